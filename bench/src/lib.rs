@@ -1,0 +1,1 @@
+//! Benchmark harnesses for wxdesk; results are recorded in bench/RESULTS.md.

@@ -1,0 +1,1 @@
+//! End-to-end harness: starts sim + relay, the app under tauri-driver, and a WebDriver client.
