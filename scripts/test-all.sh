@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every check and test wxdesk has, in the order CI needs them: formatting, lints, the UI's
+# type check/lint/unit tests, the bindings drift check, every Rust test (with a real Secret
+# Service), the end-to-end suite against the real app window under Xvfb, the fuzz smoke runs and
+# the benchmarks in short mode. Installs what a fresh machine lacks first. .ci/run calls this.
+#   scripts/test-all.sh            everything
+#   WXDESK_SKIP_E2E=1 scripts/test-all.sh   everything but the window (quick local loop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+step() { printf '\n\033[1m==> %s\033[0m  (%s)\n' "$*" "$(date +%T)"; }
+
+step "machine setup"
+eval "$(bash scripts/setup-system.sh | tail -n 1)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wxdesk-target}"
+export CARGO_TERM_COLOR=never
+export WXDESK_ARTIFACTS="${WXDESK_ARTIFACTS:-$CARGO_TARGET_DIR/e2e-artifacts}"
+echo "node $(node --version), $(cargo --version), target dir $CARGO_TARGET_DIR"
+
+step "ui: install dependencies"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error)
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "ui: lint, type check, unit tests, build"
+(cd ui && npm run lint && npm run typecheck && npm run test && npm run build)
+
+step "typed bindings match the Rust commands"
+bash scripts/check-bindings.sh
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (real Secret Service in a private D-Bus session)"
+WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
+  cargo test --workspace --locked --exclude wxdesk-e2e --exclude wxdesk-bench
+
+if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
+  step "end-to-end: the real app under Xvfb through tauri-driver"
+  cargo build --locked -p wxdesk -p wxdesk-sim -p wxdesk-relay -p wxdesk-cli
+  export WXDESK_APP_BIN="$CARGO_TARGET_DIR/debug/wxdesk"
+  WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
+    xvfb-run -a -s "-screen 0 1280x800x24" \
+    cargo test --locked -p wxdesk-e2e -- --test-threads=1
+  echo "screenshots: $WXDESK_ARTIFACTS"
+fi
+
+if [ -x scripts/bench-all.sh ]; then
+  step "benchmarks, short mode (proves they still run; figures live in bench/RESULTS.md)"
+  WXDESK_BENCH_SHORT=1 bash scripts/bench-all.sh
+fi
+
+step "all checks passed"
