@@ -1,2 +1,16 @@
 //! wxdesk's application logic, shared by the desktop shell and the CLI: the SQLite store, keychain
 //! secrets, the relay feed, authorization, templates, audience, the send engine and history.
+
+// Tests may unwrap: a panic is how they fail.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+/// The one error type, with `code()` and a Chinese `hint()` for the UI.
+pub mod error;
+/// Client of the relay's private API: the latest ticket and the event log.
+pub mod relay;
+/// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
+pub mod secrets;
+/// SQLite: one file per data dir, WAL, embedded numbered migrations.
+pub mod store;
+
+pub use error::{Error, Result};

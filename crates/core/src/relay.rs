@@ -1,0 +1,173 @@
+//! The client side of the relay's private API (`/api/v1/*`, Bearer key): the latest ticket and
+//! the event log. The JSON shapes are the contract in DESIGN.md / contracts.md.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::secrets::Secret;
+
+/// The longest `wait` the relay honours.
+pub const MAX_WAIT_SECS: u32 = 30;
+
+#[derive(Clone)]
+pub struct RelayClient {
+    http: reqwest::Client,
+    base: Url,
+    key: Secret,
+}
+
+impl std::fmt::Debug for RelayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The latest component_verify_ticket as the relay reports it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TicketInfo {
+    pub ticket: Secret,
+    pub create_time: i64,
+    pub received_at: i64,
+    pub age_secs: i64,
+}
+
+/// One entry of the relay's event log, as sent; `data` depends on `kind`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RawEvent {
+    pub seq: i64,
+    pub kind: String,
+    #[serde(default)]
+    pub appid: Option<String>,
+    #[serde(default)]
+    pub received_at: i64,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EventBatch {
+    pub events: Vec<RawEvent>,
+    pub last_seq: i64,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    message: String,
+}
+
+impl RelayClient {
+    /// `base_url` is the relay's public base (`https://relay.example.com`), without `/api/v1`.
+    pub fn new(base_url: &str, key: Secret) -> Result<Self> {
+        let mut base = Url::parse(base_url.trim())
+            .map_err(|e| Error::Invalid(format!("中继地址 {base_url} 无效：{e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::Invalid(format!(
+                "中继地址必须以 http:// 或 https:// 开头：{base_url}"
+            )));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(Error::from)?;
+        Ok(RelayClient { http, base, key })
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// Where API calls go in relay egress mode: `{base}/api/v1/wechat`.
+    pub fn egress_base(&self) -> String {
+        format!("{}/api/v1/wechat", self.base_url())
+    }
+
+    /// The bearer key, for the egress route.
+    pub fn key(&self) -> &Secret {
+        &self.key
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path)
+            .map_err(|e| Error::Invalid(format!("中继地址无法拼接 {path}：{e}")))
+    }
+
+    async fn get(&self, url: Url, timeout: Duration) -> Result<reqwest::Response> {
+        Ok(self
+            .http
+            .get(url)
+            .bearer_auth(self.key.expose())
+            .timeout(timeout)
+            .send()
+            .await?)
+    }
+
+    /// The latest ticket, or `None` when the relay has not received one yet (404 `no_ticket`).
+    pub async fn fetch_ticket(&self) -> Result<Option<TicketInfo>> {
+        let resp = self
+            .get(self.url("api/v1/ticket")?, Duration::from_secs(15))
+            .await?;
+        match resp.status().as_u16() {
+            200 => {
+                Ok(Some(resp.json().await.map_err(|e| {
+                    Error::RelayBody(e.without_url().to_string())
+                })?))
+            }
+            404 => {
+                let body: Option<ErrorBody> = resp.json().await.ok();
+                match body {
+                    Some(b) if b.error == "no_ticket" => Ok(None),
+                    _ => Err(Error::RelayStatus {
+                        status: 404,
+                        message: "找不到 /api/v1/ticket，地址可能不是 wxdesk-relay".into(),
+                    }),
+                }
+            }
+            _ => Err(status_error(resp).await),
+        }
+    }
+
+    /// Events after `after`, waiting up to `wait_secs` (≤ 30) for the first one.
+    pub async fn events(&self, after: i64, wait_secs: u32, limit: u32) -> Result<EventBatch> {
+        let wait = wait_secs.min(MAX_WAIT_SECS);
+        let mut url = self.url("api/v1/events")?;
+        url.query_pairs_mut()
+            .append_pair("after", &after.to_string())
+            .append_pair("wait", &wait.to_string())
+            .append_pair("limit", &limit.clamp(1, 1000).to_string());
+        let resp = self
+            .get(url, Duration::from_secs(u64::from(wait) + 15))
+            .await?;
+        if !resp.status().is_success() {
+            return Err(status_error(resp).await);
+        }
+        resp.json()
+            .await
+            .map_err(|e| Error::RelayBody(e.without_url().to_string()))
+    }
+}
+
+async fn status_error(resp: reqwest::Response) -> Error {
+    let status = resp.status().as_u16();
+    if status == 401 {
+        return Error::RelayUnauthorized;
+    }
+    let message = match resp.json::<ErrorBody>().await {
+        Ok(b) if !b.message.is_empty() => b.message,
+        Ok(b) if !b.error.is_empty() => b.error,
+        _ => "（无说明）".into(),
+    };
+    Error::RelayStatus { status, message }
+}

@@ -1,0 +1,144 @@
+//! The migration runner: `PRAGMA user_version` holds the number of the last migration applied.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// One embedded migration. `version` is its number in the file name (0001_… → 1).
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. Numbers are dense and start at 1; see the convention in `store`.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init",
+    sql: include_str!("migrations/0001_init.sql"),
+}];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+pub(crate) fn user_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Brings the schema up to date, each migration in its own transaction together with the
+/// `user_version` bump, so a crash leaves the database at a whole version. Refuses a database
+/// that a newer wxdesk has written: running old code on a newer schema could corrupt it.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    migrate_with(conn, MIGRATIONS)
+}
+
+pub(crate) fn migrate_with(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
+    let supported = migrations.last().map_or(0, |m| m.version);
+    let found = user_version(conn)?;
+    if found > supported {
+        return Err(Error::SchemaTooNew { found, supported });
+    }
+    for m in migrations.iter().filter(|m| m.version > found) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(m.sql)
+            .and_then(|()| tx.pragma_update(None, "user_version", m.version))
+            .map_err(|source| Error::Migration {
+                version: m.version,
+                name: m.name,
+                source,
+            })?;
+        tx.commit()?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_densely_from_one() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "{} is out of sequence", m.name);
+            assert!(
+                m.name.starts_with(&format!("{:04}_", m.version)),
+                "{} misnamed",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn fresh_database_ends_at_latest_version_with_all_tables() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), latest_version());
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN \
+                 ('platform_settings','accounts','relay_cursor','consumed_auth_codes','audit_log')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), latest_version());
+    }
+
+    #[test]
+    fn newer_schema_is_refused_with_both_versions_named() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 5)
+            .unwrap();
+        match migrate(&mut conn) {
+            Err(Error::SchemaTooNew { found, supported }) => {
+                assert_eq!((found, supported), (latest_version() + 5, latest_version()));
+            }
+            other => panic!("expected SchemaTooNew, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn failing_migration_rolls_back_its_own_changes_and_version() {
+        let bad: &[Migration] = &[
+            Migration {
+                version: 1,
+                name: "0001_ok",
+                sql: "CREATE TABLE a (x INTEGER);",
+            },
+            Migration {
+                version: 2,
+                name: "0002_bad",
+                sql: "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);",
+            },
+        ];
+        let mut conn = Connection::open_in_memory().unwrap();
+        let err = migrate_with(&mut conn, bad).unwrap_err();
+        assert!(
+            matches!(err, Error::Migration { version: 2, .. }),
+            "{err:?}"
+        );
+        assert_eq!(user_version(&conn).unwrap(), 1);
+        let b_exists: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'b'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            b_exists, 0,
+            "table b must be rolled back with the failed migration"
+        );
+    }
+}
