@@ -6,6 +6,8 @@
 
 /// The one error type, with `code()` and a Chinese `hint()` for the UI.
 pub mod error;
+/// The relay feed follower: durable cursor, typed events, hooks for other features.
+pub mod feed;
 /// Client of the relay's private API: the latest ticket and the event log.
 pub mod relay;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
@@ -14,3 +16,5 @@ pub mod secrets;
 pub mod store;
 
 pub use error::{Error, Result};
+#[cfg(test)]
+mod testutil;

@@ -12,11 +12,23 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, in order. Numbers are dense and start at 1; see the convention in `store`.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("migrations/0001_init.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_templates_audience",
+        sql: include_str!("migrations/0002_templates_audience.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_send",
+        sql: include_str!("migrations/0003_send.sql"),
+    },
+];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
