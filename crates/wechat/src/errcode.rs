@@ -1,0 +1,450 @@
+//! What each WeChat errcode means and what the user should do about it. Clients match on the
+//! errcode only: errmsg carries a `rid:`/`hint:` trace suffix and sometimes details.
+
+use serde::Serialize;
+
+/// What kind of failure an errcode is; drives retry and the UI's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrKind {
+    /// WeChat is busy or failed internally: retry later (-1).
+    Retryable,
+    /// The access token is wrong, malformed or expired: refresh it and retry once.
+    TokenInvalid,
+    /// A daily quota (or the monthly clear_quota allowance) is used up.
+    Quota,
+    /// A per-minute limit: slow down and retry in the next minute.
+    RateLimited,
+    /// The caller's IP is not in the platform's / account's whitelist.
+    IpNotWhitelisted,
+    /// The account or the platform lacks this API / permission set.
+    Permission,
+    /// The account no longer authorizes the platform, or its refresh token is dead: re-authorize.
+    AuthorizationRevoked,
+    /// component_verify_ticket expired or wrong: wait for the next push or trigger one.
+    TicketInvalid,
+    /// appid / appsecret / grant_type is wrong: fix the configuration.
+    BadCredentials,
+    /// The recipient does not follow the account, or has no live subscription.
+    NotSubscribed,
+    /// Customer-service message outside the 48-hour window, or its quota there is used up.
+    OutOfWindow,
+    /// The API has been withdrawn by WeChat.
+    Unsupported,
+    /// This request is wrong (bad openid, template, value, code…): retrying the same one fails again.
+    Permanent,
+    /// A code we have no entry for.
+    Unknown,
+}
+
+impl ErrKind {
+    /// Whether sending the very same request again later may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrKind::Retryable | ErrKind::RateLimited | ErrKind::TokenInvalid
+        )
+    }
+}
+
+/// One errcode explained, for the app and CLI to show next to the raw errmsg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ErrInfo {
+    pub errcode: i64,
+    pub kind: ErrKind,
+    /// Short zh-CN explanation.
+    pub zh: &'static str,
+    /// Short English explanation.
+    pub en: &'static str,
+    /// What to do, zh-CN.
+    pub hint_zh: &'static str,
+    /// What to do, English.
+    pub hint_en: &'static str,
+}
+
+macro_rules! info {
+    ($code:expr, $kind:ident, $zh:expr, $en:expr, $hzh:expr, $hen:expr) => {
+        ErrInfo {
+            errcode: $code,
+            kind: ErrKind::$kind,
+            zh: $zh,
+            en: $en,
+            hint_zh: $hzh,
+            hint_en: $hen,
+        }
+    };
+}
+
+/// Sorted by errcode (binary search relies on it; a test checks).
+static TABLE: &[ErrInfo] = &[
+    info!(
+        -1,
+        Retryable,
+        "微信系统繁忙",
+        "WeChat system busy",
+        "稍后自动重试；持续出现请查看微信官方公告。",
+        "Retry later; if it persists check WeChat's status announcements."
+    ),
+    info!(
+        40001,
+        TokenInvalid,
+        "access_token 无效或不是最新的（获取 token 时则为 AppSecret 错误）",
+        "access_token invalid or not the latest (on token APIs: wrong AppSecret)",
+        "会自动刷新令牌并重试一次；若仍失败，请核对 AppSecret 是否正确、是否有其他系统在刷新同一令牌。",
+        "The token is refreshed and the call retried once; if it still fails check the AppSecret and whether another system refreshes the same token."
+    ),
+    info!(
+        40002,
+        BadCredentials,
+        "grant_type 不合法",
+        "invalid grant_type",
+        "属于程序错误，请反馈问题。",
+        "A client bug: please report it."
+    ),
+    info!(
+        40003,
+        Permanent,
+        "openid 无效或不属于该公众号",
+        "invalid openid (not a user of this account)",
+        "检查收件人列表是否来自该公众号；不同公众号的 openid 不通用。",
+        "Check that the recipients come from this account; openids are per account."
+    ),
+    info!(
+        40013,
+        BadCredentials,
+        "appid 无效",
+        "invalid appid",
+        "核对 AppID 是否填写正确。",
+        "Check the AppID."
+    ),
+    info!(
+        40014,
+        TokenInvalid,
+        "access_token 格式不合法",
+        "malformed access_token",
+        "会自动刷新令牌并重试一次。",
+        "The token is refreshed and the call retried once."
+    ),
+    info!(
+        40029,
+        Permanent,
+        "code 无效",
+        "invalid code",
+        "登录 code 只能使用一次且约 5 分钟过期，请让用户重新登录。",
+        "Login codes are single-use and expire in ~5 minutes: log in again."
+    ),
+    info!(
+        40036,
+        Permanent,
+        "template_id 长度不正确",
+        "invalid template_id size",
+        "检查模板 ID 是否完整复制。",
+        "Check the template id was copied completely."
+    ),
+    info!(
+        40037,
+        Permanent,
+        "template_id 无效",
+        "invalid template_id",
+        "模板可能已被删除；请重新同步模板列表。",
+        "The template may have been deleted: re-sync the template list."
+    ),
+    info!(
+        40125,
+        BadCredentials,
+        "AppSecret 无效",
+        "invalid appsecret",
+        "在开放平台/公众平台重置或核对 AppSecret 后重新填写。",
+        "Check or reset the AppSecret on the platform and enter it again."
+    ),
+    info!(
+        40164,
+        IpNotWhitelisted,
+        "调用方 IP 不在白名单中",
+        "caller IP not in the whitelist",
+        "把本机出口 IP 加入公众号的 IP 白名单，或通过中继服务器出口调用。",
+        "Add this machine's egress IP to the account's IP whitelist, or call through the relay's egress."
+    ),
+    info!(
+        40246,
+        Permanent,
+        "模板关键词无效（为空或不存在）",
+        "template keywords invalid (empty or unknown)",
+        "从模板库中选择有效的关键词后再添加。",
+        "Pick valid keywords from the template library and add again."
+    ),
+    info!(
+        41001,
+        TokenInvalid,
+        "缺少 access_token",
+        "access_token missing",
+        "会自动获取令牌并重试一次；仍失败请反馈问题。",
+        "A token is fetched and the call retried once; report it if it persists."
+    ),
+    info!(
+        41004,
+        BadCredentials,
+        "缺少 AppSecret",
+        "appsecret missing",
+        "在设置中填写第三方平台 AppSecret。",
+        "Enter the platform AppSecret in the settings."
+    ),
+    info!(
+        42001,
+        TokenInvalid,
+        "access_token 已过期",
+        "access_token expired",
+        "会自动刷新令牌并重试一次。",
+        "The token is refreshed and the call retried once."
+    ),
+    info!(
+        43004,
+        NotSubscribed,
+        "用户未关注该公众号",
+        "recipient does not follow the account",
+        "该用户已取消关注，无法接收消息；可从名单中移除。",
+        "The user unfollowed and cannot receive messages; remove them from the list."
+    ),
+    info!(
+        43101,
+        NotSubscribed,
+        "用户未订阅或拒绝接收该消息",
+        "user refused to accept the message (no live subscription)",
+        "需要用户重新订阅后才能发送（一次订阅只能发送一次）。",
+        "The user must subscribe again (one subscription allows one send)."
+    ),
+    info!(
+        45009,
+        Quota,
+        "接口调用已达每日上限",
+        "daily API quota reached",
+        "明天再试，或在后台/通过 clear_quota 清零（每月 10 次）。",
+        "Try tomorrow, or reset with clear_quota (10 times a month)."
+    ),
+    info!(
+        45011,
+        RateLimited,
+        "接口调用频率超过每分钟限制",
+        "per-minute API limit reached",
+        "放慢速度，下一分钟自动重试。",
+        "Slow down; retried automatically in the next minute."
+    ),
+    info!(
+        45015,
+        OutOfWindow,
+        "超出客服消息 48 小时回复时限，或用户已取消关注",
+        "outside the 48-hour customer-service window, or the user unfollowed",
+        "只能在用户最近一次互动后 48 小时内发送客服消息；改用模板消息。",
+        "Customer-service messages are only allowed within 48 h of the user's last action; use a template message."
+    ),
+    info!(
+        45047,
+        OutOfWindow,
+        "客服消息条数已达当前时段上限",
+        "customer-service message count limit reached",
+        "等待用户再次互动后再发送。",
+        "Wait for the user to interact again."
+    ),
+    info!(
+        45109,
+        Unsupported,
+        "该接口已停用（统一服务消息已于 2023-09-20 下线）",
+        "API withdrawn (uniform_send was removed on 2023-09-20)",
+        "改用公众号模板消息或订阅通知。",
+        "Use official-account template messages or subscription notices instead."
+    ),
+    info!(
+        47001,
+        Permanent,
+        "数据格式错误",
+        "data format error",
+        "请求内容不是合法的 JSON，属于程序错误，请反馈问题。",
+        "The request body is not valid JSON: a client bug, please report it."
+    ),
+    info!(
+        47003,
+        Permanent,
+        "模板参数值不符合规则",
+        "a template value breaks its keyword rule",
+        "按 errmsg 中指出的字段修改内容（如 thing 类不超过 20 字）。",
+        "Fix the field named in errmsg (e.g. thing values at most 20 characters)."
+    ),
+    info!(
+        48001,
+        Permission,
+        "该账号没有此接口权限",
+        "the account lacks this API",
+        "确认账号类型与认证状态（如模板消息仅认证服务号可用）。",
+        "Check the account type and verification (e.g. template messages need a verified service account)."
+    ),
+    info!(
+        48006,
+        Quota,
+        "本月清零次数已用完",
+        "monthly clear_quota limit reached",
+        "每月最多清零 10 次，请下月再试。",
+        "At most 10 resets a month: wait for next month."
+    ),
+    info!(
+        61003,
+        AuthorizationRevoked,
+        "该账号已取消对第三方平台的授权",
+        "the account no longer authorizes this platform",
+        "请公众号管理员重新扫码授权。",
+        "Ask the account's admin to authorize the platform again."
+    ),
+    info!(
+        61004,
+        IpNotWhitelisted,
+        "调用方 IP 未加入第三方平台白名单",
+        "caller IP not in the platform's whitelist",
+        "在开放平台「开发资料」中把本机出口 IP 加入白名单，或通过中继服务器的出口（/api/v1/wechat）调用。",
+        "Add this machine's egress IP to the platform whitelist in the Open Platform console, or send through the relay's egress route (/api/v1/wechat)."
+    ),
+    info!(
+        61005,
+        TicketInvalid,
+        "component_verify_ticket 已过期",
+        "component_verify_ticket expired",
+        "检查授权事件接收 URL 是否正常返回 success；可调用 api_start_push_ticket 立即推送。",
+        "Check that the authorization event URL answers `success`; call api_start_push_ticket to get a push now."
+    ),
+    info!(
+        61006,
+        TicketInvalid,
+        "component_verify_ticket 无效",
+        "component_verify_ticket invalid",
+        "等待下一次推送（每 10 分钟）或调用 api_start_push_ticket。",
+        "Wait for the next push (every 10 minutes) or call api_start_push_ticket."
+    ),
+    info!(
+        61007,
+        Permission,
+        "第三方平台未获得该接口的权限集",
+        "the platform was not granted this API's permission set",
+        "请公众号管理员重新授权并勾选对应权限集。",
+        "Ask the admin to re-authorize with the required permission set ticked."
+    ),
+    info!(
+        61009,
+        Permanent,
+        "授权码无效或已使用",
+        "authorization code invalid or already used",
+        "授权码只能使用一次；请重新发起授权。",
+        "Authorization codes are single-use: start the authorization again."
+    ),
+    info!(
+        61010,
+        Permanent,
+        "授权码已过期",
+        "authorization code expired",
+        "请重新发起授权。",
+        "Start the authorization again."
+    ),
+    info!(
+        61011,
+        BadCredentials,
+        "无效的第三方平台 appid",
+        "not a valid third-party platform appid",
+        "核对第三方平台 AppID。",
+        "Check the platform AppID."
+    ),
+    info!(
+        61023,
+        AuthorizationRevoked,
+        "refresh_token 无效",
+        "authorizer refresh_token invalid",
+        "该授权已失效，请公众号管理员重新授权。",
+        "The authorization is gone: ask the admin to authorize again."
+    ),
+    info!(
+        61024,
+        BadCredentials,
+        "第三方平台账号须使用 api_component_token 获取令牌",
+        "component accounts must use api_component_token",
+        "第三方平台不能用 cgi-bin/token；请使用第三方平台模式。",
+        "A component appid cannot use cgi-bin/token: use the platform mode."
+    ),
+    info!(
+        76021,
+        Permanent,
+        "cgi_path 无效",
+        "unknown cgi_path",
+        "检查查询额度的接口路径（以 /cgi-bin/ 开头）。",
+        "Check the API path (starting with /cgi-bin/)."
+    ),
+];
+
+/// Explanation and hint for an errcode, if we know it.
+pub fn explain(errcode: i64) -> Option<&'static ErrInfo> {
+    TABLE
+        .binary_search_by_key(&errcode, |i| i.errcode)
+        .ok()
+        .and_then(|i| TABLE.get(i))
+}
+
+/// The kind of any errcode (unknown codes are `Unknown`).
+pub fn kind_of(errcode: i64) -> ErrKind {
+    explain(errcode).map_or(ErrKind::Unknown, |i| i.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique_so_binary_search_finds_every_entry() {
+        for w in TABLE.windows(2) {
+            assert!(
+                w[0].errcode < w[1].errcode,
+                "{} before {}",
+                w[0].errcode,
+                w[1].errcode
+            );
+        }
+        for i in TABLE {
+            assert_eq!(explain(i.errcode).map(|x| x.errcode), Some(i.errcode));
+        }
+    }
+
+    #[test]
+    fn every_code_of_protocol_section_d_is_explained() {
+        let codes = [
+            -1, 40001, 40002, 40003, 40013, 40014, 40029, 40036, 40037, 40125, 40164, 40246, 41001,
+            42001, 43004, 43101, 45009, 45011, 45015, 45047, 45109, 47001, 47003, 48001, 48006,
+            61003, 61004, 61005, 61006, 61007, 61009, 61010, 61011, 61023, 61024,
+        ];
+        for c in codes {
+            let i = explain(c).unwrap_or_else(|| panic!("no entry for {c}"));
+            assert!(
+                !i.zh.is_empty()
+                    && !i.en.is_empty()
+                    && !i.hint_zh.is_empty()
+                    && !i.hint_en.is_empty()
+            );
+        }
+    }
+
+    #[test]
+    fn token_codes_are_token_invalid_and_quota_codes_are_quota() {
+        for c in [40001, 40014, 42001] {
+            assert_eq!(kind_of(c), ErrKind::TokenInvalid);
+        }
+        assert_eq!(kind_of(45009), ErrKind::Quota);
+        assert_eq!(kind_of(43004), ErrKind::NotSubscribed);
+        assert_eq!(kind_of(45015), ErrKind::OutOfWindow);
+        assert_eq!(kind_of(48001), ErrKind::Permission);
+        assert_eq!(kind_of(47003), ErrKind::Permanent);
+        assert_eq!(kind_of(-1), ErrKind::Retryable);
+        assert_eq!(kind_of(99999), ErrKind::Unknown);
+        assert_eq!(explain(0), None);
+    }
+
+    #[test]
+    fn ip_whitelist_hint_mentions_the_whitelist_and_the_relay_egress() {
+        let i = explain(61004).unwrap();
+        assert_eq!(i.kind, ErrKind::IpNotWhitelisted);
+        assert!(i.hint_zh.contains("白名单") && i.hint_zh.contains("中继"));
+        assert!(i.hint_en.contains("whitelist") && i.hint_en.contains("relay"));
+    }
+}
