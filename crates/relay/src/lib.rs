@@ -1,3 +1,239 @@
 //! wxdesk-relay owns the public callback URLs WeChat pushes to (tickets, authorization events,
 //! account messages, the authorization launch page) and serves them to the desktop app as a
-//! durable, authenticated event log.
+//! durable, authenticated event log. A library with a thin binary, so the sandbox and tests can
+//! run it in-process on a loopback port (`start`), or mount its routes (`app`).
+
+pub mod config;
+pub mod error;
+mod events;
+mod http;
+pub mod release;
+mod routes;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{any, get, post};
+use sha1::{Digest, Sha1};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::timeout::TimeoutLayer;
+use wxdesk_wechat::crypto::MsgCrypt;
+
+pub use config::{RelayConfig, Secret};
+pub use error::{Error, Result};
+use store::Store;
+
+/// Largest push body WeChat sends is a few KiB; anything near this is hostile.
+pub const PUSH_BODY_LIMIT: usize = 64 * 1024;
+/// Largest egress body (JSON API calls; media uploads are not forwarded).
+pub const EGRESS_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// WeChat waits 5 s for an answer; a push that is not done by then is retried anyway.
+const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Long-polls hold up to 30 s; leave room above that.
+const API_TIMEOUT: Duration = Duration::from_secs(45);
+/// Egress calls to WeChat.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often old events are pruned.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Shared state of the routes: a small cloneable handle.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+struct StateInner {
+    cfg: RelayConfig,
+    /// The current key first, then the previous one during a rotation.
+    crypts: Vec<MsgCrypt>,
+    store: Store,
+    http: reqwest::Client,
+    api_key_digest: Vec<u8>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// Build the state. `shutdown` flips to `true` to end long-polls early.
+    pub fn new(cfg: RelayConfig, store: Store, shutdown: watch::Receiver<bool>) -> Result<Self> {
+        let crypt = |key: &Secret| {
+            MsgCrypt::new(
+                cfg.component_token.expose(),
+                key.expose(),
+                &cfg.component_appid,
+            )
+            .map_err(|e| Error::Crypto(e.to_string()))
+        };
+        let mut crypts = vec![crypt(&cfg.component_aes_key)?];
+        if let Some(prev) = &cfg.component_aes_key_previous {
+            crypts.push(crypt(prev)?);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(UPSTREAM_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::InvalidKey {
+                key: "upstream",
+                reason: e.without_url().to_string(),
+            })?;
+        let api_key_digest = Sha1::digest(cfg.api_key.expose().as_bytes()).to_vec();
+        Ok(Self {
+            inner: Arc::new(StateInner {
+                cfg,
+                crypts,
+                store,
+                http,
+                api_key_digest,
+                shutdown,
+            }),
+        })
+    }
+
+    pub(crate) fn config(&self) -> &RelayConfig {
+        &self.inner.cfg
+    }
+
+    pub(crate) fn crypts(&self) -> &[MsgCrypt] {
+        &self.inner.crypts
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) fn api_key_digest(&self) -> &[u8] {
+        &self.inner.api_key_digest
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.clone()
+    }
+
+    /// Open a sealed ticket with whichever configured key sealed it.
+    pub(crate) fn unseal(&self, sealed: &str) -> Option<String> {
+        self.inner
+            .crypts
+            .iter()
+            .find_map(|c| c.decrypt(sealed).ok())
+    }
+}
+
+/// Every route of the relay, with body limits and timeouts per caller.
+pub fn app(state: AppState) -> Router {
+    let timeout = |d| TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, d);
+    let wechat = Router::new()
+        .route("/wechat/component", post(routes::wechat::component_push))
+        .route(
+            "/wechat/{appid}/callback",
+            get(routes::wechat::message_verify).post(routes::wechat::message_push),
+        )
+        .route("/auth/start", get(routes::auth::auth_start))
+        .route("/auth/callback", get(routes::auth::auth_callback))
+        .route("/healthz", get(routes::api::healthz))
+        .layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT))
+        .layer(timeout(PUSH_TIMEOUT));
+    let api = Router::new()
+        .route("/api/v1/ticket", get(routes::api::ticket))
+        .route("/api/v1/events", get(routes::api::events))
+        .layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT))
+        .merge(
+            Router::new()
+                .route("/api/v1/wechat/{*path}", any(routes::api::egress))
+                .layer(DefaultBodyLimit::max(EGRESS_BODY_LIMIT)),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::api::require_bearer,
+        ))
+        .layer(timeout(API_TIMEOUT));
+    Router::new()
+        .merge(wechat)
+        .merge(api)
+        .fallback(http::not_found)
+        .layer(axum::middleware::from_fn(http::access_log))
+        .with_state(state)
+}
+
+/// A running relay.
+pub struct RelayHandle {
+    /// `http://IP:PORT` it listens on.
+    pub base_url: String,
+    /// The bound address (useful with port 0).
+    pub local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    retention: JoinHandle<()>,
+    store: Store,
+}
+
+impl RelayHandle {
+    /// Stop accepting, let in-flight requests finish (long-polls return at once), flush storage.
+    pub async fn shutdown(self) {
+        self.shutdown.send_replace(true);
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "server ended with an error"),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        self.retention.abort();
+        self.store.close().await;
+        tracing::info!("wxdesk-relay stopped");
+    }
+}
+
+/// Validate the config, open the database, bind `listen` and serve in the background.
+pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
+    let cfg = cfg.validated()?;
+    let store = Store::open(&cfg.database_path())?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+    let local_addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let retention_days = cfg.retention_days;
+    let state = AppState::new(cfg, store.clone(), shutdown_rx.clone())?;
+
+    let retention = tokio::spawn(retention_loop(store.clone(), retention_days));
+    let mut stop = shutdown_rx;
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async move {
+                // Err means the handle was dropped: stop too.
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    let base_url = format!("http://{local_addr}");
+    tracing::info!(%base_url, "wxdesk-relay listening");
+    Ok(RelayHandle {
+        base_url,
+        local_addr,
+        shutdown: shutdown_tx,
+        server,
+        retention,
+        store,
+    })
+}
+
+async fn retention_loop(store: Store, days: u64) {
+    if days == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(RETENTION_INTERVAL);
+    loop {
+        tick.tick().await;
+        let before = http::now_unix() - (days as i64).saturating_mul(86_400);
+        match store.prune(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, days, "old events pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning old events failed"),
+        }
+    }
+}

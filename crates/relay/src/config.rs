@@ -1,0 +1,459 @@
+//! Relay configuration: a TOML file (`--config`) whose every key can be overridden by an
+//! environment variable `WXDESK_RELAY_<KEY>`. Secrets (token, EncodingAESKey, api key) come from
+//! the file, the environment, or a `<key>_file` that holds only the secret (systemd credentials,
+//! Docker/K8s secrets) — never from the command line, where `ps` would show them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Default listen address: loopback, behind a TLS reverse proxy.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8780";
+/// Default WeChat API base for the egress route.
+pub const DEFAULT_UPSTREAM: &str = "https://api.weixin.qq.com";
+/// Default host of the authorization login page.
+pub const DEFAULT_LOGIN_BASE: &str = "https://mp.weixin.qq.com";
+/// Default accepted clock difference between WeChat's `timestamp` and ours.
+pub const DEFAULT_REPLAY_WINDOW_SECS: u64 = 300;
+/// Default number of days events are kept (0 keeps them forever).
+pub const DEFAULT_RETENTION_DAYS: u64 = 30;
+
+/// A secret string whose `Debug`/`Display` never show the value and which cannot be serialized.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that needs it (crypto, the bearer comparison).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Every DESIGN.md key of wxdesk-relay, resolved and validated.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// `host:port` to bind; port 0 picks a free port (see `RelayHandle::base_url`).
+    pub listen: String,
+    /// Directory holding `relay.sqlite3`; created if missing.
+    pub data_dir: PathBuf,
+    /// The third-party platform's own appid (the receive id inside every ciphertext).
+    pub component_appid: String,
+    /// 消息校验Token.
+    pub component_token: Secret,
+    /// 消息加解密Key (EncodingAESKey, 43 characters).
+    pub component_aes_key: Secret,
+    /// The previous EncodingAESKey during a rotation; tried after the current one.
+    pub component_aes_key_previous: Option<Secret>,
+    /// The desktop app's bearer key for `/api/v1/*`.
+    pub api_key: Secret,
+    /// The public `https://host` WeChat and the browser reach the relay at (no trailing slash).
+    pub public_base_url: String,
+    /// WeChat API base for the egress route.
+    pub upstream: String,
+    /// Host of the authorization login page (`componentloginpage`); the sandbox points it at the sim.
+    pub login_base: String,
+    /// Maximum |now − timestamp| of a push in seconds; 0 turns the check off (replaying captures).
+    pub replay_window_secs: u64,
+    /// Events older than this many days are deleted; 0 keeps them forever.
+    pub retention_days: u64,
+}
+
+/// The TOML file as written by the operator; every field optional so the environment can fill it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    component_appid: Option<String>,
+    component_token: Option<String>,
+    component_token_file: Option<PathBuf>,
+    component_aes_key: Option<String>,
+    component_aes_key_file: Option<PathBuf>,
+    component_aes_key_previous: Option<String>,
+    component_aes_key_previous_file: Option<PathBuf>,
+    api_key: Option<String>,
+    api_key_file: Option<PathBuf>,
+    public_base_url: Option<String>,
+    upstream: Option<String>,
+    login_base: Option<String>,
+    replay_window_secs: Option<u64>,
+    retention_days: Option<u64>,
+}
+
+impl RelayConfig {
+    /// Load from an optional TOML file, then apply `WXDESK_RELAY_<KEY>` from the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        Self::load_with_env(path, |name| std::env::var(name).ok())
+    }
+
+    /// As [`RelayConfig::load`], reading variables through `env` (testable without touching the
+    /// process environment).
+    pub fn load_with_env(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        let file = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::ConfigFile {
+                    path: p.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| Error::ConfigFile {
+                    path: p.to_path_buf(),
+                    // toml's message quotes the offending line, which could hold a secret:
+                    // keep only the first line (the kind of error and position).
+                    reason: e.message().lines().next().unwrap_or_default().to_owned(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let r = Resolver { env: &env };
+
+        let cfg = RelayConfig {
+            listen: r
+                .plain("listen", file.listen.clone())?
+                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            data_dir: r
+                .plain(
+                    "data_dir",
+                    file.data_dir.as_ref().map(|p| p.display().to_string()),
+                )?
+                .map(PathBuf::from)
+                .ok_or(Error::MissingKey { key: "data_dir" })?,
+            component_appid: r
+                .plain("component_appid", file.component_appid.clone())?
+                .ok_or(Error::MissingKey {
+                    key: "component_appid",
+                })?,
+            component_token: r
+                .secret(
+                    "component_token",
+                    &file.component_token,
+                    &file.component_token_file,
+                )?
+                .ok_or(Error::MissingKey {
+                    key: "component_token",
+                })?,
+            component_aes_key: r
+                .secret(
+                    "component_aes_key",
+                    &file.component_aes_key,
+                    &file.component_aes_key_file,
+                )?
+                .ok_or(Error::MissingKey {
+                    key: "component_aes_key",
+                })?,
+            component_aes_key_previous: r.secret(
+                "component_aes_key_previous",
+                &file.component_aes_key_previous,
+                &file.component_aes_key_previous_file,
+            )?,
+            api_key: r
+                .secret("api_key", &file.api_key, &file.api_key_file)?
+                .ok_or(Error::MissingKey { key: "api_key" })?,
+            public_base_url: r
+                .plain("public_base_url", file.public_base_url.clone())?
+                .ok_or(Error::MissingKey {
+                    key: "public_base_url",
+                })?,
+            upstream: r
+                .plain("upstream", file.upstream.clone())?
+                .unwrap_or_else(|| DEFAULT_UPSTREAM.into()),
+            login_base: r
+                .plain("login_base", file.login_base.clone())?
+                .unwrap_or_else(|| DEFAULT_LOGIN_BASE.into()),
+            replay_window_secs: r
+                .number("replay_window_secs", file.replay_window_secs)?
+                .unwrap_or(DEFAULT_REPLAY_WINDOW_SECS),
+            retention_days: r
+                .number("retention_days", file.retention_days)?
+                .unwrap_or(DEFAULT_RETENTION_DAYS),
+        };
+        cfg.validated()
+    }
+
+    /// Check every value and normalise URLs (no trailing slash). `start` calls this too, so a
+    /// config built in code gets the same checks as one loaded from a file.
+    pub fn validated(mut self) -> Result<Self> {
+        if self.listen.trim().is_empty() {
+            return Err(Error::InvalidKey {
+                key: "listen",
+                reason: "为空 / empty".into(),
+            });
+        }
+        let appid = &self.component_appid;
+        if appid.is_empty()
+            || appid.len() > 64
+            || !appid.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Error::InvalidKey {
+                key: "component_appid",
+                reason: "应为 wx 开头的字母数字 / expected an alphanumeric appid".into(),
+            });
+        }
+        if self.component_token.expose().is_empty() {
+            return Err(Error::InvalidKey {
+                key: "component_token",
+                reason: "为空 / empty".into(),
+            });
+        }
+        check_aes_key("component_aes_key", &self.component_aes_key)?;
+        if let Some(prev) = &self.component_aes_key_previous {
+            check_aes_key("component_aes_key_previous", prev)?;
+        }
+        if self.api_key.expose().len() < 16 {
+            return Err(Error::InvalidKey {
+                key: "api_key",
+                reason: "至少 16 个字符 / must be at least 16 characters".into(),
+            });
+        }
+        self.public_base_url = check_base_url("public_base_url", &self.public_base_url)?;
+        self.upstream = check_base_url("upstream", &self.upstream)?;
+        self.login_base = check_base_url("login_base", &self.login_base)?;
+        Ok(self)
+    }
+
+    /// Path of the SQLite database inside `data_dir`.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("relay.sqlite3")
+    }
+}
+
+fn check_aes_key(key: &'static str, value: &Secret) -> Result<()> {
+    let v = value.expose();
+    if v.len() != 43 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::InvalidKey {
+            key,
+            reason: "EncodingAESKey 必须是 43 个字母或数字 / must be 43 letters or digits".into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_base_url(key: &'static str, value: &str) -> Result<String> {
+    let parsed = url::Url::parse(value).map_err(|e| Error::InvalidKey {
+        key,
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::InvalidKey {
+            key,
+            reason: "必须是 http(s)://主机 形式 / must be an http(s) URL".into(),
+        });
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::InvalidKey {
+            key,
+            reason: "不能带查询或片段 / no query or fragment".into(),
+        });
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// Applies the precedence: environment over file, and for secrets the value over its `_file`.
+struct Resolver<'a, E: Fn(&str) -> Option<String>> {
+    env: &'a E,
+}
+
+impl<E: Fn(&str) -> Option<String>> Resolver<'_, E> {
+    fn env_var(&self, key: &str) -> Option<String> {
+        (self.env)(&format!("WXDESK_RELAY_{}", key.to_uppercase())).filter(|v| !v.is_empty())
+    }
+
+    fn plain(&self, key: &'static str, from_file: Option<String>) -> Result<Option<String>> {
+        Ok(self.env_var(key).or(from_file).map(|v| v.trim().to_owned()))
+    }
+
+    fn number(&self, key: &'static str, from_file: Option<u64>) -> Result<Option<u64>> {
+        match self.env_var(key) {
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| Error::InvalidKey {
+                    key,
+                    reason: "应为非负整数 / expected a non-negative integer".into(),
+                }),
+            None => Ok(from_file),
+        }
+    }
+
+    fn secret(
+        &self,
+        key: &'static str,
+        inline: &Option<String>,
+        file: &Option<PathBuf>,
+    ) -> Result<Option<Secret>> {
+        if let Some(v) = self.env_var(key) {
+            return Ok(Some(Secret::new(v.trim())));
+        }
+        let file_key = format!("{key}_file");
+        if let Some(p) = self.env_var(&file_key) {
+            return read_secret_file(key, Path::new(&p)).map(Some);
+        }
+        if let Some(v) = inline {
+            return Ok(Some(Secret::new(v.trim())));
+        }
+        match file {
+            Some(p) => read_secret_file(key, p).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+fn read_secret_file(key: &'static str, path: &Path) -> Result<Secret> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::SecretFile {
+        key,
+        path: path.to_path_buf(),
+        reason: e.kind().to_string(),
+    })?;
+    // Files written by `echo` end in a newline that is not part of the secret.
+    let value = text.trim();
+    if value.is_empty() {
+        return Err(Error::SecretFile {
+            key,
+            path: path.to_path_buf(),
+            reason: "文件为空 / empty file".into(),
+        });
+    }
+    Ok(Secret::new(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const AES: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn full_env() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("WXDESK_RELAY_DATA_DIR", "/tmp/relay"),
+            ("WXDESK_RELAY_COMPONENT_APPID", "wx5a9d0c0e7f3b1a2c"),
+            ("WXDESK_RELAY_COMPONENT_TOKEN", "wxdesksandbox"),
+            ("WXDESK_RELAY_COMPONENT_AES_KEY", AES),
+            ("WXDESK_RELAY_API_KEY", "0123456789abcdef0123"),
+            ("WXDESK_RELAY_PUBLIC_BASE_URL", "https://relay.example.com/"),
+        ]
+    }
+
+    #[test]
+    fn starts_from_environment_alone_with_defaults_for_optional_keys() {
+        let cfg = RelayConfig::load_with_env(None, env_of(&full_env())).expect("config");
+        assert_eq!(cfg.listen, DEFAULT_LISTEN);
+        assert_eq!(cfg.public_base_url, "https://relay.example.com");
+        assert_eq!(cfg.upstream, DEFAULT_UPSTREAM);
+        assert_eq!(cfg.login_base, DEFAULT_LOGIN_BASE);
+        assert_eq!(cfg.replay_window_secs, 300);
+        assert_eq!(cfg.retention_days, 30);
+        assert_eq!(cfg.component_aes_key.expose(), AES);
+        assert!(cfg.component_aes_key_previous.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_secret_files_are_read_trimmed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key_file = dir.path().join("api_key");
+        std::fs::write(&key_file, "file-key-0123456789abcdef\n").expect("write");
+        let toml_path = dir.path().join("relay.toml");
+        std::fs::write(
+            &toml_path,
+            format!(
+                "listen = \"127.0.0.1:0\"\ndata_dir = \"/var/lib/x\"\ncomponent_appid = \"wxfile\"\n\
+                 component_token = \"t\"\ncomponent_aes_key = \"{AES}\"\napi_key_file = \"{}\"\n\
+                 public_base_url = \"https://a.example\"\nreplay_window_secs = 60\n",
+                key_file.display()
+            ),
+        )
+        .expect("write");
+        let cfg = RelayConfig::load_with_env(
+            Some(&toml_path),
+            env_of(&[
+                ("WXDESK_RELAY_COMPONENT_APPID", "wxenv"),
+                ("WXDESK_RELAY_REPLAY_WINDOW_SECS", "0"),
+            ]),
+        )
+        .expect("config");
+        assert_eq!(cfg.component_appid, "wxenv");
+        assert_eq!(cfg.replay_window_secs, 0);
+        assert_eq!(cfg.listen, "127.0.0.1:0");
+        assert_eq!(cfg.api_key.expose(), "file-key-0123456789abcdef");
+    }
+
+    #[test]
+    fn missing_required_key_is_named_in_the_error() {
+        let env: Vec<_> = full_env()
+            .into_iter()
+            .filter(|(k, _)| *k != "WXDESK_RELAY_API_KEY")
+            .collect();
+        let err = RelayConfig::load_with_env(None, env_of(&env)).expect_err("must fail");
+        assert!(
+            matches!(err, Error::MissingKey { key: "api_key" }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("WXDESK_RELAY_API_KEY"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let cfg = RelayConfig::load_with_env(None, env_of(&full_env())).expect("config");
+        let dbg = format!("{cfg:?}");
+        assert!(!dbg.contains(AES));
+        assert!(!dbg.contains("0123456789abcdef0123"));
+        assert!(!dbg.contains("wxdesksandbox"));
+        assert!(dbg.contains("<redacted>"));
+    }
+
+    #[test]
+    fn a_short_aes_key_is_rejected_without_echoing_it() {
+        let mut env = full_env();
+        env.retain(|(k, _)| *k != "WXDESK_RELAY_COMPONENT_AES_KEY");
+        env.push(("WXDESK_RELAY_COMPONENT_AES_KEY", "tooShortKey"));
+        let err = RelayConfig::load_with_env(None, env_of(&env)).expect_err("must fail");
+        assert!(matches!(
+            err,
+            Error::InvalidKey {
+                key: "component_aes_key",
+                ..
+            }
+        ));
+        assert!(!err.to_string().contains("tooShortKey"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_rejected() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("r.toml");
+        std::fs::write(&p, "lisen = \"x\"\n").expect("write");
+        let err = RelayConfig::load_with_env(Some(&p), env_of(&full_env())).expect_err("must fail");
+        assert!(matches!(err, Error::ConfigFile { .. }), "{err:?}");
+    }
+}

@@ -1,0 +1,260 @@
+//! The private API for the desktop app and the CLI (behind the bearer key), and `/healthz`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
+
+use crate::AppState;
+use crate::http::{Reject, now_unix};
+use crate::routes::wechat::query_map;
+
+/// Longest long-poll hold.
+pub const MAX_WAIT_SECS: u64 = 30;
+/// Largest page.
+pub const MAX_LIMIT: u32 = 1000;
+/// Page size when `limit` is absent.
+pub const DEFAULT_LIMIT: u32 = 500;
+
+/// Bearer check for everything under `/api/v1`. Both sides are hashed first so the comparison
+/// is constant-time regardless of the presented key's length. A refusal says nothing else.
+pub async fn require_bearer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim());
+    let ok = presented.is_some_and(|k| {
+        bool::from(
+            Sha1::digest(k.as_bytes())
+                .as_slice()
+                .ct_eq(state.api_key_digest()),
+        )
+    });
+    if !ok {
+        tracing::warn!(
+            reason = if presented.is_some() {
+                "wrong_key"
+            } else {
+                "no_key"
+            },
+            "api request refused"
+        );
+        let mut resp = (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "unauthorized" })),
+        )
+            .into_response();
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return resp;
+    }
+    next.run(req).await
+}
+
+/// `GET /api/v1/ticket`
+pub async fn ticket(State(state): State<AppState>) -> Result<Response, Reject> {
+    let stored = state.store().ticket().await.map_err(|e| {
+        tracing::error!(error = %e, "ticket read failed");
+        Reject::storage(true)
+    })?;
+    let no_ticket = Reject::json(
+        StatusCode::NOT_FOUND,
+        "no_ticket",
+        "尚未收到 component_verify_ticket（微信每 10 分钟推送一次）/ no ticket received yet",
+    );
+    let Some(t) = stored else {
+        return Err(no_ticket);
+    };
+    let Some(ticket) = state.unseal(&t.sealed) else {
+        // Sealed with a key we no longer have (EncodingAESKey changed twice): treat as absent.
+        tracing::warn!(
+            "stored ticket cannot be unsealed with the configured keys; waiting for the next push"
+        );
+        return Err(no_ticket);
+    };
+    Ok(Json(json!({
+        "ticket": ticket,
+        "create_time": t.create_time,
+        "received_at": t.received_at,
+        "age_secs": (now_unix() - t.create_time).max(0),
+    }))
+    .into_response())
+}
+
+fn bad_query(message: &'static str) -> Reject {
+    Reject::json(StatusCode::BAD_REQUEST, "bad_query", message)
+}
+
+/// `GET /api/v1/events?after=SEQ&wait=SECS&limit=N`
+///
+/// Answers at once when events exist after `after`, else holds up to `wait` seconds (≤ 30) for
+/// the next commit. `last_seq` is the seq of the last event returned, or — when none is — the
+/// highest seq the log has ever assigned, so a client whose cursor is ahead of it can tell the
+/// relay's log was reset.
+pub async fn events(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Reject> {
+    let q = query_map(raw.as_deref());
+    let after = match q.get("after") {
+        None => 0,
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            bad_query("after 应为非负整数 / after must be a non-negative integer")
+        })?,
+    };
+    let wait = match q.get("wait") {
+        None => 0,
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| bad_query("wait 应为秒数 / wait must be a number of seconds"))?
+            .min(MAX_WAIT_SECS),
+    };
+    let limit = match q.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| bad_query("limit 应为 1–1000 / limit must be 1-1000"))?
+            .min(MAX_LIMIT),
+    };
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let mut head_rx = state.store().subscribe();
+    let mut shutdown = state.shutdown_signal();
+    loop {
+        // Mark the current head as seen before reading, so a commit that lands after the read
+        // wakes the wait below.
+        let head = *head_rx.borrow_and_update();
+        if head > after {
+            let rows = state
+                .store()
+                .events_after(after, limit)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "event read failed");
+                    Reject::storage(true)
+                })?;
+            if let Some(last) = rows.last() {
+                let last_seq = last.seq;
+                let events: Vec<_> = rows
+                    .into_iter()
+                    .map(|r| {
+                        json!({ "seq": r.seq, "kind": r.kind, "appid": r.appid, "received_at": r.received_at, "data": r.data })
+                    })
+                    .collect();
+                return Ok(Json(json!({ "events": events, "last_seq": last_seq })).into_response());
+            }
+        }
+        if *shutdown.borrow() {
+            return Ok(Json(json!({ "events": [], "last_seq": head })).into_response());
+        }
+        tokio::select! {
+            changed = head_rx.changed() => {
+                if changed.is_err() {
+                    return Ok(Json(json!({ "events": [], "last_seq": head })).into_response());
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                return Ok(Json(json!({ "events": [], "last_seq": state.store().head() })).into_response());
+            }
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// `/api/v1/wechat/{*path}`: forward method, query and body to `upstream/{path}` and return the
+/// upstream's status and body, so WeChat sees the relay's (whitelisted) IP.
+pub async fn egress(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Reject> {
+    // The raw (still percent-encoded) path, so nothing is decoded and re-encoded differently.
+    let path = uri.path().strip_prefix("/api/v1/wechat/").unwrap_or("");
+    let lowered = path.to_ascii_lowercase();
+    if path.is_empty()
+        || lowered.contains("%2e")
+        || lowered.contains('\\')
+        || path.split('/').any(|seg| seg == ".." || seg == ".")
+    {
+        return Err(Reject::json(
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+            "转发路径无效 / invalid forwarding path",
+        ));
+    }
+    let mut url = format!("{}/{}", state.config().upstream, path);
+    if let Some(query) = uri.query() {
+        url.push('?');
+        url.push_str(query);
+    }
+    let mut req = state.http().request(method.clone(), url).body(body);
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        req = req.header(header::CONTENT_TYPE, ct.clone());
+    }
+    let route = path.split('?').next().unwrap_or_default().to_owned();
+    let resp = req.send().await.map_err(|e| {
+        // without_url: the query holds access_token.
+        tracing::warn!(%method, route, error = %e.without_url(), "egress request failed");
+        Reject::json(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unreachable",
+            "无法连接微信接口 / upstream unreachable",
+        )
+    })?;
+    let status = resp.status();
+    let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+    let bytes = resp.bytes().await.map_err(|e| {
+        tracing::warn!(%method, route, error = %e.without_url(), "egress response failed");
+        Reject::json(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unreachable",
+            "微信接口响应中断 / upstream response failed",
+        )
+    })?;
+    tracing::info!(%method, route, status = status.as_u16(), "egress forwarded");
+    let mut out = Response::new(Body::from(bytes));
+    *out.status_mut() = status;
+    if let Some(ct) = content_type {
+        out.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    Ok(out)
+}
+
+/// `GET /healthz`: liveness and ticket age; nothing secret, nothing about the event log.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store().ticket().await {
+        Ok(t) => {
+            let age = t.as_ref().map(|t| (now_unix() - t.create_time).max(0));
+            Json(json!({
+                "status": "ok",
+                "version": env!("CARGO_PKG_VERSION"),
+                "ticket_age_secs": age,
+                // WeChat tickets are valid for 12 hours; pushes come every 10 minutes.
+                "ticket_fresh": age.is_some_and(|a| a < 12 * 3600),
+            }))
+            .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "health check: storage unreadable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "storage_unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! HTTP routes, one file per caller: WeChat's pushes, the browser's authorization pages, and the
+//! desktop app's private API.
+
+pub mod api;
+pub mod auth;
+pub mod wechat;
