@@ -1,2 +1,248 @@
-//! wxdesk-sim is a faithful local stand-in for the WeChat servers (API, login pages, pushes), for
-//! tests, benchmarks and the sandbox.
+//! wxdesk-sim: a faithful local stand-in for the WeChat servers, for tests, benchmarks and the
+//! sandbox mode. It owns:
+//!
+//! * **the API** under `/cgi-bin/…`, `/sns/…` with WeChat's semantics, built from
+//!   `wechat-protocol.md` (never from crates/wechat's request/response types): component tokens
+//!   that need a fresh ticket, tokens expiring on a sim clock, the 5-minute overlap of
+//!   `cgi-bin/token`, single-use pre-auth and authorization codes, refresh tokens that die on
+//!   revoke, templates with typed keyword rules (47003), follower checks (40003/43004), the
+//!   48-hour customer-service window (45015/45047), daily quotas (45009) and clear_quota
+//!   (48006), uniform_send's 45109; errors as HTTP 200 JSON with a ` rid:` suffix;
+//! * **the world** ([`world`]): accounts, principals, followers (computed from an index, so a
+//!   million per account cost nothing), unionids, tags, templates — all a function of `seed`;
+//! * **the authorization pages** ([`login`]) with WeChat's Referer / redirect_uri domain checks;
+//! * **pushes** ([`push`]) to the relay, encrypted and signed with `wxdesk_wechat::crypto`:
+//!   tickets on a timer, auth events, TEMPLATESENDJOBFINISH, user messages; retried twice;
+//! * **faults** ([`server`]): latency, jitter, `-1`, HTTP 5xx, resets, slow answers, seeded;
+//! * **test-only routes** under `/__sim/` ([`simroutes`]): state, authorize, revoke,
+//!   push-ticket, message, subscribe, advance-clock, account facts.
+//!
+//! Use it in-process with [`start`], or as the `wxdesk-sim` binary.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod login;
+pub mod push;
+pub mod server;
+pub mod sim;
+pub mod simroutes;
+pub mod state;
+pub mod templates;
+pub mod world;
+
+pub use config::{
+    SANDBOX_AUTH_DOMAIN, SANDBOX_COMPONENT_AES_KEY, SANDBOX_COMPONENT_APPID,
+    SANDBOX_COMPONENT_APPSECRET, SANDBOX_COMPONENT_TOKEN, SimArgs, SimConfig,
+};
+pub use error::{Error, Result};
+
+use api::{component, messages, quota, route, templates as tpl, users};
+use sim::Sim;
+
+/// Every route the sim serves.
+pub fn router(sim: Arc<Sim>) -> Router {
+    Router::new()
+        // Platform (component) APIs.
+        .route(
+            "/cgi-bin/component/api_start_push_ticket",
+            route(component::start_push_ticket),
+        )
+        .route(
+            "/cgi-bin/component/api_component_token",
+            route(component::component_token),
+        )
+        .route(
+            "/cgi-bin/component/api_create_preauthcode",
+            route(component::create_preauthcode),
+        )
+        .route(
+            "/cgi-bin/component/api_query_auth",
+            route(component::query_auth),
+        )
+        .route(
+            "/cgi-bin/component/api_authorizer_token",
+            route(component::authorizer_token),
+        )
+        .route(
+            "/cgi-bin/component/api_get_authorizer_info",
+            route(component::get_authorizer_info),
+        )
+        .route(
+            "/cgi-bin/component/api_get_authorizer_list",
+            route(component::get_authorizer_list),
+        )
+        .route(
+            "/cgi-bin/component/clear_quota",
+            route(quota::component_clear_quota),
+        )
+        .route(
+            "/cgi-bin/component/clear_quota/v2",
+            route(quota::component_clear_quota_v2),
+        )
+        .route(
+            "/sns/component/jscode2session",
+            route(component::component_jscode2session),
+        )
+        // Accounts' own tokens and login.
+        .route("/cgi-bin/token", route(component::client_token))
+        .route("/cgi-bin/stable_token", route(component::stable_token))
+        .route("/sns/jscode2session", route(component::jscode2session))
+        // Templates and messages.
+        .route("/cgi-bin/template/get_industry", route(tpl::get_industry))
+        .route(
+            "/cgi-bin/template/api_set_industry",
+            route(tpl::set_industry),
+        )
+        .route(
+            "/cgi-bin/template/api_add_template",
+            route(tpl::add_template),
+        )
+        .route(
+            "/cgi-bin/template/get_all_private_template",
+            route(tpl::get_all_private_template),
+        )
+        .route(
+            "/cgi-bin/template/del_private_template",
+            route(tpl::del_private_template),
+        )
+        .route(
+            "/cgi-bin/message/template/send",
+            route(messages::template_send),
+        )
+        .route("/cgi-bin/message/custom/send", route(messages::custom_send))
+        .route(
+            "/cgi-bin/message/wxopen/template/uniform_send",
+            route(messages::uniform_send),
+        )
+        .route(
+            "/cgi-bin/message/subscribe/bizsend",
+            route(messages::bizsend),
+        )
+        // Users.
+        .route("/cgi-bin/user/get", route(users::user_get))
+        .route("/cgi-bin/user/info/batchget", route(users::batchget))
+        .route("/cgi-bin/tags/get", route(users::tags_get))
+        // Quotas.
+        .route("/cgi-bin/clear_quota", route(quota::clear_quota))
+        .route("/cgi-bin/openapi/quota/get", route(quota::quota_get))
+        // Authorization pages.
+        .route("/cgi-bin/componentloginpage", get(login::login_page))
+        .route("/safe/bindcomponent", get(login::login_page))
+        .route("/wxaopen/safe/bindcomponent", get(login::login_page))
+        .route("/__sim/login/confirm", post(login::confirm))
+        // Test-only.
+        .route("/__sim/state", get(simroutes::state))
+        .route("/__sim/authorize", post(simroutes::authorize))
+        .route("/__sim/revoke", post(simroutes::revoke))
+        .route("/__sim/push-ticket", post(simroutes::push_ticket))
+        .route("/__sim/message", post(simroutes::message))
+        .route("/__sim/subscribe", post(simroutes::subscribe))
+        .route("/__sim/advance-clock", post(simroutes::advance_clock))
+        .route("/__sim/accounts/{appid}", get(simroutes::account))
+        .route("/__sim/openid", get(simroutes::openid))
+        .route("/__sim/avatar/{file}", get(simroutes::avatar))
+        .fallback(api::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
+        .with_state(sim)
+}
+
+/// A running simulator.
+pub struct SimHandle {
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    sim: Arc<Sim>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// What `GET /__sim/state` answers, without HTTP.
+    pub fn state(&self) -> serde_json::Value {
+        simroutes::state_json(&self.sim)
+    }
+
+    /// Stop serving, pushing and ticking.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let mut tasks = self.tasks.into_iter();
+        if let Some(server) = tasks.next() {
+            let _ = server.await;
+        }
+        for t in tasks {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+}
+
+/// Bind `cfg.listen`, generate the world, push the first ticket, and serve.
+pub async fn start(cfg: SimConfig) -> Result<SimHandle> {
+    cfg.validate()?;
+    let listener = TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: cfg.listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: cfg.listen.clone(),
+        source,
+    })?;
+    let base_url = format!("http://{addr}");
+    let crypt = wxdesk_wechat::crypto::MsgCrypt::new(
+        &cfg.component_token,
+        &cfg.component_aes_key,
+        &cfg.component_appid,
+    )
+    .map_err(|_| Error::Crypto("component_token / component_aes_key".into()))?;
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    let (pusher, push_task) = push::Pusher::start(
+        push::PushSettings {
+            relay_url: cfg.relay_url.clone(),
+            component_appid: cfg.component_appid.clone(),
+            retries: cfg.push_retries,
+            retry_interval: std::time::Duration::from_millis(cfg.push_retry_interval_ms),
+            queue: cfg.push_queue,
+        },
+        Arc::new(crypt),
+        client,
+    );
+    let clock = clock::SimClock::new(cfg.clock_speed);
+    let w = world::World::generate(cfg.seed, cfg.accounts, cfg.followers, clock.start());
+    let sim = Arc::new(Sim::new(cfg, w, clock, base_url.clone(), pusher));
+    sim.push_ticket();
+    let ticker = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(sim.clock.real_duration(sim.cfg.ticket_interval_secs as f64))
+                    .await;
+                sim.push_ticket();
+            }
+        })
+    };
+    let (tx, rx) = watch::channel(false);
+    let server = tokio::spawn(server::serve(
+        listener,
+        router(sim.clone()),
+        sim.clone(),
+        rx,
+    ));
+    tracing::info!(base_url = %base_url, "wxdesk-sim 已启动 / started");
+    Ok(SimHandle {
+        base_url,
+        sim,
+        shutdown: tx,
+        tasks: vec![server, ticker, push_task],
+    })
+}

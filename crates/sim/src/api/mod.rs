@@ -1,0 +1,128 @@
+//! The WeChat HTTP API (protocol sections C and D). Every answer is HTTP 200 with JSON, errors as
+//! `{"errcode","errmsg"}` with a ` rid:` suffix, as WeChat does. Handlers are plain functions of
+//! (sim, query, body) so they stay small and testable; `route` adapts them to axum.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any};
+use serde_json::Value;
+
+use crate::sim::Sim;
+use crate::state::{ApiErr, ApiResult, COMPONENT, TokenKind};
+use crate::world::Account;
+
+pub mod component;
+pub mod messages;
+pub mod quota;
+pub mod templates;
+pub mod users;
+
+pub type Query = HashMap<String, String>;
+pub type Handler = fn(&Sim, &Query, &[u8]) -> ApiResult<Value>;
+
+/// WeChat's observed content type for API answers.
+const JSON_CT: &str = "application/json; encoding=utf-8";
+
+pub fn json_response(v: &Value) -> Response {
+    ([(header::CONTENT_TYPE, JSON_CT)], v.to_string()).into_response()
+}
+
+pub fn parse_query(raw: Option<&str>) -> Query {
+    raw.map(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Adapt a handler to any HTTP method (WeChat is lenient about GET vs POST on most paths).
+pub fn route(h: Handler) -> MethodRouter<Arc<Sim>> {
+    any(
+        move |State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery, body: Bytes| async move {
+            let q = parse_query(q.as_deref());
+            let v = match h(&sim, &q, &body) {
+                Ok(v) => v,
+                Err(e) => e.to_json(),
+            };
+            json_response(&v)
+        },
+    )
+}
+
+pub fn ok() -> Value {
+    serde_json::json!({"errcode": 0, "errmsg": "ok"})
+}
+
+/// The JSON body; 47001 if it is not a JSON object.
+pub fn body_json(body: &[u8]) -> ApiResult<serde_json::Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(ApiErr::data_format()),
+    }
+}
+
+pub fn str_field<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> &'a str {
+    m.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Either spelling of a component API's token (protocol: both are in circulation).
+pub fn component_token(q: &Query) -> Option<&str> {
+    q.get("component_access_token")
+        .or_else(|| q.get("access_token"))
+        .map(String::as_str)
+}
+
+/// A component API's caller: a live component_access_token; counts the platform's quota.
+pub fn component_caller(sim: &Sim, q: &Query, path: &'static str) -> ApiResult<()> {
+    let now = sim.now();
+    let mut s = sim.lock();
+    let rec = s.check_token(component_token(q), now)?;
+    if rec.kind != TokenKind::Component {
+        return Err(ApiErr::invalid_token());
+    }
+    s.take_quota(COMPONENT, path, sim.quota_limit(path), now)
+}
+
+/// `component_appid` in a component API body must be the platform's.
+pub fn check_component_appid(sim: &Sim, m: &serde_json::Map<String, Value>) -> ApiResult<()> {
+    if str_field(m, "component_appid") == sim.cfg.component_appid {
+        Ok(())
+    } else {
+        Err(ApiErr::new(61011, "invalid component"))
+    }
+}
+
+/// An account API's caller: an authorizer_access_token or the account's own access_token;
+/// counts the account's daily quota for `path`.
+pub fn account_caller<'w>(sim: &'w Sim, q: &Query, path: &'static str) -> ApiResult<&'w Account> {
+    let now = sim.now();
+    let mut s = sim.lock();
+    let rec = s.check_token(q.get("access_token").map(String::as_str), now)?;
+    let idx = match (rec.kind, rec.account) {
+        (TokenKind::Authorizer | TokenKind::Client, Some(i)) => i,
+        _ => return Err(ApiErr::invalid_token()),
+    };
+    let a = sim
+        .world
+        .accounts
+        .get(usize::from(idx))
+        .ok_or_else(ApiErr::invalid_token)?;
+    s.take_quota(idx, path, sim.quota_limit(path), now)?;
+    Ok(a)
+}
+
+/// Unknown API paths: WeChat answers a JSON error rather than an HTML 404.
+pub async fn not_found() -> Response {
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, JSON_CT)],
+        ApiErr::new(-1, "api not found").to_json().to_string(),
+    )
+        .into_response()
+}

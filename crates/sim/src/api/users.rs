@@ -1,0 +1,101 @@
+//! Followers: `user/get` (pages of 10,000), `user/info/batchget` (≤ 100), `tags/get`.
+
+use serde_json::{Value, json};
+
+use super::{Query, account_caller, body_json};
+use crate::sim::Sim;
+use crate::state::{ApiErr, ApiResult};
+use crate::world::Person;
+
+pub const PAGE: u32 = 10_000;
+pub const BATCH_MAX: usize = 100;
+
+pub fn user_get(sim: &Sim, q: &Query, _body: &[u8]) -> ApiResult<Value> {
+    let a = account_caller(sim, q, "/cgi-bin/user/get")?;
+    if !a.kind.is_official() {
+        return Err(ApiErr::unauthorized_api());
+    }
+    let start = match q.get("next_openid").map(String::as_str).unwrap_or("") {
+        "" => 0,
+        o => match sim.world.person(a, o) {
+            Some(Person::Follower(i)) => i + 1,
+            _ => return Err(ApiErr::invalid_openid()),
+        },
+    };
+    let end = start.saturating_add(PAGE).min(a.followers);
+    let openids: Vec<String> = (start..end).map(|i| sim.world.openid(a, i)).collect();
+    let count = openids.len();
+    let next = if end < a.followers && end > 0 {
+        sim.world.openid(a, end - 1)
+    } else {
+        String::new()
+    };
+    let mut v = json!({"total": a.followers, "count": count, "next_openid": next});
+    if count > 0
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert("data".into(), json!({"openid": openids}));
+    }
+    Ok(v)
+}
+
+pub fn batchget(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
+    let a = account_caller(sim, q, "/cgi-bin/user/info/batchget")?;
+    if !a.kind.is_official() {
+        return Err(ApiErr::unauthorized_api());
+    }
+    let m = body_json(body)?;
+    let list = m
+        .get("user_list")
+        .and_then(Value::as_array)
+        .ok_or_else(ApiErr::data_format)?;
+    if list.is_empty() || list.len() > BATCH_MAX {
+        return Err(ApiErr::new(40032, "invalid openid list size"));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        let openid = item.get("openid").and_then(Value::as_str).unwrap_or("");
+        let lang = item.get("lang").and_then(Value::as_str).unwrap_or("zh_CN");
+        out.push(match sim.world.person(a, openid) {
+            None => return Err(ApiErr::invalid_openid()),
+            Some(Person::Former(_)) => json!({"subscribe": 0, "openid": openid}),
+            Some(Person::Follower(i)) => {
+                let mut u = json!({
+                    "subscribe": 1,
+                    "openid": openid,
+                    "nickname": "",
+                    "sex": 0,
+                    "language": lang,
+                    "city": "", "province": "", "country": "",
+                    "headimgurl": "",
+                    "subscribe_time": sim.world.subscribe_time(a, i),
+                    "remark": "",
+                    "groupid": 0,
+                    "tagid_list": sim.world.tag_ids(i),
+                    "subscribe_scene": if i % 3 == 0 { "ADD_SCENE_QR_CODE" } else { "ADD_SCENE_SEARCH" },
+                    "qr_scene": 0,
+                    "qr_scene_str": "",
+                });
+                if let (Some(un), Some(o)) = (sim.world.unionid(a, i), u.as_object_mut()) {
+                    o.insert("unionid".into(), Value::String(un));
+                }
+                u
+            }
+        });
+    }
+    Ok(json!({"user_info_list": out}))
+}
+
+pub fn tags_get(sim: &Sim, q: &Query, _body: &[u8]) -> ApiResult<Value> {
+    let a = account_caller(sim, q, "/cgi-bin/tags/get")?;
+    if !a.kind.is_official() {
+        return Err(ApiErr::unauthorized_api());
+    }
+    let tags: Vec<Value> = sim
+        .world
+        .tags
+        .iter()
+        .map(|t| json!({"id": t.id, "name": t.name, "count": t.count(a.followers)}))
+        .collect();
+    Ok(json!({"tags": tags}))
+}

@@ -1,0 +1,323 @@
+//! Pushes to the relay, signed and encrypted as WeChat does, through a bounded background queue
+//! so an API call never waits for a push. Each push is tried once and retried twice more (at
+//! `push_retry_interval_ms`) unless the receiver answers `success` (protocol B.5).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
+use wxdesk_wechat::crypto::{Envelope, MsgCrypt};
+
+/// Where a push goes.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// 授权事件接收URL: `{relay}/wechat/component`, `<AppId>` envelope.
+    Component,
+    /// 消息与事件接收URL: `{relay}/wechat/{appid}/callback`, `<ToUserName>` envelope; `openid` is
+    /// added to the query for user-originated messages.
+    Account {
+        appid: String,
+        user_name: String,
+        openid: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Push {
+    pub target: Target,
+    /// The decrypted XML.
+    pub xml: String,
+}
+
+#[derive(Debug, Default)]
+pub struct PushStats {
+    pub queued: AtomicU64,
+    pub delivered: AtomicU64,
+    pub failed: AtomicU64,
+    pub dropped: AtomicU64,
+    pub attempts: AtomicU64,
+    /// Pushes made while no relay_url is configured (nowhere to send).
+    pub unsent: AtomicU64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PushStatsView {
+    pub queued: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub dropped: u64,
+    pub attempts: u64,
+    pub unsent: u64,
+}
+
+impl PushStats {
+    pub fn view(&self) -> PushStatsView {
+        PushStatsView {
+            queued: self.queued.load(Ordering::Relaxed),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            attempts: self.attempts.load(Ordering::Relaxed),
+            unsent: self.unsent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Pusher {
+    tx: mpsc::Sender<Push>,
+    pub stats: Arc<PushStats>,
+}
+
+pub struct PushSettings {
+    pub relay_url: String,
+    pub component_appid: String,
+    pub retries: u32,
+    pub retry_interval: Duration,
+    pub queue: usize,
+}
+
+/// Concurrent deliveries in flight (WeChat pushes in parallel; the relay must cope).
+const PARALLEL: usize = 32;
+
+impl Pusher {
+    /// Start the delivery task; returns the pusher and the task to abort on shutdown.
+    pub fn start(
+        settings: PushSettings,
+        crypt: Arc<MsgCrypt>,
+        client: reqwest::Client,
+    ) -> (Pusher, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Push>(settings.queue.max(1));
+        let stats = Arc::new(PushStats::default());
+        let st = stats.clone();
+        let settings = Arc::new(settings);
+        let task = tokio::spawn(async move {
+            let permits = Arc::new(Semaphore::new(PARALLEL));
+            let mut tasks = tokio::task::JoinSet::new();
+            while let Some(push) = rx.recv().await {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let (crypt, client, st, settings) =
+                    (crypt.clone(), client.clone(), st.clone(), settings.clone());
+                tasks.spawn(async move {
+                    deliver(&settings, &crypt, &client, &st, push).await;
+                    drop(permit);
+                });
+                while tasks.try_join_next().is_some() {}
+            }
+            while tasks.join_next().await.is_some() {}
+        });
+        (Pusher { tx, stats }, task)
+    }
+
+    /// Queue a push; when the queue is full the push is dropped and counted (never blocks).
+    pub fn push(&self, push: Push) {
+        match self.tx.try_send(push) {
+            Ok(()) => {
+                self.stats.queued.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The URL, query and body of one push, as WeChat builds them.
+pub fn seal(
+    crypt: &MsgCrypt,
+    relay_url: &str,
+    component_appid: &str,
+    push: &Push,
+) -> (String, Vec<(String, String)>, String) {
+    use rand::Rng;
+    let timestamp = unix_now().to_string();
+    let nonce = rand::rng()
+        .random_range(100_000_000u64..10_000_000_000)
+        .to_string();
+    let base = relay_url.trim_end_matches('/');
+    let (url, envelope, openid) = match &push.target {
+        Target::Component => (
+            format!("{base}/wechat/component"),
+            Envelope::AppId(component_appid.to_string()),
+            None,
+        ),
+        Target::Account {
+            appid,
+            user_name,
+            openid,
+        } => (
+            format!("{base}/wechat/{appid}/callback"),
+            Envelope::ToUserName(user_name.clone()),
+            openid.clone(),
+        ),
+    };
+    let (body, msg_signature) = crypt.encrypt_push(&push.xml, &envelope, &timestamp, &nonce);
+    let mut query = vec![
+        (
+            "signature".to_string(),
+            crypt.url_signature(&timestamp, &nonce),
+        ),
+        ("timestamp".to_string(), timestamp),
+        ("nonce".to_string(), nonce),
+    ];
+    if let Some(o) = openid {
+        query.push(("openid".to_string(), o));
+    }
+    query.push(("encrypt_type".to_string(), "aes".to_string()));
+    query.push(("msg_signature".to_string(), msg_signature));
+    (url, query, body)
+}
+
+async fn deliver(
+    settings: &PushSettings,
+    crypt: &MsgCrypt,
+    client: &reqwest::Client,
+    st: &PushStats,
+    push: Push,
+) {
+    if settings.relay_url.is_empty() {
+        st.unsent.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let component = matches!(push.target, Target::Component);
+    let (url, query, body) = seal(crypt, &settings.relay_url, &settings.component_appid, &push);
+    let qs: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&query)
+        .finish();
+    let full = format!("{url}?{qs}");
+    for attempt in 0..=settings.retries {
+        if attempt > 0 {
+            tokio::time::sleep(settings.retry_interval).await;
+        }
+        st.attempts.fetch_add(1, Ordering::Relaxed);
+        let res = client
+            .post(&full)
+            .header("Content-Type", "text/xml")
+            .body(body.clone())
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        let ok = match res {
+            Ok(r) if r.status().is_success() => match r.text().await {
+                Ok(text) => {
+                    let t = text.trim();
+                    // The component URL must answer exactly `success`; the message URL may also
+                    // answer empty or with a passive reply.
+                    t == "success" || (!component && (t.is_empty() || t.starts_with("<xml")))
+                }
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        if ok {
+            st.delivered.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    }
+    tracing::warn!(url = %url, "推送失败（已重试）/ push failed after retries");
+    st.failed.fetch_add(1, Ordering::Relaxed);
+}
+
+/// CDATA-wrap text, splitting any `]]>` inside it.
+pub fn cdata(s: &str) -> String {
+    format!("<![CDATA[{}]]>", s.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+pub fn ticket_xml(component_appid: &str, create_time: i64, ticket: &str) -> String {
+    format!(
+        "<xml><AppId>{}</AppId><CreateTime>{create_time}</CreateTime><InfoType>{}</InfoType><ComponentVerifyTicket>{}</ComponentVerifyTicket></xml>",
+        cdata(component_appid),
+        cdata("component_verify_ticket"),
+        cdata(ticket)
+    )
+}
+
+pub struct AuthEvent<'a> {
+    pub component_appid: &'a str,
+    pub create_time: i64,
+    /// `authorized`, `updateauthorized` or `unauthorized`.
+    pub info_type: &'a str,
+    pub authorizer_appid: &'a str,
+    /// (code, expired_time, pre_auth_code), absent for `unauthorized`.
+    pub code: Option<(&'a str, i64, &'a str)>,
+}
+
+pub fn auth_xml(e: &AuthEvent<'_>) -> String {
+    let mut x = format!(
+        "<xml><AppId>{}</AppId><CreateTime>{}</CreateTime><InfoType>{}</InfoType><AuthorizerAppid>{}</AuthorizerAppid>",
+        cdata(e.component_appid),
+        e.create_time,
+        cdata(e.info_type),
+        cdata(e.authorizer_appid)
+    );
+    if let Some((code, expired, pre)) = e.code {
+        x.push_str(&format!(
+            "<AuthorizationCode>{}</AuthorizationCode><AuthorizationCodeExpiredTime>{expired}</AuthorizationCodeExpiredTime><PreAuthCode>{}</PreAuthCode>",
+            cdata(code),
+            cdata(pre)
+        ));
+    }
+    x.push_str("</xml>");
+    x
+}
+
+pub fn job_finish_xml(
+    user_name: &str,
+    openid: &str,
+    create_time: i64,
+    msgid: i64,
+    status: &str,
+) -> String {
+    format!(
+        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{create_time}</CreateTime><MsgType>{}</MsgType><Event>{}</Event><MsgID>{msgid}</MsgID><Status>{}</Status></xml>",
+        cdata(user_name),
+        cdata(openid),
+        cdata("event"),
+        cdata("TEMPLATESENDJOBFINISH"),
+        cdata(status)
+    )
+}
+
+pub fn text_xml(
+    user_name: &str,
+    openid: &str,
+    create_time: i64,
+    content: &str,
+    msg_id: i64,
+) -> String {
+    format!(
+        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{create_time}</CreateTime><MsgType>{}</MsgType><Content>{}</Content><MsgId>{msg_id}</MsgId></xml>",
+        cdata(user_name),
+        cdata(openid),
+        cdata("text"),
+        cdata(content)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cdata_survives_a_closing_sequence_in_the_text() {
+        assert_eq!(cdata("a]]>b"), "<![CDATA[a]]]]><![CDATA[>b]]>");
+    }
+
+    #[test]
+    fn job_finish_spells_msgid_with_a_capital_id() {
+        let x = job_finish_xml("gh_1", "o1", 5, 42, "success");
+        assert!(x.contains("<MsgID>42</MsgID>"));
+        assert!(x.contains("<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event>"));
+    }
+}

@@ -1,0 +1,139 @@
+//! The HTTP server, with faults on demand. The sim runs its own accept loop (hyper) instead of
+//! `axum::serve` because a "connection reset" fault must drop a connection without answering,
+//! which only a service that may fail can do. Faults are drawn from `hash(seed, call number)`,
+//! so a run with the same seed and the same call order sees the same faults.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+use crate::ids::{hash, unit};
+use crate::sim::Sim;
+use crate::state::ApiErr;
+
+/// The fault drawn for one API call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    None,
+    Busy,
+    Http5xx,
+    Reset,
+}
+
+/// Returned by the service to make hyper close the connection without a response.
+#[derive(Debug)]
+pub struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("simulated connection reset")
+    }
+}
+
+impl std::error::Error for Reset {}
+
+/// Faults apply to the API only, never to the login pages or the test routes.
+fn is_api(path: &str) -> bool {
+    (path.starts_with("/cgi-bin/") && !path.starts_with("/cgi-bin/componentloginpage"))
+        || path.starts_with("/sns/")
+        || path.starts_with("/wxa/")
+}
+
+/// (delay, fault) for API call number `n`.
+pub fn draw(sim: &Sim, n: u64) -> (Duration, Fault) {
+    let c = &sim.cfg;
+    let seed = c.seed;
+    let mut ms = c.latency_ms as f64 + c.jitter_ms as f64 * unit(hash(seed, &[n, 1]));
+    if unit(hash(seed, &[n, 2])) < c.slow_rate {
+        ms += c.slow_ms as f64;
+    }
+    let fault = if unit(hash(seed, &[n, 3])) < c.reset_rate {
+        Fault::Reset
+    } else if unit(hash(seed, &[n, 4])) < c.http5xx_rate {
+        Fault::Http5xx
+    } else if unit(hash(seed, &[n, 5])) < c.busy_rate {
+        Fault::Busy
+    } else {
+        Fault::None
+    };
+    (Duration::from_micros((ms * 1000.0) as u64), fault)
+}
+
+async fn handle(
+    sim: Arc<Sim>,
+    router: Router,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Reset> {
+    if is_api(req.uri().path()) {
+        let n = sim.fault_seq.fetch_add(1, Ordering::Relaxed);
+        let (delay, fault) = draw(&sim, n);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        match fault {
+            Fault::Reset => return Err(Reset),
+            Fault::Http5xx => {
+                let mut r = Response::new(Body::from(
+                    "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+                ));
+                *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("text/html"),
+                );
+                return Ok(r);
+            }
+            Fault::Busy => {
+                return Ok(crate::api::json_response(
+                    &ApiErr::new(-1, "system error").to_json(),
+                ));
+            }
+            Fault::None => {}
+        }
+    }
+    let res: Result<Response<Body>, Infallible> = router.oneshot(req).await;
+    match res {
+        Ok(r) => Ok(r),
+        Err(never) => match never {},
+    }
+}
+
+/// Accept connections until `shutdown` flips; then abort every open connection.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    sim: Arc<Sim>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            acc = listener.accept() => {
+                let Ok((stream, _)) = acc else { continue };
+                let _ = stream.set_nodelay(true);
+                let (sim, router) = (sim.clone(), router.clone());
+                conns.spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| handle(sim.clone(), router.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+                while conns.try_join_next().is_some() {}
+            }
+        }
+    }
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+}

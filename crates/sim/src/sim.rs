@@ -1,0 +1,335 @@
+//! `Sim`: the world, the clock, the state and the pusher, and the operations several routes
+//! share (tickets, authorization, revocation, user messages).
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::clock::SimClock;
+use crate::config::SimConfig;
+use crate::ids;
+use crate::push::{self, AuthEvent, Push, Pusher, Target};
+use crate::state::{self, Authz, CODE_TTL, Inner, PreAuth, PrivTemplate, Window, recipient_key};
+use crate::templates::{self, LIBRARY};
+use crate::world::{Account, Person, World};
+
+pub struct Sim {
+    pub cfg: SimConfig,
+    pub world: World,
+    pub clock: SimClock,
+    pub base_url: String,
+    pub pusher: Pusher,
+    inner: Mutex<Inner>,
+    /// Sequence number of API calls, the input of the deterministic fault draw.
+    pub fault_seq: AtomicU64,
+}
+
+/// Why an authorization could not be completed (shown on the login page or as JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthFail {
+    UnknownPreAuthCode,
+    PreAuthCodeUsed,
+    PreAuthCodeExpired,
+    UnknownAccount,
+}
+
+impl AuthFail {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthFail::UnknownPreAuthCode => "invalid_pre_auth_code",
+            AuthFail::PreAuthCodeUsed => "pre_auth_code_used",
+            AuthFail::PreAuthCodeExpired => "pre_auth_code_expired",
+            AuthFail::UnknownAccount => "unknown_account",
+        }
+    }
+    pub fn message(&self) -> &'static str {
+        match self {
+            AuthFail::UnknownPreAuthCode => "预授权码无效 / the pre_auth_code is invalid",
+            AuthFail::PreAuthCodeUsed => {
+                "预授权码已被使用，请重新发起授权 / the pre_auth_code was already used"
+            }
+            AuthFail::PreAuthCodeExpired => {
+                "预授权码已过期，请重新发起授权 / the pre_auth_code has expired"
+            }
+            AuthFail::UnknownAccount => "该帐号不存在 / no such account",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    pub auth_code: String,
+    pub redirect: Option<String>,
+    pub info_type: &'static str,
+}
+
+impl Sim {
+    pub fn new(
+        cfg: SimConfig,
+        world: World,
+        clock: SimClock,
+        base_url: String,
+        pusher: Pusher,
+    ) -> Sim {
+        let mut inner = Inner {
+            next_msgid: 2_000_000_000 + (ids::hash(cfg.seed, &[9]) % 1_000_000_000) as i64,
+            ..Inner::default()
+        };
+        // Each verified service account starts with one private template of each library entry.
+        for a in world.accounts.iter().filter(|a| a.can_send_templates()) {
+            let list = LIBRARY
+                .iter()
+                .enumerate()
+                .map(|(lib, t)| PrivTemplate {
+                    template_id: ids::chars(cfg.seed, &[u64::from(a.index), lib as u64, 0x7E], 43),
+                    lib,
+                    keywords: (0..t.keywords.len()).collect(),
+                })
+                .collect();
+            inner.templates.insert(a.index, list);
+            inner.industry.insert(a.index, ("1".into(), "2".into()));
+        }
+        Sim {
+            cfg,
+            world,
+            clock,
+            base_url,
+            pusher,
+            inner: Mutex::new(inner),
+            fault_seq: AtomicU64::new(0),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn quota_limit(&self, path: &str) -> u64 {
+        self.cfg
+            .quotas
+            .get(path)
+            .copied()
+            .unwrap_or_else(|| state::default_quota(path))
+    }
+
+    pub fn avatar_url(&self, a: &Account) -> String {
+        format!("{}/__sim/avatar/{}.svg", self.base_url, a.appid)
+    }
+
+    /// Make a fresh component_verify_ticket the latest and push it.
+    pub fn push_ticket(&self) {
+        let now = self.now();
+        let ticket = ids::random_token("ticket@@@", 64);
+        {
+            let mut s = self.lock();
+            s.ticket = Some((ticket.clone(), now));
+            s.tickets_pushed += 1;
+        }
+        self.pusher.push(Push {
+            target: Target::Component,
+            xml: push::ticket_xml(&self.cfg.component_appid, now, &ticket),
+        });
+    }
+
+    /// Remember where the login page will send the admin (its redirect_uri).
+    pub fn check_pre_auth(&self, code: &str, redirect_uri: Option<&str>) -> Result<(), AuthFail> {
+        let now = self.now();
+        let mut s = self.lock();
+        let p = s
+            .pre_auth
+            .get_mut(code)
+            .ok_or(AuthFail::UnknownPreAuthCode)?;
+        if p.used {
+            return Err(AuthFail::PreAuthCodeUsed);
+        }
+        if now >= p.expires_at {
+            return Err(AuthFail::PreAuthCodeExpired);
+        }
+        if let Some(r) = redirect_uri {
+            p.redirect_uri = Some(r.to_string());
+        }
+        Ok(())
+    }
+
+    pub fn new_pre_auth_code(&self) -> String {
+        let now = self.now();
+        let code = ids::random_token("preauthcode@@@", 48);
+        let mut s = self.lock();
+        s.pre_auth.insert(
+            code.clone(),
+            PreAuth {
+                expires_at: now + CODE_TTL,
+                used: false,
+                redirect_uri: None,
+            },
+        );
+        s.issued.pre_auth_code += 1;
+        if s.pre_auth.len() > 10_000 {
+            s.pre_auth.retain(|_, p| !p.used && p.expires_at > now);
+        }
+        code
+    }
+
+    /// What the admin pressing 授权 does: consume the pre_auth_code, (re)authorize the account
+    /// with a new refresh token, and push `authorized` / `updateauthorized`.
+    pub fn authorize(
+        &self,
+        pre_auth_code: &str,
+        appid: &str,
+        redirect_override: Option<&str>,
+    ) -> Result<Authorized, AuthFail> {
+        let a = self.world.account(appid).ok_or(AuthFail::UnknownAccount)?;
+        let now = self.now();
+        let auth_code = ids::random_token("queryauthcode@@@", 48);
+        let (info_type, redirect_uri) = {
+            let mut s = self.lock();
+            let p = s
+                .pre_auth
+                .get_mut(pre_auth_code)
+                .ok_or(AuthFail::UnknownPreAuthCode)?;
+            if p.used {
+                return Err(AuthFail::PreAuthCodeUsed);
+            }
+            if now >= p.expires_at {
+                return Err(AuthFail::PreAuthCodeExpired);
+            }
+            p.used = true;
+            let redirect_uri = redirect_override
+                .map(str::to_string)
+                .or_else(|| p.redirect_uri.clone());
+            let info_type = if s.authz.contains_key(&a.index) {
+                "updateauthorized"
+            } else {
+                "authorized"
+            };
+            s.authz.insert(
+                a.index,
+                Authz {
+                    refresh_token: ids::random_token("refreshtoken@@@", 64),
+                    auth_time: now,
+                },
+            );
+            s.auth_codes.insert(
+                auth_code.clone(),
+                state::AuthCode {
+                    account: a.index,
+                    expires_at: now + CODE_TTL,
+                    used: false,
+                },
+            );
+            (info_type, redirect_uri)
+        };
+        self.pusher.push(Push {
+            target: Target::Component,
+            xml: push::auth_xml(&AuthEvent {
+                component_appid: &self.cfg.component_appid,
+                create_time: now,
+                info_type,
+                authorizer_appid: &a.appid,
+                code: Some((&auth_code, now + CODE_TTL, pre_auth_code)),
+            }),
+        });
+        let redirect = redirect_uri.map(|r| {
+            let enc: String = url::form_urlencoded::byte_serialize(auth_code.as_bytes()).collect();
+            let sep = if r.contains('?') { '&' } else { '?' };
+            format!("{r}{sep}auth_code={enc}&expires_in={CODE_TTL}")
+        });
+        Ok(Authorized {
+            auth_code,
+            redirect,
+            info_type,
+        })
+    }
+
+    /// The account cancels the authorization: its tokens and refresh token die, `unauthorized`
+    /// is pushed. Returns false if it was not authorized.
+    pub fn revoke(&self, appid: &str) -> bool {
+        let Some(a) = self.world.account(appid) else {
+            return false;
+        };
+        {
+            let mut s = self.lock();
+            if s.authz.remove(&a.index).is_none() {
+                return false;
+            }
+            s.drop_authorizer_tokens(a.index);
+        }
+        self.pusher.push(Push {
+            target: Target::Component,
+            xml: push::auth_xml(&AuthEvent {
+                component_appid: &self.cfg.component_appid,
+                create_time: self.now(),
+                info_type: "unauthorized",
+                authorizer_appid: &a.appid,
+                code: None,
+            }),
+        });
+        true
+    }
+
+    /// A user texts the account: opens the 48-hour window and pushes the text message.
+    pub fn user_message(&self, a: &Account, openid: &str, content: &str) -> Option<i64> {
+        let index = match self.world.person(a, openid)? {
+            Person::Follower(i) | Person::Former(i) => i,
+        };
+        let now = self.now();
+        let msg_id = {
+            let mut s = self.lock();
+            s.windows.insert(
+                recipient_key(a.index, index),
+                Window {
+                    opened_at: now,
+                    used: 0,
+                },
+            );
+            s.next_msgid()
+        };
+        self.pusher.push(Push {
+            target: Target::Account {
+                appid: a.appid.clone(),
+                user_name: a.user_name.clone(),
+                openid: Some(openid.to_string()),
+            },
+            xml: push::text_xml(&a.user_name, openid, now, content, msg_id),
+        });
+        Some(msg_id)
+    }
+
+    /// The delivery outcome WeChat will report for `msgid` (deterministic under the seed).
+    pub fn delivery_status(&self, msgid: i64) -> &'static str {
+        let h = ids::hash(self.cfg.seed, &[msgid as u64, 0xDE]);
+        if ids::unit(h) < self.cfg.delivery_fail_rate {
+            if (h >> 3).is_multiple_of(2) {
+                "failed:user block"
+            } else {
+                "failed: system failed"
+            }
+        } else {
+            "success"
+        }
+    }
+
+    /// Content (`{{key.DATA}}` lines) and example of a private template.
+    pub fn template_text(t: &PrivTemplate) -> (String, String) {
+        let lib = &LIBRARY[t.lib];
+        let mut content = Vec::new();
+        let mut example = Vec::new();
+        for k in t.keywords.iter().filter_map(|i| lib.keywords.get(*i)) {
+            if k.name.is_empty() {
+                content.push(format!("{{{{{}.DATA}}}}", k.key()));
+                example.push(k.example.to_string());
+            } else {
+                content.push(format!("{}：{{{{{}.DATA}}}}", k.name, k.key()));
+                example.push(format!("{}：{}", k.name, k.example));
+            }
+        }
+        (content.join("\n"), example.join("\n"))
+    }
+
+    pub fn lib_template(t: &PrivTemplate) -> &'static templates::LibTemplate {
+        &LIBRARY[t.lib]
+    }
+}
