@@ -166,10 +166,21 @@ pub async fn subscribe(State(sim): State<Arc<Sim>>, Json(b): Json<SubscribeBody>
 #[derive(Deserialize)]
 pub struct AdvanceBody {
     secs: f64,
+    /// Push a fresh ticket afterwards when the jump spans a ticket interval, as the timer
+    /// would have (default). `false` simulates pushes having stopped.
+    #[serde(default = "yes")]
+    tickets: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 pub async fn advance_clock(State(sim): State<Arc<Sim>>, Json(b): Json<AdvanceBody>) -> Json<Value> {
     sim.clock.advance(b.secs);
+    if b.tickets && b.secs >= sim.cfg.ticket_interval_secs as f64 {
+        sim.push_ticket();
+    }
     Json(json!({"now": sim.now()}))
 }
 

@@ -334,7 +334,9 @@ pub fn value_ok(ty: KwType, value: &str, consts: &[&str]) -> bool {
         KwType::Number => n <= 32 && is_decimal(value),
         KwType::Letter => (1..=32).contains(&n) && value.chars().all(|c| c.is_ascii_alphabetic()),
         KwType::Symbol => (1..=5).contains(&n) && value.chars().all(is_symbol),
-        KwType::CharacterString => (1..=32).contains(&n) && value.chars().all(|c| c.is_ascii_graphic()),
+        KwType::CharacterString => {
+            (1..=32).contains(&n) && value.chars().all(|c| c.is_ascii_graphic())
+        }
         KwType::Time => ranged(value, |s| is_date_time(s, true)),
         KwType::Date => ranged(value, |s| is_plain_date(s) || is_date_time(s, true)),
         KwType::Amount => {

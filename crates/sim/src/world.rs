@@ -267,7 +267,8 @@ impl World {
     /// followers did so within the last 47 hours before the sim started.
     pub fn generated_last_message(&self, a: &Account, index: u32) -> Option<i64> {
         let h = ids::hash(self.seed, &[u64::from(a.index), u64::from(index), 5]);
-        h.is_multiple_of(20).then(|| self.epoch - ((h >> 8) % (47 * 3600)) as i64)
+        h.is_multiple_of(20)
+            .then(|| self.epoch - ((h >> 8) % (47 * 3600)) as i64)
     }
 
     pub fn tag_ids(&self, index: u32) -> Vec<u32> {
