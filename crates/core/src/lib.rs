@@ -12,6 +12,12 @@ pub mod feed;
 pub mod relay;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
 pub mod secrets;
+/// 发送: the durable bulk-send engine, customer-service and subscribe sends, delivery join.
+pub mod send;
+/// 发送记录: history queries, per-day counts, CSV export.
+pub mod history;
+/// 模板: keyword parsing and value rules.
+pub mod templates;
 /// SQLite: one file per data dir, WAL, embedded numbered migrations.
 pub mod store;
 

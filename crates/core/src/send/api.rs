@@ -1,0 +1,196 @@
+//! The one thing the engine needs from the outside: make a send call on behalf of an account, and
+//! refresh that account's token. A narrow trait so the engine is tested with fakes and the real
+//! client (token cache + HTTP) plugs in behind it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+use wxdesk_wechat::ErrKind;
+
+use super::render::ApiRequest;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A successful call: WeChat answered errcode 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendOk {
+    /// `msgid` when the API returns one (template send, bizsend).
+    pub msgid: Option<i64>,
+    /// The response body as received (no token in it).
+    pub response: Value,
+}
+
+/// A failed call, as much as is known.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendFailure {
+    /// WeChat answered an errcode.
+    Api { errcode: i64, errmsg: String },
+    /// No usable answer. `maybe_sent` is false only when the request surely never left (connect
+    /// refused, DNS); a reset or timeout after sending may have been accepted.
+    Transport { maybe_sent: bool, detail: String },
+    /// The account's token could not be obtained or refreshed (no refresh token, revoked…).
+    Token { detail: String },
+}
+
+impl SendFailure {
+    pub fn errcode(&self) -> Option<i64> {
+        match self {
+            SendFailure::Api { errcode, .. } => Some(*errcode),
+            _ => None,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            SendFailure::Api { errmsg, .. } => errmsg.clone(),
+            SendFailure::Transport { detail, .. } => format!("网络错误：{detail}"),
+            SendFailure::Token { detail } => format!("无法取得接口令牌：{detail}"),
+        }
+    }
+
+    /// From the wechat client's error: errcodes stay errcodes, transport errors keep whether the
+    /// request could have been received.
+    pub fn from_wechat(e: &wxdesk_wechat::Error) -> SendFailure {
+        use wxdesk_wechat::Error as E;
+        match e {
+            E::WeChat(w) => SendFailure::Api {
+                errcode: w.errcode,
+                errmsg: w.errmsg.clone(),
+            },
+            E::Http(h) => SendFailure::Transport {
+                maybe_sent: !(h.is_connect() || h.is_builder()),
+                detail: e.to_string(),
+            },
+            E::HttpStatus { .. } | E::Json(_) => SendFailure::Transport {
+                maybe_sent: true,
+                detail: e.to_string(),
+            },
+            E::NoTicket | E::NoRefreshToken { .. } | E::Store(_) => SendFailure::Token {
+                detail: e.to_string(),
+            },
+            other => SendFailure::Transport {
+                maybe_sent: false,
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Sends on behalf of authorizer accounts.
+pub trait SendApi: Send + Sync + 'static {
+    /// POST `req.body` to `req.path` with `appid`'s access token.
+    fn send<'a>(
+        &'a self,
+        appid: &'a str,
+        req: &'a ApiRequest,
+    ) -> BoxFuture<'a, Result<SendOk, SendFailure>>;
+
+    /// Drop `appid`'s cached token and fetch a new one (after 40001/42001/40014). The engine calls
+    /// this at most once per token generation, however many requests saw the error.
+    fn refresh_token<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<(), SendFailure>>;
+}
+
+/// What the engine does after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Back to pending with backoff (until the attempts run out).
+    Retry,
+    /// Refresh the token and retry once at once.
+    RefreshToken,
+    /// 45009: pause the job as `paused_quota`; the row goes back to pending unharmed.
+    PauseQuota,
+    /// The account cannot send at all (revoked, IP not whitelisted, permission missing): pause the
+    /// job instead of failing every recipient; the row goes back to pending.
+    PauseAccount,
+    /// This recipient fails for good.
+    Permanent,
+    /// The request may have been received and the API has no idempotency key: `uncertain`.
+    Uncertain,
+}
+
+/// The engine's policy for a failure (protocol D; kinds from the wechat crate's errcode table).
+pub fn classify(f: &SendFailure, idempotent: bool) -> Action {
+    match f {
+        SendFailure::Api { errcode, .. } => match wxdesk_wechat::errcode::kind_of(*errcode) {
+            ErrKind::Retryable | ErrKind::RateLimited => Action::Retry,
+            ErrKind::TokenInvalid => Action::RefreshToken,
+            ErrKind::Quota => Action::PauseQuota,
+            ErrKind::IpNotWhitelisted
+            | ErrKind::Permission
+            | ErrKind::AuthorizationRevoked
+            | ErrKind::TicketInvalid
+            | ErrKind::BadCredentials => Action::PauseAccount,
+            ErrKind::NotSubscribed
+            | ErrKind::OutOfWindow
+            | ErrKind::Unsupported
+            | ErrKind::Permanent
+            | ErrKind::Unknown => Action::Permanent,
+        },
+        SendFailure::Transport {
+            maybe_sent: false, ..
+        } => Action::Retry,
+        SendFailure::Transport {
+            maybe_sent: true, ..
+        } => {
+            if idempotent {
+                Action::Retry
+            } else {
+                Action::Uncertain
+            }
+        }
+        SendFailure::Token { .. } => Action::PauseAccount,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(errcode: i64) -> SendFailure {
+        SendFailure::Api {
+            errcode,
+            errmsg: String::new(),
+        }
+    }
+
+    #[test]
+    fn errcodes_map_to_the_engine_policy() {
+        for (code, want) in [
+            (-1, Action::Retry),
+            (45011, Action::Retry),
+            (40001, Action::RefreshToken),
+            (42001, Action::RefreshToken),
+            (40014, Action::RefreshToken),
+            (45009, Action::PauseQuota),
+            (61004, Action::PauseAccount),
+            (61003, Action::PauseAccount),
+            (48001, Action::PauseAccount),
+            (43004, Action::Permanent),
+            (40003, Action::Permanent),
+            (47003, Action::Permanent),
+            (40037, Action::Permanent),
+            (45015, Action::Permanent),
+            (45047, Action::Permanent),
+            (45109, Action::Permanent),
+            (99999, Action::Permanent),
+        ] {
+            assert_eq!(classify(&api(code), true), want, "errcode {code}");
+        }
+    }
+
+    #[test]
+    fn a_reset_is_retried_only_where_client_msg_id_protects_the_resend() {
+        let reset = SendFailure::Transport {
+            maybe_sent: true,
+            detail: "reset".into(),
+        };
+        assert_eq!(classify(&reset, true), Action::Retry);
+        assert_eq!(classify(&reset, false), Action::Uncertain);
+        let refused = SendFailure::Transport {
+            maybe_sent: false,
+            detail: "refused".into(),
+        };
+        assert_eq!(classify(&refused, false), Action::Retry);
+    }
+}

@@ -1,0 +1,66 @@
+//! The durable bulk-send engine (DESIGN.md, "The send engine"): a job and all its recipient rows
+//! are written before the first request; runners claim due rows under a per-job and per-account
+//! rate limit and bounded concurrency, record each outcome in the transaction that advances the
+//! row, classify errors (retry with backoff, permanent, token refresh, quota pause), and after a
+//! crash turn the rows that were in flight into `uncertain` — never resent without the operator.
+//!
+//! - `model`: jobs, recipient states, payloads, progress.
+//! - `render`: `{{变量}}` filling, request bodies, keyword-rule checks (pure; the composer uses it).
+//! - `api`: the narrow trait the engine sends through, and the error policy.
+//! - `engine` / `runner`: the handle and the per-job loop.
+//! - `delivery`: TEMPLATESENDJOBFINISH reports joined by msgid.
+//! - `db`: the SQL.
+
+pub mod api;
+mod db;
+pub mod delivery;
+mod engine;
+pub mod model;
+pub mod render;
+mod runner;
+
+use std::time::Duration;
+
+pub use api::{Action, BoxFuture, SendApi, SendFailure, SendOk, classify};
+pub use db::{list_jobs, load_job};
+pub use engine::{CLIENT_MSG_ID_WINDOW_SECS, RecoverReport, ResendReport, SendEngine};
+pub use model::*;
+pub use render::{ApiRequest, RenderProblem};
+
+/// Engine defaults; a job may set its own concurrency, rate and attempts.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Requests in flight per job.
+    pub concurrency: u32,
+    /// Requests per second per job.
+    pub rate_per_sec: u32,
+    /// Requests per second per account, shared by all its running jobs.
+    pub account_rate_per_sec: u32,
+    /// Attempts per recipient before a retryable error becomes `failed_retryable`.
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt, with ±50 % jitter.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Most rows claimed in one transaction.
+    pub claim_batch: usize,
+    /// Recipient rows written per transaction by `create_job`.
+    pub create_chunk: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            concurrency: 20,
+            rate_per_sec: 200,
+            account_rate_per_sec: 400,
+            max_attempts: 5,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(60),
+            claim_batch: 200,
+            create_chunk: 5_000,
+        }
+    }
+}
+
+/// Today's Beijing-time day as SQL (`YYYY-MM-DD`).
+pub(crate) const DAY_OF_NOW_SQL: &str = "date('now', '+8 hours')";
