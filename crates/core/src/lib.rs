@@ -4,10 +4,18 @@
 // Tests may unwrap: a panic is how they fail.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+/// 授权账号: the accounts table, token health, recovering refresh tokens.
+pub mod accounts;
+/// The authorization walk-through and the 全网发布 API half.
+pub mod auth;
 /// The one error type, with `code()` and a Chinese `hint()` for the UI.
 pub mod error;
 /// The relay feed follower: durable cursor, typed events, hooks for other features.
 pub mod feed;
+/// Platform settings, the API connection and its token providers, 检测连接.
+pub mod platform;
+/// 体验沙箱: wxdesk-sim and wxdesk-relay in-process on loopback.
+pub mod sandbox;
 /// Client of the relay's private API: the latest ticket and the event log.
 pub mod relay;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.

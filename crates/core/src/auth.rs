@@ -1,0 +1,225 @@
+//! The authorization walk-through: a pre_auth_code and the relay's 授权发起页 links, then the
+//! exchange of the authorization code (from the browser redirect or the relay's push) into a
+//! stored account and a refresh token in the keychain. Also the 全网发布 API half.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use url::Url;
+
+use crate::accounts::{AccountCard, row_from_info};
+use crate::error::{Error, Result};
+use crate::feed::AuthActions;
+use crate::platform::Platform;
+use crate::secrets::{Secret, SecretKey};
+use crate::store::accounts::{self as rows, AccountStatus};
+use crate::store::{audit, auth_codes, now};
+
+/// What to authorize (the page's auth_type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthScope {
+    /// 公众号 (auth_type 1)
+    Oa,
+    /// 小程序 (auth_type 2)
+    Mini,
+    /// 公众号和小程序 (auth_type 3)
+    Both,
+}
+
+impl AuthScope {
+    pub fn auth_type(self) -> u8 {
+        match self {
+            AuthScope::Oa => 1,
+            AuthScope::Mini => 2,
+            AuthScope::Both => 3,
+        }
+    }
+}
+
+/// What the wizard needs to open the page (在本机扫码) or show the QR code (发送到手机).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthorizationStart {
+    /// Also how the wizard recognises the `authorized` push of this attempt.
+    pub pre_auth_code: String,
+    pub expires_in: i64,
+    /// Unix seconds; the wizard's countdown.
+    pub expires_at: i64,
+    /// The relay's 授权发起页: PC, or mobile when asked for.
+    pub launch_url: String,
+    /// The mobile link (for the QR code).
+    pub mobile_url: String,
+    /// Comes back on the redirect (`auth_callback` event) to match this attempt.
+    pub state: String,
+}
+
+/// Authorization actions; a small handle over the platform. One completion at a time per
+/// process, so the redirect and the push of the same code do not both call WeChat.
+#[derive(Clone, Debug)]
+pub struct Authorizer {
+    platform: Platform,
+    completing: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Authorizer {
+    pub fn new(platform: Platform) -> Self {
+        Authorizer {
+            platform,
+            completing: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Gets a pre_auth_code and builds the relay links that lead to WeChat's authorization page.
+    /// `biz_appid` restricts the page to one account (re-authorizing it).
+    pub async fn begin_authorization(
+        &self,
+        scope: AuthScope,
+        mobile: bool,
+        biz_appid: Option<&str>,
+    ) -> Result<AuthorizationStart> {
+        let api = self.platform.api().await?;
+        let pre = api.create_pre_auth_code().await?;
+        let started = now();
+        let state = hex::encode(
+            &Sha1::digest(format!(
+                "{}:{started}:{:?}",
+                pre.pre_auth_code,
+                std::time::Instant::now()
+            ))[..8],
+        );
+        let relay = api.relay().base_url().to_string();
+        let link = |mobile: bool| -> Result<String> {
+            let mut u = Url::parse(&format!("{relay}/auth/start"))
+                .map_err(|e| Error::Invalid(format!("中继地址无效：{e}")))?;
+            {
+                let mut q = u.query_pairs_mut();
+                q.append_pair("pre_auth_code", &pre.pre_auth_code)
+                    .append_pair("auth_type", &scope.auth_type().to_string());
+                if let Some(b) = biz_appid {
+                    q.append_pair("biz_appid", b);
+                }
+                q.append_pair("state", &state);
+                if mobile {
+                    q.append_pair("mobile", "1");
+                }
+            }
+            Ok(u.into())
+        };
+        let mobile_url = link(true)?;
+        let launch_url = if mobile {
+            mobile_url.clone()
+        } else {
+            link(false)?
+        };
+        Ok(AuthorizationStart {
+            expires_in: pre.expires_in,
+            expires_at: started + pre.expires_in,
+            pre_auth_code: pre.pre_auth_code,
+            launch_url,
+            mobile_url,
+            state,
+        })
+    }
+
+    /// Exchanges an authorization code: api_query_auth, the refresh token into the keychain,
+    /// api_get_authorizer_info, the account stored. A code already exchanged (it arrives by
+    /// redirect and by push) returns the stored account without calling WeChat again.
+    pub async fn complete_authorization(&self, code: &Secret) -> Result<AccountCard> {
+        let _one_at_a_time = self.completing.lock().await;
+        let store = self.platform.store();
+        let accounts = crate::accounts::Accounts::new(self.platform.clone());
+        let c = code.clone();
+        if let Some(appid) = store
+            .call(move |s| auth_codes::consumed_for(s, c.expose()))
+            .await?
+        {
+            return accounts.show(&appid).await;
+        }
+        let api = self.platform.api().await?;
+        let q = api.query_auth(code).await?;
+        let appid = q.authorizer_appid.clone();
+        let mut refresh = q.authorizer_refresh_token.clone().filter(|t| !t.is_empty());
+        if let Some(at) = q.authorizer_access_token.clone() {
+            api.prime_authorizer(&appid, at, q.expires_in.unwrap_or(7200))
+                .await;
+        }
+        let info = api.authorizer_info(&appid).await?;
+        if refresh.is_none() {
+            // Accounts without API permissions get no tokens from api_query_auth; the list
+            // may still carry one.
+            refresh = api
+                .authorizer_list()
+                .await?
+                .into_iter()
+                .find(|l| l.appid == appid)
+                .and_then(|l| l.refresh_token);
+        }
+        let status = if refresh.is_some() {
+            AccountStatus::Authorized
+        } else {
+            AccountStatus::NeedsReauth
+        };
+        if let Some(rt) = refresh {
+            self.platform
+                .secrets()
+                .set(SecretKey::RefreshToken(appid.clone()), rt)
+                .await?;
+        }
+        let granted = q.granted_ids();
+        let row = row_from_info(&appid, &info, Some(&granted), status, Some(now()));
+        let c = code.clone();
+        store
+            .call(move |s| {
+                let tx = s.transaction()?;
+                rows::upsert(&tx, &row)?;
+                auth_codes::mark_consumed(&tx, c.expose(), &row.appid)?;
+                audit::record(
+                    &tx,
+                    "authorized",
+                    Some(&row.appid),
+                    &format!("已授权：{}", row.nickname),
+                )?;
+                Ok(tx.commit()?)
+            })
+            .await?;
+        tracing::info!(appid = %appid, "authorization completed");
+        accounts.show(&appid).await
+    }
+
+    /// 全网发布 test, API half: exchange the query_auth_code and answer the tester with a
+    /// customer-service text `<code>_from_api`. Test accounts are not stored.
+    pub async fn answer_release_test(&self, openid: &str, query_auth_code: &Secret) -> Result<()> {
+        let api = self.platform.api().await?;
+        let q = api.query_auth(query_auth_code).await?;
+        let token = q.authorizer_access_token.ok_or_else(|| {
+            Error::Invalid("全网发布测试：api_query_auth 没有返回 authorizer_access_token".into())
+        })?;
+        let content = format!("{}_from_api", query_auth_code.expose());
+        api.send_text_with(&token, openid, &content).await
+    }
+}
+
+impl AuthActions for Authorizer {
+    async fn complete_authorization(&self, code: Secret) -> Result<String> {
+        Ok(Authorizer::complete_authorization(self, &code).await?.appid)
+    }
+
+    async fn answer_release_test(
+        &self,
+        _appid: Option<&str>,
+        openid: &str,
+        code: Secret,
+    ) -> Result<()> {
+        Authorizer::answer_release_test(self, openid, &code).await
+    }
+
+    async fn forget_authorizer(&self, appid: &str) -> Result<()> {
+        self.platform
+            .secrets()
+            .delete(SecretKey::RefreshToken(appid.to_string()))
+            .await?;
+        self.platform.forget_authorizer_tokens(appid).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! The platform: its configuration (settings in SQLite, secrets in the keychain) and a
+//! connection to the WeChat API built from it — the egress choice, the component token
+//! (ticket from the relay, appsecret from the keychain) and authorizer tokens (refresh tokens
+//! in the keychain). Access tokens live only in memory.
+
+pub mod check;
+pub mod settings;
+mod tokens;
+
+use std::sync::Arc;
+
+use tokio::sync::RwLock;
+use wxdesk_wechat::api::{Client, ClientConfig};
+
+pub use settings::{SettingsInput, SettingsView};
+pub use tokens::{AuthorizerInfo, ListedAuthorizer, QueryAuth, WxApi};
+
+use crate::error::{Error, Missing, Result};
+use crate::relay::RelayClient;
+use crate::secrets::{SecretKey, Secrets};
+use crate::store::Store;
+use crate::store::settings::{Egress, PlatformSettings};
+
+/// A small cloneable handle: the store, the secrets, and the API connection built lazily from
+/// them (rebuilt after the settings change).
+#[derive(Clone)]
+pub struct Platform {
+    store: Store,
+    secrets: Secrets,
+    api: Arc<RwLock<Option<Arc<WxApi>>>>,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Platform {
+    pub fn new(store: Store, secrets: Secrets) -> Self {
+        Platform {
+            store,
+            secrets,
+            api: Arc::new(RwLock::new(None)),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    pub async fn load_settings(&self) -> Result<SettingsView> {
+        settings::load_settings(&self.store, &self.secrets).await
+    }
+
+    /// Saves and drops the current API connection, so the next call uses the new settings.
+    pub async fn save_settings(&self, input: SettingsInput) -> Result<SettingsView> {
+        let view = settings::save_settings(&self.store, &self.secrets, input).await?;
+        self.reconnect().await;
+        Ok(view)
+    }
+
+    /// Forgets the API connection and every cached access token.
+    pub async fn reconnect(&self) {
+        *self.api.write().await = None;
+    }
+
+    /// The saved settings, or `NotConfigured`.
+    pub async fn settings(&self) -> Result<PlatformSettings> {
+        self.store
+            .call(|c| crate::store::settings::load(c))
+            .await?
+            .ok_or(Error::NotConfigured(Missing::ComponentAppid))
+    }
+
+    /// The relay's private API with the saved URL and key.
+    pub async fn relay(&self) -> Result<RelayClient> {
+        let s = self.settings().await?;
+        self.relay_for(&s).await
+    }
+
+    async fn relay_for(&self, s: &PlatformSettings) -> Result<RelayClient> {
+        if s.relay_url.is_empty() {
+            return Err(Error::NotConfigured(Missing::RelayUrl));
+        }
+        let key = self
+            .secrets
+            .get(SecretKey::RelayKey)
+            .await?
+            .ok_or(Error::NotConfigured(Missing::RelayKey))?;
+        RelayClient::new(&s.relay_url, key)
+    }
+
+    /// The API connection, built on first use from the settings and secrets.
+    pub async fn api(&self) -> Result<Arc<WxApi>> {
+        if let Some(api) = self.api.read().await.as_ref() {
+            return Ok(Arc::clone(api));
+        }
+        let mut slot = self.api.write().await;
+        if let Some(api) = slot.as_ref() {
+            return Ok(Arc::clone(api));
+        }
+        let s = self.settings().await?;
+        if s.component_appid.is_empty() {
+            return Err(Error::NotConfigured(Missing::ComponentAppid));
+        }
+        let relay = self.relay_for(&s).await?;
+        let cfg = match s.egress {
+            Egress::Direct => ClientConfig::with_base_url(s.api_base.clone()),
+            Egress::Relay => ClientConfig::via_relay(relay.base_url(), relay.key()),
+        };
+        let api = Arc::new(WxApi::new(
+            Client::new(cfg)?,
+            s.component_appid.clone(),
+            relay,
+            self.secrets.clone(),
+        ));
+        *slot = Some(Arc::clone(&api));
+        Ok(api)
+    }
+
+    /// Drops an authorizer's cached access token (no-op when not connected).
+    pub async fn forget_authorizer_tokens(&self, appid: &str) {
+        if let Some(api) = self.api.read().await.as_ref() {
+            api.forget_authorizer(appid).await;
+        }
+    }
+}

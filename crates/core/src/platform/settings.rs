@@ -1,0 +1,345 @@
+//! 设置: load and save the platform configuration. Plain fields go to SQLite, the four secrets
+//! to the keychain; the UI only ever learns whether each secret is saved ("已保存在系统钥匙串").
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::secrets::{Secret, SecretKey, Secrets};
+use crate::store::settings::{Egress, Mode, PlatformSettings};
+use crate::store::{Store, audit, cursor, settings};
+
+/// What the Settings page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsView {
+    /// `None` until the platform or the sandbox has been set up.
+    pub settings: Option<PlatformSettings>,
+    pub appsecret_saved: bool,
+    pub token_saved: bool,
+    pub aes_key_saved: bool,
+    pub relay_key_saved: bool,
+}
+
+/// What the Settings page submits. A secret left `None` keeps the saved one (secrets are
+/// write-only in the UI); an empty string is refused rather than silently clearing it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SettingsInput {
+    #[serde(default = "production")]
+    pub mode: Mode,
+    pub component_appid: String,
+    pub relay_url: String,
+    pub egress: Egress,
+    #[serde(default)]
+    pub api_base: Option<String>,
+    #[serde(default)]
+    pub component_appsecret: Option<Secret>,
+    #[serde(default)]
+    pub component_token: Option<Secret>,
+    #[serde(default)]
+    pub component_aes_key: Option<Secret>,
+    #[serde(default)]
+    pub relay_key: Option<Secret>,
+}
+
+fn production() -> Mode {
+    Mode::Production
+}
+
+pub async fn load_settings(store: &Store, secrets: &Secrets) -> Result<SettingsView> {
+    Ok(SettingsView {
+        settings: store.call(|c| settings::load(c)).await?,
+        appsecret_saved: secrets.is_set(SecretKey::ComponentAppsecret).await?,
+        token_saved: secrets.is_set(SecretKey::ComponentToken).await?,
+        aes_key_saved: secrets.is_set(SecretKey::ComponentAesKey).await?,
+        relay_key_saved: secrets.is_set(SecretKey::RelayKey).await?,
+    })
+}
+
+/// Validates, stores the secrets first (so SQLite never points at a half-saved configuration),
+/// then the plain settings. A different relay URL restarts the feed cursor: each relay numbers
+/// its own log.
+pub async fn save_settings(
+    store: &Store,
+    secrets: &Secrets,
+    input: SettingsInput,
+) -> Result<SettingsView> {
+    let s = validate(&input)?;
+    for (key, value) in [
+        (SecretKey::ComponentAppsecret, input.component_appsecret),
+        (SecretKey::ComponentToken, input.component_token),
+        (SecretKey::ComponentAesKey, input.component_aes_key),
+        (SecretKey::RelayKey, input.relay_key),
+    ] {
+        if let Some(v) = value {
+            secrets.set(key, v).await?;
+        }
+    }
+    store
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let before = settings::load(&tx)?;
+            if before.as_ref().is_some_and(|b| b.relay_url != s.relay_url) {
+                cursor::reset(&tx, 0)?;
+            }
+            settings::save(&tx, &s)?;
+            audit::record(
+                &tx,
+                "settings_saved",
+                None,
+                &format!("模式：{}", s.mode.label_zh()),
+            )?;
+            Ok(tx.commit()?)
+        })
+        .await?;
+    load_settings(store, secrets).await
+}
+
+fn validate(input: &SettingsInput) -> Result<PlatformSettings> {
+    let appid = input.component_appid.trim();
+    if !is_appid(appid) {
+        return Err(Error::Invalid(format!(
+            "第三方平台 AppID「{appid}」格式不对：应为 wx 开头的 18 位字母数字"
+        )));
+    }
+    let relay_url = input.relay_url.trim().trim_end_matches('/').to_string();
+    if !relay_url.is_empty() {
+        check_http_url(&relay_url, "中继地址")?;
+    }
+    let api_base = input
+        .api_base
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(crate::store::settings::WECHAT_API_BASE)
+        .trim_end_matches('/')
+        .to_string();
+    check_http_url(&api_base, "微信接口地址")?;
+    if input.egress == Egress::Relay && relay_url.is_empty() {
+        return Err(Error::Invalid(
+            "出口模式为「经中继」时必须填写中继地址".into(),
+        ));
+    }
+    for (name, v) in [
+        ("AppSecret", &input.component_appsecret),
+        ("消息校验 Token", &input.component_token),
+        ("中继密钥", &input.relay_key),
+    ] {
+        if v.as_ref().is_some_and(|s| s.expose().trim().is_empty()) {
+            return Err(Error::Invalid(format!(
+                "{name} 不能为空；不修改请留空该字段"
+            )));
+        }
+    }
+    if let Some(k) = &input.component_aes_key {
+        let k = k.expose();
+        if k.len() != 43 || !k.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::Invalid(
+                "EncodingAESKey 必须是 43 位字母或数字".into(),
+            ));
+        }
+    }
+    Ok(PlatformSettings {
+        mode: input.mode,
+        component_appid: appid.to_string(),
+        relay_url,
+        egress: input.egress,
+        api_base,
+    })
+}
+
+/// `wx` followed by 16 letters/digits: the form WeChat issues appids in.
+pub fn is_appid(s: &str) -> bool {
+    s.len() == 18 && s.starts_with("wx") && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn check_http_url(s: &str, what: &str) -> Result<()> {
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(Error::Invalid(format!(
+            "{what}「{s}」不是有效的 http(s) 地址"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemoryStore;
+    use std::sync::Arc;
+
+    fn input() -> SettingsInput {
+        SettingsInput {
+            mode: Mode::Production,
+            component_appid: "wx5a9d0c0e7f3b1a2c".into(),
+            relay_url: "https://relay.example.com/".into(),
+            egress: Egress::Relay,
+            api_base: None,
+            component_appsecret: Some(Secret::new("appsecret-value-0123456789abcdef")),
+            component_token: Some(Secret::new("msgtoken-value")),
+            component_aes_key: Some(Secret::new("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")),
+            relay_key: Some(Secret::new("relay-key-value-xyz")),
+        }
+    }
+
+    #[tokio::test]
+    async fn settings_round_trip_with_secrets_only_in_the_secret_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).await.unwrap();
+        let mem = Arc::new(MemoryStore::default());
+        let secrets = Secrets::new(mem.clone());
+
+        let before = load_settings(&store, &secrets).await.unwrap();
+        assert_eq!(before.settings, None);
+        assert!(!before.appsecret_saved && !before.relay_key_saved);
+
+        let view = save_settings(&store, &secrets, input()).await.unwrap();
+        assert_eq!(
+            view,
+            SettingsView {
+                settings: Some(PlatformSettings {
+                    mode: Mode::Production,
+                    component_appid: "wx5a9d0c0e7f3b1a2c".into(),
+                    relay_url: "https://relay.example.com".into(),
+                    egress: Egress::Relay,
+                    api_base: "https://api.weixin.qq.com".into(),
+                }),
+                appsecret_saved: true,
+                token_saved: true,
+                aes_key_saved: true,
+                relay_key_saved: true,
+            }
+        );
+        let got = secrets
+            .get(SecretKey::ComponentAppsecret)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.expose(), "appsecret-value-0123456789abcdef");
+
+        // Saving again without secrets keeps them.
+        let keep = SettingsInput {
+            component_appsecret: None,
+            component_token: None,
+            component_aes_key: None,
+            relay_key: None,
+            ..input()
+        };
+        let view = save_settings(&store, &secrets, keep).await.unwrap();
+        assert!(
+            view.appsecret_saved && view.token_saved && view.aes_key_saved && view.relay_key_saved
+        );
+        assert_eq!(
+            secrets
+                .get(SecretKey::RelayKey)
+                .await
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "relay-key-value-xyz"
+        );
+
+        // The view serializes for the UI without any secret, and the database file has none.
+        let json = serde_json::to_string(&view).unwrap();
+        drop(store);
+        let mut bytes = std::fs::read(dir.path().join(crate::store::DB_FILE)).unwrap();
+        if let Ok(wal) = std::fs::read(dir.path().join(format!("{}-wal", crate::store::DB_FILE))) {
+            bytes.extend(wal);
+        }
+        for s in mem.values() {
+            let needle = s.expose().as_bytes();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "a secret is in SQLite"
+            );
+            assert!(
+                !json.contains(s.expose()),
+                "a secret is in the settings view"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn invalid_settings_are_refused_with_a_chinese_reason_and_nothing_saved() {
+        let store = Store::open_in_memory().unwrap();
+        let secrets = Secrets::memory();
+        let cases: Vec<(SettingsInput, &str)> = vec![
+            (
+                SettingsInput {
+                    component_appid: "abc".into(),
+                    ..input()
+                },
+                "AppID",
+            ),
+            (
+                SettingsInput {
+                    relay_url: "ftp://x".into(),
+                    ..input()
+                },
+                "中继地址",
+            ),
+            (
+                SettingsInput {
+                    relay_url: String::new(),
+                    ..input()
+                },
+                "经中继",
+            ),
+            (
+                SettingsInput {
+                    component_aes_key: Some(Secret::new("short")),
+                    ..input()
+                },
+                "EncodingAESKey",
+            ),
+            (
+                SettingsInput {
+                    component_appsecret: Some(Secret::new(" ")),
+                    ..input()
+                },
+                "AppSecret",
+            ),
+        ];
+        for (bad, word) in cases {
+            let err = save_settings(&store, &secrets, bad).await.unwrap_err();
+            assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+            assert!(
+                err.to_string().contains(word),
+                "{err} should mention {word}"
+            );
+        }
+        assert_eq!(
+            load_settings(&store, &secrets).await.unwrap().settings,
+            None
+        );
+        assert!(!secrets.is_set(SecretKey::ComponentAppsecret).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn changing_the_relay_url_restarts_the_cursor_but_other_edits_keep_it() {
+        let store = Store::open_in_memory().unwrap();
+        let secrets = Secrets::memory();
+        save_settings(&store, &secrets, input()).await.unwrap();
+        store.call(|c| cursor::advance(c, 12)).await.unwrap();
+        save_settings(
+            &store,
+            &secrets,
+            SettingsInput {
+                egress: Egress::Direct,
+                ..input()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(store.call(|c| cursor::get(c)).await.unwrap(), 12);
+        save_settings(
+            &store,
+            &secrets,
+            SettingsInput {
+                relay_url: "https://other.example.com".into(),
+                ..input()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(store.call(|c| cursor::get(c)).await.unwrap(), 0);
+    }
+}

@@ -1,0 +1,160 @@
+//! 体验沙箱: wxdesk-sim (the WeChat stand-in) and wxdesk-relay run in-process on loopback with
+//! the sandbox credentials, and the platform settings point at them, so the whole journey
+//! works offline. The relay keeps its log in `<data dir>/sandbox-relay`; its port is reused
+//! across restarts when free, so the feed cursor stays valid.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+
+use wxdesk_relay::{RelayConfig, RelayHandle};
+use wxdesk_sim::{SimConfig, SimHandle};
+
+use crate::error::{Error, Result};
+use crate::platform::{Platform, SettingsInput};
+use crate::secrets::{Secret, SecretKey};
+use crate::store::settings::{Egress, Mode};
+
+/// The relay's data directory inside the app's.
+pub const RELAY_DIR: &str = "sandbox-relay";
+
+/// A running sandbox. Dropping it without `shutdown` leaves the servers to the runtime.
+pub struct Sandbox {
+    /// The simulated WeChat API and login pages (`api_base` in sandbox mode).
+    pub sim_url: String,
+    /// The relay (`relay_url` in sandbox mode).
+    pub relay_url: String,
+    sim: SimHandle,
+    relay: RelayHandle,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("sim_url", &self.sim_url)
+            .field("relay_url", &self.relay_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// The simulator's state (`GET /__sim/state` without HTTP), for tests and the debug page.
+    pub fn sim_state(&self) -> serde_json::Value {
+        self.sim.state()
+    }
+
+    pub async fn shutdown(self) {
+        self.sim.shutdown().await;
+        self.relay.shutdown().await;
+    }
+}
+
+/// A free loopback port: `preferred` if it can be bound, else any.
+fn reserve_port(preferred: Option<u16>) -> Result<u16> {
+    if let Some(p) = preferred.filter(|p| *p != 0)
+        && let Ok(l) = TcpListener::bind(("127.0.0.1", p))
+    {
+        drop(l);
+        return Ok(p);
+    }
+    let l = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| Error::Sandbox(format!("无法在 127.0.0.1 上分配端口：{e}")))?;
+    let port = l
+        .local_addr()
+        .map_err(|e| Error::Sandbox(e.to_string()))?
+        .port();
+    Ok(port)
+}
+
+fn port_of(url: &str) -> Option<u16> {
+    url::Url::parse(url).ok().and_then(|u| u.port())
+}
+
+fn new_relay_key() -> Secret {
+    Secret::new(hex::encode(rand::random::<[u8; 24]>()))
+}
+
+/// Starts the sandbox for this data dir and switches the platform to it (mode 沙箱).
+///
+/// The two servers know each other's address before either starts (the sim pushes to the relay,
+/// the relay's 授权发起页 leads to the sim's login page), so both ports are reserved first;
+/// the relay starts first so the sim's first ticket push finds it.
+pub async fn start_sandbox(platform: &Platform, data_dir: &Path) -> Result<Sandbox> {
+    let previous = platform
+        .store()
+        .call(|c| crate::store::settings::load(c))
+        .await?;
+    let previous = previous.filter(|s| s.mode == Mode::Sandbox);
+    let relay_key = match previous {
+        Some(_) => platform.secrets().get(SecretKey::RelayKey).await?,
+        None => None,
+    }
+    .unwrap_or_else(new_relay_key);
+
+    let relay_port = reserve_port(previous.as_ref().and_then(|s| port_of(&s.relay_url)))?;
+    let sim_port = reserve_port(previous.as_ref().and_then(|s| port_of(&s.api_base)))?;
+    let relay_url = format!("http://127.0.0.1:{relay_port}");
+    let sim_url = format!("http://127.0.0.1:{sim_port}");
+
+    let relay_dir = data_dir.join(RELAY_DIR);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("WXDESK_RELAY_LISTEN", format!("127.0.0.1:{relay_port}")),
+        ("WXDESK_RELAY_DATA_DIR", relay_dir.display().to_string()),
+        (
+            "WXDESK_RELAY_COMPONENT_APPID",
+            wxdesk_sim::SANDBOX_COMPONENT_APPID.to_string(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_TOKEN",
+            wxdesk_sim::SANDBOX_COMPONENT_TOKEN.to_string(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_AES_KEY",
+            wxdesk_sim::SANDBOX_COMPONENT_AES_KEY.to_string(),
+        ),
+        ("WXDESK_RELAY_API_KEY", relay_key.expose().to_string()),
+        ("WXDESK_RELAY_PUBLIC_BASE_URL", relay_url.clone()),
+        ("WXDESK_RELAY_UPSTREAM", sim_url.clone()),
+        ("WXDESK_RELAY_LOGIN_BASE", sim_url.clone()),
+    ]);
+    let relay_cfg = RelayConfig::load_with_env(None, |k| env.get(k).cloned())
+        .map_err(|e| Error::Sandbox(format!("中继配置：{e}")))?;
+    let relay = wxdesk_relay::start(relay_cfg)
+        .await
+        .map_err(|e| Error::Sandbox(format!("中继启动失败：{e}")))?;
+
+    let sim_cfg = SimConfig {
+        listen: format!("127.0.0.1:{sim_port}"),
+        relay_url: relay.base_url.clone(),
+        auth_domain: "127.0.0.1".into(),
+        ..SimConfig::default()
+    };
+    let sim = match wxdesk_sim::start(sim_cfg).await {
+        Ok(sim) => sim,
+        Err(e) => {
+            relay.shutdown().await;
+            return Err(Error::Sandbox(format!("模拟器启动失败：{e}")));
+        }
+    };
+
+    platform
+        .save_settings(SettingsInput {
+            mode: Mode::Sandbox,
+            component_appid: wxdesk_sim::SANDBOX_COMPONENT_APPID.into(),
+            relay_url: relay.base_url.clone(),
+            egress: Egress::Direct,
+            api_base: Some(sim.base_url.clone()),
+            component_appsecret: Some(Secret::new(wxdesk_sim::SANDBOX_COMPONENT_APPSECRET)),
+            component_token: Some(Secret::new(wxdesk_sim::SANDBOX_COMPONENT_TOKEN)),
+            component_aes_key: Some(Secret::new(wxdesk_sim::SANDBOX_COMPONENT_AES_KEY)),
+            relay_key: Some(relay_key),
+        })
+        .await?;
+    tracing::info!(sim = %sim.base_url, relay = %relay.base_url, "sandbox started");
+    Ok(Sandbox {
+        sim_url: sim.base_url.clone(),
+        relay_url: relay.base_url.clone(),
+        sim,
+        relay,
+    })
+}

@@ -1,0 +1,219 @@
+//! The authorization journey without a window, against the real wxdesk-sim and wxdesk-relay
+//! running in-process (the sandbox): begin → the admin authorizes in the sim → the feed
+//! completes it → the account is stored with its details and its refresh token is kept;
+//! revoking in the sim marks it 已取消授权; lost refresh tokens are recovered from WeChat.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use wxdesk_core::accounts::Accounts;
+use wxdesk_core::auth::AuthScope;
+use wxdesk_core::feed::FeedNotice;
+use wxdesk_core::platform::check::{STEP_RELAY, STEP_TICKET, STEP_TOKEN, STEP_WHITELIST};
+use wxdesk_core::secrets::{SecretKey, SecretStore};
+use wxdesk_core::store::accounts::{AccountKind, AccountStatus};
+use wxdesk_core::store::settings::Mode;
+
+use support::{World, follow_until};
+
+#[tokio::test]
+async fn sandbox_start_configures_the_platform_and_the_connection_check_passes() {
+    let w = World::start().await;
+    let view = w.platform.load_settings().await.unwrap();
+    let s = view.settings.unwrap();
+    assert_eq!(s.mode, Mode::Sandbox);
+    assert_eq!(s.component_appid, wxdesk_sim::SANDBOX_COMPONENT_APPID);
+    assert_eq!(s.relay_url, w.sandbox.relay_url);
+    assert_eq!(s.api_base, w.sandbox.sim_url);
+    assert!(view.appsecret_saved && view.token_saved && view.aes_key_saved && view.relay_key_saved);
+
+    let steps = w.platform.check_connection().await;
+    let summary: Vec<(&str, bool)> = steps.iter().map(|s| (s.name.as_str(), s.ok)).collect();
+    assert_eq!(
+        summary,
+        [
+            (STEP_RELAY, true),
+            (STEP_TICKET, true),
+            (STEP_TOKEN, true),
+            (STEP_WHITELIST, true)
+        ],
+        "{steps:#?}"
+    );
+    let ticket = w.platform.ensure_ticket().await.unwrap();
+    assert!(ticket.present && !ticket.push_requested);
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_account_authorized_in_the_sim_is_stored_with_details_and_its_refresh_token() {
+    let w = World::start().await;
+    let oa = w.account(false);
+    let appid = oa["appid"].as_str().unwrap().to_string();
+    let follower = w.follower().await;
+    let mut rx = follower.subscribe();
+
+    let (_redirect, state) = w.authorize_in_browser(&appid, AuthScope::Oa).await;
+
+    // The push (`authorized`) and the redirect (`auth_callback`) carry the same code: both are
+    // applied, the second without a second exchange.
+    let seen = follow_until(
+        &follower,
+        &mut rx,
+        |n| matches!(n, FeedNotice::AccountAuthorized { state: Some(s), .. } if *s == state),
+    )
+    .await;
+    let authorized: Vec<_> = seen
+        .iter()
+        .filter(|n| matches!(n, FeedNotice::AccountAuthorized { .. }))
+        .collect();
+    assert_eq!(authorized.len(), 2, "{seen:?}");
+    for n in authorized {
+        assert!(matches!(n, FeedNotice::AccountAuthorized { appid: a, .. } if *a == appid));
+    }
+
+    let accounts = Accounts::new(w.platform.clone());
+    let list = accounts.list().await.unwrap();
+    assert_eq!(list.len(), 1);
+    let card = &list[0];
+    assert_eq!(card.appid, appid);
+    assert_eq!(card.kind, AccountKind::Oa);
+    assert_eq!(card.nickname, oa["nickname"].as_str().unwrap());
+    assert_eq!(card.user_name, oa["user_name"].as_str().unwrap());
+    assert_eq!(card.principal, oa["principal_name"].as_str().unwrap());
+    assert_eq!(card.verified, oa["verified"].as_bool().unwrap());
+    assert_eq!(card.status, AccountStatus::Authorized);
+    assert_eq!(card.status_label, "已授权");
+    assert!(
+        card.permissions
+            .iter()
+            .any(|p| p.id == 7 && p.name == "群发与通知权限")
+    );
+    assert!(!card.missing_template_permission);
+    assert!(card.has_refresh_token);
+    assert!(card.head_img.starts_with(&w.sandbox.sim_url));
+
+    let rt = w
+        .mem
+        .get(&SecretKey::RefreshToken(appid.clone()))
+        .unwrap()
+        .unwrap();
+    assert!(rt.expose().starts_with("refreshtoken@@@"));
+
+    let health = accounts.token_health(&appid).await.unwrap();
+    assert!(health.access_token_ok, "{health:?}");
+    assert_eq!(w.sandbox.sim_state()["accounts"][0]["authorized"], true);
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn revoking_in_the_sim_marks_the_account_unauthorized_and_drops_its_refresh_token() {
+    let w = World::start().await;
+    let appid = w.account(false)["appid"].as_str().unwrap().to_string();
+    let follower = w.follower().await;
+    let mut rx = follower.subscribe();
+    w.authorize_in_browser(&appid, AuthScope::Both).await;
+    follow_until(&follower, &mut rx, |n| {
+        matches!(n, FeedNotice::AccountAuthorized { .. })
+    })
+    .await;
+
+    w.revoke(&appid).await;
+    follow_until(&follower, &mut rx, |n| {
+        *n == FeedNotice::AccountStatusChanged {
+            appid: appid.clone(),
+            status: AccountStatus::Unauthorized,
+        }
+    })
+    .await;
+
+    let card = Accounts::new(w.platform.clone())
+        .show(&appid)
+        .await
+        .unwrap();
+    assert_eq!(card.status, AccountStatus::Unauthorized);
+    assert_eq!(card.status_label, "已取消授权");
+    assert!(!card.has_refresh_token);
+    assert!(
+        w.mem
+            .get(&SecretKey::RefreshToken(appid))
+            .unwrap()
+            .is_none()
+    );
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn lost_refresh_tokens_are_recovered_from_the_authorizer_list() {
+    let w = World::start().await;
+    let oa = w.account(false)["appid"].as_str().unwrap().to_string();
+    let mini = w.account(true)["appid"].as_str().unwrap().to_string();
+    let follower = w.follower().await;
+    let mut rx = follower.subscribe();
+    for appid in [&oa, &mini] {
+        w.authorize_in_browser(appid, AuthScope::Both).await;
+        follow_until(
+            &follower,
+            &mut rx,
+            |n| matches!(n, FeedNotice::AccountAuthorized { appid: a, .. } if a == appid),
+        )
+        .await;
+    }
+    let accounts = Accounts::new(w.platform.clone());
+    let original = w
+        .mem
+        .get(&SecretKey::RefreshToken(oa.clone()))
+        .unwrap()
+        .unwrap();
+
+    // The disaster: the keychain lost one account's refresh token.
+    w.mem.delete(&SecretKey::RefreshToken(oa.clone())).unwrap();
+    w.platform.reconnect().await;
+    assert!(!accounts.show(&oa).await.unwrap().has_refresh_token);
+    assert!(!accounts.token_health(&oa).await.unwrap().access_token_ok);
+
+    let report = accounts.recover_refresh_tokens().await.unwrap();
+    assert_eq!(report.restored, [oa.clone()]);
+    assert!(
+        report.added.is_empty()
+            && report.without_token.is_empty()
+            && report.not_authorized.is_empty()
+    );
+    assert_eq!(report.unchanged, 1);
+    let restored = w
+        .mem
+        .get(&SecretKey::RefreshToken(oa.clone()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(restored, original);
+    assert!(accounts.token_health(&oa).await.unwrap().access_token_ok);
+    assert_eq!(accounts.show(&mini).await.unwrap().kind, AccountKind::Mini);
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn removing_an_account_deletes_its_row_and_refresh_token() {
+    let w = World::start().await;
+    let appid = w.account(false)["appid"].as_str().unwrap().to_string();
+    let follower = w.follower().await;
+    let mut rx = follower.subscribe();
+    w.authorize_in_browser(&appid, AuthScope::Oa).await;
+    follow_until(&follower, &mut rx, |n| {
+        matches!(n, FeedNotice::AccountAuthorized { .. })
+    })
+    .await;
+
+    let accounts = Accounts::new(w.platform.clone());
+    accounts.remove(&appid).await.unwrap();
+    assert!(accounts.list().await.unwrap().is_empty());
+    assert!(
+        w.mem
+            .get(&SecretKey::RefreshToken(appid.clone()))
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        accounts.remove(&appid).await,
+        Err(wxdesk_core::Error::AccountNotFound(a)) if a == appid
+    ));
+    w.sandbox.shutdown().await;
+}
