@@ -16,6 +16,11 @@ use crate::secrets::{Secret, SecretKey};
 use crate::store::accounts::{self as rows, AccountStatus};
 use crate::store::{audit, auth_codes, now};
 
+/// WeChat's 全网发布 test accounts: never stored, never given business logic.
+pub fn is_release_test_account(appid: &str) -> bool {
+    wxdesk_relay::release::is_test_account(appid, None)
+}
+
 /// What to authorize (the page's auth_type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -172,7 +172,7 @@ async fn lost_refresh_tokens_are_recovered_from_the_authorizer_list() {
     assert!(!accounts.token_health(&oa).await.unwrap().access_token_ok);
 
     let report = accounts.recover_refresh_tokens().await.unwrap();
-    assert_eq!(report.restored, [oa.clone()]);
+    assert_eq!(report.restored, std::slice::from_ref(&oa));
     assert!(
         report.added.is_empty()
             && report.without_token.is_empty()

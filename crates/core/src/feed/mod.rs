@@ -198,6 +198,17 @@ impl<A: AuthActions> FeedFollower<A> {
     async fn apply(&self, ev: FeedEvent) -> Result<()> {
         let notice = match &ev.kind {
             EventKind::Authorized {
+                authorizer_appid, ..
+            } if crate::auth::is_release_test_account(authorizer_appid) => {
+                // 全网发布: WeChat authorizes its test account first and reuses that code as the
+                // query_auth_code; exchanging it here would spend it before the test needs it.
+                FeedNotice::Event {
+                    seq: ev.seq,
+                    appid: ev.appid.clone(),
+                    kind: ev.kind.name().to_string(),
+                }
+            }
+            EventKind::Authorized {
                 authorization_code,
                 pre_auth_code,
                 authorizer_appid,

@@ -381,3 +381,32 @@ async fn fetch_ticket_reads_the_ticket_and_maps_no_ticket_to_none() {
     assert_eq!((t.create_time, t.received_at, t.age_secs), (100, 101, 30));
     assert!(!format!("{t:?}").contains("ticket@@@abc"));
 }
+
+#[tokio::test]
+async fn the_release_test_accounts_authorization_is_not_exchanged_so_its_code_stays_usable() {
+    let relay = FakeRelay::start().await;
+    let store = Store::open_in_memory().unwrap();
+    let actions = Arc::new(FakeActions::default());
+    relay.push(
+        "authorized",
+        None,
+        json!({"authorizer_appid":"wx570bc396a51b8ff8","authorization_code":"queryauthcode@@@t",
+               "authorization_code_expired_time":2,"pre_auth_code":"","create_time":1}),
+    );
+    relay.push(
+        "query_auth_code",
+        Some("wx570bc396a51b8ff8"),
+        json!({"openid":"oT","query_auth_code":"queryauthcode@@@t","to_user_name":"gh_3c884a361561"}),
+    );
+    assert_eq!(
+        follower(&relay, &store, &actions)
+            .await
+            .poll_once()
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(actions.completed.lock().unwrap().is_empty());
+    assert_eq!(actions.answered.lock().unwrap().len(), 1);
+    assert!(store.call(|c| accounts::list(c)).await.unwrap().is_empty());
+}
