@@ -26,6 +26,8 @@ pub mod send;
 pub mod history;
 /// 模板: keyword parsing and value rules.
 pub mod templates;
+/// 用户与名单: follower and tag sync, recipient lists (CSV/XLSX import), the unionid bridge.
+pub mod audience;
 /// SQLite: one file per data dir, WAL, embedded numbered migrations.
 pub mod store;
 

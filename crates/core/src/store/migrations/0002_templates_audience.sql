@@ -48,6 +48,8 @@ CREATE TABLE follower_tags (
     openid TEXT    NOT NULL,
     PRIMARY KEY (appid, tag_id, openid)
 ) STRICT, WITHOUT ROWID;
+-- A follower's tags are replaced when its details are fetched again.
+CREATE INDEX follower_tags_openid ON follower_tags (appid, openid);
 
 CREATE TABLE tags (
     appid     TEXT    NOT NULL,
@@ -67,6 +69,10 @@ CREATE TABLE follower_sync (
     next_openid   TEXT    NOT NULL DEFAULT '',
     total         INTEGER NOT NULL DEFAULT 0,
     listed        INTEGER NOT NULL DEFAULT 0,
+    -- What this run changed so far (kept across a resume).
+    added         INTEGER NOT NULL DEFAULT 0,
+    resubscribed  INTEGER NOT NULL DEFAULT 0,
+    unsubscribed  INTEGER NOT NULL DEFAULT 0,
     started_at    INTEGER NOT NULL,
     finished_at   INTEGER,
     updated_at    INTEGER NOT NULL

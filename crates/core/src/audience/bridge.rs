@@ -1,0 +1,201 @@
+//! The unionid bridge: users known from a mini program (its openid + unionid) mapped to the
+//! official account's openids through the unionid the follower sync stored. A mini-program openid
+//! cannot receive the account's template messages; the follower's openid for the same person can.
+//!
+//! Why a row does not match, in the operator's terms:
+//! - no unionid: the mini program is not bound to the open-platform account (开放平台), so WeChat
+//!   gives it no unionid;
+//! - unionid not among the followers: the person does not follow the official account (or the
+//!   followers' details have not been synced yet — the report says how many lack details).
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::import::{ImportOptions, ImportRow, LISTED_PROBLEMS, SAMPLE_ROWS, header_key, layout};
+use super::table::{SourceFormat, Table};
+use crate::error::{Error, Result};
+
+const OPENID_HEADERS: &[&str] = &["openid", "小程序openid", "用户openid", "miniopenid"];
+const UNIONID_HEADERS: &[&str] = &["unionid", "用户unionid"];
+
+/// Name of the variable that keeps the mini-program openid on a saved list.
+pub const MINI_OPENID_VAR: &str = "小程序openid";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unmatched {
+    /// The row has no unionid: the mini program is not bound to the open platform.
+    NoUnionid,
+    /// No follower has this unionid: the person does not follow the account.
+    NotFollowing,
+    /// A follower had this unionid but has unsubscribed.
+    Unsubscribed,
+}
+
+impl Unmatched {
+    pub fn reason_zh(self) -> &'static str {
+        match self {
+            Unmatched::NoUnionid => {
+                "没有 unionid：小程序未绑定到微信开放平台账号，无法与公众号粉丝对应"
+            }
+            Unmatched::NotFollowing => "未关注公众号：粉丝中没有这个 unionid",
+            Unmatched::Unsubscribed => "已取消关注公众号",
+        }
+    }
+    pub fn reason_en(self) -> &'static str {
+        match self {
+            Unmatched::NoUnionid => {
+                "no unionid: the mini program is not bound to the open-platform account"
+            }
+            Unmatched::NotFollowing => "not following: no follower has this unionid",
+            Unmatched::Unsubscribed => "unsubscribed from the official account",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmatchedRow {
+    pub line: u64,
+    pub mini_openid: String,
+    pub unionid: String,
+    pub why: Unmatched,
+    pub reason_zh: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeReport {
+    pub format: SourceFormat,
+    pub rows_read: u64,
+    /// Rows dropped because their unionid (or, without one, their openid) appeared earlier.
+    pub duplicates_removed: u64,
+    pub matched: u64,
+    pub no_unionid: u64,
+    pub not_following: u64,
+    pub unsubscribed: u64,
+    /// Followers of the account whose details (and so unionid) are not synced yet; non-zero
+    /// means some "not following" rows may just be unsynced.
+    pub followers_without_details: u64,
+    /// The first [`LISTED_PROBLEMS`] rows that did not match.
+    pub unmatched: Vec<UnmatchedRow>,
+    /// Variables a saved list keeps: the mini-program openid, then the file's other columns.
+    pub variables: Vec<String>,
+    pub sample: Vec<ImportRow>,
+}
+
+/// The matched recipients (official-account openids) with their variables, and the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeResult {
+    pub report: BridgeReport,
+    pub rows: Vec<ImportRow>,
+}
+
+/// Maps a mini-program user table to `appid`'s followers by unionid.
+pub fn bridge(
+    conn: &Connection,
+    appid: &str,
+    table: &Table,
+    opts: &ImportOptions,
+) -> Result<BridgeResult> {
+    let lay = layout(table, opts, OPENID_HEADERS)?;
+    let first = table.rows.first().map(|(_, r)| r.as_slice()).unwrap_or(&[]);
+    let union_col = first
+        .iter()
+        .position(|h| UNIONID_HEADERS.contains(&header_key(h).as_str()))
+        .filter(|_| lay.has_header)
+        .ok_or_else(|| {
+            Error::Invalid("找不到 unionid 列：请在第一行把该列命名为 unionid".into())
+        })?;
+    if union_col == lay.openid_col {
+        return Err(Error::Invalid("openid 列与 unionid 列不能是同一列".into()));
+    }
+    let extra: Vec<usize> = (0..lay.names.len())
+        .filter(|i| *i != lay.openid_col && *i != union_col)
+        .collect();
+    let mut variables = vec![MINI_OPENID_VAR.to_string()];
+    variables.extend(extra.iter().map(|i| lay.names[*i].clone()));
+
+    let without_details: i64 = conn.query_row(
+        "SELECT count(*) FROM followers WHERE appid = ?1 AND subscribe = 1 AND info_run = 0",
+        params![appid],
+        |r| r.get(0),
+    )?;
+    let mut lookup = conn.prepare_cached(
+        "SELECT openid, subscribe FROM followers WHERE appid = ?1 AND unionid = ?2 \
+         ORDER BY subscribe DESC LIMIT 1",
+    )?;
+
+    let data = &table.rows[1..];
+    let mut seen: HashSet<String> = HashSet::with_capacity(data.len());
+    let mut taken: HashSet<String> = HashSet::with_capacity(data.len());
+    let mut rows = Vec::new();
+    let mut report = BridgeReport {
+        format: table.format,
+        rows_read: data.len() as u64,
+        duplicates_removed: 0,
+        matched: 0,
+        no_unionid: 0,
+        not_following: 0,
+        unsubscribed: 0,
+        followers_without_details: without_details.max(0) as u64,
+        unmatched: Vec::new(),
+        variables,
+        sample: Vec::new(),
+    };
+    for (line, cells) in data {
+        let cell = |i: usize| cells.get(i).map_or("", String::as_str);
+        let (mini, unionid) = (cell(lay.openid_col), cell(union_col));
+        let key = if unionid.is_empty() {
+            format!("o:{mini}")
+        } else {
+            format!("u:{unionid}")
+        };
+        if !seen.insert(key) {
+            report.duplicates_removed += 1;
+            continue;
+        }
+        let why = if unionid.is_empty() {
+            Some(Unmatched::NoUnionid)
+        } else {
+            match lookup
+                .query_row(params![appid, unionid], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .optional()?
+            {
+                Some((openid, 1)) => {
+                    if taken.insert(openid.clone()) {
+                        let mut values = vec![mini.to_string()];
+                        values.extend(extra.iter().map(|i| cell(*i).to_string()));
+                        rows.push(ImportRow { openid, values });
+                        report.matched += 1;
+                    } else {
+                        report.duplicates_removed += 1;
+                    }
+                    None
+                }
+                Some(_) => Some(Unmatched::Unsubscribed),
+                None => Some(Unmatched::NotFollowing),
+            }
+        };
+        if let Some(why) = why {
+            match why {
+                Unmatched::NoUnionid => report.no_unionid += 1,
+                Unmatched::NotFollowing => report.not_following += 1,
+                Unmatched::Unsubscribed => report.unsubscribed += 1,
+            }
+            if report.unmatched.len() < LISTED_PROBLEMS {
+                report.unmatched.push(UnmatchedRow {
+                    line: *line,
+                    mini_openid: mini.to_string(),
+                    unionid: unionid.to_string(),
+                    why,
+                    reason_zh: why.reason_zh().to_string(),
+                });
+            }
+        }
+    }
+    report.sample = rows.iter().take(SAMPLE_ROWS).cloned().collect();
+    Ok(BridgeResult { report, rows })
+}

@@ -1,0 +1,286 @@
+//! Import of a recipient list (名单) from a file or pasted text: find the openid column, keep
+//! the other columns as per-recipient variables for mail-merge, and report what would be saved —
+//! rows read, valid openids, invalid rows with their line and reason, duplicates removed,
+//! openids that do not follow the account (sending to them fails with 43004), the first rows.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+
+use super::table::{SourceFormat, Table};
+use crate::error::{Error, Result};
+
+/// Header names taken as the openid column (compared without case, spaces, `_` or `-`).
+const OPENID_HEADERS: &[&str] = &[
+    "openid",
+    "用户openid",
+    "粉丝openid",
+    "公众号openid",
+    "touser",
+];
+
+/// Rows shown in the preview.
+pub const SAMPLE_ROWS: usize = 10;
+/// Invalid rows and non-followers listed in full in the preview (the counts are always exact).
+pub const LISTED_PROBLEMS: usize = 1_000;
+
+/// WeChat openids are 28 characters of letters, digits, `-` and `_`; a little slack either way
+/// keeps other platforms' ids importable without letting a name or a phone number through.
+pub fn is_openid_shape(s: &str) -> bool {
+    (16..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Normalized header for matching: lower case, no spaces, `_` or `-`.
+pub(crate) fn header_key(h: &str) -> String {
+    h.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The operator's choices when the guesses are wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportOptions {
+    /// 0-based index of the openid column.
+    pub openid_column: Option<usize>,
+    /// Whether the first row holds column names.
+    pub has_header: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidRow {
+    /// Line in the file (1-based; the header is line 1 when there is one).
+    pub line: u64,
+    pub value: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+/// One recipient: openid and the values of the variable columns, in `variables` order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub openid: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    pub format: SourceFormat,
+    pub has_header: bool,
+    /// Name of the openid column (its header, or `列1`…).
+    pub openid_column: String,
+    pub openid_column_index: usize,
+    /// Names of the other columns, each a `{{变量}}` for mail-merge.
+    pub variables: Vec<String>,
+    /// Data rows read (the header not counted, blank lines skipped).
+    pub rows_read: u64,
+    /// Distinct valid openids: what would be saved.
+    pub valid: u64,
+    pub invalid_count: u64,
+    /// The first [`LISTED_PROBLEMS`] invalid rows.
+    pub invalid: Vec<InvalidRow>,
+    /// Rows dropped because their openid appeared earlier (the first one is kept).
+    pub duplicates_removed: u64,
+    /// Whether the account's followers were synced, so `not_following` means something.
+    pub following_checked: bool,
+    pub not_following_count: u64,
+    /// The first [`LISTED_PROBLEMS`] openids that are not (or no longer) followers.
+    pub not_following: Vec<String>,
+    pub sample: Vec<ImportRow>,
+}
+
+/// A parsed import, ready to save as a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedImport {
+    pub preview: ImportPreview,
+    pub rows: Vec<ImportRow>,
+}
+
+/// Which column holds openids, whether row 1 is a header, and the column names.
+pub(crate) struct Layout {
+    pub has_header: bool,
+    pub openid_col: usize,
+    pub names: Vec<String>,
+}
+
+pub(crate) fn layout(table: &Table, opts: &ImportOptions, wanted: &[&str]) -> Result<Layout> {
+    let width = table.rows.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
+    if width == 0 {
+        return Err(Error::Invalid("文件中没有数据".into()));
+    }
+    let first = table.rows.first().map(|(_, r)| r.as_slice()).unwrap_or(&[]);
+    let named = first
+        .iter()
+        .position(|h| wanted.contains(&header_key(h).as_str()));
+    // A first row whose every cell is an openid is data, not names.
+    let has_header = opts
+        .has_header
+        .unwrap_or_else(|| named.is_some() || !first.iter().any(|c| is_openid_shape(c)));
+    let data = &table.rows[usize::from(has_header).min(table.rows.len())..];
+    let openid_col = match opts.openid_column.or(if has_header { named } else { None }) {
+        Some(c) if c < width => c,
+        Some(c) => {
+            return Err(Error::Invalid(format!(
+                "第 {} 列不存在（文件只有 {width} 列）",
+                c + 1
+            )));
+        }
+        None => shaped_column(data, width).ok_or_else(|| {
+            Error::Invalid(
+                "找不到 openid 列：请把列名写为 openid，或在导入时指定 openid 所在的列".into(),
+            )
+        })?,
+    };
+    let mut names: Vec<String> = Vec::with_capacity(width);
+    for i in 0..width {
+        let raw = if has_header {
+            first.get(i).map_or("", String::as_str)
+        } else {
+            ""
+        };
+        let base = if raw.is_empty() {
+            format!("列{}", i + 1)
+        } else {
+            raw.to_string()
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        names.push(name);
+    }
+    Ok(Layout {
+        has_header,
+        openid_col,
+        names,
+    })
+}
+
+/// The first column where most of the first 100 non-empty cells look like openids.
+fn shaped_column(data: &[(u64, Vec<String>)], width: usize) -> Option<usize> {
+    (0..width).find(|&c| {
+        let cells: Vec<&str> = data
+            .iter()
+            .filter_map(|(_, r)| r.get(c).map(String::as_str))
+            .filter(|s| !s.is_empty())
+            .take(100)
+            .collect();
+        !cells.is_empty()
+            && cells.iter().filter(|s| is_openid_shape(s)).count() * 5 >= cells.len() * 4
+    })
+}
+
+/// Why a cell is not an openid.
+pub(crate) fn openid_problem(value: &str) -> Option<(&'static str, &'static str)> {
+    if value.is_empty() {
+        Some(("openid 为空", "the openid is empty"))
+    } else if !is_openid_shape(value) {
+        Some((
+            "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）",
+            "not an openid: expected letters, digits, - or _ (usually 28 characters)",
+        ))
+    } else {
+        None
+    }
+}
+
+/// Parses a table into recipients (pure: no database). Non-followers are checked by
+/// [`check_following`].
+pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport> {
+    let lay = layout(table, opts, OPENID_HEADERS)?;
+    let variables: Vec<String> = lay
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != lay.openid_col)
+        .map(|(_, n)| n.clone())
+        .collect();
+    let data = &table.rows[usize::from(lay.has_header).min(table.rows.len())..];
+    let mut seen: HashSet<&str> = HashSet::with_capacity(data.len());
+    let mut rows = Vec::with_capacity(data.len());
+    let mut invalid = Vec::new();
+    let (mut invalid_count, mut duplicates) = (0u64, 0u64);
+    for (line, cells) in data {
+        let openid = cells.get(lay.openid_col).map_or("", String::as_str);
+        if let Some((zh, en)) = openid_problem(openid) {
+            invalid_count += 1;
+            if invalid.len() < LISTED_PROBLEMS {
+                invalid.push(InvalidRow {
+                    line: *line,
+                    value: openid.to_string(),
+                    reason_zh: zh.into(),
+                    reason_en: en.into(),
+                });
+            }
+            continue;
+        }
+        if !seen.insert(openid) {
+            duplicates += 1;
+            continue;
+        }
+        let values = (0..lay.names.len())
+            .filter(|i| *i != lay.openid_col)
+            .map(|i| cells.get(i).cloned().unwrap_or_default())
+            .collect();
+        rows.push(ImportRow {
+            openid: openid.to_string(),
+            values,
+        });
+    }
+    let preview = ImportPreview {
+        format: table.format,
+        has_header: lay.has_header,
+        openid_column: lay.names[lay.openid_col].clone(),
+        openid_column_index: lay.openid_col,
+        variables,
+        rows_read: data.len() as u64,
+        valid: rows.len() as u64,
+        invalid_count,
+        invalid,
+        duplicates_removed: duplicates,
+        following_checked: false,
+        not_following_count: 0,
+        not_following: Vec::new(),
+        sample: rows.iter().take(SAMPLE_ROWS).cloned().collect(),
+    };
+    Ok(PreparedImport { preview, rows })
+}
+
+/// Flags the openids that are not following `appid` according to the synced followers. Does
+/// nothing (and says so) when no follower has been synced yet.
+pub fn check_following(
+    conn: &Connection,
+    appid: &str,
+    prepared: &mut PreparedImport,
+) -> Result<()> {
+    let any: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM followers WHERE appid = ?1)",
+        params![appid],
+        |r| r.get(0),
+    )?;
+    let p = &mut prepared.preview;
+    p.following_checked = any;
+    p.not_following_count = 0;
+    p.not_following.clear();
+    if !any {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM followers WHERE appid = ?1 AND openid = ?2 AND subscribe = 1",
+    )?;
+    for row in &prepared.rows {
+        if !stmt.exists(params![appid, row.openid])? {
+            p.not_following_count += 1;
+            if p.not_following.len() < LISTED_PROBLEMS {
+                p.not_following.push(row.openid.clone());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Shared by the templates_* and audience_* tests: a real wxdesk-sim in-process, and an
+//! `AccountApi` that takes each account's own access token from the sim's cgi-bin/token (the
+//! sim hands tests the account's AppSecret through /__sim/accounts/{appid}).
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+use wxdesk_core::Result;
+use wxdesk_core::audience::AccountApi;
+use wxdesk_core::secrets::Secret;
+use wxdesk_core::store::Store;
+use wxdesk_sim::{SimConfig, SimHandle};
+use wxdesk_wechat::api::{Client, ClientConfig};
+
+pub struct Sim {
+    pub handle: SimHandle,
+    pub http: reqwest::Client,
+}
+
+impl Sim {
+    pub async fn start(followers: u32) -> Sim {
+        Self::start_with(SimConfig {
+            followers,
+            ..SimConfig::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(cfg: SimConfig) -> Sim {
+        let handle = wxdesk_sim::start(cfg).await.unwrap();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        Sim { handle, http }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.handle.base_url
+    }
+
+    /// Appid of account `index` of the sim's world (0: verified service account, 1: its mini
+    /// program, same principal; 2: subscription account).
+    pub fn appid(&self, index: usize) -> String {
+        self.handle.state()["accounts"][index]["appid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.base());
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// (openid, unionid) of user `index` of account `appid`.
+    pub async fn user(&self, appid: &str, index: u32) -> (String, Option<String>) {
+        let v = self
+            .get_json(&format!("/__sim/openid?appid={appid}&index={index}"))
+            .await;
+        (
+            v["openid"].as_str().unwrap().to_string(),
+            v["unionid"].as_str().map(str::to_string),
+        )
+    }
+
+    pub async fn api(&self) -> SimApi {
+        SimApi::new(self).await
+    }
+
+    pub async fn shutdown(self) {
+        self.handle.shutdown().await;
+    }
+}
+
+/// Tokens from cgi-bin/token with each account's own AppSecret.
+pub struct SimApi {
+    client: Client,
+    secrets: HashMap<String, String>,
+    tokens: Mutex<HashMap<String, Secret>>,
+    pub token_fetches: AtomicUsize,
+}
+
+impl SimApi {
+    pub async fn new(sim: &Sim) -> SimApi {
+        let mut secrets = HashMap::new();
+        for a in sim.handle.state()["accounts"].as_array().unwrap() {
+            let appid = a["appid"].as_str().unwrap();
+            let info = sim.get_json(&format!("/__sim/accounts/{appid}")).await;
+            secrets.insert(
+                appid.to_string(),
+                info["appsecret"].as_str().unwrap().to_string(),
+            );
+        }
+        SimApi {
+            client: Client::new(ClientConfig::with_base_url(sim.base())).unwrap(),
+            secrets,
+            tokens: Mutex::new(HashMap::new()),
+            token_fetches: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl AccountApi for SimApi {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn access_token(&self, appid: &str) -> Result<Secret> {
+        if let Some(t) = self.tokens.lock().unwrap().get(appid) {
+            return Ok(t.clone());
+        }
+        let secret = Secret::new(self.secrets.get(appid).cloned().unwrap_or_default());
+        let t = self.client.client_credential_token(appid, &secret).await?;
+        self.token_fetches.fetch_add(1, Ordering::SeqCst);
+        self.tokens
+            .lock()
+            .unwrap()
+            .insert(appid.to_string(), t.access_token.clone());
+        Ok(t.access_token)
+    }
+
+    async fn token_refused(&self, appid: &str) {
+        self.tokens.lock().unwrap().remove(appid);
+    }
+}
+
+pub fn store() -> Store {
+    Store::open_in_memory().unwrap()
+}
