@@ -352,21 +352,24 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Command>, head: watc
             }
             continue;
         }
-        let mut new_head = None;
+        // Publish the new head before answering, so a caller that saw `Stored(n)` also sees
+        // head() >= n, and long-polls wake for everything that was acknowledged.
+        let new_head = pending
+            .iter()
+            .filter_map(|p| match p {
+                Pending::Append(_, Ok(Appended::Stored(seq))) => Some(*seq),
+                _ => None,
+            })
+            .max();
+        if let Some(seq) = new_head {
+            head.send_replace(seq);
+        }
         for p in pending {
             match p {
-                Pending::Append(tx, r) => {
-                    if let Ok(Appended::Stored(seq)) = r {
-                        new_head = Some(seq);
-                    }
-                    drop(tx.send(r));
-                }
+                Pending::Append(tx, r) => drop(tx.send(r)),
                 Pending::Ticket(tx, r) => drop(tx.send(r)),
                 Pending::Prune(tx, r) => drop(tx.send(r)),
             }
-        }
-        if let Some(seq) = new_head {
-            head.send_replace(seq);
         }
     }
 }

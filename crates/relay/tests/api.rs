@@ -1,0 +1,387 @@
+//! The private API (bearer key, long-poll, egress), the authorization pages and /healthz,
+//! against the real binary.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{Method, StatusCode, Uri};
+use axum::routing::any;
+use common::*;
+
+#[tokio::test]
+async fn the_api_answers_401_without_or_with_a_wrong_key_and_reveals_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    post_component(
+        &relay,
+        &authorized_xml("wxaaaaaaaaaaaaaaa1", "code-secret-ish", now()),
+    )
+    .await;
+    post_component(&relay, &ticket_xml("ticket@@@t", now())).await;
+    for path in [
+        "/api/v1/events?after=0",
+        "/api/v1/ticket",
+        "/api/v1/wechat/cgi-bin/token",
+    ] {
+        let c = client();
+        let without = c.get(relay.url(path)).send().await.expect("get");
+        let wrong = c
+            .get(relay.url(path))
+            .bearer_auth("relay-test-api-key-5f3e9a0d")
+            .send()
+            .await
+            .expect("get");
+        let prefix = c
+            .get(relay.url(path))
+            .bearer_auth(&API_KEY[..10])
+            .send()
+            .await
+            .expect("get");
+        let basic = c
+            .get(relay.url(path))
+            .basic_auth("x", Some(API_KEY))
+            .send()
+            .await
+            .expect("get");
+        for resp in [without, wrong, prefix, basic] {
+            assert_eq!(resp.status().as_u16(), 401, "{path}");
+            let body = resp.text().await.expect("body");
+            assert_eq!(
+                body, r#"{"error":"unauthorized"}"#,
+                "nothing but the refusal: {path}"
+            );
+        }
+    }
+    let (status, _) = api_get(&relay, "/api/v1/events?after=0").await;
+    assert_eq!(status, 200, "the right key works");
+}
+
+#[tokio::test]
+async fn an_authorization_event_reaches_a_client_already_waiting_on_the_long_poll() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    let url = relay.url("/api/v1/events?after=0&wait=25");
+    let mut waiting = tokio::spawn(async move {
+        let resp = client()
+            .get(url)
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .expect("long-poll");
+        (
+            resp.status().as_u16(),
+            resp.json::<serde_json::Value>().await.expect("json"),
+        )
+    });
+    // The poll must be holding (not answered empty) before the push arrives.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut waiting)
+            .await
+            .is_err(),
+        "the long-poll returned before any event existed"
+    );
+    let ct = now();
+    let resp = post_component(
+        &relay,
+        &authorized_xml("wxbbbbbbbbbbbbbbb2", "queryauthcode@@@xyz", ct),
+    )
+    .await;
+    assert_eq!(resp.text().await.expect("body"), "success");
+
+    let (status, body) = waiting.await.expect("join");
+    assert_eq!(status, 200);
+    assert_eq!(body["last_seq"], 1);
+    let ev = &body["events"][0];
+    assert_eq!(ev["seq"], 1);
+    assert_eq!(ev["kind"], "authorized");
+    assert_eq!(ev["appid"], "wxbbbbbbbbbbbbbbb2");
+    assert_eq!(ev["data"]["authorizer_appid"], "wxbbbbbbbbbbbbbbb2");
+    assert_eq!(ev["data"]["authorization_code"], "queryauthcode@@@xyz");
+    assert_eq!(ev["data"]["create_time"], ct);
+    assert_eq!(ev["data"]["authorization_code_expired_time"], ct + 600);
+}
+
+#[tokio::test]
+async fn the_event_feed_pages_after_a_cursor_and_reports_the_head_when_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    for i in 0..5 {
+        post_component(
+            &relay,
+            &authorized_xml(&format!("wxcccccccccccccc{i:02}"), "c", now()),
+        )
+        .await;
+    }
+    let (_, page) = api_get(&relay, "/api/v1/events?after=1&limit=2").await;
+    let seqs: Vec<i64> = page["events"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["seq"].as_i64())
+        .collect();
+    assert_eq!(seqs, vec![2, 3]);
+    assert_eq!(page["last_seq"], 3);
+    let (_, empty) = api_get(&relay, "/api/v1/events?after=5&wait=0").await;
+    assert_eq!(empty["events"].as_array().map(Vec::len), Some(0));
+    assert_eq!(empty["last_seq"], 5);
+    let (status, bad) = api_get(&relay, "/api/v1/events?after=-3").await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["error"], "bad_query");
+}
+
+/// Send a GET exactly as written (no client-side path normalisation); returns the status code.
+async fn raw_get_status(relay: &Relay, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = relay.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {API_KEY}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8_lossy(&buf);
+    text.split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[derive(Clone, Default)]
+struct Seen(std::sync::Arc<std::sync::Mutex<Vec<(String, String, Option<String>, String)>>>);
+
+#[tokio::test]
+async fn egress_forwards_method_path_query_and_body_and_returns_the_upstream_answer() {
+    // A tiny upstream standing in for api.weixin.qq.com.
+    let seen = Seen::default();
+    let s2 = seen.clone();
+    let upstream = Router::new().fallback(any(move |method: Method, uri: Uri, body: Bytes| {
+        let s2 = s2.clone();
+        async move {
+            s2.0.lock().expect("lock").push((
+                method.to_string(),
+                uri.path().to_owned(),
+                uri.query().map(str::to_owned),
+                String::from_utf8_lossy(&body).into_owned(),
+            ));
+            (
+                StatusCode::CREATED,
+                [("content-type", "application/json; encoding=utf-8")],
+                r#"{"errcode":0,"errmsg":"ok","msgid":200163836}"#,
+            )
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, upstream).await });
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(
+        dir.path(),
+        &[("WXDESK_RELAY_UPSTREAM", &format!("http://{addr}"))],
+    );
+    let resp = client()
+        .post(relay.url("/api/v1/wechat/cgi-bin/message/template/send?access_token=AT%40123"))
+        .bearer_auth(API_KEY)
+        .header("content-type", "application/json")
+        .body(r#"{"touser":"o1","template_id":"t"}"#)
+        .send()
+        .await
+        .expect("egress");
+    assert_eq!(
+        resp.status().as_u16(),
+        201,
+        "the upstream status is passed through"
+    );
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/json; encoding=utf-8"
+    );
+    assert_eq!(
+        resp.text().await.expect("body"),
+        r#"{"errcode":0,"errmsg":"ok","msgid":200163836}"#
+    );
+    let got = seen.0.lock().expect("lock").clone();
+    assert_eq!(
+        got,
+        vec![(
+            "POST".to_owned(),
+            "/cgi-bin/message/template/send".to_owned(),
+            Some("access_token=AT%40123".to_owned()),
+            r#"{"touser":"o1","template_id":"t"}"#.to_owned()
+        )]
+    );
+    assert!(
+        !relay.logs().contains("AT%40123"),
+        "the access token never reaches the logs"
+    );
+
+    // A path that would climb out of the upstream base is refused before any request is made.
+    // (Sent raw: an HTTP client would normalise the dot segments away before sending.)
+    let status = raw_get_status(&relay, "/api/v1/wechat/cgi-bin/%2e%2e/%2E%2e/secret").await;
+    assert_eq!(status, "400");
+    assert_eq!(seen.0.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn the_auth_start_page_leads_to_the_login_page_with_an_encoded_redirect_uri() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(
+        dir.path(),
+        &[("WXDESK_RELAY_LOGIN_BASE", "http://127.0.0.1:9")],
+    );
+    let resp = client()
+        .get(relay.url("/auth/start?pre_auth_code=preauthcode%40%40%40abc&auth_type=1&state=s1"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["referrer-policy"], "origin");
+    let html = resp.text().await.expect("body");
+    let want = "http://127.0.0.1:9/cgi-bin/componentloginpage?component_appid=wx5a9d0c0e7f3b1a2c\
+                &pre_auth_code=preauthcode%40%40%40abc\
+                &redirect_uri=https%3A%2F%2Frelay.example.com%2Fauth%2Fcallback%3Fstate%3Ds1&auth_type=1";
+    assert!(
+        html.contains(&format!("window.location.href = \"{want}\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&want.replace('&', "&amp;")),
+        "a visible link too: {html}"
+    );
+    assert!(html.contains("前往授权"));
+
+    let mobile =
+        client()
+            .get(relay.url(
+                "/auth/start?pre_auth_code=p&auth_type=3&mobile=1&biz_appid=wx1111111111111111",
+            ))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+    assert!(mobile.contains(
+        "http://127.0.0.1:9/safe/bindcomponent?action=bindcomponent&no_scan=1&component_appid=wx5a9d0c0e7f3b1a2c\
+         &pre_auth_code=p&redirect_uri=https%3A%2F%2Frelay.example.com%2Fauth%2Fcallback&auth_type=3\
+         &biz_appid=wx1111111111111111#wechat_redirect"
+    ), "{mobile}");
+
+    let missing = client()
+        .get(relay.url("/auth/start?auth_type=1"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(missing.status().as_u16(), 400);
+    assert!(missing.text().await.expect("body").contains("缺少预授权码"));
+}
+
+#[tokio::test]
+async fn the_auth_callback_records_the_code_once_and_refuses_a_missing_or_stale_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    for _ in 0..2 {
+        let resp =
+            client()
+                .get(relay.url(
+                    "/auth/callback?state=s1&auth_code=queryauthcode%40%40%40cb&expires_in=600",
+                ))
+                .send()
+                .await
+                .expect("get");
+        assert_eq!(resp.status().as_u16(), 200);
+        assert!(
+            resp.text()
+                .await
+                .expect("body")
+                .contains("授权完成，可关闭此页")
+        );
+    }
+    let missing = client()
+        .get(relay.url("/auth/callback?expires_in=600"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(missing.status().as_u16(), 400);
+    assert!(missing.text().await.expect("body").contains("缺少授权码"));
+    let stale = client()
+        .get(relay.url("/auth/callback?auth_code=x&expires_in=0"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(stale.status().as_u16(), 400);
+    assert!(stale.text().await.expect("body").contains("授权码已过期"));
+
+    let events = all_events(&relay).await;
+    assert_eq!(
+        events.len(),
+        1,
+        "a reload does not record the code twice: {events:?}"
+    );
+    assert_eq!(events[0]["kind"], "auth_callback");
+    assert_eq!(events[0]["appid"], serde_json::Value::Null);
+    assert_eq!(
+        events[0]["data"],
+        serde_json::json!({ "auth_code": "queryauthcode@@@cb", "expires_in": 600, "state": "s1" })
+    );
+}
+
+#[tokio::test]
+async fn healthz_reports_the_ticket_age_and_nothing_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    let before: serde_json::Value = client()
+        .get(relay.url("/healthz"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(before["status"], "ok");
+    assert_eq!(before["ticket_age_secs"], serde_json::Value::Null);
+    post_component(&relay, &ticket_xml("ticket@@@h", now() - 120)).await;
+    let resp = client()
+        .get(relay.url("/healthz"))
+        .send()
+        .await
+        .expect("get");
+    let text = resp.text().await.expect("body");
+    assert!(!text.contains("ticket@@@h"));
+    let after: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert!(
+        after["ticket_age_secs"]
+            .as_i64()
+            .is_some_and(|a| (120..180).contains(&a)),
+        "{after}"
+    );
+    assert_eq!(after["ticket_fresh"], true);
+}
+
+#[tokio::test]
+async fn sigterm_ends_a_pending_long_poll_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    let url = relay.url("/api/v1/events?after=0&wait=30");
+    let waiting = tokio::spawn(async move {
+        client()
+            .get(url)
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let clean = tokio::task::spawn_blocking(move || relay.terminate())
+        .await
+        .expect("join");
+    assert!(clean, "exit status 0 after SIGTERM");
+    // The poll was answered (empty) rather than cut off mid-flight.
+    assert_eq!(waiting.await.expect("join").ok(), Some(200));
+}
