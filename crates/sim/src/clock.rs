@@ -55,7 +55,9 @@ impl SimClock {
 
     /// Real duration for `sim_secs` of sim time.
     pub fn real_duration(&self, sim_secs: f64) -> std::time::Duration {
-        std::time::Duration::from_secs_f64((sim_secs / self.speed).max(0.001))
+        // Clamp: a huge interval over a slow clock must not overflow Duration.
+        std::time::Duration::try_from_secs_f64((sim_secs / self.speed).max(0.001))
+            .unwrap_or(std::time::Duration::from_secs(u64::from(u32::MAX)))
     }
 }
 

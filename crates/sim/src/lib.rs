@@ -15,7 +15,7 @@
 //!   tickets on a timer, auth events, TEMPLATESENDJOBFINISH, user messages; retried twice;
 //! * **faults** ([`server`]): latency, jitter, `-1`, HTTP 5xx, resets, slow answers, seeded;
 //! * **test-only routes** under `/__sim/` ([`simroutes`]): state, authorize, revoke,
-//!   push-ticket, message, subscribe, advance-clock, account facts.
+//!   push-ticket, message, follow, subscribe, advance-clock, account facts.
 //!
 //! Use it in-process with [`start`], or as the `wxdesk-sim` binary.
 
@@ -147,6 +147,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/push-ticket", post(simroutes::push_ticket))
         .route("/__sim/message", post(simroutes::message))
         .route("/__sim/subscribe", post(simroutes::subscribe))
+        .route("/__sim/follow", post(simroutes::follow))
         .route("/__sim/advance-clock", post(simroutes::advance_clock))
         .route("/__sim/accounts/{appid}", get(simroutes::account))
         .route("/__sim/openid", get(simroutes::openid))

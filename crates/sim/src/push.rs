@@ -289,6 +289,22 @@ pub fn job_finish_xml(
     )
 }
 
+pub fn follow_xml(user_name: &str, openid: &str, create_time: i64, follow: bool) -> String {
+    let event = if follow { "subscribe" } else { "unsubscribe" };
+    let key = if follow {
+        format!("<EventKey>{}</EventKey>", cdata(""))
+    } else {
+        String::new()
+    };
+    format!(
+        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{create_time}</CreateTime><MsgType>{}</MsgType><Event>{}</Event>{key}</xml>",
+        cdata(user_name),
+        cdata(openid),
+        cdata("event"),
+        cdata(event)
+    )
+}
+
 pub fn text_xml(
     user_name: &str,
     openid: &str,

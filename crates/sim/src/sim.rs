@@ -298,6 +298,62 @@ impl Sim {
         Some(msg_id)
     }
 
+    /// Who `openid` is to account `a` now: the generated world plus follows/unfollows since.
+    pub fn person(&self, a: &Account, openid: &str) -> Option<Person> {
+        let p = self.world.person(a, openid)?;
+        let i = match p {
+            Person::Follower(i) | Person::Former(i) => i,
+        };
+        Some(
+            match self.lock().follow_overrides.get(&recipient_key(a.index, i)) {
+                Some(true) => Person::Follower(i),
+                Some(false) => Person::Former(i),
+                None => p,
+            },
+        )
+    }
+
+    /// This account's follow overrides, sorted by follower index.
+    pub fn overrides(&self, a: &Account) -> Vec<(u32, bool)> {
+        let s = self.lock();
+        let mut v: Vec<(u32, bool)> = s
+            .follow_overrides
+            .iter()
+            .filter(|(k, _)| (*k >> 32) as u16 == a.index)
+            .map(|(k, f)| ((*k & 0xFFFF_FFFF) as u32, *f))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// A user follows (or unfollows) the account: state changes and the event is pushed.
+    /// Returns None if `openid` is not one of the account's (present or former) followers.
+    pub fn set_following(&self, a: &Account, openid: &str, follow: bool) -> Option<bool> {
+        let i = match self.world.person(a, openid)? {
+            Person::Follower(i) | Person::Former(i) => i,
+        };
+        let generated = i < a.followers;
+        let now = self.now();
+        {
+            let mut s = self.lock();
+            let key = recipient_key(a.index, i);
+            if follow == generated {
+                s.follow_overrides.remove(&key);
+            } else {
+                s.follow_overrides.insert(key, follow);
+            }
+        }
+        self.pusher.push(Push {
+            target: Target::Account {
+                appid: a.appid.clone(),
+                user_name: a.user_name.clone(),
+                openid: Some(openid.to_string()),
+            },
+            xml: push::follow_xml(&a.user_name, openid, now, follow),
+        });
+        Some(follow)
+    }
+
     /// The delivery outcome WeChat will report for `msgid` (deterministic under the seed).
     pub fn delivery_status(&self, msgid: i64) -> &'static str {
         let h = ids::hash(self.cfg.seed, &[msgid as u64, 0xDE]);

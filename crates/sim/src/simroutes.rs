@@ -134,6 +134,32 @@ pub async fn message(State(sim): State<Arc<Sim>>, Json(b): Json<MessageBody>) ->
 }
 
 #[derive(Deserialize)]
+pub struct FollowBody {
+    authorizer_appid: String,
+    openid: String,
+    follow: bool,
+}
+
+/// A user follows or unfollows an official account; pushes `subscribe` / `unsubscribe`.
+pub async fn follow(State(sim): State<Arc<Sim>>, Json(b): Json<FollowBody>) -> Response {
+    let Some(a) = sim.world.account(&b.authorizer_appid) else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            "unknown_account",
+            "该帐号不存在 / no such account",
+        );
+    };
+    match sim.set_following(a, &b.openid, b.follow) {
+        Some(f) => Json(json!({"ok": true, "following": f})).into_response(),
+        None => bad(
+            StatusCode::BAD_REQUEST,
+            "invalid_openid",
+            "openid 不属于该帐号 / not an openid of this account",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct SubscribeBody {
     authorizer_appid: String,
     openid: String,
@@ -149,7 +175,7 @@ pub async fn subscribe(State(sim): State<Arc<Sim>>, Json(b): Json<SubscribeBody>
             "该帐号不存在 / no such account",
         );
     };
-    let Some(Person::Follower(i)) = sim.world.person(a, &b.openid) else {
+    let Some(Person::Follower(i)) = sim.person(a, &b.openid) else {
         return bad(
             StatusCode::BAD_REQUEST,
             "invalid_openid",

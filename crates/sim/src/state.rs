@@ -168,6 +168,9 @@ pub struct Inner {
     pub subscriptions: HashMap<(u16, u32, String), u32>,
     pub used_js_codes: HashSet<String>,
     pub next_msgid: i64,
+    /// Followers who unfollowed (false) and former followers who followed again (true) since
+    /// the start, by recipient key; everyone else is as the world generated them.
+    pub follow_overrides: HashMap<u64, bool>,
 }
 
 pub fn recipient_key(account: u16, index: u32) -> u64 {

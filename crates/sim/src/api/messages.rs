@@ -15,7 +15,7 @@ use crate::world::{Account, Person};
 
 /// The follower index of `touser`: 40003 if not this account's openid, 43004 if not following.
 fn follower(sim: &Sim, a: &Account, touser: &str) -> ApiResult<u32> {
-    match sim.world.person(a, touser) {
+    match sim.person(a, touser) {
         Some(Person::Follower(i)) => Ok(i),
         Some(Person::Former(_)) => Err(ApiErr::require_subscribe()),
         None => Err(ApiErr::invalid_openid()),

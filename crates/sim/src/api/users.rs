@@ -1,5 +1,7 @@
 //! Followers: `user/get` (pages of 10,000), `user/info/batchget` (≤ 100), `tags/get`.
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
 use super::{Query, account_caller, body_json};
@@ -15,23 +17,61 @@ pub fn user_get(sim: &Sim, q: &Query, _body: &[u8]) -> ApiResult<Value> {
     if !a.kind.is_official() {
         return Err(ApiErr::unauthorized_api());
     }
+    // Any present or former follower's openid is a valid cursor (it may have unfollowed since).
     let start = match q.get("next_openid").map(String::as_str).unwrap_or("") {
         "" => 0,
         o => match sim.world.person(a, o) {
-            Some(Person::Follower(i)) => i + 1,
-            _ => return Err(ApiErr::invalid_openid()),
+            Some(Person::Follower(i) | Person::Former(i)) => i + 1,
+            None => return Err(ApiErr::invalid_openid()),
         },
     };
-    let end = start.saturating_add(PAGE).min(a.followers);
-    let openids: Vec<String> = (start..end).map(|i| sim.world.openid(a, i)).collect();
-    let count = openids.len();
-    let next = if end < a.followers && end > 0 {
-        sim.world.openid(a, end - 1)
-    } else {
-        String::new()
+    let overrides: HashMap<u32, bool> = sim.overrides(a).into_iter().collect();
+    let following = |i: u32| overrides.get(&i).copied().unwrap_or(i < a.followers);
+    let limit = a.followers.saturating_add(sim.world.former_count(a));
+    let mut page = Vec::new();
+    let mut i = start;
+    while i < limit && page.len() < PAGE as usize {
+        if following(i) {
+            page.push(i);
+        }
+        // Past the generated followers only re-followed formers remain: jump to them.
+        i = if i + 1 >= a.followers {
+            match overrides
+                .iter()
+                .filter(|(j, f)| **f && **j > i)
+                .map(|(j, _)| *j)
+                .min()
+            {
+                Some(j) => j,
+                None => break,
+            }
+        } else {
+            i + 1
+        };
+    }
+    let more = page.last().is_some_and(|last| {
+        (last + 1..a.followers).any(|j| following(j))
+            || overrides.iter().any(|(j, f)| *f && j > last)
+    });
+    let unfollowed = overrides
+        .iter()
+        .filter(|(j, f)| !**f && **j < a.followers)
+        .count() as u32;
+    let refollowed = overrides
+        .iter()
+        .filter(|(j, f)| **f && **j >= a.followers)
+        .count() as u32;
+    let openids: Vec<String> = page.iter().map(|i| sim.world.openid(a, *i)).collect();
+    let next = match (more, page.last()) {
+        (true, Some(last)) => sim.world.openid(a, *last),
+        _ => String::new(),
     };
-    let mut v = json!({"total": a.followers, "count": count, "next_openid": next});
-    if count > 0
+    let mut v = json!({
+        "total": a.followers - unfollowed + refollowed,
+        "count": openids.len(),
+        "next_openid": next,
+    });
+    if !openids.is_empty()
         && let Some(o) = v.as_object_mut()
     {
         o.insert("data".into(), json!({"openid": openids}));
@@ -56,7 +96,7 @@ pub fn batchget(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
     for item in list {
         let openid = item.get("openid").and_then(Value::as_str).unwrap_or("");
         let lang = item.get("lang").and_then(Value::as_str).unwrap_or("zh_CN");
-        out.push(match sim.world.person(a, openid) {
+        out.push(match sim.person(a, openid) {
             None => return Err(ApiErr::invalid_openid()),
             Some(Person::Former(_)) => json!({"subscribe": 0, "openid": openid}),
             Some(Person::Follower(i)) => {
