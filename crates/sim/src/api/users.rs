@@ -50,8 +50,7 @@ pub fn user_get(sim: &Sim, q: &Query, _body: &[u8]) -> ApiResult<Value> {
         };
     }
     let more = page.last().is_some_and(|last| {
-        (last + 1..a.followers).any(|j| following(j))
-            || overrides.iter().any(|(j, f)| *f && j > last)
+        (last + 1..a.followers).any(following) || overrides.iter().any(|(j, f)| *f && j > last)
     });
     let unfollowed = overrides
         .iter()
