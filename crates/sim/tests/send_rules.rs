@@ -4,9 +4,7 @@ mod common;
 
 use common::{Env, errcode, field};
 use serde_json::json;
-use wxdesk_sim::{
-    SANDBOX_COMPONENT_APPID as CAPPID, SANDBOX_COMPONENT_APPSECRET as CSECRET, SimConfig,
-};
+use wxdesk_sim::{SANDBOX_COMPONENT_APPID as CAPPID, SimConfig};
 
 fn cfg() -> SimConfig {
     SimConfig {
