@@ -15,8 +15,13 @@ pub mod crypto;
 pub mod errcode;
 /// The crate's one error type.
 pub mod error;
+/// Bodies of the fuzz targets (shared by cargo-fuzz and the stable smoke test).
+#[doc(hidden)]
+pub mod fuzz;
 /// A redacting wrapper for secrets and tokens.
 pub mod secret;
+#[cfg(test)]
+mod test_server;
 /// Token cache: single-flight refresh before expiry, storage and ticket traits.
 pub mod token;
 /// Hardened XML reading shared by the envelope and callback parsers (no DTD, bounded size).

@@ -225,6 +225,19 @@ impl MsgCrypt {
         STANDARD.encode(ct)
     }
 
+    /// AES-encrypt already block-aligned bytes as they are (no framing, no padding), for the
+    /// fuzz targets to feed chosen plaintexts to the decrypt path. Input that is not a multiple
+    /// of 16 bytes gives an empty string.
+    #[doc(hidden)]
+    pub fn encrypt_raw_blocks(&self, plaintext: &[u8]) -> String {
+        let mut buf = plaintext.to_vec();
+        let len = buf.len();
+        let enc = Aes256CbcEnc::new(&self.key.into(), &self.iv().into());
+        enc.encrypt_padded::<NoPadding>(&mut buf, len)
+            .map(|ct| STANDARD.encode(ct))
+            .unwrap_or_default()
+    }
+
     /// A whole inbound push: read `Encrypt` from the envelope (`<ToUserName>`, `<AppId>`, the
     /// compatibility form, or the mini-program JSON form), verify `msg_signature` in constant
     /// time, decrypt and check the receive id. Returns the decrypted XML (or JSON).
