@@ -144,33 +144,35 @@ impl Authorizer {
         let api = self.platform.api().await?;
         let q = api.query_auth(code).await?;
         let appid = q.authorizer_appid.clone();
-        let mut refresh = q.authorizer_refresh_token.clone().filter(|t| !t.is_empty());
-        if let Some(at) = q.authorizer_access_token.clone() {
-            api.prime_authorizer(&appid, at, q.expires_in.unwrap_or(7200))
-                .await;
-        }
+        // The refresh token into the keychain and the access token into the cache, first:
+        // if anything below fails, the authorization is not lost.
+        api.store_authorization(&q).await?;
+        let mut has_refresh = q
+            .authorizer_refresh_token
+            .as_ref()
+            .is_some_and(|t| !t.is_empty());
         let info = api.authorizer_info(&appid).await?;
-        if refresh.is_none() {
+        if !has_refresh {
             // Accounts without API permissions get no tokens from api_query_auth; the list
             // may still carry one.
-            refresh = api
+            let listed = api
                 .authorizer_list()
                 .await?
                 .into_iter()
-                .find(|l| l.appid == appid)
-                .and_then(|l| l.refresh_token);
+                .find(|l| l.appid == appid);
+            if let Some(rt) = listed.and_then(|l| l.refresh_token) {
+                self.platform
+                    .secrets()
+                    .set(SecretKey::RefreshToken(appid.clone()), rt)
+                    .await?;
+                has_refresh = true;
+            }
         }
-        let status = if refresh.is_some() {
+        let status = if has_refresh {
             AccountStatus::Authorized
         } else {
             AccountStatus::NeedsReauth
         };
-        if let Some(rt) = refresh {
-            self.platform
-                .secrets()
-                .set(SecretKey::RefreshToken(appid.clone()), rt)
-                .await?;
-        }
         let granted = q.granted_ids();
         let row = row_from_info(&appid, &info, Some(&granted), status, Some(now()));
         let c = code.clone();
@@ -220,11 +222,6 @@ impl AuthActions for Authorizer {
     }
 
     async fn forget_authorizer(&self, appid: &str) -> Result<()> {
-        self.platform
-            .secrets()
-            .delete(SecretKey::RefreshToken(appid.to_string()))
-            .await?;
-        self.platform.forget_authorizer_tokens(appid).await;
-        Ok(())
+        self.platform.forget_authorizer(appid).await
     }
 }

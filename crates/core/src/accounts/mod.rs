@@ -240,11 +240,7 @@ impl Accounts {
                 Ok(existed)
             })
             .await?;
-        self.platform
-            .secrets()
-            .delete(SecretKey::RefreshToken(appid.to_string()))
-            .await?;
-        self.platform.forget_authorizer_tokens(appid).await;
+        self.platform.forget_authorizer(appid).await?;
         if existed {
             Ok(())
         } else {

@@ -174,8 +174,7 @@ impl Platform {
         }
 
         // api_component_token is whitelist-checked, so its answer settles both remaining steps.
-        api.drop_component_token().await;
-        match api.component_token().await {
+        match api.fresh_component_token().await {
             Ok(_) => {
                 steps.push(CheckStep::ok(
                     STEP_TOKEN,

@@ -111,6 +111,11 @@ impl Platform {
             return Err(Error::NotConfigured(Missing::ComponentAppid));
         }
         let relay = self.relay_for(&s).await?;
+        let appsecret = self
+            .secrets
+            .get(SecretKey::ComponentAppsecret)
+            .await?
+            .ok_or(Error::NotConfigured(Missing::ComponentAppsecret))?;
         let cfg = match s.egress {
             Egress::Direct => ClientConfig::with_base_url(s.api_base.clone()),
             Egress::Relay => ClientConfig::via_relay(relay.base_url(), relay.key()),
@@ -118,6 +123,7 @@ impl Platform {
         let api = Arc::new(WxApi::new(
             Client::new(cfg)?,
             s.component_appid.clone(),
+            appsecret,
             relay,
             self.secrets.clone(),
         ));
@@ -125,10 +131,15 @@ impl Platform {
         Ok(api)
     }
 
-    /// Drops an authorizer's cached access token (no-op when not connected).
-    pub async fn forget_authorizer_tokens(&self, appid: &str) {
+    /// The authorization is gone (revoked, or the account removed here): delete the refresh
+    /// token and drop any cached access token.
+    pub async fn forget_authorizer(&self, appid: &str) -> Result<()> {
+        self.secrets
+            .delete(SecretKey::RefreshToken(appid.to_string()))
+            .await?;
         if let Some(api) = self.api.read().await.as_ref() {
-            api.forget_authorizer(appid).await;
+            api.revoke_authorizer(appid).await?;
         }
+        Ok(())
     }
 }

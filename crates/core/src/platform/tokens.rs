@@ -1,44 +1,22 @@
-//! The API connection: the wechat client plus the two token providers. The component token
-//! comes from the ticket at the relay and the appsecret in the keychain; authorizer tokens from
-//! the refresh tokens in the keychain. Both are cached in memory only, refreshed ahead of
-//! expiry, fetched by one caller at a time, and dropped and fetched again once when WeChat
-//! calls them invalid (40001/42001/40014).
+//! The API connection: the wechat client and its token cache, wired to this app's storage.
+//! The component token's ticket comes from the relay and its appsecret from the keychain;
+//! authorizer tokens come from refresh tokens in the keychain (the cache's `RefreshTokenStore`).
+//! Access tokens stay in the cache's memory: refreshed ahead of expiry by one caller at a time,
+//! and dropped and fetched again once when WeChat calls them invalid.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use tokio::sync::Mutex;
 use wxdesk_wechat::api::{AuthorizationInfo, Client, CustomMessage, PreAuthCode};
+use wxdesk_wechat::token::{
+    BoxFuture, ComponentCredentials, RefreshTokenStore, TicketSource, TokenCache, TokenCacheConfig,
+};
 
-use crate::error::{Error, Missing, Result};
+use crate::error::Result;
 use crate::relay::RelayClient;
 use crate::secrets::{Secret, SecretKey, Secrets};
 
-/// Refresh this long before WeChat's expiry (the docs suggest ~10 minutes early).
-const EARLY: Duration = Duration::from_secs(600);
 /// api_get_authorizer_list's largest page.
 const LIST_PAGE: u32 = 500;
-
-struct Cached {
-    token: Secret,
-    refresh_at: Instant,
-}
-
-impl Cached {
-    fn new(token: Secret, expires_in: i64) -> Self {
-        let life = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
-        Cached {
-            token,
-            refresh_at: Instant::now() + life.saturating_sub(EARLY),
-        }
-    }
-    fn fresh(&self) -> bool {
-        Instant::now() < self.refresh_at
-    }
-}
-
-type Slot = Arc<Mutex<Option<Cached>>>;
 
 /// api_query_auth's answer, as the core uses it.
 pub type QueryAuth = AuthorizationInfo;
@@ -64,54 +42,104 @@ pub struct ListedAuthorizer {
     pub auth_time: i64,
 }
 
+/// Refresh tokens in the keychain (`refresh_token:<appid>`).
+struct KeychainRefreshTokens(Secrets);
+
+fn store_err(e: crate::Error) -> wxdesk_wechat::Error {
+    // Keychain errors carry no secret (see `Error::Keychain`).
+    wxdesk_wechat::Error::Store(e.to_string())
+}
+
+impl RefreshTokenStore for KeychainRefreshTokens {
+    fn get<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, wxdesk_wechat::Result<Option<Secret>>> {
+        Box::pin(async move {
+            let t = self
+                .0
+                .get(SecretKey::RefreshToken(appid.to_string()))
+                .await
+                .map_err(store_err)?;
+            Ok(t.filter(|t| !t.is_empty()))
+        })
+    }
+    fn put<'a>(
+        &'a self,
+        appid: &'a str,
+        token: &'a Secret,
+    ) -> BoxFuture<'a, wxdesk_wechat::Result<()>> {
+        Box::pin(async move {
+            self.0
+                .set(SecretKey::RefreshToken(appid.to_string()), token.clone())
+                .await
+                .map_err(store_err)
+        })
+    }
+    fn delete<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, wxdesk_wechat::Result<()>> {
+        Box::pin(async move {
+            self.0
+                .delete(SecretKey::RefreshToken(appid.to_string()))
+                .await
+                .map_err(store_err)
+        })
+    }
+}
+
+/// The latest ticket, asked of the relay each time the component token is refreshed.
+struct RelayTickets(RelayClient);
+
+impl TicketSource for RelayTickets {
+    fn ticket(&self) -> BoxFuture<'_, wxdesk_wechat::Result<Option<Secret>>> {
+        Box::pin(async move {
+            let t = self
+                .0
+                .fetch_ticket()
+                .await
+                .map_err(|e| wxdesk_wechat::Error::Store(e.to_string()))?;
+            Ok(t.map(|t| t.ticket))
+        })
+    }
+}
+
 pub struct WxApi {
-    client: Client,
+    tokens: TokenCache,
     component_appid: String,
+    appsecret: Secret,
     relay: RelayClient,
-    secrets: Secrets,
-    component: Slot,
-    authorizers: Mutex<HashMap<String, Slot>>,
-}
-
-fn token_invalid(e: &wxdesk_wechat::Error) -> bool {
-    e.wechat().is_some_and(|w| w.is_token_invalid())
-}
-
-/// Runs a component API call with `$cat` bound to the component token, retrying once with a
-/// new token if WeChat rejects it. (A macro: async closures borrowing `self` are not `Send`.)
-macro_rules! with_cat {
-    ($api:expr, |$cat:ident| $call:expr) => {{
-        let $cat = $api.component_token().await?;
-        match $call.await {
-            Err(e) if token_invalid(&e) => {
-                $api.drop_component(&$cat).await;
-                let $cat = $api.component_token().await?;
-                $call.await.map_err(Error::from)
-            }
-            r => r.map_err(Error::from),
-        }
-    }};
 }
 
 impl WxApi {
     pub(crate) fn new(
         client: Client,
         component_appid: String,
+        appsecret: Secret,
         relay: RelayClient,
         secrets: Secrets,
     ) -> Self {
-        WxApi {
+        let tokens = TokenCache::new(
             client,
+            ComponentCredentials {
+                component_appid: component_appid.clone(),
+                component_appsecret: appsecret.clone(),
+            },
+            Arc::new(RelayTickets(relay.clone())),
+            Arc::new(KeychainRefreshTokens(secrets)),
+            TokenCacheConfig::default(),
+        );
+        WxApi {
+            tokens,
             component_appid,
+            appsecret,
             relay,
-            secrets,
-            component: Arc::new(Mutex::new(None)),
-            authorizers: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn client(&self) -> &Client {
-        &self.client
+        self.tokens.client()
+    }
+
+    /// The token cache, for features that call account APIs (templates, audience, sending):
+    /// `call_with_authorizer_token(appid, |aat| …)` retries once on a token error.
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
     }
 
     pub fn component_appid(&self) -> &str {
@@ -122,77 +150,57 @@ impl WxApi {
         &self.relay
     }
 
-    async fn appsecret(&self) -> Result<Secret> {
-        self.secrets
-            .get(SecretKey::ComponentAppsecret)
-            .await?
-            .ok_or(Error::NotConfigured(Missing::ComponentAppsecret))
-    }
-
     /// Asks WeChat to push a component_verify_ticket to the relay now.
     pub async fn start_push_ticket(&self) -> Result<()> {
-        let secret = self.appsecret().await?;
         Ok(self
-            .client
-            .api_start_push_ticket(&self.component_appid, &secret)
+            .client()
+            .api_start_push_ticket(&self.component_appid, &self.appsecret)
             .await?)
     }
 
     /// The component_access_token, from the cache or freshly fetched.
     pub async fn component_token(&self) -> Result<Secret> {
-        let mut slot = self.component.lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| c.fresh()) {
-            return Ok(c.token.clone());
-        }
-        let secret = self.appsecret().await?;
-        let ticket = self
-            .relay
-            .fetch_ticket()
-            .await?
-            .ok_or(Error::NotConfigured(Missing::Ticket))?;
-        let t = self
-            .client
-            .api_component_token(&self.component_appid, &secret, &ticket.ticket)
-            .await?;
-        let token = t.component_access_token.clone();
-        *slot = Some(Cached::new(t.component_access_token, t.expires_in));
-        Ok(token)
+        Ok(self.tokens.component_token().await?)
     }
 
-    /// Forgets the cached component token, so the next call fetches one (the connection check
-    /// must prove a token is obtainable now, not an hour ago).
-    pub async fn drop_component_token(&self) {
-        *self.component.lock().await = None;
-    }
-
-    /// Drops the cached component token if it is still the one that failed.
-    async fn drop_component(&self, failed: &Secret) {
-        let mut slot = self.component.lock().await;
-        if slot.as_ref().is_some_and(|c| &c.token == failed) {
-            *slot = None;
-        }
+    /// A component token fetched now, not from the cache: the connection check must prove a
+    /// token is obtainable (ticket, secret, whitelist) at this moment.
+    pub async fn fresh_component_token(&self) -> Result<Secret> {
+        let cached = self.tokens.component_token().await?;
+        self.tokens.invalidate_component_token(&cached).await;
+        Ok(self.tokens.component_token().await?)
     }
 
     pub async fn create_pre_auth_code(&self) -> Result<PreAuthCode> {
-        with_cat!(self, |cat| self
-            .client
-            .api_create_preauthcode(&cat, &self.component_appid))
+        let (client, appid) = (self.client(), self.component_appid.as_str());
+        Ok(self
+            .tokens
+            .call_with_component_token(|cat| async move {
+                client.api_create_preauthcode(&cat, appid).await
+            })
+            .await?)
     }
 
     pub async fn query_auth(&self, code: &Secret) -> Result<QueryAuth> {
-        with_cat!(self, |cat| self.client.api_query_auth(
-            &cat,
-            &self.component_appid,
-            code.expose()
-        ))
+        let (client, appid) = (self.client(), self.component_appid.as_str());
+        Ok(self
+            .tokens
+            .call_with_component_token(|cat| async move {
+                client.api_query_auth(&cat, appid, code.expose()).await
+            })
+            .await?)
     }
 
-    pub async fn authorizer_info(&self, appid: &str) -> Result<AuthorizerInfo> {
-        let d = with_cat!(self, |cat| self.client.api_get_authorizer_info(
-            &cat,
-            &self.component_appid,
-            appid
-        ))?;
+    pub async fn authorizer_info(&self, authorizer_appid: &str) -> Result<AuthorizerInfo> {
+        let (client, appid) = (self.client(), self.component_appid.as_str());
+        let d = self
+            .tokens
+            .call_with_component_token(|cat| async move {
+                client
+                    .api_get_authorizer_info(&cat, appid, authorizer_appid)
+                    .await
+            })
+            .await?;
         let i = d.authorizer_info;
         Ok(AuthorizerInfo {
             is_mini_program: i.is_mini_program(),
@@ -208,15 +216,18 @@ impl WxApi {
 
     /// Every authorized account, all pages.
     pub async fn authorizer_list(&self) -> Result<Vec<ListedAuthorizer>> {
+        let (client, appid) = (self.client(), self.component_appid.as_str());
         let mut out = Vec::new();
         let mut offset = 0u32;
         loop {
-            let page = with_cat!(self, |cat| self.client.api_get_authorizer_list(
-                &cat,
-                &self.component_appid,
-                offset,
-                LIST_PAGE
-            ))?;
+            let page = self
+                .tokens
+                .call_with_component_token(|cat| async move {
+                    client
+                        .api_get_authorizer_list(&cat, appid, offset, LIST_PAGE)
+                        .await
+                })
+                .await?;
             let n = page.list.len() as u32;
             out.extend(page.list.into_iter().map(|i| ListedAuthorizer {
                 appid: i.authorizer_appid,
@@ -230,78 +241,34 @@ impl WxApi {
         }
     }
 
-    async fn slot(&self, appid: &str) -> Slot {
-        Arc::clone(
-            self.authorizers
-                .lock()
-                .await
-                .entry(appid.to_string())
-                .or_default(),
-        )
-    }
-
     /// An authorizer_access_token for `appid`, from the cache or via its refresh token.
     pub async fn authorizer_token(&self, appid: &str) -> Result<Secret> {
-        let slot = self.slot(appid).await;
-        let mut guard = slot.lock().await;
-        if let Some(c) = guard.as_ref().filter(|c| c.fresh()) {
-            return Ok(c.token.clone());
-        }
-        let key = SecretKey::RefreshToken(appid.to_string());
-        let refresh = self.secrets.get(key.clone()).await?.ok_or_else(|| {
-            Error::WeChat(wxdesk_wechat::Error::NoRefreshToken {
-                appid: appid.to_string(),
-            })
-        })?;
-        let t = with_cat!(self, |cat| self.client.api_authorizer_token(
-            &cat,
-            &self.component_appid,
-            appid,
-            &refresh
-        ))?;
-        if let Some(rt) = t
-            .authorizer_refresh_token
-            .filter(|rt| !rt.is_empty() && *rt != refresh)
-        {
-            self.secrets.set(key, rt).await?;
-        }
-        let token = t.authorizer_access_token.clone();
-        *guard = Some(Cached::new(t.authorizer_access_token, t.expires_in));
-        Ok(token)
+        Ok(self.tokens.authorizer_token(appid).await?)
     }
 
-    /// Keeps the token api_query_auth just returned, saving a call.
-    pub async fn prime_authorizer(&self, appid: &str, token: Secret, expires_in: i64) {
-        *self.slot(appid).await.lock().await = Some(Cached::new(token, expires_in));
+    /// After api_query_auth: the refresh token into the keychain, the access token into the
+    /// cache (saving a call).
+    pub async fn store_authorization(&self, q: &QueryAuth) -> Result<()> {
+        Ok(self.tokens.store_authorization(q).await?)
     }
 
+    /// WeChat refused this account's access token: drop the cached one so the next call gets a
+    /// fresh one. The refresh token stays. (Prefer `invalidate_authorizer_token` when the refused
+    /// token is at hand: it leaves a token another caller just refreshed alone.)
     pub async fn forget_authorizer(&self, appid: &str) {
-        self.authorizers.lock().await.remove(appid);
+        if let Ok(current) = self.tokens.authorizer_token(appid).await {
+            self.tokens.invalidate_authorizer_token(appid, &current).await;
+        }
     }
 
-    /// Runs an account API call with the authorizer's token, retrying once with a new token if
-    /// WeChat rejects it. For other features (templates, audience, sending):
-    /// `api.with_authorizer(appid, |aat| { let c = api.client().clone(); async move { c.x(&aat).await } })`.
-    pub async fn with_authorizer<T, F, Fut>(&self, appid: &str, f: F) -> Result<T>
-    where
-        F: Fn(Secret) -> Fut,
-        Fut: Future<Output = wxdesk_wechat::Result<T>>,
-    {
-        let aat = self.authorizer_token(appid).await?;
-        match f(aat.clone()).await {
-            Err(e) if token_invalid(&e) => {
-                let slot = self.slot(appid).await;
-                {
-                    let mut g = slot.lock().await;
-                    if g.as_ref().is_some_and(|c| c.token == aat) {
-                        *g = None;
-                    }
-                }
-                let aat = self.authorizer_token(appid).await?;
-                Ok(f(aat).await?)
-            }
-            r => Ok(r?),
-        }
+    /// Drops `used` from the cache if it is still the cached token.
+    pub async fn invalidate_authorizer_token(&self, appid: &str, used: &Secret) {
+        self.tokens.invalidate_authorizer_token(appid, used).await;
+    }
+
+    /// The authorization is gone: drop the cached token AND delete the refresh token.
+    pub async fn revoke_authorizer(&self, appid: &str) -> Result<()> {
+        Ok(self.tokens.forget_authorizer(appid).await?)
     }
 
     /// A text customer-service message with a given token (the release test uses the token
@@ -311,6 +278,6 @@ impl WxApi {
             touser: touser.to_string(),
             content: content.to_string(),
         };
-        Ok(self.client.custom_send(token, &msg).await?)
+        Ok(self.client().custom_send(token, &msg).await?)
     }
 }
