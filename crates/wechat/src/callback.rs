@@ -3,13 +3,15 @@
 //! — or a known type with a missing field — becomes `Unknown` with the raw XML, so a new WeChat
 //! event can never make us drop a push.
 
+use std::fmt;
+
 use crate::error::Result;
 use crate::xml::{self, Flat};
 
-/// One push, after decryption.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One push, after decryption. `Debug` redacts the ticket and shows only the size of `raw`.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Callback {
-    /// B.2 — the ticket is a secret; do not log this variant's `ticket`.
+    /// B.2 — the ticket is a secret: `Debug` prints it as `<redacted>`; never log it.
     ComponentVerifyTicket {
         app_id: String,
         create_time: i64,
@@ -80,6 +82,120 @@ pub struct AuthChange {
     /// Informational only: the docs do not settle whether this is a timestamp or a duration.
     pub authorization_code_expired_time: i64,
     pub pre_auth_code: String,
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Callback::ComponentVerifyTicket {
+                app_id,
+                create_time,
+                ..
+            } => f
+                .debug_struct("ComponentVerifyTicket")
+                .field("app_id", app_id)
+                .field("create_time", create_time)
+                .field("ticket", &"<redacted>")
+                .finish(),
+            Callback::Authorized(c) => f.debug_tuple("Authorized").field(c).finish(),
+            Callback::UpdateAuthorized(c) => f.debug_tuple("UpdateAuthorized").field(c).finish(),
+            Callback::Unauthorized {
+                app_id,
+                create_time,
+                authorizer_appid,
+            } => f
+                .debug_struct("Unauthorized")
+                .field("app_id", app_id)
+                .field("create_time", create_time)
+                .field("authorizer_appid", authorizer_appid)
+                .finish(),
+            Callback::TemplateSendJobFinish {
+                to_user_name,
+                from_user_name,
+                create_time,
+                msg_id,
+                status,
+            } => f
+                .debug_struct("TemplateSendJobFinish")
+                .field("to_user_name", to_user_name)
+                .field("from_user_name", from_user_name)
+                .field("create_time", create_time)
+                .field("msg_id", msg_id)
+                .field("status", status)
+                .finish(),
+            Callback::Subscribe {
+                to_user_name,
+                from_user_name,
+                create_time,
+                event_key,
+            } => f
+                .debug_struct("Subscribe")
+                .field("to_user_name", to_user_name)
+                .field("from_user_name", from_user_name)
+                .field("create_time", create_time)
+                .field("event_key", event_key)
+                .finish(),
+            Callback::Unsubscribe {
+                to_user_name,
+                from_user_name,
+                create_time,
+            } => f
+                .debug_struct("Unsubscribe")
+                .field("to_user_name", to_user_name)
+                .field("from_user_name", from_user_name)
+                .field("create_time", create_time)
+                .finish(),
+            Callback::Text {
+                to_user_name,
+                from_user_name,
+                create_time,
+                content,
+                msg_id,
+            } => f
+                .debug_struct("Text")
+                .field("to_user_name", to_user_name)
+                .field("from_user_name", from_user_name)
+                .field("create_time", create_time)
+                .field("content", content)
+                .field("msg_id", msg_id)
+                .finish(),
+            Callback::Image {
+                to_user_name,
+                from_user_name,
+                create_time,
+                pic_url,
+                media_id,
+                msg_id,
+            } => f
+                .debug_struct("Image")
+                .field("to_user_name", to_user_name)
+                .field("from_user_name", from_user_name)
+                .field("create_time", create_time)
+                .field("pic_url", pic_url)
+                .field("media_id", media_id)
+                .field("msg_id", msg_id)
+                .finish(),
+            Callback::Unknown {
+                raw,
+                msg_type,
+                event,
+                info_type,
+                to_user_name,
+                from_user_name,
+                create_time,
+            } => f
+                .debug_struct("Unknown")
+                // Unknown pushes may carry codes or tickets we do not know to redact.
+                .field("raw", &format_args!("<{} bytes>", raw.len()))
+                .field("msg_type", msg_type)
+                .field("event", event)
+                .field("info_type", info_type)
+                .field("to_user_name", to_user_name)
+                .field("from_user_name", from_user_name)
+                .field("create_time", create_time)
+                .finish(),
+        }
+    }
 }
 
 impl Callback {

@@ -213,3 +213,15 @@ fn oversized_body_is_refused() {
     );
     assert!(matches!(parse(&xml), Err(Error::XmlTooLarge { .. })));
 }
+
+#[test]
+fn debug_redacts_the_ticket_and_the_raw_xml() {
+    let xml = "<xml><AppId>a</AppId><CreateTime>1</CreateTime><InfoType>component_verify_ticket</InfoType><ComponentVerifyTicket>ticket@@@SECRET</ComponentVerifyTicket></xml>";
+    let s = format!("{:?}", parse(xml).unwrap());
+    assert!(!s.contains("SECRET"), "{s}");
+    assert!(s.contains("<redacted>") && s.contains("ComponentVerifyTicket"));
+    let unknown = "<xml><InfoType>x</InfoType><Code>SECRETCODE</Code></xml>";
+    let s = format!("{:?}", parse(unknown).unwrap());
+    assert!(!s.contains("SECRETCODE"), "{s}");
+    assert!(s.contains(&format!("<{} bytes>", unknown.len())));
+}
