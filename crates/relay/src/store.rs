@@ -20,6 +20,8 @@ use crate::error::{Error, Result};
 const SCHEMA_VERSION: i64 = 1;
 /// Most commands applied in one transaction.
 const MAX_BATCH: usize = 1024;
+/// Reader connections kept open between reads.
+const MAX_IDLE_READERS: usize = 8;
 /// Queue depth before callers wait (back-pressure instead of unbounded memory).
 const QUEUE_DEPTH: usize = 8192;
 
@@ -280,7 +282,10 @@ impl Store {
                 }
             };
             let out = f(&conn);
-            if let Ok(mut v) = inner.readers.lock() {
+            // Keep a few warm connections; a burst beyond that closes its extras.
+            if let Ok(mut v) = inner.readers.lock()
+                && v.len() < MAX_IDLE_READERS
+            {
                 v.push(conn);
             }
             out

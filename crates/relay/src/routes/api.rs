@@ -155,6 +155,9 @@ pub async fn events(
                     .collect();
                 return Ok(Json(json!({ "events": events, "last_seq": last_seq })).into_response());
             }
+            // The log moved past `after` but those events were pruned by retention: say so at
+            // once (last_seq = head) instead of holding the client for nothing.
+            return Ok(Json(json!({ "events": [], "last_seq": head })).into_response());
         }
         if *shutdown.borrow() {
             return Ok(Json(json!({ "events": [], "last_seq": head })).into_response());
