@@ -9,12 +9,14 @@
 //! - `api`: the narrow trait the engine sends through, and the error policy.
 //! - `engine` / `runner`: the handle and the per-job loop.
 //! - `delivery`: TEMPLATESENDJOBFINISH reports joined by msgid.
+//! - `http`: the production `SendApi` (token source + HTTP, direct or via the relay).
 //! - `db`: the SQL.
 
 pub mod api;
 mod db;
 pub mod delivery;
 mod engine;
+pub mod http;
 pub mod model;
 pub mod render;
 mod runner;

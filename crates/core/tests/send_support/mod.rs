@@ -2,6 +2,8 @@
 //! template message once per (openid, client_msg_id).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod sim;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

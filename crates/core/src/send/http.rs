@@ -1,0 +1,131 @@
+//! The production [`SendApi`]: POSTs the engine's JSON bodies to the WeChat API (directly, or
+//! through the relay's egress route) with the account's access token from a [`TokenSource`].
+//! The token only ever travels in the request URL, which is never logged or stored: reqwest
+//! errors are stripped of their URL before they become messages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use wxdesk_wechat::Secret;
+
+use super::api::{BoxFuture, SendApi, SendFailure, SendOk};
+use super::render::ApiRequest;
+
+/// Access tokens of authorizer accounts (the platform's token service implements this).
+pub trait TokenSource: Send + Sync + 'static {
+    /// A valid token for `appid` (cached, refreshed ahead of expiry by the implementation).
+    fn token<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<Secret, SendFailure>>;
+    /// Drop the cached token of `appid` and fetch a fresh one (after 40001/42001/40014).
+    fn refresh<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<(), SendFailure>>;
+}
+
+/// Where requests go: WeChat itself, or the relay's `/api/v1/wechat/` egress route.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// e.g. `https://api.weixin.qq.com`, or `https://relay.example.com/api/v1/wechat`.
+    pub base_url: String,
+    /// The relay's bearer key when going through it.
+    pub bearer: Option<Secret>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("base_url", &self.base_url)
+            .field("bearer", &self.bearer.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+pub struct HttpSendApi {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    tokens: Arc<dyn TokenSource>,
+}
+
+impl HttpSendApi {
+    pub fn new(endpoint: Endpoint, tokens: Arc<dyn TokenSource>) -> crate::Result<HttpSendApi> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| {
+                crate::Error::Invalid(format!("HTTP 客户端无法创建：{}", e.without_url()))
+            })?;
+        Ok(HttpSendApi {
+            http,
+            endpoint,
+            tokens,
+        })
+    }
+
+    async fn post(&self, appid: &str, req: &ApiRequest) -> Result<SendOk, SendFailure> {
+        let token = self.tokens.token(appid).await?;
+        let url = url::Url::parse_with_params(
+            &format!("{}{}", self.endpoint.base_url.trim_end_matches('/'), req.path),
+            &[("access_token", token.expose())],
+        )
+        .map_err(|e| SendFailure::Transport { maybe_sent: false, detail: format!("接口地址无效：{e}") })?;
+        let mut rb = self.http.post(url).json(&req.body);
+        if let Some(b) = &self.endpoint.bearer {
+            rb = rb.bearer_auth(b.expose());
+        }
+        let resp = rb.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        let body: Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(_) => {
+                return Err(SendFailure::Transport {
+                    maybe_sent: true,
+                    detail: format!("HTTP {status}，响应不是 JSON（{} 字节）", bytes.len()),
+                });
+            }
+        };
+        let errcode = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+        if errcode != 0 {
+            let errmsg = body
+                .get("errmsg")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            return Err(SendFailure::Api { errcode, errmsg });
+        }
+        if !(200..300).contains(&status) {
+            return Err(SendFailure::Transport {
+                maybe_sent: true,
+                detail: format!("HTTP {status}"),
+            });
+        }
+        Ok(SendOk {
+            msgid: body.get("msgid").and_then(Value::as_i64),
+            response: body,
+        })
+    }
+}
+
+/// A transport error without its URL (which holds the token). A request that never connected
+/// surely was not received; anything later might have been.
+fn transport(e: reqwest::Error) -> SendFailure {
+    let maybe_sent = !(e.is_connect() || e.is_builder());
+    SendFailure::Transport {
+        maybe_sent,
+        detail: e.without_url().to_string(),
+    }
+}
+
+impl SendApi for HttpSendApi {
+    fn send<'a>(
+        &'a self,
+        appid: &'a str,
+        req: &'a ApiRequest,
+    ) -> BoxFuture<'a, Result<SendOk, SendFailure>> {
+        Box::pin(self.post(appid, req))
+    }
+
+    fn refresh_token<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<(), SendFailure>> {
+        self.tokens.refresh(appid)
+    }
+}
