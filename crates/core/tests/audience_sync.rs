@@ -381,3 +381,55 @@ async fn feed_events_mark_follows_and_unfollows_and_the_next_sync_corrects_them_
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfollow_and_a_new_follow_in_wechat_show_in_the_next_incremental_sync() {
+    let store = store();
+    let sim = Sim::start(500).await;
+    let appid = sim.appid(0);
+    let api = sim.api().await;
+    let cancel = CancellationToken::new();
+    sync_followers(
+        &api,
+        &store,
+        &appid,
+        SyncOptions::default(),
+        &|_| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+
+    let (leaver, _) = sim.user(&appid, 7).await;
+    // Index 500 is a former follower in the sim's world; they follow again.
+    let (newcomer, newcomer_unionid) = sim.user(&appid, 500).await;
+    sim.set_following(&appid, &leaver, false).await;
+    sim.set_following(&appid, &newcomer, true).await;
+
+    let r = sync_followers(
+        &api,
+        &store,
+        &appid,
+        SyncOptions::default(),
+        &|_| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.outcome, r.run_id), (SyncOutcome::Completed, 2));
+    assert_eq!(
+        (r.total, r.added, r.unsubscribed, r.details_fetched),
+        (500, 1, 1, 1)
+    );
+    let unsubscribed = all_openids(&store, &appid, Some(false)).await;
+    assert_eq!(unsubscribed.into_iter().collect::<Vec<_>>(), vec![leaver]);
+    let (id, o) = (appid.clone(), newcomer.clone());
+    let f = store
+        .call(move |c| followers::get_follower(c, &id, &o))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(f.subscribe && f.has_details);
+    assert_eq!(f.unionid, newcomer_unionid);
+    sim.shutdown().await;
+}

@@ -19,6 +19,36 @@ pub trait AccountApi: Send + Sync {
     fn token_refused(&self, appid: &str) -> impl Future<Output = ()> + Send;
 }
 
+/// The platform's connection: authorizer_access_token from the refresh token in the keychain.
+impl AccountApi for crate::platform::WxApi {
+    fn client(&self) -> &Client {
+        crate::platform::WxApi::client(self)
+    }
+
+    async fn access_token(&self, appid: &str) -> Result<Secret> {
+        self.authorizer_token(appid).await
+    }
+
+    async fn token_refused(&self, appid: &str) {
+        self.forget_authorizer(appid).await;
+    }
+}
+
+/// Shared handles work too (the shell holds `Arc<WxApi>`).
+impl<T: AccountApi> AccountApi for std::sync::Arc<T> {
+    fn client(&self) -> &Client {
+        (**self).client()
+    }
+
+    fn access_token(&self, appid: &str) -> impl Future<Output = Result<Secret>> + Send {
+        (**self).access_token(appid)
+    }
+
+    fn token_refused(&self, appid: &str) -> impl Future<Output = ()> + Send {
+        (**self).token_refused(appid)
+    }
+}
+
 /// Attempts for a call that fails transiently (-1, per-minute limits, network, HTTP 5xx).
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);

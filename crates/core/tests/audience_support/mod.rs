@@ -136,3 +136,14 @@ impl AccountApi for SimApi {
 pub fn store() -> Store {
     Store::open_in_memory().unwrap()
 }
+
+impl Sim {
+    /// A user follows (`true`) or unfollows the account, as in the WeChat client.
+    pub async fn set_following(&self, appid: &str, openid: &str, follow: bool) {
+        let url = format!("{}/__sim/follow", self.base());
+        let body =
+            serde_json::json!({"authorizer_appid": appid, "openid": openid, "follow": follow});
+        let r = self.http.post(url).json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+}

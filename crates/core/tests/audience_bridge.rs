@@ -1,0 +1,162 @@
+//! The unionid bridge against the real wxdesk-sim: mini-program users (account 1) mapped to the
+//! followers of the official account of the same principal (account 0) through unionid.
+
+#![allow(clippy::unwrap_used)]
+
+mod audience_support;
+
+use audience_support::{Sim, store};
+use tokio_util::sync::CancellationToken;
+use wxdesk_core::audience::bridge::{MINI_OPENID_VAR, Unmatched};
+use wxdesk_core::audience::lists;
+use wxdesk_core::audience::{
+    FollowEvents, ImportOptions, ImportSource, SyncOptions, bridge_unionids, save_bridge,
+    sync_followers,
+};
+use wxdesk_core::feed::{EventHandler, EventKind, FeedEvent};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mini_program_users_map_to_followers_by_unionid_with_each_miss_explained() {
+    let sim = Sim::start(300).await;
+    let api = sim.api().await;
+    let store = store();
+    let (oa, mini) = (sim.appid(0), sim.appid(1));
+    let cancel = CancellationToken::new();
+    sync_followers(&api, &store, &oa, SyncOptions::default(), &|_| {}, &cancel)
+        .await
+        .unwrap();
+
+    let mut csv = String::from("openid,unionid,积分\n");
+    // Users 0..5 of the mini program follow the account (same person, same unionid).
+    for i in 0..5 {
+        let (openid, unionid) = sim.user(&mini, i).await;
+        csv.push_str(&format!("{openid},{},{}\n", unionid.unwrap(), i * 10));
+    }
+    // User 2 again: a duplicate row.
+    let (o2, u2) = sim.user(&mini, 2).await;
+    csv.push_str(&format!("{o2},{},20\n", u2.unwrap()));
+    // Users 400 and 401 use the mini program but do not follow the account.
+    for i in [400, 401] {
+        let (openid, unionid) = sim.user(&mini, i).await;
+        csv.push_str(&format!("{openid},{},0\n", unionid.unwrap()));
+    }
+    // Two users without unionid (the mini program's unbound past).
+    csv.push_str("oMINIwithoutunionid000000001,,0\noMINIwithoutunionid000000002,,0\n");
+    // User 4 unfollowed since the sync (feed event).
+    let (follower4, _) = sim.user(&oa, 4).await;
+    let id = oa.clone();
+    store
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let kind = EventKind::Unsubscribe {
+                openid: follower4,
+                create_time: 4_000_000_000,
+            };
+            FollowEvents.apply(
+                &tx,
+                &FeedEvent {
+                    seq: 1,
+                    appid: Some(id),
+                    received_at: 0,
+                    kind,
+                },
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    let result = bridge_unionids(
+        &store,
+        &oa,
+        ImportSource::Bytes(csv.into_bytes()),
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap();
+    let r = &result.report;
+    assert_eq!(r.rows_read, 10);
+    assert_eq!(
+        (
+            r.matched,
+            r.duplicates_removed,
+            r.not_following,
+            r.no_unionid,
+            r.unsubscribed
+        ),
+        (4, 1, 2, 2, 1)
+    );
+    assert_eq!(r.followers_without_details, 0);
+    let whys: Vec<(u64, Unmatched)> = r.unmatched.iter().map(|u| (u.line, u.why)).collect();
+    assert_eq!(
+        whys,
+        vec![
+            (6, Unmatched::Unsubscribed),
+            (8, Unmatched::NotFollowing),
+            (9, Unmatched::NotFollowing),
+            (10, Unmatched::NoUnionid),
+            (11, Unmatched::NoUnionid),
+        ]
+    );
+    assert_eq!(
+        r.unmatched[4].reason_zh,
+        "没有 unionid：小程序未绑定到微信开放平台账号，无法与公众号粉丝对应"
+    );
+    assert_eq!(
+        r.variables,
+        vec![MINI_OPENID_VAR.to_string(), "积分".to_string()]
+    );
+    // Matched rows carry the official account's openid, not the mini program's.
+    let (follower0, _) = sim.user(&oa, 0).await;
+    let (mini0, _) = sim.user(&mini, 0).await;
+    assert_ne!(follower0, mini0);
+    assert_eq!(result.rows[0].openid, follower0);
+    assert_eq!(result.rows[0].values, vec![mini0.clone(), "0".to_string()]);
+
+    let list_id = save_bridge(&store, &oa, "小程序老用户", "users.csv", result)
+        .await
+        .unwrap();
+    let (list, members) = store
+        .call(move |c| {
+            Ok((
+                lists::get_list(c, list_id)?.unwrap(),
+                lists::list_members(c, list_id, None, 10)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(list.member_count, 4);
+    assert_eq!(
+        list.source,
+        lists::ListSource::UnionidBridge {
+            file_name: "users.csv".into()
+        }
+    );
+    let m0 = members
+        .items
+        .iter()
+        .find(|m| m.openid == follower0)
+        .unwrap();
+    assert_eq!(m0.vars[MINI_OPENID_VAR], mini0);
+    assert_eq!(m0.vars["积分"], "0");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_file_without_a_unionid_column_is_refused_with_the_reason() {
+    let store = store();
+    let csv = "openid,积分\noMINIwithoutunionid000000001,1\n";
+    let err = bridge_unionids(
+        &store,
+        "wxa",
+        ImportSource::Bytes(csv.into()),
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "输入无效：找不到 unionid 列：请在第一行把该列命名为 unionid"
+    );
+}
