@@ -151,7 +151,10 @@ async fn raw_get_status(relay: &Relay, path: &str) -> String {
 }
 
 #[derive(Clone, Default)]
-struct Seen(std::sync::Arc<std::sync::Mutex<Vec<(String, String, Option<String>, String)>>>);
+struct Seen(std::sync::Arc<std::sync::Mutex<Vec<Forwarded>>>);
+
+/// (method, path, query, body) as the upstream received them.
+type Forwarded = (String, String, Option<String>, String);
 
 #[tokio::test]
 async fn egress_forwards_method_path_query_and_body_and_returns_the_upstream_answer() {
