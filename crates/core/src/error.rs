@@ -85,6 +85,28 @@ pub enum Error {
     TaskPanicked,
 }
 
+/// What the shell and the CLI show for an error: `{ code, message, hint, errcode }`. The
+/// message is the Chinese `Display`; no secret is ever part of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorDto {
+    pub code: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+    /// WeChat's errcode when the error came from a WeChat answer.
+    pub errcode: Option<i64>,
+}
+
+impl From<&Error> for ErrorDto {
+    fn from(e: &Error) -> Self {
+        ErrorDto {
+            code: e.code(),
+            message: e.to_string(),
+            hint: e.hint(),
+            errcode: e.wechat_errcode(),
+        }
+    }
+}
+
 impl Error {
     /// A stable machine-readable code for the shell's `{ code, message, hint }` JSON.
     pub fn code(&self) -> &'static str {
@@ -107,7 +129,7 @@ impl Error {
     /// What the user can do about it, in Chinese; `None` when the message says it all.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::SchemaTooNew { .. } => Some("安装最新版本的 wxdesk 后再打开此数据目录。".into()),
+            Error::SchemaTooNew { .. } => Some("升级到最新版本的 wxdesk 后再打开此数据目录。".into()),
             Error::Keychain(_) => Some(
                 "请确认系统钥匙串已解锁（Linux：gnome-keyring 或 KWallet 的 Secret Service 正在运行）。".into(),
             ),
@@ -167,5 +189,38 @@ impl From<keyring_core::Error> for Error {
 impl From<tokio::task::JoinError> for Error {
     fn from(_: tokio::task::JoinError) -> Self {
         Error::TaskPanicked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whitelist_error_serializes_with_its_code_errcode_and_the_fix() {
+        let e = Error::WeChat(wxdesk_wechat::Error::WeChat(
+            wxdesk_wechat::WeChatError::new(
+                61004,
+                "access clientip is not registered requestIP: 1.2.3.4 rid: 1-2-3",
+            ),
+        ));
+        let dto = ErrorDto::from(&e);
+        assert_eq!(dto.code, "wechat");
+        assert_eq!(dto.errcode, Some(61004));
+        assert!(dto.message.contains("61004"), "{}", dto.message);
+        let hint = dto.hint.unwrap();
+        assert!(hint.contains("白名单"), "{hint}");
+    }
+
+    #[test]
+    fn a_newer_schema_error_says_what_to_do() {
+        let dto = ErrorDto::from(&Error::SchemaTooNew {
+            found: 9,
+            supported: 3,
+        });
+        assert_eq!(dto.code, "schema_too_new");
+        assert!(dto.message.contains("9") && dto.message.contains("3"));
+        assert!(dto.hint.unwrap().contains("升级"));
+        assert_eq!(dto.errcode, None);
     }
 }

@@ -84,7 +84,17 @@ pub async fn start_sandbox(platform: &Platform, data_dir: &Path) -> Result<Sandb
         .store()
         .call(|c| crate::store::settings::load(c))
         .await?;
-    let previous = previous.filter(|s| s.mode == Mode::Sandbox);
+    if previous
+        .as_ref()
+        .is_some_and(|s| s.mode == Mode::Production)
+    {
+        // The sandbox writes its own appsecret, token, key and relay key over the keychain
+        // entries: never over a real platform's.
+        return Err(Error::Sandbox(
+            "此数据目录已配置正式平台，切换为沙箱会覆盖钥匙串中的正式密钥；请用另一个数据目录体验沙箱"
+                .into(),
+        ));
+    }
     let relay_key = match previous {
         Some(_) => platform.secrets().get(SecretKey::RelayKey).await?,
         None => None,

@@ -217,3 +217,76 @@ async fn removing_an_account_deletes_its_row_and_refresh_token() {
     ));
     w.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn events_that_arrived_while_the_app_was_closed_are_applied_on_the_next_start() {
+    let w = World::start().await;
+    let appid = w.account(false)["appid"].as_str().unwrap().to_string();
+    // The app ran once and followed the feed to its end…
+    w.follower().await.poll_once().await.unwrap();
+    // …then was closed while the admin authorized.
+    w.authorize_in_browser(&appid, AuthScope::Oa).await;
+
+    let ctx = wxdesk_core::context::Context::open_with_secrets(
+        w.dir.path(),
+        wxdesk_core::secrets::Secrets::new(w.mem.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ctx.mode().await.unwrap(), Some(Mode::Sandbox));
+    assert!(ctx.accounts.list().await.unwrap().is_empty());
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (task, mut notices) = ctx.spawn_feed(cancel.clone()).await.unwrap();
+    loop {
+        if let FeedNotice::AccountAuthorized { appid: a, .. } = notices.recv().await.unwrap() {
+            assert_eq!(a, appid);
+            break;
+        }
+    }
+    cancel.cancel();
+    task.await.unwrap();
+    let list = ctx.accounts.list().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].appid, appid);
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_a_data_dir_that_holds_a_real_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = wxdesk_core::context::Context::open_with_secrets(
+        dir.path(),
+        wxdesk_core::secrets::Secrets::memory(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ctx.mode().await.unwrap(), None);
+    ctx.platform
+        .save_settings(wxdesk_core::platform::SettingsInput {
+            mode: Mode::Production,
+            component_appid: "wx0123456789abcdef".into(),
+            relay_url: "https://relay.example.com".into(),
+            egress: wxdesk_core::store::settings::Egress::Direct,
+            api_base: None,
+            component_appsecret: Some(wxdesk_core::secrets::Secret::new("real-secret-value")),
+            component_token: None,
+            component_aes_key: None,
+            relay_key: None,
+        })
+        .await
+        .unwrap();
+    let err = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir.path())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "sandbox");
+    assert!(err.to_string().contains("正式平台"), "{err}");
+    let secret = ctx
+        .platform
+        .secrets()
+        .get(SecretKey::ComponentAppsecret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(secret.expose(), "real-secret-value");
+    assert_eq!(ctx.mode().await.unwrap(), Some(Mode::Production));
+}
