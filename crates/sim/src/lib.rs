@@ -15,7 +15,8 @@
 //!   tickets on a timer, auth events, TEMPLATESENDJOBFINISH, user messages; retried twice;
 //! * **faults** ([`server`]): latency, jitter, `-1`, HTTP 5xx, resets, slow answers, seeded;
 //! * **test-only routes** under `/__sim/` ([`simroutes`]): state, authorize, revoke,
-//!   push-ticket, message, follow, subscribe, advance-clock, account facts.
+//!   push-ticket, message, follow, subscribe, advance-clock, release-test (全网发布),
+//!   account facts.
 //!
 //! Use it in-process with [`start`], or as the `wxdesk-sim` binary.
 
@@ -33,6 +34,7 @@ pub mod error;
 pub mod ids;
 pub mod login;
 pub mod push;
+pub mod release;
 pub mod server;
 pub mod sim;
 pub mod simroutes;
@@ -148,6 +150,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/message", post(simroutes::message))
         .route("/__sim/subscribe", post(simroutes::subscribe))
         .route("/__sim/follow", post(simroutes::follow))
+        .route("/__sim/release-test", post(simroutes::release_test))
         .route("/__sim/advance-clock", post(simroutes::advance_clock))
         .route("/__sim/accounts/{appid}", get(simroutes::account))
         .route("/__sim/openid", get(simroutes::openid))

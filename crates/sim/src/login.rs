@@ -99,7 +99,7 @@ pub async fn login_page(
     let auth_type = get("auth_type");
     let authorized: Vec<u16> = sim.lock().authz.keys().copied().collect();
     let mut rows = String::new();
-    for a in &sim.world.accounts {
+    for a in sim.world.accounts.iter().filter(|a| !a.release_test) {
         let shown = if !biz.is_empty() {
             a.appid == biz
         } else {

@@ -69,6 +69,10 @@ impl PushStats {
 pub struct Pusher {
     tx: mpsc::Sender<Push>,
     pub stats: Arc<PushStats>,
+    crypt: Arc<MsgCrypt>,
+    client: reqwest::Client,
+    relay_url: String,
+    component_appid: String,
 }
 
 pub struct PushSettings {
@@ -92,6 +96,14 @@ impl Pusher {
         let (tx, mut rx) = mpsc::channel::<Push>(settings.queue.max(1));
         let stats = Arc::new(PushStats::default());
         let st = stats.clone();
+        let me = Pusher {
+            tx,
+            stats,
+            crypt: crypt.clone(),
+            client: client.clone(),
+            relay_url: settings.relay_url.clone(),
+            component_appid: settings.component_appid.clone(),
+        };
         let settings = Arc::new(settings);
         let task = tokio::spawn(async move {
             let permits = Arc::new(Semaphore::new(PARALLEL));
@@ -110,7 +122,43 @@ impl Pusher {
             }
             while tasks.join_next().await.is_some() {}
         });
-        (Pusher { tx, stats }, task)
+        (me, task)
+    }
+
+    pub fn crypt(&self) -> &MsgCrypt {
+        &self.crypt
+    }
+
+    /// Deliver one push now, once, bypassing the queue, and return the receiver's answer (for
+    /// scenarios that judge the answer itself, like the full-network release test).
+    pub async fn push_now(&self, push: &Push) -> std::result::Result<String, String> {
+        if self.relay_url.is_empty() {
+            return Err("未配置 relay_url / no relay_url configured".into());
+        }
+        let (url, query, body) = seal(&self.crypt, &self.relay_url, &self.component_appid, push);
+        let qs: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&query)
+            .finish();
+        self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+        let res = self
+            .client
+            .post(format!("{url}?{qs}"))
+            .header("Content-Type", "text/xml")
+            .body(body)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| format!("推送失败 / push failed: {e}"))?;
+        let status = res.status();
+        let text = res
+            .text()
+            .await
+            .map_err(|e| format!("读取应答失败 / reading the answer: {e}"))?;
+        if status.is_success() {
+            Ok(text)
+        } else {
+            Err(format!("HTTP {status}"))
+        }
     }
 
     /// Queue a push; when the queue is full the push is dropped and counted (never blocks).

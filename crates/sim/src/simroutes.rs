@@ -29,6 +29,7 @@ pub fn state_json(sim: &Sim) -> Value {
         .world
         .accounts
         .iter()
+        .filter(|a| !a.release_test)
         .map(|a| {
             json!({
                 "appid": a.appid,
@@ -131,6 +132,25 @@ pub async fn message(State(sim): State<Arc<Sim>>, Json(b): Json<MessageBody>) ->
             "openid 不属于该帐号 / not an openid of this account",
         ),
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReleaseBody {
+    #[serde(default)]
+    mini: bool,
+    /// Seconds to wait for the API reply (default 10, at most 60).
+    #[serde(default)]
+    wait_secs: Option<u64>,
+}
+
+/// Run the 全网发布 automated test against the relay and the platform behind it.
+pub async fn release_test(
+    State(sim): State<Arc<Sim>>,
+    body: Option<Json<ReleaseBody>>,
+) -> Json<Value> {
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    let wait = std::time::Duration::from_secs(b.wait_secs.unwrap_or(10).min(60));
+    Json(crate::release::run(&sim, b.mini, wait).await)
 }
 
 #[derive(Deserialize)]

@@ -171,6 +171,8 @@ pub struct Inner {
     /// Followers who unfollowed (false) and former followers who followed again (true) since
     /// the start, by recipient key; everyone else is as the world generated them.
     pub follow_overrides: HashMap<u64, bool>,
+    /// Customer-service texts sent to the release-test accounts: (account, touser, content).
+    pub release_custom: Vec<(u16, String, String)>,
 }
 
 pub fn recipient_key(account: u16, index: u32) -> u64 {

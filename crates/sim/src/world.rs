@@ -42,6 +42,8 @@ pub struct Account {
     pub signature: String,
     pub followers: u32,
     pub openids: IdCodec,
+    /// One of WeChat's 全网发布 test accounts (protocol F): not listed to admins or in state.
+    pub release_test: bool,
 }
 
 impl Account {
@@ -68,6 +70,10 @@ pub enum Person {
     /// Used to follow and unsubscribed (subscribe: 0): sending to them gives 43004.
     Former(u32),
 }
+
+/// WeChat's 全网发布 test official account and mini program (group 2 of protocol F).
+pub const RELEASE_TEST_MP: (&str, &str) = ("wx9252c5e0bb1836fc", "gh_c0f28a78b318");
+pub const RELEASE_TEST_MINI: (&str, &str) = ("wxc39235c15087f6f3", "gh_905ae9d01059");
 
 const BRANDS: &[&str] = &[
     "星辰物流",
@@ -179,9 +185,41 @@ impl World {
                 followers,
                 openids,
                 appid: appid.clone(),
+                release_test: false,
             };
             by_appid.insert(appid, idx);
             list.push(acct);
+        }
+        // WeChat's release-test accounts (protocol F, group 2), one principal.
+        let test_principal = u32::MAX - 1;
+        for (appid, user_name, kind) in [
+            (RELEASE_TEST_MP.0, RELEASE_TEST_MP.1, Kind::Service),
+            (RELEASE_TEST_MINI.0, RELEASE_TEST_MINI.1, Kind::MiniProgram),
+        ] {
+            let idx = list.len() as u16;
+            let openids = IdCodec::new(seed, 0xF000 + u64::from(idx), 'o');
+            by_tag.insert(openids.tag().to_string(), idx);
+            by_appid.insert(appid.to_string(), idx);
+            list.push(Account {
+                index: idx,
+                appid: appid.to_string(),
+                user_name: user_name.to_string(),
+                nickname: if kind == Kind::Service {
+                    "全网发布测试公众号".into()
+                } else {
+                    "全网发布测试小程序".into()
+                },
+                kind,
+                verified: true,
+                principal: test_principal,
+                principal_name: "微信全网发布测试".into(),
+                appsecret: ids::hex_like(seed, &[u64::from(idx), 3], 32),
+                alias: String::new(),
+                signature: String::new(),
+                followers: 10,
+                openids,
+                release_test: true,
+            });
         }
         let mut tags = vec![Tag {
             id: 2,
@@ -306,7 +344,12 @@ mod tests {
     #[test]
     fn kinds_mix_service_subscription_and_mini_programs() {
         let w = World::generate(1, 5, 10, 0);
-        let kinds: Vec<_> = w.accounts.iter().map(|a| (a.kind, a.verified)).collect();
+        let kinds: Vec<_> = w
+            .accounts
+            .iter()
+            .filter(|a| !a.release_test)
+            .map(|a| (a.kind, a.verified))
+            .collect();
         assert_eq!(
             kinds,
             vec![

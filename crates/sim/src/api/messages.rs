@@ -156,6 +156,18 @@ pub fn custom_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
         },
     );
     s.sends.custom_accepted += 1;
+    if a.release_test && s.release_custom.len() < 1000 {
+        let content = m
+            .get("text")
+            .and_then(|t| t.get("content"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        s.release_custom.push((
+            a.index,
+            str_field(&m, "touser").to_string(),
+            content.to_string(),
+        ));
+    }
     Ok(super::ok())
 }
 
