@@ -211,11 +211,16 @@ pub struct SimTokens {
 
 impl SimTokens {
     pub fn new(env: &SimEnv) -> SimTokens {
+        SimTokens::from_parts(&env.sim.base_url, &env.appid, &env.appsecret)
+    }
+
+    /// For a child process that only knows where the sim is.
+    pub fn from_parts(base_url: &str, appid: &str, appsecret: &str) -> SimTokens {
         SimTokens {
-            base_url: env.sim.base_url.clone(),
-            appid: env.appid.clone(),
-            appsecret: env.appsecret.clone(),
-            http: env.http.clone(),
+            base_url: base_url.to_string(),
+            appid: appid.to_string(),
+            appsecret: appsecret.to_string(),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
             current: Mutex::new(None),
             refreshes: AtomicU64::new(0),
             single_flight: tokio::sync::Mutex::new(()),
