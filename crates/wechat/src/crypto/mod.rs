@@ -162,7 +162,11 @@ impl MsgCrypt {
         if receive_id != self.receive_id.as_bytes() {
             return Err(Error::ReceiveIdMismatch {
                 expected: self.receive_id.clone(),
-                actual: String::from_utf8_lossy(receive_id).into_owned(),
+                // An appid is ~18 bytes; cap what a garbage trailer can put into a message.
+                actual: String::from_utf8_lossy(receive_id)
+                    .chars()
+                    .take(64)
+                    .collect(),
             });
         }
         String::from_utf8(msg.to_vec()).map_err(|_| Error::MalformedPlaintext)
