@@ -302,6 +302,28 @@ impl MsgCrypt {
     }
 }
 
+/// Key rotation (protocol A.1): try the current configuration first, then previous ones. Returns
+/// the one that decrypted the push, which is also the one to encrypt the reply with. When none
+/// works, the error is the current configuration's.
+pub fn decrypt_push_any<'a>(
+    crypts: &'a [MsgCrypt],
+    msg_signature: &str,
+    timestamp: &str,
+    nonce: &str,
+    body: &[u8],
+) -> Result<(&'a MsgCrypt, String)> {
+    let mut first_err = None;
+    for c in crypts {
+        match c.decrypt_push(msg_signature, timestamp, nonce, body) {
+            Ok(msg) => return Ok((c, msg)),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or(Error::InvalidAesKey))
+}
+
 /// Escapes text for an element without CDATA (TimeStamp is a number, but never trust input).
 fn xml_text(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -257,6 +257,40 @@ fn encrypt_push_round_trips_through_decrypt_push_for_both_envelopes() {
 }
 
 #[test]
+fn key_rotation_decrypts_with_the_previous_key_and_reports_which_one() {
+    let current = MsgCrypt::new(
+        v2::TOKEN,
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        v2::COMPONENT_APPID,
+    )
+    .unwrap();
+    let crypts = [current, v2_crypt()];
+    let body = format!(
+        "<xml><AppId>x</AppId><Encrypt>{}</Encrypt></xml>",
+        v2::ENCRYPT
+    );
+    let (used, msg) =
+        decrypt_push_any(&crypts, v2::MSG_SIG, v2::TS, v2::NONCE, body.as_bytes()).unwrap();
+    assert_eq!(msg, v2::DEC_MSG);
+    assert!(std::ptr::eq(used, &crypts[1]));
+    // Only the current key: the old push is refused (AES garbage fails the layout or id check).
+    assert!(
+        decrypt_push_any(
+            &crypts[..1],
+            v2::MSG_SIG,
+            v2::TS,
+            v2::NONCE,
+            body.as_bytes()
+        )
+        .is_err()
+    );
+    assert!(matches!(
+        decrypt_push_any(&[], "s", "t", "n", b"<xml/>"),
+        Err(Error::InvalidAesKey)
+    ));
+}
+
+#[test]
 fn random_prefix_is_16_ascii_alphanumerics_and_differs_between_calls() {
     let c = v2_crypt();
     let a = c.decrypt_full(&c.encrypt("m")).unwrap();
