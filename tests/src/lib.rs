@@ -1,1 +1,226 @@
-//! End-to-end harness: starts sim + relay, the app under tauri-driver, and a WebDriver client.
+//! End-to-end harness: the real wxdesk binary, driven through tauri-driver and WebKitWebDriver.
+//!
+//! A test does:
+//! ```no_run
+//! # use wxdesk_e2e::{Harness, Options};
+//! # async fn t() -> wxdesk_e2e::Result<()> {
+//! let h = Harness::start(Options::new("frame")).await?;
+//! h.wait_for_text("[data-testid=nav-overview]", "概览").await?;
+//! h.screenshot("main").await?;
+//! h.shutdown().await;
+//! # Ok(()) }
+//! ```
+//! Each harness gets its own tauri-driver on free ports (so suites may run in parallel), a fresh
+//! data directory, and an artifacts folder for screenshots.
+//!
+//! Tests that need the WeChat side start `wxdesk_sim::start(..)` and `wxdesk_relay::start(..)`
+//! in their own tokio runtime first (both bind 127.0.0.1:0), keep the handles alive for the
+//! test's length, and hand their URLs to the app with [`Options::env`]: the environment of the
+//! tauri-driver process reaches the app through WebKitWebDriver.
+
+mod error;
+mod paths;
+mod process;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub use error::{Error, Result};
+pub use paths::{app_binary, artifacts_dir};
+use process::Driver;
+
+/// How long to wait for something the app renders. Generous: React renders after the session is
+/// up, and 2-core CI machines are slow while other builds run.
+pub const RENDER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What to start the app with.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Names the test's artifacts folder.
+    pub name: String,
+    /// Extra environment for the app (e.g. `WXDESK_MODE`, sim/relay URLs).
+    pub env: Vec<(String, String)>,
+}
+
+impl Options {
+    pub fn new(name: &str) -> Self {
+        Options {
+            name: name.to_owned(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.env.push((key.to_owned(), value.into()));
+        self
+    }
+}
+
+/// One running app under WebDriver. Call [`Harness::shutdown`] at the end; dropping it still
+/// stops the driver (and with it the app), but without closing the session cleanly.
+pub struct Harness {
+    pub client: Client,
+    driver: Driver,
+    data_dir: tempfile::TempDir,
+    artifacts: PathBuf,
+}
+
+impl Harness {
+    /// Starts tauri-driver, opens a session on the app binary and waits for the frame to render.
+    pub async fn start(opts: Options) -> Result<Harness> {
+        require_display()?;
+        let app = app_binary()?;
+        let data_dir = tempfile::Builder::new()
+            .prefix("wxdesk-e2e-")
+            .tempdir()
+            .map_err(|e| Error::Io("creating the data dir".into(), e))?;
+        let artifacts = artifacts_dir()?.join(&opts.name);
+        std::fs::create_dir_all(&artifacts)
+            .map_err(|e| Error::Io(format!("creating {}", artifacts.display()), e))?;
+
+        let mut env = vec![(
+            "WXDESK_DATA_DIR".to_owned(),
+            data_dir.path().to_string_lossy().into_owned(),
+        )];
+        env.extend(opts.env);
+        let driver = Driver::spawn(&env).await?;
+
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.to_string_lossy() }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&driver.url())
+            .await
+            .map_err(|e| Error::Session(e.to_string()))?;
+        let h = Harness {
+            client,
+            driver,
+            data_dir,
+            artifacts,
+        };
+        h.wait_for("[data-testid=sidebar]").await?;
+        Ok(h)
+    }
+
+    /// The app's data directory (fresh for each harness, removed on drop).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// Where this test's screenshots go.
+    pub fn artifacts(&self) -> &Path {
+        &self.artifacts
+    }
+
+    /// Waits until an element matching `css` exists.
+    pub async fn wait_for(&self, css: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(RENDER_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| Error::NotFound(css.to_owned(), e.to_string()))
+    }
+
+    /// Waits until the element matching `css` has exactly `text` as its visible text.
+    pub async fn wait_for_text(&self, css: &str, text: &str) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if last.trim() == text {
+                    return Ok(());
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::TextMismatch {
+                    css: css.to_owned(),
+                    want: text.to_owned(),
+                    got: last,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The visible text of the first element matching `css` (waiting for it to exist).
+    pub async fn text(&self, css: &str) -> Result<String> {
+        let el = self.wait_for(css).await?;
+        el.text()
+            .await
+            .map_err(|e| Error::WebDriver(format!("reading text of {css}"), e.to_string()))
+    }
+
+    /// Clicks the first element matching `css` (waiting for it to exist).
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let el = self.wait_for(css).await?;
+        el.click()
+            .await
+            .map_err(|e| Error::WebDriver(format!("clicking {css}"), e.to_string()))
+    }
+
+    /// Saves a PNG of the main window as `<artifacts>/<label>.png`, prints and returns its path.
+    /// Waits for running CSS transitions first, so the picture shows the settled state (e.g. the
+    /// newly selected menu item) rather than a frame of the animation.
+    pub async fn screenshot(&self, label: &str) -> Result<PathBuf> {
+        self.wait_for_animations().await;
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .map_err(|e| Error::WebDriver("taking a screenshot".into(), e.to_string()))?;
+        let path = self.artifacts.join(format!("{label}.png"));
+        std::fs::write(&path, png)
+            .map_err(|e| Error::Io(format!("writing {}", path.display()), e))?;
+        // Straight to stderr, not println!: libtest would hide it for a passing test.
+        let _ = writeln!(std::io::stderr(), "screenshot: {}", path.display());
+        Ok(path)
+    }
+
+    /// Polls until no Web Animation (CSS transitions included) is running; gives up quietly after
+    /// a few seconds, since an endless animation (a spinner) must not block a screenshot.
+    async fn wait_for_animations(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        let script =
+            "return document.getAnimations().filter(a => a.playState === 'running').length";
+        while tokio::time::Instant::now() < deadline {
+            match self.client.execute(script, vec![]).await {
+                Ok(v) if v.as_u64() == Some(0) => return,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// The app's log file (the app's stdout is swallowed by WebKitWebDriver).
+    pub fn app_log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("logs").join("wxdesk.log"))
+            .unwrap_or_default()
+    }
+
+    /// Ends the session (WebKitWebDriver then stops the app) and stops tauri-driver.
+    pub async fn shutdown(self) {
+        let Harness { client, driver, .. } = self;
+        let _ = client.close().await;
+        driver.stop().await;
+    }
+}
+
+/// The suite runs in CI under Xvfb; without a display it must fail with the fix, not skip.
+fn require_display() -> Result<()> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        return Err(Error::NoDisplay);
+    }
+    Ok(())
+}

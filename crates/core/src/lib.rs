@@ -36,3 +36,5 @@ pub mod store;
 pub use error::{Error, Result};
 #[cfg(test)]
 mod testutil;
+/// What the shell reports about itself: version, data dir, sandbox or production.
+pub mod app_info;

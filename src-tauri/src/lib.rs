@@ -1,0 +1,71 @@
+//! The Tauri shell: windows, thin commands over wxdesk-core, and the typed TypeScript bindings
+//! the UI calls them through. Generic over `tauri::Runtime`; only main.rs picks Wry and embeds
+//! the frontend.
+
+mod commands;
+mod error;
+mod logging;
+mod state;
+
+use std::path::Path;
+
+use tauri::{Manager, Runtime};
+use wxdesk_core::app_info as core;
+
+pub use commands::{AppInfo, AppMode};
+pub use error::{Error, ErrorCode, Result, ShellError};
+pub use state::AppState;
+
+/// Every command and exported type, in one place: the invoke handler and the bindings file are
+/// both built from it, so they cannot disagree. (specta needs a concrete runtime to collect the
+/// generic commands; the commands themselves stay generic.)
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::app_info::<tauri::Wry>
+        ])
+        .typ::<ErrorCode>()
+        // Our types only travel Rust -> UI; one shape per type, not separate (de)serialize ones.
+        .disable_serde_phases()
+}
+
+/// Writes the TypeScript bindings (`ui/src/bindings.ts` in the repository) to `path`.
+pub fn export_bindings(path: &Path) -> std::result::Result<(), specta_typescript::Error> {
+    specta_builder().export(
+        specta_typescript::Typescript::default().header(
+            "// Generated from src-tauri by `cargo run -p wxdesk --bin gen-bindings`. Do not edit.",
+        ),
+        path,
+    )
+}
+
+/// Resolves the data directory, starts logging there and records it in the managed state.
+fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
+    let os_default = app.path().app_data_dir().map_err(Error::NoDefaultDataDir)?;
+    let data_dir = core::data_dir(std::env::var_os(core::DATA_DIR_ENV), os_default);
+    std::fs::create_dir_all(&data_dir).map_err(|source| Error::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    logging::init(&data_dir)?;
+    tracing::info!(
+        version = %app.package_info().version,
+        data_dir = %data_dir.display(),
+        "wxdesk started"
+    );
+    app.manage(AppState { data_dir });
+    Ok(())
+}
+
+/// Builds and runs the app with the given context (main.rs passes `generate_context!()`).
+pub fn run(context: tauri::Context<tauri::Wry>) -> std::result::Result<(), tauri::Error> {
+    let specta = specta_builder();
+    tauri::Builder::default()
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            setup(app)?;
+            Ok(())
+        })
+        .run(context)
+}

@@ -1,0 +1,117 @@
+//! The app frame as a user sees it: the Chinese sidebar, each page's empty state, the 沙箱/正式
+//! badge, the language switch, and the data directory the app was given.
+
+use fantoccini::Locator;
+use wxdesk_e2e::{Harness, Options, Result};
+
+const SIDEBAR_ZH: [&str; 8] = [
+    "概览",
+    "授权账号",
+    "模板",
+    "用户与名单",
+    "发送",
+    "任务",
+    "发送记录",
+    "设置",
+];
+
+/// (route key, what its empty state must say)
+const PAGES: [(&str, &str); 8] = [
+    ("overview", "欢迎使用 wxdesk"),
+    ("accounts", "还没有授权账号"),
+    ("templates", "还没有模板"),
+    ("audience", "还没有用户和名单"),
+    ("compose", "还不能发送"),
+    ("jobs", "还没有发送任务"),
+    ("history", "还没有发送记录"),
+    ("settings", "平台设置"),
+];
+
+async fn sidebar_labels(h: &Harness) -> Result<Vec<String>> {
+    let mut labels = Vec::new();
+    for el in h
+        .client
+        .find_all(Locator::Css("[data-testid=sidebar] [data-testid^=nav-]"))
+        .await
+        .map_err(|e| wxdesk_e2e::Error::WebDriver("listing the sidebar".into(), e.to_string()))?
+    {
+        labels.push(el.text().await.unwrap_or_default());
+    }
+    Ok(labels)
+}
+
+#[tokio::test]
+async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> Result<()> {
+    let h = Harness::start(Options::new("frame")).await?;
+
+    h.wait_for_text("[data-testid=mode-badge]", "沙箱").await?;
+    assert_eq!(sidebar_labels(&h).await?, SIDEBAR_ZH);
+    assert_eq!(h.text("[data-testid=app-title]").await?, "wxdesk");
+    h.screenshot("main").await?;
+
+    for (key, empty_title) in PAGES {
+        h.click(&format!("[data-testid=nav-{key}]")).await?;
+        let page = h.text(&format!("[data-testid=page-{key}]")).await?;
+        assert!(
+            page.contains(empty_title),
+            "page {key} should say {empty_title:?}, shows {page:?}"
+        );
+        h.screenshot(&format!("page-{key}")).await?;
+    }
+
+    // Settings shows what app_info returned: the data dir this harness gave the app.
+    let info = h.text("[data-testid=app-info]").await?;
+    let data_dir = h.data_dir().to_string_lossy().into_owned();
+    assert!(
+        info.contains(&data_dir),
+        "settings should show {data_dir:?}, shows {info:?}"
+    );
+    assert!(
+        info.contains("wx5a9d0c0e7f3b1a2c"),
+        "sandbox appid missing from {info:?}"
+    );
+
+    // The empty state's action leads on: 授权账号 -> 授权新账号.
+    h.click("[data-testid=nav-accounts]").await?;
+    h.click("[data-testid=empty-action-accounts]").await?;
+    h.wait_for("[data-testid=authorize-pending]").await?;
+
+    // English and back; the badge follows.
+    h.click("[data-testid=lang-en]").await?;
+    h.wait_for_text("[data-testid=nav-overview]", "Overview")
+        .await?;
+    h.wait_for_text("[data-testid=mode-badge]", "Sandbox")
+        .await?;
+    assert_eq!(
+        sidebar_labels(&h).await?,
+        [
+            "Overview",
+            "Accounts",
+            "Templates",
+            "Users & lists",
+            "Send",
+            "Jobs",
+            "History",
+            "Settings"
+        ]
+    );
+    h.screenshot("english").await?;
+    h.click("[data-testid=lang-zh-CN]").await?;
+    h.wait_for_text("[data-testid=nav-overview]", "概览")
+        .await?;
+    h.wait_for_text("[data-testid=mode-badge]", "沙箱").await?;
+
+    let log = h.app_log();
+    assert!(log.contains("wxdesk started"), "app log: {log:?}");
+    h.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn production_mode_shows_the_zhengshi_badge() -> Result<()> {
+    let h = Harness::start(Options::new("production").env("WXDESK_MODE", "production")).await?;
+    h.wait_for_text("[data-testid=mode-badge]", "正式").await?;
+    h.screenshot("main").await?;
+    h.shutdown().await;
+    Ok(())
+}

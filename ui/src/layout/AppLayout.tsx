@@ -1,0 +1,108 @@
+import { theme as antdTheme, Layout, Menu, Space, Typography } from "antd";
+import { useTranslation } from "react-i18next";
+import { Outlet, useLocation, useNavigate } from "react-router";
+import { useUiStore } from "../store/ui";
+import { LanguageSwitch } from "./LanguageSwitch";
+import { ModeBadge } from "./ModeBadge";
+import { NAV_ITEMS, navKeyForPath } from "./nav";
+
+const { Header, Sider, Content } = Layout;
+
+function Logo({ collapsed }: { collapsed: boolean }) {
+  const { t } = useTranslation();
+  const { token } = antdTheme.useToken();
+  return (
+    <div
+      style={{
+        height: 56,
+        display: "flex",
+        alignItems: "center",
+        justifyContent: collapsed ? "center" : "flex-start",
+        gap: 10,
+        padding: collapsed ? 0 : "0 20px",
+        borderBottom: `1px solid ${token.colorSplit}`,
+      }}
+    >
+      <div
+        aria-hidden
+        style={{
+          width: 28,
+          height: 28,
+          borderRadius: 7,
+          background: token.colorPrimary,
+          color: "#fff",
+          fontWeight: 700,
+          fontSize: 14,
+          display: "flex",
+          alignItems: "center",
+          justifyContent: "center",
+          flexShrink: 0,
+        }}
+      >
+        wx
+      </div>
+      {!collapsed && (
+        <Typography.Text strong style={{ fontSize: 16 }}>
+          {t("app.name")}
+        </Typography.Text>
+      )}
+    </div>
+  );
+}
+
+/** The frame every page renders in: sidebar, header (name, mode badge, language), content. */
+export function AppLayout() {
+  const { t } = useTranslation();
+  const { token } = antdTheme.useToken();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const collapsed = useUiStore((s) => s.siderCollapsed);
+  const setCollapsed = useUiStore((s) => s.setSiderCollapsed);
+  const selected = navKeyForPath(location.pathname);
+
+  return (
+    <Layout style={{ minHeight: "100vh" }}>
+      <Sider width={208} collapsible collapsed={collapsed} onCollapse={setCollapsed} theme="light">
+        <Logo collapsed={collapsed} />
+        <Menu
+          data-testid="sidebar"
+          mode="inline"
+          selectedKeys={selected ? [selected] : []}
+          style={{ borderInlineEnd: "none", paddingTop: 8 }}
+          onClick={({ key }) => {
+            const item = NAV_ITEMS.find((i) => i.key === key);
+            if (item) navigate(item.path);
+          }}
+          items={NAV_ITEMS.map((item) => ({
+            key: item.key,
+            icon: item.icon,
+            label: <span data-testid={`nav-${item.key}`}>{t(`nav.${item.key}`)}</span>,
+          }))}
+        />
+      </Sider>
+      {/* The divider sits on the content side so it runs past the sider's collapse trigger. */}
+      <Layout style={{ borderLeft: `1px solid ${token.colorSplit}` }}>
+        <Header
+          style={{
+            display: "flex",
+            alignItems: "center",
+            justifyContent: "space-between",
+            borderBottom: `1px solid ${token.colorSplit}`,
+          }}
+        >
+          <Space size={12} align="center">
+            <Typography.Text data-testid="app-title" strong style={{ fontSize: 16 }}>
+              {t("app.name")}
+            </Typography.Text>
+            <Typography.Text type="secondary">{t("app.subtitle")}</Typography.Text>
+            <ModeBadge />
+          </Space>
+          <LanguageSwitch />
+        </Header>
+        <Content style={{ padding: 24, overflow: "auto" }}>
+          <Outlet />
+        </Content>
+      </Layout>
+    </Layout>
+  );
+}

@@ -1,0 +1,60 @@
+import { PlusOutlined } from "@ant-design/icons";
+import { EmptyState, PageShell } from "./PageShell";
+
+// Shells for now: each says what is missing and leads to the step that comes first.
+
+export function OverviewPage() {
+  return (
+    <PageShell page="overview">
+      <EmptyState page="overview" to="/accounts" />
+    </PageShell>
+  );
+}
+
+export function AccountsPage() {
+  return (
+    <PageShell page="accounts">
+      <EmptyState page="accounts" to="/accounts/authorize" icon={<PlusOutlined />} />
+    </PageShell>
+  );
+}
+
+export function TemplatesPage() {
+  return (
+    <PageShell page="templates">
+      <EmptyState page="templates" to="/accounts" />
+    </PageShell>
+  );
+}
+
+export function AudiencePage() {
+  return (
+    <PageShell page="audience">
+      <EmptyState page="audience" to="/accounts" />
+    </PageShell>
+  );
+}
+
+export function ComposePage() {
+  return (
+    <PageShell page="compose">
+      <EmptyState page="compose" to="/templates" />
+    </PageShell>
+  );
+}
+
+export function JobsPage() {
+  return (
+    <PageShell page="jobs">
+      <EmptyState page="jobs" to="/compose" />
+    </PageShell>
+  );
+}
+
+export function HistoryPage() {
+  return (
+    <PageShell page="history">
+      <EmptyState page="history" to="/compose" />
+    </PageShell>
+  );
+}

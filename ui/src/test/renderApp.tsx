@@ -1,0 +1,31 @@
+import { QueryClient } from "@tanstack/react-query";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { render } from "@testing-library/react";
+import { createMemoryRouter } from "react-router";
+import { App } from "../App";
+import type { AppInfo, ShellError } from "../bindings";
+import { routes } from "../routes";
+
+export const SANDBOX_INFO: AppInfo = {
+  version: "0.1.0",
+  data_dir: "/tmp/wxdesk-test",
+  mode: "sandbox",
+  platform_appid: "wx5a9d0c0e7f3b1a2c",
+};
+
+/** Renders the whole app at `path`, with `app_info` answered by `appInfo` (or failing with it). */
+export function renderApp(appInfo: AppInfo | ShellError = SANDBOX_INFO, path = "/overview") {
+  const calls: string[] = [];
+  mockIPC((cmd) => {
+    calls.push(cmd);
+    if (cmd === "app_info") {
+      if ("code" in appInfo) throw appInfo;
+      return appInfo;
+    }
+    throw new Error(`unexpected command ${cmd}`);
+  });
+  const router = createMemoryRouter(routes, { initialEntries: [path] });
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const result = render(<App router={router} queryClient={queryClient} />);
+  return { ...result, router, calls };
+}
