@@ -219,3 +219,7 @@ fn wechat_kind(e: &Error) -> Option<ErrKind> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "check_tests.rs"]
+mod tests;

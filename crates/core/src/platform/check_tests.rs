@@ -1,0 +1,189 @@
+//! The connection check's failure paths, against the fake relay and a fake WeChat that answers
+//! what the case needs (the simulator has no IP whitelist).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::platform::SettingsInput;
+use crate::secrets::{Secret, Secrets};
+use crate::store::Store;
+use crate::testutil::{FakeRelay, KEY};
+
+struct FakeWeChat {
+    base_url: String,
+    push_requests: Arc<AtomicUsize>,
+}
+
+async fn fake_wechat(token_answer: Value) -> FakeWeChat {
+    let push_requests = Arc::new(AtomicUsize::new(0));
+    let pushes = Arc::clone(&push_requests);
+    let answer = Arc::new(Mutex::new(token_answer));
+    let app = Router::new()
+        .route(
+            "/cgi-bin/component/api_component_token",
+            post(move || {
+                let a = answer.lock().unwrap().clone();
+                async move { Json(a) }
+            }),
+        )
+        .route(
+            "/cgi-bin/component/api_start_push_ticket",
+            post(move || {
+                pushes.fetch_add(1, Ordering::SeqCst);
+                async { Json(json!({"errcode": 0, "errmsg": "ok"})) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    FakeWeChat {
+        base_url: format!("http://{addr}"),
+        push_requests,
+    }
+}
+
+async fn platform(relay: &FakeRelay, wechat: &FakeWeChat, egress: Egress) -> Platform {
+    let p = Platform::new(Store::open_in_memory().unwrap(), Secrets::memory());
+    p.save_settings(SettingsInput {
+        mode: crate::store::settings::Mode::Production,
+        component_appid: "wx0123456789abcdef".into(),
+        relay_url: relay.base_url.clone(),
+        egress,
+        api_base: Some(wechat.base_url.clone()),
+        component_appsecret: Some(Secret::new("appsecret-for-check")),
+        component_token: None,
+        component_aes_key: None,
+        relay_key: Some(Secret::new(KEY)),
+    })
+    .await
+    .unwrap();
+    p
+}
+
+fn with_ticket(relay: &FakeRelay, age_secs: i64) {
+    relay.state.lock().unwrap().ticket =
+        Some(json!({"ticket":"ticket@@@x","create_time":1,"received_at":1,"age_secs":age_secs}));
+}
+
+fn summary(steps: &[CheckStep]) -> Vec<(&str, bool, bool)> {
+    steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.ok, s.skipped))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_non_whitelisted_ip_fails_the_whitelist_step_with_the_fix_and_the_relay_route() {
+    let relay = FakeRelay::start().await;
+    with_ticket(&relay, 90);
+    let wechat = fake_wechat(json!({"errcode": 61004,
+        "errmsg": "access clientip is not registered requestIP: 203.0.113.7 rid: 1-2-3"}))
+    .await;
+    let steps = platform(&relay, &wechat, Egress::Direct)
+        .await
+        .check_connection()
+        .await;
+    assert_eq!(
+        summary(&steps),
+        [
+            (STEP_RELAY, true, false),
+            (STEP_TICKET, true, false),
+            (STEP_TOKEN, false, false),
+            (STEP_WHITELIST, false, false)
+        ]
+    );
+    assert_eq!(steps[1].detail, "已收到（1 分钟前）");
+    assert!(steps[2].detail.contains("61004"), "{}", steps[2].detail);
+    let hint = steps[3].hint.clone().unwrap();
+    assert!(hint.contains("白名单"), "{hint}");
+    assert!(
+        hint.contains("经中继"),
+        "direct egress suggests the relay route: {hint}"
+    );
+}
+
+#[tokio::test]
+async fn no_ticket_at_the_relay_asks_wechat_to_push_one_and_says_so() {
+    let relay = FakeRelay::start().await;
+    let wechat = fake_wechat(json!({"component_access_token": "cat", "expires_in": 7200})).await;
+    let p = platform(&relay, &wechat, Egress::Direct).await;
+    let steps = p.check_connection().await;
+    assert_eq!(
+        summary(&steps),
+        [
+            (STEP_RELAY, true, false),
+            (STEP_TICKET, false, false),
+            (STEP_TOKEN, false, true),
+            (STEP_WHITELIST, false, true)
+        ]
+    );
+    assert!(
+        steps[1].detail.contains("已请求微信立即推送"),
+        "{}",
+        steps[1].detail
+    );
+    assert_eq!(wechat.push_requests.load(Ordering::SeqCst), 1);
+
+    let status = p.ensure_ticket().await.unwrap();
+    assert!(!status.present && status.push_requested);
+    assert_eq!(wechat.push_requests.load(Ordering::SeqCst), 2);
+
+    with_ticket(&relay, 30);
+    let status = p.ensure_ticket().await.unwrap();
+    assert!(status.present && !status.push_requested);
+    assert_eq!(status.age_secs, Some(30));
+    assert_eq!(wechat.push_requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_stale_ticket_and_a_wrong_relay_key_are_reported_as_such() {
+    let relay = FakeRelay::start().await;
+    with_ticket(&relay, 13 * 3600);
+    let wechat = fake_wechat(json!({"component_access_token": "cat", "expires_in": 7200})).await;
+    let p = platform(&relay, &wechat, Egress::Direct).await;
+    let steps = p.check_connection().await;
+    assert_eq!((steps[1].ok, steps[2].ok, steps[3].ok), (false, true, true));
+    assert!(
+        steps[1].detail.contains("超过 12 小时"),
+        "{}",
+        steps[1].detail
+    );
+
+    p.secrets()
+        .set(
+            crate::secrets::SecretKey::RelayKey,
+            Secret::new("wrong-key"),
+        )
+        .await
+        .unwrap();
+    p.reconnect().await;
+    let steps = p.check_connection().await;
+    assert_eq!(
+        summary(&steps),
+        [
+            (STEP_RELAY, false, false),
+            (STEP_TICKET, false, true),
+            (STEP_TOKEN, false, true),
+            (STEP_WHITELIST, false, true)
+        ]
+    );
+    assert!(steps[0].detail.contains("401"), "{}", steps[0].detail);
+    assert!(steps[0].hint.as_deref().unwrap_or("").contains("中继密钥"));
+}
+
+#[tokio::test]
+async fn an_unconfigured_platform_fails_the_first_step_and_skips_the_rest() {
+    let p = Platform::new(Store::open_in_memory().unwrap(), Secrets::memory());
+    let steps = p.check_connection().await;
+    assert_eq!(steps.len(), 4);
+    assert!(!steps[0].ok && !steps[0].skipped);
+    assert!(steps[1..].iter().all(|s| s.skipped));
+    assert!(steps[0].hint.as_deref().unwrap_or("").contains("体验沙箱"));
+}
