@@ -175,6 +175,17 @@ impl SimHandle {
         simroutes::state_json(&self.sim)
     }
 
+    /// Point pushes at another relay (an in-process sandbox may start the relay after the sim,
+    /// since each needs the other's URL). Follow with [`SimHandle::push_ticket`].
+    pub fn set_relay_url(&self, url: &str) {
+        self.sim.pusher.set_relay_url(url);
+    }
+
+    /// Push a fresh component_verify_ticket now (as `POST /__sim/push-ticket`).
+    pub fn push_ticket(&self) {
+        self.sim.push_ticket();
+    }
+
     /// Stop serving, pushing and ticking.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
@@ -210,7 +221,7 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle> {
     )
     .map_err(|_| Error::Crypto("component_token / component_aes_key".into()))?;
     let client = reqwest::Client::builder().no_proxy().build()?;
-    let (pusher, push_task) = push::Pusher::start(
+    let (pusher, push_tasks) = push::Pusher::start(
         push::PushSettings {
             relay_url: cfg.relay_url.clone(),
             component_appid: cfg.component_appid.clone(),
@@ -243,10 +254,12 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle> {
         rx,
     ));
     tracing::info!(base_url = %base_url, "wxdesk-sim 已启动 / started");
+    let mut tasks = vec![server, ticker];
+    tasks.extend(push_tasks);
     Ok(SimHandle {
         base_url,
         sim,
         shutdown: tx,
-        tasks: vec![server, ticker, push_task],
+        tasks,
     })
 }

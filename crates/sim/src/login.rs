@@ -45,6 +45,16 @@ fn error_page(msg: &str) -> Response {
         .into_response()
 }
 
+/// The registered domain as a bare lower-case host (a `host:port` or URL form is tolerated;
+/// WeChat registers hosts, and the match is on the host only).
+fn registered_host(d: &str) -> String {
+    let d = d.trim();
+    if let Some(h) = host_of(d) {
+        return h;
+    }
+    host_of(&format!("http://{d}/")).unwrap_or_else(|| d.to_ascii_lowercase())
+}
+
 /// Host of a URL, lower-cased.
 fn host_of(u: &str) -> Option<String> {
     url::Url::parse(u)
@@ -69,7 +79,7 @@ pub async fn login_page(
 ) -> Response {
     let q = parse_query(q.as_deref());
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    let domain = sim.cfg.auth_domain.to_ascii_lowercase();
+    let domain = registered_host(&sim.cfg.auth_domain);
     let referer_host = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
@@ -169,4 +179,33 @@ pub fn avatar_svg(a: &Account, seed: u64) -> String {
         h % 360,
         esc(&first.to_string())
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_compare_without_port_or_case() {
+        assert_eq!(
+            host_of("HTTP://Relay.Example.COM:8443/auth/start?x=1").as_deref(),
+            Some("relay.example.com")
+        );
+        assert_eq!(host_of("not a url"), None);
+        assert_eq!(registered_host("127.0.0.1"), "127.0.0.1");
+        assert_eq!(registered_host("127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(registered_host("Relay.Example.com"), "relay.example.com");
+        assert_eq!(
+            registered_host("https://relay.example.com/"),
+            "relay.example.com"
+        );
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
 }

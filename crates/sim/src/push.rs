@@ -2,8 +2,8 @@
 //! so an API call never waits for a push. Each push is tried once and retried twice more (at
 //! `push_retry_interval_ms`) unless the receiver answers `success` (protocol B.5).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -67,11 +67,16 @@ impl PushStats {
 
 #[derive(Debug, Clone)]
 pub struct Pusher {
-    tx: mpsc::Sender<Push>,
+    /// Authorization-event URL pushes (tickets, auth events): one at a time, in order, so a
+    /// relay never sees an older ticket after a newer one.
+    component_tx: mpsc::Sender<Push>,
+    /// Message URL pushes (delivery reports, user messages): in parallel, like WeChat.
+    account_tx: mpsc::Sender<Push>,
     pub stats: Arc<PushStats>,
     crypt: Arc<MsgCrypt>,
     client: reqwest::Client,
-    relay_url: String,
+    /// Changeable at run time, for an in-process sandbox that starts the relay after the sim.
+    relay_url: Arc<RwLock<String>>,
     component_appid: String,
 }
 
@@ -83,46 +88,101 @@ pub struct PushSettings {
     pub queue: usize,
 }
 
-/// Concurrent deliveries in flight (WeChat pushes in parallel; the relay must cope).
+/// Concurrent deliveries in flight on the message lane.
 const PARALLEL: usize = 32;
 
+struct Lane {
+    crypt: Arc<MsgCrypt>,
+    client: reqwest::Client,
+    stats: Arc<PushStats>,
+    relay_url: Arc<RwLock<String>>,
+    component_appid: String,
+    retries: u32,
+    retry_interval: Duration,
+}
+
 impl Pusher {
-    /// Start the delivery task; returns the pusher and the task to abort on shutdown.
+    /// Start the delivery tasks; returns the pusher and the tasks to abort on shutdown.
     pub fn start(
         settings: PushSettings,
         crypt: Arc<MsgCrypt>,
         client: reqwest::Client,
-    ) -> (Pusher, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<Push>(settings.queue.max(1));
+    ) -> (Pusher, Vec<tokio::task::JoinHandle<()>>) {
+        let (component_tx, mut component_rx) = mpsc::channel::<Push>(settings.queue.max(1));
+        let (account_tx, mut account_rx) = mpsc::channel::<Push>(settings.queue.max(1));
         let stats = Arc::new(PushStats::default());
-        let st = stats.clone();
-        let me = Pusher {
-            tx,
-            stats,
+        let relay_url = Arc::new(RwLock::new(settings.relay_url.clone()));
+        let lane = Arc::new(Lane {
             crypt: crypt.clone(),
             client: client.clone(),
-            relay_url: settings.relay_url.clone(),
+            stats: stats.clone(),
+            relay_url: relay_url.clone(),
             component_appid: settings.component_appid.clone(),
+            retries: settings.retries,
+            retry_interval: settings.retry_interval,
+        });
+        let me = Pusher {
+            component_tx,
+            account_tx,
+            stats,
+            crypt,
+            client,
+            relay_url,
+            component_appid: settings.component_appid,
         };
-        let settings = Arc::new(settings);
-        let task = tokio::spawn(async move {
+        let sequential = {
+            let lane = lane.clone();
+            tokio::spawn(async move {
+                while let Some(push) = component_rx.recv().await {
+                    deliver(&lane, push).await;
+                }
+            })
+        };
+        let parallel = tokio::spawn(async move {
             let permits = Arc::new(Semaphore::new(PARALLEL));
             let mut tasks = tokio::task::JoinSet::new();
-            while let Some(push) = rx.recv().await {
+            while let Some(push) = account_rx.recv().await {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     break;
                 };
-                let (crypt, client, st, settings) =
-                    (crypt.clone(), client.clone(), st.clone(), settings.clone());
+                let lane = lane.clone();
                 tasks.spawn(async move {
-                    deliver(&settings, &crypt, &client, &st, push).await;
+                    deliver(&lane, push).await;
                     drop(permit);
                 });
                 while tasks.try_join_next().is_some() {}
             }
             while tasks.join_next().await.is_some() {}
         });
-        (me, task)
+        (me, vec![sequential, parallel])
+    }
+
+    /// Queue a push; when the queue is full the push is dropped and counted (never blocks).
+    pub fn push(&self, push: Push) {
+        let tx = match push.target {
+            Target::Component => &self.component_tx,
+            Target::Account { .. } => &self.account_tx,
+        };
+        match tx.try_send(push) {
+            Ok(()) => {
+                self.stats.queued.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn relay_url(&self) -> String {
+        self.relay_url
+            .read()
+            .map(|u| u.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub fn set_relay_url(&self, url: &str) {
+        let mut g = self.relay_url.write().unwrap_or_else(|p| p.into_inner());
+        *g = url.to_string();
     }
 
     pub fn crypt(&self) -> &MsgCrypt {
@@ -132,10 +192,11 @@ impl Pusher {
     /// Deliver one push now, once, bypassing the queue, and return the receiver's answer (for
     /// scenarios that judge the answer itself, like the full-network release test).
     pub async fn push_now(&self, push: &Push) -> std::result::Result<String, String> {
-        if self.relay_url.is_empty() {
+        let relay_url = self.relay_url();
+        if relay_url.is_empty() {
             return Err("未配置 relay_url / no relay_url configured".into());
         }
-        let (url, query, body) = seal(&self.crypt, &self.relay_url, &self.component_appid, push);
+        let (url, query, body) = seal(&self.crypt, &relay_url, &self.component_appid, push);
         let qs: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&query)
             .finish();
@@ -158,18 +219,6 @@ impl Pusher {
             Ok(text)
         } else {
             Err(format!("HTTP {status}"))
-        }
-    }
-
-    /// Queue a push; when the queue is full the push is dropped and counted (never blocks).
-    pub fn push(&self, push: Push) {
-        match self.tx.try_send(push) {
-            Ok(()) => {
-                self.stats.queued.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(_) => {
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            }
         }
     }
 }
@@ -227,29 +276,30 @@ pub fn seal(
     (url, query, body)
 }
 
-async fn deliver(
-    settings: &PushSettings,
-    crypt: &MsgCrypt,
-    client: &reqwest::Client,
-    st: &PushStats,
-    push: Push,
-) {
-    if settings.relay_url.is_empty() {
+async fn deliver(lane: &Lane, push: Push) {
+    let st = &lane.stats;
+    let relay_url = lane
+        .relay_url
+        .read()
+        .map(|u| u.clone())
+        .unwrap_or_else(|p| p.into_inner().clone());
+    if relay_url.is_empty() {
         st.unsent.fetch_add(1, Ordering::Relaxed);
         return;
     }
     let component = matches!(push.target, Target::Component);
-    let (url, query, body) = seal(crypt, &settings.relay_url, &settings.component_appid, &push);
+    let (url, query, body) = seal(&lane.crypt, &relay_url, &lane.component_appid, &push);
     let qs: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&query)
         .finish();
     let full = format!("{url}?{qs}");
-    for attempt in 0..=settings.retries {
+    for attempt in 0..=lane.retries {
         if attempt > 0 {
-            tokio::time::sleep(settings.retry_interval).await;
+            tokio::time::sleep(lane.retry_interval).await;
         }
         st.attempts.fetch_add(1, Ordering::Relaxed);
-        let res = client
+        let res = lane
+            .client
             .post(&full)
             .header("Content-Type", "text/xml")
             .body(body.clone())
