@@ -59,7 +59,8 @@ struct StateInner {
 }
 
 impl AppState {
-    /// Build the state. `shutdown` flips to `true` to end long-polls early.
+    /// Build the state. `shutdown` flips to `true` (or its sender is dropped) to end pending
+    /// long-polls at once.
     pub fn new(cfg: RelayConfig, store: Store, shutdown: watch::Receiver<bool>) -> Result<Self> {
         let crypt = |key: &Secret| {
             MsgCrypt::new(
@@ -235,5 +236,98 @@ async fn retention_loop(store: Store, days: u64) {
             Ok(n) => tracing::info!(deleted = n, days, "old events pruned"),
             Err(e) => tracing::warn!(error = %e, "pruning old events failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn state(dir: &std::path::Path) -> (AppState, watch::Sender<bool>) {
+        let cfg = RelayConfig {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.to_path_buf(),
+            component_appid: "wx5a9d0c0e7f3b1a2c".into(),
+            component_token: Secret::new("wxdesksandbox"),
+            component_aes_key: Secret::new("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"),
+            component_aes_key_previous: None,
+            api_key: Secret::new("unit-test-key-0123456789"),
+            public_base_url: "https://relay.example.com".into(),
+            upstream: config::DEFAULT_UPSTREAM.into(),
+            login_base: config::DEFAULT_LOGIN_BASE.into(),
+            replay_window_secs: 300,
+            retention_days: 30,
+        }
+        .validated()
+        .expect("valid config");
+        let store = Store::open(&cfg.database_path()).expect("store");
+        let (tx, rx) = watch::channel(false);
+        (AppState::new(cfg, store, rx).expect("state"), tx)
+    }
+
+    async fn call(app: Router, req: Request<Body>) -> (StatusCode, String) {
+        let resp = app.oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_router_refuses_the_api_without_the_key_and_answers_unknown_routes_with_json_404() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (st, _keep) = state(dir.path());
+        let req = |uri: &str| {
+            Request::builder()
+                .uri(uri)
+                .body(Body::empty())
+                .expect("request")
+        };
+        assert_eq!(
+            call(app(st.clone()), req("/api/v1/ticket")).await,
+            (
+                StatusCode::UNAUTHORIZED,
+                r#"{"error":"unauthorized"}"#.to_owned()
+            )
+        );
+        let (status, body) = call(app(st.clone()), req("/nope")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains(r#""error":"not_found""#), "{body}");
+        let authed = Request::builder()
+            .uri("/api/v1/events?after=0")
+            .header("authorization", "Bearer unit-test-key-0123456789")
+            .body(Body::empty())
+            .expect("request");
+        assert_eq!(
+            call(app(st), authed).await,
+            (StatusCode::OK, r#"{"events":[],"last_seq":0}"#.to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pending_long_poll_returns_when_shutdown_is_signalled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (st, stop) = state(dir.path());
+        let poll = Request::builder()
+            .uri("/api/v1/events?after=0&wait=30")
+            .header("authorization", "Bearer unit-test-key-0123456789")
+            .body(Body::empty())
+            .expect("request");
+        let pending = tokio::spawn(call(app(st), poll));
+        tokio::task::yield_now().await;
+        stop.send_replace(true);
+        // Far below the 30 s the poll would otherwise hold.
+        let (status, body) = tokio::time::timeout(Duration::from_secs(10), pending)
+            .await
+            .expect("the poll ended on shutdown, not at its deadline")
+            .expect("join");
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, r#"{"events":[],"last_seq":0}"#)
+        );
     }
 }

@@ -171,7 +171,11 @@ pub async fn events(
             _ = tokio::time::sleep_until(deadline) => {
                 return Ok(Json(json!({ "events": [], "last_seq": state.store().head() })).into_response());
             }
-            _ = shutdown.changed() => {}
+            // The flag only ever goes false -> true, and a dropped sender means the server is
+            // going away too: either way, answer now rather than spin or hold.
+            _ = shutdown.changed() => {
+                return Ok(Json(json!({ "events": [], "last_seq": state.store().head() })).into_response());
+            }
         }
     }
 }
