@@ -16,12 +16,12 @@ pub mod error;
 pub mod feed;
 /// Platform settings, the API connection and its token providers, 检测连接.
 pub mod platform;
-/// 体验沙箱: wxdesk-sim and wxdesk-relay in-process on loopback.
-pub mod sandbox;
 /// Client of the relay's private API: the latest ticket and the event log.
 pub mod relay;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
 pub mod secrets;
+/// 体验沙箱: wxdesk-sim and wxdesk-relay in-process on loopback.
+pub mod sandbox;
 /// 发送: the durable bulk-send engine, customer-service and subscribe sends, delivery join.
 pub mod send;
 /// 发送记录: history queries, per-day counts, CSV export.

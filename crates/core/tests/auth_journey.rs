@@ -290,3 +290,59 @@ async fn the_sandbox_refuses_a_data_dir_that_holds_a_real_platform() {
     assert_eq!(secret.expose(), "real-secret-value");
     assert_eq!(ctx.mode().await.unwrap(), Some(Mode::Production));
 }
+
+#[tokio::test]
+async fn restarting_the_sandbox_keeps_its_relay_key_and_log_so_the_cursor_stays_valid() {
+    let w = World::start().await;
+    let appid = w.account(false)["appid"].as_str().unwrap().to_string();
+    let follower = w.follower().await;
+    let mut rx = follower.subscribe();
+    w.authorize_in_browser(&appid, AuthScope::Oa).await;
+    follow_until(&follower, &mut rx, |n| {
+        matches!(n, FeedNotice::AccountAuthorized { .. })
+    })
+    .await;
+    let key_before = w.mem.get(&SecretKey::RelayKey).unwrap().unwrap();
+    let cursor_before = w
+        .store
+        .call(|c| wxdesk_core::store::cursor::get(c))
+        .await
+        .unwrap();
+    assert!(cursor_before > 0);
+    let relay_url_before = w.sandbox.relay_url.clone();
+    let World {
+        dir,
+        store,
+        mem,
+        platform,
+        sandbox,
+        ..
+    } = w;
+    sandbox.shutdown().await;
+
+    let again = wxdesk_core::sandbox::start_sandbox(&platform, dir.path())
+        .await
+        .unwrap();
+    assert_eq!(w_key(&mem), key_before, "the relay key is reused");
+    let relay = platform.relay().await.unwrap();
+    assert_eq!(relay.base_url(), again.relay_url);
+    // The relay's log survived in the data dir, and the cursor was not reset (it would be if
+    // the relay URL had changed).
+    let batch = relay.events(cursor_before, 0, 10).await.unwrap();
+    assert!(batch.last_seq >= cursor_before, "{batch:?}");
+    let cursor_now = store
+        .call(|c| wxdesk_core::store::cursor::get(c))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.relay_url, relay_url_before,
+        "the relay's port is reused"
+    );
+    assert_eq!(cursor_now, cursor_before);
+    again.shutdown().await;
+    drop(dir);
+}
+
+fn w_key(mem: &wxdesk_core::secrets::MemoryStore) -> wxdesk_core::secrets::Secret {
+    mem.get(&SecretKey::RelayKey).unwrap().unwrap()
+}

@@ -257,7 +257,9 @@ impl WxApi {
     /// token is at hand: it leaves a token another caller just refreshed alone.)
     pub async fn forget_authorizer(&self, appid: &str) {
         if let Ok(current) = self.tokens.authorizer_token(appid).await {
-            self.tokens.invalidate_authorizer_token(appid, &current).await;
+            self.tokens
+                .invalidate_authorizer_token(appid, &current)
+                .await;
         }
     }
 
