@@ -224,3 +224,5 @@ fn json_error(e: &serde_json::Error) -> Error {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transport_tests;

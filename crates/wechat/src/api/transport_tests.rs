@@ -1,0 +1,125 @@
+//! Transport behaviour shared by every endpoint: base URL and relay header, timeouts, status
+//! handling, and that no error carries a token.
+
+use serde_json::json;
+
+use super::*;
+use crate::test_server::{Reply, TestServer};
+
+fn secret(s: &str) -> Secret {
+    Secret::new(s)
+}
+
+async fn setup() -> (TestServer, Client) {
+    let server = TestServer::start().await;
+    let client = Client::new(ClientConfig::with_base_url(&server.base_url)).unwrap();
+    (server, client)
+}
+
+#[tokio::test]
+async fn relay_base_path_is_kept_and_bearer_header_is_sent() {
+    let server = TestServer::start().await;
+    let cfg = ClientConfig::via_relay(&format!("{}/", server.base_url), &secret("relay-key"));
+    let c = Client::new(cfg).unwrap();
+    server.route(
+        "/api/v1/wechat/cgi-bin/tags/get",
+        Reply::json(json!({"tags": []})),
+    );
+    c.tags_get(&secret("AT")).await.unwrap();
+    let r = server.single();
+    assert_eq!(r.path, "/api/v1/wechat/cgi-bin/tags/get");
+    assert_eq!(r.headers["authorization"], "Bearer relay-key");
+    assert!(!format!("{c:?}").contains("relay-key"));
+}
+
+#[tokio::test]
+async fn non_json_error_status_is_http_status_and_a_relay_401_is_not_a_wechat_error() {
+    let (srv, c) = setup().await;
+    srv.route(
+        "/cgi-bin/tags/get",
+        Reply {
+            status: 502,
+            content_type: "text/html",
+            body: "<html>bad gateway</html>".into(),
+        },
+    );
+    assert!(matches!(
+        c.tags_get(&secret("AT")).await,
+        Err(Error::HttpStatus { status: 502 })
+    ));
+    srv.route(
+        "/cgi-bin/tags/get",
+        Reply {
+            status: 401,
+            content_type: "application/json",
+            body: "{\"error\":\"unauthorized\"}".into(),
+        },
+    );
+    assert!(matches!(
+        c.tags_get(&secret("AT")).await,
+        Err(Error::HttpStatus { status: 401 })
+    ));
+}
+
+#[tokio::test]
+async fn transport_errors_never_contain_the_token_in_the_url() {
+    // Nothing listens on this port (bound then dropped).
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let c = Client::new(ClientConfig::with_base_url(format!(
+        "http://127.0.0.1:{port}"
+    )))
+    .unwrap();
+    let e = c.tags_get(&secret("TOPSECRETTOKEN")).await.unwrap_err();
+    assert!(matches!(e, Error::Http(_)));
+    assert!(!format!("{e} {e:?}").contains("TOPSECRETTOKEN"));
+}
+
+#[tokio::test]
+async fn malformed_json_error_does_not_echo_values() {
+    let (srv, c) = setup().await;
+    srv.route(
+        "/cgi-bin/token",
+        Reply::json(json!({"access_token": 5, "expires_in": "SECRETISH"})),
+    );
+    let e = c
+        .client_credential_token("wxa", &secret("s"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Json(_)));
+    assert!(!e.to_string().contains("SECRETISH"));
+    srv.route("/cgi-bin/token", Reply::json(json!({"expires_in": 1})));
+    let e = c
+        .client_credential_token("wxa", &secret("s"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("missing field `access_token`"));
+}
+
+#[test]
+fn bad_base_urls_are_refused() {
+    for bad in ["", "ftp://x", "not a url", "mailto:a@b"] {
+        assert!(
+            Client::new(ClientConfig::with_base_url(bad)).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_call_is_bounded_by_the_configured_timeout() {
+    let server = TestServer::start().await;
+    server.route("/cgi-bin/tags/get", Reply::json(json!({"tags": []})));
+    // The server answers after 5 s; the client gives up after 100 ms.
+    server.set_delay(std::time::Duration::from_secs(5));
+    let cfg = ClientConfig {
+        timeout: std::time::Duration::from_millis(100),
+        ..ClientConfig::with_base_url(&server.base_url)
+    };
+    let c = Client::new(cfg).unwrap();
+    match c.tags_get(&secret("AT")).await {
+        Err(Error::Http(e)) => assert!(e.is_timeout(), "{e}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
