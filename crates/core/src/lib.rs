@@ -10,6 +10,8 @@ pub mod accounts;
 pub mod auth;
 /// The composition root for one data dir: store, keychain and the service handles.
 pub mod context;
+/// Glue for headless callers (the CLI): the engine over the platform, delivery join, send lock.
+pub mod cli_support;
 /// The one error type, with `code()` and a Chinese `hint()` for the UI.
 pub mod error;
 /// The relay feed follower: durable cursor, typed events, hooks for other features.

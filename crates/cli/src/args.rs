@@ -1,0 +1,465 @@
+//! The command line (clap derive). The command names are a contract (issue #9); every level has
+//! `--help` with examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// wxdesk-cli：在命令行里使用 wxdesk（与桌面应用同一数据目录、同一钥匙串条目）。
+/// wxdesk-cli: the wxdesk core from a shell (ERP scripts, cron jobs, headless checks).
+#[derive(Parser, Debug)]
+#[command(name = "wxdesk-cli", version, after_help = EXAMPLES_TOP)]
+pub struct Cli {
+    /// 数据目录（默认与桌面应用相同；也可用环境变量 WXDESK_DATA_DIR）/ data directory
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// 在标准输出打印 JSON（流式输出为每行一个 JSON）/ machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES_TOP: &str = "示例 / Examples:
+  wxdesk-cli sandbox start                      # 体验沙箱（前台运行，Ctrl-C 结束）
+  wxdesk-cli platform status                    # 检测连接
+  wxdesk-cli auth link --mobile && wxdesk-cli auth wait
+  wxdesk-cli send template --account wx… --template TID --csv orders.csv \\
+      --data thing1={{商品}} --data character_string2={{订单号}}
+  wxdesk-cli --json history list --limit 20";
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// 第三方平台设置与检测 / platform settings and the connection check
+    #[command(subcommand)]
+    Platform(PlatformCmd),
+    /// 体验沙箱：本机运行模拟器与中继 / run the sandbox (sim + relay) on loopback
+    #[command(subcommand)]
+    Sandbox(SandboxCmd),
+    /// 授权公众号/小程序 / authorize an account
+    #[command(subcommand)]
+    Auth(AuthCmd),
+    /// 已授权账号 / authorized accounts
+    #[command(subcommand)]
+    Accounts(AccountsCmd),
+    /// 模板 / templates of an official account
+    #[command(subcommand)]
+    Templates(TemplatesCmd),
+    /// 粉丝 / followers of an official account
+    #[command(subcommand)]
+    Followers(FollowersCmd),
+    /// 名单 / recipient lists
+    #[command(subcommand)]
+    Lists(ListsCmd),
+    /// 发送 / send messages
+    #[command(subcommand)]
+    Send(SendCmd),
+    /// 发送任务 / send jobs
+    #[command(subcommand)]
+    Jobs(JobsCmd),
+    /// 发送记录 / send history
+    #[command(subcommand)]
+    History(HistoryCmd),
+    /// 运维调试：加解密 / operator tools: decrypt and encrypt pushes
+    #[command(subcommand)]
+    Debug(DebugCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlatformCmd {
+    /// 保存第三方平台设置（密钥从标准输入或环境变量读取，绝不从命令行参数读取）
+    #[command(after_help = "密钥来源 / secrets (never argv):
+  环境变量 WXDESK_COMPONENT_SECRET、WXDESK_COMPONENT_AES_KEY、WXDESK_RELAY_KEY，
+  或标准输入的 NAME=value 行（同样的名字）。未提供的密钥保持已保存的值。
+
+示例 / Examples:
+  printf 'WXDESK_COMPONENT_SECRET=%s\\nWXDESK_COMPONENT_AES_KEY=%s\\nWXDESK_RELAY_KEY=%s\\n' \\
+      \"$SECRET\" \"$AESKEY\" \"$RELAYKEY\" | \\
+    wxdesk-cli platform set --appid wx0123456789abcdef --token mytoken \\
+      --relay-url https://relay.example.com --egress relay")]
+    Set(PlatformSet),
+    /// 检测连接：中继、ticket、component_access_token、IP 白名单
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli platform status          # 任一步失败时退出码非 0
+  wxdesk-cli --json platform status")]
+    Status,
+}
+
+#[derive(Args, Debug)]
+pub struct PlatformSet {
+    /// 第三方平台 AppID（component appid）
+    #[arg(long, value_name = "A")]
+    pub appid: String,
+    /// 消息校验 Token（也可用环境变量 WXDESK_COMPONENT_TOKEN）
+    #[arg(
+        long,
+        value_name = "T",
+        env = "WXDESK_COMPONENT_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// 中继地址 / relay base URL
+    #[arg(long, value_name = "U")]
+    pub relay_url: String,
+    /// 出口：direct（本机直连）或 relay（经中继）
+    #[arg(long, value_enum, default_value_t = EgressArg::Direct)]
+    pub egress: EgressArg,
+    /// 微信接口地址（默认 https://api.weixin.qq.com）
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EgressArg {
+    Direct,
+    Relay,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SandboxCmd {
+    /// 前台运行模拟器与中继（仅 127.0.0.1），并把数据目录配置为沙箱；Ctrl-C 或 SIGTERM 结束
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli --data-dir /tmp/wx-sandbox sandbox start
+  # 另一个终端：
+  wxdesk-cli --data-dir /tmp/wx-sandbox auth link")]
+    Start,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthType {
+    /// 公众号
+    Oa,
+    /// 小程序
+    Mini,
+    /// 公众号和小程序
+    Both,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuthCmd {
+    /// 打印授权链接（--mobile：手机链接并显示终端二维码）
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli auth link                 # 在电脑浏览器中打开
+  wxdesk-cli auth link --type mini --mobile   # 用手机微信扫描二维码")]
+    Link {
+        #[arg(long = "type", value_enum, default_value_t = AuthType::Oa)]
+        auth_type: AuthType,
+        /// 手机授权链接与二维码
+        #[arg(long)]
+        mobile: bool,
+    },
+    /// 等待授权经中继到达并保存账号
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli auth wait --timeout 600")]
+    Wait {
+        /// 最长等待秒数 / seconds to wait at most
+        #[arg(long, value_name = "SECS", default_value_t = 900)]
+        timeout: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountsCmd {
+    /// 列出已授权账号
+    #[command(
+        after_help = "示例 / Examples:\n  wxdesk-cli accounts list\n  wxdesk-cli --json accounts list"
+    )]
+    List,
+    /// 显示一个账号（含令牌状态）
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli accounts show wx0123456789abcdef")]
+    Show { appid: String },
+    /// 从微信重新获取账号资料
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli accounts refresh wx0123456789abcdef")]
+    Refresh { appid: String },
+    /// 删除本地账号及其 refresh_token
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli accounts remove wx0123456789abcdef")]
+    Remove { appid: String },
+    /// 从微信的授权方列表恢复丢失的 refresh_token
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli accounts recover-tokens")]
+    RecoverTokens,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TemplatesCmd {
+    /// 从微信同步私有模板
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli templates sync wx0123456789abcdef")]
+    Sync { appid: String },
+    /// 列出本地模板
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli templates list wx0123456789abcdef")]
+    List { appid: String },
+    /// 从模板库添加模板
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli templates add wx0123456789abcdef --short OPENTM207498902 --keywords 商品名称,订单号")]
+    Add {
+        appid: String,
+        /// 模板库编号 template_id_short
+        #[arg(long = "short", value_name = "ID")]
+        short_id: String,
+        /// 关键词名称，逗号分隔
+        #[arg(long, value_name = "K1,K2", value_delimiter = ',')]
+        keywords: Vec<String>,
+    },
+    /// 删除模板
+    #[command(
+        after_help = "示例 / Examples:\n  wxdesk-cli templates delete wx0123456789abcdef TEMPLATE_ID"
+    )]
+    Delete { appid: String, template_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FollowersCmd {
+    /// 同步粉丝（可中断，下次继续）
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli followers sync wx0123456789abcdef")]
+    Sync { appid: String },
+    /// 列出本地粉丝
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli followers list wx0123456789abcdef --tag 100
+  wxdesk-cli --json followers list wx0123456789abcdef --limit 5000")]
+    List {
+        appid: String,
+        /// 只列出此标签的粉丝
+        #[arg(long, value_name = "ID")]
+        tag: Option<i64>,
+        /// 最多列出的条数
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ListsCmd {
+    /// 新建名单：全部粉丝、某标签或 CSV 文件（其余列成为变量）
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli lists create 全部粉丝 --account wx0123456789abcdef --all-followers
+  wxdesk-cli lists create 11月订单 --account wx0123456789abcdef --csv orders.csv")]
+    Create {
+        name: String,
+        #[arg(long, value_name = "APPID")]
+        account: String,
+        #[command(flatten)]
+        source: ListSourceArgs,
+    },
+    /// 列出名单
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli lists list")]
+    List {
+        /// 只列出此账号的名单
+        #[arg(long, value_name = "APPID")]
+        account: Option<String>,
+    },
+    /// 显示名单及前若干成员
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli lists show 11月订单")]
+    Show {
+        name: String,
+        #[arg(long, value_name = "APPID")]
+        account: Option<String>,
+        /// 显示的成员数
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct ListSourceArgs {
+    /// 全部已关注的粉丝
+    #[arg(long)]
+    pub all_followers: bool,
+    /// 某个标签下的粉丝
+    #[arg(long, value_name = "ID")]
+    pub tag: Option<i64>,
+    /// CSV/XLSX 文件（openid 列 + 变量列）
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SendCmd {
+    /// 发送模板消息（--data 的值可用 {{列名}} 引用名单/CSV 的列）
+    #[command(
+        after_help = "变量 / variables: --data 的值中 {{列名}} 按每个接收者替换（CSV 列或名单变量）。
+
+示例 / Examples:
+  wxdesk-cli send template --account wx0123456789abcdef --template TID --to oABC… \\
+      --data thing1=发货通知 --data time2='2026-11-22 10:00'
+  wxdesk-cli send template --account wx0123456789abcdef --template TID --csv orders.csv \\
+      --data character_string1={{订单号}} --data thing2={{商品}} --data amount3={{金额}}元 \\
+      --url 'https://erp.example.com/o/{{订单号}}' --rate 50 --detach"
+    )]
+    Template(SendTemplate),
+    /// 发送客服文本消息（48 小时内互动过的用户）
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli send text --account wx0123456789abcdef --to oABC… --text '您好，订单已发货'")]
+    Text {
+        #[arg(long, value_name = "APPID")]
+        account: String,
+        #[arg(long, value_name = "OPENID")]
+        to: String,
+        #[arg(long, value_name = "T")]
+        text: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct SendTemplate {
+    #[arg(long, value_name = "APPID")]
+    pub account: String,
+    /// 模板 ID
+    #[arg(long, value_name = "TID")]
+    pub template: String,
+    #[command(flatten)]
+    pub to: Recipients,
+    /// 关键词值 key=value，可重复；值中可用 {{列名}}
+    #[arg(long = "data", value_name = "KEY=VALUE")]
+    pub data: Vec<String>,
+    /// 点击跳转的网页
+    #[arg(long, value_name = "U")]
+    pub url: Option<String>,
+    /// 跳转小程序 APPID:PAGEPATH
+    #[arg(long, value_name = "APPID:PAGEPATH")]
+    pub mini: Option<String>,
+    /// 同时在途的请求数
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// 每秒请求数上限
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
+    /// 任务名称
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+    /// 创建任务后在后台发送，立即返回任务 ID
+    #[arg(long)]
+    pub detach: bool,
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct Recipients {
+    /// 单个 openid
+    #[arg(long, value_name = "OPENID")]
+    pub to: Option<String>,
+    /// 名单名称（lists create 创建）
+    #[arg(long, value_name = "NAME")]
+    pub list: Option<String>,
+    /// CSV/XLSX 文件：openid 列 + 变量列
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCmd {
+    /// 列出发送任务
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs list")]
+    List,
+    /// 显示任务进度与计数
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs show 12")]
+    Show { id: i64 },
+    /// 暂停任务（正在发送的进程会在在途请求结束后停下）
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs pause 12")]
+    Pause { id: i64 },
+    /// 继续任务并在前台发送到结束（崩溃后在途的行变为「结果未知」，不会重发）
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs resume 12")]
+    Resume { id: i64 },
+    /// 取消任务中待发送的行
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs cancel 12")]
+    Cancel { id: i64 },
+    /// 重发失败的行（--all：连同被微信拒绝的）
+    #[command(
+        after_help = "示例 / Examples:\n  wxdesk-cli jobs retry 12\n  wxdesk-cli jobs retry 12 --all"
+    )]
+    Retry {
+        id: i64,
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HistoryCmd {
+    /// 列出发送记录（新的在前）
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli history list --account wx0123456789abcdef --status failed_permanent --since 2026-11-01
+  wxdesk-cli --json history list --limit 1000")]
+    List(HistoryFilterArgs),
+    /// 导出发送记录为 CSV（UTF-8 BOM，Excel 可直接打开）
+    #[command(
+        after_help = "示例 / Examples:\n  wxdesk-cli history export --csv history.csv --since 2026-11-01"
+    )]
+    Export {
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+        #[command(flatten)]
+        filter: HistoryFilterArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryFilterArgs {
+    #[arg(long, value_name = "A")]
+    pub account: Option<String>,
+    /// pending, in_flight, sent, failed_retryable, failed_permanent, uncertain, skipped, cancelled
+    #[arg(long, value_name = "S")]
+    pub status: Option<String>,
+    /// 起始日期（北京时间）YYYY-MM-DD
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// 只看某个任务
+    #[arg(long, value_name = "ID")]
+    pub job: Option<i64>,
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DebugCmd {
+    /// 解密推送：标准输入为加密 XML 包体（或裸 Encrypt/echostr 值）；签名错误或 appid 不符时失败
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli debug decrypt --token T --aes-key K --appid wx134c8103faa5a59e \\
+      --timestamp 1715943329 --nonce 1590219412 --msg-signature 6c12… < body.xml")]
+    Decrypt {
+        #[arg(long, value_name = "T")]
+        token: String,
+        #[arg(long, value_name = "K")]
+        aes_key: String,
+        /// 接收方 appid（第三方平台推送为 component appid）
+        #[arg(long, value_name = "A")]
+        appid: String,
+        #[arg(long, value_name = "TS")]
+        timestamp: String,
+        #[arg(long, value_name = "N")]
+        nonce: String,
+        #[arg(long, value_name = "S")]
+        msg_signature: String,
+    },
+    /// 加密回复：标准输入为明文消息（去掉末尾一个换行），输出被动回复 XML
+    #[command(after_help = "示例 / Examples:
+  printf '%s' '<xml>…</xml>' | wxdesk-cli debug encrypt --token T --aes-key K \\
+      --appid wx134c8103faa5a59e --timestamp 1713424427 --nonce 415670741")]
+    Encrypt {
+        #[arg(long, value_name = "T")]
+        token: String,
+        #[arg(long, value_name = "K")]
+        aes_key: String,
+        #[arg(long, value_name = "A")]
+        appid: String,
+        #[arg(long, value_name = "TS")]
+        timestamp: String,
+        #[arg(long, value_name = "N")]
+        nonce: String,
+        /// 16 个字符的随机前缀（复现固定结果用）
+        #[arg(long, value_name = "SIXTEENCHARS")]
+        random: Option<String>,
+    },
+    /// 解密小程序 encryptedData（标准输入），输出 JSON；水印 appid 不符时失败
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli debug decrypt-mini --session-key 'tiihtNczf5v6AKRyjwEUhQ==' \\
+      --iv 'r7BXXKkLb8qrSNn05n0qiA==' --appid wx4f4bc4dec97d474b < data.b64")]
+    DecryptMini {
+        #[arg(long, value_name = "K")]
+        session_key: String,
+        #[arg(long, value_name = "IV")]
+        iv: String,
+        /// 期望的小程序 appid（不填则不校验水印）
+        #[arg(long, value_name = "A")]
+        appid: Option<String>,
+    },
+}

@@ -1,0 +1,303 @@
+//! `followers sync|list` and `lists create|list|show` over core's audience module.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use wxdesk_core::audience::{
+    self, FollowerFilter, ImportOptions, ImportSource, ListSource, RecipientList, SyncOptions,
+    SyncOutcome, SyncProgress, followers, lists,
+};
+use wxdesk_core::context::Context;
+
+use crate::args::{FollowersCmd, ListsCmd};
+use crate::error::{CliError, Result};
+use crate::out::{Out, beijing};
+use crate::session;
+
+pub async fn followers(c: FollowersCmd, dir: &Path, out: Out) -> Result<()> {
+    let ctx = session::open(dir).await?;
+    match c {
+        FollowersCmd::Sync { appid } => sync(&ctx, &appid, out).await,
+        FollowersCmd::List { appid, tag, limit } => {
+            session::catch_up(&ctx).await;
+            let filter = FollowerFilter {
+                tag_id: tag,
+                ..Default::default()
+            };
+            let id = appid.clone();
+            let (page, counts) = ctx
+                .store
+                .call(move |c| {
+                    Ok((
+                        followers::list_followers(c, &id, &filter, None, limit)?,
+                        followers::counts(c, &id)?,
+                    ))
+                })
+                .await?;
+            out.emit(
+                &json!({ "counts": counts, "followers": page.items }),
+                || {
+                    for f in &page.items {
+                        let state = if f.subscribe {
+                            "关注中"
+                        } else {
+                            "已取关"
+                        };
+                        crate::outln!(
+                            "{}  {}  {}  {}",
+                            f.openid,
+                            state,
+                            f.unionid.as_deref().unwrap_or("-"),
+                            f.remark
+                        );
+                    }
+                    crate::outln!(
+                        "共 {} 人（关注中 {}，已取关 {}），显示 {}",
+                        counts.total,
+                        counts.subscribed,
+                        counts.unsubscribed,
+                        page.items.len()
+                    );
+                },
+            )
+        }
+    }
+}
+
+fn phase_zh(p: &SyncProgress) -> &'static str {
+    use audience::SyncPhase as P;
+    match p.phase {
+        P::Listing => "获取粉丝列表",
+        P::Details => "获取粉丝资料",
+        P::Tags => "同步标签",
+        P::Done => "完成",
+    }
+}
+
+async fn sync(ctx: &Context, appid: &str, out: Out) -> Result<()> {
+    let api = ctx.platform.api().await?;
+    let cancel = CancellationToken::new();
+    let on_stop = cancel.clone();
+    let stop_task = tokio::spawn(async move {
+        if crate::cmd::sandbox::wait_for_stop().await.is_ok() {
+            on_stop.cancel();
+        }
+    });
+    let bar = (!out.json && std::io::stderr().is_terminal()).then(|| {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let progress = |p: SyncProgress| {
+        if out.json {
+            let _ = out.json_line(&json!({ "event": "progress", "progress": p }));
+        } else if let Some(b) = &bar {
+            b.set_message(phase_zh(&p));
+            b.set_length(p.total);
+            b.set_position(p.fetched);
+        }
+    };
+    let result = audience::sync_followers(
+        &api,
+        &ctx.store,
+        appid,
+        SyncOptions::default(),
+        &progress,
+        &cancel,
+    )
+    .await;
+    stop_task.abort();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let r = result?;
+    out.emit(&json!({ "event": "done", "report": r }), || {
+        crate::outln!(
+            "粉丝同步{}：共 {} 人，新增 {}，重新关注 {}，取关 {}，获取资料 {}",
+            if r.outcome == SyncOutcome::Completed {
+                "完成"
+            } else {
+                "已中断（下次运行继续）"
+            },
+            r.total,
+            r.added,
+            r.resubscribed,
+            r.unsubscribed,
+            r.details_fetched
+        );
+    })?;
+    if r.outcome == SyncOutcome::Cancelled {
+        return Err(CliError::Failed(
+            "粉丝同步被中断，再次运行 followers sync 继续".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// All lists, or one account's.
+async fn all_lists(ctx: &Context, account: Option<&str>) -> Result<Vec<RecipientList>> {
+    let appids: Vec<String> = match account {
+        Some(a) => vec![a.to_string()],
+        None => ctx
+            .accounts
+            .list()
+            .await?
+            .into_iter()
+            .map(|a| a.appid)
+            .collect(),
+    };
+    ctx.store
+        .call(move |c| {
+            let mut all = Vec::new();
+            for a in &appids {
+                all.extend(lists::list_lists(c, a)?);
+            }
+            Ok(all)
+        })
+        .await
+        .map_err(Into::into)
+}
+
+/// The list called `name` (across accounts unless one is given); an ambiguous name is refused.
+pub async fn find_list(ctx: &Context, name: &str, account: Option<&str>) -> Result<RecipientList> {
+    let mut found: Vec<RecipientList> = all_lists(ctx, account)
+        .await?
+        .into_iter()
+        .filter(|l| l.name == name)
+        .collect();
+    match found.len() {
+        0 => Err(CliError::Usage(format!("没有名为「{name}」的名单"))),
+        1 => Ok(found.remove(0)),
+        n => Err(CliError::Usage(format!(
+            "有 {n} 个账号都有名为「{name}」的名单，请用 --account 指定"
+        ))),
+    }
+}
+
+fn source_zh(s: &ListSource) -> String {
+    match s {
+        ListSource::Followers { filter } => match filter.tag_id {
+            Some(t) => format!("标签 {t} 的粉丝"),
+            None => "全部粉丝".into(),
+        },
+        ListSource::Pasted => "粘贴".into(),
+        ListSource::File { file_name } => format!("文件 {file_name}"),
+        ListSource::UnionidBridge { file_name } => format!("unionid 匹配 {file_name}"),
+    }
+}
+
+pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
+    let ctx = session::open(dir).await?;
+    match c {
+        ListsCmd::Create {
+            name,
+            account,
+            source,
+        } => {
+            let (id, preview) = if let Some(path) = source.csv {
+                let prepared = audience::prepare_import(
+                    &ctx.store,
+                    &account,
+                    ImportSource::File(path.clone()),
+                    ImportOptions::default(),
+                )
+                .await?;
+                let preview = prepared.preview.clone();
+                let src = ListSource::File {
+                    file_name: ImportSource::File(path).file_name(),
+                };
+                let id = audience::save_import(&ctx.store, &account, &name, src, prepared).await?;
+                (id, Some(preview))
+            } else {
+                let filter = FollowerFilter {
+                    tag_id: source.tag,
+                    ..Default::default()
+                };
+                let id = audience::create_list_from_followers(&ctx.store, &account, &name, filter)
+                    .await?;
+                (id, None)
+            };
+            let list = ctx
+                .store
+                .call(move |c| lists::get_list(c, id))
+                .await?
+                .ok_or_else(|| CliError::Failed(format!("名单 {id} 保存后未找到")))?;
+            out.emit(&json!({ "list": list, "import": preview }), || {
+                crate::outln!(
+                    "已创建名单「{}」（{}）：{} 人",
+                    list.name,
+                    source_zh(&list.source),
+                    list.member_count
+                );
+                if !list.variables.is_empty() {
+                    crate::outln!("  变量：{}", list.variables.join("、"));
+                }
+                if let Some(p) = &preview {
+                    crate::outln!(
+                        "  读取 {} 行，无效 {}，重复 {}，未关注 {}",
+                        p.rows_read,
+                        p.invalid_count,
+                        p.duplicates_removed,
+                        p.not_following_count
+                    );
+                    for bad in p.invalid.iter().take(5) {
+                        crate::outln!("  第 {} 行：{}（{}）", bad.line, bad.value, bad.reason_zh);
+                    }
+                }
+            })
+        }
+        ListsCmd::List { account } => {
+            let all = all_lists(&ctx, account.as_deref()).await?;
+            out.emit(&all, || {
+                if all.is_empty() {
+                    crate::outln!("还没有名单。");
+                }
+                for l in &all {
+                    crate::outln!(
+                        "{}  {}  {} 人  {}  {}",
+                        l.appid,
+                        l.name,
+                        l.member_count,
+                        source_zh(&l.source),
+                        beijing(l.created_at)
+                    );
+                }
+            })
+        }
+        ListsCmd::Show {
+            name,
+            account,
+            limit,
+        } => {
+            let list = find_list(&ctx, &name, account.as_deref()).await?;
+            let id = list.id;
+            let page = ctx
+                .store
+                .call(move |c| lists::list_members(c, id, None, limit))
+                .await?;
+            out.emit(&json!({ "list": list, "members": page.items }), || {
+                crate::outln!(
+                    "名单「{}」  账号 {}  {} 人  {}",
+                    list.name,
+                    list.appid,
+                    list.member_count,
+                    source_zh(&list.source)
+                );
+                if !list.variables.is_empty() {
+                    crate::outln!("变量：{}", list.variables.join("、"));
+                }
+                for m in &page.items {
+                    let vars: Vec<String> =
+                        m.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    crate::outln!("  {}  {}", m.openid, vars.join("  "));
+                }
+            })
+        }
+    }
+}

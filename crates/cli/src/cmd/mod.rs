@@ -1,0 +1,13 @@
+//! One module per command group; each is a thin shell over wxdesk-core.
+
+pub mod accounts;
+pub mod audience;
+pub mod auth;
+pub mod debug;
+pub mod drive;
+pub mod history;
+pub mod jobs;
+pub mod platform;
+pub mod sandbox;
+pub mod send;
+pub mod templates;

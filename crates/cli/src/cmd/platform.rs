@@ -1,0 +1,187 @@
+//! `platform set` / `platform status`: the Settings page and 检测连接 from a shell. Secrets come
+//! from the environment or stdin, never from argv (argv is visible to every user via `ps`).
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use serde_json::json;
+use wxdesk_core::platform::SettingsInput;
+use wxdesk_core::secrets::Secret;
+use wxdesk_core::store::settings::{Egress, Mode};
+
+use crate::args::{EgressArg, PlatformCmd, PlatformSet};
+use crate::error::{CliError, Result};
+use crate::out::Out;
+use crate::session;
+
+pub const ENV_SECRET: &str = "WXDESK_COMPONENT_SECRET";
+pub const ENV_AES_KEY: &str = "WXDESK_COMPONENT_AES_KEY";
+pub const ENV_RELAY_KEY: &str = "WXDESK_RELAY_KEY";
+
+/// The three secrets, from `NAME=value` lines on stdin, overridden by the environment.
+#[derive(Default)]
+struct SecretsIn {
+    secret: Option<Secret>,
+    aes_key: Option<Secret>,
+    relay_key: Option<Secret>,
+}
+
+fn parse_lines(text: &str, into: &mut SecretsIn) -> Result<()> {
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line.split_once('=').ok_or_else(|| {
+            CliError::Usage(format!(
+                "标准输入第 {} 行应为 NAME=value（{ENV_SECRET}、{ENV_AES_KEY}、{ENV_RELAY_KEY}）",
+                i + 1
+            ))
+        })?;
+        let value = Some(Secret::new(value.trim()));
+        match name.trim().trim_start_matches("export ").trim() {
+            ENV_SECRET => into.secret = value,
+            ENV_AES_KEY => into.aes_key = value,
+            ENV_RELAY_KEY => into.relay_key = value,
+            // Never echo the line: it may hold a secret.
+            other => {
+                return Err(CliError::Usage(format!(
+                    "标准输入第 {} 行的名称「{other}」未知",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_secrets() -> Result<SecretsIn> {
+    let mut s = SecretsIn::default();
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut text = String::new();
+        stdin
+            .lock()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::io("读取标准输入失败", e))?;
+        parse_lines(&text, &mut s)?;
+    }
+    let env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Secret::new(v.trim()))
+    };
+    s.secret = env(ENV_SECRET).or(s.secret);
+    s.aes_key = env(ENV_AES_KEY).or(s.aes_key);
+    s.relay_key = env(ENV_RELAY_KEY).or(s.relay_key);
+    Ok(s)
+}
+
+pub async fn run(c: PlatformCmd, dir: &Path, out: Out) -> Result<()> {
+    match c {
+        PlatformCmd::Set(a) => set(a, dir, out).await,
+        PlatformCmd::Status => status(dir, out).await,
+    }
+}
+
+async fn set(a: PlatformSet, dir: &Path, out: Out) -> Result<()> {
+    let secrets = read_secrets()?;
+    let ctx = session::open(dir).await?;
+    let view = ctx
+        .platform
+        .save_settings(SettingsInput {
+            mode: Mode::Production,
+            component_appid: a.appid,
+            relay_url: a.relay_url,
+            egress: match a.egress {
+                EgressArg::Direct => Egress::Direct,
+                EgressArg::Relay => Egress::Relay,
+            },
+            api_base: a.api_base,
+            component_appsecret: secrets.secret,
+            component_token: a.token.map(Secret::new),
+            component_aes_key: secrets.aes_key,
+            relay_key: secrets.relay_key,
+        })
+        .await?;
+    let saved = |b: bool| {
+        if b {
+            "已保存在系统钥匙串"
+        } else {
+            "未保存"
+        }
+    };
+    out.emit(&view, || {
+        if let Some(s) = &view.settings {
+            crate::outln!("已保存平台设置（{}）", s.mode.label_zh());
+            crate::outln!("  AppID       {}", s.component_appid);
+            crate::outln!("  中继地址    {}", s.relay_url);
+            crate::outln!("  出口        {}", s.egress.as_str());
+            crate::outln!("  接口地址    {}", s.api_base);
+        }
+        crate::outln!("  AppSecret   {}", saved(view.appsecret_saved));
+        crate::outln!("  Token       {}", saved(view.token_saved));
+        crate::outln!("  AESKey      {}", saved(view.aes_key_saved));
+        crate::outln!("  中继密钥    {}", saved(view.relay_key_saved));
+    })
+}
+
+async fn status(dir: &Path, out: Out) -> Result<()> {
+    let ctx = session::open(dir).await?;
+    let steps = ctx.platform.check_connection().await;
+    let ok = steps.iter().all(|s| s.ok);
+    out.emit(&json!({ "ok": ok, "steps": steps }), || {
+        for s in &steps {
+            let mark = if s.ok {
+                "✓"
+            } else if s.skipped {
+                "-"
+            } else {
+                "✗"
+            };
+            crate::outln!("{mark} {}：{}", s.name, s.detail);
+            if let Some(h) = &s.hint {
+                crate::outln!("    提示：{h}");
+            }
+        }
+    })?;
+    match steps.iter().find(|s| !s.ok && !s.skipped) {
+        None if ok => Ok(()),
+        Some(s) => {
+            let hint = s
+                .hint
+                .as_deref()
+                .map(|h| format!(" 提示：{h}"))
+                .unwrap_or_default();
+            Err(CliError::Failed(format!(
+                "检测未通过：{}：{}{hint}",
+                s.name, s.detail
+            )))
+        }
+        None => Err(CliError::Failed("检测未通过".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_lines_fill_the_three_secrets_and_unknown_names_are_refused_without_echo() {
+        let mut s = SecretsIn::default();
+        parse_lines(
+            "# platform\nWXDESK_COMPONENT_SECRET=sec\nexport WXDESK_RELAY_KEY = rk\n\nWXDESK_COMPONENT_AES_KEY=k=1\n",
+            &mut s,
+        )
+        .unwrap();
+        assert_eq!(s.secret.unwrap().expose(), "sec");
+        assert_eq!(s.relay_key.unwrap().expose(), "rk");
+        assert_eq!(s.aes_key.unwrap().expose(), "k=1");
+
+        let mut s = SecretsIn::default();
+        let e = parse_lines("WXDESK_APPSECRET=topsecret", &mut s).unwrap_err();
+        assert!(!e.to_string().contains("topsecret"), "{e}");
+        assert!(parse_lines("just-a-value", &mut s).is_err());
+    }
+}
