@@ -357,3 +357,23 @@ async fn the_echostr_check_answers_the_echostr_only_with_a_valid_signature() {
         .expect("get");
     assert_eq!(bad.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn a_client_that_stalls_mid_body_is_cut_off_with_408_and_nothing_is_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    let addr = relay.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // Promise 1000 bytes, send 10, then go quiet (slowloris).
+    let head = "POST /wechat/component?timestamp=1&nonce=1&msg_signature=x HTTP/1.1\r\nHost: relay\r\nContent-Length: 1000\r\n\r\n<xml><App";
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut buf = vec![0u8; 256];
+    let n = stream
+        .read(&mut buf)
+        .await
+        .expect("the relay answers instead of waiting forever");
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert_nothing_stored(&relay).await;
+}
