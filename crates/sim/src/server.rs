@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+use crate::config::SimConfig;
 use crate::ids::{hash, unit};
 use crate::sim::Sim;
 use crate::state::ApiErr;
@@ -49,9 +50,8 @@ fn is_api(path: &str) -> bool {
         || path.starts_with("/wxa/")
 }
 
-/// (delay, fault) for API call number `n`.
-pub fn draw(sim: &Sim, n: u64) -> (Duration, Fault) {
-    let c = &sim.cfg;
+/// (delay, fault) for API call number `n`: a pure function of the config and `n`.
+pub fn draw(c: &SimConfig, n: u64) -> (Duration, Fault) {
     let seed = c.seed;
     let mut ms = c.latency_ms as f64 + c.jitter_ms as f64 * unit(hash(seed, &[n, 1]));
     if unit(hash(seed, &[n, 2])) < c.slow_rate {
@@ -76,7 +76,7 @@ async fn handle(
 ) -> Result<Response<Body>, Reset> {
     if is_api(req.uri().path()) {
         let n = sim.fault_seq.fetch_add(1, Ordering::Relaxed);
-        let (delay, fault) = draw(&sim, n);
+        let (delay, fault) = draw(&sim.cfg, n);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
@@ -136,4 +136,75 @@ pub async fn serve(
     }
     conns.abort_all();
     while conns.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faults(c: &SimConfig, n: u64) -> Vec<Fault> {
+        (0..n).map(|i| draw(c, i).1).collect()
+    }
+
+    #[test]
+    fn rates_give_their_share_of_faults_and_the_seed_fixes_which() {
+        let c = SimConfig {
+            busy_rate: 0.25,
+            seed: 9,
+            ..SimConfig::default()
+        };
+        let a = faults(&c, 4000);
+        let busy = a.iter().filter(|f| **f == Fault::Busy).count();
+        assert!((900..1100).contains(&busy), "{busy} of 4000");
+        assert_eq!(a, faults(&c, 4000));
+        assert_ne!(
+            a,
+            faults(
+                &SimConfig {
+                    seed: 10,
+                    ..c.clone()
+                },
+                4000
+            )
+        );
+        assert!(
+            faults(&SimConfig::default(), 1000)
+                .iter()
+                .all(|f| *f == Fault::None)
+        );
+    }
+
+    #[test]
+    fn latency_jitter_and_slow_answers_add_up() {
+        let c = SimConfig {
+            latency_ms: 100,
+            jitter_ms: 50,
+            ..SimConfig::default()
+        };
+        for n in 0..200 {
+            let d = draw(&c, n).0;
+            assert!(
+                d >= Duration::from_millis(100) && d < Duration::from_millis(150),
+                "{d:?}"
+            );
+        }
+        let slow = SimConfig {
+            slow_rate: 1.0,
+            slow_ms: 3000,
+            ..SimConfig::default()
+        };
+        assert_eq!(draw(&slow, 0).0, Duration::from_millis(3000));
+        let reset = SimConfig {
+            reset_rate: 1.0,
+            http5xx_rate: 1.0,
+            ..SimConfig::default()
+        };
+        assert_eq!(draw(&reset, 0).1, Fault::Reset);
+        let down = SimConfig {
+            http5xx_rate: 1.0,
+            busy_rate: 1.0,
+            ..SimConfig::default()
+        };
+        assert_eq!(draw(&down, 0).1, Fault::Http5xx);
+    }
 }

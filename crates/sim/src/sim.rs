@@ -212,6 +212,9 @@ impl Sim {
                     auth_time: now,
                 },
             );
+            if s.auth_codes.len() > 10_000 {
+                s.auth_codes.retain(|_, c| !c.used && c.expires_at > now);
+            }
             s.auth_codes.insert(
                 auth_code.clone(),
                 state::AuthCode {
