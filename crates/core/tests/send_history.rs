@@ -380,3 +380,68 @@ async fn csv_export_writes_a_bom_a_chinese_header_and_every_matching_row() {
     assert!(lines[1].contains(",oUser0000024,已发送,1,"), "{}", lines[1]);
     assert!(lines[1].contains(",模板消息,TPL-ship,"), "{}", lines[1]);
 }
+
+#[tokio::test]
+async fn the_feed_handler_joins_a_relay_delivery_event_in_the_feed_transaction() {
+    use wxdesk_core::feed::EventHandler;
+    use wxdesk_core::feed::events::{EventKind, FeedEvent};
+    use wxdesk_core::send::platform::DeliveryJoin;
+
+    let (engine, [a1, ..]) = populated().await;
+    let (msgid, openid): (i64, String) = engine
+        .store()
+        .call(move |c| {
+            Ok(c.query_row(
+                "SELECT msgid, openid FROM send_recipients WHERE job_id = ? AND seq = 0",
+                [a1],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+    let event = |appid: Option<&str>, status: &str| FeedEvent {
+        seq: 1,
+        appid: appid.map(String::from),
+        received_at: 1_900_000_000,
+        kind: EventKind::TemplateSendJobFinish {
+            openid: openid.clone(),
+            msg_id: msgid,
+            status: status.into(),
+            create_time: 1_900_000_000,
+            to_user_name: "gh_x".into(),
+        },
+    };
+    // Once with the account, once (a later, different report) known only by msgid + openid.
+    let (e1, e2) = (
+        event(Some("wxA"), "success"),
+        event(None, "failed:user block"),
+    );
+    let got = engine
+        .store()
+        .call(move |c| {
+            let tx = c.transaction()?;
+            DeliveryJoin.apply(&tx, &e1)?;
+            let first: String = tx.query_row(
+                "SELECT delivery FROM send_recipients WHERE msgid = ?",
+                [msgid],
+                |r| r.get(0),
+            )?;
+            DeliveryJoin.apply(&tx, &e2)?;
+            let second: String = tx.query_row(
+                "SELECT delivery FROM send_recipients WHERE msgid = ?",
+                [msgid],
+                |r| r.get(0),
+            )?;
+            tx.commit()?;
+            Ok((first, second))
+        })
+        .await
+        .unwrap();
+    assert_eq!(got, ("delivered".to_string(), "user_block".to_string()));
+    let job = engine.job(a1).await.unwrap();
+    assert_eq!(
+        (job.counts.delivered, job.counts.user_block),
+        (0, 1),
+        "the later report replaces the earlier"
+    );
+}

@@ -10,6 +10,7 @@
 //! - `engine` / `runner`: the handle and the per-job loop.
 //! - `delivery`: TEMPLATESENDJOBFINISH reports joined by msgid.
 //! - `http`: the production `SendApi` (token source + HTTP, direct or via the relay).
+//! - `platform`: tokens from the platform, the egress choice, the feed's delivery handler.
 //! - `db`: the SQL.
 
 pub mod api;
@@ -18,6 +19,7 @@ pub mod delivery;
 mod engine;
 pub mod http;
 pub mod model;
+pub mod platform;
 pub mod render;
 mod runner;
 

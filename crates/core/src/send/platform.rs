@@ -1,0 +1,128 @@
+//! Wiring the engine to the platform: tokens from the authorizer token cache, requests direct or
+//! through the relay's egress route as the settings say, and delivery reports from the feed.
+
+use std::sync::Arc;
+
+use wxdesk_wechat::Secret;
+
+use super::api::{BoxFuture, SendFailure};
+use super::delivery::{self, DeliveryApplied};
+use super::http::{Endpoint, HttpSendApi, TokenSource};
+use crate::error::Result;
+use crate::feed::EventHandler;
+use crate::feed::events::{EventKind, FeedEvent};
+use crate::platform::Platform;
+use crate::store::settings::Egress;
+
+/// Authorizer access tokens from the platform's single-flight token cache.
+pub struct PlatformTokens {
+    platform: Platform,
+}
+
+impl PlatformTokens {
+    pub fn new(platform: Platform) -> PlatformTokens {
+        PlatformTokens { platform }
+    }
+}
+
+fn token_failure(e: crate::Error) -> SendFailure {
+    match e.wechat_errcode() {
+        // A WeChat answer while getting the token (e.g. 61003 revoked, 61004 IP): keep the code
+        // so the engine pauses the job with its explanation.
+        Some(errcode) => SendFailure::Api {
+            errcode,
+            errmsg: e.to_string(),
+        },
+        None => SendFailure::Token {
+            detail: e.to_string(),
+        },
+    }
+}
+
+impl TokenSource for PlatformTokens {
+    fn token<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<Secret, SendFailure>> {
+        Box::pin(async move {
+            let api = self.platform.api().await.map_err(token_failure)?;
+            api.authorizer_token(appid).await.map_err(token_failure)
+        })
+    }
+
+    fn refresh<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<(), SendFailure>> {
+        Box::pin(async move {
+            let api = self.platform.api().await.map_err(token_failure)?;
+            api.forget_authorizer(appid).await;
+            api.authorizer_token(appid)
+                .await
+                .map(|_| ())
+                .map_err(token_failure)
+        })
+    }
+}
+
+/// The production send API for the platform's current settings.
+pub async fn platform_send_api(platform: &Platform) -> Result<Arc<HttpSendApi>> {
+    let s = platform.settings().await?;
+    let endpoint = match s.egress {
+        Egress::Direct => Endpoint {
+            base_url: s.api_base.clone(),
+            bearer: None,
+        },
+        Egress::Relay => {
+            let relay = platform.relay().await?;
+            Endpoint {
+                base_url: format!("{}/api/v1/wechat", relay.base_url()),
+                bearer: Some(relay.key().clone()),
+            }
+        }
+    };
+    Ok(Arc::new(HttpSendApi::new(
+        endpoint,
+        Arc::new(PlatformTokens::new(platform.clone())),
+    )?))
+}
+
+/// Joins TEMPLATESENDJOBFINISH events from the relay feed to sent rows, in the transaction that
+/// advances the feed's cursor. Register with `FeedFollower::with_handler`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DeliveryJoin;
+
+impl EventHandler for DeliveryJoin {
+    fn apply(&self, tx: &rusqlite::Transaction<'_>, event: &FeedEvent) -> Result<()> {
+        let EventKind::TemplateSendJobFinish {
+            openid,
+            msg_id,
+            status,
+            ..
+        } = &event.kind
+        else {
+            return Ok(());
+        };
+        let appid = match &event.appid {
+            Some(a) => a.clone(),
+            // Without the account, the (msgid, openid) pair still names one row.
+            None => {
+                use rusqlite::OptionalExtension;
+                let found: Option<String> = tx
+                    .query_row(
+                        "SELECT appid FROM send_recipients WHERE msgid = ?1 AND openid = ?2 LIMIT 1",
+                        rusqlite::params![msg_id, openid],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match found {
+                    Some(a) => a,
+                    None => return Ok(()),
+                }
+            }
+        };
+        if let DeliveryApplied::Parked =
+            delivery::apply_report(tx, &appid, *msg_id, status, event.received_at)?
+        {
+            tracing::debug!(
+                msg_id,
+                "delivery report before its send was recorded; parked"
+            );
+        }
+        Ok(())
+    }
+}
