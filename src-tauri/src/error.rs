@@ -20,11 +20,15 @@ pub enum Error {
     },
     #[error("无法确定系统的应用数据目录")]
     NoDefaultDataDir(#[source] tauri::Error),
+    /// Anything the core reports keeps the core's code, message and hint.
+    #[error(transparent)]
+    Core(#[from] wxdesk_core::Error),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// A small, stable set of error kinds the UI can branch on. New variants are additive.
+/// A small, stable set of error kinds the UI can branch on: the shell's own plus every code
+/// `wxdesk_core::Error::code()` reports. New variants are additive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -32,8 +36,48 @@ pub enum ErrorCode {
     InvalidConfig,
     /// The data directory cannot be created, read or written.
     DataDir,
+    /// The local database failed or a migration did not apply.
+    Db,
+    /// The data directory was written by a newer wxdesk.
+    SchemaTooNew,
+    /// The OS keychain is locked or unavailable.
+    Keychain,
+    /// The platform (or the relay) is not set up yet.
+    NotConfigured,
+    /// The relay could not be reached or answered with an error.
+    Relay,
+    /// The relay refused the API key.
+    RelayUnauthorized,
+    /// WeChat answered with an error (see `errcode`).
+    Wechat,
+    /// The account is not (or no longer) authorized here.
+    AccountNotFound,
+    /// The input was refused.
+    Invalid,
+    /// The built-in sandbox could not start.
+    Sandbox,
     /// A bug or an unexpected condition; the log in the data directory has details.
     Internal,
+}
+
+impl ErrorCode {
+    /// Maps a `wxdesk_core::Error::code()` string; an unknown code is a bug, so `Internal`.
+    pub fn from_core(code: &str) -> Self {
+        match code {
+            "data_dir" => ErrorCode::DataDir,
+            "db" => ErrorCode::Db,
+            "schema_too_new" => ErrorCode::SchemaTooNew,
+            "keychain" => ErrorCode::Keychain,
+            "not_configured" => ErrorCode::NotConfigured,
+            "relay" => ErrorCode::Relay,
+            "relay_unauthorized" => ErrorCode::RelayUnauthorized,
+            "wechat" => ErrorCode::Wechat,
+            "account_not_found" => ErrorCode::AccountNotFound,
+            "invalid" => ErrorCode::Invalid,
+            "sandbox" => ErrorCode::Sandbox,
+            _ => ErrorCode::Internal,
+        }
+    }
 }
 
 /// What a failed command returns to the window.
@@ -44,29 +88,38 @@ pub struct ShellError {
     pub message: String,
     /// What the user can do about it, when there is something to do.
     pub hint: Option<String>,
+    /// WeChat's errcode when the error came from a WeChat answer (they all fit in 32 bits).
+    pub errcode: Option<i32>,
 }
 
 impl From<Error> for ShellError {
     fn from(e: Error) -> Self {
         let message = e.to_string();
-        let (code, hint) = match &e {
-            Error::InvalidMode { .. } => (
+        let shell = |code, hint: &str| ShellError {
+            code,
+            message: message.clone(),
+            hint: Some(hint.to_owned()),
+            errcode: None,
+        };
+        match &e {
+            Error::InvalidMode { .. } => shell(
                 ErrorCode::InvalidConfig,
                 "把环境变量 WXDESK_MODE 设为 sandbox 或 production，或删除它后重启。",
             ),
-            Error::DataDir { .. } => (
+            Error::DataDir { .. } => shell(
                 ErrorCode::DataDir,
                 "检查该目录是否存在且可写，或用环境变量 WXDESK_DATA_DIR 指定另一个目录。",
             ),
-            Error::NoDefaultDataDir(_) => (
+            Error::NoDefaultDataDir(_) => shell(
                 ErrorCode::DataDir,
                 "用环境变量 WXDESK_DATA_DIR 指定一个可写的数据目录。",
             ),
-        };
-        ShellError {
-            code,
-            message,
-            hint: Some(hint.to_owned()),
+            Error::Core(core) => ShellError {
+                code: ErrorCode::from_core(core.code()),
+                message: message.clone(),
+                hint: core.hint(),
+                errcode: core.wechat_errcode().and_then(|c| i32::try_from(c).ok()),
+            },
         }
     }
 }
@@ -83,7 +136,7 @@ mod tests {
         let json = serde_json::to_string(&e).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"code":"invalid_config","message":"WXDESK_MODE 的值「prod」无效","hint":"把环境变量 WXDESK_MODE 设为 sandbox 或 production，或删除它后重启。"}"#
+            r#"{"code":"invalid_config","message":"WXDESK_MODE 的值「prod」无效","hint":"把环境变量 WXDESK_MODE 设为 sandbox 或 production，或删除它后重启。","errcode":null}"#
         );
     }
 
@@ -95,5 +148,45 @@ mod tests {
         });
         assert_eq!(e.code, ErrorCode::DataDir);
         assert_eq!(e.message, "无法使用数据目录 /nope");
+    }
+
+    #[test]
+    fn core_errors_keep_their_code_message_and_hint() {
+        let e = ShellError::from(Error::from(wxdesk_core::Error::RelayUnauthorized));
+        let json = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(json["code"], "relay_unauthorized");
+        assert_eq!(
+            json["message"],
+            wxdesk_core::Error::RelayUnauthorized.to_string().as_str()
+        );
+        assert_eq!(
+            e.hint,
+            wxdesk_core::Error::RelayUnauthorized.hint(),
+            "the core's hint is passed through"
+        );
+        assert_eq!(e.errcode, None);
+    }
+
+    #[test]
+    fn every_core_code_has_its_own_variant() {
+        // Serializing the variant must give back the core's code string, so the UI can switch
+        // on the same names the CLI prints.
+        for code in [
+            "data_dir",
+            "db",
+            "schema_too_new",
+            "keychain",
+            "not_configured",
+            "relay",
+            "relay_unauthorized",
+            "wechat",
+            "account_not_found",
+            "invalid",
+            "sandbox",
+        ] {
+            let variant = ErrorCode::from_core(code);
+            assert_eq!(serde_json::to_value(variant).unwrap_or_default(), code);
+        }
+        assert_eq!(ErrorCode::from_core("no_such_code"), ErrorCode::Internal);
     }
 }

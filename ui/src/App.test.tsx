@@ -87,7 +87,12 @@ describe("app frame", () => {
 
   it("shows a failed app_info as its code's title, message and hint, and an unknown badge", async () => {
     renderApp(
-      { code: "invalid_config", message: "WXDESK_MODE 的值「x」无效", hint: "设为 sandbox。" },
+      {
+        code: "invalid_config",
+        message: "WXDESK_MODE 的值「x」无效",
+        hint: "设为 sandbox。",
+        errcode: null,
+      },
       "/settings",
     );
     await screen.findByText("配置有误");

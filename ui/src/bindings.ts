@@ -21,12 +21,35 @@ export type AppInfo = {
 /**  Which platform the app talks to (see the header badge: 沙箱 / 正式). */
 export type AppMode = "sandbox" | "production";
 
-/**  A small, stable set of error kinds the UI can branch on. New variants are additive. */
+/**
+ *  A small, stable set of error kinds the UI can branch on: the shell's own plus every code
+ *  `wxdesk_core::Error::code()` reports. New variants are additive.
+ */
 export type ErrorCode = 
 /**  A setting (environment, config file) has a value the app cannot use. */
 "invalid_config" | 
 /**  The data directory cannot be created, read or written. */
 "data_dir" | 
+/**  The local database failed or a migration did not apply. */
+"db" | 
+/**  The data directory was written by a newer wxdesk. */
+"schema_too_new" | 
+/**  The OS keychain is locked or unavailable. */
+"keychain" | 
+/**  The platform (or the relay) is not set up yet. */
+"not_configured" | 
+/**  The relay could not be reached or answered with an error. */
+"relay" | 
+/**  The relay refused the API key. */
+"relay_unauthorized" | 
+/**  WeChat answered with an error (see `errcode`). */
+"wechat" | 
+/**  The account is not (or no longer) authorized here. */
+"account_not_found" | 
+/**  The input was refused. */
+"invalid" | 
+/**  The built-in sandbox could not start. */
+"sandbox" | 
 /**  A bug or an unexpected condition; the log in the data directory has details. */
 "internal";
 
@@ -37,6 +60,8 @@ export type ShellError = {
 	message: string,
 	/**  What the user can do about it, when there is something to do. */
 	hint: string | null,
+	/**  WeChat's errcode when the error came from a WeChat answer (they all fit in 32 bits). */
+	errcode: number | null,
 };
 
 /* Tauri Specta runtime */

@@ -9,12 +9,15 @@ export type { AppInfo, AppMode, ErrorCode, ShellError } from "../bindings";
 export class AppError extends Error {
   readonly code: ErrorCode | "unknown";
   readonly hint: string | null;
+  /** WeChat's errcode, when WeChat refused the request. */
+  readonly errcode: number | null;
 
-  constructor(error: ShellError | { code: "unknown"; message: string; hint: null }) {
+  constructor(error: ShellError | { code: "unknown"; message: string; hint: null; errcode: null }) {
     super(error.message);
     this.name = "AppError";
     this.code = error.code;
     this.hint = error.hint;
+    this.errcode = error.errcode;
   }
 }
 
@@ -26,7 +29,7 @@ async function unwrap<T>(call: Promise<CommandResult<T>>): Promise<T> {
     result = await call;
   } catch (e) {
     // Framework failures (unknown command, ACL denial) reject with a plain string.
-    throw new AppError({ code: "unknown", message: String(e), hint: null });
+    throw new AppError({ code: "unknown", message: String(e), hint: null, errcode: null });
   }
   if (result.status === "error") {
     throw new AppError(result.error);
