@@ -28,7 +28,7 @@ step "ui: lint, type check, unit tests, build"
 (cd ui && npm run lint && npm run typecheck && npm run test && npm run build)
 
 step "typed bindings match the Rust commands"
-bash scripts/check-bindings.sh
+cargo test --locked -p wxdesk --test bindings_drift
 
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -39,7 +39,8 @@ WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
 
 if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
   step "end-to-end: the real app under Xvfb through tauri-driver"
-  cargo build --locked -p wxdesk -p wxdesk-sim -p wxdesk-relay -p wxdesk-cli
+  # The e2e binary embeds ui/dist (custom-protocol); a plain debug build would load the dev server.
+  cargo build --locked -p wxdesk --features tauri/custom-protocol
   export WXDESK_APP_BIN="$CARGO_TARGET_DIR/debug/wxdesk"
   WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
     xvfb-run -a -s "-screen 0 1280x800x24" \
@@ -47,7 +48,10 @@ if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
   echo "screenshots: $WXDESK_ARTIFACTS"
 fi
 
-if [ -x scripts/bench-all.sh ]; then
+step "fuzz: the callback parser and decrypt_push (cargo-fuzz when nightly is there, else the stable harness)"
+FUZZ_SECS="${FUZZ_SECS:-15}" bash crates/wechat/fuzz/run.sh
+
+if [ -f scripts/bench-all.sh ]; then
   step "benchmarks, short mode (proves they still run; figures live in bench/RESULTS.md)"
   WXDESK_BENCH_SHORT=1 bash scripts/bench-all.sh
 fi
