@@ -61,6 +61,9 @@ pub struct SimConfig {
     pub push_queue: usize,
     /// Daily quota overrides by API path, e.g. `"/cgi-bin/message/template/send" = 100000`.
     pub quotas: BTreeMap<String, u64>,
+    /// The platform's API IP whitelist; empty allows every caller. Others get 61004
+    /// (`cgi-bin/token`: 40164).
+    pub ip_whitelist: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -90,6 +93,7 @@ impl Default for SimConfig {
             push_retries: 2,
             push_queue: 10_000,
             quotas: BTreeMap::new(),
+            ip_whitelist: Vec::new(),
         }
     }
 }
@@ -225,6 +229,9 @@ pub struct SimArgs {
     /// Daily quota override, `PATH=N`; repeatable (env: comma-separated)
     #[arg(long = "quota", env = "WXDESK_SIM_QUOTAS", value_delimiter = ',')]
     pub quotas: Vec<String>,
+    /// API IP whitelist (comma-separated); empty allows everyone
+    #[arg(long, env = "WXDESK_SIM_IP_WHITELIST", value_delimiter = ',')]
+    pub ip_whitelist: Vec<String>,
 }
 
 impl SimArgs {
@@ -277,6 +284,13 @@ impl SimArgs {
                 .parse()
                 .map_err(|_| Error::ConfigInvalid(format!("quota 数值无效 / bad number: {q}")))?;
             cfg.quotas.insert(path.trim().to_string(), n);
+        }
+        if !self.ip_whitelist.is_empty() {
+            cfg.ip_whitelist = self
+                .ip_whitelist
+                .iter()
+                .map(|s| s.trim().to_string())
+                .collect();
         }
         cfg.validate()?;
         Ok(cfg)

@@ -69,11 +69,17 @@ pub fn draw(c: &SimConfig, n: u64) -> (Duration, Fault) {
     (Duration::from_micros((ms * 1000.0) as u64), fault)
 }
 
+/// The caller's IP, for the whitelist check.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerIp(pub std::net::IpAddr);
+
 async fn handle(
     sim: Arc<Sim>,
     router: Router,
-    req: Request<Incoming>,
+    peer: PeerIp,
+    mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Reset> {
+    req.extensions_mut().insert(peer);
     if is_api(req.uri().path()) {
         let n = sim.fault_seq.fetch_add(1, Ordering::Relaxed);
         let (delay, fault) = draw(&sim.cfg, n);
@@ -120,11 +126,12 @@ pub async fn serve(
         tokio::select! {
             _ = shutdown.changed() => break,
             acc = listener.accept() => {
-                let Ok((stream, _)) = acc else { continue };
+                let Ok((stream, addr)) = acc else { continue };
+                let peer = PeerIp(addr.ip());
                 let _ = stream.set_nodelay(true);
                 let (sim, router) = (sim.clone(), router.clone());
                 conns.spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| handle(sim.clone(), router.clone(), req));
+                    let svc = hyper::service::service_fn(move |req| handle(sim.clone(), router.clone(), peer, req));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .keep_alive(true)
                         .serve_connection(TokioIo::new(stream), svc)

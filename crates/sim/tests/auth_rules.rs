@@ -476,3 +476,36 @@ async fn state_reports_accounts_and_authorizer_info_matches_the_world() {
     assert_eq!(s["tokens_issued"]["component"], 1);
     assert_eq!(s["tokens_issued"]["authorizer"], 1);
 }
+
+#[tokio::test]
+async fn callers_outside_the_ip_whitelist_get_61004_and_40164() {
+    let env = Env::new(SimConfig {
+        ip_whitelist: vec!["10.1.2.3".into()],
+        ..cfg()
+    })
+    .await;
+    let v = env
+        .post(
+            "/cgi-bin/component/api_component_token",
+            json!({"component_appid": CAPPID, "component_appsecret": CSECRET, "component_verify_ticket": "x"}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 61004);
+    assert!(
+        v["errmsg"].as_str().is_some_and(
+            |m| m.starts_with("access clientip is not registered requestIP: 127.0.0.1 rid: ")
+        ),
+        "{v}"
+    );
+    let v = env
+        .get("/cgi-bin/token?grant_type=client_credential&appid=a&secret=b")
+        .await;
+    assert_eq!(errcode(&v), 40164);
+    // Listed callers pass.
+    let ok = Env::new(SimConfig {
+        ip_whitelist: vec!["127.0.0.1".into()],
+        ..cfg()
+    })
+    .await;
+    assert!(ok.component_token().await.starts_with("cat_"));
+}

@@ -5,13 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any};
 use serde_json::Value;
 
+use crate::server::PeerIp;
 use crate::sim::Sim;
 use crate::state::{ApiErr, ApiResult, COMPONENT, TokenKind};
 use crate::world::Account;
@@ -44,13 +47,43 @@ pub fn parse_query(raw: Option<&str>) -> Query {
 /// Adapt a handler to any HTTP method (WeChat is lenient about GET vs POST on most paths).
 pub fn route(h: Handler) -> MethodRouter<Arc<Sim>> {
     any(
-        move |State(sim): State<Arc<Sim>>, RawQuery(q): RawQuery, body: Bytes| async move {
+        move |State(sim): State<Arc<Sim>>,
+              uri: Uri,
+              peer: Option<Extension<PeerIp>>,
+              RawQuery(q): RawQuery,
+              body: Bytes| async move {
             let q = parse_query(q.as_deref());
+            if let Some(e) = whitelist(&sim, uri.path(), peer.map(|Extension(p)| p.0)) {
+                return json_response(&e.to_json());
+            }
             let v = match h(&sim, &q, &body) {
                 Ok(v) => v,
                 Err(e) => e.to_json(),
             };
             json_response(&v)
+        },
+    )
+}
+
+/// The platform's IP whitelist (protocol B.1): 61004 for platform and authorizer calls, 40164
+/// for an account's own `cgi-bin/token`.
+fn whitelist(sim: &Sim, path: &str, peer: Option<std::net::IpAddr>) -> Option<ApiErr> {
+    let list = &sim.cfg.ip_whitelist;
+    if list.is_empty() {
+        return None;
+    }
+    let ip = peer.map(|p| p.to_string()).unwrap_or_default();
+    if list.contains(&ip) {
+        return None;
+    }
+    Some(
+        if path == "/cgi-bin/token" || path == "/cgi-bin/stable_token" {
+            ApiErr::new(40164, format!("invalid ip {ip}, not in whitelist"))
+        } else {
+            ApiErr::new(
+                61004,
+                format!("access clientip is not registered requestIP: {ip}"),
+            )
         },
     )
 }
