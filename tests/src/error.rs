@@ -7,7 +7,7 @@ pub enum Error {
     )]
     NoDisplay,
     #[error(
-        "app binary not found at {0}: build it with `cargo build -p wxdesk --features tauri/custom-protocol` \
+        "app binary not found at {0}: build it with `cargo build -p wxdesk` \
          (after `npm ci && npm run build` in ui/), or point WXDESK_APP_BIN at it"
     )]
     NoApp(String),
