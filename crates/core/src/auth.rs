@@ -194,6 +194,45 @@ impl Authorizer {
         accounts.show(&appid).await
     }
 
+    /// Stores an account WeChat lists as authorized without exchanging a code: used when an
+    /// `authorized` event's code expired before the app saw it (it was closed). The refresh
+    /// token comes from api_get_authorizer_list; without one the account needs re-authorizing.
+    pub async fn adopt_authorizer(&self, appid: &str) -> Result<AccountCard> {
+        let api = self.platform.api().await?;
+        let listed = api
+            .authorizer_list()
+            .await?
+            .into_iter()
+            .find(|l| l.appid == appid);
+        let listed = listed.ok_or_else(|| Error::AccountNotFound(appid.to_string()))?;
+        let info = api.authorizer_info(appid).await?;
+        let status = match listed.refresh_token {
+            Some(rt) => {
+                let key = SecretKey::RefreshToken(appid.to_string());
+                self.platform.secrets().set(key, rt).await?;
+                AccountStatus::Authorized
+            }
+            None => AccountStatus::NeedsReauth,
+        };
+        let authorized_at = Some(listed.auth_time)
+            .filter(|t| *t > 0)
+            .unwrap_or_else(now);
+        let row = row_from_info(appid, &info, None, status, Some(authorized_at));
+        self.platform
+            .store()
+            .call(move |s| {
+                let tx = s.transaction()?;
+                rows::upsert(&tx, &row)?;
+                let detail = format!("授权码已过期，已从授权列表恢复：{}", row.nickname);
+                audit::record(&tx, "authorized", Some(&row.appid), &detail)?;
+                Ok(tx.commit()?)
+            })
+            .await?;
+        crate::accounts::Accounts::new(self.platform.clone())
+            .show(appid)
+            .await
+    }
+
     /// 全网发布 test, API half: exchange the query_auth_code and answer the tester with a
     /// customer-service text `<code>_from_api`. Test accounts are not stored.
     pub async fn answer_release_test(&self, openid: &str, query_auth_code: &Secret) -> Result<()> {
@@ -219,6 +258,11 @@ impl AuthActions for Authorizer {
         code: Secret,
     ) -> Result<()> {
         Authorizer::answer_release_test(self, openid, &code).await
+    }
+
+    async fn adopt_authorizer(&self, appid: &str) -> Result<String> {
+        Authorizer::adopt_authorizer(self, appid).await?;
+        Ok(appid.to_string())
     }
 
     async fn forget_authorizer(&self, appid: &str) -> Result<()> {

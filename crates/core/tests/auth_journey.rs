@@ -346,3 +346,55 @@ async fn restarting_the_sandbox_keeps_its_relay_key_and_log_so_the_cursor_stays_
 fn w_key(mem: &wxdesk_core::secrets::MemoryStore) -> wxdesk_core::secrets::Secret {
     mem.get(&SecretKey::RelayKey).unwrap().unwrap()
 }
+
+#[tokio::test]
+async fn an_authorization_whose_code_expired_while_the_app_was_closed_still_lands() {
+    let w = World::start().await;
+    let appid = w.account(false)["appid"].as_str().unwrap().to_string();
+    w.follower().await.poll_once().await.unwrap();
+    w.authorize_in_browser(&appid, AuthScope::Oa).await;
+    // The app stays closed longer than the code lives (600 s on the sim's clock).
+    let r = w
+        .http
+        .post(format!("{}/__sim/advance-clock", w.sandbox.sim_url))
+        .json(&serde_json::json!({"secs": 700, "tickets": false}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    let follower = w.follower().await;
+    let mut rx = follower.subscribe();
+    let seen = follow_until(
+        &follower,
+        &mut rx,
+        |n| matches!(n, FeedNotice::AccountAuthorized { appid: a, .. } if *a == appid),
+    )
+    .await;
+    assert_eq!(
+        seen.len(),
+        1,
+        "the push's code expired, so the account was adopted: {seen:?}"
+    );
+    // The redirect's copy of the code has no appid to fall back on: it is recorded as failed,
+    // which also proves the code had expired.
+    let seen = follow_until(&follower, &mut rx, |n| {
+        matches!(n, FeedNotice::AuthorizationFailed { appid: None, message } if message.contains("61010"))
+    })
+    .await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let card = Accounts::new(w.platform.clone())
+        .show(&appid)
+        .await
+        .unwrap();
+    assert_eq!(card.status, AccountStatus::Authorized);
+    assert!(card.has_refresh_token);
+    assert!(
+        Accounts::new(w.platform.clone())
+            .token_health(&appid)
+            .await
+            .unwrap()
+            .access_token_ok
+    );
+    w.sandbox.shutdown().await;
+}

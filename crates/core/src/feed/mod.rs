@@ -42,6 +42,9 @@ pub trait AuthActions: Send + Sync + 'static {
         openid: &str,
         query_auth_code: Secret,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// An `authorized` event's code could not be exchanged (it expired while the app was
+    /// closed): store the account from api_get_authorizer_list instead; returns its appid.
+    fn adopt_authorizer(&self, appid: &str) -> impl Future<Output = Result<String>> + Send;
     /// The account cancelled its authorization: drop its refresh token and cached tokens.
     fn forget_authorizer(&self, appid: &str) -> impl Future<Output = Result<()>> + Send;
 }
@@ -225,7 +228,22 @@ impl<A: AuthActions> FeedFollower<A> {
                         pre_auth_code: pre,
                         state: None,
                     },
-                    Err(e) => self.skip_or_fail(Some(authorizer_appid), e)?,
+                    // The code expired while the app was closed: the account is authorized
+                    // all the same, so take it from api_get_authorizer_list instead.
+                    Err(e) if is_permanent(&e) => {
+                        match self.actions.adopt_authorizer(authorizer_appid).await {
+                            Ok(appid) => FeedNotice::AccountAuthorized {
+                                appid,
+                                pre_auth_code: pre,
+                                state: None,
+                            },
+                            Err(adopt) if is_permanent(&adopt) => {
+                                self.skip_or_fail(Some(authorizer_appid), e)?
+                            }
+                            Err(adopt) => return Err(adopt),
+                        }
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             EventKind::AuthCallback {

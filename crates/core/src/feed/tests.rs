@@ -14,6 +14,7 @@ struct FakeActions {
     forgotten: Mutex<Vec<String>>,
     answered: Mutex<Vec<(Option<String>, String, String)>>,
     busy_ok: Mutex<bool>,
+    adopted: Mutex<Vec<String>>,
 }
 
 fn wechat_err(code: i64) -> Error {
@@ -46,6 +47,14 @@ impl AuthActions for FakeActions {
             code.expose().into(),
         ));
         Ok(())
+    }
+    async fn adopt_authorizer(&self, appid: &str) -> Result<String> {
+        if appid.starts_with("wxListed") {
+            self.adopted.lock().unwrap().push(appid.into());
+            Ok(appid.into())
+        } else {
+            Err(Error::AccountNotFound(appid.into()))
+        }
     }
     async fn forget_authorizer(&self, appid: &str) -> Result<()> {
         self.forgotten.lock().unwrap().push(appid.into());
@@ -409,4 +418,47 @@ async fn the_release_test_accounts_authorization_is_not_exchanged_so_its_code_st
     assert!(actions.completed.lock().unwrap().is_empty());
     assert_eq!(actions.answered.lock().unwrap().len(), 1);
     assert!(store.call(|c| accounts::list(c)).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_authorized_event_whose_code_expired_adopts_the_account_from_the_list_or_records_why_not()
+ {
+    let relay = FakeRelay::start().await;
+    let store = Store::open_in_memory().unwrap();
+    let actions = Arc::new(FakeActions::default());
+    relay.push(
+        "authorized",
+        None,
+        json!({"authorizer_appid":"wxListed1","authorization_code":"expired-a",
+               "authorization_code_expired_time":2,"pre_auth_code":"pre-a","create_time":1}),
+    );
+    relay.push(
+        "authorized",
+        None,
+        json!({"authorizer_appid":"wxGoneNow","authorization_code":"expired-b",
+               "authorization_code_expired_time":2,"pre_auth_code":"","create_time":1}),
+    );
+    let f = follower(&relay, &store, &actions).await;
+    let mut rx = f.subscribe();
+    assert_eq!(f.poll_once().await.unwrap(), 2);
+    assert_eq!(*actions.adopted.lock().unwrap(), ["wxListed1"]);
+    assert_eq!(
+        rx.try_recv().unwrap(),
+        FeedNotice::AccountAuthorized {
+            appid: "wxListed1".into(),
+            pre_auth_code: Some("pre-a".into()),
+            state: None
+        }
+    );
+    match rx.try_recv().unwrap() {
+        FeedNotice::AuthorizationFailed { appid, message } => {
+            assert_eq!(appid.as_deref(), Some("wxGoneNow"));
+            assert!(
+                message.contains("61010"),
+                "the original reason is kept: {message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.call(|c| cursor::get(c)).await.unwrap(), 2);
 }
