@@ -1,24 +1,36 @@
 //! wxdesk-sim: a faithful local stand-in for the WeChat servers, for tests, benchmarks and the
-//! sandbox mode. It owns:
+//! sandbox mode. Built from `wechat-protocol.md`, never from crates/wechat's request/response
+//! types (only its crypto is shared), so a wrong field name cannot hide in both. It owns:
 //!
-//! * **the API** under `/cgi-bin/…`, `/sns/…` with WeChat's semantics, built from
-//!   `wechat-protocol.md` (never from crates/wechat's request/response types): component tokens
-//!   that need a fresh ticket, tokens expiring on a sim clock, the 5-minute overlap of
-//!   `cgi-bin/token`, single-use pre-auth and authorization codes, refresh tokens that die on
-//!   revoke, templates with typed keyword rules (47003), follower checks (40003/43004), the
-//!   48-hour customer-service window (45015/45047), daily quotas (45009) and clear_quota
-//!   (48006), uniform_send's 45109; errors as HTTP 200 JSON with a ` rid:` suffix;
-//! * **the world** ([`world`]): accounts, principals, followers (computed from an index, so a
-//!   million per account cost nothing), unionids, tags, templates — all a function of `seed`;
-//! * **the authorization pages** ([`login`]) with WeChat's Referer / redirect_uri domain checks;
-//! * **pushes** ([`push`]) to the relay, encrypted and signed with `wxdesk_wechat::crypto`:
-//!   tickets on a timer, auth events, TEMPLATESENDJOBFINISH, user messages; retried twice;
-//! * **faults** ([`server`]): latency, jitter, `-1`, HTTP 5xx, resets, slow answers, seeded;
-//! * **test-only routes** under `/__sim/` ([`simroutes`]): state, authorize, revoke,
-//!   push-ticket, message, follow, subscribe, advance-clock, release-test (全网发布),
-//!   account facts.
+//! * **the API** under `/cgi-bin/…` and `/sns/…` ([`api`]): component tokens that need the
+//!   latest ticket (< 12 h) and the right secret (61005/61006/40125), tokens expiring on a sim
+//!   clock, the 5-minute overlap after a new token, single-use pre-auth codes (10 min) and
+//!   authorization codes (61009/61010), refresh tokens that die on revoke (61003) or
+//!   re-authorization (61023), templates with typed keyword rules (47003), follower checks
+//!   (40003/43004), client_msg_id idempotency, the 48-hour customer-service window
+//!   (45015/45047), subscription notices (43101), uniform_send's 45109, user/get pages of
+//!   10,000, daily quotas (45009), clear_quota (48006), an optional IP whitelist (61004);
+//!   errors are HTTP 200 JSON with a ` rid:` suffix;
+//! * **the world** ([`world`], [`templates`]): accounts, principals, followers computed from an
+//!   index (a million per account cost nothing), unionids shared within a principal, tags,
+//!   recent messagers, the template library — all a function of `seed`;
+//! * **the authorization pages** ([`login`]): `/cgi-bin/componentloginpage`,
+//!   `/safe/bindcomponent`, `/wxaopen/safe/bindcomponent`, with WeChat's Referer and
+//!   redirect_uri host checks; buttons `id="authorize-<appid>"` post to `/__sim/login/confirm`;
+//! * **pushes** ([`push`]), encrypted and signed with `wxdesk_wechat::crypto`: tickets on a timer
+//!   and auth events in order to `{relay_url}/wechat/component`; TEMPLATESENDJOBFINISH, user
+//!   messages and (un)subscribe events in parallel to `{relay_url}/wechat/{appid}/callback`;
+//!   retried twice unless answered `success`;
+//! * **faults** ([`server`]): latency, jitter, `-1`, HTTP 5xx, dropped connections, slow answers,
+//!   drawn from the seed and the call number;
+//! * **test-only routes**, all under `/__sim/` ([`simroutes`]): `GET state`, `POST authorize`,
+//!   `POST revoke`, `POST push-ticket` (DESIGN.md), and `POST message` (a user texts an account),
+//!   `POST follow`, `POST subscribe` (a one-time subscription), `POST advance-clock {secs,
+//!   tickets?}`, `POST release-test` (全网发布, [`release`]), `GET accounts/{appid}` (its own
+//!   AppSecret and sample openids), `GET openid?appid=&index=`, `GET avatar/{appid}.svg`.
 //!
-//! Use it in-process with [`start`], or as the `wxdesk-sim` binary.
+//! Use it in-process with [`start`] (see [`SimHandle`]), or as the `wxdesk-sim` binary with a
+//! TOML file (`sim.example.toml`), flags or `WXDESK_SIM_<KEY>` variables.
 
 use std::sync::Arc;
 
