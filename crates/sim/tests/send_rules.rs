@@ -593,3 +593,58 @@ async fn unfollowing_and_following_change_who_can_be_sent_to_and_are_pushed() {
     );
     assert_eq!(info["user_info_list"][1]["subscribe"], 1);
 }
+
+#[tokio::test]
+async fn industry_and_stable_token_behave_as_documented() {
+    let env = Env::new(cfg()).await;
+    let (aat, appid, _, _) = service(&env).await;
+    let set = format!("/cgi-bin/template/api_set_industry?access_token={aat}");
+    assert_eq!(
+        errcode(
+            &env.post(&set, json!({"industry_id1": "999", "industry_id2": "1"}))
+                .await
+        ),
+        40102
+    );
+    assert_eq!(
+        errcode(
+            &env.post(&set, json!({"industry_id1": "10", "industry_id2": "26"}))
+                .await
+        ),
+        0
+    );
+    let v = env
+        .get(&format!(
+            "/cgi-bin/template/get_industry?access_token={aat}"
+        ))
+        .await;
+    assert_eq!(
+        v["primary_industry"],
+        json!({"first_class": "交通工具", "second_class": "停车服务"})
+    );
+    assert_eq!(
+        v["secondary_industry"],
+        json!({"first_class": "生活服务", "second_class": "快递"})
+    );
+
+    let secret = env.account(&appid).await["appsecret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let stable = |force: bool| json!({"grant_type": "client_credential", "appid": appid, "secret": secret, "force_refresh": force});
+    let a = env.post("/cgi-bin/stable_token", stable(false)).await;
+    let b = env.post("/cgi-bin/stable_token", stable(false)).await;
+    assert_eq!(a["access_token"], b["access_token"]);
+    let c = env.post("/cgi-bin/stable_token", stable(true)).await;
+    assert_ne!(a["access_token"], c["access_token"]);
+    assert_eq!(c["expires_in"], 7200);
+    // A subscription account cannot use template messages at all.
+    let sub = env.appid("subscription", true).await;
+    let (_, sub_aat, _) = env.authorize(&sub).await;
+    let v = env
+        .get(&format!(
+            "/cgi-bin/template/get_all_private_template?access_token={sub_aat}"
+        ))
+        .await;
+    assert_eq!(errcode(&v), 48001);
+}
