@@ -1,0 +1,352 @@
+//! A WeChat stand-in (wxdesk-sim) and a relay (wxdesk-relay) in this test process on loopback,
+//! and the real `wxdesk-cli` binary run against them.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+use wxdesk_relay::{RelayConfig, RelayHandle};
+use wxdesk_sim::{SimConfig, SimHandle};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_wxdesk-cli");
+pub const RELAY_KEY: &str = "cli-test-relay-key-0123456789abcdef";
+
+/// Whether the real Secret Service is available (scripts/with-keyring.sh, as CI runs it). The
+/// CLI keeps secrets in the OS keychain like the app, so the journey needs it.
+pub fn keychain_available() -> bool {
+    if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_none() {
+        eprintln!(
+            "skipped: set WXDESK_TEST_KEYCHAIN=1 (scripts/with-keyring.sh) to run the CLI against the OS keychain"
+        );
+        return false;
+    }
+    true
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub sim: SimHandle,
+    pub relay: RelayHandle,
+    pub http: reqwest::Client,
+}
+
+/// What one CLI run printed.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The last stdout line as JSON (the final document of a `--json` run).
+    pub fn json(&self) -> Value {
+        let line = self.stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(line).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+    /// The stream line with `"event": EVENT` (progress streams end with `done`, and a job that
+    /// needs a look adds an `error` document after it).
+    pub fn event(&self, event: &str) -> Value {
+        self.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["event"] == event)
+            .unwrap_or_else(|| panic!("no {event} event: {self:?}"))
+    }
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl World {
+    pub async fn start(sim_cfg: SimConfig) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let relay_port = free_port();
+        let sim_port = free_port();
+        let relay_url = format!("http://127.0.0.1:{relay_port}");
+        let sim_url = format!("http://127.0.0.1:{sim_port}");
+        let relay_dir = dir.path().join("relay");
+        let env: HashMap<&str, String> = HashMap::from([
+            ("WXDESK_RELAY_LISTEN", format!("127.0.0.1:{relay_port}")),
+            ("WXDESK_RELAY_DATA_DIR", relay_dir.display().to_string()),
+            (
+                "WXDESK_RELAY_COMPONENT_APPID",
+                wxdesk_sim::SANDBOX_COMPONENT_APPID.into(),
+            ),
+            (
+                "WXDESK_RELAY_COMPONENT_TOKEN",
+                wxdesk_sim::SANDBOX_COMPONENT_TOKEN.into(),
+            ),
+            (
+                "WXDESK_RELAY_COMPONENT_AES_KEY",
+                wxdesk_sim::SANDBOX_COMPONENT_AES_KEY.into(),
+            ),
+            ("WXDESK_RELAY_API_KEY", RELAY_KEY.into()),
+            ("WXDESK_RELAY_PUBLIC_BASE_URL", relay_url.clone()),
+            ("WXDESK_RELAY_UPSTREAM", sim_url.clone()),
+            ("WXDESK_RELAY_LOGIN_BASE", sim_url.clone()),
+        ]);
+        let relay =
+            wxdesk_relay::start(RelayConfig::load_with_env(None, |k| env.get(k).cloned()).unwrap())
+                .await
+                .unwrap();
+        let sim = wxdesk_sim::start(SimConfig {
+            listen: format!("127.0.0.1:{sim_port}"),
+            relay_url: relay.base_url.clone(),
+            auth_domain: "127.0.0.1".into(),
+            ..sim_cfg
+        })
+        .await
+        .unwrap();
+        World {
+            dir,
+            sim,
+            relay,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Runs `wxdesk-cli --data-dir <dir> ARGS` with `stdin`, without any WXDESK_ secret in the
+    /// environment.
+    pub async fn cli_in(&self, args: &[&str], stdin: &str) -> Run {
+        run_cli(Some(&self.data_dir()), args, stdin).await
+    }
+
+    pub async fn cli(&self, args: &[&str]) -> Run {
+        self.cli_in(args, "").await
+    }
+
+    pub async fn sim_state(&self) -> Value {
+        self.http
+            .get(format!("{}/__sim/state", self.sim.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The first simulated official account.
+    pub async fn official_account(&self) -> String {
+        let s = self.sim_state().await;
+        s["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| !a["kind"].as_str().unwrap_or("").contains("mini"))
+            .unwrap()["appid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// What the admin's browser does with the printed link: open the relay's launch page, follow
+    /// it to the sim's login page (the relay as Referer), press 授权, land on the redirect.
+    pub async fn approve_in_browser(&self, launch_url: &str, pre_auth_code: &str, appid: &str) {
+        let html = self
+            .http
+            .get(launch_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let start = html
+            .find(&format!(
+                "{}/cgi-bin/componentloginpage?",
+                self.sim.base_url
+            ))
+            .unwrap_or_else(|| panic!("no login link on the launch page: {html}"));
+        let rest = &html[start..];
+        let login = rest[..rest.find(['"', '\'']).unwrap()].replace("&amp;", "&");
+        let page = self
+            .http
+            .get(&login)
+            .header("Referer", launch_url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let r: Value = self
+            .http
+            .post(format!("{}/__sim/authorize", self.sim.base_url))
+            .json(&json!({"pre_auth_code": pre_auth_code, "authorizer_appid": appid}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let redirect = r["redirect"].as_str().unwrap();
+        assert_eq!(self.http.get(redirect).send().await.unwrap().status(), 200);
+    }
+
+    /// platform set → auth link → approve → auth wait: an authorized official account.
+    pub async fn set_up_and_authorize(&self) -> String {
+        let data_dir = self.data_dir();
+        let dd = data_dir.to_str().unwrap();
+        let secrets = format!(
+            "WXDESK_COMPONENT_SECRET={}\nWXDESK_COMPONENT_AES_KEY={}\nWXDESK_RELAY_KEY={RELAY_KEY}\n",
+            wxdesk_sim::SANDBOX_COMPONENT_APPSECRET,
+            wxdesk_sim::SANDBOX_COMPONENT_AES_KEY
+        );
+        let set = run_cli(
+            None,
+            &[
+                "--data-dir",
+                dd,
+                "--json",
+                "platform",
+                "set",
+                "--appid",
+                wxdesk_sim::SANDBOX_COMPONENT_APPID,
+                "--token",
+                wxdesk_sim::SANDBOX_COMPONENT_TOKEN,
+                "--relay-url",
+                &self.relay.base_url,
+                "--api-base",
+                &self.sim.base_url,
+            ],
+            &secrets,
+        )
+        .await
+        .ok()
+        .json();
+        assert_eq!(set["appsecret_saved"], true);
+        assert_eq!(set["aes_key_saved"], true);
+        assert_eq!(set["relay_key_saved"], true);
+        assert_eq!(set["token_saved"], true);
+        assert_eq!(set["settings"]["mode"], "production");
+        // The secrets never reach the settings the CLI prints.
+        assert!(
+            !set.to_string()
+                .contains(wxdesk_sim::SANDBOX_COMPONENT_APPSECRET)
+        );
+
+        self.wait_for_ticket().await;
+        let link = self.cli(&["--json", "auth", "link"]).await.ok().json();
+        let pre = link["pre_auth_code"].as_str().unwrap();
+        let launch = link["launch_url"].as_str().unwrap();
+        assert!(
+            launch.starts_with(&format!("{}/auth/start?", self.relay.base_url)),
+            "{launch}"
+        );
+        let appid = self.official_account().await;
+        self.approve_in_browser(launch, pre, &appid).await;
+        let card = self
+            .cli(&["--json", "auth", "wait", "--timeout", "60"])
+            .await
+            .ok()
+            .json();
+        assert_eq!(card["appid"], appid.as_str());
+        assert_eq!(card["status"], "authorized");
+        assert_eq!(card["has_refresh_token"], true);
+        appid
+    }
+
+    /// The sim pushes a ticket at start; `platform status` passes once the relay has it.
+    pub async fn wait_for_ticket(&self) {
+        for _ in 0..100 {
+            let r = self.cli(&["--json", "platform", "status"]).await;
+            if r.code == 0 {
+                assert_eq!(r.json()["ok"], true);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("platform status never passed");
+    }
+
+    /// A template whose every keyword is legacy (`keywordN`, `first`, `remark`): any short text
+    /// is a valid value, so the test sends real messages without knowing the rules.
+    pub async fn legacy_template(&self, appid: &str) -> (String, Vec<String>) {
+        let list = self
+            .cli(&["--json", "templates", "list", appid])
+            .await
+            .ok()
+            .json();
+        let t = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| {
+                t["fields"].as_array().unwrap().iter().all(|f| {
+                    let k = f["key"].as_str().unwrap();
+                    k.starts_with("keyword") || k == "first" || k == "remark"
+                })
+            })
+            .unwrap_or_else(|| panic!("no legacy template in {list}"));
+        let keys = t["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["key"].as_str().unwrap().to_string())
+            .collect();
+        (t["template_id"].as_str().unwrap().to_string(), keys)
+    }
+}
+
+pub async fn run_cli(data_dir: Option<&Path>, args: &[&str], stdin: &str) -> Run {
+    let mut cmd = tokio::process::Command::new(BIN);
+    if let Some(d) = data_dir {
+        cmd.arg("--data-dir").arg(d);
+    }
+    cmd.args(args)
+        .env_remove("WXDESK_COMPONENT_SECRET")
+        .env_remove("WXDESK_COMPONENT_AES_KEY")
+        .env_remove("WXDESK_RELAY_KEY")
+        .env_remove("WXDESK_COMPONENT_TOKEN")
+        .env_remove("WXDESK_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A failed run: non-zero, and exactly one line on stderr.
+pub fn assert_one_line_failure(r: &Run) {
+    assert_ne!(r.code, 0, "expected a failure: {r:?}");
+    assert_eq!(
+        r.stderr.trim_end().lines().count(),
+        1,
+        "stderr: {:?}",
+        r.stderr
+    );
+}
