@@ -51,6 +51,9 @@ pub struct HistoryRow {
     pub attempted_at: Option<i64>,
     pub done_at: Option<i64>,
     pub delivered_at: Option<i64>,
+    /// What the errcode means and what to do (zh-CN and English), e.g. 45015 outside the
+    /// 48-hour customer-service window.
+    pub explanation: Option<wxdesk_wechat::ErrInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,7 +67,12 @@ const ROW_COLS: &str = "id, job_id, seq, appid, kind, template_id, openid, state
     errcode, errmsg, delivery, delivery_raw, created_at, attempted_at, done_at, delivered_at";
 
 fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
+    let errcode: Option<i64> = r.get(10)?;
     Ok(HistoryRow {
+        explanation: errcode
+            .filter(|c| *c != 0)
+            .and_then(wxdesk_wechat::explain)
+            .copied(),
         id: r.get(0)?,
         job_id: r.get(1)?,
         seq: r.get(2)?,
@@ -75,7 +83,7 @@ fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
         state: r.get(7)?,
         attempts: r.get::<_, i64>(8)?.clamp(0, u32::MAX as i64) as u32,
         msgid: r.get(9)?,
-        errcode: r.get(10)?,
+        errcode,
         errmsg: r.get(11)?,
         delivery: r.get(12)?,
         delivery_raw: r.get(13)?,

@@ -398,3 +398,44 @@ async fn customer_service_resets_become_uncertain_because_that_api_has_no_idempo
     let rows = states(&engine, job_id).await;
     assert_eq!(rows[1].1, RecipientState::Uncertain);
 }
+
+#[tokio::test]
+async fn a_job_paused_for_quota_yesterday_resumes_after_the_beijing_midnight_reset() {
+    let open = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let o = Arc::clone(&open);
+    let api =
+        FakeApi::new(move |n, _| (n >= 5 && !o.load(Ordering::SeqCst)).then(|| api_err(45009)));
+    let engine = engine(Arc::clone(&api));
+    let job_id = engine
+        .create_and_start(template_spec("wxA"), recipients(20))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.wait_idle(job_id).await.unwrap().status,
+        JobStatus::PausedQuota
+    );
+
+    assert_eq!(
+        engine.resume_after_quota_reset().await.unwrap(),
+        Vec::<i64>::new(),
+        "same day: still paused"
+    );
+    engine
+        .store()
+        .call(move |c| {
+            c.execute(
+                "UPDATE send_jobs SET updated_at = unixepoch() - 86400 WHERE id = ?",
+                [job_id],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    open.store(true, Ordering::SeqCst);
+    assert_eq!(
+        engine.resume_after_quota_reset().await.unwrap(),
+        vec![job_id]
+    );
+    let job = engine.wait_idle(job_id).await.unwrap();
+    assert_eq!((job.status, job.counts.sent), (JobStatus::Completed, 20));
+}

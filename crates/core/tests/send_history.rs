@@ -108,6 +108,12 @@ async fn filters_combine_and_openid_search_finds_a_recipient_across_jobs() {
         .map(|r| (r.openid.clone(), r.errcode))
         .collect();
     assert_eq!(got, vec![("oUser0000007".to_string(), Some(43004)); 3]);
+    let why = failed.rows[0].explanation.unwrap();
+    assert_eq!(
+        (why.errcode, why.kind),
+        (43004, wxdesk_wechat::ErrKind::NotSubscribed)
+    );
+    assert!(!why.hint_zh.is_empty());
 
     let one = page(
         &engine,

@@ -445,10 +445,33 @@ impl SendEngine {
         for &id in &running {
             self.ensure_runner(id);
         }
+        let mut resumed_jobs = running;
+        resumed_jobs.extend(self.resume_after_quota_reset().await?);
         Ok(RecoverReport {
             uncertain_rows: moved.iter().map(|(_, n)| n).sum(),
-            resumed_jobs: running,
+            resumed_jobs,
         })
+    }
+
+    /// Resumes jobs paused by 45009 on an earlier (Beijing) day: WeChat's daily quotas reset at
+    /// midnight Beijing time. Called by `recover_on_start` and meant for an hourly timer.
+    pub async fn resume_after_quota_reset(&self) -> Result<Vec<i64>> {
+        let ids: Vec<i64> = self
+            .inner
+            .store
+            .call(|c| {
+                let mut stmt = c.prepare(
+                    "SELECT id FROM send_jobs WHERE status = 'paused_quota' \
+                     AND date(updated_at, 'unixepoch', '+8 hours') < date('now', '+8 hours') ORDER BY id",
+                )?;
+                let ids = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+                Ok(ids)
+            })
+            .await?;
+        for &id in &ids {
+            self.resume(id).await?;
+        }
+        Ok(ids)
     }
 
     /// Progress of a job, updated as outcomes are recorded.
