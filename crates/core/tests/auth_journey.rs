@@ -41,6 +41,36 @@ async fn sandbox_start_configures_the_platform_and_the_connection_check_passes()
     );
     let ticket = w.platform.ensure_ticket().await.unwrap();
     assert!(ticket.present && !ticket.push_requested);
+
+    // 发送到手机: the mobile link of the relay's launch page, restricted to one account.
+    let start = w
+        .authorizer
+        .begin_authorization(AuthScope::Mini, true, Some("wx1111222233334444"))
+        .await
+        .unwrap();
+    assert_eq!(start.launch_url, start.mobile_url);
+    let url = url::Url::parse(&start.mobile_url).unwrap();
+    assert_eq!(url.path(), "/auth/start");
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["pre_auth_code"], start.pre_auth_code);
+    assert_eq!(q["auth_type"], "2");
+    assert_eq!(q["biz_appid"], "wx1111222233334444");
+    assert_eq!(q["state"], start.state);
+    assert_eq!(q["mobile"], "1");
+    assert_eq!(start.expires_in, 600);
+    let html = w
+        .http
+        .get(&start.mobile_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("{}/safe/bindcomponent?", w.sandbox.sim_url)),
+        "{html}"
+    );
     w.sandbox.shutdown().await;
 }
 
