@@ -12,7 +12,7 @@ use std::path::Path;
 use tauri::{Manager, Runtime};
 use wxdesk_core::app_info as core;
 
-pub use commands::{AppInfo, AppMode};
+pub use commands::app::{AppInfo, AppMode};
 pub use error::{Error, ErrorCode, Result, ShellError};
 pub use state::AppState;
 
@@ -22,7 +22,7 @@ pub use state::AppState;
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
-            commands::app_info::<tauri::Wry>
+            commands::app::app_info::<tauri::Wry>
         ])
         .typ::<ErrorCode>()
         // Our types only travel Rust -> UI; one shape per type, not separate (de)serialize ones.
