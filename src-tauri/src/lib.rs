@@ -2,8 +2,12 @@
 //! the UI calls them through. Generic over `tauri::Runtime`; only main.rs picks Wry and embeds
 //! the frontend.
 
+// Tests may unwrap: a panic is how they fail.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod commands;
 mod error;
+mod events;
 mod logging;
 mod state;
 
@@ -14,16 +18,21 @@ use wxdesk_core::app_info as core;
 
 pub use commands::app::{AppInfo, AppMode};
 pub use error::{Error, ErrorCode, Result, ShellError};
+pub use events::{AccountsChangeReason, AccountsChanged, FeedStatus};
 pub use state::AppState;
 
 /// Every command and exported type, in one place: the invoke handler and the bindings file are
 /// both built from it, so they cannot disagree. (specta needs a concrete runtime to collect the
-/// generic commands; the commands themselves stay generic.)
+/// generic commands; the commands themselves stay generic.) Add an area's commands as lines
+/// here, grouped by area and in the same order as build.rs.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new()
+    use tauri::Wry;
+    tauri_specta::Builder::<Wry>::new()
         .commands(tauri_specta::collect_commands![
-            commands::app::app_info::<tauri::Wry>
+            // app
+            commands::app::app_info::<Wry>,
         ])
+        .events(tauri_specta::collect_events![AccountsChanged, FeedStatus])
         .typ::<ErrorCode>()
         // Our types only travel Rust -> UI; one shape per type, not separate (de)serialize ones.
         .disable_serde_phases()
@@ -39,7 +48,8 @@ pub fn export_bindings(path: &Path) -> std::result::Result<(), specta_typescript
     )
 }
 
-/// Resolves the data directory, starts logging there and records it in the managed state.
+/// Resolves the data directory, starts logging there, opens the core on it and starts the
+/// background services (sandbox, feed follower) the saved mode calls for.
 fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
     let os_default = app.path().app_data_dir().map_err(Error::NoDefaultDataDir)?;
     let data_dir = core::data_dir(std::env::var_os(core::DATA_DIR_ENV), os_default);
@@ -53,7 +63,17 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
         data_dir = %data_dir.display(),
         "wxdesk started"
     );
-    app.manage(AppState { data_dir });
+    let ctx = tauri::async_runtime::block_on(wxdesk_core::context::Context::open(&data_dir))?;
+    app.manage(AppState::new(data_dir, ctx));
+    // The window opens at once; the sandbox and the follower come up behind it. A failure is
+    // logged and shown where it matters (settings, 检测连接), not a reason to refuse to start.
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        let state = handle.state::<AppState>();
+        if let Err(e) = state.start_services(&handle).await {
+            tracing::error!(error = %e, "background services did not start");
+        }
+    });
     Ok(())
 }
 

@@ -1,19 +1,30 @@
-//! Tauri commands: one- or two-line adapters over wxdesk-core. Each one is listed in build.rs and
-//! granted in capabilities/, and exported to `ui/src/bindings.ts` by [`crate::specta_builder`].
+//! The app itself: version, data directory, which platform it talks to.
 
 use serde::Serialize;
 use tauri::{Manager, Runtime};
-use wxdesk_core::app_info as core;
+use wxdesk_core::store::settings::Mode;
 
-use crate::error::{Error, ShellError};
+use crate::error::ShellError;
 use crate::state::AppState;
 
-/// Which platform the app talks to (see the header badge: 沙箱 / 正式).
+/// Which platform the app talks to (the header badge: 沙箱 / 正式; nothing yet → 体验沙箱 offer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum AppMode {
     Sandbox,
     Production,
+    /// First start: no platform settings saved yet.
+    Unconfigured,
+}
+
+impl From<Option<Mode>> for AppMode {
+    fn from(m: Option<Mode>) -> Self {
+        match m {
+            Some(Mode::Sandbox) => AppMode::Sandbox,
+            Some(Mode::Production) => AppMode::Production,
+            None => AppMode::Unconfigured,
+        }
+    }
 }
 
 /// What the window needs to know about the running app.
@@ -22,97 +33,89 @@ pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
     pub mode: AppMode,
+    /// The configured component appid; `None` until a platform is set up.
     pub platform_appid: Option<String>,
-}
-
-impl From<core::AppInfo> for AppInfo {
-    fn from(i: core::AppInfo) -> Self {
-        AppInfo {
-            version: i.version,
-            data_dir: i.data_dir.to_string_lossy().into_owned(),
-            mode: match i.mode {
-                core::Mode::Sandbox => AppMode::Sandbox,
-                core::Mode::Production => AppMode::Production,
-            },
-            platform_appid: i.platform_appid,
-        }
-    }
 }
 
 /// Version, data directory and sandbox/production mode of the running app.
 #[tauri::command]
 #[specta::specta]
-pub fn app_info<R: Runtime>(app: tauri::AppHandle<R>) -> Result<AppInfo, ShellError> {
+pub async fn app_info<R: Runtime>(app: tauri::AppHandle<R>) -> Result<AppInfo, ShellError> {
     let state = app.state::<AppState>();
-    let mode_env = std::env::var(core::MODE_ENV).ok();
-    Ok(read_app_info(
-        &app.package_info().version.to_string(),
-        &state,
-        mode_env.as_deref(),
-    )?)
+    let version = app.package_info().version.to_string();
+    Ok(read_app_info(&version, &state).await?)
 }
 
 /// The command's logic without a window, so it is testable as a plain function.
-pub(crate) fn read_app_info(
+pub(crate) async fn read_app_info(
     version: &str,
     state: &AppState,
-    mode_env: Option<&str>,
 ) -> crate::error::Result<AppInfo> {
-    let mode = core::Mode::from_env_value(mode_env).ok_or_else(|| Error::InvalidMode {
-        value: mode_env.unwrap_or_default().to_owned(),
-    })?;
-    Ok(core::app_info(version, state.data_dir.clone(), mode).into())
+    let settings = state.ctx.platform.load_settings().await?.settings;
+    Ok(AppInfo {
+        version: version.to_owned(),
+        data_dir: state.data_dir.to_string_lossy().into_owned(),
+        mode: settings.as_ref().map(|s| s.mode).into(),
+        platform_appid: settings.map(|s| s.component_appid),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
+    use wxdesk_core::context::Context;
+    use wxdesk_core::platform::SettingsInput;
+    use wxdesk_core::secrets::{Secret, Secrets};
+    use wxdesk_core::store::settings::Egress;
 
     use super::*;
 
-    fn state() -> AppState {
-        AppState {
-            data_dir: PathBuf::from("/data/wxdesk"),
-        }
+    async fn state(dir: &std::path::Path) -> AppState {
+        let ctx = Context::open_with_secrets(dir, Secrets::memory())
+            .await
+            .unwrap();
+        AppState::new(dir.to_path_buf(), ctx)
     }
 
-    #[test]
-    fn default_mode_is_sandbox_with_the_sandbox_appid() {
-        let info = read_app_info("0.1.0", &state(), None).ok();
+    #[tokio::test]
+    async fn a_fresh_data_dir_is_unconfigured_without_an_appid() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = read_app_info("0.1.0", &state(dir.path()).await)
+            .await
+            .unwrap();
         assert_eq!(
             info,
-            Some(AppInfo {
+            AppInfo {
                 version: "0.1.0".into(),
-                data_dir: "/data/wxdesk".into(),
-                mode: AppMode::Sandbox,
-                platform_appid: Some("wx5a9d0c0e7f3b1a2c".into()),
+                data_dir: dir.path().to_string_lossy().into_owned(),
+                mode: AppMode::Unconfigured,
+                platform_appid: None,
+            }
+        );
+        assert_eq!(serde_json::to_value(info.mode).unwrap(), "unconfigured");
+    }
+
+    #[tokio::test]
+    async fn saved_production_settings_report_production_and_their_appid() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path()).await;
+        st.ctx
+            .platform
+            .save_settings(SettingsInput {
+                mode: Mode::Production,
+                component_appid: "wx0123456789abcdef".into(),
+                relay_url: "https://relay.example.com".into(),
+                egress: Egress::Relay,
+                api_base: None,
+                component_appsecret: Some(Secret::new("s")),
+                component_token: None,
+                component_aes_key: None,
+                relay_key: None,
             })
-        );
-    }
-
-    #[test]
-    fn production_mode_serializes_lowercase_for_the_ui() {
-        let info = read_app_info("0.1.0", &state(), Some("production"));
-        let json = info
-            .map(|i| serde_json::to_value(i).unwrap_or_default())
-            .ok();
-        assert_eq!(
-            json,
-            Some(serde_json::json!({
-                "version": "0.1.0",
-                "data_dir": "/data/wxdesk",
-                "mode": "production",
-                "platform_appid": null
-            }))
-        );
-    }
-
-    #[test]
-    fn unknown_mode_is_an_invalid_config_error() {
-        let err = read_app_info("0.1.0", &state(), Some("staging")).map_err(ShellError::from);
-        assert_eq!(
-            err.err().map(|e| e.code),
-            Some(crate::error::ErrorCode::InvalidConfig)
-        );
+            .await
+            .unwrap();
+        let info = read_app_info("0.1.0", &st).await.unwrap();
+        assert_eq!(info.mode, AppMode::Production);
+        assert_eq!(info.platform_appid.as_deref(), Some("wx0123456789abcdef"));
+        assert_eq!(serde_json::to_value(info.mode).unwrap(), "production");
     }
 }

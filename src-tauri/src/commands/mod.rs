@@ -1,4 +1,6 @@
-//! Tauri commands, one module per area: one- or two-line adapters over wxdesk-core. Each command
-//! is listed in build.rs, granted in capabilities/, and collected in [`crate::specta_builder`].
+//! Tauri commands: one- or two-line adapters over wxdesk-core, one file per area. Every
+//! command is (1) listed in [`crate::specta_builder`]'s `collect_commands!`, (2) named in
+//! build.rs and (3) granted to the main window in capabilities/main.json — a command missing
+//! from build.rs or the capability is denied (least privilege, STYLE.md #9).
 
 pub mod app;
