@@ -648,3 +648,33 @@ async fn industry_and_stable_token_behave_as_documented() {
         .await;
     assert_eq!(errcode(&v), 48001);
 }
+
+#[tokio::test]
+async fn a_million_followers_per_account_are_served_without_being_stored() {
+    let env = Env::new(SimConfig {
+        followers: 1_000_000,
+        ..cfg()
+    })
+    .await;
+    let appid = env.appid("service", true).await;
+    let (_, aat, _) = env.authorize(&appid).await;
+    let cursor = env
+        .get(&format!("/__sim/openid?appid={appid}&index=989999"))
+        .await["openid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let v = env
+        .get(&format!(
+            "/cgi-bin/user/get?access_token={aat}&next_openid={cursor}"
+        ))
+        .await;
+    assert_eq!(v["total"], 1_000_000);
+    assert_eq!(v["count"], 10_000);
+    assert_eq!(v["next_openid"], "");
+    let last = env
+        .get(&format!("/__sim/openid?appid={appid}&index=999999"))
+        .await["openid"]
+        .clone();
+    assert_eq!(v["data"]["openid"][9999], last);
+}
