@@ -80,6 +80,16 @@ fn new_relay_key() -> Secret {
 /// the relay's 授权发起页 leads to the sim's login page), so both ports are reserved first;
 /// the relay starts first so the sim's first ticket push finds it.
 pub async fn start_sandbox(platform: &Platform, data_dir: &Path) -> Result<Sandbox> {
+    start_sandbox_with(platform, data_dir, |_| {}).await
+}
+
+/// As [`start_sandbox`], with the simulator's configuration adjusted first (faults, latency,
+/// an IP whitelist…): for tests, benchmarks and demonstrations of failure handling.
+pub async fn start_sandbox_with(
+    platform: &Platform,
+    data_dir: &Path,
+    adjust: impl FnOnce(&mut SimConfig),
+) -> Result<Sandbox> {
     let previous = platform
         .store()
         .call(|c| crate::store::settings::load(c))
@@ -133,12 +143,11 @@ pub async fn start_sandbox(platform: &Platform, data_dir: &Path) -> Result<Sandb
         .await
         .map_err(|e| Error::Sandbox(format!("中继启动失败：{e}")))?;
 
-    let sim_cfg = SimConfig {
-        listen: format!("127.0.0.1:{sim_port}"),
-        relay_url: relay.base_url.clone(),
-        auth_domain: "127.0.0.1".into(),
-        ..SimConfig::default()
-    };
+    let mut sim_cfg = SimConfig::default();
+    adjust(&mut sim_cfg);
+    sim_cfg.listen = format!("127.0.0.1:{sim_port}");
+    sim_cfg.relay_url = relay.base_url.clone();
+    sim_cfg.auth_domain = "127.0.0.1".into();
     let sim = match wxdesk_sim::start(sim_cfg).await {
         Ok(sim) => sim,
         Err(e) => {

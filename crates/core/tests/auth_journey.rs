@@ -428,3 +428,42 @@ async fn an_authorization_whose_code_expired_while_the_app_was_closed_still_land
     );
     w.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_sandbox_whose_whitelist_excludes_this_machine_fails_the_check_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = wxdesk_core::context::Context::open_with_secrets(
+        dir.path(),
+        wxdesk_core::secrets::Secrets::memory(),
+    )
+    .await
+    .unwrap();
+    let sandbox = wxdesk_core::sandbox::start_sandbox_with(&ctx.platform, dir.path(), |c| {
+        c.ip_whitelist = vec!["203.0.113.9".into()];
+    })
+    .await
+    .unwrap();
+    let relay = ctx.platform.relay().await.unwrap();
+    for _ in 0..200 {
+        if relay.fetch_ticket().await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let steps = ctx.platform.check_connection().await;
+    let summary: Vec<(&str, bool)> = steps.iter().map(|s| (s.name.as_str(), s.ok)).collect();
+    assert_eq!(
+        summary,
+        [
+            (STEP_RELAY, true),
+            (STEP_TICKET, true),
+            (STEP_TOKEN, false),
+            (STEP_WHITELIST, false)
+        ],
+        "{steps:#?}"
+    );
+    assert!(steps[2].detail.contains("61004"), "{}", steps[2].detail);
+    let hint = steps[3].hint.as_deref().unwrap();
+    assert!(hint.contains("白名单") && hint.contains("经中继"), "{hint}");
+    sandbox.shutdown().await;
+}
