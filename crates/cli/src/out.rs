@@ -16,6 +16,18 @@ macro_rules! outln {
     }};
 }
 
+/// A progress note for a person at a terminal: on stderr only when it is a TTY, so a script's
+/// stderr holds nothing but the one line of a failure.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::IsTerminal as _;
+        if std::io::stderr().is_terminal() {
+            $crate::errln!($($arg)*);
+        }
+    }};
+}
+
 /// `eprintln!` without the panic on a closed stderr.
 #[macro_export]
 macro_rules! errln {

@@ -164,6 +164,54 @@ async fn the_whole_journey_from_platform_set_to_history_export() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_wait_finds_an_authorization_another_command_already_applied() {
+    if !keychain_available() {
+        return;
+    }
+    let w = World::start(SimConfig {
+        followers: 5,
+        ..SimConfig::default()
+    })
+    .await;
+    w.platform_set().await;
+    let (appid, _) = w.link_and_approve().await;
+    // `accounts list` follows the relay first and stores the account before `auth wait` runs.
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..50 {
+        listed = w.cli(&["--json", "accounts", "list"]).await.ok().json();
+        if !listed.as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed[0]["appid"], appid.as_str());
+    let card = w
+        .cli(&["--json", "auth", "wait", "--timeout", "20"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(card["appid"], appid.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_wait_times_out_with_one_line_when_nobody_approves() {
+    if !keychain_available() {
+        return;
+    }
+    let w = World::start(SimConfig {
+        followers: 5,
+        ..SimConfig::default()
+    })
+    .await;
+    w.platform_set().await;
+    w.cli(&["auth", "link"]).await.ok();
+    let r = w.cli(&["auth", "wait", "--timeout", "2"]).await;
+    assert_one_line_failure(&r);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("超时"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_columns_fill_per_row_variables_and_an_unknown_column_is_refused_before_sending() {
     if !keychain_available() {
         return;

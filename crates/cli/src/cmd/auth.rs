@@ -24,6 +24,10 @@ struct Pending {
     pre_auth_code: String,
     state: String,
     expires_at: i64,
+    /// Unix seconds when the link was made: an account authorized since then is this one, even
+    /// if another wxdesk process applied the relay event first.
+    #[serde(default)]
+    created_at: i64,
 }
 
 fn pending_path(dir: &Path) -> PathBuf {
@@ -52,6 +56,7 @@ async fn link(t: AuthType, mobile: bool, dir: &Path, out: Out) -> Result<()> {
         pre_auth_code: start.pre_auth_code.clone(),
         state: start.state.clone(),
         expires_at: start.expires_at,
+        created_at: start.expires_at - start.expires_in,
     };
     let text = serde_json::to_string(&pending)
         .map_err(|e| CliError::Failed(format!("无法保存授权状态：{e}")))?;
@@ -116,11 +121,30 @@ async fn wait(timeout: u64, dir: &Path, out: Out) -> Result<()> {
     let cancel = CancellationToken::new();
     let task = tokio::spawn(feed.run(cancel.clone()));
     if !out.json {
-        crate::errln!("正在等待授权经中继到达（最长 {timeout} 秒）…");
+        crate::note!("正在等待授权经中继到达（最长 {timeout} 秒）…");
     }
+    let since = pending.as_ref().map(|p| p.created_at).filter(|t| *t > 0);
     let waited = tokio::time::timeout(Duration::from_secs(timeout), async {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
-            match rx.recv().await {
+            let notice = tokio::select! {
+                n = rx.recv() => n,
+                _ = tick.tick() => {
+                    // Another process (the app, a second CLI) may have applied the event.
+                    if let Some(since) = since
+                        && let Some(a) = ctx
+                            .accounts
+                            .list()
+                            .await?
+                            .into_iter()
+                            .find(|a| a.authorized_at.is_some_and(|t| t >= since))
+                    {
+                        return Ok(a.appid);
+                    }
+                    continue;
+                }
+            };
+            match notice {
                 Ok(n) => {
                     if let Some(appid) = is_ours(&n, pending.as_ref()) {
                         return Ok(appid);

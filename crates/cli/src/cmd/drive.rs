@@ -29,7 +29,7 @@ impl Sender {
             Some(l) => l,
             None => {
                 if !out.json {
-                    crate::errln!("另一个进程正在此数据目录发送，等待其结束…");
+                    crate::note!("另一个进程正在此数据目录发送，等待其结束…");
                 }
                 SendLock::acquire(dir, job_id).await?
             }
@@ -37,7 +37,7 @@ impl Sender {
         let engine = send_engine(&ctx.platform, EngineConfig::default()).await?;
         let report = engine.recover_on_start().await?;
         if report.uncertain_rows > 0 && !out.json {
-            crate::errln!(
+            crate::note!(
                 "上次发送进程异常退出：{} 行结果未知（不会自动重发，见 jobs show）",
                 report.uncertain_rows
             );
@@ -46,7 +46,7 @@ impl Sender {
             engine.pause(*other).await?;
             engine.wait_idle(*other).await?;
             if !out.json {
-                crate::errln!(
+                crate::note!(
                     "任务 {other} 在上次退出时正在发送，已暂停；运行 jobs resume {other} 继续"
                 );
             }
@@ -90,7 +90,7 @@ impl Sender {
                 _ = &mut stop, if !stopped => {
                     stopped = true;
                     if !out.json {
-                        crate::errln!("收到停止信号：暂停任务 {job_id}，等待在途请求完成…");
+                        crate::note!("收到停止信号：暂停任务 {job_id}，等待在途请求完成…");
                     }
                     // A job the engine already paused or finished needs nothing.
                     let _ = self.engine.pause(job_id).await;

@@ -180,7 +180,7 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
                 });
             }
             if !out.json {
-                crate::errln!("重发任务 {id} 的 {n} 行");
+                crate::note!("重发任务 {id} 的 {n} 行");
             }
             let job = if sender.engine.is_active(id) {
                 sender.drive(id, out).await?

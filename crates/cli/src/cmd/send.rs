@@ -198,7 +198,7 @@ async fn send_now(
     if out.json {
         out.json_line(&json!({ "event": "created", "job_id": id }))?;
     } else {
-        crate::errln!("已创建任务 {id}，开始发送（Ctrl-C 暂停）");
+        crate::note!("已创建任务 {id}，开始发送（Ctrl-C 暂停）");
     }
     sender.engine.start(id).await?;
     let job = sender.drive(id, out).await?;

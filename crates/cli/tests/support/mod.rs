@@ -211,6 +211,21 @@ impl World {
 
     /// platform set → auth link → approve → auth wait: an authorized official account.
     pub async fn set_up_and_authorize(&self) -> String {
+        self.platform_set().await;
+        let (appid, _) = self.link_and_approve().await;
+        let card = self
+            .cli(&["--json", "auth", "wait", "--timeout", "60"])
+            .await
+            .ok()
+            .json();
+        assert_eq!(card["appid"], appid.as_str());
+        assert_eq!(card["status"], "authorized");
+        assert_eq!(card["has_refresh_token"], true);
+        appid
+    }
+
+    /// `platform set` with the secrets on stdin, then wait until `platform status` passes.
+    pub async fn platform_set(&self) {
         let data_dir = self.data_dir();
         let dd = data_dir.to_str().unwrap();
         let secrets = format!(
@@ -252,6 +267,10 @@ impl World {
         );
 
         self.wait_for_ticket().await;
+    }
+
+    /// `auth link`, then the admin approves it in the sim. Returns (appid, pre_auth_code).
+    pub async fn link_and_approve(&self) -> (String, String) {
         let link = self.cli(&["--json", "auth", "link"]).await.ok().json();
         let pre = link["pre_auth_code"].as_str().unwrap();
         let launch = link["launch_url"].as_str().unwrap();
@@ -261,15 +280,7 @@ impl World {
         );
         let appid = self.official_account().await;
         self.approve_in_browser(launch, pre, &appid).await;
-        let card = self
-            .cli(&["--json", "auth", "wait", "--timeout", "60"])
-            .await
-            .ok()
-            .json();
-        assert_eq!(card["appid"], appid.as_str());
-        assert_eq!(card["status"], "authorized");
-        assert_eq!(card["has_refresh_token"], true);
-        appid
+        (appid, pre.to_string())
     }
 
     /// The sim pushes a ticket at start; `platform status` passes once the relay has it.
