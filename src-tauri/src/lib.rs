@@ -42,7 +42,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 pub fn export_bindings(path: &Path) -> std::result::Result<(), specta_typescript::Error> {
     specta_builder().export(
         specta_typescript::Typescript::default().header(
-            "// Generated from src-tauri by `cargo run -p wxdesk --bin gen-bindings`. Do not edit.",
+            "// Generated from src-tauri by `cargo run -p wxdesk --example gen-bindings`. Do not edit.",
         ),
         path,
     )

@@ -15,7 +15,7 @@ fn committed_bindings_match_the_rust_commands() {
     assert!(
         fresh == committed,
         "ui/src/bindings.ts is out of date with src-tauri's commands.\n\
-         Regenerate it with: cargo run -p wxdesk --bin gen-bindings\n\
+         Regenerate it with: cargo run -p wxdesk --example gen-bindings\n\
          and commit the result."
     );
 }

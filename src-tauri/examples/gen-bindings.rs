@@ -1,5 +1,6 @@
 //! Regenerates `ui/src/bindings.ts` from the commands and types in src-tauri, without a window:
-//! `cargo run -p wxdesk --bin gen-bindings [-- <output path>]`.
+//! `cargo run -p wxdesk --example gen-bindings [-- <output path>]`. An example rather than a
+//! binary, so the installers do not ship it.
 
 use std::path::PathBuf;
 
