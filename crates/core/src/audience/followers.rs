@@ -136,16 +136,17 @@ pub fn list_followers(
 ) -> Result<FollowerPage> {
     let limit = limit.clamp(1, MAX_PAGE);
     let (mut sql, mut args) = from_where(appid, filter);
-    if let Some(after) = after {
-        args.push(Value::Text(after.to_string()));
-        sql.push_str(&format!(" AND f.openid > ?{}", args.len()));
-    }
-    args.push(Value::Integer(limit as i64 + 1));
+    // Keyset on the table that drives the scan, so the cursor is an index range.
     let order = if filter.tag_id.is_some() {
         "t.openid"
     } else {
         "f.openid"
     };
+    if let Some(after) = after {
+        args.push(Value::Text(after.to_string()));
+        sql.push_str(&format!(" AND {order} > ?{}", args.len()));
+    }
+    args.push(Value::Integer(limit as i64 + 1));
     let sql = format!("{SELECT} {sql} ORDER BY {order} LIMIT ?{}", args.len());
     let mut stmt = conn.prepare(&sql)?;
     let mut items = stmt

@@ -79,6 +79,7 @@ pub async fn prepare_import(
     let appid = appid.to_string();
     store
         .call(move |c| {
+            sync_db::bulk_cache(c)?;
             import::check_following(c, &appid, &mut prepared)?;
             Ok(prepared)
         })
@@ -96,6 +97,7 @@ pub async fn save_import(
     let (appid, name) = (appid.to_string(), name.to_string());
     store
         .call(move |c| {
+            sync_db::bulk_cache(c)?;
             lists::create_from_rows(
                 c,
                 &appid,

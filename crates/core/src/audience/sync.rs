@@ -86,12 +86,15 @@ pub async fn sync_followers<A: AccountApi + ?Sized>(
 ) -> Result<SyncReport> {
     let id = appid.to_string();
     let (mut state, resumed) = store
-        .call(move |c| match sync_db::load_state(c, &id)? {
-            Some(s) if s.phase != SyncPhase::Done => Ok((s, true)),
-            _ => Ok((
-                sync_db::begin_run(c, &id, opts.refresh_details, now())?,
-                false,
-            )),
+        .call(move |c| {
+            sync_db::bulk_cache(c)?;
+            match sync_db::load_state(c, &id)? {
+                Some(s) if s.phase != SyncPhase::Done => Ok((s, true)),
+                _ => Ok((
+                    sync_db::begin_run(c, &id, opts.refresh_details, now())?,
+                    false,
+                )),
+            }
         })
         .await?;
     let mut details_fetched = 0;
@@ -158,7 +161,9 @@ pub async fn sync_state(store: &Store, appid: &str) -> Result<Option<SyncState>>
     store.call(move |c| sync_db::load_state(c, &id)).await
 }
 
-/// Pages through user/get from the checkpoint. `Ok(false)`: cancelled.
+/// Pages through user/get from the checkpoint. `Ok(false)`: cancelled. Each page is written on
+/// the store's thread while the next one is fetched, so the listing costs about one API round
+/// trip per page.
 async fn list_all<A: AccountApi + ?Sized>(
     api: &A,
     store: &Store,
@@ -167,32 +172,56 @@ async fn list_all<A: AccountApi + ?Sized>(
     cancel: &CancellationToken,
 ) -> Result<bool> {
     progress(listing_progress(state));
+    let mut cursor = state.next_openid.clone();
+    let mut writing: Option<tokio::task::JoinHandle<Result<()>>> = None;
+    // Waits for the page being written and reports it.
+    async fn settle(
+        writing: &mut Option<tokio::task::JoinHandle<Result<()>>>,
+        state: &SyncState,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<()> {
+        if let Some(w) = writing.take() {
+            w.await??;
+            progress(listing_progress(state));
+        }
+        Ok(())
+    }
     loop {
-        let cursor = state.next_openid.clone();
         let fetch = call(api, &state.appid, |c, t| {
             let cursor = cursor.clone();
             async move { c.user_get(&t, Some(cursor.as_str())).await }
         });
         let page = tokio::select! {
             biased;
-            () = cancel.cancelled() => return Ok(false),
-            page = fetch => page?,
+            () = cancel.cancelled() => None,
+            page = fetch => Some(page),
         };
+        // The previous page is committed before anything else happens, also on cancel or error.
+        settle(&mut writing, state, progress).await?;
+        // A page fetched while the operator cancelled is dropped: the resume fetches it again.
+        let Some(page) = page.filter(|_| !cancel.is_cancelled()) else {
+            return Ok(false);
+        };
+        let page = page?;
         let openids = page.openids().to_vec();
         // The last page has an empty cursor; a page without openids or a cursor that does not
         // move would loop forever on a misbehaving server, so both end the listing too.
         let last = openids.is_empty() || page.next_openid.is_empty() || page.next_openid == cursor;
         let snapshot = state.clone();
-        let next = page.next_openid.clone();
-        let total = page.total;
-        store
-            .call(move |c| sync_db::record_page(c, &snapshot, &openids, &next, total, now()))
-            .await?;
+        let (next, total) = (page.next_openid.clone(), page.total);
+        let writer = store.clone();
+        writing = Some(tokio::spawn(async move {
+            writer
+                .call(move |c| sync_db::record_page(c, &snapshot, &openids, &next, total, now()))
+                .await
+                .map(|_| ())
+        }));
         state.listed += page.openids().len() as i64;
         state.total = total;
         state.next_openid = page.next_openid;
-        progress(listing_progress(state));
+        cursor = state.next_openid.clone();
         if last {
+            settle(&mut writing, state, progress).await?;
             let snapshot = state.clone();
             store
                 .call(move |c| sync_db::finish_listing(c, &snapshot, now()))
