@@ -1,0 +1,173 @@
+//! Audience benchmark: follower sync of N followers from wxdesk-sim at a given API latency, then
+//! the import of an N-row CSV list (with two variable columns) checked against those followers.
+//!
+//! `cargo run --release -p wxdesk-bench --bin audience -- [followers] [latency_ms] [rows]`
+//! (defaults 1000000 50 1000000). Figures go to bench/RESULTS.md.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
+use wxdesk_core::Result;
+use wxdesk_core::audience::{
+    AccountApi, ImportOptions, ImportSource, ListSource, SyncOptions, SyncProgress, prepare_import,
+    save_import, sync_followers,
+};
+use wxdesk_core::secrets::Secret;
+use wxdesk_core::store::Store;
+use wxdesk_wechat::api::{Client, ClientConfig};
+
+/// The account's own token from the sim's cgi-bin/token (the sim gives benches its AppSecret).
+struct SimApi {
+    client: Client,
+    secret: Secret,
+    token: Mutex<Option<Secret>>,
+}
+
+impl AccountApi for SimApi {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+    async fn access_token(&self, appid: &str) -> Result<Secret> {
+        if let Some(t) = self.token.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(t);
+        }
+        let t = self
+            .client
+            .client_credential_token(appid, &self.secret)
+            .await?
+            .access_token;
+        *self.token.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.clone());
+        Ok(t)
+    }
+    async fn token_refused(&self, _appid: &str) {
+        *self.token.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+fn arg(n: usize, default: u64) -> u64 {
+    std::env::args()
+        .nth(n)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let (followers, latency_ms, rows) = (arg(1, 1_000_000), arg(2, 50), arg(3, 1_000_000));
+    let mut quotas = std::collections::BTreeMap::new();
+    quotas.insert("/cgi-bin/user/get".to_string(), 1_000_000);
+    quotas.insert("/cgi-bin/user/info/batchget".to_string(), 10_000_000);
+    let cfg = wxdesk_sim::SimConfig {
+        followers: u32::try_from(followers)?,
+        latency_ms,
+        accounts: 2,
+        quotas,
+        ..wxdesk_sim::SimConfig::default()
+    };
+    let sim = wxdesk_sim::start(cfg).await?;
+    let state = sim.state();
+    let appid = state["accounts"][0]["appid"]
+        .as_str()
+        .ok_or("no account")?
+        .to_string();
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let info: serde_json::Value = http
+        .get(format!("{}/__sim/accounts/{appid}", sim.base_url))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let api = SimApi {
+        client: Client::new(ClientConfig::with_base_url(&sim.base_url))?,
+        secret: Secret::new(info["appsecret"].as_str().ok_or("no appsecret")?),
+        token: Mutex::new(None),
+    };
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in_dir(dir.path()).await?;
+
+    println!(
+        "follower sync: {followers} followers, {latency_ms} ms API latency, 8 batchget in flight"
+    );
+    let start = Instant::now();
+    let phases: Mutex<HashMap<String, f64>> = Mutex::new(HashMap::new());
+    let on_progress = |p: SyncProgress| {
+        let key = format!("{:?}", p.phase);
+        let mut m = phases.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(key)
+            .or_insert_with(|| start.elapsed().as_secs_f64());
+    };
+    let cancel = CancellationToken::new();
+    let report = sync_followers(
+        &api,
+        &store,
+        &appid,
+        SyncOptions::default(),
+        &on_progress,
+        &cancel,
+    )
+    .await?;
+    let sync_secs = start.elapsed().as_secs_f64();
+    let mut starts: Vec<(String, f64)> = phases
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .into_iter()
+        .collect();
+    starts.sort_by(|a, b| a.1.total_cmp(&b.1));
+    println!("  total {sync_secs:.1} s; phase starts: {starts:?}");
+    println!("  report: {report:?}");
+    let api_floor = (followers as f64 / 10_000.0).ceil() * latency_ms as f64 / 1000.0
+        + (followers as f64 / 100.0 / 8.0).ceil() * latency_ms as f64 / 1000.0;
+    println!("  API-latency floor (pages in series + batchget 8-wide): {api_floor:.1} s");
+
+    // A list file with the synced openids (so the following check hits) and two variables.
+    let id = appid.clone();
+    let openids: Vec<String> = store
+        .call(move |c| {
+            let mut stmt = c.prepare("SELECT openid FROM followers WHERE appid = ?1")?;
+            let rows = stmt.query_map([&id], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap_or_default();
+    let path = dir.path().join("list.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    writeln!(f, "openid,姓名,订单号")?;
+    for i in 0..rows as usize {
+        let openid = openids
+            .get(i % openids.len().max(1))
+            .map_or("", String::as_str);
+        writeln!(f, "{openid},客户{i},SO{i:010}")?;
+    }
+    f.flush()?;
+    drop(f);
+    let size = std::fs::metadata(&path)?.len();
+    println!(
+        "list import: {rows} rows, {:.1} MB UTF-8 CSV",
+        size as f64 / 1e6
+    );
+    let start = Instant::now();
+    let prepared = prepare_import(
+        &store,
+        &appid,
+        ImportSource::File(path),
+        ImportOptions::default(),
+    )
+    .await?;
+    let preview_secs = start.elapsed().as_secs_f64();
+    let p = prepared.preview.clone();
+    let list = save_import(&store, &appid, "bench", ListSource::Pasted, prepared).await?;
+    let total = start.elapsed().as_secs_f64();
+    println!(
+        "  preview {preview_secs:.2} s (valid {}, duplicates {}, not following {}), saved list {list} in {:.2} s more; total {total:.2} s",
+        p.valid,
+        p.duplicates_removed,
+        p.not_following_count,
+        total - preview_secs
+    );
+    sim.shutdown().await;
+    Ok(())
+}
