@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/setup-system.sh | tail -n 1)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wxdesk-target}"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+(cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build)
 cargo build -p wxdesk
 exec "$CARGO_TARGET_DIR/debug/wxdesk" "$@"
