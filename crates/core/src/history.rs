@@ -169,8 +169,25 @@ pub fn list(
     limit: u32,
 ) -> Result<HistoryPage> {
     let limit = limit.clamp(1, 1000);
-    let (wh, mut args) = where_clause(conn, f, before)?;
-    let sql = format!("SELECT {ROW_COLS} FROM send_recipients{wh} ORDER BY id DESC LIMIT ?");
+    let (mut wh, mut args) = where_clause(conn, f, before)?;
+    // Within one job, ids and seqs rise together (rows are inserted in seq order), so a job's
+    // page walks the (job_id, seq) unique index instead of scanning the job's rows to sort them.
+    // With a state filter the (job_id, state) index already ends in the rowid.
+    let order = match (f.job_id, f.state) {
+        (Some(_), None) => {
+            if let Some(b) = before {
+                let seq: Option<i64> = conn
+                    .prepare_cached("SELECT seq FROM send_recipients WHERE id = ?")?
+                    .query_row([b], |r| r.get(0))
+                    .optional()?;
+                wh.push_str(" AND seq < ?");
+                args.push(SqlValue::Integer(seq.unwrap_or(i64::MIN)));
+            }
+            "seq DESC"
+        }
+        _ => "id DESC",
+    };
+    let sql = format!("SELECT {ROW_COLS} FROM send_recipients{wh} ORDER BY {order} LIMIT ?");
     args.push(SqlValue::Integer(i64::from(limit) + 1));
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt
@@ -286,6 +303,19 @@ pub fn daily_counts(
         }
     }
     Ok(out)
+}
+
+/// The last `n` Beijing days, oldest first and ending today (`YYYY-MM-DD`), so a chart can show
+/// days without sends as zeros.
+pub fn recent_days(conn: &Connection, n: u32) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE d(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM d WHERE k + 1 < ?1) \
+         SELECT date('now', '+8 hours', '-' || k || ' days') FROM d ORDER BY k DESC",
+    )?;
+    let days = stmt
+        .query_map([n.max(1)], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(days)
 }
 
 /// Today's (Beijing time) totals.

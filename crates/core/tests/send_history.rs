@@ -74,6 +74,23 @@ async fn keyset_pages_walk_every_matching_row_once_newest_first() {
     assert!(seen.iter().all(|r| r.2 == "wxA"));
     assert_eq!(seen[0].1, a2, "the newer job comes first");
     assert_eq!(seen[39].1, a1);
+    // One job's pages (walked by seq under the hood) are the same keyset walk.
+    let f = HistoryFilter {
+        job_id: Some(a1),
+        ..Default::default()
+    };
+    let mut ids = Vec::new();
+    let mut before = None;
+    loop {
+        let p = page(&engine, f.clone(), before, 7).await;
+        ids.extend(p.rows.iter().map(|r| r.id));
+        match p.next_before {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 30);
+    assert!(ids.windows(2).all(|w| w[0] > w[1]));
 }
 
 #[tokio::test]
