@@ -26,6 +26,8 @@ pub mod secrets;
 pub mod sandbox;
 /// 发送: the durable bulk-send engine, customer-service and subscribe sends, delivery join.
 pub mod send;
+/// Encrypted workspace backup (database + keychain secrets) and restore.
+pub mod backup;
 /// 发送记录: history queries, per-day counts, CSV export.
 pub mod history;
 /// 模板: keyword parsing and value rules.

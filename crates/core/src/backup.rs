@@ -1,0 +1,355 @@
+//! Encrypted workspace backup: the SQLite database (a consistent `VACUUM INTO` snapshot) and
+//! every keychain secret of the data dir (platform secret, token, EncodingAESKey, relay key and
+//! each account's refresh token) in one file, sealed with a passphrase.
+//!
+//! Losing the refresh tokens means every client account must be authorized again, so the backup
+//! carries them; that is also why the file is encrypted as a whole and nothing in it is readable
+//! without the passphrase.
+//!
+//! File layout (all integers little-endian):
+//! `"WXDESKBK"` · version u8 (=1) · argon2id m_cost KiB u32 · t_cost u32 · p_cost u32 ·
+//! salt [16] · nonce [24] · XChaCha20-Poly1305 ciphertext (the header above is its AAD).
+//! The plaintext is `manifest_len u32` · manifest JSON (format, created_at, secrets) · database.
+//!
+//! Import decrypts and checks everything before it writes anything: a wrong passphrase, a
+//! tampered or truncated file, or a target that already holds a workspace is refused and the
+//! target is left as it was.
+
+use std::path::Path;
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::secrets::{Secret, SecretKey, Secrets};
+use crate::store::{DB_FILE, Store};
+
+const MAGIC: &[u8; 8] = b"WXDESKBK";
+const VERSION: u8 = 1;
+const HEADER_LEN: usize = 8 + 1 + 12 + 16 + 24;
+/// Refuse KDF settings beyond these on import: a crafted header must not make us allocate
+/// gigabytes or spin for minutes before the AEAD check can fail.
+const MAX_M_COST_KIB: u32 = 1024 * 1024;
+const MAX_T_COST: u32 = 16;
+const MAX_P_COST: u32 = 8;
+
+/// The message for every decrypt failure: AEAD cannot tell a wrong passphrase from a changed
+/// byte, and saying which would help an attacker.
+const REFUSED: &str = "备份口令错误，或备份文件已被修改/损坏；未做任何更改 (wrong passphrase or tampered backup; nothing was changed)";
+
+/// Argon2id cost; the defaults follow OWASP's current argon2id guidance with room to spare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    pub m_cost_kib: u32,
+    pub t_cost: u32,
+    pub p_cost: u32,
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        KdfParams {
+            m_cost_kib: 64 * 1024,
+            t_cost: 3,
+            p_cost: 1,
+        }
+    }
+}
+
+/// What a backup held (counts only: never a value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupSummary {
+    pub created_at: i64,
+    pub database_bytes: u64,
+    pub secrets: usize,
+    pub accounts_with_refresh_token: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    format: u32,
+    created_at: i64,
+    /// (keychain name as in `SecretKey::name`, value).
+    secrets: Vec<(String, String)>,
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::Invalid(msg.into())
+}
+
+fn io(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    invalid(format!("{what} {}：{e}", path.display()))
+}
+
+fn derive_key(passphrase: &str, salt: &[u8], kdf: KdfParams) -> Result<[u8; 32]> {
+    if passphrase.is_empty() {
+        return Err(invalid(
+            "备份口令不能为空 (the passphrase must not be empty)",
+        ));
+    }
+    let params = Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(32))
+        .map_err(|_| invalid("备份文件的密钥参数无效 (invalid KDF parameters)"))?;
+    let mut key = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(passphrase.as_bytes(), salt, &mut key)
+        .map_err(|_| invalid("无法由口令派生密钥 (key derivation failed)"))?;
+    Ok(key)
+}
+
+fn header(kdf: KdfParams, salt: &[u8; 16], nonce: &[u8; 24]) -> Vec<u8> {
+    let mut h = Vec::with_capacity(HEADER_LEN);
+    h.extend_from_slice(MAGIC);
+    h.push(VERSION);
+    h.extend_from_slice(&kdf.m_cost_kib.to_le_bytes());
+    h.extend_from_slice(&kdf.t_cost.to_le_bytes());
+    h.extend_from_slice(&kdf.p_cost.to_le_bytes());
+    h.extend_from_slice(salt);
+    h.extend_from_slice(nonce);
+    h
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+/// The keychain entries a workspace has: the platform's four and one refresh token per account.
+async fn secret_keys(store: &Store) -> Result<Vec<SecretKey>> {
+    let appids: Vec<String> = store
+        .call(|c| {
+            let mut s = c.prepare("SELECT appid FROM accounts ORDER BY appid")?;
+            let v = s
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(v)
+        })
+        .await?;
+    let mut keys = vec![
+        SecretKey::ComponentAppsecret,
+        SecretKey::ComponentToken,
+        SecretKey::ComponentAesKey,
+        SecretKey::RelayKey,
+    ];
+    keys.extend(appids.into_iter().map(SecretKey::RefreshToken));
+    Ok(keys)
+}
+
+fn key_from_name(name: &str) -> Option<SecretKey> {
+    Some(match name {
+        "component_appsecret" => SecretKey::ComponentAppsecret,
+        "component_token" => SecretKey::ComponentToken,
+        "component_aes_key" => SecretKey::ComponentAesKey,
+        "relay_key" => SecretKey::RelayKey,
+        other => SecretKey::RefreshToken(other.strip_prefix("refresh_token:")?.to_string()),
+    })
+}
+
+/// Writes the workspace of `store` + `secrets` to `out`, encrypted with `passphrase`.
+pub async fn export(
+    store: &Store,
+    secrets: &Secrets,
+    passphrase: &str,
+    kdf: KdfParams,
+    out: &Path,
+) -> Result<BackupSummary> {
+    // A consistent snapshot while the app keeps running: VACUUM INTO writes a compact copy in
+    // one read transaction. It goes next to the output and is removed right after reading.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let snap = out.with_file_name(format!(
+        ".wxdesk-backup-{}-{nanos}.sqlite3",
+        std::process::id()
+    ));
+    let snap2 = snap.clone();
+    let vacuum = store
+        .call(move |c| {
+            c.execute("VACUUM INTO ?1", [snap2.to_string_lossy().as_ref()])?;
+            Ok(())
+        })
+        .await;
+    let db = vacuum.and_then(|()| std::fs::read(&snap).map_err(|e| io("无法读取快照", &snap, &e)));
+    let _ = std::fs::remove_file(&snap);
+    let db = db?;
+
+    let mut entries = Vec::new();
+    let mut refresh = 0;
+    for key in secret_keys(store).await? {
+        if let Some(v) = secrets.get(key.clone()).await?
+            && !v.is_empty()
+        {
+            refresh += usize::from(matches!(key, SecretKey::RefreshToken(_)));
+            entries.push((key.name(), v.expose().to_string()));
+        }
+    }
+    let created_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let summary = BackupSummary {
+        created_at,
+        database_bytes: db.len() as u64,
+        secrets: entries.len(),
+        accounts_with_refresh_token: refresh,
+    };
+    let manifest = serde_json::to_vec(&Manifest {
+        format: 1,
+        created_at,
+        secrets: entries,
+    })
+    .map_err(|e| invalid(format!("无法编码备份清单：{e}")))?;
+    let manifest_len = u32::try_from(manifest.len()).map_err(|_| invalid("备份清单过大"))?;
+    let mut plain = Vec::with_capacity(4 + manifest.len() + db.len());
+    plain.extend_from_slice(&manifest_len.to_le_bytes());
+    plain.extend_from_slice(&manifest);
+    plain.extend_from_slice(&db);
+    drop(manifest);
+
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 24];
+    rand::rng().fill_bytes(&mut salt);
+    rand::rng().fill_bytes(&mut nonce);
+    let key = derive_key(passphrase, &salt, kdf)?;
+    let head = header(kdf, &salt, &nonce);
+    let sealed = XChaCha20Poly1305::new(Key::from_slice(&key))
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &plain,
+                aad: &head,
+            },
+        )
+        .map_err(|_| invalid("加密失败 (encryption failed)"))?;
+    // The plaintext held secrets: overwrite it before the allocation is returned.
+    plain.iter_mut().for_each(|b| *b = 0);
+
+    let mut file = head;
+    file.extend_from_slice(&sealed);
+    // Written under a temporary name and renamed, so a crash never leaves half a backup that
+    // looks complete.
+    let part = out.with_extension("part");
+    std::fs::write(&part, &file).map_err(|e| io("无法写入备份文件", &part, &e))?;
+    std::fs::rename(&part, out).map_err(|e| io("无法写入备份文件", out, &e))?;
+    Ok(summary)
+}
+
+/// Decrypts and validates a backup; nothing is written.
+fn open_backup(bytes: &[u8], passphrase: &str) -> Result<(Manifest, Vec<u8>)> {
+    if bytes.len() < HEADER_LEN + 16 || &bytes[..8] != MAGIC {
+        return Err(invalid(
+            "这不是 wxdesk 备份文件，或文件已损坏；未做任何更改 (not a wxdesk backup; nothing was changed)",
+        ));
+    }
+    if bytes[8] != VERSION {
+        return Err(invalid(format!(
+            "备份文件版本 {} 不受支持，请升级 wxdesk (unsupported backup version)",
+            bytes[8]
+        )));
+    }
+    let kdf = KdfParams {
+        m_cost_kib: u32_at(bytes, 9),
+        t_cost: u32_at(bytes, 13),
+        p_cost: u32_at(bytes, 17),
+    };
+    if kdf.m_cost_kib > MAX_M_COST_KIB || kdf.t_cost > MAX_T_COST || kdf.p_cost > MAX_P_COST {
+        return Err(invalid(REFUSED));
+    }
+    let salt = &bytes[21..37];
+    let nonce = &bytes[37..HEADER_LEN];
+    let key = derive_key(passphrase, salt, kdf)?;
+    let plain = XChaCha20Poly1305::new(Key::from_slice(&key))
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: &bytes[HEADER_LEN..],
+                aad: &bytes[..HEADER_LEN],
+            },
+        )
+        .map_err(|_| invalid(REFUSED))?;
+    // Authenticated from here on: a malformed inside means our own bug or another version.
+    let bad = || invalid("备份内容格式错误；未做任何更改 (malformed backup contents)");
+    if plain.len() < 4 {
+        return Err(bad());
+    }
+    let mlen = u32_at(&plain, 0) as usize;
+    let manifest: Manifest = plain
+        .get(4..4 + mlen)
+        .and_then(|m| serde_json::from_slice(m).ok())
+        .ok_or_else(bad)?;
+    if manifest.format != 1 {
+        return Err(bad());
+    }
+    Ok((manifest, plain[4 + mlen..].to_vec()))
+}
+
+/// Restores a backup into `data_dir` (which must not hold a workspace yet) and `secrets` (its
+/// keychain namespace). On any refusal the data dir and keychain are left unchanged.
+pub async fn import(
+    data_dir: &Path,
+    secrets: &Secrets,
+    passphrase: &str,
+    file: &Path,
+) -> Result<BackupSummary> {
+    let bytes = std::fs::read(file).map_err(|e| io("无法读取备份文件", file, &e))?;
+    let pass = passphrase.to_string();
+    let (manifest, db) = tokio::task::spawn_blocking(move || open_backup(&bytes, &pass)).await??;
+    let target = data_dir.join(DB_FILE);
+    if target.exists() {
+        return Err(invalid(format!(
+            "数据目录 {} 已有工作区；请导入到新的空数据目录，未做任何更改 (the data dir already has a workspace)",
+            data_dir.display()
+        )));
+    }
+    let mut keys = Vec::with_capacity(manifest.secrets.len());
+    for (name, value) in &manifest.secrets {
+        let key = key_from_name(name).ok_or_else(|| invalid("备份内容格式错误；未做任何更改"))?;
+        keys.push((key, Secret::new(value.clone())));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    // The database goes in under a temporary name and must open and migrate before it takes
+    // the real name; then the secrets. Any failure removes what was written.
+    let staged = data_dir.join(format!("{DB_FILE}.restore"));
+    std::fs::write(&staged, &db).map_err(|e| io("无法写入", &staged, &e))?;
+    let checked = {
+        let staged = staged.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = rusqlite::Connection::open(&staged)?;
+            let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            Ok::<bool, Error>(ok == "ok")
+        })
+        .await?
+    };
+    if !matches!(checked, Ok(true)) {
+        let _ = std::fs::remove_file(&staged);
+        return Err(invalid(
+            "备份中的数据库无法打开；未做任何更改 (the database in the backup is unreadable)",
+        ));
+    }
+    std::fs::rename(&staged, &target).map_err(|e| io("无法写入", &target, &e))?;
+    let mut written = Vec::new();
+    for (key, value) in keys {
+        if let Err(e) = secrets.set(key.clone(), value).await {
+            for k in written {
+                let _ = secrets.delete(k).await;
+            }
+            let _ = std::fs::remove_file(&target);
+            return Err(e);
+        }
+        written.push(key);
+    }
+    Ok(BackupSummary {
+        created_at: manifest.created_at,
+        database_bytes: db.len() as u64,
+        secrets: manifest.secrets.len(),
+        accounts_with_refresh_token: manifest
+            .secrets
+            .iter()
+            .filter(|(n, _)| n.starts_with("refresh_token:"))
+            .count(),
+    })
+}
