@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs every wxdesk benchmark (release builds), each with its baseline measured in the same run.
+#   scripts/bench-all.sh                       full sizes; appends a dated run to bench/RESULTS.md
+#   WXDESK_BENCH_SHORT=1 scripts/bench-all.sh  small sizes, a couple of minutes: proves they run
+#                                              (CI); RESULTS.md is not touched
+# WXDESK_WECHATPY_VENV=DIR reuses a venv that has wechatpy (else a throwaway one is made).
+# WXDESK_BENCH_ONLY="send history" runs only those groups (send relay history followers app).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wxdesk-target}"
+SHORT="${WXDESK_BENCH_SHORT:-}"
+ONLY="${WXDESK_BENCH_ONLY:-send relay history followers app}"
+BIN="$CARGO_TARGET_DIR/release"
+OUT="$(mktemp -d)"
+RESULTS="$OUT/results.jsonl"
+trap 'rm -rf "$OUT"' EXIT
+: >"$RESULTS"
+
+step() { printf '\n\033[1m--> %s\033[0m  (%s)\n' "$*" "$(date +%T)"; }
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+# Runs a command, shows its output, keeps its RESULT lines with the command that produced them.
+run() {
+  local cmd="$*"
+  echo "\$ $cmd"
+  "$@" 2>&1 | tee "$OUT/cmd.txt"
+  sed -n -e 's/^RESULT //p' -e '/^{"bench":/p' "$OUT/cmd.txt" | while IFS= read -r line; do
+    printf "%s\t%s\n" "$line" "${cmd//$BIN\//target/release/}" >>"$RESULTS"
+  done
+}
+
+if [ -n "$SHORT" ]; then
+  N_SEND=500; SEQ=20; N_FAST=2000; N_RSS_BIG=20000; N_HIST=20000; N_FOLLOW=20000
+  RELAY_ARGS=(--short); N_PUSH=2000
+else
+  N_SEND=10000; SEQ=200; N_FAST=20000; N_RSS_BIG=1000000; N_HIST=1000000; N_FOLLOW=1000000
+  RELAY_ARGS=(--rate 2000 --secs 15); N_PUSH=20000
+fi
+
+step "build (release)"
+cargo build --release --locked -p wxdesk-bench --bins
+
+if want send; then
+  step "1. bulk template send"
+  run "$BIN/send" throughput "$N_SEND" 100 50 "$SEQ"
+  run "$BIN/send" throughput "$N_FAST" 0 50 "$SEQ"
+  run "$BIN/send" rss "$N_SEND" sim
+  run "$BIN/send" rss "$N_SEND" fake
+  run "$BIN/send" rss "$N_RSS_BIG" fake
+fi
+
+if want relay; then
+  step "2. relay callback path (load generator) and the wechatpy peer baseline"
+  run cargo bench --locked -p wxdesk-relay --bench callback_load -- "${RELAY_ARGS[@]}"
+  if [ -z "$SHORT" ]; then
+    run cargo bench --locked -p wxdesk-relay --bench callback_load -- --rate 5000 --secs 15
+    run cargo bench --locked -p wxdesk-relay --bench callback_load -- --rate 8000 --secs 10
+  fi
+  run "$BIN/crypto_peer" "$N_PUSH" "$OUT/pushes.jsonl"
+  PY=""
+  if [ -n "${WXDESK_WECHATPY_VENV:-}" ]; then
+    PY="$WXDESK_WECHATPY_VENV/bin/python"
+  elif command -v python3 >/dev/null; then
+    python3 -m venv "$OUT/venv" &&
+      "$OUT/venv/bin/pip" install -q --disable-pip-version-check wechatpy cryptography &&
+      PY="$OUT/venv/bin/python"
+  fi
+  if [ -n "$PY" ]; then
+    run "$PY" bench/peer/wechatpy_decrypt.py "$OUT/pushes.jsonl"
+  else
+    echo "wechatpy baseline skipped: no python3 venv with wechatpy"
+  fi
+fi
+
+if want history; then
+  step "3. history at scale"
+  run "$BIN/history" "$N_HIST"
+fi
+
+if want followers; then
+  step "4. follower sync (and list import) at 50 ms latency"
+  run "$BIN/audience" "$N_FOLLOW" 50 "$N_FOLLOW"
+fi
+
+if want app && [ -z "$SHORT" ]; then
+  step "5. app cold start and idle memory (Xvfb)"
+  if [ -x bench/app-start.sh ]; then
+    run bash bench/app-start.sh
+  else
+    echo "app benchmark not present"
+  fi
+fi
+
+if [ -z "$SHORT" ]; then
+  step "record in bench/RESULTS.md"
+  cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  {
+    echo
+    echo "### Run $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/Mem:/{print $2}') GiB, commit $(git rev-parse --short HEAD)"
+    echo
+    echo "Reproduce: \`scripts/bench-all.sh\` (or the per-row command). Raw results:"
+    echo
+    echo '```'
+    cat "$RESULTS"
+    echo '```'
+  } >>bench/RESULTS.md
+  echo "appended $(wc -l <"$RESULTS") results to bench/RESULTS.md"
+fi
+step "benchmarks done"
