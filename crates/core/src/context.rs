@@ -67,12 +67,16 @@ impl Context {
         ))
     }
 
-    /// Starts following the relay in the background until `cancel` fires.
+    /// Starts following the relay in the background until `cancel` fires, joining delivery
+    /// reports (TEMPLATESENDJOBFINISH) to send records as they arrive.
     pub async fn spawn_feed(
         &self,
         cancel: CancellationToken,
     ) -> Result<(JoinHandle<()>, broadcast::Receiver<FeedNotice>)> {
-        let feed = self.feed().await?;
+        let feed = self
+            .feed()
+            .await?
+            .with_handler(Arc::new(crate::cli_support::DeliveryEvents));
         let notices = feed.subscribe();
         Ok((tokio::spawn(feed.run(cancel)), notices))
     }

@@ -1,0 +1,141 @@
+// 发送 / 任务 / 发送记录 / 概览: typed hooks over the compose_*, job*, history_* and overview_*
+// commands. Job progress streams over a Channel per watched job.
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Channel } from "@tauri-apps/api/core";
+import { useEffect, useState } from "react";
+import {
+  commands,
+  type HistoryQuery,
+  type JobProgressView,
+  type RecipientSource,
+  type TemplateDraft,
+} from "../bindings";
+import { unwrap } from "./index";
+
+export type {
+  CardPreview,
+  ComposeCheck,
+  CustomMessage,
+  DayView,
+  HistoryDetailView,
+  HistoryQuery,
+  HistoryRowView,
+  HistoryStatus,
+  JobProgressView,
+  JobState,
+  JobView,
+  Jump,
+  OverviewStats,
+  RecipientSource,
+  SendEstimate,
+  TemplateDraft,
+  TestSendResult,
+} from "../bindings";
+
+export const HISTORY_PAGE = 100;
+
+export const sendKeys = {
+  jobs: ["jobs"] as const,
+  history: (q: HistoryQuery) => ["history", q] as const,
+  detail: (id: number) => ["history", "detail", id] as const,
+  overview: (days: number) => ["overview", days] as const,
+};
+
+/** The latest jobs; refreshed every few seconds while any runs. */
+export function useJobs() {
+  return useQuery({
+    queryKey: sendKeys.jobs,
+    queryFn: () => unwrap(commands.jobsList(null)),
+    refetchInterval: (q) =>
+      q.state.data?.some((j) => j.status === "running") ? 3000 : false,
+  });
+}
+
+/** Live progress of one job while a runner works on it (null until the first report). */
+export function useJobProgress(jobId: number, running: boolean) {
+  const [progress, setProgress] = useState<JobProgressView | null>(null);
+  const qc = useQueryClient();
+  useEffect(() => {
+    if (!running) return;
+    let live = true;
+    const ch = new Channel<JobProgressView>();
+    ch.onmessage = (p) => {
+      if (live) setProgress(p);
+    };
+    void commands.jobWatch(jobId, ch).finally(() => {
+      // The stream ends when the job stops: the list shows the stored final counts.
+      if (live) void qc.invalidateQueries({ queryKey: sendKeys.jobs });
+    });
+    return () => {
+      live = false;
+    };
+  }, [jobId, running, qc]);
+  return progress;
+}
+
+function useJobAction<T, A>(fn: (a: A) => Promise<T>) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: fn,
+    onSettled: () => qc.invalidateQueries({ queryKey: sendKeys.jobs }),
+  });
+}
+
+export const useJobPause = () => useJobAction((id: number) => unwrap(commands.jobPause(id)));
+export const useJobResume = () => useJobAction((id: number) => unwrap(commands.jobResume(id)));
+export const useJobCancel = () => useJobAction((id: number) => unwrap(commands.jobCancel(id)));
+export const useJobStart = () => useJobAction((id: number) => unwrap(commands.jobStart(id)));
+export const useJobCopy = () => useJobAction((id: number) => unwrap(commands.jobCopy(id)));
+export const useJobRetry = () =>
+  useJobAction((a: { id: number; all: boolean }) => unwrap(commands.jobRetryFailed(a.id, a.all)));
+export const useJobResendUncertain = () =>
+  useJobAction((id: number) => unwrap(commands.jobResendUncertain(id)));
+
+/** The composer's check (rules, missing variables, cards); the caller debounces the draft. */
+export function useComposeCheck(draft: TemplateDraft | null, recipients: RecipientSource | null) {
+  return useQuery({
+    queryKey: ["compose", "check", draft, recipients],
+    queryFn: () => unwrap(commands.composeCheck(draft as TemplateDraft, recipients)),
+    enabled: !!draft,
+    placeholderData: (prev) => prev,
+  });
+}
+
+export const composeApi = {
+  estimate: (appid: string, r: RecipientSource) => unwrap(commands.composeEstimate(appid, r)),
+  send: (d: TemplateDraft, r: RecipientSource) => unwrap(commands.composeSend(d, r)),
+  testSend: (d: TemplateDraft, r: RecipientSource | null, openid: string) =>
+    unwrap(commands.composeTestSend(d, r, openid)),
+  customSend: (appid: string, openid: string, m: import("../bindings").CustomMessage) =>
+    unwrap(commands.composeCustomSend(appid, openid, m)),
+};
+
+/** History pages, newest first, keyset "load more". */
+export function useHistory(q: HistoryQuery) {
+  return useInfiniteQuery({
+    queryKey: sendKeys.history(q),
+    queryFn: ({ pageParam }) => unwrap(commands.historyList(q, pageParam, HISTORY_PAGE)),
+    initialPageParam: null as number | null,
+    getNextPageParam: (last) => last.next_before ?? undefined,
+  });
+}
+
+export function useHistoryDetail(id: number | null) {
+  return useQuery({
+    queryKey: sendKeys.detail(id ?? 0),
+    queryFn: () => unwrap(commands.historyDetail(id ?? 0)),
+    enabled: id !== null,
+  });
+}
+
+export const historyApi = {
+  export: (q: HistoryQuery, path: string) => unwrap(commands.historyExport(q, path)),
+};
+
+export function useOverview(days: number) {
+  return useQuery({
+    queryKey: sendKeys.overview(days),
+    queryFn: () => unwrap(commands.overviewStats(days, null)),
+    refetchInterval: 10_000,
+  });
+}

@@ -1,0 +1,274 @@
+import { ReloadOutlined } from "@ant-design/icons";
+import {
+  App,
+  Button,
+  Card,
+  Dropdown,
+  Empty,
+  Flex,
+  Progress,
+  Space,
+  Table,
+  Tag,
+  Tooltip,
+  Typography,
+} from "antd";
+import type { ColumnsType } from "antd/es/table";
+import { useTranslation } from "react-i18next";
+import { useNavigate } from "react-router";
+import {
+  type JobState,
+  type JobView,
+  useJobCancel,
+  useJobCopy,
+  useJobPause,
+  useJobProgress,
+  useJobResendUncertain,
+  useJobResume,
+  useJobRetry,
+  useJobs,
+  useJobStart,
+} from "../../api/send";
+import { PageShell } from "../PageShell";
+import { ErrorAlert } from "../templates/AccountPicker";
+
+const STATUS_COLOR: Record<JobState, string> = {
+  draft: "default",
+  running: "processing",
+  paused: "warning",
+  paused_quota: "warning",
+  cancelled: "default",
+  completed: "success",
+};
+
+export function formatDuration(secs: number): string {
+  if (secs < 60) return `${Math.max(1, Math.round(secs))} 秒`;
+  if (secs < 3600) return `${Math.floor(secs / 60)} 分 ${Math.round(secs % 60)} 秒`;
+  return `${Math.floor(secs / 3600)} 小时 ${Math.round((secs % 3600) / 60)} 分`;
+}
+
+export function formatTime(unix: number): string {
+  const d = new Date(unix * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** The bar and counts of one job: live from the engine while it runs, else the stored counts. */
+function JobProgressCell({ job }: { job: JobView }) {
+  const { t } = useTranslation();
+  const live = useJobProgress(job.id, job.status === "running");
+  const total = live?.total ?? job.total;
+  const sent = live?.sent ?? job.sent;
+  const failed = live?.failed ?? job.failed_retryable + job.failed_permanent;
+  const uncertain = live?.uncertain ?? job.uncertain;
+  const skipped = live?.skipped ?? job.skipped;
+  const pending = live?.pending ?? job.pending;
+  const done = total - pending;
+  const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
+  const successPct = total > 0 ? Math.floor((sent / total) * 100) : 0;
+  return (
+    <Flex vertical gap={2} data-testid={`job-progress-${job.id}`}>
+      <Progress
+        percent={pct}
+        success={{ percent: successPct }}
+        status={failed + uncertain > 0 && pending === 0 ? "exception" : job.status === "running" ? "active" : "normal"}
+        size="small"
+        format={() => `${done}/${total}`}
+      />
+      <Space size={8} wrap style={{ fontSize: 12 }}>
+        <Typography.Text type="success">{t("send.jobs.sent")} {sent}</Typography.Text>
+        <Typography.Text type={failed ? "danger" : "secondary"}>
+          {t("send.jobs.failed")} {failed}
+        </Typography.Text>
+        <Typography.Text type="secondary">{t("send.jobs.pending")} {pending}</Typography.Text>
+        {uncertain > 0 && (
+          <Typography.Text type="warning">{t("send.jobs.uncertain")} {uncertain}</Typography.Text>
+        )}
+        {skipped > 0 && (
+          <Typography.Text type="secondary">{t("send.jobs.skipped")} {skipped}</Typography.Text>
+        )}
+        {live && job.status === "running" && live.rate_per_sec > 0 && (
+          <Typography.Text type="secondary">
+            {t("send.jobs.rate", { rate: live.rate_per_sec.toFixed(1) })}
+            {live.eta_secs !== null && ` · ${t("send.jobs.eta", { eta: formatDuration(live.eta_secs) })}`}
+          </Typography.Text>
+        )}
+      </Space>
+    </Flex>
+  );
+}
+
+function JobActions({ job }: { job: JobView }) {
+  const { t } = useTranslation();
+  const { message, modal } = App.useApp();
+  const navigate = useNavigate();
+  const pause = useJobPause();
+  const resume = useJobResume();
+  const start = useJobStart();
+  const cancel = useJobCancel();
+  const retry = useJobRetry();
+  const resend = useJobResendUncertain();
+  const copy = useJobCopy();
+  const fail = (e: unknown) => message.error(e instanceof Error ? e.message : String(e));
+  const failed = job.failed_retryable + job.failed_permanent;
+  const open = job.status !== "cancelled" && job.status !== "completed";
+  const items = [
+    {
+      key: "retry",
+      label: t("send.jobs.retryRetryable"),
+      disabled: job.failed_retryable === 0 || job.status === "running",
+    },
+    { key: "retryAll", label: t("send.jobs.retryAll"), disabled: failed === 0 || job.status === "running" },
+    {
+      key: "resend",
+      label: t("send.jobs.resendUncertain"),
+      disabled: job.uncertain === 0 || job.status === "running",
+      danger: true,
+    },
+    { key: "copy", label: t("send.jobs.copy") },
+    { key: "history", label: t("send.jobs.history") },
+    { key: "cancel", label: t("send.jobs.cancel"), disabled: !open, danger: true },
+  ];
+  const onMenu = ({ key }: { key: string }) => {
+    if (key === "retry" || key === "retryAll") {
+      retry.mutate(
+        { id: job.id, all: key === "retryAll" },
+        { onSuccess: (n) => message.success(t("send.jobs.queued", { n })), onError: fail },
+      );
+    } else if (key === "resend") {
+      modal.confirm({
+        title: t("send.jobs.resendTitle"),
+        content: t("send.jobs.resendWarn"),
+        okButtonProps: { danger: true },
+        onOk: () =>
+          resend.mutateAsync(job.id).then(
+            (r) => message.success(t("send.jobs.resendDone", { n: r.rows, outside: r.outside_dedup_window })),
+            fail,
+          ),
+      });
+    } else if (key === "copy") {
+      copy.mutate(job.id, {
+        onSuccess: (id) => message.success(t("send.jobs.copied", { id })),
+        onError: fail,
+      });
+    } else if (key === "history") {
+      navigate(`/history?job=${job.id}`);
+    } else if (key === "cancel") {
+      modal.confirm({
+        title: t("send.jobs.cancel"),
+        content: t("send.jobs.cancelConfirm"),
+        okButtonProps: { danger: true },
+        onOk: () => cancel.mutateAsync(job.id).catch(fail),
+      });
+    }
+  };
+  return (
+    <Space size={4}>
+      {job.status === "running" && (
+        <Button size="small" onClick={() => pause.mutate(job.id, { onError: fail })} data-testid={`job-pause-${job.id}`}>
+          {t("send.jobs.pause")}
+        </Button>
+      )}
+      {(job.status === "paused" || job.status === "paused_quota") && (
+        <Button size="small" type="primary" onClick={() => resume.mutate(job.id, { onError: fail })}>
+          {t("send.jobs.resume")}
+        </Button>
+      )}
+      {job.status === "draft" && (
+        <Button size="small" type="primary" onClick={() => start.mutate(job.id, { onError: fail })}>
+          {t("send.jobs.start")}
+        </Button>
+      )}
+      <Dropdown menu={{ items, onClick: onMenu }} trigger={["click"]}>
+        <Button size="small">{t("send.jobs.more")}</Button>
+      </Dropdown>
+    </Space>
+  );
+}
+
+export function JobsPage() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const { data, error, isPending, refetch, isFetching } = useJobs();
+  const columns: ColumnsType<JobView> = [
+    {
+      title: t("send.jobs.colJob"),
+      key: "job",
+      width: 220,
+      render: (_, j) => (
+        <Flex vertical>
+          <Typography.Text strong ellipsis={{ tooltip: j.title }}>
+            #{j.id} {j.title}
+          </Typography.Text>
+          <Typography.Text type="secondary" style={{ fontSize: 12 }} ellipsis>
+            {j.kind_label} · {j.appid}
+          </Typography.Text>
+        </Flex>
+      ),
+    },
+    {
+      title: t("send.jobs.colStatus"),
+      key: "status",
+      width: 120,
+      render: (_, j) =>
+        j.pause_reason ? (
+          <Tooltip title={t("send.jobs.pauseReason", { reason: j.pause_reason })}>
+            <Tag color={STATUS_COLOR[j.status]}>{t(`send.status.${j.status}`)}</Tag>
+          </Tooltip>
+        ) : (
+          <Tag color={STATUS_COLOR[j.status]} data-testid={`job-status-${j.id}`}>
+            {t(`send.status.${j.status}`)}
+          </Tag>
+        ),
+    },
+    {
+      title: t("send.jobs.colProgress"),
+      key: "progress",
+      render: (_, j) => <JobProgressCell job={j} />,
+    },
+    {
+      title: t("send.jobs.colCreated"),
+      key: "created",
+      width: 170,
+      render: (_, j) => <Typography.Text type="secondary">{formatTime(j.created_at)}</Typography.Text>,
+    },
+    {
+      title: t("send.jobs.colActions"),
+      key: "actions",
+      width: 150,
+      render: (_, j) => <JobActions job={j} />,
+    },
+  ];
+  return (
+    <PageShell page="jobs">
+      {error && <ErrorAlert error={error} />}
+      <Card
+        extra={
+          <Button icon={<ReloadOutlined />} loading={isFetching} onClick={() => void refetch()}>
+            {t("send.jobs.refresh")}
+          </Button>
+        }
+        title={t("pages.jobs.title")}
+      >
+        <Table<JobView>
+          data-testid="jobs-table"
+          rowKey="id"
+          loading={isPending}
+          columns={columns}
+          dataSource={data ?? []}
+          pagination={{ pageSize: 20, hideOnSinglePage: true }}
+          size="middle"
+          locale={{
+            emptyText: (
+              <Empty description={t("send.jobs.emptyDesc")} image={Empty.PRESENTED_IMAGE_SIMPLE}>
+                <Button type="primary" onClick={() => navigate("/compose")}>
+                  {t("send.jobs.toCompose")}
+                </Button>
+              </Empty>
+            ),
+          }}
+        />
+      </Card>
+    </PageShell>
+  );
+}
