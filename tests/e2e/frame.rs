@@ -1,6 +1,8 @@
 //! The app frame as a user sees it: the Chinese sidebar, each page's empty state, the 沙箱/正式
 //! badge, the language switch, and the data directory the app was given.
 
+use std::path::Path;
+
 use fantoccini::Locator;
 use wxdesk_e2e::{Harness, Options, Result};
 
@@ -40,9 +42,23 @@ async fn sidebar_labels(h: &Harness) -> Result<Vec<String>> {
     Ok(labels)
 }
 
+/// Sandbox mode saved in the data dir's settings and keychain, as 「体验沙箱」 does; the servers
+/// it starts stop again at once (the app starts its own).
+async fn prepare_sandbox(dir: &Path) {
+    let ctx = wxdesk_core::context::Context::open(dir)
+        .await
+        .expect("open the data dir");
+    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
+        .await
+        .expect("sandbox settings");
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> Result<()> {
-    let h = Harness::start(Options::new("frame")).await?;
+    let dir = tempfile::tempdir().expect("temp dir");
+    prepare_sandbox(dir.path()).await;
+    let h = Harness::start(Options::new("frame").data_dir(dir.path())).await?;
 
     h.wait_for_text("[data-testid=mode-badge]", "沙箱").await?;
     assert_eq!(sidebar_labels(&h).await?, SIDEBAR_ZH);
@@ -108,9 +124,10 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
 }
 
 #[tokio::test]
-async fn production_mode_shows_the_zhengshi_badge() -> Result<()> {
-    let h = Harness::start(Options::new("production").env("WXDESK_MODE", "production")).await?;
-    h.wait_for_text("[data-testid=mode-badge]", "正式").await?;
+async fn a_fresh_data_dir_shows_the_unconfigured_badge() -> Result<()> {
+    let h = Harness::start(Options::new("unconfigured")).await?;
+    h.wait_for_text("[data-testid=mode-badge]", "未配置")
+        .await?;
     h.screenshot("main").await?;
     h.shutdown().await;
     Ok(())

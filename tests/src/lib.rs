@@ -42,8 +42,11 @@ pub const RENDER_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Options {
     /// Names the test's artifacts folder.
     pub name: String,
-    /// Extra environment for the app (e.g. `WXDESK_MODE`, sim/relay URLs).
+    /// Extra environment for the app (e.g. sim/relay URLs).
     pub env: Vec<(String, String)>,
+    /// A data dir the test prepared (e.g. sandbox mode saved through wxdesk-core); `None` gives
+    /// the app a fresh, empty one that is removed afterwards.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -51,7 +54,13 @@ impl Options {
         Options {
             name: name.to_owned(),
             env: Vec::new(),
+            data_dir: None,
         }
+    }
+
+    pub fn data_dir(mut self, dir: &Path) -> Self {
+        self.data_dir = Some(dir.to_path_buf());
+        self
     }
 
     pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -65,7 +74,9 @@ impl Options {
 pub struct Harness {
     pub client: Client,
     driver: Driver,
-    data_dir: tempfile::TempDir,
+    data_dir: PathBuf,
+    /// Owns the fresh data dir (when the test gave none) so it is removed on drop.
+    _fresh: Option<tempfile::TempDir>,
     artifacts: PathBuf,
 }
 
@@ -74,17 +85,23 @@ impl Harness {
     pub async fn start(opts: Options) -> Result<Harness> {
         require_display()?;
         let app = app_binary()?;
-        let data_dir = tempfile::Builder::new()
-            .prefix("wxdesk-e2e-")
-            .tempdir()
-            .map_err(|e| Error::Io("creating the data dir".into(), e))?;
+        let (data_dir, fresh) = match opts.data_dir {
+            Some(dir) => (dir, None),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("wxdesk-e2e-")
+                    .tempdir()
+                    .map_err(|e| Error::Io("creating the data dir".into(), e))?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
         let artifacts = artifacts_dir()?.join(&opts.name);
         std::fs::create_dir_all(&artifacts)
             .map_err(|e| Error::Io(format!("creating {}", artifacts.display()), e))?;
 
         let mut env = vec![(
             "WXDESK_DATA_DIR".to_owned(),
-            data_dir.path().to_string_lossy().into_owned(),
+            data_dir.to_string_lossy().into_owned(),
         )];
         env.extend(opts.env);
         let driver = Driver::spawn(&env).await?;
@@ -103,15 +120,16 @@ impl Harness {
             client,
             driver,
             data_dir,
+            _fresh: fresh,
             artifacts,
         };
         h.wait_for("[data-testid=sidebar]").await?;
         Ok(h)
     }
 
-    /// The app's data directory (fresh for each harness, removed on drop).
+    /// The app's data directory (the test's, or a fresh one removed on drop).
     pub fn data_dir(&self) -> &Path {
-        self.data_dir.path()
+        &self.data_dir
     }
 
     /// Where this test's screenshots go.
@@ -202,8 +220,7 @@ impl Harness {
 
     /// The app's log file (the app's stdout is swallowed by WebKitWebDriver).
     pub fn app_log(&self) -> String {
-        std::fs::read_to_string(self.data_dir.path().join("logs").join("wxdesk.log"))
-            .unwrap_or_default()
+        std::fs::read_to_string(self.data_dir.join("logs").join("wxdesk.log")).unwrap_or_default()
     }
 
     /// Ends the session (WebKitWebDriver then stops the app) and stops tauri-driver.

@@ -44,6 +44,16 @@ describe("app frame", () => {
     expect(screen.queryByText("沙箱")).toBeNull();
   });
 
+  it("shows the 未配置 badge before a platform is chosen", async () => {
+    renderApp({ ...SANDBOX_INFO, mode: "unconfigured", platform_appid: null });
+    const badge = await screen.findByText("未配置");
+    expect(badge.closest("[data-testid=mode-badge]")?.getAttribute("data-mode")).toBe(
+      "unconfigured",
+    );
+    expect(screen.queryByText("正式")).toBeNull();
+    expect(screen.queryByText("沙箱")).toBeNull();
+  });
+
   it("switches the sidebar, pages and antd's own locale to English and back", async () => {
     renderApp(SANDBOX_INFO, "/settings");
     await screen.findByTestId("app-info");

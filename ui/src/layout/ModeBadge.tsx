@@ -1,9 +1,14 @@
-import { CloudServerOutlined, ExperimentOutlined, LoadingOutlined } from "@ant-design/icons";
+import {
+  CloudServerOutlined,
+  ExperimentOutlined,
+  LoadingOutlined,
+  QuestionCircleOutlined,
+} from "@ant-design/icons";
 import { Tag, Tooltip } from "antd";
 import { useTranslation } from "react-i18next";
 import { useAppInfo } from "../api";
 
-/** The persistent 沙箱 / 正式 badge: staff must always see whether a send reaches real users. */
+/** The persistent 沙箱 / 正式 / 未配置 badge: staff must always see whether a send reaches real users. */
 export function ModeBadge() {
   const { t } = useTranslation();
   const { data, error, isPending } = useAppInfo();
@@ -24,33 +29,51 @@ export function ModeBadge() {
       </Tooltip>
     );
   }
-  if (data.mode === "sandbox") {
-    return (
-      <Tooltip title={t("mode.sandboxTip")}>
-        <Tag
-          data-testid="mode-badge"
-          data-mode="sandbox"
-          color="gold"
-          icon={<ExperimentOutlined />}
+  switch (data.mode) {
+    case "sandbox":
+      return (
+        <Tooltip title={t("mode.sandboxTip")}>
+          <Tag
+            data-testid="mode-badge"
+            data-mode="sandbox"
+            color="gold"
+            icon={<ExperimentOutlined />}
+          >
+            {t("mode.sandbox")}
+          </Tag>
+        </Tooltip>
+      );
+    case "production":
+      return (
+        <Tooltip
+          title={
+            data.platform_appid
+              ? t("mode.productionTip", { appid: data.platform_appid })
+              : t("mode.productionUnconfigured")
+          }
         >
-          {t("mode.sandbox")}
-        </Tag>
-      </Tooltip>
-    );
+          <Tag
+            data-testid="mode-badge"
+            data-mode="production"
+            color="green"
+            icon={<CloudServerOutlined />}
+          >
+            {t("mode.production")}
+          </Tag>
+        </Tooltip>
+      );
+    case "unconfigured":
+      return (
+        <Tooltip title={t("mode.unconfiguredTip")}>
+          <Tag
+            data-testid="mode-badge"
+            data-mode="unconfigured"
+            color="default"
+            icon={<QuestionCircleOutlined />}
+          >
+            {t("mode.unconfigured")}
+          </Tag>
+        </Tooltip>
+      );
   }
-  const tip = data.platform_appid
-    ? t("mode.productionTip", { appid: data.platform_appid })
-    : t("mode.productionUnconfigured");
-  return (
-    <Tooltip title={tip}>
-      <Tag
-        data-testid="mode-badge"
-        data-mode="production"
-        color="green"
-        icon={<CloudServerOutlined />}
-      >
-        {t("mode.production")}
-      </Tag>
-    </Tooltip>
-  );
 }
