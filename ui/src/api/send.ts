@@ -46,8 +46,7 @@ export function useJobs() {
   return useQuery({
     queryKey: sendKeys.jobs,
     queryFn: () => unwrap(commands.jobsList(null)),
-    refetchInterval: (q) =>
-      q.state.data?.some((j) => j.status === "running") ? 3000 : false,
+    refetchInterval: (q) => (q.state.data?.some((j) => j.status === "running") ? 3000 : false),
   });
 }
 

@@ -26,8 +26,8 @@ import {
   useJobResendUncertain,
   useJobResume,
   useJobRetry,
-  useJobs,
   useJobStart,
+  useJobs,
 } from "../../api/send";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
@@ -71,26 +71,41 @@ function JobProgressCell({ job }: { job: JobView }) {
       <Progress
         percent={pct}
         success={{ percent: successPct }}
-        status={failed + uncertain > 0 && pending === 0 ? "exception" : job.status === "running" ? "active" : "normal"}
+        status={
+          failed + uncertain > 0 && pending === 0
+            ? "exception"
+            : job.status === "running"
+              ? "active"
+              : "normal"
+        }
         size="small"
         format={() => `${done}/${total}`}
       />
       <Space size={8} wrap style={{ fontSize: 12 }}>
-        <Typography.Text type="success">{t("send.jobs.sent")} {sent}</Typography.Text>
+        <Typography.Text type="success">
+          {t("send.jobs.sent")} {sent}
+        </Typography.Text>
         <Typography.Text type={failed ? "danger" : "secondary"}>
           {t("send.jobs.failed")} {failed}
         </Typography.Text>
-        <Typography.Text type="secondary">{t("send.jobs.pending")} {pending}</Typography.Text>
+        <Typography.Text type="secondary">
+          {t("send.jobs.pending")} {pending}
+        </Typography.Text>
         {uncertain > 0 && (
-          <Typography.Text type="warning">{t("send.jobs.uncertain")} {uncertain}</Typography.Text>
+          <Typography.Text type="warning">
+            {t("send.jobs.uncertain")} {uncertain}
+          </Typography.Text>
         )}
         {skipped > 0 && (
-          <Typography.Text type="secondary">{t("send.jobs.skipped")} {skipped}</Typography.Text>
+          <Typography.Text type="secondary">
+            {t("send.jobs.skipped")} {skipped}
+          </Typography.Text>
         )}
         {live && job.status === "running" && live.rate_per_sec > 0 && (
           <Typography.Text type="secondary">
             {t("send.jobs.rate", { rate: live.rate_per_sec.toFixed(1) })}
-            {live.eta_secs !== null && ` · ${t("send.jobs.eta", { eta: formatDuration(live.eta_secs) })}`}
+            {live.eta_secs !== null &&
+              ` · ${t("send.jobs.eta", { eta: formatDuration(live.eta_secs) })}`}
           </Typography.Text>
         )}
       </Space>
@@ -118,7 +133,11 @@ function JobActions({ job }: { job: JobView }) {
       label: t("send.jobs.retryRetryable"),
       disabled: job.failed_retryable === 0 || job.status === "running",
     },
-    { key: "retryAll", label: t("send.jobs.retryAll"), disabled: failed === 0 || job.status === "running" },
+    {
+      key: "retryAll",
+      label: t("send.jobs.retryAll"),
+      disabled: failed === 0 || job.status === "running",
+    },
     {
       key: "resend",
       label: t("send.jobs.resendUncertain"),
@@ -141,10 +160,15 @@ function JobActions({ job }: { job: JobView }) {
         content: t("send.jobs.resendWarn"),
         okButtonProps: { danger: true },
         onOk: () =>
-          resend.mutateAsync(job.id).then(
-            (r) => message.success(t("send.jobs.resendDone", { n: r.rows, outside: r.outside_dedup_window })),
-            fail,
-          ),
+          resend
+            .mutateAsync(job.id)
+            .then(
+              (r) =>
+                message.success(
+                  t("send.jobs.resendDone", { n: r.rows, outside: r.outside_dedup_window }),
+                ),
+              fail,
+            ),
       });
     } else if (key === "copy") {
       copy.mutate(job.id, {
@@ -165,12 +189,20 @@ function JobActions({ job }: { job: JobView }) {
   return (
     <Space size={4}>
       {job.status === "running" && (
-        <Button size="small" onClick={() => pause.mutate(job.id, { onError: fail })} data-testid={`job-pause-${job.id}`}>
+        <Button
+          size="small"
+          onClick={() => pause.mutate(job.id, { onError: fail })}
+          data-testid={`job-pause-${job.id}`}
+        >
           {t("send.jobs.pause")}
         </Button>
       )}
       {(job.status === "paused" || job.status === "paused_quota") && (
-        <Button size="small" type="primary" onClick={() => resume.mutate(job.id, { onError: fail })}>
+        <Button
+          size="small"
+          type="primary"
+          onClick={() => resume.mutate(job.id, { onError: fail })}
+        >
           {t("send.jobs.resume")}
         </Button>
       )}
@@ -230,7 +262,9 @@ export function JobsPage() {
       title: t("send.jobs.colCreated"),
       key: "created",
       width: 170,
-      render: (_, j) => <Typography.Text type="secondary">{formatTime(j.created_at)}</Typography.Text>,
+      render: (_, j) => (
+        <Typography.Text type="secondary">{formatTime(j.created_at)}</Typography.Text>
+      ),
     },
     {
       title: t("send.jobs.colActions"),

@@ -1,0 +1,415 @@
+import { open } from "@tauri-apps/plugin-dialog";
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Col,
+  Descriptions,
+  Empty,
+  Flex,
+  Form,
+  Input,
+  Modal,
+  Row,
+  Segmented,
+  Select,
+  Space,
+  Typography,
+} from "antd";
+import { useEffect, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useNavigate } from "react-router";
+import { useLists } from "../../api/audience";
+import {
+  composeApi,
+  type Jump,
+  type RecipientSource,
+  type SendEstimate,
+  type TemplateDraft,
+  useComposeCheck,
+} from "../../api/send";
+import { useTemplates } from "../../api/templates";
+import { formatDuration } from "../jobs/JobsPage";
+import { TemplateCard } from "./TemplateCard";
+
+type RecKind = "openid" | "list" | "file";
+type JumpKind = Jump["type"];
+
+/** Waits `ms` after the last change, so each keystroke does not ask the shell. */
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const id = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(id);
+  }, [value, ms]);
+  return v;
+}
+
+export function TemplateComposer({ appid }: { appid: string }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const templates = useTemplates(appid);
+  const lists = useLists(appid);
+  const [templateId, setTemplateId] = useState<string>();
+  const [title, setTitle] = useState("");
+  const [data, setData] = useState<Record<string, string>>({});
+  const [jumpKind, setJumpKind] = useState<JumpKind>("none");
+  const [url, setUrl] = useState("");
+  const [miniAppid, setMiniAppid] = useState("");
+  const [miniPage, setMiniPage] = useState("");
+  const [recKind, setRecKind] = useState<RecKind>("list");
+  const [openid, setOpenid] = useState("");
+  const [listId, setListId] = useState<number>();
+  const [filePath, setFilePath] = useState<string>();
+  const [testOpenid, setTestOpenid] = useState("");
+  const [testing, setTesting] = useState(false);
+  const [estimate, setEstimate] = useState<SendEstimate | null>(null);
+  const [sending, setSending] = useState(false);
+
+  const template = templates.data?.find((x) => x.template_id === templateId);
+  const jump: Jump =
+    jumpKind === "url"
+      ? { type: "url", url }
+      : jumpKind === "mini"
+        ? { type: "mini", appid: miniAppid, pagepath: miniPage }
+        : { type: "none" };
+  const draft: TemplateDraft | null = template
+    ? { appid, template_id: template.template_id, title, data, jump }
+    : null;
+  const recipients: RecipientSource | null =
+    recKind === "openid"
+      ? openid.trim()
+        ? { type: "openid", openid }
+        : null
+      : recKind === "list"
+        ? listId !== undefined
+          ? { type: "list", list_id: listId }
+          : null
+        : filePath
+          ? { type: "file", path: filePath }
+          : null;
+  // The check runs on the draft as it stood 300 ms after the last keystroke.
+  const debouncedKey = useDebounced(JSON.stringify({ draft, recipients }), 300);
+  const debounced = useMemo(
+    () =>
+      JSON.parse(debouncedKey) as {
+        draft: TemplateDraft | null;
+        recipients: RecipientSource | null;
+      },
+    [debouncedKey],
+  );
+  const check = useComposeCheck(debounced.draft, debounced.recipients);
+  const checks = new Map(check.data?.fields.map((f) => [f.key, f]) ?? []);
+  const fields = template?.fields.filter((f) => f.shown) ?? [];
+
+  const fail = (e: unknown) => message.error(e instanceof Error ? e.message : String(e));
+  const pickFile = async () => {
+    const p = await open({
+      multiple: false,
+      filters: [{ name: "CSV / XLSX", extensions: ["csv", "txt", "xlsx"] }],
+    });
+    if (typeof p === "string") setFilePath(p);
+  };
+  const testSend = async () => {
+    if (!draft) return;
+    setTesting(true);
+    try {
+      const r = await composeApi.testSend(draft, recipients, testOpenid);
+      if (r.state === "sent") message.success(t("send.compose.testOk", { msgid: r.msgid ?? "—" }));
+      else
+        message.error(
+          t("send.compose.testFail", {
+            state: `${r.state_label} ${r.errcode ?? ""} ${r.hint ?? r.errmsg ?? ""}`,
+          }),
+        );
+    } catch (e) {
+      fail(e);
+    } finally {
+      setTesting(false);
+    }
+  };
+  const askConfirm = async () => {
+    if (!draft || !recipients) return;
+    if (check.data && !check.data.ok) {
+      message.warning(t("send.compose.invalid"));
+      return;
+    }
+    try {
+      setEstimate(await composeApi.estimate(appid, recipients));
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const send = async () => {
+    if (!draft || !recipients) return;
+    setSending(true);
+    try {
+      const id = await composeApi.send(draft, recipients);
+      message.success(t("send.compose.created", { id }));
+      setEstimate(null);
+      navigate("/jobs");
+    } catch (e) {
+      fail(e);
+    } finally {
+      setSending(false);
+    }
+  };
+
+  if (templates.data && templates.data.length === 0) {
+    return (
+      <Card>
+        <Empty description={t("send.compose.noTemplates")}>
+          <Button type="primary" onClick={() => navigate("/templates")}>
+            {t("pages.templates.title")}
+          </Button>
+        </Empty>
+      </Card>
+    );
+  }
+  const variables = check.data?.variables ?? [];
+  const listOptions = (lists.data ?? []).map((l) => ({
+    value: l.id,
+    label: `${l.name}（${t("send.compose.members", { n: l.member_count })}）`,
+  }));
+
+  return (
+    <Row gutter={16}>
+      <Col span={14}>
+        <Card>
+          <Form layout="vertical" data-testid="composer-form">
+            <Form.Item label={t("send.compose.template")} required>
+              <Select
+                data-testid="compose-template"
+                showSearch
+                optionFilterProp="label"
+                placeholder={t("send.compose.templatePlaceholder")}
+                value={templateId}
+                onChange={(v) => {
+                  setTemplateId(v);
+                  setData({});
+                }}
+                options={(templates.data ?? []).map((x) => ({
+                  value: x.template_id,
+                  label: x.alias || x.title,
+                }))}
+              />
+            </Form.Item>
+            {template && (
+              <>
+                <Form.Item label={t("send.compose.title")}>
+                  <Input
+                    value={title}
+                    placeholder={t("send.compose.titlePlaceholder")}
+                    onChange={(e) => setTitle(e.target.value)}
+                  />
+                </Form.Item>
+                <Typography.Text strong>{t("send.compose.fields")}</Typography.Text>
+                <Typography.Paragraph
+                  type="secondary"
+                  style={{ fontSize: 12, margin: "4px 0 8px" }}
+                >
+                  {variables.length
+                    ? `${t("send.compose.varHint", { var: "{{变量}}" })} ${variables.map((v) => `{{${v}}}`).join("、")}`
+                    : t("send.compose.noVars", { example: "{{变量}}" })}
+                </Typography.Paragraph>
+                {fields.map((f) => {
+                  const c = checks.get(f.key);
+                  return (
+                    <Form.Item
+                      key={f.key}
+                      label={`${f.label || f.key}（${f.key}）`}
+                      validateStatus={c?.problem ? "error" : undefined}
+                      help={c?.problem ?? undefined}
+                      extra={
+                        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                          {t(`templates.kinds.${f.kind}`, { defaultValue: f.kind })} ·{" "}
+                          {t("send.compose.chars", {
+                            n: c?.chars ?? [...(data[f.key] ?? "")].length,
+                          })}
+                        </Typography.Text>
+                      }
+                    >
+                      <Input
+                        data-testid={`field-${f.key}`}
+                        value={data[f.key] ?? ""}
+                        onChange={(e) => setData({ ...data, [f.key]: e.target.value })}
+                      />
+                    </Form.Item>
+                  );
+                })}
+                {check.data && check.data.missing_variables.length > 0 && (
+                  <Alert
+                    type="error"
+                    showIcon
+                    style={{ marginBottom: 16 }}
+                    title={t("send.compose.missingVars", {
+                      vars: check.data.missing_variables.join("、"),
+                    })}
+                  />
+                )}
+                <Form.Item label={t("send.compose.jump")}>
+                  <Space direction="vertical" style={{ width: "100%" }}>
+                    <Segmented<JumpKind>
+                      value={jumpKind}
+                      onChange={setJumpKind}
+                      options={[
+                        { value: "none", label: t("send.compose.jumpNone") },
+                        { value: "url", label: t("send.compose.jumpUrl") },
+                        { value: "mini", label: t("send.compose.jumpMini") },
+                      ]}
+                    />
+                    {jumpKind === "url" && (
+                      <Input
+                        placeholder="https://"
+                        value={url}
+                        onChange={(e) => setUrl(e.target.value)}
+                      />
+                    )}
+                    {jumpKind === "mini" && (
+                      <Space.Compact style={{ width: "100%" }}>
+                        <Input
+                          style={{ width: "40%" }}
+                          placeholder={t("send.compose.miniAppid")}
+                          value={miniAppid}
+                          onChange={(e) => setMiniAppid(e.target.value)}
+                        />
+                        <Input
+                          placeholder={t("send.compose.miniPage")}
+                          value={miniPage}
+                          onChange={(e) => setMiniPage(e.target.value)}
+                        />
+                      </Space.Compact>
+                    )}
+                  </Space>
+                </Form.Item>
+                <Form.Item label={t("send.compose.recipients")} required>
+                  <Space direction="vertical" style={{ width: "100%" }}>
+                    <Segmented<RecKind>
+                      value={recKind}
+                      onChange={setRecKind}
+                      options={[
+                        { value: "list", label: t("send.compose.recList") },
+                        { value: "openid", label: t("send.compose.recOpenid") },
+                        { value: "file", label: t("send.compose.recFile") },
+                      ]}
+                    />
+                    {recKind === "list" && (
+                      <Select
+                        data-testid="compose-list"
+                        placeholder={t("send.compose.listPlaceholder")}
+                        value={listId}
+                        onChange={setListId}
+                        options={listOptions}
+                      />
+                    )}
+                    {recKind === "openid" && (
+                      <Input
+                        placeholder="openid"
+                        value={openid}
+                        onChange={(e) => setOpenid(e.target.value)}
+                      />
+                    )}
+                    {recKind === "file" && (
+                      <Space>
+                        <Button onClick={() => void pickFile()}>
+                          {t("send.compose.chooseFile")}
+                        </Button>
+                        <Typography.Text type="secondary" ellipsis style={{ maxWidth: 360 }}>
+                          {filePath}
+                        </Typography.Text>
+                      </Space>
+                    )}
+                  </Space>
+                </Form.Item>
+                <Flex gap={8} wrap>
+                  <Space.Compact>
+                    <Input
+                      data-testid="test-openid"
+                      style={{ width: 260 }}
+                      placeholder={t("send.compose.testOpenid")}
+                      value={testOpenid}
+                      onChange={(e) => setTestOpenid(e.target.value)}
+                    />
+                    <Button
+                      data-testid="test-send"
+                      loading={testing}
+                      disabled={!testOpenid.trim() || !check.data?.ok}
+                      onClick={() => void testSend()}
+                    >
+                      {t("send.compose.testSend")}
+                    </Button>
+                  </Space.Compact>
+                  <Button
+                    data-testid="compose-send"
+                    type="primary"
+                    style={{ marginLeft: "auto" }}
+                    disabled={!recipients || !check.data?.ok}
+                    onClick={() => void askConfirm()}
+                  >
+                    {t("send.compose.send")}
+                  </Button>
+                </Flex>
+              </>
+            )}
+          </Form>
+        </Card>
+      </Col>
+      <Col span={10}>
+        <Card title={t("send.compose.preview")} size="small" data-testid="compose-preview">
+          {template && check.data ? (
+            <Flex vertical gap={12}>
+              {check.data.cards.map((c) => (
+                <TemplateCard
+                  key={c.openid || "sample"}
+                  title={template.title}
+                  card={c}
+                  jump={jumpKind !== "none"}
+                />
+              ))}
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {t("send.compose.cutNote")}
+              </Typography.Text>
+            </Flex>
+          ) : (
+            <Empty
+              image={Empty.PRESENTED_IMAGE_SIMPLE}
+              description={t("send.compose.templatePlaceholder")}
+            />
+          )}
+        </Card>
+      </Col>
+      <Modal
+        open={estimate !== null}
+        title={t("send.compose.confirmTitle")}
+        okText={t("send.compose.confirmOk")}
+        onOk={() => void send()}
+        confirmLoading={sending}
+        onCancel={() => setEstimate(null)}
+        okButtonProps={{ id: "confirm-send" }}
+      >
+        {estimate && (
+          <Descriptions column={1} bordered size="small" data-testid="confirm-dialog">
+            <Descriptions.Item label={t("send.compose.pickAccount")}>{appid}</Descriptions.Item>
+            <Descriptions.Item label={t("send.compose.template")}>
+              {template?.title}
+            </Descriptions.Item>
+            <Descriptions.Item label={t("send.compose.confirmCount")}>
+              {estimate.recipients}
+            </Descriptions.Item>
+            <Descriptions.Item label={t("send.compose.confirmRate")}>
+              {t("send.jobs.rate", { rate: estimate.rate_per_sec })}
+            </Descriptions.Item>
+            <Descriptions.Item label={t("send.compose.confirmEta")}>
+              {formatDuration(estimate.eta_secs)}
+            </Descriptions.Item>
+            <Descriptions.Item label={t("send.compose.confirmQuota")}>
+              {t("send.compose.quotaUnknown")}
+            </Descriptions.Item>
+          </Descriptions>
+        )}
+      </Modal>
+    </Row>
+  );
+}
