@@ -1,0 +1,310 @@
+import { DownloadOutlined } from "@ant-design/icons";
+import { save } from "@tauri-apps/plugin-dialog";
+import {
+  App,
+  Button,
+  Card,
+  DatePicker,
+  Descriptions,
+  Drawer,
+  Flex,
+  Input,
+  InputNumber,
+  Select,
+  Table,
+  Tag,
+  Tooltip,
+  Typography,
+} from "antd";
+import type { ColumnsType } from "antd/es/table";
+import type { Dayjs } from "dayjs";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useSearchParams } from "react-router";
+import {
+  type HistoryQuery,
+  type HistoryRowView,
+  type HistoryStatus,
+  historyApi,
+  useHistory,
+  useHistoryDetail,
+} from "../../api/send";
+import { useAccountOptions } from "../../api/templates";
+import { formatTime } from "../jobs/JobsPage";
+import { PageShell } from "../PageShell";
+import { ErrorAlert } from "../templates/AccountPicker";
+
+const STATUSES: HistoryStatus[] = [
+  "sent",
+  "failed_permanent",
+  "failed_retryable",
+  "uncertain",
+  "skipped",
+  "pending",
+  "cancelled",
+  "delivered",
+  "user_block",
+  "system_failed",
+  "delivery_pending",
+  "delivery_unknown",
+];
+
+const STATE_COLOR: Record<string, string> = {
+  sent: "blue",
+  failed_permanent: "red",
+  failed_retryable: "orange",
+  uncertain: "gold",
+  skipped: "default",
+  pending: "default",
+  in_flight: "processing",
+  cancelled: "default",
+};
+
+const DELIVERY_COLOR: Record<string, string> = {
+  delivered: "green",
+  user_block: "red",
+  system_failed: "red",
+  unknown: "default",
+  pending: "processing",
+};
+
+function Detail({ id, onClose }: { id: number | null; onClose: () => void }) {
+  const { t } = useTranslation();
+  const { data, error } = useHistoryDetail(id);
+  const pre = (s: string | null | undefined) => (
+    <pre style={{ margin: 0, whiteSpace: "pre-wrap", wordBreak: "break-all", fontSize: 12 }}>
+      {s ?? "—"}
+    </pre>
+  );
+  return (
+    <Drawer open={id !== null} onClose={onClose} title={t("send.history.detail")} size={560}>
+      {error && <ErrorAlert error={error} />}
+      {data && (
+        <Descriptions column={1} size="small" bordered data-testid="history-detail">
+          <Descriptions.Item label={t("send.history.jobTitle")}>
+            #{data.row.job_id} {data.job_title}
+          </Descriptions.Item>
+          <Descriptions.Item label="openid">{data.row.openid}</Descriptions.Item>
+          <Descriptions.Item label={t("send.history.colState")}>
+            {data.row.state_label}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("send.history.colDelivery")}>
+            {data.row.delivery_label ?? "—"}
+            {data.row.delivered_at ? `（${formatTime(data.row.delivered_at)}）` : ""}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("send.history.attempts")}>
+            {data.row.attempts}
+          </Descriptions.Item>
+          <Descriptions.Item label="msgid">{data.row.msgid ?? "—"}</Descriptions.Item>
+          <Descriptions.Item label="client_msg_id">{data.client_msg_id ?? "—"}</Descriptions.Item>
+          {data.row.errcode !== null && (
+            <Descriptions.Item label={t("send.history.colError")}>
+              {data.row.errcode} {data.row.errmsg}
+              {data.row.err_hint && (
+                <Typography.Paragraph type="secondary" style={{ margin: "4px 0 0" }}>
+                  {data.row.err_hint}
+                </Typography.Paragraph>
+              )}
+            </Descriptions.Item>
+          )}
+          <Descriptions.Item label={t("send.history.vars")}>{pre(data.vars)}</Descriptions.Item>
+          <Descriptions.Item label={t("send.history.request")}>
+            {pre(data.request_line)}
+            {pre(data.request_body)}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("send.history.response")}>
+            {pre(data.response)}
+          </Descriptions.Item>
+        </Descriptions>
+      )}
+    </Drawer>
+  );
+}
+
+export function HistoryPage() {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [params] = useSearchParams();
+  const jobParam = params.get("job");
+  const [query, setQuery] = useState<HistoryQuery>({
+    appid: null,
+    template_id: null,
+    job_id: jobParam ? Number(jobParam) : null,
+    status: null,
+    from: null,
+    to: null,
+    openid: null,
+  });
+  const [openid, setOpenid] = useState("");
+  const [detail, setDetail] = useState<number | null>(null);
+  const accounts = useAccountOptions();
+  const history = useHistory(query);
+  const rows = history.data?.pages.flatMap((p) => p.rows) ?? [];
+  const set = (patch: Partial<HistoryQuery>) => setQuery({ ...query, ...patch });
+
+  const onDates = (v: [Dayjs | null, Dayjs | null] | null) =>
+    set({
+      from: v?.[0] ? v[0].startOf("day").unix() : null,
+      to: v?.[1] ? v[1].endOf("day").unix() + 1 : null,
+    });
+  const exportCsv = async () => {
+    const path = await save({
+      defaultPath: "发送记录.csv",
+      filters: [{ name: "CSV", extensions: ["csv"] }],
+    });
+    if (!path) return;
+    try {
+      const n = await historyApi.export(query, path);
+      message.success(t("send.history.exported", { n, path }));
+    } catch (e) {
+      message.error(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const columns: ColumnsType<HistoryRowView> = [
+    {
+      title: t("send.history.colTime"),
+      key: "time",
+      width: 160,
+      render: (_, r) => formatTime(r.done_at ?? r.created_at),
+    },
+    {
+      title: t("send.history.colAccount"),
+      dataIndex: "appid",
+      width: 150,
+      ellipsis: true,
+    },
+    {
+      title: t("send.history.colTemplate"),
+      dataIndex: "template_id",
+      width: 140,
+      ellipsis: { showTitle: true },
+    },
+    { title: t("send.history.colOpenid"), dataIndex: "openid", ellipsis: true },
+    {
+      title: t("send.history.colState"),
+      key: "state",
+      width: 110,
+      render: (_, r) => <Tag color={STATE_COLOR[r.state] ?? "default"}>{r.state_label}</Tag>,
+    },
+    {
+      title: t("send.history.colDelivery"),
+      key: "delivery",
+      width: 96,
+      render: (_, r) =>
+        r.delivery ? (
+          <Tag color={DELIVERY_COLOR[r.delivery] ?? "default"}>{r.delivery_label}</Tag>
+        ) : (
+          <Typography.Text type="secondary">{t("send.history.noDelivery")}</Typography.Text>
+        ),
+    },
+    {
+      title: t("send.history.colError"),
+      key: "error",
+      width: 160,
+      ellipsis: true,
+      render: (_, r) =>
+        r.errcode !== null ? (
+          <Tooltip title={r.err_hint ?? r.errmsg}>
+            <Typography.Text type="danger">
+              {r.errcode} {r.errmsg}
+            </Typography.Text>
+          </Tooltip>
+        ) : r.errmsg ? (
+          <Tooltip title={r.errmsg}>
+            <Typography.Text type="secondary">{r.errmsg}</Typography.Text>
+          </Tooltip>
+        ) : null,
+    },
+    { title: t("send.history.colMsgid"), dataIndex: "msgid", width: 130, ellipsis: true },
+  ];
+
+  return (
+    <PageShell page="history">
+      <Card size="small">
+        <Flex gap={8} wrap align="center">
+          <Select
+            allowClear
+            style={{ width: 220 }}
+            placeholder={t("send.history.account")}
+            value={query.appid ?? undefined}
+            onChange={(v) => set({ appid: v ?? null })}
+            options={(accounts.data ?? []).map((a) => ({
+              value: a.appid,
+              label: a.nickname || a.appid,
+            }))}
+          />
+          <Input
+            allowClear
+            style={{ width: 180 }}
+            placeholder={t("send.history.template")}
+            onBlur={(e) => set({ template_id: e.target.value.trim() || null })}
+          />
+          <InputNumber
+            style={{ width: 110 }}
+            placeholder={t("send.history.job")}
+            value={query.job_id ?? undefined}
+            onChange={(v) => set({ job_id: typeof v === "number" ? v : null })}
+          />
+          <Select
+            allowClear
+            style={{ width: 150 }}
+            placeholder={t("send.history.status")}
+            value={query.status ?? undefined}
+            onChange={(v) => set({ status: v ?? null })}
+            options={STATUSES.map((s) => ({ value: s, label: t(`send.history.st.${s}`) }))}
+          />
+          <DatePicker.RangePicker onChange={onDates} />
+          <Input.Search
+            allowClear
+            style={{ width: 260 }}
+            placeholder={t("send.history.openid")}
+            value={openid}
+            onChange={(e) => setOpenid(e.target.value)}
+            onSearch={(v) => set({ openid: v.trim() || null })}
+          />
+          <Button
+            icon={<DownloadOutlined />}
+            style={{ marginLeft: "auto" }}
+            onClick={() => void exportCsv()}
+          >
+            {t("send.history.export")}
+          </Button>
+        </Flex>
+      </Card>
+      {history.error && <ErrorAlert error={history.error} />}
+      <Card size="small">
+        <Table<HistoryRowView>
+          data-testid="history-table"
+          rowKey="id"
+          size="small"
+          loading={history.isPending}
+          columns={columns}
+          dataSource={rows}
+          pagination={false}
+          scroll={{ x: 1100 }}
+          onRow={(r) => ({ onClick: () => setDetail(r.id), style: { cursor: "pointer" } })}
+          locale={{ emptyText: t("send.history.empty") }}
+        />
+        <Flex justify="center" gap={12} align="center" style={{ marginTop: 12 }}>
+          <Typography.Text type="secondary">
+            {t("send.history.loaded", { n: rows.length })}
+          </Typography.Text>
+          {history.hasNextPage ? (
+            <Button
+              loading={history.isFetchingNextPage}
+              onClick={() => void history.fetchNextPage()}
+            >
+              {t("send.history.loadMore")}
+            </Button>
+          ) : (
+            rows.length > 0 && (
+              <Typography.Text type="secondary">{t("send.history.end")}</Typography.Text>
+            )
+          )}
+        </Flex>
+      </Card>
+      <Detail id={detail} onClose={() => setDetail(null)} />
+    </PageShell>
+  );
+}
