@@ -289,6 +289,34 @@ async fn csv_columns_fill_per_row_variables_and_an_unknown_column_is_refused_bef
     assert_eq!(done["job"]["counts"]["sent"], 3);
     assert_eq!(done["job"]["counts"]["skipped"], 0);
     assert_eq!(w.sim_state().await["sends"]["accepted"], 3);
+
+    // send text: a customer-service message inside the 48-hour window the user's message opens.
+    let r = w
+        .http
+        .post(format!("{}/__sim/message", w.sim.base_url))
+        .json(&serde_json::json!({"authorizer_appid": appid, "openid": openids[0], "content": "发货了吗"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let text = w
+        .cli(&[
+            "--json",
+            "send",
+            "text",
+            "--account",
+            &appid,
+            "--to",
+            openids[0],
+            "--text",
+            "已发货",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(text["job"]["kind"], "custom_text");
+    assert_eq!(text["job"]["counts"]["sent"], 1);
+    assert_eq!(w.sim_state().await["sends"]["custom_accepted"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
