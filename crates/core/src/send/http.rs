@@ -64,10 +64,17 @@ impl HttpSendApi {
     async fn post(&self, appid: &str, req: &ApiRequest) -> Result<SendOk, SendFailure> {
         let token = self.tokens.token(appid).await?;
         let url = url::Url::parse_with_params(
-            &format!("{}{}", self.endpoint.base_url.trim_end_matches('/'), req.path),
+            &format!(
+                "{}{}",
+                self.endpoint.base_url.trim_end_matches('/'),
+                req.path
+            ),
             &[("access_token", token.expose())],
         )
-        .map_err(|e| SendFailure::Transport { maybe_sent: false, detail: format!("接口地址无效：{e}") })?;
+        .map_err(|e| SendFailure::Transport {
+            maybe_sent: false,
+            detail: format!("接口地址无效：{e}"),
+        })?;
         let mut rb = self.http.post(url).json(&req.body);
         if let Some(b) = &self.endpoint.bearer {
             rb = rb.bearer_auth(b.expose());
