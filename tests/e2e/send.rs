@@ -1,0 +1,306 @@
+//! 发送 → 任务 → 发送记录 as an operator uses them, in the sandbox: compose a template message
+//! with a per-recipient variable, send it to one openid first (先发给自己), bulk-send it to a list
+//! through the confirmation dialog, watch the job's progress bar reach the end, and find every
+//! record in 发送记录 — the sim's `/__sim/state` (sends.accepted) is the judge of what was sent.
+//!
+//! The data dir is prepared through wxdesk-core before and while the app runs (sandbox mode
+//! saved; the account authorized through the app's own sim, its templates synced and a list made
+//! from the sim's follower openids), the way templates_audience.rs does.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::Value;
+use wxdesk_core::audience::ImportRow;
+use wxdesk_core::audience::lists::{self, ListSource};
+use wxdesk_core::auth::AuthScope;
+use wxdesk_core::context::Context;
+use wxdesk_core::secrets::Secret;
+use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
+
+const TEMPLATE_TITLE: &str = "订单发货通知";
+const LIST_NAME: &str = "e2e 发货名单";
+
+fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ {
+    move |e| Error::WebDriver(what.to_owned(), e.to_string())
+}
+
+/// Waits until the text of `css` contains `want`; returns the text.
+async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String> {
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
+    let mut last = String::new();
+    loop {
+        if let Ok(el) = h.client.find(Locator::Css(css)).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(want) {
+                return Ok(last);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::TextMismatch {
+                css: css.to_owned(),
+                want: format!("…{want}…"),
+                got: last,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Clicks the open Select dropdown's option whose text contains `text`.
+async fn pick_option(h: &Harness, text: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+    loop {
+        let options = h
+            .client
+            .find_all(Locator::Css(".ant-select-item-option"))
+            .await
+            .map_err(wd("listing options"))?;
+        for o in options {
+            if o.text().await.unwrap_or_default().contains(text) {
+                o.click().await.map_err(wd("choosing an option"))?;
+                return Ok(());
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::TextMismatch {
+                css: ".ant-select-item-option".into(),
+                want: text.into(),
+                got: String::new(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url)
+        .send()
+        .await
+        .expect("sim reachable")
+        .json()
+        .await
+        .expect("sim answers JSON")
+}
+
+async fn prepare_sandbox(dir: &Path) {
+    let ctx = Context::open(dir).await.expect("open the data dir");
+    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
+        .await
+        .expect("sandbox settings");
+    sb.shutdown().await;
+}
+
+/// Authorizes the sim's first verified official account through the app's sim, syncs its
+/// templates and makes a list of its sample followers with an 订单号 column. Returns (appid,
+/// sim URL, the list's openids).
+async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String, Vec<String>) {
+    let ctx = Context::open(dir).await.expect("open the data dir");
+    let sim_url = ctx
+        .platform
+        .load_settings()
+        .await
+        .expect("settings")
+        .settings
+        .expect("sandbox settings saved")
+        .api_base;
+    let state = get_json(http, &format!("{sim_url}/__sim/state")).await;
+    let appid = state["accounts"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|a| a["kind"] == "oa" && a["verified"] == true)
+                .and_then(|a| a["appid"].as_str().map(str::to_owned))
+        })
+        .expect("the sim's world has a verified official account");
+    let mut start = None;
+    for _ in 0..60 {
+        match ctx
+            .authorizer
+            .begin_authorization(AuthScope::Oa, false, Some(&appid))
+            .await
+        {
+            Ok(s) => {
+                start = Some(s);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+    let start = start.expect("a pre_auth_code from the app's sandbox");
+    let answer: Value = http
+        .post(format!("{sim_url}/__sim/authorize"))
+        .json(&serde_json::json!({
+            "pre_auth_code": start.pre_auth_code,
+            "authorizer_appid": appid,
+        }))
+        .send()
+        .await
+        .expect("sim authorize")
+        .json()
+        .await
+        .expect("sim authorize JSON");
+    let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
+    ctx.authorizer
+        .complete_authorization(&Secret::new(code))
+        .await
+        .expect("the account is stored");
+    let api = ctx.platform.api().await.expect("platform api");
+    wxdesk_core::templates::sync_templates(&api, &ctx.store, &appid)
+        .await
+        .expect("templates synced");
+    let account = get_json(http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
+    let openids: Vec<String> = account["sample_openids"]
+        .as_array()
+        .expect("sample openids")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let rows: Vec<ImportRow> = openids
+        .iter()
+        .enumerate()
+        .map(|(i, o)| ImportRow {
+            openid: o.clone(),
+            values: vec![format!("SO2026112200{i}")],
+        })
+        .collect();
+    let a = appid.clone();
+    ctx.store
+        .call(move |c| {
+            lists::create_from_rows(
+                c,
+                &a,
+                LIST_NAME,
+                &ListSource::Pasted,
+                &["订单号".to_string()],
+                &rows,
+                0,
+            )
+        })
+        .await
+        .expect("list created");
+    (appid, sim_url, openids)
+}
+
+/// A value that passes each keyword type's rule; the order number comes from the list.
+fn value_for(key: &str) -> &'static str {
+    if key.starts_with("character_string") {
+        "{{订单号}}"
+    } else if key.starts_with("time") {
+        "2026年11月22日 12:00"
+    } else if key.starts_with("amount") {
+        "¥128.00"
+    } else if key.starts_with("const") {
+        "已发货"
+    } else {
+        // thing: 22 characters, so the preview shows WeChat's cut (…) on the card.
+        "有机绿茶礼盒两盒装加赠品随机杯子一只加运费险"
+    }
+}
+
+#[tokio::test]
+async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("wxdesk-e2e-send-")
+        .tempdir()
+        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
+    prepare_sandbox(dir.path()).await;
+    let h = Harness::start(
+        Options::new("send").env("WXDESK_DATA_DIR", dir.path().to_string_lossy()),
+    )
+    .await?;
+    let http = reqwest::Client::new();
+    let (appid, sim_url, openids) = prepare_account(dir.path(), &http).await;
+
+    // 发送: the account, the template, every keyword field.
+    h.click("[data-testid=nav-compose]").await?;
+    wait_for_contains(&h, "[data-testid=account-picker]", &appid).await?;
+    h.click("[data-testid=compose-template]").await?;
+    pick_option(&h, TEMPLATE_TITLE).await?;
+    h.wait_for("[data-testid^=field-]").await?;
+    h.click("[data-testid=compose-list]").await?;
+    pick_option(&h, LIST_NAME).await?;
+    let inputs = h
+        .client
+        .find_all(Locator::Css("input[data-testid^=field-]"))
+        .await
+        .map_err(wd("listing fields"))?;
+    for input in inputs {
+        let testid = input
+            .attr("data-testid")
+            .await
+            .map_err(wd("reading a field id"))?
+            .unwrap_or_default();
+        let key = testid.trim_start_matches("field-");
+        input
+            .send_keys(value_for(key))
+            .await
+            .map_err(wd("typing a value"))?;
+    }
+    // The preview fills 订单号 from the list's first rows and shows WeChat's cut.
+    let preview = wait_for_contains(&h, "[data-testid=compose-preview]", "SO20261122000").await?;
+    assert!(preview.contains(TEMPLATE_TITLE), "card title: {preview:?}");
+    assert!(preview.contains('…'), "the 22-character thing is cut: {preview:?}");
+    h.screenshot("composer-preview").await?;
+
+    // 先发给自己.
+    h.wait_for("[data-testid=test-openid]")
+        .await?
+        .send_keys(&openids[0])
+        .await
+        .map_err(wd("typing the test openid"))?;
+    h.click("[data-testid=test-send]").await?;
+    wait_for_contains(&h, ".ant-message", "测试消息已发送").await?;
+
+    // 发送… → the confirmation with the count → create the job.
+    h.click("[data-testid=compose-send]").await?;
+    let confirm = wait_for_contains(&h, "[data-testid=confirm-dialog]", "接收者").await?;
+    assert!(
+        confirm.contains(&format!("接收者\n{}", openids.len()))
+            || confirm.contains(&format!("接收者 {}", openids.len())),
+        "the dialog shows the count: {confirm:?}"
+    );
+    h.screenshot("confirm-dialog").await?;
+    h.click("#confirm-send").await?;
+
+    // 任务: the bulk job runs to the end with its bar full.
+    h.wait_for_route("/jobs").await?;
+    let bar = format!("{}/{}", openids.len(), openids.len());
+    wait_for_contains(&h, "[data-testid=jobs-table]", "已完成").await?;
+    wait_for_contains(&h, "[data-testid=jobs-table]", &bar).await?;
+    h.screenshot("job-progress").await?;
+
+    // The sim accepted the test send and every list member exactly once.
+    let state = get_json(&http, &format!("{sim_url}/__sim/state")).await;
+    let accepted = state["sends"]["accepted"].as_u64().expect("sends.accepted");
+    assert_eq!(accepted, openids.len() as u64 + 1);
+
+    // 发送记录: every record, sent.
+    h.click("[data-testid=nav-history]").await?;
+    let shown = wait_for_contains(
+        &h,
+        "[data-testid=history-table]",
+        &openids[openids.len() - 1],
+    )
+    .await?;
+    let rows = h
+        .client
+        .find_all(Locator::Css("[data-testid=history-table] .ant-table-row"))
+        .await
+        .map_err(wd("listing history rows"))?;
+    assert_eq!(rows.len() as u64, accepted, "history rows: {shown:?}");
+    assert_eq!(shown.matches("已发送").count() as u64, accepted);
+    rows[0].click().await.map_err(wd("opening a record"))?;
+    let detail = wait_for_contains(&h, "[data-testid=history-detail]", "access_token=***").await?;
+    assert!(detail.contains("client_msg_id"), "detail: {detail:?}");
+    h.screenshot("history").await?;
+
+    h.click("[data-testid=nav-overview]").await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    h.screenshot("overview").await?;
+
+    h.shutdown().await;
+    drop(dir);
+    Ok(())
+}

@@ -1,0 +1,159 @@
+import { Alert, Card, Col, Empty, Flex, List, Row, Statistic, Typography } from "antd";
+import { BarChart } from "echarts/charts";
+import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
+import * as echarts from "echarts/core";
+import { CanvasRenderer } from "echarts/renderers";
+import ReactEChartsCore from "echarts-for-react/lib/core";
+import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
+import { useJobs, useOverview } from "../../api/send";
+import { useAccounts } from "../../api/shell";
+import { PageShell } from "../PageShell";
+import { ErrorAlert } from "../templates/AccountPicker";
+
+echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+const DAYS = 14;
+
+/** Sends per day by outcome (stacked), today's totals, and what needs the operator. */
+export function OverviewPage() {
+  const { t } = useTranslation();
+  const stats = useOverview(DAYS);
+  const jobs = useJobs();
+  const accounts = useAccounts();
+  const today = stats.data?.today;
+  const days = stats.data?.days ?? [];
+  // Sent rows split by their delivery report; what has no report yet stays "已发送".
+  const series = [
+    {
+      key: "delivered",
+      name: t("send.overview.delivered"),
+      color: "#52c41a",
+      get: (d: (typeof days)[number]) => d.delivered,
+    },
+    {
+      key: "sent",
+      name: t("send.overview.sent"),
+      color: "#1677ff",
+      get: (d: (typeof days)[number]) =>
+        Math.max(0, d.sent - d.delivered - d.user_block - d.system_failed),
+    },
+    {
+      key: "user_block",
+      name: t("send.overview.userBlock"),
+      color: "#faad14",
+      get: (d: (typeof days)[number]) => d.user_block,
+    },
+    {
+      key: "failed",
+      name: t("send.overview.failed"),
+      color: "#ff4d4f",
+      get: (d: (typeof days)[number]) => d.failed + d.system_failed,
+    },
+    {
+      key: "uncertain",
+      name: t("send.overview.uncertain"),
+      color: "#bfbfbf",
+      get: (d: (typeof days)[number]) => d.uncertain,
+    },
+  ];
+  const option = {
+    tooltip: { trigger: "axis" },
+    legend: { top: 0 },
+    grid: { left: 40, right: 16, top: 36, bottom: 24 },
+    xAxis: { type: "category", data: days.map((d) => d.day.slice(5)) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: series.map((s) => ({
+      name: s.name,
+      type: "bar",
+      stack: "total",
+      itemStyle: { color: s.color },
+      data: days.map(s.get),
+    })),
+  };
+  const attention = [
+    ...(accounts.data ?? [])
+      .filter((a) => a.status !== "authorized")
+      .map((a) => ({
+        key: `a-${a.appid}`,
+        text: t(
+          a.status === "unauthorized"
+            ? "send.overview.accountUnauthorized"
+            : "send.overview.accountReauth",
+          { name: a.nickname || a.appid },
+        ),
+        to: "/accounts",
+      })),
+    ...(jobs.data ?? [])
+      .filter((j) => j.status === "paused" || j.status === "paused_quota")
+      .map((j) => ({
+        key: `j-${j.id}`,
+        text: t(
+          j.status === "paused_quota" ? "send.overview.quotaJob" : "send.overview.pausedJob",
+          {
+            title: j.title,
+          },
+        ),
+        to: "/jobs",
+      })),
+  ];
+  return (
+    <PageShell page="overview">
+      {stats.error && <ErrorAlert error={stats.error} />}
+      <Row gutter={16}>
+        {[
+          ["sent", today?.sent, "#1677ff"],
+          ["delivered", today?.delivered, "#52c41a"],
+          ["failed", (today?.failed ?? 0) + (today?.system_failed ?? 0), "#ff4d4f"],
+          ["userBlock", today?.user_block, "#faad14"],
+        ].map(([k, v, c]) => (
+          <Col span={6} key={k as string}>
+            <Card size="small" data-testid={`today-${k}`}>
+              <Statistic
+                title={`${t("send.overview.today")} · ${t(`send.overview.${k as "sent"}`)}`}
+                value={(v as number | undefined) ?? 0}
+                styles={{ content: { color: c as string } }}
+              />
+            </Card>
+          </Col>
+        ))}
+      </Row>
+      <Row gutter={16}>
+        <Col span={16}>
+          <Card title={t("send.overview.chart")} size="small" data-testid="overview-chart">
+            {days.some((d) => d.sent + d.failed + d.uncertain > 0) ? (
+              <ReactEChartsCore
+                echarts={echarts}
+                option={option}
+                style={{ height: 300 }}
+                notMerge
+              />
+            ) : (
+              <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("send.jobs.emptyDesc")} />
+            )}
+          </Card>
+        </Col>
+        <Col span={8}>
+          <Card title={t("send.overview.attention")} size="small" data-testid="overview-attention">
+            {attention.length === 0 ? (
+              <Alert type="success" showIcon title={t("send.overview.noAttention")} />
+            ) : (
+              <List
+                size="small"
+                dataSource={attention}
+                renderItem={(a) => (
+                  <List.Item>
+                    <Flex justify="space-between" style={{ width: "100%" }} gap={8}>
+                      <Typography.Text>{a.text}</Typography.Text>
+                      <Link to={a.to}>→</Link>
+                    </Flex>
+                  </List.Item>
+                )}
+              />
+            )}
+          </Card>
+        </Col>
+      </Row>
+    </PageShell>
+  );
+}
