@@ -30,23 +30,23 @@ step "ui: lint, type check, unit tests, build"
 (cd ui && npm run lint && npm run typecheck && npm run test && npm run build)
 
 step "typed bindings match the Rust commands"
-cargo test --locked -p wxdesk --test bindings_drift
+cargo test -p wxdesk --test bindings_drift
 
 step "clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "Rust tests (real Secret Service in a private D-Bus session)"
 WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
-  cargo test --workspace --locked --exclude wxdesk-e2e --exclude wxdesk-bench
+  cargo test --workspace --exclude wxdesk-e2e --exclude wxdesk-bench
 
 if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
   step "end-to-end: the real app under Xvfb through tauri-driver"
   # The e2e binary embeds ui/dist (custom-protocol); a plain debug build would load the dev server.
-  cargo build --locked -p wxdesk --features tauri/custom-protocol
+  cargo build -p wxdesk --features tauri/custom-protocol
   export WXDESK_APP_BIN="$CARGO_TARGET_DIR/debug/wxdesk"
   WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
     xvfb-run -a -s "-screen 0 1280x800x24" \
-    cargo test --locked -p wxdesk-e2e -- --test-threads=1
+    cargo test -p wxdesk-e2e -- --test-threads=1
   echo "screenshots: $WXDESK_ARTIFACTS"
 fi
 
