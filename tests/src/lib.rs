@@ -81,7 +81,7 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// Starts tauri-driver, opens a session on the app binary and waits for the frame to render.
+    /// Starts tauri-driver, opens a session on the app binary and waits for React to render.
     pub async fn start(opts: Options) -> Result<Harness> {
         require_display()?;
         let app = app_binary()?;
@@ -123,7 +123,8 @@ impl Harness {
             _fresh: fresh,
             artifacts,
         };
-        h.wait_for("[data-testid=sidebar]").await?;
+        // Something rendered: the page itself decides what (the frame, or a first-run screen).
+        h.wait_for("#root *").await?;
         Ok(h)
     }
 
@@ -162,6 +163,29 @@ impl Harness {
                 return Err(Error::TextMismatch {
                     css: css.to_owned(),
                     want: text.to_owned(),
+                    got: last,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the app's (hash) route is `path`, e.g. `/accounts/authorize`.
+    pub async fn wait_for_route(&self, path: &str) -> Result<()> {
+        let want = format!("#{path}");
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+        let mut last = String::new();
+        loop {
+            if let Ok(url) = self.client.current_url().await {
+                if url.fragment().map(|f| format!("#{f}")).as_deref() == Some(want.as_str()) {
+                    return Ok(());
+                }
+                last = url.to_string();
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::TextMismatch {
+                    css: "location".into(),
+                    want,
                     got: last,
                 });
             }
