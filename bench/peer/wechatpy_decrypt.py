@@ -21,5 +21,5 @@ for p in pushes:
         ok += 1
 secs = time.perf_counter() - start
 rate = len(pushes) / secs
-print(f"wechatpy: verify + decrypt + parse of {len(pushes)} pushes, one thread: {rate:.0}/s ({ok} text messages)")
+print(f"wechatpy: verify + decrypt + parse of {len(pushes)} pushes, one thread: {rate:.0f}/s ({ok} text messages)")
 print("RESULT " + json.dumps({"bench": "decrypt_wechatpy", "pushes": len(pushes), "per_s": rate, "ok": ok}))
