@@ -31,6 +31,31 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             // app
             commands::app::app_info::<Wry>,
+            // templates
+            commands::templates::audience_accounts::<Wry>,
+            commands::templates::templates_list::<Wry>,
+            commands::templates::templates_sync::<Wry>,
+            commands::templates::templates_add::<Wry>,
+            commands::templates::templates_delete::<Wry>,
+            commands::templates::templates_set_notes::<Wry>,
+            commands::templates::templates_get_industry::<Wry>,
+            commands::templates::templates_set_industry::<Wry>,
+            // audience
+            commands::audience::followers_sync::<Wry>,
+            commands::audience::followers_sync_cancel,
+            commands::audience::followers_sync_state::<Wry>,
+            commands::audience::followers_totals::<Wry>,
+            commands::audience::followers_count::<Wry>,
+            commands::audience::followers_page::<Wry>,
+            commands::audience::tags_list::<Wry>,
+            commands::audience::lists_list::<Wry>,
+            commands::audience::list_members::<Wry>,
+            commands::audience::list_delete::<Wry>,
+            commands::audience::list_create_from_followers::<Wry>,
+            commands::audience::list_import_preview::<Wry>,
+            commands::audience::list_import_save::<Wry>,
+            commands::audience::bridge_preview::<Wry>,
+            commands::audience::bridge_save::<Wry>,
         ])
         .events(tauri_specta::collect_events![AccountsChanged, FeedStatus])
         .typ::<ErrorCode>()
@@ -81,6 +106,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
 pub fn run(context: tauri::Context<tauri::Wry>) -> std::result::Result<(), tauri::Error> {
     let specta = specta_builder();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

@@ -4,3 +4,5 @@
 //! from build.rs or the capability is denied (least privilege, STYLE.md #9).
 
 pub mod app;
+pub mod audience;
+pub mod templates;

@@ -23,7 +23,7 @@ export class AppError extends Error {
 
 type CommandResult<T> = { status: "ok"; data: T } | { status: "error"; error: ShellError };
 
-async function unwrap<T>(call: Promise<CommandResult<T>>): Promise<T> {
+export async function unwrap<T>(call: Promise<CommandResult<T>>): Promise<T> {
   let result: CommandResult<T>;
   try {
     result = await call;

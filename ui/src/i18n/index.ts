@@ -1,6 +1,10 @@
 import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
+import audienceEn from "./locales/audience.en.json";
+import audienceZh from "./locales/audience.zh-CN.json";
 import en from "./locales/en.json";
+import templatesEn from "./locales/templates.en.json";
+import templatesZh from "./locales/templates.zh-CN.json";
 import zhCN from "./locales/zh-CN.json";
 
 export const LANGUAGES = ["zh-CN", "en"] as const;
@@ -12,14 +16,17 @@ export function isLanguage(value: unknown): value is Language {
 }
 
 // English is typed against the Chinese file, so a key missing from one of them fails tsc.
+// Each area's strings live in their own files, merged under the area's key.
+const zhAll = { ...zhCN, templates: templatesZh, audience: audienceZh };
+const enAll = { ...en, templates: templatesEn, audience: audienceEn };
 const resources = {
-  "zh-CN": { translation: zhCN },
-  en: { translation: en satisfies typeof zhCN },
+  "zh-CN": { translation: zhAll },
+  en: { translation: enAll satisfies typeof zhAll },
 } as const;
 
 declare module "i18next" {
   interface CustomTypeOptions {
-    resources: { translation: typeof zhCN };
+    resources: { translation: typeof zhAll };
   }
 }
 

@@ -19,21 +19,8 @@ export function AccountsPage() {
   );
 }
 
-export function TemplatesPage() {
-  return (
-    <PageShell page="templates">
-      <EmptyState page="templates" to="/accounts" />
-    </PageShell>
-  );
-}
-
-export function AudiencePage() {
-  return (
-    <PageShell page="audience">
-      <EmptyState page="audience" to="/accounts" />
-    </PageShell>
-  );
-}
+export { AudiencePage } from "./audience/AudiencePage";
+export { TemplatesPage } from "./templates/TemplatesPage";
 
 export function ComposePage() {
   return (

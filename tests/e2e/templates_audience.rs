@@ -1,0 +1,259 @@
+//! 模板 and 用户与名单 as an operator uses them, in the sandbox: sync an account's templates and
+//! see a template of the sim's world with its fields; sync the followers and see the sim's count;
+//! make a list from pasted openids and read the import preview's numbers.
+//!
+//! The data dir is prepared through wxdesk-core before the app starts (sandbox mode saved, so
+//! the app starts its sandbox on the same ports); the account is then authorized through the
+//! app's own sim the way the admin's scan would (`POST /__sim/authorize`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::Value;
+use wxdesk_core::auth::AuthScope;
+use wxdesk_core::context::Context;
+use wxdesk_core::secrets::Secret;
+use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
+
+/// A template every verified service account of the sim starts with (its library's first entry).
+const SIM_TEMPLATE_TITLE: &str = "订单发货通知";
+
+fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ {
+    move |e| Error::WebDriver(what.to_owned(), e.to_string())
+}
+
+/// Waits until the text of `css` contains `want`; returns the text.
+async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String> {
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
+    let mut last = String::new();
+    loop {
+        if let Ok(el) = h.client.find(Locator::Css(css)).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(want) {
+                return Ok(last);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::TextMismatch {
+                css: css.to_owned(),
+                want: format!("…{want}…"),
+                got: last,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A statistic's number as shown (`1,000` → 1000).
+async fn stat_value(h: &Harness, testid: &str) -> Result<u64> {
+    let text = h
+        .text(&format!("[data-testid={testid}] .ant-statistic-content"))
+        .await?;
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().map_err(|_| Error::TextMismatch {
+        css: testid.to_owned(),
+        want: "a number".into(),
+        got: text,
+    })
+}
+
+/// Sandbox mode in the data dir's settings and keychain; the servers stop again at once.
+async fn prepare_sandbox(dir: &Path) {
+    let ctx = Context::open(dir).await.expect("open the data dir");
+    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
+        .await
+        .expect("sandbox settings");
+    sb.shutdown().await;
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url)
+        .send()
+        .await
+        .expect("sim reachable")
+        .json()
+        .await
+        .expect("sim answers JSON")
+}
+
+/// Authorizes the sim's first verified official account through the app's sim, the way the
+/// admin's scan would, and stores it in the data dir. Returns (appid, the sim's account JSON).
+async fn authorize_account(dir: &Path, http: &reqwest::Client) -> (String, String, Value) {
+    let ctx = Context::open(dir).await.expect("open the data dir");
+    let sim_url = ctx
+        .platform
+        .load_settings()
+        .await
+        .expect("settings")
+        .settings
+        .expect("sandbox settings saved")
+        .api_base;
+    let state = get_json(http, &format!("{sim_url}/__sim/state")).await;
+    let account = state["accounts"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|a| a["kind"] == "oa" && a["verified"] == true)
+                .cloned()
+        })
+        .expect("the sim's world has a verified official account");
+    let appid = account["appid"].as_str().expect("appid").to_owned();
+    // The app's sim pushes its first ticket shortly after start; retry until it has arrived.
+    let mut start = None;
+    for _ in 0..60 {
+        match ctx
+            .authorizer
+            .begin_authorization(AuthScope::Oa, false, Some(&appid))
+            .await
+        {
+            Ok(s) => {
+                start = Some(s);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+    let start = start.expect("a pre_auth_code from the app's sandbox");
+    let answer: Value = http
+        .post(format!("{sim_url}/__sim/authorize"))
+        .json(&serde_json::json!({
+            "pre_auth_code": start.pre_auth_code,
+            "authorizer_appid": appid,
+        }))
+        .send()
+        .await
+        .expect("sim authorize")
+        .json()
+        .await
+        .expect("sim authorize JSON");
+    let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
+    ctx.authorizer
+        .complete_authorization(&Secret::new(code))
+        .await
+        .expect("the account is stored");
+    (appid, sim_url, account)
+}
+
+#[tokio::test]
+async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -> Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("wxdesk-e2e-aud-")
+        .tempdir()
+        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
+    prepare_sandbox(dir.path()).await;
+    let h = Harness::start(
+        Options::new("templates_audience").data_dir(dir.path()),
+    )
+    .await?;
+    let http = reqwest::Client::new();
+    let (appid, sim_url, account) = authorize_account(dir.path(), &http).await;
+
+    // 模板: the picker holds the account; 同步模板 brings the sim's templates.
+    h.click("[data-testid=nav-templates]").await?;
+    wait_for_contains(&h, "[data-testid=account-picker]", &appid).await?;
+    h.screenshot("templates-before-sync").await?;
+    h.click("[data-testid=templates-sync]").await?;
+    wait_for_contains(&h, "[data-testid=templates-table]", SIM_TEMPLATE_TITLE).await?;
+    let usage = h.text("[data-testid=templates-usage]").await?;
+    assert!(usage.contains("/ 25"), "usage shows the limit: {usage:?}");
+    h.screenshot("templates-table").await?;
+
+    // The drawer: example and each field's rule.
+    let titles = h
+        .client
+        .find_all(Locator::Css("[data-testid=template-title]"))
+        .await
+        .map_err(wd("listing template titles"))?;
+    let mut opened = false;
+    for t in titles {
+        if t.text().await.unwrap_or_default() == SIM_TEMPLATE_TITLE {
+            t.click().await.map_err(wd("opening the template"))?;
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "{SIM_TEMPLATE_TITLE} has a clickable title");
+    let rules = wait_for_contains(&h, "[data-testid=field-rules]", "订单编号").await?;
+    assert!(
+        rules.contains("最多 32 个字符，只能是数字、字母或符号"),
+        "character_string rule shown: {rules:?}"
+    );
+    assert!(
+        rules.contains("最多 20 个字"),
+        "thing rule shown: {rules:?}"
+    );
+    h.screenshot("templates-drawer").await?;
+    h.client
+        .find(Locator::Css(".ant-drawer-close"))
+        .await
+        .map_err(wd("finding the drawer's close"))?
+        .click()
+        .await
+        .map_err(wd("closing the drawer"))?;
+
+    // 用户与名单 → 粉丝: 同步粉丝 until done; the count equals the sim's.
+    h.click("[data-testid=nav-audience]").await?;
+    h.click("[data-testid=followers-sync]").await?;
+    wait_for_contains(&h, "[data-testid=followers-sync-done]", "同步完成").await?;
+    let sim_account = get_json(&http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
+    let sim_followers = sim_account["followers"]
+        .as_u64()
+        .or_else(|| account["followers"].as_u64())
+        .expect("the sim reports its follower count");
+    assert_eq!(stat_value(&h, "followers-subscribed").await?, sim_followers);
+    // No filter: the table's row count is every follower synced, following or not.
+    let shown = wait_for_contains(&h, "[data-testid=followers-shown]", "符合条件").await?;
+    let total = stat_value(&h, "followers-total").await?;
+    assert_eq!(shown.trim(), format!("符合条件 {total} 人"));
+    h.wait_for("[data-testid=followers-table] .ant-table-row")
+        .await?;
+    h.screenshot("followers-table").await?;
+
+    // 名单 → 新建名单 → 粘贴 openid: 2 followers, one of them twice, a former follower and junk.
+    let sample: Vec<String> = sim_account["sample_openids"]
+        .as_array()
+        .expect("sample openids")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let former = sim_account["former_openid"]
+        .as_str()
+        .expect("former openid");
+    let pasted = [
+        sample[0].as_str(),
+        sample[1].as_str(),
+        sample[0].as_str(),
+        former,
+        "not-an-openid",
+    ]
+    .join("\n");
+    h.click("[data-testid=tab-lists]").await?;
+    h.click("[data-testid=list-create]").await?;
+    h.wait_for("[data-testid=list-name]")
+        .await?
+        .send_keys("e2e 粘贴名单")
+        .await
+        .map_err(wd("typing the list name"))?;
+    h.click("[data-testid=source-paste]").await?;
+    h.wait_for("[data-testid=list-paste]")
+        .await?
+        .send_keys(&pasted)
+        .await
+        .map_err(wd("pasting openids"))?;
+    h.click("[data-testid=list-preview]").await?;
+    h.wait_for("[data-testid=import-preview]").await?;
+    assert_eq!(stat_value(&h, "preview-rows").await?, 5);
+    assert_eq!(stat_value(&h, "preview-valid").await?, 3);
+    assert_eq!(stat_value(&h, "preview-invalid").await?, 1);
+    assert_eq!(stat_value(&h, "preview-duplicates").await?, 1);
+    assert_eq!(stat_value(&h, "preview-not-following").await?, 1);
+    h.screenshot("import-preview").await?;
+    h.click("[data-testid=list-save]").await?;
+    wait_for_contains(&h, "[data-testid=lists-table]", "e2e 粘贴名单").await?;
+    h.screenshot("lists").await?;
+
+    h.shutdown().await;
+    drop(dir);
+    Ok(())
+}

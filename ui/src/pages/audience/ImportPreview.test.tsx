@@ -1,0 +1,110 @@
+import { render, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import "../../i18n";
+import type { ImportPreviewView } from "../../api/audience";
+import { ImportPreview } from "./ImportPreview";
+
+const PREVIEW: ImportPreviewView = {
+  format: "csv_gbk",
+  has_header: true,
+  openid_column: "openid",
+  openid_column_index: 0,
+  variables: ["姓名", "订单号"],
+  rows_read: 6,
+  valid: 3,
+  invalid_count: 2,
+  invalid: [
+    {
+      line: 3,
+      value: "张三",
+      reason_zh: "不是 openid：太短",
+      reason_en: "not an openid: too short",
+    },
+    { line: 5, value: "", reason_zh: "openid 为空", reason_en: "empty openid" },
+  ],
+  duplicates_removed: 1,
+  following_checked: true,
+  not_following_count: 1,
+  not_following: ["oFORMERxxxxxxxxxxxxxxxxxxxxx"],
+  sample: [
+    { openid: "oAAAAaaaaaaaaaaaaaaaaaaaaaaa", values: ["李雷", "SO-1"] },
+    { openid: "oBBBBbbbbbbbbbbbbbbbbbbbbbbb", values: ["韩梅梅", "SO-2"] },
+  ],
+};
+
+function stat(testid: string) {
+  return screen.getByTestId(testid).querySelector(".ant-statistic-content")?.textContent;
+}
+
+describe("import preview", () => {
+  it("shows every count, the format and the variable columns", () => {
+    render(<ImportPreview preview={PREVIEW} />);
+    expect(stat("preview-rows")).toBe("6");
+    expect(stat("preview-valid")).toBe("3");
+    expect(stat("preview-invalid")).toBe("2");
+    expect(stat("preview-duplicates")).toBe("1");
+    expect(stat("preview-not-following")).toBe("1");
+    expect(screen.getByText("CSV（GBK）")).toBeTruthy();
+    const vars = screen.getByTestId("preview-variables");
+    expect(
+      within(vars)
+        .getAllByText(/姓名|订单号/)
+        .map((e) => e.textContent),
+    ).toEqual(["姓名", "订单号"]);
+  });
+
+  it("lists invalid rows with their line and Chinese reason", () => {
+    render(<ImportPreview preview={PREVIEW} />);
+    const table = screen.getByTestId("preview-invalid-rows");
+    const rows = table.querySelectorAll("tbody tr.ant-table-row");
+    expect(
+      Array.from(rows).map((r) => Array.from(r.querySelectorAll("td")).map((td) => td.textContent)),
+    ).toEqual([
+      ["3", "张三", "不是 openid：太短"],
+      ["5", "", "openid 为空"],
+    ]);
+  });
+
+  it("warns about non-followers (43004) and names them", () => {
+    render(<ImportPreview preview={PREVIEW} />);
+    const warn = screen.getByTestId("preview-not-following-warn");
+    expect(warn.textContent).toContain("1 个 openid 未关注该公众号");
+    expect(warn.textContent).toContain("43004");
+    expect(warn.textContent).toContain("oFORMERxxxxxxxxxxxxxxxxxxxxx");
+  });
+
+  it("shows the first rows with one column per variable", () => {
+    render(<ImportPreview preview={PREVIEW} />);
+    const sample = screen.getByTestId("preview-sample");
+    const headers = Array.from(sample.querySelectorAll("thead th")).map((th) => th.textContent);
+    expect(headers).toEqual(["openid", "姓名", "订单号"]);
+    const cells = Array.from(sample.querySelectorAll("tbody tr.ant-table-row")).map((r) =>
+      Array.from(r.querySelectorAll("td")).map((td) => td.textContent),
+    );
+    expect(cells).toEqual([
+      ["oAAAAaaaaaaaaaaaaaaaaaaaaaaa", "李雷", "SO-1"],
+      ["oBBBBbbbbbbbbbbbbbbbbbbbbbbb", "韩梅梅", "SO-2"],
+    ]);
+  });
+
+  it("says following was not checked before the first follower sync, without a count", () => {
+    render(
+      <ImportPreview
+        preview={{
+          ...PREVIEW,
+          following_checked: false,
+          not_following_count: 0,
+          not_following: [],
+        }}
+      />,
+    );
+    expect(stat("preview-not-following")).toBe("—");
+    expect(screen.getByText("尚未同步粉丝，无法检查是否关注。建议先同步粉丝。")).toBeTruthy();
+    expect(screen.queryByTestId("preview-not-following-warn")).toBeNull();
+  });
+
+  it("hides the invalid-rows table when every row is valid", () => {
+    render(<ImportPreview preview={{ ...PREVIEW, invalid_count: 0, invalid: [] }} />);
+    expect(screen.queryByTestId("preview-invalid-rows")).toBeNull();
+  });
+});

@@ -1,0 +1,158 @@
+import { Alert, Descriptions, Flex, Statistic, Table, Tag, Typography } from "antd";
+import { useTranslation } from "react-i18next";
+import type { ImportPreviewView, InvalidLine, ListMemberRow } from "../../api/audience";
+
+/** Sample rows as a table: openid, then one column per variable. */
+export function SampleTable({
+  variables,
+  rows,
+  testid,
+}: {
+  variables: string[];
+  rows: ListMemberRow[];
+  testid?: string;
+}) {
+  return (
+    <Table<ListMemberRow & { i: number }>
+      data-testid={testid}
+      size="small"
+      rowKey="i"
+      pagination={false}
+      dataSource={rows.map((r, i) => ({ ...r, i }))}
+      scroll={{ x: "max-content" }}
+      columns={[
+        {
+          title: "openid",
+          dataIndex: "openid",
+          width: 260,
+          render: (v: string) => <Typography.Text code>{v}</Typography.Text>,
+        },
+        ...variables.map((name, col) => ({
+          title: name,
+          key: `v${col}`,
+          ellipsis: true,
+          width: 140,
+          render: (_: unknown, r: ListMemberRow) => r.values[col] ?? "",
+        })),
+      ]}
+    />
+  );
+}
+
+/** What an import would save: the counts, the problems with their reasons, the first rows. */
+export function ImportPreview({ preview }: { preview: ImportPreviewView }) {
+  const { t, i18n } = useTranslation();
+  const zh = i18n.language.startsWith("zh");
+  const p = preview;
+  return (
+    <Flex vertical gap={12} data-testid="import-preview">
+      <Flex gap={32} wrap>
+        <Statistic
+          title={t("audience.preview.rows")}
+          value={p.rows_read}
+          data-testid="preview-rows"
+        />
+        <Statistic
+          title={t("audience.preview.valid")}
+          value={p.valid}
+          styles={{ content: { color: "#389e0d" } }}
+          data-testid="preview-valid"
+        />
+        <Statistic
+          title={t("audience.preview.invalid")}
+          value={p.invalid_count}
+          styles={{ content: p.invalid_count ? { color: "#cf1322" } : undefined }}
+          data-testid="preview-invalid"
+        />
+        <Statistic
+          title={t("audience.preview.duplicates")}
+          value={p.duplicates_removed}
+          data-testid="preview-duplicates"
+        />
+        <Statistic
+          title={t("audience.preview.notFollowing")}
+          value={p.following_checked ? p.not_following_count : "—"}
+          styles={{ content: p.not_following_count ? { color: "#d46b08" } : undefined }}
+          data-testid="preview-not-following"
+        />
+      </Flex>
+      <Descriptions size="small" column={2} bordered>
+        <Descriptions.Item label={t("audience.preview.format")}>
+          {t(`audience.preview.formats.${p.format}`)}
+        </Descriptions.Item>
+        <Descriptions.Item label={t("audience.preview.openidColumn")}>
+          {p.openid_column || `#${p.openid_column_index + 1}`}
+          {p.has_header ? `（${t("audience.preview.header")}）` : ""}
+        </Descriptions.Item>
+        <Descriptions.Item label={t("audience.preview.variables")} span={2}>
+          {p.variables.length ? (
+            <Flex wrap gap={4} data-testid="preview-variables">
+              {p.variables.map((v) => (
+                <Tag key={v}>{v}</Tag>
+              ))}
+            </Flex>
+          ) : (
+            <Typography.Text type="secondary">{t("audience.preview.noVariables")}</Typography.Text>
+          )}
+        </Descriptions.Item>
+      </Descriptions>
+      {!p.following_checked && (
+        <Alert type="info" showIcon title={t("audience.preview.notChecked")} />
+      )}
+      {p.following_checked && p.not_following_count > 0 && (
+        <Alert
+          type="warning"
+          showIcon
+          data-testid="preview-not-following-warn"
+          title={t("audience.preview.notFollowingWarn", { count: p.not_following_count })}
+          description={
+            <Typography.Paragraph
+              ellipsis={{ rows: 2, expandable: true, symbol: "…" }}
+              style={{ margin: 0, fontFamily: "monospace", fontSize: 12 }}
+            >
+              {p.not_following.join("  ")}
+            </Typography.Paragraph>
+          }
+        />
+      )}
+      {p.invalid_count > 0 && (
+        <div>
+          <Typography.Text strong>{t("audience.preview.invalidTitle")}</Typography.Text>
+          {p.invalid.length < p.invalid_count && (
+            <Typography.Text type="secondary">
+              {"  "}
+              {t("audience.preview.more", { shown: p.invalid.length, count: p.invalid_count })}
+            </Typography.Text>
+          )}
+          <Table<InvalidLine>
+            data-testid="preview-invalid-rows"
+            size="small"
+            rowKey={(r) => `${r.line}:${r.value}`}
+            pagination={p.invalid.length > 5 ? { pageSize: 5, size: "small" } : false}
+            dataSource={p.invalid}
+            columns={[
+              { title: t("audience.preview.line"), dataIndex: "line", width: 70 },
+              {
+                title: t("audience.preview.value"),
+                dataIndex: "value",
+                width: 240,
+                ellipsis: true,
+              },
+              {
+                title: t("audience.preview.reason"),
+                key: "reason",
+                render: (_: unknown, r) => (zh ? r.reason_zh : r.reason_en),
+              },
+            ]}
+          />
+        </div>
+      )}
+      {p.sample.length > 0 && (
+        <div>
+          <Typography.Text strong>{t("audience.preview.sample")}</Typography.Text>
+          <SampleTable variables={p.variables} rows={p.sample} testid="preview-sample" />
+        </div>
+      )}
+    </Flex>
+  );
+}
