@@ -4,6 +4,7 @@
 //! against the sandbox without authorizing again.
 #![allow(clippy::unwrap_used)]
 
+mod reliability_support;
 mod support;
 
 use std::sync::Arc;
@@ -14,9 +15,10 @@ use wxdesk_core::backup::{self, KdfParams};
 use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::platform::Platform;
 use wxdesk_core::secrets::{MemoryStore, SecretKey, Secrets};
-use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Payload, Recipient};
+use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
 use wxdesk_core::store::{DB_FILE, Store};
 
+use reliability_support::template_and_followers;
 use support::{World, follow_until};
 
 /// Cheap enough for a debug build; the format stores the parameters, so import is unchanged.
@@ -26,64 +28,6 @@ const TEST_KDF: KdfParams = KdfParams {
     p_cost: 1,
 };
 const PASS: &str = "正确的口令 correct horse";
-
-async fn get(http: &reqwest::Client, url: &str) -> Value {
-    http.get(url).send().await.unwrap().json().await.unwrap()
-}
-
-/// A template of the account without const/enum keywords, filled from its example, and one
-/// follower — read with the account's own token from the sim (not through the workspace).
-async fn template_and_follower(w: &World, appid: &str) -> (Payload, String) {
-    let sim = &w.sandbox.sim_url;
-    let acct = get(&w.http, &format!("{sim}/__sim/accounts/{appid}")).await;
-    let secret = acct["appsecret"].as_str().unwrap();
-    let tok = get(
-        &w.http,
-        &format!("{sim}/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"),
-    )
-    .await;
-    let token = tok["access_token"].as_str().unwrap();
-    let list = get(
-        &w.http,
-        &format!("{sim}/cgi-bin/template/get_all_private_template?access_token={token}"),
-    )
-    .await;
-    let t = list["template_list"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| {
-            let c = t["content"].as_str().unwrap_or_default();
-            !c.contains("const") && !c.contains("enum") && c.contains("{{")
-        })
-        .unwrap();
-    let fields = wxdesk_core::templates::keywords::parse_content(t["content"].as_str().unwrap());
-    let data = fields
-        .iter()
-        .zip(t["example"].as_str().unwrap_or_default().lines())
-        .map(|(f, l)| {
-            (
-                f.key.clone(),
-                l.split_once('：').map_or(l, |(_, v)| v).to_string(),
-            )
-        })
-        .collect();
-    let users = get(
-        &w.http,
-        &format!("{sim}/cgi-bin/user/get?access_token={token}&next_openid="),
-    )
-    .await;
-    let openid = users["data"]["openid"][0].as_str().unwrap().to_string();
-    (
-        Payload::Template {
-            template_id: t["template_id"].as_str().unwrap().to_string(),
-            data,
-            url: None,
-            miniprogram: None,
-        },
-        openid,
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restored_backup_sends_without_reauthorizing_and_bad_passphrase_or_tampering_change_nothing()
@@ -189,7 +133,8 @@ async fn a_restored_backup_sends_without_reauthorizing_and_bad_passphrase_or_tam
     let before = w.sandbox.sim_state();
     let store = Store::open_in_dir(&data_dir).await.unwrap();
     let platform = Platform::new(store.clone(), secrets.clone());
-    let (payload, openid) = template_and_follower(&w, &oa).await;
+    let (payload, mut openids) = template_and_followers(&w, &oa, 1).await;
+    let openid = openids.remove(0);
     let engine = wxdesk_core::cli_support::send_engine(&platform, EngineConfig::default())
         .await
         .unwrap();
