@@ -208,5 +208,34 @@ async fn no_secret_or_token_reaches_sqlite_logs_or_ui_dtos_after_the_journey() {
         assert!(!contains(&logs, value), "{name} found in the logs");
         assert!(!contains(&ui, value), "{name} found in a UI DTO");
     }
+    // The relay's data dir (event log, ticket store, its own log) is scanned too (issue #10,
+    // item 10). The ticket and the one-shot authorization codes are the relay's payload by
+    // design (it serves them to the app), so only the credentials and tokens are looked for.
+    let relay_dir = w.dir.path().join("sandbox-relay");
+    let mut relay_files = Vec::new();
+    let mut stack = vec![relay_dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                relay_files.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    assert!(!relay_files.is_empty(), "the relay wrote its data dir");
+    for (name, value) in &secrets {
+        if ["ticket", "auth_code", "query_auth_code"].contains(&name.as_str()) {
+            continue;
+        }
+        for (path, bytes) in &relay_files {
+            assert!(
+                !contains(bytes, value),
+                "{name} found in the relay's {}",
+                path.display()
+            );
+        }
+    }
     w.sandbox.shutdown().await;
 }
