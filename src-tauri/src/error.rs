@@ -20,6 +20,14 @@ pub enum Error {
     },
     #[error("无法确定系统的应用数据目录")]
     NoDefaultDataDir(#[source] tauri::Error),
+    /// The embedded authorization window could not be opened.
+    #[error("无法打开授权窗口")]
+    AuthWindow(#[source] tauri::Error),
+    /// The page to open in the authorization window is not a valid relay link.
+    #[error("授权链接无效：{0}")]
+    AuthLink(String),
+    #[error("无法生成二维码：{0}")]
+    Qr(String),
     /// Anything the core reports keeps the core's code, message and hint.
     #[error(transparent)]
     Core(#[from] wxdesk_core::Error),
@@ -113,6 +121,18 @@ impl From<Error> for ShellError {
             Error::NoDefaultDataDir(_) => shell(
                 ErrorCode::DataDir,
                 "用环境变量 WXDESK_DATA_DIR 指定一个可写的数据目录。",
+            ),
+            Error::AuthWindow(_) => shell(
+                ErrorCode::Internal,
+                "改用「发送到手机」扫码授权；数据目录中的日志有详情。",
+            ),
+            Error::AuthLink(_) => shell(
+                ErrorCode::InvalidConfig,
+                "在「设置」中检查中继地址，然后重新开始授权。",
+            ),
+            Error::Qr(_) => shell(
+                ErrorCode::Internal,
+                "改用「在本机扫码」授权；数据目录中的日志有详情。",
             ),
             Error::Core(core) => ShellError {
                 code: ErrorCode::from_core(core.code()),

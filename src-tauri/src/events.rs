@@ -32,6 +32,25 @@ pub struct AccountsChanged {
 }
 
 impl AccountsChanged {
+    /// The wizard stored an account itself (captured redirect).
+    pub fn authorized(appid: &str) -> Self {
+        AccountsChanged {
+            reason: AccountsChangeReason::Authorized,
+            appid: Some(appid.to_owned()),
+            pre_auth_code: None,
+            state: None,
+            message: None,
+        }
+    }
+
+    /// Emits to every window; a failure only means no window listens, so it is logged.
+    pub fn emit_logged<R: tauri::Runtime>(&self, app: &tauri::AppHandle<R>) {
+        use tauri_specta::Event;
+        if let Err(e) = self.emit(app) {
+            tracing::warn!(error = %e, "could not emit accounts:changed");
+        }
+    }
+
     /// The account-related notices; `None` for the rest. A lagged receiver is reported by the
     /// caller as `CaughtUp { cursor: -1 }`, which means "resync".
     pub fn from_notice(n: &FeedNotice) -> Option<Self> {

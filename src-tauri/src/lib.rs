@@ -5,6 +5,7 @@
 // Tests may unwrap: a panic is how they fail.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod auth_window;
 mod commands;
 mod error;
 mod events;
@@ -31,6 +32,21 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             // app
             commands::app::app_info::<Wry>,
+            // platform (设置, 体验沙箱)
+            commands::platform::get_settings::<Wry>,
+            commands::platform::save_settings::<Wry>,
+            commands::platform::check_connection::<Wry>,
+            commands::platform::ensure_ticket::<Wry>,
+            commands::platform::start_sandbox::<Wry>,
+            commands::platform::sandbox_info::<Wry>,
+            // accounts (授权账号)
+            commands::accounts::list_accounts::<Wry>,
+            commands::accounts::refresh_account::<Wry>,
+            commands::accounts::remove_account::<Wry>,
+            commands::accounts::token_health::<Wry>,
+            commands::accounts::recover_refresh_tokens::<Wry>,
+            commands::accounts::begin_authorization::<Wry>,
+            commands::accounts::authorize_in_window::<Wry>,
             // templates
             commands::templates::audience_accounts::<Wry>,
             commands::templates::templates_list::<Wry>,

@@ -87,6 +87,36 @@ impl AppState {
         Ok(urls)
     }
 
+    /// Stops the sandbox if it runs (the user switched to a real platform).
+    pub async fn stop_sandbox(&self) {
+        let sb = self.services.lock().await.sandbox.take();
+        if let Some(sb) = sb {
+            sb.shutdown().await;
+            tracing::info!("sandbox stopped");
+        }
+    }
+
+    /// Waits a little for the relay to hold a component_verify_ticket (asking WeChat to push
+    /// one if it has none), so the first authorization does not fail on a missing ticket.
+    /// Gives up quietly: 检测连接 explains a missing ticket.
+    pub async fn wait_for_ticket(&self) {
+        if let Err(e) = self.ctx.platform.ensure_ticket().await {
+            tracing::warn!(error = %e, "ticket check failed");
+            return;
+        }
+        for _ in 0..40 {
+            let present = match self.ctx.platform.relay().await {
+                Ok(relay) => matches!(relay.fetch_ticket().await, Ok(Some(_))),
+                Err(_) => false,
+            };
+            if present {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        tracing::warn!("no component_verify_ticket at the relay after 10 s");
+    }
+
     /// The running sandbox's addresses, if any.
     pub async fn sandbox_urls(&self) -> Option<SandboxUrls> {
         self.services

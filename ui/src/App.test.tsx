@@ -82,7 +82,7 @@ describe("app frame", () => {
     expect(router.state.location.pathname).toBe("/accounts");
 
     fireEvent.click(screen.getByTestId("empty-action-accounts"));
-    await screen.findByTestId("authorize-pending");
+    await screen.findByTestId("authorize-wizard");
     expect(router.state.location.pathname).toBe("/accounts/authorize");
     // The sub-page keeps 授权账号 selected in the sidebar.
     expect(document.querySelector(".ant-menu-item-selected")?.textContent).toBe("授权账号");

@@ -8,6 +8,45 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 export const commands = {
 	/**  Version, data directory and sandbox/production mode of the running app. */
 	appInfo: () => typedError<AppInfo, ShellError>(__TAURI_INVOKE("app_info")),
+	/**  The platform settings (secrets masked). */
+	getSettings: () => typedError<PlatformSettingsView, ShellError>(__TAURI_INVOKE("get_settings")),
+	/**
+	 *  Saves a real platform's settings (mode 正式): stops the sandbox if it ran, and follows the
+	 *  new relay.
+	 */
+	saveSettings: (form: PlatformSettingsForm) => typedError<PlatformSettingsView, ShellError>(__TAURI_INVOKE("save_settings", { form })),
+	/**  检测连接: relay + key, ticket and its age, component_access_token, IP whitelist. */
+	checkConnection: () => __TAURI_INVOKE<CheckStep[]>("check_connection"),
+	/**  On start (and from 设置): make sure a component_verify_ticket is at the relay. */
+	ensureTicket: () => typedError<TicketStatus, ShellError>(__TAURI_INVOKE("ensure_ticket")),
+	/**
+	 *  体验沙箱: starts the simulator and relay in-process, configures everything for them, and
+	 *  waits (up to ~10 s) for the first ticket so 授权账号 works right away.
+	 */
+	startSandbox: (progress: Channel<SandboxStep>) => typedError<SandboxInfo, ShellError>(__TAURI_INVOKE("start_sandbox", { progress })),
+	/**  The running sandbox's addresses, `null` when it does not run. */
+	sandboxInfo: () => __TAURI_INVOKE<SandboxInfo | null>("sandbox_info"),
+	/**  Every authorized (or once authorized) account. */
+	listAccounts: () => typedError<AccountView[], ShellError>(__TAURI_INVOKE("list_accounts")),
+	/**  刷新信息: api_get_authorizer_info again. */
+	refreshAccount: (appid: string) => typedError<AccountView, ShellError>(__TAURI_INVOKE("refresh_account", { appid })),
+	/**
+	 *  移除: forgets the account here (its tokens leave the keychain); WeChat still lists it until
+	 *  the account cancels the authorization.
+	 */
+	removeAccount: (appid: string) => typedError<null, ShellError>(__TAURI_INVOKE("remove_account", { appid })),
+	/**  令牌检查: refresh token present and an access token obtainable. */
+	tokenHealth: (appid: string) => typedError<TokenHealthView, ShellError>(__TAURI_INVOKE("token_health", { appid })),
+	/**  恢复刷新令牌: rebuilds lost refresh tokens from api_get_authorizer_list. */
+	recoverRefreshTokens: () => typedError<RecoverReportView, ShellError>(__TAURI_INVOKE("recover_refresh_tokens")),
+	/**  Gets a pre_auth_code and the links for this attempt. `biz_appid` re-authorizes one account. */
+	beginAuthorization: (scope: AuthScopeChoice, bizAppid: string | null) => typedError<AuthAttempt, ShellError>(__TAURI_INVOKE("begin_authorization", { scope, bizAppid })),
+	/**
+	 *  在本机扫码: opens the `auth` window on the relay's launch page and waits until it reaches
+	 *  the relay's /auth/callback (the code is exchanged and the account returned) or the user
+	 *  closes it (`null`).
+	 */
+	authorizeInWindow: (launchUrl: string) => typedError<AccountView | null, ShellError>(__TAURI_INVOKE("authorize_in_window", { launchUrl })),
 	/**
 	 *  The official accounts currently authorized here (mini programs and revoked ones left out:
 	 *  they have no templates or followers to manage).
@@ -65,6 +104,50 @@ export const commands = {
 	bridgePreview: (appid: string, input: ImportInput) => typedError<BridgeView, ShellError>(__TAURI_INVOKE("bridge_preview", { appid, input })),
 	/**  Maps the file again and saves the matched followers as a list; returns its id. */
 	bridgeSave: (appid: string, name: string, input: ImportInput) => typedError<ListCreated, ShellError>(__TAURI_INVOKE("bridge_save", { appid, name, input })),
+	/**  Jobs newest first (the latest 200), optionally of one account. */
+	jobsList: (appid: string | null) => typedError<JobView[], ShellError>(__TAURI_INVOKE("jobs_list", { appid })),
+	/**
+	 *  Streams a job's progress until no runner works on it any more (done, paused, cancelled) or
+	 *  the window stops listening. The first report is sent at once.
+	 */
+	jobWatch: (jobId: number | null, onProgress: Channel<JobProgressView>) => typedError<null, ShellError>(__TAURI_INVOKE("job_watch", { jobId, onProgress })),
+	/**  暂停: in-flight requests finish and are recorded; nothing new starts. */
+	jobPause: (jobId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("job_pause", { jobId })),
+	/**  继续 (also clears a 45009 quota pause on the operator's word). */
+	jobResume: (jobId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("job_resume", { jobId })),
+	/**  取消: pending rows become `cancelled`; what was sent stays sent. */
+	jobCancel: (jobId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("job_cancel", { jobId })),
+	/**  重试失败: retryable failures only, or every failure; returns the rows queued again. */
+	jobRetryFailed: (jobId: number | null, includePermanent: boolean) => typedError<number | null, ShellError>(__TAURI_INVOKE("job_retry_failed", { jobId, includePermanent })),
+	/**  重发结果未知 (the operator confirmed the duplicate warning). */
+	jobResendUncertain: (jobId: number | null) => typedError<ResendView, ShellError>(__TAURI_INVOKE("job_resend_uncertain", { jobId })),
+	/**  复制为新任务: same message and recipients, a new job (not started). */
+	jobCopy: (jobId: number | null) => typedError<number | null, ShellError>(__TAURI_INVOKE("job_copy", { jobId })),
+	/**  开始 a job created but not started (a copy). */
+	jobStart: (jobId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("job_start", { jobId })),
+	/**  Checks every value with core's keyword rules and renders the card for the first recipients. */
+	composeCheck: (draft: TemplateDraft, recipients: RecipientSource | null) => typedError<ComposeCheck, ShellError>(__TAURI_INVOKE("compose_check", { draft, recipients })),
+	/**  Counts the recipients of a source and estimates the duration at the engine's rate. */
+	composeEstimate: (appid: string, recipients: RecipientSource) => typedError<SendEstimate, ShellError>(__TAURI_INVOKE("compose_estimate", { appid, recipients })),
+	/**  Creates the durable job for every recipient and starts it; returns the job id. */
+	composeSend: (draft: TemplateDraft, recipients: RecipientSource) => typedError<number | null, ShellError>(__TAURI_INVOKE("compose_send", { draft, recipients })),
+	/**
+	 *  先发给自己: the draft to one openid, with the first recipient's variables, as a one-row job
+	 *  (so it is in 发送记录 too); waits for the outcome.
+	 */
+	composeTestSend: (draft: TemplateDraft, recipients: RecipientSource | null, openid: string) => typedError<TestSendResult, ShellError>(__TAURI_INVOKE("compose_test_send", { draft, recipients, openid })),
+	/**  Sends a customer-service message to one openid and waits for the outcome. */
+	composeCustomSend: (appid: string, openid: string, message: CustomMessage) => typedError<TestSendResult, ShellError>(__TAURI_INVOKE("compose_custom_send", { appid, openid, message })),
+	/**  One page of history, newest first. */
+	historyList: (query: HistoryQuery, before: number | null, limit: number | null) => typedError<HistoryPageView, ShellError>(__TAURI_INVOKE("history_list", { query, before, limit })),
+	historyDetail: (id: number | null) => typedError<HistoryDetailView | null, ShellError>(__TAURI_INVOKE("history_detail", { id })),
+	/**
+	 *  Writes every row matching the filters to `path` (chosen in the save dialog) as CSV; returns
+	 *  the rows written.
+	 */
+	historyExport: (query: HistoryQuery, path: string) => typedError<number | null, ShellError>(__TAURI_INVOKE("history_export", { query, path })),
+	/**  The last `days` days (1–90) of outcomes, and today's totals. */
+	overviewStats: (days: number | null, appid: string | null) => typedError<OverviewStats, ShellError>(__TAURI_INVOKE("overview_stats", { days, appid })),
 };
 
 /** Events */
@@ -74,6 +157,9 @@ export const events = {
 };
 
 /* Types */
+/**  公众号 or 小程序. */
+export type AccountKindView = "oa" | "mini";
+
 /**  An authorized official account, for the account pickers of 模板 and 用户与名单. */
 export type AccountOption = {
 	appid: string,
@@ -82,6 +168,32 @@ export type AccountOption = {
 	type_label: string,
 	/**  An account that did not grant the template permission set cannot send templates. */
 	missing_template_permission: boolean,
+};
+
+/**  已授权 / 已取消授权 / 需要重新授权. */
+export type AccountStatusView = "authorized" | "unauthorized" | "needs_reauth";
+
+/**  One account as the card and the table show it. */
+export type AccountView = {
+	appid: string,
+	kind: AccountKindView,
+	/**  公众号 / 小程序 */
+	kind_label: string,
+	nickname: string,
+	head_img: string,
+	user_name: string,
+	principal: string,
+	/**  订阅号 / 服务号 / 小程序 */
+	type_label: string,
+	verified: boolean,
+	verify_label: string,
+	permissions: PermissionView[],
+	missing_template_permission: boolean,
+	status: AccountStatusView,
+	status_label: string,
+	authorized_at: number | null,
+	updated_at: number,
+	has_refresh_token: boolean,
 };
 
 /**  Why the accounts changed; the window refetches on any of them. */
@@ -120,6 +232,27 @@ export type AppMode = "sandbox" | "production" |
 /**  First start: no platform settings saved yet. */
 "unconfigured";
 
+/**  One authorization attempt as the wizard shows it. */
+export type AuthAttempt = {
+	pre_auth_code: string,
+	/**  Unix seconds; the countdown (a pre_auth_code lives 10 minutes). */
+	expires_at: number,
+	launch_url: string,
+	mobile_url: string,
+	state: string,
+	/**  The mobile link as an SVG QR code (发送到手机). */
+	mobile_qr_svg: string,
+};
+
+/**  What to authorize. */
+export type AuthScopeChoice = 
+/**  公众号 */
+"oa" | 
+/**  小程序 */
+"mini" | 
+/**  两者都可 */
+"both";
+
 /**  How a mini-program user file maps to the account's followers through unionid. */
 export type BridgeView = {
 	format: FileFormat,
@@ -135,6 +268,71 @@ export type BridgeView = {
 	variables: string[],
 	sample: ListMemberRow[],
 };
+
+/**  One keyword line of the card, as the recipient will see it. */
+export type CardLine = {
+	label: string,
+	text: string,
+	/**  WeChat cuts the value to 20 characters and adds `…`. */
+	cut: boolean,
+	emoji_removed: boolean,
+};
+
+/**  The card of one recipient. */
+export type CardPreview = {
+	openid: string,
+	lines: CardLine[],
+	/**  Why this recipient would be skipped (missing variable, 47003 rule), if so. */
+	problem: string | null,
+};
+
+/**  One line of 检测连接. */
+export type CheckStep = {
+	name: string,
+	ok: boolean,
+	/**  Not run because an earlier step failed. */
+	skipped: boolean,
+	detail: string,
+	hint: string | null,
+};
+
+/**  The composer's check of a draft. */
+export type ComposeCheck = {
+	template_title: string,
+	fields: FieldCheck[],
+	/**  The variable names the recipients carry (CSV/list columns). */
+	variables: string[],
+	/**  `{{变量}}` used in the draft that no column provides. */
+	missing_variables: string[],
+	cards: CardPreview[],
+	/**  Whether the draft can be sent (every field fine, no missing variable). */
+	ok: boolean,
+};
+
+/**
+ *  A customer-service message (客服消息), only deliverable within 48 hours of the user's last
+ *  interaction (45015 otherwise; 45047 when more than 20 are sent without a reply).
+ */
+export type CustomMessage = { type: "text"; content: string } | { type: "news"; title: string; description: string; url: string; picurl: string } | { type: "mini"; title: string; appid: string; pagepath: string; thumb_media_id: string };
+
+/**  One day of outcomes. */
+export type DayView = {
+	/**  `YYYY-MM-DD`, Beijing time. */
+	day: string,
+	sent: number,
+	failed: number,
+	uncertain: number,
+	delivered: number,
+	user_block: number,
+	system_failed: number,
+};
+
+/**  How API calls reach WeChat. */
+export type EgressMode = 
+/**  Straight from this machine (its IP must be whitelisted). */
+"direct" | 
+/**  Through the relay (only the relay's IP is whitelisted). */
+"relay";
 
 /**
  *  A small, stable set of error kinds the UI can branch on: the shell's own plus every code
@@ -182,6 +380,19 @@ export type FeedStatus = {
 	kind: string | null,
 	appid: string | null,
 	message: string | null,
+};
+
+/**  One keyword value as checked against its rule. */
+export type FieldCheck = {
+	key: string,
+	label: string,
+	/**  Characters as WeChat counts them (Unicode scalar values). */
+	chars: number,
+	/**  The rule broken, zh-CN (`None`: fine, or it uses `{{变量}}` and is checked per row). */
+	problem: string | null,
+	problem_en: string | null,
+	/**  Whether the value uses `{{变量}}` (then each previewed row is checked instead). */
+	templated: boolean,
 };
 
 export type FileFormat = "csv_utf8" | "csv_utf8_bom" | "csv_gbk" | "xlsx" | "pasted";
@@ -259,6 +470,68 @@ export type FollowerTotals = {
 	without_details: number,
 };
 
+/**  The detail drawer. JSON travels as pretty-printed text. */
+export type HistoryDetailView = {
+	row: HistoryRowView,
+	job_title: string,
+	vars: string,
+	client_msg_id: string | null,
+	/**  `POST /cgi-bin/…?access_token=***` — the token is never stored or shown. */
+	request_line: string | null,
+	request_body: string | null,
+	response: string | null,
+};
+
+export type HistoryPageView = {
+	rows: HistoryRowView[],
+	/**  Pass as `before` for the next (older) page; `None` on the last page. */
+	next_before: number | null,
+};
+
+/**  The filters of the history table (all optional). */
+export type HistoryQuery = {
+	appid: string | null,
+	template_id: string | null,
+	job_id: number | null,
+	status: HistoryStatus | null,
+	/**  Unix seconds, inclusive. */
+	from: number | null,
+	/**  Unix seconds, exclusive. */
+	to: number | null,
+	/**  Exact openid. */
+	openid: string | null,
+};
+
+/**  One history row. */
+export type HistoryRowView = {
+	id: number,
+	job_id: number,
+	appid: string,
+	kind: string,
+	template_id: string,
+	openid: string,
+	state: string,
+	state_label: string,
+	attempts: number,
+	msgid: number | null,
+	errcode: number | null,
+	errmsg: string | null,
+	/**  zh-CN meaning and what to do, when there is an errcode. */
+	err_hint: string | null,
+	/**
+	 *  `delivered`, `user_block`, `system_failed`, `unknown`, `pending`, or none (no report
+	 *  expected: not sent, or not a template message).
+	 */
+	delivery: string | null,
+	delivery_label: string | null,
+	created_at: number,
+	done_at: number | null,
+	delivered_at: number | null,
+};
+
+/**  The status filter: a recipient state, or a delivery report. */
+export type HistoryStatus = "pending" | "sent" | "failed_retryable" | "failed_permanent" | "uncertain" | "skipped" | "cancelled" | "delivered" | "user_block" | "system_failed" | "delivery_pending" | "delivery_unknown";
+
 /**  The operator's corrections when the guesses (openid column, header row) are wrong. */
 export type ImportChoices = {
 	openid_column: number | null,
@@ -303,6 +576,59 @@ export type InvalidLine = {
 	reason_en: string,
 };
 
+/**  A progress report of one job (the 任务 page's bars). */
+export type JobProgressView = {
+	job_id: number,
+	status: JobState | null,
+	pause_reason: string,
+	total: number,
+	sent: number,
+	failed: number,
+	pending: number,
+	uncertain: number,
+	skipped: number,
+	cancelled: number,
+	rate_per_sec: number,
+	eta_secs: number | null,
+	/**  Whether a runner still works on the job; the stream ends when this turns false. */
+	active: boolean,
+};
+
+/**  A job's state, as the window shows it. */
+export type JobState = "draft" | "running" | "paused" | "paused_quota" | "cancelled" | "completed";
+
+/**  One row of the 任务 list. */
+export type JobView = {
+	id: number,
+	appid: string,
+	kind: string,
+	/**  `模板消息`, `客服消息（文本）`, … */
+	kind_label: string,
+	template_id: string,
+	title: string,
+	status: JobState,
+	pause_reason: string,
+	total: number,
+	sent: number,
+	failed_retryable: number,
+	failed_permanent: number,
+	pending: number,
+	uncertain: number,
+	skipped: number,
+	cancelled: number,
+	delivered: number,
+	user_block: number,
+	system_failed: number,
+	rate_limit: number,
+	copied_from: number | null,
+	created_at: number,
+	started_at: number | null,
+	finished_at: number | null,
+};
+
+/**  The jump target of a template message. */
+export type Jump = { type: "none" } | { type: "url"; url: string } | { type: "mini"; appid: string; pagepath: string };
+
 /**  A keyword's type, from its placeholder name (`thing1` → `thing`); the UI shows each type's rule. */
 export type KeywordKind = "thing" | "number" | "letter" | "symbol" | "character_string" | "time" | "date" | "amount" | "phone_number" | "car_number" | "name" | "phrase" | "const" | "enum" | "short_thing" | "first" | "keyword" | "remark" | "unknown";
 
@@ -335,6 +661,90 @@ export type ListMembersPage = {
 /**  Where a list came from. */
 export type ListOrigin = { kind: "followers"; tag_id: number | null } | { kind: "pasted" } | { kind: "file"; file_name: string } | { kind: "unionid_bridge"; file_name: string };
 
+/**  The chart's data and today's cards. */
+export type OverviewStats = {
+	/**  Every day of the range, oldest first (days without sends are zeros). */
+	days: DayView[],
+	today: DayView,
+};
+
+/**  One granted permission set (funcscope category). */
+export type PermissionView = {
+	id: number,
+	name: string,
+};
+
+/**  What 保存 sends. A secret left `null` (or blank) keeps the one in the keychain. */
+export type PlatformSettingsForm = {
+	component_appid: string,
+	relay_url: string,
+	egress: EgressMode,
+	component_appsecret: string | null,
+	component_token: string | null,
+	component_aes_key: string | null,
+	relay_key: string | null,
+};
+
+/**
+ *  The settings as the form shows them. Secrets are never sent back: only whether the keychain
+ *  holds one.
+ */
+export type PlatformSettingsView = {
+	mode: AppMode,
+	component_appid: string,
+	relay_url: string,
+	egress: EgressMode,
+	appsecret_saved: boolean,
+	token_saved: boolean,
+	aes_key_saved: boolean,
+	relay_key_saved: boolean,
+};
+
+/**  Where the recipients come from (exactly one). */
+export type RecipientSource = { type: "openid"; openid: string } | { type: "list"; list_id: number } | { type: "file"; path: string };
+
+/**  What 恢复刷新令牌 did, per appid. */
+export type RecoverReportView = {
+	restored: string[],
+	added: string[],
+	without_token: string[],
+	not_authorized: string[],
+	unchanged: number,
+};
+
+/**  What 重发结果未知 queued, and how many of those may duplicate. */
+export type ResendView = {
+	rows: number,
+	/**
+	 *  Last attempted more than 10 minutes ago: WeChat no longer drops a duplicate by
+	 *  client_msg_id, so the user may receive the message twice.
+	 */
+	outside_dedup_window: number,
+};
+
+/**  Where the sandbox's servers listen (loopback). */
+export type SandboxInfo = {
+	sim_url: string,
+	relay_url: string,
+};
+
+/**  Steps of 体验沙箱, streamed to the welcome screen. */
+export type SandboxStep = 
+/**  Starting the simulator and the relay. */
+"starting" | 
+/**  Both run; waiting for the first component_verify_ticket. */
+"waiting_ticket" | 
+/**  Ready: the ticket is at the relay. */
+"ready";
+
+/**  What the confirmation dialog shows. */
+export type SendEstimate = {
+	recipients: number,
+	/**  Requests per second the job will use. */
+	rate_per_sec: number,
+	eta_secs: number,
+};
+
 /**  What a failed command returns to the window. */
 export type ShellError = {
 	code: ErrorCode,
@@ -356,6 +766,17 @@ export type TagInfo = {
 	/**  Members among the synced followers who follow now. */
 	local_count: number,
 	synced_at: number,
+};
+
+/**  What the composer has filled in for a template message. */
+export type TemplateDraft = {
+	appid: string,
+	template_id: string,
+	/**  A name for the job (defaults to the template's title). */
+	title: string,
+	/**  Keyword key → value, which may use `{{变量}}`. */
+	data: { [key in string]: string },
+	jump: Jump,
 };
 
 /**  One `{{key.DATA}}` of a template. */
@@ -395,6 +816,37 @@ export type TemplateSyncSummary = {
 	total: number,
 	/**  Templates an account may hold (25). */
 	limit: number,
+};
+
+/**  The outcome of a test send. */
+export type TestSendResult = {
+	job_id: number,
+	/**  `sent`, `failed_permanent`, `skipped`, … */
+	state: string,
+	state_label: string,
+	msgid: number | null,
+	errcode: number | null,
+	errmsg: string | null,
+	/**  What the errcode means and what to do (zh-CN). */
+	hint: string | null,
+};
+
+/**  The relay's ticket state; when it has none, WeChat has just been asked to push one. */
+export type TicketStatus = {
+	present: boolean,
+	/**  Seconds since the relay received it (fits easily in 32 bits: a ticket lives 12 h). */
+	age_secs: number | null,
+	push_requested: boolean,
+	message: string,
+};
+
+/**  Whether the account's tokens work. */
+export type TokenHealthView = {
+	appid: string,
+	has_refresh_token: boolean,
+	access_token_ok: boolean,
+	detail: string,
+	hint: string | null,
 };
 
 export type UnmatchedLine = {

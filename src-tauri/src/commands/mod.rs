@@ -3,6 +3,8 @@
 //! build.rs and (3) granted to the main window in capabilities/main.json — a command missing
 //! from build.rs or the capability is denied (least privilege, STYLE.md #9).
 
+pub mod accounts;
 pub mod app;
 pub mod audience;
+pub mod platform;
 pub mod templates;

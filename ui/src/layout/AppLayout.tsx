@@ -1,10 +1,14 @@
 import { theme as antdTheme, Layout, Menu, Space, Typography } from "antd";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Outlet, useLocation, useNavigate } from "react-router";
+import { useAppInfo } from "../api";
+import { useAccountsLive } from "../api/shell";
 import { useUiStore } from "../store/ui";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { ModeBadge } from "./ModeBadge";
 import { NAV_ITEMS, navKeyForPath } from "./nav";
+import { Welcome } from "./Welcome";
 
 const { Header, Sider, Content } = Layout;
 
@@ -59,6 +63,16 @@ export function AppLayout() {
   const collapsed = useUiStore((s) => s.siderCollapsed);
   const setCollapsed = useUiStore((s) => s.setSiderCollapsed);
   const selected = navKeyForPath(location.pathname);
+  const { data: info } = useAppInfo();
+  // The welcome stays up after 体验沙箱 succeeds (to show "ready") until the user moves on.
+  const [welcome, setWelcome] = useState(false);
+  useEffect(() => {
+    if (info?.mode === "unconfigured") setWelcome(true);
+  }, [info?.mode]);
+  useEffect(() => {
+    if (location.pathname !== "/overview") setWelcome(false);
+  }, [location.pathname]);
+  useAccountsLive();
 
   return (
     <Layout style={{ minHeight: "100vh" }}>
@@ -100,7 +114,7 @@ export function AppLayout() {
           <LanguageSwitch />
         </Header>
         <Content style={{ padding: 24, overflow: "auto" }}>
-          <Outlet />
+          {welcome && location.pathname === "/overview" ? <Welcome /> : <Outlet />}
         </Content>
       </Layout>
     </Layout>

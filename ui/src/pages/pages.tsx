@@ -1,4 +1,3 @@
-import { PlusOutlined } from "@ant-design/icons";
 import { EmptyState, PageShell } from "./PageShell";
 
 // Shells for now: each says what is missing and leads to the step that comes first.
@@ -11,13 +10,7 @@ export function OverviewPage() {
   );
 }
 
-export function AccountsPage() {
-  return (
-    <PageShell page="accounts">
-      <EmptyState page="accounts" to="/accounts/authorize" icon={<PlusOutlined />} />
-    </PageShell>
-  );
-}
+export { AccountsPage } from "./accounts/AccountsPage";
 
 export { AudiencePage } from "./audience/AudiencePage";
 export { TemplatesPage } from "./templates/TemplatesPage";

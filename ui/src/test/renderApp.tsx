@@ -13,6 +13,22 @@ export const SANDBOX_INFO: AppInfo = {
   platform_appid: "wx5a9d0c0e7f3b1a2c",
 };
 
+/** What the shell answers when a test does not care: no accounts, the sandbox configured. */
+const SHELL_DEFAULTS: Record<string, unknown> = {
+  list_accounts: [],
+  get_settings: {
+    mode: "sandbox",
+    component_appid: "wx5a9d0c0e7f3b1a2c",
+    relay_url: "http://127.0.0.1:1",
+    egress: "direct",
+    appsecret_saved: true,
+    token_saved: true,
+    aes_key_saved: true,
+    relay_key_saved: true,
+  },
+  ensure_ticket: { present: true, age_secs: 5, push_requested: false, message: "中继已有 ticket" },
+};
+
 /** Renders the whole app at `path`, with `app_info` answered by `appInfo` (or failing with it). */
 export function renderApp(appInfo: AppInfo | ShellError = SANDBOX_INFO, path = "/overview") {
   const calls: string[] = [];
@@ -22,6 +38,7 @@ export function renderApp(appInfo: AppInfo | ShellError = SANDBOX_INFO, path = "
       if ("code" in appInfo) throw appInfo;
       return appInfo;
     }
+    if (cmd in SHELL_DEFAULTS) return SHELL_DEFAULTS[cmd];
     throw new Error(`unexpected command ${cmd}`);
   });
   const router = createMemoryRouter(routes, { initialEntries: [path] });

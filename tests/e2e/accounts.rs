@@ -1,0 +1,231 @@
+//! A new user's first journey: fresh data dir → 体验沙箱 → 检测连接 → 授权账号 in the embedded
+//! `auth` window (driving the simulator's login page) → the account card and table row with the
+//! sim's nickname; then a revocation at the sim shows 已取消授权 live; finally no secret the
+//! journey handled is anywhere in the data dir.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
+
+fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ {
+    move |e| Error::WebDriver(what.into(), e.to_string())
+}
+
+/// The sim's base URL from the app's log line `sandbox running sim_url=…`.
+fn sim_url_from_log(log: &str) -> Option<String> {
+    log.lines()
+        .filter(|l| l.contains("sandbox running"))
+        .find_map(|l| {
+            let rest = &l[l.find("sim_url=")? + "sim_url=".len()..];
+            Some(rest.split_whitespace().next()?.to_owned())
+        })
+}
+
+async fn sim_state(sim: &str) -> serde_json::Value {
+    reqwest::get(format!("{sim}/__sim/state"))
+        .await
+        .expect("sim state")
+        .json()
+        .await
+        .expect("sim state json")
+}
+
+async fn wait_until<F: AsyncFnMut() -> bool>(what: &str, mut f: F) {
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+    while !f().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::test]
+async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() -> Result<()> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let h = Harness::start(Options::new("accounts").data_dir(dir.path())).await?;
+
+    // (a) First start: the welcome offers the sandbox; the badge says nothing is configured.
+    h.wait_for("[data-testid=mode-badge][data-mode=unconfigured]")
+        .await?;
+    h.screenshot("00-start").await?;
+    h.wait_for("[data-testid=welcome]").await?;
+    h.wait_for_text("[data-testid=start-sandbox]", "体验沙箱")
+        .await?;
+    h.screenshot("01-welcome").await?;
+    h.click("[data-testid=start-sandbox]").await?;
+    h.wait_for("[data-testid=sandbox-ready]").await?;
+    h.wait_for("[data-testid=mode-badge][data-mode=sandbox]")
+        .await?;
+    h.screenshot("02-sandbox-ready").await?;
+    let sim = sim_url_from_log(&h.app_log()).expect("the app logs the sandbox's sim URL");
+
+    // 设置: the connection check passes every step against the sandbox.
+    h.click("[data-testid=nav-settings]").await?;
+    h.click("[data-testid=check-connection]").await?;
+    h.wait_for("[data-testid=check-steps]").await?;
+    let steps = h
+        .client
+        .find_all(Locator::Css("[data-testid=check-step]"))
+        .await
+        .map_err(wd("listing check steps"))?;
+    let mut oks = Vec::new();
+    for s in &steps {
+        oks.push(s.attr("data-ok").await.map_err(wd("step result"))?);
+    }
+    h.screenshot("03-settings-check").await?;
+    assert!(!oks.is_empty(), "the check shows its steps");
+    assert!(
+        oks.iter().all(|o| o.as_deref() == Some("1")),
+        "every step passes against the sandbox: {oks:?}"
+    );
+
+    // 授权账号: empty table → wizard → the embedded window.
+    h.click("[data-testid=nav-accounts]").await?;
+    h.wait_for("[data-testid=empty-action-accounts]").await?;
+    h.click("[data-testid=empty-action-accounts]").await?;
+    h.click("[data-testid=begin-authorization]").await?;
+    h.wait_for("[data-testid=mobile-qr]").await?;
+    h.screenshot("04-wizard").await?;
+    let main = h.client.window().await.map_err(wd("main window"))?;
+    h.click("[data-testid=authorize-local]").await?;
+
+    let mut auth = None;
+    wait_until("the auth window opens", async || {
+        let handles = h.client.windows().await.unwrap_or_default();
+        auth = handles.into_iter().find(|w| *w != main);
+        auth.is_some()
+    })
+    .await;
+    let auth = auth.expect("auth window");
+    h.client
+        .switch_to_window(auth)
+        .await
+        .map_err(wd("switching to the auth window"))?;
+    // The relay's page leads on to the sim's login page, with one button per account.
+    let button = h
+        .client
+        .wait()
+        .at_most(RENDER_TIMEOUT)
+        .for_element(Locator::Css("button[id^=authorize-]"))
+        .await
+        .map_err(wd("the sim's login page"))?;
+    let id = button
+        .attr("id")
+        .await
+        .map_err(wd("button id"))?
+        .unwrap_or_default();
+    let appid = id.trim_start_matches("authorize-").to_owned();
+    let png = h
+        .client
+        .screenshot()
+        .await
+        .map_err(wd("auth window screenshot"))?;
+    std::fs::write(h.artifacts().join("05-auth-window.png"), png)
+        .map_err(|e| Error::Io("writing the auth screenshot".into(), e))?;
+    button.click().await.map_err(wd("clicking 授权"))?;
+
+    // The app captures the redirect and closes the window.
+    wait_until("the auth window closes", async || {
+        h.client
+            .windows()
+            .await
+            .map(|w| w.len() == 1)
+            .unwrap_or(false)
+    })
+    .await;
+    h.client
+        .switch_to_window(main)
+        .await
+        .map_err(wd("back to the main window"))?;
+
+    let state = sim_state(&sim).await;
+    let nickname = state["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["appid"] == appid.as_str()))
+        .and_then(|x| x["nickname"].as_str())
+        .expect("the sim knows the account")
+        .to_owned();
+    h.wait_for("[data-testid=account-card]").await?;
+    assert_eq!(h.text("[data-testid=account-card-name]").await?, nickname);
+    h.screenshot("06-authorized-card").await?;
+
+    h.click("[data-testid=nav-accounts]").await?;
+    let row = format!("[data-testid=accounts-table] tr[data-appid={appid}]");
+    h.wait_for_text(&format!("{row} [data-testid=account-name]"), &nickname)
+        .await?;
+    assert_eq!(
+        h.text(&format!("{row} [data-testid=account-status]"))
+            .await?,
+        "已授权"
+    );
+    h.screenshot("07-accounts").await?;
+
+    // (b) The admin cancels at WeChat: the row turns 已取消授权 without a reload.
+    let revoked = reqwest::Client::new()
+        .post(format!("{sim}/__sim/revoke"))
+        .json(&serde_json::json!({ "authorizer_appid": appid }))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 200);
+    h.wait_for_text(&format!("{row} [data-testid=account-status]"), "已取消授权")
+        .await?;
+    h.screenshot("08-revoked").await?;
+
+    // (c) No secret the journey handled is in the data dir (SQLite bytes, logs, relay files).
+    let ctx = wxdesk_core::context::Context::open(dir.path())
+        .await
+        .expect("open the data dir");
+    use wxdesk_core::secrets::SecretKey;
+    let relay_key = ctx
+        .platform
+        .secrets()
+        .get(SecretKey::RelayKey)
+        .await
+        .expect("keychain");
+    let relay_key = relay_key.expect("the sandbox saved a relay key");
+    let mut secrets = vec![
+        (
+            "appsecret",
+            wxdesk_sim::SANDBOX_COMPONENT_APPSECRET.to_owned(),
+        ),
+        ("token", wxdesk_sim::SANDBOX_COMPONENT_TOKEN.to_owned()),
+        ("aes key", wxdesk_sim::SANDBOX_COMPONENT_AES_KEY.to_owned()),
+        ("relay key", relay_key.expose().to_owned()),
+    ];
+    // The refresh token was dropped at the revocation; if it is still there it must not leak.
+    if let Ok(Some(rt)) = ctx
+        .platform
+        .secrets()
+        .get(SecretKey::RefreshToken(appid.clone()))
+        .await
+    {
+        secrets.push(("refresh token", rt.expose().to_owned()));
+    }
+    h.shutdown().await;
+
+    let mut all = Vec::new();
+    files(dir.path(), &mut all);
+    assert!(!all.is_empty());
+    for f in &all {
+        let bytes = std::fs::read(f).unwrap_or_default();
+        for (name, s) in &secrets {
+            let found = bytes.windows(s.len()).any(|w| w == s.as_bytes());
+            assert!(!found, "the {name} is in {}", f.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+import { KeyOutlined, PlusOutlined } from "@ant-design/icons";
+import {
+  Alert,
+  App as AntApp,
+  Avatar,
+  Button,
+  Card,
+  Flex,
+  Popconfirm,
+  Space,
+  Table,
+  Tag,
+  Tooltip,
+  Typography,
+} from "antd";
+import { useTranslation } from "react-i18next";
+import { useNavigate } from "react-router";
+import { AppError } from "../../api";
+import {
+  type AccountView,
+  useAccounts,
+  useRecoverRefreshTokens,
+  useRefreshAccount,
+  useRemoveAccount,
+  useTokenHealth,
+} from "../../api/shell";
+import { EmptyState, PageShell } from "../PageShell";
+import { statusColor } from "./AccountCard";
+
+function errorText(e: Error) {
+  return e instanceof AppError && e.hint ? `${e.message}。${e.hint}` : e.message;
+}
+
+function when(secs: number | null) {
+  return secs ? new Date(secs * 1000).toLocaleString("zh-CN", { hour12: false }) : "—";
+}
+
+/** 授权账号: the table, kept live by `accounts:changed` (see AppLayout). */
+export function AccountsPage() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const { message, modal } = AntApp.useApp();
+  const accounts = useAccounts();
+  const refresh = useRefreshAccount();
+  const remove = useRemoveAccount();
+  const recover = useRecoverRefreshTokens();
+  const health = useTokenHealth();
+
+  const fail = (e: Error) => void message.error(errorText(e));
+
+  if (accounts.data && accounts.data.length === 0) {
+    return (
+      <PageShell page="accounts">
+        <EmptyState page="accounts" to="/accounts/authorize" icon={<PlusOutlined />} />
+      </PageShell>
+    );
+  }
+
+  const columns = [
+    {
+      title: t("shell.accounts.col.account"),
+      key: "account",
+      width: 240,
+      render: (_: unknown, a: AccountView) => (
+        <Flex gap={10} align="center">
+          <Avatar src={a.head_img || undefined}>{a.nickname.slice(0, 1)}</Avatar>
+          <Flex vertical style={{ minWidth: 0 }}>
+            <Typography.Text strong ellipsis data-testid="account-name">
+              {a.nickname}
+            </Typography.Text>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {a.appid}
+            </Typography.Text>
+          </Flex>
+        </Flex>
+      ),
+    },
+    {
+      title: t("shell.accounts.col.type"),
+      key: "type",
+      width: 110,
+      render: (_: unknown, a: AccountView) =>
+        a.kind === "oa" ? `${a.kind_label} · ${a.type_label}` : a.kind_label,
+    },
+    {
+      title: t("shell.accounts.col.verify"),
+      dataIndex: "verify_label",
+      width: 100,
+      ellipsis: true,
+    },
+    {
+      title: t("shell.accounts.col.authorizedAt"),
+      key: "at",
+      width: 160,
+      render: (_: unknown, a: AccountView) => when(a.authorized_at),
+    },
+    {
+      title: t("shell.accounts.col.permissions"),
+      key: "perm",
+      width: 110,
+      render: (_: unknown, a: AccountView) => (
+        <Tooltip title={a.permissions.map((p) => p.name).join("、")}>
+          <Space size={4}>
+            <span>{t("shell.accounts.permCount", { count: a.permissions.length })}</span>
+            {a.missing_template_permission && (
+              <Tooltip title={t("shell.card.missingTemplate")}>
+                <Tag color="warning">!</Tag>
+              </Tooltip>
+            )}
+          </Space>
+        </Tooltip>
+      ),
+    },
+    {
+      title: t("shell.accounts.col.status"),
+      key: "status",
+      width: 120,
+      render: (_: unknown, a: AccountView) => (
+        <Tag color={statusColor(a.status)} data-testid="account-status">
+          {a.status_label}
+        </Tag>
+      ),
+    },
+    {
+      title: t("shell.accounts.col.token"),
+      key: "token",
+      width: 150,
+      render: (_: unknown, a: AccountView) => (
+        <Space size={4}>
+          <Tag color={a.has_refresh_token ? "success" : "error"}>
+            {a.has_refresh_token ? t("shell.accounts.tokenOk") : t("shell.accounts.tokenMissing")}
+          </Tag>
+          <Button
+            size="small"
+            type="link"
+            loading={health.isPending && health.variables === a.appid}
+            onClick={() =>
+              health.mutate(a.appid, {
+                onSuccess: (h) =>
+                  modal[h.access_token_ok ? "success" : "warning"]({
+                    title: a.nickname,
+                    content: h.hint ? `${h.detail}。${h.hint}` : h.detail,
+                  }),
+                onError: fail,
+              })
+            }
+          >
+            {t("shell.accounts.tokenCheck")}
+          </Button>
+        </Space>
+      ),
+    },
+    {
+      title: t("shell.accounts.col.actions"),
+      key: "actions",
+      width: 220,
+      render: (_: unknown, a: AccountView) => (
+        <Space size={0} wrap>
+          <Button
+            type="link"
+            size="small"
+            onClick={() => navigate(`/accounts/authorize?appid=${encodeURIComponent(a.appid)}`)}
+          >
+            {t("shell.accounts.reauth")}
+          </Button>
+          <Button
+            type="link"
+            size="small"
+            loading={refresh.isPending && refresh.variables === a.appid}
+            onClick={() => refresh.mutate(a.appid, { onError: fail })}
+          >
+            {t("shell.accounts.refresh")}
+          </Button>
+          <Popconfirm
+            title={t("shell.accounts.removeConfirm", { name: a.nickname })}
+            onConfirm={() => remove.mutate(a.appid, { onError: fail })}
+            overlayStyle={{ maxWidth: 360 }}
+          >
+            <Button type="link" size="small" danger>
+              {t("shell.accounts.remove")}
+            </Button>
+          </Popconfirm>
+        </Space>
+      ),
+    },
+  ];
+
+  return (
+    <PageShell page="accounts">
+      <Card
+        extra={
+          <Space>
+            <Button
+              icon={<KeyOutlined />}
+              loading={recover.isPending}
+              onClick={() =>
+                recover.mutate(undefined, {
+                  onSuccess: (r) =>
+                    void message.success(
+                      t("shell.accounts.recoverDone", {
+                        restored: r.restored.length,
+                        added: r.added.length,
+                        without: r.without_token.length,
+                        notAuth: r.not_authorized.length,
+                        unchanged: r.unchanged,
+                      }),
+                    ),
+                  onError: fail,
+                })
+              }
+            >
+              {t("shell.accounts.recover")}
+            </Button>
+            <Button
+              type="primary"
+              icon={<PlusOutlined />}
+              data-testid="authorize-new"
+              onClick={() => navigate("/accounts/authorize")}
+            >
+              {t("shell.accounts.authorizeNew")}
+            </Button>
+          </Space>
+        }
+      >
+        {accounts.error && <Alert type="error" showIcon title={errorText(accounts.error)} />}
+        <Table<AccountView>
+          data-testid="accounts-table"
+          rowKey="appid"
+          loading={accounts.isPending}
+          dataSource={accounts.data ?? []}
+          columns={columns}
+          pagination={false}
+          tableLayout="fixed"
+          scroll={{ x: 1100 }}
+          onRow={(a) => ({ "data-appid": a.appid }) as React.HTMLAttributes<HTMLElement>}
+        />
+      </Card>
+    </PageShell>
+  );
+}
