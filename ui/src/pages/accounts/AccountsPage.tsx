@@ -32,7 +32,10 @@ function errorText(e: Error) {
 }
 
 function when(secs: number | null) {
-  return secs ? new Date(secs * 1000).toLocaleString("zh-CN", { hour12: false }) : "—";
+  if (!secs) return "—";
+  const d = new Date(secs * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /** 授权账号: the table, kept live by `accounts:changed` (see AppLayout). */
@@ -60,7 +63,6 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.account"),
       key: "account",
-      width: 240,
       render: (_: unknown, a: AccountView) => (
         <Flex gap={10} align="center">
           <Avatar src={a.head_img || undefined}>{a.nickname.slice(0, 1)}</Avatar>
@@ -79,25 +81,25 @@ export function AccountsPage() {
       title: t("shell.accounts.col.type"),
       key: "type",
       width: 110,
-      render: (_: unknown, a: AccountView) =>
-        a.kind === "oa" ? `${a.kind_label} · ${a.type_label}` : a.kind_label,
-    },
-    {
-      title: t("shell.accounts.col.verify"),
-      dataIndex: "verify_label",
-      width: 100,
-      ellipsis: true,
+      render: (_: unknown, a: AccountView) => (
+        <Flex vertical>
+          <span>{a.kind === "oa" ? a.type_label : a.kind_label}</span>
+          <Typography.Text type={a.verified ? "success" : "secondary"} style={{ fontSize: 12 }}>
+            {a.verify_label}
+          </Typography.Text>
+        </Flex>
+      ),
     },
     {
       title: t("shell.accounts.col.authorizedAt"),
       key: "at",
-      width: 160,
+      width: 140,
       render: (_: unknown, a: AccountView) => when(a.authorized_at),
     },
     {
       title: t("shell.accounts.col.permissions"),
       key: "perm",
-      width: 110,
+      width: 80,
       render: (_: unknown, a: AccountView) => (
         <Tooltip title={a.permissions.map((p) => p.name).join("、")}>
           <Space size={4}>
@@ -114,7 +116,7 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.status"),
       key: "status",
-      width: 120,
+      width: 110,
       render: (_: unknown, a: AccountView) => (
         <Tag color={statusColor(a.status)} data-testid="account-status">
           {a.status_label}
@@ -153,7 +155,7 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.actions"),
       key: "actions",
-      width: 220,
+      width: 200,
       render: (_: unknown, a: AccountView) => (
         <Space size={0} wrap>
           <Button
@@ -231,7 +233,6 @@ export function AccountsPage() {
           columns={columns}
           pagination={false}
           tableLayout="fixed"
-          scroll={{ x: 1100 }}
           onRow={(a) => ({ "data-appid": a.appid }) as React.HTMLAttributes<HTMLElement>}
         />
       </Card>
