@@ -24,7 +24,7 @@ run() {
   local cmd="$*"
   echo "\$ $cmd"
   "$@" 2>&1 | tee "$OUT/cmd.txt"
-  sed -n -e 's/^RESULT //p' -e '/^{"bench":/p' "$OUT/cmd.txt" | while IFS= read -r line; do
+  sed -n -e '/^RESULT /{s/^RESULT //p;d}' -e '/^{.*"bench"/p' "$OUT/cmd.txt" | while IFS= read -r line; do
     printf "%s\t%s\n" "$line" "${cmd//$BIN\//target/release/}" >>"$RESULTS"
   done
 }
