@@ -52,7 +52,15 @@ impl AppState {
                 self.start_sandbox(app).await?;
             }
             Some(Mode::Production) => self.restart_feed(app).await?,
-            None => tracing::info!("no platform configured yet: the window offers 体验沙箱"),
+            None => {
+                tracing::info!("no platform configured yet: the window offers 体验沙箱");
+                return Ok(());
+            }
+        }
+        // No ticket at the relay: WeChat is asked to push one now (设置 shows the same message).
+        match self.ctx.platform.ensure_ticket().await {
+            Ok(t) => tracing::info!(push_requested = t.push_requested, "{}", t.message),
+            Err(e) => tracing::warn!(error = %e, "start-up ticket check failed"),
         }
         Ok(())
     }
