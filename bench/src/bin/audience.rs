@@ -168,6 +168,11 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         p.not_following_count,
         total - preview_secs
     );
+    wxdesk_bench::emit(&serde_json::json!({
+        "bench": "follower_sync", "followers": followers, "latency_ms": latency_ms,
+        "sync_s": sync_secs, "api_floor_s": api_floor, "import_rows": rows,
+        "import_preview_s": preview_secs, "import_total_s": total,
+    }));
     sim.shutdown().await;
     Ok(())
 }
