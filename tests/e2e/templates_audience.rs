@@ -45,6 +45,36 @@ async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String>
     }
 }
 
+/// Waits for `css`, then clicks it in the DOM. WebKitWebDriver's hit test sometimes refuses a
+/// click while an antd drawer or modal animates over the window; the DOM click is what the
+/// user's click does once it settles.
+async fn dom_click(h: &Harness, css: &str) -> Result<()> {
+    h.wait_for(css).await?;
+    h.client
+        .execute(
+            "document.querySelector(arguments[0]).click()",
+            vec![Value::String(css.to_owned())],
+        )
+        .await
+        .map_err(wd(css))?;
+    Ok(())
+}
+
+/// Waits until nothing matches `css` (e.g. a closing drawer's mask, which takes the clicks).
+async fn wait_until_gone(h: &Harness, css: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+    while h.client.find(Locator::Css(css)).await.is_ok() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::NotFound(
+                format!("{css} to go away"),
+                "still shown".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 /// A statistic's number as shown (`1,000` → 1000).
 async fn stat_value(h: &Harness, testid: &str) -> Result<u64> {
     let text = h
@@ -77,7 +107,7 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Value {
         .expect("sim answers JSON")
 }
 
-/// Authorizes the sim's first verified official account through the app's sim, the way the
+/// Authorizes the sim's first verified service account through the app's sim, the way the
 /// admin's scan would, and stores it in the data dir. Returns (appid, the sim's account JSON).
 async fn authorize_account(dir: &Path, http: &reqwest::Client) -> (String, String, Value) {
     let ctx = Context::open(dir).await.expect("open the data dir");
@@ -94,7 +124,7 @@ async fn authorize_account(dir: &Path, http: &reqwest::Client) -> (String, Strin
         .as_array()
         .and_then(|a| {
             a.iter()
-                .find(|a| a["kind"] == "oa" && a["verified"] == true)
+                .find(|a| a["kind"] == "service" && a["verified"] == true)
                 .cloned()
         })
         .expect("the sim's world has a verified official account");
@@ -142,10 +172,7 @@ async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -
         .tempdir()
         .map_err(|e| Error::Io("creating the data dir".into(), e))?;
     prepare_sandbox(dir.path()).await;
-    let h = Harness::start(
-        Options::new("templates_audience").data_dir(dir.path()),
-    )
-    .await?;
+    let h = Harness::start(Options::new("templates_audience").data_dir(dir.path())).await?;
     let http = reqwest::Client::new();
     let (appid, sim_url, account) = authorize_account(dir.path(), &http).await;
 
@@ -174,7 +201,7 @@ async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -
         }
     }
     assert!(opened, "{SIM_TEMPLATE_TITLE} has a clickable title");
-    let rules = wait_for_contains(&h, "[data-testid=field-rules]", "订单编号").await?;
+    let rules = wait_for_contains(&h, "[data-testid=field-rules]", "character_string1").await?;
     assert!(
         rules.contains("最多 32 个字符，只能是数字、字母或符号"),
         "character_string rule shown: {rules:?}"
@@ -184,16 +211,11 @@ async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -
         "thing rule shown: {rules:?}"
     );
     h.screenshot("templates-drawer").await?;
-    h.client
-        .find(Locator::Css(".ant-drawer-close"))
-        .await
-        .map_err(wd("finding the drawer's close"))?
-        .click()
-        .await
-        .map_err(wd("closing the drawer"))?;
+    dom_click(&h, ".ant-drawer-close").await?;
+    wait_until_gone(&h, ".ant-drawer-open").await?;
 
     // 用户与名单 → 粉丝: 同步粉丝 until done; the count equals the sim's.
-    h.click("[data-testid=nav-audience]").await?;
+    dom_click(&h, "[data-testid=nav-audience]").await?;
     h.click("[data-testid=followers-sync]").await?;
     wait_for_contains(&h, "[data-testid=followers-sync-done]", "同步完成").await?;
     let sim_account = get_json(&http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
@@ -227,29 +249,33 @@ async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -
         former,
         "not-an-openid",
     ]
-    .join("\n");
-    h.click("[data-testid=tab-lists]").await?;
-    h.click("[data-testid=list-create]").await?;
+    // WebDriver's Enter key (WebKitWebDriver drops a plain "\n" in send_keys).
+    .join("\u{E007}");
+    dom_click(&h, "[data-testid=tab-lists]").await?;
+    dom_click(&h, "[data-testid=list-create]").await?;
     h.wait_for("[data-testid=list-name]")
         .await?
         .send_keys("e2e 粘贴名单")
         .await
         .map_err(wd("typing the list name"))?;
-    h.click("[data-testid=source-paste]").await?;
+    dom_click(&h, "[data-testid=source-paste]").await?;
     h.wait_for("[data-testid=list-paste]")
         .await?
         .send_keys(&pasted)
         .await
         .map_err(wd("pasting openids"))?;
-    h.click("[data-testid=list-preview]").await?;
-    h.wait_for("[data-testid=import-preview]").await?;
+    dom_click(&h, "[data-testid=list-preview]").await?;
+    if let Err(e) = h.wait_for("[data-testid=import-preview]").await {
+        h.screenshot("import-preview-missing").await?;
+        return Err(e);
+    }
     assert_eq!(stat_value(&h, "preview-rows").await?, 5);
     assert_eq!(stat_value(&h, "preview-valid").await?, 3);
     assert_eq!(stat_value(&h, "preview-invalid").await?, 1);
     assert_eq!(stat_value(&h, "preview-duplicates").await?, 1);
     assert_eq!(stat_value(&h, "preview-not-following").await?, 1);
     h.screenshot("import-preview").await?;
-    h.click("[data-testid=list-save]").await?;
+    dom_click(&h, "[data-testid=list-save]").await?;
     wait_for_contains(&h, "[data-testid=lists-table]", "e2e 粘贴名单").await?;
     h.screenshot("lists").await?;
 

@@ -78,7 +78,7 @@ export function FollowersTab({ appid }: { appid: string }) {
     {
       title: t("audience.followers.col.unionid"),
       dataIndex: "unionid",
-      width: 240,
+      width: 220,
       ellipsis: true,
       render: (v: string | null, r) =>
         v ? (
@@ -110,7 +110,7 @@ export function FollowersTab({ appid }: { appid: string }) {
     {
       title: t("audience.followers.col.tags"),
       dataIndex: "tag_ids",
-      width: 180,
+      width: 150,
       ellipsis: true,
       render: (ids: number[]) => ids.map((id) => tagNames.get(id) ?? String(id)).join("、"),
     },
@@ -273,7 +273,7 @@ export function FollowersTab({ appid }: { appid: string }) {
               dataSource={rows}
               loading={pages.isPending}
               pagination={false}
-              scroll={{ x: 1080, y: 460 }}
+              scroll={{ x: 1000, y: 460 }}
               onScroll={onScroll}
               locale={{ emptyText: t("audience.followers.noMatch") }}
             />

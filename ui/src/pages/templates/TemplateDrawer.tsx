@@ -96,7 +96,7 @@ export function FieldRules({ fields }: { fields: TemplateField[] }) {
         {
           title: t("templates.drawer.key"),
           dataIndex: "key",
-          width: 150,
+          width: 172,
           render: (k: string) => <Typography.Text code>{k}</Typography.Text>,
         },
         { title: t("templates.drawer.label"), dataIndex: "label", width: 110, ellipsis: true },

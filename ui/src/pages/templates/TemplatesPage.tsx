@@ -33,6 +33,17 @@ import { TemplateDrawer } from "./TemplateDrawer";
 
 const LIMIT = 25;
 
+/** One line, cut with an ellipsis: template ids are 43 characters. */
+const idStyle: React.CSSProperties = {
+  fontSize: 12,
+  whiteSpace: "nowrap",
+  overflow: "hidden",
+  textOverflow: "ellipsis",
+  display: "inline-block",
+  maxWidth: 118,
+  verticalAlign: "middle",
+};
+
 export function TemplatesPage() {
   return (
     <PageShell page="templates">
@@ -72,7 +83,7 @@ function AccountTemplates({ account }: { account: AccountOption }) {
     {
       title: t("templates.col.title"),
       dataIndex: "title",
-      width: 200,
+      width: 150,
       ellipsis: true,
       render: (title: string, tpl) => (
         <Typography.Link onClick={() => setDetail(tpl)} data-testid="template-title">
@@ -83,22 +94,20 @@ function AccountTemplates({ account }: { account: AccountOption }) {
     {
       title: t("templates.col.templateId"),
       dataIndex: "template_id",
-      width: 200,
+      width: 160,
       render: (id: string) => (
-        <Typography.Text
-          copyable={{ text: id, tooltips: [t("templates.copy"), "✓"] }}
-          code
-          ellipsis
-          style={{ maxWidth: 170, fontSize: 12 }}
-        >
-          {id}
-        </Typography.Text>
+        <Flex align="center" gap={4} style={{ minWidth: 0 }}>
+          <Typography.Text code title={id} style={idStyle}>
+            {id}
+          </Typography.Text>
+          <Typography.Text copyable={{ text: id, tooltips: [t("templates.copy"), "✓"] }} />
+        </Flex>
       ),
     },
     {
       title: t("templates.col.type"),
       dataIndex: "legacy",
-      width: 112,
+      width: 108,
       render: (legacy: boolean) =>
         legacy ? (
           <Tag>{t("templates.legacy")}</Tag>
@@ -127,7 +136,7 @@ function AccountTemplates({ account }: { account: AccountOption }) {
     {
       title: t("templates.col.alias"),
       dataIndex: "alias",
-      width: 140,
+      width: 110,
       render: (alias: string, tpl) => (
         <Typography.Text
           type={alias ? undefined : "secondary"}
@@ -144,7 +153,7 @@ function AccountTemplates({ account }: { account: AccountOption }) {
     {
       title: t("templates.col.note"),
       dataIndex: "note",
-      width: 160,
+      width: 120,
       render: (note: string, tpl) => (
         <Typography.Text
           type={note ? undefined : "secondary"}
@@ -158,7 +167,7 @@ function AccountTemplates({ account }: { account: AccountOption }) {
     {
       title: t("templates.col.actions"),
       key: "actions",
-      width: 120,
+      width: 96,
       render: (_: unknown, tpl) => (
         <Flex gap={4}>
           <Button size="small" type="link" onClick={() => setDetail(tpl)}>
