@@ -165,32 +165,32 @@ export function HistoryPage() {
     {
       title: t("send.history.colTime"),
       key: "time",
-      width: 160,
+      width: 150,
       render: (_, r) => formatTime(r.done_at ?? r.created_at),
     },
     {
       title: t("send.history.colAccount"),
       dataIndex: "appid",
-      width: 150,
+      width: 130,
       ellipsis: true,
     },
     {
       title: t("send.history.colTemplate"),
       dataIndex: "template_id",
-      width: 140,
+      width: 110,
       ellipsis: { showTitle: true },
     },
     { title: t("send.history.colOpenid"), dataIndex: "openid", ellipsis: true },
     {
       title: t("send.history.colState"),
       key: "state",
-      width: 110,
+      width: 100,
       render: (_, r) => <Tag color={STATE_COLOR[r.state] ?? "default"}>{r.state_label}</Tag>,
     },
     {
       title: t("send.history.colDelivery"),
       key: "delivery",
-      width: 96,
+      width: 84,
       render: (_, r) =>
         r.delivery ? (
           <Tag color={DELIVERY_COLOR[r.delivery] ?? "default"}>{r.delivery_label}</Tag>
@@ -201,10 +201,10 @@ export function HistoryPage() {
     {
       title: t("send.history.colError"),
       key: "error",
-      width: 160,
+      width: 120,
       ellipsis: true,
       render: (_, r) =>
-        r.errcode !== null ? (
+        r.errcode !== null && r.errcode !== 0 ? (
           <Tooltip title={r.err_hint ?? r.errmsg}>
             <Typography.Text type="danger">
               {r.errcode} {r.errmsg}
@@ -216,7 +216,7 @@ export function HistoryPage() {
           </Tooltip>
         ) : null,
     },
-    { title: t("send.history.colMsgid"), dataIndex: "msgid", width: 130, ellipsis: true },
+    { title: t("send.history.colMsgid"), dataIndex: "msgid", width: 100, ellipsis: true },
   ];
 
   return (
@@ -282,7 +282,7 @@ export function HistoryPage() {
           columns={columns}
           dataSource={rows}
           pagination={false}
-          scroll={{ x: 1100 }}
+          tableLayout="fixed"
           onRow={(r) => ({ onClick: () => setDetail(r.id), style: { cursor: "pointer" } })}
           locale={{ emptyText: t("send.history.empty") }}
         />
