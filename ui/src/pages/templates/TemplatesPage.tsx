@@ -144,7 +144,7 @@ function AccountTemplates({ account }: { account: AccountOption }) {
             text: alias,
             onChange: (v) => v !== alias && saveNotes(tpl, v, tpl.note),
           }}
-          ellipsis
+          ellipsis={!!alias}
         >
           {alias || t("templates.aliasPlaceholder")}
         </Typography.Text>
@@ -158,7 +158,7 @@ function AccountTemplates({ account }: { account: AccountOption }) {
         <Typography.Text
           type={note ? undefined : "secondary"}
           editable={{ text: note, onChange: (v) => v !== note && saveNotes(tpl, tpl.alias, v) }}
-          ellipsis
+          ellipsis={!!note}
         >
           {note || t("templates.notePlaceholder")}
         </Typography.Text>
