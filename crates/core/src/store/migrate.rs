@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0003_send",
         sql: include_str!("migrations/0003_send.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_history_indexes",
+        sql: include_str!("migrations/0004_history_indexes.sql"),
+    },
 ];
 
 /// The schema version this build writes.
