@@ -72,6 +72,25 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::audience::list_import_save::<Wry>,
             commands::audience::bridge_preview::<Wry>,
             commands::audience::bridge_save::<Wry>,
+            // 发送 / 任务 / 发送记录 / 概览
+            commands::send::jobs_list::<Wry>,
+            commands::send::job_watch::<Wry>,
+            commands::send::job_pause::<Wry>,
+            commands::send::job_resume::<Wry>,
+            commands::send::job_cancel::<Wry>,
+            commands::send::job_retry_failed::<Wry>,
+            commands::send::job_resend_uncertain::<Wry>,
+            commands::send::job_copy::<Wry>,
+            commands::send::job_start::<Wry>,
+            commands::compose::compose_check::<Wry>,
+            commands::compose::compose_estimate::<Wry>,
+            commands::compose::compose_send::<Wry>,
+            commands::compose::compose_test_send::<Wry>,
+            commands::compose::compose_custom_send::<Wry>,
+            commands::history::history_list::<Wry>,
+            commands::history::history_detail::<Wry>,
+            commands::history::history_export::<Wry>,
+            commands::overview::overview_stats::<Wry>,
         ])
         .events(tauri_specta::collect_events![AccountsChanged, FeedStatus])
         .typ::<ErrorCode>()
@@ -106,6 +125,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
     );
     let ctx = tauri::async_runtime::block_on(wxdesk_core::context::Context::open(&data_dir))?;
     app.manage(AppState::new(data_dir, ctx));
+    app.manage(commands::send::SendState::default());
     // The window opens at once; the sandbox and the follower come up behind it. A failure is
     // logged and shown where it matters (settings, 检测连接), not a reason to refuse to start.
     let handle = app.handle().clone();
@@ -114,6 +134,8 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
         if let Err(e) = state.start_services(&handle).await {
             tracing::error!(error = %e, "background services did not start");
         }
+        // Jobs running at the last exit continue (in-flight rows become uncertain).
+        commands::send::start_on_launch(handle.clone()).await;
     });
     Ok(())
 }

@@ -6,5 +6,9 @@
 pub mod accounts;
 pub mod app;
 pub mod audience;
+pub mod compose;
+pub mod history;
+pub mod overview;
 pub mod platform;
+pub mod send;
 pub mod templates;

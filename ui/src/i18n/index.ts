@@ -3,6 +3,8 @@ import { initReactI18next } from "react-i18next";
 import audienceEn from "./locales/audience.en.json";
 import audienceZh from "./locales/audience.zh-CN.json";
 import en from "./locales/en.json";
+import sendEn from "./locales/send.en.json";
+import sendZh from "./locales/send.zh-CN.json";
 import shellEn from "./locales/shell.en.json";
 import shellZh from "./locales/shell.zh-CN.json";
 import templatesEn from "./locales/templates.en.json";
@@ -19,8 +21,14 @@ export function isLanguage(value: unknown): value is Language {
 
 // English is typed against the Chinese file, so a key missing from one of them fails tsc.
 // Each area's strings live in their own files, merged under the area's key.
-const zhAll = { ...zhCN, shell: shellZh, templates: templatesZh, audience: audienceZh };
-const enAll = { ...en, shell: shellEn, templates: templatesEn, audience: audienceEn };
+const zhAll = {
+  ...zhCN,
+  shell: shellZh,
+  templates: templatesZh,
+  audience: audienceZh,
+  send: sendZh,
+};
+const enAll = { ...en, shell: shellEn, templates: templatesEn, audience: audienceEn, send: sendEn };
 const resources = {
   "zh-CN": { translation: zhAll },
   en: { translation: enAll satisfies typeof zhAll },
