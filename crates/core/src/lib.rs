@@ -6,39 +6,39 @@
 
 /// 授权账号: the accounts table, token health, recovering refresh tokens.
 pub mod accounts;
+/// 用户与名单: follower and tag sync, recipient lists (CSV/XLSX import), the unionid bridge.
+pub mod audience;
 /// The authorization walk-through and the 全网发布 API half.
 pub mod auth;
-/// The composition root for one data dir: store, keychain and the service handles.
-pub mod context;
+/// Encrypted workspace backup (database + keychain secrets) and restore.
+pub mod backup;
 /// Glue for headless callers (the CLI): the engine over the platform, delivery join, send lock.
 pub mod cli_support;
+/// The composition root for one data dir: store, keychain and the service handles.
+pub mod context;
 /// The one error type, with `code()` and a Chinese `hint()` for the UI.
 pub mod error;
 /// The relay feed follower: durable cursor, typed events, hooks for other features.
 pub mod feed;
+/// 发送记录: history queries, per-day counts, CSV export.
+pub mod history;
 /// Platform settings, the API connection and its token providers, 检测连接.
 pub mod platform;
 /// Client of the relay's private API: the latest ticket and the event log.
 pub mod relay;
-/// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
-pub mod secrets;
 /// 体验沙箱: wxdesk-sim and wxdesk-relay in-process on loopback.
 pub mod sandbox;
+/// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
+pub mod secrets;
 /// 发送: the durable bulk-send engine, customer-service and subscribe sends, delivery join.
 pub mod send;
-/// Encrypted workspace backup (database + keychain secrets) and restore.
-pub mod backup;
-/// 发送记录: history queries, per-day counts, CSV export.
-pub mod history;
-/// 模板: keyword parsing and value rules.
-pub mod templates;
-/// 用户与名单: follower and tag sync, recipient lists (CSV/XLSX import), the unionid bridge.
-pub mod audience;
 /// SQLite: one file per data dir, WAL, embedded numbered migrations.
 pub mod store;
-
-pub use error::{Error, Result};
+/// 模板: keyword parsing and value rules, the private-template sync, local notes.
+pub mod templates;
 #[cfg(test)]
 mod testutil;
+
+pub use error::{Error, Result};
 /// What the shell reports about itself: version, data dir, sandbox or production.
 pub mod app_info;
