@@ -38,7 +38,7 @@ else
 fi
 
 step "build (release)"
-cargo build --release --locked -p wxdesk-bench --bins
+cargo build --release -p wxdesk-bench --bins
 
 if want send; then
   step "1. bulk template send"
@@ -51,10 +51,10 @@ fi
 
 if want relay; then
   step "2. relay callback path (load generator) and the wechatpy peer baseline"
-  run cargo bench --locked -p wxdesk-relay --bench callback_load -- "${RELAY_ARGS[@]}"
+  run cargo bench -p wxdesk-relay --bench callback_load -- "${RELAY_ARGS[@]}"
   if [ -z "$SHORT" ]; then
-    run cargo bench --locked -p wxdesk-relay --bench callback_load -- --rate 5000 --secs 15
-    run cargo bench --locked -p wxdesk-relay --bench callback_load -- --rate 8000 --secs 10
+    run cargo bench -p wxdesk-relay --bench callback_load -- --rate 5000 --secs 15
+    run cargo bench -p wxdesk-relay --bench callback_load -- --rate 8000 --secs 10
   fi
   run "$BIN/crypto_peer" "$N_PUSH" "$OUT/pushes.jsonl"
   PY=""

@@ -17,16 +17,18 @@ const SIDEBAR_ZH: [&str; 8] = [
     "设置",
 ];
 
-/// (route key, what its empty state must say)
-const PAGES: [(&str, &str); 8] = [
-    ("overview", "欢迎使用 wxdesk"),
-    ("accounts", "还没有授权账号"),
-    ("templates", "还没有模板"),
-    ("audience", "还没有用户和名单"),
-    ("compose", "还不能发送"),
-    ("jobs", "还没有发送任务"),
-    ("history", "还没有发送记录"),
-    ("settings", "平台设置"),
+/// (route key, the page's own heading, one more thing that page must say in a sandbox with no
+/// accounts yet). The heading proves the route rendered the right page in Chinese; the second
+/// string that the page is in the state a new sandbox user sees.
+const PAGES: [(&str, &str, &str); 8] = [
+    ("overview", "概览", "今日 · 发送成功"),
+    ("accounts", "授权账号", "还没有授权账号"),
+    ("templates", "模板", "还没有模板"),
+    ("audience", "用户与名单", "还没有用户和名单"),
+    ("compose", "发送", "还不能发送"),
+    ("jobs", "任务", "创建的任务会出现在这里"),
+    ("history", "发送记录", "发送记录"),
+    ("settings", "设置", "平台"),
 ];
 
 async fn sidebar_labels(h: &Harness) -> Result<Vec<String>> {
@@ -66,12 +68,12 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
     assert_eq!(h.text("[data-testid=app-title]").await?, "wxdesk");
     h.screenshot("main").await?;
 
-    for (key, empty_title) in PAGES {
+    for (key, heading, says) in PAGES {
         h.click(&format!("[data-testid=nav-{key}]")).await?;
         let page = h.text(&format!("[data-testid=page-{key}]")).await?;
         assert!(
-            page.contains(empty_title),
-            "page {key} should say {empty_title:?}, shows {page:?}"
+            page.starts_with(heading) && page.contains(says),
+            "page {key} should start with {heading:?} and say {says:?}, shows {page:?}"
         );
         h.screenshot(&format!("page-{key}")).await?;
     }

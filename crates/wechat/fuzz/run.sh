@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs="${FUZZ_SECS:-60}"
 if cargo +nightly --version >/dev/null 2>&1 && cargo fuzz --version >/dev/null 2>&1; then
+  # Nightly artifacts never match the workspace's stable ones: keep them in their own cache.
+  export CARGO_TARGET_DIR="${WXDESK_FUZZ_TARGET_DIR:-$HOME/.cache/wxdesk-fuzz-target}"
   # Seeds: one real push per target, so the fuzzer starts inside the interesting paths.
   mkdir -p corpus/callback_parse corpus/decrypt_push
   printf '%s' '<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName><CreateTime>7</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>1</MsgId></xml>' \

@@ -9,7 +9,7 @@ export function ComposePage() {
   const { t } = useTranslation();
   return (
     <PageShell page="compose">
-      <AccountScope page="templates">
+      <AccountScope page="compose">
         {(account) => (
           <Tabs
             items={[

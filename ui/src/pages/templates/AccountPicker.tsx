@@ -43,7 +43,7 @@ interface Props {
   /** Buttons shown beside the picker. */
   extra?: (account: AccountOption) => React.ReactNode;
   /** Whose empty state to show when no official account is authorized yet. */
-  page: "templates" | "audience";
+  page: "templates" | "audience" | "compose";
 }
 
 /**
