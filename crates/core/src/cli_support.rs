@@ -1,103 +1,22 @@
-//! Small glue the CLI (and any other headless caller) needs to drive the send engine with the
-//! platform's real connection: the authorizer tokens as a [`TokenSource`], the endpoint chosen by
-//! the egress setting, the template's keyword rules as [`FieldRule`]s, the delivery join as a
-//! feed [`EventHandler`], and a per-data-dir lock so only one process runs the engine at a time.
-//! No logic of its own beyond wiring existing pieces together.
+//! Small glue the app and the CLI need to drive the send engine with the platform's real
+//! connection: the engine over `send::platform`'s wiring, the template's keyword rules as
+//! [`FieldRule`]s, the delivery join for the feed, and a per-data-dir lock so only one process
+//! runs the engine at a time. No logic of its own beyond wiring existing pieces together.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::error::{Error, Missing, Result};
-use crate::feed::{EventHandler, EventKind, FeedEvent};
+use crate::error::{Error, Result};
 use crate::platform::Platform;
-use crate::secrets::SecretKey;
-use crate::send::http::{Endpoint, HttpSendApi, TokenSource};
-use crate::send::{BoxFuture, EngineConfig, FieldRule, SendEngine, SendFailure};
-use crate::store::settings::Egress;
+use crate::send::{EngineConfig, FieldRule, SendEngine};
 use crate::templates::Template;
 
-/// Authorizer access tokens from the platform's token cache (refresh tokens in the keychain).
-pub struct PlatformTokens {
-    platform: Platform,
-}
-
-impl PlatformTokens {
-    pub fn new(platform: Platform) -> Self {
-        PlatformTokens { platform }
-    }
-}
-
-/// An errcode or a network failure stays what it is (the engine retries or pauses by class); any
-/// other reason (no refresh token, not configured, keychain) is a token failure.
-fn token_failure(e: &Error) -> SendFailure {
-    use wxdesk_wechat::Error as W;
-    match e {
-        Error::WeChat(w @ (W::WeChat(_) | W::Http(_) | W::HttpStatus { .. })) => {
-            SendFailure::from_wechat(w)
-        }
-        other => SendFailure::Token {
-            detail: other.to_string(),
-        },
-    }
-}
-
-impl TokenSource for PlatformTokens {
-    fn token<'a>(
-        &'a self,
-        appid: &'a str,
-    ) -> BoxFuture<'a, Result<crate::secrets::Secret, SendFailure>> {
-        Box::pin(async move {
-            let api = self.platform.api().await.map_err(|e| token_failure(&e))?;
-            api.authorizer_token(appid)
-                .await
-                .map_err(|e| token_failure(&e))
-        })
-    }
-
-    fn refresh<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<(), SendFailure>> {
-        Box::pin(async move {
-            let api = self.platform.api().await.map_err(|e| token_failure(&e))?;
-            api.forget_authorizer(appid).await;
-            api.authorizer_token(appid)
-                .await
-                .map(|_| ())
-                .map_err(|e| token_failure(&e))
-        })
-    }
-}
-
 /// The send engine over the saved platform: direct to `api_base`, or through the relay's egress
-/// route with its key, as the settings say.
+/// route with its key, as the settings say (the wiring lives in `send::platform`).
 pub async fn send_engine(platform: &Platform, cfg: EngineConfig) -> Result<SendEngine> {
-    let s = platform.settings().await?;
-    let endpoint = match s.egress {
-        Egress::Direct => Endpoint {
-            base_url: s.api_base.clone(),
-            bearer: None,
-        },
-        Egress::Relay => {
-            if s.relay_url.is_empty() {
-                return Err(Error::NotConfigured(Missing::RelayUrl));
-            }
-            let key = platform
-                .secrets()
-                .get(SecretKey::RelayKey)
-                .await?
-                .ok_or(Error::NotConfigured(Missing::RelayKey))?;
-            Endpoint {
-                base_url: format!("{}/api/v1/wechat", s.relay_url.trim_end_matches('/')),
-                bearer: Some(key),
-            }
-        }
-    };
-    let api = HttpSendApi::new(endpoint, Arc::new(PlatformTokens::new(platform.clone())))?;
-    Ok(SendEngine::new(
-        platform.store().clone(),
-        Arc::new(api),
-        cfg,
-    ))
+    let api = crate::send::platform::platform_send_api(platform).await?;
+    Ok(SendEngine::new(platform.store().clone(), api, cfg))
 }
 
 /// The keyword rules of a stored template, with the locally entered approved values of its
@@ -113,22 +32,8 @@ pub fn field_rules(t: &Template) -> Vec<FieldRule> {
         .collect()
 }
 
-/// Joins TEMPLATESENDJOBFINISH reports from the relay feed to sent rows (register with
-/// `FeedFollower::with_handler`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DeliveryEvents;
-
-impl EventHandler for DeliveryEvents {
-    fn apply(&self, tx: &rusqlite::Transaction<'_>, event: &FeedEvent) -> Result<()> {
-        let (Some(appid), EventKind::TemplateSendJobFinish { msg_id, status, .. }) =
-            (event.appid.as_deref(), &event.kind)
-        else {
-            return Ok(());
-        };
-        crate::send::delivery::apply_report(tx, appid, *msg_id, status, event.received_at)?;
-        Ok(())
-    }
-}
+/// The delivery join the app and the CLI register on the feed (one implementation, in send/).
+pub use crate::send::platform::DeliveryJoin as DeliveryEvents;
 
 /// The file that marks "a process is running the send engine on this data dir".
 pub const SEND_LOCK_FILE: &str = "send.lock";

@@ -25,16 +25,23 @@ impl PlatformTokens {
     }
 }
 
+/// An errcode or a network failure while getting the token stays what it is, so the engine
+/// retries or pauses by its class (e.g. 61003 revoked, 61004 IP); any other reason (no refresh
+/// token, not configured, keychain) is a token failure.
 fn token_failure(e: crate::Error) -> SendFailure {
-    match e.wechat_errcode() {
-        // A WeChat answer while getting the token (e.g. 61003 revoked, 61004 IP): keep the code
-        // so the engine pauses the job with its explanation.
-        Some(errcode) => SendFailure::Api {
-            errcode,
-            errmsg: e.to_string(),
-        },
-        None => SendFailure::Token {
-            detail: e.to_string(),
+    use wxdesk_wechat::Error as W;
+    match &e {
+        crate::Error::WeChat(w @ (W::WeChat(_) | W::Http(_) | W::HttpStatus { .. })) => {
+            SendFailure::from_wechat(w)
+        }
+        _ => match e.wechat_errcode() {
+            Some(errcode) => SendFailure::Api {
+                errcode,
+                errmsg: e.to_string(),
+            },
+            None => SendFailure::Token {
+                detail: e.to_string(),
+            },
         },
     }
 }
