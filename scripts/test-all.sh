@@ -51,7 +51,14 @@ if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
 fi
 
 step "fuzz: the callback parser and decrypt_push (cargo-fuzz when nightly is there, else the stable harness)"
-FUZZ_SECS="${FUZZ_SECS:-15}" bash crates/wechat/fuzz/run.sh
+# libFuzzer prints a line per new coverage point; keep the log short unless something failed.
+fuzz_log="$(mktemp)"
+if FUZZ_SECS="${FUZZ_SECS:-15}" bash crates/wechat/fuzz/run.sh >"$fuzz_log" 2>&1; then
+  grep -E '^(==|Done|#[0-9]+ +DONE)|stable smoke|test result' "$fuzz_log" || tail -n 5 "$fuzz_log"
+  rm -f "$fuzz_log"
+else
+  cat "$fuzz_log"; rm -f "$fuzz_log"; exit 1
+fi
 
 if [ -f scripts/bench-all.sh ]; then
   step "benchmarks, short mode (proves they still run; figures live in bench/RESULTS.md)"
