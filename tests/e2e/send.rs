@@ -7,6 +7,8 @@
 //! saved; the account authorized through the app's own sim, its templates synced and a list made
 //! from the sim's follower openids), the way templates_audience.rs does.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,9 +16,7 @@ use fantoccini::Locator;
 use serde_json::Value;
 use wxdesk_core::audience::ImportRow;
 use wxdesk_core::audience::lists::{self, ListSource};
-use wxdesk_core::auth::AuthScope;
 use wxdesk_core::context::Context;
-use wxdesk_core::secrets::Secret;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
 const TEMPLATE_TITLE: &str = "订单发货通知";
@@ -79,16 +79,6 @@ async fn pick_option(h: &Harness, text: &str) -> Result<()> {
     }
 }
 
-async fn get_json(http: &reqwest::Client, url: &str) -> Value {
-    http.get(url)
-        .send()
-        .await
-        .expect("sim reachable")
-        .json()
-        .await
-        .expect("sim answers JSON")
-}
-
 async fn prepare_sandbox(dir: &Path) {
     let ctx = Context::open(dir).await.expect("open the data dir");
     let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
@@ -110,7 +100,7 @@ async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String,
         .settings
         .expect("sandbox settings saved")
         .api_base;
-    let state = get_json(http, &format!("{sim_url}/__sim/state")).await;
+    let state = common::get_json(http, &format!("{sim_url}/__sim/state")).await;
     let appid = state["accounts"]
         .as_array()
         .and_then(|a| {
@@ -119,43 +109,12 @@ async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String,
                 .and_then(|a| a["appid"].as_str().map(str::to_owned))
         })
         .expect("the sim's world has a verified official account");
-    let mut start = None;
-    for _ in 0..60 {
-        match ctx
-            .authorizer
-            .begin_authorization(AuthScope::Oa, false, Some(&appid))
-            .await
-        {
-            Ok(s) => {
-                start = Some(s);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-        }
-    }
-    let start = start.expect("a pre_auth_code from the app's sandbox");
-    let answer: Value = http
-        .post(format!("{sim_url}/__sim/authorize"))
-        .json(&serde_json::json!({
-            "pre_auth_code": start.pre_auth_code,
-            "authorizer_appid": appid,
-        }))
-        .send()
-        .await
-        .expect("sim authorize")
-        .json()
-        .await
-        .expect("sim authorize JSON");
-    let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
-    ctx.authorizer
-        .complete_authorization(&Secret::new(code))
-        .await
-        .expect("the account is stored");
+    common::authorize_through_sim(&ctx, http, &sim_url, &appid).await;
     let api = ctx.platform.api().await.expect("platform api");
     wxdesk_core::templates::sync_templates(&api, &ctx.store, &appid)
         .await
         .expect("templates synced");
-    let account = get_json(http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
+    let account = common::get_json(http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
     let openids: Vec<String> = account["sample_openids"]
         .as_array()
         .expect("sample openids")
@@ -280,7 +239,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     h.screenshot("job-progress").await?;
 
     // The sim accepted the test send and every list member exactly once.
-    let state = get_json(&http, &format!("{sim_url}/__sim/state")).await;
+    let state = common::get_json(&http, &format!("{sim_url}/__sim/state")).await;
     let accepted = state["sends"]["accepted"].as_u64().expect("sends.accepted");
     assert_eq!(accepted, openids.len() as u64 + 1);
 

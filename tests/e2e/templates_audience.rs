@@ -6,14 +6,14 @@
 //! the app starts its sandbox on the same ports); the account is then authorized through the
 //! app's own sim the way the admin's scan would (`POST /__sim/authorize`).
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
-use wxdesk_core::auth::AuthScope;
 use wxdesk_core::context::Context;
-use wxdesk_core::secrets::Secret;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
 /// A template every verified service account of the sim starts with (its library's first entry).
@@ -97,16 +97,6 @@ async fn prepare_sandbox(dir: &Path) {
     sb.shutdown().await;
 }
 
-async fn get_json(http: &reqwest::Client, url: &str) -> Value {
-    http.get(url)
-        .send()
-        .await
-        .expect("sim reachable")
-        .json()
-        .await
-        .expect("sim answers JSON")
-}
-
 /// Authorizes the sim's first verified service account through the app's sim, the way the
 /// admin's scan would, and stores it in the data dir. Returns (appid, the sim's account JSON).
 async fn authorize_account(dir: &Path, http: &reqwest::Client) -> (String, String, Value) {
@@ -119,7 +109,7 @@ async fn authorize_account(dir: &Path, http: &reqwest::Client) -> (String, Strin
         .settings
         .expect("sandbox settings saved")
         .api_base;
-    let state = get_json(http, &format!("{sim_url}/__sim/state")).await;
+    let state = common::get_json(http, &format!("{sim_url}/__sim/state")).await;
     let account = state["accounts"]
         .as_array()
         .and_then(|a| {
@@ -129,39 +119,7 @@ async fn authorize_account(dir: &Path, http: &reqwest::Client) -> (String, Strin
         })
         .expect("the sim's world has a verified official account");
     let appid = account["appid"].as_str().expect("appid").to_owned();
-    // The app's sim pushes its first ticket shortly after start; retry until it has arrived.
-    let mut start = None;
-    for _ in 0..60 {
-        match ctx
-            .authorizer
-            .begin_authorization(AuthScope::Oa, false, Some(&appid))
-            .await
-        {
-            Ok(s) => {
-                start = Some(s);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-        }
-    }
-    let start = start.expect("a pre_auth_code from the app's sandbox");
-    let answer: Value = http
-        .post(format!("{sim_url}/__sim/authorize"))
-        .json(&serde_json::json!({
-            "pre_auth_code": start.pre_auth_code,
-            "authorizer_appid": appid,
-        }))
-        .send()
-        .await
-        .expect("sim authorize")
-        .json()
-        .await
-        .expect("sim authorize JSON");
-    let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
-    ctx.authorizer
-        .complete_authorization(&Secret::new(code))
-        .await
-        .expect("the account is stored");
+    common::authorize_through_sim(&ctx, http, &sim_url, &appid).await;
     (appid, sim_url, account)
 }
 
@@ -218,7 +176,7 @@ async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -
     dom_click(&h, "[data-testid=nav-audience]").await?;
     h.click("[data-testid=followers-sync]").await?;
     wait_for_contains(&h, "[data-testid=followers-sync-done]", "同步完成").await?;
-    let sim_account = get_json(&http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
+    let sim_account = common::get_json(&http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
     let sim_followers = sim_account["followers"]
         .as_u64()
         .or_else(|| account["followers"].as_u64())

@@ -1,0 +1,62 @@
+//! Setup shared by the e2e tests that need an authorized sandbox account before the window opens.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use wxdesk_core::auth::AuthScope;
+use wxdesk_core::context::Context;
+use wxdesk_core::secrets::Secret;
+
+/// What a scanning admin does, through the app's own core: a pre_auth_code from the app's sandbox
+/// (retried until the sim's first ticket has reached the relay), 授权 on the sim for `appid`, and
+/// the code completed into the app's store and keychain.
+pub async fn authorize_through_sim(
+    ctx: &Context,
+    http: &reqwest::Client,
+    sim_url: &str,
+    appid: &str,
+) {
+    let mut start = None;
+    for _ in 0..60 {
+        match ctx
+            .authorizer
+            .begin_authorization(AuthScope::Oa, false, Some(appid))
+            .await
+        {
+            Ok(s) => {
+                start = Some(s);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+    let start = start.expect("a pre_auth_code from the app's sandbox");
+    let answer: Value = http
+        .post(format!("{sim_url}/__sim/authorize"))
+        .json(&serde_json::json!({
+            "pre_auth_code": start.pre_auth_code,
+            "authorizer_appid": appid,
+        }))
+        .send()
+        .await
+        .expect("sim authorize")
+        .json()
+        .await
+        .expect("sim authorize JSON");
+    let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
+    ctx.authorizer
+        .complete_authorization(&Secret::new(code))
+        .await
+        .expect("the account is stored");
+}
+
+/// A GET to the sim's test routes, as JSON.
+pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url)
+        .send()
+        .await
+        .expect("sim reachable")
+        .json()
+        .await
+        .expect("sim answers JSON")
+}
