@@ -48,6 +48,32 @@ async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String>
     }
 }
 
+/// Opens a Select and picks `text`; if the dropdown opened before its options had loaded (the
+/// list query can still be in flight), closes it and opens it again.
+async fn open_and_pick(h: &Harness, select: &str, text: &str) -> Result<()> {
+    let mut last = None;
+    for _ in 0..3 {
+        h.click(select).await?;
+        match pick_option(h, text).await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        h.client
+            .execute(
+                "document.activeElement?.blur(); document.body.click();",
+                vec![],
+            )
+            .await
+            .map_err(wd("closing the dropdown"))?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    Err(last.unwrap_or(Error::TextMismatch {
+        css: select.into(),
+        want: text.into(),
+        got: String::new(),
+    }))
+}
+
 /// Clicks the open Select dropdown's option whose text contains `text` (found by its text: the
 /// option markup differs between antd majors).
 async fn pick_option(h: &Harness, text: &str) -> Result<()> {
@@ -184,8 +210,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
         return Err(e);
     }
     h.wait_for("[data-testid^=field-]").await?;
-    h.click("[data-testid=compose-list]").await?;
-    pick_option(&h, LIST_NAME).await?;
+    open_and_pick(&h, "[data-testid=compose-list]", LIST_NAME).await?;
     let inputs = h
         .client
         .find_all(Locator::Css("input[data-testid^=field-]"))
