@@ -22,31 +22,7 @@ use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 const TEMPLATE_TITLE: &str = "订单发货通知";
 const LIST_NAME: &str = "e2e 发货名单";
 
-fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ {
-    move |e| Error::WebDriver(what.to_owned(), e.to_string())
-}
-
-/// Waits until the text of `css` contains `want`; returns the text.
-async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String> {
-    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
-    let mut last = String::new();
-    loop {
-        if let Ok(el) = h.client.find(Locator::Css(css)).await {
-            last = el.text().await.unwrap_or_default();
-            if last.contains(want) {
-                return Ok(last);
-            }
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::TextMismatch {
-                css: css.to_owned(),
-                want: format!("…{want}…"),
-                got: last,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+use common::{wait_for_contains, wd};
 
 /// Opens a Select and picks `text`; if the dropdown opened before its options had loaded (the
 /// list query can still be in flight), closes it and opens it again.

@@ -19,31 +19,7 @@ use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 /// A template every verified service account of the sim starts with (its library's first entry).
 const SIM_TEMPLATE_TITLE: &str = "订单发货通知";
 
-fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ {
-    move |e| Error::WebDriver(what.to_owned(), e.to_string())
-}
-
-/// Waits until the text of `css` contains `want`; returns the text.
-async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String> {
-    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
-    let mut last = String::new();
-    loop {
-        if let Ok(el) = h.client.find(Locator::Css(css)).await {
-            last = el.text().await.unwrap_or_default();
-            if last.contains(want) {
-                return Ok(last);
-            }
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::TextMismatch {
-                css: css.to_owned(),
-                want: format!("…{want}…"),
-                got: last,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+use common::{wait_for_contains, wd};
 
 /// Waits for `css`, then clicks it in the DOM. WebKitWebDriver's hit test sometimes refuses a
 /// click while an antd drawer or modal animates over the window; the DOM click is what the

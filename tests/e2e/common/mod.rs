@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use fantoccini::Locator;
 use serde_json::Value;
 use wxdesk_core::auth::AuthScope;
 use wxdesk_core::context::Context;
 use wxdesk_core::secrets::Secret;
+use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
 
 /// What a scanning admin does, through the app's own core: a pre_auth_code from the app's sandbox
 /// (retried until the sim's first ticket has reached the relay), 授权 on the sim for `appid`, and
@@ -59,4 +61,31 @@ pub async fn get_json(http: &reqwest::Client, url: &str) -> Value {
         .json()
         .await
         .expect("sim answers JSON")
+}
+
+/// A WebDriver failure, saying what the test was doing.
+pub fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ {
+    move |e| Error::WebDriver(what.to_owned(), e.to_string())
+}
+
+/// Waits until the text of `css` contains `want`; returns the text.
+pub async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String> {
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
+    let mut last = String::new();
+    loop {
+        if let Ok(el) = h.client.find(Locator::Css(css)).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(want) {
+                return Ok(last);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::TextMismatch {
+                css: css.to_owned(),
+                want: format!("…{want}…"),
+                got: last,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
