@@ -366,12 +366,28 @@ static TABLE: &[ErrInfo] = &[
         "A component appid cannot use cgi-bin/token: use the platform mode."
     ),
     info!(
+        76003,
+        Permanent,
+        "cgi_path 格式错误",
+        "malformed cgi_path",
+        "接口路径须以 / 开头，且不带 https://api.weixin.qq.com 前缀。",
+        "The API path must start with / and carry no https://api.weixin.qq.com prefix."
+    ),
+    info!(
         76021,
         Permanent,
         "cgi_path 无效",
         "unknown cgi_path",
         "检查查询额度的接口路径（以 /cgi-bin/ 开头）。",
         "Check the API path (starting with /cgi-bin/)."
+    ),
+    info!(
+        76022,
+        Permission,
+        "无权查询该接口的额度",
+        "no permission to query this cgi_path",
+        "用接口所属账号的令牌查询（公众号接口用公众号的 authorizer_access_token）；/sns/ 类接口不支持查询额度。",
+        "Query with the token of the account the API belongs to (an official account's API: its authorizer_access_token); /sns/ APIs have no quota query."
     ),
 ];
 
@@ -438,6 +454,17 @@ mod tests {
         assert_eq!(kind_of(-1), ErrKind::Retryable);
         assert_eq!(kind_of(99999), ErrKind::Unknown);
         assert_eq!(explain(0), None);
+    }
+
+    #[test]
+    fn quota_get_codes_are_explained_wrong_paths_permanent_and_a_foreign_path_a_permission() {
+        for c in [76003, 76021, 76022] {
+            let i = explain(c).unwrap_or_else(|| panic!("no entry for {c}"));
+            assert!(!i.zh.is_empty() && !i.hint_zh.is_empty() && !i.hint_en.is_empty());
+        }
+        assert_eq!(kind_of(76003), ErrKind::Permanent);
+        assert_eq!(kind_of(76021), ErrKind::Permanent);
+        assert_eq!(kind_of(76022), ErrKind::Permission);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - `delivery`: TEMPLATESENDJOBFINISH reports joined by msgid.
 //! - `http`: the production `SendApi` (token source + HTTP, direct or via the relay).
 //! - `platform`: tokens from the platform, the egress choice, the feed's delivery handler.
+//! - `quota`: the daily template-send quota left (openapi/quota/get) for the confirmation.
 //! - `db`: the SQL.
 
 pub mod api;
@@ -20,6 +21,7 @@ mod engine;
 pub mod http;
 pub mod model;
 pub mod platform;
+pub mod quota;
 pub mod render;
 mod runner;
 
