@@ -9,6 +9,7 @@ use wxdesk_core::auth::Authorizer;
 use wxdesk_core::cli_support::DeliveryEvents;
 use wxdesk_core::context::Context;
 use wxdesk_core::feed::FeedFollower;
+use wxdesk_core::interactions::InteractionEvents;
 
 use crate::error::{CliError, Result};
 
@@ -37,13 +38,15 @@ pub async fn open(dir: &Path) -> Result<Context> {
     Ok(Context::open(dir).await?)
 }
 
-/// The relay feed with the handlers the app registers (follows, delivery reports).
+/// The relay feed with the handlers the app registers (follows, delivery reports, the
+/// customer-service window).
 pub async fn feed(ctx: &Context) -> Result<FeedFollower<Authorizer>> {
     Ok(ctx
         .feed()
         .await?
         .with_handler(Arc::new(FollowEvents))
-        .with_handler(Arc::new(DeliveryEvents)))
+        .with_handler(Arc::new(DeliveryEvents))
+        .with_handler(Arc::new(InteractionEvents)))
 }
 
 /// Applies what the relay holds now (authorizations, follows, delivery reports) before a command

@@ -68,7 +68,9 @@ impl Context {
     }
 
     /// Starts following the relay in the background until `cancel` fires, joining delivery
-    /// reports (TEMPLATESENDJOBFINISH) to send records as they arrive.
+    /// reports (TEMPLATESENDJOBFINISH) to send records, keeping followers current from
+    /// follow/unfollow events and recording the users' actions that open the customer-service
+    /// window, as they arrive.
     pub async fn spawn_feed(
         &self,
         cancel: CancellationToken,
@@ -76,7 +78,9 @@ impl Context {
         let feed = self
             .feed()
             .await?
-            .with_handler(Arc::new(crate::cli_support::DeliveryEvents));
+            .with_handler(Arc::new(crate::cli_support::DeliveryEvents))
+            .with_handler(Arc::new(crate::audience::FollowEvents))
+            .with_handler(Arc::new(crate::interactions::InteractionEvents));
         let notices = feed.subscribe();
         Ok((tokio::spawn(feed.run(cancel)), notices))
     }

@@ -22,6 +22,8 @@ pub mod error;
 pub mod feed;
 /// 发送记录: history queries, per-day counts, CSV export.
 pub mod history;
+/// 客服消息 window: the newest user action per openid from the feed, open windows by account.
+pub mod interactions;
 /// Platform settings, the API connection and its token providers, 检测连接.
 pub mod platform;
 /// Client of the relay's private API: the latest ticket and the event log.

@@ -33,6 +33,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0004_history_indexes",
         sql: include_str!("migrations/0004_history_indexes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_interactions",
+        sql: include_str!("migrations/0005_interactions.sql"),
+    },
 ];
 
 /// The schema version this build writes.
