@@ -7,12 +7,21 @@
 //! * `call_*` helpers invalidate and retry once on 40001/42001/40014 (and 41001), dropping the
 //!   token only if it is still the one that failed, so a token another caller has just
 //!   refreshed is not thrown away.
+//! * Across processes (the app and the CLI on one data dir), with a [`SharedTokens`] hook set:
+//!   the refreshing caller takes the cross-process lock, adopts a token a peer stored meanwhile
+//!   (unless it is the very token this process saw rejected), and otherwise refreshes and stores
+//!   the new token for the peers. The refresh token is read only after the lock is taken, so a
+//!   peer's rotation is never refreshed with a stale copy.
 //! * Tokens are [`Secret`]s and are never logged.
 
+mod shared;
+#[cfg(test)]
+mod shared_tests;
 mod store;
 #[cfg(test)]
 mod tests;
 
+pub use shared::{MemorySharedTokens, SharedLockGuard, SharedToken, SharedTokens, TokenKey};
 pub use store::{
     BoxFuture, MemoryRefreshTokenStore, MemoryTicketSource, RefreshTokenStore, TicketSource,
 };
@@ -21,7 +30,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Mutex;
 
@@ -32,6 +41,13 @@ use crate::secret::Secret;
 /// Time source, so expiry can be tested without waiting.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Instant;
+
+    /// Wall-clock Unix seconds, for expiries shared with other processes.
+    fn unix_now(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    }
 }
 
 /// The real monotonic clock.
@@ -71,6 +87,11 @@ impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.start + Duration::from_millis(self.offset_ms.load(Ordering::SeqCst))
     }
+
+    /// A fixed epoch plus the offset, so caches sharing one `ManualClock` agree on wall time.
+    fn unix_now(&self) -> i64 {
+        1_700_000_000 + i64::try_from(self.offset_ms.load(Ordering::SeqCst) / 1000).unwrap_or(0)
+    }
 }
 
 /// The platform's own credentials.
@@ -102,7 +123,14 @@ struct Cached {
     refresh_at: Instant,
 }
 
-type Slot = Arc<Mutex<Option<Cached>>>;
+#[derive(Default)]
+struct SlotState {
+    cached: Option<Cached>,
+    /// The last token a caller here saw WeChat reject: never adopted from the peers again.
+    rejected: Option<Secret>,
+}
+
+type Slot = Arc<Mutex<SlotState>>;
 
 /// The cache. Share it as `Arc<TokenCache>`.
 pub struct TokenCache {
@@ -115,6 +143,7 @@ pub struct TokenCache {
     component_slot: Slot,
     authorizer_slots: StdMutex<HashMap<String, Slot>>,
     client_slots: StdMutex<HashMap<String, Slot>>,
+    shared: Option<Arc<dyn SharedTokens>>,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -122,6 +151,7 @@ impl std::fmt::Debug for TokenCache {
         f.debug_struct("TokenCache")
             .field("component_appid", &self.component.component_appid)
             .field("margin", &self.margin)
+            .field("shared", &self.shared.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -170,53 +200,131 @@ impl TokenCache {
             component_slot: Slot::default(),
             authorizer_slots: StdMutex::default(),
             client_slots: StdMutex::default(),
+            shared: None,
         }
+    }
+
+    /// Coordinates refreshes with the other processes sharing `shared` (see the module docs).
+    #[must_use]
+    pub fn with_shared_tokens(mut self, shared: Arc<dyn SharedTokens>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     pub fn client(&self) -> &Client {
         &self.client
     }
 
+    /// How long before WeChat's expiry a token of this lifetime stops being used. A token
+    /// shorter-lived than twice the margin is still used for half its life.
+    fn margin_for(&self, expires_in: i64) -> Duration {
+        let life = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
+        self.margin.min(life / 2)
+    }
+
     fn cached(&self, value: Secret, expires_in: i64) -> Cached {
         let life = Duration::from_secs(u64::try_from(expires_in).unwrap_or(0));
-        // A token shorter-lived than twice the margin is still used for half its life.
-        let margin = self.margin.min(life / 2);
         Cached {
             value,
-            refresh_at: self.clock.now() + (life - margin),
+            refresh_at: self.clock.now() + (life - self.margin_for(expires_in)),
         }
     }
 
+    /// A peer's token as a cache entry, or `None` when it is within the margin of its expiry.
+    fn adoptable(&self, t: &SharedToken) -> Option<Cached> {
+        let margin = i64::try_from(self.margin_for(t.expires_in).as_secs()).unwrap_or(i64::MAX);
+        let left = t
+            .expires_at
+            .saturating_sub(margin)
+            .saturating_sub(self.clock.unix_now());
+        let left = u64::try_from(left).ok().filter(|s| *s > 0)?;
+        Some(Cached {
+            value: t.value.clone(),
+            refresh_at: self.clock.now() + Duration::from_secs(left),
+        })
+    }
+
     /// The single-flight core: return the cached token if fresh, else run `refresh` while
-    /// holding the slot's lock.
-    async fn get_or_refresh<F, Fut>(&self, slot: &Slot, refresh: F) -> Result<Secret>
+    /// holding the slot's lock (and, with a shared hook, the cross-process lock).
+    async fn get_or_refresh<F, Fut>(&self, key: TokenKey, slot: &Slot, refresh: F) -> Result<Secret>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(Secret, i64)>>,
     {
         let mut guard = slot.lock().await;
-        if let Some(c) = guard.as_ref()
+        if let Some(c) = guard.cached.as_ref()
             && self.clock.now() < c.refresh_at
         {
             return Ok(c.value.clone());
         }
+        let Some(shared) = &self.shared else {
+            let (value, expires_in) = refresh().await?;
+            guard.cached = Some(self.cached(value.clone(), expires_in));
+            return Ok(value);
+        };
+        let _peers = shared.lock(&key).await?;
+        match shared.load(&key).await {
+            Ok(Some(t)) if guard.rejected.as_ref() != Some(&t.value) => {
+                if let Some(c) = self.adoptable(&t) {
+                    tracing::debug!(
+                        kind = key.kind(),
+                        appid = key.appid(),
+                        "adopted a token another process refreshed"
+                    );
+                    guard.cached = Some(c);
+                    return Ok(t.value);
+                }
+            }
+            Ok(_) => {}
+            // Unreadable shared state costs one refresh, not the call.
+            Err(e) => {
+                tracing::warn!(kind = key.kind(), appid = key.appid(), error = %e, "shared token unreadable; refreshing");
+            }
+        }
         let (value, expires_in) = refresh().await?;
-        *guard = Some(self.cached(value.clone(), expires_in));
+        guard.cached = Some(self.cached(value.clone(), expires_in));
+        let t = SharedToken {
+            value: value.clone(),
+            expires_at: self.clock.unix_now().saturating_add(expires_in),
+            expires_in,
+        };
+        if let Err(e) = shared.store(&key, &t).await {
+            // The token is good; the peers will refresh on their own this once.
+            tracing::warn!(kind = key.kind(), appid = key.appid(), error = %e, "could not share the refreshed token");
+        }
         Ok(value)
     }
 
-    /// Drop `slot`'s token if it is still `used` (someone may have refreshed it meanwhile).
+    /// Drop `slot`'s token if it is still `used` (someone may have refreshed it meanwhile), and
+    /// remember `used` so a peer's copy of it is not adopted.
     async fn invalidate_if(slot: &Slot, used: &Secret) {
         let mut guard = slot.lock().await;
-        if guard.as_ref().is_some_and(|c| &c.value == used) {
-            *guard = None;
+        if guard.cached.as_ref().is_some_and(|c| &c.value == used) {
+            guard.cached = None;
+        }
+        guard.rejected = Some(used.clone());
+    }
+
+    /// Seeds `slot` with a token WeChat just handed us (and the peers, through the hook).
+    async fn seed(&self, key: TokenKey, slot: &Slot, value: &Secret, expires_in: i64) {
+        slot.lock().await.cached = Some(self.cached(value.clone(), expires_in));
+        if let Some(shared) = &self.shared {
+            let t = SharedToken {
+                value: value.clone(),
+                expires_at: self.clock.unix_now().saturating_add(expires_in),
+                expires_in,
+            };
+            if let Err(e) = shared.store(&key, &t).await {
+                tracing::warn!(kind = key.kind(), appid = key.appid(), error = %e, "could not share the token");
+            }
         }
     }
 
     // ---------------- component_access_token ----------------
 
     pub async fn component_token(&self) -> Result<Secret> {
-        self.get_or_refresh(&self.component_slot, || async {
+        let key = TokenKey::Component(self.component.component_appid.clone());
+        self.get_or_refresh(key, &self.component_slot, || async {
             let ticket = self.tickets.ticket().await?.ok_or(Error::NoTicket)?;
             let t = self
                 .client
@@ -256,7 +364,8 @@ impl TokenCache {
 
     pub async fn authorizer_token(&self, authorizer_appid: &str) -> Result<Secret> {
         let slot = slot_for(&self.authorizer_slots, authorizer_appid);
-        self.get_or_refresh(&slot, || self.refresh_authorizer(authorizer_appid))
+        let key = TokenKey::Authorizer(authorizer_appid.to_owned());
+        self.get_or_refresh(key, &slot, || self.refresh_authorizer(authorizer_appid))
             .await
     }
 
@@ -328,7 +437,8 @@ impl TokenCache {
         }
         if let (Some(at), Some(expires_in)) = (&info.authorizer_access_token, info.expires_in) {
             let slot = slot_for(&self.authorizer_slots, &info.authorizer_appid);
-            *slot.lock().await = Some(self.cached(at.clone(), expires_in));
+            let key = TokenKey::Authorizer(info.authorizer_appid.clone());
+            self.seed(key, &slot, at, expires_in).await;
         }
         Ok(())
     }
@@ -336,7 +446,12 @@ impl TokenCache {
     /// After an `unauthorized` push: the tokens are dead; forget them.
     pub async fn forget_authorizer(&self, authorizer_appid: &str) -> Result<()> {
         let slot = slot_for(&self.authorizer_slots, authorizer_appid);
-        *slot.lock().await = None;
+        slot.lock().await.cached = None;
+        if let Some(shared) = &self.shared {
+            shared
+                .remove(&TokenKey::Authorizer(authorizer_appid.to_owned()))
+                .await?;
+        }
         self.refresh_tokens.delete(authorizer_appid).await
     }
 
@@ -344,7 +459,7 @@ impl TokenCache {
 
     pub async fn client_credential_token(&self, appid: &str, secret: &Secret) -> Result<Secret> {
         let slot = slot_for(&self.client_slots, appid);
-        self.get_or_refresh(&slot, || async {
+        self.get_or_refresh(TokenKey::Client(appid.to_owned()), &slot, || async {
             let t = self.client.client_credential_token(appid, secret).await?;
             tracing::info!(appid, expires_in = t.expires_in, "access_token refreshed");
             Ok((t.access_token, t.expires_in))
