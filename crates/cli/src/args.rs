@@ -60,6 +60,9 @@ pub enum Command {
     /// 发送记录 / send history
     #[command(subcommand)]
     History(HistoryCmd),
+    /// 加密备份与恢复（数据库 + 钥匙串中的密钥和刷新令牌）/ encrypted backup and restore
+    #[command(subcommand)]
+    Backup(BackupCmd),
     /// 运维调试：加解密 / operator tools: decrypt and encrypt pushes
     #[command(subcommand)]
     Debug(DebugCmd),
@@ -370,6 +373,40 @@ pub enum JobsCmd {
         id: i64,
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BackupCmd {
+    /// 导出工作区：数据库与钥匙串里的全部密钥（平台密钥、各账号刷新令牌），用口令加密成一个文件
+    #[command(after_help = concat!(
+        "备份口令来源 / passphrase (never argv):\n",
+        "  环境变量 WXDESK_BACKUP_PASSPHRASE；否则标准输入的第一行；在终端里则提示输入两次（不回显）。\n",
+        "  口令至少 8 个字符。忘记口令就无法恢复——请把它存进密码管理器。\n\n",
+        "示例 / Examples:\n",
+        "  wxdesk-cli backup export ~/wxdesk-$(date +%F).wxbak\n",
+        "  WXDESK_BACKUP_PASSPHRASE=\"$PASS\" wxdesk-cli --json backup export /srv/backup/wxdesk.wxbak --force"
+    ))]
+    Export {
+        /// 备份文件路径（建议扩展名 .wxbak）
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// 覆盖已存在的文件
+        #[arg(long)]
+        force: bool,
+    },
+    /// 从备份恢复到一个新的空数据目录（用 --data-dir 指定），之后无需重新授权即可发送
+    #[command(after_help = concat!(
+        "备份口令来源 / passphrase (never argv):\n",
+        "  环境变量 WXDESK_BACKUP_PASSPHRASE；否则标准输入的第一行；在终端里则提示输入（不回显）。\n\n",
+        "口令错误或文件被改动时拒绝恢复，数据目录和钥匙串保持原样。\n\n",
+        "示例 / Examples:\n",
+        "  wxdesk-cli --data-dir ~/wxdesk-restored backup import ~/wxdesk-2026-11-22.wxbak"
+    ))]
+    Import {
+        /// 备份文件路径
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }
 

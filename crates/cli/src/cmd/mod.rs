@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audience;
 pub mod auth;
+pub mod backup;
 pub mod debug;
 pub mod drive;
 pub mod history;
