@@ -58,6 +58,7 @@ fn main() {
             "history_detail",
             "history_export",
             "overview_stats",
+            "interactions_open",
         ]));
     if let Err(e) = tauri_build::try_build(attrs) {
         eprintln!("tauri-build failed: {e:#}");

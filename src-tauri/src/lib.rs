@@ -91,6 +91,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::history::history_detail::<Wry>,
             commands::history::history_export::<Wry>,
             commands::overview::overview_stats::<Wry>,
+            commands::interactions::interactions_open::<Wry>,
         ])
         .events(tauri_specta::collect_events![AccountsChanged, FeedStatus])
         .typ::<ErrorCode>()

@@ -148,6 +148,11 @@ export const commands = {
 	historyExport: (query: HistoryQuery, path: string) => typedError<number | null, ShellError>(__TAURI_INVOKE("history_export", { query, path })),
 	/**  The last `days` days (1–90) of outcomes, and today's totals. */
 	overviewStats: (days: number | null, appid: string | null) => typedError<OverviewStats, ShellError>(__TAURI_INVOKE("overview_stats", { days, appid })),
+	/**
+	 *  The users of `appid` whose customer-service window is open now, newest action first;
+	 *  `limit` rows (1–500, default 200) after `after`.
+	 */
+	interactionsOpen: (appid: string, after: InteractionCursor | null, limit: number | null) => typedError<InteractionPage, ShellError>(__TAURI_INVOKE("interactions_open", { appid, after, limit })),
 };
 
 /** Events */
@@ -567,6 +572,40 @@ export type Industry = {
 	primary_second: string,
 	secondary_first: string,
 	secondary_second: string,
+};
+
+/**  What the user last did. */
+export type InteractionAction = "text" | "image" | "voice" | "video" | "short_video" | "location" | "link" | "subscribe" | "scan" | "click" | "scancode_push" | "scancode_waitmsg";
+
+/**  Where the next page starts (pass back as `after`). */
+export type InteractionCursor = {
+	last_at: number,
+	openid: string,
+};
+
+export type InteractionPage = {
+	rows: InteractionRow[],
+	/**  Users with an open window, all pages together. */
+	total: number,
+	next: InteractionCursor | null,
+};
+
+/**  One user who can be sent a customer-service message now. */
+export type InteractionRow = {
+	openid: string,
+	/**  备注名 from the follower table, when set. */
+	remark: string | null,
+	action: InteractionAction,
+	/**  The action in Chinese (发来文字, 点击菜单, 关注…). */
+	action_label: string,
+	/**  The first 40 characters of the last text message; empty for other actions. */
+	preview: string,
+	/**  Unix seconds (WeChat's CreateTime) of the last action. */
+	last_at: number,
+	/**  Unix seconds when the window closes. */
+	window_until: number,
+	/**  Seconds left now. */
+	remaining_secs: number,
 };
 
 export type InvalidLine = {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod audience;
 pub mod compose;
 pub mod history;
+pub mod interactions;
 pub mod overview;
 pub mod platform;
 pub mod send;

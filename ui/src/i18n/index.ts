@@ -3,6 +3,8 @@ import { initReactI18next } from "react-i18next";
 import audienceEn from "./locales/audience.en.json";
 import audienceZh from "./locales/audience.zh-CN.json";
 import en from "./locales/en.json";
+import interactionsEn from "./locales/interactions.en.json";
+import interactionsZh from "./locales/interactions.zh-CN.json";
 import sendEn from "./locales/send.en.json";
 import sendZh from "./locales/send.zh-CN.json";
 import shellEn from "./locales/shell.en.json";
@@ -27,8 +29,16 @@ const zhAll = {
   templates: templatesZh,
   audience: audienceZh,
   send: sendZh,
+  interactions: interactionsZh,
 };
-const enAll = { ...en, shell: shellEn, templates: templatesEn, audience: audienceEn, send: sendEn };
+const enAll = {
+  ...en,
+  shell: shellEn,
+  templates: templatesEn,
+  audience: audienceEn,
+  send: sendEn,
+  interactions: interactionsEn,
+};
 const resources = {
   "zh-CN": { translation: zhAll },
   en: { translation: enAll satisfies typeof zhAll },

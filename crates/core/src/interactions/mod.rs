@@ -411,6 +411,11 @@ pub struct WindowPage {
     pub next: Option<WindowCursor>,
 }
 
+/// Unix seconds now (the `now` the app passes to [`open_windows`]; tests pass their own).
+pub fn now() -> i64 {
+    crate::store::now()
+}
+
 /// The users of `appid` whose window is open at `now`, newest action first, `limit` (1..=500)
 /// at a time after `after`. Users the follower table shows as unfollowed since their last
 /// action are left out (WeChat answers 45015 for them).

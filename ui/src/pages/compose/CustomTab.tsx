@@ -1,67 +1,144 @@
-import { Alert, App, Button, Form, Input, Segmented } from "antd";
+import { Alert, App, Button, Form, Input, List, Segmented, Select, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useOpenInteractions } from "../../api/interactions";
 import { type CustomMessage, composeApi } from "../../api/send";
+import { InteractionsTable } from "./InteractionsTable";
 
 type Kind = CustomMessage["type"];
 
-/** 客服消息 to one openid that interacted within 48 hours. */
+/** The outcome of one recipient's send. */
+type Outcome = { openid: string; ok: boolean; detail: string };
+
+/** Splits typed text into openids (spaces, commas, semicolons or new lines between them). */
+export function splitOpenids(values: string[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    for (const o of v.split(/[\s,，;；]+/)) {
+      if (o && !out.includes(o)) out.push(o);
+    }
+  }
+  return out;
+}
+
+function message(kind: Kind, v: Record<string, string>): CustomMessage {
+  if (kind === "text") return { type: "text", content: v.content ?? "" };
+  if (kind === "news")
+    return {
+      type: "news",
+      title: v.title ?? "",
+      description: v.description ?? "",
+      url: v.url ?? "",
+      picurl: v.picurl ?? "",
+    };
+  return {
+    type: "mini",
+    title: v.title ?? "",
+    appid: v.appid ?? "",
+    pagepath: v.pagepath ?? "",
+    thumb_media_id: v.thumb ?? "",
+  };
+}
+
+/**
+ * 客服消息: pick users whose 48-hour window is open (or type openids) and send them a text,
+ * link card or mini-program card, one request per user, with each outcome shown.
+ */
 export function CustomTab({ appid }: { appid: string }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
+  const { message: toast } = App.useApp();
   const [kind, setKind] = useState<Kind>("text");
   const [busy, setBusy] = useState(false);
+  const [recipients, setRecipients] = useState<string[]>([]);
+  const [outcomes, setOutcomes] = useState<Outcome[]>([]);
   const [form] = Form.useForm();
+  const open = useOpenInteractions(appid);
+  const openRows = open.data?.pages.flatMap((p) => p.rows) ?? [];
+  const openSet = new Set(openRows.map((r) => r.openid));
+  // Only judge typed openids against a complete list: a later page may hold them.
+  const outside = open.data && !open.hasNextPage ? recipients.filter((o) => !openSet.has(o)) : [];
+
+  const onTicked = (ticked: string[], shown: Set<string>) => {
+    const typed = recipients.filter((o) => !shown.has(o));
+    setRecipients([...typed, ...ticked.filter((o) => !typed.includes(o))]);
+  };
+
   const submit = async (v: Record<string, string>) => {
-    const msg: CustomMessage =
-      kind === "text"
-        ? { type: "text", content: v.content ?? "" }
-        : kind === "news"
-          ? {
-              type: "news",
-              title: v.title ?? "",
-              description: v.description ?? "",
-              url: v.url ?? "",
-              picurl: v.picurl ?? "",
-            }
-          : {
-              type: "mini",
-              title: v.title ?? "",
-              appid: v.appid ?? "",
-              pagepath: v.pagepath ?? "",
-              thumb_media_id: v.thumb ?? "",
-            };
+    if (recipients.length === 0) return;
+    const msg = message(kind, v);
     setBusy(true);
+    setOutcomes([]);
+    const done: Outcome[] = [];
     try {
-      const r = await composeApi.customSend(appid, v.openid ?? "", msg);
-      if (r.state === "sent") message.success(t("send.compose.testOk", { msgid: r.msgid ?? "—" }));
-      else
-        message.error(
-          t("send.compose.testFail", {
-            state: `${r.state_label} ${r.errcode ?? ""} ${r.hint ?? r.errmsg ?? ""}`,
-          }),
-        );
-    } catch (e) {
-      message.error(e instanceof Error ? e.message : String(e));
+      // One at a time: each is a 5-per-window allowance of its own user, and the list of
+      // outcomes fills in as they come back.
+      for (const openid of recipients) {
+        try {
+          const r = await composeApi.customSend(appid, openid, msg);
+          const ok = r.state === "sent";
+          const detail = ok
+            ? `${t("interactions.resultOk")}（msgid ${r.msgid ?? "—"}）`
+            : [r.state_label, r.errcode ?? "", r.hint ?? r.errmsg ?? ""].join(" ").trim();
+          done.push({ openid, ok, detail });
+        } catch (e) {
+          done.push({ openid, ok: false, detail: e instanceof Error ? e.message : String(e) });
+        }
+        setOutcomes([...done]);
+      }
+      const failed = done.filter((o) => !o.ok).length;
+      const summary = t("interactions.resultTitle", { ok: done.length - failed, failed });
+      if (failed === 0) toast.success(summary);
+      else toast.warning(summary);
     } finally {
       setBusy(false);
     }
   };
+
+  const failed = outcomes.filter((o) => !o.ok).length;
   return (
     <>
       <Alert
         type="info"
         showIcon
         style={{ marginBottom: 16 }}
-        title={t("send.custom.intro")}
+        title={t("interactions.windowRules")}
         description={
           <>
-            <div>{t("send.custom.e45015")}</div>
-            <div>{t("send.custom.e45047")}</div>
+            <div>{t("interactions.e45015")}</div>
+            <div>{t("interactions.e45047")}</div>
           </>
         }
       />
-      <Form form={form} layout="vertical" onFinish={submit} style={{ maxWidth: 560 }}>
+      <InteractionsTable appid={appid} selected={recipients} onSelect={onTicked} />
+      <Form form={form} layout="vertical" onFinish={submit} style={{ maxWidth: 640 }}>
+        <Form.Item
+          label={t("interactions.recipients")}
+          help={t("interactions.recipientsHelp")}
+          required
+        >
+          <Select
+            mode="tags"
+            data-testid="custom-recipients"
+            value={recipients}
+            onChange={(vals: string[]) => setRecipients(splitOpenids(vals))}
+            tokenSeparators={[",", " ", "\n", "，", ";", "；"]}
+            placeholder={t("interactions.recipientsPlaceholder")}
+            options={openRows.map((r) => ({
+              value: r.openid,
+              label: r.remark ? `${r.remark}（${r.openid}）` : r.openid,
+            }))}
+            maxTagCount={8}
+          />
+        </Form.Item>
+        {outside.length > 0 && (
+          <Alert
+            type="warning"
+            showIcon
+            style={{ marginBottom: 16 }}
+            title={t("interactions.notInWindow", { count: outside.length })}
+            description={outside.join("、")}
+          />
+        )}
         <Form.Item label={t("send.custom.type")}>
           <Segmented<Kind>
             value={kind}
@@ -73,12 +150,9 @@ export function CustomTab({ appid }: { appid: string }) {
             ]}
           />
         </Form.Item>
-        <Form.Item name="openid" label="openid" rules={[{ required: true }]}>
-          <Input placeholder="o..." />
-        </Form.Item>
         {kind === "text" && (
           <Form.Item name="content" label={t("send.custom.content")} rules={[{ required: true }]}>
-            <Input.TextArea rows={4} showCount maxLength={2048} />
+            <Input.TextArea rows={4} showCount maxLength={2048} data-testid="custom-content" />
           </Form.Item>
         )}
         {kind !== "text" && (
@@ -120,10 +194,34 @@ export function CustomTab({ appid }: { appid: string }) {
             </Form.Item>
           </>
         )}
-        <Button type="primary" htmlType="submit" loading={busy}>
-          {t("send.custom.send")}
+        <Button
+          type="primary"
+          htmlType="submit"
+          loading={busy}
+          disabled={recipients.length === 0}
+          data-testid="custom-send"
+        >
+          {recipients.length > 0
+            ? t("interactions.sendTo", { count: recipients.length })
+            : t("send.custom.send")}
         </Button>
       </Form>
+      {outcomes.length > 0 && (
+        <List
+          data-testid="custom-results"
+          style={{ marginTop: 16, maxWidth: 640 }}
+          size="small"
+          bordered
+          header={t("interactions.resultTitle", { ok: outcomes.length - failed, failed })}
+          dataSource={outcomes}
+          renderItem={(o) => (
+            <List.Item>
+              <Typography.Text code>{o.openid}</Typography.Text>
+              <Typography.Text type={o.ok ? "success" : "danger"}>{o.detail}</Typography.Text>
+            </List.Item>
+          )}
+        />
+      )}
     </>
   );
 }
