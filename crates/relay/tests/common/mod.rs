@@ -96,6 +96,28 @@ impl Relay {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// SIGKILL through a shared reference, for a kill in the middle of traffic that still holds
+    /// the relay; the process is reaped on drop.
+    pub fn kill9_now(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-9", &self.child.id().to_string()])
+            .status()
+            .expect("kill -9");
+        assert!(status.success(), "kill -9 failed");
+    }
+
+    /// The relay's resident set size and its peak so far, in KiB (Linux /proc).
+    pub fn rss_kib(&self) -> Option<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -125,11 +147,34 @@ impl Drop for Relay {
     }
 }
 
+/// One HTTP client for the whole test binary: building a client loads the system's root
+/// certificates, which cost more than the request itself when a test makes thousands.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("client")
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client")
+        })
+        .clone()
+}
+
+/// A client that opens a new connection per request: the relay drops a connection whose body it
+/// refused (oversized, malformed), so hostile traffic must not share a pool with genuine pushes
+/// — WeChat's servers never send ours down an attacker's connection either.
+pub fn unpooled_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("client")
+        })
+        .clone()
 }
 
 /// A signed, encrypted push: (query string, body).
