@@ -51,6 +51,7 @@ fn main() {
             "job_start",
             "compose_check",
             "compose_estimate",
+            "compose_quota",
             "compose_send",
             "compose_test_send",
             "compose_custom_send",

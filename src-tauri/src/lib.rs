@@ -84,6 +84,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::send::job_start::<Wry>,
             commands::compose::compose_check::<Wry>,
             commands::compose::compose_estimate::<Wry>,
+            commands::compose::compose_quota::<Wry>,
             commands::compose::compose_send::<Wry>,
             commands::compose::compose_test_send::<Wry>,
             commands::compose::compose_custom_send::<Wry>,

@@ -129,6 +129,11 @@ export const commands = {
 	composeCheck: (draft: TemplateDraft, recipients: RecipientSource | null) => typedError<ComposeCheck, ShellError>(__TAURI_INVOKE("compose_check", { draft, recipients })),
 	/**  Counts the recipients of a source and estimates the duration at the engine's rate. */
 	composeEstimate: (appid: string, recipients: RecipientSource) => typedError<SendEstimate, ShellError>(__TAURI_INVOKE("compose_estimate", { appid, recipients })),
+	/**
+	 *  今日剩余额度: asked of WeChat through the account's authorizer token each time the dialog
+	 *  opens. A failure is the window's to show next to the estimate; it never blocks sending.
+	 */
+	composeQuota: (appid: string) => typedError<SendQuotaView, ShellError>(__TAURI_INVOKE("compose_quota", { appid })),
 	/**  Creates the durable job for every recipient and starts it; returns the job id. */
 	composeSend: (draft: TemplateDraft, recipients: RecipientSource) => typedError<number | null, ShellError>(__TAURI_INVOKE("compose_send", { draft, recipients })),
 	/**
@@ -782,6 +787,13 @@ export type SendEstimate = {
 	/**  Requests per second the job will use. */
 	rate_per_sec: number,
 	eta_secs: number,
+};
+
+/**  The account's template-message quota today (openapi/quota/get), for the confirmation. */
+export type SendQuotaView = {
+	daily_limit: number,
+	used: number,
+	remaining: number,
 };
 
 /**  What a failed command returns to the window. */

@@ -1,6 +1,7 @@
 //! 发送 (the composer): live checks of each keyword value with core's rules, the card preview
 //! for the first recipients (with `{{变量}}` filled and WeChat's cut shown), the confirmation's
-//! estimate, the test send to one openid, creating the bulk job, and customer-service messages.
+//! estimate and the account's quota left today, the test send to one openid, creating the bulk
+//! job, and customer-service messages.
 
 use std::collections::BTreeMap;
 
@@ -217,6 +218,37 @@ pub async fn compose_estimate<R: Runtime>(
         recipients: n,
         rate_per_sec: rate,
         eta_secs: (n / rate).ceil(),
+    })
+}
+
+/// The account's template-message quota today (openapi/quota/get), for the confirmation.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct SendQuotaView {
+    #[specta(type = Number)]
+    pub daily_limit: f64,
+    #[specta(type = Number)]
+    pub used: f64,
+    #[specta(type = Number)]
+    pub remaining: f64,
+}
+
+/// 今日剩余额度: asked of WeChat through the account's authorizer token each time the dialog
+/// opens. A failure is the window's to show next to the estimate; it never blocks sending.
+#[tauri::command]
+#[specta::specta]
+pub async fn compose_quota<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    appid: String,
+) -> CmdResult<SendQuotaView> {
+    let ctx = app.state::<AppState>().ctx.clone();
+    let api = ctx.platform.api().await.map_err(core_err)?;
+    let q = wxdesk_core::send::quota::template_send_quota(&api, &appid)
+        .await
+        .map_err(core_err)?;
+    Ok(SendQuotaView {
+        daily_limit: num(q.daily_limit),
+        used: num(q.used),
+        remaining: num(q.remaining),
     })
 }
 

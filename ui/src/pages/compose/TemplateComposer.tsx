@@ -5,22 +5,22 @@ import {
   Button,
   Card,
   Col,
-  Descriptions,
   Empty,
   Flex,
   Form,
   Input,
-  Modal,
   Row,
   Segmented,
   Select,
   Space,
+  Spin,
   Typography,
 } from "antd";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { useLists } from "../../api/audience";
+import { loadLastTestOpenid, saveLastTestOpenid } from "../../api/compose";
 import {
   composeApi,
   type Jump,
@@ -30,21 +30,13 @@ import {
   useComposeCheck,
 } from "../../api/send";
 import { useTemplates } from "../../api/templates";
-import { formatDuration } from "../jobs/JobsPage";
+import { ConfirmSend } from "./ConfirmSend";
 import { TemplateCard } from "./TemplateCard";
+import { TestRecipientPicker } from "./TestRecipientPicker";
+import { useDebounced } from "./useDebounced";
 
 type RecKind = "openid" | "list" | "file";
 type JumpKind = Jump["type"];
-
-/** Waits `ms` after the last change, so each keystroke does not ask the shell. */
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const id = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(id);
-  }, [value, ms]);
-  return v;
-}
 
 export function TemplateComposer({ appid }: { appid: string }) {
   const { t } = useTranslation();
@@ -63,7 +55,8 @@ export function TemplateComposer({ appid }: { appid: string }) {
   const [openid, setOpenid] = useState("");
   const [listId, setListId] = useState<number>();
   const [filePath, setFilePath] = useState<string>();
-  const [testOpenid, setTestOpenid] = useState("");
+  // The last test recipient of this account (the composer is keyed by account).
+  const [testOpenid, setTestOpenid] = useState(() => loadLastTestOpenid(appid));
   const [testing, setTesting] = useState(false);
   const [estimate, setEstimate] = useState<SendEstimate | null>(null);
   const [sending, setSending] = useState(false);
@@ -115,8 +108,10 @@ export function TemplateComposer({ appid }: { appid: string }) {
   const testSend = async () => {
     if (!draft) return;
     setTesting(true);
+    const to = testOpenid.trim();
+    saveLastTestOpenid(appid, to);
     try {
-      const r = await composeApi.testSend(draft, recipients, testOpenid);
+      const r = await composeApi.testSend(draft, recipients, to);
       if (r.state === "sent") message.success(t("send.compose.testOk", { msgid: r.msgid ?? "—" }));
       else
         message.error(
@@ -296,12 +291,23 @@ export function TemplateComposer({ appid }: { appid: string }) {
                       ]}
                     />
                     {recKind === "list" && (
+                      // Not openable until the lists have loaded, so it never opens empty and
+                      // then fills under the pointer.
                       <Select
                         data-testid="compose-list"
-                        placeholder={t("send.compose.listPlaceholder")}
+                        placeholder={
+                          lists.isPending
+                            ? t("send.compose.listLoading")
+                            : t("send.compose.listPlaceholder")
+                        }
+                        loading={lists.isPending}
+                        disabled={lists.isPending}
                         value={listId}
                         onChange={setListId}
                         options={listOptions}
+                        notFoundContent={
+                          lists.isPending ? <Spin size="small" /> : t("send.compose.noLists")
+                        }
                       />
                     )}
                     {recKind === "openid" && (
@@ -325,12 +331,10 @@ export function TemplateComposer({ appid }: { appid: string }) {
                 </Form.Item>
                 <Flex gap={8} wrap>
                   <Space.Compact>
-                    <Input
-                      data-testid="test-openid"
-                      style={{ width: 260 }}
-                      placeholder={t("send.compose.testOpenid")}
+                    <TestRecipientPicker
+                      appid={appid}
                       value={testOpenid}
-                      onChange={(e) => setTestOpenid(e.target.value)}
+                      onChange={setTestOpenid}
                     />
                     <Button
                       data-testid="test-send"
@@ -380,36 +384,14 @@ export function TemplateComposer({ appid }: { appid: string }) {
           )}
         </Card>
       </Col>
-      <Modal
-        open={estimate !== null}
-        title={t("send.compose.confirmTitle")}
-        okText={t("send.compose.confirmOk")}
+      <ConfirmSend
+        appid={appid}
+        templateTitle={template?.title}
+        estimate={estimate}
+        sending={sending}
         onOk={() => void send()}
-        confirmLoading={sending}
         onCancel={() => setEstimate(null)}
-        okButtonProps={{ id: "confirm-send" }}
-      >
-        {estimate && (
-          <Descriptions column={1} bordered size="small" data-testid="confirm-dialog">
-            <Descriptions.Item label={t("send.compose.pickAccount")}>{appid}</Descriptions.Item>
-            <Descriptions.Item label={t("send.compose.template")}>
-              {template?.title}
-            </Descriptions.Item>
-            <Descriptions.Item label={t("send.compose.confirmCount")}>
-              {estimate.recipients}
-            </Descriptions.Item>
-            <Descriptions.Item label={t("send.compose.confirmRate")}>
-              {t("send.jobs.rate", { rate: estimate.rate_per_sec })}
-            </Descriptions.Item>
-            <Descriptions.Item label={t("send.compose.confirmEta")}>
-              {formatDuration(estimate.eta_secs)}
-            </Descriptions.Item>
-            <Descriptions.Item label={t("send.compose.confirmQuota")}>
-              {t("send.compose.quotaUnknown")}
-            </Descriptions.Item>
-          </Descriptions>
-        )}
-      </Modal>
+      />
     </Row>
   );
 }
