@@ -365,14 +365,24 @@ pub enum JobsCmd {
     /// 取消任务中待发送的行
     #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs cancel 12")]
     Cancel { id: i64 },
-    /// 重发失败的行（--all：连同被微信拒绝的）
+    /// 重发失败的行（--all：连同被微信拒绝的；--uncertain：崩溃时在途、结果未知的行）
     #[command(
-        after_help = "示例 / Examples:\n  wxdesk-cli jobs retry 12\n  wxdesk-cli jobs retry 12 --all"
+        after_help = "「结果未知」的行可能已经送达。--uncertain 用同一个 client_msg_id 重发：
+微信在 10 分钟内会丢弃重复的那一条；超过 10 分钟的行若当时已送达，重发会让用户收到两次（命令会先说明有多少行）。
+
+示例 / Examples:
+  wxdesk-cli jobs retry 12
+  wxdesk-cli jobs retry 12 --all
+  wxdesk-cli jobs retry 12 --uncertain"
     )]
     Retry {
         id: i64,
-        #[arg(long)]
+        /// 连同被微信拒绝（永久失败）的行
+        #[arg(long, conflicts_with = "uncertain")]
         all: bool,
+        /// 重发「结果未知」的行（由操作员决定）
+        #[arg(long)]
+        uncertain: bool,
     },
 }
 

@@ -420,12 +420,33 @@ async fn a_bulk_send_killed_mid_job_resumes_with_exactly_once_delivery() {
         uncertain <= CONCURRENCY,
         "at most the in-flight rows are uncertain: {counts}"
     );
+    eprintln!("after the kill: {sent} sent, {uncertain} uncertain");
     // Uncertain rows need the operator: exit 3 and one line when there are any.
     if uncertain > 0 {
         assert_eq!(resumed.code, 3, "{resumed:?}");
         assert_one_line_failure(&resumed);
         assert_eq!(resumed.json()["error"]["code"], "job_incomplete");
         assert!(resumed.stderr.contains("结果未知"), "{}", resumed.stderr);
+        assert!(resumed.stderr.contains("--uncertain"), "{}", resumed.stderr);
+
+        // The operator decides to resend them: the same client_msg_id lets WeChat drop the
+        // copies that did arrive, so every recipient still gets exactly one message.
+        let retried = w
+            .cli(&[
+                "--json",
+                "jobs",
+                "retry",
+                &job_id.to_string(),
+                "--uncertain",
+            ])
+            .await
+            .ok()
+            .json();
+        assert_eq!(retried["job"]["counts"]["sent"], N, "{retried}");
+        assert_eq!(retried["job"]["counts"]["uncertain"], 0, "{retried}");
+        let sends = &w.sim_state().await["sends"];
+        assert_eq!(sends["max_per_recipient"], 1, "{sends}");
+        assert_eq!(sends["distinct_recipients"], N, "{sends}");
     } else {
         assert_eq!(resumed.code, 0, "{resumed:?}");
     }

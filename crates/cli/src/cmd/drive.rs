@@ -164,11 +164,18 @@ pub fn summarize(job: &Job, out: Out) -> Result<()> {
             )))
         }
         JobStatus::Completed => Err(CliError::JobIncomplete(format!(
-            "任务 {} 已结束，但有 {} 行失败、{} 行结果未知（不会自动重发）；查看：jobs show {}",
-            job.id,
+            "任务 {id} 已结束，但有 {} 行失败、{} 行结果未知（不会自动重发）；查看：jobs show {id}；重发失败行：jobs retry {id}{}",
             c.failed(),
             c.uncertain,
-            job.id
+            if c.uncertain > 0 {
+                format!(
+                    "；确认后重发结果未知的行：jobs retry {} --uncertain",
+                    job.id
+                )
+            } else {
+                String::new()
+            },
+            id = job.id,
         ))),
         JobStatus::Cancelled => Err(CliError::JobIncomplete(format!("任务 {} 已取消", job.id))),
         _ => Err(CliError::JobIncomplete(format!(

@@ -169,14 +169,29 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
             let job = sender.drive(id, out).await?;
             summarize(&job, out)
         }
-        JobsCmd::Retry { id, all } => {
+        JobsCmd::Retry { id, all, uncertain } => {
             load(id).await?;
             let sender = Sender::start(&ctx, dir, Some(id), out).await?;
-            let n = sender.engine.retry_failed(id, all).await?;
+            let n = if uncertain {
+                let r = sender.engine.resend_uncertain(id).await?;
+                if r.outside_dedup_window > 0 {
+                    crate::errln!(
+                        "注意：{} 行的上次尝试已超过微信 10 分钟的去重窗口；若当时已送达，这些用户会收到两次",
+                        r.outside_dedup_window
+                    );
+                }
+                r.rows
+            } else {
+                sender.engine.retry_failed(id, all).await?
+            };
             if n == 0 {
                 let job = sender.engine.job(id).await?;
                 return out.emit(&json!({ "retried": 0, "job": job }), || {
-                    crate::outln!("任务 {id} 没有可重试的失败行");
+                    if uncertain {
+                        crate::outln!("任务 {id} 没有结果未知的行");
+                    } else {
+                        crate::outln!("任务 {id} 没有可重试的失败行");
+                    }
                 });
             }
             if !out.json {
