@@ -3,6 +3,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useOpenInteractions } from "../../api/interactions";
 import { type CustomMessage, composeApi } from "../../api/send";
+import type { TestSendResult } from "../../bindings";
 import { InteractionsTable } from "./InteractionsTable";
 
 type Kind = CustomMessage["type"];
@@ -63,6 +64,12 @@ export function CustomTab({ appid }: { appid: string }) {
     setRecipients([...typed, ...ticked.filter((o) => !typed.includes(o))]);
   };
 
+  // Customer-service sends return no msgid; show one only if WeChat gave it.
+  const sentText = (msgid: number | null) =>
+    msgid == null ? t("interactions.resultOk") : `${t("interactions.resultOk")}（msgid ${msgid}）`;
+  const failedText = (r: TestSendResult) =>
+    [r.state_label, r.errcode ?? "", r.hint ?? r.errmsg ?? ""].join(" ").trim();
+
   const submit = async (v: Record<string, string>) => {
     if (recipients.length === 0) return;
     const msg = message(kind, v);
@@ -70,16 +77,12 @@ export function CustomTab({ appid }: { appid: string }) {
     setOutcomes([]);
     const done: Outcome[] = [];
     try {
-      // One at a time: each is a 5-per-window allowance of its own user, and the list of
-      // outcomes fills in as they come back.
+      // One request at a time, in order, so the outcomes fill in as they come back.
       for (const openid of recipients) {
         try {
           const r = await composeApi.customSend(appid, openid, msg);
           const ok = r.state === "sent";
-          const detail = ok
-            ? `${t("interactions.resultOk")}（msgid ${r.msgid ?? "—"}）`
-            : [r.state_label, r.errcode ?? "", r.hint ?? r.errmsg ?? ""].join(" ").trim();
-          done.push({ openid, ok, detail });
+          done.push({ openid, ok, detail: ok ? sentText(r.msgid) : failedText(r) });
         } catch (e) {
           done.push({ openid, ok: false, detail: e instanceof Error ? e.message : String(e) });
         }
@@ -116,19 +119,20 @@ export function CustomTab({ appid }: { appid: string }) {
           help={t("interactions.recipientsHelp")}
           required
         >
-          <Select
-            mode="tags"
-            data-testid="custom-recipients"
-            value={recipients}
-            onChange={(vals: string[]) => setRecipients(splitOpenids(vals))}
-            tokenSeparators={[",", " ", "\n", "，", ";", "；"]}
-            placeholder={t("interactions.recipientsPlaceholder")}
-            options={openRows.map((r) => ({
-              value: r.openid,
-              label: r.remark ? `${r.remark}（${r.openid}）` : r.openid,
-            }))}
-            maxTagCount={8}
-          />
+          <div data-testid="custom-recipients">
+            <Select
+              mode="tags"
+              value={recipients}
+              onChange={(vals: string[]) => setRecipients(splitOpenids(vals))}
+              tokenSeparators={[",", " ", "\n", "，", ";", "；"]}
+              placeholder={t("interactions.recipientsPlaceholder")}
+              options={openRows.map((r) => ({
+                value: r.openid,
+                label: r.remark ? `${r.remark}（${r.openid}）` : r.openid,
+              }))}
+              maxTagCount={8}
+            />
+          </div>
         </Form.Item>
         {outside.length > 0 && (
           <Alert
@@ -216,8 +220,12 @@ export function CustomTab({ appid }: { appid: string }) {
           dataSource={outcomes}
           renderItem={(o) => (
             <List.Item>
-              <Typography.Text code>{o.openid}</Typography.Text>
-              <Typography.Text type={o.ok ? "success" : "danger"}>{o.detail}</Typography.Text>
+              <div>
+                <Typography.Text code>{o.openid}</Typography.Text>
+                <div>
+                  <Typography.Text type={o.ok ? "success" : "danger"}>{o.detail}</Typography.Text>
+                </div>
+              </div>
             </List.Item>
           )}
         />

@@ -44,6 +44,7 @@ export function InteractionsTable({
         </Space>
       ),
     },
+    // The preview is at most 40 characters (the core cuts it), so it needs no ellipsis.
     {
       title: t("interactions.lastAction"),
       key: "action",
@@ -55,11 +56,7 @@ export function InteractionsTable({
             </Tag>
             <Typography.Text type="secondary">{formatTime(r.last_at)}</Typography.Text>
           </Space>
-          {r.preview && (
-            <Typography.Text ellipsis style={{ maxWidth: 320 }} title={r.preview}>
-              “{r.preview}”
-            </Typography.Text>
-          )}
+          {r.preview && <Typography.Text>“{r.preview}”</Typography.Text>}
         </Space>
       ),
     },
