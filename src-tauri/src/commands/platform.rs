@@ -114,6 +114,8 @@ pub async fn save_settings<R: Runtime>(
     form: PlatformSettingsForm,
 ) -> Result<PlatformSettingsView, ShellError> {
     let state = app.state::<AppState>();
+    let sending = app.state::<super::send::SendState>();
+    let change = sending.begin_settings_change().await?;
     let view = state
         .ctx
         .platform
@@ -131,6 +133,7 @@ pub async fn save_settings<R: Runtime>(
         .await
         .map_err(crate::Error::from)?;
     state.stop_sandbox().await;
+    drop(change);
     state.restart_feed(&app).await.map_err(crate::Error::from)?;
     Ok(view.into())
 }
@@ -228,10 +231,18 @@ pub async fn start_sandbox<R: Runtime>(
     let state = app.state::<AppState>();
     // A closed window is no reason to stop: progress is best effort.
     let _ = progress.send(SandboxStep::Starting);
+    // Starting the sandbox switches the settings to it; one already running changes nothing.
+    let sending = app.state::<super::send::SendState>();
+    let change = if state.sandbox_urls().await.is_none() {
+        Some(sending.begin_settings_change().await?)
+    } else {
+        None
+    };
     let urls = state
         .start_sandbox(&app)
         .await
         .map_err(crate::Error::from)?;
+    drop(change);
     let _ = progress.send(SandboxStep::WaitingTicket);
     state.wait_for_ticket().await;
     let _ = progress.send(SandboxStep::Ready);

@@ -70,23 +70,60 @@ pub async fn engine<R: Runtime>(
     Ok(engine)
 }
 
+/// Held while the platform's settings change (体验沙箱 ↔ 正式, another relay or egress): the
+/// engine was built over the old connection, so it is dropped and the next use builds one over
+/// the new settings. Refused while a job is sending, so no request goes out half to one
+/// platform and half to another; holding the guard keeps a job from starting mid-change.
+pub struct SettingsChange<'a> {
+    _running: tokio::sync::MutexGuard<'a, Option<(wxdesk_core::send::SendEngine, SendLock)>>,
+}
+
+impl SendState {
+    /// Drops the engine for a settings change, or refuses while one of its jobs is sending.
+    pub async fn begin_settings_change(&self) -> CmdResult<SettingsChange<'_>> {
+        let mut running = self.running.lock().await;
+        if let Some((engine, _)) = running.as_ref() {
+            let active = engine.active_jobs();
+            if !active.is_empty() {
+                let ids: Vec<String> = active.iter().map(i64::to_string).collect();
+                return Err(invalid(format!(
+                    "任务 {} 正在发送；请先在「任务」页暂停，再更改平台设置",
+                    ids.join("、")
+                )));
+            }
+        }
+        *running = None;
+        Ok(SettingsChange { _running: running })
+    }
+
+    #[cfg(test)]
+    fn has_engine(&self) -> bool {
+        self.running.try_lock().is_ok_and(|r| r.is_some())
+    }
+}
+
 /// Start-up: jobs that were running continue (when a platform is configured), and quota-paused
-/// jobs resume after the Beijing-midnight reset, checked hourly.
+/// jobs resume after the Beijing-midnight reset, checked hourly (on the engine of the settings
+/// at that hour).
 pub async fn start_on_launch<R: Runtime>(app: tauri::AppHandle<R>) {
     let configured = matches!(app.state::<AppState>().ctx.mode().await, Ok(Some(_)));
     if !configured {
         return;
     }
-    let engine = match engine(&app).await {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::warn!(error = %e.message, "send engine did not start");
-            return;
-        }
-    };
+    if let Err(e) = engine(&app).await {
+        tracing::warn!(error = %e.message, "send engine did not start");
+        return;
+    }
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;
-        if let Err(e) = engine.resume_after_quota_reset().await {
+        let result = match engine(&app).await {
+            Ok(engine) => engine.resume_after_quota_reset().await.map(|_| ()),
+            Err(e) => {
+                tracing::warn!(error = %e.message, "send engine unavailable");
+                continue;
+            }
+        };
+        if let Err(e) = result {
             tracing::warn!(error = %e, "quota-reset resume failed");
         }
     }
@@ -560,4 +597,95 @@ pub(crate) fn check_placeholders(spec: &JobSpec, variables: &[String]) -> CmdRes
             variables.join("、")
         }
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+    use wxdesk_core::send::{
+        ApiRequest, BoxFuture, JobSpec, Payload, Recipient, SendApi, SendEngine, SendFailure,
+        SendOk,
+    };
+    use wxdesk_core::store::Store;
+
+    use super::*;
+
+    /// Holds every send until the test lets one through.
+    struct Gate(Semaphore);
+
+    impl SendApi for Gate {
+        fn send<'a>(
+            &'a self,
+            _appid: &'a str,
+            _req: &'a ApiRequest,
+        ) -> BoxFuture<'a, Result<SendOk, SendFailure>> {
+            Box::pin(async move {
+                let permit = self.0.acquire().await.map_err(|_| SendFailure::Token {
+                    detail: "closed".into(),
+                })?;
+                permit.forget();
+                Ok(SendOk {
+                    msgid: Some(1),
+                    response: serde_json::json!({"errcode": 0, "msgid": 1}),
+                })
+            })
+        }
+        fn refresh_token<'a>(&'a self, _appid: &'a str) -> BoxFuture<'a, Result<(), SendFailure>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_settings_change_waits_for_no_sending_job_then_drops_the_engine_built_on_the_old_settings()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).await.unwrap();
+        let gate = Arc::new(Gate(Semaphore::new(0)));
+        let engine = SendEngine::new(store, gate.clone(), EngineConfig::default());
+        let lock = SendLock::try_acquire(dir.path(), None).unwrap().unwrap();
+        let state = SendState::default();
+        *state.running.lock().await = Some((engine.clone(), lock));
+
+        let spec = JobSpec {
+            appid: "wx0123456789abcdef".into(),
+            title: "发货通知".into(),
+            payload: Payload::Template {
+                template_id: "TPL".into(),
+                data: [("keyword1".to_string(), "已发货".to_string())].into(),
+                url: None,
+                miniprogram: None,
+            },
+            field_rules: Vec::new(),
+            concurrency: Some(1),
+            rate_per_sec: None,
+            max_attempts: None,
+        };
+        let job = engine
+            .create_and_start(spec, [Recipient::new("oUser1"), Recipient::new("oUser2")])
+            .await
+            .unwrap();
+
+        let refused = state.begin_settings_change().await.err().unwrap();
+        assert!(
+            refused.message.contains(&format!("任务 {job} 正在发送")),
+            "{}",
+            refused.message
+        );
+        assert!(state.has_engine(), "a refused change keeps the engine");
+
+        gate.0.add_permits(2);
+        let done = engine.wait_idle(job).await.unwrap();
+        assert_eq!(done.counts.sent, 2);
+        {
+            let _change = state.begin_settings_change().await.unwrap();
+        }
+        assert!(
+            !state.has_engine(),
+            "the next use builds an engine on the new settings"
+        );
+        // The send lock went with the engine: it can be taken again.
+        assert!(SendLock::try_acquire(dir.path(), None).unwrap().is_some());
+    }
 }

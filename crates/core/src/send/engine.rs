@@ -492,6 +492,13 @@ impl SendEngine {
         self.inner.is_running(job_id)
     }
 
+    /// The jobs a runner is working on in this process, in id order.
+    pub fn active_jobs(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = lock(&self.inner.runners).keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Waits until no runner works on the job (completed, paused or cancelled), and returns it.
     pub async fn wait_idle(&self, job_id: i64) -> Result<Job> {
         let mut rx = self.subscribe(job_id).await?;
