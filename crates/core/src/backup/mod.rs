@@ -13,7 +13,8 @@
 //!
 //! Import decrypts and checks everything before it writes anything: a wrong passphrase, a
 //! tampered or truncated file, or a target that already holds a workspace is refused and the
-//! target is left as it was.
+//! target is left as it was. [`import`] writes a new data dir (the CLI); [`restore_into_empty`]
+//! replaces the open, empty workspace of a running app (see `live`).
 
 use std::path::Path;
 
@@ -26,6 +27,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::secrets::{Secret, SecretKey, Secrets};
 use crate::store::{DB_FILE, Store};
+
+mod live;
+#[cfg(test)]
+mod tests;
+
+pub use live::{WorkspaceContents, restore_into_empty, workspace_contents};
 
 const MAGIC: &[u8; 8] = b"WXDESKBK";
 const VERSION: u8 = 1;
@@ -194,17 +201,31 @@ pub async fn export(
         secrets: entries.len(),
         accounts_with_refresh_token: refresh,
     };
-    let manifest = serde_json::to_vec(&Manifest {
+    // Argon2 takes about a second at the default cost: off the async workers.
+    let pass = passphrase.to_string();
+    let manifest = Manifest {
         format: 1,
         created_at,
         secrets: entries,
-    })
-    .map_err(|e| invalid(format!("无法编码备份清单：{e}")))?;
+    };
+    let file = tokio::task::spawn_blocking(move || seal(&manifest, &db, &pass, kdf)).await??;
+    // Written under a temporary name and renamed, so a crash never leaves half a backup that
+    // looks complete.
+    let part = out.with_extension("part");
+    std::fs::write(&part, &file).map_err(|e| io("无法写入备份文件", &part, &e))?;
+    std::fs::rename(&part, out).map_err(|e| io("无法写入备份文件", out, &e))?;
+    Ok(summary)
+}
+
+/// Encrypts a manifest and a database image into the backup file format.
+fn seal(manifest: &Manifest, db: &[u8], passphrase: &str, kdf: KdfParams) -> Result<Vec<u8>> {
+    let manifest =
+        serde_json::to_vec(manifest).map_err(|e| invalid(format!("无法编码备份清单：{e}")))?;
     let manifest_len = u32::try_from(manifest.len()).map_err(|_| invalid("备份清单过大"))?;
     let mut plain = Vec::with_capacity(4 + manifest.len() + db.len());
     plain.extend_from_slice(&manifest_len.to_le_bytes());
     plain.extend_from_slice(&manifest);
-    plain.extend_from_slice(&db);
+    plain.extend_from_slice(db);
     drop(manifest);
 
     let mut salt = [0u8; 16];
@@ -224,15 +245,9 @@ pub async fn export(
         .map_err(|_| invalid("加密失败 (encryption failed)"))?;
     // The plaintext held secrets: overwrite it before the allocation is returned.
     plain.iter_mut().for_each(|b| *b = 0);
-
     let mut file = head;
     file.extend_from_slice(&sealed);
-    // Written under a temporary name and renamed, so a crash never leaves half a backup that
-    // looks complete.
-    let part = out.with_extension("part");
-    std::fs::write(&part, &file).map_err(|e| io("无法写入备份文件", &part, &e))?;
-    std::fs::rename(&part, out).map_err(|e| io("无法写入备份文件", out, &e))?;
-    Ok(summary)
+    Ok(file)
 }
 
 /// Decrypts and validates a backup; nothing is written.
@@ -302,11 +317,7 @@ pub async fn import(
             data_dir.display()
         )));
     }
-    let mut keys = Vec::with_capacity(manifest.secrets.len());
-    for (name, value) in &manifest.secrets {
-        let key = key_from_name(name).ok_or_else(|| invalid("备份内容格式错误；未做任何更改"))?;
-        keys.push((key, Secret::new(value.clone())));
-    }
+    let keys = manifest_keys(&manifest)?;
     std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
         path: data_dir.display().to_string(),
         source,
@@ -342,14 +353,35 @@ pub async fn import(
         }
         written.push(key);
     }
-    Ok(BackupSummary {
-        created_at: manifest.created_at,
-        database_bytes: db.len() as u64,
-        secrets: manifest.secrets.len(),
-        accounts_with_refresh_token: manifest
-            .secrets
-            .iter()
-            .filter(|(n, _)| n.starts_with("refresh_token:"))
-            .count(),
-    })
+    Ok(manifest.summary(db.len()))
+}
+
+impl Manifest {
+    fn summary(&self, database_bytes: usize) -> BackupSummary {
+        BackupSummary {
+            created_at: self.created_at,
+            database_bytes: database_bytes as u64,
+            secrets: self.secrets.len(),
+            accounts_with_refresh_token: self
+                .secrets
+                .iter()
+                .filter(|(n, _)| n.starts_with("refresh_token:"))
+                .count(),
+        }
+    }
+}
+
+/// The keychain entries a backup carries, checked before anything is written.
+fn manifest_keys(manifest: &Manifest) -> Result<Vec<(SecretKey, Secret)>> {
+    manifest
+        .secrets
+        .iter()
+        .map(|(name, value)| {
+            key_from_name(name)
+                .map(|k| (k, Secret::new(value.clone())))
+                .ok_or_else(|| {
+                    invalid("备份内容格式错误；未做任何更改 (malformed backup contents)")
+                })
+        })
+        .collect()
 }
