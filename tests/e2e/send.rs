@@ -1,7 +1,8 @@
 //! 发送 → 任务 → 发送记录 as an operator uses them, in the sandbox: compose a template message
 //! with a per-recipient variable, send it to one openid first (先发给自己), bulk-send it to a list
-//! through the confirmation dialog, watch the job's progress bar reach the end, and find every
-//! record in 发送记录 — the sim's `/__sim/state` (sends.accepted) is the judge of what was sent.
+//! through the confirmation dialog (with the account's template quota left today), watch the job's
+//! progress bar reach the end, and find every record in 发送记录 — the sim's `/__sim/state`
+//! (sends.accepted) is the judge of what was sent.
 //!
 //! The data dir is prepared through wxdesk-core before and while the app runs (sandbox mode
 //! saved; the account authorized through the app's own sim, its templates synced and a list made
@@ -15,40 +16,16 @@ use std::time::Duration;
 use fantoccini::Locator;
 use serde_json::Value;
 use wxdesk_core::audience::ImportRow;
+use wxdesk_core::audience::followers;
 use wxdesk_core::audience::lists::{self, ListSource};
 use wxdesk_core::context::Context;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
 const TEMPLATE_TITLE: &str = "订单发货通知";
+const TEMPLATE_SEND: &str = "/cgi-bin/message/template/send";
 const LIST_NAME: &str = "e2e 发货名单";
 
 use common::{wait_for_contains, wd};
-
-/// Opens a Select and picks `text`; if the dropdown opened before its options had loaded (the
-/// list query can still be in flight), closes it and opens it again.
-async fn open_and_pick(h: &Harness, select: &str, text: &str) -> Result<()> {
-    let mut last = None;
-    for _ in 0..3 {
-        h.click(select).await?;
-        match pick_option(h, text).await {
-            Ok(()) => return Ok(()),
-            Err(e) => last = Some(e),
-        }
-        h.client
-            .execute(
-                "document.activeElement?.blur(); document.body.click();",
-                vec![],
-            )
-            .await
-            .map_err(wd("closing the dropdown"))?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    Err(last.unwrap_or(Error::TextMismatch {
-        css: select.into(),
-        want: text.into(),
-        got: String::new(),
-    }))
-}
 
 /// Clicks the open Select dropdown's option whose text contains `text` (found by its text: the
 /// option markup differs between antd majors).
@@ -81,6 +58,57 @@ async fn pick_option(h: &Harness, text: &str) -> Result<()> {
     }
 }
 
+/// Waits until the test-recipient picker's search has narrowed the followers down to `openid`
+/// alone, pictures the dropdown, and picks it.
+async fn pick_follower(h: &Harness, openid: &str) -> Result<()> {
+    const JS: &str = "const opts = Array.from(document.querySelectorAll(\
+          '.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option'));\
+        if (opts.length !== 1 || !opts[0].textContent.includes(arguments[0])) return false;\
+        if (arguments[1]) opts[0].click();\
+        return true;";
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+    loop {
+        let narrowed = h
+            .client
+            .execute(
+                JS,
+                vec![Value::String(openid.to_owned()), Value::Bool(false)],
+            )
+            .await
+            .map_err(wd("searching the test recipient"))?;
+        if narrowed == Value::Bool(true) {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            h.screenshot("test-recipient-missing").await?;
+            return Err(Error::TextMismatch {
+                css: "test-openid option".into(),
+                want: openid.into(),
+                got: String::new(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    h.screenshot("test-recipient-search").await?;
+    let clicked = h
+        .client
+        .execute(
+            JS,
+            vec![Value::String(openid.to_owned()), Value::Bool(true)],
+        )
+        .await
+        .map_err(wd("choosing the test recipient"))?;
+    if clicked == Value::Bool(true) {
+        Ok(())
+    } else {
+        Err(Error::TextMismatch {
+            css: "test-openid option".into(),
+            want: openid.into(),
+            got: String::new(),
+        })
+    }
+}
+
 async fn prepare_sandbox(dir: &Path) {
     let ctx = Context::open(dir).await.expect("open the data dir");
     let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
@@ -90,8 +118,9 @@ async fn prepare_sandbox(dir: &Path) {
 }
 
 /// Authorizes the sim's first verified official account through the app's sim, syncs its
-/// templates and makes a list of its sample followers with an 订单号 column. Returns (appid,
-/// sim URL, the list's openids).
+/// templates, records its sample followers (as their subscribe events would) for the test-send
+/// picker, and makes a list of them with an 订单号 column. Returns (appid, sim URL, the list's
+/// openids).
 async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String, Vec<String>) {
     let ctx = Context::open(dir).await.expect("open the data dir");
     let sim_url = ctx
@@ -134,6 +163,9 @@ async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String,
     let a = appid.clone();
     ctx.store
         .call(move |c| {
+            for r in &rows {
+                followers::apply_subscribe(c, &a, &r.openid, 1_763_000_000)?;
+            }
             lists::create_from_rows(
                 c,
                 &a,
@@ -147,6 +179,37 @@ async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String,
         .await
         .expect("list created");
     (appid, sim_url, openids)
+}
+
+/// The daily template-send limit of the app's sandbox sim (its default configuration).
+fn sandbox_template_quota() -> u64 {
+    wxdesk_sim::SimConfig::default()
+        .quotas
+        .get(TEMPLATE_SEND)
+        .copied()
+        .unwrap_or_else(|| wxdesk_sim::state::default_quota(TEMPLATE_SEND))
+}
+
+/// 100000 → "100,000", as the confirmation shows counts.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Template sends the sim accepted for `appid` (/__sim/state `accounts[].sends`).
+fn sim_sends(state: &Value, appid: &str) -> u64 {
+    state["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["appid"] == appid))
+        .and_then(|a| a["sends"].as_u64())
+        .expect("the account in the sim's state")
 }
 
 /// A value that passes each keyword type's rule; the order number comes from the list.
@@ -186,7 +249,14 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
         return Err(e);
     }
     h.wait_for("[data-testid^=field-]").await?;
-    open_and_pick(&h, "[data-testid=compose-list]", LIST_NAME).await?;
+    // The list Select is disabled until the lists have loaded, so it opens with its options.
+    h.wait_for("[data-testid=compose-list]:not(.ant-select-disabled)")
+        .await?;
+    h.click("[data-testid=compose-list]").await?;
+    if let Err(e) = pick_option(&h, LIST_NAME).await {
+        h.screenshot("composer-list-missing").await?;
+        return Err(e);
+    }
     let inputs = h
         .client
         .find_all(Locator::Css("input[data-testid^=field-]"))
@@ -213,21 +283,68 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     );
     h.screenshot("composer-preview").await?;
 
-    // 先发给自己.
-    h.wait_for("[data-testid=test-openid]")
-        .await?
-        .send_keys(&openids[0])
+    // 先发给自己: search the synced followers by the start of an openid and pick it.
+    // (The picker may hold the openid remembered from an earlier run: WebKit's storage
+    // outlives the data dir.)
+    let test_openid = &openids[0];
+    let picker = h.wait_for("[data-testid=test-openid] input").await?;
+    h.client
+        .execute(
+            "const i = document.querySelector('[data-testid=test-openid] input');\
+             Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(i, '');\
+             i.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![],
+        )
         .await
-        .map_err(wd("typing the test openid"))?;
+        .map_err(wd("clearing the test recipient"))?;
+    picker
+        .send_keys(&test_openid[..12])
+        .await
+        .map_err(wd("searching the test recipient"))?;
+    pick_follower(&h, test_openid).await?;
+    let chosen = h
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=test-openid] input').value;",
+            vec![],
+        )
+        .await
+        .map_err(wd("reading the test openid"))?;
+    assert_eq!(chosen, Value::String(test_openid.clone()));
+    // Let the dropdown finish closing before the picture.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    h.screenshot("test-recipient-picked").await?;
     h.click("[data-testid=test-send]").await?;
     wait_for_contains(&h, ".ant-message", "测试消息已发送").await?;
 
-    // 发送… → the confirmation with the count → create the job.
+    // 发送… → the confirmation with the count and today's quota → create the job.
     h.click("[data-testid=compose-send]").await?;
     let confirm = wait_for_contains(&h, "[data-testid=confirm-dialog]", "接收者").await?;
     assert!(
         confirm.contains(&format!("接收者{}发送速度", openids.len())),
         "the dialog shows the count: {confirm:?}"
+    );
+    // The limit of the sandbox's sim less what it accepted from this account so far (the test).
+    let state = common::get_json(&http, &format!("{sim_url}/__sim/state")).await;
+    let (limit, used) = (sandbox_template_quota(), sim_sends(&state, &appid));
+    assert_eq!(used, 1, "the sim accepted the test send");
+    let quota = wait_for_contains(&h, "[data-testid=quota-value]", "/ 上限").await?;
+    assert_eq!(
+        quota,
+        format!("{} / 上限 {}", grouped(limit - used), grouped(limit))
+    );
+    let confirm = h.text("[data-testid=confirm-dialog]").await?;
+    assert!(
+        confirm.contains("今日剩余额度") && !confirm.contains("额度查询失败"),
+        "{confirm:?}"
+    );
+    assert!(
+        h.client
+            .find(Locator::Css("[data-testid=quota-warning]"))
+            .await
+            .is_err(),
+        "{} recipients fit in the quota: no warning",
+        openids.len()
     );
     h.screenshot("confirm-dialog").await?;
     h.click("#confirm-send").await?;
@@ -274,6 +391,21 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     h.wait_for("[data-testid=overview-chart] canvas").await?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     h.screenshot("overview").await?;
+
+    // Back in 发送, the test recipient is the one last used for this account.
+    h.click("[data-testid=nav-compose]").await?;
+    h.click("[data-testid=compose-template]").await?;
+    pick_option(&h, TEMPLATE_TITLE).await?;
+    h.wait_for("[data-testid=test-openid] input").await?;
+    let remembered = h
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=test-openid] input').value;",
+            vec![],
+        )
+        .await
+        .map_err(wd("reading the remembered test openid"))?;
+    assert_eq!(remembered, Value::String(test_openid.clone()));
 
     h.shutdown().await;
     drop(dir);
