@@ -25,7 +25,8 @@
 //!   drawn from the seed and the call number;
 //! * **test-only routes**, all under `/__sim/` ([`simroutes`]): `GET state`, `POST authorize`,
 //!   `POST revoke`, `POST push-ticket` (DESIGN.md), and `POST message` (a user texts an account),
-//!   `POST follow`, `POST subscribe` (a one-time subscription), `POST advance-clock {secs,
+//!   `POST follow`, `POST event` (a menu click, scan…), `POST subscribe` (a one-time
+//!   subscription), `POST advance-clock {secs,
 //!   tickets?}`, `POST release-test` (全网发布, [`release`]), `GET accounts/{appid}` (its own
 //!   AppSecret and sample openids), `GET openid?appid=&index=`, `GET avatar/{appid}.svg`.
 //!
@@ -162,6 +163,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/message", post(simroutes::message))
         .route("/__sim/subscribe", post(simroutes::subscribe))
         .route("/__sim/follow", post(simroutes::follow))
+        .route("/__sim/event", post(simroutes::event))
         .route("/__sim/release-test", post(simroutes::release_test))
         .route("/__sim/advance-clock", post(simroutes::advance_clock))
         .route("/__sim/accounts/{appid}", get(simroutes::account))

@@ -403,6 +403,24 @@ pub fn follow_xml(user_name: &str, openid: &str, create_time: i64, follow: bool)
     )
 }
 
+/// A user event with an EventKey (menu click, scan, view…).
+pub fn event_xml(
+    user_name: &str,
+    openid: &str,
+    create_time: i64,
+    event: &str,
+    key: &str,
+) -> String {
+    format!(
+        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{create_time}</CreateTime><MsgType>{}</MsgType><Event>{}</Event><EventKey>{}</EventKey></xml>",
+        cdata(user_name),
+        cdata(openid),
+        cdata("event"),
+        cdata(event),
+        cdata(key)
+    )
+}
+
 pub fn text_xml(
     user_name: &str,
     openid: &str,

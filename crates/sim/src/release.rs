@@ -93,13 +93,8 @@ async fn text(sim: &Sim, a: &Account, content: &str) -> (String, Result<String, 
     let now = sim.now();
     let msg_id = {
         let mut s = sim.lock();
-        s.windows.insert(
-            recipient_key(a.index, 0),
-            Window {
-                opened_at: now,
-                used: 0,
-            },
-        );
+        s.windows
+            .insert(recipient_key(a.index, 0), Window::message(now));
         s.next_msgid()
     };
     let started = Instant::now();

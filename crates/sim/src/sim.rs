@@ -281,13 +281,8 @@ impl Sim {
         let now = self.now();
         let msg_id = {
             let mut s = self.lock();
-            s.windows.insert(
-                recipient_key(a.index, index),
-                Window {
-                    opened_at: now,
-                    used: 0,
-                },
-            );
+            s.windows
+                .insert(recipient_key(a.index, index), Window::message(now));
             s.next_msgid()
         };
         self.pusher.push(Push {
@@ -345,6 +340,13 @@ impl Sim {
             } else {
                 s.follow_overrides.insert(key, follow);
             }
+            // Following opens the short event window; unfollowing closes any window.
+            if follow {
+                let w = Window::renewed_by(s.windows.get(&key), Window::event(now));
+                s.windows.insert(key, w);
+            } else {
+                s.windows.remove(&key);
+            }
         }
         self.pusher.push(Push {
             target: Target::Account {
@@ -355,6 +357,35 @@ impl Sim {
             xml: push::follow_xml(&a.user_name, openid, now, follow),
         });
         Some(follow)
+    }
+
+    /// A follower triggers an event on the account (`CLICK`, `VIEW`, `SCAN`, `scancode_push`,
+    /// `LOCATION`…) and WeChat pushes it. The push-type ones (a click or scan-code menu, a QR
+    /// scan) open the short customer-service window; `VIEW` and location reports do not.
+    pub fn user_event(&self, a: &Account, openid: &str, event: &str, key: &str) -> Option<()> {
+        let index = match self.person(a, openid)? {
+            Person::Follower(i) => i,
+            Person::Former(_) => return None,
+        };
+        let now = self.now();
+        if matches!(
+            event,
+            "CLICK" | "SCAN" | "scancode_push" | "scancode_waitmsg"
+        ) {
+            let mut s = self.lock();
+            let k = recipient_key(a.index, index);
+            let w = Window::renewed_by(s.windows.get(&k), Window::event(now));
+            s.windows.insert(k, w);
+        }
+        self.pusher.push(Push {
+            target: Target::Account {
+                appid: a.appid.clone(),
+                user_name: a.user_name.clone(),
+                openid: Some(openid.to_string()),
+            },
+            xml: push::event_xml(&a.user_name, openid, now, event, key),
+        });
+        Some(())
     }
 
     /// The delivery outcome WeChat will report for `msgid` (deterministic under the seed).

@@ -180,6 +180,48 @@ pub async fn follow(State(sim): State<Arc<Sim>>, Json(b): Json<FollowBody>) -> R
 }
 
 #[derive(Deserialize)]
+pub struct EventBody {
+    authorizer_appid: String,
+    openid: String,
+    /// `CLICK`, `VIEW`, `SCAN`, `scancode_push`, `scancode_waitmsg`, `LOCATION`…
+    event: String,
+    #[serde(default)]
+    event_key: String,
+}
+
+/// A follower clicks a menu, scans a code…; pushes the event (and opens the short
+/// customer-service window for the push-type ones).
+pub async fn event(State(sim): State<Arc<Sim>>, Json(b): Json<EventBody>) -> Response {
+    let Some(a) = sim.world.account(&b.authorizer_appid) else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            "unknown_account",
+            "该帐号不存在 / no such account",
+        );
+    };
+    let valid = !b.event.is_empty()
+        && b.event.len() <= 64
+        && b.event
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "invalid_event",
+            "事件名无效 / invalid event name",
+        );
+    }
+    match sim.user_event(a, &b.openid, &b.event, &b.event_key) {
+        Some(()) => Json(json!({"ok": true})).into_response(),
+        None => bad(
+            StatusCode::BAD_REQUEST,
+            "invalid_openid",
+            "openid 不是该帐号的粉丝 / not a follower of this account",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct SubscribeBody {
     authorizer_appid: String,
     openid: String,

@@ -14,8 +14,12 @@ pub const OVERLAP_SECS: i64 = 300;
 pub const TICKET_TTL: i64 = 12 * 3600;
 pub const CODE_TTL: i64 = 600;
 pub const IDEMPOTENCY_SECS: i64 = 600;
+/// The customer-service window a user's message opens: 5 messages within 48 hours.
 pub const WINDOW_SECS: i64 = 48 * 3600;
 pub const WINDOW_QUOTA: u32 = 5;
+/// The window a push-menu click, a follow or a QR scan opens: 3 messages within 1 minute.
+pub const EVENT_WINDOW_SECS: i64 = 60;
+pub const EVENT_WINDOW_QUOTA: u32 = 3;
 pub const CLEARS_PER_MONTH: u32 = 10;
 /// Quota key of the platform's own (component) calls.
 pub const COMPONENT: u16 = u16::MAX;
@@ -140,6 +144,44 @@ pub struct Sends {
 pub struct Window {
     pub opened_at: i64,
     pub used: u32,
+    /// How long it stays open and how many messages it allows.
+    pub secs: i64,
+    pub quota: u32,
+}
+
+impl Window {
+    /// Opened by a message from the user.
+    pub fn message(at: i64) -> Window {
+        Window {
+            opened_at: at,
+            used: 0,
+            secs: WINDOW_SECS,
+            quota: WINDOW_QUOTA,
+        }
+    }
+
+    /// Opened by a push-menu click, a follow or a QR scan.
+    pub fn event(at: i64) -> Window {
+        Window {
+            opened_at: at,
+            used: 0,
+            secs: EVENT_WINDOW_SECS,
+            quota: EVENT_WINDOW_QUOTA,
+        }
+    }
+
+    pub fn is_open(&self, now: i64) -> bool {
+        now - self.opened_at < self.secs
+    }
+
+    /// What a new action leaves open: a short event window does not replace a message window
+    /// that is still open (its 48 hours and its allowance stay).
+    pub fn renewed_by(old: Option<&Window>, new: Window) -> Window {
+        match old {
+            Some(o) if o.is_open(new.opened_at) && o.secs > new.secs => *o,
+            _ => new,
+        }
+    }
 }
 
 #[derive(Debug, Default)]

@@ -7,9 +7,7 @@ use serde_json::{Map, Value, json};
 use super::{Query, account_caller, body_json, str_field};
 use crate::push::{self, Push, Target};
 use crate::sim::Sim;
-use crate::state::{
-    ApiErr, ApiResult, IDEMPOTENCY_SECS, WINDOW_QUOTA, WINDOW_SECS, Window, recipient_key,
-};
+use crate::state::{ApiErr, ApiResult, IDEMPOTENCY_SECS, Window, recipient_key};
 use crate::templates::{KwType, LIBRARY, value_ok};
 use crate::world::{Account, Person};
 
@@ -127,10 +125,7 @@ pub fn custom_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
     let w = match s.windows.get(&key) {
         Some(w) => *w,
         None => match sim.world.generated_last_message(a, index) {
-            Some(at) => Window {
-                opened_at: at,
-                used: 0,
-            },
+            Some(at) => Window::message(at),
             None => {
                 return Err(ApiErr::new(
                     45015,
@@ -139,13 +134,13 @@ pub fn custom_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
             }
         },
     };
-    if now - w.opened_at >= WINDOW_SECS {
+    if !w.is_open(now) {
         return Err(ApiErr::new(
             45015,
             "response out of time limit or subscription is canceled",
         ));
     }
-    if w.used >= WINDOW_QUOTA {
+    if w.used >= w.quota {
         return Err(ApiErr::new(45047, "out of response count limit"));
     }
     s.windows.insert(
