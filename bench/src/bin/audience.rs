@@ -88,8 +88,10 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in_dir(dir.path()).await?;
 
+    let opts = SyncOptions::default();
     println!(
-        "follower sync: {followers} followers, {latency_ms} ms API latency, 8 batchget in flight"
+        "follower sync: {followers} followers, {latency_ms} ms API latency, {} batchget in flight",
+        opts.concurrency
     );
     let start = Instant::now();
     let phases: Mutex<HashMap<String, f64>> = Mutex::new(HashMap::new());
@@ -100,15 +102,7 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             .or_insert_with(|| start.elapsed().as_secs_f64());
     };
     let cancel = CancellationToken::new();
-    let report = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &on_progress,
-        &cancel,
-    )
-    .await?;
+    let report = sync_followers(&api, &store, &appid, opts, &on_progress, &cancel).await?;
     let sync_secs = start.elapsed().as_secs_f64();
     let mut starts: Vec<(String, f64)> = phases
         .lock()
@@ -120,8 +114,11 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     println!("  total {sync_secs:.1} s; phase starts: {starts:?}");
     println!("  report: {report:?}");
     let api_floor = (followers as f64 / 10_000.0).ceil() * latency_ms as f64 / 1000.0
-        + (followers as f64 / 100.0 / 8.0).ceil() * latency_ms as f64 / 1000.0;
-    println!("  API-latency floor (pages in series + batchget 8-wide): {api_floor:.1} s");
+        + (followers as f64 / 100.0 / opts.concurrency as f64).ceil() * latency_ms as f64 / 1000.0;
+    println!(
+        "  API-latency floor (pages in series + batchget {}-wide): {api_floor:.1} s",
+        opts.concurrency
+    );
 
     // A list file with the synced openids (so the following check hits) and two variables.
     let id = appid.clone();

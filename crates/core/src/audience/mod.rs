@@ -13,6 +13,7 @@ pub mod import;
 pub mod lists;
 pub mod sync;
 mod sync_db;
+mod sync_stage;
 pub mod table;
 pub mod tags;
 

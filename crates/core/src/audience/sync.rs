@@ -12,6 +12,7 @@ use wxdesk_wechat::api::{BATCHGET_MAX, UserInfo};
 
 use super::access::{AccountApi, call};
 use super::sync_db::{self, SyncPhase, SyncState};
+use super::sync_stage;
 use super::tags;
 use crate::error::{Error, Result};
 use crate::store::{Store, now};
@@ -24,7 +25,8 @@ pub use sync_db::SyncState as FollowerSyncState;
 pub struct SyncOptions {
     /// Fetch details (unionid, tags, remark) again for every follower, not only new ones.
     pub refresh_details: bool,
-    /// batchget calls in flight at once.
+    /// batchget calls in flight at once. The daily quota counts calls, not concurrency: a sync
+    /// of N followers makes N/100 calls whatever this is.
     pub concurrency: usize,
 }
 
@@ -32,7 +34,7 @@ impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
             refresh_details: false,
-            concurrency: 8,
+            concurrency: 16,
         }
     }
 }
@@ -71,8 +73,24 @@ pub struct SyncReport {
 
 /// Openids read from SQLite at a time in the details phase.
 const DETAILS_PAGE: usize = 10_000;
-/// Details written per transaction.
+/// Pages of openids read ahead of the batchget calls, so a merge holding the connection does not
+/// stop the calls at once.
+const PAGES_AHEAD: usize = 4;
+/// batchget answers staged per transaction (the details phase's checkpoint granularity).
 const WRITE_BATCH: usize = 5_000;
+/// Staged batchget answers merged into `followers` at a time (see `sync_stage`): enough that a
+/// merge writes each index page it touches once for many rows, few enough that one takes a few
+/// seconds and the table fills in as the sync goes.
+const FETCHED_MERGE_EVERY: i64 = 200_000;
+/// Staged user/get pages merged at a time. A merge of sorted openids into `followers` rewrites
+/// most of the table's pages whatever its size, so the listing merges rarely; the last pages are
+/// merged when the listing completes.
+const LISTED_MERGE_EVERY: i64 = 500_000;
+/// batchget answers (chunks of up to 100) that may wait for the writer: they keep the calls going
+/// while a merge runs. ~40 KB each.
+const ANSWERS_QUEUED: usize = 512;
+/// Details progress is reported every this many followers (and at the end of the phase).
+const PROGRESS_EVERY: u64 = 1_000;
 
 /// Syncs `appid`'s followers. Continues an unfinished run if there is one (with its own
 /// options), else starts a new one with `opts`.
@@ -84,23 +102,56 @@ pub async fn sync_followers<A: AccountApi + ?Sized>(
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
     cancel: &CancellationToken,
 ) -> Result<SyncReport> {
+    let previous_cache = store
+        .call(|c| {
+            sync_db::bulk_cache(c)?;
+            sync_db::enter_sync_cache(c)
+        })
+        .await?;
+    let report = run(api, store, appid, opts, progress, cancel).await;
+    let restored = store
+        .call(move |c| sync_db::restore_cache(c, previous_cache))
+        .await;
+    let report = report?;
+    restored?;
+    Ok(report)
+}
+
+async fn run<A: AccountApi + ?Sized>(
+    api: &A,
+    store: &Store,
+    appid: &str,
+    opts: SyncOptions,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    cancel: &CancellationToken,
+) -> Result<SyncReport> {
     let id = appid.to_string();
     let (mut state, resumed) = store
-        .call(move |c| {
-            sync_db::bulk_cache(c)?;
-            match sync_db::load_state(c, &id)? {
-                Some(s) if s.phase != SyncPhase::Done => Ok((s, true)),
-                _ => Ok((
-                    sync_db::begin_run(c, &id, opts.refresh_details, now())?,
-                    false,
-                )),
-            }
+        .call(move |c| match sync_db::load_state(c, &id)? {
+            Some(s) if s.phase != SyncPhase::Done => Ok((s, true)),
+            _ => Ok((
+                sync_db::begin_run(c, &id, opts.refresh_details, now())?,
+                false,
+            )),
         })
         .await?;
     let mut details_fetched = 0;
     let mut outcome = SyncOutcome::Completed;
     if state.phase == SyncPhase::Listing {
-        if list_all(api, store, &mut state, progress, cancel).await? {
+        let listed = list_all(api, store, &mut state, progress, cancel).await;
+        if !matches!(listed, Ok(true)) {
+            // Staged pages are durable already; merging them now shows them in the table. After
+            // an error the merge is best effort (the resume merges what is left) and the error
+            // that stopped the listing is the one returned.
+            let snapshot = state.clone();
+            let merged = store
+                .call(move |c| sync_db::merge_listed(c, &snapshot, now()))
+                .await;
+            if listed.is_ok() {
+                merged?;
+            }
+        }
+        if listed? {
             state.phase = SyncPhase::Details;
         } else {
             outcome = SyncOutcome::Cancelled;
@@ -172,6 +223,11 @@ async fn list_all<A: AccountApi + ?Sized>(
     cancel: &CancellationToken,
 ) -> Result<bool> {
     progress(listing_progress(state));
+    let id = state.appid.clone();
+    // Pages a crash left staged count towards the next merge.
+    let mut staged = store
+        .call(move |c| sync_stage::listed_count(c, &id))
+        .await?;
     let mut cursor = state.next_openid.clone();
     let mut writing: Option<tokio::task::JoinHandle<Result<()>>> = None;
     // Waits for the page being written and reports it.
@@ -209,12 +265,23 @@ async fn list_all<A: AccountApi + ?Sized>(
         let last = openids.is_empty() || page.next_openid.is_empty() || page.next_openid == cursor;
         let snapshot = state.clone();
         let (next, total) = (page.next_openid.clone(), page.total);
+        staged += openids.len() as i64;
+        // The last page is merged by finish_listing, with the unsubscribed marking.
+        let merge = staged >= LISTED_MERGE_EVERY && !last;
+        if merge {
+            staged = 0;
+        }
         let writer = store.clone();
         writing = Some(tokio::spawn(async move {
             writer
-                .call(move |c| sync_db::record_page(c, &snapshot, &openids, &next, total, now()))
+                .call(move |c| {
+                    sync_db::record_page(c, &snapshot, &openids, &next, total, now())?;
+                    if merge {
+                        sync_db::merge_listed(c, &snapshot, now())?;
+                    }
+                    Ok(())
+                })
                 .await
-                .map(|_| ())
         }));
         state.listed += page.openids().len() as i64;
         state.total = total;
@@ -246,6 +313,10 @@ enum Fetched {
 }
 
 /// Fetches details for every follower that needs them. Returns (fetched, finished).
+///
+/// Three stages run at once so that neither SQLite nor the API waits for the other: a reader
+/// pages through the openids that need details (a few pages ahead), `concurrency` batchget calls
+/// are kept in flight across page boundaries, and the writer stages the answers and merges them.
 async fn fetch_details<A: AccountApi + ?Sized>(
     api: &A,
     store: &Store,
@@ -256,18 +327,25 @@ async fn fetch_details<A: AccountApi + ?Sized>(
 ) -> Result<(u64, bool)> {
     let snapshot = state.clone();
     let (done, todo) = store
-        .call(move |c| sync_db::details_progress(c, &snapshot))
+        .call(move |c| {
+            // Answers a crash left staged count as done, and are not asked for again.
+            sync_db::merge_fetched(c, &snapshot.appid, snapshot.run_id)?;
+            sync_db::details_progress(c, &snapshot)
+        })
         .await?;
-    let total = (done + todo).max(0) as u64;
+    let done = done.max(0) as u64;
+    let total = done + todo.max(0) as u64;
     let mut fetched_now = 0u64;
+    let mut reported = 0u64;
     progress(SyncProgress {
         phase: SyncPhase::Details,
-        fetched: done.max(0) as u64,
+        fetched: done,
         total,
     });
 
-    // The writer commits answers while the next calls are in flight.
-    let (tx, rx) = mpsc::channel::<Fetched>(concurrency * 4);
+    let (pages_tx, mut pages_rx) = mpsc::channel::<Vec<String>>(PAGES_AHEAD);
+    let reader = tokio::spawn(read_needing_details(store.clone(), state.clone(), pages_tx));
+    let (tx, rx) = mpsc::channel::<Fetched>(ANSWERS_QUEUED.max(concurrency * 4));
     let writer = tokio::spawn(write_details(
         store.clone(),
         state.appid.clone(),
@@ -275,60 +353,92 @@ async fn fetch_details<A: AccountApi + ?Sized>(
         rx,
     ));
 
-    let mut after = String::new();
+    let chunks = futures::stream::poll_fn(move |cx| pages_rx.poll_recv(cx)).flat_map(|page| {
+        let chunks: Vec<Vec<String>> = page.chunks(BATCHGET_MAX).map(<[String]>::to_vec).collect();
+        futures::stream::iter(chunks)
+    });
+    let mut answers = chunks
+        .map(|chunk| fetch_chunk(api, &state.appid, chunk))
+        .buffer_unordered(concurrency);
     let mut finished = true;
     let mut failure: Option<Error> = None;
-    'pages: loop {
-        let snapshot = state.clone();
-        let from = after.clone();
-        let openids = store
-            .call(move |c| sync_db::next_needing_details(c, &snapshot, &from, DETAILS_PAGE))
-            .await?;
-        let Some(last) = openids.last() else { break };
-        after = last.clone();
-        let chunks: Vec<Vec<String>> = openids
-            .chunks(BATCHGET_MAX)
-            .map(<[String]>::to_vec)
-            .collect();
-        let mut answers = futures::stream::iter(chunks)
-            .map(|chunk| fetch_chunk(api, &state.appid, chunk))
-            .buffer_unordered(concurrency);
-        loop {
-            let next = tokio::select! {
-                biased;
-                () = cancel.cancelled() => { finished = false; break 'pages; }
-                next = answers.next() => next,
-            };
-            match next {
-                None => break,
-                Some(Ok(results)) => {
-                    for r in results {
-                        if let Fetched::Users(u) = &r {
-                            fetched_now += u.len() as u64;
-                        }
-                        if tx.send(r).await.is_err() {
-                            break 'pages;
-                        }
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = cancel.cancelled() => { finished = false; break; }
+            next = answers.next() => next,
+        };
+        match next {
+            None => break,
+            Some(Ok(results)) => {
+                for r in results {
+                    if let Fetched::Users(u) = &r {
+                        fetched_now += u.len() as u64;
                     }
+                    if tx.send(r).await.is_err() {
+                        // The writer stopped on an error; it is returned below.
+                        break;
+                    }
+                }
+                if fetched_now - reported >= PROGRESS_EVERY {
+                    reported = fetched_now;
                     progress(SyncProgress {
                         phase: SyncPhase::Details,
-                        fetched: (done.max(0) as u64 + fetched_now).min(total),
+                        fetched: (done + fetched_now).min(total),
                         total,
                     });
                 }
-                Some(Err(e)) => {
-                    failure = Some(e);
-                    break 'pages;
-                }
+            }
+            Some(Err(e)) => {
+                failure = Some(e);
+                break;
             }
         }
     }
+    drop(answers);
+    reader.abort();
     drop(tx);
-    // Whatever was fetched is committed before returning, also on cancel or error.
+    // Whatever was fetched is staged and merged before returning, also on cancel or error.
     writer.await??;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok((fetched_now, finished)),
+    // A reader error (SQLite) ends the stream early; it must not pass for a finished phase.
+    match reader.await {
+        Ok(Err(e)) if failure.is_none() => failure = Some(e),
+        _ => {}
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if finished && fetched_now != reported {
+        progress(SyncProgress {
+            phase: SyncPhase::Details,
+            fetched: (done + fetched_now).min(total),
+            total,
+        });
+    }
+    Ok((fetched_now, finished))
+}
+
+/// Sends the openids that need details, a page at a time in openid order, until none are left
+/// or the receiver is gone.
+async fn read_needing_details(
+    store: Store,
+    state: SyncState,
+    pages: mpsc::Sender<Vec<String>>,
+) -> Result<()> {
+    let mut after = String::new();
+    loop {
+        let snapshot = state.clone();
+        let from = std::mem::take(&mut after);
+        let openids = store
+            .call(move |c| sync_db::next_needing_details(c, &snapshot, &from, DETAILS_PAGE))
+            .await?;
+        let Some(last) = openids.last() else {
+            return Ok(());
+        };
+        after = last.clone();
+        if pages.send(openids).await.is_err() {
+            return Ok(());
+        }
     }
 }
 
@@ -373,7 +483,8 @@ async fn batchget<A: AccountApi + ?Sized>(
     .await
 }
 
-/// Commits answers in batches of [`WRITE_BATCH`] users, one transaction each.
+/// Stages answers in batches of [`WRITE_BATCH`] users, one transaction each, and merges them
+/// into `followers` every [`FETCHED_MERGE_EVERY`] and when the channel closes (also on cancel or error).
 async fn write_details(
     store: Store,
     appid: String,
@@ -382,6 +493,7 @@ async fn write_details(
 ) -> Result<()> {
     let mut users: Vec<UserInfo> = Vec::with_capacity(WRITE_BATCH);
     let mut invalid: Vec<String> = Vec::new();
+    let mut staged = 0i64;
     loop {
         let msg = rx.recv().await;
         let closed = msg.is_none();
@@ -390,16 +502,22 @@ async fn write_details(
             Some(Fetched::Invalid(o)) => invalid.push(o),
             None => {}
         }
-        if users.len() >= WRITE_BATCH || !invalid.is_empty() || (closed && !users.is_empty()) {
+        if users.len() >= WRITE_BATCH || !invalid.is_empty() || closed {
             let batch = std::mem::take(&mut users);
             let bad = std::mem::take(&mut invalid);
+            staged += (batch.len() + bad.len()) as i64;
+            let merge = closed || staged >= FETCHED_MERGE_EVERY;
+            if merge {
+                staged = 0;
+            }
             let id = appid.clone();
             store
                 .call(move |c| {
-                    let now = now();
-                    sync_db::record_details(c, &id, run_id, &batch, now)?;
-                    for o in &bad {
-                        sync_db::record_invalid(c, &id, run_id, o, now)?;
+                    if !batch.is_empty() || !bad.is_empty() {
+                        sync_db::record_details(c, &id, run_id, &batch, &bad, now())?;
+                    }
+                    if merge {
+                        sync_db::merge_fetched(c, &id, run_id)?;
                     }
                     Ok(())
                 })

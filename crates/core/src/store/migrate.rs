@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0005_interactions",
         sql: include_str!("migrations/0005_interactions.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_follower_sync_staging",
+        sql: include_str!("migrations/0006_follower_sync_staging.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,258 @@
+//! The follower sync's staging (migration 0006): each user/get page and each batch of batchget
+//! answers is appended to a staging table in the transaction that moves the checkpoint, and
+//! merged into `followers` and `follower_tags` in bulk, in openid order.
+//!
+//! Why: openids arrive in WeChat's order, which is random with respect to the `followers` key
+//! and to the subscribe_time and unionid indexes. Written row by row, every commit of a few
+//! thousand rows dirtied nearly every page of those B-trees, so a million followers wrote tens
+//! of gigabytes to the WAL. Appends are sequential and cheap; a merge of a few hundred thousand
+//! sorted rows writes each page it touches once.
+//!
+//! Every merge is idempotent and runs in one transaction with the counters it moves, so a crash
+//! at any point leaves either the staged rows or their merged effect, never both or neither.
+
+use rusqlite::{Connection, params};
+use wxdesk_wechat::api::UserInfo;
+
+use crate::error::{Error, Result};
+
+/// What merging listed openids changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListedEffect {
+    pub added: i64,
+    pub resubscribed: i64,
+}
+
+/// Appends one user/get page. Runs inside the caller's transaction (with the cursor update).
+pub fn stage_listed(conn: &Connection, appid: &str, run_id: i64, openids: &[String]) -> Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO follower_sync_listed (appid, run_id, openid) VALUES (?1, ?2, ?3)",
+    )?;
+    for openid in openids {
+        insert.execute(params![appid, run_id, openid])?;
+    }
+    Ok(())
+}
+
+/// Staged listed openids of `appid`.
+pub fn listed_count(conn: &Connection, appid: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM follower_sync_listed WHERE appid = ?1",
+        params![appid],
+        |r| r.get(0),
+    )?)
+}
+
+/// Merges run `run_id`'s staged openids into `followers`: unknown ones are added, unsubscribed
+/// ones follow again (their details are fetched anew), every one is marked seen by the run. The
+/// counts are added to the checkpoint; the staging is emptied (rows of any other run are
+/// leftovers of nothing and go too). Runs inside the caller's transaction.
+pub fn merge_listed(conn: &Connection, appid: &str, run_id: i64, now: i64) -> Result<ListedEffect> {
+    let (added, resubscribed): (i64, i64) = conn.query_row(
+        "SELECT coalesce(sum(f.openid IS NULL), 0), coalesce(sum(f.subscribe = 0), 0) \
+         FROM (SELECT DISTINCT openid FROM follower_sync_listed \
+               WHERE appid = ?1 AND run_id = ?2) AS s \
+         LEFT JOIN followers AS f ON f.appid = ?1 AND f.openid = s.openid",
+        params![appid, run_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    // In an upsert's SET every expression sees the row as it was, so `subscribe = 0` below is
+    // the state before this merge. GROUP BY also sorts, so the B-trees are walked in order.
+    conn.execute(
+        "INSERT INTO followers (appid, openid, subscribe, seen_run, info_run, updated_at) \
+         SELECT ?1, openid, 1, ?2, 0, ?3 FROM follower_sync_listed \
+         WHERE appid = ?1 AND run_id = ?2 GROUP BY openid ORDER BY openid \
+         ON CONFLICT (appid, openid) DO UPDATE SET \
+           seen_run = max(seen_run, excluded.seen_run), \
+           subscribe = 1, \
+           info_run = iif(subscribe = 0, 0, info_run), \
+           updated_at = iif(subscribe = 0, excluded.updated_at, updated_at)",
+        params![appid, run_id, now],
+    )?;
+    conn.execute(
+        "DELETE FROM follower_sync_listed WHERE appid = ?1",
+        params![appid],
+    )?;
+    conn.execute(
+        "UPDATE follower_sync SET added = added + ?2, resubscribed = resubscribed + ?3, \
+         updated_at = ?4 WHERE appid = ?1",
+        params![appid, added, resubscribed, now],
+    )?;
+    Ok(ListedEffect {
+        added,
+        resubscribed,
+    })
+}
+
+/// `follower_sync_fetched.state`.
+const FOLLOWING: i64 = 1;
+const NOT_FOLLOWING: i64 = 0;
+const INVALID: i64 = 2;
+
+/// Appends batchget answers and the openids WeChat refused as invalid, in one transaction.
+pub fn stage_fetched(
+    conn: &mut Connection,
+    appid: &str,
+    run_id: i64,
+    users: &[UserInfo],
+    invalid: &[String],
+    now: i64,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO follower_sync_fetched (appid, run_id, openid, state, unionid, \
+             subscribe_time, remark, tagid_list, language, subscribe_scene, fetched_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        for u in users.iter().filter(|u| !u.openid.is_empty()) {
+            if u.subscribe != 1 {
+                insert.execute(params![
+                    appid,
+                    run_id,
+                    u.openid,
+                    NOT_FOLLOWING,
+                    None::<String>,
+                    None::<i64>,
+                    "",
+                    "[]",
+                    "",
+                    "",
+                    now
+                ])?;
+                continue;
+            }
+            let tags = serde_json::to_string(&u.tagid_list)
+                .map_err(|e| Error::Invalid(format!("标签列表无法保存：{e}")))?;
+            let unionid = u.unionid.as_deref().filter(|s| !s.is_empty());
+            let subscribe_time = (u.subscribe_time > 0).then_some(u.subscribe_time);
+            insert.execute(params![
+                appid,
+                run_id,
+                u.openid,
+                FOLLOWING,
+                unionid,
+                subscribe_time,
+                u.remark,
+                tags,
+                u.language,
+                u.subscribe_scene,
+                now
+            ])?;
+        }
+        for openid in invalid {
+            insert.execute(params![
+                appid,
+                run_id,
+                openid,
+                INVALID,
+                None::<String>,
+                None::<i64>,
+                "",
+                "[]",
+                "",
+                "",
+                now
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Merges run `run_id`'s staged answers, in openid order: a follower's details (and its tag
+/// rows, replaced) are written and it counts as fetched in the run; one batchget reports as not
+/// following is marked unsubscribed and counted so in the checkpoint; one WeChat refused as
+/// invalid is marked not following without counting. Returns how many were marked unsubscribed.
+/// Runs inside the caller's transaction.
+pub fn merge_fetched(conn: &Connection, appid: &str, run_id: i64) -> Result<i64> {
+    let mut gone = 0i64;
+    {
+        let mut read = conn.prepare(
+            "SELECT openid, state, unionid, subscribe_time, remark, tagid_list, language, \
+             subscribe_scene, fetched_at FROM follower_sync_fetched \
+             WHERE appid = ?1 AND run_id = ?2 ORDER BY openid",
+        )?;
+        let mut follower = conn.prepare_cached(
+            "UPDATE followers SET subscribe = 1, unionid = ?3, subscribe_time = ?4, remark = ?5, \
+             tagid_list = ?6, language = ?7, subscribe_scene = ?8, info_run = ?9, updated_at = ?10 \
+             WHERE appid = ?1 AND openid = ?2",
+        )?;
+        let mut former = conn.prepare_cached(
+            "UPDATE followers SET subscribe = 0, info_run = ?3, updated_at = ?4 \
+             WHERE appid = ?1 AND openid = ?2",
+        )?;
+        let mut clear_tags =
+            conn.prepare_cached("DELETE FROM follower_tags WHERE appid = ?1 AND openid = ?2")?;
+        let mut add_tag = conn.prepare_cached(
+            "INSERT OR IGNORE INTO follower_tags (appid, tag_id, openid) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut rows = read.query(params![appid, run_id])?;
+        let mut last: Option<String> = None;
+        while let Some(r) = rows.next()? {
+            let openid: String = r.get(0)?;
+            // The same openid twice (never expected) is merged once.
+            if last.as_deref() == Some(openid.as_str()) {
+                continue;
+            }
+            let state: i64 = r.get(1)?;
+            let fetched_at: i64 = r.get(8)?;
+            match state {
+                FOLLOWING => {
+                    let tags: String = r.get(5)?;
+                    // Written by stage_fetched from WeChat's integer list.
+                    let tag_ids: Vec<i64> = serde_json::from_str(&tags).unwrap_or_default();
+                    follower.execute(params![
+                        appid,
+                        openid,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                        r.get::<_, String>(4)?,
+                        tags,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                        run_id,
+                        fetched_at
+                    ])?;
+                    clear_tags.execute(params![appid, openid])?;
+                    for tag in tag_ids {
+                        add_tag.execute(params![appid, tag, openid])?;
+                    }
+                }
+                NOT_FOLLOWING => {
+                    former.execute(params![appid, openid, run_id, fetched_at])?;
+                    clear_tags.execute(params![appid, openid])?;
+                    gone += 1;
+                }
+                _ => {
+                    former.execute(params![appid, openid, run_id, fetched_at])?;
+                }
+            }
+            last = Some(openid);
+        }
+    }
+    conn.execute(
+        "DELETE FROM follower_sync_fetched WHERE appid = ?1",
+        params![appid],
+    )?;
+    if gone > 0 {
+        conn.execute(
+            "UPDATE follower_sync SET unsubscribed = unsubscribed + ?2 WHERE appid = ?1",
+            params![appid, gone],
+        )?;
+    }
+    Ok(gone)
+}
+
+/// Drops whatever an earlier run of `appid` left staged (a new run starts from its own pages).
+pub fn clear(conn: &Connection, appid: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM follower_sync_listed WHERE appid = ?1",
+        params![appid],
+    )?;
+    conn.execute(
+        "DELETE FROM follower_sync_fetched WHERE appid = ?1",
+        params![appid],
+    )?;
+    Ok(())
+}
