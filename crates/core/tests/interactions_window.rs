@@ -13,7 +13,8 @@ use wxdesk_core::auth::{AuthScope, Authorizer};
 use wxdesk_core::feed::{FeedFollower, FeedNotice};
 use wxdesk_core::history::{self, HistoryFilter};
 use wxdesk_core::interactions::{
-    InteractionEvents, InteractionKind, MESSAGE_WINDOW_SECS, WindowPage, open_windows,
+    EVENT_WINDOW_SECS, InteractionEvents, InteractionKind, MESSAGE_WINDOW_SECS, WindowPage,
+    open_windows,
 };
 use wxdesk_core::send::{EngineConfig, JobSpec, Payload, Recipient, RecipientState};
 
@@ -202,4 +203,100 @@ async fn a_users_message_opens_the_window_and_only_that_user_can_be_sent_a_custo
     let why = rows[1].explanation.as_ref().unwrap();
     assert_eq!(why.zh, "超出客服消息 48 小时回复时限，或用户已取消关注");
     assert_eq!(w.sandbox.sim_state()["sends"]["custom_accepted"], 1);
+}
+
+#[tokio::test]
+async fn a_menu_click_lists_the_user_for_one_minute_and_a_link_menu_not_at_all() {
+    let w = World::start().await;
+    let oa = w.account(false)["appid"].as_str().unwrap().to_string();
+    let info = get(&w, &format!("/__sim/accounts/{oa}")).await;
+    let quiet = info["quiet_openid"].as_str().unwrap().to_string();
+    let other = info["sample_openids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|o| *o != quiet)
+        .unwrap()
+        .to_string();
+    let follower = w.follower().await.with_handler(Arc::new(InteractionEvents));
+    let mut rx = follower.subscribe();
+    w.authorize_in_browser(&oa, AuthScope::Oa).await;
+    follow_until(&follower, &mut rx, |n| {
+        matches!(n, FeedNotice::AccountAuthorized { .. })
+    })
+    .await;
+
+    // The relay forwards menu events as raw XML (kind `other`); the handler reads them.
+    for (openid, event) in [(&other, "VIEW"), (&quiet, "CLICK")] {
+        post(
+            &w,
+            "/__sim/event",
+            json!({"authorizer_appid": oa, "openid": openid, "event": event, "event_key": "MENU_ORDER"}),
+        )
+        .await;
+        until_event(&follower, &mut rx, "other").await;
+    }
+    let sim_now = w.sandbox.sim_state()["now"].as_i64().unwrap();
+    let page = windows(&w, &oa, sim_now).await;
+    assert_eq!(page.total, 1, "{page:?}");
+    let row = &page.rows[0];
+    assert_eq!((&row.openid, row.kind), (&quiet, InteractionKind::Click));
+    assert_eq!(row.preview, "");
+    assert_eq!(row.window_until, row.last_at + EVENT_WINDOW_SECS);
+
+    let engine = wxdesk_core::cli_support::send_engine(&w.platform, EngineConfig::default())
+        .await
+        .unwrap();
+    let send = |to: &str| JobSpec {
+        appid: oa.clone(),
+        title: format!("客服消息 {to}"),
+        payload: Payload::CustomText {
+            content: "菜单：查询订单".into(),
+        },
+        field_rules: Vec::new(),
+        concurrency: None,
+        rate_per_sec: None,
+        max_attempts: None,
+    };
+    let outcome = |job: i64| {
+        let store = w.store.clone();
+        async move {
+            let filter = HistoryFilter {
+                job_id: Some(job),
+                ..Default::default()
+            };
+            let rows = store
+                .call(move |c| history::list(c, &filter, None, 10))
+                .await
+                .unwrap()
+                .rows;
+            (rows[0].state, rows[0].errcode)
+        }
+    };
+    let job = engine
+        .create_and_start(send(&quiet), [Recipient::new(quiet.clone())])
+        .await
+        .unwrap();
+    engine.wait_idle(job).await.unwrap();
+    assert_eq!(outcome(job).await, (RecipientState::Sent, Some(0)));
+
+    // A minute later the window is shut: gone from the list, and WeChat refuses.
+    post(
+        &w,
+        "/__sim/advance-clock",
+        json!({"secs": 61, "tickets": false}),
+    )
+    .await;
+    let sim_now = w.sandbox.sim_state()["now"].as_i64().unwrap();
+    assert!(windows(&w, &oa, sim_now).await.rows.is_empty());
+    let job = engine
+        .create_and_start(send(&quiet), [Recipient::new(quiet.clone())])
+        .await
+        .unwrap();
+    engine.wait_idle(job).await.unwrap();
+    assert_eq!(
+        outcome(job).await,
+        (RecipientState::FailedPermanent, Some(45015))
+    );
 }
