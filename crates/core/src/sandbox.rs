@@ -49,6 +49,37 @@ impl Sandbox {
     }
 }
 
+/// The sandbox accounts authorized in an earlier run, with their refresh tokens from the
+/// keychain. WeChat keeps authorizations while the app is closed; the simulator starts afresh
+/// each launch, so it is handed them back and nobody has to authorize the sandbox again.
+async fn earlier_authorizations(platform: &Platform) -> Result<Vec<wxdesk_sim::PreAuthorized>> {
+    let appids: Vec<String> = platform
+        .store()
+        .call(|c| {
+            let mut s = c.prepare("SELECT appid FROM accounts WHERE status = 'authorized'")?;
+            let v = s
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(v)
+        })
+        .await?;
+    let mut authorized = Vec::with_capacity(appids.len());
+    for appid in appids {
+        if let Some(token) = platform
+            .secrets()
+            .get(SecretKey::RefreshToken(appid.clone()))
+            .await?
+            .filter(|t| !t.is_empty())
+        {
+            authorized.push(wxdesk_sim::PreAuthorized {
+                appid,
+                refresh_token: token.expose().to_string(),
+            });
+        }
+    }
+    Ok(authorized)
+}
+
 /// A free loopback port: `preferred` if it can be bound, else any.
 fn reserve_port(preferred: Option<u16>) -> Result<u16> {
     if let Some(p) = preferred.filter(|p| *p != 0)
@@ -143,7 +174,10 @@ pub async fn start_sandbox_with(
         .await
         .map_err(|e| Error::Sandbox(format!("中继启动失败：{e}")))?;
 
-    let mut sim_cfg = SimConfig::default();
+    let mut sim_cfg = SimConfig {
+        authorized: earlier_authorizations(platform).await?,
+        ..SimConfig::default()
+    };
     adjust(&mut sim_cfg);
     sim_cfg.listen = format!("127.0.0.1:{sim_port}");
     sim_cfg.relay_url = relay.base_url.clone();

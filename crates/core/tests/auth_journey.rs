@@ -369,6 +369,30 @@ async fn restarting_the_sandbox_keeps_its_relay_key_and_log_so_the_cursor_stays_
         "the relay's port is reused"
     );
     assert_eq!(cursor_now, cursor_before);
+
+    // The new simulator knows the earlier authorization (WeChat would): the account's refresh
+    // token from the keychain still gets a token, with no second authorization.
+    let token = platform
+        .api()
+        .await
+        .unwrap()
+        .authorizer_token(&appid)
+        .await
+        .expect("the authorization survives a sandbox restart");
+    assert!(!token.expose().is_empty());
+    let state: serde_json::Value = reqwest::get(format!("{}/__sim/state", again.sim_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sim_account = state["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["appid"] == appid.as_str())
+        .unwrap();
+    assert_eq!(sim_account["authorized"], true, "{sim_account}");
     again.shutdown().await;
     drop(dir);
 }

@@ -64,6 +64,27 @@ pub struct SimConfig {
     /// The platform's API IP whitelist; empty allows every caller. Others get 61004
     /// (`cgi-bin/token`: 40164).
     pub ip_whitelist: Vec<String>,
+    /// Accounts already authorized when the sim starts, with the refresh token the platform
+    /// holds for each: WeChat remembers authorizations across the app's restarts, so the
+    /// sandbox, which starts a new sim each launch, hands them back (from the keychain).
+    pub authorized: Vec<PreAuthorized>,
+}
+
+/// One authorization the sim starts with.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PreAuthorized {
+    pub appid: String,
+    pub refresh_token: String,
+}
+
+impl fmt::Debug for PreAuthorized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreAuthorized")
+            .field("appid", &self.appid)
+            .field("refresh_token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Default for SimConfig {
@@ -94,6 +115,7 @@ impl Default for SimConfig {
             push_queue: 10_000,
             quotas: BTreeMap::new(),
             ip_whitelist: Vec::new(),
+            authorized: Vec::new(),
         }
     }
 }
@@ -119,6 +141,7 @@ impl fmt::Debug for SimConfig {
             .field("seed", &self.seed)
             .field("clock_speed", &self.clock_speed)
             .field("ticket_interval_secs", &self.ticket_interval_secs)
+            .field("authorized", &self.authorized)
             .finish_non_exhaustive()
     }
 }

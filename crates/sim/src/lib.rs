@@ -56,7 +56,7 @@ pub mod templates;
 pub mod world;
 
 pub use config::{
-    SANDBOX_AUTH_DOMAIN, SANDBOX_COMPONENT_AES_KEY, SANDBOX_COMPONENT_APPID,
+    PreAuthorized, SANDBOX_AUTH_DOMAIN, SANDBOX_COMPONENT_AES_KEY, SANDBOX_COMPONENT_APPID,
     SANDBOX_COMPONENT_APPSECRET, SANDBOX_COMPONENT_TOKEN, SimArgs, SimConfig,
 };
 pub use error::{Error, Result};

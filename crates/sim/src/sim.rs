@@ -88,6 +88,23 @@ impl Sim {
             inner.templates.insert(a.index, list);
             inner.industry.insert(a.index, ("1".into(), "2".into()));
         }
+        let now = clock.now();
+        for pre in &cfg.authorized {
+            match world.account(&pre.appid) {
+                Some(a) => {
+                    inner.authz.insert(
+                        a.index,
+                        Authz {
+                            refresh_token: pre.refresh_token.clone(),
+                            auth_time: now,
+                        },
+                    );
+                }
+                None => {
+                    tracing::warn!(appid = %pre.appid, "pre-authorized appid is not in this world")
+                }
+            }
+        }
         Sim {
             cfg,
             world,
