@@ -3,6 +3,7 @@ import { App as AntApp, Button, Flex, Form, Input, Modal, Radio, Select, Typogra
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
+  type ImportChoices,
   type ImportInput,
   pickSpreadsheet,
   useCreateListFromFollowers,
@@ -14,6 +15,8 @@ import { ErrorAlert } from "../templates/AccountPicker";
 import { ImportPreview } from "./ImportPreview";
 
 type Source = "all" | "tag" | "paste" | "file";
+
+const AUTO: ImportChoices = { openid_column: null, has_header: null };
 
 interface Values {
   name: string;
@@ -37,6 +40,8 @@ export function CreateListModal({
   const [form] = Form.useForm<Values>();
   const source = Form.useWatch("source", form) ?? "all";
   const [file, setFile] = useState<string | null>(null);
+  // Detected by core until the user corrects the openid column or the header row.
+  const [choices, setChoices] = useState<ImportChoices>(AUTO);
   const tags = useTags(appid);
   const fromFollowers = useCreateListFromFollowers(appid);
   const preview = useImportPreview(appid);
@@ -46,6 +51,7 @@ export function CreateListModal({
   const close = () => {
     form.resetFields();
     setFile(null);
+    setChoices(AUTO);
     preview.reset();
     save.reset();
     fromFollowers.reset();
@@ -66,7 +72,15 @@ export function CreateListModal({
       message.warning(t("audience.create.fileRequired"));
       return;
     }
-    preview.mutate({ input: i, choices: { openid_column: null, has_header: null } });
+    setChoices(AUTO);
+    preview.mutate({ input: i, choices: AUTO });
+  };
+
+  const choose = (next: ImportChoices) => {
+    const i = input(form.getFieldsValue());
+    if (!i) return;
+    setChoices(next);
+    preview.mutate({ input: i, choices: next });
   };
 
   const submit = async () => {
@@ -79,7 +93,7 @@ export function CreateListModal({
       await save.mutateAsync({
         name: v.name.trim(),
         input: i,
-        choices: { openid_column: null, has_header: null },
+        choices,
       });
     }
     message.success(t("audience.create.saved", { name: v.name.trim() }));
@@ -90,10 +104,8 @@ export function CreateListModal({
     const path = await pickSpreadsheet(t("audience.create.fileDialogTitle"));
     if (path) {
       setFile(path);
-      preview.mutate({
-        input: { kind: "file", path },
-        choices: { openid_column: null, has_header: null },
-      });
+      setChoices(AUTO);
+      preview.mutate({ input: { kind: "file", path }, choices: AUTO });
     }
   };
 
@@ -137,7 +149,10 @@ export function CreateListModal({
         layout="vertical"
         initialValues={{ source: "all" }}
         onValuesChange={(changed) => {
-          if ("source" in changed || "text" in changed) preview.reset();
+          if ("source" in changed || "text" in changed) {
+            preview.reset();
+            setChoices(AUTO);
+          }
         }}
       >
         <Form.Item
@@ -214,7 +229,7 @@ export function CreateListModal({
         )}
       </Form>
       {error && <ErrorAlert error={error} />}
-      {imports && preview.data && <ImportPreview preview={preview.data} />}
+      {imports && preview.data && <ImportPreview preview={preview.data} onChoose={choose} />}
     </Modal>
   );
 }

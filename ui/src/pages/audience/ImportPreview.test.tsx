@@ -1,8 +1,8 @@
-import { render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 import "../../i18n";
 import type { ImportPreviewView } from "../../api/audience";
-import { ImportPreview } from "./ImportPreview";
+import { allColumns, ImportPreview } from "./ImportPreview";
 
 const PREVIEW: ImportPreviewView = {
   format: "csv_gbk",
@@ -106,5 +106,25 @@ describe("import preview", () => {
   it("hides the invalid-rows table when every row is valid", () => {
     render(<ImportPreview preview={{ ...PREVIEW, invalid_count: 0, invalid: [] }} />);
     expect(screen.queryByTestId("preview-invalid-rows")).toBeNull();
+  });
+
+  it("puts the openid column back in its place among the file's columns", () => {
+    expect(allColumns(PREVIEW)).toEqual(["openid", "姓名", "订单号"]);
+    expect(
+      allColumns({ openid_column: "会员号", openid_column_index: 2, variables: ["姓名", "电话"] }),
+    ).toEqual(["姓名", "电话", "会员号"]);
+  });
+
+  it("lets the user correct the openid column and the header row", () => {
+    const choose = vi.fn();
+    render(<ImportPreview preview={PREVIEW} onChoose={choose} />);
+    const header = screen.getByTestId("preview-has-header");
+    const box = header.tagName === "INPUT" ? header : header.querySelector("input");
+    fireEvent.click(box as HTMLElement);
+    expect(choose).toHaveBeenLastCalledWith({ openid_column: 0, has_header: false });
+    const select = screen.getByRole("combobox", { name: "openid 列" });
+    fireEvent.mouseDown(select);
+    fireEvent.click(screen.getByTitle("3. 订单号"));
+    expect(choose).toHaveBeenLastCalledWith({ openid_column: 2, has_header: true });
   });
 });

@@ -1,6 +1,34 @@
-import { Alert, Descriptions, Flex, Statistic, Table, Tag, Typography } from "antd";
+import {
+  Alert,
+  Checkbox,
+  Descriptions,
+  Flex,
+  Select,
+  Statistic,
+  Table,
+  Tag,
+  Typography,
+} from "antd";
 import { useTranslation } from "react-i18next";
-import type { ImportPreviewView, InvalidLine, ListMemberRow } from "../../api/audience";
+import type {
+  ImportChoices,
+  ImportPreviewView,
+  InvalidLine,
+  ListMemberRow,
+} from "../../api/audience";
+
+/** Every column of the file in order: the openid column back in its place among the variables. */
+export function allColumns(
+  p: Pick<ImportPreviewView, "openid_column" | "openid_column_index" | "variables">,
+): string[] {
+  const cols = [...p.variables];
+  cols.splice(
+    Math.min(p.openid_column_index, cols.length),
+    0,
+    p.openid_column || `#${p.openid_column_index + 1}`,
+  );
+  return cols;
+}
 
 /** Sample rows as a table: openid, then one column per variable. */
 export function SampleTable({
@@ -39,8 +67,17 @@ export function SampleTable({
   );
 }
 
-/** What an import would save: the counts, the problems with their reasons, the first rows. */
-export function ImportPreview({ preview }: { preview: ImportPreviewView }) {
+/**
+ * What an import would save: the counts, the problems with their reasons, the first rows. With
+ * `onChoose`, the detected openid column and header row can be corrected (the preview reruns).
+ */
+export function ImportPreview({
+  preview,
+  onChoose,
+}: {
+  preview: ImportPreviewView;
+  onChoose?: (choices: ImportChoices) => void;
+}) {
   const { t, i18n } = useTranslation();
   const zh = i18n.language.startsWith("zh");
   const p = preview;
@@ -81,8 +118,36 @@ export function ImportPreview({ preview }: { preview: ImportPreviewView }) {
           {t(`audience.preview.formats.${p.format}`)}
         </Descriptions.Item>
         <Descriptions.Item label={t("audience.preview.openidColumn")}>
-          {p.openid_column || `#${p.openid_column_index + 1}`}
-          {p.has_header ? `（${t("audience.preview.header")}）` : ""}
+          {onChoose ? (
+            <Flex gap={12} align="center" wrap>
+              <Select<number>
+                size="small"
+                style={{ minWidth: 160 }}
+                value={p.openid_column_index}
+                data-testid="preview-openid-column"
+                aria-label={t("audience.preview.openidColumn")}
+                options={allColumns(p).map((name, i) => ({
+                  value: i,
+                  label: `${i + 1}. ${name}`,
+                }))}
+                onChange={(col) => onChoose({ openid_column: col, has_header: p.has_header })}
+              />
+              <Checkbox
+                checked={p.has_header}
+                data-testid="preview-has-header"
+                onChange={(e) =>
+                  onChoose({ openid_column: p.openid_column_index, has_header: e.target.checked })
+                }
+              >
+                {t("audience.preview.header")}
+              </Checkbox>
+            </Flex>
+          ) : (
+            <>
+              {p.openid_column || `#${p.openid_column_index + 1}`}
+              {p.has_header ? `（${t("audience.preview.header")}）` : ""}
+            </>
+          )}
         </Descriptions.Item>
         <Descriptions.Item label={t("audience.preview.variables")} span={2}>
           {p.variables.length ? (
