@@ -60,6 +60,10 @@ fn main() {
             "history_export",
             "overview_stats",
             "interactions_open",
+            "backup_status",
+            "backup_export",
+            "backup_restore",
+            "backup_restart",
         ]));
     if let Err(e) = tauri_build::try_build(attrs) {
         eprintln!("tauri-build failed: {e:#}");

@@ -93,6 +93,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::history::history_export::<Wry>,
             commands::overview::overview_stats::<Wry>,
             commands::interactions::interactions_open::<Wry>,
+            // 备份与恢复
+            commands::backup::backup_status::<Wry>,
+            commands::backup::backup_export::<Wry>,
+            commands::backup::backup_restore::<Wry>,
+            commands::backup::backup_restart::<Wry>,
         ])
         .events(tauri_specta::collect_events![AccountsChanged, FeedStatus])
         .typ::<ErrorCode>()

@@ -158,6 +158,20 @@ export const commands = {
 	 *  `limit` rows (1–500, default 200) after `after`.
 	 */
 	interactionsOpen: (appid: string, after: InteractionCursor | null, limit: number | null) => typedError<InteractionPage, ShellError>(__TAURI_INVOKE("interactions_open", { appid, after, limit })),
+	/**  The data dir's contents and whether a restore may replace them. */
+	backupStatus: () => typedError<BackupStatusView, ShellError>(__TAURI_INVOKE("backup_status")),
+	/**  导出加密备份 to `path` (chosen in the save dialog). */
+	backupExport: (passphrase: string, path: string) => typedError<BackupResultView, ShellError>(__TAURI_INVOKE("backup_export", { passphrase, path })),
+	/**
+	 *  从备份恢复 into this (empty) workspace. The window then tells the user and calls
+	 *  [`backup_restart`].
+	 */
+	backupRestore: (passphrase: string, path: string) => typedError<BackupResultView, ShellError>(__TAURI_INVOKE("backup_restore", { passphrase, path })),
+	/**
+	 *  Restarts the app, so the feed follower, the sandbox and the send engine start from the
+	 *  restored workspace instead of the empty one they saw at start-up.
+	 */
+	backupRestart: () => typedError<null, ShellError>(__TAURI_INVOKE("backup_restart")),
 };
 
 /** Events */
@@ -262,6 +276,31 @@ export type AuthScopeChoice =
 "mini" | 
 /**  两者都可 */
 "both";
+
+/**  What an export wrote or a restore put back (counts only, never a value). */
+export type BackupResultView = {
+	path: string,
+	/**  Keychain entries in the backup (platform secrets and refresh tokens). */
+	secrets: number,
+	/**  Accounts whose refresh token is in the backup. */
+	refresh_tokens: number,
+	database_bytes: number,
+	/**  Unix seconds when the backup was made. */
+	created_at: number,
+};
+
+/**  Whether 从备份恢复 is offered: only a workspace with nothing in it may be replaced. */
+export type BackupStatusView = {
+	restore_allowed: boolean,
+	platform_configured: boolean,
+	accounts: number,
+	jobs: number,
+	lists: number,
+	/**  The data directory (the tooltip says to start with a new one to restore). */
+	data_dir: string,
+	/**  The passphrase rule the UI checks before sending it. */
+	min_passphrase_chars: number,
+};
 
 /**  How a mini-program user file maps to the account's followers through unionid. */
 export type BridgeView = {

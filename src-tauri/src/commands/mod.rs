@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 pub mod audience;
+pub mod backup;
 pub mod compose;
 pub mod history;
 pub mod interactions;
