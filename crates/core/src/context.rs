@@ -37,7 +37,7 @@ impl Context {
     /// As `open`, with another secret store (tests: `Secrets::memory()`).
     pub async fn open_with_secrets(data_dir: &Path, secrets: Secrets) -> Result<Context> {
         let store = Store::open_in_dir(data_dir).await?;
-        let platform = Platform::new(store.clone(), secrets);
+        let platform = Platform::new(store.clone(), secrets).sharing_tokens_in(data_dir);
         Ok(Context {
             data_dir: data_dir.to_path_buf(),
             authorizer: Authorizer::new(platform.clone()),

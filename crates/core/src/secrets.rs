@@ -24,6 +24,13 @@ pub enum SecretKey {
     RelayKey,
     /// authorizer_refresh_token of one authorized account.
     RefreshToken(String),
+    /// The component_access_token of a platform (by component appid) with its expiry, shared by
+    /// the processes on this data dir (see `platform::shared_tokens`).
+    ComponentAccessToken(String),
+    /// An authorized account's current authorizer_access_token with its expiry.
+    AuthorizerAccessToken(String),
+    /// An account's own (client_credential) access_token with its expiry.
+    ClientAccessToken(String),
 }
 
 impl SecretKey {
@@ -34,6 +41,9 @@ impl SecretKey {
             SecretKey::ComponentAesKey => "component_aes_key".into(),
             SecretKey::RelayKey => "relay_key".into(),
             SecretKey::RefreshToken(appid) => format!("refresh_token:{appid}"),
+            SecretKey::ComponentAccessToken(appid) => format!("component_access_token:{appid}"),
+            SecretKey::AuthorizerAccessToken(appid) => format!("authorizer_access_token:{appid}"),
+            SecretKey::ClientAccessToken(appid) => format!("access_token:{appid}"),
         }
     }
 }
@@ -249,6 +259,18 @@ mod tests {
         assert_eq!(
             SecretKey::RefreshToken("wxabc".into()).name(),
             "refresh_token:wxabc"
+        );
+        assert_eq!(
+            SecretKey::ComponentAccessToken("wxc".into()).name(),
+            "component_access_token:wxc"
+        );
+        assert_eq!(
+            SecretKey::AuthorizerAccessToken("wxabc".into()).name(),
+            "authorizer_access_token:wxabc"
+        );
+        assert_eq!(
+            SecretKey::ClientAccessToken("wxabc".into()).name(),
+            "access_token:wxabc"
         );
     }
 

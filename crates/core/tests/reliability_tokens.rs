@@ -1,7 +1,7 @@
 //! Token storm (issue #10, item 7): 200 sends in flight when the authorizer token dies at
 //! WeChat's side (the sim's clock jumps past its two hours) all get 42001 at once; the platform's
 //! token cache must refresh it exactly once at the simulator, and the job still completes.
-//! (The same across two processes on one data dir is not covered here: see bench/RESULTS.md.)
+//! The same across two processes on one data dir: `reliability_tokens_processes.rs`.
 #![allow(clippy::unwrap_used)]
 
 mod reliability_support;

@@ -1,12 +1,16 @@
 //! The platform: its configuration (settings in SQLite, secrets in the keychain) and a
 //! connection to the WeChat API built from it — the egress choice, the component token
 //! (ticket from the relay, appsecret from the keychain) and authorizer tokens (refresh tokens
-//! in the keychain). Access tokens live only in memory.
+//! in the keychain). Access tokens are cached in memory and, for a platform opened on a data
+//! dir, shared with the other processes on it through the keychain and a lock file
+//! ([`shared_tokens`]), so the app and the CLI refresh each token once between them.
 
 pub mod check;
 pub mod settings;
+pub mod shared_tokens;
 mod tokens;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::RwLock;
@@ -20,6 +24,7 @@ use crate::relay::RelayClient;
 use crate::secrets::{SecretKey, Secrets};
 use crate::store::Store;
 use crate::store::settings::{Egress, PlatformSettings};
+use shared_tokens::KeychainSharedTokens;
 
 /// A small cloneable handle: the store, the secrets, and the API connection built lazily from
 /// them (rebuilt after the settings change).
@@ -28,6 +33,8 @@ pub struct Platform {
     store: Store,
     secrets: Secrets,
     api: Arc<RwLock<Option<Arc<WxApi>>>>,
+    /// Set when the platform belongs to a data dir other processes may open too.
+    shared_tokens: Option<KeychainSharedTokens>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -44,7 +51,16 @@ impl Platform {
             store,
             secrets,
             api: Arc::new(RwLock::new(None)),
+            shared_tokens: None,
         }
+    }
+
+    /// Shares access tokens with every other process that opens `data_dir` (the app and the
+    /// CLI): one refresh between them, under `<data dir>/locks/`.
+    #[must_use]
+    pub fn sharing_tokens_in(mut self, data_dir: &Path) -> Self {
+        self.shared_tokens = Some(KeychainSharedTokens::new(self.secrets.clone(), data_dir));
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -126,6 +142,9 @@ impl Platform {
             appsecret,
             relay,
             self.secrets.clone(),
+            self.shared_tokens
+                .clone()
+                .map(|s| Arc::new(s) as Arc<dyn wxdesk_wechat::token::SharedTokens>),
         ));
         *slot = Some(Arc::clone(&api));
         Ok(api)

@@ -2,13 +2,15 @@
 //! The component token's ticket comes from the relay and its appsecret from the keychain;
 //! authorizer tokens come from refresh tokens in the keychain (the cache's `RefreshTokenStore`).
 //! Access tokens stay in the cache's memory: refreshed ahead of expiry by one caller at a time,
-//! and dropped and fetched again once when WeChat calls them invalid.
+//! and dropped and fetched again once when WeChat calls them invalid. With a shared hook (a
+//! platform opened on a data dir) one caller across all processes on that dir refreshes.
 
 use std::sync::Arc;
 
 use wxdesk_wechat::api::{AuthorizationInfo, Client, CustomMessage, PreAuthCode};
 use wxdesk_wechat::token::{
-    BoxFuture, ComponentCredentials, RefreshTokenStore, TicketSource, TokenCache, TokenCacheConfig,
+    BoxFuture, ComponentCredentials, RefreshTokenStore, SharedTokens, TicketSource, TokenCache,
+    TokenCacheConfig,
 };
 
 use crate::error::Result;
@@ -113,6 +115,7 @@ impl WxApi {
         appsecret: Secret,
         relay: RelayClient,
         secrets: Secrets,
+        shared: Option<Arc<dyn SharedTokens>>,
     ) -> Self {
         let tokens = TokenCache::new(
             client,
@@ -124,6 +127,10 @@ impl WxApi {
             Arc::new(KeychainRefreshTokens(secrets)),
             TokenCacheConfig::default(),
         );
+        let tokens = match shared {
+            Some(s) => tokens.with_shared_tokens(s),
+            None => tokens,
+        };
         WxApi {
             tokens,
             component_appid,

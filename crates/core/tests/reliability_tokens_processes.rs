@@ -1,0 +1,234 @@
+//! Token storm across processes (issue #10, item 7): two OS processes of the core (the app and
+//! the CLI share one core, so two processes opening `Context` on one data dir are the faithful
+//! case) fire a hundred API calls each at the same moment, just after the sim's clock has run
+//! past the authorizer and component tokens' two hours. The simulator must see exactly ONE
+//! authorizer refresh and ONE component token fetch between them: the peers coordinate through
+//! the OS keychain and `<data dir>/locks/`.
+//!
+//! The processes are this test binary re-executed in child mode (`WXDESK_TOKEN_CHILD` set), so
+//! no other binary needs building. Needs the real Secret Service (both processes must see one
+//! keychain): run under `scripts/with-keyring.sh` with WXDESK_TEST_KEYCHAIN=1; without it the
+//! test says so and returns.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use wxdesk_core::auth::AuthScope;
+use wxdesk_core::context::Context;
+use wxdesk_core::feed::FeedNotice;
+use wxdesk_core::sandbox::start_sandbox;
+use wxdesk_core::secrets::MemoryStore;
+
+use support::{World, follow_until};
+
+/// Set in a child: the data dir to open.
+const CHILD_DIR: &str = "WXDESK_TOKEN_CHILD";
+/// Set in a child: the authorized account to call for.
+const CHILD_APPID: &str = "WXDESK_TOKEN_CHILD_APPID";
+const CALLS_PER_PROCESS: usize = 100;
+const READY: &str = "WXDESK-CHILD READY";
+const DONE: &str = "WXDESK-CHILD DONE ok=";
+
+fn issued(s: &Value) -> (u64, u64) {
+    let t = &s["tokens_issued"];
+    (
+        t["component"].as_u64().unwrap(),
+        t["authorizer"].as_u64().unwrap(),
+    )
+}
+
+/// A child process: open the data dir, say ready, wait for "go" on stdin, then make
+/// `CALLS_PER_PROCESS` concurrent calls needing the account's authorizer token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn child_mode_runs_only_when_spawned_by_the_two_process_storm() {
+    let (Some(dir), Some(appid)) = (std::env::var_os(CHILD_DIR), std::env::var(CHILD_APPID).ok())
+    else {
+        return;
+    };
+    let ctx = Context::open(std::path::Path::new(&dir)).await.unwrap();
+    let api = ctx.platform.api().await.unwrap();
+    say(READY);
+    let mut go = String::new();
+    std::io::stdin().read_line(&mut go).unwrap();
+    assert_eq!(go.trim(), "go");
+
+    let calls: Vec<_> = (0..CALLS_PER_PROCESS)
+        .map(|_| {
+            let (api, appid) = (Arc::clone(&api), appid.clone());
+            tokio::spawn(async move {
+                let client = api.client().clone();
+                api.tokens()
+                    .call_with_authorizer_token(&appid, |aat| {
+                        let client = client.clone();
+                        async move { client.tags_get(&aat).await }
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for c in calls {
+        match c.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(e) => eprintln!("call failed: {e}"),
+        }
+    }
+    say(&format!("{DONE}{ok}"));
+}
+
+/// A line to the parent, flushed at once.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").unwrap();
+    out.flush().unwrap();
+}
+
+struct Peer {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+/// This binary again, in child mode; killed if the test gives up on it.
+fn spawn_peer(dir: &std::path::Path, appid: &str) -> Peer {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_mode_runs_only_when_spawned_by_the_two_process_storm",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIR, dir)
+        .env(CHILD_APPID, appid)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    Peer {
+        child,
+        stdin,
+        lines,
+    }
+}
+
+/// Reads the child's stdout until a line containing `marker`; returns what follows it. (Not
+/// "starting with": the harness prints `test <name> ... ` before the test's own output.)
+async fn wait_for(lines: &mut Lines<BufReader<ChildStdout>>, marker: &str) -> String {
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some((_, rest)) = line.split_once(marker) {
+            return rest.trim().to_string();
+        }
+    }
+    panic!("the child process ended before printing {marker:?}");
+}
+
+/// Starts both peers, waits until both are connected, releases them together, and returns
+/// each one's count of successful calls and whether it exited cleanly.
+async fn run_peers(dir: &std::path::Path, appid: &str) -> Vec<(String, bool)> {
+    let mut peers = vec![spawn_peer(dir, appid), spawn_peer(dir, appid)];
+    for p in &mut peers {
+        wait_for(&mut p.lines, READY).await;
+    }
+    for p in &mut peers {
+        p.stdin.write_all(b"go\n").await.unwrap();
+        p.stdin.flush().await.unwrap();
+    }
+    let mut out = Vec::new();
+    for mut p in peers {
+        let ok = wait_for(&mut p.lines, DONE).await;
+        out.push((ok, p.child.wait().await.unwrap().success()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once() {
+    if std::env::var_os(CHILD_DIR).is_some() {
+        return;
+    }
+    if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_none() {
+        eprintln!(
+            "skipped: set WXDESK_TEST_KEYCHAIN=1 (scripts/with-keyring.sh) to test two processes sharing the OS keychain"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::open(dir.path()).await.unwrap();
+    let sandbox = start_sandbox(&ctx.platform, dir.path()).await.unwrap();
+    let relay = ctx.platform.relay().await.unwrap();
+    for _ in 0..200 {
+        if relay.fetch_ticket().await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let w = World {
+        // The secrets are in the keychain; this store stays empty.
+        mem: Arc::new(MemoryStore::default()),
+        store: ctx.store.clone(),
+        platform: ctx.platform.clone(),
+        authorizer: ctx.authorizer.clone(),
+        sandbox,
+        http: reqwest::Client::new(),
+        dir,
+    };
+    let follower = w.follower().await;
+    let mut rx = follower.subscribe();
+    let oa = w.account(false)["appid"].as_str().unwrap().to_string();
+    w.authorize_in_browser(&oa, AuthScope::Oa).await;
+    follow_until(&follower, &mut rx, |n| {
+        matches!(n, FeedNotice::AccountAuthorized { .. })
+    })
+    .await;
+    // This process holds the tokens query_auth and the pre-auth code brought (shared with the
+    // peers through the keychain).
+    ctx.platform
+        .api()
+        .await
+        .unwrap()
+        .authorizer_token(&oa)
+        .await
+        .unwrap();
+
+    // Two hours and a bit later at WeChat: both tokens are dead (the ticket stays), while by
+    // the processes' own clocks they still look good — the storm is all 42001s.
+    let r = w
+        .http
+        .post(format!("{}/__sim/advance-clock", w.sandbox.sim_url))
+        .json(&json!({"secs": 7300, "tickets": false}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let before = issued(&w.sandbox.sim_state());
+
+    // A bound, not a measurement: a hung peer fails the test instead of wedging CI (the
+    // children are killed when their handles drop).
+    let outcome = tokio::time::timeout(Duration::from_secs(180), run_peers(w.dir.path(), &oa))
+        .await
+        .expect("the two processes did not finish within 180 s");
+    let want = CALLS_PER_PROCESS.to_string();
+    assert_eq!(
+        outcome,
+        vec![(want.clone(), true), (want, true)],
+        "every call in both processes succeeded"
+    );
+    let after = issued(&w.sandbox.sim_state());
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (1, 1),
+        "exactly one component token fetch and one authorizer refresh between the two processes"
+    );
+    w.sandbox.shutdown().await;
+}
