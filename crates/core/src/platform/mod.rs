@@ -156,6 +156,10 @@ impl Platform {
         self.secrets
             .delete(SecretKey::RefreshToken(appid.to_string()))
             .await?;
+        // The access token the processes share, even when this one never built a connection.
+        self.secrets
+            .delete(SecretKey::AuthorizerAccessToken(appid.to_string()))
+            .await?;
         if let Some(api) = self.api.read().await.as_ref() {
             api.revoke_authorizer(appid).await?;
         }

@@ -249,6 +249,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn forgetting_an_authorizer_drops_its_shared_access_token_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::memory();
+        let platform = crate::platform::Platform::new(
+            crate::store::Store::open_in_memory().unwrap(),
+            secrets.clone(),
+        )
+        .sharing_tokens_in(dir.path());
+        let h = KeychainSharedTokens::new(secrets.clone(), dir.path());
+        let key = TokenKey::Authorizer("wxa".into());
+        h.store(&key, &token("aat", 1_800_000_000)).await.unwrap();
+        secrets
+            .set(SecretKey::RefreshToken("wxa".into()), Secret::new("rt"))
+            .await
+            .unwrap();
+        // No API connection was ever built in this process: the keychain entry still goes.
+        platform.forget_authorizer("wxa").await.unwrap();
+        assert_eq!(h.load(&key).await.unwrap(), None);
+        assert!(
+            secrets
+                .get(SecretKey::RefreshToken("wxa".into()))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
     async fn an_unreadable_value_counts_as_absent() {
         let dir = tempfile::tempdir().unwrap();
         let secrets = Secrets::memory();
