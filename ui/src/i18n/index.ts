@@ -2,6 +2,8 @@ import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
 import audienceEn from "./locales/audience.en.json";
 import audienceZh from "./locales/audience.zh-CN.json";
+import backupEn from "./locales/backup.en.json";
+import backupZh from "./locales/backup.zh-CN.json";
 import en from "./locales/en.json";
 import interactionsEn from "./locales/interactions.en.json";
 import interactionsZh from "./locales/interactions.zh-CN.json";
@@ -30,6 +32,7 @@ const zhAll = {
   audience: audienceZh,
   send: sendZh,
   interactions: interactionsZh,
+  backup: backupZh,
 };
 const enAll = {
   ...en,
@@ -38,6 +41,7 @@ const enAll = {
   audience: audienceEn,
   send: sendEn,
   interactions: interactionsEn,
+  backup: backupEn,
 };
 const resources = {
   "zh-CN": { translation: zhAll },

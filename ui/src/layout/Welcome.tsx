@@ -5,10 +5,14 @@ import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { AppError } from "../api";
 import { type SandboxStep, useStartSandbox } from "../api/shell";
+import { RestoreButton } from "../pages/backup/RestoreBackup";
 
 const ORDER: SandboxStep[] = ["starting", "waiting_ticket", "ready"];
 
-/** First start: nothing configured. 体验沙箱 (one click) or 连接正式平台 (设置). */
+/**
+ * First start: nothing configured. 体验沙箱 (one click), 连接正式平台 (设置), or 从备份恢复 (a
+ * staff member moving to a new computer).
+ */
 export function Welcome() {
   const { t } = useTranslation();
   const navigate = useNavigate();
@@ -66,6 +70,14 @@ export function Welcome() {
           </Card>
         </Col>
       </Row>
+      {!start.isPending && !start.isSuccess && (
+        <Card size="small" data-testid="welcome-restore">
+          <Flex gap={16} align="center" justify="space-between" wrap>
+            <Typography.Text type="secondary">{t("backup.welcomeDesc")}</Typography.Text>
+            <RestoreButton />
+          </Flex>
+        </Card>
+      )}
       {(start.isPending || start.isSuccess) && (
         <Card data-testid="sandbox-progress">
           <Steps

@@ -32,6 +32,7 @@ import {
   useSettings,
 } from "../api/shell";
 import { ModeBadge } from "../layout/ModeBadge";
+import { BackupCard } from "./backup/BackupCard";
 import { PageShell } from "./PageShell";
 
 const APPID = /^wx[0-9a-zA-Z]{16}$/;
@@ -271,7 +272,7 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
   );
 }
 
-/** 设置: the platform (secrets write-only), 检测连接, and what the app itself is. */
+/** 设置: the platform (secrets write-only), 检测连接, 备份与恢复, and what the app itself is. */
 export function SettingsPage() {
   const { t } = useTranslation();
   const settings = useSettings();
@@ -290,6 +291,7 @@ export function SettingsPage() {
       {settings.error && <Alert type="error" showIcon title={errorText(settings.error)} />}
       {settings.data && settings.data.mode !== "unconfigured" && <ConnectionCheck />}
       {settings.data && <SettingsForm view={settings.data} />}
+      <BackupCard />
       {data && (
         <Card>
           <Descriptions column={1} bordered size="small" data-testid="app-info">

@@ -1,0 +1,188 @@
+import { save } from "@tauri-apps/plugin-dialog";
+import {
+  Alert,
+  App as AntApp,
+  Button,
+  Descriptions,
+  Flex,
+  Form,
+  Input,
+  Modal,
+  Result,
+  Spin,
+  Typography,
+} from "antd";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { AppError } from "../../api";
+import {
+  BACKUP_FILTERS,
+  type BackupResultView,
+  defaultBackupName,
+  MIN_PASSPHRASE_CHARS,
+  passphraseProblem,
+  useBackupExport,
+} from "../../api/backup";
+
+interface Fields {
+  passphrase: string;
+  confirm: string;
+}
+
+export function errorText(e: Error) {
+  return e instanceof AppError && e.hint ? `${e.message}。${e.hint}` : e.message;
+}
+
+/**
+ * 导出加密备份: the passphrase twice (with the rule and the warning that it cannot be
+ * recovered), then the save dialog, a spinner while argon2 and the encryption run, and the
+ * counts of what the file holds. The passphrase lives only in this form and is cleared on close.
+ */
+export function ExportBackupModal({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const { t } = useTranslation();
+  const { message } = AntApp.useApp();
+  const [form] = Form.useForm<Fields>();
+  const run = useBackupExport();
+  const [done, setDone] = useState<BackupResultView | null>(null);
+
+  const close = () => {
+    if (run.isPending) return;
+    form.resetFields();
+    run.reset();
+    setDone(null);
+    onClose();
+  };
+
+  const submit = async ({ passphrase }: Fields) => {
+    run.reset();
+    let path: string | null;
+    try {
+      path = await save({ defaultPath: defaultBackupName(), filters: BACKUP_FILTERS });
+    } catch (e) {
+      void message.error(String(e));
+      return;
+    }
+    if (!path) return;
+    run.mutate(
+      { passphrase, path },
+      {
+        onSuccess: (r) => {
+          form.resetFields();
+          setDone(r);
+        },
+      },
+    );
+  };
+
+  return (
+    <Modal
+      open={open}
+      title={t("backup.export")}
+      onCancel={close}
+      mask={{ closable: false }}
+      closable={!run.isPending}
+      footer={null}
+      destroyOnHidden
+      width={560}
+    >
+      <div data-testid="backup-export-modal">
+        {done ? (
+          <Result
+            status="success"
+            title={t("backup.exported")}
+            style={{ padding: "16px 0 0" }}
+            data-testid="backup-export-done"
+            subTitle={
+              <Descriptions column={1} bordered size="small" style={{ textAlign: "left" }}>
+                <Descriptions.Item label={t("backup.refreshTokens")}>
+                  {t("backup.count", { count: done.refresh_tokens })}
+                </Descriptions.Item>
+                <Descriptions.Item label={t("backup.secrets")}>
+                  {t("backup.count", { count: done.secrets })}
+                </Descriptions.Item>
+                <Descriptions.Item label={t("backup.file")}>
+                  <Typography.Text code copyable style={{ wordBreak: "break-all" }}>
+                    {done.path}
+                  </Typography.Text>
+                </Descriptions.Item>
+              </Descriptions>
+            }
+            extra={
+              <Button type="primary" onClick={close}>
+                {t("backup.close")}
+              </Button>
+            }
+          />
+        ) : (
+          <Spin spinning={run.isPending} description={t("backup.exporting")}>
+            <Flex vertical gap={16}>
+              <Alert
+                type="warning"
+                showIcon
+                title={t("backup.warnTitle")}
+                description={t("backup.warnDesc")}
+              />
+              <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
+                <Form.Item
+                  name="passphrase"
+                  label={t("backup.passphrase")}
+                  extra={t("backup.rule", { min: MIN_PASSPHRASE_CHARS })}
+                  rules={[
+                    {
+                      validator: (_, v: string | undefined) =>
+                        passphraseProblem(v ?? "", v ?? "") === "tooShort"
+                          ? Promise.reject(
+                              new Error(t("backup.tooShort", { min: MIN_PASSPHRASE_CHARS })),
+                            )
+                          : Promise.resolve(),
+                    },
+                  ]}
+                >
+                  <Input.Password autoComplete="new-password" data-testid="backup-passphrase" />
+                </Form.Item>
+                <Form.Item
+                  name="confirm"
+                  label={t("backup.confirm")}
+                  dependencies={["passphrase"]}
+                  rules={[
+                    ({ getFieldValue }) => ({
+                      validator: (_, v: string | undefined) =>
+                        passphraseProblem(getFieldValue("passphrase") ?? "", v ?? "") === "mismatch"
+                          ? Promise.reject(new Error(t("backup.mismatch")))
+                          : Promise.resolve(),
+                    }),
+                  ]}
+                >
+                  <Input.Password autoComplete="new-password" data-testid="backup-confirm" />
+                </Form.Item>
+                {run.error && (
+                  <Alert
+                    style={{ marginBottom: 16 }}
+                    type="error"
+                    showIcon
+                    title={t("backup.exportFailed")}
+                    description={errorText(run.error)}
+                    data-testid="backup-export-error"
+                  />
+                )}
+                <Flex justify="end" gap={8}>
+                  <Button onClick={close} disabled={run.isPending}>
+                    {t("backup.cancel")}
+                  </Button>
+                  <Button
+                    type="primary"
+                    htmlType="submit"
+                    loading={run.isPending}
+                    data-testid="backup-export-go"
+                  >
+                    {t("backup.chooseFile")}
+                  </Button>
+                </Flex>
+              </Form>
+            </Flex>
+          </Spin>
+        )}
+      </div>
+    </Modal>
+  );
+}
