@@ -58,6 +58,31 @@ async fn pick_option(h: &Harness, text: &str) -> Result<()> {
     }
 }
 
+/// Waits until no Select dropdown is open and no animation runs.
+async fn settle(h: &Harness) -> Result<()> {
+    const JS: &str = "return document.querySelectorAll(\
+          '.ant-select-dropdown:not(.ant-select-dropdown-hidden)').length === 0\
+        && document.getAnimations().every(a => a.playState !== 'running');";
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+    loop {
+        let settled = h
+            .client
+            .execute(JS, vec![])
+            .await
+            .map_err(wd("waiting for the page to settle"))?;
+        if settled == Value::Bool(true) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::NotFound(
+                "a settled page".into(),
+                "a dropdown or an animation is still running".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until the test-recipient picker's search has narrowed the followers down to `openid`
 /// alone, pictures the dropdown, and picks it.
 async fn pick_follower(h: &Harness, openid: &str) -> Result<()> {
@@ -250,8 +275,12 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     }
     h.wait_for("[data-testid^=field-]").await?;
     // The list Select is disabled until the lists have loaded, so it opens with its options.
+    // Click it once the template Select has settled: while its dropdown closes it takes the
+    // focus back and scrolls the page to itself, and a click aimed at the list then lands on
+    // whatever has moved under the pointer.
     h.wait_for("[data-testid=compose-list]:not(.ant-select-disabled)")
         .await?;
+    settle(&h).await?;
     h.click("[data-testid=compose-list]").await?;
     if let Err(e) = pick_option(&h, LIST_NAME).await {
         h.screenshot("composer-list-missing").await?;

@@ -47,6 +47,10 @@ export function TemplateComposer({ appid }: { appid: string }) {
   const [templateId, setTemplateId] = useState<string>();
   const [title, setTitle] = useState("");
   const [data, setData] = useState<Record<string, string>>({});
+  // Fields the operator has typed in. A rule is shown only for those: a fresh form does not
+  // flag every empty field, and the check's answer (300 ms after choosing a template) does not
+  // push the recipients below it down under the pointer.
+  const [touched, setTouched] = useState<ReadonlySet<string>>(() => new Set());
   const [jumpKind, setJumpKind] = useState<JumpKind>("none");
   const [url, setUrl] = useState("");
   const [miniAppid, setMiniAppid] = useState("");
@@ -184,6 +188,7 @@ export function TemplateComposer({ appid }: { appid: string }) {
                 onChange={(v) => {
                   setTemplateId(v);
                   setData({});
+                  setTouched(new Set());
                 }}
                 options={(templates.data ?? []).map((x) => ({
                   value: x.template_id,
@@ -211,12 +216,14 @@ export function TemplateComposer({ appid }: { appid: string }) {
                 </Typography.Paragraph>
                 {fields.map((f) => {
                   const c = checks.get(f.key);
+                  const problem = touched.has(f.key) ? c?.problem : undefined;
                   return (
                     <Form.Item
                       key={f.key}
+                      required
                       label={`${f.label || f.key}（${f.key}）`}
-                      validateStatus={c?.problem ? "error" : undefined}
-                      help={c?.problem ?? undefined}
+                      validateStatus={problem ? "error" : undefined}
+                      help={problem ?? undefined}
                       extra={
                         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                           {t(`templates.kinds.${f.kind}`, { defaultValue: f.kind })} ·{" "}
@@ -229,7 +236,10 @@ export function TemplateComposer({ appid }: { appid: string }) {
                       <Input
                         data-testid={`field-${f.key}`}
                         value={data[f.key] ?? ""}
-                        onChange={(e) => setData({ ...data, [f.key]: e.target.value })}
+                        onChange={(e) => {
+                          setData({ ...data, [f.key]: e.target.value });
+                          if (!touched.has(f.key)) setTouched(new Set(touched).add(f.key));
+                        }}
                       />
                     </Form.Item>
                   );
