@@ -128,9 +128,26 @@ struct SlotState {
     cached: Option<Cached>,
     /// The last token a caller here saw WeChat reject: never adopted from the peers again.
     rejected: Option<Secret>,
+    /// Why the cross-process lock could not be taken the last time.
+    lock_error: Option<String>,
 }
 
-type Slot = Arc<Mutex<SlotState>>;
+#[derive(Default)]
+struct SlotCell {
+    state: Mutex<SlotState>,
+    /// Counts failures to take the cross-process lock. A caller that queued before a failure
+    /// shares its error instead of waiting out the same timeout again (a hundred callers behind
+    /// a hung peer would otherwise wait a hundred timeouts, one after another).
+    lock_failures: AtomicU64,
+}
+
+impl SlotCell {
+    async fn lock(&self) -> tokio::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().await
+    }
+}
+
+type Slot = Arc<SlotCell>;
 
 /// The cache. Share it as `Arc<TokenCache>`.
 pub struct TokenCache {
@@ -251,6 +268,7 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(Secret, i64)>>,
     {
+        let failures_before = slot.lock_failures.load(Ordering::SeqCst);
         let mut guard = slot.lock().await;
         if let Some(c) = guard.cached.as_ref()
             && self.clock.now() < c.refresh_at
@@ -262,7 +280,22 @@ impl TokenCache {
             guard.cached = Some(self.cached(value.clone(), expires_in));
             return Ok(value);
         };
-        let _peers = shared.lock(&key).await?;
+        if slot.lock_failures.load(Ordering::SeqCst) != failures_before
+            && let Some(why) = &guard.lock_error
+        {
+            return Err(Error::Store(why.clone()));
+        }
+        let _peers = match shared.lock(&key).await {
+            Ok(g) => g,
+            Err(e) => {
+                guard.lock_error = Some(match &e {
+                    Error::Store(why) => why.clone(),
+                    other => other.to_string(),
+                });
+                slot.lock_failures.fetch_add(1, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
         match shared.load(&key).await {
             Ok(Some(t)) if guard.rejected.as_ref() != Some(&t.value) => {
                 if let Some(c) = self.adoptable(&t) {

@@ -275,3 +275,81 @@ async fn a_lock_that_cannot_be_taken_fails_the_refresh_without_a_request() {
     );
     assert!(srv.requests().is_empty());
 }
+
+/// A lock that cannot be had: the first attempt waits until the test lets it fail (a peer hung
+/// past the timeout), later ones fail at once. Counts the attempts.
+#[derive(Default)]
+struct HungPeer {
+    attempts: AtomicUsize,
+    release: tokio::sync::Notify,
+}
+
+impl SharedTokens for HungPeer {
+    fn load<'a>(&'a self, _: &'a TokenKey) -> BoxFuture<'a, Result<Option<SharedToken>>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn store<'a>(&'a self, _: &'a TokenKey, _: &'a SharedToken) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn remove<'a>(&'a self, _: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn lock<'a>(&'a self, _: &'a TokenKey) -> BoxFuture<'a, Result<SharedLockGuard>> {
+        Box::pin(async move {
+            if self.attempts.fetch_add(1, Ordering::SeqCst) == 0 {
+                self.release.notified().await;
+            }
+            Err(Error::Store("peer hung".into()))
+        })
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn callers_queued_behind_a_failed_lock_share_its_error_instead_of_waiting_again() {
+    let srv = TestServer::start().await;
+    let hung = Arc::new(HungPeer::default());
+    let cache = Arc::new(
+        TokenCache::new(
+            Client::new(ClientConfig::with_base_url(&srv.base_url)).unwrap(),
+            ComponentCredentials {
+                component_appid: "wxc".into(),
+                component_appsecret: Secret::new("sec"),
+            },
+            Arc::new(MemoryTicketSource::new(Some(Secret::new("t")))),
+            Arc::new(MemoryRefreshTokenStore::new()),
+            TokenCacheConfig::default(),
+        )
+        .with_shared_tokens(hung.clone()),
+    );
+    let handles: Vec<_> = (0..100)
+        .map(|_| {
+            let c = cache.clone();
+            tokio::spawn(async move { c.component_token().await })
+        })
+        .collect();
+    // On this single-threaded runtime every task runs up to its first wait: one in the lock,
+    // ninety-nine queued behind it.
+    while hung.attempts.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    hung.release.notify_one();
+    for h in handles {
+        let err = h.await.unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "令牌存储失败：peer hung (token store failed)"
+        );
+    }
+    assert_eq!(
+        hung.attempts.load(Ordering::SeqCst),
+        1,
+        "one wait, not a hundred"
+    );
+    // A caller arriving after the failure tries again.
+    assert!(cache.component_token().await.is_err());
+    assert_eq!(hung.attempts.load(Ordering::SeqCst), 2);
+    assert!(srv.requests().is_empty());
+}
