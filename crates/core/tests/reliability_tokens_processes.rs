@@ -3,7 +3,9 @@
 //! case) fire a hundred API calls each at the same moment, just after the sim's clock has run
 //! past the authorizer and component tokens' two hours. The simulator must see exactly ONE
 //! authorizer refresh and ONE component token fetch between them: the peers coordinate through
-//! the OS keychain and `<data dir>/locks/`.
+//! the OS keychain and `<data dir>/locks/`. (Counted as the sim's `tokens_issued`: a refresh
+//! WeChat granted. With the sharing disabled in `Context::open_with_secrets`, the same run
+//! counts 2 and 2.)
 //!
 //! The processes are this test binary re-executed in child mode (`WXDESK_TOKEN_CHILD` set), so
 //! no other binary needs building. Needs the real Secret Service (both processes must see one
@@ -167,12 +169,18 @@ async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once(
     let ctx = Context::open(dir.path()).await.unwrap();
     let sandbox = start_sandbox(&ctx.platform, dir.path()).await.unwrap();
     let relay = ctx.platform.relay().await.unwrap();
+    let mut ticket = None;
     for _ in 0..200 {
-        if relay.fetch_ticket().await.unwrap().is_some() {
+        ticket = relay.fetch_ticket().await.unwrap();
+        if ticket.is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(
+        ticket.is_some(),
+        "the relay never received the sandbox ticket"
+    );
     let w = World {
         // The secrets are in the keychain; this store stays empty.
         mem: Arc::new(MemoryStore::default()),
