@@ -365,7 +365,8 @@ async fn run_one<R: Runtime>(
 }
 
 /// A customer-service message (客服消息), only deliverable within 48 hours of the user's last
-/// interaction (45015 otherwise; 45047 when more than 20 are sent without a reply).
+/// interaction (45015 otherwise; 45047 once the window's message allowance is used up — 5 per
+/// 48-hour window, 3 per 1-minute window after a click or follow).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, specta::Type)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CustomMessage {
