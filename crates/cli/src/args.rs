@@ -227,6 +227,18 @@ pub enum FollowersCmd {
         #[arg(long, value_name = "N", default_value_t = 100)]
         limit: usize,
     },
+    /// 列出现在能收客服消息的用户：48 小时内发过消息，或 1 分钟内点过菜单、关注、扫码（新的在前）
+    #[command(after_help = "客服消息只能发给这些用户；发给其他人微信返回 45015。
+
+示例 / Examples:
+  wxdesk-cli followers reachable wx0123456789abcdef
+  wxdesk-cli --json followers reachable wx0123456789abcdef --limit 500")]
+    Reachable {
+        appid: String,
+        /// 最多列出的条数（1–500）
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -299,6 +299,23 @@ async fn csv_columns_fill_per_row_variables_and_an_unknown_column_is_refused_bef
         .await
         .unwrap();
     assert!(r.status().is_success());
+    // The push reaches the relay on its own time; `followers reachable` catches up each run.
+    let mut reachable = serde_json::Value::Null;
+    for _ in 0..50 {
+        reachable = w
+            .cli(&["--json", "followers", "reachable", &appid])
+            .await
+            .ok()
+            .json();
+        if reachable["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reachable["total"], 1, "{reachable}");
+    assert_eq!(reachable["rows"][0]["openid"], openids[0]);
+    assert_eq!(reachable["rows"][0]["kind"], "text");
+    assert_eq!(reachable["rows"][0]["preview"], "发货了吗");
     let text = w
         .cli(&[
             "--json",

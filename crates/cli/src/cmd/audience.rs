@@ -21,6 +21,7 @@ pub async fn followers(c: FollowersCmd, dir: &Path, out: Out) -> Result<()> {
     let ctx = session::open(dir).await?;
     match c {
         FollowersCmd::Sync { appid } => sync(&ctx, &appid, out).await,
+        FollowersCmd::Reachable { appid, limit } => reachable(&ctx, appid, limit, out).await,
         FollowersCmd::List { appid, tag, limit } => {
             session::catch_up(&ctx).await;
             let filter = FollowerFilter {
@@ -300,4 +301,51 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
             })
         }
     }
+}
+
+/// The users whose customer-service window is open now, from the relay events this data dir
+/// has applied (caught up first).
+async fn reachable(ctx: &Context, appid: String, limit: u32, out: Out) -> Result<()> {
+    session::catch_up(ctx).await;
+    let page = ctx
+        .store
+        .call(move |c| {
+            wxdesk_core::interactions::open_windows(
+                c,
+                &appid,
+                wxdesk_core::interactions::now(),
+                None,
+                limit,
+            )
+        })
+        .await?;
+    out.emit(&page, || {
+        for w in &page.rows {
+            let left = if w.remaining_secs >= 3600 {
+                format!("还剩 {} 小时", w.remaining_secs / 3600)
+            } else {
+                format!("还剩 {} 分钟", (w.remaining_secs / 60).max(1))
+            };
+            crate::outln!(
+                "{}  {}  {}  {}  {}{}",
+                w.openid,
+                beijing(w.last_at),
+                w.kind.label_zh(),
+                left,
+                w.remark.as_deref().unwrap_or(""),
+                if w.preview.is_empty() {
+                    String::new()
+                } else {
+                    format!("「{}」", w.preview)
+                }
+            );
+        }
+        if page.rows.is_empty() {
+            crate::outln!(
+                "现在没有能收客服消息的用户：用户给公众号发消息后 48 小时内、点菜单/关注/扫码后 1 分钟内才能收到"
+            );
+        } else {
+            crate::outln!("共 {} 人可收客服消息，显示 {}", page.total, page.rows.len());
+        }
+    })
 }
