@@ -1,7 +1,9 @@
 //! Token storm across processes (issue #10, item 7): two OS processes of the core (the app and
 //! the CLI share one core, so two processes opening `Context` on one data dir are the faithful
-//! case) fire a hundred API calls each at the same moment, just after the sim's clock has run
-//! past the authorizer and component tokens' two hours. The simulator must see exactly ONE
+//! case) start at the same moment, just after the sim's clock has run past the authorizer and
+//! component tokens' two hours: one sends a 100-recipient template job through the send engine
+//! at concurrency 100 (the app sending), the other makes 100 concurrent API calls for the same
+//! account (the CLI syncing; two engines never run at once on one data dir — `send.lock`). The simulator must see exactly ONE
 //! authorizer refresh and ONE component token fetch between them: the peers coordinate through
 //! the OS keychain and `<data dir>/locks/`. (Counted as the sim's `tokens_issued`: a refresh
 //! WeChat granted. With the sharing disabled in `Context::open_with_secrets`, the same run
@@ -13,6 +15,7 @@
 //! test says so and returns.
 #![allow(clippy::unwrap_used)]
 
+mod reliability_support;
 mod support;
 
 use std::io::Write;
@@ -24,10 +27,12 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use wxdesk_core::auth::AuthScope;
+use wxdesk_core::cli_support::{SendLock, send_engine};
 use wxdesk_core::context::Context;
 use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::sandbox::start_sandbox;
 use wxdesk_core::secrets::MemoryStore;
+use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
 
 use support::{World, follow_until};
 
@@ -35,6 +40,8 @@ use support::{World, follow_until};
 const CHILD_DIR: &str = "WXDESK_TOKEN_CHILD";
 /// Set in a child: the authorized account to call for.
 const CHILD_APPID: &str = "WXDESK_TOKEN_CHILD_APPID";
+/// Set in the sending child: a JSON file with the job spec and the recipients' openids.
+const CHILD_JOB: &str = "WXDESK_TOKEN_CHILD_JOB";
 const CALLS_PER_PROCESS: usize = 100;
 const READY: &str = "WXDESK-CHILD READY";
 const DONE: &str = "WXDESK-CHILD DONE ok=";
@@ -47,43 +54,79 @@ fn issued(s: &Value) -> (u64, u64) {
     )
 }
 
-/// A child process: open the data dir, say ready, wait for "go" on stdin, then make
-/// `CALLS_PER_PROCESS` concurrent calls needing the account's authorizer token.
+/// A child process: open the data dir, say ready, wait for "go" on stdin, then either run the
+/// send job of `WXDESK_TOKEN_CHILD_JOB` or make `CALLS_PER_PROCESS` concurrent API calls needing
+/// the account's authorizer token; report how many succeeded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn child_mode_runs_only_when_spawned_by_the_two_process_storm() {
     let (Some(dir), Some(appid)) = (std::env::var_os(CHILD_DIR), std::env::var(CHILD_APPID).ok())
     else {
         return;
     };
-    let ctx = Context::open(std::path::Path::new(&dir)).await.unwrap();
-    let api = ctx.platform.api().await.unwrap();
+    let dir = std::path::PathBuf::from(dir);
+    let ctx = Context::open(&dir).await.unwrap();
+    let ok = match std::env::var_os(CHILD_JOB) {
+        Some(job) => {
+            let (spec, openids): (JobSpec, Vec<String>) =
+                serde_json::from_slice(&std::fs::read(job).unwrap()).unwrap();
+            // As the app and the CLI do before running the engine.
+            let _sender = SendLock::acquire(&dir, None).await.unwrap();
+            let engine = send_engine(
+                &ctx.platform,
+                EngineConfig {
+                    concurrency: CALLS_PER_PROCESS as u32,
+                    rate_per_sec: 100_000,
+                    account_rate_per_sec: 100_000,
+                    ..EngineConfig::default()
+                },
+            )
+            .await
+            .unwrap();
+            wait_for_go();
+            let job = engine
+                .create_and_start(spec, openids.into_iter().map(Recipient::new))
+                .await
+                .unwrap();
+            let done = engine.wait_idle(job).await.unwrap();
+            assert_eq!(done.status, JobStatus::Completed, "{done:?}");
+            done.counts.sent as usize
+        }
+        None => {
+            let api = ctx.platform.api().await.unwrap();
+            wait_for_go();
+            let calls: Vec<_> = (0..CALLS_PER_PROCESS)
+                .map(|_| {
+                    let (api, appid) = (Arc::clone(&api), appid.clone());
+                    tokio::spawn(async move {
+                        let client = api.client().clone();
+                        api.tokens()
+                            .call_with_authorizer_token(&appid, |aat| {
+                                let client = client.clone();
+                                async move { client.tags_get(&aat).await }
+                            })
+                            .await
+                    })
+                })
+                .collect();
+            let mut ok = 0;
+            for c in calls {
+                match c.await.unwrap() {
+                    Ok(_) => ok += 1,
+                    Err(e) => eprintln!("call failed: {e}"),
+                }
+            }
+            ok
+        }
+    };
+    say(&format!("{DONE}{ok}"));
+}
+
+/// Tells the parent this process is connected and idle, then waits for its "go".
+fn wait_for_go() {
     say(READY);
     let mut go = String::new();
     std::io::stdin().read_line(&mut go).unwrap();
     assert_eq!(go.trim(), "go");
-
-    let calls: Vec<_> = (0..CALLS_PER_PROCESS)
-        .map(|_| {
-            let (api, appid) = (Arc::clone(&api), appid.clone());
-            tokio::spawn(async move {
-                let client = api.client().clone();
-                api.tokens()
-                    .call_with_authorizer_token(&appid, |aat| {
-                        let client = client.clone();
-                        async move { client.tags_get(&aat).await }
-                    })
-                    .await
-            })
-        })
-        .collect();
-    let mut ok = 0;
-    for c in calls {
-        match c.await.unwrap() {
-            Ok(_) => ok += 1,
-            Err(e) => eprintln!("call failed: {e}"),
-        }
-    }
-    say(&format!("{DONE}{ok}"));
 }
 
 /// A line to the parent, flushed at once.
@@ -99,9 +142,14 @@ struct Peer {
     lines: Lines<BufReader<ChildStdout>>,
 }
 
-/// This binary again, in child mode; killed if the test gives up on it.
-fn spawn_peer(dir: &std::path::Path, appid: &str) -> Peer {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+/// This binary again, in child mode (sending `job` when given); killed if the test gives up
+/// on it.
+fn spawn_peer(dir: &std::path::Path, appid: &str, job: Option<&std::path::Path>) -> Peer {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    if let Some(job) = job {
+        cmd.env(CHILD_JOB, job);
+    }
+    let mut child = cmd
         .args([
             "--exact",
             "child_mode_runs_only_when_spawned_by_the_two_process_storm",
@@ -135,10 +183,17 @@ async fn wait_for(lines: &mut Lines<BufReader<ChildStdout>>, marker: &str) -> St
     panic!("the child process ended before printing {marker:?}");
 }
 
-/// Starts both peers, waits until both are connected, releases them together, and returns
-/// each one's count of successful calls and whether it exited cleanly.
-async fn run_peers(dir: &std::path::Path, appid: &str) -> Vec<(String, bool)> {
-    let mut peers = vec![spawn_peer(dir, appid), spawn_peer(dir, appid)];
+/// Starts the sender and the API caller, waits until both are connected, releases them
+/// together, and returns each one's count of successes and whether it exited cleanly.
+async fn run_peers(
+    dir: &std::path::Path,
+    appid: &str,
+    job: &std::path::Path,
+) -> Vec<(String, bool)> {
+    let mut peers = vec![
+        spawn_peer(dir, appid, Some(job)),
+        spawn_peer(dir, appid, None),
+    ];
     for p in &mut peers {
         wait_for(&mut p.lines, READY).await;
     }
@@ -208,6 +263,19 @@ async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once(
         .authorizer_token(&oa)
         .await
         .unwrap();
+    let (payload, openids) =
+        reliability_support::template_and_followers(&w, &oa, CALLS_PER_PROCESS).await;
+    let spec = JobSpec {
+        appid: oa.clone(),
+        title: "令牌风暴（双进程）".into(),
+        payload,
+        field_rules: Vec::new(),
+        concurrency: Some(CALLS_PER_PROCESS as u32),
+        rate_per_sec: Some(100_000),
+        max_attempts: Some(5),
+    };
+    let job = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(job.path(), serde_json::to_vec(&(spec, openids)).unwrap()).unwrap();
 
     // Two hours and a bit later at WeChat: both tokens are dead (the ticket stays), while by
     // the processes' own clocks they still look good — the storm is all 42001s.
@@ -220,19 +288,28 @@ async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once(
         .unwrap();
     assert!(r.status().is_success());
     let before = issued(&w.sandbox.sim_state());
+    let sent_before = w.sandbox.sim_state()["sends"]["accepted"].as_u64().unwrap();
 
     // A bound, not a measurement: a hung peer fails the test instead of wedging CI (the
     // children are killed when their handles drop).
-    let outcome = tokio::time::timeout(Duration::from_secs(180), run_peers(w.dir.path(), &oa))
-        .await
-        .expect("the two processes did not finish within 180 s");
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(180),
+        run_peers(w.dir.path(), &oa, job.path()),
+    )
+    .await
+    .expect("the two processes did not finish within 180 s");
     let want = CALLS_PER_PROCESS.to_string();
     assert_eq!(
         outcome,
         vec![(want.clone(), true), (want, true)],
-        "every call in both processes succeeded"
+        "every send and every call succeeded"
     );
-    let after = issued(&w.sandbox.sim_state());
+    let state = w.sandbox.sim_state();
+    assert_eq!(
+        state["sends"]["accepted"].as_u64().unwrap() - sent_before,
+        CALLS_PER_PROCESS as u64
+    );
+    let after = issued(&state);
     assert_eq!(
         (after.0 - before.0, after.1 - before.1),
         (1, 1),
