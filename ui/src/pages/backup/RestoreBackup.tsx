@@ -147,8 +147,7 @@ export function RestoreBackupModal({ open, onClose }: { open: boolean; onClose: 
                     </Button>
                     <Typography.Text
                       type={path ? undefined : "secondary"}
-                      ellipsis={{ tooltip: path }}
-                      style={{ flex: 1, minWidth: 0 }}
+                      style={{ flex: 1, minWidth: 0, wordBreak: "break-all" }}
                       data-testid="restore-file"
                     >
                       {path ?? t("backup.noFile")}
