@@ -256,3 +256,196 @@ pub fn clear(conn: &Connection, appid: &str) -> Result<()> {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::audience::followers;
+    use crate::audience::sync_db;
+    use crate::store::Store;
+
+    const APP: &str = "wxstage000000001";
+
+    fn user(openid: &str, subscribe: i64, tags: &[i64]) -> UserInfo {
+        UserInfo {
+            subscribe,
+            openid: openid.into(),
+            language: "zh_CN".into(),
+            subscribe_time: 1_700_000_000,
+            unionid: Some(format!("u-{openid}")),
+            remark: "备注".into(),
+            tagid_list: tags.to_vec(),
+            subscribe_scene: "ADD_SCENE_QR_CODE".into(),
+            ..UserInfo::default()
+        }
+    }
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    fn tags_of(conn: &Connection, openid: &str) -> Vec<i64> {
+        let mut stmt = conn
+            .prepare("SELECT tag_id FROM follower_tags WHERE appid = ?1 AND openid = ?2 ORDER BY 1")
+            .unwrap();
+        stmt.query_map(params![APP, openid], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<i64>>>()
+            .unwrap()
+    }
+
+    fn staged(conn: &Connection) -> (i64, i64) {
+        conn.query_row(
+            "SELECT (SELECT count(*) FROM follower_sync_listed), \
+             (SELECT count(*) FROM follower_sync_fetched)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn listing_merge_adds_new_resubscribes_former_and_keeps_known_details() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call(|c| {
+                // Run 1: three followers with details, then "c" leaves.
+                let s1 = sync_db::begin_run(c, APP, false, 10)?;
+                sync_db::record_page(c, &s1, &ids(&["a", "b", "c"]), "", 3, 10)?;
+                sync_db::finish_listing(c, &s1, 10)?;
+                let users = [user("a", 1, &[2]), user("b", 1, &[]), user("c", 1, &[])];
+                sync_db::record_details(c, APP, s1.run_id, &users, &[], 11)?;
+                sync_db::merge_fetched(c, APP, s1.run_id)?;
+                sync_db::finish_run(c, APP, 12)?;
+                c.execute("UPDATE followers SET subscribe = 0 WHERE openid = 'c'", [])?;
+
+                // Run 2 lists a, c (back) and d (new) over two pages, "a" twice.
+                let s2 = sync_db::begin_run(c, APP, false, 20)?;
+                sync_db::record_page(c, &s2, &ids(&["d", "a"]), "a", 4, 20)?;
+                sync_db::record_page(c, &s2, &ids(&["c", "a"]), "", 4, 21)?;
+                assert_eq!(staged(c), (4, 0));
+                let marked = sync_db::finish_listing(c, &s2, 22)?;
+                assert_eq!(marked, 1, "b was not listed");
+                assert_eq!(staged(c), (0, 0));
+                let st = sync_db::load_state(c, APP)?.unwrap();
+                assert_eq!(
+                    (st.listed, st.added, st.resubscribed, st.unsubscribed),
+                    (4, 1, 1, 1)
+                );
+                let get = |o: &str| followers::get_follower(c, APP, o).unwrap().unwrap();
+                let (a, b, cc, d) = (get("a"), get("b"), get("c"), get("d"));
+                assert!(
+                    a.subscribe && a.has_details,
+                    "known follower keeps its details"
+                );
+                assert_eq!(a.unionid.as_deref(), Some("u-a"));
+                assert!(!b.subscribe);
+                assert!(
+                    cc.subscribe && !cc.has_details,
+                    "a returning follower is asked again"
+                );
+                assert!(d.subscribe && !d.has_details);
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn details_merge_writes_details_replaces_tags_and_counts_only_real_leavers() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call(|c| {
+                let s = sync_db::begin_run(c, APP, false, 10)?;
+                sync_db::record_page(c, &s, &ids(&["a", "b", "x"]), "", 3, 10)?;
+                sync_db::finish_listing(c, &s, 10)?;
+                c.execute(
+                    "INSERT INTO follower_tags (appid, tag_id, openid) VALUES (?1, 9, 'a'), \
+                     (?1, 9, 'b')",
+                    params![APP],
+                )?;
+                // Two batches; "a" answered twice (merged once), "b" has left, "x" is refused.
+                sync_db::record_details(c, APP, s.run_id, &[user("a", 1, &[2, 100])], &[], 11)?;
+                sync_db::record_details(
+                    c,
+                    APP,
+                    s.run_id,
+                    &[user("b", 0, &[]), user("a", 1, &[2, 100])],
+                    &ids(&["x"]),
+                    12,
+                )?;
+                assert_eq!(staged(c), (0, 4));
+                sync_db::merge_fetched(c, APP, s.run_id)?;
+                assert_eq!(staged(c), (0, 0));
+                let get = |o: &str| followers::get_follower(c, APP, o).unwrap().unwrap();
+                let a = get("a");
+                assert!(a.subscribe && a.has_details);
+                assert_eq!(
+                    (a.unionid.as_deref(), a.subscribe_time, a.remark.as_str()),
+                    (Some("u-a"), Some(1_700_000_000), "备注")
+                );
+                assert_eq!(a.tagid_list, vec![2, 100]);
+                assert_eq!(tags_of(c, "a"), vec![2, 100], "tag rows replaced");
+                assert!(!get("b").subscribe && get("b").has_details);
+                assert!(tags_of(c, "b").is_empty());
+                assert!(!get("x").subscribe);
+                let st = sync_db::load_state(c, APP)?.unwrap();
+                assert_eq!(st.unsubscribed, 1, "only b, not the refused x");
+                assert_eq!(sync_db::details_progress(c, &st)?, (3, 0));
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn staged_rows_survive_a_reopen_and_the_resume_merges_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).await.unwrap();
+        let state = store
+            .call(|c| {
+                let s = sync_db::begin_run(c, APP, false, 10)?;
+                sync_db::record_page(c, &s, &ids(&["a", "b"]), "b", 3, 10)?;
+                Ok(s)
+            })
+            .await
+            .unwrap();
+        // "Crash": the process ends with a page staged and not merged.
+        drop(store);
+        let store = Store::open_in_dir(dir.path()).await.unwrap();
+        store
+            .call(move |c| {
+                let st = sync_db::load_state(c, APP)?.unwrap();
+                assert_eq!(
+                    (st.phase, st.listed, st.next_openid.as_str()),
+                    (sync_db::SyncPhase::Listing, 2, "b")
+                );
+                assert_eq!(staged(c), (2, 0));
+                sync_db::record_page(c, &st, &ids(&["c"]), "", 3, 11)?;
+                sync_db::finish_listing(c, &st, 11)?;
+                let n: i64 = c.query_row(
+                    "SELECT count(*) FROM followers WHERE appid = ?1 AND subscribe = 1",
+                    params![APP],
+                    |r| r.get(0),
+                )?;
+                assert_eq!(n, 3);
+                sync_db::record_details(c, APP, state.run_id, &[user("a", 1, &[])], &[], 12)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        drop(store);
+        let store = Store::open_in_dir(dir.path()).await.unwrap();
+        store
+            .call(move |c| {
+                let st = sync_db::load_state(c, APP)?.unwrap();
+                // What fetch_details does first on a resume.
+                sync_db::merge_fetched(c, APP, st.run_id)?;
+                assert_eq!(sync_db::details_progress(c, &st)?, (1, 2));
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+}

@@ -109,6 +109,23 @@ impl SimApi {
     }
 }
 
+impl SimApi {
+    /// For a process that has only the sim's URL and one account's AppSecret.
+    pub fn from_parts(base_url: &str, appid: &str, appsecret: &str) -> SimApi {
+        SimApi {
+            client: Client::new(ClientConfig::with_base_url(base_url)).unwrap(),
+            secrets: HashMap::from([(appid.to_string(), appsecret.to_string())]),
+            tokens: Mutex::new(HashMap::new()),
+            token_fetches: AtomicUsize::new(0),
+        }
+    }
+
+    /// The AppSecret the sim gave for `appid`.
+    pub fn appsecret(&self, appid: &str) -> Option<&str> {
+        self.secrets.get(appid).map(String::as_str)
+    }
+}
+
 impl AccountApi for SimApi {
     fn client(&self) -> &Client {
         &self.client
