@@ -8,8 +8,9 @@
 //! WebDriver cannot drive the native save/open dialogs, so the test answers the window's one
 //! `plugin:dialog|save` / `plugin:dialog|open` request itself (a `fetch` stand-in in the page:
 //! the app has no test hook). 重新启动 is not pressed: the relaunched process would outlive the
-//! WebDriver session; the restart is `AppHandle::request_restart` and the core tests cover what
-//! a fresh start sees.
+//! WebDriver session. (Checked by hand once: after 重新启动 the app logged "restarting after a
+//! restore", a new process logged "wxdesk started" on the same data dir and brought up the
+//! restored workspace's services.)
 
 mod common;
 
