@@ -16,6 +16,8 @@ export function useBackupStatus() {
   return useQuery({
     queryKey: backupKeys.status,
     queryFn: () => unwrap(commands.backupStatus()),
+    // Cheap, and the workspace changes under other pages (体验沙箱, 保存设置): ask on every mount.
+    refetchOnMount: "always",
   });
 }
 

@@ -208,7 +208,11 @@ export function RestoreButton(props: Pick<ButtonProps, "size" | "type" | "block"
       icon={<CloudUploadOutlined />}
       disabled={!allowed}
       loading={status.isPending}
-      onClick={() => setOpen(true)}
+      onClick={async () => {
+        // Asked again: settings saved on this page since the last answer make it non-empty.
+        const fresh = await status.refetch();
+        if (fresh.data?.restore_allowed) setOpen(true);
+      }}
       data-testid="backup-restore"
     >
       {t("backup.restore")}
