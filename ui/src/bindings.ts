@@ -360,7 +360,8 @@ export type ComposeCheck = {
 
 /**
  *  A customer-service message (客服消息), only deliverable within 48 hours of the user's last
- *  interaction (45015 otherwise; 45047 when more than 20 are sent without a reply).
+ *  interaction (45015 otherwise; 45047 once the window's message allowance is used up — 5 per
+ *  48-hour window, 3 per 1-minute window after a click or follow).
  */
 export type CustomMessage = { type: "text"; content: string } | { type: "news"; title: string; description: string; url: string; picurl: string } | { type: "mini"; title: string; appid: string; pagepath: string; thumb_media_id: string };
 
