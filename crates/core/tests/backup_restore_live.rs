@@ -199,7 +199,7 @@ async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthori
         .into_iter()
         .map(|a| a.appid)
         .collect();
-    assert_eq!(listed, [oa.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&oa));
     let (payload, mut openids) = template_and_followers(&w, &oa, 1).await;
     let engine = wxdesk_core::cli_support::send_engine(&platform, EngineConfig::default())
         .await
