@@ -75,7 +75,7 @@ pub enum Error {
     #[error("账号 {0} 不存在")]
     AccountNotFound(String),
 
-    #[error("输入无效：{0}")]
+    #[error("{0}")]
     Invalid(String),
 
     #[error("沙箱启动失败：{0}")]

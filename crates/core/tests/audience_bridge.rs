@@ -157,6 +157,6 @@ async fn a_file_without_a_unionid_column_is_refused_with_the_reason() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "输入无效：找不到 unionid 列：请在第一行把该列命名为 unionid"
+        "找不到 unionid 列：请在第一行把该列命名为 unionid"
     );
 }

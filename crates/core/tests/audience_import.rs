@@ -258,7 +258,7 @@ async fn pasted_openids_one_per_line_become_a_list_without_variables() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "输入无效：已有名为「粘贴名单」的名单，请换一个名称"
+        "已有名为「粘贴名单」的名单，请换一个名称"
     );
     let n = store
         .call(move |c| Ok(lists::get_list(c, id)?.unwrap().member_count))
@@ -337,11 +337,11 @@ fn openid_column_can_be_chosen_when_no_header_matches() {
         },
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "输入无效：第 6 列不存在（文件只有 2 列）");
+    assert_eq!(err.to_string(), "第 6 列不存在（文件只有 2 列）");
     let none = table::read_bytes("名字,电话\n张三,13800138000\n".as_bytes()).unwrap();
     let err = import::parse_table(&none, &ImportOptions::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "输入无效：找不到 openid 列：请把列名写为 openid，或在导入时指定 openid 所在的列"
+        "找不到 openid 列：请把列名写为 openid，或在导入时指定 openid 所在的列"
     );
 }

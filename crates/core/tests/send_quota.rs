@@ -249,7 +249,7 @@ async fn quota_get_errors_say_in_chinese_what_failed_and_its_own_limit_is_not_th
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "输入无效：查询今日额度失败（errcode 76021）：cgi_path 无效。检查查询额度的接口路径（以 /cgi-bin/ 开头）。"
+        "查询今日额度失败（errcode 76021）：cgi_path 无效。检查查询额度的接口路径（以 /cgi-bin/ 开头）。"
     );
     // The query API's own daily limit (2, the 76021 call counted): the second works, the third
     // is 45009 about the query, not the template quota.
@@ -258,7 +258,7 @@ async fn quota_get_errors_say_in_chinese_what_failed_and_its_own_limit_is_not_th
     let e = template_send_quota(&api, &env.appid).await.unwrap_err();
     assert_eq!(
         e.to_string(),
-        "输入无效：查询今日额度失败（errcode 45009）：查询额度的接口今日调用次数已达上限（这不表示模板消息额度已用完），明天再查询。"
+        "查询今日额度失败（errcode 45009）：查询额度的接口今日调用次数已达上限（这不表示模板消息额度已用完），明天再查询。"
     );
     env.sandbox.shutdown().await;
 }

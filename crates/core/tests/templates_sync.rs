@@ -139,7 +139,7 @@ async fn sync_stores_the_seeded_templates_with_typed_fields_and_keeps_notes() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("输入无效：模板 {} 没有关键词 const9", shipped.template_id)
+        format!("模板 {} 没有关键词 const9", shipped.template_id)
     );
     sim.shutdown().await;
 }
@@ -182,12 +182,12 @@ async fn add_and_delete_round_trip_through_wechat_and_the_limit_is_explained() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "输入无效：添加模板失败（errcode 40246）：关键词列表无效：类目模板须从模板库选择至少一个、且名称与模板库完全一致的关键词。"
+        "添加模板失败（errcode 40246）：关键词列表无效：类目模板须从模板库选择至少一个、且名称与模板库完全一致的关键词。"
     );
     let err = add_template(&api, &store, &appid, "47123", &[])
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "输入无效：类目模板须选择至少一个关键词");
+    assert_eq!(err.to_string(), "类目模板须选择至少一个关键词");
 
     delete_template(&api, &store, &appid, &t.template_id)
         .await
@@ -215,7 +215,7 @@ async fn add_and_delete_round_trip_through_wechat_and_the_limit_is_explained() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "输入无效：添加模板失败（errcode 45026）：该公众号的模板已达上限（25 个）。请先在「模板」中删除不再使用的模板，再添加新模板。"
+        "添加模板失败（errcode 45026）：该公众号的模板已达上限（25 个）。请先在「模板」中删除不再使用的模板，再添加新模板。"
     );
     sim.shutdown().await;
 }
@@ -256,7 +256,7 @@ async fn a_template_removed_at_wechat_disappears_on_sync_and_industry_reads_back
     let err = set_industry(&api, &appid, "9999", "2").await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "输入无效：设置行业失败（errcode 40102）：行业编号无效：请从行业列表中选择。"
+        "设置行业失败（errcode 40102）：行业编号无效：请从行业列表中选择。"
     );
     sim.shutdown().await;
 }
@@ -271,7 +271,7 @@ async fn an_account_without_template_permission_gets_the_reason_in_chinese() {
     let err = sync_templates(&api, &store, &appid).await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "输入无效：同步模板失败（errcode 48001）：该账号没有模板消息权限：模板消息仅对已认证的服务号开放，请确认账号类型与认证状态。"
+        "同步模板失败（errcode 48001）：该账号没有模板消息权限：模板消息仅对已认证的服务号开放，请确认账号类型与认证状态。"
     );
     sim.shutdown().await;
 }

@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn a_passphrase_shorter_than_eight_characters_is_refused_with_the_rule() {
         let err = checked_passphrase("1234567".into()).unwrap_err();
-        assert_eq!(err.message, "输入无效：备份口令至少 8 个字符");
+        assert_eq!(err.message, "备份口令至少 8 个字符");
         assert!(!err.message.contains("1234567"));
         // Characters, not bytes: eight Chinese characters are enough.
         assert_eq!(

@@ -90,7 +90,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "输入无效：查询今日额度失败（errcode 76022）：{}。{}",
+                "查询今日额度失败（errcode 76022）：{}。{}",
                 errcode::explain(76022).map(|i| i.zh).unwrap_or_default(),
                 errcode::explain(76022)
                     .map(|i| i.hint_zh)

@@ -61,12 +61,12 @@ describe("the send confirmation's quota", () => {
   it("says why the query failed and still lets the operator send", async () => {
     renderDialog({
       code: "invalid",
-      message: "输入无效：查询今日额度失败（errcode 76022）：无权查询该接口的额度",
+      message: "查询今日额度失败（errcode 76022）：无权查询该接口的额度",
       hint: null,
       errcode: null,
     });
     expect((await screen.findByTestId("quota-failed")).textContent).toContain(
-      "额度查询失败：输入无效：查询今日额度失败（errcode 76022）",
+      "额度查询失败：查询今日额度失败（errcode 76022）",
     );
     expect(document.getElementById("confirm-send")?.hasAttribute("disabled")).toBe(false);
   });
