@@ -78,14 +78,16 @@ const DETAILS_PAGE: usize = 10_000;
 const PAGES_AHEAD: usize = 4;
 /// batchget answers staged per transaction (the details phase's checkpoint granularity).
 const WRITE_BATCH: usize = 5_000;
-/// Staged batchget answers merged into `followers` at a time (see `sync_stage`): enough that a
-/// merge writes each index page it touches once for many rows, few enough that one takes a few
-/// seconds and the table fills in as the sync goes.
-const FETCHED_MERGE_EVERY: i64 = 200_000;
+/// Staged batchget answers merged into `followers` at a time (see `sync_stage`). Each merge
+/// rewrites the index pages its rows land on, so fewer, larger merges write less; but the calls
+/// stall once the queues below are full while a merge holds the connection, and a merge of 50k
+/// takes about as long as those queues last. Measured at a million followers and 50 ms: 200k →
+/// 77 s, 50k → 70 s (bench/RESULTS.md).
+const FETCHED_MERGE_EVERY: i64 = 50_000;
 /// Staged user/get pages merged at a time. A merge of sorted openids into `followers` rewrites
-/// most of the table's pages whatever its size, so the listing merges rarely; the last pages are
-/// merged when the listing completes.
-const LISTED_MERGE_EVERY: i64 = 500_000;
+/// most of the table's pages whatever its size, so the listing merges rarely: an account of up to
+/// a million followers once, when the listing completes (together with the unsubscribed marking).
+const LISTED_MERGE_EVERY: i64 = 1_000_000;
 /// batchget answers (chunks of up to 100) that may wait for the writer: they keep the calls going
 /// while a merge runs. ~40 KB each.
 const ANSWERS_QUEUED: usize = 512;

@@ -49,9 +49,11 @@ pub fn listed_count(conn: &Connection, appid: &str) -> Result<i64> {
 /// leftovers of nothing and go too). Runs inside the caller's transaction.
 pub fn merge_listed(conn: &Connection, appid: &str, run_id: i64, now: i64) -> Result<ListedEffect> {
     let (added, resubscribed): (i64, i64) = conn.query_row(
+        // GROUP BY (not DISTINCT) so the openids come sorted and the lookups walk `followers`
+        // in key order instead of jumping around a table that may not fit in the cache.
         "SELECT coalesce(sum(f.openid IS NULL), 0), coalesce(sum(f.subscribe = 0), 0) \
-         FROM (SELECT DISTINCT openid FROM follower_sync_listed \
-               WHERE appid = ?1 AND run_id = ?2) AS s \
+         FROM (SELECT openid FROM follower_sync_listed \
+               WHERE appid = ?1 AND run_id = ?2 GROUP BY openid ORDER BY openid) AS s \
          LEFT JOIN followers AS f ON f.appid = ?1 AND f.openid = s.openid",
         params![appid, run_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
