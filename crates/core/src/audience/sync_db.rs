@@ -256,11 +256,12 @@ pub fn bulk_cache(conn: &Connection) -> Result<()> {
 }
 
 /// The page cache a follower sync runs with, in KiB. Each merge walks the subscribe_time and
-/// unionid indexes in random order; at a million followers those two are about 180 MB, and a
-/// merge that finds them cached takes a third of the time of one that re-reads them (see the
-/// audience section of bench/RESULTS.md). Pages are only allocated as the database needs them,
-/// so a small account never uses this much.
-const SYNC_CACHE_KIB: i64 = 262_144;
+/// unionid indexes in random order, and at a million followers they alone are ~180 MB: with the
+/// store's 64 MiB a merge keeps re-reading and re-writing evicted pages. Measured at 1M followers
+/// and 50 ms (bench/RESULTS.md): 128 MiB → 59 s and 300 MB peak RSS, 256 MiB → 52 s and 450 MB;
+/// 128 keeps the margin to the 2-minute target at the lower memory. Pages are only allocated as
+/// the database needs them, so a small account never uses this much.
+const SYNC_CACHE_KIB: i64 = 131_072;
 
 /// Raises the connection's page cache for a sync; returns the setting to give back to
 /// [`restore_cache`].
