@@ -173,9 +173,7 @@ impl WxApi {
     /// A component token fetched now, not from the cache: the connection check must prove a
     /// token is obtainable (ticket, secret, whitelist) at this moment.
     pub async fn fresh_component_token(&self) -> Result<Secret> {
-        let cached = self.tokens.component_token().await?;
-        self.tokens.invalidate_component_token(&cached).await;
-        Ok(self.tokens.component_token().await?)
+        Ok(self.tokens.fetch_component_token().await?)
     }
 
     pub async fn create_pre_auth_code(&self) -> Result<PreAuthCode> {

@@ -132,6 +132,13 @@ struct SlotState {
     lock_error: Option<String>,
 }
 
+/// Whether a cached (or a peer's) token will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    Cached,
+    Now,
+}
+
 #[derive(Default)]
 struct SlotCell {
     state: Mutex<SlotState>,
@@ -262,15 +269,23 @@ impl TokenCache {
     }
 
     /// The single-flight core: return the cached token if fresh, else run `refresh` while
-    /// holding the slot's lock (and, with a shared hook, the cross-process lock).
-    async fn get_or_refresh<F, Fut>(&self, key: TokenKey, slot: &Slot, refresh: F) -> Result<Secret>
+    /// holding the slot's lock (and, with a shared hook, the cross-process lock). `Fetch::Now`
+    /// skips both caches: the token must come from WeChat.
+    async fn get_or_refresh<F, Fut>(
+        &self,
+        key: TokenKey,
+        slot: &Slot,
+        fetch: Fetch,
+        refresh: F,
+    ) -> Result<Secret>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(Secret, i64)>>,
     {
         let failures_before = slot.lock_failures.load(Ordering::SeqCst);
         let mut guard = slot.lock().await;
-        if let Some(c) = guard.cached.as_ref()
+        if fetch == Fetch::Cached
+            && let Some(c) = guard.cached.as_ref()
             && self.clock.now() < c.refresh_at
         {
             return Ok(c.value.clone());
@@ -297,6 +312,7 @@ impl TokenCache {
             }
         };
         match shared.load(&key).await {
+            Ok(_) if fetch == Fetch::Now => {}
             Ok(Some(t)) if guard.rejected.as_ref() != Some(&t.value) => {
                 if let Some(c) = self.adoptable(&t) {
                     tracing::debug!(
@@ -356,8 +372,19 @@ impl TokenCache {
     // ---------------- component_access_token ----------------
 
     pub async fn component_token(&self) -> Result<Secret> {
+        self.component_token_from(Fetch::Cached).await
+    }
+
+    /// A component token fetched from WeChat now, never from the cache or a peer: proves the
+    /// ticket and the appsecret work at this moment (the connection check). It replaces the
+    /// cached one, here and for the peers.
+    pub async fn fetch_component_token(&self) -> Result<Secret> {
+        self.component_token_from(Fetch::Now).await
+    }
+
+    async fn component_token_from(&self, fetch: Fetch) -> Result<Secret> {
         let key = TokenKey::Component(self.component.component_appid.clone());
-        self.get_or_refresh(key, &self.component_slot, || async {
+        self.get_or_refresh(key, &self.component_slot, fetch, || async {
             let ticket = self.tickets.ticket().await?.ok_or(Error::NoTicket)?;
             let t = self
                 .client
@@ -398,8 +425,10 @@ impl TokenCache {
     pub async fn authorizer_token(&self, authorizer_appid: &str) -> Result<Secret> {
         let slot = slot_for(&self.authorizer_slots, authorizer_appid);
         let key = TokenKey::Authorizer(authorizer_appid.to_owned());
-        self.get_or_refresh(key, &slot, || self.refresh_authorizer(authorizer_appid))
-            .await
+        self.get_or_refresh(key, &slot, Fetch::Cached, || {
+            self.refresh_authorizer(authorizer_appid)
+        })
+        .await
     }
 
     async fn refresh_authorizer(&self, authorizer_appid: &str) -> Result<(Secret, i64)> {
@@ -492,7 +521,8 @@ impl TokenCache {
 
     pub async fn client_credential_token(&self, appid: &str, secret: &Secret) -> Result<Secret> {
         let slot = slot_for(&self.client_slots, appid);
-        self.get_or_refresh(TokenKey::Client(appid.to_owned()), &slot, || async {
+        let key = TokenKey::Client(appid.to_owned());
+        self.get_or_refresh(key, &slot, Fetch::Cached, || async {
             let t = self.client.client_credential_token(appid, secret).await?;
             tracing::info!(appid, expires_in = t.expires_in, "access_token refreshed");
             Ok((t.access_token, t.expires_in))

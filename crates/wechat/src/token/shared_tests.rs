@@ -221,6 +221,19 @@ async fn expiry_in_one_cache_is_met_by_the_token_the_other_refreshed() {
 }
 
 #[tokio::test]
+async fn fetch_component_token_asks_wechat_even_with_a_fresh_peer_token_and_shares_the_result() {
+    let p = pair(true).await;
+    assert_eq!(p.a.component_token().await.unwrap().expose(), "CAT1");
+    // A peer's newer token is in the shared store; `b` must still fetch.
+    assert_eq!(p.b.fetch_component_token().await.unwrap().expose(), "CAT2");
+    assert_eq!(p.srv.count(COMPONENT_TOKEN), 2);
+    // Its result replaced the shared one: `a`, once its own copy is rejected, adopts CAT2.
+    p.a.invalidate_component_token(&Secret::new("CAT1")).await;
+    assert_eq!(p.a.component_token().await.unwrap().expose(), "CAT2");
+    assert_eq!(p.srv.count(COMPONENT_TOKEN), 2);
+}
+
+#[tokio::test]
 async fn store_authorization_is_shared_and_forget_removes_it() {
     let p = pair(true).await;
     let info: crate::api::AuthorizationInfo = serde_json::from_value(json!({
