@@ -80,6 +80,34 @@ async fn earlier_authorizations(platform: &Platform) -> Result<Vec<wxdesk_sim::P
     Ok(authorized)
 }
 
+/// Access tokens an earlier sandbox issued, shared through the keychain: the new simulator
+/// never issued them, so using one would cost every first call a 40001 and a retry.
+async fn forget_access_tokens(platform: &Platform) -> Result<()> {
+    let appids: Vec<String> = platform
+        .store()
+        .call(|c| {
+            let mut s = c.prepare("SELECT appid FROM accounts")?;
+            let v = s
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(v)
+        })
+        .await?;
+    let secrets = platform.secrets();
+    secrets
+        .delete(SecretKey::ComponentAccessToken(
+            wxdesk_sim::SANDBOX_COMPONENT_APPID.into(),
+        ))
+        .await?;
+    for appid in appids {
+        secrets
+            .delete(SecretKey::AuthorizerAccessToken(appid.clone()))
+            .await?;
+        secrets.delete(SecretKey::ClientAccessToken(appid)).await?;
+    }
+    Ok(())
+}
+
 /// A free loopback port: `preferred` if it can be bound, else any.
 fn reserve_port(preferred: Option<u16>) -> Result<u16> {
     if let Some(p) = preferred.filter(|p| *p != 0)
@@ -178,6 +206,7 @@ pub async fn start_sandbox_with(
         authorized: earlier_authorizations(platform).await?,
         ..SimConfig::default()
     };
+    forget_access_tokens(platform).await?;
     adjust(&mut sim_cfg);
     sim_cfg.listen = format!("127.0.0.1:{sim_port}");
     sim_cfg.relay_url = relay.base_url.clone();

@@ -256,10 +256,7 @@ async fn pasted_openids_one_per_line_become_a_list_without_variables() {
     let err = save_import(&store, "wxa", " 粘贴名单 ", ListSource::Pasted, again)
         .await
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "已有名为「粘贴名单」的名单，请换一个名称"
-    );
+    assert_eq!(err.to_string(), "已有名为「粘贴名单」的名单，请换一个名称");
     let n = store
         .call(move |c| Ok(lists::get_list(c, id)?.unwrap().member_count))
         .await

@@ -42,6 +42,48 @@ async fn sandbox_secrets_live_in_the_real_keychain_and_not_in_sqlite() {
     let steps = again.platform.check_connection().await;
     assert!(steps.iter().all(|s| s.ok), "{steps:#?}");
 
+    // The component token is shared with other processes through the keychain; a restarted
+    // sandbox runs a new simulator that never issued it, so it is forgotten.
+    let shared = SecretKey::ComponentAccessToken(wxdesk_sim::SANDBOX_COMPONENT_APPID.into());
+    ctx.platform
+        .api()
+        .await
+        .unwrap()
+        .component_token()
+        .await
+        .unwrap();
+    assert!(
+        ctx.platform
+            .secrets()
+            .get(shared.clone())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    sandbox.shutdown().await;
+    let sandbox = start_sandbox(&ctx.platform, dir.path()).await.unwrap();
+    assert!(
+        ctx.platform
+            .secrets()
+            .get(shared.clone())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for _ in 0..200 {
+        if relay.fetch_ticket().await.is_ok_and(|t| t.is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    ctx.platform
+        .api()
+        .await
+        .unwrap()
+        .component_token()
+        .await
+        .expect("a token from the new simulator");
+
     let mut db = std::fs::read(dir.path().join(DB_FILE)).unwrap();
     if let Ok(wal) = std::fs::read(dir.path().join(format!("{DB_FILE}-wal"))) {
         db.extend(wal);
@@ -58,6 +100,7 @@ async fn sandbox_secrets_live_in_the_real_keychain_and_not_in_sqlite() {
         SecretKey::ComponentToken,
         SecretKey::ComponentAesKey,
         SecretKey::RelayKey,
+        shared,
     ] {
         ctx.platform.secrets().delete(k).await.unwrap();
     }
