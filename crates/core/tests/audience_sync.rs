@@ -433,3 +433,57 @@ async fn an_unfollow_and_a_new_follow_in_wechat_show_in_the_next_incremental_syn
     assert_eq!(f.unionid, newcomer_unionid);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_run_fetches_every_followers_details_again_through_the_staging() {
+    let store = store();
+    let sim = Sim::start(1_500).await;
+    let appid = sim.appid(0);
+    let api = sim.api().await;
+    let cancel = CancellationToken::new();
+    let first = sync_followers(
+        &api,
+        &store,
+        &appid,
+        SyncOptions::default(),
+        &|_| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert_eq!((first.added, first.details_fetched), (1_500, 1_500));
+    let refresh = SyncOptions {
+        refresh_details: true,
+        ..SyncOptions::default()
+    };
+    let r = sync_followers(&api, &store, &appid, refresh, &|_| {}, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r.outcome,
+            r.run_id,
+            r.added,
+            r.unsubscribed,
+            r.details_fetched
+        ),
+        (SyncOutcome::Completed, 2, 0, 0, 1_500)
+    );
+    let id = appid.clone();
+    let (counts, run2): (_, i64) = store
+        .call(move |c| {
+            let n = c.query_row(
+                "SELECT count(*) FROM followers WHERE appid = ?1 AND info_run = 2",
+                [&id],
+                |r| r.get(0),
+            )?;
+            Ok((followers::counts(c, &id)?, n))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.total, counts.without_details, run2),
+        (1_500, 0, 1_500)
+    );
+    sim.shutdown().await;
+}

@@ -364,7 +364,7 @@ async fn fetch_details<A: AccountApi + ?Sized>(
         .buffer_unordered(concurrency);
     let mut finished = true;
     let mut failure: Option<Error> = None;
-    loop {
+    'calls: loop {
         let next = tokio::select! {
             biased;
             () = cancel.cancelled() => { finished = false; break; }
@@ -374,13 +374,15 @@ async fn fetch_details<A: AccountApi + ?Sized>(
             None => break,
             Some(Ok(results)) => {
                 for r in results {
-                    if let Fetched::Users(u) = &r {
-                        fetched_now += u.len() as u64;
-                    }
+                    let users = match &r {
+                        Fetched::Users(u) => u.len() as u64,
+                        Fetched::Invalid(_) => 0,
+                    };
                     if tx.send(r).await.is_err() {
-                        // The writer stopped on an error; it is returned below.
-                        break;
+                        // The writer stopped on an error (returned below): no more calls.
+                        break 'calls;
                     }
+                    fetched_now += users;
                 }
                 if fetched_now - reported >= PROGRESS_EVERY {
                     reported = fetched_now;
