@@ -13,6 +13,7 @@ use wxdesk_sim::{SimConfig, SimHandle};
 use crate::error::{Error, Result};
 use crate::platform::{Platform, SettingsInput};
 use crate::secrets::{Secret, SecretKey};
+use crate::store::accounts::{AccountRow, AccountStatus};
 use crate::store::settings::{Egress, Mode};
 
 /// The relay's data directory inside the app's.
@@ -52,27 +53,23 @@ impl Sandbox {
 /// The sandbox accounts authorized in an earlier run, with their refresh tokens from the
 /// keychain. WeChat keeps authorizations while the app is closed; the simulator starts afresh
 /// each launch, so it is handed them back and nobody has to authorize the sandbox again.
-async fn earlier_authorizations(platform: &Platform) -> Result<Vec<wxdesk_sim::PreAuthorized>> {
-    let appids: Vec<String> = platform
-        .store()
-        .call(|c| {
-            let mut s = c.prepare("SELECT appid FROM accounts WHERE status = 'authorized'")?;
-            let v = s
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(v)
-        })
-        .await?;
-    let mut authorized = Vec::with_capacity(appids.len());
-    for appid in appids {
+async fn earlier_authorizations(
+    platform: &Platform,
+    accounts: &[AccountRow],
+) -> Result<Vec<wxdesk_sim::PreAuthorized>> {
+    let mut authorized = Vec::new();
+    for a in accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Authorized)
+    {
         if let Some(token) = platform
             .secrets()
-            .get(SecretKey::RefreshToken(appid.clone()))
+            .get(SecretKey::RefreshToken(a.appid.clone()))
             .await?
             .filter(|t| !t.is_empty())
         {
             authorized.push(wxdesk_sim::PreAuthorized {
-                appid,
+                appid: a.appid.clone(),
                 refresh_token: token.expose().to_string(),
             });
         }
@@ -82,28 +79,20 @@ async fn earlier_authorizations(platform: &Platform) -> Result<Vec<wxdesk_sim::P
 
 /// Access tokens an earlier sandbox issued, shared through the keychain: the new simulator
 /// never issued them, so using one would cost every first call a 40001 and a retry.
-async fn forget_access_tokens(platform: &Platform) -> Result<()> {
-    let appids: Vec<String> = platform
-        .store()
-        .call(|c| {
-            let mut s = c.prepare("SELECT appid FROM accounts")?;
-            let v = s
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(v)
-        })
-        .await?;
+async fn forget_access_tokens(platform: &Platform, accounts: &[AccountRow]) -> Result<()> {
     let secrets = platform.secrets();
     secrets
         .delete(SecretKey::ComponentAccessToken(
             wxdesk_sim::SANDBOX_COMPONENT_APPID.into(),
         ))
         .await?;
-    for appid in appids {
+    for a in accounts {
         secrets
-            .delete(SecretKey::AuthorizerAccessToken(appid.clone()))
+            .delete(SecretKey::AuthorizerAccessToken(a.appid.clone()))
             .await?;
-        secrets.delete(SecretKey::ClientAccessToken(appid)).await?;
+        secrets
+            .delete(SecretKey::ClientAccessToken(a.appid.clone()))
+            .await?;
     }
     Ok(())
 }
@@ -202,11 +191,15 @@ pub async fn start_sandbox_with(
         .await
         .map_err(|e| Error::Sandbox(format!("中继启动失败：{e}")))?;
 
+    let accounts = platform
+        .store()
+        .call(|c| crate::store::accounts::list(c))
+        .await?;
     let mut sim_cfg = SimConfig {
-        authorized: earlier_authorizations(platform).await?,
+        authorized: earlier_authorizations(platform, &accounts).await?,
         ..SimConfig::default()
     };
-    forget_access_tokens(platform).await?;
+    forget_access_tokens(platform, &accounts).await?;
     adjust(&mut sim_cfg);
     sim_cfg.listen = format!("127.0.0.1:{sim_port}");
     sim_cfg.relay_url = relay.base_url.clone();
