@@ -9,40 +9,18 @@ mod audience_support;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use audience_support::{Sim, store};
+use audience_support::{
+    Sim, assert_tags_match_wechat, follower_counts, store, stored_follower, stored_openids, sync,
+    sync_with, wechat_followers,
+};
 use tokio_util::sync::CancellationToken;
 use wxdesk_core::audience::followers::{self, FollowerFilter};
 use wxdesk_core::audience::{
-    AccountApi, FollowEvents, SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers,
-    sync_state, tags,
+    FollowEvents, SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers, sync_state,
 };
 use wxdesk_core::feed::{EventHandler, EventKind, FeedEvent};
-use wxdesk_core::store::Store;
 
 const FOLLOWERS: u32 = 25_000;
-
-async fn all_openids(store: &Store, appid: &str, subscribed: Option<bool>) -> BTreeSet<String> {
-    let appid = appid.to_string();
-    store
-        .call(move |c| {
-            let filter = FollowerFilter {
-                subscribed,
-                ..Default::default()
-            };
-            let mut out = BTreeSet::new();
-            let mut after = None;
-            loop {
-                let page = followers::list_followers(c, &appid, &filter, after.as_deref(), 5_000)?;
-                out.extend(page.items.into_iter().map(|f| f.openid));
-                match page.next_after {
-                    Some(n) => after = Some(n),
-                    None => return Ok(out),
-                }
-            }
-        })
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
@@ -50,13 +28,7 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
     let api = sim.api().await;
     let store = store();
     let appid = sim.appid(0);
-    let expected: BTreeSet<String> = api
-        .client()
-        .user_get_all(&api.access_token(&appid).await.unwrap())
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let expected = wechat_followers(&api, &appid).await;
     assert_eq!(expected.len(), FOLLOWERS as usize);
 
     // 1. Cancel as soon as the first page (10,000) is stored.
@@ -89,7 +61,7 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
         !st.next_openid.is_empty(),
         "the cursor is kept for the resume"
     );
-    assert_eq!(all_openids(&store, &appid, None).await.len(), 10_000);
+    assert_eq!(stored_openids(&store, &appid, None).await.len(), 10_000);
 
     // 2. Resume: listing continues at 10,000 (not 0); cancel once 5,000 details are stored.
     let cancel = CancellationToken::new();
@@ -121,11 +93,7 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
     );
     let st = sync_state(&store, &appid).await.unwrap().unwrap();
     assert_eq!(st.phase, SyncPhase::Details);
-    let id = appid.clone();
-    let counts = store
-        .call(move |c| followers::counts(c, &id))
-        .await
-        .unwrap();
+    let counts = follower_counts(&store, &appid).await;
     assert_eq!(counts.total, 25_000);
     assert!(
         counts.without_details > 0 && counts.without_details <= 20_000,
@@ -134,27 +102,13 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
     let fetched_before = 25_000 - counts.without_details;
 
     // 3. Resume to the end: only the missing details are fetched.
-    let cancel = CancellationToken::new();
-    let r = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let r = sync(&api, &store, &appid).await;
     assert_eq!(r.outcome, SyncOutcome::Completed);
     assert!(r.resumed);
     assert_eq!(r.details_fetched, 25_000 - fetched_before);
     assert_eq!((r.total, r.added, r.unsubscribed), (25_000, 25_000, 0));
-    assert_eq!(all_openids(&store, &appid, Some(true)).await, expected);
-    let id = appid.clone();
-    let counts = store
-        .call(move |c| followers::counts(c, &id))
-        .await
-        .unwrap();
+    assert_eq!(stored_openids(&store, &appid, Some(true)).await, expected);
+    let counts = follower_counts(&store, &appid).await;
     assert_eq!(
         (counts.total, counts.subscribed, counts.without_details),
         (25_000, 25_000, 0)
@@ -167,22 +121,12 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
     // Details match the sim's for a sample of followers.
     for index in [0u32, 7, 12_345, 24_999] {
         let (openid, unionid) = sim.user(&appid, index).await;
-        let (id, o) = (appid.clone(), openid.clone());
-        let f = store
-            .call(move |c| followers::get_follower(c, &id, &o))
-            .await
-            .unwrap()
-            .unwrap();
+        let f = stored_follower(&store, &appid, &openid).await;
         assert_eq!(f.unionid, unionid, "follower {index}");
         assert!(f.subscribe && f.has_details && f.subscribe_time.is_some());
     }
     // Tags: every tag's members as WeChat counts them.
-    let id = appid.clone();
-    let tag_rows = store.call(move |c| tags::list_tags(c, &id)).await.unwrap();
-    assert_eq!(tag_rows.len(), 6);
-    for t in &tag_rows {
-        assert_eq!(t.local_count, t.count, "tag {} ({})", t.tag_id, t.name);
-    }
+    assert_tags_match_wechat(&store, &appid).await;
     // Filter by tag 2 (星标组: index % 50 == 7) through the tag index.
     let id = appid.clone();
     let starred = store
@@ -202,20 +146,10 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_run_marks_leavers_unsubscribed_and_returning_followers_resubscribed() {
     let store = store();
-    let cancel = CancellationToken::new();
     let sim = Sim::start(1_200).await;
     let appid = sim.appid(0);
     let api = sim.api().await;
-    let r = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let r = sync(&api, &store, &appid).await;
     assert_eq!(
         (r.outcome, r.added, r.run_id),
         (SyncOutcome::Completed, 1_200, 1)
@@ -226,21 +160,12 @@ async fn next_run_marks_leavers_unsubscribed_and_returning_followers_resubscribe
     let sim = Sim::start(1_190).await;
     assert_eq!(sim.appid(0), appid, "same seed, same world");
     let api = sim.api().await;
-    let r = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let r = sync(&api, &store, &appid).await;
     assert_eq!(
         (r.run_id, r.added, r.unsubscribed, r.details_fetched),
         (2, 0, 10, 0)
     );
-    let gone = all_openids(&store, &appid, Some(false)).await;
+    let gone = stored_openids(&store, &appid, Some(false)).await;
     let mut expected = BTreeSet::new();
     for i in 1_190..1_200 {
         expected.insert(sim.user(&appid, i).await.0);
@@ -251,16 +176,7 @@ async fn next_run_marks_leavers_unsubscribed_and_returning_followers_resubscribe
     // They come back, with 5 new followers: 10 resubscribed, 5 added, details for those 15.
     let sim = Sim::start(1_205).await;
     let api = sim.api().await;
-    let r = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let r = sync(&api, &store, &appid).await;
     assert_eq!(
         (
             r.run_id,
@@ -271,7 +187,7 @@ async fn next_run_marks_leavers_unsubscribed_and_returning_followers_resubscribe
         ),
         (3, 5, 10, 0, 15)
     );
-    assert!(all_openids(&store, &appid, Some(false)).await.is_empty());
+    assert!(stored_openids(&store, &appid, Some(false)).await.is_empty());
     sim.shutdown().await;
 }
 
@@ -290,17 +206,7 @@ async fn feed_events_mark_follows_and_unfollows_and_the_next_sync_corrects_them_
     let sim = Sim::start(300).await;
     let appid = sim.appid(0);
     let api = sim.api().await;
-    let cancel = CancellationToken::new();
-    sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    sync(&api, &store, &appid).await;
     let (leaver, _) = sim.user(&appid, 3).await;
     let now = 4_000_000_000; // after any generated subscribe_time
 
@@ -324,16 +230,12 @@ async fn feed_events_mark_follows_and_unfollows_and_the_next_sync_corrects_them_
         })
         .await
         .unwrap();
-    let id = appid.clone();
-    let counts = store
-        .call(move |c| followers::counts(c, &id))
-        .await
-        .unwrap();
+    let counts = follower_counts(&store, &appid).await;
     assert_eq!(
         (counts.total, counts.subscribed, counts.without_details),
         (301, 300, 1)
     );
-    let unsubscribed = all_openids(&store, &appid, Some(false)).await;
+    let unsubscribed = stored_openids(&store, &appid, Some(false)).await;
     assert_eq!(
         unsubscribed.into_iter().collect::<Vec<_>>(),
         vec![leaver.clone()]
@@ -359,22 +261,13 @@ async fn feed_events_mark_follows_and_unfollows_and_the_next_sync_corrects_them_
         })
         .await
         .unwrap();
-    assert_eq!(all_openids(&store, &appid, Some(false)).await.len(), 1);
+    assert_eq!(stored_openids(&store, &appid, Some(false)).await.len(), 1);
 
     // WeChat still lists the leaver (they followed again) and never listed the event-only openid:
     // the next sync puts both right.
-    let r = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let r = sync(&api, &store, &appid).await;
     assert_eq!((r.resubscribed, r.unsubscribed, r.added), (1, 1, 0));
-    let unsubscribed = all_openids(&store, &appid, Some(false)).await;
+    let unsubscribed = stored_openids(&store, &appid, Some(false)).await;
     assert_eq!(
         unsubscribed.into_iter().collect::<Vec<_>>(),
         vec!["oNEWfollower0000000000000000".to_string()]
@@ -388,17 +281,7 @@ async fn an_unfollow_and_a_new_follow_in_wechat_show_in_the_next_incremental_syn
     let sim = Sim::start(500).await;
     let appid = sim.appid(0);
     let api = sim.api().await;
-    let cancel = CancellationToken::new();
-    sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    sync(&api, &store, &appid).await;
 
     let (leaver, _) = sim.user(&appid, 7).await;
     // Index 500 is a former follower in the sim's world; they follow again.
@@ -406,29 +289,15 @@ async fn an_unfollow_and_a_new_follow_in_wechat_show_in_the_next_incremental_syn
     sim.set_following(&appid, &leaver, false).await;
     sim.set_following(&appid, &newcomer, true).await;
 
-    let r = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let r = sync(&api, &store, &appid).await;
     assert_eq!((r.outcome, r.run_id), (SyncOutcome::Completed, 2));
     assert_eq!(
         (r.total, r.added, r.unsubscribed, r.details_fetched),
         (500, 1, 1, 1)
     );
-    let unsubscribed = all_openids(&store, &appid, Some(false)).await;
+    let unsubscribed = stored_openids(&store, &appid, Some(false)).await;
     assert_eq!(unsubscribed.into_iter().collect::<Vec<_>>(), vec![leaver]);
-    let (id, o) = (appid.clone(), newcomer.clone());
-    let f = store
-        .call(move |c| followers::get_follower(c, &id, &o))
-        .await
-        .unwrap()
-        .unwrap();
+    let f = stored_follower(&store, &appid, &newcomer).await;
     assert!(f.subscribe && f.has_details);
     assert_eq!(f.unionid, newcomer_unionid);
     sim.shutdown().await;
@@ -440,25 +309,13 @@ async fn a_refresh_run_fetches_every_followers_details_again_through_the_staging
     let sim = Sim::start(1_500).await;
     let appid = sim.appid(0);
     let api = sim.api().await;
-    let cancel = CancellationToken::new();
-    let first = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let first = sync(&api, &store, &appid).await;
     assert_eq!((first.added, first.details_fetched), (1_500, 1_500));
     let refresh = SyncOptions {
         refresh_details: true,
         ..SyncOptions::default()
     };
-    let r = sync_followers(&api, &store, &appid, refresh, &|_| {}, &cancel)
-        .await
-        .unwrap();
+    let r = sync_with(&api, &store, &appid, refresh).await;
     assert_eq!(
         (
             r.outcome,

@@ -7,16 +7,17 @@
 
 mod audience_support;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use audience_support::{Sim, SimApi};
+use audience_support::{
+    Sim, SimApi, assert_tags_match_wechat, follower_counts, stored_openids, sync, wechat_followers,
+};
 use tokio_util::sync::CancellationToken;
-use wxdesk_core::audience::followers::{self, FollowerFilter};
+use wxdesk_core::audience::followers;
 use wxdesk_core::audience::{
-    AccountApi, SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers, sync_state, tags,
+    SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers, sync_state,
 };
 use wxdesk_core::store::Store;
 
@@ -136,29 +137,6 @@ fn run_child_and_kill(dir: &str, base: &str, appid: &str, secret: &str, k: &Kill
     std::fs::remove_file(&marker).unwrap();
 }
 
-async fn subscribed_openids(store: &Store, appid: &str) -> BTreeSet<String> {
-    let appid = appid.to_string();
-    store
-        .call(move |c| {
-            let filter = FollowerFilter {
-                subscribed: Some(true),
-                ..Default::default()
-            };
-            let mut out = BTreeSet::new();
-            let mut after = None;
-            loop {
-                let page = followers::list_followers(c, &appid, &filter, after.as_deref(), 5_000)?;
-                out.extend(page.items.into_iter().map(|f| f.openid));
-                match page.next_after {
-                    Some(n) => after = Some(n),
-                    None => return Ok(out),
-                }
-            }
-        })
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims_followers() {
     if std::env::var(CHILD_ENV).is_ok() {
@@ -168,13 +146,7 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
     let api = sim.api().await;
     let appid = sim.appid(0);
     let secret = api.appsecret(&appid).unwrap().to_string();
-    let expected: BTreeSet<String> = api
-        .client()
-        .user_get_all(&api.access_token(&appid).await.unwrap())
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let expected = wechat_followers(&api, &appid).await;
     let dir = tempfile::tempdir().unwrap();
     let dir_s = dir.path().to_str().unwrap().to_string();
 
@@ -227,17 +199,7 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
     assert_eq!(merged_details, vec![0, 0, 5_000]);
 
     let store = Store::open_in_dir(dir.path()).await.unwrap();
-    let cancel = CancellationToken::new();
-    let r = sync_followers(
-        &api,
-        &store,
-        &appid,
-        SyncOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let r = sync(&api, &store, &appid).await;
     assert_eq!(r.outcome, SyncOutcome::Completed);
     assert!(r.resumed);
     assert_eq!((r.run_id, r.total, r.added), (1, 30_000, 30_000));
@@ -245,12 +207,8 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         r.details_fetched, 15_000,
         "the last run fetches only what the killed ones had not committed"
     );
-    assert_eq!(subscribed_openids(&store, &appid).await, expected);
-    let id = appid.clone();
-    let counts = store
-        .call(move |c| followers::counts(c, &id))
-        .await
-        .unwrap();
+    assert_eq!(stored_openids(&store, &appid, Some(true)).await, expected);
+    let counts = follower_counts(&store, &appid).await;
     assert_eq!(
         (
             counts.total,
@@ -260,12 +218,7 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         ),
         (30_000, 30_000, 0, 30_000)
     );
-    let id = appid.clone();
-    let tag_rows = store.call(move |c| tags::list_tags(c, &id)).await.unwrap();
-    assert_eq!(tag_rows.len(), 6);
-    for t in &tag_rows {
-        assert_eq!(t.local_count, t.count, "tag {} ({})", t.tag_id, t.name);
-    }
+    assert_tags_match_wechat(&store, &appid).await;
     // Nothing is left staged for a later run to merge twice.
     let id = appid.clone();
     let staged: i64 = store

@@ -1,16 +1,21 @@
 //! Shared by the templates_* and audience_* tests: a real wxdesk-sim in-process, and an
 //! `AccountApi` that takes each account's own access token from the sim's cgi-bin/token (the
-//! sim hands tests the account's AppSecret through /__sim/accounts/{appid}).
+//! sim hands tests the account's AppSecret through /__sim/accounts/{appid}), plus the follower
+//! sync steps and store reads the audience_sync* tests share.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 use wxdesk_core::Result;
-use wxdesk_core::audience::AccountApi;
+use wxdesk_core::audience::followers::{self, FollowerFilter};
+use wxdesk_core::audience::{
+    AccountApi, Follower, FollowerCounts, SyncOptions, SyncReport, sync_followers, tags,
+};
 use wxdesk_core::secrets::Secret;
 use wxdesk_core::store::Store;
 use wxdesk_sim::{SimConfig, SimHandle};
@@ -163,4 +168,87 @@ impl Sim {
         let r = self.http.post(url).json(&body).send().await.unwrap();
         assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     }
+}
+
+/// The openids the store holds for `appid` — all, or only the subscribed (`Some(true)`) or
+/// unsubscribed (`Some(false)`) — read through `list_followers` page by page as the app does.
+pub async fn stored_openids(
+    store: &Store,
+    appid: &str,
+    subscribed: Option<bool>,
+) -> BTreeSet<String> {
+    let appid = appid.to_string();
+    store
+        .call(move |c| {
+            let filter = FollowerFilter {
+                subscribed,
+                ..Default::default()
+            };
+            let mut out = BTreeSet::new();
+            let mut after = None;
+            loop {
+                let page = followers::list_followers(c, &appid, &filter, after.as_deref(), 5_000)?;
+                out.extend(page.items.into_iter().map(|f| f.openid));
+                match page.next_after {
+                    Some(n) => after = Some(n),
+                    None => return Ok(out),
+                }
+            }
+        })
+        .await
+        .unwrap()
+}
+
+/// Every follower of `appid` as the sim's user/get lists them (all pages), outside the sync.
+pub async fn wechat_followers(api: &SimApi, appid: &str) -> BTreeSet<String> {
+    api.client()
+        .user_get_all(&api.access_token(appid).await.unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// One sync run with `opts`, no progress callback and a cancel token nobody fires.
+pub async fn sync_with(api: &SimApi, store: &Store, appid: &str, opts: SyncOptions) -> SyncReport {
+    let cancel = CancellationToken::new();
+    sync_followers(api, store, appid, opts, &|_| {}, &cancel)
+        .await
+        .unwrap()
+}
+
+/// One sync run with the default options (see `sync_with`).
+pub async fn sync(api: &SimApi, store: &Store, appid: &str) -> SyncReport {
+    sync_with(api, store, appid, SyncOptions::default()).await
+}
+
+pub async fn follower_counts(store: &Store, appid: &str) -> FollowerCounts {
+    let appid = appid.to_string();
+    store
+        .call(move |c| followers::counts(c, &appid))
+        .await
+        .unwrap()
+}
+
+/// The sim's world has 6 tags; each one's local member count must equal WeChat's count.
+pub async fn assert_tags_match_wechat(store: &Store, appid: &str) {
+    let appid = appid.to_string();
+    let tag_rows = store
+        .call(move |c| tags::list_tags(c, &appid))
+        .await
+        .unwrap();
+    assert_eq!(tag_rows.len(), 6);
+    for t in &tag_rows {
+        assert_eq!(t.local_count, t.count, "tag {} ({})", t.tag_id, t.name);
+    }
+}
+
+/// The stored follower `openid` of `appid`; panics when the store has none.
+pub async fn stored_follower(store: &Store, appid: &str, openid: &str) -> Follower {
+    let (appid, openid) = (appid.to_string(), openid.to_string());
+    store
+        .call(move |c| followers::get_follower(c, &appid, &openid))
+        .await
+        .unwrap()
+        .unwrap()
 }
