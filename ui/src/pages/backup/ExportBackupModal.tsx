@@ -1,20 +1,7 @@
 import { save } from "@tauri-apps/plugin-dialog";
-import {
-  Alert,
-  App as AntApp,
-  Button,
-  Descriptions,
-  Flex,
-  Form,
-  Input,
-  Modal,
-  Result,
-  Spin,
-  Typography,
-} from "antd";
+import { Alert, App as AntApp, Button, Descriptions, Form, Input, Result, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { AppError } from "../../api";
 import {
   BACKUP_FILTERS,
   type BackupResultView,
@@ -23,14 +10,11 @@ import {
   passphraseProblem,
   useBackupExport,
 } from "../../api/backup";
+import { BackupDialog, BackupFormActions } from "./BackupDialog";
 
 interface Fields {
   passphrase: string;
   confirm: string;
-}
-
-export function errorText(e: Error) {
-  return e instanceof AppError && e.hint ? `${e.message}。${e.hint}` : e.message;
 }
 
 /**
@@ -75,18 +59,15 @@ export function ExportBackupModal({ open, onClose }: { open: boolean; onClose: (
   };
 
   return (
-    <Modal
+    <BackupDialog
       open={open}
       title={t("backup.export")}
       onCancel={close}
-      mask={{ closable: false }}
-      closable={!run.isPending}
-      footer={null}
-      destroyOnHidden
-      width={560}
-    >
-      <div data-testid="backup-export-modal">
-        {done ? (
+      testId="backup-export-modal"
+      pending={run.isPending}
+      pendingText={t("backup.exporting")}
+      result={
+        done ? (
           <Result
             status="success"
             title={t("backup.exported")}
@@ -113,76 +94,56 @@ export function ExportBackupModal({ open, onClose }: { open: boolean; onClose: (
               </Button>
             }
           />
-        ) : (
-          <Spin spinning={run.isPending} description={t("backup.exporting")}>
-            <Flex vertical gap={16}>
-              <Alert
-                type="warning"
-                showIcon
-                title={t("backup.warnTitle")}
-                description={t("backup.warnDesc")}
-              />
-              <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
-                <Form.Item
-                  name="passphrase"
-                  label={t("backup.passphrase")}
-                  extra={t("backup.rule", { min: MIN_PASSPHRASE_CHARS })}
-                  rules={[
-                    {
-                      validator: (_, v: string | undefined) =>
-                        passphraseProblem(v ?? "", v ?? "") === "tooShort"
-                          ? Promise.reject(
-                              new Error(t("backup.tooShort", { min: MIN_PASSPHRASE_CHARS })),
-                            )
-                          : Promise.resolve(),
-                    },
-                  ]}
-                >
-                  <Input.Password autoComplete="new-password" data-testid="backup-passphrase" />
-                </Form.Item>
-                <Form.Item
-                  name="confirm"
-                  label={t("backup.confirm")}
-                  dependencies={["passphrase"]}
-                  rules={[
-                    ({ getFieldValue }) => ({
-                      validator: (_, v: string | undefined) =>
-                        passphraseProblem(getFieldValue("passphrase") ?? "", v ?? "") === "mismatch"
-                          ? Promise.reject(new Error(t("backup.mismatch")))
-                          : Promise.resolve(),
-                    }),
-                  ]}
-                >
-                  <Input.Password autoComplete="new-password" data-testid="backup-confirm" />
-                </Form.Item>
-                {run.error && (
-                  <Alert
-                    style={{ marginBottom: 16 }}
-                    type="error"
-                    showIcon
-                    title={t("backup.exportFailed")}
-                    description={errorText(run.error)}
-                    data-testid="backup-export-error"
-                  />
-                )}
-                <Flex justify="end" gap={8}>
-                  <Button onClick={close} disabled={run.isPending}>
-                    {t("backup.cancel")}
-                  </Button>
-                  <Button
-                    type="primary"
-                    htmlType="submit"
-                    loading={run.isPending}
-                    data-testid="backup-export-go"
-                  >
-                    {t("backup.chooseFile")}
-                  </Button>
-                </Flex>
-              </Form>
-            </Flex>
-          </Spin>
-        )}
-      </div>
-    </Modal>
+        ) : null
+      }
+    >
+      <Alert
+        type="warning"
+        showIcon
+        title={t("backup.warnTitle")}
+        description={t("backup.warnDesc")}
+      />
+      <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
+        <Form.Item
+          name="passphrase"
+          label={t("backup.passphrase")}
+          extra={t("backup.rule", { min: MIN_PASSPHRASE_CHARS })}
+          rules={[
+            {
+              validator: (_, v: string | undefined) =>
+                passphraseProblem(v ?? "", v ?? "") === "tooShort"
+                  ? Promise.reject(new Error(t("backup.tooShort", { min: MIN_PASSPHRASE_CHARS })))
+                  : Promise.resolve(),
+            },
+          ]}
+        >
+          <Input.Password autoComplete="new-password" data-testid="backup-passphrase" />
+        </Form.Item>
+        <Form.Item
+          name="confirm"
+          label={t("backup.confirm")}
+          dependencies={["passphrase"]}
+          rules={[
+            ({ getFieldValue }) => ({
+              validator: (_, v: string | undefined) =>
+                passphraseProblem(getFieldValue("passphrase") ?? "", v ?? "") === "mismatch"
+                  ? Promise.reject(new Error(t("backup.mismatch")))
+                  : Promise.resolve(),
+            }),
+          ]}
+        >
+          <Input.Password autoComplete="new-password" data-testid="backup-confirm" />
+        </Form.Item>
+        <BackupFormActions
+          error={run.error}
+          errorTitle={t("backup.exportFailed")}
+          errorTestId="backup-export-error"
+          pending={run.isPending}
+          onCancel={close}
+          submitLabel={t("backup.chooseFile")}
+          submitTestId="backup-export-go"
+        />
+      </Form>
+    </BackupDialog>
   );
 }

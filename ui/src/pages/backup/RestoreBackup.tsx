@@ -8,9 +8,7 @@ import {
   Flex,
   Form,
   Input,
-  Modal,
   Result,
-  Spin,
   Tooltip,
   Typography,
 } from "antd";
@@ -23,7 +21,7 @@ import {
   useBackupRestore,
   useBackupStatus,
 } from "../../api/backup";
-import { errorText } from "./ExportBackupModal";
+import { BackupDialog, BackupFormActions, errorText } from "./BackupDialog";
 
 /**
  * 从备份恢复: pick the .wxbak file, enter its passphrase, restore. Once restored the dialog
@@ -93,19 +91,16 @@ export function RestoreBackupModal({ open, onClose }: { open: boolean; onClose: 
   };
 
   return (
-    <Modal
+    <BackupDialog
       open={open}
       title={t("backup.restore")}
       onCancel={close}
-      mask={{ closable: false }}
-      closable={!run.isPending && !done}
-      keyboard={!done}
-      footer={null}
-      destroyOnHidden
-      width={560}
-    >
-      <div data-testid="restore-modal">
-        {done ? (
+      testId="restore-modal"
+      pending={run.isPending}
+      pendingText={t("backup.restoring")}
+      locked={done !== null}
+      result={
+        done ? (
           <Result
             status="success"
             title={t("backup.restoredTitle")}
@@ -125,71 +120,49 @@ export function RestoreBackupModal({ open, onClose }: { open: boolean; onClose: 
               </Button>
             }
           />
-        ) : (
-          <Spin spinning={run.isPending} description={t("backup.restoring")}>
-            <Flex vertical gap={16}>
-              <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
-                {t("backup.restoreDesc")}
-              </Typography.Paragraph>
-              <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
-                <Form.Item
-                  label={t("backup.fileLabel")}
-                  validateStatus={fileMissing ? "error" : undefined}
-                  help={fileMissing ? t("backup.fileRequired") : undefined}
-                >
-                  <Flex gap={8} align="center">
-                    <Button
-                      icon={<FileProtectOutlined />}
-                      onClick={pick}
-                      data-testid="restore-pick"
-                    >
-                      {t("backup.pickFile")}
-                    </Button>
-                    <Typography.Text
-                      type={path ? undefined : "secondary"}
-                      style={{ flex: 1, minWidth: 0, wordBreak: "break-all" }}
-                      data-testid="restore-file"
-                    >
-                      {path ?? t("backup.noFile")}
-                    </Typography.Text>
-                  </Flex>
-                </Form.Item>
-                <Form.Item
-                  name="passphrase"
-                  label={t("backup.passphrase")}
-                  rules={[{ required: true, message: t("backup.passphraseRequired") }]}
-                >
-                  <Input.Password autoComplete="off" data-testid="restore-passphrase" />
-                </Form.Item>
-                {run.error && (
-                  <Alert
-                    style={{ marginBottom: 16 }}
-                    type="error"
-                    showIcon
-                    title={t("backup.restoreFailed")}
-                    description={errorText(run.error)}
-                    data-testid="restore-error"
-                  />
-                )}
-                <Flex justify="end" gap={8}>
-                  <Button onClick={close} disabled={run.isPending}>
-                    {t("backup.cancel")}
-                  </Button>
-                  <Button
-                    type="primary"
-                    htmlType="submit"
-                    loading={run.isPending}
-                    data-testid="restore-go"
-                  >
-                    {t("backup.restoreGo")}
-                  </Button>
-                </Flex>
-              </Form>
-            </Flex>
-          </Spin>
-        )}
-      </div>
-    </Modal>
+        ) : null
+      }
+    >
+      <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
+        {t("backup.restoreDesc")}
+      </Typography.Paragraph>
+      <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
+        <Form.Item
+          label={t("backup.fileLabel")}
+          validateStatus={fileMissing ? "error" : undefined}
+          help={fileMissing ? t("backup.fileRequired") : undefined}
+        >
+          <Flex gap={8} align="center">
+            <Button icon={<FileProtectOutlined />} onClick={pick} data-testid="restore-pick">
+              {t("backup.pickFile")}
+            </Button>
+            <Typography.Text
+              type={path ? undefined : "secondary"}
+              style={{ flex: 1, minWidth: 0, wordBreak: "break-all" }}
+              data-testid="restore-file"
+            >
+              {path ?? t("backup.noFile")}
+            </Typography.Text>
+          </Flex>
+        </Form.Item>
+        <Form.Item
+          name="passphrase"
+          label={t("backup.passphrase")}
+          rules={[{ required: true, message: t("backup.passphraseRequired") }]}
+        >
+          <Input.Password autoComplete="off" data-testid="restore-passphrase" />
+        </Form.Item>
+        <BackupFormActions
+          error={run.error}
+          errorTitle={t("backup.restoreFailed")}
+          errorTestId="restore-error"
+          pending={run.isPending}
+          onCancel={close}
+          submitLabel={t("backup.restoreGo")}
+          submitTestId="restore-go"
+        />
+      </Form>
+    </BackupDialog>
   );
 }
 
