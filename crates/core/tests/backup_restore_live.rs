@@ -14,25 +14,15 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::Value;
-use wxdesk_core::auth::AuthScope;
-use wxdesk_core::backup::{self, KdfParams, WorkspaceContents};
-use wxdesk_core::feed::FeedNotice;
+use wxdesk_core::backup::{self, WorkspaceContents};
 use wxdesk_core::platform::Platform;
 use wxdesk_core::secrets::{KeychainStore, MemoryStore, Secret, SecretKey, Secrets};
-use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
 use wxdesk_core::store::Store;
 use wxdesk_core::store::settings::{self, Egress, Mode, PlatformSettings};
 
-use reliability_support::template_and_followers;
-use support::{World, follow_until};
+use reliability_support::{TEST_KDF, assert_restored_account_sends_once};
+use support::World;
 
-/// Cheap enough for a debug build; the file records the parameters it was made with.
-const TEST_KDF: KdfParams = KdfParams {
-    m_cost_kib: 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
 const PASS: &str = "新电脑上的口令 restore-me";
 
 fn keychain_for(dir: &Path) -> Secrets {
@@ -108,14 +98,7 @@ async fn delete_all(secrets: &Secrets, keys: &[SecretKey]) {
 async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthorizing() {
     // Workspace A: the sandbox with one authorized official account.
     let w = World::start().await;
-    let follower = w.follower().await;
-    let mut rx = follower.subscribe();
-    let oa = w.account(false)["appid"].as_str().unwrap().to_string();
-    w.authorize_in_browser(&oa, AuthScope::Oa).await;
-    follow_until(&follower, &mut rx, |n| {
-        matches!(n, FeedNotice::AccountAuthorized { .. })
-    })
-    .await;
+    let oa = w.authorize_first_oa().await;
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("wxdesk-备份.wxbak");
     let made = backup::export(&w.store, w.platform.secrets(), PASS, TEST_KDF, &file)
@@ -189,7 +172,6 @@ async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthori
 
     // B sends through the restored account: its refresh token gets an authorizer token from the
     // sim, no authorization page involved.
-    let before = w.sandbox.sim_state();
     let platform = Platform::new(b_store.clone(), b_secrets.clone());
     let accounts = wxdesk_core::accounts::Accounts::new(platform.clone());
     let listed: Vec<String> = accounts
@@ -200,55 +182,7 @@ async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthori
         .map(|a| a.appid)
         .collect();
     assert_eq!(listed, std::slice::from_ref(&oa));
-    let (payload, mut openids) = template_and_followers(&w, &oa, 1).await;
-    let engine = wxdesk_core::cli_support::send_engine(&platform, EngineConfig::default())
-        .await
-        .unwrap();
-    let job = engine
-        .create_job(
-            JobSpec {
-                appid: oa.clone(),
-                title: "恢复后发送".into(),
-                payload,
-                field_rules: Vec::new(),
-                concurrency: Some(1),
-                rate_per_sec: None,
-                max_attempts: Some(5),
-            },
-            vec![Recipient::new(openids.remove(0))],
-        )
-        .await
-        .unwrap();
-    engine.start(job).await.unwrap();
-    let done = engine.wait_idle(job).await.unwrap();
-    assert_eq!(
-        (done.status, done.counts.sent),
-        (JobStatus::Completed, 1),
-        "{done:?}"
-    );
-    let after = w.sandbox.sim_state();
-    let issued = |s: &Value, k: &str| s["tokens_issued"][k].as_u64().unwrap();
-    assert_eq!(
-        issued(&after, "pre_auth_code"),
-        issued(&before, "pre_auth_code"),
-        "no new authorization was started"
-    );
-    assert_eq!(
-        issued(&after, "authorizer"),
-        issued(&before, "authorizer") + 1,
-        "the restored refresh token got one authorizer token"
-    );
-    let sends = |s: &Value| {
-        s["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["appid"] == oa.as_str())
-            .unwrap()["sends"]
-            .as_u64()
-            .unwrap()
-    };
-    assert_eq!(sends(&after), sends(&before) + 1, "the sim got the message");
+    assert_restored_account_sends_once(&w, &platform, &oa).await;
     delete_all(&b_secrets, &keys).await;
 }
 

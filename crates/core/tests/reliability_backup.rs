@@ -9,38 +9,21 @@ mod support;
 
 use std::sync::Arc;
 
-use serde_json::Value;
-use wxdesk_core::auth::AuthScope;
-use wxdesk_core::backup::{self, KdfParams};
-use wxdesk_core::feed::FeedNotice;
+use wxdesk_core::backup;
 use wxdesk_core::platform::Platform;
 use wxdesk_core::secrets::{MemoryStore, SecretKey, Secrets};
-use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
 use wxdesk_core::store::{DB_FILE, Store};
 
-use reliability_support::template_and_followers;
-use support::{World, follow_until};
+use reliability_support::{TEST_KDF, assert_restored_account_sends_once};
+use support::World;
 
-/// Cheap enough for a debug build; the format stores the parameters, so import is unchanged.
-const TEST_KDF: KdfParams = KdfParams {
-    m_cost_kib: 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
 const PASS: &str = "正确的口令 correct horse";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restored_backup_sends_without_reauthorizing_and_bad_passphrase_or_tampering_change_nothing()
  {
     let w = World::start().await;
-    let follower = w.follower().await;
-    let mut rx = follower.subscribe();
-    let oa = w.account(false)["appid"].as_str().unwrap().to_string();
-    w.authorize_in_browser(&oa, AuthScope::Oa).await;
-    follow_until(&follower, &mut rx, |n| {
-        matches!(n, FeedNotice::AccountAuthorized { .. })
-    })
-    .await;
+    let oa = w.authorize_first_oa().await;
     let refresh = w
         .platform
         .secrets()
@@ -130,58 +113,8 @@ async fn a_restored_backup_sends_without_reauthorizing_and_bad_passphrase_or_tam
 
     // The restored workspace sends through the restored account: its refresh token gets an
     // authorizer token from the sim, no authorization page involved.
-    let before = w.sandbox.sim_state();
     let store = Store::open_in_dir(&data_dir).await.unwrap();
     let platform = Platform::new(store.clone(), secrets.clone());
-    let (payload, mut openids) = template_and_followers(&w, &oa, 1).await;
-    let openid = openids.remove(0);
-    let engine = wxdesk_core::cli_support::send_engine(&platform, EngineConfig::default())
-        .await
-        .unwrap();
-    let job = engine
-        .create_job(
-            JobSpec {
-                appid: oa.clone(),
-                title: "恢复后发送".into(),
-                payload,
-                field_rules: Vec::new(),
-                concurrency: Some(1),
-                rate_per_sec: None,
-                max_attempts: Some(5),
-            },
-            vec![Recipient::new(openid.clone())],
-        )
-        .await
-        .unwrap();
-    engine.start(job).await.unwrap();
-    let done = engine.wait_idle(job).await.unwrap();
-    assert_eq!(
-        (done.status, done.counts.sent),
-        (JobStatus::Completed, 1),
-        "{done:?}"
-    );
-    let after = w.sandbox.sim_state();
-    let issued = |s: &Value, k: &str| s["tokens_issued"][k].as_u64().unwrap();
-    assert_eq!(
-        issued(&after, "pre_auth_code"),
-        issued(&before, "pre_auth_code"),
-        "no new authorization was started"
-    );
-    assert_eq!(
-        issued(&after, "authorizer"),
-        issued(&before, "authorizer") + 1,
-        "the restored refresh token got one authorizer token"
-    );
-    let sends = |s: &Value| {
-        s["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["appid"] == oa.as_str())
-            .unwrap()["sends"]
-            .as_u64()
-            .unwrap()
-    };
-    assert_eq!(sends(&after), sends(&before) + 1, "the sim got the message");
+    assert_restored_account_sends_once(&w, &platform, &oa).await;
     assert!(data_dir.join(DB_FILE).exists());
 }

@@ -8,12 +8,10 @@ mod reliability_support;
 mod support;
 
 use serde_json::{Value, json};
-use wxdesk_core::auth::AuthScope;
-use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
 
 use reliability_support::template_and_followers;
-use support::{World, follow_until};
+use support::World;
 
 const STORM: usize = 200;
 
@@ -24,14 +22,7 @@ fn authorizer_issued(s: &Value) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_sends_hitting_an_expired_authorizer_token_cause_exactly_one_refresh() {
     let w = World::start().await;
-    let follower = w.follower().await;
-    let mut rx = follower.subscribe();
-    let oa = w.account(false)["appid"].as_str().unwrap().to_string();
-    w.authorize_in_browser(&oa, AuthScope::Oa).await;
-    follow_until(&follower, &mut rx, |n| {
-        matches!(n, FeedNotice::AccountAuthorized { .. })
-    })
-    .await;
+    let oa = w.authorize_first_oa().await;
     let (payload, openids) = template_and_followers(&w, &oa, STORM + 1).await;
     let engine = wxdesk_core::cli_support::send_engine(
         &w.platform,

@@ -26,15 +26,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use wxdesk_core::auth::AuthScope;
 use wxdesk_core::cli_support::{SendLock, send_engine};
 use wxdesk_core::context::Context;
-use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::sandbox::start_sandbox;
 use wxdesk_core::secrets::MemoryStore;
 use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
 
-use support::{World, follow_until};
+use support::World;
 
 /// Set in a child: the data dir to open.
 const CHILD_DIR: &str = "WXDESK_TOKEN_CHILD";
@@ -246,14 +244,7 @@ async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once(
         http: reqwest::Client::new(),
         dir,
     };
-    let follower = w.follower().await;
-    let mut rx = follower.subscribe();
-    let oa = w.account(false)["appid"].as_str().unwrap().to_string();
-    w.authorize_in_browser(&oa, AuthScope::Oa).await;
-    follow_until(&follower, &mut rx, |n| {
-        matches!(n, FeedNotice::AccountAuthorized { .. })
-    })
-    .await;
+    let oa = w.authorize_first_oa().await;
     // This process holds the tokens query_auth and the pre-auth code brought (shared with the
     // peers through the keychain).
     ctx.platform

@@ -2,9 +2,19 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use serde_json::Value;
-use wxdesk_core::send::Payload;
+use wxdesk_core::backup::KdfParams;
+use wxdesk_core::platform::Platform;
+use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Payload, Recipient};
 
 use crate::support::World;
+
+/// Cheap enough for a debug build; a backup file records the parameters it was made with, so
+/// import is the same as with the app's defaults.
+pub const TEST_KDF: KdfParams = KdfParams {
+    m_cost_kib: 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
 
 async fn get(http: &reqwest::Client, url: &str) -> Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
@@ -69,4 +79,60 @@ pub async fn template_and_followers(w: &World, appid: &str, n: usize) -> (Payloa
         },
         openids,
     )
+}
+
+/// A restored workspace (`platform`) sends one template message through the restored account
+/// `oa`: the job completes with 1 sent, the sim starts no new authorization, issues exactly one
+/// authorizer token (from the restored refresh token) and accepts the message.
+pub async fn assert_restored_account_sends_once(w: &World, platform: &Platform, oa: &str) {
+    let before = w.sandbox.sim_state();
+    let (payload, mut openids) = template_and_followers(w, oa, 1).await;
+    let engine = wxdesk_core::cli_support::send_engine(platform, EngineConfig::default())
+        .await
+        .unwrap();
+    let job = engine
+        .create_job(
+            JobSpec {
+                appid: oa.to_string(),
+                title: "恢复后发送".into(),
+                payload,
+                field_rules: Vec::new(),
+                concurrency: Some(1),
+                rate_per_sec: None,
+                max_attempts: Some(5),
+            },
+            vec![Recipient::new(openids.remove(0))],
+        )
+        .await
+        .unwrap();
+    engine.start(job).await.unwrap();
+    let done = engine.wait_idle(job).await.unwrap();
+    assert_eq!(
+        (done.status, done.counts.sent),
+        (JobStatus::Completed, 1),
+        "{done:?}"
+    );
+    let after = w.sandbox.sim_state();
+    let issued = |s: &Value, k: &str| s["tokens_issued"][k].as_u64().unwrap();
+    assert_eq!(
+        issued(&after, "pre_auth_code"),
+        issued(&before, "pre_auth_code"),
+        "no new authorization was started"
+    );
+    assert_eq!(
+        issued(&after, "authorizer"),
+        issued(&before, "authorizer") + 1,
+        "the restored refresh token got one authorizer token"
+    );
+    let sends = |s: &Value| {
+        s["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["appid"] == oa)
+            .unwrap()["sends"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(sends(&after), sends(&before) + 1, "the sim got the message");
 }

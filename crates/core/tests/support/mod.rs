@@ -116,6 +116,20 @@ impl World {
         (redirect, start.state)
     }
 
+    /// Authorizes the first official account in the browser and follows the feed until the
+    /// account is authorized. Returns its appid.
+    pub async fn authorize_first_oa(&self) -> String {
+        let follower = self.follower().await;
+        let mut rx = follower.subscribe();
+        let oa = self.account(false)["appid"].as_str().unwrap().to_string();
+        self.authorize_in_browser(&oa, AuthScope::Oa).await;
+        follow_until(&follower, &mut rx, |n| {
+            matches!(n, FeedNotice::AccountAuthorized { .. })
+        })
+        .await;
+        oa
+    }
+
     pub async fn revoke(&self, appid: &str) {
         let r = self
             .http
