@@ -24,43 +24,9 @@ use wxdesk_core::context::Context;
 use wxdesk_core::secrets::SecretKey;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
-use common::{wait_for_contains, wd};
+use common::{authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
 
 const PASS: &str = "correct horse 2026";
-
-/// Sandbox mode in the data dir's settings and keychain; the servers stop again at once.
-async fn prepare_sandbox(dir: &Path) {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
-        .await
-        .expect("sandbox settings");
-    sb.shutdown().await;
-}
-
-/// Authorizes the sim's first verified service account through the app's own sim.
-async fn authorize_account(dir: &Path, http: &reqwest::Client) -> String {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sim_url = ctx
-        .platform
-        .load_settings()
-        .await
-        .expect("settings")
-        .settings
-        .expect("sandbox settings saved")
-        .api_base;
-    let state = common::get_json(http, &format!("{sim_url}/__sim/state")).await;
-    let appid = state["accounts"]
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .find(|a| a["kind"] == "service" && a["verified"] == true)
-                .cloned()
-        })
-        .and_then(|a| a["appid"].as_str().map(str::to_owned))
-        .expect("the sim's world has a verified official account");
-    common::authorize_through_sim(&ctx, http, &sim_url, &appid).await;
-    appid
-}
 
 /// Stands in for the native file dialog: the window's `plugin:dialog|<which>` IPC request is
 /// answered with `path`, every other request goes to the app as usual.
@@ -151,7 +117,7 @@ async fn settings_exports_a_backup_and_the_welcome_screen_of_a_new_data_dir_rest
 
     // The old computer: 设置 → 备份与恢复.
     let h = Harness::start(Options::new("backup").data_dir(old.path())).await?;
-    let appid = authorize_account(old.path(), &http).await;
+    let appid = authorize_verified_account(old.path(), &http).await.appid;
     h.click("[data-testid=nav-settings]").await?;
     wait_for_contains(&h, "[data-testid=backup-card]", "导出加密备份").await?;
     // Not empty: restoring here would overwrite the workspace, so the button is off and says why.

@@ -11,45 +11,17 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
-use wxdesk_core::context::Context;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
-use common::{wait_for_contains, wd};
+use common::{SimAccount, authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
 
 const MESSAGE: &str = "您好，我想查询订单 SO-1001 的物流进度";
-
-/// Sandbox mode saved in the data dir before the app starts (the app runs its own sandbox).
-async fn prepare_sandbox(dir: &Path) {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
-        .await
-        .expect("sandbox settings");
-    sb.shutdown().await;
-}
 
 /// Authorizes the sim's verified official account through the app's sim. Returns (appid, sim
 /// URL, a follower who will write, a follower who never wrote — not even in the sim's
 /// generated past).
 async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String, String, String) {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sim_url = ctx
-        .platform
-        .load_settings()
-        .await
-        .expect("settings")
-        .settings
-        .expect("sandbox settings saved")
-        .api_base;
-    let state = common::get_json(http, &format!("{sim_url}/__sim/state")).await;
-    let appid = state["accounts"]
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .find(|a| a["kind"] == "service" && a["verified"] == true)
-                .and_then(|a| a["appid"].as_str().map(str::to_owned))
-        })
-        .expect("the sim's world has a verified official account");
-    common::authorize_through_sim(&ctx, http, &sim_url, &appid).await;
+    let SimAccount { sim_url, appid, .. } = authorize_verified_account(dir, http).await;
     let account = common::get_json(http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
     let quiet = account["quiet_openid"]
         .as_str()

@@ -18,14 +18,13 @@ use serde_json::Value;
 use wxdesk_core::audience::ImportRow;
 use wxdesk_core::audience::followers;
 use wxdesk_core::audience::lists::{self, ListSource};
-use wxdesk_core::context::Context;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
 const TEMPLATE_TITLE: &str = "订单发货通知";
 const TEMPLATE_SEND: &str = "/cgi-bin/message/template/send";
 const LIST_NAME: &str = "e2e 发货名单";
 
-use common::{wait_for_contains, wd};
+use common::{SimAccount, authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
 
 /// Clicks the open Select dropdown's option whose text contains `text` (found by its text: the
 /// option markup differs between antd majors).
@@ -134,38 +133,17 @@ async fn pick_follower(h: &Harness, openid: &str) -> Result<()> {
     }
 }
 
-async fn prepare_sandbox(dir: &Path) {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
-        .await
-        .expect("sandbox settings");
-    sb.shutdown().await;
-}
-
 /// Authorizes the sim's first verified official account through the app's sim, syncs its
 /// templates, records its sample followers (as their subscribe events would) for the test-send
 /// picker, and makes a list of them with an 订单号 column. Returns (appid, sim URL, the list's
 /// openids).
 async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String, Vec<String>) {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sim_url = ctx
-        .platform
-        .load_settings()
-        .await
-        .expect("settings")
-        .settings
-        .expect("sandbox settings saved")
-        .api_base;
-    let state = common::get_json(http, &format!("{sim_url}/__sim/state")).await;
-    let appid = state["accounts"]
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .find(|a| a["kind"] == "service" && a["verified"] == true)
-                .and_then(|a| a["appid"].as_str().map(str::to_owned))
-        })
-        .expect("the sim's world has a verified official account");
-    common::authorize_through_sim(&ctx, http, &sim_url, &appid).await;
+    let SimAccount {
+        ctx,
+        sim_url,
+        appid,
+        ..
+    } = authorize_verified_account(dir, http).await;
     let api = ctx.platform.api().await.expect("platform api");
     wxdesk_core::templates::sync_templates(&api, &ctx.store, &appid)
         .await

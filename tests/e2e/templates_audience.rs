@@ -8,18 +8,16 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
-use wxdesk_core::context::Context;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
 /// A template every verified service account of the sim starts with (its library's first entry).
 const SIM_TEMPLATE_TITLE: &str = "订单发货通知";
 
-use common::{wait_for_contains, wd};
+use common::{SimAccount, authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
 
 /// Waits for `css`, then clicks it in the DOM. WebKitWebDriver's hit test sometimes refuses a
 /// click while an antd drawer or modal animates over the window; the DOM click is what the
@@ -64,41 +62,6 @@ async fn stat_value(h: &Harness, testid: &str) -> Result<u64> {
     })
 }
 
-/// Sandbox mode in the data dir's settings and keychain; the servers stop again at once.
-async fn prepare_sandbox(dir: &Path) {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
-        .await
-        .expect("sandbox settings");
-    sb.shutdown().await;
-}
-
-/// Authorizes the sim's first verified service account through the app's sim, the way the
-/// admin's scan would, and stores it in the data dir. Returns (appid, the sim's account JSON).
-async fn authorize_account(dir: &Path, http: &reqwest::Client) -> (String, String, Value) {
-    let ctx = Context::open(dir).await.expect("open the data dir");
-    let sim_url = ctx
-        .platform
-        .load_settings()
-        .await
-        .expect("settings")
-        .settings
-        .expect("sandbox settings saved")
-        .api_base;
-    let state = common::get_json(http, &format!("{sim_url}/__sim/state")).await;
-    let account = state["accounts"]
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .find(|a| a["kind"] == "service" && a["verified"] == true)
-                .cloned()
-        })
-        .expect("the sim's world has a verified official account");
-    let appid = account["appid"].as_str().expect("appid").to_owned();
-    common::authorize_through_sim(&ctx, http, &sim_url, &appid).await;
-    (appid, sim_url, account)
-}
-
 #[tokio::test]
 async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -> Result<()> {
     let dir = tempfile::Builder::new()
@@ -108,7 +71,12 @@ async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -
     prepare_sandbox(dir.path()).await;
     let h = Harness::start(Options::new("templates_audience").data_dir(dir.path())).await?;
     let http = reqwest::Client::new();
-    let (appid, sim_url, account) = authorize_account(dir.path(), &http).await;
+    let SimAccount {
+        sim_url,
+        appid,
+        state: account,
+        ..
+    } = authorize_verified_account(dir.path(), &http).await;
 
     // 模板: the picker holds the account; 同步模板 brings the sim's templates.
     h.click("[data-testid=nav-templates]").await?;

@@ -1,5 +1,6 @@
 //! Setup shared by the e2e tests that need an authorized sandbox account before the window opens.
 
+use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::Locator;
@@ -9,15 +10,65 @@ use wxdesk_core::context::Context;
 use wxdesk_core::secrets::Secret;
 use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
 
+/// Sandbox mode saved in the data dir's settings and keychain, as 「体验沙箱」 does; the servers it
+/// starts stop again at once (the app starts its own on the same ports).
+pub async fn prepare_sandbox(dir: &Path) {
+    let ctx = Context::open(dir).await.expect("open the data dir");
+    let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
+        .await
+        .expect("sandbox settings");
+    sb.shutdown().await;
+}
+
+/// The sim's first verified official account, authorized into a sandbox data dir.
+// Every test file compiles this module on its own and reads only the fields it needs.
+#[allow(dead_code)]
+pub struct SimAccount {
+    /// The data dir's context the account was stored through.
+    pub ctx: Context,
+    /// The app's sandbox sim, as its saved settings name it.
+    pub sim_url: String,
+    pub appid: String,
+    /// The account as the sim's `/__sim/state` lists it.
+    pub state: Value,
+}
+
+/// Opens the data dir (already in sandbox mode, see [`prepare_sandbox`]), finds the sim's first
+/// verified service account in `/__sim/state` and authorizes it through the app's own sim, the way
+/// the admin's scan would.
+pub async fn authorize_verified_account(dir: &Path, http: &reqwest::Client) -> SimAccount {
+    let ctx = Context::open(dir).await.expect("open the data dir");
+    let sim_url = ctx
+        .platform
+        .load_settings()
+        .await
+        .expect("settings")
+        .settings
+        .expect("sandbox settings saved")
+        .api_base;
+    let world = get_json(http, &format!("{sim_url}/__sim/state")).await;
+    let state = world["accounts"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|a| a["kind"] == "service" && a["verified"] == true)
+                .cloned()
+        })
+        .expect("the sim's world has a verified official account");
+    let appid = state["appid"].as_str().expect("appid").to_owned();
+    authorize_through_sim(&ctx, http, &sim_url, &appid).await;
+    SimAccount {
+        ctx,
+        sim_url,
+        appid,
+        state,
+    }
+}
+
 /// What a scanning admin does, through the app's own core: a pre_auth_code from the app's sandbox
 /// (retried until the sim's first ticket has reached the relay), 授权 on the sim for `appid`, and
 /// the code completed into the app's store and keychain.
-pub async fn authorize_through_sim(
-    ctx: &Context,
-    http: &reqwest::Client,
-    sim_url: &str,
-    appid: &str,
-) {
+async fn authorize_through_sim(ctx: &Context, http: &reqwest::Client, sim_url: &str, appid: &str) {
     let mut start = None;
     for _ in 0..60 {
         match ctx
