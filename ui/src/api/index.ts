@@ -53,3 +53,23 @@ export function useAppInfo() {
     staleTime: 60_000,
   });
 }
+
+/**
+ * An effect's subscription to a shell event: returns the effect's cleanup, which unlistens even
+ * when the effect ends before the shell has answered the subscription. Outside Tauri (unit tests)
+ * there is nothing to listen to, and nothing happens.
+ */
+export function listenWhileMounted(listening: Promise<() => void>): () => void {
+  let unlisten: (() => void) | undefined;
+  let gone = false;
+  listening
+    .then((u) => {
+      if (gone) u();
+      else unlisten = u;
+    })
+    .catch(() => undefined);
+  return () => {
+    gone = true;
+    unlisten?.();
+  };
+}

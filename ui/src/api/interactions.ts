@@ -3,7 +3,7 @@
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { commands, events, type InteractionCursor } from "../bindings";
-import { unwrap } from "./index";
+import { listenWhileMounted, unwrap } from "./index";
 
 export type {
   InteractionAction,
@@ -39,26 +39,15 @@ export function useInteractionsLive(appid: string | undefined) {
   const qc = useQueryClient();
   useEffect(() => {
     if (!appid) return;
-    let unlisten: (() => void) | undefined;
-    let gone = false;
-    events.feedNotice
-      .listen((e) => {
+    return listenWhileMounted(
+      events.feedNotice.listen((e) => {
         const n = e.payload;
         const mine = n.notice === "event" && n.appid === appid;
         if (mine || n.notice === "caught_up") {
           void qc.invalidateQueries({ queryKey: interactionKeys.open(appid) });
         }
-      })
-      .then((u) => {
-        if (gone) u();
-        else unlisten = u;
-      })
-      // Outside Tauri (unit tests) there is nothing to listen to.
-      .catch(() => undefined);
-    return () => {
-      gone = true;
-      unlisten?.();
-    };
+      }),
+    );
   }, [qc, appid]);
 }
 

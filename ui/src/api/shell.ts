@@ -10,7 +10,7 @@ import {
   type PlatformSettingsForm,
   type SandboxStep,
 } from "../bindings";
-import { queryKeys, unwrap } from "./index";
+import { listenWhileMounted, queryKeys, unwrap } from "./index";
 
 export type {
   AccountView,
@@ -121,22 +121,11 @@ export const useAuthorizeInWindow = () =>
 export function useAccountsLive(onEvent?: (e: import("../bindings").AccountsChanged) => void) {
   const qc = useQueryClient();
   useEffect(() => {
-    let unlisten: (() => void) | undefined;
-    let gone = false;
-    events.accountsChanged
-      .listen((e) => {
+    return listenWhileMounted(
+      events.accountsChanged.listen((e) => {
         void qc.invalidateQueries({ queryKey: shellKeys.accounts });
         onEvent?.(e.payload);
-      })
-      .then((u) => {
-        if (gone) u();
-        else unlisten = u;
-      })
-      // Outside Tauri (unit tests) there is nothing to listen to.
-      .catch(() => undefined);
-    return () => {
-      gone = true;
-      unlisten?.();
-    };
+      }),
+    );
   }, [qc, onEvent]);
 }
