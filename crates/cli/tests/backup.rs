@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{World, assert_one_line_failure, keychain_available, run_cli};
+use support::{World, assert_one_line_failure, keychain_available, run_cli, send_template_args};
 use wxdesk_sim::SimConfig;
 
 const PASS: &str = "正确的备份口令 correct horse";
@@ -16,13 +16,11 @@ async fn a_cli_backup_restores_into_a_fresh_data_dir_that_sends_without_reauthor
     if !keychain_available() {
         return;
     }
-    let w = World::start(SimConfig {
+    let (w, appid) = World::start_authorized(SimConfig {
         followers: 5,
         ..SimConfig::default()
     })
     .await;
-    let appid = w.set_up_and_authorize().await;
-    w.cli(&["templates", "sync", &appid]).await.ok();
     let out_dir = tempfile::tempdir().unwrap();
     let file = out_dir.path().join("wxdesk.wxbak");
     let f = file.to_str().unwrap();
@@ -115,21 +113,8 @@ async fn a_cli_backup_restores_into_a_fresh_data_dir_that_sends_without_reauthor
     let (template, keys) = w.legacy_template(&appid).await;
     let to = first_follower(restored, &appid).await;
     let before = w.sim_state().await["sends"]["accepted"].as_u64().unwrap();
-    let data: Vec<String> = keys.iter().map(|k| format!("{k}=恢复后发送")).collect();
-    let mut args = vec![
-        "--json",
-        "send",
-        "template",
-        "--account",
-        &appid,
-        "--template",
-        &template,
-        "--to",
-        &to,
-    ];
-    for d in &data {
-        args.extend(["--data", d.as_str()]);
-    }
+    let args = send_template_args(&appid, &template, &["--to", &to], &keys, "恢复后发送");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let sent = run_cli(Some(restored), &args, "").await.ok().json();
     assert_eq!(sent["job"]["counts"]["sent"], 1, "{sent}");
     assert_eq!(

@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{World, assert_one_line_failure, keychain_available};
+use support::{World, assert_one_line_failure, keychain_available, send_template_args};
 use wxdesk_sim::SimConfig;
 
 const FOLLOWERS: u32 = 60;
@@ -76,21 +76,14 @@ async fn the_whole_journey_from_platform_set_to_history_export() {
         .collect();
     assert_eq!(member_openids.len(), 20);
 
-    let mut args = vec![
-        "--json",
-        "send",
-        "template",
-        "--account",
+    let args = send_template_args(
         &appid,
-        "--template",
         &template,
-        "--list",
-        "全部粉丝",
-    ];
-    let data: Vec<String> = keys.iter().map(|k| format!("{k}=发货通知")).collect();
-    for d in &data {
-        args.extend(["--data", d.as_str()]);
-    }
+        &["--list", "全部粉丝"],
+        &keys,
+        "发货通知",
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let sent = w.cli(&args).await.ok();
     let summary = sent.json();
     assert_eq!(summary["event"], "done");
@@ -216,13 +209,11 @@ async fn csv_columns_fill_per_row_variables_and_an_unknown_column_is_refused_bef
     if !keychain_available() {
         return;
     }
-    let w = World::start(SimConfig {
+    let (w, appid) = World::start_authorized(SimConfig {
         followers: 10,
         ..SimConfig::default()
     })
     .await;
-    let appid = w.set_up_and_authorize().await;
-    w.cli(&["templates", "sync", &appid]).await.ok();
     w.cli(&["followers", "sync", &appid]).await.ok();
     let (template, keys) = w.legacy_template(&appid).await;
     let followers = w
@@ -343,15 +334,13 @@ async fn a_bulk_send_killed_mid_job_resumes_with_exactly_once_delivery() {
     }
     const N: u32 = 200;
     const CONCURRENCY: u64 = 4;
-    let w = World::start(SimConfig {
+    let (w, appid) = World::start_authorized(SimConfig {
         followers: N,
         // Slow enough that the kill lands mid-job with requests in flight.
         latency_ms: 40,
         ..SimConfig::default()
     })
     .await;
-    let appid = w.set_up_and_authorize().await;
-    w.cli(&["templates", "sync", &appid]).await.ok();
     w.cli(&["followers", "sync", &appid]).await.ok();
     w.cli(&[
         "lists",

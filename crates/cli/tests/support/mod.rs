@@ -209,6 +209,15 @@ impl World {
         assert_eq!(self.http.get(redirect).send().await.unwrap().status(), 200);
     }
 
+    /// A world whose sim runs with `sim_cfg`, the platform set up, one official account
+    /// authorized (`set_up_and_authorize`) and its templates synced. Returns it and the appid.
+    pub async fn start_authorized(sim_cfg: SimConfig) -> (World, String) {
+        let w = World::start(sim_cfg).await;
+        let appid = w.set_up_and_authorize().await;
+        w.cli(&["templates", "sync", &appid]).await.ok();
+        (w, appid)
+    }
+
     /// platform set → auth link → approve → auth wait: an authorized official account.
     pub async fn set_up_and_authorize(&self) -> String {
         self.platform_set().await;
@@ -349,6 +358,27 @@ pub async fn run_cli(data_dir: Option<&Path>, args: &[&str], stdin: &str) -> Run
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// `--json send template --account APPID --template TEMPLATE`, then `target` (`--to OPENID`,
+/// `--list NAME`…), then `--data KEY=value` for every key of the template.
+pub fn send_template_args(
+    appid: &str,
+    template: &str,
+    target: &[&str],
+    keys: &[String],
+    value: &str,
+) -> Vec<String> {
+    let mut args: Vec<String> = ["--json", "send", "template", "--account", appid]
+        .into_iter()
+        .chain(["--template", template])
+        .chain(target.iter().copied())
+        .map(str::to_string)
+        .collect();
+    for k in keys {
+        args.extend(["--data".to_string(), format!("{k}={value}")]);
+    }
+    args
 }
 
 /// A failed run: non-zero, and exactly one line on stderr.
