@@ -8,9 +8,9 @@ mod reliability_support;
 mod support;
 
 use serde_json::{Value, json};
-use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
+use wxdesk_core::send::{JobStatus, Recipient};
 
-use reliability_support::template_and_followers;
+use reliability_support::{storm_engine, storm_job, template_and_followers};
 use support::World;
 
 const STORM: usize = 200;
@@ -24,26 +24,8 @@ async fn two_hundred_sends_hitting_an_expired_authorizer_token_cause_exactly_one
     let w = World::start().await;
     let oa = w.authorize_first_oa().await;
     let (payload, openids) = template_and_followers(&w, &oa, STORM + 1).await;
-    let engine = wxdesk_core::cli_support::send_engine(
-        &w.platform,
-        EngineConfig {
-            concurrency: STORM as u32,
-            rate_per_sec: 100_000,
-            account_rate_per_sec: 100_000,
-            ..EngineConfig::default()
-        },
-    )
-    .await
-    .unwrap();
-    let spec = |title: &str| JobSpec {
-        appid: oa.clone(),
-        title: title.into(),
-        payload: payload.clone(),
-        field_rules: Vec::new(),
-        concurrency: Some(STORM as u32),
-        rate_per_sec: Some(100_000),
-        max_attempts: Some(5),
-    };
+    let engine = storm_engine(&w.platform, STORM).await;
+    let spec = |title: &str| storm_job(&oa, title, payload.clone(), STORM);
     // A first send caches the authorizer token.
     let warm = engine
         .create_and_start(spec("预热"), vec![Recipient::new(openids[0].clone())])

@@ -26,11 +26,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use wxdesk_core::cli_support::{SendLock, send_engine};
+use wxdesk_core::cli_support::SendLock;
 use wxdesk_core::context::Context;
 use wxdesk_core::sandbox::start_sandbox;
 use wxdesk_core::secrets::MemoryStore;
-use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Recipient};
+use wxdesk_core::send::{JobSpec, JobStatus, Recipient};
 
 use support::World;
 
@@ -69,17 +69,7 @@ async fn child_mode_runs_only_when_spawned_by_the_two_process_storm() {
                 serde_json::from_slice(&std::fs::read(job).unwrap()).unwrap();
             // As the app and the CLI do before running the engine.
             let _sender = SendLock::acquire(&dir, None).await.unwrap();
-            let engine = send_engine(
-                &ctx.platform,
-                EngineConfig {
-                    concurrency: CALLS_PER_PROCESS as u32,
-                    rate_per_sec: 100_000,
-                    account_rate_per_sec: 100_000,
-                    ..EngineConfig::default()
-                },
-            )
-            .await
-            .unwrap();
+            let engine = reliability_support::storm_engine(&ctx.platform, CALLS_PER_PROCESS).await;
             wait_for_go();
             let job = engine
                 .create_and_start(spec, openids.into_iter().map(Recipient::new))
@@ -256,15 +246,8 @@ async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once(
         .unwrap();
     let (payload, openids) =
         reliability_support::template_and_followers(&w, &oa, CALLS_PER_PROCESS).await;
-    let spec = JobSpec {
-        appid: oa.clone(),
-        title: "令牌风暴（双进程）".into(),
-        payload,
-        field_rules: Vec::new(),
-        concurrency: Some(CALLS_PER_PROCESS as u32),
-        rate_per_sec: Some(100_000),
-        max_attempts: Some(5),
-    };
+    let spec =
+        reliability_support::storm_job(&oa, "令牌风暴（双进程）", payload, CALLS_PER_PROCESS);
     let job = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(job.path(), serde_json::to_vec(&(spec, openids)).unwrap()).unwrap();
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use wxdesk_core::backup::KdfParams;
 use wxdesk_core::platform::Platform;
-use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Payload, Recipient};
+use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Payload, Recipient, SendEngine};
 
 use crate::support::World;
 
@@ -135,4 +135,34 @@ pub async fn assert_restored_account_sends_once(w: &World, platform: &Platform, 
             .unwrap()
     };
     assert_eq!(sends(&after), sends(&before) + 1, "the sim got the message");
+}
+
+/// A send engine whose rate limits are far above anything a test reaches, so `concurrency`
+/// sends are in flight at once (the token-storm tests).
+pub async fn storm_engine(platform: &Platform, concurrency: usize) -> SendEngine {
+    wxdesk_core::cli_support::send_engine(
+        platform,
+        EngineConfig {
+            concurrency: concurrency as u32,
+            rate_per_sec: 100_000,
+            account_rate_per_sec: 100_000,
+            ..EngineConfig::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A job of `payload` for `appid` with `concurrency` sends in flight, no effective rate limit
+/// and up to 5 attempts per recipient (the token-storm tests).
+pub fn storm_job(appid: &str, title: &str, payload: Payload, concurrency: usize) -> JobSpec {
+    JobSpec {
+        appid: appid.to_string(),
+        title: title.into(),
+        payload,
+        field_rules: Vec::new(),
+        concurrency: Some(concurrency as u32),
+        rate_per_sec: Some(100_000),
+        max_attempts: Some(5),
+    }
 }
