@@ -408,14 +408,7 @@ async fn an_authorization_whose_code_expired_while_the_app_was_closed_still_land
     w.follower().await.poll_once().await.unwrap();
     w.authorize_in_browser(&appid, AuthScope::Oa).await;
     // The app stays closed longer than the code lives (600 s on the sim's clock).
-    let r = w
-        .http
-        .post(format!("{}/__sim/advance-clock", w.sandbox.sim_url))
-        .json(&serde_json::json!({"secs": 700, "tickets": false}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    w.advance_sim_clock(700).await;
 
     let follower = w.follower().await;
     let mut rx = follower.subscribe();

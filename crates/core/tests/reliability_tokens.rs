@@ -7,7 +7,7 @@
 mod reliability_support;
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use wxdesk_core::send::{JobStatus, Recipient};
 
 use reliability_support::{storm_engine, storm_job, template_and_followers};
@@ -34,14 +34,7 @@ async fn two_hundred_sends_hitting_an_expired_authorizer_token_cause_exactly_one
     assert_eq!(engine.wait_idle(warm).await.unwrap().counts.sent, 1);
 
     // Two hours and a bit later at WeChat: every cached token is dead (the ticket stays).
-    let r = w
-        .http
-        .post(format!("{}/__sim/advance-clock", w.sandbox.sim_url))
-        .json(&json!({"secs": 7300, "tickets": false}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    w.advance_sim_clock(7300).await;
     let before = authorizer_issued(&w.sandbox.sim_state());
 
     let job = engine

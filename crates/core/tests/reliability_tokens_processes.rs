@@ -23,7 +23,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use wxdesk_core::cli_support::SendLock;
@@ -253,14 +253,7 @@ async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once(
 
     // Two hours and a bit later at WeChat: both tokens are dead (the ticket stays), while by
     // the processes' own clocks they still look good — the storm is all 42001s.
-    let r = w
-        .http
-        .post(format!("{}/__sim/advance-clock", w.sandbox.sim_url))
-        .json(&json!({"secs": 7300, "tickets": false}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    w.advance_sim_clock(7300).await;
     let before = issued(&w.sandbox.sim_state());
     let sent_before = w.sandbox.sim_state()["sends"]["accepted"].as_u64().unwrap();
 

@@ -130,6 +130,18 @@ impl World {
         oa
     }
 
+    /// Moves the sim's clock `secs` forward (tokens and codes age; tickets stay valid).
+    pub async fn advance_sim_clock(&self, secs: u64) {
+        let r = self
+            .http
+            .post(format!("{}/__sim/advance-clock", self.sandbox.sim_url))
+            .json(&json!({"secs": secs, "tickets": false}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
     pub async fn revoke(&self, appid: &str) {
         let r = self
             .http
