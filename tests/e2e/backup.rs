@@ -24,7 +24,7 @@ use wxdesk_core::context::Context;
 use wxdesk_core::secrets::SecretKey;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
-use common::{authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
+use common::{authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
 
 const PASS: &str = "correct horse 2026";
 
@@ -107,16 +107,11 @@ async fn wait_restore_enabled(h: &Harness, enabled: bool) -> Result<()> {
 async fn settings_exports_a_backup_and_the_welcome_screen_of_a_new_data_dir_restores_it()
 -> Result<()> {
     let http = reqwest::Client::new();
-    let old = tempfile::Builder::new()
-        .prefix("wxdesk-e2e-bak-old-")
-        .tempdir()
-        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
     let out = tempfile::tempdir().map_err(|e| Error::Io("creating the output dir".into(), e))?;
     let file = out.path().join("wxdesk-备份-e2e.wxbak");
-    prepare_sandbox(old.path()).await;
 
     // The old computer: 设置 → 备份与恢复.
-    let h = Harness::start(Options::new("backup").data_dir(old.path())).await?;
+    let (old, h) = start_in_sandbox("backup").await?;
     let appid = authorize_verified_account(old.path(), &http).await.appid;
     h.click("[data-testid=nav-settings]").await?;
     wait_for_contains(&h, "[data-testid=backup-card]", "导出加密备份").await?;

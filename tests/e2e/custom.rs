@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
-use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
+use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
 
-use common::{SimAccount, authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
+use common::{SimAccount, authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
 
 const MESSAGE: &str = "您好，我想查询订单 SO-1001 的物流进度";
 
@@ -100,14 +100,7 @@ async fn wait_for_recipient(h: &Harness, openid: &str) -> Result<()> {
 
 #[tokio::test]
 async fn a_user_who_wrote_is_listed_selected_and_sent_a_custom_message() -> Result<()> {
-    let dir = tempfile::Builder::new()
-        .prefix("wxdesk-e2e-custom-")
-        .tempdir()
-        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
-    prepare_sandbox(dir.path()).await;
-    let h =
-        Harness::start(Options::new("custom").env("WXDESK_DATA_DIR", dir.path().to_string_lossy()))
-            .await?;
+    let (dir, h) = start_in_sandbox("custom").await?;
     let http = reqwest::Client::new();
     let (appid, sim_url, writer, quiet) = prepare_account(dir.path(), &http).await;
 

@@ -18,13 +18,13 @@ use serde_json::Value;
 use wxdesk_core::audience::ImportRow;
 use wxdesk_core::audience::followers;
 use wxdesk_core::audience::lists::{self, ListSource};
-use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
+use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
 
 const TEMPLATE_TITLE: &str = "订单发货通知";
 const TEMPLATE_SEND: &str = "/cgi-bin/message/template/send";
 const LIST_NAME: &str = "e2e 发货名单";
 
-use common::{SimAccount, authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
+use common::{SimAccount, authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
 
 /// Clicks the open Select dropdown's option whose text contains `text` (found by its text: the
 /// option markup differs between antd majors).
@@ -232,14 +232,7 @@ fn value_for(key: &str) -> &'static str {
 
 #[tokio::test]
 async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Result<()> {
-    let dir = tempfile::Builder::new()
-        .prefix("wxdesk-e2e-send-")
-        .tempdir()
-        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
-    prepare_sandbox(dir.path()).await;
-    let h =
-        Harness::start(Options::new("send").env("WXDESK_DATA_DIR", dir.path().to_string_lossy()))
-            .await?;
+    let (dir, h) = start_in_sandbox("send").await?;
     let http = reqwest::Client::new();
     let (appid, sim_url, openids) = prepare_account(dir.path(), &http).await;
 

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
-use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
+use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
 
 /// A template every verified service account of the sim starts with (its library's first entry).
 const SIM_TEMPLATE_TITLE: &str = "订单发货通知";
 
-use common::{SimAccount, authorize_verified_account, prepare_sandbox, wait_for_contains, wd};
+use common::{SimAccount, authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
 
 /// Waits for `css`, then clicks it in the DOM. WebKitWebDriver's hit test sometimes refuses a
 /// click while an antd drawer or modal animates over the window; the DOM click is what the
@@ -64,12 +64,7 @@ async fn stat_value(h: &Harness, testid: &str) -> Result<u64> {
 
 #[tokio::test]
 async fn templates_and_followers_sync_from_the_ui_and_a_pasted_list_previews() -> Result<()> {
-    let dir = tempfile::Builder::new()
-        .prefix("wxdesk-e2e-aud-")
-        .tempdir()
-        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
-    prepare_sandbox(dir.path()).await;
-    let h = Harness::start(Options::new("templates_audience").data_dir(dir.path())).await?;
+    let (dir, h) = start_in_sandbox("templates_audience").await?;
     let http = reqwest::Client::new();
     let SimAccount {
         sim_url,

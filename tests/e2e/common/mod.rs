@@ -5,19 +5,33 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
+use tempfile::TempDir;
 use wxdesk_core::auth::AuthScope;
 use wxdesk_core::context::Context;
 use wxdesk_core::secrets::Secret;
-use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
+use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
 /// Sandbox mode saved in the data dir's settings and keychain, as 「体验沙箱」 does; the servers it
 /// starts stop again at once (the app starts its own on the same ports).
-pub async fn prepare_sandbox(dir: &Path) {
+async fn prepare_sandbox(dir: &Path) {
     let ctx = Context::open(dir).await.expect("open the data dir");
     let sb = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir)
         .await
         .expect("sandbox settings");
     sb.shutdown().await;
+}
+
+/// The app started as `name` on a fresh data dir already in sandbox mode (the app starts its own
+/// sandbox on the saved ports). The dir is removed when the returned [`TempDir`] drops, so keep it
+/// for as long as the app runs.
+pub async fn start_in_sandbox(name: &str) -> Result<(TempDir, Harness)> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("wxdesk-e2e-{name}-"))
+        .tempdir()
+        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
+    prepare_sandbox(dir.path()).await;
+    let h = Harness::start(Options::new(name).data_dir(dir.path())).await?;
+    Ok((dir, h))
 }
 
 /// The sim's first verified official account, authorized into a sandbox data dir.
@@ -33,7 +47,7 @@ pub struct SimAccount {
     pub state: Value,
 }
 
-/// Opens the data dir (already in sandbox mode, see [`prepare_sandbox`]), finds the sim's first
+/// Opens the data dir (already in sandbox mode, see [`start_in_sandbox`]), finds the sim's first
 /// verified service account in `/__sim/state` and authorizes it through the app's own sim, the way
 /// the admin's scan would.
 pub async fn authorize_verified_account(dir: &Path, http: &reqwest::Client) -> SimAccount {
