@@ -15,7 +15,7 @@ use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::secrets::Secret;
 use wxdesk_core::store::DB_FILE;
 
-use support::{World, follow_until};
+use support::{World, follow_until, sim_authorize};
 
 #[derive(Clone)]
 struct LogBuf(Arc<Mutex<Vec<u8>>>);
@@ -80,16 +80,7 @@ async fn no_secret_or_token_reaches_sqlite_logs_or_ui_dtos_after_the_journey() {
     // The 全网发布 API half, against the sim: a fresh code for a second account, a user who
     // just wrote (opening the 48-hour window), and the custom message `<code>_from_api`.
     let mini = w.account(true)["appid"].as_str().unwrap().to_string();
-    let fresh: Value = w
-        .http
-        .post(format!("{}/__sim/authorize", w.sandbox.sim_url))
-        .json(&json!({"pre_auth_code": start.pre_auth_code, "authorizer_appid": mini}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fresh = sim_authorize(&w.http, &w.sandbox.sim_url, &start.pre_auth_code, &mini).await;
     let query_auth_code = fresh["auth_code"].as_str().unwrap().to_string();
     let openid: Value = w
         .http
@@ -161,16 +152,18 @@ async fn no_secret_or_token_reaches_sqlite_logs_or_ui_dtos_after_the_journey() {
     ];
     // The revoked account's refresh token is gone from the store; the sim still knows it.
     let mini_token = {
-        let fresh_code: Value = w
-            .http
-            .post(format!("{}/__sim/authorize", w.sandbox.sim_url))
-            .json(&json!({"pre_auth_code": w.authorizer.begin_authorization(AuthScope::Mini, false, None).await.unwrap().pre_auth_code, "authorizer_appid": mini}))
-            .send()
-            .await
-            .unwrap()
-            .json()
+        let mini_start = w
+            .authorizer
+            .begin_authorization(AuthScope::Mini, false, None)
             .await
             .unwrap();
+        let fresh_code = sim_authorize(
+            &w.http,
+            &w.sandbox.sim_url,
+            &mini_start.pre_auth_code,
+            &mini,
+        )
+        .await;
         let card = w
             .authorizer
             .complete_authorization(&Secret::new(fresh_code["auth_code"].as_str().unwrap()))

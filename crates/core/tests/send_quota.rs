@@ -4,6 +4,8 @@
 //! job, and is 0 once a job has paused on 45009. The sim's /__sim/state is the judge.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,8 @@ use wxdesk_core::send::{EngineConfig, JobSpec, JobStatus, Payload, Recipient, Se
 use wxdesk_core::store::Store;
 use wxdesk_core::templates::keywords::parse_content;
 use wxdesk_sim::SimConfig;
+
+use support::sim_authorize;
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -83,19 +87,13 @@ impl Env {
             }
         }
         let start = start.unwrap();
-        let answer: Value = self
-            .http
-            .post(format!("{}/__sim/authorize", self.sandbox.sim_url))
-            .json(&serde_json::json!({
-                "pre_auth_code": start.pre_auth_code,
-                "authorizer_appid": self.appid,
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer = sim_authorize(
+            &self.http,
+            &self.sandbox.sim_url,
+            &start.pre_auth_code,
+            &self.appid,
+        )
+        .await;
         let code = answer["auth_code"].as_str().unwrap().to_string();
         authorizer
             .complete_authorization(&Secret::new(code))

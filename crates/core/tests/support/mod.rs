@@ -100,16 +100,13 @@ impl World {
             "login page refused: {}",
             r.text().await.unwrap_or_default()
         );
-        let r: Value = self
-            .http
-            .post(format!("{}/__sim/authorize", self.sandbox.sim_url))
-            .json(&json!({"pre_auth_code": start.pre_auth_code, "authorizer_appid": appid}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = sim_authorize(
+            &self.http,
+            &self.sandbox.sim_url,
+            &start.pre_auth_code,
+            appid,
+        )
+        .await;
         let redirect = r["redirect"].as_str().unwrap().to_string();
         let done = self.http.get(&redirect).send().await.unwrap();
         assert_eq!(done.status(), 200);
@@ -152,6 +149,24 @@ impl World {
             .unwrap();
         assert!(r.status().is_success());
     }
+}
+
+/// The admin presses 授权 at the sim for `appid` on the authorization that made
+/// `pre_auth_code`. Returns the sim's answer (`auth_code`, `redirect`).
+pub async fn sim_authorize(
+    http: &reqwest::Client,
+    sim_url: &str,
+    pre_auth_code: &str,
+    appid: &str,
+) -> Value {
+    http.post(format!("{sim_url}/__sim/authorize"))
+        .json(&json!({"pre_auth_code": pre_auth_code, "authorizer_appid": appid}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Polls the feed until `want` is noticed (bounded).
