@@ -8,14 +8,14 @@ mod support;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wxdesk_core::accounts::Accounts;
 use wxdesk_core::auth::AuthScope;
 use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::secrets::Secret;
 use wxdesk_core::store::DB_FILE;
 
-use support::{World, follow_until, sim_authorize};
+use support::{World, follow_until, sim_authorize, sim_openid};
 
 #[derive(Clone)]
 struct LogBuf(Arc<Mutex<Vec<u8>>>);
@@ -82,19 +82,7 @@ async fn no_secret_or_token_reaches_sqlite_logs_or_ui_dtos_after_the_journey() {
     let mini = w.account(true)["appid"].as_str().unwrap().to_string();
     let fresh = sim_authorize(&w.http, &w.sandbox.sim_url, &start.pre_auth_code, &mini).await;
     let query_auth_code = fresh["auth_code"].as_str().unwrap().to_string();
-    let openid: Value = w
-        .http
-        .get(format!(
-            "{}/__sim/openid?appid={mini}&index=0",
-            w.sandbox.sim_url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let openid = openid["openid"].as_str().unwrap().to_string();
+    let openid = sim_openid(&w.http, &w.sandbox.sim_url, &mini, 0).await;
     let r = w
         .http
         .post(format!("{}/__sim/message", w.sandbox.sim_url))

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use wxdesk_core::auth::{AuthScope, Authorizer};
 use wxdesk_core::platform::Platform;
 use wxdesk_core::sandbox::{Sandbox, start_sandbox_with};
@@ -22,7 +21,7 @@ use wxdesk_core::store::Store;
 use wxdesk_core::templates::keywords::parse_content;
 use wxdesk_sim::SimConfig;
 
-use support::sim_authorize;
+use support::{sim_authorize, sim_openid};
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -161,19 +160,8 @@ impl Env {
     async fn recipients(&self, from: u32, to: u32) -> Vec<Recipient> {
         let mut out = Vec::new();
         for i in from..to {
-            let v: Value = self
-                .http
-                .get(format!(
-                    "{}/__sim/openid?appid={}&index={i}",
-                    self.sandbox.sim_url, self.appid
-                ))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            out.push(Recipient::new(v["openid"].as_str().unwrap()));
+            let openid = sim_openid(&self.http, &self.sandbox.sim_url, &self.appid, i).await;
+            out.push(Recipient::new(openid));
         }
         out
     }

@@ -169,6 +169,21 @@ pub async fn sim_authorize(
         .unwrap()
 }
 
+/// The openid of user `index` of account `appid` in the sim's world.
+pub async fn sim_openid(http: &reqwest::Client, sim_url: &str, appid: &str, index: u32) -> String {
+    let v: Value = http
+        .get(format!(
+            "{sim_url}/__sim/openid?appid={appid}&index={index}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["openid"].as_str().unwrap().to_string()
+}
+
 /// Polls the feed until `want` is noticed (bounded).
 pub async fn follow_until(
     f: &FeedFollower<Authorizer>,
