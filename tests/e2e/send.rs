@@ -386,7 +386,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
         )
         .await
         .map_err(wd("closing the drawer"))?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The closing drawer's mask takes clicks until its animation ends; `click` retries.
     h.click("[data-testid=nav-overview]").await?;
     h.wait_for("[data-testid=overview-chart] canvas").await?;
     tokio::time::sleep(Duration::from_millis(1500)).await;

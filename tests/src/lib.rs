@@ -201,12 +201,23 @@ impl Harness {
             .map_err(|e| Error::WebDriver(format!("reading text of {css}"), e.to_string()))
     }
 
-    /// Clicks the first element matching `css` (waiting for it to exist).
+    /// Clicks the first element matching `css`, waiting for it to exist and to take the click:
+    /// while a closing drawer's or modal's mask still covers it, WebDriver refuses the click
+    /// ("element click intercepted"), so it is retried until the render timeout.
     pub async fn click(&self, css: &str) -> Result<()> {
-        let el = self.wait_for(css).await?;
-        el.click()
-            .await
-            .map_err(|e| Error::WebDriver(format!("clicking {css}"), e.to_string()))
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+        loop {
+            let el = self.wait_for(css).await?;
+            match el.click().await {
+                Ok(()) => return Ok(()),
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    return Err(Error::WebDriver(format!("clicking {css}"), e.to_string()));
+                }
+            }
+        }
     }
 
     /// Saves a PNG of the main window as `<artifacts>/<label>.png`, prints and returns its path.
