@@ -185,17 +185,34 @@ impl Client {
 
 /// Parse any response: JSON regardless of Content-Type (jscode2session answers `text/plain`),
 /// `errcode != 0` → [`WeChatError`] whatever the status, otherwise the typed body.
+///
+/// The errcode is read by a small pass that skips every other field, then the body is
+/// deserialized straight into `T`: no intermediate `Value` tree (a batchget answer of 100 users
+/// would otherwise be built twice).
 pub(crate) fn parse_body<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
-    let value: serde_json::Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
+    /// Only the error fields; any JSON value is accepted for them so a non-integer errcode is
+    /// "no errcode", as before.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        errcode: Option<serde_json::Value>,
+        #[serde(default)]
+        errmsg: Option<serde_json::Value>,
+    }
+    let head = match serde_json::from_slice::<Head>(body) {
+        Ok(h) => Some(h),
+        // Not an object (or not JSON at all): decided below by the full parse.
+        Err(e) if e.is_data() => None,
         Err(_) if !(200..300).contains(&status) => return Err(Error::HttpStatus { status }),
         Err(e) => return Err(json_error(&e)),
     };
-    if let Some(code) = value.get("errcode").and_then(serde_json::Value::as_i64)
+    if let Some(h) = &head
+        && let Some(code) = h.errcode.as_ref().and_then(serde_json::Value::as_i64)
         && code != 0
     {
-        let msg = value
-            .get("errmsg")
+        let msg = h
+            .errmsg
+            .as_ref()
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default();
         return Err(WeChatError::new(code, msg).into());
@@ -203,7 +220,7 @@ pub(crate) fn parse_body<T: DeserializeOwned>(status: u16, body: &[u8]) -> Resul
     if !(200..300).contains(&status) {
         return Err(Error::HttpStatus { status });
     }
-    serde_json::from_value(value).map_err(|e| json_error(&e))
+    serde_json::from_slice(body).map_err(|e| json_error(&e))
 }
 
 /// serde_json messages may quote the offending value (which could be a token); keep only
