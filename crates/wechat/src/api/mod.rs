@@ -199,8 +199,11 @@ pub(crate) fn parse_body<T: DeserializeOwned>(status: u16, body: &[u8]) -> Resul
         #[serde(default)]
         errmsg: Option<serde_json::Value>,
     }
+    // serde reads a struct from a JSON array too (by position): only an object has fields.
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let head = match serde_json::from_slice::<Head>(body) {
-        Ok(h) => Some(h),
+        Ok(h) if is_object => Some(h),
+        Ok(_) => None,
         // Not an object (or not JSON at all): decided below by the full parse.
         Err(e) if e.is_data() => None,
         Err(_) if !(200..300).contains(&status) => return Err(Error::HttpStatus { status }),

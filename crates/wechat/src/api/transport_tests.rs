@@ -123,3 +123,53 @@ async fn every_call_is_bounded_by_the_configured_timeout() {
         other => panic!("expected a timeout, got {other:?}"),
     }
 }
+
+#[derive(Debug, serde::Deserialize, PartialEq)]
+struct Tags {
+    tags: Vec<i64>,
+}
+
+#[test]
+fn a_nonzero_errcode_wins_over_the_status_and_the_type() {
+    let e =
+        parse_body::<Tags>(200, br#"{"errcode":40001,"errmsg":"invalid credential"}"#).unwrap_err();
+    assert_eq!(e.wechat().map(|w| w.errcode), Some(40001));
+    let e = parse_body::<Tags>(500, br#"{"errcode":-1,"errmsg":"system error"}"#).unwrap_err();
+    assert_eq!(e.wechat().map(|w| w.errcode), Some(-1));
+}
+
+#[test]
+fn errcode_zero_or_not_an_integer_leaves_the_typed_body() {
+    assert_eq!(
+        parse_body::<Tags>(200, br#"{"errcode":0,"errmsg":"ok","tags":[1,2]}"#).unwrap(),
+        Tags { tags: vec![1, 2] }
+    );
+    assert_eq!(
+        parse_body::<Tags>(200, br#"{"errcode":"x","tags":[3]}"#).unwrap(),
+        Tags { tags: vec![3] }
+    );
+}
+
+#[test]
+fn a_non_json_or_non_object_body_is_the_status_error_or_a_json_error() {
+    assert!(matches!(
+        parse_body::<Tags>(502, b"<html>bad gateway</html>"),
+        Err(Error::HttpStatus { status: 502 })
+    ));
+    assert!(matches!(
+        parse_body::<Tags>(503, b"[1,2]"),
+        Err(Error::HttpStatus { status: 503 })
+    ));
+    assert!(matches!(
+        parse_body::<Tags>(200, b"not json"),
+        Err(Error::Json(_))
+    ));
+    assert!(matches!(
+        parse_body::<Tags>(200, b"[1,2]"),
+        Err(Error::Json(_))
+    ));
+    assert!(matches!(
+        parse_body::<Tags>(200, br#"{"tag":[]}"#),
+        Err(Error::Json(m)) if m == "missing field `tags` at line 1 column 10"
+    ));
+}
