@@ -13,9 +13,7 @@ use super::*;
 use crate::api::ClientConfig;
 use crate::test_server::{Reply, TestServer};
 
-const COMPONENT_TOKEN: &str = "/cgi-bin/component/api_component_token";
-const AUTHORIZER_TOKEN: &str = "/cgi-bin/component/api_authorizer_token";
-const TAGS: &str = "/cgi-bin/tags/get";
+use super::tests::{AUTHORIZER_TOKEN, COMPONENT_TOKEN, TAGS, cache_on, serve_component_tokens};
 
 struct Pair {
     srv: TestServer,
@@ -30,11 +28,7 @@ struct Pair {
 /// rotate the refresh token R0 → R1 → R2, refusing any but the newest (61023), as WeChat may.
 async fn pair(with_hook: bool) -> Pair {
     let srv = TestServer::start().await;
-    let n = Arc::new(AtomicUsize::new(0));
-    srv.route_fn(COMPONENT_TOKEN, move |_| {
-        let i = n.fetch_add(1, Ordering::SeqCst) + 1;
-        Reply::json(json!({"component_access_token": format!("CAT{i}"), "expires_in": 7200}))
-    });
+    serve_component_tokens(&srv);
     let newest = Arc::new(StdMutex::new(0usize));
     srv.route_fn(AUTHORIZER_TOKEN, move |r| {
         let mut i = newest.lock().unwrap();
@@ -49,13 +43,8 @@ async fn pair(with_hook: bool) -> Pair {
     store.put("wxa", &Secret::new("R0")).await.unwrap();
     let shared = Arc::new(MemorySharedTokens::new());
     let cache = || {
-        let c = TokenCache::with_clock(
-            Client::new(ClientConfig::with_base_url(&srv.base_url)).unwrap(),
-            ComponentCredentials {
-                component_appid: "wxc".into(),
-                component_appsecret: Secret::new("sec"),
-            },
-            Arc::new(MemoryTicketSource::new(Some(Secret::new("ticket@@@1")))),
+        let c = cache_on(
+            &srv,
             store.clone(),
             TokenCacheConfig::default(),
             clock.clone(),

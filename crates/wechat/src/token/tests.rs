@@ -10,9 +10,38 @@ use super::*;
 use crate::api::ClientConfig;
 use crate::test_server::{Reply, TestServer};
 
-const COMPONENT_TOKEN: &str = "/cgi-bin/component/api_component_token";
-const AUTHORIZER_TOKEN: &str = "/cgi-bin/component/api_authorizer_token";
-const TAGS: &str = "/cgi-bin/tags/get";
+pub(super) const COMPONENT_TOKEN: &str = "/cgi-bin/component/api_component_token";
+pub(super) const AUTHORIZER_TOKEN: &str = "/cgi-bin/component/api_authorizer_token";
+pub(super) const TAGS: &str = "/cgi-bin/tags/get";
+
+/// Component token refreshes answer CAT1, CAT2, … valid 7200 s.
+pub(super) fn serve_component_tokens(srv: &TestServer) {
+    let n = Arc::new(AtomicUsize::new(0));
+    srv.route_fn(COMPONENT_TOKEN, move |_| {
+        let i = n.fetch_add(1, Ordering::SeqCst) + 1;
+        Reply::json(json!({"component_access_token": format!("CAT{i}"), "expires_in": 7200}))
+    });
+}
+
+/// A cache for component `wxc` (a ticket ready) calling `srv`, on `store` and `clock`.
+pub(super) fn cache_on(
+    srv: &TestServer,
+    store: Arc<MemoryRefreshTokenStore>,
+    cfg: TokenCacheConfig,
+    clock: Arc<ManualClock>,
+) -> TokenCache {
+    TokenCache::with_clock(
+        Client::new(ClientConfig::with_base_url(&srv.base_url)).unwrap(),
+        ComponentCredentials {
+            component_appid: "wxc".into(),
+            component_appsecret: Secret::new("sec"),
+        },
+        Arc::new(MemoryTicketSource::new(Some(Secret::new("ticket@@@1")))),
+        store,
+        cfg,
+        clock,
+    )
+}
 
 struct Fixture {
     srv: TestServer,
@@ -25,26 +54,16 @@ struct Fixture {
 /// AAT1, AAT2, … with a rotated refresh token R1, R2, ….
 async fn fixture(margin_secs: u64) -> Fixture {
     let srv = TestServer::start().await;
-    let n = Arc::new(AtomicUsize::new(0));
-    srv.route_fn(COMPONENT_TOKEN, move |_| {
-        let i = n.fetch_add(1, Ordering::SeqCst) + 1;
-        Reply::json(json!({"component_access_token": format!("CAT{i}"), "expires_in": 7200}))
-    });
+    serve_component_tokens(&srv);
     let m = Arc::new(AtomicUsize::new(0));
     srv.route_fn(AUTHORIZER_TOKEN, move |_| {
         let i = m.fetch_add(1, Ordering::SeqCst) + 1;
         Reply::json(json!({"authorizer_access_token": format!("AAT{i}"), "expires_in": 7200, "authorizer_refresh_token": format!("R{i}")}))
     });
-    let client = Client::new(ClientConfig::with_base_url(&srv.base_url)).unwrap();
     let clock = Arc::new(ManualClock::default());
     let store = Arc::new(MemoryRefreshTokenStore::new());
-    let cache = Arc::new(TokenCache::with_clock(
-        client,
-        ComponentCredentials {
-            component_appid: "wxc".into(),
-            component_appsecret: Secret::new("sec"),
-        },
-        Arc::new(MemoryTicketSource::new(Some(Secret::new("ticket@@@1")))),
+    let cache = Arc::new(cache_on(
+        &srv,
         store.clone(),
         TokenCacheConfig {
             refresh_margin: Duration::from_secs(margin_secs),
