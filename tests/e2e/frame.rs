@@ -70,7 +70,10 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
 
     for (key, heading, says) in PAGES {
         h.click(&format!("[data-testid=nav-{key}]")).await?;
-        let page = h.text(&format!("[data-testid=page-{key}]")).await?;
+        // The empty state appears once the page's data has loaded.
+        let page = h
+            .wait_for_contains(&format!("[data-testid=page-{key}]"), says)
+            .await?;
         assert!(
             page.starts_with(heading) && page.contains(says),
             "page {key} should start with {heading:?} and say {says:?}, shows {page:?}"

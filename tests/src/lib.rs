@@ -170,6 +170,29 @@ impl Harness {
         }
     }
 
+    /// Waits until the text of `css` contains `want` (data that loads after the page renders);
+    /// returns the text.
+    pub async fn wait_for_contains(&self, css: &str, want: &str) -> Result<String> {
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if last.contains(want) {
+                    return Ok(last);
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::TextMismatch {
+                    css: css.to_owned(),
+                    want: format!("…{want}…"),
+                    got: last,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Waits until the app's (hash) route is `path`, e.g. `/accounts/authorize`.
     pub async fn wait_for_route(&self, path: &str) -> Result<()> {
         let want = format!("#{path}");

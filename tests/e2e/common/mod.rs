@@ -3,13 +3,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde_json::Value;
 use tempfile::TempDir;
 use wxdesk_core::auth::AuthScope;
 use wxdesk_core::context::Context;
 use wxdesk_core::secrets::Secret;
-use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
+use wxdesk_e2e::{Error, Harness, Options, Result};
 
 /// Sandbox mode saved in the data dir's settings and keychain, as 「体验沙箱」 does; the servers it
 /// starts stop again at once (the app starts its own on the same ports).
@@ -135,22 +134,5 @@ pub fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ 
 
 /// Waits until the text of `css` contains `want`; returns the text.
 pub async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String> {
-    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
-    let mut last = String::new();
-    loop {
-        if let Ok(el) = h.client.find(Locator::Css(css)).await {
-            last = el.text().await.unwrap_or_default();
-            if last.contains(want) {
-                return Ok(last);
-            }
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::TextMismatch {
-                css: css.to_owned(),
-                want: format!("…{want}…"),
-                got: last,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    h.wait_for_contains(css, want).await
 }
