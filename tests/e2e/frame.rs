@@ -82,8 +82,10 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
     }
 
     // Settings shows what app_info returned: the data dir this harness gave the app.
-    let info = h.text("[data-testid=app-info]").await?;
     let data_dir = h.data_dir().to_string_lossy().into_owned();
+    let info = h
+        .wait_for_contains("[data-testid=app-info]", &data_dir)
+        .await?;
     assert!(
         info.contains(&data_dir),
         "settings should show {data_dir:?}, shows {info:?}"
