@@ -18,10 +18,15 @@ export CARGO_TERM_COLOR=never
 export WXDESK_ARTIFACTS="${WXDESK_ARTIFACTS:-$CARGO_TARGET_DIR/e2e-artifacts}"
 echo "node $(node --version), $(cargo --version), target dir $CARGO_TARGET_DIR"
 
-step "ui: install dependencies"
-# npm ci refuses this lock: the registry here lacks the other platforms' optional binaries
-# (biome, tauri-cli), so the lock cannot list them. npm install still installs exactly the lock.
+step "ui: install dependencies (the lock file must come out unchanged)"
+# npm install installs exactly the lock; a lock it rewrites means package.json and the lock
+# disagree (or npm resolved differently on this machine): fail here instead of committing drift.
+lock_before="$(sha256sum ui/package-lock.json)"
 (cd ui && npm install --no-audit --no-fund --loglevel=error)
+if [ "$(sha256sum ui/package-lock.json)" != "$lock_before" ]; then
+  echo "npm install rewrote ui/package-lock.json; commit the lock npm writes (git diff ui/package-lock.json)" >&2
+  exit 1
+fi
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -35,9 +40,12 @@ cargo test -p wxdesk --test bindings_drift
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "Rust tests (real Secret Service in a private D-Bus session)"
+step "Rust tests (real Secret Service in a private D-Bus session, Python interop)"
+# Tests that need the OS keychain or Python + PyPI are #[ignore]d for a plain `cargo test` (so
+# they show as ignored, never as passed, where the environment lacks them); here the
+# environment has them, so they run, and fail if it turns out not to.
 WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
-  cargo test --workspace --exclude wxdesk-e2e --exclude wxdesk-bench
+  cargo test --workspace --exclude wxdesk-e2e --exclude wxdesk-bench -- --include-ignored
 
 if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
   step "end-to-end: the real app under Xvfb through tauri-driver"
@@ -50,7 +58,7 @@ if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
   echo "screenshots: $WXDESK_ARTIFACTS"
 fi
 
-step "fuzz: the callback parser and decrypt_push (cargo-fuzz when nightly is there, else the stable harness)"
+step "fuzz: the callback parser and decrypt_push (the stable harness; cargo-fuzz on top when installed)"
 # libFuzzer prints a line per new coverage point; keep the log short unless something failed.
 fuzz_log="$(mktemp)"
 if FUZZ_SECS="${FUZZ_SECS:-15}" bash crates/wechat/fuzz/run.sh >"$fuzz_log" 2>&1; then

@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Short fuzz run for CI: each target for FUZZ_SECS seconds (default 60) with cargo-fuzz on
-# nightly. Without nightly or cargo-fuzz, falls back to the stable smoke harness (same bodies)
-# and says so. Exit status is non-zero on any crash.
+# Short fuzz run for CI and for anyone on a fresh machine.
+#  1. Always: the stable smoke harness (crates/wechat/tests/fuzz_smoke.rs, the same target bodies
+#     on ~100k seeded random and mutated inputs), built in the main workspace like every other
+#     test, so a machine with only what scripts/setup-system.sh installs runs exactly this path.
+#  2. When a nightly toolchain and cargo-fuzz are both present (an optional extra, never
+#     required): each cargo-fuzz target for FUZZ_SECS seconds (default 60) on top.
+# Exit status is non-zero on any crash.
 set -euo pipefail
-cd "$(dirname "$0")"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
 secs="${FUZZ_SECS:-60}"
-if cargo +nightly --version >/dev/null 2>&1 && cargo fuzz --version >/dev/null 2>&1; then
+
+echo "== stable smoke harness (cargo test -p wxdesk-wechat --test fuzz_smoke)"
+# From the workspace root: this directory is its own (nightly) workspace, where wxdesk-wechat is
+# only a path dependency and its tests cannot be built.
+(cd "$root" && cargo test -p wxdesk-wechat --test fuzz_smoke)
+
+if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly fuzz --version >/dev/null 2>&1; then
+  cd "$here"
   # Nightly artifacts never match the workspace's stable ones: keep them in their own cache.
   export CARGO_TARGET_DIR="${WXDESK_FUZZ_TARGET_DIR:-$HOME/.cache/wxdesk-fuzz-target}"
   # Seeds: one real push per target, so the fuzzer starts inside the interesting paths.
@@ -22,6 +34,6 @@ if cargo +nightly --version >/dev/null 2>&1 && cargo fuzz --version >/dev/null 2
     cargo +nightly fuzz run -s none "$target" -- -max_total_time="$secs" -max_len=4096
   done
 else
-  echo "cargo-fuzz or nightly unavailable: running the stable smoke harness instead" >&2
-  cargo test -p wxdesk-wechat --test fuzz_smoke
+  echo "== cargo-fuzz on nightly not installed: the stable harness above is the whole fuzz run" \
+       "(optional extra: rustup toolchain install nightly && cargo install cargo-fuzz)"
 fi
