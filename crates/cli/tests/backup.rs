@@ -12,10 +12,9 @@ use wxdesk_sim::SimConfig;
 const PASS: &str = "正确的备份口令 correct horse";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn a_cli_backup_restores_into_a_fresh_data_dir_that_sends_without_reauthorizing() {
-    if !keychain_available() {
-        return;
-    }
+    require_keychain();
     let (w, appid) = World::start_authorized(SimConfig {
         followers: 5,
         ..SimConfig::default()

@@ -14,10 +14,9 @@ use wxdesk_sim::SimConfig;
 const FOLLOWERS: u32 = 60;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn the_whole_journey_from_platform_set_to_history_export() {
-    if !keychain_available() {
-        return;
-    }
+    require_keychain();
     let w = World::start(SimConfig {
         followers: FOLLOWERS,
         ..SimConfig::default()
@@ -157,10 +156,9 @@ async fn the_whole_journey_from_platform_set_to_history_export() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn auth_wait_finds_an_authorization_another_command_already_applied() {
-    if !keychain_available() {
-        return;
-    }
+    require_keychain();
     let w = World::start(SimConfig {
         followers: 5,
         ..SimConfig::default()
@@ -187,10 +185,9 @@ async fn auth_wait_finds_an_authorization_another_command_already_applied() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn auth_wait_times_out_with_one_line_when_nobody_approves() {
-    if !keychain_available() {
-        return;
-    }
+    require_keychain();
     let w = World::start(SimConfig {
         followers: 5,
         ..SimConfig::default()
@@ -205,10 +202,9 @@ async fn auth_wait_times_out_with_one_line_when_nobody_approves() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn csv_columns_fill_per_row_variables_and_an_unknown_column_is_refused_before_sending() {
-    if !keychain_available() {
-        return;
-    }
+    require_keychain();
     let (w, appid) = World::start_authorized(SimConfig {
         followers: 10,
         ..SimConfig::default()
@@ -328,10 +324,9 @@ async fn csv_columns_fill_per_row_variables_and_an_unknown_column_is_refused_bef
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn a_bulk_send_killed_mid_job_resumes_with_exactly_once_delivery() {
-    if !keychain_available() {
-        return;
-    }
+    require_keychain();
     const N: u32 = 200;
     const CONCURRENCY: u64 = 4;
     let (w, appid) = World::start_authorized(SimConfig {

@@ -43,11 +43,10 @@ async fn cli(dir: &std::path::Path, args: &[&str]) -> Run {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn sandbox_start_serves_loopback_until_sigterm_and_a_detached_send_pauses_from_another_process()
  {
-    if !keychain_available() {
-        return;
-    }
+    require_keychain();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let mut sb = start_sandbox(dir);

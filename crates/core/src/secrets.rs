@@ -283,13 +283,12 @@ mod tests {
     /// WXDESK_TEST_KEYCHAIN=1). With the variable set it must pass — a missing Secret Service is
     /// a failure, not a skip.
     #[tokio::test]
+    #[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
     async fn keychain_store_round_trips_in_the_real_secret_service() {
-        if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_none() {
-            eprintln!(
-                "skipped: set WXDESK_TEST_KEYCHAIN=1 (scripts/with-keyring.sh) to test the OS keychain"
-            );
-            return;
-        }
+        assert!(
+            std::env::var_os("WXDESK_TEST_KEYCHAIN").is_some(),
+            "needs the OS keychain: run under scripts/with-keyring.sh with WXDESK_TEST_KEYCHAIN=1"
+        );
         let dir = tempfile::tempdir().unwrap();
         let a = Secrets::new(Arc::new(KeychainStore::for_data_dir(dir.path()).unwrap()));
         round_trip(&a).await;

@@ -30,11 +30,7 @@ const CHILD_DEADLINE: Duration = Duration::from_secs(300);
 
 /// The child: syncs until the progress reaches the given phase and count, then says so (a file)
 /// and stops its fetch loop (the writer and the store thread go on) until it is killed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_kills_child_process_entry() {
-    let Ok(args) = std::env::var(CHILD_ENV) else {
-        return;
-    };
+async fn sync_kills_child_process_entry(args: String) {
     let parts: Vec<&str> = args.split('\t').collect();
     let [dir, base_url, appid, appsecret, phase, at, staged] = parts[..] else {
         panic!("bad child args")
@@ -103,7 +99,7 @@ fn run_child_and_kill(dir: &str, base: &str, appid: &str, secret: &str, k: &Kill
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "sync_kills_child_process_entry",
+            "sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims_followers",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -139,8 +135,8 @@ fn run_child_and_kill(dir: &str, base: &str, appid: &str, secret: &str, k: &Kill
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims_followers() {
-    if std::env::var(CHILD_ENV).is_ok() {
-        return;
+    if let Ok(args) = std::env::var(CHILD_ENV) {
+        return sync_kills_child_process_entry(args).await;
     }
     let sim = Sim::start(FOLLOWERS).await;
     let api = sim.api().await;

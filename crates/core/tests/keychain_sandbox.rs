@@ -9,13 +9,12 @@ use wxdesk_core::secrets::SecretKey;
 use wxdesk_core::store::DB_FILE;
 
 #[tokio::test]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn sandbox_secrets_live_in_the_real_keychain_and_not_in_sqlite() {
-    if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_none() {
-        eprintln!(
-            "skipped: set WXDESK_TEST_KEYCHAIN=1 (scripts/with-keyring.sh) to test the OS keychain"
-        );
-        return;
-    }
+    assert!(
+        std::env::var_os("WXDESK_TEST_KEYCHAIN").is_some(),
+        "needs the OS keychain: run under scripts/with-keyring.sh with WXDESK_TEST_KEYCHAIN=1"
+    );
     let dir = tempfile::tempdir().unwrap();
     let ctx = Context::open(dir.path()).await.unwrap();
     let sandbox = start_sandbox(&ctx.platform, dir.path()).await.unwrap();

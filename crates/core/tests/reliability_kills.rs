@@ -44,11 +44,7 @@ fn engine_for(base_url: &str, appid: &str, appsecret: &str, store: Store) -> Sen
 }
 
 /// The sender process: recover what the last one left, resume, send until killed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kills_child_process_entry() {
-    let Ok(args) = std::env::var(CHILD_ENV) else {
-        return;
-    };
+async fn kills_child_process_entry(args: String) {
     let parts: Vec<&str> = args.split('\t').collect();
     let [dir, base_url, appid, appsecret, job] = parts[..] else {
         panic!("bad child args")
@@ -92,6 +88,9 @@ async fn openids(store: &Store, job_id: i64, state: &'static str) -> BTreeSet<St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_kills_with_faults_on_deliver_everyone_once_and_uncertain_stays_within_in_flight() {
+    if let Ok(args) = std::env::var(CHILD_ENV) {
+        return kills_child_process_entry(args).await;
+    }
     let env = SimEnv::start(SimConfig {
         latency_ms: 3,
         jitter_ms: 4,
@@ -124,7 +123,7 @@ async fn ten_kills_with_faults_on_deliver_everyone_once_and_uncertain_stays_with
     let spawn = || {
         std::process::Command::new(std::env::current_exe().unwrap())
             .args([
-                "kills_child_process_entry",
+                "ten_kills_with_faults_on_deliver_everyone_once_and_uncertain_stays_within_in_flight",
                 "--exact",
                 "--nocapture",
                 "--test-threads=1",

@@ -52,15 +52,11 @@ fn issued(s: &Value) -> (u64, u64) {
     )
 }
 
-/// A child process: open the data dir, say ready, wait for "go" on stdin, then either run the
-/// send job of `WXDESK_TOKEN_CHILD_JOB` or make `CALLS_PER_PROCESS` concurrent API calls needing
-/// the account's authorizer token; report how many succeeded.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn child_mode_runs_only_when_spawned_by_the_two_process_storm() {
-    let (Some(dir), Some(appid)) = (std::env::var_os(CHILD_DIR), std::env::var(CHILD_APPID).ok())
-    else {
-        return;
-    };
+/// A child process (this test binary again, running the storm test with `WXDESK_TOKEN_CHILD`
+/// set): open the data dir, say ready, wait for "go" on stdin, then either run the send job of
+/// `WXDESK_TOKEN_CHILD_JOB` or make `CALLS_PER_PROCESS` concurrent API calls needing the
+/// account's authorizer token; report how many succeeded.
+async fn child_mode(dir: std::ffi::OsString, appid: String) {
     let dir = std::path::PathBuf::from(dir);
     let ctx = Context::open(&dir).await.unwrap();
     let ok = match std::env::var_os(CHILD_JOB) {
@@ -140,7 +136,8 @@ fn spawn_peer(dir: &std::path::Path, appid: &str, job: Option<&std::path::Path>)
     let mut child = cmd
         .args([
             "--exact",
-            "child_mode_runs_only_when_spawned_by_the_two_process_storm",
+            "two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once",
+            "--include-ignored",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -198,16 +195,15 @@ async fn run_peers(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
 async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once() {
-    if std::env::var_os(CHILD_DIR).is_some() {
-        return;
+    if let (Some(dir), Ok(appid)) = (std::env::var_os(CHILD_DIR), std::env::var(CHILD_APPID)) {
+        return child_mode(dir, appid).await;
     }
-    if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_none() {
-        eprintln!(
-            "skipped: set WXDESK_TEST_KEYCHAIN=1 (scripts/with-keyring.sh) to test two processes sharing the OS keychain"
-        );
-        return;
-    }
+    assert!(
+        std::env::var_os("WXDESK_TEST_KEYCHAIN").is_some(),
+        "needs the OS keychain shared by two processes: run under scripts/with-keyring.sh with WXDESK_TEST_KEYCHAIN=1"
+    );
     let dir = tempfile::tempdir().unwrap();
     let ctx = Context::open(dir.path()).await.unwrap();
     let sandbox = start_sandbox(&ctx.platform, dir.path()).await.unwrap();

@@ -31,12 +31,8 @@ fn engine_for(base_url: &str, appid: &str, appsecret: &str, store: Store) -> Sen
     SendEngine::new(store, Arc::new(api), EngineConfig::default())
 }
 
-/// The child's part: start the job and keep sending until killed. A no-op in a normal test run.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crash_child_process_entry() {
-    let Ok(args) = std::env::var(CHILD_ENV) else {
-        return;
-    };
+/// The child's part: start the job and keep sending until killed. Runs in the child process the test spawns (this binary, the same test, with the child variable set).
+async fn crash_child_process_entry(args: String) {
     let parts: Vec<&str> = args.split('\t').collect();
     let [dir, base_url, appid, appsecret, job] = parts[..] else {
         panic!("bad child args")
@@ -65,6 +61,9 @@ async fn openids_in(store: &Store, job_id: i64, state: &'static str) -> BTreeSet
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_mid_job_then_restart_delivers_everyone_once_and_only_in_flight_rows_are_uncertain()
 {
+    if let Ok(args) = std::env::var(CHILD_ENV) {
+        return crash_child_process_entry(args).await;
+    }
     const N: usize = 400;
     let env = SimEnv::start(SimConfig {
         latency_ms: 15,
@@ -85,7 +84,7 @@ async fn a_kill_mid_job_then_restart_delivers_everyone_once_and_only_in_flight_r
 
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "crash_child_process_entry",
+            "a_kill_mid_job_then_restart_delivers_everyone_once_and_only_in_flight_rows_are_uncertain",
             "--exact",
             "--nocapture",
             "--test-threads=1",

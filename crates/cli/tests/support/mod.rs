@@ -15,16 +15,16 @@ use wxdesk_sim::{SimConfig, SimHandle};
 pub const BIN: &str = env!("CARGO_BIN_EXE_wxdesk-cli");
 pub const RELAY_KEY: &str = "cli-test-relay-key-0123456789abcdef";
 
-/// Whether the real Secret Service is available (scripts/with-keyring.sh, as CI runs it). The
-/// CLI keeps secrets in the OS keychain like the app, so the journey needs it.
-pub fn keychain_available() -> bool {
-    if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_none() {
-        eprintln!(
-            "skipped: set WXDESK_TEST_KEYCHAIN=1 (scripts/with-keyring.sh) to run the CLI against the OS keychain"
-        );
-        return false;
-    }
-    true
+/// The CLI keeps secrets in the OS keychain like the app, so these tests need the real Secret
+/// Service (scripts/with-keyring.sh sets WXDESK_TEST_KEYCHAIN=1 inside a private D-Bus session).
+/// They are `#[ignore]`d, so a plain `cargo test` reports them as ignored; run with
+/// `--include-ignored` but without the keychain, they fail and say how to run them.
+pub fn require_keychain() {
+    assert!(
+        std::env::var_os("WXDESK_TEST_KEYCHAIN").is_some(),
+        "this test needs the OS keychain: run it as `WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
+         cargo test -p wxdesk-cli -- --include-ignored` (scripts/test-all.sh does)"
+    );
 }
 
 fn free_port() -> u16 {
