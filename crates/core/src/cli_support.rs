@@ -55,6 +55,18 @@ pub struct SendLockHolder {
     pub job_id: Option<i64>,
 }
 
+/// The lock file, private to this user (it names our pid and job).
+fn open_lock_file(path: &Path) -> std::io::Result<File> {
+    crate::store::private::open_private(
+        path,
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true),
+    )
+}
+
 impl SendLock {
     /// Takes the lock without waiting; `Ok(None)` when another process holds it.
     pub fn try_acquire(data_dir: &Path, job_id: Option<i64>) -> Result<Option<SendLock>> {
@@ -63,13 +75,7 @@ impl SendLock {
             path: path.display().to_string(),
             source: e,
         };
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(io)?;
+        let mut file = open_lock_file(&path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
@@ -88,12 +94,7 @@ impl SendLock {
         }
         let path = data_dir.join(SEND_LOCK_FILE);
         let waited = tokio::task::spawn_blocking(move || {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .read(true)
-                .write(true)
-                .open(&path)?;
+            let file = open_lock_file(&path)?;
             file.lock()?;
             Ok::<File, std::io::Error>(file)
         })

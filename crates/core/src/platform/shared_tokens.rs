@@ -127,16 +127,19 @@ fn holder_of(path: &Path) -> Option<u32> {
 
 /// Opens (creating) the lock file and waits for it, polling, at most `timeout`.
 async fn acquire(path: PathBuf, timeout: Duration) -> wxdesk_wechat::Result<File> {
+    // Private to this user, like the rest of the data dir (`store::private`).
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
+        crate::store::private::private_dir(dir).map_err(|e| io_err(dir, &e))?;
     }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| io_err(&path, &e))?;
+    let mut file = crate::store::private::open_private(
+        &path,
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true),
+    )
+    .map_err(|e| io_err(&path, &e))?;
     let started = Instant::now();
     loop {
         match file.try_lock() {

@@ -19,6 +19,7 @@ pub mod audit;
 pub mod auth_codes;
 pub mod cursor;
 mod migrate;
+pub mod private;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
@@ -49,11 +50,12 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store of a data dir and migrates it.
+    /// Opens (creating if needed) the store of a data dir and migrates it. The directory is
+    /// made private to this user (`private`), as is the database file.
     pub async fn open_in_dir(data_dir: &Path) -> Result<Self> {
         let dir = data_dir.to_path_buf();
         tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|source| Error::DataDir {
+            private::private_dir(&dir).map_err(|source| Error::DataDir {
                 path: dir.display().to_string(),
                 source,
             })?;
@@ -62,8 +64,13 @@ impl Store {
         .await?
     }
 
-    /// Opens a database file and migrates it (blocking; for callers without a runtime).
+    /// Opens a database file (created 0600 on Unix) and migrates it (blocking; for callers
+    /// without a runtime).
     pub fn open_blocking(path: &Path) -> Result<Self> {
+        private::prepare_database_file(path).map_err(|source| Error::DataDir {
+            path: path.display().to_string(),
+            source,
+        })?;
         let mut conn = Connection::open(path)?;
         configure(&conn, true)?;
         migrate::migrate(&mut conn)?;
