@@ -1,16 +1,20 @@
 //! Secrets (appsecret, message token, EncodingAESKey, refresh/access tokens, tickets) travel in
 //! [`Secret`] so that no `{:?}`, `{}` or `serde` call can leak them into a log, an error message or
-//! a database by accident. The only way out is the explicit [`Secret::expose`].
+//! a database by accident. The only way out is the explicit [`Secret::expose`]. The bytes are
+//! overwritten when a `Secret` (or any clone of it) is dropped, so a freed allocation does not
+//! keep the value around for a core dump or a later read of the heap.
 
 use std::fmt;
 
-/// A string that prints as `<redacted>` and refuses to serialize.
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// A string that prints as `<redacted>`, refuses to serialize and is wiped on drop.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(Zeroizing::new(value.into()))
     }
 
     /// The plain value, for the one place that must send it (an HTTP body, a signature).
@@ -25,15 +29,24 @@ impl Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
-        Self(value.to_owned())
+        Self::new(value)
     }
 }
+
+impl Zeroize for Secret {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The inner `Zeroizing` wipes the string when the `Secret` drops.
+impl ZeroizeOnDrop for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,7 +71,7 @@ impl serde::Serialize for Secret {
 /// Deserializing is allowed: secrets arrive in WeChat's JSON responses.
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Secret)
+        String::deserialize(deserializer).map(Secret::new)
     }
 }
 
@@ -85,6 +98,26 @@ mod tests {
     fn serialize_is_refused() {
         let err = serde_json::to_string(&Secret::new("x")).unwrap_err();
         assert!(err.to_string().contains("refusing to serialize a secret"));
+    }
+
+    /// Compile-time: `Secret` promises to wipe itself when dropped.
+    const _: fn() = || {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<Secret>();
+    };
+
+    #[test]
+    fn zeroize_clears_the_value_and_leaves_a_usable_empty_secret() {
+        let mut s = Secret::new("appsecret-to-forget");
+        let copy = s.clone();
+        s.zeroize();
+        assert!(s.is_empty());
+        assert_eq!(s.expose(), "");
+        assert_eq!(
+            copy.expose(),
+            "appsecret-to-forget",
+            "a clone is its own copy"
+        );
     }
 
     #[test]
