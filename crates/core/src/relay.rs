@@ -53,6 +53,10 @@ pub struct RawEvent {
 pub struct EventBatch {
     pub events: Vec<RawEvent>,
     pub last_seq: i64,
+    /// The oldest seq the relay still holds (head + 1 when its log is empty); older relays do
+    /// not send it. Past the cursor + 1, the events in between were pruned unseen.
+    #[serde(default)]
+    pub first_seq: Option<i64>,
 }
 
 #[derive(Deserialize)]

@@ -7,20 +7,29 @@
 //! transaction whenever the effect is local (status changes, the [`EventHandler`] hooks). Effects
 //! that call WeChat (exchanging an authorization code) cannot share that transaction; they are
 //! idempotent instead, so an event re-applied after a crash does no harm.
+//!
+//! An effect that fails in a way that may pass later (quota, WeChat or the relay unreachable, no
+//! ticket yet) does not hold up the events behind it: the event is parked ([`parked`]) in the
+//! transaction that moves the cursor past it and retried between polls ([`retry`]). Events the
+//! relay pruned before the app saw them are recorded as lost and skipped ([`gap`]).
 
 pub mod events;
+mod gap;
+pub mod parked;
+mod retry;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub use events::{EventKind, FeedEvent};
 
 use crate::error::{Error, Result};
-use crate::relay::RelayClient;
+use crate::relay::{RawEvent, RelayClient};
 use crate::secrets::Secret;
 use crate::store::accounts::AccountStatus;
 use crate::store::{Store, accounts, audit, cursor};
@@ -86,10 +95,43 @@ pub enum FeedNotice {
         appid: Option<String>,
         kind: String,
     },
-    /// The feed is failing and will retry.
-    Retrying { message: String, retry_in_secs: u64 },
-    /// Everything the relay had is applied.
+    /// The feed is failing and will retry. `code` is the core's error code (`relay`,
+    /// `relay_unauthorized`, …) so the window can say what to do.
+    Retrying {
+        message: String,
+        code: String,
+        retry_in_secs: u64,
+    },
+    /// Everything the relay had is applied (also sent when polling works again after failures).
     CaughtUp { cursor: i64 },
+    /// An event's effect failed in a way that may pass later: it is parked and retried in
+    /// `retry_in_secs`, and the events behind it go on. `attempts` is 1 when it was just parked.
+    EventParked {
+        seq: i64,
+        appid: Option<String>,
+        kind: String,
+        message: String,
+        errcode: Option<i64>,
+        attempts: u32,
+        retry_in_secs: u64,
+    },
+    /// A parked event finally applied (its own notice, e.g. `AccountAuthorized`, came first).
+    ParkedApplied {
+        seq: i64,
+        appid: Option<String>,
+        kind: String,
+    },
+    /// A parked event can never apply (expired code, too old, gone from the relay): it is
+    /// recorded in the audit log and dropped.
+    ParkedGivenUp {
+        seq: i64,
+        appid: Option<String>,
+        kind: String,
+        message: String,
+    },
+    /// The relay pruned events `from_seq..=to_seq` before this app applied them; the cursor
+    /// moved past them and the audit log says so.
+    EventsLost { from_seq: i64, to_seq: i64 },
 }
 
 pub struct FeedFollower<A> {
@@ -134,10 +176,15 @@ impl<A: AuthActions> FeedFollower<A> {
     }
 
     /// One long-poll and the application of everything it returned. Returns how many events
-    /// were applied; on error the cursor stays before the failing event.
+    /// were applied (parked ones included: the cursor moved past them); on error the cursor
+    /// stays before the failing event.
     pub async fn poll_once(&self) -> Result<usize> {
+        Ok(self.poll(self.wait_secs).await?.applied)
+    }
+
+    async fn poll(&self, wait_secs: u32) -> Result<Polled> {
         let after = self.store.call(|c| cursor::get(c)).await?;
-        let batch = self.relay.events(after, self.wait_secs, BATCH).await?;
+        let mut batch = self.relay.events(after, wait_secs, BATCH).await?;
         if batch.events.is_empty() && batch.last_seq < after {
             // The relay's log starts below our cursor: a new relay (or its data was wiped).
             // Follow it from its start rather than wait forever for seq > after.
@@ -152,40 +199,84 @@ impl<A: AuthActions> FeedFollower<A> {
                 })
                 .await?;
             tracing::warn!(after, last, "relay log restarted; cursor reset");
-            return Ok(0);
+            return Ok(Polled::default());
+        }
+        if gap::maybe_pruned_without_first_seq(after, &batch) {
+            // An older relay says nothing of what it pruned: an empty answer with a head past
+            // the cursor is how pruning looks, but so is a long-poll that timed out just as an
+            // event landed. Ask once more without waiting before believing it.
+            batch = self.relay.events(after, 0, BATCH).await?;
+        }
+        let mut from = after;
+        let mut notified = false;
+        if let Some(lost) = gap::lost_range(after, &batch) {
+            self.skip_lost(lost).await?;
+            from = lost.to_seq;
+            notified = true;
         }
         let mut applied = 0;
         for raw in batch.events {
-            if raw.seq <= after {
+            if raw.seq <= from {
                 continue;
             }
-            self.apply(FeedEvent::from_raw(raw)).await?;
+            self.apply(raw).await?;
             applied += 1;
         }
-        if applied > 0 {
+        if applied > 0 || notified {
             let now = self.store.call(|c| cursor::get(c)).await?;
             if now >= batch.last_seq {
                 self.notify(FeedNotice::CaughtUp { cursor: now });
+                notified = true;
             }
         }
-        Ok(applied)
+        Ok(Polled {
+            applied,
+            caught_up_notified: notified,
+        })
     }
 
-    /// Follows the feed until `cancel` fires. Errors are retried with a doubling delay (1 s up
-    /// to 60 s) and reported as [`FeedNotice::Retrying`].
+    /// Follows the feed until `cancel` fires. Between polls, parked events that are due are
+    /// retried, and a poll waits at the relay no longer than until the next one is due. Poll
+    /// errors are retried with a doubling delay (1 s up to 60 s) and reported as
+    /// [`FeedNotice::Retrying`]; the first poll that works again reports
+    /// [`FeedNotice::CaughtUp`], so whoever shows the trouble can clear it.
     pub async fn run(self, cancel: CancellationToken) {
         let mut backoff = Duration::from_secs(1);
+        let mut failing = false;
         loop {
+            let retried = tokio::select! {
+                () = cancel.cancelled() => return,
+                r = self.retry_parked() => r,
+            };
+            if let Err(e) = retried {
+                tracing::warn!(error = %e, "retrying parked events failed");
+            }
+            let wait = match self.store.call(|c| parked::next_due(c)).await {
+                Ok(Some(due)) => {
+                    let secs = (due - crate::store::now()).clamp(0, i64::from(self.wait_secs));
+                    u32::try_from(secs).unwrap_or(self.wait_secs)
+                }
+                _ => self.wait_secs,
+            };
             let result = tokio::select! {
                 () = cancel.cancelled() => return,
-                r = self.poll_once() => r,
+                r = self.poll(wait) => r,
             };
             match result {
-                Ok(_) => backoff = Duration::from_secs(1),
+                Ok(polled) => {
+                    if failing && !polled.caught_up_notified {
+                        let cursor = self.store.call(|c| cursor::get(c)).await.unwrap_or(-1);
+                        self.notify(FeedNotice::CaughtUp { cursor });
+                    }
+                    failing = false;
+                    backoff = Duration::from_secs(1);
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in = backoff.as_secs(), "relay feed failed");
+                    failing = true;
                     self.notify(FeedNotice::Retrying {
                         message: e.to_string(),
+                        code: e.code().to_string(),
                         retry_in_secs: backoff.as_secs(),
                     });
                     tokio::select! {
@@ -198,18 +289,39 @@ impl<A: AuthActions> FeedFollower<A> {
         }
     }
 
-    async fn apply(&self, ev: FeedEvent) -> Result<()> {
-        let notice = match &ev.kind {
+    /// Applies one live event: its effect, the handlers and the cursor together, or, when the
+    /// effect may work later, the handlers, the cursor and a parked copy together.
+    async fn apply(&self, raw: RawEvent) -> Result<()> {
+        // Only the kinds with a WeChat effect can be parked; keep their data (without codes)
+        // for that before the typed event takes it apart.
+        let stored = parked::PARKABLE
+            .contains(&raw.kind.as_str())
+            .then(|| parked::redact(&raw.data));
+        let ev = FeedEvent::from_raw(raw);
+        match self.effect(&ev).await {
+            Ok(notice) => {
+                self.commit(ev, &notice, Applied::Live).await?;
+                self.notify(notice);
+            }
+            Err(e) => {
+                let notice = self.park(ev, stored.unwrap_or_default(), &e).await?;
+                self.notify(notice);
+            }
+        }
+        Ok(())
+    }
+
+    /// What an event does outside the database, and the notice that says so. `Err` only for a
+    /// failure that may pass later; a permanent one is recorded and skipped
+    /// ([`FeedNotice::AuthorizationFailed`]).
+    async fn effect(&self, ev: &FeedEvent) -> Result<FeedNotice> {
+        Ok(match &ev.kind {
             EventKind::Authorized {
                 authorizer_appid, ..
             } if crate::auth::is_release_test_account(authorizer_appid) => {
                 // 全网发布: WeChat authorizes its test account first and reuses that code as the
                 // query_auth_code; exchanging it here would spend it before the test needs it.
-                FeedNotice::Event {
-                    seq: ev.seq,
-                    appid: ev.appid.clone(),
-                    kind: ev.kind.name().to_string(),
-                }
+                event_notice(ev)
             }
             EventKind::Authorized {
                 authorization_code,
@@ -238,7 +350,7 @@ impl<A: AuthActions> FeedFollower<A> {
                                 state: None,
                             },
                             Err(adopt) if is_permanent(&adopt) => {
-                                self.skip_or_fail(Some(authorizer_appid), e)?
+                                skip_or_fail(Some(authorizer_appid), e)?
                             }
                             Err(adopt) => return Err(adopt),
                         }
@@ -254,8 +366,20 @@ impl<A: AuthActions> FeedFollower<A> {
                     pre_auth_code: None,
                     state: state.clone(),
                 },
-                Err(e) => self.skip_or_fail(None, e)?,
+                Err(e) => skip_or_fail(None, e)?,
             },
+            EventKind::QueryAuthCode { .. }
+                if !ev
+                    .appid
+                    .as_deref()
+                    .is_some_and(crate::auth::is_release_test_account) =>
+            {
+                // Only WeChat's 全网发布 test accounts send QUERY_AUTH_CODE. The relay checks
+                // that too; checking again here means a forged or misrouted one can never make
+                // this app spend an api_query_auth or a customer-service message.
+                tracing::warn!(appid = ?ev.appid, seq = ev.seq, "query_auth_code from an account that is not a release-test account ignored");
+                event_notice(ev)
+            }
             EventKind::QueryAuthCode {
                 openid,
                 query_auth_code,
@@ -271,7 +395,7 @@ impl<A: AuthActions> FeedFollower<A> {
                         appid: ev.appid.clone(),
                         openid: openid.clone(),
                     },
-                    Err(e) => self.skip_or_fail(appid, e)?,
+                    Err(e) => skip_or_fail(appid, e)?,
                 }
             }
             EventKind::Unauthorized {
@@ -284,37 +408,23 @@ impl<A: AuthActions> FeedFollower<A> {
                     status: AccountStatus::Unauthorized,
                 }
             }
-            _ => FeedNotice::Event {
-                seq: ev.seq,
-                appid: ev.appid.clone(),
-                kind: ev.kind.name().to_string(),
-            },
-        };
-        self.commit(ev, &notice).await?;
-        self.notify(notice);
-        Ok(())
-    }
-
-    /// A permanent failure (expired or used code, revoked account…) is recorded and the event
-    /// skipped; anything that may pass later (network, ticket, whitelist) stops the feed.
-    fn skip_or_fail(&self, appid: Option<&str>, e: Error) -> Result<FeedNotice> {
-        if !is_permanent(&e) {
-            return Err(e);
-        }
-        tracing::warn!(appid, error = %e, "feed event skipped");
-        Ok(FeedNotice::AuthorizationFailed {
-            appid: appid.map(str::to_string),
-            message: e.to_string(),
+            _ => event_notice(ev),
         })
     }
 
-    /// The local effect, the handlers and the cursor, in one transaction.
-    async fn commit(&self, ev: FeedEvent, notice: &FeedNotice) -> Result<()> {
+    /// The local effect of `notice` and, for a live event, the handlers and the cursor; for a
+    /// parked one, its removal from the parked table instead (the handlers saw it when it was
+    /// parked). All in one transaction. Returns false when a parked event was already gone
+    /// (another process on this data dir applied it first): nothing is written then.
+    async fn commit(&self, ev: FeedEvent, notice: &FeedNotice, how: Applied) -> Result<bool> {
         let handlers = self.handlers.clone();
         let notice = notice.clone();
         self.store
             .call(move |c| {
                 let tx = c.transaction()?;
+                if how == Applied::Retried && !parked::remove(&tx, ev.seq)? {
+                    return Ok(false);
+                }
                 match &notice {
                     FeedNotice::AccountStatusChanged { appid, status } => {
                         accounts::set_status(&tx, appid, *status)?;
@@ -338,14 +448,116 @@ impl<A: AuthActions> FeedFollower<A> {
                     }
                     _ => {}
                 }
+                match how {
+                    Applied::Live => {
+                        for h in &handlers {
+                            h.apply(&tx, &ev)?;
+                        }
+                        cursor::advance(&tx, ev.seq)?;
+                    }
+                    Applied::Retried => audit::record(
+                        &tx,
+                        "parked_applied",
+                        ev.appid.as_deref(),
+                        &format!("暂缓的事件 #{}（{}）重试成功", ev.seq, ev.kind.name()),
+                    )?,
+                }
+                tx.commit()?;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// Parks a live event whose effect failed for now: the handlers, the cursor and the parked
+    /// row land together, so the next event is applied next and this one is not lost.
+    async fn park(&self, ev: FeedEvent, data: Value, e: &Error) -> Result<FeedNotice> {
+        let failure = parked::Failure::of(e);
+        tracing::warn!(seq = ev.seq, kind = ev.kind.name(), error = %e, "feed event parked");
+        let handlers = self.handlers.clone();
+        let message = failure.message.clone();
+        let (ev, next) = self
+            .store
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let next = parked::park(
+                    &tx,
+                    ev.seq,
+                    ev.kind.name(),
+                    ev.appid.as_deref(),
+                    ev.received_at,
+                    &data,
+                    &failure,
+                )?;
+                audit::record(
+                    &tx,
+                    "event_parked",
+                    ev.appid.as_deref(),
+                    &format!(
+                        "事件 #{}（{}）暂时无法处理，稍后自动重试：{}",
+                        ev.seq,
+                        ev.kind.name(),
+                        failure.message
+                    ),
+                )?;
                 for h in &handlers {
                     h.apply(&tx, &ev)?;
                 }
                 cursor::advance(&tx, ev.seq)?;
-                Ok(tx.commit()?)
+                tx.commit()?;
+                Ok((ev, next))
             })
-            .await
+            .await?;
+        Ok(FeedNotice::EventParked {
+            seq: ev.seq,
+            appid: ev.appid.clone(),
+            kind: ev.kind.name().to_string(),
+            message,
+            errcode: e.wechat_errcode(),
+            attempts: 1,
+            retry_in_secs: secs_until(next),
+        })
     }
+}
+
+/// What one poll did, for the loop's notices.
+#[derive(Debug, Default)]
+struct Polled {
+    applied: usize,
+    caught_up_notified: bool,
+}
+
+/// Whether [`FeedFollower::commit`] applies a live event or a parked one's retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    Live,
+    Retried,
+}
+
+/// The notice for an event with no effect of its own.
+fn event_notice(ev: &FeedEvent) -> FeedNotice {
+    FeedNotice::Event {
+        seq: ev.seq,
+        appid: ev.appid.clone(),
+        kind: ev.kind.name().to_string(),
+    }
+}
+
+/// A permanent failure (expired or used code, revoked account…) is recorded and the event
+/// skipped; anything that may pass later (network, ticket, whitelist) is returned, to park it.
+fn skip_or_fail(appid: Option<&str>, e: Error) -> Result<FeedNotice> {
+    if !is_permanent(&e) {
+        return Err(e);
+    }
+    tracing::warn!(appid, error = %e, "feed event skipped");
+    Ok(FeedNotice::AuthorizationFailed {
+        appid: appid.map(str::to_string),
+        message: e.to_string(),
+    })
+}
+
+/// Seconds from now until the Unix time `at` (0 when past).
+fn secs_until(at: i64) -> u64 {
+    u64::try_from(at - crate::store::now()).unwrap_or(0)
 }
 
 /// Whether retrying the same event can never succeed.
@@ -377,3 +589,7 @@ pub(crate) fn is_permanent(e: &Error) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_gap;
+#[cfg(test)]
+mod tests_parked;

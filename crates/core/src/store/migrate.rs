@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0006_follower_sync_staging",
         sql: include_str!("migrations/0006_follower_sync_staging.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_parked_events",
+        sql: include_str!("migrations/0007_parked_events.sql"),
+    },
 ];
 
 /// The schema version this build writes.
