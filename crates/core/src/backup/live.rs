@@ -17,7 +17,9 @@ use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, MAIN_DB};
 use serde::Serialize;
 
-use super::{BackupSummary, invalid, io, manifest_keys, open_backup};
+use zeroize::Zeroizing;
+
+use super::{BackupSummary, invalid, io, manifest_keys, open_backup, write_private};
 use crate::error::Result;
 use crate::secrets::Secrets;
 use crate::store::Store;
@@ -76,11 +78,13 @@ fn replace_database(src: &Path, dst: &mut Connection) -> Result<()> {
     }
 }
 
-/// Temporary files of one restore, removed on drop whatever happens.
-struct Scratch(Vec<PathBuf>);
+/// Temporary database files (a restore's staging copies, an export's snapshot), removed with
+/// their SQLite companions on drop whatever happens.
+#[derive(Default)]
+pub(super) struct Scratch(Vec<PathBuf>);
 
 impl Scratch {
-    fn path(&mut self, dir: &Path, what: &str) -> PathBuf {
+    pub(super) fn path(&mut self, dir: &Path, what: &str) -> PathBuf {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -117,7 +121,7 @@ pub async fn restore_into_empty(
     file: &Path,
 ) -> Result<BackupSummary> {
     let bytes = std::fs::read(file).map_err(|e| io("无法读取备份文件", file, &e))?;
-    let pass = passphrase.to_string();
+    let pass = Zeroizing::new(passphrase.to_string());
     let (manifest, db) = tokio::task::spawn_blocking(move || open_backup(&bytes, &pass)).await??;
     let keys = manifest_keys(&manifest)?;
     if !workspace_contents(store).await?.is_empty() {
@@ -134,7 +138,7 @@ pub async fn restore_into_empty(
     let mut scratch = Scratch(Vec::new());
     let staged = scratch.path(&dir, "restore");
     let undo = scratch.path(&dir, "restore-undo");
-    std::fs::write(&staged, &db).map_err(|e| io("无法写入", &staged, &e))?;
+    write_private(&staged, &db).map_err(|e| io("无法写入", &staged, &e))?;
     let db_len = db.len();
     drop(db);
     {

@@ -16,17 +16,19 @@
 //! target is left as it was. [`import`] writes a new data dir (the CLI); [`restore_into_empty`]
 //! replaces the open, empty workspace of a running app (see `live`).
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::secrets::{Secret, SecretKey, Secrets};
-use crate::store::{DB_FILE, Store};
+use crate::store::{DB_FILE, Store, private};
 
 mod live;
 #[cfg(test)]
@@ -82,6 +84,15 @@ struct Manifest {
     secrets: Vec<(String, String)>,
 }
 
+/// The manifest carries every secret in plain strings: wiped when it goes.
+impl Drop for Manifest {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.secrets {
+            value.zeroize();
+        }
+    }
+}
+
 fn invalid(msg: impl Into<String>) -> Error {
     Error::Invalid(msg.into())
 }
@@ -90,7 +101,7 @@ fn io(what: &str, path: &Path, e: &std::io::Error) -> Error {
     invalid(format!("{what} {}：{e}", path.display()))
 }
 
-fn derive_key(passphrase: &str, salt: &[u8], kdf: KdfParams) -> Result<[u8; 32]> {
+fn derive_key(passphrase: &str, salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
     if passphrase.is_empty() {
         return Err(invalid(
             "备份口令不能为空 (the passphrase must not be empty)",
@@ -98,9 +109,9 @@ fn derive_key(passphrase: &str, salt: &[u8], kdf: KdfParams) -> Result<[u8; 32]>
     }
     let params = Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(32))
         .map_err(|_| invalid("备份文件的密钥参数无效 (invalid KDF parameters)"))?;
-    let mut key = [0u8; 32];
+    let mut key = Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(passphrase.as_bytes(), salt, &mut key)
+        .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
         .map_err(|_| invalid("无法由口令派生密钥 (key derivation failed)"))?;
     Ok(key)
 }
@@ -155,6 +166,12 @@ fn key_from_name(name: &str) -> Option<SecretKey> {
 }
 
 /// Writes the workspace of `store` + `secrets` to `out`, encrypted with `passphrase`.
+///
+/// No plaintext copy of the database is written outside the data dir: the snapshot is taken
+/// inside it (private, like the database) and removed. The encrypted file is written under a
+/// temporary name in `out`'s directory, fsynced, renamed over `out` and the directory fsynced,
+/// so when this returns the backup is on disk, and a crash at any point leaves either no file or
+/// the previous one under `out`, never half a backup.
 pub async fn export(
     store: &Store,
     secrets: &Secrets,
@@ -162,25 +179,7 @@ pub async fn export(
     kdf: KdfParams,
     out: &Path,
 ) -> Result<BackupSummary> {
-    // A consistent snapshot while the app keeps running: VACUUM INTO writes a compact copy in
-    // one read transaction. It goes next to the output and is removed right after reading.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let snap = out.with_file_name(format!(
-        ".wxdesk-backup-{}-{nanos}.sqlite3",
-        std::process::id()
-    ));
-    let snap2 = snap.clone();
-    let vacuum = store
-        .call(move |c| {
-            c.execute("VACUUM INTO ?1", [snap2.to_string_lossy().as_ref()])?;
-            Ok(())
-        })
-        .await;
-    let db = vacuum.and_then(|()| std::fs::read(&snap).map_err(|e| io("无法读取快照", &snap, &e)));
-    let _ = std::fs::remove_file(&snap);
-    let db = db?;
+    let db = snapshot(store).await?;
 
     let mut entries = Vec::new();
     let mut refresh = 0;
@@ -202,27 +201,115 @@ pub async fn export(
         accounts_with_refresh_token: refresh,
     };
     // Argon2 takes about a second at the default cost: off the async workers.
-    let pass = passphrase.to_string();
+    let pass = Zeroizing::new(passphrase.to_string());
     let manifest = Manifest {
         format: 1,
         created_at,
         secrets: entries,
     };
     let file = tokio::task::spawn_blocking(move || seal(&manifest, &db, &pass, kdf)).await??;
-    // Written under a temporary name and renamed, so a crash never leaves half a backup that
-    // looks complete.
-    let part = out.with_extension("part");
-    std::fs::write(&part, &file).map_err(|e| io("无法写入备份文件", &part, &e))?;
-    std::fs::rename(&part, out).map_err(|e| io("无法写入备份文件", out, &e))?;
+    let out = out.to_path_buf();
+    tokio::task::spawn_blocking(move || write_durably(&out, &file)).await??;
     Ok(summary)
+}
+
+/// A consistent image of the database while the app keeps running: `VACUUM INTO` writes a
+/// compact copy in one read transaction. The copy is plaintext, so it is made inside the data
+/// dir (private to the user, next to the database it copies) as a 0600 file, read and removed
+/// whatever happens.
+async fn snapshot(store: &Store) -> Result<Vec<u8>> {
+    let dir = store
+        .path()
+        .and_then(Path::parent)
+        .ok_or_else(|| {
+            invalid("只能备份数据目录中的数据库 (only a database in a data dir can be backed up)")
+        })?
+        .to_path_buf();
+    let mut scratch = live::Scratch::default();
+    let snap = scratch.path(&dir, "backup");
+    // VACUUM INTO fills an empty file it finds; created here first so it is 0600 from the start.
+    private::open_private(
+        &snap,
+        std::fs::OpenOptions::new().write(true).create_new(true),
+    )
+    .map_err(|e| io("无法创建快照", &snap, &e))?;
+    let target = snap.clone();
+    store
+        .call(move |c| {
+            c.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
+            Ok(())
+        })
+        .await?;
+    let db = std::fs::read(&snap).map_err(|e| io("无法读取快照", &snap, &e))?;
+    drop(scratch);
+    Ok(db)
+}
+
+/// `bytes` under `out`, all or nothing, on disk when this returns.
+fn write_durably(out: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out.file_name().ok_or_else(|| {
+        invalid(format!(
+            "备份文件名无效：{} (not a file name)",
+            out.display()
+        ))
+    })?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut part_name = std::ffi::OsString::from(".");
+    part_name.push(name);
+    part_name.push(format!(".{}-{nanos}.part", std::process::id()));
+    let part = dir.join(part_name);
+    let written = (|| {
+        // Only the owner reads a backup file: it is encrypted, but a copy for anyone to take
+        // home invites an offline guess at the passphrase.
+        let mut f = private::open_private(
+            &part,
+            std::fs::OpenOptions::new().write(true).create_new(true),
+        )?;
+        f.write_all(bytes)?;
+        // Durable: the content is on disk before the name points at it.
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&part);
+        return Err(io("无法写入备份文件", &part, &e));
+    }
+    if let Err(e) = std::fs::rename(&part, out) {
+        let _ = std::fs::remove_file(&part);
+        return Err(io("无法写入备份文件", out, &e));
+    }
+    // Durable: the rename itself is on disk (the directory entry) before we report success.
+    sync_dir(&dir).map_err(|e| io("无法写入备份文件", &dir, &e))
+}
+
+/// fsync of a directory, so a rename or a new file in it survives a power loss. Windows has no
+/// directory handle to sync (NTFS journals the rename itself).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 /// Encrypts a manifest and a database image into the backup file format.
 fn seal(manifest: &Manifest, db: &[u8], passphrase: &str, kdf: KdfParams) -> Result<Vec<u8>> {
-    let manifest =
-        serde_json::to_vec(manifest).map_err(|e| invalid(format!("无法编码备份清单：{e}")))?;
+    let manifest = Zeroizing::new(
+        serde_json::to_vec(manifest).map_err(|e| invalid(format!("无法编码备份清单：{e}")))?,
+    );
     let manifest_len = u32::try_from(manifest.len()).map_err(|_| invalid("备份清单过大"))?;
-    let mut plain = Vec::with_capacity(4 + manifest.len() + db.len());
+    // The plaintext holds every secret: wiped when it goes (the capacity is exact, so it
+    // never reallocates and leaves a copy behind).
+    let mut plain = Zeroizing::new(Vec::with_capacity(4 + manifest.len() + db.len()));
     plain.extend_from_slice(&manifest_len.to_le_bytes());
     plain.extend_from_slice(&manifest);
     plain.extend_from_slice(db);
@@ -234,23 +321,22 @@ fn seal(manifest: &Manifest, db: &[u8], passphrase: &str, kdf: KdfParams) -> Res
     rand::rng().fill_bytes(&mut nonce);
     let key = derive_key(passphrase, &salt, kdf)?;
     let head = header(kdf, &salt, &nonce);
-    let sealed = XChaCha20Poly1305::new(Key::from_slice(&key))
+    let sealed = XChaCha20Poly1305::new(Key::from_slice(key.as_ref()))
         .encrypt(
             XNonce::from_slice(&nonce),
             Payload {
-                msg: &plain,
+                msg: plain.as_slice(),
                 aad: &head,
             },
         )
         .map_err(|_| invalid("加密失败 (encryption failed)"))?;
-    // The plaintext held secrets: overwrite it before the allocation is returned.
-    plain.iter_mut().for_each(|b| *b = 0);
     let mut file = head;
     file.extend_from_slice(&sealed);
     Ok(file)
 }
 
-/// Decrypts and validates a backup; nothing is written.
+/// Decrypts and validates a backup; nothing is written. The plaintext is wiped once the manifest
+/// (itself wiped on drop) and the database image are taken out of it.
 fn open_backup(bytes: &[u8], passphrase: &str) -> Result<(Manifest, Vec<u8>)> {
     if bytes.len() < HEADER_LEN + 16 || &bytes[..8] != MAGIC {
         return Err(invalid(
@@ -274,7 +360,7 @@ fn open_backup(bytes: &[u8], passphrase: &str) -> Result<(Manifest, Vec<u8>)> {
     let salt = &bytes[21..37];
     let nonce = &bytes[37..HEADER_LEN];
     let key = derive_key(passphrase, salt, kdf)?;
-    let plain = XChaCha20Poly1305::new(Key::from_slice(&key))
+    let plain = XChaCha20Poly1305::new(Key::from_slice(key.as_ref()))
         .decrypt(
             XNonce::from_slice(nonce),
             Payload {
@@ -282,6 +368,7 @@ fn open_backup(bytes: &[u8], passphrase: &str) -> Result<(Manifest, Vec<u8>)> {
                 aad: &bytes[..HEADER_LEN],
             },
         )
+        .map(Zeroizing::new)
         .map_err(|_| invalid(REFUSED))?;
     // Authenticated from here on: a malformed inside means our own bug or another version.
     let bad = || invalid("备份内容格式错误；未做任何更改 (malformed backup contents)");
@@ -308,7 +395,7 @@ pub async fn import(
     file: &Path,
 ) -> Result<BackupSummary> {
     let bytes = std::fs::read(file).map_err(|e| io("无法读取备份文件", file, &e))?;
-    let pass = passphrase.to_string();
+    let pass = Zeroizing::new(passphrase.to_string());
     let (manifest, db) = tokio::task::spawn_blocking(move || open_backup(&bytes, &pass)).await??;
     let target = data_dir.join(DB_FILE);
     if target.exists() {
@@ -318,14 +405,14 @@ pub async fn import(
         )));
     }
     let keys = manifest_keys(&manifest)?;
-    std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
+    private::private_dir(data_dir).map_err(|source| Error::DataDir {
         path: data_dir.display().to_string(),
         source,
     })?;
     // The database goes in under a temporary name and must open and migrate before it takes
     // the real name; then the secrets. Any failure removes what was written.
     let staged = data_dir.join(format!("{DB_FILE}.restore"));
-    std::fs::write(&staged, &db).map_err(|e| io("无法写入", &staged, &e))?;
+    write_private(&staged, &db).map_err(|e| io("无法写入", &staged, &e))?;
     let checked = {
         let staged = staged.clone();
         tokio::task::spawn_blocking(move || {
@@ -354,6 +441,18 @@ pub async fn import(
         written.push(key);
     }
     Ok(manifest.summary(db.len()))
+}
+
+/// A new (or replaced) file only this user can read: a database image from a backup.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = private::open_private(
+        path,
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+    )?;
+    f.write_all(bytes)
 }
 
 impl Manifest {

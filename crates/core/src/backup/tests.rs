@@ -270,3 +270,28 @@ async fn a_keychain_failure_puts_back_the_earlier_entries_and_the_empty_database
     assert_eq!(keychain.inner.values().len(), 1);
     assert_eq!(keychain.refused.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn the_backup_file_replaces_the_old_one_whole_and_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nightly.wxbak");
+    std::fs::write(&out, b"yesterday's backup").unwrap();
+    write_durably(&out, b"today's backup").unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), b"today's backup");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["nightly.wxbak"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner reads the backup file");
+    }
+
+    // A directory that does not exist: refused, nothing created.
+    let missing = dir.path().join("no-such-dir").join("b.wxbak");
+    assert!(write_durably(&missing, b"x").is_err());
+    assert!(!dir.path().join("no-such-dir").exists());
+}
