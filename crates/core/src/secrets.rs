@@ -250,6 +250,27 @@ mod tests {
         secrets.delete(key).await.unwrap();
     }
 
+    // Compile-time: every value the stores hand out wipes itself when dropped.
+    const _: fn() = || {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Secret>();
+    };
+
+    #[tokio::test]
+    async fn a_secret_read_back_can_be_wiped_without_touching_the_stored_one() {
+        use zeroize::Zeroize;
+        let secrets = Secrets::memory();
+        secrets
+            .set(SecretKey::RelayKey, Secret::new("relay-key-to-wipe"))
+            .await
+            .unwrap();
+        let mut read = secrets.get(SecretKey::RelayKey).await.unwrap().unwrap();
+        read.zeroize();
+        assert!(read.is_empty());
+        let again = secrets.get(SecretKey::RelayKey).await.unwrap().unwrap();
+        assert_eq!(again.expose(), "relay-key-to-wipe");
+    }
+
     #[test]
     fn key_names_are_the_documented_keychain_users() {
         assert_eq!(SecretKey::ComponentAppsecret.name(), "component_appsecret");
