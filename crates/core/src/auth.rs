@@ -17,7 +17,7 @@ use crate::store::{audit, auth_codes, now};
 
 /// WeChat's 全网发布 test accounts: never stored, never given business logic.
 pub fn is_release_test_account(appid: &str) -> bool {
-    wxdesk_relay::release::is_test_account(appid, None)
+    wxdesk_wechat::release::is_test_account(appid, None)
 }
 
 /// What to authorize (the page's auth_type).

@@ -2,34 +2,7 @@
 //! message URL the relay answers itself, synchronously, and what it answers.
 
 use wxdesk_wechat::callback::Callback;
-
-/// WeChat's dedicated test accounts (groups 1–5): official account and mini program of each,
-/// as (appid, original id).
-pub const TEST_ACCOUNTS: [(&str, &str); 10] = [
-    ("wx570bc396a51b8ff8", "gh_3c884a361561"),
-    ("wxd101a85aa106f53e", "gh_8dad206e9538"),
-    ("wx9252c5e0bb1836fc", "gh_c0f28a78b318"),
-    ("wxc39235c15087f6f3", "gh_905ae9d01059"),
-    ("wx8e1097c5bc82cde9", "gh_3f222ed8d140"),
-    ("wx7720d01d4b2a4500", "gh_393666f1fdf4"),
-    ("wx14550af28c71a144", "gh_26128078e9ab"),
-    ("wx05d483572dcd5d8b", "gh_39abb5d4e1b7"),
-    ("wxa35b9c23cfe664eb", "gh_2b3713f184a6"),
-    ("wx5910277cae6fd970", "gh_7818dcb60240"),
-];
-
-/// The text case's content and the reply it expects.
-pub const TEXT_CASE: &str = "TESTCOMPONENT_MSG_TYPE_TEXT";
-/// Prefix of the API-reply case.
-pub const QUERY_AUTH_CODE_PREFIX: &str = "QUERY_AUTH_CODE:";
-
-/// Whether this push comes from a release-test account (by the `$APPID$` path segment or the
-/// original id in ToUserName).
-pub fn is_test_account(appid: &str, to_user_name: Option<&str>) -> bool {
-    TEST_ACCOUNTS
-        .iter()
-        .any(|(a, gh)| *a == appid || to_user_name.is_some_and(|t| t == *gh))
-}
+use wxdesk_wechat::release::{QUERY_AUTH_CODE_PREFIX, TEXT_CASE, is_test_account, is_test_pair};
 
 /// What the relay does with a push on the message URL.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,9 +24,12 @@ pub enum Action {
     Ordinary,
 }
 
-/// Decide. The two text cases are recognised by their content on any account (the strings are
-/// reserved by WeChat for this test); the event case only on the test accounts, so a real
-/// account's LOCATION events are never answered with test text.
+/// Decide. The passive text case is recognised by its content on any account (the string is
+/// reserved by WeChat for this test, and answering it costs nothing); the event case only on
+/// the test accounts, so a real account's LOCATION events are never answered with test text.
+/// `QUERY_AUTH_CODE:` makes the app spend API calls (api_query_auth, a customer-service
+/// message), so it is test traffic only when the signed ToUserName and the URL's appid are the
+/// same test account; from anyone else it is an ordinary text.
 pub fn classify(appid: &str, cb: &Callback) -> Action {
     match cb {
         Callback::Text {
@@ -69,7 +45,10 @@ pub fn classify(appid: &str, cb: &Callback) -> Action {
                     from_gh: to_user_name.clone(),
                     content: format!("{TEXT_CASE}_callback"),
                 }
-            } else if let Some(code) = content.strip_prefix(QUERY_AUTH_CODE_PREFIX) {
+            } else if let Some(code) = content
+                .strip_prefix(QUERY_AUTH_CODE_PREFIX)
+                .filter(|_| is_test_pair(appid, to_user_name))
+            {
                 Action::QueryAuthCode {
                     openid: from_user_name.clone(),
                     to_user_name: to_user_name.clone(),
@@ -160,6 +139,23 @@ mod tests {
                 msg_id: 42,
             }
         );
+    }
+
+    #[test]
+    fn query_auth_code_from_any_other_account_is_an_ordinary_text() {
+        let to_real = Callback::Text {
+            to_user_name: "gh_realaccount".into(),
+            from_user_name: "o1".into(),
+            create_time: 1,
+            content: "QUERY_AUTH_CODE:queryauthcode@@@x".into(),
+            msg_id: 42,
+        };
+        assert_eq!(classify("wx0000000000000001", &to_real), Action::Ordinary);
+        // The test account's appid in the (unsigned) path is not enough…
+        assert_eq!(classify("wx570bc396a51b8ff8", &to_real), Action::Ordinary);
+        // …nor its original id under another account's path.
+        let msg = text("QUERY_AUTH_CODE:queryauthcode@@@x");
+        assert_eq!(classify("wx0000000000000001", &msg), Action::Ordinary);
     }
 
     #[test]

@@ -115,6 +115,35 @@ async fn query_auth_code_is_answered_at_once_and_handed_to_the_app_as_an_event()
 }
 
 #[tokio::test]
+async fn query_auth_code_from_any_other_account_is_stored_as_an_ordinary_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    let real_appid = "wx1111111111111111";
+    let real_gh = "gh_0123456789ab";
+    // A follower of a real client account, and a push replayed under a test account's path:
+    // neither may make the app exchange a code and message someone.
+    let cases = [
+        (real_appid, real_gh, 11),
+        (TEST_APPID, real_gh, 12),
+        (real_appid, TEST_GH, 13),
+    ];
+    for (appid, gh, msg_id) in cases {
+        let text = text_xml(gh, TESTER, "QUERY_AUTH_CODE:queryauthcode@@@forged", msg_id);
+        let resp = post_message(&relay, appid, gh, &text).await;
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(resp.text().await.expect("body"), "success");
+    }
+    let events = all_events(&relay).await;
+    let kinds: Vec<_> = events.iter().map(|e| e["kind"].clone()).collect();
+    assert_eq!(kinds, ["text", "text", "text"], "{events:?}");
+    assert_eq!(events[0]["appid"], real_appid);
+    assert_eq!(
+        events[0]["data"]["content"],
+        "QUERY_AUTH_CODE:queryauthcode@@@forged"
+    );
+}
+
+#[tokio::test]
 async fn during_a_key_rotation_pushes_under_the_previous_key_are_accepted_and_answered_with_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     // The console now has AES_KEY; WeChat may still use OLD_AES_KEY for a while.

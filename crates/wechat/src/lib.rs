@@ -18,6 +18,8 @@ pub mod error;
 /// Bodies of the fuzz targets (shared by cargo-fuzz and the stable smoke test).
 #[doc(hidden)]
 pub mod fuzz;
+/// The 全网发布 release test: WeChat's test accounts and reserved contents (section F).
+pub mod release;
 /// A redacting wrapper for secrets and tokens.
 pub mod secret;
 #[cfg(test)]
