@@ -2,6 +2,11 @@
 //! there, WeChat's own pages — remote content, so it is in no capability and gets no IPC. The
 //! shell watches its navigations: the one to the relay's `/auth/callback` carries the
 //! authorization code; it is taken, the navigation blocked and the window closed.
+//!
+//! The window goes nowhere but the relay and WeChat's login hosts ([`navigation_allowed`]): a
+//! link or redirect elsewhere is refused, so the window cannot be turned into a browser for some
+//! other site. It is incognito, so WeChat's login cookies die with it and the next
+//! authorization (perhaps by another staff member, for another account) starts logged out.
 
 use std::sync::{Arc, Mutex};
 
@@ -16,17 +21,54 @@ pub const AUTH_WINDOW: &str = "auth";
 /// The `auth_code` when `url` is the relay's callback (same scheme, host and port as the relay,
 /// path `/auth/callback`); `None` for every other page.
 pub fn callback_code(relay: &Url, url: &Url) -> Option<String> {
-    let same_origin = url.scheme() == relay.scheme()
-        && url.host_str() == relay.host_str()
-        && url.port_or_known_default() == relay.port_or_known_default();
     let path = format!("{}/auth/callback", relay.path().trim_end_matches('/'));
-    if !same_origin || url.path() != path {
+    if !same_origin(relay, url) || url.path() != path {
         return None;
     }
     url.query_pairs()
         .find(|(k, _)| k == "auth_code")
         .map(|(_, v)| v.into_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// WeChat's hosts the authorization pages live on (the PC QR page, its scan frame, the
+/// confirmation pages), HTTPS only.
+const WECHAT_HOSTS: &[&str] = &["mp.weixin.qq.com", "open.weixin.qq.com"];
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+fn is_loopback(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Whether the authorization window may load `url`: the relay's origin, WeChat's login hosts
+/// over HTTPS, the sandbox's simulated login pages (`login_base`, only when it is on loopback),
+/// and the empty documents frames start with. Everything else is refused.
+pub fn navigation_allowed(relay: &Url, login_base: Option<&Url>, url: &Url) -> bool {
+    if url.scheme() == "about" {
+        return matches!(url.path(), "blank" | "srcdoc");
+    }
+    if same_origin(relay, url) {
+        return true;
+    }
+    if url.scheme() == "https"
+        && url.port().is_none()
+        && url
+            .host_str()
+            .is_some_and(|h| WECHAT_HOSTS.iter().any(|w| h.eq_ignore_ascii_case(w)))
+    {
+        return true;
+    }
+    login_base.is_some_and(|base| is_loopback(base) && same_origin(base, url))
 }
 
 type Waiter = Arc<Mutex<Option<oneshot::Sender<Option<String>>>>>;
@@ -40,12 +82,15 @@ fn finish(waiter: &Waiter, code: Option<String>) {
 }
 
 /// Opens the window on `launch_url` and waits for the code (`None`: the user closed it).
+/// `login_base` is where the sandbox serves its simulated WeChat login pages.
 pub async fn capture_auth_code<R: Runtime>(
     app: &tauri::AppHandle<R>,
     relay_url: &str,
+    login_base: Option<&str>,
     launch_url: &str,
 ) -> Result<Option<String>> {
     let relay = Url::parse(relay_url).map_err(|e| Error::AuthLink(e.to_string()))?;
+    let login_base = login_base.and_then(|b| Url::parse(b).ok());
     let launch = Url::parse(launch_url).map_err(|e| Error::AuthLink(e.to_string()))?;
     if launch.origin() != relay.origin() {
         // Only the relay's own page is opened here; anything else is not ours to show.
@@ -64,8 +109,15 @@ pub async fn capture_auth_code<R: Runtime>(
         .title("授权公众号 / 小程序 — wxdesk")
         .inner_size(960.0, 720.0)
         .center()
+        // An ephemeral profile: cookies and storage live only as long as this window.
+        .incognito(true)
         .on_navigation(move |url| {
             tracing::debug!(host = ?url.host_str(), path = url.path(), "auth window navigating");
+            if !navigation_allowed(&relay, login_base.as_ref(), url) {
+                // Not the query (it may carry codes): the host says enough.
+                tracing::warn!(scheme = url.scheme(), host = ?url.host_str(), "auth window navigation refused");
+                return false;
+            }
             match callback_code(&relay, url) {
                 Some(code) => {
                     tracing::info!("authorization code captured from the auth window");
@@ -170,5 +222,63 @@ mod tests {
             callback_code(&relay, &u("https://example.com/auth/callback?auth_code=c")),
             None
         );
+    }
+
+    #[test]
+    fn the_window_goes_only_to_the_relay_and_wechats_login_hosts() {
+        let relay = u("https://relay.example.com");
+        let ok = |s: &str| navigation_allowed(&relay, None, &u(s));
+        assert!(ok("https://relay.example.com/auth/start?x=1"));
+        assert!(ok(
+            "https://mp.weixin.qq.com/cgi-bin/componentloginpage?component_appid=wx1"
+        ));
+        assert!(ok("https://open.weixin.qq.com/connect/qrconnect?appid=wx1"));
+        assert!(ok("about:blank"));
+        assert!(!ok("https://evil.example.com/"), "another site");
+        assert!(
+            !ok("https://relay.example.com.evil.com/"),
+            "a look-alike host"
+        );
+        assert!(!ok("https://weixin.qq.com.evil.com/"), "a look-alike host");
+        assert!(!ok("https://res.wx.qq.com/"), "not a login page");
+        assert!(
+            !ok("http://mp.weixin.qq.com/cgi-bin/x"),
+            "no downgrade to http"
+        );
+        assert!(!ok("https://mp.weixin.qq.com:8443/"), "not on another port");
+        assert!(!ok("http://relay.example.com/"), "the relay's scheme only");
+        assert!(!ok("file:///etc/passwd"));
+        assert!(!ok("data:text/html,<h1>hi</h1>"));
+        assert!(!ok("javascript:alert(1)"));
+        assert!(!ok("about:config"));
+    }
+
+    #[test]
+    fn the_sandboxs_login_pages_are_allowed_only_on_loopback() {
+        let relay = u("http://127.0.0.1:4100");
+        let sim = u("http://127.0.0.1:4200");
+        assert!(navigation_allowed(
+            &relay,
+            Some(&sim),
+            &u("http://127.0.0.1:4200/cgi-bin/componentloginpage?x=1")
+        ));
+        assert!(
+            !navigation_allowed(&relay, None, &u("http://127.0.0.1:4200/cgi-bin/x")),
+            "not without the sandbox"
+        );
+        assert!(
+            !navigation_allowed(&relay, Some(&sim), &u("http://127.0.0.1:4300/")),
+            "another loopback port is another server"
+        );
+        let remote = u("http://login.example.com");
+        assert!(
+            !navigation_allowed(&relay, Some(&remote), &u("http://login.example.com/x")),
+            "a login base that is not loopback is no exception"
+        );
+        assert!(navigation_allowed(
+            &relay,
+            Some(&u("http://localhost:4200")),
+            &u("http://localhost:4200/safe/bindcomponent")
+        ));
     }
 }

@@ -273,8 +273,13 @@ pub async fn authorize_in_window<R: Runtime>(
     launch_url: String,
 ) -> CmdResult<Option<AccountView>> {
     let state = app.state::<AppState>();
-    let relay_url = core(state.ctx.platform.settings().await)?.relay_url;
-    let code = crate::auth_window::capture_auth_code(&app, &relay_url, &launch_url).await?;
+    let settings = core(state.ctx.platform.settings().await)?;
+    // The sandbox serves its simulated WeChat login pages from the sim (its api_base).
+    let login_base = (settings.mode == wxdesk_core::store::settings::Mode::Sandbox)
+        .then_some(settings.api_base.as_str());
+    let code =
+        crate::auth_window::capture_auth_code(&app, &settings.relay_url, login_base, &launch_url)
+            .await?;
     let Some(code) = code else {
         return Ok(None);
     };
