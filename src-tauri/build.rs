@@ -60,6 +60,7 @@ fn main() {
             "history_export",
             "overview_stats",
             "interactions_open",
+            "feed_parked",
             "backup_status",
             "backup_export",
             "backup_restore",

@@ -2,7 +2,10 @@
 //! [`crate::specta_builder`] so `bindings.ts` has a typed listener for it.
 
 use serde::Serialize;
+use specta_typescript::Number;
 use wxdesk_core::feed::FeedNotice;
+
+use crate::error::ErrorCode;
 
 /// Why the accounts changed; the window refetches on any of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -86,52 +89,150 @@ impl AccountsChanged {
     }
 }
 
-/// `feed:notice`: every follower notice, for status displays and for other areas to refetch
-/// on the event kinds they care about (e.g. `template_send_job_finish`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type, tauri_specta::Event)]
+/// Which follower notice a [`FeedStatus`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedNoticeKind {
+    AccountAuthorized,
+    AccountStatusChanged,
+    /// An authorization could not be completed (the reason is in `message`).
+    AuthorizationFailed,
+    ReleaseTestAnswered,
+    /// Any other event was applied (`kind` says which).
+    Event,
+    /// The relay cannot be polled now (`code`: `relay`, `relay_unauthorized`, …).
+    Retrying,
+    /// Everything the relay had is applied; also sent when polling works again.
+    CaughtUp,
+    /// An event could not be applied yet and is retried later (`seq`, `kind`, `message`).
+    EventParked,
+    /// A parked event applied at last.
+    ParkedApplied,
+    /// A parked event can never apply and was dropped (`message` says why).
+    ParkedGivenUp,
+    /// The relay pruned events `seq..=to_seq` before they were applied.
+    EventsLost,
+}
+
+/// `feed:notice`: every follower notice, for status displays (the frame's banner) and for other
+/// areas to refetch on the event kinds they care about (e.g. `template_send_job_finish`).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type, tauri_specta::Event)]
 #[tauri_specta(event_name = "feed:notice")]
 pub struct FeedStatus {
-    /// `account_authorized`, `account_status_changed`, `authorization_failed`,
-    /// `release_test_answered`, `event`, `retrying`, `caught_up`.
-    pub notice: String,
-    /// For `event`: the relay event kind (`template_send_job_finish`, `subscribe`, …).
+    pub notice: FeedNoticeKind,
+    /// For `event` and the parked notices: the relay event kind (`template_send_job_finish`,
+    /// `authorized`, …).
     pub kind: Option<String>,
     pub appid: Option<String>,
+    /// What went wrong, in Chinese (no secrets).
     pub message: Option<String>,
+    /// For `retrying`: the kind of failure, to say what to do.
+    pub code: Option<ErrorCode>,
+    /// WeChat's errcode, when WeChat refused.
+    pub errcode: Option<i32>,
+    /// The event's seq; for `events_lost` the first lost one.
+    #[specta(type = Option<Number>)]
+    pub seq: Option<f64>,
+    /// For `events_lost`: the last lost seq.
+    #[specta(type = Option<Number>)]
+    pub to_seq: Option<f64>,
+    /// For `retrying` and `event_parked`: seconds until the next try.
+    pub retry_in_secs: Option<u32>,
 }
 
 impl FeedStatus {
-    pub fn from_notice(n: &FeedNotice) -> Self {
-        let s = |notice: &str, appid: Option<&String>| FeedStatus {
-            notice: notice.to_owned(),
+    fn of(notice: FeedNoticeKind) -> Self {
+        FeedStatus {
+            notice,
             kind: None,
-            appid: appid.cloned(),
+            appid: None,
             message: None,
-        };
+            code: None,
+            errcode: None,
+            seq: None,
+            to_seq: None,
+            retry_in_secs: None,
+        }
+    }
+
+    pub fn from_notice(n: &FeedNotice) -> Self {
+        use FeedNoticeKind as K;
+        let secs = |s: u64| Some(u32::try_from(s).unwrap_or(u32::MAX));
         match n {
-            FeedNotice::AccountAuthorized { appid, .. } => s("account_authorized", Some(appid)),
-            FeedNotice::AccountStatusChanged { appid, .. } => {
-                s("account_status_changed", Some(appid))
-            }
-            FeedNotice::AuthorizationFailed { appid, message } => FeedStatus {
-                message: Some(message.clone()),
-                ..s("authorization_failed", appid.as_ref())
+            FeedNotice::AccountAuthorized { appid, .. } => FeedStatus {
+                appid: Some(appid.clone()),
+                ..Self::of(K::AccountAuthorized)
             },
-            FeedNotice::ReleaseTestAnswered { appid, .. } => {
-                s("release_test_answered", appid.as_ref())
-            }
-            FeedNotice::Event { appid, kind, .. } => FeedStatus {
+            FeedNotice::AccountStatusChanged { appid, .. } => FeedStatus {
+                appid: Some(appid.clone()),
+                ..Self::of(K::AccountStatusChanged)
+            },
+            FeedNotice::AuthorizationFailed { appid, message } => FeedStatus {
+                appid: appid.clone(),
+                message: Some(message.clone()),
+                ..Self::of(K::AuthorizationFailed)
+            },
+            FeedNotice::ReleaseTestAnswered { appid, .. } => FeedStatus {
+                appid: appid.clone(),
+                ..Self::of(K::ReleaseTestAnswered)
+            },
+            FeedNotice::Event { seq, appid, kind } => FeedStatus {
                 kind: Some(kind.clone()),
-                ..s("event", appid.as_ref())
+                appid: appid.clone(),
+                seq: Some(*seq as f64),
+                ..Self::of(K::Event)
             },
             FeedNotice::Retrying {
                 message,
+                code,
                 retry_in_secs,
             } => FeedStatus {
-                message: Some(format!("{message}（{retry_in_secs} 秒后重试）")),
-                ..s("retrying", None)
+                message: Some(message.clone()),
+                code: Some(ErrorCode::from_core(code)),
+                retry_in_secs: secs(*retry_in_secs),
+                ..Self::of(K::Retrying)
             },
-            FeedNotice::CaughtUp { .. } => s("caught_up", None),
+            FeedNotice::CaughtUp { .. } => Self::of(K::CaughtUp),
+            FeedNotice::EventParked {
+                seq,
+                appid,
+                kind,
+                message,
+                errcode,
+                retry_in_secs,
+                ..
+            } => FeedStatus {
+                kind: Some(kind.clone()),
+                appid: appid.clone(),
+                message: Some(message.clone()),
+                errcode: errcode.and_then(|c| i32::try_from(c).ok()),
+                seq: Some(*seq as f64),
+                retry_in_secs: secs(*retry_in_secs),
+                ..Self::of(K::EventParked)
+            },
+            FeedNotice::ParkedApplied { seq, appid, kind } => FeedStatus {
+                kind: Some(kind.clone()),
+                appid: appid.clone(),
+                seq: Some(*seq as f64),
+                ..Self::of(K::ParkedApplied)
+            },
+            FeedNotice::ParkedGivenUp {
+                seq,
+                appid,
+                kind,
+                message,
+            } => FeedStatus {
+                kind: Some(kind.clone()),
+                appid: appid.clone(),
+                message: Some(message.clone()),
+                seq: Some(*seq as f64),
+                ..Self::of(K::ParkedGivenUp)
+            },
+            FeedNotice::EventsLost { from_seq, to_seq } => FeedStatus {
+                seq: Some(*from_seq as f64),
+                to_seq: Some(*to_seq as f64),
+                ..Self::of(K::EventsLost)
+            },
         }
     }
 }
@@ -176,8 +277,53 @@ mod tests {
             appid: Some("wx1".into()),
             kind: "template_send_job_finish".into(),
         });
-        assert_eq!(st.notice, "event");
+        assert_eq!(st.notice, FeedNoticeKind::Event);
         assert_eq!(st.kind.as_deref(), Some("template_send_job_finish"));
         assert_eq!(st.appid.as_deref(), Some("wx1"));
+    }
+
+    #[test]
+    fn a_refused_relay_key_reaches_the_window_as_its_own_code() {
+        let st = FeedStatus::from_notice(&FeedNotice::Retrying {
+            message: "中继拒绝了密钥（HTTP 401）".into(),
+            code: "relay_unauthorized".into(),
+            retry_in_secs: 4,
+        });
+        assert_eq!(st.notice, FeedNoticeKind::Retrying);
+        assert_eq!(st.code, Some(ErrorCode::RelayUnauthorized));
+        assert_eq!(st.retry_in_secs, Some(4));
+        let st = FeedStatus::from_notice(&FeedNotice::Retrying {
+            message: "中继请求失败".into(),
+            code: "relay".into(),
+            retry_in_secs: 1,
+        });
+        assert_eq!(st.code, Some(ErrorCode::Relay));
+    }
+
+    #[test]
+    fn parked_and_lost_events_carry_their_seqs_and_reason() {
+        let st = FeedStatus::from_notice(&FeedNotice::EventParked {
+            seq: 12,
+            appid: Some("wx1".into()),
+            kind: "authorized".into(),
+            message: "微信系统繁忙".into(),
+            errcode: Some(-1),
+            attempts: 1,
+            retry_in_secs: 10,
+        });
+        assert_eq!(st.notice, FeedNoticeKind::EventParked);
+        assert_eq!(
+            (st.seq, st.errcode, st.retry_in_secs),
+            (Some(12.0), Some(-1), Some(10))
+        );
+        assert_eq!(st.kind.as_deref(), Some("authorized"));
+        let st = FeedStatus::from_notice(&FeedNotice::EventsLost {
+            from_seq: 4,
+            to_seq: 9,
+        });
+        assert_eq!(
+            (st.notice, st.seq, st.to_seq),
+            (FeedNoticeKind::EventsLost, Some(4.0), Some(9.0))
+        );
     }
 }

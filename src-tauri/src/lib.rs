@@ -19,7 +19,7 @@ use wxdesk_core::app_info as core;
 
 pub use commands::app::{AppInfo, AppMode};
 pub use error::{Error, ErrorCode, Result, ShellError};
-pub use events::{AccountsChangeReason, AccountsChanged, FeedStatus};
+pub use events::{AccountsChangeReason, AccountsChanged, FeedNoticeKind, FeedStatus};
 pub use state::AppState;
 
 /// Every command and exported type, in one place: the invoke handler and the bindings file are
@@ -93,6 +93,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::history::history_export::<Wry>,
             commands::overview::overview_stats::<Wry>,
             commands::interactions::interactions_open::<Wry>,
+            // relay feed (parked events)
+            commands::feed::feed_parked::<Wry>,
             // 备份与恢复
             commands::backup::backup_status::<Wry>,
             commands::backup::backup_export::<Wry>,

@@ -158,6 +158,8 @@ export const commands = {
 	 *  `limit` rows (1–500, default 200) after `after`.
 	 */
 	interactionsOpen: (appid: string, after: InteractionCursor | null, limit: number | null) => typedError<InteractionPage, ShellError>(__TAURI_INVOKE("interactions_open", { appid, after, limit })),
+	/**  The events the feed parked, oldest first. */
+	feedParked: () => typedError<ParkedEventView[], ShellError>(__TAURI_INVOKE("feed_parked")),
 	/**  The data dir's contents and whether a restore may replace them. */
 	backupStatus: () => typedError<BackupStatusView, ShellError>(__TAURI_INVOKE("backup_status")),
 	/**  导出加密备份 to `path` (chosen in the save dialog). */
@@ -416,20 +418,49 @@ export type ErrorCode =
 /**  A bug or an unexpected condition; the log in the data directory has details. */
 "internal";
 
+/**  Which follower notice a [`FeedStatus`] carries. */
+export type FeedNoticeKind = "account_authorized" | "account_status_changed" | 
+/**  An authorization could not be completed (the reason is in `message`). */
+"authorization_failed" | "release_test_answered" | 
+/**  Any other event was applied (`kind` says which). */
+"event" | 
+/**  The relay cannot be polled now (`code`: `relay`, `relay_unauthorized`, …). */
+"retrying" | 
+/**  Everything the relay had is applied; also sent when polling works again. */
+"caught_up" | 
+/**  An event could not be applied yet and is retried later (`seq`, `kind`, `message`). */
+"event_parked" | 
+/**  A parked event applied at last. */
+"parked_applied" | 
+/**  A parked event can never apply and was dropped (`message` says why). */
+"parked_given_up" | 
+/**  The relay pruned events `seq..=to_seq` before they were applied. */
+"events_lost";
+
 /**
- *  `feed:notice`: every follower notice, for status displays and for other areas to refetch
- *  on the event kinds they care about (e.g. `template_send_job_finish`).
+ *  `feed:notice`: every follower notice, for status displays (the frame's banner) and for other
+ *  areas to refetch on the event kinds they care about (e.g. `template_send_job_finish`).
  */
 export type FeedStatus = {
+	notice: FeedNoticeKind,
 	/**
-	 *  `account_authorized`, `account_status_changed`, `authorization_failed`,
-	 *  `release_test_answered`, `event`, `retrying`, `caught_up`.
+	 *  For `event` and the parked notices: the relay event kind (`template_send_job_finish`,
+	 *  `authorized`, …).
 	 */
-	notice: string,
-	/**  For `event`: the relay event kind (`template_send_job_finish`, `subscribe`, …). */
 	kind: string | null,
 	appid: string | null,
+	/**  What went wrong, in Chinese (no secrets). */
 	message: string | null,
+	/**  For `retrying`: the kind of failure, to say what to do. */
+	code: ErrorCode | null,
+	/**  WeChat's errcode, when WeChat refused. */
+	errcode: number | null,
+	/**  The event's seq; for `events_lost` the first lost one. */
+	seq: number | null,
+	/**  For `events_lost`: the last lost seq. */
+	to_seq: number | null,
+	/**  For `retrying` and `event_parked`: seconds until the next try. */
+	retry_in_secs: number | null,
 };
 
 /**  One keyword value as checked against its rule. */
@@ -750,6 +781,24 @@ export type OverviewStats = {
 	/**  Every day of the range, oldest first (days without sends are zeros). */
 	days: DayView[],
 	today: DayView,
+};
+
+/**  One parked event. */
+export type ParkedEventView = {
+	seq: number,
+	/**  The relay event kind (`authorized`, `auth_callback`, `query_auth_code`, …). */
+	kind: string,
+	appid: string | null,
+	/**  Why the last try failed, in Chinese. */
+	error: string,
+	/**  WeChat's errcode, when WeChat answered. */
+	errcode: number | null,
+	/**  Tries that failed so far. */
+	attempts: number,
+	/**  Unix seconds. */
+	parked_at: number,
+	/**  Unix seconds of the next automatic try. */
+	next_retry_at: number,
 };
 
 /**  One granted permission set (funcscope category). */

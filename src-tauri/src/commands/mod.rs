@@ -8,6 +8,7 @@ pub mod app;
 pub mod audience;
 pub mod backup;
 pub mod compose;
+pub mod feed;
 pub mod history;
 pub mod interactions;
 pub mod overview;
