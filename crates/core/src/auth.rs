@@ -54,7 +54,8 @@ pub struct AuthorizationStart {
     pub launch_url: String,
     /// The mobile link (for the QR code).
     pub mobile_url: String,
-    /// Comes back on the redirect (`auth_callback` event) to match this attempt.
+    /// Comes back on the redirect (`auth_callback` event) to match this attempt; signed with
+    /// the relay key (wxdesk_relay::auth_state), which the relay checks on its pages.
     pub state: String,
 }
 
@@ -85,8 +86,11 @@ impl Authorizer {
         let api = self.platform.api().await?;
         let pre = api.create_pre_auth_code().await?;
         let started = now();
-        // Only has to be unique per attempt: it names the attempt, it guards nothing.
-        let state = hex::encode(rand::random::<[u8; 8]>());
+        // Names the attempt (the redirect's auth_callback event carries it back) and proves to
+        // the relay that this desk started it: signed with the relay key, which the relay has
+        // as its API key, so only codes of attempts started here are recorded.
+        let state =
+            wxdesk_relay::auth_state::issue(api.relay().key().expose(), started, rand::random());
         let relay = api.relay().base_url().to_string();
         let link = |mobile: bool| -> Result<String> {
             let mut u = Url::parse(&format!("{relay}/auth/start"))

@@ -75,6 +75,65 @@ async fn sandbox_start_configures_the_platform_and_the_connection_check_passes()
 }
 
 #[tokio::test]
+async fn the_relay_takes_only_codes_of_attempts_this_desk_started() {
+    let w = World::start().await;
+    let start = w
+        .authorizer
+        .begin_authorization(AuthScope::Oa, false, None)
+        .await
+        .unwrap();
+    // The state is signed with the relay key the keychain holds (the relay's API key).
+    let key = w_key(&w.mem);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let expires = wxdesk_relay::auth_state::verify(key.expose(), Some(&start.state), now).unwrap();
+    assert!(
+        expires >= now + start.expires_in,
+        "lives as long as the code"
+    );
+
+    // Codes that come back without this desk's state: none is recorded, none reaches the app.
+    let other_desk = wxdesk_relay::auth_state::issue("another-desks-relay-key-42", now, [1; 16]);
+    for (state, status) in [
+        (String::new(), 400),
+        ("0123456789abcdef".to_string(), 400),
+        (other_desk, 403),
+    ] {
+        let r = w
+            .http
+            .get(format!(
+                "{}/auth/callback?auth_code=queryauthcode%40%40%40forged&expires_in=600&state={state}",
+                w.sandbox.relay_url
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "state {state:?}");
+    }
+    let follower = w.follower().await;
+    assert_eq!(follower.poll_once().await.unwrap(), 0);
+    let relay = w.platform.relay().await.unwrap();
+    let batch = relay.events(0, 0, 100).await.unwrap();
+    assert!(
+        batch.events.iter().all(|e| e.kind != "auth_callback"),
+        "{batch:?}"
+    );
+
+    // The desk's own link still leads on to WeChat's page.
+    let page = w.http.get(&start.launch_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("/cgi-bin/componentloginpage?")
+    );
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_account_authorized_in_the_sim_is_stored_with_details_and_its_refresh_token() {
     let w = World::start().await;
     let oa = w.account(false);

@@ -3,6 +3,7 @@
 //! durable, authenticated event log. A library with a thin binary, so the sandbox and tests can
 //! run it in-process on a loopback port (`start`), or mount its routes (`app`).
 
+pub mod auth_state;
 pub mod config;
 pub mod error;
 mod events;

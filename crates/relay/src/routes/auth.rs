@@ -1,6 +1,10 @@
 //! The two browser pages: `GET /auth/start` (授权发起页 on the registered domain, which WeChat
 //! checks through the Referer) and `GET /auth/callback` (the redirect_uri that records the
 //! auth_code). Both answer small self-contained Chinese pages with English beneath.
+//!
+//! Both require the attempt's signed `state` (auth_state.rs), issued by the desk with the key it
+//! shares with the relay: a code that does not come back with one is refused and stores nothing,
+//! so an outsider cannot make the desk spend api_query_auth calls on made-up codes.
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -8,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use url::form_urlencoded;
 
 use crate::AppState;
+use crate::auth_state::{self, StateError};
 use crate::events;
 use crate::http::{html_escape, now_unix};
 use crate::routes::wechat::query_map;
@@ -57,14 +62,52 @@ fn error_page(status: StatusCode, zh: &str, en: &str) -> Response {
     page(status, zh, &body, None)
 }
 
+/// The refusal page, unless this relay's key signed the state and it is still valid.
+fn refuse_state(state: &AppState, route: &'static str, st: Option<&str>) -> Option<Response> {
+    let err = auth_state::verify(state.config().api_key.expose(), st, now_unix()).err()?;
+    tracing::warn!(route, reason = err.code(), "authorization page refused");
+    let (status, zh, en) = match err {
+        StateError::Missing => (
+            StatusCode::BAD_REQUEST,
+            "链接缺少 state 参数，无法确认授权是由 wxdesk 发起的",
+            "The link has no state, so it cannot be matched to an authorization started in wxdesk.",
+        ),
+        StateError::Malformed => (
+            StatusCode::BAD_REQUEST,
+            "state 参数无效",
+            "The state parameter is malformed.",
+        ),
+        StateError::BadMac => (
+            StatusCode::FORBIDDEN,
+            "state 校验失败：此授权不是本平台的 wxdesk 发起的，或中继与桌面端的中继密钥不一致",
+            "The state does not verify: this authorization was not started by wxdesk for this platform, or the relay key differs between the relay and the desk.",
+        ),
+        StateError::Expired => (
+            StatusCode::FORBIDDEN,
+            "授权链接已过期（有效期约 10 分钟）",
+            "This authorization link has expired (it is valid for about 10 minutes).",
+        ),
+        StateError::FromTheFuture => (
+            StatusCode::FORBIDDEN,
+            "授权链接的时间超前于中继：请检查电脑和中继服务器的时钟",
+            "The link is dated ahead of the relay: check the clocks of the computer and the relay server.",
+        ),
+    };
+    Some(error_page(status, zh, en))
+}
+
 /// Plain printable ASCII, bounded: what pre-auth codes, appids and states look like.
 fn plain_value(v: &str, max: usize) -> bool {
     !v.is_empty() && v.len() <= max && v.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// `GET /auth/start?pre_auth_code=…&auth_type=1|2|3[&biz_appid=…][&state=…][&mobile=1]`
+/// `GET /auth/start?pre_auth_code=…&auth_type=1|2|3[&biz_appid=…]&state=…[&mobile=1]`
 pub async fn auth_start(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
+    let st = q.get("state").map(String::as_str);
+    if let Some(page) = refuse_state(&state, "auth_start", st) {
+        return page;
+    }
     let Some(pre_auth_code) = q.get("pre_auth_code").filter(|v| plain_value(v, 512)) else {
         return error_page(
             StatusCode::BAD_REQUEST,
@@ -91,17 +134,13 @@ pub async fn auth_start(State(state): State<AppState>, RawQuery(raw): RawQuery) 
             "Invalid biz_appid.",
         );
     }
-    let st = q.get("state").filter(|v| !v.is_empty());
-    if st.is_some_and(|v| !plain_value(v, 256)) {
-        return error_page(StatusCode::BAD_REQUEST, "state 参数无效", "Invalid state.");
-    }
     let mobile = q.get("mobile").is_some_and(|v| v == "1");
     let link = login_link(
         &state,
         pre_auth_code,
         auth_type,
         biz_appid.map(String::as_str),
-        st.map(String::as_str),
+        st,
         mobile,
     );
 
@@ -159,9 +198,14 @@ fn login_link(
     }
 }
 
-/// `GET /auth/callback?auth_code=…&expires_in=…[&state=…]`: WeChat's redirect after 授权.
+/// `GET /auth/callback?state=…&auth_code=…&expires_in=…`: WeChat's redirect after 授权. The
+/// state is checked first: without a genuine one nothing else of the request matters.
 pub async fn auth_callback(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
+    let st = q.get("state").map(String::as_str);
+    if let Some(page) = refuse_state(&state, "auth_callback", st) {
+        return page;
+    }
     let Some(auth_code) = q.get("auth_code").filter(|v| !v.is_empty()) else {
         tracing::warn!(
             route = "auth_callback",
@@ -204,11 +248,7 @@ pub async fn auth_callback(State(state): State<AppState>, RawQuery(raw): RawQuer
             "The auth_code has expired.",
         );
     }
-    let st = q.get("state").filter(|v| !v.is_empty());
-    if st.is_some_and(|v| !plain_value(v, 256)) {
-        return error_page(StatusCode::BAD_REQUEST, "state 参数无效", "Invalid state.");
-    }
-    let ev = events::auth_callback(auth_code, expires_in, st.map(String::as_str), now_unix());
+    let ev = events::auth_callback(auth_code, expires_in, st, now_unix());
     match state.store().append(ev).await {
         Ok(Appended::Stored(seq)) => {
             tracing::info!(route = "auth_callback", seq, "auth_code recorded")
