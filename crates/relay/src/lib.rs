@@ -32,7 +32,8 @@ use store::Store;
 
 /// Largest push body WeChat sends is a few KiB; anything near this is hostile.
 pub const PUSH_BODY_LIMIT: usize = 64 * 1024;
-/// Largest egress body (JSON API calls; media uploads are not forwarded).
+/// Largest egress body: JSON API calls and small media uploads (images for customer-service
+/// messages); anything larger is refused with 413.
 pub const EGRESS_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// WeChat waits 5 s for an answer; a push that is not done by then is retried anyway.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -149,7 +150,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT))
         .merge(
             Router::new()
-                .route("/api/v1/wechat/{*path}", any(routes::api::egress))
+                .route("/api/v1/wechat/{*path}", any(routes::egress::egress))
                 .layer(DefaultBodyLimit::max(EGRESS_BODY_LIMIT)),
         )
         .layer(axum::middleware::from_fn_with_state(

@@ -132,22 +132,29 @@ async fn the_event_feed_pages_after_a_cursor_and_reports_the_head_when_empty() {
     assert_eq!(bad["error"], "bad_query");
 }
 
-/// Send a GET exactly as written (no client-side path normalisation); returns the status code.
-async fn raw_get_status(relay: &Relay, path: &str) -> String {
+/// Send a request exactly as written (no client-side path normalisation); returns the status
+/// code and the body (after the blank line).
+async fn raw_request(relay: &Relay, method: &str, target: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = relay.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {API_KEY}\r\nConnection: close\r\n\r\n"
+        "{method} {target} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {API_KEY}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(req.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await.expect("read");
     let text = String::from_utf8_lossy(&buf);
-    text.split_whitespace()
+    let status = text
+        .split_whitespace()
         .nth(1)
         .unwrap_or_default()
-        .to_owned()
+        .to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 #[derive(Clone, Default)]
@@ -224,11 +231,108 @@ async fn egress_forwards_method_path_query_and_body_and_returns_the_upstream_ans
         "the access token never reaches the logs"
     );
 
-    // A path that would climb out of the upstream base is refused before any request is made.
-    // (Sent raw: an HTTP client would normalise the dot segments away before sending.)
-    let status = raw_get_status(&relay, "/api/v1/wechat/cgi-bin/%2e%2e/%2E%2e/secret").await;
-    assert_eq!(status, "400");
-    assert_eq!(seen.0.lock().expect("lock").len(), 1);
+    // Everything else is refused before any request is made, with a JSON reason. (Sent raw: an
+    // HTTP client would normalise dot segments away before sending.)
+    let refusals = [
+        // Only GET and POST.
+        (
+            "PUT",
+            "/api/v1/wechat/cgi-bin/message/template/send",
+            "405",
+            "method_not_allowed",
+        ),
+        (
+            "DELETE",
+            "/api/v1/wechat/cgi-bin/token",
+            "405",
+            "method_not_allowed",
+        ),
+        (
+            "PATCH",
+            "/api/v1/wechat/cgi-bin/token",
+            "405",
+            "method_not_allowed",
+        ),
+        // Only the product's API families.
+        (
+            "POST",
+            "/api/v1/wechat/cgi-bin/menu/create",
+            "403",
+            "path_not_allowed",
+        ),
+        (
+            "GET",
+            "/api/v1/wechat/cgi-bin/menu/create?x=/cgi-bin/token",
+            "403",
+            "path_not_allowed",
+        ),
+        (
+            "GET",
+            "/api/v1/wechat/cgi-bin/tokenx",
+            "403",
+            "path_not_allowed",
+        ),
+        // Traversal, encoding, empty segments, anything URL-like.
+        (
+            "GET",
+            "/api/v1/wechat/cgi-bin/%2e%2e/%2E%2e/secret",
+            "400",
+            "bad_path",
+        ),
+        (
+            "GET",
+            "/api/v1/wechat/cgi-bin/../cgi-bin/token",
+            "400",
+            "bad_path",
+        ),
+        ("GET", "/api/v1/wechat/cgi-bin%2Ftoken", "400", "bad_path"),
+        (
+            "GET",
+            "/api/v1/wechat/cgi-bin/token%3Fx=1",
+            "400",
+            "bad_path",
+        ),
+        (
+            "GET",
+            "/api/v1/wechat//evil.example/cgi-bin/token",
+            "400",
+            "bad_path",
+        ),
+        (
+            "GET",
+            "/api/v1/wechat/http://evil.example/cgi-bin/token",
+            "400",
+            "bad_path",
+        ),
+        ("GET", "/api/v1/wechat/cgi-bin/token;x=1", "400", "bad_path"),
+        ("GET", "/api/v1/wechat/cgi-bin/token/", "400", "bad_path"),
+    ];
+    for (method, target, status, error) in refusals {
+        let (got, body) = raw_request(&relay, method, target).await;
+        assert_eq!(got, status, "{method} {target}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("a JSON refusal");
+        assert_eq!(v["error"], error, "{method} {target}");
+        let reason = v["reason"].as_str().expect("a reason");
+        assert!(
+            reason.contains(" / ") && !reason.is_ascii(),
+            "Chinese, then English: {reason}"
+        );
+    }
+    assert_eq!(
+        seen.0.lock().expect("lock").len(),
+        1,
+        "nothing refused reached the upstream"
+    );
+
+    // A GET on an allowed path goes through too.
+    let (status, _) = raw_request(
+        &relay,
+        "GET",
+        "/api/v1/wechat/cgi-bin/token?grant_type=client_credential",
+    )
+    .await;
+    assert_eq!(status, "201");
+    assert_eq!(seen.0.lock().expect("lock").len(), 2);
 }
 
 #[tokio::test]

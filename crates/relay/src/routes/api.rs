@@ -3,9 +3,8 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -178,67 +177,6 @@ pub async fn events(
             }
         }
     }
-}
-
-/// `/api/v1/wechat/{*path}`: forward method, query and body to `upstream/{path}` and return the
-/// upstream's status and body, so WeChat sees the relay's (whitelisted) IP.
-pub async fn egress(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Reject> {
-    // The raw (still percent-encoded) path, so nothing is decoded and re-encoded differently.
-    let path = uri.path().strip_prefix("/api/v1/wechat/").unwrap_or("");
-    let lowered = path.to_ascii_lowercase();
-    if path.is_empty()
-        || lowered.contains("%2e")
-        || lowered.contains('\\')
-        || path.split('/').any(|seg| seg == ".." || seg == ".")
-    {
-        return Err(Reject::json(
-            StatusCode::BAD_REQUEST,
-            "bad_path",
-            "转发路径无效 / invalid forwarding path",
-        ));
-    }
-    let mut url = format!("{}/{}", state.config().upstream, path);
-    if let Some(query) = uri.query() {
-        url.push('?');
-        url.push_str(query);
-    }
-    let mut req = state.http().request(method.clone(), url).body(body);
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        req = req.header(header::CONTENT_TYPE, ct.clone());
-    }
-    let route = path.split('?').next().unwrap_or_default().to_owned();
-    let resp = req.send().await.map_err(|e| {
-        // without_url: the query holds access_token.
-        tracing::warn!(%method, route, error = %e.without_url(), "egress request failed");
-        Reject::json(
-            StatusCode::BAD_GATEWAY,
-            "upstream_unreachable",
-            "无法连接微信接口 / upstream unreachable",
-        )
-    })?;
-    let status = resp.status();
-    let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
-    let bytes = resp.bytes().await.map_err(|e| {
-        tracing::warn!(%method, route, error = %e.without_url(), "egress response failed");
-        Reject::json(
-            StatusCode::BAD_GATEWAY,
-            "upstream_unreachable",
-            "微信接口响应中断 / upstream response failed",
-        )
-    })?;
-    tracing::info!(%method, route, status = status.as_u16(), "egress forwarded");
-    let mut out = Response::new(Body::from(bytes));
-    *out.status_mut() = status;
-    if let Some(ct) = content_type {
-        out.headers_mut().insert(header::CONTENT_TYPE, ct);
-    }
-    Ok(out)
 }
 
 /// `GET /healthz`: liveness and ticket age; nothing secret, nothing about the event log.

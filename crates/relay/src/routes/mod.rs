@@ -1,6 +1,7 @@
 //! HTTP routes, one file per caller: WeChat's pushes, the browser's authorization pages, and the
-//! desktop app's private API.
+//! desktop app's private API with its egress to WeChat.
 
 pub mod api;
 pub mod auth;
+pub mod egress;
 pub mod wechat;
