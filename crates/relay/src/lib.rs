@@ -306,8 +306,77 @@ mod tests {
             .expect("request");
         assert_eq!(
             call(app(st), authed).await,
-            (StatusCode::OK, r#"{"events":[],"last_seq":0}"#.to_owned())
+            (
+                StatusCode::OK,
+                r#"{"events":[],"first_seq":1,"last_seq":0}"#.to_owned()
+            )
         );
+    }
+
+    #[tokio::test]
+    async fn events_report_the_first_seq_still_held_so_a_cursor_behind_a_prune_sees_the_gap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (st, _keep) = state(dir.path());
+        let now = http::now_unix();
+        for (i, at) in [10, 10, 10, now, now].into_iter().enumerate() {
+            let ev = store::NewEvent {
+                kind: "text",
+                appid: Some("wxa".into()),
+                received_at: at,
+                data: serde_json::json!({ "i": i }),
+                dedup_key: format!("k{i}"),
+            };
+            st.store().append(ev).await.expect("append");
+        }
+        let events = |after: i64| {
+            let req = Request::builder()
+                .uri(format!("/api/v1/events?after={after}&wait=0"))
+                .header("authorization", "Bearer unit-test-key-0123456789")
+                .body(Body::empty())
+                .expect("request");
+            let app = app(st.clone());
+            async move {
+                let (status, body) = call(app, req).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+                let seqs: Vec<i64> = v["events"]
+                    .as_array()
+                    .expect("array")
+                    .iter()
+                    .filter_map(|e| e["seq"].as_i64())
+                    .collect();
+                (seqs, v["last_seq"].clone(), v["first_seq"].clone())
+            }
+        };
+        assert_eq!(events(0).await, (vec![1, 2, 3, 4, 5], 5.into(), 1.into()));
+
+        // Retention deletes the three old events: a cursor at 1 has missed 2 and 3 for good.
+        assert_eq!(st.store().prune(11).await.expect("prune"), 3);
+        assert_eq!(events(1).await, (vec![4, 5], 5.into(), 4.into()));
+        assert_eq!(events(5).await, (vec![], 5.into(), 4.into()));
+
+        // Everything pruned: the log is empty, the next event will be 6.
+        assert_eq!(st.store().prune(now + 1).await.expect("prune"), 2);
+        assert_eq!(events(2).await, (vec![], 5.into(), 6.into()));
+        assert_eq!(events(5).await, (vec![], 5.into(), 6.into()));
+    }
+
+    #[tokio::test]
+    async fn healthz_is_503_once_the_storage_writer_has_stopped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (st, _keep) = state(dir.path());
+        let healthz = || {
+            Request::builder()
+                .uri("/healthz")
+                .body(Body::empty())
+                .expect("request")
+        };
+        assert_eq!(call(app(st.clone()), healthz()).await.0, StatusCode::OK);
+        // Reads still work after this (the ticket is readable); only the writer is gone.
+        st.store().close().await;
+        let (status, body) = call(app(st), healthz()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, r#"{"status":"storage_writer_stopped"}"#);
     }
 
     #[tokio::test]
@@ -329,7 +398,10 @@ mod tests {
             .expect("join");
         assert_eq!(
             (status, body.as_str()),
-            (StatusCode::OK, r#"{"events":[],"last_seq":0}"#)
+            (
+                StatusCode::OK,
+                r#"{"events":[],"first_seq":1,"last_seq":0}"#
+            )
         );
     }
 }

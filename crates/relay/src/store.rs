@@ -210,25 +210,47 @@ impl Store {
 
     /// Up to `limit` events with `seq > after`, oldest first.
     pub async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<EventRow>> {
+        Ok(self.events_page(after, limit).await?.0)
+    }
+
+    /// Up to `limit` events with `seq > after`, oldest first, and the log's first seq (see
+    /// [`first_seq_in`]), read in one transaction so the two agree.
+    pub async fn events_page(&self, after: i64, limit: u32) -> Result<(Vec<EventRow>, i64)> {
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT seq, kind, appid, received_at, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![after, limit], |r| {
-                let data: String = r.get(4)?;
-                Ok(EventRow {
-                    seq: r.get(0)?,
-                    kind: r.get(1)?,
-                    appid: r.get(2)?,
-                    received_at: r.get(3)?,
-                    // Written by us from a serde_json::Value, so it parses; a hand-edited row
-                    // degrades to null rather than failing the whole page.
-                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(Error::from)
+            let tx = conn.unchecked_transaction()?;
+            let rows = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT seq, kind, appid, received_at, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )?;
+                stmt.query_map(params![after, limit], |r| {
+                    let data: String = r.get(4)?;
+                    Ok(EventRow {
+                        seq: r.get(0)?,
+                        kind: r.get(1)?,
+                        appid: r.get(2)?,
+                        received_at: r.get(3)?,
+                        // Written by us from a serde_json::Value, so it parses; a hand-edited
+                        // row degrades to null rather than failing the whole page.
+                        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let first = first_seq_in(&tx)?;
+            Ok((rows, first))
         })
         .await
+    }
+
+    /// The smallest seq still in the log, or the highest ever assigned + 1 when it is empty.
+    pub async fn first_seq(&self) -> Result<i64> {
+        self.read(first_seq_in).await
+    }
+
+    /// Whether the writer thread still takes writes. False after [`Store::close`] and when the
+    /// thread died: its end of the queue is dropped when its loop ends or unwinds.
+    pub fn writer_alive(&self) -> bool {
+        !self.inner.tx.is_closed()
     }
 
     /// The latest ticket, still sealed.
@@ -293,6 +315,18 @@ impl Store {
         .await
         .map_err(|_| Error::WriterGone)?
     }
+}
+
+/// The smallest seq still in the log; for an empty log, one past the highest seq ever assigned
+/// (sqlite_sequence keeps it across prunes). One statement, so both come from one snapshot.
+fn first_seq_in(conn: &Connection) -> Result<i64> {
+    let (min, max_ever): (Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT (SELECT min(seq) FROM events), \
+                    (SELECT seq FROM sqlite_sequence WHERE name = 'events')",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(min.unwrap_or_else(|| max_ever.unwrap_or(0) + 1))
 }
 
 /// Connection pragmas in one place. synchronous=FULL: every commit is fsynced to the WAL, so an
@@ -554,7 +588,10 @@ mod tests {
         let store = Store::open(&path).expect("open");
         store.append(ev("a", 10)).await.expect("a");
         store.append(ev("b", 10)).await.expect("b");
+        assert_eq!(store.first_seq().await.expect("first"), 1);
         assert_eq!(store.prune(11).await.expect("prune"), 2);
+        // Empty, but the numbers 1 and 2 are spent: the next event will be 3.
+        assert_eq!(store.first_seq().await.expect("first"), 3);
         store.close().await;
         let store = Store::open(&path).expect("reopen");
         assert_eq!(
@@ -562,6 +599,20 @@ mod tests {
             Appended::Stored(3)
         );
         assert_eq!(store.events_after(0, 10).await.expect("read").len(), 1);
+        assert_eq!(store.first_seq().await.expect("first"), 3);
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_writer_is_reported_dead_once_it_stopped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("r.sqlite3")).expect("open");
+        assert!(store.writer_alive());
+        store.close().await;
+        assert!(!store.writer_alive());
+        assert!(matches!(
+            store.append(ev("a", 1)).await,
+            Err(Error::WriterGone)
+        ));
     }
 }

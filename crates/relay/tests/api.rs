@@ -124,9 +124,11 @@ async fn the_event_feed_pages_after_a_cursor_and_reports_the_head_when_empty() {
         .collect();
     assert_eq!(seqs, vec![2, 3]);
     assert_eq!(page["last_seq"], 3);
+    assert_eq!(page["first_seq"], 1, "nothing pruned: the log starts at 1");
     let (_, empty) = api_get(&relay, "/api/v1/events?after=5&wait=0").await;
     assert_eq!(empty["events"].as_array().map(Vec::len), Some(0));
     assert_eq!(empty["last_seq"], 5);
+    assert_eq!(empty["first_seq"], 1);
     let (status, bad) = api_get(&relay, "/api/v1/events?after=-3").await;
     assert_eq!(status, 400);
     assert_eq!(bad["error"], "bad_query");

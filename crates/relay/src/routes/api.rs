@@ -96,10 +96,17 @@ fn bad_query(message: &'static str) -> Reject {
 
 /// `GET /api/v1/events?after=SEQ&wait=SECS&limit=N`
 ///
-/// Answers at once when events exist after `after`, else holds up to `wait` seconds (≤ 30) for
-/// the next commit. `last_seq` is the seq of the last event returned, or — when none is — the
-/// highest seq the log has ever assigned, so a client whose cursor is ahead of it can tell the
-/// relay's log was reset.
+/// Answers `{"events": [...], "last_seq": N, "first_seq": F}` at once when events exist after
+/// `after`, else holds up to `wait` seconds (≤ 30) for the next commit.
+///
+/// - `last_seq` is the seq of the last event returned, or — when none is — the highest seq the
+///   log has ever assigned, so a client whose cursor is ahead of it can tell the relay's log was
+///   reset.
+/// - `first_seq` (added later; absent from older relays) is the smallest seq still in the log,
+///   or the highest ever assigned + 1 when the log is empty. Retention deletes old events, so a
+///   client with `after + 1 < first_seq` has missed events `after + 1 ..= first_seq - 1` for
+///   good: it should record the gap and move on. It is read together with the page, so the two
+///   agree; a retention run right after the answer can only raise it.
 pub async fn events(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -131,56 +138,69 @@ pub async fn events(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     let mut head_rx = state.store().subscribe();
     let mut shutdown = state.shutdown_signal();
+    let mut last_look = false;
     loop {
         // Mark the current head as seen before reading, so a commit that lands after the read
         // wakes the wait below.
         let head = *head_rx.borrow_and_update();
         if head > after {
-            let rows = state
+            let (rows, first_seq) = state
                 .store()
-                .events_after(after, limit)
+                .events_page(after, limit)
                 .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "event read failed");
-                    Reject::storage(true)
-                })?;
-            if let Some(last) = rows.last() {
-                let last_seq = last.seq;
-                let events: Vec<_> = rows
-                    .into_iter()
-                    .map(|r| {
-                        json!({ "seq": r.seq, "kind": r.kind, "appid": r.appid, "received_at": r.received_at, "data": r.data })
-                    })
-                    .collect();
-                return Ok(Json(json!({ "events": events, "last_seq": last_seq })).into_response());
-            }
-            // The log moved past `after` but those events were pruned by retention: say so at
-            // once (last_seq = head) instead of holding the client for nothing.
-            return Ok(Json(json!({ "events": [], "last_seq": head })).into_response());
+                .map_err(read_failed)?;
+            // Empty: the log moved past `after` but those events were pruned by retention; say
+            // so at once (last_seq = head) instead of holding the client for nothing.
+            let last_seq = rows.last().map_or(head, |r| r.seq);
+            let events: Vec<_> = rows
+                .into_iter()
+                .map(|r| {
+                    json!({ "seq": r.seq, "kind": r.kind, "appid": r.appid, "received_at": r.received_at, "data": r.data })
+                })
+                .collect();
+            return Ok(batch(events, last_seq, first_seq));
+        }
+        if last_look {
+            // Nothing after `after`, checked after the wait ended: an empty answer never hides
+            // an event committed while it was being written.
+            let first_seq = state.store().first_seq().await.map_err(read_failed)?;
+            return Ok(batch(Vec::new(), head, first_seq));
         }
         if *shutdown.borrow() {
-            return Ok(Json(json!({ "events": [], "last_seq": head })).into_response());
+            last_look = true;
+            continue;
         }
         tokio::select! {
-            changed = head_rx.changed() => {
-                if changed.is_err() {
-                    return Ok(Json(json!({ "events": [], "last_seq": head })).into_response());
-                }
-            }
-            _ = tokio::time::sleep_until(deadline) => {
-                return Ok(Json(json!({ "events": [], "last_seq": state.store().head() })).into_response());
-            }
+            changed = head_rx.changed() => last_look = changed.is_err(),
+            _ = tokio::time::sleep_until(deadline) => last_look = true,
             // The flag only ever goes false -> true, and a dropped sender means the server is
             // going away too: either way, answer now rather than spin or hold.
-            _ = shutdown.changed() => {
-                return Ok(Json(json!({ "events": [], "last_seq": state.store().head() })).into_response());
-            }
+            _ = shutdown.changed() => last_look = true,
         }
     }
 }
 
-/// `GET /healthz`: liveness and ticket age; nothing secret, nothing about the event log.
+fn read_failed(e: crate::Error) -> Reject {
+    tracing::error!(error = %e, "event read failed");
+    Reject::storage(true)
+}
+
+fn batch(events: Vec<serde_json::Value>, last_seq: i64, first_seq: i64) -> Response {
+    Json(json!({ "events": events, "last_seq": last_seq, "first_seq": first_seq })).into_response()
+}
+
+/// `GET /healthz`: liveness and ticket age; nothing secret, nothing about the event log. 503
+/// when the storage writer is gone: reads would still work, but no push could be stored, and a
+/// monitor must see that.
 pub async fn healthz(State(state): State<AppState>) -> Response {
+    if !state.store().writer_alive() {
+        tracing::error!("health check: the storage writer has stopped");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "storage_writer_stopped" })),
+        )
+            .into_response();
+    }
     match state.store().ticket().await {
         Ok(t) => {
             let age = t.as_ref().map(|t| (now_unix() - t.create_time).max(0));
