@@ -20,6 +20,12 @@ pub const DEFAULT_LOGIN_BASE: &str = "https://mp.weixin.qq.com";
 pub const DEFAULT_REPLAY_WINDOW_SECS: u64 = 300;
 /// Default number of days events are kept (0 keeps them forever).
 pub const DEFAULT_RETENTION_DAYS: u64 = 30;
+/// Default time a client has to send a request's headers (also how long an idle keep-alive
+/// connection stays open): slow-header clients cannot hold connections open for free.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 15;
+/// Default number of requests served at once; beyond it the relay answers 503 at once. Far above
+/// what WeChat and a few desks send (long-polls included), far below what exhausts the host.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u64 = 1024;
 
 /// A secret string whose `Debug`/`Display` never show the value and which cannot be serialized.
 #[derive(Clone, PartialEq, Eq)]
@@ -76,6 +82,10 @@ pub struct RelayConfig {
     pub replay_window_secs: u64,
     /// Events older than this many days are deleted; 0 keeps them forever.
     pub retention_days: u64,
+    /// Seconds a client has to send a request's headers; the connection is closed after that.
+    pub header_read_timeout_secs: u64,
+    /// Requests served at once (long-polls included); more are answered 503 at once.
+    pub max_concurrent_requests: u64,
 }
 
 /// The TOML file as written by the operator; every field optional so the environment can fill it.
@@ -98,6 +108,8 @@ struct FileConfig {
     login_base: Option<String>,
     replay_window_secs: Option<u64>,
     retention_days: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
+    max_concurrent_requests: Option<u64>,
 }
 
 impl RelayConfig {
@@ -188,6 +200,12 @@ impl RelayConfig {
             retention_days: r
                 .number("retention_days", file.retention_days)?
                 .unwrap_or(DEFAULT_RETENTION_DAYS),
+            header_read_timeout_secs: r
+                .number("header_read_timeout_secs", file.header_read_timeout_secs)?
+                .unwrap_or(DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            max_concurrent_requests: r
+                .number("max_concurrent_requests", file.max_concurrent_requests)?
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
         };
         cfg.validated()
     }
@@ -225,6 +243,18 @@ impl RelayConfig {
             return Err(Error::InvalidKey {
                 key: "api_key",
                 reason: "至少 16 个字符 / must be at least 16 characters".into(),
+            });
+        }
+        if !(1..=3600).contains(&self.header_read_timeout_secs) {
+            return Err(Error::InvalidKey {
+                key: "header_read_timeout_secs",
+                reason: "应为 1–3600 秒 / must be 1-3600 seconds".into(),
+            });
+        }
+        if !(1..=1_000_000).contains(&self.max_concurrent_requests) {
+            return Err(Error::InvalidKey {
+                key: "max_concurrent_requests",
+                reason: "应为 1–1000000 / must be 1-1000000".into(),
             });
         }
         self.public_base_url = check_base_url("public_base_url", &self.public_base_url)?;
@@ -374,6 +404,8 @@ mod tests {
         assert_eq!(cfg.login_base, DEFAULT_LOGIN_BASE);
         assert_eq!(cfg.replay_window_secs, 300);
         assert_eq!(cfg.retention_days, 30);
+        assert_eq!(cfg.header_read_timeout_secs, 15);
+        assert_eq!(cfg.max_concurrent_requests, 1024);
         assert_eq!(cfg.component_aes_key.expose(), AES);
         assert!(cfg.component_aes_key_previous.is_none());
     }
@@ -446,6 +478,40 @@ mod tests {
             }
         ));
         assert!(!err.to_string().contains("tooShortKey"));
+    }
+
+    #[test]
+    fn the_serving_limits_come_from_file_or_environment_and_zero_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("r.toml");
+        std::fs::write(
+            &p,
+            "header_read_timeout_secs = 5\nmax_concurrent_requests = 64\n",
+        )
+        .expect("write");
+        let cfg = RelayConfig::load_with_env(Some(&p), env_of(&full_env())).expect("config");
+        assert_eq!(
+            (cfg.header_read_timeout_secs, cfg.max_concurrent_requests),
+            (5, 64)
+        );
+        for (var, key) in [
+            (
+                "WXDESK_RELAY_HEADER_READ_TIMEOUT_SECS",
+                "header_read_timeout_secs",
+            ),
+            (
+                "WXDESK_RELAY_MAX_CONCURRENT_REQUESTS",
+                "max_concurrent_requests",
+            ),
+        ] {
+            let mut env = full_env();
+            env.push((var, "0"));
+            let err = RelayConfig::load_with_env(None, env_of(&env)).expect_err("zero");
+            assert!(
+                matches!(err, Error::InvalidKey { key: k, .. } if k == key),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

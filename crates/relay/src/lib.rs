@@ -16,13 +16,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use axum::{BoxError, Json, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use sha1::{Digest, Sha1};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
 use wxdesk_wechat::crypto::MsgCrypt;
 
@@ -197,22 +204,18 @@ impl RelayHandle {
 pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
     let cfg = cfg.validated()?;
     let store = Store::open(&cfg.database_path())?;
-    let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+    let listener = TcpListener::bind(&cfg.listen).await?;
     let local_addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let retention_days = cfg.retention_days;
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),
+        max_concurrent_requests: usize::try_from(cfg.max_concurrent_requests).unwrap_or(usize::MAX),
+    };
     let state = AppState::new(cfg, store.clone(), shutdown_rx.clone())?;
 
     let retention = tokio::spawn(retention_loop(store.clone(), retention_days));
-    let mut stop = shutdown_rx;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async move {
-                // Err means the handle was dropped: stop too.
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let server = tokio::spawn(serve(listener, app(state), limits, shutdown_rx));
     let base_url = format!("http://{local_addr}");
     tracing::info!(%base_url, "wxdesk-relay listening");
     Ok(RelayHandle {
@@ -223,6 +226,86 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
         retention,
         store,
     })
+}
+
+/// What the relay enforces itself, whether or not a reverse proxy does too.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// A connection that has not sent a request's complete headers by then is closed (slow
+    /// clients holding connections; also ends idle keep-alive connections).
+    header_read_timeout: Duration,
+    /// Requests in flight at once; one more is answered 503 at once rather than queued.
+    max_concurrent_requests: usize,
+}
+
+/// The 503 of a saturated relay. WeChat retries a push that is not answered `success`; the desk
+/// retries its polls and calls.
+async fn overloaded(_: BoxError) -> Response {
+    tracing::warn!("request refused: too many requests in flight");
+    let mut resp = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({
+            "error": "overloaded",
+            "reason": "中继繁忙，请稍后重试 / relay busy, retry later",
+        })),
+    )
+        .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
+}
+
+/// Accept HTTP/1.1 connections until `stop` turns true (or its sender is dropped), then let the
+/// requests in flight finish. Served here rather than by `axum::serve`, which has no
+/// header-read timeout.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    // One layer instance, so every connection's clone shares the one semaphore.
+    let service = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .concurrency_limit(limits.max_concurrent_requests)
+        .service(router);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: keep serving the connections we
+                    // have and try again shortly instead of spinning or giving up.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            // Err: the sender is gone, which means stop too. The guard is dropped at once.
+            () = async { drop(stop.wait_for(|s| *s).await) } => break,
+        };
+        // Small answers go out at once (Nagle would hold them for the next segment).
+        let _ = stream.set_nodelay(true);
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(service.clone()),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                // Header timeouts, resets and malformed requests: the client's problem.
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 async fn retention_loop(store: Store, days: u64) {
@@ -262,6 +345,8 @@ mod tests {
             login_base: config::DEFAULT_LOGIN_BASE.into(),
             replay_window_secs: 300,
             retention_days: 30,
+            header_read_timeout_secs: 15,
+            max_concurrent_requests: 1024,
         }
         .validated()
         .expect("valid config");
