@@ -5,6 +5,8 @@ import audienceZh from "./locales/audience.zh-CN.json";
 import backupEn from "./locales/backup.en.json";
 import backupZh from "./locales/backup.zh-CN.json";
 import en from "./locales/en.json";
+import feedEn from "./locales/feed.en.json";
+import feedZh from "./locales/feed.zh-CN.json";
 import interactionsEn from "./locales/interactions.en.json";
 import interactionsZh from "./locales/interactions.zh-CN.json";
 import sendEn from "./locales/send.en.json";
@@ -33,6 +35,7 @@ const zhAll = {
   send: sendZh,
   interactions: interactionsZh,
   backup: backupZh,
+  feed: feedZh,
 };
 const enAll = {
   ...en,
@@ -42,6 +45,7 @@ const enAll = {
   send: sendEn,
   interactions: interactionsEn,
   backup: backupEn,
+  feed: feedEn,
 };
 const resources = {
   "zh-CN": { translation: zhAll },

@@ -5,6 +5,7 @@ import { Outlet, useLocation, useNavigate } from "react-router";
 import { useAppInfo } from "../api";
 import { useAccountsLive } from "../api/shell";
 import { useUiStore } from "../store/ui";
+import { FeedBanner } from "./FeedBanner";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { ModeBadge } from "./ModeBadge";
 import { NAV_ITEMS, navKeyForPath } from "./nav";
@@ -113,6 +114,9 @@ export function AppLayout() {
           </Space>
           <LanguageSwitch />
         </Header>
+        {/* Relay trouble and parked events: the feed works in the background, so the frame
+            says when it does not. */}
+        <FeedBanner />
         <Content style={{ padding: 24, overflow: "auto" }}>
           {welcome && location.pathname === "/overview" ? <Welcome /> : <Outlet />}
         </Content>

@@ -27,6 +27,7 @@ const SHELL_DEFAULTS: Record<string, unknown> = {
     relay_key_saved: true,
   },
   ensure_ticket: { present: true, age_secs: 5, push_requested: false, message: "中继已有 ticket" },
+  feed_parked: [],
 };
 
 /** Renders the whole app at `path`, with `app_info` answered by `appInfo` (or failing with it). */

@@ -1,0 +1,81 @@
+// The relay feed as the frame shows it: the shell's `feed:notice` events (relay trouble, parked
+// and lost events, authorization results) and the list of parked events.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import { commands, type ErrorCode, events, type FeedStatus } from "../bindings";
+import { listenWhileMounted, unwrap } from "./index";
+
+export type { FeedNoticeKind, FeedStatus, ParkedEventView } from "../bindings";
+
+export const feedKeys = {
+  parked: ["feed", "parked"] as const,
+};
+
+/** Events the feed could not apply yet; refetched whenever a notice says the list changed. */
+export function useParkedEvents() {
+  return useQuery({
+    queryKey: feedKeys.parked,
+    queryFn: () => unwrap(commands.feedParked()),
+    staleTime: 60_000,
+  });
+}
+
+/** Why the feed cannot poll the relay right now, or `null` while it can. */
+export interface RelayTrouble {
+  code: ErrorCode;
+  message: string;
+  retryInSecs: number | null;
+}
+
+/**
+ * The relay trouble after `n`. A failed poll sets it; anything the relay delivered (an applied
+ * event, catching up) clears it. A parked event's failed retry or a given-up one says nothing
+ * about the relay, so it leaves the state as it was.
+ */
+export function relayTroubleAfter(prev: RelayTrouble | null, n: FeedStatus): RelayTrouble | null {
+  switch (n.notice) {
+    case "retrying":
+      return {
+        code: n.code ?? "relay",
+        message: n.message ?? "",
+        retryInSecs: n.retry_in_secs,
+      };
+    case "event_parked":
+    case "parked_given_up":
+      return prev;
+    default:
+      return null;
+  }
+}
+
+/** Whether the parked list may have changed after `n`. */
+export function changesParked(n: FeedStatus): boolean {
+  return (
+    n.notice === "event_parked" || n.notice === "parked_applied" || n.notice === "parked_given_up"
+  );
+}
+
+/**
+ * Calls `onNotice` with every feed notice while mounted, and refetches the parked list when a
+ * notice changes it.
+ */
+export function useFeedNotices(onNotice: (n: FeedStatus) => void) {
+  const qc = useQueryClient();
+  // The latest callback, without resubscribing on every render.
+  const handler = useRef(onNotice);
+  useEffect(() => {
+    handler.current = onNotice;
+  });
+  useEffect(
+    () =>
+      listenWhileMounted(
+        events.feedNotice.listen((e) => {
+          if (changesParked(e.payload)) {
+            void qc.invalidateQueries({ queryKey: feedKeys.parked });
+          }
+          handler.current(e.payload);
+        }),
+      ),
+    [qc],
+  );
+}

@@ -1,0 +1,183 @@
+import { QueryClient } from "@tanstack/react-query";
+import { emit } from "@tauri-apps/api/event";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { createMemoryRouter } from "react-router";
+import { describe, expect, it } from "vitest";
+import { App } from "../App";
+import { relayTroubleAfter } from "../api/feed";
+import type { FeedStatus, ParkedEventView } from "../bindings";
+import { routes } from "../routes";
+import { useUiStore } from "../store/ui";
+import { SANDBOX_INFO } from "../test/renderApp";
+
+const notice = (over: Partial<FeedStatus>): FeedStatus => ({
+  notice: "caught_up",
+  kind: null,
+  appid: null,
+  message: null,
+  code: null,
+  errcode: null,
+  seq: null,
+  to_seq: null,
+  retry_in_secs: null,
+  ...over,
+});
+
+const RELAY_DOWN = notice({
+  notice: "retrying",
+  code: "relay",
+  message: "中继请求失败：connection refused",
+  retry_in_secs: 8,
+});
+const KEY_REFUSED = notice({
+  notice: "retrying",
+  code: "relay_unauthorized",
+  message: "中继拒绝了密钥（HTTP 401），请检查设置中的中继密钥",
+  retry_in_secs: 2,
+});
+
+const PARKED: ParkedEventView = {
+  seq: 12,
+  kind: "authorized",
+  appid: "wxPARKED00000001",
+  error: "微信返回错误 45009：接口调用超过限额",
+  errcode: 45009,
+  attempts: 2,
+  parked_at: 1_800_000_000,
+  next_retry_at: 1_800_000_030,
+};
+
+/** Event names the app subscribed to. */
+const listened: string[] = [];
+
+/** The whole app with feed:notice deliverable through `send`; `parked` answers feed_parked. */
+function renderFrame(parked: { now: ParkedEventView[] } = { now: [] }, path = "/overview") {
+  listened.length = 0;
+  mockIPC(
+    (cmd) => {
+      switch (cmd) {
+        case "app_info":
+          return SANDBOX_INFO;
+        case "feed_parked":
+          return parked.now;
+        case "list_accounts":
+          return [];
+        default:
+          throw new Error(`unexpected command ${cmd}`);
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  // The mock registers a listener synchronously when `listen` invokes it: record that, so a
+  // test sends its first notice only once the frame listens.
+  const internals = (
+    window as unknown as {
+      __TAURI_INTERNALS__: { invoke: (cmd: string, args: unknown, o: unknown) => unknown };
+    }
+  ).__TAURI_INTERNALS__;
+  const invoke = internals.invoke;
+  internals.invoke = (cmd, args, o) => {
+    if (cmd === "plugin:event|listen") listened.push((args as { event: string }).event);
+    return invoke(cmd, args, o);
+  };
+  const router = createMemoryRouter(routes, { initialEntries: [path] });
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  render(<App router={router} queryClient={queryClient} />);
+  return { router };
+}
+
+async function send(n: FeedStatus) {
+  await act(() => emit("feed:notice", n));
+}
+
+/** Waits until the frame listens to feed notices, so a notice sent next is not lost. */
+async function ready() {
+  await screen.findByTestId("page-overview");
+  await waitFor(() => expect(listened).toContain("feed:notice"));
+}
+
+describe("the relay trouble state", () => {
+  it("is set by a failed poll, kept through parked retries and cleared by anything delivered", () => {
+    const down = relayTroubleAfter(null, RELAY_DOWN);
+    expect(down).toEqual({ code: "relay", message: RELAY_DOWN.message, retryInSecs: 8 });
+    expect(relayTroubleAfter(down, notice({ notice: "event_parked", seq: 3 }))).toBe(down);
+    expect(relayTroubleAfter(down, notice({ notice: "parked_given_up", seq: 3 }))).toBe(down);
+    expect(relayTroubleAfter(down, notice({ notice: "caught_up" }))).toBeNull();
+    expect(relayTroubleAfter(down, notice({ notice: "event", kind: "text" }))).toBeNull();
+    expect(relayTroubleAfter(down, KEY_REFUSED)?.code).toBe("relay_unauthorized");
+  });
+});
+
+describe("the frame's feed banner", () => {
+  it("is absent while the feed works", async () => {
+    renderFrame();
+    await ready();
+    expect(screen.queryByTestId("feed-banner")).toBeNull();
+  });
+
+  it("says the relay is unreachable, what to check, and clears itself when the feed catches up", async () => {
+    renderFrame();
+    await ready();
+    await send(RELAY_DOWN);
+    const banner = await screen.findByTestId("feed-banner-relay");
+    expect(banner.getAttribute("data-code")).toBe("relay");
+    expect(banner.textContent).toContain("无法连接中继");
+    expect(banner.textContent).toContain("中继地址");
+    expect(banner.textContent).toContain("8 秒后重试");
+    await send(notice({ notice: "caught_up" }));
+    await waitFor(() => expect(screen.queryByTestId("feed-banner")).toBeNull());
+  });
+
+  it("says the key was refused and leads to 设置, in English too", async () => {
+    const { router } = renderFrame();
+    await ready();
+    await send(KEY_REFUSED);
+    const banner = await screen.findByTestId("feed-banner-relay");
+    expect(banner.textContent).toContain("中继拒绝了本应用的密钥");
+    expect(banner.textContent).toContain("中继密钥");
+    act(() => useUiStore.getState().setLanguage("en"));
+    await waitFor(() => expect(banner.textContent).toContain("The relay refused this app's key"));
+    expect(banner.textContent).toContain("relay URL and the relay key");
+    fireEvent.click(screen.getByRole("button", { name: "Open Settings" }));
+    await waitFor(() => expect(router.state.location.pathname).toBe("/settings"));
+  });
+
+  it("lists parked events with their reason and drops the banner once none are left", async () => {
+    const parked = { now: [PARKED] };
+    renderFrame(parked);
+    const banner = await screen.findByTestId("feed-banner-parked");
+    expect(banner.textContent).toContain("有 1 个事件暂时无法处理");
+    expect(banner.textContent).toContain("#12 授权（wxPARKED00000001）");
+    expect(banner.textContent).toContain("45009");
+    expect(banner.textContent).toContain("已尝试 2 次");
+    parked.now = [];
+    await send(notice({ notice: "parked_applied", seq: 12, kind: "authorized" }));
+    await waitFor(() => expect(screen.queryByTestId("feed-banner")).toBeNull());
+  });
+
+  it("notifies a failed authorization with its reason and what to do", async () => {
+    renderFrame();
+    await ready();
+    await send(
+      notice({
+        notice: "authorization_failed",
+        appid: "wxFAILED",
+        message: "微信返回错误 61010：授权码已过期",
+      }),
+    );
+    const note = await screen.findByText(/授权码已过期/);
+    expect(note.textContent).toContain("请重新发起授权");
+    expect(await screen.findByText("授权未能完成（wxFAILED）")).toBeTruthy();
+  });
+
+  it("notifies an answered release test and a gap the relay's pruning left", async () => {
+    renderFrame();
+    await ready();
+    await send(notice({ notice: "release_test_answered", appid: "wx570bc396a51b8ff8" }));
+    expect(await screen.findByText("已自动回复全网发布测试")).toBeTruthy();
+    await send(notice({ notice: "events_lost", seq: 4, to_seq: 9 }));
+    expect(await screen.findByText("中继已删除 6 个尚未处理的事件")).toBeTruthy();
+    expect(await screen.findByText(/序号 4–9 的事件/)).toBeTruthy();
+  });
+});
