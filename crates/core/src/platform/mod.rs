@@ -105,6 +105,7 @@ impl Platform {
         if s.relay_url.is_empty() {
             return Err(Error::NotConfigured(Missing::RelayUrl));
         }
+        settings::check_transport(&s.relay_url, "中继地址", s.mode)?;
         let key = self
             .secrets
             .get(SecretKey::RelayKey)
@@ -133,7 +134,10 @@ impl Platform {
             .await?
             .ok_or(Error::NotConfigured(Missing::ComponentAppsecret))?;
         let cfg = match s.egress {
-            Egress::Direct => ClientConfig::with_base_url(s.api_base.clone()),
+            Egress::Direct => {
+                settings::check_transport(&s.api_base, "微信接口地址", s.mode)?;
+                ClientConfig::with_base_url(s.api_base.clone())
+            }
             Egress::Relay => ClientConfig::via_relay(relay.base_url(), relay.key()),
         };
         let api = Arc::new(WxApi::new(

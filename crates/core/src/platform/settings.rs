@@ -103,6 +103,7 @@ fn validate(input: &SettingsInput) -> Result<PlatformSettings> {
     let relay_url = input.relay_url.trim().trim_end_matches('/').to_string();
     if !relay_url.is_empty() {
         check_http_url(&relay_url, "中继地址")?;
+        check_transport(&relay_url, "中继地址", input.mode)?;
     }
     let api_base = input
         .api_base
@@ -113,6 +114,7 @@ fn validate(input: &SettingsInput) -> Result<PlatformSettings> {
         .trim_end_matches('/')
         .to_string();
     check_http_url(&api_base, "微信接口地址")?;
+    check_transport(&api_base, "微信接口地址", input.mode)?;
     if input.egress == Egress::Relay && relay_url.is_empty() {
         return Err(Error::Invalid(
             "出口模式为「经中继」时必须填写中继地址".into(),
@@ -157,6 +159,32 @@ fn check_http_url(s: &str, what: &str) -> Result<()> {
         _ => Err(Error::Invalid(format!(
             "{what}「{s}」不是有效的 http(s) 地址"
         ))),
+    }
+}
+
+/// In production, plain `http://` only to this machine: the relay key and every access token
+/// travel in these requests, and on any other host they would cross the network in clear (the
+/// sandbox and a relay on loopback are fine). Checked when saving, and again when a connection
+/// is built from saved settings (settings saved before this check existed).
+pub(crate) fn check_transport(s: &str, what: &str, mode: Mode) -> Result<()> {
+    let Ok(u) = url::Url::parse(s) else {
+        return check_http_url(s, what);
+    };
+    if mode == Mode::Sandbox || u.scheme() != "http" || is_loopback(&u) {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "{what}「{s}」使用明文 http：正式模式只允许 https 地址（本机回环地址 127.0.0.1、::1、localhost 除外），否则中继密钥和接口令牌会以明文经过网络。请在「设置」中改用 https:// 地址。/ Plain http is refused in production except for loopback (127.0.0.0/8, ::1, localhost): the relay key and access tokens would cross the network in clear. Use an https:// URL in Settings."
+    )))
+}
+
+/// 127.0.0.0/8, ::1 or localhost.
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -311,6 +339,122 @@ mod tests {
             None
         );
         assert!(!secrets.is_set(SecretKey::ComponentAppsecret).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn production_refuses_plain_http_except_to_loopback_and_the_sandbox_keeps_it() {
+        let store = Store::open_in_memory().unwrap();
+        let secrets = Secrets::memory();
+        for (relay_url, api_base) in [
+            ("http://relay.example.com", None),
+            ("http://10.0.0.5:8080", None),
+            (
+                "https://relay.example.com",
+                Some("http://api.weixin.qq.com"),
+            ),
+            ("http://[fe80::1]:80", None),
+            ("http://localhost.example.com", None),
+        ] {
+            let err = save_settings(
+                &store,
+                &secrets,
+                SettingsInput {
+                    relay_url: relay_url.into(),
+                    api_base: api_base.map(String::from),
+                    ..input()
+                },
+            )
+            .await
+            .unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("明文 http") && msg.contains("https"), "{msg}");
+            assert!(msg.contains("Plain http is refused"), "{msg}");
+        }
+        assert_eq!(
+            load_settings(&store, &secrets).await.unwrap().settings,
+            None
+        );
+        for (mode, relay_url, api_base) in [
+            (Mode::Production, "http://127.0.0.1:8080", None),
+            (Mode::Production, "http://127.9.8.7", None),
+            (Mode::Production, "http://[::1]:8080", None),
+            (
+                Mode::Production,
+                "http://LocalHost:1",
+                Some("http://127.0.0.1:9"),
+            ),
+            (Mode::Production, "https://relay.example.com", None),
+            (
+                Mode::Sandbox,
+                "http://127.0.0.1:1",
+                Some("http://127.0.0.1:2"),
+            ),
+        ] {
+            save_settings(
+                &store,
+                &secrets,
+                SettingsInput {
+                    mode,
+                    relay_url: relay_url.into(),
+                    api_base: api_base.map(String::from),
+                    ..input()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{relay_url} in {mode:?}: {e}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_plain_http_relay_saved_before_the_check_is_refused_when_connecting() {
+        let store = Store::open_in_memory().unwrap();
+        let secrets = Secrets::memory();
+        save_settings(&store, &secrets, input()).await.unwrap();
+        // As an older build would have stored it.
+        store
+            .call(|c| {
+                let mut s = settings::load(c)?.unwrap();
+                s.relay_url = "http://relay.example.com".into();
+                settings::save(c, &s)
+            })
+            .await
+            .unwrap();
+        let platform = crate::platform::Platform::new(store.clone(), secrets);
+        let err = platform.relay().await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("中继地址「http://relay.example.com」使用明文 http"),
+            "{err}"
+        );
+        let Err(err) = platform.api().await else {
+            panic!("an API connection over the plain-http relay was built")
+        };
+        assert!(err.to_string().contains("明文 http"), "{err}");
+
+        // Direct egress to a plain-http API base, both for the client and for the send engine.
+        store
+            .call(|c| {
+                let mut s = settings::load(c)?.unwrap();
+                s.relay_url = "https://relay.example.com".into();
+                s.egress = Egress::Direct;
+                s.api_base = "http://api.example.com".into();
+                settings::save(c, &s)
+            })
+            .await
+            .unwrap();
+        platform.reconnect().await;
+        let Err(err) = platform.api().await else {
+            panic!("an API connection to a plain-http API base was built")
+        };
+        assert!(
+            err.to_string()
+                .contains("微信接口地址「http://api.example.com」"),
+            "{err}"
+        );
+        let Err(err) = crate::send::platform::platform_send_api(&platform).await else {
+            panic!("a send API to a plain-http API base was built")
+        };
+        assert!(err.to_string().contains("明文 http"), "{err}");
     }
 
     #[tokio::test]

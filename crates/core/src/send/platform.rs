@@ -70,10 +70,13 @@ impl TokenSource for PlatformTokens {
 pub async fn platform_send_api(platform: &Platform) -> Result<Arc<HttpSendApi>> {
     let s = platform.settings().await?;
     let endpoint = match s.egress {
-        Egress::Direct => Endpoint {
-            base_url: s.api_base.clone(),
-            bearer: None,
-        },
+        Egress::Direct => {
+            crate::platform::settings::check_transport(&s.api_base, "微信接口地址", s.mode)?;
+            Endpoint {
+                base_url: s.api_base.clone(),
+                bearer: None,
+            }
+        }
         Egress::Relay => {
             let relay = platform.relay().await?;
             Endpoint {
