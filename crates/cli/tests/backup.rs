@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{World, assert_one_line_failure, keychain_available, run_cli, send_template_args};
+use support::{World, assert_one_line_failure, require_keychain, run_cli, send_template_args};
 use wxdesk_sim::SimConfig;
 
 const PASS: &str = "正确的备份口令 correct horse";

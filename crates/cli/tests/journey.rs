@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{World, assert_one_line_failure, keychain_available, send_template_args};
+use support::{World, assert_one_line_failure, require_keychain, send_template_args};
 use wxdesk_sim::SimConfig;
 
 const FOLLOWERS: u32 = 60;

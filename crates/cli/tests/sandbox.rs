@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Run, keychain_available, run_cli};
+use support::{Run, require_keychain, run_cli};
 
 struct Sandbox {
     child: std::process::Child,
