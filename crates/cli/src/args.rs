@@ -70,16 +70,20 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum PlatformCmd {
-    /// 保存第三方平台设置（密钥从标准输入或环境变量读取，绝不从命令行参数读取）
+    /// 保存第三方平台设置（密钥从环境变量、标准输入或不回显的提示读取，绝不从命令行参数读取）
     #[command(after_help = "密钥来源 / secrets (never argv):
-  环境变量 WXDESK_COMPONENT_SECRET、WXDESK_COMPONENT_AES_KEY、WXDESK_RELAY_KEY，
-  或标准输入的 NAME=value 行（同样的名字）。未提供的密钥保持已保存的值。
+  环境变量 WXDESK_COMPONENT_SECRET（AppSecret）、WXDESK_COMPONENT_TOKEN（消息校验 Token）、
+  WXDESK_COMPONENT_AES_KEY（EncodingAESKey）、WXDESK_RELAY_KEY（中继密钥）；
+  或标准输入的 NAME=value 行（同样的名字，可从文件重定向：< secrets.env）；
+  在终端里运行时，逐个提示输入（不回显）。未提供的密钥保持已保存的值。
 
 示例 / Examples:
-  printf 'WXDESK_COMPONENT_SECRET=%s\\nWXDESK_COMPONENT_AES_KEY=%s\\nWXDESK_RELAY_KEY=%s\\n' \\
-      \"$SECRET\" \"$AESKEY\" \"$RELAYKEY\" | \\
-    wxdesk-cli platform set --appid wx0123456789abcdef --token mytoken \\
-      --relay-url https://relay.example.com --egress relay")]
+  printf 'WXDESK_COMPONENT_SECRET=%s\\nWXDESK_COMPONENT_TOKEN=%s\\nWXDESK_COMPONENT_AES_KEY=%s\\nWXDESK_RELAY_KEY=%s\\n' \\
+      \"$SECRET\" \"$TOKEN\" \"$AESKEY\" \"$RELAYKEY\" | \\
+    wxdesk-cli platform set --appid wx0123456789abcdef \\
+      --relay-url https://relay.example.com --egress relay
+  wxdesk-cli platform set --appid wx0123456789abcdef --relay-url https://relay.example.com \\
+      < ~/.config/wxdesk/platform.env     # 只有本用户可读的文件")]
     Set(PlatformSet),
     /// 检测连接：中继、ticket、component_access_token、IP 白名单
     #[command(after_help = "示例 / Examples:
@@ -93,13 +97,8 @@ pub struct PlatformSet {
     /// 第三方平台 AppID（component appid）
     #[arg(long, value_name = "A")]
     pub appid: String,
-    /// 消息校验 Token（也可用环境变量 WXDESK_COMPONENT_TOKEN）
-    #[arg(
-        long,
-        value_name = "T",
-        env = "WXDESK_COMPONENT_TOKEN",
-        hide_env_values = true
-    )]
+    /// Refused with how to pass it instead: the token is a secret and argv is public (`ps`).
+    #[arg(long, value_name = "T", hide = true)]
     pub token: Option<String>,
     /// 中继地址 / relay base URL
     #[arg(long, value_name = "U")]

@@ -9,6 +9,7 @@ mod args;
 mod cmd;
 mod error;
 mod out;
+mod secret_input;
 mod session;
 
 use std::process::ExitCode;

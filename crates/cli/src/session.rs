@@ -31,9 +31,10 @@ pub fn resolve_data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     ))
 }
 
-/// The store (created and migrated if new) and the OS keychain for this data dir.
+/// The store (created and migrated if new) and the OS keychain for this data dir, which is
+/// private to this user (0700 on Unix).
 pub async fn open(dir: &Path) -> Result<Context> {
-    std::fs::create_dir_all(dir)
+    wxdesk_core::store::private::private_dir(dir)
         .map_err(|e| CliError::io(format!("无法创建数据目录 {}", dir.display()), e))?;
     Ok(Context::open(dir).await?)
 }

@@ -243,3 +243,31 @@ async fn a_secret_on_the_command_line_is_not_accepted() {
     assert_one_line_failure(&r);
     assert!(!r.stderr.contains("s3cr3t"), "{}", r.stderr);
 }
+
+/// The message token used to be a `--token` flag: now it is refused with how to pass it, before
+/// anything is opened or stored (the data dir is not even created).
+#[tokio::test]
+async fn the_token_on_the_command_line_is_refused_and_nothing_is_stored() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let r = run_cli(
+        Some(&data),
+        &[
+            "platform",
+            "set",
+            "--appid",
+            "wx0123456789abcdef",
+            "--token",
+            "argv-t0ken-value",
+            "--relay-url",
+            "http://127.0.0.1:1",
+        ],
+        "WXDESK_COMPONENT_SECRET=from-stdin\n",
+    )
+    .await;
+    assert_one_line_failure(&r);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("WXDESK_COMPONENT_TOKEN"), "{}", r.stderr);
+    assert!(!r.stderr.contains("argv-t0ken-value"), "{}", r.stderr);
+    assert!(!data.exists(), "nothing was written for a refused command");
+}

@@ -2,7 +2,7 @@
 //! every keychain secret, argon2id + XChaCha20-Poly1305) from a shell. The passphrase comes from
 //! the environment, stdin or a no-echo prompt — never argv, which every user sees in `ps`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,11 +10,12 @@ use serde_json::json;
 use wxdesk_core::backup::{self, BackupSummary, KdfParams};
 use wxdesk_core::secrets::{KeychainStore, Secrets};
 use wxdesk_core::store::DB_FILE;
+use zeroize::Zeroizing;
 
 use crate::args::BackupCmd;
 use crate::error::{CliError, Result};
 use crate::out::Out;
-use crate::session;
+use crate::{secret_input, session};
 
 pub const ENV_PASSPHRASE: &str = "WXDESK_BACKUP_PASSPHRASE";
 /// Shorter passphrases fall to a guessing attack even behind argon2id.
@@ -109,20 +110,14 @@ fn print_summary(s: &BackupSummary) {
 
 /// The environment, else the first line of a piped stdin, else a no-echo prompt on the terminal
 /// (twice when `confirm`, so a typo cannot lock the operator out of their own backup).
-fn passphrase(confirm: bool) -> Result<String> {
+fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
     if let Ok(p) = std::env::var(ENV_PASSPHRASE)
         && !p.is_empty()
     {
-        return Ok(p);
+        return Ok(Zeroizing::new(p));
     }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        let mut line = String::new();
-        stdin
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| CliError::io("读取标准输入失败", e))?;
-        let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if !std::io::stdin().is_terminal() {
+        let p = secret_input::stdin_line()?;
         if p.is_empty() {
             return Err(CliError::Usage(format!(
                 "没有备份口令：设置环境变量 {ENV_PASSPHRASE}，或在标准输入第一行提供"
@@ -130,43 +125,9 @@ fn passphrase(confirm: bool) -> Result<String> {
         }
         return Ok(p);
     }
-    let first = prompt("备份口令：")?;
-    if confirm && prompt("再输入一次：")? != first {
+    let first = secret_input::prompt("备份口令：", ENV_PASSPHRASE)?;
+    if confirm && secret_input::prompt("再输入一次：", ENV_PASSPHRASE)? != first {
         return Err(CliError::Usage("两次输入的口令不一致".into()));
     }
     Ok(first)
-}
-
-/// Reads one line from the terminal with echo off, restoring the terminal whatever happens.
-fn prompt(label: &str) -> Result<String> {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{label}");
-    let _ = err.flush();
-    let line = read_line_no_echo();
-    let _ = writeln!(err);
-    line
-}
-
-#[cfg(unix)]
-fn read_line_no_echo() -> Result<String> {
-    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
-    let stdin = std::io::stdin();
-    let saved = tcgetattr(&stdin).map_err(|e| CliError::io("无法读取终端设置", e.into()))?;
-    let mut quiet = saved.clone();
-    quiet.local_flags.remove(LocalFlags::ECHO);
-    quiet.local_flags.insert(LocalFlags::ECHONL);
-    tcsetattr(&stdin, SetArg::TCSANOW, &quiet)
-        .map_err(|e| CliError::io("无法关闭终端回显", e.into()))?;
-    let mut line = String::new();
-    let read = stdin.lock().read_line(&mut line);
-    let _ = tcsetattr(&stdin, SetArg::TCSANOW, &saved);
-    read.map_err(|e| CliError::io("读取口令失败", e))?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-#[cfg(not(unix))]
-fn read_line_no_echo() -> Result<String> {
-    Err(CliError::Usage(format!(
-        "此系统上无法不回显地读取口令：请设置环境变量 {ENV_PASSPHRASE}，或从标准输入提供"
-    )))
 }

@@ -1,5 +1,6 @@
 //! `platform set` / `platform status`: the Settings page and 检测连接 from a shell. Secrets come
-//! from the environment or stdin, never from argv (argv is visible to every user via `ps`).
+//! from the environment, stdin (a pipe or a file: `NAME=value` lines) or a no-echo prompt on the
+//! terminal, never from argv (argv is visible to every user via `ps`).
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -8,22 +9,42 @@ use serde_json::json;
 use wxdesk_core::platform::SettingsInput;
 use wxdesk_core::secrets::Secret;
 use wxdesk_core::store::settings::{Egress, Mode};
+use zeroize::Zeroizing;
 
 use crate::args::{EgressArg, PlatformCmd, PlatformSet};
 use crate::error::{CliError, Result};
 use crate::out::Out;
-use crate::session;
+use crate::{secret_input, session};
 
 pub const ENV_SECRET: &str = "WXDESK_COMPONENT_SECRET";
+pub const ENV_TOKEN: &str = "WXDESK_COMPONENT_TOKEN";
 pub const ENV_AES_KEY: &str = "WXDESK_COMPONENT_AES_KEY";
 pub const ENV_RELAY_KEY: &str = "WXDESK_RELAY_KEY";
 
-/// The three secrets, from `NAME=value` lines on stdin, overridden by the environment.
+/// The four secrets, from `NAME=value` lines on stdin, overridden by the environment; on a
+/// terminal, the ones still missing are asked for.
 #[derive(Default)]
 struct SecretsIn {
     secret: Option<Secret>,
+    token: Option<Secret>,
     aes_key: Option<Secret>,
     relay_key: Option<Secret>,
+}
+
+impl SecretsIn {
+    /// (variable, prompt, slot) of each secret.
+    fn slots(&mut self) -> [(&'static str, &'static str, &mut Option<Secret>); 4] {
+        [
+            (ENV_SECRET, "AppSecret", &mut self.secret),
+            (ENV_TOKEN, "消息校验 Token", &mut self.token),
+            (
+                ENV_AES_KEY,
+                "消息加解密 Key（EncodingAESKey）",
+                &mut self.aes_key,
+            ),
+            (ENV_RELAY_KEY, "中继密钥", &mut self.relay_key),
+        ]
+    }
 }
 
 fn parse_lines(text: &str, into: &mut SecretsIn) -> Result<()> {
@@ -34,48 +55,55 @@ fn parse_lines(text: &str, into: &mut SecretsIn) -> Result<()> {
         }
         let (name, value) = line.split_once('=').ok_or_else(|| {
             CliError::Usage(format!(
-                "标准输入第 {} 行应为 NAME=value（{ENV_SECRET}、{ENV_AES_KEY}、{ENV_RELAY_KEY}）",
+                "标准输入第 {} 行应为 NAME=value（{ENV_SECRET}、{ENV_TOKEN}、{ENV_AES_KEY}、{ENV_RELAY_KEY}）",
                 i + 1
             ))
         })?;
-        let value = Some(Secret::new(value.trim()));
-        match name.trim().trim_start_matches("export ").trim() {
-            ENV_SECRET => into.secret = value,
-            ENV_AES_KEY => into.aes_key = value,
-            ENV_RELAY_KEY => into.relay_key = value,
+        let name = name.trim().trim_start_matches("export ").trim();
+        let Some((_, _, slot)) = into.slots().into_iter().find(|(env, _, _)| *env == name) else {
             // Never echo the line: it may hold a secret.
-            other => {
-                return Err(CliError::Usage(format!(
-                    "标准输入第 {} 行的名称「{other}」未知",
-                    i + 1
-                )));
-            }
-        }
+            return Err(CliError::Usage(format!(
+                "标准输入第 {} 行的名称「{name}」未知（可用 {ENV_SECRET}、{ENV_TOKEN}、{ENV_AES_KEY}、{ENV_RELAY_KEY}）",
+                i + 1
+            )));
+        };
+        *slot = Some(Secret::new(value.trim()));
     }
     Ok(())
 }
 
 fn read_secrets() -> Result<SecretsIn> {
     let mut s = SecretsIn::default();
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        let mut text = String::new();
-        stdin
+    let terminal = std::io::stdin().is_terminal();
+    if !terminal {
+        let mut text = Zeroizing::new(String::new());
+        std::io::stdin()
             .lock()
             .read_to_string(&mut text)
             .map_err(|e| CliError::io("读取标准输入失败", e))?;
         parse_lines(&text, &mut s)?;
     }
-    let env = |k: &str| {
-        std::env::var(k)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| Secret::new(v.trim()))
-    };
-    s.secret = env(ENV_SECRET).or(s.secret);
-    s.aes_key = env(ENV_AES_KEY).or(s.aes_key);
-    s.relay_key = env(ENV_RELAY_KEY).or(s.relay_key);
+    for (env, label, slot) in s.slots() {
+        if let Ok(v) = std::env::var(env).map(Zeroizing::new)
+            && !v.trim().is_empty()
+        {
+            *slot = Some(Secret::new(v.trim()));
+        } else if terminal && slot.is_none() {
+            let v =
+                secret_input::prompt(&format!("{label}（不回显；直接回车保留已保存的值）："), env)?;
+            if !v.trim().is_empty() {
+                *slot = Some(Secret::new(v.trim()));
+            }
+        }
+    }
     Ok(s)
+}
+
+/// The one-line refusal of a secret given as an argument.
+fn on_argv(what: &str, env: &str) -> CliError {
+    CliError::Usage(format!(
+        "{what}不能写在命令行参数里（ps 人人可见），未保存任何设置；请用环境变量 {env}，或标准输入的 {env}=… 行 (secrets are never read from argv)"
+    ))
 }
 
 pub async fn run(c: PlatformCmd, dir: &Path, out: Out) -> Result<()> {
@@ -86,6 +114,10 @@ pub async fn run(c: PlatformCmd, dir: &Path, out: Out) -> Result<()> {
 }
 
 async fn set(a: PlatformSet, dir: &Path, out: Out) -> Result<()> {
+    // Refused before anything is read or opened: nothing of this run is stored.
+    if a.token.is_some() {
+        return Err(on_argv("消息校验 Token ", ENV_TOKEN));
+    }
     let secrets = read_secrets()?;
     let ctx = session::open(dir).await?;
     let view = ctx
@@ -100,7 +132,7 @@ async fn set(a: PlatformSet, dir: &Path, out: Out) -> Result<()> {
             },
             api_base: a.api_base,
             component_appsecret: secrets.secret,
-            component_token: a.token.map(Secret::new),
+            component_token: secrets.token,
             component_aes_key: secrets.aes_key,
             relay_key: secrets.relay_key,
         })
@@ -168,14 +200,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stdin_lines_fill_the_three_secrets_and_unknown_names_are_refused_without_echo() {
+    fn stdin_lines_fill_the_four_secrets_and_unknown_names_are_refused_without_echo() {
         let mut s = SecretsIn::default();
         parse_lines(
-            "# platform\nWXDESK_COMPONENT_SECRET=sec\nexport WXDESK_RELAY_KEY = rk\n\nWXDESK_COMPONENT_AES_KEY=k=1\n",
+            "# platform\nWXDESK_COMPONENT_SECRET=sec\nexport WXDESK_RELAY_KEY = rk\n\nWXDESK_COMPONENT_AES_KEY=k=1\nWXDESK_COMPONENT_TOKEN=tok\n",
             &mut s,
         )
         .unwrap();
         assert_eq!(s.secret.unwrap().expose(), "sec");
+        assert_eq!(s.token.unwrap().expose(), "tok");
         assert_eq!(s.relay_key.unwrap().expose(), "rk");
         assert_eq!(s.aes_key.unwrap().expose(), "k=1");
 

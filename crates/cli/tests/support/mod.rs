@@ -220,7 +220,12 @@ impl World {
 
     /// platform set → auth link → approve → auth wait: an authorized official account.
     pub async fn set_up_and_authorize(&self) -> String {
-        self.platform_set().await;
+        self.set_up_and_authorize_via(SecretsVia::Stdin).await
+    }
+
+    /// `set_up_and_authorize` with the platform's secrets passed `via` stdin or the environment.
+    pub async fn set_up_and_authorize_via(&self, via: SecretsVia) -> String {
+        self.platform_set_via(via).await;
         let (appid, _) = self.link_and_approve().await;
         let card = self
             .cli(&["--json", "auth", "wait", "--timeout", "60"])
@@ -235,33 +240,46 @@ impl World {
 
     /// `platform set` with the secrets on stdin, then wait until `platform status` passes.
     pub async fn platform_set(&self) {
+        self.platform_set_via(SecretsVia::Stdin).await;
+    }
+
+    /// `platform set` with the four secrets as `NAME=value` lines on stdin or in the
+    /// environment (never on argv), then wait until `platform status` passes.
+    pub async fn platform_set_via(&self, via: SecretsVia) {
         let data_dir = self.data_dir();
-        let dd = data_dir.to_str().unwrap();
-        let secrets = format!(
-            "WXDESK_COMPONENT_SECRET={}\nWXDESK_COMPONENT_AES_KEY={}\nWXDESK_RELAY_KEY={RELAY_KEY}\n",
-            wxdesk_sim::SANDBOX_COMPONENT_APPSECRET,
-            wxdesk_sim::SANDBOX_COMPONENT_AES_KEY
-        );
-        let set = run_cli(
-            None,
-            &[
-                "--data-dir",
-                dd,
-                "--json",
-                "platform",
-                "set",
-                "--appid",
-                wxdesk_sim::SANDBOX_COMPONENT_APPID,
-                "--token",
+        let secrets = [
+            (
+                "WXDESK_COMPONENT_SECRET",
+                wxdesk_sim::SANDBOX_COMPONENT_APPSECRET,
+            ),
+            (
+                "WXDESK_COMPONENT_TOKEN",
                 wxdesk_sim::SANDBOX_COMPONENT_TOKEN,
-                "--relay-url",
-                &self.relay.base_url,
-                "--api-base",
-                &self.sim.base_url,
-            ],
-            &secrets,
-        )
-        .await
+            ),
+            (
+                "WXDESK_COMPONENT_AES_KEY",
+                wxdesk_sim::SANDBOX_COMPONENT_AES_KEY,
+            ),
+            ("WXDESK_RELAY_KEY", RELAY_KEY),
+        ];
+        let args = [
+            "--json",
+            "platform",
+            "set",
+            "--appid",
+            wxdesk_sim::SANDBOX_COMPONENT_APPID,
+            "--relay-url",
+            &self.relay.base_url,
+            "--api-base",
+            &self.sim.base_url,
+        ];
+        let set = match via {
+            SecretsVia::Stdin => {
+                let lines: String = secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+                run_cli(Some(&data_dir), &args, &lines).await
+            }
+            SecretsVia::Env => run_cli_env(Some(&data_dir), &args, "", &secrets).await,
+        }
         .ok()
         .json();
         assert_eq!(set["appsecret_saved"], true);
@@ -334,7 +352,20 @@ impl World {
     }
 }
 
+/// How a test hands `platform set` its secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretsVia {
+    Stdin,
+    Env,
+}
+
 pub async fn run_cli(data_dir: Option<&Path>, args: &[&str], stdin: &str) -> Run {
+    run_cli_env(data_dir, args, stdin, &[]).await
+}
+
+/// `wxdesk-cli [--data-dir DIR] ARGS` as a command with piped stdio and no WXDESK_ secret or
+/// data dir in its environment.
+pub fn cli_command(data_dir: Option<&Path>, args: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(BIN);
     if let Some(d) = data_dir {
         cmd.arg("--data-dir").arg(d);
@@ -348,6 +379,18 @@ pub async fn run_cli(data_dir: Option<&Path>, args: &[&str], stdin: &str) -> Run
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    cmd
+}
+
+/// `run_cli` with `env` set for the child.
+pub async fn run_cli_env(
+    data_dir: Option<&Path>,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Run {
+    let mut cmd = cli_command(data_dir, args);
+    cmd.envs(env.iter().copied());
     let mut child = cmd.spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
     input.write_all(stdin.as_bytes()).await.unwrap();
