@@ -310,6 +310,8 @@ pub enum SendCmd {
         to: String,
         #[arg(long, value_name = "T")]
         text: String,
+        #[command(flatten)]
+        wait: WaitArg,
     },
 }
 
@@ -343,6 +345,32 @@ pub struct SendTemplate {
     /// 创建任务后在后台发送，立即返回任务 ID
     #[arg(long)]
     pub detach: bool,
+    #[command(flatten)]
+    pub wait: WaitArg,
+}
+
+/// How long a send waits for the data dir's send lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    Secs(u64),
+    Forever,
+}
+
+fn parse_wait(s: &str) -> Result<Wait, String> {
+    if s.trim().eq_ignore_ascii_case("forever") {
+        return Ok(Wait::Forever);
+    }
+    s.trim()
+        .parse()
+        .map(Wait::Secs)
+        .map_err(|_| format!("「{s}」应为秒数（0 表示不等待）或 forever"))
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct WaitArg {
+    /// 桌面应用或另一个发送进程占用此数据目录的发送锁时，最多等待的秒数（0：不等待；forever：一直等）；超时退出码 4，不创建任务
+    #[arg(long = "wait", value_name = "SECS", default_value = "60", value_parser = parse_wait)]
+    pub wait: Wait,
 }
 
 #[derive(Args, Debug)]
@@ -371,8 +399,14 @@ pub enum JobsCmd {
     #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs pause 12")]
     Pause { id: i64 },
     /// 继续任务并在前台发送到结束（崩溃后在途的行变为「结果未知」，不会重发）
-    #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs resume 12")]
-    Resume { id: i64 },
+    #[command(
+        after_help = "示例 / Examples:\n  wxdesk-cli jobs resume 12\n  wxdesk-cli jobs resume 12 --wait 600"
+    )]
+    Resume {
+        id: i64,
+        #[command(flatten)]
+        wait: WaitArg,
+    },
     /// 取消任务中待发送的行
     #[command(after_help = "示例 / Examples:\n  wxdesk-cli jobs cancel 12")]
     Cancel { id: i64 },
@@ -394,6 +428,8 @@ pub enum JobsCmd {
         /// 重发「结果未知」的行（由操作员决定）
         #[arg(long)]
         uncertain: bool,
+        #[command(flatten)]
+        wait: WaitArg,
     },
 }
 

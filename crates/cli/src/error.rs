@@ -32,6 +32,11 @@ pub enum CliError {
     /// so a script can tell "the command failed" from "the job needs a look").
     #[error("{0}")]
     JobIncomplete(String),
+
+    /// Another process (the desktop app, another send) held the data dir's send lock for longer
+    /// than `--wait`; nothing was created or changed (exit 4, so a script can retry later).
+    #[error("{0}")]
+    SendBusy(String),
 }
 
 impl CliError {
@@ -69,14 +74,17 @@ impl CliError {
             CliError::Io { .. } => "io",
             CliError::Failed(_) => "failed",
             CliError::JobIncomplete(_) => "job_incomplete",
+            CliError::SendBusy(_) => "send_busy",
         }
     }
 
-    /// Exit status: 2 for bad usage (as clap), 3 for a job that needs a look, 1 otherwise.
+    /// Exit status: 2 for bad usage (as clap), 3 for a job that needs a look, 4 for a send
+    /// lock that stayed taken, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,
             CliError::JobIncomplete(_) => 3,
+            CliError::SendBusy(_) => 4,
             _ => 1,
         }
     }
@@ -140,8 +148,9 @@ mod tests {
     }
 
     #[test]
-    fn usage_errors_exit_2_and_others_1() {
+    fn usage_errors_exit_2_a_busy_send_lock_4_and_others_1() {
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
+        assert_eq!(CliError::SendBusy("x".into()).exit_code(), 4);
         assert_eq!(CliError::Failed("x".into()).exit_code(), 1);
     }
 }

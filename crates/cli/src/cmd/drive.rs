@@ -3,16 +3,97 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use wxdesk_core::cli_support::{SendLock, send_engine};
+use wxdesk_core::cli_support::{SendLock, SendLockHolder, send_engine, who_sends};
 use wxdesk_core::context::Context;
 use wxdesk_core::send::{EngineConfig, Job, JobProgress, JobStatus, SendEngine};
 
+use crate::args::Wait;
 use crate::error::{CliError, Result};
 use crate::out::Out;
+
+/// Between two attempts at a taken send lock.
+const LOCK_POLL: Duration = Duration::from_millis(200);
+
+/// "进程 123（正在发送任务 7）" for the messages about a lock holder.
+fn holder_text(h: Option<&SendLockHolder>) -> String {
+    match h {
+        Some(SendLockHolder {
+            pid,
+            job_id: Some(j),
+        }) => format!("进程 {pid}（正在发送任务 {j}）"),
+        Some(SendLockHolder { pid, job_id: None }) => format!("进程 {pid}"),
+        None => "另一个进程".into(),
+    }
+}
+
+/// What the operator can do about a holder: another CLI's job can be paused from here; a holder
+/// without a job is most likely the desktop app, which keeps the lock while its send engine runs.
+fn holder_advice(h: Option<&SendLockHolder>) -> String {
+    let app = "关闭桌面应用后重试，或直接在桌面应用里发送";
+    match h.and_then(|h| h.job_id) {
+        Some(j) => format!("等它发完，或 wxdesk-cli jobs pause {j} 暂停它（若是桌面应用：{app}）"),
+        None => app.to_string(),
+    }
+}
+
+/// The data dir's send lock, waiting at most `wait` while another process (the desktop app, a
+/// detached send) holds it — saying who and what to do — instead of queueing silently forever.
+/// Nothing is written before the lock is ours, so a timeout leaves no half-made job.
+async fn take_lock(dir: &Path, job_id: Option<i64>, wait: Wait, out: Out) -> Result<SendLock> {
+    if let Some(l) = SendLock::try_acquire(dir, job_id)? {
+        return Ok(l);
+    }
+    let holder = who_sends(dir)?;
+    let limit = match wait {
+        Wait::Secs(s) => Some(Duration::from_secs(s)),
+        Wait::Forever => None,
+    };
+    if limit != Some(Duration::ZERO) {
+        let how_long = match wait {
+            Wait::Secs(s) => format!("最多等待 {s} 秒"),
+            Wait::Forever => "一直等待".into(),
+        };
+        // On stderr even without a terminal: a cron log should show why a send sat still.
+        crate::errln!(
+            "此数据目录的发送锁被{}占用，{how_long}（--wait）。可以{}",
+            holder_text(holder.as_ref()),
+            holder_advice(holder.as_ref())
+        );
+        if out.json {
+            out.json_line(&json!({
+                "event": "waiting",
+                "holder_pid": holder.as_ref().map(|h| h.pid),
+                "holder_job_id": holder.as_ref().and_then(|h| h.job_id),
+                "wait_secs": match wait { Wait::Secs(s) => Some(s), Wait::Forever => None },
+            }))?;
+        }
+    }
+    let started = Instant::now();
+    loop {
+        if let Some(limit) = limit {
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                let holder = who_sends(dir)?.or(holder);
+                return Err(CliError::SendBusy(format!(
+                    "等待 {} 秒后此数据目录的发送锁仍被{}占用，没有创建或改动任何任务；{}，或用 --wait 等得更久 (the send lock is held by another process; nothing was sent)",
+                    limit.as_secs(),
+                    holder_text(holder.as_ref()),
+                    holder_advice(holder.as_ref())
+                )));
+            }
+            tokio::time::sleep(left.min(LOCK_POLL)).await;
+        } else {
+            tokio::time::sleep(LOCK_POLL).await;
+        }
+        if let Some(l) = SendLock::try_acquire(dir, job_id)? {
+            return Ok(l);
+        }
+    }
+}
 
 /// The engine of this process, holding the data dir's send lock.
 pub struct Sender {
@@ -21,19 +102,18 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// Takes the send lock (waiting behind another sender), builds the engine, and recovers
-    /// from a crash: rows left in flight become `uncertain`. Jobs that were running when a
-    /// sender died, other than `job_id`, are paused rather than silently driven by this command.
-    pub async fn start(ctx: &Context, dir: &Path, job_id: Option<i64>, out: Out) -> Result<Sender> {
-        let lock = match SendLock::try_acquire(dir, job_id)? {
-            Some(l) => l,
-            None => {
-                if !out.json {
-                    crate::note!("另一个进程正在此数据目录发送，等待其结束…");
-                }
-                SendLock::acquire(dir, job_id).await?
-            }
-        };
+    /// Takes the send lock (waiting at most `wait` behind another sender), builds the engine,
+    /// and recovers from a crash: rows left in flight become `uncertain`. Jobs that were running
+    /// when a sender died, other than `job_id`, are paused rather than silently driven by this
+    /// command.
+    pub async fn start(
+        ctx: &Context,
+        dir: &Path,
+        job_id: Option<i64>,
+        wait: Wait,
+        out: Out,
+    ) -> Result<Sender> {
+        let lock = take_lock(dir, job_id, wait, out).await?;
         let engine = send_engine(&ctx.platform, EngineConfig::default()).await?;
         let report = engine.recover_on_start().await?;
         if report.uncertain_rows > 0 && !out.json {

@@ -151,10 +151,10 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
                 crate::outln!("任务 {id} 已取消（{} 行未发送）", job.counts.cancelled);
             })
         }
-        JobsCmd::Resume { id } => {
+        JobsCmd::Resume { id, wait } => {
             // Fail fast on an unknown id before waiting for the lock.
             load(id).await?;
-            let sender = Sender::start(&ctx, dir, Some(id), out).await?;
+            let sender = Sender::start(&ctx, dir, Some(id), wait.wait, out).await?;
             let job = sender.engine.job(id).await?;
             match job.status {
                 JobStatus::Draft => sender.engine.start(id).await?,
@@ -169,9 +169,14 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
             let job = sender.drive(id, out).await?;
             summarize(&job, out)
         }
-        JobsCmd::Retry { id, all, uncertain } => {
+        JobsCmd::Retry {
+            id,
+            all,
+            uncertain,
+            wait,
+        } => {
             load(id).await?;
-            let sender = Sender::start(&ctx, dir, Some(id), out).await?;
+            let sender = Sender::start(&ctx, dir, Some(id), wait.wait, out).await?;
             let n = if uncertain {
                 let r = sender.engine.resend_uncertain(id).await?;
                 if r.outside_dedup_window > 0 {

@@ -12,7 +12,7 @@ use wxdesk_core::context::Context;
 use wxdesk_core::send::{JobSpec, MiniProgram, Payload, Recipient, Vars, render};
 use wxdesk_core::templates;
 
-use crate::args::{SendCmd, SendTemplate};
+use crate::args::{SendCmd, SendTemplate, Wait};
 use crate::cmd::drive::{Sender, summarize};
 use crate::error::{CliError, Result};
 use crate::out::Out;
@@ -22,7 +22,12 @@ pub async fn run(c: SendCmd, dir: &Path, out: Out) -> Result<()> {
     let ctx = session::open(dir).await?;
     match c {
         SendCmd::Template(a) => template(&ctx, a, dir, out).await,
-        SendCmd::Text { account, to, text } => {
+        SendCmd::Text {
+            account,
+            to,
+            text,
+            wait,
+        } => {
             let spec = JobSpec {
                 appid: account,
                 title: "客服消息".into(),
@@ -32,7 +37,7 @@ pub async fn run(c: SendCmd, dir: &Path, out: Out) -> Result<()> {
                 rate_per_sec: None,
                 max_attempts: None,
             };
-            send_now(&ctx, dir, spec, vec![Recipient::new(to)], out).await
+            send_now(&ctx, dir, spec, vec![Recipient::new(to)], wait.wait, out).await
         }
     }
 }
@@ -123,7 +128,7 @@ async fn template(ctx: &Context, a: SendTemplate, dir: &Path, out: Out) -> Resul
     if a.detach {
         return detach(ctx, dir, spec, recipients, out).await;
     }
-    send_now(ctx, dir, spec, recipients, out).await
+    send_now(ctx, dir, spec, recipients, a.wait.wait, out).await
 }
 
 /// The recipients and the variable names they carry.
@@ -185,14 +190,17 @@ async fn recipients(ctx: &Context, a: &SendTemplate) -> Result<(Vec<Recipient>, 
     ))
 }
 
+/// Takes the send lock first and writes the job only then: a send that gives up waiting for
+/// the lock leaves nothing behind.
 async fn send_now(
     ctx: &Context,
     dir: &Path,
     spec: JobSpec,
     recipients: Vec<Recipient>,
+    wait: Wait,
     out: Out,
 ) -> Result<()> {
-    let mut sender = Sender::start(ctx, dir, None, out).await?;
+    let mut sender = Sender::start(ctx, dir, None, wait, out).await?;
     let id = sender.engine.create_job(spec, recipients).await?;
     sender.set_job(id)?;
     if out.json {
@@ -226,7 +234,8 @@ async fn detach(
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("--data-dir")
         .arg(dir)
-        .args(["jobs", "resume", &id.to_string()])
+        // Queued behind whoever sends now, as long as it takes: nobody waits on this process.
+        .args(["jobs", "resume", &id.to_string(), "--wait", "forever"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
