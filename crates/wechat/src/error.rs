@@ -62,6 +62,13 @@ pub enum Error {
     /// Non-2xx status with a body that is not a WeChat error.
     #[error("HTTP 状态异常 {status} (unexpected HTTP status)")]
     HttpStatus { status: u16 },
+    /// A 3xx answer. Redirects are never followed: the request carries an access token (or the
+    /// relay key) that must not go to another host. Only the host it pointed to is kept (the
+    /// rest of the location could echo the token).
+    #[error(
+        "接口地址返回重定向（HTTP {status}，指向 {host}），wxdesk 不跟随重定向：请检查「设置」中的接口地址或中继地址 (redirect to {host} refused: check the API or relay address in Settings)"
+    )]
+    Redirect { status: u16, host: String },
     /// The body was not the JSON we expected.
     #[error("响应不是预期的 JSON：{0} (unexpected response body)")]
     Json(String),

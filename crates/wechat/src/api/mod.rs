@@ -123,6 +123,9 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
+            // Every request carries a token or the relay key: a redirect is an error, never a
+            // second request to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
             http,
@@ -159,6 +162,9 @@ impl Client {
         tracing::debug!(path, "wechat api call");
         let resp = req.send().await?;
         let status = resp.status();
+        if status.is_redirection() {
+            return Err(redirect_error(&resp));
+        }
         let body = resp.bytes().await?;
         parse_body(status.as_u16(), &body)
     }
@@ -180,6 +186,22 @@ impl Client {
     ) -> Result<T> {
         let req = self.http.post(self.url(path, query)).json(body);
         self.send(req, path).await
+    }
+}
+
+/// A 3xx answer as an error naming only the host it pointed to (a relative location is the
+/// host that answered).
+pub fn redirect_error(resp: &reqwest::Response) -> Error {
+    let host = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|loc| resp.url().join(loc).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "（未给出地址 / no location）".to_owned());
+    Error::Redirect {
+        status: resp.status().as_u16(),
+        host,
     }
 }
 

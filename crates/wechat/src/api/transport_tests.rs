@@ -1,6 +1,9 @@
 //! Transport behaviour shared by every endpoint: base URL and relay header, timeouts, status
 //! handling, and that no error carries a token.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde_json::json;
 
 use super::*;
@@ -172,4 +175,69 @@ fn a_non_json_or_non_object_body_is_the_status_error_or_a_json_error() {
         parse_body::<Tags>(200, br#"{"tag":[]}"#),
         Err(Error::Json(m)) if m == "missing field `tags` at line 1 column 10"
     ));
+}
+
+/// A server whose tags/get (under any prefix) answers `status` with `Location: location`
+/// (`{base}` is replaced by its own address), and which counts the requests to any other path.
+async fn redirecting_server(status: u16, location: &str) -> (String, Arc<AtomicUsize>) {
+    use axum::http::{StatusCode, Uri, header};
+    use axum::response::IntoResponse;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let location = location.replace("{base}", &base);
+    let elsewhere = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&elsewhere);
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let (location, seen) = (location.clone(), Arc::clone(&seen));
+        async move {
+            if uri.path().ends_with("/cgi-bin/tags/get") {
+                let code = StatusCode::from_u16(status).unwrap();
+                (code, [(header::LOCATION, location)], "").into_response()
+            } else {
+                seen.fetch_add(1, Ordering::SeqCst);
+                axum::Json(json!({"tags": []})).into_response()
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, elsewhere)
+}
+
+#[tokio::test]
+async fn a_redirect_is_an_error_naming_its_host_and_is_never_followed() {
+    for (status, location, host) in [
+        (
+            302,
+            "http://evil.example.test/steal?token=x",
+            "evil.example.test",
+        ),
+        (307, "{base}/elsewhere", "127.0.0.1"),
+        (301, "/elsewhere", "127.0.0.1"),
+        (308, "https://mp.weixin.qq.com/x", "mp.weixin.qq.com"),
+    ] {
+        let (base, elsewhere) = redirecting_server(status, location).await;
+        let direct = Client::new(ClientConfig::with_base_url(&base)).unwrap();
+        let relay = Client::new(ClientConfig::via_relay(&base, &secret("RELAYKEY"))).unwrap();
+        for client in [direct, relay] {
+            let e = client.tags_get(&secret("THETOKEN")).await.unwrap_err();
+            let Error::Redirect { status: s, host: h } = &e else {
+                panic!("{location}: expected a redirect error, got {e:?}");
+            };
+            assert_eq!((*s, h.as_str()), (status, host), "{location}");
+            let text = e.to_string();
+            assert!(text.contains(host) && text.contains("重定向"), "{text}");
+            assert!(text.contains("redirect"), "{text}");
+            assert!(
+                !text.contains("THETOKEN") && !text.contains("steal"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            elsewhere.load(Ordering::SeqCst),
+            0,
+            "no redirect was followed ({location})"
+        );
+    }
 }
