@@ -1,7 +1,11 @@
 //! The app frame as a user sees it: the Chinese sidebar, each page's empty state, the 沙箱/正式
-//! badge, the language switch, and the data directory the app was given.
+//! badge, the language switch, and the data directory the app was given; and the banner the
+//! frame shows while the relay refuses the app's key, gone once the relay accepts it.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use fantoccini::Locator;
 use wxdesk_e2e::{Harness, Options, Result};
@@ -127,6 +131,100 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
 
     let log = h.app_log();
     assert!(log.contains("wxdesk started"), "app log: {log:?}");
+    h.shutdown().await;
+    Ok(())
+}
+
+/// A stand-in relay on loopback that answers 401 (wrong key) to everything until `accept` is
+/// set, then an empty event log (held briefly, like a long-poll) and "no ticket yet". Plain
+/// HTTP/1.1 with `Connection: close`: all the follower needs.
+async fn key_checking_relay(accept: Arc<AtomicBool>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the stand-in relay");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let accept = Arc::clone(&accept);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 2048];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let request = String::from_utf8_lossy(&head);
+                let (status, body) = if !accept.load(Ordering::SeqCst) {
+                    ("401 Unauthorized", r#"{"error":"unauthorized"}"#)
+                } else if request.starts_with("GET /api/v1/events") {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    ("200 OK", r#"{"events":[],"last_seq":0,"first_seq":1}"#)
+                } else {
+                    (
+                        "404 Not Found",
+                        r#"{"error":"no_ticket","message":"no ticket yet"}"#,
+                    )
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn frame_says_when_the_relay_refuses_the_key_and_clears_once_it_accepts() -> Result<()> {
+    use wxdesk_core::platform::SettingsInput;
+    use wxdesk_core::secrets::Secret;
+    use wxdesk_core::store::settings::{Egress, Mode};
+
+    let accept = Arc::new(AtomicBool::new(false));
+    let relay_url = key_checking_relay(Arc::clone(&accept)).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let ctx = wxdesk_core::context::Context::open(dir.path())
+            .await
+            .expect("open the data dir");
+        ctx.platform
+            .save_settings(SettingsInput {
+                mode: Mode::Production,
+                component_appid: "wx0123456789abcdef".into(),
+                relay_url,
+                egress: Egress::Direct,
+                api_base: None,
+                component_appsecret: Some(Secret::new("0123456789abcdef0123456789abcdef")),
+                component_token: Some(Secret::new("e2e-token")),
+                component_aes_key: Some(Secret::new("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")),
+                relay_key: Some(Secret::new("a-key-the-relay-refuses")),
+            })
+            .await
+            .expect("production settings");
+    }
+    let h = Harness::start(Options::new("frame-relay-key").data_dir(dir.path())).await?;
+    h.wait_for_text("[data-testid=mode-badge]", "正式").await?;
+
+    let banner = h
+        .wait_for_contains("[data-testid=feed-banner-relay]", "中继拒绝了本应用的密钥")
+        .await?;
+    assert!(
+        banner.contains("中继密钥") && banner.contains("设置"),
+        "the banner says what to check and where: {banner:?}"
+    );
+    h.screenshot("relay-key-refused").await?;
+
+    // The relay's key is fixed: the follower's next try works and the banner goes away (the
+    // retry delay doubles up to a minute while the key was refused).
+    accept.store(true, Ordering::SeqCst);
+    h.wait_gone("[data-testid=feed-banner]", Duration::from_secs(90))
+        .await?;
+    h.screenshot("relay-key-accepted").await?;
     h.shutdown().await;
     Ok(())
 }

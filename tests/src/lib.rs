@@ -193,6 +193,32 @@ impl Harness {
         }
     }
 
+    /// Waits until no element matches `css` (a banner that clears itself), for up to `within`;
+    /// returns the text it last showed as the error otherwise.
+    pub async fn wait_gone(&self, css: &str, within: Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let last = match self.client.find(Locator::Css(css)).await {
+                Err(e) if e.is_no_such_element() => return Ok(()),
+                Err(e) => {
+                    return Err(Error::WebDriver(
+                        format!("looking for {css}"),
+                        e.to_string(),
+                    ));
+                }
+                Ok(el) => el.text().await.unwrap_or_default(),
+            };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::TextMismatch {
+                    css: css.to_owned(),
+                    want: "(gone)".into(),
+                    got: last,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Waits until the app's (hash) route is `path`, e.g. `/accounts/authorize`.
     pub async fn wait_for_route(&self, path: &str) -> Result<()> {
         let want = format!("#{path}");
