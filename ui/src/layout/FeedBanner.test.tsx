@@ -124,7 +124,7 @@ describe("the frame's feed banner", () => {
     expect(banner.getAttribute("data-code")).toBe("relay");
     expect(banner.textContent).toContain("无法连接中继");
     expect(banner.textContent).toContain("中继地址");
-    expect(banner.textContent).toContain("8 秒后重试");
+    expect(banner.textContent).toContain("（8 秒后重试）");
     await send(notice({ notice: "caught_up" }));
     await waitFor(() => expect(screen.queryByTestId("feed-banner")).toBeNull());
   });

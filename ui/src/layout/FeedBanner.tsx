@@ -40,7 +40,7 @@ function RelayAlert({ trouble }: { trouble: RelayTrouble }) {
         ? "relayUnreachable"
         : "feedFailing";
   const retry =
-    trouble.retryInSecs !== null ? ` ${t("feed.retryIn", { count: trouble.retryInSecs })}` : "";
+    trouble.retryInSecs !== null ? t("feed.retryIn", { count: trouble.retryInSecs }) : "";
   return (
     <Alert
       data-testid="feed-banner-relay"
