@@ -166,3 +166,104 @@ async fn an_older_relay_whose_empty_answer_raced_a_new_event_loses_nothing() {
     assert_eq!(handler_log(&store), ["4:text", "5:text"]);
     assert!(lost_records(&store).await.is_empty());
 }
+
+/// The real relay (its store, routes and `first_seq`) on loopback, its log pruned by retention
+/// under a follower that had applied only the first event.
+#[tokio::test]
+async fn the_real_relay_pruned_under_the_cursor_is_followed_past_the_gap() {
+    use wxdesk_relay::store::{NewEvent, Store as RelayStore};
+    const KEY: &str = "relay-prune-test-key-0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().display().to_string();
+    let env = std::collections::HashMap::from([
+        ("WXDESK_RELAY_LISTEN", "127.0.0.1:0".to_string()),
+        ("WXDESK_RELAY_DATA_DIR", data_dir),
+        (
+            "WXDESK_RELAY_COMPONENT_APPID",
+            wxdesk_sim::SANDBOX_COMPONENT_APPID.to_string(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_TOKEN",
+            wxdesk_sim::SANDBOX_COMPONENT_TOKEN.to_string(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_AES_KEY",
+            wxdesk_sim::SANDBOX_COMPONENT_AES_KEY.to_string(),
+        ),
+        ("WXDESK_RELAY_API_KEY", KEY.to_string()),
+        (
+            "WXDESK_RELAY_PUBLIC_BASE_URL",
+            "http://127.0.0.1:9".to_string(),
+        ),
+    ]);
+    let cfg = wxdesk_relay::RelayConfig::load_with_env(None, |k| env.get(k).cloned())
+        .unwrap()
+        .validated()
+        .unwrap();
+    let relay_store = RelayStore::open(&cfg.database_path()).unwrap();
+    for seq in 1..=6_i64 {
+        relay_store
+            .append(NewEvent {
+                kind: "text",
+                appid: Some("wxA".into()),
+                // 1–4 are old enough for retention, 5 and 6 are not.
+                received_at: if seq <= 4 { 100 } else { 5_000 },
+                data: json!({"openid": "o", "content": "hi", "msg_id": seq, "create_time": seq}),
+                dedup_key: format!("push-{seq}"),
+            })
+            .await
+            .unwrap();
+    }
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let app =
+        wxdesk_relay::app(wxdesk_relay::AppState::new(cfg, relay_store.clone(), stopped).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = RelayClient::new(&format!("http://{addr}"), Secret::new(KEY)).unwrap();
+
+    let store = store_at(1).await;
+    assert_eq!(relay_store.prune(1_000).await.unwrap(), 4);
+    let f = follower(client, &store);
+    let mut rx = f.subscribe();
+    assert_eq!(f.poll_once().await.unwrap(), 2);
+    assert_eq!(store.call(|c| cursor::get(c)).await.unwrap(), 6);
+    assert_eq!(handler_log(&store), ["5:text", "6:text"]);
+    assert_eq!(
+        rx.try_recv().unwrap(),
+        FeedNotice::EventsLost {
+            from_seq: 2,
+            to_seq: 4
+        }
+    );
+    let lost = lost_records(&store).await;
+    assert!(lost.len() == 1 && lost[0].contains("2–4"), "{lost:?}");
+
+    // Two more arrive and are pruned before the app polls: the log is empty, its head past the
+    // cursor. The follower used to ask after 6 forever; it moves to the head instead.
+    for seq in 7..=8_i64 {
+        relay_store
+            .append(NewEvent {
+                kind: "text",
+                appid: Some("wxA".into()),
+                received_at: 100,
+                data: json!({"openid": "o", "content": "hi", "msg_id": seq, "create_time": seq}),
+                dedup_key: format!("push-{seq}"),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(relay_store.prune(10_000).await.unwrap(), 4);
+    while rx.try_recv().is_ok() {}
+    assert_eq!(f.poll_once().await.unwrap(), 0);
+    assert_eq!(store.call(|c| cursor::get(c)).await.unwrap(), 8);
+    assert_eq!(
+        rx.try_recv().unwrap(),
+        FeedNotice::EventsLost {
+            from_seq: 7,
+            to_seq: 8
+        }
+    );
+}
