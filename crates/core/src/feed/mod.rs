@@ -248,15 +248,20 @@ impl<A: AuthActions> FeedFollower<A> {
                 () = cancel.cancelled() => return,
                 r = self.retry_parked() => r,
             };
-            if let Err(e) = retried {
-                tracing::warn!(error = %e, "retrying parked events failed");
-            }
-            let wait = match self.store.call(|c| parked::next_due(c)).await {
-                Ok(Some(due)) => {
-                    let secs = (due - crate::store::now()).clamp(0, i64::from(self.wait_secs));
-                    u32::try_from(secs).unwrap_or(self.wait_secs)
+            let wait = match retried {
+                // Whatever failed (the database, most likely) would fail again at once: wait
+                // the full poll rather than spin on due events that cannot be rescheduled.
+                Err(e) => {
+                    tracing::warn!(error = %e, "retrying parked events failed");
+                    self.wait_secs
                 }
-                _ => self.wait_secs,
+                Ok(_) => match self.store.call(|c| parked::next_due(c)).await {
+                    Ok(Some(due)) => {
+                        let secs = (due - crate::store::now()).clamp(0, i64::from(self.wait_secs));
+                        u32::try_from(secs).unwrap_or(self.wait_secs)
+                    }
+                    _ => self.wait_secs,
+                },
             };
             let result = tokio::select! {
                 () = cancel.cancelled() => return,
