@@ -75,6 +75,9 @@ macro_rules! info {
     };
 }
 
+// After the macro: the code-management table uses it.
+mod code;
+
 /// Sorted by errcode (binary search relies on it; a test checks).
 static TABLE: &[ErrInfo] = &[
     info!(
@@ -393,10 +396,12 @@ static TABLE: &[ErrInfo] = &[
 
 /// Explanation and hint for an errcode, if we know it.
 pub fn explain(errcode: i64) -> Option<&'static ErrInfo> {
-    TABLE
-        .binary_search_by_key(&errcode, |i| i.errcode)
-        .ok()
-        .and_then(|i| TABLE.get(i))
+    [TABLE, code::CODE_TABLE].into_iter().find_map(|table| {
+        table
+            .binary_search_by_key(&errcode, |i| i.errcode)
+            .ok()
+            .and_then(|i| table.get(i))
+    })
 }
 
 /// The kind of any errcode (unknown codes are `Unknown`).
@@ -465,6 +470,58 @@ mod tests {
         assert_eq!(kind_of(76003), ErrKind::Permanent);
         assert_eq!(kind_of(76021), ErrKind::Permanent);
         assert_eq!(kind_of(76022), ErrKind::Permission);
+    }
+
+    #[test]
+    fn the_code_management_table_is_sorted_disjoint_and_covers_section_l6() {
+        for w in code::CODE_TABLE.windows(2) {
+            assert!(
+                w[0].errcode < w[1].errcode,
+                "{} before {}",
+                w[0].errcode,
+                w[1].errcode
+            );
+        }
+        for i in code::CODE_TABLE {
+            assert!(
+                TABLE
+                    .binary_search_by_key(&i.errcode, |t| t.errcode)
+                    .is_err(),
+                "{} is in both tables",
+                i.errcode
+            );
+            assert_eq!(explain(i.errcode).map(|x| x.errcode), Some(i.errcode));
+        }
+        let l6 = [
+            -1, 44002, 47001, 61007, 61039, 61040, 85006, 85007, 85008, 85009, 85010, 85011, 85012,
+            85013, 85014, 85015, 85016, 85017, 85018, 85019, 85020, 85021, 85022, 85023, 85043,
+            85044, 85045, 85046, 85047, 85048, 85051, 85052, 85058, 85064, 85065, 85077, 85079,
+            85080, 85081, 85082, 85085, 85086, 85087, 85092, 85093, 85094, 85301, 86000, 86001,
+            86002, 86007, 86008, 86009, 86010, 87006, 87011, 87012, 87013, 89019, 89020, 89021,
+            89022, 89029, 89401, 89402, 89403, 89404, 89405,
+        ];
+        for c in l6 {
+            let i = explain(c).unwrap_or_else(|| panic!("no entry for {c}"));
+            assert!(
+                !i.zh.is_empty()
+                    && !i.en.is_empty()
+                    && !i.hint_zh.is_empty()
+                    && !i.hint_en.is_empty(),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn code_quotas_are_quota_and_the_privacy_check_is_a_retry_in_a_minute() {
+        for c in [85085, 87013, 89405] {
+            assert_eq!(kind_of(c), ErrKind::Quota, "{c}");
+        }
+        assert_eq!(kind_of(61039), ErrKind::RateLimited);
+        assert_eq!(kind_of(89401), ErrKind::Retryable);
+        assert_eq!(kind_of(85009), ErrKind::Permanent);
+        assert_eq!(kind_of(86000), ErrKind::Permission);
+        assert!(explain(85085).unwrap().hint_zh.contains("queryquota"));
     }
 
     #[test]

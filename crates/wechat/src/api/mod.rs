@@ -4,6 +4,7 @@
 
 mod account;
 mod auth_url;
+mod code;
 mod component;
 mod message;
 mod mini;
@@ -14,6 +15,12 @@ pub use account::{AccessToken, QuotaInfo, QuotaStatus, RateLimit};
 pub use auth_url::{
     AuthType, AuthUrlParams, MOBILE_AUTH_BASE, MOBILE_AUTH_BASE_LEGACY, PC_AUTH_BASE,
     mobile_auth_url, pc_auth_url,
+};
+pub use code::{
+    AuditEvent, AuditItem, AuditPush, AuditQuota, AuditStatus, CodeCategory, CodeDraft,
+    CodeTemplate, CommitRequest, DomainAction, ExpInfo, HistoryVersion, LatestAudit,
+    ModifyDomainResult, NO_AUDIT_ERRCODE, PreviewInfo, QrImage, ReleaseInfo, ServerDomains,
+    SubmitAudit, UgcDeclare, VersionInfo, audit_status, parse_audit_push,
 };
 pub use component::{
     AuthorizationInfo, AuthorizerDetails, AuthorizerInfo, AuthorizerList, AuthorizerListItem,
