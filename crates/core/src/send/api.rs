@@ -31,6 +31,10 @@ pub enum SendFailure {
     Transport { maybe_sent: bool, detail: String },
     /// The account's token could not be obtained or refreshed (no refresh token, revoked…).
     Token { detail: String },
+    /// Answered with an HTTP 4xx (or a redirect) and no WeChat errcode: the relay's key check or
+    /// allowlist, or something else between us and WeChat, turned the request away, so it never
+    /// reached WeChat. `detail` is the refusal's own reason when it gave one.
+    Refused { status: u16, detail: String },
 }
 
 impl SendFailure {
@@ -46,6 +50,36 @@ impl SendFailure {
             SendFailure::Api { errmsg, .. } => errmsg.clone(),
             SendFailure::Transport { detail, .. } => format!("网络错误：{detail}"),
             SendFailure::Token { detail } => format!("无法取得接口令牌：{detail}"),
+            SendFailure::Refused { status, detail } if detail.is_empty() => {
+                format!("请求被拒绝（HTTP {status}），未到达微信")
+            }
+            SendFailure::Refused { status, detail } => {
+                format!("请求被拒绝（HTTP {status}），未到达微信：{detail}")
+            }
+        }
+    }
+
+    /// Whether the request surely never reached WeChat.
+    pub fn surely_not_sent(&self) -> bool {
+        matches!(
+            self,
+            SendFailure::Transport {
+                maybe_sent: false,
+                ..
+            } | SendFailure::Token { .. }
+                | SendFailure::Refused { .. }
+        )
+    }
+
+    /// The same failure, known not to have sent anything (it happened before the request, e.g.
+    /// while getting the token): a transport failure then cannot have delivered the message.
+    pub fn before_sending(self) -> SendFailure {
+        match self {
+            SendFailure::Transport { detail, .. } => SendFailure::Transport {
+                maybe_sent: false,
+                detail,
+            },
+            other => other,
         }
     }
 
@@ -60,6 +94,16 @@ impl SendFailure {
             },
             E::Http(h) => SendFailure::Transport {
                 maybe_sent: !(h.is_connect() || h.is_builder()),
+                detail: e.to_string(),
+            },
+            // A 4xx without an errcode is a refusal before WeChat (the relay's key check or
+            // allowlist); a redirect is not followed.
+            E::HttpStatus { status } if (400..500).contains(status) => SendFailure::Refused {
+                status: *status,
+                detail: String::new(),
+            },
+            E::Redirect { status, .. } => SendFailure::Refused {
+                status: *status,
                 detail: e.to_string(),
             },
             E::HttpStatus { .. } | E::Json(_) => SendFailure::Transport {
@@ -103,6 +147,12 @@ pub enum Action {
     /// The account cannot send at all (revoked, IP not whitelisted, permission missing): pause the
     /// job instead of failing every recipient; the row goes back to pending.
     PauseAccount,
+    /// 45011, the per-minute limit: the row waits for the next minute (not an attempt used up).
+    WaitNextMinute,
+    /// The relay (or something before WeChat) refused the request: nothing was sent, and every
+    /// row would be refused the same way (wrong relay key, path not allowed). Pause the job with
+    /// the reason; the row goes back to pending.
+    PauseRefused,
     /// This recipient fails for good.
     Permanent,
     /// The request may have been received and the API has no idempotency key: `uncertain`.
@@ -113,7 +163,8 @@ pub enum Action {
 pub fn classify(f: &SendFailure, idempotent: bool) -> Action {
     match f {
         SendFailure::Api { errcode, .. } => match wxdesk_wechat::errcode::kind_of(*errcode) {
-            ErrKind::Retryable | ErrKind::RateLimited => Action::Retry,
+            ErrKind::Retryable => Action::Retry,
+            ErrKind::RateLimited => Action::WaitNextMinute,
             ErrKind::TokenInvalid => Action::RefreshToken,
             ErrKind::Quota => Action::PauseQuota,
             ErrKind::IpNotWhitelisted
@@ -140,6 +191,11 @@ pub fn classify(f: &SendFailure, idempotent: bool) -> Action {
             }
         }
         SendFailure::Token { .. } => Action::PauseAccount,
+        // Too many requests / timed out before it was read: the same request later is fine.
+        SendFailure::Refused {
+            status: 408 | 429, ..
+        } => Action::Retry,
+        SendFailure::Refused { .. } => Action::PauseRefused,
     }
 }
 
@@ -158,7 +214,7 @@ mod tests {
     fn errcodes_map_to_the_engine_policy() {
         for (code, want) in [
             (-1, Action::Retry),
-            (45011, Action::Retry),
+            (45011, Action::WaitNextMinute),
             (40001, Action::RefreshToken),
             (42001, Action::RefreshToken),
             (40014, Action::RefreshToken),

@@ -149,8 +149,15 @@ pub(crate) struct NewRow {
     pub seq: i64,
     pub openid: String,
     pub vars_json: String,
+    /// Why the row is not sent, duplicates aside.
     pub skip_reason: Option<String>,
+    /// The caller's hash of this openid was seen before in the job: a duplicate, or a collision.
+    /// `insert_rows` decides by comparing the openids themselves.
+    pub maybe_duplicate: bool,
 }
+
+/// Why a repeated openid is skipped.
+pub(crate) const DUPLICATE_REASON: &str = "重复的接收者，已在本任务中（duplicate recipient）";
 
 pub(crate) fn insert_rows(
     tx: &Transaction<'_>,
@@ -162,15 +169,27 @@ pub(crate) fn insert_rows(
         "INSERT INTO send_recipients (job_id, seq, appid, kind, template_id, openid, vars, state, \
          errmsg, done_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
+    // Rows of earlier chunks are committed and rows of this one are inserted in order in this
+    // transaction, so every earlier recipient of the job is visible here (openid index).
+    let mut earlier = tx.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM send_recipients WHERE openid = ?1 AND job_id = ?2)",
+    )?;
     let mut skipped = 0i64;
     for r in rows {
-        let state = if r.skip_reason.is_some() {
+        let duplicate = r.maybe_duplicate
+            && earlier.query_row(params![r.openid, job.id], |x| x.get::<_, bool>(0))?;
+        let reason = if duplicate {
+            Some(DUPLICATE_REASON)
+        } else {
+            r.skip_reason.as_deref()
+        };
+        let state = if reason.is_some() {
             RecipientState::Skipped
         } else {
             RecipientState::Pending
         };
-        skipped += i64::from(r.skip_reason.is_some());
-        let done_at = r.skip_reason.as_ref().map(|_| now);
+        skipped += i64::from(reason.is_some());
+        let done_at = reason.map(|_| now);
         stmt.execute(params![
             job.id,
             r.seq,
@@ -180,7 +199,7 @@ pub(crate) fn insert_rows(
             r.openid,
             r.vars_json,
             state,
-            r.skip_reason,
+            reason,
             done_at,
             now
         ])?;
@@ -190,6 +209,40 @@ pub(crate) fn insert_rows(
         params![job.id, rows.len() as i64, skipped, now],
     )?;
     Ok(())
+}
+
+/// Runs `f` in one transaction whose commit is on disk (fsync'd) when this returns.
+///
+/// The store runs WAL with `synchronous=NORMAL`, which does not sync the WAL at commit: after a
+/// power loss the last commits can be gone. For a claim that would be a resend: the rows would
+/// come back `pending` although their requests left, and go out again. So the transaction that
+/// moves rows to `in_flight` commits with `synchronous=FULL` (SQLite then fsyncs the WAL before
+/// the commit returns), and the runner starts the requests only after this returns. Only this
+/// commit pays for the fsync; everything else keeps NORMAL (an outcome lost to a power loss
+/// leaves its row `in_flight`, which recovery turns into `uncertain`, never into a resend).
+/// The level cannot change inside a transaction, hence around it; the previous level is put
+/// back even when `f` fails.
+pub(crate) fn durable_transaction<R>(
+    c: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<R>,
+) -> Result<R> {
+    let before: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+    // FULL = 2; EXTRA (3) is stronger already.
+    let raise = before < 2;
+    if raise {
+        c.pragma_update(None, "synchronous", "FULL")?;
+    }
+    let result = (|| {
+        let tx = c.transaction()?;
+        let r = f(&tx)?;
+        tx.commit()?;
+        Ok(r)
+    })();
+    if raise && let Err(e) = c.pragma_update(None, "synchronous", before) {
+        // Staying at FULL is only slower; the commit above stands either way.
+        tracing::warn!(error = %e, "could not restore synchronous after a claim");
+    }
+    result
 }
 
 /// A row taken for sending.
@@ -410,6 +463,22 @@ pub(crate) fn set_status(
     Ok(())
 }
 
+/// The engine's own pause (quota, account, refusal, transport failures, internal error): only a
+/// running job pauses, so it never overrides the operator's pause or cancel that came first.
+pub(crate) fn pause_if_running(
+    conn: &Connection,
+    job_id: i64,
+    status: JobStatus,
+    reason: &str,
+    now: i64,
+) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE send_jobs SET status = ?2, pause_reason = ?3, updated_at = ?4 \
+         WHERE id = ?1 AND status = 'running'",
+        params![job_id, status, reason, now],
+    )? == 1)
+}
+
 /// Recounts a job's state counters from its rows (after bulk changes outside the hot path).
 pub(crate) fn recount(conn: &Connection, job_id: i64) -> Result<()> {
     let mut c = JobCounts::default();
@@ -518,18 +587,45 @@ pub(crate) fn cancel_pending(tx: &Transaction<'_>, job_id: i64, now: i64) -> Res
 /// After a crash: every row left `in_flight` becomes `uncertain` (the request may have reached
 /// WeChat). Returns (job id, rows) per affected job.
 pub(crate) fn in_flight_to_uncertain(tx: &Transaction<'_>, now: i64) -> Result<Vec<(i64, u64)>> {
+    rows_in_flight_to_uncertain(
+        tx,
+        None,
+        "程序在请求进行中退出，微信是否收到未知；确认后可由操作员选择重发",
+        now,
+    )
+}
+
+/// One job's `in_flight` rows become `uncertain` with `why` (its runner died while they were on
+/// the wire: their outcomes will never be recorded). Returns how many rows moved.
+pub(crate) fn job_in_flight_to_uncertain(
+    tx: &Transaction<'_>,
+    job_id: i64,
+    why: &str,
+    now: i64,
+) -> Result<u64> {
+    Ok(rows_in_flight_to_uncertain(tx, Some(job_id), why, now)?
+        .iter()
+        .map(|(_, n)| n)
+        .sum())
+}
+
+fn rows_in_flight_to_uncertain(
+    tx: &Transaction<'_>,
+    job_id: Option<i64>,
+    why: &str,
+    now: i64,
+) -> Result<Vec<(i64, u64)>> {
     let per_job = tx
         .prepare(
             "SELECT r.job_id, j.appid, count(*) FROM send_recipients r JOIN send_jobs j ON j.id = r.job_id \
-             WHERE r.state = 'in_flight' GROUP BY r.job_id",
+             WHERE r.state = 'in_flight' AND (?1 IS NULL OR r.job_id = ?1) GROUP BY r.job_id",
         )?
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+        .query_map([job_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     tx.execute(
-        "UPDATE send_recipients SET state = 'uncertain', done_at = ?1, errcode = NULL, \
-         errmsg = '程序在请求进行中退出，微信是否收到未知；确认后可由操作员选择重发' \
-         WHERE state = 'in_flight'",
-        [now],
+        "UPDATE send_recipients SET state = 'uncertain', done_at = ?1, errcode = NULL, errmsg = ?3 \
+         WHERE state = 'in_flight' AND (?2 IS NULL OR job_id = ?2)",
+        params![now, job_id, why],
     )?;
     let mut out = Vec::new();
     for (job_id, appid, n) in per_job {

@@ -1,8 +1,8 @@
 //! The send engine's handle: creates durable jobs, starts/pauses/resumes/cancels them, recovers
 //! after a crash, and streams progress. The per-job loop is in `runner`.
 
-use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -234,19 +234,35 @@ impl SendEngine {
             })
             .await?;
         let job = Arc::new(job);
-        let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
+        self.write_recipients(&job, &spec, recipients, Dedup::new())
+            .await?;
+        Ok(job.id)
+    }
+
+    /// Writes the recipients of a new job in transactions of `cfg.create_chunk` rows.
+    async fn write_recipients<I>(
+        &self,
+        job: &Arc<Job>,
+        spec: &JobSpec,
+        recipients: I,
+        mut dedup: Dedup,
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = Recipient>,
+    {
+        let cfg = &self.inner.cfg;
         let mut seq = 0i64;
         let mut iter = recipients.into_iter();
         loop {
             let mut chunk = Vec::with_capacity(cfg.create_chunk.min(8192));
             for r in iter.by_ref().take(cfg.create_chunk.max(1)) {
-                chunk.push(prepare_row(&job, &spec, &mut seen, seq, r));
+                chunk.push(prepare_row(job, spec, &mut dedup, seq, r));
                 seq += 1;
             }
             if chunk.is_empty() {
-                break;
+                return Ok(());
             }
-            let j = Arc::clone(&job);
+            let j = Arc::clone(job);
             self.inner
                 .store
                 .call(move |c| {
@@ -257,7 +273,6 @@ impl SendEngine {
                 })
                 .await?;
         }
-        Ok(job.id)
     }
 
     /// [`SendEngine::create_job`] then [`SendEngine::start`].
@@ -579,35 +594,77 @@ fn validate_spec(spec: &JobSpec) -> Result<()> {
     Ok(())
 }
 
-fn prepare_row(
-    job: &Job,
-    spec: &JobSpec,
-    seen: &mut std::collections::HashSet<u64>,
-    seq: i64,
-    r: Recipient,
-) -> NewRow {
+fn prepare_row(job: &Job, spec: &JobSpec, dedup: &mut Dedup, seq: i64, r: Recipient) -> NewRow {
     let openid = r.openid.trim().to_string();
     let vars_json = serde_json::to_string(&r.vars).unwrap_or_else(|_| "{}".into());
-    let skip_reason = if openid.is_empty() {
-        Some("openid 为空（empty openid）".to_string())
-    } else if !seen.insert(hash_of(&openid)) {
-        Some("重复的接收者，已在本任务中（duplicate recipient）".to_string())
+    let (skip_reason, maybe_duplicate) = if openid.is_empty() {
+        (Some("openid 为空（empty openid）".to_string()), false)
     } else {
-        build_request(&job.payload, &spec.field_rules, &openid, &r.vars, "")
+        let maybe_duplicate = dedup.maybe_seen(&openid);
+        let problem = build_request(&job.payload, &spec.field_rules, &openid, &r.vars, "")
             .err()
-            .map(|p| p.message())
+            .map(|p| p.message());
+        (problem, maybe_duplicate)
     };
     NewRow {
         seq,
         openid,
         vars_json,
         skip_reason,
+        maybe_duplicate,
     }
 }
 
-/// 64-bit hash for duplicate detection: 8 bytes per recipient instead of the openid itself.
+/// The openids a job being written has had. Holds a 64-bit hash per recipient instead of the
+/// openid (8 bytes each: a million-row job stays small); a hash seen before only marks the row
+/// as a possible duplicate, and `db::insert_rows` compares the openids themselves, so a hash
+/// collision never skips a real recipient.
+pub(crate) struct Dedup {
+    seen: HashSet<u64>,
+    hash: fn(&str) -> u64,
+}
+
+impl Dedup {
+    fn new() -> Dedup {
+        Dedup::with_hash(hash_of)
+    }
+
+    fn with_hash(hash: fn(&str) -> u64) -> Dedup {
+        Dedup {
+            seen: HashSet::new(),
+            hash,
+        }
+    }
+
+    /// Whether this openid may have been seen before (its hash was).
+    fn maybe_seen(&mut self, openid: &str) -> bool {
+        !self.seen.insert((self.hash)(openid))
+    }
+}
+
 fn hash_of(s: &str) -> u64 {
     let mut h = DefaultHasher::new();
     s.hash(&mut h);
     h.finish()
 }
+
+#[cfg(test)]
+impl SendEngine {
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+}
+
+#[cfg(test)]
+impl Inner {
+    /// Registers a runner for the job as `ensure_runner` does, without starting one.
+    pub(crate) fn register_runner(&self, job_id: i64) -> watch::Receiver<Control> {
+        let (tx, rx) = watch::channel(Control::Run);
+        lock(&self.runners).insert(job_id, tx);
+        rx
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+pub(crate) mod tests;

@@ -50,6 +50,8 @@ impl HttpSendApi {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(256)
+            // The URL carries the access token: never send it on to where a 3xx points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
                 crate::Error::Invalid(format!("HTTP 客户端无法创建：{}", e.without_url()))
@@ -62,7 +64,12 @@ impl HttpSendApi {
     }
 
     async fn post(&self, appid: &str, req: &ApiRequest) -> Result<SendOk, SendFailure> {
-        let token = self.tokens.token(appid).await?;
+        // Whatever fails here, the send request itself has not left yet.
+        let token = self
+            .tokens
+            .token(appid)
+            .await
+            .map_err(SendFailure::before_sending)?;
         let url = url::Url::parse_with_params(
             &format!(
                 "{}{}",
@@ -81,25 +88,43 @@ impl HttpSendApi {
         }
         let resp = rb.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            return Err(SendFailure::Refused {
+                status,
+                detail: wxdesk_wechat::api::redirect_error(&resp).to_string(),
+            });
+        }
         let bytes = resp.bytes().await.map_err(transport)?;
-        let body: Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(_) => {
-                return Err(SendFailure::Transport {
-                    maybe_sent: true,
-                    detail: format!("HTTP {status}，响应不是 JSON（{} 字节）", bytes.len()),
-                });
-            }
-        };
-        let errcode = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+        let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let errcode = body
+            .as_ref()
+            .and_then(|b| b.get("errcode"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         if errcode != 0 {
             let errmsg = body
-                .get("errmsg")
+                .as_ref()
+                .and_then(|b| b.get("errmsg"))
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
             return Err(SendFailure::Api { errcode, errmsg });
         }
+        // A 4xx without an errcode did not come from WeChat's API processing the message: the
+        // relay refused it (401 wrong key, 403 path not on its allowlist, 400 bad path) or a
+        // proxy did. Nothing was sent, so it is never "maybe sent".
+        if (400..500).contains(&status) {
+            return Err(SendFailure::Refused {
+                status,
+                detail: body.as_ref().map(refusal_reason).unwrap_or_default(),
+            });
+        }
+        let Some(body) = body else {
+            return Err(SendFailure::Transport {
+                maybe_sent: true,
+                detail: format!("HTTP {status}，响应不是 JSON（{} 字节）", bytes.len()),
+            });
+        };
         if !(200..300).contains(&status) {
             return Err(SendFailure::Transport {
                 maybe_sent: true,
@@ -111,6 +136,17 @@ impl HttpSendApi {
             response: body,
         })
     }
+}
+
+/// The relay's refusal body is `{"error": code, "reason": "中文 / English"}`; anything else from
+/// the network is shown only as far as it is a short plain string.
+fn refusal_reason(body: &Value) -> String {
+    let text = body
+        .get("reason")
+        .or_else(|| body.get("error"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    text.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 /// A transport error without its URL (which holds the token). A request that never connected

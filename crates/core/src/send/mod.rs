@@ -7,7 +7,7 @@
 //! - `model`: jobs, recipient states, payloads, progress.
 //! - `render`: `{{变量}}` filling, request bodies, keyword-rule checks (pure; the composer uses it).
 //! - `api`: the narrow trait the engine sends through, and the error policy.
-//! - `engine` / `runner`: the handle and the per-job loop.
+//! - `engine` / `runner` / `attempt`: the handle, the per-job loop, one request and its outcome.
 //! - `delivery`: TEMPLATESENDJOBFINISH reports joined by msgid.
 //! - `http`: the production `SendApi` (token source + HTTP, direct or via the relay).
 //! - `platform`: tokens from the platform, the egress choice, the feed's delivery handler.
@@ -15,6 +15,7 @@
 //! - `db`: the SQL.
 
 pub mod api;
+mod attempt;
 mod db;
 pub mod delivery;
 mod engine;

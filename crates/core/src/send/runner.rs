@@ -3,39 +3,113 @@
 //!
 //! A row is `in_flight` in the database only from the claim (made when a rate permit and a
 //! concurrency slot are already held, so the request starts at once) until its outcome is
-//! committed. A crash therefore leaves at most `concurrency` rows ambiguous.
+//! committed. A crash therefore leaves at most `concurrency` rows ambiguous. The claim's commit
+//! is fsync'd before any of its requests starts (`db::durable_transaction`), so a power loss
+//! cannot bring claimed rows back as `pending` either.
+//!
+//! Failures stay visible and bounded: a run of transport failures pauses the job with the reason
+//! instead of draining every row to failed; 45011 holds claiming until the next minute; a panic in
+//! a send task or in the runner itself pauses the job with the affected rows `uncertain`.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
+use futures::FutureExt;
 use tokio::sync::{mpsc, watch};
 
-use super::api::{Action, SendFailure, classify};
-use super::db::{self, Claimed, Outcome, RowResult, now_ms, now_secs};
-use super::engine::{AccountState, Control, Inner, Limiter, new_limiter};
-use super::model::{Job, JobProgress, JobStatus, RecipientState, client_msg_id};
-use super::render::build_request;
+use super::attempt::{Done, Link, attempt, panicked};
+use super::db::{self, Outcome, now_ms, now_secs};
+use super::engine::{Control, Inner, Limiter, new_limiter};
+use super::model::{JobProgress, JobStatus};
 use crate::error::Result;
 
-/// What a send task reports: the row's outcome, and whether the job must pause.
-struct Done {
-    outcome: Outcome,
-    pause: Option<(JobStatus, String)>,
-}
+/// Transport failures (connection refused or reset, timeout, relay unreachable) in a row, with no
+/// answer in between, after which the job pauses itself. At the default concurrency of 20 this is
+/// half of one round of requests: enough that a few unlucky resets never pause a healthy job, few
+/// enough that a dead network or relay costs ten attempts, not every row's attempts.
+pub(crate) const MAX_CONSECUTIVE_TRANSPORT_FAILURES: u32 = 10;
 
 pub(crate) async fn run(inner: Arc<Inner>, job_id: i64, ctl: watch::Receiver<Control>) {
-    if let Err(e) = run_inner(&inner, job_id, ctl).await {
-        tracing::error!(job_id, error = %e, "send job runner stopped on an error");
-        let reason = format!("内部错误，任务已暂停：{e}");
-        let _ = inner
+    let work = run_inner(&inner, job_id, ctl);
+    supervise(&inner, job_id, work).await;
+}
+
+/// Runs a job's loop and, when it ends on an error or a panic, leaves the job in a state someone
+/// can act on: its in-flight rows `uncertain` (their outcomes will never be recorded: the tasks
+/// report to the loop that is gone), the job paused with the reason, no runner registered, and
+/// the new progress published. Never a job shown as running with nobody running it.
+async fn supervise(inner: &Arc<Inner>, job_id: i64, work: impl Future<Output = Result<()>>) {
+    let reason = match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => {
+            tracing::error!(job_id, error = %e, "send job runner stopped on an error");
+            Some(format!(
+                "内部错误，任务已暂停：{e}。正在发送中的接收者标记为「结果未知」。/ Internal error: the job is paused and the recipients in flight are marked uncertain."
+            ))
+        }
+        Err(_) => {
+            // The panic's text is not kept (it could quote anything); the default hook printed it.
+            tracing::error!(job_id, "send job runner panicked");
+            Some(RUNNER_PANIC_REASON.to_string())
+        }
+    };
+    if let Some(reason) = reason {
+        let why = "发送过程中任务内部出错，微信是否收到未知；确认后可由操作员选择重发".to_string();
+        let stored = inner
             .store
-            .call(move |c| db::set_status(c, job_id, JobStatus::Paused, &reason, now_secs()))
+            .call(move |c| {
+                let now = now_secs();
+                let tx = c.transaction()?;
+                let n = db::job_in_flight_to_uncertain(&tx, job_id, &why, now)?;
+                db::pause_if_running(&tx, job_id, JobStatus::Paused, &reason, now)?;
+                tx.commit()?;
+                Ok(n)
+            })
             .await;
+        match stored {
+            Ok(n) if n > 0 => {
+                tracing::warn!(
+                    job_id,
+                    rows = n,
+                    "rows in flight when the runner stopped are now uncertain"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(job_id, error = %e, "could not record the stopped runner"),
+        }
         inner.runners_remove(job_id);
     }
     inner.publish_from_db(job_id).await;
+}
+
+pub(crate) const RUNNER_PANIC_REASON: &str = "发送任务的调度内部错误（panic），任务已暂停；正在发送中的接收者标记为「结果未知」。请确认后继续任务或「重发结果未知」，并把日志反馈给开发者。/ The job's runner failed with an internal error (panic): the job is paused and the recipients in flight are marked uncertain. Check, then resume or resend the uncertain rows, and report the log.";
+
+/// Counts transport failures in a row across the outcomes as they are recorded.
+#[derive(Default)]
+struct TransportStreak {
+    failures: u32,
+}
+
+impl TransportStreak {
+    /// Feeds one outcome; the pause reason once the run reaches the limit.
+    fn see(&mut self, link: &Link) -> Option<String> {
+        match link {
+            Link::Answered => self.failures = 0,
+            Link::Unknown => {}
+            Link::Failed(last) => {
+                self.failures += 1;
+                if self.failures >= MAX_CONSECUTIVE_TRANSPORT_FAILURES {
+                    let n = self.failures;
+                    return Some(format!(
+                        "连续 {n} 次请求都因网络失败（最后一次：{last}），任务已自动暂停，其余接收者仍为待发送。请检查本机网络，经中继发送时检查中继是否在运行、地址是否正确，然后继续任务。/ {n} requests in a row failed on the network; the job paused itself and the other recipients are still pending. Check the network (and the relay, when sending through it), then resume the job."
+                    ));
+                }
+            }
+        }
+        None
+    }
 }
 
 async fn run_inner(
@@ -54,6 +128,9 @@ async fn run_inner(
     let mut next_due: Option<i64> = Some(0);
     let mut meter = RateMeter::default();
     let mut last_publish = Instant::now() - Duration::from_secs(1);
+    let mut streak = TransportStreak::default();
+    // 45011: nothing is claimed before this time (unix ms).
+    let mut hold_until = 0i64;
 
     loop {
         let run = *ctl.borrow_and_update() == Control::Run;
@@ -61,25 +138,47 @@ async fn run_inner(
         if !batch.is_empty() || want > 0 {
             let done = std::mem::take(&mut batch);
             let recorded = done.len();
-            let pause = done.iter().find_map(|d| d.pause.clone());
+            let mut pause = done.iter().find_map(|d| d.pause.clone());
+            for d in &done {
+                if let Some(reason) = streak.see(&d.link)
+                    && pause.is_none()
+                {
+                    pause = Some((JobStatus::Paused, reason));
+                }
+                hold_until = hold_until.max(d.hold_until_ms.unwrap_or(0));
+            }
             let outcomes: Vec<Outcome> = done.into_iter().map(|d| d.outcome).collect();
             let j = Arc::clone(&job);
-            let claim_n = if pause.is_some() { 0 } else { want };
+            let claim_n = if pause.is_some() || hold_until > now_ms() {
+                0
+            } else {
+                want
+            };
             let pause_db = pause.clone();
             let (claimed, due, progress) = inner
                 .store
                 .call(move |c| {
                     let now = now_secs();
-                    let tx = c.transaction()?;
-                    db::apply_outcomes(&tx, &j, &outcomes, now)?;
-                    if let Some((status, reason)) = &pause_db {
-                        db::set_status(&tx, j.id, *status, reason, now)?;
+                    let work = |tx: &rusqlite::Transaction<'_>| {
+                        db::apply_outcomes(tx, &j, &outcomes, now)?;
+                        if let Some((status, reason)) = &pause_db {
+                            db::pause_if_running(tx, j.id, *status, reason, now)?;
+                        }
+                        let claimed = db::claim(tx, j.id, claim_n, now_ms())?;
+                        let due = db::next_due(tx, j.id)?;
+                        let fresh = db::load_job(tx, j.id)?;
+                        Ok((claimed, due, JobProgress::from_job(&fresh)))
+                    };
+                    if claim_n > 0 {
+                        // Requests start from the claimed rows as soon as this returns: the
+                        // claim must be on disk first (power loss must not resend them).
+                        db::durable_transaction(c, work)
+                    } else {
+                        let tx = c.transaction()?;
+                        let r = work(&tx)?;
+                        tx.commit()?;
+                        Ok(r)
                     }
-                    let claimed = db::claim(&tx, j.id, claim_n, now_ms())?;
-                    let due = db::next_due(&tx, j.id)?;
-                    let fresh = db::load_job(&tx, j.id)?;
-                    tx.commit()?;
-                    Ok((claimed, due, JobProgress::from_job(&fresh)))
                 })
                 .await?;
             permits = 0;
@@ -98,9 +197,14 @@ async fn run_inner(
                     tx.clone(),
                 );
                 tokio::spawn(async move {
-                    let done = attempt(&inner, &job, &account, row).await;
+                    let row_id = row.id;
+                    // A panic must still report the row, or the runner would wait for it forever.
+                    let done = AssertUnwindSafe(attempt(&inner, &job, &account, row))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| panicked(row_id));
                     // The runner outlives its tasks (it waits for `outstanding`), so this only
-                    // fails if the runner itself failed; the row then stays in flight → uncertain.
+                    // fails if the runner itself failed; `supervise` then made the row uncertain.
                     let _ = tx.send(done);
                 });
             }
@@ -147,9 +251,11 @@ async fn run_inner(
         let run = *ctl.borrow() == Control::Run;
         let now = now_ms();
         let free = concurrency.saturating_sub(outstanding + permits);
-        let due_now = next_due.is_some_and(|t| t <= now);
+        // Rows due, but not before a 45011 hold ends.
+        let due_at = next_due.map(|t| t.max(hold_until));
+        let due_now = due_at.is_some_and(|t| t <= now);
         let can_claim = run && free > 0 && due_now;
-        let sleep_for = match next_due {
+        let sleep_for = match due_at {
             Some(t) if run && free > 0 && t > now => Duration::from_millis((t - now) as u64),
             _ => Duration::from_secs(3600),
         };
@@ -193,148 +299,6 @@ async fn acquire(job: &Limiter, account: &Limiter) {
     account.until_ready().await;
 }
 
-/// Sends one row and decides what the row becomes.
-async fn attempt(inner: &Inner, job: &Job, account: &AccountState, row: Claimed) -> Done {
-    let cmid = client_msg_id(job.id, &job.nonce, row.seq);
-    let req = match build_request(&job.payload, &[], &row.openid, &row.vars, &cmid) {
-        Ok(r) => r,
-        Err(p) => {
-            return done(
-                row.id,
-                RowResult::Final {
-                    state: RecipientState::FailedPermanent,
-                    errcode: None,
-                    errmsg: p.message(),
-                    response: String::new(),
-                },
-            );
-        }
-    };
-    let generation = account.token_generation.load(Ordering::Acquire);
-    let mut result = inner.api.send(&job.appid, &req).await;
-    let idempotent = job.kind.is_idempotent();
-    if let Err(f) = &result
-        && classify(f, idempotent) == Action::RefreshToken
-    {
-        if let Err(e) = inner.refresh_token(&job.appid, account, generation).await {
-            return pause_row(
-                row.id,
-                JobStatus::Paused,
-                format!("接口令牌刷新失败：{}", e.message()),
-                &e,
-            );
-        }
-        result = inner.api.send(&job.appid, &req).await;
-        if let Err(f) = &result
-            && classify(f, idempotent) == Action::RefreshToken
-        {
-            let reason = format!(
-                "刷新令牌后仍被拒绝（{}），请检查账号授权",
-                f.errcode().unwrap_or_default()
-            );
-            return pause_row(row.id, JobStatus::Paused, reason, f);
-        }
-    }
-    match result {
-        Ok(ok) => done(
-            row.id,
-            RowResult::Sent {
-                msgid: ok.msgid,
-                response: ok.response.to_string(),
-            },
-        ),
-        Err(f) => {
-            let response = failure_response(&f);
-            match classify(&f, idempotent) {
-                Action::Retry | Action::RefreshToken if row.attempts < job.max_attempts => {
-                    let delay = backoff(&inner.cfg, row.attempts);
-                    done(row.id, RowResult::Again {
-                        next_at_ms: now_ms() + delay.as_millis() as i64,
-                        errcode: f.errcode(),
-                        errmsg: f.message(),
-                        response,
-                        refund: false,
-                    })
-                }
-                Action::Retry | Action::RefreshToken => done(row.id, RowResult::Final {
-                    state: RecipientState::FailedRetryable,
-                    errcode: f.errcode(),
-                    errmsg: f.message(),
-                    response,
-                }),
-                Action::PauseQuota => pause_row(
-                    row.id,
-                    JobStatus::PausedQuota,
-                    "公众号今日调用额度已用完（45009）。额度每日零点重置，或在「设置」中清零额度后继续。".into(),
-                    &f,
-                ),
-                Action::PauseAccount => {
-                    let why = f
-                        .errcode()
-                        .and_then(wxdesk_wechat::explain)
-                        .map_or_else(|| f.message(), |i| format!("{}（{}）：{}", i.zh, i.errcode, i.hint_zh));
-                    pause_row(row.id, JobStatus::Paused, format!("账号暂时无法发送：{why}"), &f)
-                }
-                Action::Permanent => done(row.id, RowResult::Final {
-                    state: RecipientState::FailedPermanent,
-                    errcode: f.errcode(),
-                    errmsg: f.message(),
-                    response,
-                }),
-                Action::Uncertain => done(row.id, RowResult::Final {
-                    state: RecipientState::Uncertain,
-                    errcode: None,
-                    errmsg: format!("{}；此接口无幂等键，微信是否收到未知", f.message()),
-                    response,
-                }),
-            }
-        }
-    }
-}
-
-fn done(row_id: i64, result: RowResult) -> Done {
-    Done {
-        outcome: Outcome { row_id, result },
-        pause: None,
-    }
-}
-
-/// The row goes back to pending untouched (nothing was sent) and the job pauses.
-fn pause_row(row_id: i64, status: JobStatus, reason: String, f: &SendFailure) -> Done {
-    Done {
-        outcome: Outcome {
-            row_id,
-            result: RowResult::Again {
-                next_at_ms: 0,
-                errcode: f.errcode(),
-                errmsg: f.message(),
-                response: failure_response(f),
-                refund: true,
-            },
-        },
-        pause: Some((status, reason)),
-    }
-}
-
-fn failure_response(f: &SendFailure) -> String {
-    match f {
-        SendFailure::Api { errcode, errmsg } => {
-            serde_json::json!({ "errcode": errcode, "errmsg": errmsg }).to_string()
-        }
-        other => serde_json::json!({ "error": other.message() }).to_string(),
-    }
-}
-
-/// Exponential backoff with ±50 % jitter, capped.
-pub(crate) fn backoff(cfg: &super::EngineConfig, attempts: u32) -> Duration {
-    let exp = cfg
-        .backoff_base
-        .saturating_mul(1u32 << attempts.saturating_sub(1).min(16));
-    let capped = exp.min(cfg.backoff_max);
-    let factor = rand::rng().random_range(0.5..1.5);
-    capped.mul_f64(factor)
-}
-
 /// Outcomes per second over the last few seconds.
 #[derive(Default)]
 struct RateMeter {
@@ -366,5 +330,118 @@ impl RateMeter {
             }
         }
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::engine::tests::{engine, spec};
+    use super::super::model::Recipient;
+    use super::*;
+
+    /// A job as a runner leaves it mid-flight: running, two of its three rows claimed.
+    async fn running_with_two_in_flight() -> (super::super::SendEngine, i64) {
+        let engine = engine();
+        let id = engine
+            .create_job(spec(), ["o1", "o2", "o3"].map(Recipient::new))
+            .await
+            .unwrap();
+        let claimed = engine
+            .store()
+            .call(move |c| {
+                db::set_status(c, id, JobStatus::Running, "", 0)?;
+                let tx = c.transaction()?;
+                let n = db::claim(&tx, id, 2, i64::MAX)?.len();
+                tx.commit()?;
+                Ok(n)
+            })
+            .await
+            .unwrap();
+        assert_eq!(claimed, 2);
+        (engine, id)
+    }
+
+    #[tokio::test]
+    async fn a_runner_that_panics_leaves_the_job_paused_with_its_in_flight_rows_uncertain() {
+        let (engine, id) = running_with_two_in_flight().await;
+        let _ctl = engine.inner().register_runner(id);
+        let mut progress = engine.subscribe(id).await.unwrap();
+        assert!(engine.is_active(id));
+
+        supervise(engine.inner(), id, async { panic!("a bug in the loop") }).await;
+
+        let job = engine.job(id).await.unwrap();
+        assert_eq!(
+            (job.status, job.pause_reason.as_str()),
+            (JobStatus::Paused, RUNNER_PANIC_REASON)
+        );
+        assert_eq!((job.counts.uncertain, job.counts.pending()), (2, 1));
+        assert!(!engine.is_active(id), "no runner is registered any more");
+        let p = progress.borrow_and_update().clone();
+        assert_eq!(
+            (p.status, p.uncertain, p.pending),
+            (Some(JobStatus::Paused), 2, 1)
+        );
+        // The rows say why, and the day's totals count them.
+        let (why, daily): (String, i64) = engine
+            .store()
+            .call(move |c| {
+                let why = c.query_row(
+                    "SELECT errmsg FROM send_recipients WHERE job_id = ? AND state = 'uncertain' LIMIT 1",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                let daily = c.query_row(
+                    "SELECT coalesce(sum(n), 0) FROM send_daily WHERE outcome = 'uncertain'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Ok((why, daily))
+            })
+            .await
+            .unwrap();
+        assert!(why.contains("微信是否收到未知"), "{why}");
+        assert_eq!(daily, 2);
+    }
+
+    #[tokio::test]
+    async fn a_runner_that_fails_on_an_error_does_the_same_with_the_error_as_the_reason() {
+        let (engine, id) = running_with_two_in_flight().await;
+        let _ctl = engine.inner().register_runner(id);
+        supervise(engine.inner(), id, async {
+            Err(crate::Error::Invalid("磁盘已满".into()))
+        })
+        .await;
+        let job = engine.job(id).await.unwrap();
+        assert_eq!(job.status, JobStatus::Paused);
+        assert!(
+            job.pause_reason.contains("磁盘已满"),
+            "{}",
+            job.pause_reason
+        );
+        assert_eq!(job.counts.uncertain, 2);
+        assert!(!engine.is_active(id));
+    }
+
+    #[tokio::test]
+    async fn a_runner_that_ends_normally_changes_nothing() {
+        let (engine, id) = running_with_two_in_flight().await;
+        supervise(engine.inner(), id, async { Ok(()) }).await;
+        let job = engine.job(id).await.unwrap();
+        assert_eq!((job.status, job.counts.uncertain), (JobStatus::Running, 0));
+    }
+
+    #[tokio::test]
+    async fn a_pause_by_the_engine_never_overrides_the_operators_cancel() {
+        let (engine, id) = running_with_two_in_flight().await;
+        engine
+            .store()
+            .call(move |c| {
+                db::set_status(c, id, JobStatus::Cancelled, "", 1)?;
+                db::pause_if_running(c, id, JobStatus::Paused, "网络", 2)
+            })
+            .await
+            .unwrap();
+        assert_eq!(engine.job(id).await.unwrap().status, JobStatus::Cancelled);
     }
 }
