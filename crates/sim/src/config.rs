@@ -68,6 +68,15 @@ pub struct SimConfig {
     /// holds for each: WeChat remembers authorizations across the app's restarts, so the
     /// sandbox, which starts a new sim each launch, hands them back (from the keychain).
     pub authorized: Vec<PreAuthorized>,
+    /// Sim seconds from submit_audit to the audit's result (protocol L.8: days at WeChat). An
+    /// ext.json whose top level has `"sim_audit": "fail"` is rejected then, `"delay"` is
+    /// delayed then and passes `audit_secs` later; anything else passes.
+    pub audit_secs: u64,
+    /// The platform's monthly audit quota (queryquota `limit`); 85085 beyond it.
+    pub audit_quota: u32,
+    /// Sim seconds after a commit during which submit_audit answers 61039 (the privacy-API
+    /// check; about 60 at WeChat).
+    pub privacy_check_secs: u64,
 }
 
 /// One authorization the sim starts with.
@@ -116,6 +125,9 @@ impl Default for SimConfig {
             quotas: BTreeMap::new(),
             ip_whitelist: Vec::new(),
             authorized: Vec::new(),
+            audit_secs: 2,
+            audit_quota: 100,
+            privacy_check_secs: 0,
         }
     }
 }
@@ -255,6 +267,12 @@ pub struct SimArgs {
     /// API IP whitelist (comma-separated); empty allows everyone
     #[arg(long, env = "WXDESK_SIM_IP_WHITELIST", value_delimiter = ',')]
     pub ip_whitelist: Vec<String>,
+    #[arg(long, env = "WXDESK_SIM_AUDIT_SECS")]
+    pub audit_secs: Option<u64>,
+    #[arg(long, env = "WXDESK_SIM_AUDIT_QUOTA")]
+    pub audit_quota: Option<u32>,
+    #[arg(long, env = "WXDESK_SIM_PRIVACY_CHECK_SECS")]
+    pub privacy_check_secs: Option<u64>,
 }
 
 impl SimArgs {
@@ -296,7 +314,10 @@ impl SimArgs {
             slow_ms,
             push_retry_interval_ms,
             push_retries,
-            push_queue
+            push_queue,
+            audit_secs,
+            audit_quota,
+            privacy_check_secs
         );
         for q in &self.quotas {
             let (path, n) = q.split_once('=').ok_or_else(|| {
@@ -355,6 +376,21 @@ mod tests {
         assert_eq!(c.relay_url, "http://a");
         assert_eq!(c.quotas.get("/cgi-bin/user/get"), Some(&3));
         assert_eq!(c.quotas.get("/cgi-bin/message/template/send"), Some(&9));
+    }
+
+    #[test]
+    fn audit_secs_defaults_to_two_and_comes_from_toml_or_flags() {
+        assert_eq!(SimConfig::default().audit_secs, 2);
+        let c = SimConfig::from_toml("audit_secs = 5\naudit_quota = 3")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.audit_secs, c.audit_quota), (5, 3));
+        let args = SimArgs::parse_from(["wxdesk-sim", "--audit-secs", "9"]);
+        assert_eq!(
+            args.into_config()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .audit_secs,
+            9
+        );
     }
 
     #[test]

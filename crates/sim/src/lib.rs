@@ -14,6 +14,10 @@
 //! * **the world** ([`world`], [`templates`]): accounts, principals, followers computed from an
 //!   index (a million per account cost nothing), unionids shared within a principal, tags,
 //!   recent messagers, the template library — all a function of `seed`;
+//! * **mini-program code management** ([`code`], `api::code`): the template library, each mini
+//!   program's 体验版, audits that end after `audit_secs` on the sim clock (an ext.json with
+//!   `"sim_audit": "fail"` / `"delay"` is rejected / delayed) with their `weapp_audit_*` pushes,
+//!   release, rollback, the monthly audit quota and the rules of protocol L.6;
 //! * **the authorization pages** ([`login`]): `/cgi-bin/componentloginpage`,
 //!   `/safe/bindcomponent`, `/wxaopen/safe/bindcomponent`, with WeChat's Referer and
 //!   redirect_uri host checks; buttons `id="authorize-<appid>"` post to `/__sim/login/confirm`;
@@ -42,6 +46,7 @@ use tokio::sync::watch;
 
 pub mod api;
 pub mod clock;
+pub mod code;
 pub mod config;
 pub mod error;
 pub mod ids;
@@ -61,7 +66,7 @@ pub use config::{
 };
 pub use error::{Error, Result};
 
-use api::{component, messages, quota, route, templates as tpl, users};
+use api::{code as wxa, component, messages, quota, route, templates as tpl, users};
 use sim::Sim;
 
 /// Every route the sim serves.
@@ -150,6 +155,31 @@ pub fn router(sim: Arc<Sim>) -> Router {
         // Quotas.
         .route("/cgi-bin/clear_quota", route(quota::clear_quota))
         .route("/cgi-bin/openapi/quota/get", route(quota::quota_get))
+        // Mini-program code management (protocol L).
+        .route("/wxa/gettemplatedraftlist", route(wxa::draft_list))
+        .route("/wxa/addtotemplate", route(wxa::add_to_template))
+        .route("/wxa/gettemplatelist", route(wxa::template_list))
+        .route("/wxa/deletetemplate", route(wxa::delete_template))
+        .route("/wxa/modify_domain", route(wxa::modify_domain))
+        .route("/wxa/setwebviewdomain", route(wxa::set_webview_domain))
+        .route("/wxa/commit", route(wxa::commit))
+        .route("/wxa/get_qrcode", wxa::qrcode_route())
+        .route("/wxa/get_category", route(wxa::categories))
+        .route("/wxa/get_page", route(wxa::pages))
+        .route("/wxa/submit_audit", route(wxa::submit_audit))
+        .route("/wxa/get_auditstatus", route(wxa::audit_status))
+        .route(
+            "/wxa/get_latest_auditstatus",
+            route(wxa::latest_audit_status),
+        )
+        .route("/wxa/undocodeaudit", route(wxa::undo_code_audit))
+        .route("/wxa/speedupaudit", route(wxa::speedup_audit))
+        .route("/wxa/release", route(wxa::release))
+        .route("/wxa/revertcoderelease", route(wxa::revert_code_release))
+        .route("/wxa/getversioninfo", route(wxa::version_info))
+        .route("/wxa/getvisitstatus", route(wxa::visit_status))
+        .route("/wxa/change_visitstatus", route(wxa::change_visit_status))
+        .route("/wxa/queryquota", route(wxa::query_quota))
         // Authorization pages.
         .route("/cgi-bin/componentloginpage", get(login::login_page))
         .route("/safe/bindcomponent", get(login::login_page))
@@ -260,6 +290,16 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle> {
             }
         })
     };
+    // Audits end on the sim clock even when nobody asks (their pushes are the news).
+    let audits = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                code::settle(&sim);
+            }
+        })
+    };
     let (tx, rx) = watch::channel(false);
     let server = tokio::spawn(server::serve(
         listener,
@@ -268,7 +308,7 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle> {
         rx,
     ));
     tracing::info!(base_url = %base_url, "wxdesk-sim 已启动 / started");
-    let mut tasks = vec![server, ticker];
+    let mut tasks = vec![server, ticker, audits];
     tasks.extend(push_tasks);
     Ok(SimHandle {
         base_url,

@@ -88,6 +88,7 @@ impl Sim {
             inner.templates.insert(a.index, list);
             inner.industry.insert(a.index, ("1".into(), "2".into()));
         }
+        inner.code = crate::code::seeded(clock.start());
         let now = clock.now();
         for pre in &cfg.authorized {
             match world.account(&pre.appid) {

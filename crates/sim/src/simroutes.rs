@@ -24,6 +24,7 @@ pub async fn state(State(sim): State<Arc<Sim>>) -> Json<Value> {
 }
 
 pub fn state_json(sim: &Sim) -> Value {
+    crate::code::settle(sim);
     let s = sim.lock();
     let accounts: Vec<Value> = sim
         .world
@@ -41,6 +42,8 @@ pub fn state_json(sim: &Sim) -> Value {
                 "followers": a.followers,
                 "authorized": s.authz.contains_key(&a.index),
                 "sends": s.sends.per_account.get(&a.index).copied().unwrap_or(0),
+                "code": (a.kind == crate::world::Kind::MiniProgram)
+                    .then(|| crate::code::state_json(&s.code, a.index)),
             })
         })
         .collect();
@@ -57,6 +60,7 @@ pub fn state_json(sim: &Sim) -> Value {
             "bizsend_accepted": s.sends.bizsend_accepted,
         },
         "tickets_pushed": s.tickets_pushed,
+        "code": crate::code::platform_json(&s.code, sim.cfg.audit_quota, sim.now()),
         "pushes": sim.pusher.stats.view(),
     })
 }

@@ -215,6 +215,8 @@ pub struct Inner {
     pub follow_overrides: HashMap<u64, bool>,
     /// Customer-service texts sent to the release-test accounts: (account, touser, content).
     pub release_custom: Vec<(u16, String, String)>,
+    /// Mini-program code management: template library, code, audits, releases (protocol L).
+    pub code: crate::code::CodeState,
 }
 
 pub fn recipient_key(account: u16, index: u32) -> u64 {

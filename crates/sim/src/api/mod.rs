@@ -19,6 +19,7 @@ use crate::sim::Sim;
 use crate::state::{ApiErr, ApiResult, COMPONENT, TokenKind};
 use crate::world::Account;
 
+pub mod code;
 pub mod component;
 pub mod messages;
 pub mod quota;
@@ -67,7 +68,7 @@ pub fn route(h: Handler) -> MethodRouter<Arc<Sim>> {
 
 /// The platform's IP whitelist (protocol B.1): 61004 for platform and authorizer calls, 40164
 /// for an account's own `cgi-bin/token`.
-fn whitelist(sim: &Sim, path: &str, peer: Option<std::net::IpAddr>) -> Option<ApiErr> {
+pub(crate) fn whitelist(sim: &Sim, path: &str, peer: Option<std::net::IpAddr>) -> Option<ApiErr> {
     let list = &sim.cfg.ip_whitelist;
     if list.is_empty() {
         return None;
