@@ -2,6 +2,7 @@
 //! template message once per (openid, client_msg_id).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod relay;
 pub mod sim;
 
 use std::collections::{HashMap, HashSet};
