@@ -83,6 +83,10 @@ pub enum Error {
 
     #[error("后台任务异常结束")]
     TaskPanicked,
+
+    /// Mini-program code management (its own zh/en messages and hints).
+    #[error("{0}")]
+    Code(crate::code::CodeError),
 }
 
 /// What the shell and the CLI show for an error: `{ code, message, hint, errcode }`. The
@@ -123,6 +127,7 @@ impl Error {
             Error::Invalid(_) => "invalid",
             Error::Sandbox(_) => "sandbox",
             Error::TaskPanicked => "internal",
+            Error::Code(e) => e.code(),
         }
     }
 
@@ -137,6 +142,7 @@ impl Error {
             Error::RelayHttp(_) => Some("检查中继地址是否正确、中继是否在运行、本机网络是否可达。".into()),
             Error::RelayUnauthorized => Some("在「设置」中重新填写中继密钥（与中继配置的 api_key 一致）。".into()),
             Error::WeChat(e) => wechat_hint(e),
+            Error::Code(e) => Some(e.hint_zh().into()),
             _ => None,
         }
     }

@@ -14,6 +14,8 @@ pub mod auth;
 pub mod backup;
 /// Glue for headless callers (the CLI): the engine over the platform, delivery join, send lock.
 pub mod cli_support;
+/// 小程序代码管理: template library, commit/audit/release/rollback, bulk rollouts.
+pub mod code;
 /// The composition root for one data dir: store, keychain and the service handles.
 pub mod context;
 /// The one error type, with `code()` and a Chinese `hint()` for the UI.

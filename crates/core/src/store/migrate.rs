@@ -48,6 +48,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0007_parked_events",
         sql: include_str!("migrations/0007_parked_events.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_code",
+        sql: include_str!("migrations/0008_code.sql"),
+    },
 ];
 
 /// The schema version this build writes.
