@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::Accounts;
 use crate::auth::Authorizer;
+use crate::code::Code;
 use crate::error::Result;
 use crate::feed::{FeedFollower, FeedNotice};
 use crate::platform::Platform;
@@ -24,6 +25,8 @@ pub struct Context {
     pub platform: Platform,
     pub authorizer: Authorizer,
     pub accounts: Accounts,
+    /// 小程序代码管理: template library, commit/audit/release/rollback, rollouts.
+    pub code: Code,
 }
 
 impl Context {
@@ -42,6 +45,7 @@ impl Context {
             data_dir: data_dir.to_path_buf(),
             authorizer: Authorizer::new(platform.clone()),
             accounts: Accounts::new(platform.clone()),
+            code: Code::new(platform.clone(), data_dir),
             store,
             platform,
         })
@@ -69,8 +73,8 @@ impl Context {
 
     /// Starts following the relay in the background until `cancel` fires, joining delivery
     /// reports (TEMPLATESENDJOBFINISH) to send records, keeping followers current from
-    /// follow/unfollow events and recording the users' actions that open the customer-service
-    /// window, as they arrive.
+    /// follow/unfollow events, recording the users' actions that open the customer-service
+    /// window and the mini programs' audit results, as they arrive.
     pub async fn spawn_feed(
         &self,
         cancel: CancellationToken,
@@ -80,7 +84,8 @@ impl Context {
             .await?
             .with_handler(Arc::new(crate::cli_support::DeliveryEvents))
             .with_handler(Arc::new(crate::audience::FollowEvents))
-            .with_handler(Arc::new(crate::interactions::InteractionEvents));
+            .with_handler(Arc::new(crate::interactions::InteractionEvents))
+            .with_handler(Arc::new(crate::code::AuditEvents));
         let notices = feed.subscribe();
         Ok((tokio::spawn(feed.run(cancel)), notices))
     }
