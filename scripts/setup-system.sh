@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
   imagemagick x11-utils keyutils
-  fonts-noto-cjk python3-venv
+  fonts-noto-cjk python3-venv strace
 )
 
 SUDO=""
