@@ -191,9 +191,11 @@ pub fn classify(f: &SendFailure, idempotent: bool) -> Action {
             }
         }
         SendFailure::Token { .. } => Action::PauseAccount,
-        // Too many requests / timed out before it was read: the same request later is fine.
+        // Timed out before it was read, too many requests, the relay saturated: the same
+        // request later is fine.
         SendFailure::Refused {
-            status: 408 | 429, ..
+            status: 408 | 429 | 503,
+            ..
         } => Action::Retry,
         SendFailure::Refused { .. } => Action::PauseRefused,
     }
@@ -233,6 +235,51 @@ mod tests {
         ] {
             assert_eq!(classify(&api(code), true), want, "errcode {code}");
         }
+    }
+
+    #[test]
+    fn a_refusal_before_wechat_is_never_uncertain() {
+        let refused = |status| SendFailure::Refused {
+            status,
+            detail: String::new(),
+        };
+        for status in [301, 302, 400, 401, 403, 404, 405, 413] {
+            assert_eq!(
+                classify(&refused(status), false),
+                Action::PauseRefused,
+                "{status}"
+            );
+            assert!(refused(status).surely_not_sent());
+        }
+        for status in [408, 429, 503] {
+            assert_eq!(classify(&refused(status), false), Action::Retry, "{status}");
+        }
+        // The wechat client's status errors of a relay refusal and of a redirect.
+        for e in [
+            wxdesk_wechat::Error::HttpStatus { status: 401 },
+            wxdesk_wechat::Error::Redirect {
+                status: 302,
+                host: "evil.example".into(),
+            },
+        ] {
+            let f = SendFailure::from_wechat(&e);
+            assert!(matches!(f, SendFailure::Refused { .. }), "{f:?}");
+        }
+        assert!(matches!(
+            SendFailure::from_wechat(&wxdesk_wechat::Error::HttpStatus { status: 502 }),
+            SendFailure::Transport {
+                maybe_sent: true,
+                ..
+            }
+        ));
+        // A failure before the request (getting the token) never counts as maybe sent.
+        let before = SendFailure::Transport {
+            maybe_sent: true,
+            detail: "502".into(),
+        }
+        .before_sending();
+        assert!(before.surely_not_sent());
+        assert_eq!(classify(&before, false), Action::Retry);
     }
 
     #[test]

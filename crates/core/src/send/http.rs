@@ -113,7 +113,7 @@ impl HttpSendApi {
         // A 4xx without an errcode did not come from WeChat's API processing the message: the
         // relay refused it (401 wrong key, 403 path not on its allowlist, 400 bad path) or a
         // proxy did. Nothing was sent, so it is never "maybe sent".
-        if (400..500).contains(&status) {
+        if (400..500).contains(&status) || relay_overloaded(status, body.as_ref()) {
             return Err(SendFailure::Refused {
                 status,
                 detail: body.as_ref().map(refusal_reason).unwrap_or_default(),
@@ -136,6 +136,17 @@ impl HttpSendApi {
             response: body,
         })
     }
+}
+
+/// The relay's own 503 when it is saturated (`{"error": "overloaded"}`, answered before any
+/// forwarding): the request never left it. A 503 of WeChat's passed through says nothing of the
+/// kind and stays "maybe sent".
+fn relay_overloaded(status: u16, body: Option<&Value>) -> bool {
+    status == 503
+        && body
+            .and_then(|b| b.get("error"))
+            .and_then(Value::as_str)
+            .is_some_and(|e| e == "overloaded")
 }
 
 /// The relay's refusal body is `{"error": code, "reason": "中文 / English"}`; anything else from
