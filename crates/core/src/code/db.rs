@@ -45,8 +45,12 @@ pub(crate) fn durable<R>(
     out
 }
 
-fn bad(what: &str, value: &str) -> Error {
-    Error::Invalid(format!("代码管理数据损坏：{what}「{value}」"))
+fn bad(what: &'static str, value: &str) -> Error {
+    super::CodeError::Corrupt {
+        what,
+        value: value.to_string(),
+    }
+    .into()
 }
 
 pub(crate) struct NewRollout<'a> {

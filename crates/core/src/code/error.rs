@@ -1,20 +1,40 @@
 //! What can go wrong in code management besides a WeChat errcode (those keep their own
-//! explanation through `Error::WeChat`): each case has a Chinese and an English message and a
-//! hint of what to do, and a stable code.
+//! explanation through `Error::WeChat`): each case has a Chinese and an English message, a hint
+//! of what to do in both, and a stable code. `Display` is the Chinese message, as for every
+//! core error.
 
 use std::fmt;
+
+/// One problem of a rollout plan, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Problem {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Problem {
+        Problem {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
 
 /// A code-management failure that is not WeChat's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeError {
-    /// ext.json is not JSON, or not an object.
+    /// ext.json is not JSON (at this line and column).
     ExtJson {
-        detail: String,
+        line: usize,
+        column: usize,
     },
-    /// A rollout's client table or input has problems; `lines` lists the first few.
+    /// ext.json is JSON but not an object.
+    ExtJsonNotObject,
+    /// A rollout's client table or input has problems; `problems` lists the first few.
     Plan {
         count: usize,
-        lines: Vec<String>,
+        problems: Vec<Problem>,
     },
     /// The template is not in the platform's library.
     TemplateNotFound {
@@ -41,9 +61,14 @@ pub enum CodeError {
     RolloutNotFound {
         id: i64,
     },
-    /// The lock file of a rollout could not be used.
+    /// The lock file of a rollout could not be used (the I/O error's text).
     Lock {
         detail: String,
+    },
+    /// Stored code-management data this build cannot read.
+    Corrupt {
+        what: &'static str,
+        value: String,
     },
 }
 
@@ -51,7 +76,7 @@ impl CodeError {
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            CodeError::ExtJson { .. } => "code_ext_json",
+            CodeError::ExtJson { .. } | CodeError::ExtJsonNotObject => "code_ext_json",
             CodeError::Plan { .. } => "code_plan",
             CodeError::TemplateNotFound { .. } => "code_template_not_found",
             CodeError::Version { .. } => "code_version",
@@ -61,17 +86,24 @@ impl CodeError {
             CodeError::RolloutFinished { .. } => "code_rollout_finished",
             CodeError::RolloutNotFound { .. } => "code_rollout_not_found",
             CodeError::Lock { .. } => "code_lock",
+            CodeError::Corrupt { .. } => "code_corrupt",
         }
     }
 
     pub fn message_zh(&self) -> String {
         match self {
-            CodeError::ExtJson { detail } => {
-                format!("ext.json 不是合法的 JSON 对象：{detail}")
+            CodeError::ExtJson { line, column } => {
+                format!("ext.json 不是合法的 JSON：第 {line} 行第 {column} 列有错")
             }
-            CodeError::Plan { count, lines } => {
-                format!("客户表有 {count} 处问题：{}", lines.join("；"))
-            }
+            CodeError::ExtJsonNotObject => "ext.json 的顶层不是 JSON 对象".into(),
+            CodeError::Plan { count, problems } => format!(
+                "客户表有 {count} 处问题：{}",
+                problems
+                    .iter()
+                    .map(|p| p.zh.as_str())
+                    .collect::<Vec<_>>()
+                    .join("；")
+            ),
             CodeError::TemplateNotFound { template_id } => {
                 format!("模板库中没有模板 {template_id}")
             }
@@ -82,28 +114,32 @@ impl CodeError {
                 format!("{appid} 不是本平台已授权的小程序")
             }
             CodeError::NoMiniProgram => "还没有已授权的小程序，无法查询审核额度".into(),
-            CodeError::RolloutBusy { id } => {
-                format!("批量发版 {id} 正由另一个进程执行")
-            }
+            CodeError::RolloutBusy { id } => format!("批量发版 {id} 正由另一个进程执行"),
             CodeError::RolloutFinished { id } => {
                 format!("批量发版 {id} 已结束（完成或取消），不能再继续")
             }
             CodeError::RolloutNotFound { id } => format!("批量发版 {id} 不存在"),
             CodeError::Lock { detail } => format!("批量发版的锁文件无法使用：{detail}"),
+            CodeError::Corrupt { what, value } => {
+                format!("代码管理数据损坏：{what}「{value}」")
+            }
         }
     }
 
     pub fn message_en(&self) -> String {
         match self {
-            CodeError::ExtJson { detail } => {
-                format!("ext.json is not a valid JSON object: {detail}")
+            CodeError::ExtJson { line, column } => {
+                format!("ext.json is not valid JSON: error at line {line}, column {column}")
             }
-            CodeError::Plan { count, lines } => {
-                format!(
-                    "the client table has {count} problem(s): {}",
-                    lines.join("; ")
-                )
-            }
+            CodeError::ExtJsonNotObject => "ext.json's top level is not a JSON object".into(),
+            CodeError::Plan { count, problems } => format!(
+                "the client table has {count} problem(s): {}",
+                problems
+                    .iter()
+                    .map(|p| p.en.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
             CodeError::TemplateNotFound { template_id } => {
                 format!("template {template_id} is not in the template library")
             }
@@ -122,12 +158,15 @@ impl CodeError {
             }
             CodeError::RolloutNotFound { id } => format!("no rollout {id}"),
             CodeError::Lock { detail } => format!("the rollout lock file is unusable: {detail}"),
+            CodeError::Corrupt { what, value } => {
+                format!("stored code-management data is damaged: {what} \"{value}\"")
+            }
         }
     }
 
     pub fn hint_zh(&self) -> &'static str {
         match self {
-            CodeError::ExtJson { .. } => {
+            CodeError::ExtJson { .. } | CodeError::ExtJsonNotObject => {
                 "ext.json 须是一个 JSON 对象，例如 {\"extAppid\":\"wx…\",\"ext\":{\"shop\":\"一号店\"}}；检查引号与逗号。"
             }
             CodeError::Plan { .. } => {
@@ -147,12 +186,15 @@ impl CodeError {
             CodeError::RolloutFinished { .. } => "新建一次批量发版。",
             CodeError::RolloutNotFound { .. } => "用 wxdesk-cli code rollouts 查看已有的批量发版。",
             CodeError::Lock { .. } => "检查数据目录下 locks 目录的权限与磁盘空间。",
+            CodeError::Corrupt { .. } => {
+                "数据库可能被其他程序改动过；请反馈问题并附上数据目录的备份。"
+            }
         }
     }
 
     pub fn hint_en(&self) -> &'static str {
         match self {
-            CodeError::ExtJson { .. } => {
+            CodeError::ExtJson { .. } | CodeError::ExtJsonNotObject => {
                 "ext.json must be one JSON object, e.g. {\"extAppid\":\"wx…\",\"ext\":{\"shop\":\"No. 1\"}}; check quotes and commas."
             }
             CodeError::Plan { .. } => {
@@ -174,13 +216,17 @@ impl CodeError {
             CodeError::Lock { .. } => {
                 "Check the permissions and free space of the data dir's locks folder."
             }
+            CodeError::Corrupt { .. } => {
+                "The database may have been changed by another program: report it with a backup of the data dir."
+            }
         }
     }
 }
 
+/// The Chinese message, as every core error's `Display`.
 impl fmt::Display for CodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}（{}）", self.message_zh(), self.message_en())
+        f.write_str(&self.message_zh())
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::CodeError;
+use super::error::Problem;
 use crate::audience::ImportSource;
 use crate::audience::import::header_key;
 use crate::audience::table::{self, Table};
@@ -30,18 +31,10 @@ const LISTED: usize = 10;
 pub fn parse_object(text: &str) -> Result<Map<String, Value>> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(CodeError::ExtJson {
-            detail: "顶层不是对象 / the top level is not an object".into(),
-        }
-        .into()),
+        Ok(_) => Err(CodeError::ExtJsonNotObject.into()),
         Err(e) => Err(CodeError::ExtJson {
-            detail: format!(
-                "第 {} 行第 {} 列 / line {} column {}",
-                e.line(),
-                e.column(),
-                e.line(),
-                e.column()
-            ),
+            line: e.line(),
+            column: e.column(),
         }
         .into()),
     }
@@ -126,15 +119,19 @@ pub fn plan_rows(
 ) -> std::result::Result<Vec<PlannedRow>, CodeError> {
     let mut problems = Vec::new();
     let Some((header_line, header)) = table.rows.first() else {
-        return Err(plan_error(vec!["表格是空的 / the table is empty".into()]));
+        return Err(plan_error(vec![Problem::new(
+            "表格是空的",
+            "the table is empty",
+        )]));
     };
     let Some(appid_col) = header
         .iter()
         .position(|h| APPID_HEADERS.contains(&header_key(h).as_str()))
     else {
-        return Err(plan_error(vec![
-            "找不到 appid 列：第一行须是列名，其中一列名为 appid / no appid column in the header row".into(),
-        ]));
+        return Err(plan_error(vec![Problem::new(
+            "找不到 appid 列：第一行须是列名，其中一列名为 appid",
+            "no appid column: the first row must name the columns, one of them appid",
+        )]));
     };
     let mut names: Vec<(usize, String)> = Vec::new();
     for (i, h) in header.iter().enumerate() {
@@ -150,16 +147,18 @@ pub fn plan_rows(
                 .skip(1)
                 .any(|(_, r)| r.get(i).is_some_and(|c| !c.is_empty()))
             {
-                problems.push(format!(
-                    "第 {header_line} 行第 {} 列没有列名 / column {} has no name",
-                    i + 1,
-                    i + 1
+                problems.push(Problem::new(
+                    format!("第 {header_line} 行第 {} 列没有列名", i + 1),
+                    format!("column {} of line {header_line} has no name", i + 1),
                 ));
             }
             continue;
         }
         if names.iter().any(|(_, n)| n == h) {
-            problems.push(format!("列名「{h}」重复 / column \"{h}\" repeated"));
+            problems.push(Problem::new(
+                format!("列名「{h}」重复"),
+                format!("column name \"{h}\" repeated"),
+            ));
             continue;
         }
         names.push((i, h.to_string()));
@@ -170,20 +169,23 @@ pub fn plan_rows(
         let appid = cells.get(appid_col).map_or("", |c| c.trim());
         let line_i = i64::try_from(*line).unwrap_or(i64::MAX);
         if !is_appid_shape(appid) {
-            problems.push(format!(
-                "第 {line} 行 appid「{appid}」格式不对 / line {line}: not an appid"
+            problems.push(Problem::new(
+                format!("第 {line} 行 appid「{appid}」格式不对"),
+                format!("line {line}: \"{appid}\" is not an appid"),
             ));
             continue;
         }
         if !seen.insert(appid.to_string()) {
-            problems.push(format!(
-                "第 {line} 行 {appid} 重复 / line {line}: {appid} repeated"
+            problems.push(Problem::new(
+                format!("第 {line} 行 {appid} 重复"),
+                format!("line {line}: {appid} repeated"),
             ));
             continue;
         }
         if !known(appid) {
-            problems.push(format!(
-                "第 {line} 行 {appid} 不是已授权的小程序 / line {line}: {appid} is not an authorized mini program"
+            problems.push(Problem::new(
+                format!("第 {line} 行 {appid} 不是已授权的小程序"),
+                format!("line {line}: {appid} is not an authorized mini program"),
             ));
             continue;
         }
@@ -198,7 +200,10 @@ pub fn plan_rows(
         });
     }
     if rows.is_empty() && problems.is_empty() {
-        problems.push("表格中没有客户行 / no client rows".into());
+        problems.push(Problem::new(
+            "表格中没有客户行",
+            "no client rows in the table",
+        ));
     }
     if problems.is_empty() {
         Ok(rows)
@@ -207,10 +212,10 @@ pub fn plan_rows(
     }
 }
 
-pub fn plan_error(problems: Vec<String>) -> CodeError {
+pub(crate) fn plan_error(problems: Vec<Problem>) -> CodeError {
     CodeError::Plan {
         count: problems.len(),
-        lines: problems.into_iter().take(LISTED).collect(),
+        problems: problems.into_iter().take(LISTED).collect(),
     }
 }
 
@@ -274,16 +279,20 @@ mod tests {
             &|a| a == A,
         )
         .unwrap_err();
-        let CodeError::Plan { count, lines } = &err else {
+        let CodeError::Plan { count, problems } = &err else {
             panic!("{err:?}")
         };
         assert_eq!(*count, 3);
-        assert!(lines[0].contains("第 3 行"), "{lines:?}");
+        assert!(problems[0].zh.contains("第 3 行"), "{problems:?}");
+        assert!(problems[1].zh.contains("第 4 行") && problems[1].zh.contains("重复"));
+        assert!(problems[1].en.contains("line 4") && problems[1].en.contains("repeated"));
+        assert!(problems[2].zh.contains(B), "{problems:?}");
+        let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
         assert!(
-            lines[1].contains("第 4 行") && lines[1].contains("重复"),
-            "{lines:?}"
+            !cjk(&err.message_en()) && !cjk(err.hint_en()),
+            "{}",
+            err.message_en()
         );
-        assert!(lines[2].contains(B), "{lines:?}");
     }
 
     #[test]
@@ -305,6 +314,7 @@ mod tests {
         assert!(parse_object("[]").is_err());
         let e = parse_object("{\"a\":").unwrap_err();
         assert_eq!(e.code(), "code_ext_json");
+        assert!(e.to_string().contains("第 1 行"), "{e}");
         assert!(parse_object("{}").unwrap().is_empty());
     }
 }

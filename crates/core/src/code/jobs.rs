@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use wxdesk_wechat::api::SubmitAudit;
 
 use super::db::{self, NewRollout};
+use super::error::Problem;
 use super::ext::{self, PlannedRow};
 use super::model::{
     Pause, PauseCode, Rollout, RolloutProgress, RolloutRow, RolloutStatus, RolloutTarget,
@@ -19,7 +20,7 @@ use super::rollout::{self, progress_of};
 use super::runner::StepCtx;
 use super::{Code, CodeError, check_version};
 use crate::audience::ImportSource;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::accounts::{self, AccountKind, AccountStatus};
 
 /// Which mini programs a rollout covers.
@@ -84,12 +85,16 @@ impl Code {
                 for a in list {
                     let a = a.trim();
                     if !ext::is_appid_shape(a) {
-                        problems.push(format!("「{a}」不是 appid / not an appid"));
+                        problems.push(Problem::new(
+                            format!("「{a}」不是 appid"),
+                            format!("\"{a}\" is not an appid"),
+                        ));
                     } else if !seen.insert(a.to_string()) {
-                        problems.push(format!("{a} 重复 / repeated"));
+                        problems.push(Problem::new(format!("{a} 重复"), format!("{a} repeated")));
                     } else if !known(a) {
-                        problems.push(format!(
-                            "{a} 不是已授权的小程序 / not an authorized mini program"
+                        problems.push(Problem::new(
+                            format!("{a} 不是已授权的小程序"),
+                            format!("{a} is not an authorized mini program"),
                         ));
                     } else {
                         rows.push(PlannedRow {
@@ -100,7 +105,7 @@ impl Code {
                     }
                 }
                 if rows.is_empty() && problems.is_empty() {
-                    problems.push("没有小程序 / no mini program".into());
+                    problems.push(Problem::new("没有小程序", "no mini program"));
                 }
                 if !problems.is_empty() {
                     return Err(ext::plan_error(problems).into());
@@ -122,8 +127,10 @@ impl Code {
     /// [`Code::start_rollout`].
     pub async fn create_rollout(&self, input: &RolloutInput) -> Result<i64> {
         let rows = self.plan_rollout(input).await?;
-        let audit_json = serde_json::to_string(&input.audit)
-            .map_err(|e| Error::Invalid(format!("审核参数无法保存：{e}")))?;
+        let audit_json = serde_json::to_string(&input.audit).map_err(|e| CodeError::Corrupt {
+            what: "submit_audit",
+            value: e.to_string(),
+        })?;
         let source = match &input.clients {
             RolloutClients::Table(s) => s.file_name(),
             RolloutClients::Appids(_) => String::new(),
@@ -199,8 +206,11 @@ impl Code {
         let lock = rollout::try_lock(&self.data_dir, id)?.ok_or(CodeError::RolloutBusy { id })?;
         let api = self.platform.api().await?;
         let audit_json = self.store().call(move |c| db::audit_json(c, id)).await?;
-        let audit: SubmitAudit = serde_json::from_str(&audit_json)
-            .map_err(|e| Error::Invalid(format!("审核参数损坏：{e}")))?;
+        let audit: SubmitAudit =
+            serde_json::from_str(&audit_json).map_err(|e| CodeError::Corrupt {
+                what: "submit_audit",
+                value: e.to_string(),
+            })?;
         let rows = self.store().call(move |c| db::rows(c, id)).await?;
         // The quota, when audits are still to be submitted: a rollout that cannot submit pauses
         // before spending calls, and the progress shows what is left.
