@@ -60,6 +60,9 @@ pub enum Command {
     /// 发送记录 / send history
     #[command(subcommand)]
     History(HistoryCmd),
+    /// 小程序代码：模板库、上传、审核、发布、回退、批量发版 / mini-program code management
+    #[command(subcommand)]
+    Code(crate::cmd::code::CodeCmd),
     /// 加密备份与恢复（数据库 + 钥匙串中的密钥和刷新令牌）/ encrypted backup and restore
     #[command(subcommand)]
     Backup(BackupCmd),

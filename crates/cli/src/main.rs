@@ -90,6 +90,7 @@ async fn run(cli: Cli, out: Out) -> error::Result<()> {
         Command::Send(c) => cmd::send::run(c, &dir, out).await,
         Command::Jobs(c) => cmd::jobs::run(c, &dir, out).await,
         Command::History(c) => cmd::history::run(c, &dir, out).await,
+        Command::Code(c) => cmd::code::run(c, &dir, out).await,
         Command::Backup(c) => cmd::backup::run(c, &dir, out).await,
     }
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audience;
 pub mod auth;
 pub mod backup;
+pub mod code;
 pub mod debug;
 pub mod drive;
 pub mod history;
