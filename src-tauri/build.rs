@@ -4,6 +4,7 @@ fn main() {
     let attrs =
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
             "app_info",
+            "set_language",
             "get_settings",
             "save_settings",
             "check_connection",

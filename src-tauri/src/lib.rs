@@ -32,6 +32,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             // app
             commands::app::app_info::<Wry>,
+            commands::app::set_language,
             // platform (设置, 体验沙箱)
             commands::platform::get_settings::<Wry>,
             commands::platform::save_settings::<Wry>,

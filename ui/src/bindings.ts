@@ -8,6 +8,11 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 export const commands = {
 	/**  Version, data directory and sandbox/production mode of the running app. */
 	appInfo: () => typedError<AppInfo, ShellError>(__TAURI_INVOKE("app_info")),
+	/**
+	 *  The window's language: errors from now on are rendered in it (the UI calls this at start and
+	 *  on every switch).
+	 */
+	setLanguage: (lang: Lang) => __TAURI_INVOKE<void>("set_language", { lang }),
 	/**  The platform settings (secrets masked). */
 	getSettings: () => typedError<PlatformSettingsView, ShellError>(__TAURI_INVOKE("get_settings")),
 	/**
@@ -157,7 +162,7 @@ export const commands = {
 	 *  The users of `appid` whose customer-service window is open now, newest action first;
 	 *  `limit` rows (1–500, default 200) after `after`.
 	 */
-	interactionsOpen: (appid: string, after: InteractionCursor | null, limit: number | null) => typedError<InteractionPage, ShellError>(__TAURI_INVOKE("interactions_open", { appid, after, limit })),
+	interactionsOpen: (appid: string, after: WindowCursor | null, limit: number | null) => typedError<WindowPage, ShellError>(__TAURI_INVOKE("interactions_open", { appid, after, limit })),
 	/**  The events the feed parked, oldest first. */
 	feedParked: () => typedError<ParkedEventView[], ShellError>(__TAURI_INVOKE("feed_parked")),
 	/**  The data dir's contents and whether a restore may replace them. */
@@ -650,39 +655,8 @@ export type Industry = {
 	secondary_second: string,
 };
 
-/**  What the user last did. */
-export type InteractionAction = "text" | "image" | "voice" | "video" | "short_video" | "location" | "link" | "subscribe" | "scan" | "click" | "scancode_push" | "scancode_waitmsg";
-
-/**  Where the next page starts (pass back as `after`). */
-export type InteractionCursor = {
-	last_at: number,
-	openid: string,
-};
-
-export type InteractionPage = {
-	rows: InteractionRow[],
-	/**  Users with an open window, all pages together. */
-	total: number,
-	next: InteractionCursor | null,
-};
-
-/**  One user who can be sent a customer-service message now. */
-export type InteractionRow = {
-	openid: string,
-	/**  备注名 from the follower table, when set. */
-	remark: string | null,
-	action: InteractionAction,
-	/**  The action in Chinese (发来文字, 点击菜单, 关注…). */
-	action_label: string,
-	/**  The first 40 characters of the last text message; empty for other actions. */
-	preview: string,
-	/**  Unix seconds (WeChat's CreateTime) of the last action. */
-	last_at: number,
-	/**  Unix seconds when the window closes. */
-	window_until: number,
-	/**  Seconds left now. */
-	remaining_secs: number,
-};
+/**  The user actions that open a window. */
+export type InteractionKind = "text" | "image" | "voice" | "video" | "short_video" | "location" | "link" | "subscribe" | "scan" | "click" | "scancode_push" | "scancode_waitmsg";
 
 export type InvalidLine = {
 	line: number,
@@ -747,6 +721,12 @@ export type Jump = { type: "none" } | { type: "url"; url: string } | { type: "mi
 /**  A keyword's type, from its placeholder name (`thing1` → `thing`); the UI shows each type's rule. */
 export type KeywordKind = "thing" | "number" | "letter" | "symbol" | "character_string" | "time" | "date" | "amount" | "phone_number" | "car_number" | "name" | "phrase" | "const" | "enum" | "short_thing" | "first" | "keyword" | "remark" | "unknown";
 
+/**
+ *  The language a face renders messages in. The desktop UI chooses (zh-CN by default); the CLI
+ *  speaks Chinese.
+ */
+export type Lang = "zh" | "en";
+
 /**  The id of a list just saved. */
 export type ListCreated = {
 	id: number,
@@ -775,6 +755,23 @@ export type ListMembersPage = {
 
 /**  Where a list came from. */
 export type ListOrigin = { kind: "followers"; tag_id: number | null } | { kind: "pasted" } | { kind: "file"; file_name: string } | { kind: "unionid_bridge"; file_name: string };
+
+/**  One user whose window is open. */
+export type OpenWindow = {
+	openid: string,
+	/**  CreateTime of the newest action (unix seconds). */
+	last_at: number,
+	/**  What the user last did (the UI names it in its language). */
+	kind: InteractionKind,
+	/**  The start of the last text message; empty for other actions. */
+	preview: string,
+	/**  Unix seconds when the window closes. */
+	window_until: number,
+	/**  Seconds left at the `now` of the query. */
+	remaining_secs: number,
+	/**  The follower's remark (备注名) when the follower table has one. */
+	remark: string | null,
+};
 
 /**  The chart's data and today's cards. */
 export type OverviewStats = {
@@ -998,6 +995,19 @@ export type UnmatchedLine = {
 };
 
 export type UnmatchedWhy = "no_unionid" | "not_following" | "unsubscribed";
+
+/**  Where the next page starts: after this (last_at, openid). */
+export type WindowCursor = {
+	last_at: number,
+	openid: string,
+};
+
+export type WindowPage = {
+	rows: OpenWindow[],
+	/**  How many users of the account have an open window (all pages). */
+	total: number,
+	next: WindowCursor | null,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -57,7 +57,7 @@ impl CliError {
 
     pub fn hint(&self) -> Option<String> {
         match self {
-            CliError::Core(e) => e.hint(),
+            CliError::Core(e) => e.hint(wxdesk_core::error::Lang::Zh),
             CliError::WeChat(e) => e
                 .wechat()
                 .and_then(|w| w.info())

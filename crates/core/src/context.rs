@@ -13,6 +13,7 @@ use crate::auth::Authorizer;
 use crate::code::Code;
 use crate::error::Result;
 use crate::feed::{FeedFollower, FeedNotice};
+use crate::interactions::Interactions;
 use crate::platform::Platform;
 use crate::secrets::{KeychainStore, Secrets};
 use crate::store::Store;
@@ -27,6 +28,8 @@ pub struct Context {
     pub accounts: Accounts,
     /// 小程序代码管理: template library, commit/audit/release/rollback, rollouts.
     pub code: Code,
+    /// 客服消息: who may be sent a customer-service message now.
+    pub interactions: Interactions,
 }
 
 impl Context {
@@ -46,6 +49,7 @@ impl Context {
             authorizer: Authorizer::new(platform.clone()),
             accounts: Accounts::new(platform.clone()),
             code: Code::new(platform.clone(), data_dir),
+            interactions: Interactions::new(store.clone()),
             store,
             platform,
         })

@@ -1,9 +1,51 @@
-//! The one error type of wxdesk-core. Messages are Chinese first (the UI shows them as they are)
-//! and never carry a secret: keychain and HTTP errors are reduced to what is safe to show.
+//! The one error type of wxdesk-core. Every error has a stable `code()`, and a message and a
+//! hint in each language the UI speaks (`message(Lang)`, `hint(Lang)`); `Display` is the Chinese
+//! message (logs and the CLI). No message ever carries a secret: keychain and HTTP errors are
+//! reduced to what is safe to show.
 
 use std::fmt;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The language a face renders messages in. The desktop UI chooses (zh-CN by default); the CLI
+/// speaks Chinese.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+/// A message written in both languages (the words of an [`Error::Input`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Msg {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Msg {
+        Msg {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.zh)
+    }
+}
 
 /// Which part of the platform configuration is missing; shown to the user as a next step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,15 +57,28 @@ pub enum Missing {
     Ticket,
 }
 
+impl Missing {
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Missing::ComponentAppid, Lang::Zh) => "第三方平台 AppID（component appid）",
+            (Missing::ComponentAppid, Lang::En) => "the platform's AppID (component appid)",
+            (Missing::ComponentAppsecret, Lang::Zh) => "第三方平台 AppSecret",
+            (Missing::ComponentAppsecret, Lang::En) => "the platform's AppSecret",
+            (Missing::RelayUrl, Lang::Zh) => "中继地址（relay URL）",
+            (Missing::RelayUrl, Lang::En) => "the relay URL",
+            (Missing::RelayKey, Lang::Zh) => "中继密钥（relay key）",
+            (Missing::RelayKey, Lang::En) => "the relay key",
+            (Missing::Ticket, Lang::Zh) => "component_verify_ticket（中继尚未收到）",
+            (Missing::Ticket, Lang::En) => {
+                "the component_verify_ticket (the relay has not received one yet)"
+            }
+        }
+    }
+}
+
 impl fmt::Display for Missing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Missing::ComponentAppid => "第三方平台 AppID（component appid）",
-            Missing::ComponentAppsecret => "第三方平台 AppSecret",
-            Missing::RelayUrl => "中继地址（relay URL）",
-            Missing::RelayKey => "中继密钥（relay key）",
-            Missing::Ticket => "component_verify_ticket（中继尚未收到）",
-        })
+        f.write_str(self.label(Lang::Zh))
     }
 }
 
@@ -75,8 +130,14 @@ pub enum Error {
     #[error("账号 {0} 不存在")]
     AccountNotFound(String),
 
+    /// Legacy: a refusal worded in Chinese only. New code uses [`Error::input`]; the remaining
+    /// uses are being converted, and English screens show the Chinese until they are.
     #[error("{0}")]
     Invalid(String),
+
+    /// The input was refused, in both languages (build with [`Error::input`]).
+    #[error("{0}")]
+    Input(Msg),
 
     #[error("沙箱启动失败：{0}")]
     Sandbox(String),
@@ -89,29 +150,12 @@ pub enum Error {
     Code(crate::code::CodeError),
 }
 
-/// What the shell and the CLI show for an error: `{ code, message, hint, errcode }`. The
-/// message is the Chinese `Display`; no secret is ever part of it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ErrorDto {
-    pub code: &'static str,
-    pub message: String,
-    pub hint: Option<String>,
-    /// WeChat's errcode when the error came from a WeChat answer.
-    pub errcode: Option<i64>,
-}
-
-impl From<&Error> for ErrorDto {
-    fn from(e: &Error) -> Self {
-        ErrorDto {
-            code: e.code(),
-            message: e.to_string(),
-            hint: e.hint(),
-            errcode: e.wechat_errcode(),
-        }
-    }
-}
-
 impl Error {
+    /// An input refusal worded in both languages.
+    pub fn input(zh: impl Into<String>, en: impl Into<String>) -> Error {
+        Error::Input(Msg::new(zh, en))
+    }
+
     /// A stable machine-readable code for the shell's `{ code, message, hint }` JSON.
     pub fn code(&self) -> &'static str {
         match self {
@@ -124,27 +168,87 @@ impl Error {
             Error::RelayUnauthorized => "relay_unauthorized",
             Error::WeChat(_) => "wechat",
             Error::AccountNotFound(_) => "account_not_found",
-            Error::Invalid(_) => "invalid",
+            Error::Invalid(_) | Error::Input(_) => "invalid",
             Error::Sandbox(_) => "sandbox",
             Error::TaskPanicked => "internal",
             Error::Code(e) => e.code(),
         }
     }
 
-    /// What the user can do about it, in Chinese; `None` when the message says it all.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::SchemaTooNew { .. } => Some("升级到最新版本的 wxdesk 后再打开此数据目录。".into()),
-            Error::Keychain(_) => Some(
-                "请确认系统钥匙串已解锁（Linux：gnome-keyring 或 KWallet 的 Secret Service 正在运行）。".into(),
-            ),
-            Error::NotConfigured(_) => Some("在「设置」中填写并保存平台信息，或选择「体验沙箱」。".into()),
-            Error::RelayHttp(_) => Some("检查中继地址是否正确、中继是否在运行、本机网络是否可达。".into()),
-            Error::RelayUnauthorized => Some("在「设置」中重新填写中继密钥（与中继配置的 api_key 一致）。".into()),
-            Error::WeChat(e) => wechat_hint(e),
-            Error::Code(e) => Some(e.hint_zh().into()),
-            _ => None,
+    /// The message in `lang`. No secret is ever part of it.
+    pub fn message(&self, lang: Lang) -> String {
+        if lang == Lang::Zh {
+            return self.to_string();
         }
+        match self {
+            Error::Db(e) => format!("Database error: {e}"),
+            Error::SchemaTooNew { found, supported } => format!(
+                "This data directory was written by a newer wxdesk (schema {found}; this build \
+                 supports up to {supported}). It is not opened, so nothing is damaged: update wxdesk."
+            ),
+            Error::Migration {
+                version,
+                name,
+                source,
+            } => format!("Database migration {version} ({name}) failed: {source}"),
+            Error::DataDir { path, source } => {
+                format!("Cannot create the data directory {path}: {source}")
+            }
+            Error::Keychain(what) => format!("The system keychain is unavailable: {what}"),
+            Error::NotConfigured(m) => format!("Not set up yet: {}", m.label(Lang::En)),
+            Error::RelayHttp(e) => format!("The relay request failed: {e}"),
+            Error::RelayUnauthorized => {
+                "The relay refused the key (HTTP 401): check the relay key in Settings".into()
+            }
+            Error::RelayStatus { status, message } => {
+                format!("The relay answered HTTP {status}: {message}")
+            }
+            Error::RelayBody(e) => format!("The relay's answer could not be read: {e}"),
+            Error::WeChat(e) => wechat_message_en(e),
+            Error::AccountNotFound(appid) => format!("There is no account {appid}"),
+            Error::Invalid(zh) => zh.clone(),
+            Error::Input(m) => m.en.clone(),
+            Error::Sandbox(e) => format!("The sandbox did not start: {e}"),
+            Error::TaskPanicked => "A background task ended unexpectedly".into(),
+            Error::Code(e) => e.message_en(),
+        }
+    }
+
+    /// What the user can do about it, in `lang`; `None` when the message says it all.
+    pub fn hint(&self, lang: Lang) -> Option<String> {
+        let (zh, en): (&str, &str) = match self {
+            Error::SchemaTooNew { .. } => (
+                "升级到最新版本的 wxdesk 后再打开此数据目录。",
+                "Update to the latest wxdesk, then open this data directory again.",
+            ),
+            Error::Keychain(_) => (
+                "请确认系统钥匙串已解锁（Linux：gnome-keyring 或 KWallet 的 Secret Service 正在运行）。",
+                "Make sure the system keychain is unlocked (Linux: a Secret Service such as \
+                 gnome-keyring or KWallet is running).",
+            ),
+            Error::NotConfigured(_) => (
+                "在「设置」中填写并保存平台信息，或选择「体验沙箱」。",
+                "Fill in and save the platform in Settings, or choose Try the sandbox.",
+            ),
+            Error::RelayHttp(_) => (
+                "检查中继地址是否正确、中继是否在运行、本机网络是否可达。",
+                "Check the relay URL, that the relay is running, and that this computer can reach it.",
+            ),
+            Error::RelayUnauthorized => (
+                "在「设置」中重新填写中继密钥（与中继配置的 api_key 一致）。",
+                "Enter the relay key again in Settings (the api_key in the relay's configuration).",
+            ),
+            Error::WeChat(e) => {
+                let info = e.wechat().and_then(|w| w.info())?;
+                (info.hint_zh, info.hint_en)
+            }
+            Error::Code(e) => (e.hint_zh(), e.hint_en()),
+            _ => return None,
+        };
+        Some(match lang {
+            Lang::Zh => zh.to_string(),
+            Lang::En => en.to_string(),
+        })
     }
 
     /// The WeChat errcode when this error came from a WeChat API answer.
@@ -156,10 +260,16 @@ impl Error {
     }
 }
 
-fn wechat_hint(e: &wxdesk_wechat::Error) -> Option<String> {
-    e.wechat()
-        .and_then(|w| w.info())
-        .map(|i| i.hint_zh.to_string())
+/// A WeChat error in English: the errcode's explanation when the table knows it, with WeChat's
+/// own errmsg (English already) beside it.
+fn wechat_message_en(e: &wxdesk_wechat::Error) -> String {
+    match e.wechat() {
+        Some(w) => match w.info() {
+            Some(i) => format!("WeChat error {}: {} ({})", w.errcode, i.en, w.errmsg),
+            None => format!("WeChat error {}: {}", w.errcode, w.errmsg),
+        },
+        None => e.message_en(),
+    }
 }
 
 impl From<reqwest::Error> for Error {
@@ -203,30 +313,83 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_whitelist_error_serializes_with_its_code_errcode_and_the_fix() {
+    fn a_whitelist_error_has_its_code_errcode_and_the_fix_in_both_languages() {
         let e = Error::WeChat(wxdesk_wechat::Error::WeChat(
             wxdesk_wechat::WeChatError::new(
                 61004,
                 "access clientip is not registered requestIP: 1.2.3.4 rid: 1-2-3",
             ),
         ));
-        let dto = ErrorDto::from(&e);
-        assert_eq!(dto.code, "wechat");
-        assert_eq!(dto.errcode, Some(61004));
-        assert!(dto.message.contains("61004"), "{}", dto.message);
-        let hint = dto.hint.unwrap();
-        assert!(hint.contains("白名单"), "{hint}");
+        assert_eq!(e.code(), "wechat");
+        assert_eq!(e.wechat_errcode(), Some(61004));
+        assert!(
+            e.message(Lang::Zh).contains("61004"),
+            "{}",
+            e.message(Lang::Zh)
+        );
+        assert!(e.hint(Lang::Zh).unwrap().contains("白名单"));
+        let en = e.message(Lang::En);
+        assert!(en.contains("61004") && !has_cjk(&en), "{en}");
+        let hint = e.hint(Lang::En).unwrap();
+        assert!(hint.contains("whitelist") && !has_cjk(&hint), "{hint}");
     }
 
     #[test]
     fn a_newer_schema_error_says_what_to_do() {
-        let dto = ErrorDto::from(&Error::SchemaTooNew {
+        let e = Error::SchemaTooNew {
             found: 9,
             supported: 3,
-        });
-        assert_eq!(dto.code, "schema_too_new");
-        assert!(dto.message.contains("9") && dto.message.contains("3"));
-        assert!(dto.hint.unwrap().contains("升级"));
-        assert_eq!(dto.errcode, None);
+        };
+        assert_eq!(e.code(), "schema_too_new");
+        let zh = e.message(Lang::Zh);
+        assert!(zh.contains('9') && zh.contains('3'));
+        assert!(e.hint(Lang::Zh).unwrap().contains("升级"));
+        assert!(e.hint(Lang::En).unwrap().contains("Update"));
+        assert_eq!(e.wechat_errcode(), None);
+    }
+
+    fn has_cjk(s: &str) -> bool {
+        s.chars().any(|c| {
+            ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+        })
+    }
+
+    #[test]
+    fn english_messages_and_hints_hold_no_chinese() {
+        let errors = [
+            Error::SchemaTooNew {
+                found: 2,
+                supported: 1,
+            },
+            Error::DataDir {
+                path: "/x".into(),
+                source: std::io::Error::other("denied"),
+            },
+            Error::Keychain("locked".into()),
+            Error::NotConfigured(Missing::ComponentAppid),
+            Error::NotConfigured(Missing::ComponentAppsecret),
+            Error::NotConfigured(Missing::RelayUrl),
+            Error::NotConfigured(Missing::RelayKey),
+            Error::NotConfigured(Missing::Ticket),
+            Error::RelayHttp("connection refused".into()),
+            Error::RelayUnauthorized,
+            Error::RelayStatus {
+                status: 502,
+                message: "bad gateway".into(),
+            },
+            Error::RelayBody("eof".into()),
+            Error::AccountNotFound("wx1".into()),
+            Error::input("名单不存在", "The list does not exist"),
+            Error::Sandbox("port in use".into()),
+            Error::TaskPanicked,
+        ];
+        for e in errors {
+            let m = e.message(Lang::En);
+            assert!(!has_cjk(&m), "{m}");
+            if let Some(h) = e.hint(Lang::En) {
+                assert!(!has_cjk(&h), "{h}");
+            }
+            assert!(has_cjk(&e.message(Lang::Zh)), "{}", e.message(Lang::Zh));
+        }
     }
 }

@@ -18,7 +18,7 @@ pub mod cli_support;
 pub mod code;
 /// The composition root for one data dir: store, keychain and the service handles.
 pub mod context;
-/// The one error type, with `code()` and a Chinese `hint()` for the UI.
+/// The one error type, with `code()`, and `message()`/`hint()` in each language.
 pub mod error;
 /// The relay feed follower: durable cursor, typed events, hooks for other features.
 pub mod feed;
@@ -43,6 +43,6 @@ pub mod templates;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Error, Result};
+pub use error::{Error, Lang, Msg, Result};
 /// What the shell reports about itself: version, data dir, sandbox or production.
 pub mod app_info;

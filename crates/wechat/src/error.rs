@@ -98,6 +98,52 @@ impl From<reqwest::Error> for Error {
 }
 
 impl Error {
+    /// The message in English only (`Display` is Chinese with the English in brackets), for a
+    /// face whose user chose English.
+    pub fn message_en(&self) -> String {
+        match self {
+            Error::InvalidAesKey => {
+                "Invalid EncodingAESKey: it must be 43 letters or digits".into()
+            }
+            Error::EmptyToken => "The message token must not be empty".into(),
+            Error::SignatureMismatch => "Signature mismatch".into(),
+            Error::Base64 => "Invalid base64".into(),
+            Error::Decrypt => "AES decryption failed".into(),
+            Error::MalformedPlaintext => "Malformed plaintext after decryption".into(),
+            Error::ReceiveIdMismatch { expected, actual } => {
+                format!("Receive id mismatch: expected {expected}, got {actual}")
+            }
+            Error::WatermarkMismatch { expected, actual } => {
+                format!("Mini-program watermark appid mismatch: expected {expected}, got {actual}")
+            }
+            Error::XmlTooLarge { len, limit } => {
+                format!("XML too large: {len} bytes, at most {limit}")
+            }
+            Error::XmlForbidden => "XML with a DTD or entity references is refused".into(),
+            Error::Xml(e) => format!("Malformed XML: {e}"),
+            Error::MissingField(f) => format!("Missing or malformed field: {f}"),
+            Error::WeChat(e) => match e.info() {
+                Some(i) => format!("WeChat error {}: {} ({})", e.errcode, i.en, e.errmsg),
+                None => format!("WeChat error {}: {}", e.errcode, e.errmsg),
+            },
+            Error::Http(e) => format!("HTTP request failed: {e}"),
+            Error::HttpStatus { status } => format!("Unexpected HTTP status {status}"),
+            Error::Redirect { status, host } => format!(
+                "The API address answered with a redirect (HTTP {status}, to {host}); wxdesk \
+                 does not follow redirects: check the API or relay address in Settings"
+            ),
+            Error::Json(e) => format!("Unexpected response body: {e}"),
+            Error::InvalidArgument(e) => format!("Invalid argument: {e}"),
+            Error::NoTicket => "No component_verify_ticket yet: check that the authorization \
+                 event URL is configured correctly"
+                .into(),
+            Error::NoRefreshToken { appid } => {
+                format!("No refresh_token is stored for {appid}: authorize it again")
+            }
+            Error::Store(e) => format!("The token store failed: {e}"),
+        }
+    }
+
     /// The WeChat error inside, if this is one.
     pub fn wechat(&self) -> Option<&WeChatError> {
         match self {

@@ -37,6 +37,14 @@ pub struct AppInfo {
     pub platform_appid: Option<String>,
 }
 
+/// The window's language: errors from now on are rendered in it (the UI calls this at start and
+/// on every switch).
+#[tauri::command]
+#[specta::specta]
+pub fn set_language(lang: wxdesk_core::Lang) {
+    crate::error::set_lang(lang);
+}
+
 /// Version, data directory and sandbox/production mode of the running app.
 #[tauri::command]
 #[specta::specta]

@@ -2,14 +2,14 @@
 // refetched when the relay feed brings a new message or event for the account.
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { commands, events, type InteractionCursor } from "../bindings";
+import { commands, events, type WindowCursor } from "../bindings";
 import { listenWhileMounted, unwrap } from "./index";
 
 export type {
-  InteractionAction,
-  InteractionCursor,
-  InteractionPage,
-  InteractionRow,
+  InteractionKind,
+  OpenWindow as InteractionRow,
+  WindowCursor as InteractionCursor,
+  WindowPage as InteractionPage,
 } from "../bindings";
 
 /** Rows per keyset page of the open-window list. */
@@ -25,7 +25,7 @@ export function useOpenInteractions(appid: string | undefined) {
     queryKey: interactionKeys.open(appid ?? ""),
     queryFn: ({ pageParam }) =>
       unwrap(commands.interactionsOpen(appid ?? "", pageParam, INTERACTION_PAGE)),
-    initialPageParam: null as InteractionCursor | null,
+    initialPageParam: null as WindowCursor | null,
     getNextPageParam: (last) => last.next ?? undefined,
     enabled: !!appid,
     // Remaining times count down: a list older than a minute is stale.

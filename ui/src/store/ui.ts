@@ -1,4 +1,5 @@
 import { create } from "zustand";
+import { commands } from "../bindings";
 import { DEFAULT_LANGUAGE, i18n, isLanguage, type Language } from "../i18n";
 
 // Small UI-only state, remembered across launches in the webview's own storage (it lives in
@@ -47,6 +48,9 @@ function applyLanguage(language: Language) {
   // i18next first, so the render the store triggers already has the new strings.
   void i18n.changeLanguage(language);
   if (typeof document !== "undefined") document.documentElement.lang = language;
+  // The shell renders errors (core's and WeChat's) in the window's language. Outside the app
+  // (unit tests) there is no shell to tell.
+  commands.setLanguage(language === "en" ? "en" : "zh").catch(() => undefined);
 }
 
 const initial = loadUiPrefs(storage());

@@ -307,18 +307,7 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
 /// has applied (caught up first).
 async fn reachable(ctx: &Context, appid: String, limit: u32, out: Out) -> Result<()> {
     session::catch_up(ctx).await;
-    let page = ctx
-        .store
-        .call(move |c| {
-            wxdesk_core::interactions::open_windows(
-                c,
-                &appid,
-                wxdesk_core::interactions::now(),
-                None,
-                limit,
-            )
-        })
-        .await?;
+    let page = ctx.interactions.open(&appid, None, Some(limit)).await?;
     out.emit(&page, || {
         for w in &page.rows {
             let left = if w.remaining_secs >= 3600 {

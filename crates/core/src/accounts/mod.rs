@@ -288,7 +288,7 @@ impl Accounts {
                     has_refresh_token: true,
                     access_token_ok: false,
                     detail: e.to_string(),
-                    hint: e.hint(),
+                    hint: e.hint(crate::error::Lang::Zh),
                 })
             }
         }

@@ -31,6 +31,7 @@ pub const MAX_PAGE: u32 = 500;
 
 /// The user actions that open a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum InteractionKind {
     Text,
@@ -382,33 +383,75 @@ impl EventHandler for InteractionEvents {
 
 /// One user whose window is open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OpenWindow {
     pub openid: String,
-    /// CreateTime of the newest action.
+    /// CreateTime of the newest action (unix seconds).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub last_at: i64,
+    /// What the user last did (the UI names it in its language).
     pub kind: InteractionKind,
     /// The start of the last text message; empty for other actions.
     pub preview: String,
+    /// Unix seconds when the window closes.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub window_until: i64,
     /// Seconds left at the `now` of the query.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub remaining_secs: i64,
     /// The follower's remark (备注名) when the follower table has one.
     pub remark: Option<String>,
 }
 
 /// Where the next page starts: after this (last_at, openid).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct WindowCursor {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub last_at: i64,
     pub openid: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct WindowPage {
     pub rows: Vec<OpenWindow>,
     /// How many users of the account have an open window (all pages).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
     pub next: Option<WindowCursor>,
+}
+
+/// Rows per page when the caller asks for none.
+pub const DEFAULT_PAGE: u32 = 200;
+
+/// 客服消息 recipients: the users whose customer-service window is open (a handle on the store,
+/// reached as `ctx.interactions`).
+#[derive(Clone, Debug)]
+pub struct Interactions {
+    store: crate::store::Store,
+}
+
+impl Interactions {
+    pub fn new(store: crate::store::Store) -> Self {
+        Interactions { store }
+    }
+
+    /// The users of `appid` whose window is open now, newest action first; `limit` rows
+    /// (1–500, default 200) after `after`.
+    pub async fn open(
+        &self,
+        appid: &str,
+        after: Option<WindowCursor>,
+        limit: Option<u32>,
+    ) -> Result<WindowPage> {
+        let appid = appid.to_string();
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        let now = now();
+        self.store
+            .call(move |c| open_windows(c, &appid, now, after.as_ref(), limit))
+            .await
+    }
 }
 
 /// Unix seconds now (the `now` the app passes to [`open_windows`]; tests pass their own).

@@ -115,7 +115,11 @@ impl Platform {
         let settings = match self.settings().await {
             Ok(s) => s,
             Err(e) => {
-                steps.push(CheckStep::failed(STEP_RELAY, e.to_string(), e.hint()));
+                steps.push(CheckStep::failed(
+                    STEP_RELAY,
+                    e.to_string(),
+                    e.hint(crate::error::Lang::Zh),
+                ));
                 skip_rest(&mut steps, &later, "尚未配置平台");
                 return steps;
             }
@@ -123,7 +127,11 @@ impl Platform {
         let api = match self.api().await {
             Ok(api) => api,
             Err(e) => {
-                steps.push(CheckStep::failed(STEP_RELAY, e.to_string(), e.hint()));
+                steps.push(CheckStep::failed(
+                    STEP_RELAY,
+                    e.to_string(),
+                    e.hint(crate::error::Lang::Zh),
+                ));
                 skip_rest(&mut steps, &later, "中继配置不完整");
                 return steps;
             }
@@ -137,7 +145,11 @@ impl Platform {
                 t
             }
             Err(e) => {
-                steps.push(CheckStep::failed(STEP_RELAY, e.to_string(), e.hint()));
+                steps.push(CheckStep::failed(
+                    STEP_RELAY,
+                    e.to_string(),
+                    e.hint(crate::error::Lang::Zh),
+                ));
                 skip_rest(&mut steps, &later, "中继不可用");
                 return steps;
             }
@@ -188,7 +200,7 @@ impl Platform {
             }
             Err(e) if wechat_kind(&e) == Some(ErrKind::IpNotWhitelisted) => {
                 steps.push(CheckStep::failed(STEP_TOKEN, e.to_string(), None));
-                let mut hint = e.hint().unwrap_or_default();
+                let mut hint = e.hint(crate::error::Lang::Zh).unwrap_or_default();
                 if settings.egress == Egress::Direct {
                     hint.push_str(
                         " 也可以在设置中把出口模式改为「经中继」，只需把中继服务器的 IP 加入白名单。",
@@ -201,7 +213,11 @@ impl Platform {
                 ));
             }
             Err(e) => {
-                steps.push(CheckStep::failed(STEP_TOKEN, e.to_string(), e.hint()));
+                steps.push(CheckStep::failed(
+                    STEP_TOKEN,
+                    e.to_string(),
+                    e.hint(crate::error::Lang::Zh),
+                ));
                 skip_rest(
                     &mut steps,
                     &[STEP_WHITELIST],

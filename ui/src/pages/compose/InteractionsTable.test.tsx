@@ -3,7 +3,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import "../../i18n";
-import type { InteractionPage, InteractionRow } from "../../bindings";
+import type { InteractionPage, InteractionRow } from "../../api/interactions";
 import { InteractionsTable } from "./InteractionsTable";
 
 const APPID = "wx1234567890abcdef";
@@ -11,8 +11,7 @@ const APPID = "wx1234567890abcdef";
 const row = (openid: string, over: Partial<InteractionRow> = {}): InteractionRow => ({
   openid,
   remark: null,
-  action: "text",
-  action_label: "发来文字",
+  kind: "text",
   preview: "",
   last_at: 1_800_000_000,
   window_until: 1_800_000_000 + 48 * 3600,
@@ -51,7 +50,7 @@ describe("the 48-hour interaction list", () => {
       {
         rows: [
           row("oA", { remark: "张三", preview: "请问发货了吗", remaining_secs: 23 * 3600 + 59 }),
-          row("oB", { action: "click", action_label: "点击菜单", remaining_secs: 30 }),
+          row("oB", { kind: "click", remaining_secs: 30 }),
         ],
         total: 2,
         next: null,

@@ -51,8 +51,8 @@ export function InteractionsTable({
       render: (_, r) => (
         <Space direction="vertical" size={0}>
           <Space size={4}>
-            <Tag color={r.action === "text" ? "green" : "blue"}>
-              {t(`interactions.action.${r.action}`, { defaultValue: r.action_label })}
+            <Tag color={r.kind === "text" ? "green" : "blue"}>
+              {t(`interactions.action.${r.kind}`)}
             </Tag>
             <Typography.Text type="secondary">{formatTime(r.last_at)}</Typography.Text>
           </Space>
