@@ -1,7 +1,7 @@
-//! Tauri commands: one- or two-line adapters over wxdesk-core, one file per area. Every
-//! command is (1) listed in [`crate::specta_builder`]'s `collect_commands!`, (2) named in
-//! build.rs and (3) granted to the main window in capabilities/main.json — a command missing
-//! from build.rs or the capability is denied (least privilege, STYLE.md #9).
+//! Tauri commands: one- or two-line adapters over wxdesk-core, one file per area. A command is
+//! added in one place, [`crate::specta_builder`]'s `collect_commands!`: build.rs declares that
+//! list to Tauri and writes the main window's permission set from it (least privilege,
+//! STYLE.md #9), and tests/command_lists.rs holds the three against each other.
 
 pub mod accounts;
 pub mod app;
