@@ -10,9 +10,8 @@ use code_support::{World, eventually};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use wxdesk_core::Error;
-use wxdesk_core::code::{AuditState, CommitInput, SubmitAudit};
+use wxdesk_core::code::{AuditPushEvent, AuditState, CommitInput, SubmitAudit};
 use wxdesk_sim::SimConfig;
-use wxdesk_wechat::api::AuditEvent;
 
 fn commit(version: &str, ext: serde_json::Value) -> CommitInput {
     CommitInput {
@@ -117,7 +116,7 @@ async fn commit_audit_release_and_rollback_with_the_push_recorded_from_the_relay
         code.status(&mini).await.unwrap().last_push
     })
     .await;
-    assert_eq!(push.event, AuditEvent::Success);
+    assert_eq!(push.event, AuditPushEvent::Success);
 
     code.release(&mini).await.unwrap();
     let e = code.release(&mini).await.unwrap_err();
@@ -173,7 +172,7 @@ async fn a_rejected_audit_is_pushed_with_its_reason_recorded_and_blocks_the_rele
         code.status(&mini).await.unwrap().last_push
     })
     .await;
-    assert_eq!(push.event, AuditEvent::Fail);
+    assert_eq!(push.event, AuditPushEvent::Fail);
     let reason = push.reason.unwrap();
     assert!(reason.contains("账号信息不符合规范"), "{reason}");
     assert!(push.screenshot.unwrap().contains('|'));

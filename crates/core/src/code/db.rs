@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::ext::PlannedRow;
 use super::model::{
-    AuditPushRecord, Pause, PauseCode, Rollout, RolloutRow, RolloutStatus, RolloutTarget,
-    RowCounts, RowState,
+    AuditPushEvent, AuditPushRecord, Pause, PauseCode, Rollout, RolloutRow, RolloutStatus,
+    RolloutTarget, RowCounts, RowState,
 };
 use crate::error::{Error, Result};
 use wxdesk_wechat::api::AuditEvent;
@@ -427,9 +427,9 @@ pub(crate) fn last_push(conn: &Connection, appid: &str) -> Result<Option<AuditPu
         .optional()?;
     raw.map(|(seq, event, at, reason, screenshot)| {
         let event = match event.as_str() {
-            "success" => AuditEvent::Success,
-            "fail" => AuditEvent::Fail,
-            "delay" => AuditEvent::Delay,
+            "success" => AuditPushEvent::Success,
+            "fail" => AuditPushEvent::Fail,
+            "delay" => AuditPushEvent::Delay,
             other => return Err(bad("审核推送", other)),
         };
         Ok(AuditPushRecord {

@@ -47,8 +47,10 @@ pub fn is_appid_shape(s: &str) -> bool {
 
 /// One client of a rollout: its appid, line in the table, and the ext.json to commit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PlannedRow {
     pub appid: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub line: i64,
     pub ext_json: String,
 }

@@ -48,6 +48,7 @@ pub struct RolloutInput {
 
 /// A rollout with all its rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RolloutDetail {
     pub rollout: Rollout,
     pub rows: Vec<RolloutRow>,

@@ -28,8 +28,6 @@ pub use ext::PlannedRow;
 pub use jobs::{RolloutClients, RolloutDetail, RolloutInput};
 pub use model::*;
 pub use runner::RolloutConfig;
-/// A category the mini program may be audited under (names and ids for submit_audit).
-pub use wxdesk_wechat::api::CodeCategory as Category;
 pub use wxdesk_wechat::api::{AuditItem, DomainAction, ServerDomains, SubmitAudit};
 
 use crate::error::Result;
@@ -40,6 +38,7 @@ use crate::store::accounts::{self, AccountKind, AccountStatus};
 
 /// The trial version's QR code image.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct QrCode {
     pub content_type: String,
     pub bytes: Vec<u8>,
@@ -47,10 +46,13 @@ pub struct QrCode {
 
 /// One version a rollback may return to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HistoryVersion {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub app_version: i64,
     pub user_version: String,
     pub user_desc: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub commit_time: i64,
 }
 
@@ -177,7 +179,7 @@ impl Code {
             .await?;
         Ok(Domains {
             invalid: r.invalid().into_iter().map(str::to_string).collect(),
-            current: r.current,
+            current: r.current.into(),
         })
     }
 
@@ -224,8 +226,10 @@ impl Code {
     }
 
     pub async fn categories(&self, appid: &str) -> Result<Vec<Category>> {
-        self.aat(appid, |c, t| async move { c.wxa_categories(&t).await })
-            .await
+        let list = self
+            .aat(appid, |c, t| async move { c.wxa_categories(&t).await })
+            .await?;
+        Ok(list.into_iter().map(Category::from).collect())
     }
 
     pub async fn pages(&self, appid: &str) -> Result<Vec<String>> {

@@ -8,22 +8,30 @@ use wxdesk_wechat::api as wx;
 
 /// One upload in the platform's 草稿箱.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Draft {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub draft_id: i64,
     pub user_version: String,
     pub user_desc: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub create_time: i64,
 }
 
 /// One template of the platform's 模板库.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Template {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub template_id: i64,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub draft_id: Option<i64>,
     pub user_version: String,
     pub user_desc: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub create_time: i64,
     /// 0 普通模板, 1 标准模板.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub template_type: i64,
     pub source_miniprogram_appid: String,
     pub source_miniprogram: String,
@@ -31,6 +39,7 @@ pub struct Template {
 
 /// The 草稿箱 and the 模板库 together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Library {
     pub drafts: Vec<Draft>,
     pub templates: Vec<Template>,
@@ -62,16 +71,72 @@ impl From<wx::CodeTemplate> for Template {
     }
 }
 
+/// The six server-domain lists of a mini program (scheme included: `https://`, `wss://`…).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ServerLists {
+    pub requestdomain: Vec<String>,
+    pub wsrequestdomain: Vec<String>,
+    pub uploaddomain: Vec<String>,
+    pub downloaddomain: Vec<String>,
+    pub udpdomain: Vec<String>,
+    pub tcpdomain: Vec<String>,
+}
+
+impl From<wx::ServerDomains> for ServerLists {
+    fn from(d: wx::ServerDomains) -> Self {
+        ServerLists {
+            requestdomain: d.requestdomain,
+            wsrequestdomain: d.wsrequestdomain,
+            uploaddomain: d.uploaddomain,
+            downloaddomain: d.downloaddomain,
+            udpdomain: d.udpdomain,
+            tcpdomain: d.tcpdomain,
+        }
+    }
+}
+
 /// A mini program's server domains after a change, and what WeChat filtered out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Domains {
-    pub current: wx::ServerDomains,
+    pub current: ServerLists,
     pub invalid: Vec<String>,
+}
+
+/// A category the mini program may be audited under (names and ids for submit_audit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Category {
+    pub first_class: String,
+    pub second_class: String,
+    pub third_class: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub first_id: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub second_id: i64,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
+    pub third_id: Option<i64>,
+}
+
+impl From<wx::CodeCategory> for Category {
+    fn from(c: wx::CodeCategory) -> Self {
+        Category {
+            first_class: c.first_class,
+            second_class: c.second_class,
+            third_class: c.third_class,
+            first_id: c.first_id,
+            second_id: c.second_id,
+            third_id: c.third_id,
+        }
+    }
 }
 
 /// What `commit` uploads for one mini program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CommitInput {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub template_id: i64,
     pub user_version: String,
     pub user_desc: String,
@@ -81,6 +146,7 @@ pub struct CommitInput {
 
 /// An audit's state as a code (WeChat's numbers 0–4 in `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditState {
     Approved,
@@ -107,39 +173,79 @@ impl AuditState {
 
 /// One audit as WeChat reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Audit {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub auditid: i64,
     pub state: AuditState,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub status: i64,
     /// Rejection or delay reason (may contain `<br>`).
     pub reason: Option<String>,
     pub screenshot: Option<String>,
     pub user_version: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub submitted_at: i64,
 }
 
 /// One version line (体验版 or 线上版).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VersionLine {
     pub version: String,
     pub desc: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub time: i64,
+}
+
+/// Which audit push (`weapp_audit_success` / `_fail` / `_delay`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditPushEvent {
+    Success,
+    Fail,
+    Delay,
+}
+
+impl AuditPushEvent {
+    /// The push's `Event`.
+    pub fn event_name(self) -> &'static str {
+        match self {
+            AuditPushEvent::Success => "weapp_audit_success",
+            AuditPushEvent::Fail => "weapp_audit_fail",
+            AuditPushEvent::Delay => "weapp_audit_delay",
+        }
+    }
+}
+
+impl From<wx::AuditEvent> for AuditPushEvent {
+    fn from(e: wx::AuditEvent) -> Self {
+        match e {
+            wx::AuditEvent::Success => AuditPushEvent::Success,
+            wx::AuditEvent::Fail => AuditPushEvent::Fail,
+            wx::AuditEvent::Delay => AuditPushEvent::Delay,
+        }
+    }
 }
 
 /// An audit push recorded from the relay feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditPushRecord {
-    /// `success`, `fail` or `delay`.
-    pub event: wx::AuditEvent,
+    pub event: AuditPushEvent,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub at: i64,
     pub reason: Option<String>,
     pub screenshot: Option<String>,
     /// The relay's sequence number of the push.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub seq: i64,
 }
 
 /// Where one mini program's code stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CodeStatus {
     pub appid: String,
     pub trial: Option<VersionLine>,
@@ -153,10 +259,15 @@ pub struct CodeStatus {
 
 /// The platform's audit quota this month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditQuota {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub rest: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub limit: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub speedup_rest: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub speedup_limit: i64,
 }
 
@@ -175,6 +286,7 @@ impl From<wx::AuditQuota> for AuditQuota {
 
 /// How far a rollout takes each mini program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RolloutTarget {
     /// Commit only (体验版).
@@ -214,6 +326,7 @@ impl RolloutTarget {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RolloutStatus {
     Draft,
@@ -249,6 +362,7 @@ impl RolloutStatus {
 /// One mini program's place in a rollout. `committing`, `submitting` and `releasing` are
 /// written before the call they name, so a restart knows a call may have reached WeChat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RowState {
     Pending,
@@ -318,6 +432,7 @@ impl RowState {
 
 /// Why a rollout is paused (a code; the faces word it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum PauseCode {
     /// The operator paused it (Ctrl-C in the CLI).
@@ -352,6 +467,7 @@ impl PauseCode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Pause {
     pub code: PauseCode,
     /// Details (the failure's message; empty for `operator`).
@@ -360,22 +476,33 @@ pub struct Pause {
 
 /// Rows per state, and the totals the faces show.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RowCounts {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
     /// Rows that reached the rollout's target.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub done: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub audit_failed: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub failed: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub cancelled: u64,
     /// Rows with steps left.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub remaining: u64,
+    #[cfg_attr(feature = "specta", specta(type = std::collections::BTreeMap<RowState, specta_typescript::Number>))]
     pub by_state: BTreeMap<RowState, u64>,
 }
 
 /// A rollout job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Rollout {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub id: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub template_id: i64,
     pub user_version: String,
     pub user_desc: String,
@@ -384,34 +511,45 @@ pub struct Rollout {
     pub pause: Option<Pause>,
     /// The client table's file name, when there was one.
     pub source: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub created_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub updated_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub finished_at: Option<i64>,
     pub counts: RowCounts,
 }
 
 /// One mini program of a rollout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RolloutRow {
     pub appid: String,
     /// Line of the client table (0 when the appid was given directly).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub line: i64,
     pub state: RowState,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub auditid: Option<i64>,
     /// Rejection or delay reason.
     pub reason: Option<String>,
     pub screenshot: Option<String>,
     /// The last failure (Chinese, no secrets) and WeChat's errcode when WeChat answered.
     pub error: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub errcode: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub attempts: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub updated_at: i64,
     pub ext_json: String,
 }
 
 /// What a running rollout streams.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RolloutProgress {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub rollout_id: i64,
     pub status: RolloutStatus,
     pub pause: Option<Pause>,
@@ -422,6 +560,7 @@ pub struct RolloutProgress {
 
 /// Mini programs grouped by their online version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VersionGroup {
     /// `None`: nothing online; `Some("?")` is never used — see `unknown`.
     pub version: Option<String>,
@@ -429,6 +568,7 @@ pub struct VersionGroup {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VersionSummary {
     pub groups: Vec<VersionGroup>,
     /// Mini programs whose version could not be read, with why.
