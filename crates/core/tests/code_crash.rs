@@ -43,17 +43,14 @@ async fn code_crash_child_process_entry(args: String) {
 }
 
 async fn released_rows(w: &World, id: i64) -> i64 {
-    w.ctx
-        .store
-        .call(move |c| {
-            Ok(c.query_row(
-                "SELECT count(*) FROM code_rollout_rows WHERE rollout_id = ?1 AND state = 'released'",
-                [id],
-                |r| r.get(0),
-            )?)
-        })
-        .await
-        .unwrap()
+    w.sql(move |c| {
+        c.query_row(
+            "SELECT count(*) FROM code_rollout_rows WHERE rollout_id = ?1 AND state = 'released'",
+            [id],
+            |r| r.get(0),
+        )
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

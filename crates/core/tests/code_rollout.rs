@@ -190,23 +190,20 @@ async fn rollout_left_in(w: &World, mini: &str, version: &str, state: &str, audi
         .await
         .unwrap();
     let (mini, state) = (mini.to_string(), state.to_string());
-    w.ctx
-        .store
-        .call(move |c| {
-            c.execute(
-                "UPDATE code_rollout_rows SET state = ?1, submitted_at = strftime('%s','now') - 5,
+    w.sql(move |c| {
+        c.execute(
+            "UPDATE code_rollout_rows SET state = ?1, submitted_at = strftime('%s','now') - 5,
                      auditid = NULLIF(?3, 0)
                  WHERE rollout_id = ?2 AND appid = ?4",
-                rusqlite::params![state, id, auditid, mini],
-            )?;
-            c.execute(
-                "UPDATE code_rollouts SET status = 'running' WHERE id = ?1",
-                [id],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+            rusqlite::params![state, id, auditid, mini],
+        )?;
+        c.execute(
+            "UPDATE code_rollouts SET status = 'running' WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    })
+    .await;
     id
 }
 
@@ -338,4 +335,111 @@ async fn a_table_with_unknown_or_repeated_clients_is_refused_before_anything_is_
         .await
         .unwrap_err();
     assert_eq!(e.code(), "code_template_not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_pauses_resumes_and_cancels_and_a_held_lock_keeps_it_from_a_second_runner() {
+    // Audits that take an hour: the rows wait in `auditing` while the test acts.
+    let w = World::start(SimConfig {
+        accounts: 10,
+        audit_secs: 3600,
+        ..SimConfig::default()
+    })
+    .await;
+    let code = w.ctx.code.clone().with_rollout_config(fast_poll());
+    let id = code
+        .create_rollout(&input(
+            "7.0.0",
+            RolloutClients::Appids(w.minis[..2].to_vec()),
+        ))
+        .await
+        .unwrap();
+    code.start_rollout(id).await.unwrap();
+    let auditing = |code: &wxdesk_core::code::Code| {
+        let code = code.clone();
+        async move {
+            let d = code.rollout(id).await.unwrap();
+            d.rows
+                .iter()
+                .all(|r| r.state == RowState::Auditing)
+                .then_some(())
+        }
+    };
+    eventually(20, "both rows auditing", || auditing(&code)).await;
+
+    code.pause_rollout(id).await.unwrap();
+    let r = code.wait_rollout(id).await.unwrap();
+    assert_eq!(r.status, RolloutStatus::Paused);
+    assert_eq!(r.pause.unwrap().code, PauseCode::Operator);
+    assert!(!code.is_active(id));
+
+    // Another holder of the lock (another process) keeps a resume from starting a second
+    // runner, and the rollout it drives is not taken for interrupted.
+    let lock_path = w
+        .path()
+        .join("locks")
+        .join(format!("code-rollout-{id}.lock"));
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.try_lock().unwrap();
+    let e = code.start_rollout(id).await.unwrap_err();
+    assert_eq!(e.code(), "code_rollout_busy");
+    drop(held);
+
+    code.start_rollout(id).await.unwrap();
+    assert!(code.is_active(id));
+    code.cancel_rollout(id).await.unwrap();
+    let r = code.wait_rollout(id).await.unwrap();
+    assert_eq!(r.status, RolloutStatus::Cancelled, "{r:?}");
+    assert_eq!(r.counts.cancelled, 2);
+    let e = code.start_rollout(id).await.unwrap_err();
+    assert_eq!(e.code(), "code_rollout_finished");
+    // The audits stay at WeChat (cancel does not withdraw them).
+    assert!(w.sim_code(&w.minis[0])["under_review"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xlsx_client_table_gives_each_client_its_own_ext_json() {
+    use rust_xlsxwriter::Workbook;
+    let w = World::start(SimConfig {
+        accounts: 10,
+        ..SimConfig::default()
+    })
+    .await;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["AppID", "门店", "/window/navigationBarTitleText"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, m) in w.minis[..2].iter().enumerate() {
+        let row = r as u32 + 1;
+        sheet.write_string(row, 0, m).unwrap();
+        sheet.write_number(row, 1, f64::from(row) * 100.0).unwrap();
+        sheet.write_string(row, 2, format!("店铺{row}")).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let plan = w
+        .ctx
+        .code
+        .plan_rollout(&input(
+            "8.0.0",
+            RolloutClients::Table(ImportSource::Bytes(bytes)),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(plan.len(), 2);
+    let ext: serde_json::Value = serde_json::from_str(&plan[1].ext_json).unwrap();
+    assert_eq!(ext["extAppid"], w.minis[1].as_str());
+    assert_eq!(
+        ext["ext"]["门店"], "200",
+        "a whole number reads as the operator sees it"
+    );
+    assert_eq!(ext["window"]["navigationBarTitleText"], "店铺2");
+    assert_eq!(ext["ext"]["brand"], "wxdesk", "the base ext.json stays");
+    assert_eq!(plan[1].line, 3);
 }

@@ -182,6 +182,22 @@ impl World {
         assert!(r.status().is_success());
     }
 
+    /// Runs `f` on the workspace's database file itself (what a crashed process left there is
+    /// read and staged this way, beside the Context's own connection).
+    pub async fn sql<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> R {
+        let path = self.path().join("wxdesk.sqlite3");
+        tokio::task::spawn_blocking(move || {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.busy_timeout(Duration::from_secs(5)).unwrap();
+            f(&c).unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
     /// A CSV file in the data dir.
     pub fn csv(&self, name: &str, text: &str) -> PathBuf {
         let p = self.path().join(name);
