@@ -232,3 +232,50 @@ async fn bad_input_is_refused_before_wechat_and_wechat_refusals_carry_their_hint
     let q = code.quota(None).await.unwrap();
     assert_eq!((q.rest, q.limit), (100, 100));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domains_webview_undo_speed_up_and_visit_status_go_through_to_wechat() {
+    use wxdesk_core::code::{DomainAction, ServerDomains};
+    let w = World::start(SimConfig {
+        audit_secs: 3600,
+        ..SimConfig::default()
+    })
+    .await;
+    let mini = w.minis[0].clone();
+    let code = &w.ctx.code;
+    let d = code
+        .domains(
+            &mini,
+            DomainAction::Add,
+            &ServerDomains {
+                requestdomain: vec![
+                    "https://api.wxdesk-demo.com".into(),
+                    "https://evil.example.com".into(),
+                ],
+                ..ServerDomains::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.current.requestdomain, vec!["https://api.wxdesk-demo.com"]);
+    assert_eq!(d.invalid, vec!["https://evil.example.com"]);
+    let web = code.webview_domains(&mini, None, &[]).await.unwrap();
+    assert_eq!(web.len(), 2, "every webview domain of the platform");
+
+    code.commit(&mini, &commit("1.0.0", json!({})))
+        .await
+        .unwrap();
+    code.submit_audit(&mini, &SubmitAudit::default())
+        .await
+        .unwrap();
+    code.speed_up(&mini, None).await.unwrap();
+    let e = code.speed_up(&mini, None).await.unwrap_err();
+    assert_eq!(errcode(&e), Some(89404), "sped up once");
+    code.undo_audit(&mini).await.unwrap();
+    let latest = code.latest_audit(&mini).await.unwrap().unwrap();
+    assert_eq!(latest.state, AuditState::Withdrawn);
+    // Nothing online yet: the visit status cannot change.
+    let e = code.set_visit(&mini, false).await.unwrap_err();
+    assert_eq!(errcode(&e), Some(85021));
+    assert_eq!(code.status(&mini).await.unwrap().visit_open, Some(true));
+}
