@@ -8,6 +8,9 @@ use std::fmt;
 use crate::error::Result;
 use crate::xml::{self, Flat};
 
+mod subscribe;
+pub use subscribe::{SubscribeMsgEvent, SubscribeMsgItem, SubscribeMsgKind};
+
 /// One push, after decryption. `Debug` redacts the ticket and shows only the size of `raw`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Callback {
@@ -60,6 +63,8 @@ pub enum Callback {
         media_id: String,
         msg_id: i64,
     },
+    /// G.6 订阅通知 events (popup choice, management-page rejection, bizsend result).
+    SubscribeMsg(SubscribeMsgEvent),
     /// Anything else, with what could be read of it.
     Unknown {
         raw: String,
@@ -175,6 +180,7 @@ impl fmt::Debug for Callback {
                 .field("media_id", media_id)
                 .field("msg_id", msg_id)
                 .finish(),
+            Callback::SubscribeMsg(e) => f.debug_tuple("SubscribeMsg").field(e).finish(),
             Callback::Unknown {
                 raw,
                 msg_type,
@@ -213,6 +219,9 @@ impl Callback {
 /// shapes become [`Callback::Unknown`].
 pub fn parse(xml_text: &str) -> Result<Callback> {
     let flat = xml::parse_flat(xml_text)?;
+    if let Some(e) = subscribe::read(&flat, xml_text) {
+        return Ok(Callback::SubscribeMsg(e));
+    }
     Ok(typed(&flat).unwrap_or_else(|| unknown(xml_text, &flat)))
 }
 

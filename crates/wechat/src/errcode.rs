@@ -89,6 +89,14 @@ static TABLE: &[ErrInfo] = &[
         "Retry later; if it persists check WeChat's status announcements."
     ),
     info!(
+        20002,
+        Permanent,
+        "参数错误（如订阅通知模板 ID 不存在）",
+        "invalid argument (e.g. an unknown subscription template id)",
+        "先列出账号的订阅通知模板（gettemplate）再删除其中的模板 ID。",
+        "List the account's subscription templates (gettemplate) and delete one of their ids."
+    ),
+    info!(
         40001,
         TokenInvalid,
         "access_token 无效或不是最新的（获取 token 时则为 AppSecret 错误）",
@@ -117,8 +125,8 @@ static TABLE: &[ErrInfo] = &[
         BadCredentials,
         "appid 无效",
         "invalid appid",
-        "核对 AppID 是否填写正确。",
-        "Check the AppID."
+        "核对 AppID 是否填写正确；消息带小程序跳转时，该小程序须已与公众号关联（公众号后台：广告与服务 → 小程序管理 → 关联小程序）。",
+        "Check the AppID; for a message that opens a mini program, the mini program must be linked to the official account (console: 广告与服务 → 小程序管理 → 关联小程序)."
     ),
     info!(
         40014,
@@ -161,12 +169,28 @@ static TABLE: &[ErrInfo] = &[
         "Check or reset the AppSecret on the platform and enter it again."
     ),
     info!(
+        40163,
+        Permanent,
+        "code 已被使用",
+        "code already used",
+        "每个 js_code 只能换取一次会话；请在小程序里重新调用 wx.login 获取新的 code（约 5 分钟内有效）。",
+        "Each js_code can be exchanged once: call wx.login again in the mini program for a new code (valid about 5 minutes)."
+    ),
+    info!(
         40164,
         IpNotWhitelisted,
         "调用方 IP 不在白名单中",
         "caller IP not in the whitelist",
         "把本机出口 IP 加入公众号的 IP 白名单，或通过中继服务器出口调用。",
         "Add this machine's egress IP to the account's IP whitelist, or call through the relay's egress."
+    ),
+    info!(
+        40165,
+        Permanent,
+        "小程序页面路径无效（不是已发布版本中的页面）",
+        "invalid mini-program page path (not a page of the released version)",
+        "跳转路径须是该小程序已发布版本中的页面，如 pages/index/index（可带 ?参数）；小程序需先发布。",
+        "The path must be a page of the mini program's released version, e.g. pages/index/index (query allowed); release the mini program first."
     ),
     info!(
         40246,
@@ -193,6 +217,14 @@ static TABLE: &[ErrInfo] = &[
         "Enter the platform AppSecret in the settings."
     ),
     info!(
+        41021,
+        Permanent,
+        "缺少 component_access_token",
+        "missing component_access_token",
+        "属于程序错误，请反馈问题。",
+        "A client bug: please report it."
+    ),
+    info!(
         42001,
         TokenInvalid,
         "access_token 已过期",
@@ -213,8 +245,16 @@ static TABLE: &[ErrInfo] = &[
         NotSubscribed,
         "用户未订阅或拒绝接收该消息",
         "user refused to accept the message (no live subscription)",
-        "需要用户重新订阅后才能发送（一次订阅只能发送一次）。",
-        "The user must subscribe again (one subscription allows one send)."
+        "该用户没有可用的订阅（从未同意、一次性订阅已用完或已关闭）；需用户在订阅弹窗中再次同意后才能发送（一次性订阅：同意一次发送一次）。",
+        "The user has no live subscription (never accepted, a one-time subscription used up, or switched off); they must accept in the subscribe popup again (one-time: one accept, one send)."
+    ),
+    info!(
+        43117,
+        RateLimited,
+        "对该用户发送过于频繁",
+        "sending to this openid too frequently",
+        "稍后自动重试；避免短时间内向同一用户重复发送。",
+        "Retried later; avoid sending to one user repeatedly in a short time."
     ),
     info!(
         45009,
@@ -249,12 +289,20 @@ static TABLE: &[ErrInfo] = &[
         "Wait for the user to interact again."
     ),
     info!(
+        45103,
+        Unsupported,
+        "该接口已停用",
+        "this API has been withdrawn",
+        "改用微信现行的接口（模板消息、订阅通知）。",
+        "Use WeChat's current APIs (template messages, subscription notices)."
+    ),
+    info!(
         45109,
         Unsupported,
         "该接口已停用（统一服务消息已于 2023-09-20 下线）",
         "API withdrawn (uniform_send was removed on 2023-09-20)",
-        "改用公众号模板消息或订阅通知。",
-        "Use official-account template messages or subscription notices instead."
+        "改用公众号模板消息并带小程序跳转（小程序须已与公众号关联），或订阅通知。",
+        "Send an official-account template message that opens the mini program (linked to the account) instead, or a subscription notice."
     ),
     info!(
         47001,
@@ -285,8 +333,8 @@ static TABLE: &[ErrInfo] = &[
         Quota,
         "本月清零次数已用完",
         "monthly clear_quota limit reached",
-        "每月最多清零 10 次，请下月再试。",
-        "At most 10 resets a month: wait for next month."
+        "每个账号每月最多清零 10 次（后台与接口合计），请下月再试。",
+        "At most 10 resets per account a month (console and API together): wait for next month."
     ),
     info!(
         61003,
@@ -391,6 +439,78 @@ static TABLE: &[ErrInfo] = &[
         "no permission to query this cgi_path",
         "用接口所属账号的令牌查询（公众号接口用公众号的 authorizer_access_token）；/sns/ 类接口不支持查询额度。",
         "Query with the token of the account the API belongs to (an official account's API: its authorizer_access_token); /sns/ APIs have no quota query."
+    ),
+    info!(
+        200011,
+        Permission,
+        "此账号已被封禁，无法操作订阅通知模板",
+        "the account is banned from subscription templates",
+        "请在公众号后台查看封禁原因并申诉。",
+        "Check the ban notice in the account's console and appeal."
+    ),
+    info!(
+        200012,
+        Permanent,
+        "订阅通知私有模板数已达上限（50 个）",
+        "private subscription template limit reached (50)",
+        "先删除不再使用的订阅通知模板再添加。",
+        "Delete subscription templates no longer used, then add again."
+    ),
+    info!(
+        200013,
+        Permanent,
+        "此模板已被封禁，无法选用",
+        "this library template is banned",
+        "从模板库选用其他模板。",
+        "Choose another library template."
+    ),
+    info!(
+        200014,
+        Permanent,
+        "模板 tid 参数错误（不存在或缺失）",
+        "invalid template tid (missing or unknown)",
+        "tid 取自订阅通知模板库（getpubtemplatetitles）的列表。",
+        "Take the tid from the subscription template library (getpubtemplatetitles)."
+    ),
+    info!(
+        200016,
+        Permanent, "start 参数错误", "invalid start", "start 从 0 开始。", "start counts from 0."
+    ),
+    info!(
+        200017,
+        Permanent, "limit 参数错误", "invalid limit", "limit 取 1–30。", "limit must be 1 to 30."
+    ),
+    info!(
+        200018,
+        Permanent,
+        "类目 ids 缺失",
+        "category ids missing",
+        "先查询账号的类目（getcategory），再用逗号分隔的类目 id 查询模板库。",
+        "Query the account's categories (getcategory), then pass their ids comma-separated."
+    ),
+    info!(
+        200019,
+        Permanent,
+        "类目 ids 不合法",
+        "invalid category ids",
+        "ids 应为逗号分隔的数字（不要带引号）。",
+        "ids must be comma-separated numbers (no quotes)."
+    ),
+    info!(
+        200020,
+        Permanent,
+        "关键词列表 kidList 参数错误",
+        "invalid keyword list (kidList)",
+        "选 2–5 个该模板的关键词（kid 取自 getpubtemplatekeywords）。",
+        "Choose 2 to 5 of the template's keywords (kids from getpubtemplatekeywords)."
+    ),
+    info!(
+        200021,
+        Permanent,
+        "场景描述 sceneDesc 参数错误",
+        "invalid scene description (sceneDesc)",
+        "场景描述必填，不超过 15 个字。",
+        "The scene description is required, at most 15 characters."
     ),
 ];
 
@@ -522,6 +642,22 @@ mod tests {
         assert_eq!(kind_of(85009), ErrKind::Permanent);
         assert_eq!(kind_of(86000), ErrKind::Permission);
         assert!(explain(85085).unwrap().hint_zh.contains("queryquota"));
+    }
+
+    #[test]
+    fn every_code_of_the_addendum_to_section_d_is_explained() {
+        for c in [
+            200011, 200012, 200013, 200014, 200016, 200017, 200018, 200019, 200020, 200021, 40013,
+            40163, 40165, 41021, 43117, 45103, 45109,
+        ] {
+            let i = explain(c).unwrap_or_else(|| panic!("no entry for {c}"));
+            assert!(!i.zh.is_empty() && !i.hint_zh.is_empty() && !i.hint_en.is_empty());
+        }
+        // 45109 names the replacement; 40013 says how a mini program gets linked.
+        assert!(explain(45109).unwrap().hint_zh.contains("小程序跳转"));
+        assert!(explain(40013).unwrap().hint_zh.contains("关联小程序"));
+        assert_eq!(kind_of(45103), ErrKind::Unsupported);
+        assert_eq!(kind_of(40165), ErrKind::Permanent);
     }
 
     #[test]

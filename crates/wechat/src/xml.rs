@@ -158,6 +158,112 @@ pub fn parse_flat(xml: &str) -> Result<Flat> {
     Ok(flat)
 }
 
+/// The `<List>` items under a direct child of `<xml>` named one of `wrappers` (the 订阅通知 events
+/// of protocol G.6: `<xml><SubscribeMsgPopupEvent><List>…</List><List>…</List></…></xml>`). Each
+/// item is read like a flat body: its direct children and their text. The same safety rules as
+/// [`parse_flat`] apply (no DTD or custom entities, bounded size and depth).
+pub fn parse_lists(xml: &str, wrappers: &[&str]) -> Result<Vec<Flat>> {
+    if xml.len() > MAX_XML_BYTES {
+        return Err(Error::XmlTooLarge {
+            len: xml.len(),
+            limit: MAX_XML_BYTES,
+        });
+    }
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let mut items = Vec::new();
+    let mut depth = 0usize;
+    // Inside a wanted wrapper (depth 2), an item (depth 3) and one of its fields (depth 4).
+    let mut in_wrapper = false;
+    let mut item: Option<Flat> = None;
+    let mut field: Option<(String, String)> = None;
+    let mut root_seen = false;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| Error::Xml(format!("{e} (at byte {})", reader.error_position())))?;
+        match event {
+            Event::DocType(_) => return Err(Error::XmlForbidden),
+            Event::Start(e) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::Xml("elements nested too deeply".into()));
+                }
+                let name = e.name();
+                let name = name.into_inner();
+                match depth {
+                    1 => {
+                        check_root(name)?;
+                        root_seen = true;
+                    }
+                    2 => in_wrapper = wrappers.contains(&name),
+                    3 if in_wrapper && name == "List" => item = Some(Flat::default()),
+                    4 if item.is_some() => field = Some((name.to_owned(), String::new())),
+                    _ => {}
+                }
+            }
+            Event::Empty(e) => {
+                let name = e.name();
+                let name = name.into_inner();
+                match depth {
+                    0 => {
+                        check_root(name)?;
+                        root_seen = true;
+                    }
+                    2 if in_wrapper && name == "List" => items.push(Flat::default()),
+                    3 => {
+                        if let Some(it) = item.as_mut() {
+                            it.fields.push((name.to_owned(), String::new()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                if let (4, Some((_, text))) = (depth, field.as_mut()) {
+                    text.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(c) => {
+                if let (4, Some((_, text))) = (depth, field.as_mut()) {
+                    text.push_str(&c.into_inner());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let ch = if r.is_char_ref() {
+                    r.resolve_char_ref()
+                        .map_err(|e| Error::Xml(e.to_string()))?
+                        .ok_or(Error::XmlForbidden)?
+                } else {
+                    predefined_entity(&r.into_inner()).ok_or(Error::XmlForbidden)?
+                };
+                if let (4, Some((_, text))) = (depth, field.as_mut()) {
+                    text.push(ch);
+                }
+            }
+            Event::End(_) => {
+                match depth {
+                    4 => {
+                        if let (Some(f), Some(it)) = (field.take(), item.as_mut()) {
+                            it.fields.push(f);
+                        }
+                    }
+                    3 => items.extend(item.take()),
+                    2 => in_wrapper = false,
+                    _ => {}
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+        }
+    }
+    if !root_seen || depth != 0 {
+        return Err(Error::Xml("missing or unclosed <xml> root".into()));
+    }
+    Ok(items)
+}
+
 fn check_root(name: &str) -> Result<()> {
     if name == "xml" {
         Ok(())
@@ -225,6 +331,26 @@ mod tests {
         }
         let deep = format!("<xml>{}{}</xml>", "<a>".repeat(40), "</a>".repeat(40));
         assert!(parse_flat(&deep).is_err());
+    }
+
+    #[test]
+    fn list_items_of_the_named_wrapper_are_read_one_by_one() {
+        let x = "<xml><ToUserName>gh</ToUserName><Other><List><A>no</A></List></Other>\
+            <Wrap><List><A><![CDATA[1]]></A><B>x &amp; y</B></List><List><A>2</A><C/></List></Wrap></xml>";
+        let items = parse_lists(x, &["Wrap"]).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].get("A"), Some("1"));
+        assert_eq!(items[0].get("B"), Some("x & y"));
+        assert_eq!(items[1].get("A"), Some("2"));
+        assert_eq!(items[1].get("C"), Some(""));
+        assert!(parse_lists(x, &["Nope"]).unwrap().is_empty());
+        let laughs =
+            "<!DOCTYPE x [<!ENTITY a \"b\">]><xml><Wrap><List><A>&a;</A></List></Wrap></xml>";
+        assert!(matches!(
+            parse_lists(laughs, &["Wrap"]),
+            Err(Error::XmlForbidden)
+        ));
+        assert!(parse_lists("<xml><Wrap><List>", &["Wrap"]).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod code;
 mod component;
 mod message;
 mod mini;
+mod newtmpl;
 mod template;
 mod user;
 
@@ -28,6 +29,10 @@ pub use component::{
 };
 pub use message::{Article, CustomMessage, MpTemplateMsg, SubscribeMessage, UniformMessage};
 pub use mini::Session;
+pub use newtmpl::{
+    PubTemplateKeyword, PubTemplateTitle, PubTemplateTitles, SubscribeCategory, SubscribeTemplate,
+    TYPE_LONG_TERM, TYPE_ONE_TIME,
+};
 pub use template::{
     Industry, IndustryClass, MiniProgramLink, PrivateTemplate, TemplateMessage, TemplateValue,
 };

@@ -225,3 +225,71 @@ fn debug_redacts_the_ticket_and_the_raw_xml() {
     assert!(!s.contains("SECRETCODE"), "{s}");
     assert!(s.contains(&format!("<{} bytes>", unknown.len())));
 }
+
+// ---- 订阅通知 events (protocol G.6) ----
+
+const POPUP: &str = "<xml><ToUserName><![CDATA[gh_123456789abc]]></ToUserName>\
+<FromUserName><![CDATA[otFpruAK8D-E6EfStSYonYSBZ8_4]]></FromUserName><CreateTime>1610969440</CreateTime>\
+<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_popup_event]]></Event>\
+<SubscribeMsgPopupEvent><List><TemplateId><![CDATA[VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc]]></TemplateId>\
+<SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List>\
+<List><TemplateId><![CDATA[9nLIlbOQZC5Y89AZteFEux3WCXRRRG5Wfzkpssu4bLI]]></TemplateId>\
+<SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString><PopupScene>2</PopupScene></List>\
+</SubscribeMsgPopupEvent></xml>";
+
+#[test]
+fn the_popup_event_of_protocol_g6_reads_every_item() {
+    let Callback::SubscribeMsg(e) = parse(POPUP).unwrap() else {
+        panic!("not a subscribe event");
+    };
+    assert_eq!(e.kind, SubscribeMsgKind::Popup);
+    assert_eq!(e.from_user_name, "otFpruAK8D-E6EfStSYonYSBZ8_4");
+    assert_eq!(e.create_time, 1610969440);
+    assert_eq!(e.items.len(), 2);
+    assert!(e.items[0].accepted());
+    assert_eq!(e.items[0].popup_scene, Some(2));
+    assert_eq!(
+        e.items[1].template_id,
+        "9nLIlbOQZC5Y89AZteFEux3WCXRRRG5Wfzkpssu4bLI"
+    );
+    assert!(!e.items[1].accepted());
+}
+
+#[test]
+fn the_change_event_is_read_under_either_wrapper() {
+    for wrapper in ["SubscribeMsgChangeEvent", "SubscribeMsgPopupEvent"] {
+        let xml = format!(
+            "<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName><CreateTime>5</CreateTime>\
+<MsgType>event</MsgType><Event>subscribe_msg_change_event</Event><{wrapper}><List>\
+<TemplateId>T1</TemplateId><SubscribeStatusString>reject</SubscribeStatusString></List></{wrapper}></xml>"
+        );
+        let Callback::SubscribeMsg(e) = parse(&xml).unwrap() else {
+            panic!("not a subscribe event under {wrapper}");
+        };
+        assert_eq!(e.kind, SubscribeMsgKind::Change);
+        assert_eq!(e.items[0].template_id, "T1");
+        assert_eq!(e.items[0].popup_scene, None);
+    }
+}
+
+#[test]
+fn the_sent_event_carries_the_64_bit_msgid_and_the_result() {
+    let xml = "<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName><CreateTime>1610969468</CreateTime>\
+<MsgType>event</MsgType><Event>subscribe_msg_sent_event</Event><SubscribeMsgSentEvent><List>\
+<TemplateId>T1</TemplateId><MsgID>1700827132819554304</MsgID><ErrorCode>0</ErrorCode>\
+<ErrorStatus><![CDATA[success]]></ErrorStatus></List></SubscribeMsgSentEvent></xml>";
+    let Callback::SubscribeMsg(e) = parse(xml).unwrap() else {
+        panic!("not a subscribe event");
+    };
+    assert_eq!(e.kind, SubscribeMsgKind::Sent);
+    assert_eq!(e.items[0].msg_id, Some(1_700_827_132_819_554_304));
+    assert_eq!(e.items[0].error_code, Some(0));
+    assert_eq!(e.items[0].error_status.as_deref(), Some("success"));
+}
+
+#[test]
+fn a_subscribe_event_without_items_stays_unknown() {
+    let xml = "<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName><CreateTime>5</CreateTime>\
+<MsgType>event</MsgType><Event>subscribe_msg_popup_event</Event></xml>";
+    assert!(matches!(parse(xml).unwrap(), Callback::Unknown { .. }));
+}
