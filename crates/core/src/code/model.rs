@@ -18,9 +18,12 @@ pub struct Draft {
     pub create_time: i64,
 }
 
-/// One template of the platform's 模板库.
+/// One template of the platform's 模板库 (`CodeTemplate` in TypeScript, beside the message
+/// templates' `Template`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+// The container name reaches only the TypeScript type (JSON has no struct names).
+#[serde(rename = "CodeTemplate")]
 pub struct Template {
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub template_id: i64,
@@ -104,8 +107,9 @@ pub struct Domains {
     pub invalid: Vec<String>,
 }
 
-/// A category the mini program may be audited under (names and ids for submit_audit).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A category the mini program may be audited under (names and ids for submit_audit; the
+/// faces send a chosen one back, hence Deserialize).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Category {
     pub first_class: String,
@@ -122,6 +126,19 @@ pub struct Category {
 impl From<wx::CodeCategory> for Category {
     fn from(c: wx::CodeCategory) -> Self {
         Category {
+            first_class: c.first_class,
+            second_class: c.second_class,
+            third_class: c.third_class,
+            first_id: c.first_id,
+            second_id: c.second_id,
+            third_id: c.third_id,
+        }
+    }
+}
+
+impl From<Category> for wx::CodeCategory {
+    fn from(c: Category) -> Self {
+        wx::CodeCategory {
             first_class: c.first_class,
             second_class: c.second_class,
             third_class: c.third_class,
