@@ -110,6 +110,11 @@ impl ErrorCode {
             "account_not_found" => ErrorCode::AccountNotFound,
             "invalid" => ErrorCode::Invalid,
             "sandbox" => ErrorCode::Sandbox,
+            // 小程序代码's own refusals (wxdesk_core::code::CodeError): the operator's input or a
+            // rollout's state, except for its lock file and damaged rows.
+            "code_lock" => ErrorCode::DataDir,
+            "code_corrupt" => ErrorCode::Db,
+            c if c.starts_with("code_") => ErrorCode::Invalid,
             _ => ErrorCode::Internal,
         }
     }
@@ -326,5 +331,24 @@ mod tests {
             assert_eq!(serde_json::to_value(variant).unwrap_or_default(), code);
         }
         assert_eq!(ErrorCode::from_core("no_such_code"), ErrorCode::Internal);
+    }
+
+    #[test]
+    fn code_management_refusals_are_not_shown_as_internal_errors() {
+        use wxdesk_core::code::CodeError;
+        let ext = wxdesk_core::Error::from(CodeError::ExtJsonNotObject);
+        let e = ShellError::from_core(&ext, Lang::En);
+        assert_eq!(e.code, ErrorCode::Invalid, "{e:?}");
+        assert!(e.hint.is_some_and(|h| h.contains("JSON object")));
+        let busy = wxdesk_core::Error::from(CodeError::RolloutBusy { id: 3 });
+        assert_eq!(
+            ShellError::from_core(&busy, Lang::Zh).code,
+            ErrorCode::Invalid
+        );
+        let lock = wxdesk_core::Error::from(CodeError::Lock { detail: "x".into() });
+        assert_eq!(
+            ShellError::from_core(&lock, Lang::Zh).code,
+            ErrorCode::DataDir
+        );
     }
 }
