@@ -77,6 +77,21 @@ pub struct SimConfig {
     /// Sim seconds after a commit during which submit_audit answers 61039 (the privacy-API
     /// check; about 60 at WeChat).
     pub privacy_check_secs: u64,
+    /// Permission sets (func_info ids) the accounts do NOT grant the platform, e.g. `[89]`: the
+    /// APIs of that set then answer 61007 (89 服务号订阅通知 for bizsend; the newtmpl APIs need 18
+    /// or 89).
+    pub withheld_permission_sets: Vec<u32>,
+    /// Whether several accepts of a one-time 订阅通知 add up (protocol G.4, UNCERTAIN for
+    /// official accounts; true follows the recommendation) or leave one send.
+    pub subscribe_accumulate: bool,
+    /// Errcode of a template/bizsend jump to a mini program not linked to the official account
+    /// (protocol H.2 recommends 40013; one report says 40165).
+    pub unlinked_mini_errcode: i64,
+    /// Customer-service messages a user's message allows within 48 hours (protocol I.1: 5 since
+    /// 2023; 20 before).
+    pub cs_message_quota: u32,
+    /// … and a push-menu click, a follow or a QR scan within 1 minute.
+    pub cs_event_quota: u32,
 }
 
 /// One authorization the sim starts with.
@@ -128,6 +143,11 @@ impl Default for SimConfig {
             audit_secs: 2,
             audit_quota: 100,
             privacy_check_secs: 0,
+            withheld_permission_sets: Vec::new(),
+            subscribe_accumulate: true,
+            unlinked_mini_errcode: 40013,
+            cs_message_quota: crate::state::WINDOW_QUOTA,
+            cs_event_quota: crate::state::EVENT_WINDOW_QUOTA,
         }
     }
 }
@@ -154,6 +174,11 @@ impl fmt::Debug for SimConfig {
             .field("clock_speed", &self.clock_speed)
             .field("ticket_interval_secs", &self.ticket_interval_secs)
             .field("authorized", &self.authorized)
+            .field("withheld_permission_sets", &self.withheld_permission_sets)
+            .field("subscribe_accumulate", &self.subscribe_accumulate)
+            .field("unlinked_mini_errcode", &self.unlinked_mini_errcode)
+            .field("cs_message_quota", &self.cs_message_quota)
+            .field("cs_event_quota", &self.cs_event_quota)
             .finish_non_exhaustive()
     }
 }
@@ -188,6 +213,11 @@ impl SimConfig {
         if self.component_aes_key.len() != 43 {
             return Err(Error::ConfigInvalid(
                 "component_aes_key 必须为 43 个字符 / must be 43 chars".into(),
+            ));
+        }
+        if self.cs_message_quota == 0 || self.cs_event_quota == 0 {
+            return Err(Error::ConfigInvalid(
+                "cs_message_quota / cs_event_quota 必须大于 0 / must be > 0".into(),
             ));
         }
         if self.ticket_interval_secs == 0 {
@@ -273,6 +303,21 @@ pub struct SimArgs {
     pub audit_quota: Option<u32>,
     #[arg(long, env = "WXDESK_SIM_PRIVACY_CHECK_SECS")]
     pub privacy_check_secs: Option<u64>,
+    /// Permission sets the accounts withhold (comma-separated ids, e.g. 89)
+    #[arg(
+        long,
+        env = "WXDESK_SIM_WITHHELD_PERMISSION_SETS",
+        value_delimiter = ','
+    )]
+    pub withheld_permission_sets: Vec<u32>,
+    #[arg(long, env = "WXDESK_SIM_SUBSCRIBE_ACCUMULATE")]
+    pub subscribe_accumulate: Option<bool>,
+    #[arg(long, env = "WXDESK_SIM_UNLINKED_MINI_ERRCODE")]
+    pub unlinked_mini_errcode: Option<i64>,
+    #[arg(long, env = "WXDESK_SIM_CS_MESSAGE_QUOTA")]
+    pub cs_message_quota: Option<u32>,
+    #[arg(long, env = "WXDESK_SIM_CS_EVENT_QUOTA")]
+    pub cs_event_quota: Option<u32>,
 }
 
 impl SimArgs {
@@ -317,8 +362,15 @@ impl SimArgs {
             push_queue,
             audit_secs,
             audit_quota,
-            privacy_check_secs
+            privacy_check_secs,
+            subscribe_accumulate,
+            unlinked_mini_errcode,
+            cs_message_quota,
+            cs_event_quota
         );
+        if !self.withheld_permission_sets.is_empty() {
+            cfg.withheld_permission_sets = self.withheld_permission_sets.clone();
+        }
         for q in &self.quotas {
             let (path, n) = q.split_once('=').ok_or_else(|| {
                 Error::ConfigInvalid(format!("quota 格式应为 PATH=N / expected PATH=N: {q}"))

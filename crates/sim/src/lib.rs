@@ -8,7 +8,10 @@
 //!   authorization codes (61009/61010), refresh tokens that die on revoke (61003) or
 //!   re-authorization (61023), templates with typed keyword rules (47003), follower checks
 //!   (40003/43004), client_msg_id idempotency, the 48-hour customer-service window
-//!   (45015/45047), subscription notices (43101), uniform_send's 45109, user/get pages of
+//!   (45015/45047), the mini-program jump of a template message (40013 unlinked, 40165 not a
+//!   released page; every jump recorded), 订阅通知 templates (`wxaapi/newtmpl`) and bizsend
+//!   (one accept → one send, long-term many; 43101; 61007 without set 89; 48001 for mini
+//!   programs) with their pushes, uniform_send's 45109, user/get pages of
 //!   10,000, daily quotas (45009), clear_quota (48006), an optional IP whitelist (61004);
 //!   errors are HTTP 200 JSON with a ` rid:` suffix;
 //! * **the world** ([`world`], [`templates`]): accounts, principals, followers computed from an
@@ -29,8 +32,9 @@
 //!   drawn from the seed and the call number;
 //! * **test-only routes**, all under `/__sim/` ([`simroutes`]): `GET state`, `POST authorize`,
 //!   `POST revoke`, `POST push-ticket` (DESIGN.md), and `POST message` (a user texts an account),
-//!   `POST follow`, `POST event` (a menu click, scan…), `POST subscribe` (a one-time
-//!   subscription), `POST advance-clock {secs,
+//!   `POST follow`, `POST event` (a menu click, scan…), `POST subscribe` (a user accepts,
+//!   rejects or switches off 订阅通知 templates; pushes `subscribe_msg_popup_event` /
+//!   `subscribe_msg_change_event`), `POST advance-clock {secs,
 //!   tickets?}`, `POST release-test` (全网发布, [`release`]), `GET accounts/{appid}` (its own
 //!   AppSecret and sample openids), `GET openid?appid=&index=`, `GET avatar/{appid}.svg`.
 //!
@@ -57,6 +61,7 @@ pub mod server;
 pub mod sim;
 pub mod simroutes;
 pub mod state;
+pub mod subscribe;
 pub mod templates;
 pub mod world;
 
@@ -66,7 +71,9 @@ pub use config::{
 };
 pub use error::{Error, Result};
 
-use api::{code as wxa, component, messages, quota, route, templates as tpl, users};
+use api::{
+    code as wxa, component, messages, quota, route, subscribe as sub, templates as tpl, users,
+};
 use sim::Sim;
 
 /// Every route the sim serves.
@@ -144,10 +151,20 @@ pub fn router(sim: Arc<Sim>) -> Router {
             "/cgi-bin/message/wxopen/template/uniform_send",
             route(messages::uniform_send),
         )
+        .route("/cgi-bin/message/subscribe/bizsend", route(sub::bizsend))
+        // 订阅通知 templates (protocol G.3).
+        .route("/wxaapi/newtmpl/getcategory", route(sub::get_category))
         .route(
-            "/cgi-bin/message/subscribe/bizsend",
-            route(messages::bizsend),
+            "/wxaapi/newtmpl/getpubtemplatetitles",
+            route(sub::get_pub_titles),
         )
+        .route(
+            "/wxaapi/newtmpl/getpubtemplatekeywords",
+            route(sub::get_pub_keywords),
+        )
+        .route("/wxaapi/newtmpl/addtemplate", route(sub::add_template))
+        .route("/wxaapi/newtmpl/gettemplate", route(sub::get_templates))
+        .route("/wxaapi/newtmpl/deltemplate", route(sub::del_template))
         // Users.
         .route("/cgi-bin/user/get", route(users::user_get))
         .route("/cgi-bin/user/info/batchget", route(users::batchget))

@@ -437,6 +437,77 @@ pub fn text_xml(
     )
 }
 
+fn event_head(user_name: &str, openid: &str, create_time: i64, event: &str) -> String {
+    format!(
+        "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{create_time}</CreateTime><MsgType>{}</MsgType><Event>{}</Event>",
+        cdata(user_name),
+        cdata(openid),
+        cdata("event"),
+        cdata(event)
+    )
+}
+
+/// `subscribe_msg_popup_event` (protocol G.6): one `<List>` per template of the popup, with
+/// `accept`/`reject` and the scene (1 H5 page, 2 article).
+pub fn subscribe_popup_xml(
+    user_name: &str,
+    openid: &str,
+    create_time: i64,
+    items: &[(String, &str)],
+    scene: u8,
+) -> String {
+    let mut x = event_head(user_name, openid, create_time, "subscribe_msg_popup_event");
+    x.push_str("<SubscribeMsgPopupEvent>");
+    for (template_id, status) in items {
+        x.push_str(&format!(
+            "<List><TemplateId>{}</TemplateId><SubscribeStatusString>{}</SubscribeStatusString><PopupScene>{scene}</PopupScene></List>",
+            cdata(template_id),
+            cdata(status)
+        ));
+    }
+    x.push_str("</SubscribeMsgPopupEvent></xml>");
+    x
+}
+
+/// `subscribe_msg_change_event`: the user switched notices off on the management page (only
+/// rejections are pushed). The wrapper is `SubscribeMsgChangeEvent`, as the SDKs read it.
+pub fn subscribe_change_xml(
+    user_name: &str,
+    openid: &str,
+    create_time: i64,
+    template_ids: &[String],
+) -> String {
+    let mut x = event_head(user_name, openid, create_time, "subscribe_msg_change_event");
+    x.push_str("<SubscribeMsgChangeEvent>");
+    for template_id in template_ids {
+        x.push_str(&format!(
+            "<List><TemplateId>{}</TemplateId><SubscribeStatusString>{}</SubscribeStatusString></List>",
+            cdata(template_id),
+            cdata("reject")
+        ));
+    }
+    x.push_str("</SubscribeMsgChangeEvent></xml>");
+    x
+}
+
+/// `subscribe_msg_sent_event`: the result of one bizsend; `MsgID` equals its `msgid`.
+pub fn subscribe_sent_xml(
+    user_name: &str,
+    openid: &str,
+    create_time: i64,
+    template_id: &str,
+    msgid: i64,
+    (error_code, error_status): (i64, &str),
+) -> String {
+    let mut x = event_head(user_name, openid, create_time, "subscribe_msg_sent_event");
+    x.push_str(&format!(
+        "<SubscribeMsgSentEvent><List><TemplateId>{}</TemplateId><MsgID>{msgid}</MsgID><ErrorCode>{error_code}</ErrorCode><ErrorStatus>{}</ErrorStatus></List></SubscribeMsgSentEvent></xml>",
+        cdata(template_id),
+        cdata(error_status)
+    ));
+    x
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +515,40 @@ mod tests {
     #[test]
     fn cdata_survives_a_closing_sequence_in_the_text() {
         assert_eq!(cdata("a]]>b"), "<![CDATA[a]]]]><![CDATA[>b]]>");
+    }
+
+    #[test]
+    fn subscribe_events_parse_as_the_protocol_shows_them() {
+        use wxdesk_wechat::callback::{Callback, SubscribeMsgKind, parse};
+        let x = subscribe_popup_xml(
+            "gh_1",
+            "o1",
+            5,
+            &[("T1".into(), "accept"), ("T2".into(), "reject")],
+            1,
+        );
+        let Ok(Callback::SubscribeMsg(e)) = parse(&x) else {
+            panic!("{x}")
+        };
+        assert_eq!(e.kind, SubscribeMsgKind::Popup);
+        assert_eq!(e.items.len(), 2);
+        assert_eq!(e.items[0].popup_scene, Some(1));
+        let x = subscribe_sent_xml(
+            "gh_1",
+            "o1",
+            5,
+            "T1",
+            1_700_827_132_819_554_304,
+            (0, "success"),
+        );
+        let Ok(Callback::SubscribeMsg(e)) = parse(&x) else {
+            panic!("{x}")
+        };
+        assert_eq!(e.items[0].msg_id, Some(1_700_827_132_819_554_304));
+        let x = subscribe_change_xml("gh_1", "o1", 5, &["T1".into()]);
+        assert!(
+            matches!(parse(&x), Ok(Callback::SubscribeMsg(e)) if e.kind == SubscribeMsgKind::Change)
+        );
     }
 
     #[test]

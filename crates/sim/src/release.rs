@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::ids;
 use crate::push::{self, AuthEvent, Push, Target};
 use crate::sim::Sim;
-use crate::state::{self, Authz, CODE_TTL, Window, recipient_key};
+use crate::state::{self, Authz, CODE_TTL, recipient_key};
 use crate::world::{Account, RELEASE_TEST_MINI, RELEASE_TEST_MP};
 
 /// How long the platform has to answer a message (WeChat drops the request after 5 s).
@@ -94,7 +94,7 @@ async fn text(sim: &Sim, a: &Account, content: &str) -> (String, Result<String, 
     let msg_id = {
         let mut s = sim.lock();
         s.windows
-            .insert(recipient_key(a.index, 0), Window::message(now));
+            .insert(recipient_key(a.index, 0), sim.message_window(now));
         s.next_msgid()
     };
     let started = Instant::now();

@@ -87,6 +87,27 @@ impl Sim {
                 .collect();
             inner.templates.insert(a.index, list);
             inner.industry.insert(a.index, ("1".into(), "2".into()));
+            // …and a few 订阅通知 templates already chosen: two one-time, one long-term.
+            let subs = [
+                (501, &[1u32, 2, 3][..]),
+                (502, &[1, 2, 4][..]),
+                (701, &[1, 2, 3][..]),
+            ]
+            .into_iter()
+            .filter_map(|(tid, kids)| {
+                let (lib, t) = crate::subscribe::lib(&tid.to_string())?;
+                Some(crate::subscribe::SubTemplate {
+                    pri_tmpl_id: ids::chars(cfg.seed, &[u64::from(a.index), lib as u64, 0x5E], 43),
+                    lib,
+                    keywords: kids
+                        .iter()
+                        .filter_map(|k| t.keywords.iter().position(|x| x.kid == *k))
+                        .collect(),
+                    scene: t.title.to_string(),
+                })
+            })
+            .collect();
+            inner.sub_templates.insert(a.index, subs);
         }
         inner.code = crate::code::seeded(clock.start());
         let now = clock.now();
@@ -131,6 +152,32 @@ impl Sim {
             .get(path)
             .copied()
             .unwrap_or_else(|| state::default_quota(path))
+    }
+
+    /// The customer-service window a user's message opens (protocol I.1: 5 messages, 48 h).
+    pub fn message_window(&self, at: i64) -> Window {
+        Window {
+            quota: self.cfg.cs_message_quota,
+            ..Window::message(at)
+        }
+    }
+
+    /// The window a push-menu click, a follow or a QR scan opens (3 messages, 1 minute).
+    pub fn event_window(&self, at: i64) -> Window {
+        Window {
+            quota: self.cfg.cs_event_quota,
+            ..Window::event(at)
+        }
+    }
+
+    /// The permission sets `a` grants the platform, without those the configuration withholds.
+    pub fn granted_sets(&self, a: &Account) -> Vec<u32> {
+        self.world
+            .func_info(a)
+            .iter()
+            .copied()
+            .filter(|id| !self.cfg.withheld_permission_sets.contains(id))
+            .collect()
     }
 
     pub fn avatar_url(&self, a: &Account) -> String {
@@ -300,7 +347,7 @@ impl Sim {
         let msg_id = {
             let mut s = self.lock();
             s.windows
-                .insert(recipient_key(a.index, index), Window::message(now));
+                .insert(recipient_key(a.index, index), self.message_window(now));
             s.next_msgid()
         };
         self.pusher.push(Push {
@@ -360,7 +407,7 @@ impl Sim {
             }
             // Following opens the short event window; unfollowing closes any window.
             if follow {
-                let w = Window::renewed_by(s.windows.get(&key), Window::event(now));
+                let w = Window::renewed_by(s.windows.get(&key), self.event_window(now));
                 s.windows.insert(key, w);
             } else {
                 s.windows.remove(&key);
@@ -392,7 +439,7 @@ impl Sim {
         ) {
             let mut s = self.lock();
             let k = recipient_key(a.index, index);
-            let w = Window::renewed_by(s.windows.get(&k), Window::event(now));
+            let w = Window::renewed_by(s.windows.get(&k), self.event_window(now));
             s.windows.insert(k, w);
         }
         self.pusher.push(Push {

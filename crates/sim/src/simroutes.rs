@@ -60,6 +60,8 @@ pub fn state_json(sim: &Sim) -> Value {
             "bizsend_accepted": s.sends.bizsend_accepted,
         },
         "tickets_pushed": s.tickets_pushed,
+        "jumps": s.jumps,
+        "callers": s.callers,
         "code": crate::code::platform_json(&s.code, sim.cfg.audit_quota, sim.now()),
         "pushes": sim.pusher.stats.view(),
     })
@@ -229,11 +231,24 @@ pub async fn event(State(sim): State<Arc<Sim>>, Json(b): Json<EventBody>) -> Res
 pub struct SubscribeBody {
     authorizer_appid: String,
     openid: String,
-    template_id: String,
+    /// One template, or several in `template_ids` (one popup may cover several).
+    #[serde(default)]
+    template_id: Option<String>,
+    #[serde(default)]
+    template_ids: Vec<String>,
+    /// `accept` (default), `reject` (取消 in the popup) or `switch_off` (the 服务通知
+    /// management page: pushes `subscribe_msg_change_event`).
+    #[serde(default)]
+    action: Option<String>,
+    /// Popup scene: 1 H5 page (default), 2 article.
+    #[serde(default)]
+    scene: Option<u8>,
 }
 
-/// A user accepts one subscription notice (公众号订阅通知) of `template_id`.
+/// A user answers a 订阅通知 popup (or switches notices off), and WeChat pushes what they did.
+/// Non-followers may subscribe too (they receive notices in 服务通知).
 pub async fn subscribe(State(sim): State<Arc<Sim>>, Json(b): Json<SubscribeBody>) -> Response {
+    use crate::subscribe::{UserChoice, apply};
     let Some(a) = sim.world.account(&b.authorizer_appid) else {
         return bad(
             StatusCode::NOT_FOUND,
@@ -241,18 +256,95 @@ pub async fn subscribe(State(sim): State<Arc<Sim>>, Json(b): Json<SubscribeBody>
             "该帐号不存在 / no such account",
         );
     };
-    let Some(Person::Follower(i)) = sim.person(a, &b.openid) else {
+    let Some(Person::Follower(i) | Person::Former(i)) = sim.person(a, &b.openid) else {
         return bad(
             StatusCode::BAD_REQUEST,
             "invalid_openid",
-            "openid 不是该帐号的粉丝 / not a follower",
+            "openid 不属于该帐号 / not an openid of this account",
         );
     };
-    *sim.lock()
-        .subscriptions
-        .entry((a.index, i, b.template_id))
-        .or_insert(0) += 1;
-    Json(json!({"ok": true})).into_response()
+    let choice = match b.action.as_deref().unwrap_or("accept") {
+        "accept" => UserChoice::Accept,
+        "reject" => UserChoice::Reject,
+        "switch_off" => UserChoice::SwitchOff,
+        _ => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                "invalid_action",
+                "action 应为 accept、reject 或 switch_off / action must be accept, reject or switch_off",
+            );
+        }
+    };
+    let mut ids = b.template_ids;
+    ids.extend(b.template_id);
+    if ids.is_empty() || ids.len() > 10 {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "invalid_template",
+            "需要 1–10 个模板 ID / 1 to 10 template ids",
+        );
+    }
+    let now = sim.now();
+    let remaining = {
+        let mut s = sim.lock();
+        let mut kinds = Vec::new();
+        for id in &ids {
+            let kind = s
+                .sub_templates
+                .get(&a.index)
+                .and_then(|l| l.iter().find(|t| &t.pri_tmpl_id == id))
+                .map(|t| t.lib().kind);
+            match kind {
+                Some(k) => kinds.push(k),
+                None => {
+                    return bad(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_template",
+                        "该帐号没有这个订阅通知模板 / not a subscription template of this account",
+                    );
+                }
+            }
+        }
+        let mut remaining = serde_json::Map::new();
+        for (id, kind) in ids.iter().zip(kinds) {
+            let g = s.grants.entry((a.index, i, id.clone())).or_default();
+            apply(g, kind, choice, sim.cfg.subscribe_accumulate);
+            remaining.insert(
+                id.clone(),
+                json!({"remaining": g.remaining, "long_term": g.long_term}),
+            );
+        }
+        remaining
+    };
+    let xml = match choice {
+        UserChoice::SwitchOff => {
+            crate::push::subscribe_change_xml(&a.user_name, &b.openid, now, &ids)
+        }
+        UserChoice::Accept | UserChoice::Reject => {
+            let status = if choice == UserChoice::Accept {
+                "accept"
+            } else {
+                "reject"
+            };
+            let items: Vec<(String, &str)> = ids.iter().map(|id| (id.clone(), status)).collect();
+            crate::push::subscribe_popup_xml(
+                &a.user_name,
+                &b.openid,
+                now,
+                &items,
+                b.scene.unwrap_or(1),
+            )
+        }
+    };
+    sim.pusher.push(crate::push::Push {
+        target: crate::push::Target::Account {
+            appid: a.appid.clone(),
+            user_name: a.user_name.clone(),
+            openid: Some(b.openid.clone()),
+        },
+        xml,
+    });
+    Json(json!({"ok": true, "grants": remaining})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -290,6 +382,20 @@ pub async fn account(State(sim): State<Arc<Sim>>, Path(appid): Path<String>) -> 
     let recent = (0..a.followers.min(100_000)).find(|i| w.generated_last_message(a, *i).is_some());
     let not_recent =
         (0..a.followers.min(100_000)).find(|i| w.generated_last_message(a, *i).is_none());
+    let subscribe_templates: Vec<Value> = sim
+        .lock()
+        .sub_templates
+        .get(&a.index)
+        .map(|l| {
+            l.iter()
+                .map(|t| {
+                    json!({"priTmplId": t.pri_tmpl_id, "title": t.lib().title, "type": t.lib().kind,
+                           "keys": t.fields().map(|k| k.key()).collect::<Vec<_>>(),
+                           "examples": t.fields().map(|k| k.example).collect::<Vec<_>>()})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Json(json!({
         "appid": a.appid,
         "appsecret": a.appsecret,
@@ -303,6 +409,8 @@ pub async fn account(State(sim): State<Arc<Sim>>, Path(appid): Path<String>) -> 
         "recent_openid": recent.map(|i| w.openid(a, i)),
         "quiet_openid": not_recent.map(|i| w.openid(a, i)),
         "sample_unionid": w.unionid(a, 0),
+        "linked_minis": w.accounts.iter().filter(|m| w.linked(a, m)).map(|m| &m.appid).collect::<Vec<_>>(),
+        "subscribe_templates": subscribe_templates,
     }))
     .into_response()
 }

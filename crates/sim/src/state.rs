@@ -2,7 +2,7 @@
 //! read it. One mutex guards it: every operation is a few map lookups, far below the cost of the
 //! HTTP around it, so one lock is both simplest and fast enough for thousands of calls a second.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use serde_json::{Value, json};
 
@@ -174,11 +174,19 @@ impl Window {
         now - self.opened_at < self.secs
     }
 
-    /// What a new action leaves open: a short event window does not replace a message window
-    /// that is still open (its 48 hours and its allowance stay).
+    /// What a new action leaves open (protocol I.3, its recommendation for the UNCERTAIN merge):
+    /// a short event window does not shorten a message window that is still open (its 48 hours
+    /// stay), and the allowance becomes the larger of what was left and what the event allows.
     pub fn renewed_by(old: Option<&Window>, new: Window) -> Window {
         match old {
-            Some(o) if o.is_open(new.opened_at) && o.secs > new.secs => *o,
+            Some(o) if o.is_open(new.opened_at) && o.secs > new.secs => {
+                let left = o.quota.saturating_sub(o.used).max(new.quota);
+                Window {
+                    used: o.quota.saturating_sub(left),
+                    quota: o.quota.max(left),
+                    ..*o
+                }
+            }
             _ => new,
         }
     }
@@ -207,7 +215,15 @@ pub struct Inner {
     /// (account, follower, client_msg_id) → (msgid, accepted at).
     pub idempotency: HashMap<(u16, u32, String), (i64, i64)>,
     pub windows: HashMap<u64, Window>,
-    pub subscriptions: HashMap<(u16, u32, String), u32>,
+    /// 订阅通知: each official account's chosen templates, and what each user granted.
+    pub sub_templates: HashMap<u16, Vec<crate::subscribe::SubTemplate>>,
+    pub sub_serial: u64,
+    pub grants: crate::subscribe::Grants,
+    /// Messages that carried a jump (web page or mini program), newest last, at most
+    /// [`MAX_JUMPS`]: what a recipient opens when they tap the message.
+    pub jumps: VecDeque<Jump>,
+    /// API calls by caller IP (what WeChat's whitelist sees).
+    pub callers: BTreeMap<String, u64>,
     pub used_js_codes: HashSet<String>,
     pub next_msgid: i64,
     /// Followers who unfollowed (false) and former followers who followed again (true) since
@@ -217,6 +233,33 @@ pub struct Inner {
     pub release_custom: Vec<(u16, String, String)>,
     /// Mini-program code management: template library, code, audits, releases (protocol L).
     pub code: crate::code::CodeState,
+}
+
+/// How many jump records `/__sim/state` keeps.
+pub const MAX_JUMPS: usize = 10_000;
+
+/// One message with a jump, as a recipient would see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Jump {
+    /// The official account that sent it.
+    pub appid: String,
+    pub openid: String,
+    /// `template` or `subscribe`.
+    pub kind: &'static str,
+    pub template_id: String,
+    pub msgid: i64,
+    pub url: Option<String>,
+    /// `{appid, pagepath}` of the mini program the message opens (before `url` when both).
+    pub miniprogram: Option<Value>,
+}
+
+impl Inner {
+    pub fn record_jump(&mut self, j: Jump) {
+        if self.jumps.len() >= MAX_JUMPS {
+            self.jumps.pop_front();
+        }
+        self.jumps.push_back(j);
+    }
 }
 
 pub fn recipient_key(account: u16, index: u32) -> u64 {
@@ -393,6 +436,12 @@ pub const QUOTA_PATHS: &[&str] = &[
     "/cgi-bin/component/api_get_authorizer_info",
     "/cgi-bin/component/api_get_authorizer_list",
     "/sns/component/jscode2session",
+    "/wxaapi/newtmpl/getcategory",
+    "/wxaapi/newtmpl/getpubtemplatetitles",
+    "/wxaapi/newtmpl/getpubtemplatekeywords",
+    "/wxaapi/newtmpl/addtemplate",
+    "/wxaapi/newtmpl/gettemplate",
+    "/wxaapi/newtmpl/deltemplate",
 ];
 
 #[cfg(test)]

@@ -317,10 +317,18 @@ impl World {
             .collect()
     }
 
+    /// Whether mini program `mini` is linked (关联) to official account `oa`: in this world an
+    /// account's mini programs are the ones of its principal (protocol H.1; linking is done in
+    /// the official account's console).
+    pub fn linked(&self, oa: &Account, mini: &Account) -> bool {
+        oa.kind.is_official() && mini.kind == Kind::MiniProgram && oa.principal == mini.principal
+    }
+
     /// Permission sets (func_info ids) an account grants the platform.
     pub fn func_info(&self, a: &Account) -> &'static [u32] {
         if a.kind.is_official() {
-            &[1, 2, 3, 4, 6, 7, 11, 15, 100, 101]
+            // 89: 服务号订阅通知 (protocol G.2).
+            &[1, 2, 3, 4, 6, 7, 11, 15, 89, 100, 101]
         } else {
             &[17, 18, 19, 25, 30, 31, 36, 40]
         }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Env, errcode, field};
-use serde_json::json;
+use serde_json::{Value, json};
 use wxdesk_sim::{SANDBOX_COMPONENT_APPID as CAPPID, SimConfig};
 
 fn cfg() -> SimConfig {
@@ -273,12 +273,26 @@ async fn uniform_send_is_withdrawn_and_bizsend_needs_a_subscription() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let body = json!({"touser": fan, "template_id": "sub-tpl-1", "data": {"thing1": {"value": "到货提醒"}}});
+    let tpl = &env.account(&appid).await["subscribe_templates"][0];
+    let id = tpl["priTmplId"].as_str().unwrap_or_default().to_string();
+    let data: serde_json::Map<String, Value> = tpl["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(tpl["examples"].as_array().into_iter().flatten())
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap_or_default().to_string(),
+                json!({"value": v}),
+            )
+        })
+        .collect();
+    let body = json!({"touser": fan, "template_id": id, "data": data});
     let path = format!("/cgi-bin/message/subscribe/bizsend?access_token={aat}");
     assert_eq!(errcode(&env.post(&path, body.clone()).await), 43101);
     env.post(
         "/__sim/subscribe",
-        json!({"authorizer_appid": appid, "openid": fan, "template_id": "sub-tpl-1"}),
+        json!({"authorizer_appid": appid, "openid": fan, "template_id": id}),
     )
     .await;
     assert_eq!(errcode(&env.post(&path, body.clone()).await), 0);

@@ -98,7 +98,7 @@ pub fn query_auth(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
         "authorizer_access_token": token,
         "expires_in": TOKEN_TTL,
         "authorizer_refresh_token": refresh,
-        "func_info": func_info(sim.world.func_info(a)),
+        "func_info": func_info(&sim.granted_sets(a)),
     }}))
 }
 
@@ -171,7 +171,7 @@ pub fn get_authorizer_info(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value
         "authorization_info": {
             "authorizer_appid": a.appid,
             "authorizer_refresh_token": z.refresh_token,
-            "func_info": func_info(sim.world.func_info(a)),
+            "func_info": func_info(&sim.granted_sets(a)),
         }
     }))
 }

@@ -1,15 +1,62 @@
-//! Sending: template messages (typed keyword rules, client_msg_id idempotency, delivery reports),
-//! customer-service messages (48-hour window), subscription notices, and the withdrawn
-//! uniform_send (protocol C.6, E.1).
+//! Sending: template messages (typed keyword rules, client_msg_id idempotency, the mini-program
+//! jump, delivery reports), customer-service messages (48-hour window) and the withdrawn
+//! uniform_send (protocol C.6, E.1, H). Subscription notices are in `subscribe`.
 
 use serde_json::{Map, Value, json};
 
 use super::{Query, account_caller, body_json, str_field};
 use crate::push::{self, Push, Target};
 use crate::sim::Sim;
-use crate::state::{ApiErr, ApiResult, IDEMPOTENCY_SECS, Window, recipient_key};
+use crate::state::{ApiErr, ApiResult, IDEMPOTENCY_SECS, Jump, Window, recipient_key};
 use crate::templates::{KwType, LIBRARY, value_ok};
-use crate::world::{Account, Person};
+use crate::world::{Account, Kind, Person};
+
+/// The pages of a mini program's released version: in this world every verified mini program
+/// has the code template's pages online, an unverified one has never been released.
+fn released_pages(mini: &Account) -> &'static [&'static str] {
+    if mini.kind == Kind::MiniProgram && mini.verified {
+        crate::code::TEMPLATE_PAGES
+    } else {
+        &[]
+    }
+}
+
+/// The `miniprogram` jump of a template message or a subscription notice (protocol H.1, H.2):
+/// the mini program must be linked to the official account (`unlinked_mini_errcode`, 40013 by
+/// default) and `pagepath` — the part before `?` — a page of its released version (40165).
+/// Returns the jump as sent, to record it.
+pub(crate) fn check_jump(
+    sim: &Sim,
+    oa: &Account,
+    m: &Map<String, Value>,
+) -> ApiResult<Option<Value>> {
+    let Some(mp) = m.get("miniprogram") else {
+        return Ok(None);
+    };
+    let appid = mp.get("appid").and_then(Value::as_str).unwrap_or("");
+    let pagepath = mp.get("pagepath").and_then(Value::as_str).unwrap_or("");
+    let linked = sim
+        .world
+        .account(appid)
+        .filter(|mini| sim.world.linked(oa, mini));
+    let Some(mini) = linked else {
+        let code = sim.cfg.unlinked_mini_errcode;
+        return Err(if code == 40165 {
+            ApiErr::new(40165, "invalid weapp pagepath")
+        } else {
+            ApiErr::new(code, "invalid appid")
+        });
+    };
+    let page = pagepath
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('/');
+    if !released_pages(mini).contains(&page) {
+        return Err(ApiErr::new(40165, "invalid weapp pagepath"));
+    }
+    Ok(Some(json!({"appid": appid, "pagepath": pagepath})))
+}
 
 /// The follower index of `touser`: 40003 if not this account's openid, 43004 if not following.
 fn follower(sim: &Sim, a: &Account, touser: &str) -> ApiResult<u32> {
@@ -20,7 +67,7 @@ fn follower(sim: &Sim, a: &Account, touser: &str) -> ApiResult<u32> {
     }
 }
 
-fn data_value(data: Option<&Map<String, Value>>, key: &str) -> Option<String> {
+pub(crate) fn data_value(data: Option<&Map<String, Value>>, key: &str) -> Option<String> {
     match data?.get(key)?.get("value")? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -28,7 +75,7 @@ fn data_value(data: Option<&Map<String, Value>>, key: &str) -> Option<String> {
     }
 }
 
-fn invalid_value(key: &str) -> ApiErr {
+pub(crate) fn invalid_value(key: &str) -> ApiErr {
     ApiErr::new(47003, format!("argument invalid! data.{key}.value invalid"))
 }
 
@@ -44,6 +91,7 @@ pub fn template_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
         return Err(ApiErr::new(40036, "invalid template_id size"));
     }
     let data = m.get("data").and_then(Value::as_object);
+    let miniprogram = check_jump(sim, a, &m)?;
     let now = sim.now();
     let client_msg_id = str_field(&m, "client_msg_id");
     let (msgid, status) = {
@@ -73,6 +121,18 @@ pub fn template_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
             }
         }
         let msgid = s.next_msgid();
+        let url = Some(str_field(&m, "url").to_string()).filter(|u| !u.is_empty());
+        if url.is_some() || miniprogram.is_some() {
+            s.record_jump(Jump {
+                appid: a.appid.clone(),
+                openid: str_field(&m, "touser").to_string(),
+                kind: "template",
+                template_id: template_id.to_string(),
+                msgid,
+                url,
+                miniprogram,
+            });
+        }
         if !client_msg_id.is_empty() {
             s.idempotency
                 .insert((a.index, index, client_msg_id.to_string()), (msgid, now));
@@ -125,7 +185,7 @@ pub fn custom_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
     let w = match s.windows.get(&key) {
         Some(w) => *w,
         None => match sim.world.generated_last_message(a, index) {
-            Some(at) => Window::message(at),
+            Some(at) => sim.message_window(at),
             None => {
                 return Err(ApiErr::new(
                     45015,
@@ -170,40 +230,4 @@ pub fn custom_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
 pub fn uniform_send(sim: &Sim, q: &Query, _body: &[u8]) -> ApiResult<Value> {
     account_caller(sim, q, "/cgi-bin/message/wxopen/template/uniform_send")?;
     Err(ApiErr::new(45109, "This API has been unsupported"))
-}
-
-pub fn bizsend(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
-    let a = account_caller(sim, q, "/cgi-bin/message/subscribe/bizsend")?;
-    if !a.kind.is_official() {
-        return Err(ApiErr::unauthorized_api());
-    }
-    let m = body_json(body)?;
-    let index = follower(sim, a, str_field(&m, "touser"))?;
-    let template_id = str_field(&m, "template_id");
-    if template_id.is_empty() {
-        return Err(ApiErr::new(40037, "invalid template_id"));
-    }
-    if let Some(data) = m.get("data").and_then(Value::as_object) {
-        for key in data.keys() {
-            let Some(ty) = KwType::from_key(key) else {
-                continue;
-            };
-            if ty == KwType::Const {
-                continue;
-            }
-            match data_value(Some(data), key) {
-                Some(v) if value_ok(ty, &v, &[]) => {}
-                _ => return Err(invalid_value(key)),
-            }
-        }
-    }
-    let mut s = sim.lock();
-    let sub = (a.index, index, template_id.to_string());
-    match s.subscriptions.get_mut(&sub) {
-        Some(n) if *n > 0 => *n -= 1,
-        _ => return Err(ApiErr::new(43101, "user refuse to accept the msg")),
-    }
-    s.sends.bizsend_accepted += 1;
-    let msgid = s.next_msgid();
-    Ok(json!({"errcode": 0, "errmsg": "ok", "msgid": msgid}))
 }
