@@ -53,6 +53,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0008_code",
         sql: include_str!("migrations/0008_code.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_subscriptions",
+        sql: include_str!("migrations/0009_subscriptions.sql"),
+    },
 ];
 
 /// The schema version this build writes.
