@@ -7,12 +7,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::accounts::AccountStatus;
+use crate::accounts::db as rows;
 use crate::accounts::{AccountCard, row_from_info};
 use crate::error::{Error, Result};
 use crate::feed::AuthActions;
 use crate::platform::Platform;
 use crate::secrets::{Secret, SecretKey};
-use crate::store::accounts::{self as rows, AccountStatus};
 use crate::store::{audit, auth_codes, now};
 
 /// WeChat's 全网发布 test accounts: never stored, never given business logic.
@@ -22,6 +23,7 @@ pub fn is_release_test_account(appid: &str) -> bool {
 
 /// What to authorize (the page's auth_type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthScope {
     /// 公众号 (auth_type 1)
@@ -44,11 +46,14 @@ impl AuthScope {
 
 /// What the wizard needs to open the page (在本机扫码) or show the QR code (发送到手机).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuthorizationStart {
     /// Also how the wizard recognises the `authorized` push of this attempt.
     pub pre_auth_code: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub expires_in: i64,
     /// Unix seconds; the wizard's countdown.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub expires_at: i64,
     /// The relay's 授权发起页: PC, or mobile when asked for.
     pub launch_url: String,
@@ -93,8 +98,12 @@ impl Authorizer {
             wxdesk_relay::auth_state::issue(api.relay().key().expose(), started, rand::random());
         let relay = api.relay().base_url().to_string();
         let link = |mobile: bool| -> Result<String> {
-            let mut u = Url::parse(&format!("{relay}/auth/start"))
-                .map_err(|e| Error::Invalid(format!("中继地址无效：{e}")))?;
+            let mut u = Url::parse(&format!("{relay}/auth/start")).map_err(|e| {
+                Error::input(
+                    format!("中继地址无效：{e}"),
+                    format!("The relay URL is not valid: {e}"),
+                )
+            })?;
             {
                 let mut q = u.query_pairs_mut();
                 q.append_pair("pre_auth_code", &pre.pre_auth_code)
@@ -237,7 +246,10 @@ impl Authorizer {
         let api = self.platform.api().await?;
         let q = api.query_auth(query_auth_code).await?;
         let token = q.authorizer_access_token.ok_or_else(|| {
-            Error::Invalid("全网发布测试：api_query_auth 没有返回 authorizer_access_token".into())
+            Error::input(
+                "全网发布测试：api_query_auth 没有返回 authorizer_access_token",
+                "Release test: api_query_auth returned no authorizer_access_token.",
+            )
         })?;
         let content = format!("{}_from_api", query_auth_code.expose());
         api.send_text_with(&token, openid, &content).await

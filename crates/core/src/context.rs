@@ -9,15 +9,21 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::Accounts;
+use crate::audience::Audience;
 use crate::auth::Authorizer;
+use crate::backup::Backup;
 use crate::code::Code;
+use crate::compose::Compose;
 use crate::error::Result;
 use crate::feed::{FeedFollower, FeedNotice};
 use crate::interactions::Interactions;
 use crate::platform::Platform;
 use crate::secrets::{KeychainStore, Secrets};
+use crate::send::{History, Sends};
+use crate::services::Services;
 use crate::store::Store;
 use crate::store::settings::Mode;
+use crate::templates::Templates;
 
 #[derive(Clone, Debug)]
 pub struct Context {
@@ -30,6 +36,20 @@ pub struct Context {
     pub code: Code,
     /// 客服消息: who may be sent a customer-service message now.
     pub interactions: Interactions,
+    /// 用户与名单: followers, tags, the follower sync, recipient lists, imports, the bridge.
+    pub audience: Audience,
+    /// 模板: the accounts' private templates and industries.
+    pub templates: Templates,
+    /// 备份与恢复.
+    pub backup: Backup,
+    /// The background services of a long-lived face: the sandbox and the feed follower.
+    pub services: Services,
+    /// 发送: recipients, draft → job spec, the composer's check, estimate, quota, test send.
+    pub compose: Compose,
+    /// The one engine host of this process: send lock, recovery, job actions, progress.
+    pub sends: Sends,
+    /// 发送记录 and 概览.
+    pub history: History,
 }
 
 impl Context {
@@ -44,15 +64,38 @@ impl Context {
     pub async fn open_with_secrets(data_dir: &Path, secrets: Secrets) -> Result<Context> {
         let store = Store::open_in_dir(data_dir).await?;
         let platform = Platform::new(store.clone(), secrets).sharing_tokens_in(data_dir);
+        let sends = Sends::new(platform.clone(), data_dir);
+        let authorizer = Authorizer::new(platform.clone());
+        let accounts = Accounts::new(platform.clone());
+        let feed = {
+            let (platform, authorizer) = (platform.clone(), authorizer.clone());
+            Arc::new(move || {
+                let (platform, authorizer) = (platform.clone(), authorizer.clone());
+                Box::pin(async move { app_feed(&platform, authorizer).await })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>
+            })
+        };
         Ok(Context {
+            audience: Audience::new(platform.clone()),
+            templates: Templates::new(platform.clone(), accounts.clone()),
+            backup: Backup::new(platform.clone(), data_dir),
+            services: Services::new(platform.clone(), sends.clone(), data_dir, feed),
+            compose: Compose::new(platform.clone(), sends.clone()),
+            sends,
+            history: History::new(store.clone()),
             data_dir: data_dir.to_path_buf(),
-            authorizer: Authorizer::new(platform.clone()),
-            accounts: Accounts::new(platform.clone()),
+            authorizer,
+            accounts,
             code: Code::new(platform.clone(), data_dir),
             interactions: Interactions::new(store.clone()),
             store,
             platform,
         })
+    }
+
+    /// Version (the face's own), data dir and mode, for the window's header and 设置.
+    pub async fn app_info(&self, version: &str) -> Result<crate::app_info::AppInfo> {
+        crate::app_info::read(&self.platform, &self.data_dir, version).await
     }
 
     /// 沙箱 / 正式 for the header badge; `None` on first start (offer 体验沙箱).
@@ -64,33 +107,33 @@ impl Context {
             .map(|s| s.mode))
     }
 
-    /// A feed follower for the configured relay; add other features' handlers with
-    /// `with_handler` before running it.
+    /// A feed follower for the configured relay with every feature's event handler: delivery
+    /// reports (TEMPLATESENDJOBFINISH) joined to send records, followers kept current from
+    /// follow/unfollow events, the users' actions that open the customer-service window and the
+    /// mini programs' audit results recorded as they arrive.
     pub async fn feed(&self) -> Result<FeedFollower<Authorizer>> {
-        let relay = self.platform.relay().await?;
-        Ok(FeedFollower::new(
-            relay,
-            self.store.clone(),
-            Arc::new(self.authorizer.clone()),
-        ))
+        app_feed(&self.platform, self.authorizer.clone()).await
     }
 
-    /// Starts following the relay in the background until `cancel` fires, joining delivery
-    /// reports (TEMPLATESENDJOBFINISH) to send records, keeping followers current from
-    /// follow/unfollow events, recording the users' actions that open the customer-service
-    /// window and the mini programs' audit results, as they arrive.
+    /// Starts following the relay ([`Context::feed`]) in the background until `cancel` fires.
     pub async fn spawn_feed(
         &self,
         cancel: CancellationToken,
     ) -> Result<(JoinHandle<()>, broadcast::Receiver<FeedNotice>)> {
-        let feed = self
-            .feed()
-            .await?
-            .with_handler(Arc::new(crate::cli_support::DeliveryEvents))
-            .with_handler(Arc::new(crate::audience::FollowEvents))
-            .with_handler(Arc::new(crate::interactions::InteractionEvents))
-            .with_handler(Arc::new(crate::code::AuditEvents));
+        let feed = self.feed().await?;
         let notices = feed.subscribe();
         Ok((tokio::spawn(feed.run(cancel)), notices))
     }
+}
+
+/// The follower every face runs: the configured relay, and the event handler of each feature.
+async fn app_feed(platform: &Platform, authorizer: Authorizer) -> Result<FeedFollower<Authorizer>> {
+    let relay = platform.relay().await?;
+    Ok(
+        FeedFollower::new(relay, platform.store().clone(), Arc::new(authorizer))
+            .with_handler(Arc::new(crate::send::platform::DeliveryJoin))
+            .with_handler(Arc::new(crate::audience::FollowEvents))
+            .with_handler(Arc::new(crate::interactions::InteractionEvents))
+            .with_handler(Arc::new(crate::code::AuditEvents)),
+    )
 }

@@ -18,8 +18,9 @@ pub enum Lang {
     En,
 }
 
-/// A message written in both languages (the words of an [`Error::Input`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message written in both languages (the words of an [`Error::Input`]; the UI picks one).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Msg {
     pub zh: String,
     pub en: String,
@@ -44,6 +45,37 @@ impl Msg {
 impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.zh)
+    }
+}
+
+/// An error that is part of a result rather than its failure (a failed step of 检测连接, a token
+/// check): its code, WeChat's errcode, and the message and hint in both languages, so the window
+/// shows them in its language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ErrorReport {
+    /// As [`Error::code`].
+    pub code: String,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
+    pub errcode: Option<i64>,
+    pub message: Msg,
+    pub hint: Option<Msg>,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        let hint = match (e.hint(Lang::Zh), e.hint(Lang::En)) {
+            (Some(zh), Some(en)) => Some(Msg { zh, en }),
+            (Some(zh), None) => Some(Msg { en: zh.clone(), zh }),
+            (None, Some(en)) => Some(Msg { zh: en.clone(), en }),
+            (None, None) => None,
+        };
+        ErrorReport {
+            code: e.code().to_string(),
+            errcode: e.wechat_errcode(),
+            message: Msg::new(e.message(Lang::Zh), e.message(Lang::En)),
+            hint,
+        }
     }
 }
 

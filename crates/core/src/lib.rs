@@ -22,6 +22,8 @@ pub mod context;
 pub mod error;
 /// The relay feed follower: durable cursor, typed events, hooks for other features.
 pub mod feed;
+/// How features call WeChat for an authorized account: the account's token, with retry.
+pub mod gateway;
 /// 发送记录: history queries, per-day counts, CSV export.
 pub mod history;
 /// 客服消息 window: the newest user action per openid from the feed, open windows by account.
@@ -32,6 +34,8 @@ pub mod platform;
 pub mod relay;
 /// 体验沙箱: wxdesk-sim and wxdesk-relay in-process on loopback.
 pub mod sandbox;
+/// The background services of a long-lived face: the sandbox and the feed follower.
+pub mod services;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
 pub mod secrets;
 /// 发送: the durable bulk-send engine, customer-service and subscribe sends, delivery join.
@@ -43,6 +47,6 @@ pub mod templates;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Error, Lang, Msg, Result};
+pub use error::{Error, ErrorReport, Lang, Msg, Result};
 /// What the shell reports about itself: version, data dir, sandbox or production.
 pub mod app_info;

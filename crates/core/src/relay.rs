@@ -70,12 +70,17 @@ struct ErrorBody {
 impl RelayClient {
     /// `base_url` is the relay's public base (`https://relay.example.com`), without `/api/v1`.
     pub fn new(base_url: &str, key: Secret) -> Result<Self> {
-        let mut base = Url::parse(base_url.trim())
-            .map_err(|e| Error::Invalid(format!("中继地址 {base_url} 无效：{e}")))?;
+        let mut base = Url::parse(base_url.trim()).map_err(|e| {
+            Error::input(
+                format!("中继地址 {base_url} 无效：{e}"),
+                format!("The relay URL {base_url} is not valid: {e}"),
+            )
+        })?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::Invalid(format!(
-                "中继地址必须以 http:// 或 https:// 开头：{base_url}"
-            )));
+            return Err(Error::input(
+                format!("中继地址必须以 http:// 或 https:// 开头：{base_url}"),
+                format!("The relay URL must start with http:// or https://: {base_url}"),
+            ));
         }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -103,9 +108,12 @@ impl RelayClient {
     }
 
     fn url(&self, path: &str) -> Result<Url> {
-        self.base
-            .join(path)
-            .map_err(|e| Error::Invalid(format!("中继地址无法拼接 {path}：{e}")))
+        self.base.join(path).map_err(|e| {
+            Error::input(
+                format!("中继地址无法拼接 {path}：{e}"),
+                format!("{path} cannot be joined to the relay URL: {e}"),
+            )
+        })
     }
 
     async fn get(&self, url: Url, timeout: Duration) -> Result<reqwest::Response> {

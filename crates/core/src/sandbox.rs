@@ -10,10 +10,10 @@ use std::path::Path;
 use wxdesk_relay::{RelayConfig, RelayHandle};
 use wxdesk_sim::{SimConfig, SimHandle};
 
+use crate::accounts::{AccountRow, AccountStatus};
 use crate::error::{Error, Result};
 use crate::platform::{Platform, SettingsInput};
 use crate::secrets::{Secret, SecretKey};
-use crate::store::accounts::{AccountRow, AccountStatus};
 use crate::store::settings::{Egress, Mode};
 
 /// The relay's data directory inside the app's.
@@ -106,7 +106,7 @@ fn reserve_port(preferred: Option<u16>) -> Result<u16> {
         return Ok(p);
     }
     let l = TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| Error::Sandbox(format!("无法在 127.0.0.1 上分配端口：{e}")))?;
+        .map_err(|e| Error::Sandbox(format!("127.0.0.1: {e}")))?;
     let port = l
         .local_addr()
         .map_err(|e| Error::Sandbox(e.to_string()))?
@@ -148,9 +148,10 @@ pub async fn start_sandbox_with(
     {
         // The sandbox writes its own appsecret, token, key and relay key over the keychain
         // entries: never over a real platform's.
-        return Err(Error::Sandbox(
-            "此数据目录已配置正式平台，切换为沙箱会覆盖钥匙串中的正式密钥；请用另一个数据目录体验沙箱"
-                .into(),
+        return Err(Error::input(
+            "此数据目录已配置正式平台，切换为沙箱会覆盖钥匙串中的正式密钥；请用另一个数据目录体验沙箱",
+            "This data directory is set up for a real platform, and the sandbox would overwrite \
+             its secrets in the keychain: try the sandbox with another data directory.",
         ));
     }
     let relay_key = match previous {
@@ -186,14 +187,14 @@ pub async fn start_sandbox_with(
         ("WXDESK_RELAY_LOGIN_BASE", sim_url.clone()),
     ]);
     let relay_cfg = RelayConfig::load_with_env(None, |k| env.get(k).cloned())
-        .map_err(|e| Error::Sandbox(format!("中继配置：{e}")))?;
+        .map_err(|e| Error::Sandbox(format!("relay config: {e}")))?;
     let relay = wxdesk_relay::start(relay_cfg)
         .await
-        .map_err(|e| Error::Sandbox(format!("中继启动失败：{e}")))?;
+        .map_err(|e| Error::Sandbox(format!("relay: {e}")))?;
 
     let accounts = platform
         .store()
-        .call(|c| crate::store::accounts::list(c))
+        .call(|c| crate::accounts::db::list(c))
         .await?;
     let mut sim_cfg = SimConfig {
         authorized: earlier_authorizations(platform, &accounts).await?,
@@ -208,7 +209,7 @@ pub async fn start_sandbox_with(
         Ok(sim) => sim,
         Err(e) => {
             relay.shutdown().await;
-            return Err(Error::Sandbox(format!("模拟器启动失败：{e}")));
+            return Err(Error::Sandbox(format!("simulator: {e}")));
         }
     };
 

@@ -5,15 +5,11 @@
 
 mod audience_support;
 
-use audience_support::{Sim, store};
+use audience_support::{Sim, apply_follow, audience, store};
 use tokio_util::sync::CancellationToken;
-use wxdesk_core::audience::bridge::{MINI_OPENID_VAR, Unmatched};
-use wxdesk_core::audience::lists;
 use wxdesk_core::audience::{
-    FollowEvents, ImportOptions, ImportSource, SyncOptions, bridge_unionids, save_bridge,
-    sync_followers,
+    ImportSource, ListSource, MINI_OPENID_VAR, SyncOptions, Unmatched, sync_followers,
 };
-use wxdesk_core::feed::{EventHandler, EventKind, FeedEvent};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mini_program_users_map_to_followers_by_unionid_with_each_miss_explained() {
@@ -48,34 +44,21 @@ async fn mini_program_users_map_to_followers_by_unionid_with_each_miss_explained
     store
         .call(move |c| {
             let tx = c.transaction()?;
-            let kind = EventKind::Unsubscribe {
-                openid: follower4,
-                create_time: 4_000_000_000,
-            };
-            FollowEvents.apply(
-                &tx,
-                &FeedEvent {
-                    seq: 1,
-                    appid: Some(id),
-                    received_at: 0,
-                    kind,
-                },
-            )?;
+            apply_follow(&tx, &id, &follower4, 4_000_000_000, false)?;
             tx.commit()?;
             Ok(())
         })
         .await
         .unwrap();
 
-    let result = bridge_unionids(
-        &store,
-        &oa,
-        ImportSource::Bytes(csv.into_bytes()),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    let r = &result.report;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    std::fs::write(&file, csv).unwrap();
+    let audience = audience(&store);
+    let r = audience
+        .bridge_preview(&oa, ImportSource::File(file.clone()))
+        .await
+        .unwrap();
     assert_eq!(r.rows_read, 10);
     assert_eq!(
         (
@@ -99,10 +82,8 @@ async fn mini_program_users_map_to_followers_by_unionid_with_each_miss_explained
             (11, Unmatched::NoUnionid),
         ]
     );
-    assert_eq!(
-        r.unmatched[4].reason_zh,
-        "没有 unionid：小程序未绑定到微信开放平台账号，无法与公众号粉丝对应"
-    );
+    let json = serde_json::to_value(&r.unmatched[4]).unwrap();
+    assert_eq!(json["why"], "no_unionid", "the UI words the reason: {json}");
     assert_eq!(
         r.variables,
         vec![MINI_OPENID_VAR.to_string(), "积分".to_string()]
@@ -111,25 +92,19 @@ async fn mini_program_users_map_to_followers_by_unionid_with_each_miss_explained
     let (follower0, _) = sim.user(&oa, 0).await;
     let (mini0, _) = sim.user(&mini, 0).await;
     assert_ne!(follower0, mini0);
-    assert_eq!(result.rows[0].openid, follower0);
-    assert_eq!(result.rows[0].values, vec![mini0.clone(), "0".to_string()]);
+    assert_eq!(r.sample[0].openid, follower0);
+    assert_eq!(r.sample[0].values, vec![mini0.clone(), "0".to_string()]);
 
-    let list_id = save_bridge(&store, &oa, "小程序老用户", "users.csv", result)
+    // Saving reads the file again: the same four followers become the list.
+    let list = audience
+        .bridge_save(&oa, "小程序老用户", ImportSource::File(file))
         .await
         .unwrap();
-    let (list, members) = store
-        .call(move |c| {
-            Ok((
-                lists::get_list(c, list_id)?.unwrap(),
-                lists::list_members(c, list_id, None, 10)?,
-            ))
-        })
-        .await
-        .unwrap();
+    let members = audience.members(list.id, None, 10).await.unwrap();
     assert_eq!(list.member_count, 4);
     assert_eq!(
         list.source,
-        lists::ListSource::UnionidBridge {
+        ListSource::UnionidBridge {
             file_name: "users.csv".into()
         }
     );
@@ -147,16 +122,16 @@ async fn mini_program_users_map_to_followers_by_unionid_with_each_miss_explained
 async fn a_file_without_a_unionid_column_is_refused_with_the_reason() {
     let store = store();
     let csv = "openid,积分\noMINIwithoutunionid000000001,1\n";
-    let err = bridge_unionids(
-        &store,
-        "wxa",
-        ImportSource::Bytes(csv.into()),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = audience(&store)
+        .bridge_preview("wxa", ImportSource::Bytes(csv.into()))
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "找不到 unionid 列：请在第一行把该列命名为 unionid"
+    );
+    assert_eq!(
+        err.message(wxdesk_core::Lang::En),
+        "No unionid column found: name that column unionid in the first row."
     );
 }

@@ -5,10 +5,9 @@
 
 mod audience_support;
 
-use audience_support::store;
+use audience_support::{apply_follow, audience, store};
 use rusqlite::params;
-use wxdesk_core::audience::followers::{self, FollowerFilter};
-use wxdesk_core::store::Store;
+use wxdesk_core::audience::{Audience, FollowerFilter};
 
 const APPID: &str = "wxfollowers00001";
 
@@ -18,13 +17,13 @@ fn oid(n: u32) -> String {
 
 /// 100 followers: unionid for even n, remark "VIP客户n" for n % 10 == 0, tag 7 for n % 3 == 0,
 /// subscribed at 1_700_000_000 + n; follower 99 has unsubscribed. Another account has one.
-async fn seeded() -> Store {
+async fn seeded() -> Audience {
     let store = store();
     store
         .call(|c| {
             let tx = c.transaction()?;
             for n in 0..100u32 {
-                followers::apply_subscribe(&tx, APPID, &oid(n), 1_700_000_000 + i64::from(n))?;
+                apply_follow(&tx, APPID, &oid(n), 1_700_000_000 + i64::from(n), true)?;
                 let unionid = (n % 2 == 0).then(|| format!("oU{n:026}"));
                 let remark = if n % 10 == 0 {
                     format!("VIP客户{n}")
@@ -43,41 +42,36 @@ async fn seeded() -> Store {
                     )?;
                 }
             }
-            followers::apply_unsubscribe(&tx, APPID, &oid(99), 1_800_000_000)?;
-            followers::apply_subscribe(&tx, "wxother", &oid(1), 1_700_000_000)?;
+            apply_follow(&tx, APPID, &oid(99), 1_800_000_000, false)?;
+            apply_follow(&tx, "wxother", &oid(1), 1_700_000_000, true)?;
             tx.commit()?;
             Ok(())
         })
         .await
         .unwrap();
-    store
+    audience(&store)
 }
 
-async fn openids(store: &Store, filter: FollowerFilter) -> Vec<String> {
-    store
-        .call(move |c| {
-            let mut out = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                // Small pages, so the keyset cursor is exercised.
-                let page = followers::list_followers(c, APPID, &filter, after.as_deref(), 7)?;
-                assert!(page.items.len() <= 7);
-                out.extend(page.items.into_iter().map(|f| f.openid));
-                match page.next_after {
-                    Some(n) => after = Some(n),
-                    None => return Ok(out),
-                }
-            }
-        })
-        .await
-        .unwrap()
+async fn openids(audience: &Audience, filter: FollowerFilter) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        // Small pages, so the keyset cursor is exercised.
+        let page = audience
+            .followers(APPID, filter.clone(), after, 7)
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 7);
+        out.extend(page.items.into_iter().map(|f| f.openid));
+        match page.next_after {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+    }
 }
 
-async fn count(store: &Store, filter: FollowerFilter) -> u64 {
-    store
-        .call(move |c| followers::count_followers(c, APPID, &filter))
-        .await
-        .unwrap()
+async fn count(audience: &Audience, filter: FollowerFilter) -> u64 {
+    audience.count(APPID, filter).await.unwrap().count
 }
 
 fn ids(ns: impl IntoIterator<Item = u32>) -> Vec<String> {
@@ -90,7 +84,7 @@ async fn keyset_pages_visit_every_follower_once_in_openid_order() {
     let all = openids(&store, FollowerFilter::default()).await;
     assert_eq!(all, ids(0..100));
     assert_eq!(count(&store, FollowerFilter::default()).await, 100);
-    let c = store.call(|c| followers::counts(c, APPID)).await.unwrap();
+    let c = store.totals(APPID).await.unwrap();
     assert_eq!(
         (c.total, c.subscribed, c.unsubscribed, c.with_unionid),
         (100, 99, 1, 50)

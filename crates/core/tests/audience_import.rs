@@ -7,12 +7,10 @@ mod audience_support;
 
 use std::collections::BTreeMap;
 
-use audience_support::store;
-use wxdesk_core::audience::import::{self, ImportOptions};
-use wxdesk_core::audience::lists::{self, ListSource};
+use audience_support::{apply_follow, audience, store};
+use wxdesk_core::audience::import;
 use wxdesk_core::audience::{
-    FollowerFilter, ImportSource, SourceFormat, create_list_from_followers, prepare_import,
-    save_import, table,
+    FollowerFilter, ImportOptions, ImportSource, ListSource, OpenidProblem, SourceFormat, table,
 };
 use wxdesk_core::store::Store;
 
@@ -25,21 +23,12 @@ async fn seed_followers(store: &Store, appid: &str) {
     let appid = appid.to_string();
     store
         .call(move |c| {
-            for n in 0..10 {
-                wxdesk_core::audience::followers::apply_subscribe(
-                    c,
-                    &appid,
-                    &oid(n),
-                    1_700_000_000,
-                )?;
+            let tx = c.transaction()?;
+            for n in 0..=10 {
+                apply_follow(&tx, &appid, &oid(n), 1_700_000_000, true)?;
             }
-            wxdesk_core::audience::followers::apply_subscribe(c, &appid, &oid(10), 1_700_000_000)?;
-            wxdesk_core::audience::followers::apply_unsubscribe(
-                c,
-                &appid,
-                &oid(10),
-                1_700_000_100,
-            )?;
+            apply_follow(&tx, &appid, &oid(10), 1_700_000_100, false)?;
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -73,15 +62,20 @@ async fn gbk_csv_with_variables_previews_every_count_and_saves_the_members_with_
         "the test file must really be GBK"
     );
 
-    let prepared = prepare_import(
-        &store,
-        appid,
-        ImportSource::Bytes(gbk.into_owned()),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    let p = &prepared.preview;
+    // A file as the operator picks it, so the saved list remembers its name.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("客户.csv");
+    std::fs::write(&file, gbk.as_ref()).unwrap();
+    let audience = audience(&store);
+    let preview = audience
+        .import_preview(
+            appid,
+            ImportSource::File(file.clone()),
+            ImportOptions::default(),
+        )
+        .await
+        .unwrap();
+    let p = &preview;
     assert_eq!(p.format, SourceFormat::CsvGbk);
     assert!(p.has_header);
     assert_eq!(
@@ -91,21 +85,21 @@ async fn gbk_csv_with_variables_previews_every_count_and_saves_the_members_with_
     assert_eq!(p.variables, vec!["姓名".to_string(), "订单号".to_string()]);
     assert_eq!(p.rows_read, 7, "blank line skipped, header not counted");
     assert_eq!((p.valid, p.invalid_count, p.duplicates_removed), (4, 2, 1));
-    let invalid: Vec<(u64, &str, &str)> = p
+    let invalid: Vec<(u64, &str, OpenidProblem)> = p
         .invalid
         .iter()
-        .map(|r| (r.line, r.value.as_str(), r.reason_zh.as_str()))
+        .map(|r| (r.line, r.value.as_str(), r.problem))
         .collect();
     assert_eq!(
         invalid,
         vec![
-            (
-                4,
-                "not-an-openid",
-                "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）"
-            ),
-            (5, "", "openid 为空"),
+            (4, "not-an-openid", OpenidProblem::NotAnOpenid),
+            (5, "", OpenidProblem::Empty),
         ]
+    );
+    assert_eq!(
+        OpenidProblem::NotAnOpenid.label_zh(),
+        "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）"
     );
     assert!(p.following_checked);
     assert_eq!(p.not_following_count, 2);
@@ -117,26 +111,19 @@ async fn gbk_csv_with_variables_previews_every_count_and_saves_the_members_with_
         vec!["张三".to_string(), "SO-1".to_string()]
     );
 
-    let id = save_import(
-        &store,
-        appid,
-        "双十一客户",
-        ListSource::File {
-            file_name: "客户.csv".into(),
-        },
-        prepared,
-    )
-    .await
-    .unwrap();
-    let (list, members) = store
-        .call(move |c| {
-            Ok((
-                lists::get_list(c, id)?.unwrap(),
-                lists::list_members(c, id, None, 100)?,
-            ))
-        })
+    let saved = audience
+        .import_save(
+            appid,
+            "双十一客户",
+            ImportSource::File(file),
+            ImportOptions::default(),
+        )
         .await
         .unwrap();
+    assert_eq!(&saved.preview, p, "saving reads what the preview read");
+    let list = audience.list(saved.list.id).await.unwrap().unwrap();
+    assert_eq!(list, saved.list);
+    let members = audience.members(list.id, None, 100).await.unwrap();
     assert_eq!(list.name, "双十一客户");
     assert_eq!(list.member_count, 4);
     assert_eq!(
@@ -164,15 +151,14 @@ async fn gbk_csv_with_variables_previews_every_count_and_saves_the_members_with_
 async fn utf8_bom_csv_without_header_finds_the_openid_column_by_shape() {
     let store = store();
     let body = format!("\u{FEFF}VIP,{}\r\n普通,{}\r\n", oid(3), oid(4));
-    let prepared = prepare_import(
-        &store,
-        "wxa",
-        ImportSource::Bytes(body.into_bytes()),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    let p = &prepared.preview;
+    let p = &audience(&store)
+        .import_preview(
+            "wxa",
+            ImportSource::Bytes(body.into_bytes()),
+            ImportOptions::default(),
+        )
+        .await
+        .unwrap();
     assert_eq!(p.format, SourceFormat::CsvUtf8Bom);
     assert!(!p.has_header);
     assert_eq!(
@@ -203,15 +189,10 @@ async fn xlsx_first_sheet_imports_with_numbers_and_dates_as_text() {
     let bytes = book.save_to_buffer().unwrap();
 
     let store = store();
-    let prepared = prepare_import(
-        &store,
-        "wxa",
-        ImportSource::Bytes(bytes),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    let p = &prepared.preview;
+    let p = &audience(&store)
+        .import_preview("wxa", ImportSource::Bytes(bytes), ImportOptions::default())
+        .await
+        .unwrap();
     assert_eq!(p.format, SourceFormat::Xlsx);
     assert_eq!(p.openid_column, "用户openid");
     assert_eq!(p.variables, vec!["积分".to_string(), "到期日".to_string()]);
@@ -226,41 +207,45 @@ async fn xlsx_first_sheet_imports_with_numbers_and_dates_as_text() {
 #[tokio::test]
 async fn pasted_openids_one_per_line_become_a_list_without_variables() {
     let store = store();
+    let audience = audience(&store);
     let text = format!("{}\n{}\n\n{}\n", oid(1), oid(2), oid(1));
-    let prepared = prepare_import(
-        &store,
-        "wxa",
-        ImportSource::Pasted(text),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(prepared.preview.format, SourceFormat::Pasted);
-    assert!(prepared.preview.variables.is_empty());
-    assert_eq!(
-        (prepared.preview.valid, prepared.preview.duplicates_removed),
-        (2, 1)
-    );
-    let id = save_import(&store, "wxa", "粘贴名单", ListSource::Pasted, prepared)
+    let saved = audience
+        .import_save(
+            "wxa",
+            "粘贴名单",
+            ImportSource::Pasted(text),
+            ImportOptions::default(),
+        )
         .await
         .unwrap();
-    // A second list with the same name is refused with a clear message.
-    let again = prepare_import(
-        &store,
-        "wxa",
-        ImportSource::Pasted(oid(3)),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    let err = save_import(&store, "wxa", " 粘贴名单 ", ListSource::Pasted, again)
+    assert_eq!(saved.preview.format, SourceFormat::Pasted);
+    assert!(saved.preview.variables.is_empty());
+    assert_eq!(
+        (saved.preview.valid, saved.preview.duplicates_removed),
+        (2, 1)
+    );
+    assert_eq!(saved.list.source, ListSource::Pasted);
+    // A second list with the same name is refused with a clear message, in both languages.
+    let err = audience
+        .import_save(
+            "wxa",
+            " 粘贴名单 ",
+            ImportSource::Pasted(oid(3)),
+            ImportOptions::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "已有名为「粘贴名单」的名单，请换一个名称");
-    let n = store
-        .call(move |c| Ok(lists::get_list(c, id)?.unwrap().member_count))
+    assert_eq!(
+        err.message(wxdesk_core::Lang::En),
+        "A list named \"粘贴名单\" exists already: choose another name."
+    );
+    let n = audience
+        .list(saved.list.id)
         .await
-        .unwrap();
+        .unwrap()
+        .unwrap()
+        .member_count;
     assert_eq!(n, 2);
 }
 
@@ -269,7 +254,9 @@ async fn lists_from_all_followers_and_from_a_tag_take_only_current_followers() {
     let store = store();
     let appid = "wxaccount0000001";
     seed_followers(&store, appid).await;
-    let all = create_list_from_followers(&store, appid, "全部粉丝", FollowerFilter::default())
+    let audience = audience(&store);
+    let all = audience
+        .list_from_followers(appid, "全部粉丝", FollowerFilter::default())
         .await
         .unwrap();
     // Tag 100 on followers 2 and 3 (as a batchget would have stored them).
@@ -290,28 +277,26 @@ async fn lists_from_all_followers_and_from_a_tag_take_only_current_followers() {
         tag_id: Some(100),
         ..Default::default()
     };
-    let tagged = create_list_from_followers(&store, appid, "标签100", filter)
+    let tagged = audience
+        .list_from_followers(appid, "标签100", filter)
         .await
         .unwrap();
-    let (a, t, members) = store
-        .call(move |c| {
-            Ok((
-                lists::get_list(c, all)?.unwrap(),
-                lists::get_list(c, tagged)?.unwrap(),
-                lists::list_members(c, tagged, None, 10)?,
-            ))
-        })
-        .await
-        .unwrap();
-    assert_eq!(a.member_count, 10, "the unsubscribed follower is left out");
-    assert_eq!(t.member_count, 2);
+    let members = audience.members(tagged.id, None, 10).await.unwrap();
+    assert_eq!(
+        all.member_count, 10,
+        "the unsubscribed follower is left out"
+    );
+    assert_eq!(tagged.member_count, 2);
     let openids: Vec<String> = members.items.into_iter().map(|m| m.openid).collect();
     assert_eq!(openids, vec![oid(2), oid(3)]);
-    let listed = store
-        .call(move |c| lists::list_lists(c, "wxaccount0000001"))
-        .await
-        .unwrap();
+    let listed = audience.lists(Some("wxaccount0000001")).await.unwrap();
     assert_eq!(listed.len(), 2);
+    assert!(audience.delete_list(tagged.id).await.unwrap());
+    assert!(
+        !audience.delete_list(tagged.id).await.unwrap(),
+        "gone already"
+    );
+    assert_eq!(audience.lists(Some(appid)).await.unwrap(), vec![all]);
 }
 
 #[test]

@@ -10,13 +10,12 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use audience_support::{
-    Sim, assert_tags_match_wechat, follower_counts, store, stored_follower, stored_openids, sync,
-    sync_with, wechat_followers,
+    Sim, assert_tags_match_wechat, audience, follower_counts, store, stored_follower,
+    stored_openids, sync, sync_with, wechat_followers,
 };
 use tokio_util::sync::CancellationToken;
-use wxdesk_core::audience::followers::{self, FollowerFilter};
 use wxdesk_core::audience::{
-    FollowEvents, SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers, sync_state,
+    FollowEvents, FollowerFilter, SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers,
 };
 use wxdesk_core::feed::{EventHandler, EventKind, FeedEvent};
 
@@ -52,7 +51,7 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
     .unwrap();
     assert_eq!(r.outcome, SyncOutcome::Cancelled);
     assert!(!r.resumed);
-    let st = sync_state(&store, &appid).await.unwrap().unwrap();
+    let st = audience(&store).sync_state(&appid).await.unwrap().unwrap();
     assert_eq!(
         (st.phase, st.listed, st.total),
         (SyncPhase::Listing, 10_000, 25_000)
@@ -91,7 +90,7 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
         Some(10_000),
         "listing resumed at its cursor"
     );
-    let st = sync_state(&store, &appid).await.unwrap().unwrap();
+    let st = audience(&store).sync_state(&appid).await.unwrap().unwrap();
     assert_eq!(st.phase, SyncPhase::Details);
     let counts = follower_counts(&store, &appid).await;
     assert_eq!(counts.total, 25_000);
@@ -128,18 +127,12 @@ async fn sync_cancelled_in_each_phase_resumes_to_exactly_the_sims_followers() {
     // Tags: every tag's members as WeChat counts them.
     assert_tags_match_wechat(&store, &appid).await;
     // Filter by tag 2 (星标组: index % 50 == 7) through the tag index.
-    let id = appid.clone();
-    let starred = store
-        .call(move |c| {
-            let f = FollowerFilter {
-                tag_id: Some(2),
-                ..Default::default()
-            };
-            followers::count_followers(c, &id, &f)
-        })
-        .await
-        .unwrap();
-    assert_eq!(starred, 500);
+    let starred = FollowerFilter {
+        tag_id: Some(2),
+        ..Default::default()
+    };
+    let starred = audience(&store).count(&appid, starred).await.unwrap();
+    assert_eq!(starred.count, 500);
     sim.shutdown().await;
 }
 
@@ -327,17 +320,17 @@ async fn a_refresh_run_fetches_every_followers_details_again_through_the_staging
         (SyncOutcome::Completed, 2, 0, 0, 1_500)
     );
     let id = appid.clone();
-    let (counts, run2): (_, i64) = store
+    let run2: i64 = store
         .call(move |c| {
-            let n = c.query_row(
+            Ok(c.query_row(
                 "SELECT count(*) FROM followers WHERE appid = ?1 AND info_run = 2",
                 [&id],
                 |r| r.get(0),
-            )?;
-            Ok((followers::counts(c, &id)?, n))
+            )?)
         })
         .await
         .unwrap();
+    let counts = follower_counts(&store, &appid).await;
     assert_eq!(
         (counts.total, counts.without_details, run2),
         (1_500, 0, 1_500)

@@ -12,13 +12,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use audience_support::{
-    Sim, SimApi, assert_tags_match_wechat, follower_counts, stored_openids, sync, wechat_followers,
+    Sim, SimApi, assert_tags_match_wechat, audience, follower_counts, stored_openids, sync,
+    wechat_followers,
 };
 use tokio_util::sync::CancellationToken;
-use wxdesk_core::audience::followers;
-use wxdesk_core::audience::{
-    SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers, sync_state,
-};
+use wxdesk_core::audience::{SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers};
 use wxdesk_core::store::Store;
 
 const CHILD_ENV: &str = "WXDESK_SYNC_KILLS_CHILD";
@@ -173,20 +171,16 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
     for k in &kills {
         run_child_and_kill(&dir_s, sim.base(), &appid, &secret, k);
         let store = Store::open_in_dir(dir.path()).await.unwrap();
-        let st = sync_state(&store, &appid).await.unwrap().unwrap();
+        let st = audience(&store).sync_state(&appid).await.unwrap().unwrap();
         assert_eq!(st.phase, k.expect, "after the kill at {} {}", k.phase, k.at);
         assert_eq!(st.run_id, 1, "a kill never starts a new run");
         let id = appid.clone();
-        let (with_details, staged) = store
-            .call(move |c| {
-                let counts = followers::counts(c, &id)?;
-                Ok((
-                    counts.total - counts.without_details,
-                    staged_fetched(c, &id),
-                ))
-            })
+        let staged = store
+            .call(move |c| Ok(staged_fetched(c, &id)))
             .await
             .unwrap();
+        let counts = follower_counts(&store, &appid).await;
+        let with_details = counts.total - counts.without_details;
         assert_eq!(staged, k.staged, "staged and not merged at the kill");
         merged_details.push(with_details);
     }

@@ -7,11 +7,14 @@
 mod support;
 
 use wxdesk_core::accounts::Accounts;
+use wxdesk_core::accounts::{AccountKind, AccountStatus, AccountType};
 use wxdesk_core::auth::AuthScope;
 use wxdesk_core::feed::FeedNotice;
-use wxdesk_core::platform::check::{STEP_RELAY, STEP_TICKET, STEP_TOKEN, STEP_WHITELIST};
+use wxdesk_core::platform::CheckStepId::{
+    Relay as STEP_RELAY, Ticket as STEP_TICKET, Token as STEP_TOKEN, Whitelist as STEP_WHITELIST,
+};
+use wxdesk_core::platform::{CheckDetail, CheckStepId};
 use wxdesk_core::secrets::{SecretKey, SecretStore};
-use wxdesk_core::store::accounts::{AccountKind, AccountStatus};
 use wxdesk_core::store::settings::Mode;
 
 use support::{World, follow_until};
@@ -28,7 +31,7 @@ async fn sandbox_start_configures_the_platform_and_the_connection_check_passes()
     assert!(view.appsecret_saved && view.token_saved && view.aes_key_saved && view.relay_key_saved);
 
     let steps = w.platform.check_connection().await;
-    let summary: Vec<(&str, bool)> = steps.iter().map(|s| (s.name.as_str(), s.ok)).collect();
+    let summary: Vec<(CheckStepId, bool)> = steps.iter().map(|s| (s.step, s.ok)).collect();
     assert_eq!(
         summary,
         [
@@ -171,9 +174,10 @@ async fn an_account_authorized_in_the_sim_is_stored_with_details_and_its_refresh
     assert_eq!(card.principal, oa["principal_name"].as_str().unwrap());
     assert_eq!(card.verified, oa["verified"].as_bool().unwrap());
     assert_eq!(card.status, AccountStatus::Authorized);
-    assert_eq!(card.status_label, "已授权");
+    assert_eq!(card.account_type, AccountType::Service);
+    assert!(card.permissions.contains(&7));
     assert!(
-        card.permissions
+        card.permission_names_zh()
             .iter()
             .any(|p| p.id == 7 && p.name == "群发与通知权限")
     );
@@ -220,7 +224,7 @@ async fn revoking_in_the_sim_marks_the_account_unauthorized_and_drops_its_refres
         .await
         .unwrap();
     assert_eq!(card.status, AccountStatus::Unauthorized);
-    assert_eq!(card.status_label, "已取消授权");
+    assert_eq!(card.status.label_zh(), "已取消授权");
     assert!(!card.has_refresh_token);
     assert!(
         w.mem
@@ -367,8 +371,14 @@ async fn the_sandbox_refuses_a_data_dir_that_holds_a_real_platform() {
     let err = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir.path())
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "sandbox");
+    assert_eq!(err.code(), "invalid");
     assert!(err.to_string().contains("正式平台"), "{err}");
+    assert!(
+        err.message(wxdesk_core::Lang::En)
+            .contains("set up for a real platform"),
+        "{}",
+        err.message(wxdesk_core::Lang::En)
+    );
     let secret = ctx
         .platform
         .secrets()
@@ -527,7 +537,7 @@ async fn a_sandbox_whose_whitelist_excludes_this_machine_fails_the_check_with_th
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let steps = ctx.platform.check_connection().await;
-    let summary: Vec<(&str, bool)> = steps.iter().map(|s| (s.name.as_str(), s.ok)).collect();
+    let summary: Vec<(CheckStepId, bool)> = steps.iter().map(|s| (s.step, s.ok)).collect();
     assert_eq!(
         summary,
         [
@@ -538,8 +548,17 @@ async fn a_sandbox_whose_whitelist_excludes_this_machine_fails_the_check_with_th
         ],
         "{steps:#?}"
     );
-    assert!(steps[2].detail.contains("61004"), "{}", steps[2].detail);
-    let hint = steps[3].hint.as_deref().unwrap();
+    assert!(
+        steps[2].detail_zh().contains("61004"),
+        "{}",
+        steps[2].detail_zh()
+    );
+    assert!(
+        matches!(&steps[3].detail, CheckDetail::WhitelistRefused { error, .. } if error.errcode == Some(61004)),
+        "{:?}",
+        steps[3].detail
+    );
+    let hint = steps[3].hint_zh().unwrap();
     assert!(hint.contains("白名单") && hint.contains("经中继"), "{hint}");
     sandbox.shutdown().await;
 }

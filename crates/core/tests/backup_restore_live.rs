@@ -14,16 +14,24 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use wxdesk_core::backup::{self, WorkspaceContents};
-use wxdesk_core::platform::Platform;
+use wxdesk_core::backup::{Backup, BackupStatus};
+use wxdesk_core::platform::{Egress, Mode, Platform, SettingsInput};
 use wxdesk_core::secrets::{KeychainStore, MemoryStore, Secret, SecretKey, Secrets};
 use wxdesk_core::store::Store;
-use wxdesk_core::store::settings::{self, Egress, Mode, PlatformSettings};
 
 use reliability_support::{TEST_KDF, assert_restored_account_sends_once};
 use support::World;
 
 const PASS: &str = "新电脑上的口令 restore-me";
+
+/// `ctx.backup` of a workspace (the store and keychain of one data dir).
+fn backup_of(store: &Store, secrets: &Secrets, dir: &Path) -> Backup {
+    Backup::new(Platform::new(store.clone(), secrets.clone()), dir).with_kdf(TEST_KDF)
+}
+
+fn pass(p: &str) -> Secret {
+    Secret::new(p)
+}
 
 fn keychain_for(dir: &Path) -> Secrets {
     if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_some() {
@@ -69,11 +77,19 @@ async fn db_fingerprint(store: &Store) -> String {
     store
         .call(|c| {
             let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            let settings = settings::load(c)?;
-            let accounts: Vec<(String, String)> = wxdesk_core::store::accounts::list(c)?
-                .into_iter()
-                .map(|a| (a.appid, format!("{:?}", a.status)))
-                .collect();
+            let settings: Vec<(String, String, String, String, String)> = c
+                .prepare(
+                    "SELECT mode, component_appid, relay_url, egress, api_base \
+                     FROM platform_settings",
+                )?
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let accounts: Vec<(String, String)> = c
+                .prepare("SELECT appid, status FROM accounts ORDER BY appid")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
             let count = |t: &str| -> rusqlite::Result<i64> {
                 c.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
             };
@@ -101,10 +117,18 @@ async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthori
     let oa = w.authorize_first_oa().await;
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("wxdesk-备份.wxbak");
-    let made = backup::export(&w.store, w.platform.secrets(), PASS, TEST_KDF, &file)
+    let made = backup_of(&w.store, w.platform.secrets(), w.dir.path())
+        .export(&pass(PASS), &file)
         .await
         .unwrap();
-    assert_eq!((made.secrets, made.accounts_with_refresh_token), (5, 1));
+    assert_eq!(made.path, file.to_string_lossy());
+    assert_eq!(
+        (
+            made.summary.secrets,
+            made.summary.accounts_with_refresh_token
+        ),
+        (5, 1)
+    );
     let keys = platform_keys(&[&oa]);
     let a_secrets = keychain_snapshot(w.platform.secrets(), &keys).await;
 
@@ -116,17 +140,28 @@ async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthori
     let empty_db = db_fingerprint(&b_store).await;
     let empty_keychain = keychain_snapshot(&b_secrets, &keys).await;
     assert_eq!(empty_keychain, vec![None; 5]);
-    assert!(
-        backup::workspace_contents(&b_store)
-            .await
-            .unwrap()
-            .is_empty()
+    let b = backup_of(&b_store, &b_secrets, b_dir.path());
+    assert_eq!(
+        b.status().await.unwrap(),
+        BackupStatus {
+            restore_allowed: true,
+            platform_configured: false,
+            accounts: 0,
+            jobs: 0,
+            lists: 0,
+            data_dir: b_dir.path().to_string_lossy().into_owned(),
+            min_passphrase_chars: 8,
+        }
     );
 
     // Wrong passphrase: refused, B untouched.
-    let err = backup::restore_into_empty(&b_store, &b_secrets, "不是这个口令", &file)
-        .await
-        .unwrap_err();
+    let err = b.restore(&pass("不是这个口令"), &file).await.unwrap_err();
+    assert!(
+        err.message(wxdesk_core::Lang::En)
+            .starts_with("Wrong passphrase, or the backup file was changed"),
+        "{}",
+        err.message(wxdesk_core::Lang::En)
+    );
     assert!(err.to_string().contains("备份口令错误"), "{err}");
     assert_eq!(db_fingerprint(&b_store).await, empty_db);
     assert_eq!(keychain_snapshot(&b_secrets, &keys).await, empty_keychain);
@@ -138,20 +173,19 @@ async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthori
         bad[at] ^= 0x40;
         let tampered = out.path().join("tampered.wxbak");
         std::fs::write(&tampered, &bad).unwrap();
-        let err = backup::restore_into_empty(&b_store, &b_secrets, PASS, &tampered)
-            .await
-            .unwrap_err();
+        let err = b.restore(&pass(PASS), &tampered).await.unwrap_err();
         assert!(err.to_string().contains("备份口令错误"), "byte {at}: {err}");
         assert_eq!(db_fingerprint(&b_store).await, empty_db, "byte {at}");
         assert_eq!(keychain_snapshot(&b_secrets, &keys).await, empty_keychain);
     }
 
     // The restore: B's already-open store now holds A's workspace, B's keychain A's secrets.
-    let summary = backup::restore_into_empty(&b_store, &b_secrets, PASS, &file)
-        .await
-        .unwrap();
+    let restored = b.restore(&pass(PASS), &file).await.unwrap();
     assert_eq!(
-        (summary.secrets, summary.accounts_with_refresh_token),
+        (
+            restored.summary.secrets,
+            restored.summary.accounts_with_refresh_token
+        ),
         (5, 1)
     );
     assert_eq!(
@@ -159,15 +193,16 @@ async fn a_backup_restored_into_the_open_empty_workspace_sends_without_reauthori
         db_fingerprint(&w.store).await
     );
     assert_eq!(keychain_snapshot(&b_secrets, &keys).await, a_secrets);
-    let contents = backup::workspace_contents(&b_store).await.unwrap();
+    let status = b.status().await.unwrap();
     assert_eq!(
-        contents,
-        WorkspaceContents {
-            platform_configured: true,
-            accounts: 1,
-            jobs: 0,
-            lists: 0
-        }
+        (
+            status.restore_allowed,
+            status.platform_configured,
+            status.accounts,
+            status.jobs,
+            status.lists
+        ),
+        (false, true, 1, 0, 0)
     );
 
     // B sends through the restored account: its refresh token gets an authorizer token from the
@@ -213,7 +248,8 @@ async fn a_workspace_that_is_not_empty_is_refused_and_keeps_its_data_and_secrets
         .await
         .unwrap();
     let file = src_dir.path().join("other.wxbak");
-    backup::export(&src, &src_secrets, PASS, TEST_KDF, &file)
+    backup_of(&src, &src_secrets, src_dir.path())
+        .export(&pass(PASS), &file)
         .await
         .unwrap();
 
@@ -223,32 +259,27 @@ async fn a_workspace_that_is_not_empty_is_refused_and_keeps_its_data_and_secrets
     let c_secrets = keychain_for(c_dir.path());
     let keys = platform_keys(&["wxfrombackup00001"]);
     delete_all(&c_secrets, &keys).await;
-    c_store
-        .call(|c| {
-            settings::save(
-                c,
-                &PlatformSettings {
-                    mode: Mode::Production,
-                    component_appid: "wxc0000000000000c".into(),
-                    relay_url: "https://relay.example.com".into(),
-                    egress: Egress::Relay,
-                    api_base: settings::WECHAT_API_BASE.into(),
-                },
-            )
+    Platform::new(c_store.clone(), c_secrets.clone())
+        .save_settings(SettingsInput {
+            mode: Mode::Production,
+            component_appid: "wxc0000000000000c".into(),
+            relay_url: "https://relay.example.com".into(),
+            egress: Egress::Relay,
+            api_base: None,
+            component_appsecret: None,
+            component_token: None,
+            component_aes_key: None,
+            relay_key: Some(Secret::new("relay-key-of-c")),
         })
-        .await
-        .unwrap();
-    c_secrets
-        .set(SecretKey::RelayKey, Secret::new("relay-key-of-c"))
         .await
         .unwrap();
     let db = db_fingerprint(&c_store).await;
     let keychain = keychain_snapshot(&c_secrets, &keys).await;
     assert!(db.contains("wxc0000000000000c"), "{db}");
 
-    let err = backup::restore_into_empty(&c_store, &c_secrets, PASS, &file)
-        .await
-        .unwrap_err();
+    let c = backup_of(&c_store, &c_secrets, c_dir.path());
+    assert!(!c.status().await.unwrap().restore_allowed);
+    let err = c.restore(&pass(PASS), &file).await.unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("当前工作区不是空的"), "{msg}");
     assert!(

@@ -278,10 +278,9 @@ async fn export_writes_no_plaintext_database_outside_the_data_dir_and_leaves_onl
         .unwrap();
     let appids: Vec<String> = store
         .call(|c| {
-            Ok(wxdesk_core::store::accounts::list(c)?
-                .into_iter()
-                .map(|a| a.appid)
-                .collect())
+            Ok(c.prepare("SELECT appid FROM accounts ORDER BY appid")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
         })
         .await
         .unwrap();

@@ -13,6 +13,7 @@ fn field(key: &str, label: &str, kind: K) -> Field {
         key: key.into(),
         label: label.into(),
         kind,
+        shown: kind.is_shown(),
     }
 }
 

@@ -5,11 +5,11 @@
 
 mod audience_support;
 
-use audience_support::{Sim, store};
+use audience_support::{Sim, store, templates};
+use wxdesk_core::gateway::AccountApi;
 use wxdesk_core::templates::keywords::{Field, KeywordType as K};
 use wxdesk_core::templates::{
-    self, add_template, delete_template, get_industry, list_templates, set_const_values,
-    set_industry, set_template_notes, sync_templates,
+    add_template, delete_template, get_industry, set_industry, sync_templates,
 };
 
 fn kinds(fields: &[Field]) -> Vec<(&str, K)> {
@@ -25,7 +25,7 @@ async fn sync_stores_the_seeded_templates_with_typed_fields_and_keeps_notes() {
 
     let r = sync_templates(&api, &store, &appid).await.unwrap();
     assert_eq!((r.added, r.updated, r.removed, r.total), (6, 0, 0, 6));
-    let list = list_templates(&store, &appid).await.unwrap();
+    let list = templates(&store).list(&appid).await.unwrap();
     let by_title = |title: &str| list.iter().find(|t| t.title == title).unwrap().clone();
 
     let shipped = by_title("订单发货通知");
@@ -86,7 +86,7 @@ async fn sync_stores_the_seeded_templates_with_typed_fields_and_keeps_notes() {
         for (field, line) in t.fields.iter().zip(t.example.lines()) {
             let value = line.split_once('：').map_or(line, |(_, v)| v);
             assert_eq!(
-                templates::keywords::validate(field.kind, value),
+                wxdesk_core::templates::keywords::validate(field.kind, value),
                 Ok(()),
                 "{} {} = {value:?}",
                 t.title,
@@ -96,27 +96,23 @@ async fn sync_stores_the_seeded_templates_with_typed_fields_and_keeps_notes() {
     }
 
     // Local notes and const values survive the next sync.
-    set_template_notes(
-        &store,
-        &appid,
-        &shipped.template_id,
-        "发货",
-        "仅用于电商订单",
-    )
-    .await
-    .unwrap();
-    set_const_values(
-        &store,
-        &appid,
-        &shipped.template_id,
-        "const6",
-        vec!["已发货".into(), " 已签收 ".into()],
-    )
-    .await
-    .unwrap();
+    templates(&store)
+        .set_notes(&appid, &shipped.template_id, "发货", "仅用于电商订单")
+        .await
+        .unwrap();
+    templates(&store)
+        .set_const_values(
+            &appid,
+            &shipped.template_id,
+            "const6",
+            vec!["已发货".into(), " 已签收 ".into()],
+        )
+        .await
+        .unwrap();
     let r = sync_templates(&api, &store, &appid).await.unwrap();
     assert_eq!((r.added, r.updated, r.removed), (0, 0, 0));
-    let t = templates::get_template(&store, &appid, &shipped.template_id)
+    let t = templates(&store)
+        .get(&appid, &shipped.template_id)
         .await
         .unwrap()
         .unwrap();
@@ -128,15 +124,10 @@ async fn sync_stores_the_seeded_templates_with_typed_fields_and_keeps_notes() {
         t.const_values["const6"],
         vec!["已发货".to_string(), "已签收".to_string()]
     );
-    let err = set_const_values(
-        &store,
-        &appid,
-        &shipped.template_id,
-        "const9",
-        vec!["x".into()],
-    )
-    .await
-    .unwrap_err();
+    let err = templates(&store)
+        .set_const_values(&appid, &shipped.template_id, "const9", vec!["x".into()])
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!("模板 {} 没有关键词 const9", shipped.template_id)
@@ -175,7 +166,7 @@ async fn add_and_delete_round_trip_through_wechat_and_the_limit_is_explained() {
         .await
         .unwrap();
     assert_eq!(legacy.fields.len(), 4);
-    assert_eq!(list_templates(&store, &appid).await.unwrap().len(), 8);
+    assert_eq!(templates(&store).list(&appid).await.unwrap().len(), 8);
 
     let err = add_template(&api, &store, &appid, "47123", &["不存在的关键词".into()])
         .await
@@ -192,7 +183,8 @@ async fn add_and_delete_round_trip_through_wechat_and_the_limit_is_explained() {
     delete_template(&api, &store, &appid, &t.template_id)
         .await
         .unwrap();
-    let ids: Vec<String> = list_templates(&store, &appid)
+    let ids: Vec<String> = templates(&store)
+        .list(&appid)
         .await
         .unwrap()
         .into_iter()
@@ -227,12 +219,10 @@ async fn a_template_removed_at_wechat_disappears_on_sync_and_industry_reads_back
     let store = store();
     let appid = sim.appid(0);
     sync_templates(&api, &store, &appid).await.unwrap();
-    let victim = list_templates(&store, &appid).await.unwrap().remove(0);
+    let victim = templates(&store).list(&appid).await.unwrap().remove(0);
     // Deleted behind our back (another tool, the mp.weixin.qq.com console).
-    let token = wxdesk_core::audience::AccountApi::access_token(&api, &appid)
-        .await
-        .unwrap();
-    wxdesk_core::audience::AccountApi::client(&api)
+    let token = AccountApi::access_token(&api, &appid).await.unwrap();
+    AccountApi::client(&api)
         .template_delete(&token, &victim.template_id)
         .await
         .unwrap();

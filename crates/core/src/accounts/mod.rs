@@ -1,42 +1,120 @@
 //! 授权账号: the accounts table and its actions — list, show, refresh info, remove, token
 //! health, and rebuilding lost refresh tokens from api_get_authorizer_list.
 
+pub(crate) mod db;
 pub mod permissions;
 
 use serde::Serialize;
 
+pub use db::{AccountKind, AccountRow, AccountStatus};
 pub use permissions::Permission;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorReport, Result};
 use crate::platform::{AuthorizerInfo, Platform};
 use crate::secrets::SecretKey;
-use crate::store::accounts::{self as rows, AccountKind, AccountRow, AccountStatus};
 use crate::store::audit;
+use db as rows;
 
-/// One account as the card and the table show it.
+/// What kind of account, from WeChat's service_type_info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AccountType {
+    /// 订阅号
+    Subscription,
+    /// 服务号
+    Service,
+    /// 公众号 whose type WeChat did not say.
+    OfficialAccount,
+    /// 小程序
+    MiniProgram,
+}
+
+impl AccountType {
+    fn of(kind: AccountKind, service_type: Option<i64>) -> AccountType {
+        match (kind, service_type) {
+            (AccountKind::Mini, _) => AccountType::MiniProgram,
+            (AccountKind::Oa, Some(2)) => AccountType::Service,
+            (AccountKind::Oa, Some(0 | 1)) => AccountType::Subscription,
+            (AccountKind::Oa, _) => AccountType::OfficialAccount,
+        }
+    }
+
+    /// In Chinese (the CLI; the UI names it in its own language).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            AccountType::Subscription => "订阅号",
+            AccountType::Service => "服务号",
+            AccountType::OfficialAccount => "公众号",
+            AccountType::MiniProgram => "小程序",
+        }
+    }
+}
+
+/// The verification WeChat reports (verify_type_info).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// 未认证
+    None,
+    /// 微信认证
+    Wechat,
+    /// 新浪微博认证
+    SinaWeibo,
+    /// 腾讯微博认证
+    TencentWeibo,
+    /// 资质认证，名称未认证
+    QualificationOnly,
+}
+
+impl Verification {
+    fn of(verify_type: Option<i64>) -> Verification {
+        match verify_type {
+            None | Some(-1) => Verification::None,
+            Some(0) => Verification::Wechat,
+            Some(1) => Verification::SinaWeibo,
+            Some(2) => Verification::TencentWeibo,
+            Some(_) => Verification::QualificationOnly,
+        }
+    }
+
+    /// In Chinese (the CLI; the UI names it in its own language).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Verification::None => "未认证",
+            Verification::Wechat => "微信认证",
+            Verification::SinaWeibo => "新浪微博认证",
+            Verification::TencentWeibo => "腾讯微博认证",
+            Verification::QualificationOnly => "资质认证（名称未认证）",
+        }
+    }
+}
+
+/// One account as the card and the table show it (codes only: each face names them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AccountCard {
     pub appid: String,
     pub kind: AccountKind,
-    /// 公众号 / 小程序
-    pub kind_label: String,
+    pub account_type: AccountType,
     pub nickname: String,
     pub head_img: String,
     /// The original id, `gh_…`.
     pub user_name: String,
     pub principal: String,
-    /// 订阅号 / 服务号 / 小程序
-    pub type_label: String,
     pub verified: bool,
-    /// 微信认证 / 未认证 / …
-    pub verify_label: String,
-    pub permissions: Vec<Permission>,
+    pub verification: Verification,
+    /// The permission sets (权限集, `func_info` ids) the account granted the platform.
+    #[cfg_attr(feature = "specta", specta(type = Vec<specta_typescript::Number>))]
+    pub permissions: Vec<i64>,
     /// An official account that did not grant 群发与通知权限 cannot send template messages.
     pub missing_template_permission: bool,
     pub status: AccountStatus,
-    /// 已授权 / 已取消授权 / 需要重新授权
-    pub status_label: String,
+    /// Unix seconds.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub authorized_at: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub updated_at: i64,
     /// Whether the keychain holds this account's refresh token (没有就无法调用接口).
     pub has_refresh_token: bool,
@@ -44,30 +122,15 @@ pub struct AccountCard {
 
 impl AccountCard {
     pub fn from_row(r: AccountRow, has_refresh_token: bool) -> AccountCard {
-        let type_label = match (r.kind, r.service_type) {
-            (AccountKind::Mini, _) => "小程序",
-            (AccountKind::Oa, Some(2)) => "服务号",
-            (AccountKind::Oa, Some(0 | 1)) => "订阅号",
-            (AccountKind::Oa, _) => "公众号",
-        };
-        let verify_label = match r.verify_type {
-            None | Some(-1) => "未认证",
-            Some(0) => "微信认证",
-            Some(1) => "新浪微博认证",
-            Some(2) => "腾讯微博认证",
-            Some(_) => "资质认证（名称未认证）",
-        };
         AccountCard {
-            kind_label: r.kind.label_zh().into(),
-            type_label: type_label.into(),
+            account_type: AccountType::of(r.kind, r.service_type),
             verified: r.verify_type.is_some_and(|v| v >= 0),
-            verify_label: verify_label.into(),
-            permissions: permissions::describe(r.kind, &r.func_info),
+            verification: Verification::of(r.verify_type),
             missing_template_permission: permissions::missing_template_permission(
                 r.kind,
                 &r.func_info,
             ),
-            status_label: r.status.label_zh().into(),
+            permissions: r.func_info,
             status: r.status,
             appid: r.appid,
             kind: r.kind,
@@ -79,6 +142,11 @@ impl AccountCard {
             updated_at: r.updated_at,
             has_refresh_token,
         }
+    }
+
+    /// The granted permission sets with their Chinese names (the CLI).
+    pub fn permission_names_zh(&self) -> Vec<Permission> {
+        permissions::describe(self.kind, &self.permissions)
     }
 }
 
@@ -113,17 +181,41 @@ pub(crate) fn row_from_info(
 
 /// Result of a token health check, for the table's 令牌状态 column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TokenHealth {
     pub appid: String,
     pub has_refresh_token: bool,
     /// An authorizer_access_token could be obtained just now.
     pub access_token_ok: bool,
-    pub detail: String,
-    pub hint: Option<String>,
+    /// Why no token could be obtained, when the refresh token is there but did not work.
+    pub problem: Option<ErrorReport>,
+}
+
+impl TokenHealth {
+    /// What the check found, in Chinese (the CLI).
+    pub fn detail_zh(&self) -> String {
+        match &self.problem {
+            _ if !self.has_refresh_token => "钥匙串中没有此账号的刷新令牌".into(),
+            Some(p) => p.message.zh.clone(),
+            None => "令牌正常".into(),
+        }
+    }
+
+    /// What to do, in Chinese (the CLI).
+    pub fn hint_zh(&self) -> Option<String> {
+        if !self.has_refresh_token {
+            return Some("点击「恢复刷新令牌」，或重新授权此账号。".into());
+        }
+        self.problem
+            .as_ref()
+            .and_then(|p| p.hint.as_ref())
+            .map(|h| h.zh.clone())
+    }
 }
 
 /// What 恢复刷新令牌 did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RecoverReport {
     /// Accounts whose refresh token was missing here and is now restored.
     pub restored: Vec<String>,
@@ -134,6 +226,7 @@ pub struct RecoverReport {
     /// In the table but no longer authorized at WeChat: marked 需要重新授权.
     pub not_authorized: Vec<String>,
     /// Already fine.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub unchanged: usize,
 }
 
@@ -257,8 +350,7 @@ impl Accounts {
                 appid: appid.into(),
                 has_refresh_token: false,
                 access_token_ok: false,
-                detail: "钥匙串中没有此账号的刷新令牌".into(),
-                hint: Some("点击「恢复刷新令牌」，或重新授权此账号。".into()),
+                problem: None,
             });
         }
         let api = self.platform.api().await?;
@@ -267,8 +359,7 @@ impl Accounts {
                 appid: appid.into(),
                 has_refresh_token: true,
                 access_token_ok: true,
-                detail: "令牌正常".into(),
-                hint: None,
+                problem: None,
             }),
             Err(e) => {
                 let status = match e.wechat_errcode() {
@@ -287,8 +378,7 @@ impl Accounts {
                     appid: appid.into(),
                     has_refresh_token: true,
                     access_token_ok: false,
-                    detail: e.to_string(),
-                    hint: e.hint(crate::error::Lang::Zh),
+                    problem: Some(ErrorReport::from(&e)),
                 })
             }
         }
@@ -390,20 +480,21 @@ mod tests {
     }
 
     #[test]
-    fn card_labels_follow_type_verification_status_and_permissions() {
+    fn card_codes_follow_type_verification_status_and_permissions() {
         let c = AccountCard::from_row(row(AccountKind::Oa, Some(2), Some(0), &[1, 7]), true);
         assert_eq!(
+            (c.kind, c.account_type, c.verified, c.verification),
             (
-                c.kind_label.as_str(),
-                c.type_label.as_str(),
-                c.verified,
-                c.verify_label.as_str()
-            ),
-            ("公众号", "服务号", true, "微信认证")
+                AccountKind::Oa,
+                AccountType::Service,
+                true,
+                Verification::Wechat
+            )
         );
-        assert_eq!(c.status_label, "需要重新授权");
+        assert_eq!(c.status, AccountStatus::NeedsReauth);
+        assert_eq!(c.permissions, [1, 7]);
         assert_eq!(
-            c.permissions,
+            c.permission_names_zh(),
             [
                 Permission {
                     id: 1,
@@ -416,17 +507,40 @@ mod tests {
             ]
         );
         assert!(!c.missing_template_permission);
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["account_type"], "service");
+        assert_eq!(json["verification"], "wechat");
+        assert_eq!(json["status"], "needs_reauth");
+        assert!(
+            !json
+                .to_string()
+                .chars()
+                .any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
+            "codes only, no Chinese labels: {json}"
+        );
 
         let c = AccountCard::from_row(row(AccountKind::Oa, Some(0), Some(-1), &[1]), false);
         assert_eq!(
-            (c.type_label.as_str(), c.verified, c.verify_label.as_str()),
-            ("订阅号", false, "未认证")
+            (c.account_type, c.verified, c.verification),
+            (AccountType::Subscription, false, Verification::None)
+        );
+        assert_eq!(
+            (c.account_type.label_zh(), c.verification.label_zh()),
+            ("订阅号", "未认证")
         );
         assert!(c.missing_template_permission);
         assert!(!c.has_refresh_token);
 
         let c = AccountCard::from_row(row(AccountKind::Mini, Some(0), Some(0), &[17]), true);
-        assert_eq!(c.type_label, "小程序");
+        assert_eq!(c.account_type, AccountType::MiniProgram);
         assert!(!c.missing_template_permission);
+        let c = AccountCard::from_row(row(AccountKind::Oa, None, Some(5), &[]), true);
+        assert_eq!(
+            (c.account_type, c.verification),
+            (
+                AccountType::OfficialAccount,
+                Verification::QualificationOnly
+            )
+        );
     }
 }

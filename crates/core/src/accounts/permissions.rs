@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::accounts::AccountKind;
+use super::db::AccountKind;
 
 /// 群发与通知权限: template messages need it.
 pub const TEMPLATE_MESSAGE: i64 = 7;

@@ -10,7 +10,6 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::import::{ImportOptions, ImportRow, LISTED_PROBLEMS, SAMPLE_ROWS, header_key, layout};
@@ -23,7 +22,9 @@ const UNIONID_HEADERS: &[&str] = &["unionid", "用户unionid"];
 /// Name of the variable that keeps the mini-program openid on a saved list.
 pub const MINI_OPENID_VAR: &str = "小程序openid";
 
+/// Why a row did not match a follower (the UI words it in its language).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Unmatched {
     /// The row has no unionid: the mini program is not bound to the open platform.
@@ -34,48 +35,38 @@ pub enum Unmatched {
     Unsubscribed,
 }
 
-impl Unmatched {
-    pub fn reason_zh(self) -> &'static str {
-        match self {
-            Unmatched::NoUnionid => {
-                "没有 unionid：小程序未绑定到微信开放平台账号，无法与公众号粉丝对应"
-            }
-            Unmatched::NotFollowing => "未关注公众号：粉丝中没有这个 unionid",
-            Unmatched::Unsubscribed => "已取消关注公众号",
-        }
-    }
-    pub fn reason_en(self) -> &'static str {
-        match self {
-            Unmatched::NoUnionid => {
-                "no unionid: the mini program is not bound to the open-platform account"
-            }
-            Unmatched::NotFollowing => "not following: no follower has this unionid",
-            Unmatched::Unsubscribed => "unsubscribed from the official account",
-        }
-    }
-}
-
+/// A row that did not match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UnmatchedRow {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub line: u64,
     pub mini_openid: String,
     pub unionid: String,
     pub why: Unmatched,
-    pub reason_zh: String,
 }
 
+/// How a mini-program user file maps to the account's followers through unionid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BridgeReport {
     pub format: SourceFormat,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub rows_read: u64,
     /// Rows dropped because their unionid (or, without one, their openid) appeared earlier.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub duplicates_removed: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub matched: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub no_unionid: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub not_following: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub unsubscribed: u64,
     /// Followers of the account whose details (and so unionid) are not synced yet; non-zero
     /// means some "not following" rows may just be unsynced.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub followers_without_details: u64,
     /// The first [`LISTED_PROBLEMS`] rows that did not match.
     pub unmatched: Vec<UnmatchedRow>,
@@ -91,12 +82,14 @@ pub struct BridgeResult {
     pub rows: Vec<ImportRow>,
 }
 
-/// Maps a mini-program user table to `appid`'s followers by unionid.
+/// Maps a mini-program user table to the followers by unionid. `lookup` finds the follower with
+/// a unionid (its openid, and whether it follows now); `followers_without_details` is reported
+/// as is. Pure: the caller runs the lookups against the followers table.
 pub fn bridge(
-    conn: &Connection,
-    appid: &str,
     table: &Table,
     opts: &ImportOptions,
+    followers_without_details: u64,
+    mut lookup: impl FnMut(&str) -> Result<Option<(String, bool)>>,
 ) -> Result<BridgeResult> {
     let lay = layout(table, opts, OPENID_HEADERS)?;
     let first = table.rows.first().map(|(_, r)| r.as_slice()).unwrap_or(&[]);
@@ -105,26 +98,22 @@ pub fn bridge(
         .position(|h| UNIONID_HEADERS.contains(&header_key(h).as_str()))
         .filter(|_| lay.has_header)
         .ok_or_else(|| {
-            Error::Invalid("找不到 unionid 列：请在第一行把该列命名为 unionid".into())
+            Error::input(
+                "找不到 unionid 列：请在第一行把该列命名为 unionid",
+                "No unionid column found: name that column unionid in the first row.",
+            )
         })?;
     if union_col == lay.openid_col {
-        return Err(Error::Invalid("openid 列与 unionid 列不能是同一列".into()));
+        return Err(Error::input(
+            "openid 列与 unionid 列不能是同一列",
+            "The openid column and the unionid column cannot be the same column.",
+        ));
     }
     let extra: Vec<usize> = (0..lay.names.len())
         .filter(|i| *i != lay.openid_col && *i != union_col)
         .collect();
     let mut variables = vec![MINI_OPENID_VAR.to_string()];
     variables.extend(extra.iter().map(|i| lay.names[*i].clone()));
-
-    let without_details: i64 = conn.query_row(
-        "SELECT count(*) FROM followers WHERE appid = ?1 AND subscribe = 1 AND info_run = 0",
-        params![appid],
-        |r| r.get(0),
-    )?;
-    let mut lookup = conn.prepare_cached(
-        "SELECT openid, subscribe FROM followers WHERE appid = ?1 AND unionid = ?2 \
-         ORDER BY subscribe DESC LIMIT 1",
-    )?;
 
     let data = &table.rows[1..];
     let mut seen: HashSet<String> = HashSet::with_capacity(data.len());
@@ -138,7 +127,7 @@ pub fn bridge(
         no_unionid: 0,
         not_following: 0,
         unsubscribed: 0,
-        followers_without_details: without_details.max(0) as u64,
+        followers_without_details,
         unmatched: Vec::new(),
         variables,
         sample: Vec::new(),
@@ -158,13 +147,8 @@ pub fn bridge(
         let why = if unionid.is_empty() {
             Some(Unmatched::NoUnionid)
         } else {
-            match lookup
-                .query_row(params![appid, unionid], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                })
-                .optional()?
-            {
-                Some((openid, 1)) => {
+            match lookup(unionid)? {
+                Some((openid, true)) => {
                     if taken.insert(openid.clone()) {
                         let mut values = vec![mini.to_string()];
                         values.extend(extra.iter().map(|i| cell(*i).to_string()));
@@ -191,7 +175,6 @@ pub fn bridge(
                     mini_openid: mini.to_string(),
                     unionid: unionid.to_string(),
                     why,
-                    reason_zh: why.reason_zh().to_string(),
                 });
             }
         }

@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use super::table::{SourceFormat, Table};
@@ -43,50 +42,84 @@ pub(crate) fn header_key(h: &str) -> String {
 
 /// The operator's choices when the guesses are wrong.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct ImportOptions {
     /// 0-based index of the openid column.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub openid_column: Option<usize>,
     /// Whether the first row holds column names.
     pub has_header: Option<bool>,
 }
 
+/// Why a row's openid cell cannot be imported (the UI words it in its language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum OpenidProblem {
+    /// The cell is empty.
+    Empty,
+    /// Not letters, digits, `-` and `_` of an openid's length.
+    NotAnOpenid,
+}
+
+impl OpenidProblem {
+    /// The reason in Chinese, for the CLI.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            OpenidProblem::Empty => "openid 为空",
+            OpenidProblem::NotAnOpenid => "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）",
+        }
+    }
+}
+
+/// A row that was not imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InvalidRow {
     /// Line in the file (1-based; the header is line 1 when there is one).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub line: u64,
     pub value: String,
-    pub reason_zh: String,
-    pub reason_en: String,
+    pub problem: OpenidProblem,
 }
 
 /// One recipient: openid and the values of the variable columns, in `variables` order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportRow {
     pub openid: String,
     pub values: Vec<String>,
 }
 
+/// What an import would save; nothing is saved until the import is saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportPreview {
     pub format: SourceFormat,
     pub has_header: bool,
     /// Name of the openid column (its header, or `列1`…).
     pub openid_column: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub openid_column_index: usize,
     /// Names of the other columns, each a `{{变量}}` for mail-merge.
     pub variables: Vec<String>,
     /// Data rows read (the header not counted, blank lines skipped).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub rows_read: u64,
     /// Distinct valid openids: what would be saved.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub valid: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub invalid_count: u64,
     /// The first [`LISTED_PROBLEMS`] invalid rows.
     pub invalid: Vec<InvalidRow>,
     /// Rows dropped because their openid appeared earlier (the first one is kept).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub duplicates_removed: u64,
     /// Whether the account's followers were synced, so `not_following` means something.
     pub following_checked: bool,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub not_following_count: u64,
     /// The first [`LISTED_PROBLEMS`] openids that are not (or no longer) followers.
     pub not_following: Vec<String>,
@@ -110,7 +143,7 @@ pub(crate) struct Layout {
 pub(crate) fn layout(table: &Table, opts: &ImportOptions, wanted: &[&str]) -> Result<Layout> {
     let width = table.rows.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
     if width == 0 {
-        return Err(Error::Invalid("文件中没有数据".into()));
+        return Err(Error::input("文件中没有数据", "The file holds no data."));
     }
     let first = table.rows.first().map(|(_, r)| r.as_slice()).unwrap_or(&[]);
     let named = first
@@ -124,14 +157,19 @@ pub(crate) fn layout(table: &Table, opts: &ImportOptions, wanted: &[&str]) -> Re
     let openid_col = match opts.openid_column.or(if has_header { named } else { None }) {
         Some(c) if c < width => c,
         Some(c) => {
-            return Err(Error::Invalid(format!(
-                "第 {} 列不存在（文件只有 {width} 列）",
-                c + 1
-            )));
+            return Err(Error::input(
+                format!("第 {} 列不存在（文件只有 {width} 列）", c + 1),
+                format!(
+                    "There is no column {} (the file has {width} columns).",
+                    c + 1
+                ),
+            ));
         }
         None => shaped_column(data, width).ok_or_else(|| {
-            Error::Invalid(
-                "找不到 openid 列：请把列名写为 openid，或在导入时指定 openid 所在的列".into(),
+            Error::input(
+                "找不到 openid 列：请把列名写为 openid，或在导入时指定 openid 所在的列",
+                "No openid column found: name the column openid, or choose the openid column \
+                 when importing.",
             )
         })?,
     };
@@ -177,14 +215,11 @@ fn shaped_column(data: &[(u64, Vec<String>)], width: usize) -> Option<usize> {
 }
 
 /// Why a cell is not an openid.
-pub(crate) fn openid_problem(value: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn openid_problem(value: &str) -> Option<OpenidProblem> {
     if value.is_empty() {
-        Some(("openid 为空", "the openid is empty"))
+        Some(OpenidProblem::Empty)
     } else if !is_openid_shape(value) {
-        Some((
-            "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）",
-            "not an openid: expected letters, digits, - or _ (usually 28 characters)",
-        ))
+        Some(OpenidProblem::NotAnOpenid)
     } else {
         None
     }
@@ -208,14 +243,13 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
     let (mut invalid_count, mut duplicates) = (0u64, 0u64);
     for (line, cells) in data {
         let openid = cells.get(lay.openid_col).map_or("", String::as_str);
-        if let Some((zh, en)) = openid_problem(openid) {
+        if let Some(problem) = openid_problem(openid) {
             invalid_count += 1;
             if invalid.len() < LISTED_PROBLEMS {
                 invalid.push(InvalidRow {
                     line: *line,
                     value: openid.to_string(),
-                    reason_zh: zh.into(),
-                    reason_en: en.into(),
+                    problem,
                 });
             }
             continue;
@@ -254,33 +288,15 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
 
 /// Flags the openids that are not following `appid` according to the synced followers. Does
 /// nothing (and says so) when no follower has been synced yet.
-pub fn check_following(
-    conn: &Connection,
+pub(crate) fn check_following(
+    conn: &rusqlite::Connection,
     appid: &str,
     prepared: &mut PreparedImport,
 ) -> Result<()> {
-    let any: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM followers WHERE appid = ?1)",
-        params![appid],
-        |r| r.get(0),
-    )?;
+    let openids = prepared.rows.iter().map(|r| r.openid.as_str());
+    let found = super::db::followers::not_following(conn, appid, openids, LISTED_PROBLEMS)?;
     let p = &mut prepared.preview;
-    p.following_checked = any;
-    p.not_following_count = 0;
-    p.not_following.clear();
-    if !any {
-        return Ok(());
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT 1 FROM followers WHERE appid = ?1 AND openid = ?2 AND subscribe = 1",
-    )?;
-    for row in &prepared.rows {
-        if !stmt.exists(params![appid, row.openid])? {
-            p.not_following_count += 1;
-            if p.not_following.len() < LISTED_PROBLEMS {
-                p.not_following.push(row.openid.clone());
-            }
-        }
-    }
+    p.following_checked = found.is_some();
+    (p.not_following_count, p.not_following) = found.unwrap_or_default();
     Ok(())
 }

@@ -10,14 +10,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use wxdesk_wechat::api::{BATCHGET_MAX, UserInfo};
 
-use super::access::{AccountApi, call};
-use super::sync_db::{self, SyncPhase, SyncState};
-use super::sync_stage;
-use super::tags;
+use super::db::stage as sync_stage;
+use super::db::sync::{self as sync_db, SyncPhase, SyncState};
+use super::db::tags::{self, TagRow};
 use crate::error::{Error, Result};
+use crate::gateway::{AccountApi, call};
 use crate::store::{Store, now};
-
-pub use sync_db::SyncState as FollowerSyncState;
 
 /// How a sync runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,13 +39,18 @@ impl Default for SyncOptions {
 
 /// One progress report: `fetched` of `total` in `phase`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncProgress {
     pub phase: SyncPhase,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub fetched: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
 }
 
+/// How a sync run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncOutcome {
     Completed,
@@ -57,17 +60,25 @@ pub enum SyncOutcome {
 
 /// What a sync run did (counted over the whole run, across resumes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncReport {
+    /// `cancelled`: stopped by 取消 (or the window); the next run continues from the checkpoint.
     pub outcome: SyncOutcome,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub run_id: i64,
     /// This call continued a run an earlier call left unfinished.
     pub resumed: bool,
     /// Followers WeChat reports.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub added: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub resubscribed: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub unsubscribed: u64,
     /// Followers whose details this call fetched.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub details_fetched: u64,
 }
 
@@ -180,7 +191,7 @@ async fn run<A: AccountApi + ?Sized>(
             fetched: 0,
             total: 1,
         });
-        tags::sync_tags(api, store, appid).await?;
+        sync_tags(api, store, appid).await?;
         let id = appid.to_string();
         store
             .call(move |c| sync_db::finish_run(c, &id, now()))
@@ -195,7 +206,7 @@ async fn run<A: AccountApi + ?Sized>(
     let state = store
         .call(move |c| sync_db::load_state(c, &id))
         .await?
-        .ok_or_else(|| Error::Invalid("同步状态丢失".into()))?;
+        .ok_or_else(|| Error::input("同步状态丢失", "The sync checkpoint is gone."))?;
     Ok(SyncReport {
         outcome,
         run_id: state.run_id,
@@ -208,10 +219,20 @@ async fn run<A: AccountApi + ?Sized>(
     })
 }
 
-/// The account's sync checkpoint (for "上次同步" and "继续同步" in the UI).
-pub async fn sync_state(store: &Store, appid: &str) -> Result<Option<SyncState>> {
-    let id = appid.to_string();
-    store.call(move |c| sync_db::load_state(c, &id)).await
+/// tags/get → the `tags` table. Returns the stored list.
+pub async fn sync_tags<A: AccountApi + ?Sized>(
+    api: &A,
+    store: &Store,
+    appid: &str,
+) -> Result<Vec<TagRow>> {
+    let list = call(api, appid, |c, t| async move { c.tags_get(&t).await }).await?;
+    let appid = appid.to_string();
+    store
+        .call(move |c| {
+            tags::replace_tags(c, &appid, &list, now())?;
+            tags::list_tags(c, &appid)
+        })
+        .await
 }
 
 /// Pages through user/get from the checkpoint. `Ok(false)`: cancelled. Each page is written on

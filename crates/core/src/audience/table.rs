@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 
 /// How the bytes were understood, shown in the import preview.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SourceFormat {
     CsvUtf8,
@@ -20,18 +21,6 @@ pub enum SourceFormat {
     Xlsx,
     /// Text pasted into the app (one openid per line, or columns separated by tabs).
     Pasted,
-}
-
-impl SourceFormat {
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            SourceFormat::CsvUtf8 => "CSV（UTF-8）",
-            SourceFormat::CsvUtf8Bom => "CSV（UTF-8，带 BOM）",
-            SourceFormat::CsvGbk => "CSV（GBK）",
-            SourceFormat::Xlsx => "Excel 工作簿（XLSX）",
-            SourceFormat::Pasted => "粘贴的文本",
-        }
-    }
 }
 
 /// Every row of the first sheet, each with its 1-based line (CSV) or row number (XLSX).
@@ -55,8 +44,12 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Table> {
 
 /// Reads a file from disk (the whole file: a million rows is tens of megabytes).
 pub fn read_path(path: &std::path::Path) -> Result<Table> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Invalid(format!("无法读取文件 {}：{e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::input(
+            format!("无法读取文件 {}：{e}", path.display()),
+            format!("Cannot read the file {}: {e}", path.display()),
+        )
+    })?;
     read_bytes(&bytes)
 }
 
@@ -117,7 +110,10 @@ fn read_delimited(text: &str, format: SourceFormat) -> Result<Table> {
             }
             Err(e) => {
                 let line = e.position().map_or(0, csv::Position::line);
-                return Err(Error::Invalid(format!("CSV 第 {line} 行无法解析：{e}")));
+                return Err(Error::input(
+                    format!("CSV 第 {line} 行无法解析：{e}"),
+                    format!("Line {line} of the CSV cannot be read: {e}"),
+                ));
             }
         }
     }
@@ -125,12 +121,21 @@ fn read_delimited(text: &str, format: SourceFormat) -> Result<Table> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table> {
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| Error::Invalid(format!("无法打开 Excel 文件：{e}")))?;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        Error::input(
+            format!("无法打开 Excel 文件：{e}"),
+            format!("Cannot open the Excel file: {e}"),
+        )
+    })?;
     let range = book
         .worksheet_range_at(0)
-        .ok_or_else(|| Error::Invalid("Excel 文件中没有工作表".into()))?
-        .map_err(|e| Error::Invalid(format!("无法读取 Excel 工作表：{e}")))?;
+        .ok_or_else(|| Error::input("Excel 文件中没有工作表", "The Excel file has no worksheet."))?
+        .map_err(|e| {
+            Error::input(
+                format!("无法读取 Excel 工作表：{e}"),
+                format!("Cannot read the Excel worksheet: {e}"),
+            )
+        })?;
     let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
     let mut rows = Vec::with_capacity(range.height());
     for (i, row) in range.rows().enumerate() {

@@ -19,7 +19,10 @@ use serde::Serialize;
 
 use zeroize::Zeroizing;
 
-use super::{BackupSummary, invalid, io, manifest_keys, open_backup, write_private};
+use super::{
+    BackupSummary, READ_BACKUP, WRITE, invalid, io, manifest_keys, open_backup,
+    unreadable_database, write_private,
+};
 use crate::error::Result;
 use crate::secrets::Secrets;
 use crate::store::Store;
@@ -60,7 +63,11 @@ pub async fn workspace_contents(store: &Store) -> Result<WorkspaceContents> {
 
 fn not_empty() -> crate::Error {
     invalid(
-        "当前工作区不是空的（已有平台设置、授权账号、发送任务或名单），从备份恢复会覆盖它们；请用新的数据目录（环境变量 WXDESK_DATA_DIR）启动 wxdesk 后再恢复，或使用命令行 wxdesk-cli backup import。未做任何更改 (the workspace is not empty; nothing was changed)",
+        "当前工作区不是空的（已有平台设置、授权账号、发送任务或名单），从备份恢复会覆盖它们；请用新的数据目录（环境变量 WXDESK_DATA_DIR）启动 wxdesk 后再恢复，或使用命令行 wxdesk-cli backup import。未做任何更改",
+        "This workspace is not empty (it has platform settings, accounts, send jobs or lists), \
+         and a restore would overwrite them: start wxdesk with a new data directory \
+         (WXDESK_DATA_DIR) and restore there, or use wxdesk-cli backup import. Nothing was \
+         changed.",
     )
 }
 
@@ -74,6 +81,8 @@ fn replace_database(src: &Path, dst: &mut Connection) -> Result<()> {
         // We hold the store's only connection; another process (the CLI) is writing.
         _ => Err(invalid(
             "数据库正被另一个程序（例如 wxdesk-cli）使用，无法恢复；关闭它后重试。未做任何更改",
+            "Another program (wxdesk-cli?) is using the database, so it cannot be restored: \
+             close it and try again. Nothing was changed.",
         )),
     }
 }
@@ -120,7 +129,7 @@ pub async fn restore_into_empty(
     passphrase: &str,
     file: &Path,
 ) -> Result<BackupSummary> {
-    let bytes = std::fs::read(file).map_err(|e| io("无法读取备份文件", file, &e))?;
+    let bytes = std::fs::read(file).map_err(|e| io(READ_BACKUP, file, &e))?;
     let pass = Zeroizing::new(passphrase.to_string());
     let (manifest, db) = tokio::task::spawn_blocking(move || open_backup(&bytes, &pass)).await??;
     let keys = manifest_keys(&manifest)?;
@@ -138,17 +147,13 @@ pub async fn restore_into_empty(
     let mut scratch = Scratch(Vec::new());
     let staged = scratch.path(&dir, "restore");
     let undo = scratch.path(&dir, "restore-undo");
-    write_private(&staged, &db).map_err(|e| io("无法写入", &staged, &e))?;
+    write_private(&staged, &db).map_err(|e| io(WRITE, &staged, &e))?;
     let db_len = db.len();
     drop(db);
     {
         let staged = staged.clone();
         tokio::task::spawn_blocking(move || {
-            let unreadable = || {
-                invalid(
-                    "备份中的数据库无法打开；未做任何更改 (the database in the backup is unreadable)",
-                )
-            };
+            let unreadable = unreadable_database;
             {
                 let c = Connection::open(&staged).map_err(|_| unreadable())?;
                 let ok: String = c

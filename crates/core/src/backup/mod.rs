@@ -30,10 +30,12 @@ use crate::error::{Error, Result};
 use crate::secrets::{Secret, SecretKey, Secrets};
 use crate::store::{DB_FILE, Store, private};
 
+mod handle;
 mod live;
 #[cfg(test)]
 mod tests;
 
+pub use handle::{Backup, BackupReport, BackupStatus, MIN_PASSPHRASE_CHARS, check_passphrase};
 pub use live::{WorkspaceContents, restore_into_empty, workspace_contents};
 
 const MAGIC: &[u8; 8] = b"WXDESKBK";
@@ -45,9 +47,14 @@ const MAX_M_COST_KIB: u32 = 1024 * 1024;
 const MAX_T_COST: u32 = 16;
 const MAX_P_COST: u32 = 8;
 
-/// The message for every decrypt failure: AEAD cannot tell a wrong passphrase from a changed
+/// The refusal for every decrypt failure: AEAD cannot tell a wrong passphrase from a changed
 /// byte, and saying which would help an attacker.
-const REFUSED: &str = "备份口令错误，或备份文件已被修改/损坏；未做任何更改 (wrong passphrase or tampered backup; nothing was changed)";
+fn refused() -> Error {
+    invalid(
+        "备份口令错误，或备份文件已被修改/损坏；未做任何更改",
+        "Wrong passphrase, or the backup file was changed or damaged; nothing was changed.",
+    )
+}
 
 /// Argon2id cost; the defaults follow OWASP's current argon2id guidance with room to spare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +76,18 @@ impl Default for KdfParams {
 
 /// What a backup held (counts only: never a value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BackupSummary {
+    /// Unix seconds when the backup was made.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub created_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub database_bytes: u64,
+    /// Keychain entries in the backup (platform secrets and refresh tokens).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub secrets: usize,
+    /// Accounts whose refresh token is in the backup.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub accounts_with_refresh_token: usize,
 }
 
@@ -93,26 +108,58 @@ impl Drop for Manifest {
     }
 }
 
-fn invalid(msg: impl Into<String>) -> Error {
-    Error::Invalid(msg.into())
+fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Error {
+    Error::input(zh, en)
 }
 
-fn io(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    invalid(format!("{what} {}：{e}", path.display()))
+/// A file operation that failed; `what` is (Chinese, English).
+fn io(what: (&str, &str), path: &Path, e: &std::io::Error) -> Error {
+    invalid(
+        format!("{} {}：{e}", what.0, path.display()),
+        format!("{} {}: {e}", what.1, path.display()),
+    )
+}
+
+const READ_BACKUP: (&str, &str) = ("无法读取备份文件", "Cannot read the backup file");
+const WRITE_BACKUP: (&str, &str) = ("无法写入备份文件", "Cannot write the backup file");
+const WRITE: (&str, &str) = ("无法写入", "Cannot write");
+
+fn malformed() -> Error {
+    invalid(
+        "备份内容格式错误；未做任何更改",
+        "The backup's contents are malformed; nothing was changed.",
+    )
+}
+
+fn unreadable_database() -> Error {
+    invalid(
+        "备份中的数据库无法打开；未做任何更改",
+        "The database in the backup cannot be opened; nothing was changed.",
+    )
 }
 
 fn derive_key(passphrase: &str, salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
     if passphrase.is_empty() {
         return Err(invalid(
-            "备份口令不能为空 (the passphrase must not be empty)",
+            "备份口令不能为空",
+            "The backup passphrase cannot be empty.",
         ));
     }
-    let params = Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(32))
-        .map_err(|_| invalid("备份文件的密钥参数无效 (invalid KDF parameters)"))?;
+    let params = Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(32)).map_err(|_| {
+        invalid(
+            "备份文件的密钥参数无效",
+            "The backup file's key-derivation parameters are invalid.",
+        )
+    })?;
     let mut key = Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
-        .map_err(|_| invalid("无法由口令派生密钥 (key derivation failed)"))?;
+        .map_err(|_| {
+            invalid(
+                "无法由口令派生密钥",
+                "The key could not be derived from the passphrase.",
+            )
+        })?;
     Ok(key)
 }
 
@@ -222,7 +269,10 @@ async fn snapshot(store: &Store) -> Result<Vec<u8>> {
         .path()
         .and_then(Path::parent)
         .ok_or_else(|| {
-            invalid("只能备份数据目录中的数据库 (only a database in a data dir can be backed up)")
+            invalid(
+                "只能备份数据目录中的数据库",
+                "Only a database in a data directory can be backed up.",
+            )
         })?
         .to_path_buf();
     let mut scratch = live::Scratch::default();
@@ -232,7 +282,7 @@ async fn snapshot(store: &Store) -> Result<Vec<u8>> {
         &snap,
         std::fs::OpenOptions::new().write(true).create_new(true),
     )
-    .map_err(|e| io("无法创建快照", &snap, &e))?;
+    .map_err(|e| io(("无法创建快照", "Cannot create the snapshot"), &snap, &e))?;
     let target = snap.clone();
     store
         .call(move |c| {
@@ -240,7 +290,8 @@ async fn snapshot(store: &Store) -> Result<Vec<u8>> {
             Ok(())
         })
         .await?;
-    let db = std::fs::read(&snap).map_err(|e| io("无法读取快照", &snap, &e))?;
+    let db = std::fs::read(&snap)
+        .map_err(|e| io(("无法读取快照", "Cannot read the snapshot"), &snap, &e))?;
     drop(scratch);
     Ok(db)
 }
@@ -252,10 +303,10 @@ fn write_durably(out: &Path, bytes: &[u8]) -> Result<()> {
         _ => PathBuf::from("."),
     };
     let name = out.file_name().ok_or_else(|| {
-        invalid(format!(
-            "备份文件名无效：{} (not a file name)",
-            out.display()
-        ))
+        invalid(
+            format!("备份文件名无效：{}", out.display()),
+            format!("Not a file name for the backup: {}", out.display()),
+        )
     })?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -277,14 +328,14 @@ fn write_durably(out: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&part);
-        return Err(io("无法写入备份文件", &part, &e));
+        return Err(io(WRITE_BACKUP, &part, &e));
     }
     if let Err(e) = std::fs::rename(&part, out) {
         let _ = std::fs::remove_file(&part);
-        return Err(io("无法写入备份文件", out, &e));
+        return Err(io(WRITE_BACKUP, out, &e));
     }
     // Durable: the rename itself is on disk (the directory entry) before we report success.
-    sync_dir(&dir).map_err(|e| io("无法写入备份文件", &dir, &e))
+    sync_dir(&dir).map_err(|e| io(WRITE_BACKUP, &dir, &e))
 }
 
 /// fsync of a directory, so a rename or a new file in it survives a power loss. Windows has no
@@ -303,10 +354,14 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Encrypts a manifest and a database image into the backup file format.
 fn seal(manifest: &Manifest, db: &[u8], passphrase: &str, kdf: KdfParams) -> Result<Vec<u8>> {
-    let manifest = Zeroizing::new(
-        serde_json::to_vec(manifest).map_err(|e| invalid(format!("无法编码备份清单：{e}")))?,
-    );
-    let manifest_len = u32::try_from(manifest.len()).map_err(|_| invalid("备份清单过大"))?;
+    let manifest = Zeroizing::new(serde_json::to_vec(manifest).map_err(|e| {
+        invalid(
+            format!("无法编码备份清单：{e}"),
+            format!("The backup manifest cannot be encoded: {e}"),
+        )
+    })?);
+    let manifest_len = u32::try_from(manifest.len())
+        .map_err(|_| invalid("备份清单过大", "The backup manifest is too large."))?;
     // The plaintext holds every secret: wiped when it goes (the capacity is exact, so it
     // never reallocates and leaves a copy behind).
     let mut plain = Zeroizing::new(Vec::with_capacity(4 + manifest.len() + db.len()));
@@ -329,7 +384,7 @@ fn seal(manifest: &Manifest, db: &[u8], passphrase: &str, kdf: KdfParams) -> Res
                 aad: &head,
             },
         )
-        .map_err(|_| invalid("加密失败 (encryption failed)"))?;
+        .map_err(|_| invalid("加密失败", "Encryption failed."))?;
     let mut file = head;
     file.extend_from_slice(&sealed);
     Ok(file)
@@ -340,14 +395,18 @@ fn seal(manifest: &Manifest, db: &[u8], passphrase: &str, kdf: KdfParams) -> Res
 fn open_backup(bytes: &[u8], passphrase: &str) -> Result<(Manifest, Vec<u8>)> {
     if bytes.len() < HEADER_LEN + 16 || &bytes[..8] != MAGIC {
         return Err(invalid(
-            "这不是 wxdesk 备份文件，或文件已损坏；未做任何更改 (not a wxdesk backup; nothing was changed)",
+            "这不是 wxdesk 备份文件，或文件已损坏；未做任何更改",
+            "This is not a wxdesk backup, or the file is damaged; nothing was changed.",
         ));
     }
     if bytes[8] != VERSION {
-        return Err(invalid(format!(
-            "备份文件版本 {} 不受支持，请升级 wxdesk (unsupported backup version)",
-            bytes[8]
-        )));
+        return Err(invalid(
+            format!("备份文件版本 {} 不受支持，请升级 wxdesk", bytes[8]),
+            format!(
+                "Backup format version {} is not supported: update wxdesk.",
+                bytes[8]
+            ),
+        ));
     }
     let kdf = KdfParams {
         m_cost_kib: u32_at(bytes, 9),
@@ -355,7 +414,7 @@ fn open_backup(bytes: &[u8], passphrase: &str) -> Result<(Manifest, Vec<u8>)> {
         p_cost: u32_at(bytes, 17),
     };
     if kdf.m_cost_kib > MAX_M_COST_KIB || kdf.t_cost > MAX_T_COST || kdf.p_cost > MAX_P_COST {
-        return Err(invalid(REFUSED));
+        return Err(refused());
     }
     let salt = &bytes[21..37];
     let nonce = &bytes[37..HEADER_LEN];
@@ -369,9 +428,9 @@ fn open_backup(bytes: &[u8], passphrase: &str) -> Result<(Manifest, Vec<u8>)> {
             },
         )
         .map(Zeroizing::new)
-        .map_err(|_| invalid(REFUSED))?;
+        .map_err(|_| refused())?;
     // Authenticated from here on: a malformed inside means our own bug or another version.
-    let bad = || invalid("备份内容格式错误；未做任何更改 (malformed backup contents)");
+    let bad = malformed;
     if plain.len() < 4 {
         return Err(bad());
     }
@@ -394,15 +453,22 @@ pub async fn import(
     passphrase: &str,
     file: &Path,
 ) -> Result<BackupSummary> {
-    let bytes = std::fs::read(file).map_err(|e| io("无法读取备份文件", file, &e))?;
+    let bytes = std::fs::read(file).map_err(|e| io(READ_BACKUP, file, &e))?;
     let pass = Zeroizing::new(passphrase.to_string());
     let (manifest, db) = tokio::task::spawn_blocking(move || open_backup(&bytes, &pass)).await??;
     let target = data_dir.join(DB_FILE);
     if target.exists() {
-        return Err(invalid(format!(
-            "数据目录 {} 已有工作区；请导入到新的空数据目录，未做任何更改 (the data dir already has a workspace)",
-            data_dir.display()
-        )));
+        return Err(invalid(
+            format!(
+                "数据目录 {} 已有工作区；请导入到新的空数据目录，未做任何更改",
+                data_dir.display()
+            ),
+            format!(
+                "The data directory {} already holds a workspace: import into a new, empty one. \
+                 Nothing was changed.",
+                data_dir.display()
+            ),
+        ));
     }
     let keys = manifest_keys(&manifest)?;
     private::private_dir(data_dir).map_err(|source| Error::DataDir {
@@ -412,7 +478,7 @@ pub async fn import(
     // The database goes in under a temporary name and must open and migrate before it takes
     // the real name; then the secrets. Any failure removes what was written.
     let staged = data_dir.join(format!("{DB_FILE}.restore"));
-    write_private(&staged, &db).map_err(|e| io("无法写入", &staged, &e))?;
+    write_private(&staged, &db).map_err(|e| io(WRITE, &staged, &e))?;
     let checked = {
         let staged = staged.clone();
         tokio::task::spawn_blocking(move || {
@@ -424,11 +490,9 @@ pub async fn import(
     };
     if !matches!(checked, Ok(true)) {
         let _ = std::fs::remove_file(&staged);
-        return Err(invalid(
-            "备份中的数据库无法打开；未做任何更改 (the database in the backup is unreadable)",
-        ));
+        return Err(unreadable_database());
     }
-    std::fs::rename(&staged, &target).map_err(|e| io("无法写入", &target, &e))?;
+    std::fs::rename(&staged, &target).map_err(|e| io(WRITE, &target, &e))?;
     let mut written = Vec::new();
     for (key, value) in keys {
         if let Err(e) = secrets.set(key.clone(), value).await {
@@ -478,9 +542,7 @@ fn manifest_keys(manifest: &Manifest) -> Result<Vec<(SecretKey, Secret)>> {
         .map(|(name, value)| {
             key_from_name(name)
                 .map(|k| (k, Secret::new(value.clone())))
-                .ok_or_else(|| {
-                    invalid("备份内容格式错误；未做任何更改 (malformed backup contents)")
-                })
+                .ok_or_else(malformed)
         })
         .collect()
 }

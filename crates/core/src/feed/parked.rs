@@ -34,22 +34,29 @@ pub const GIVE_UP_AFTER_SECS: i64 = 3 * 24 * 3600;
 
 /// One parked event, as the shell lists it. `data` has no secrets (see [`redact`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ParkedEvent {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub seq: i64,
     pub kind: String,
     pub appid: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub received_at: i64,
     #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub data: Value,
     /// The last failure, in Chinese.
     pub error: String,
     /// The core's error code of the last failure (`wechat`, `relay`, `keychain`…).
     pub error_code: String,
     /// WeChat's errcode, when WeChat answered.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub errcode: Option<i64>,
     /// Failed attempts so far (1 when just parked).
     pub attempts: u32,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub parked_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub next_retry_at: i64,
 }
 

@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::audience::followers;
+use crate::audience::db::followers;
 use crate::relay::RawEvent;
 use crate::store::Store;
 

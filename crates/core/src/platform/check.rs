@@ -5,67 +5,231 @@ use serde::Serialize;
 use wxdesk_wechat::ErrKind;
 
 use super::Platform;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorReport, Msg, Result};
 use crate::store::settings::Egress;
 
 /// A ticket is valid for 12 hours.
 const TICKET_LIFETIME_SECS: i64 = 12 * 3600;
 
+/// The steps of 检测连接, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStepId {
+    /// The relay answers and accepts the key.
+    Relay,
+    /// The relay holds a fresh component_verify_ticket.
+    Ticket,
+    /// A component_access_token can be obtained.
+    Token,
+    /// The caller's IP is on the platform's whitelist.
+    Whitelist,
+}
+
+impl CheckStepId {
+    /// The step's name in Chinese (the CLI; the UI names it in its own language).
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CheckStepId::Relay => "中继可达且密钥有效",
+            CheckStepId::Ticket => "component_verify_ticket",
+            CheckStepId::Token => "获取 component_access_token",
+            CheckStepId::Whitelist => "IP 白名单",
+        }
+    }
+}
+
+/// Why a step was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    NotConfigured,
+    RelayIncomplete,
+    RelayUnavailable,
+    NoTicket,
+    NeedsToken,
+}
+
+impl SkipReason {
+    fn zh(self) -> &'static str {
+        match self {
+            SkipReason::NotConfigured => "尚未配置平台",
+            SkipReason::RelayIncomplete => "中继配置不完整",
+            SkipReason::RelayUnavailable => "中继不可用",
+            SkipReason::NoTicket => "没有 ticket 无法获取",
+            SkipReason::NeedsToken => "需要先获取 component_access_token",
+        }
+    }
+}
+
+/// What a step found: a code and its parameters; the window words it (and the hint of what to
+/// do) in its language, the CLI in Chinese ([`CheckStep::detail_zh`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum CheckDetail {
+    RelayReachable {
+        relay_url: String,
+    },
+    /// Received `age_secs` ago.
+    TicketFresh {
+        #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+        age_secs: i64,
+    },
+    /// Older than its 12 hours: the relay no longer receives WeChat's pushes.
+    TicketExpired {
+        #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+        age_secs: i64,
+    },
+    /// The relay has none; WeChat was asked to push one (`push_failed`: the ask failed).
+    TicketMissing {
+        push_failed: Option<ErrorReport>,
+    },
+    TokenObtained,
+    WhitelistPassed {
+        egress: Egress,
+    },
+    /// WeChat refused the caller's IP (the error says which).
+    WhitelistRefused {
+        egress: Egress,
+        error: ErrorReport,
+    },
+    /// The step failed with this error.
+    Failed {
+        error: ErrorReport,
+    },
+    Skipped {
+        why: SkipReason,
+    },
+}
+
 /// One line of the check, shown with a ✓/✗ and, when it failed, what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CheckStep {
-    pub name: String,
+    pub step: CheckStepId,
     pub ok: bool,
     /// Not run because an earlier step failed.
     pub skipped: bool,
-    pub detail: String,
-    pub hint: Option<String>,
+    pub detail: CheckDetail,
 }
+
+const HINT_TICKET_EXPIRED: &str =
+    "检查开放平台「授权事件接收URL」是否指向中继的 /wechat/component，且中继能收到推送。";
+const HINT_TICKET_MISSING: &str = "确认开放平台「授权事件接收URL」为中继地址 + /wechat/component；平台审核通过后微信每 10 分钟推送一次。";
+const HINT_DIRECT_EGRESS: &str =
+    "也可以在设置中把出口模式改为「经中继」，只需把中继服务器的 IP 加入白名单。";
 
 impl CheckStep {
-    fn ok(name: &str, detail: impl Into<String>) -> Self {
+    fn ok(step: CheckStepId, detail: CheckDetail) -> Self {
         CheckStep {
-            name: name.into(),
+            step,
             ok: true,
             skipped: false,
-            detail: detail.into(),
-            hint: None,
+            detail,
         }
     }
-    fn failed(name: &str, detail: impl Into<String>, hint: Option<String>) -> Self {
+    fn failed(step: CheckStepId, detail: CheckDetail) -> Self {
         CheckStep {
-            name: name.into(),
+            step,
             ok: false,
             skipped: false,
-            detail: detail.into(),
-            hint,
+            detail,
         }
     }
-    fn skipped(name: &str, why: &str) -> Self {
+    fn error(step: CheckStepId, e: &Error) -> Self {
+        Self::failed(
+            step,
+            CheckDetail::Failed {
+                error: ErrorReport::from(e),
+            },
+        )
+    }
+    fn skipped(step: CheckStepId, why: SkipReason) -> Self {
         CheckStep {
-            name: name.into(),
+            step,
             ok: false,
             skipped: true,
-            detail: why.into(),
-            hint: None,
+            detail: CheckDetail::Skipped { why },
+        }
+    }
+
+    /// The step's name in Chinese (the CLI).
+    pub fn name_zh(&self) -> &'static str {
+        self.step.name_zh()
+    }
+
+    /// What the step found, in Chinese (the CLI).
+    pub fn detail_zh(&self) -> String {
+        match &self.detail {
+            CheckDetail::RelayReachable { relay_url } => format!("{relay_url} 可达，密钥已接受"),
+            CheckDetail::TicketFresh { age_secs } => format!("已收到（{}）", age_zh(*age_secs)),
+            CheckDetail::TicketExpired { age_secs } => format!(
+                "最新的 ticket 是{}收到的，已超过 12 小时有效期",
+                age_zh(*age_secs)
+            ),
+            CheckDetail::TicketMissing { push_failed: None } => {
+                "中继尚未收到 ticket；已请求微信立即推送，请稍后再检测".into()
+            }
+            CheckDetail::TicketMissing {
+                push_failed: Some(e),
+            } => format!("中继尚未收到 ticket；请求推送失败：{}", e.message.zh),
+            CheckDetail::TokenObtained => "已获取（有效期 2 小时，只保存在内存中）".into(),
+            CheckDetail::WhitelistPassed {
+                egress: Egress::Direct,
+            } => "本机的出口 IP 在平台白名单中".into(),
+            CheckDetail::WhitelistPassed {
+                egress: Egress::Relay,
+            } => "中继的出口 IP 在平台白名单中".into(),
+            CheckDetail::WhitelistRefused { .. } => "调用方 IP 不在第三方平台的白名单中".into(),
+            CheckDetail::Failed { error } => error.message.zh.clone(),
+            CheckDetail::Skipped { why } => why.zh().into(),
+        }
+    }
+
+    /// What to do about it, in Chinese (the CLI); `None` when there is nothing to do.
+    pub fn hint_zh(&self) -> Option<String> {
+        let hint = |e: &ErrorReport| e.hint.as_ref().map(|h: &Msg| h.zh.clone());
+        match &self.detail {
+            CheckDetail::TicketExpired { .. } => Some(HINT_TICKET_EXPIRED.into()),
+            CheckDetail::TicketMissing { .. } => Some(HINT_TICKET_MISSING.into()),
+            CheckDetail::WhitelistRefused { egress, error } => {
+                let mut h = hint(error).unwrap_or_default();
+                if *egress == Egress::Direct {
+                    h.push(' ');
+                    h.push_str(HINT_DIRECT_EGRESS);
+                }
+                Some(h.trim().to_string())
+            }
+            CheckDetail::Failed { error } => hint(error),
+            _ => None,
         }
     }
 }
-
-pub const STEP_RELAY: &str = "中继可达且密钥有效";
-pub const STEP_TICKET: &str = "component_verify_ticket";
-pub const STEP_TOKEN: &str = "获取 component_access_token";
-pub const STEP_WHITELIST: &str = "IP 白名单";
 
 /// The relay's ticket state at start-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketStatus {
     pub present: bool,
+    /// Seconds since the relay received it.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub age_secs: Option<i64>,
     /// api_start_push_ticket was called because the relay had none.
     pub push_requested: bool,
-    /// What to tell the user.
-    pub message: String,
+}
+
+impl TicketStatus {
+    /// What to tell the user, in Chinese (logs and the CLI).
+    pub fn message_zh(&self) -> String {
+        match self.age_secs {
+            Some(age) if self.present => {
+                format!("中继已有 component_verify_ticket（{}收到）", age_zh(age))
+            }
+            _ => "中继还没有 component_verify_ticket，已请求微信立即推送（通常几秒到一分钟内到达）"
+                .into(),
+        }
+    }
 }
 
 fn age_zh(secs: i64) -> String {
@@ -76,9 +240,9 @@ fn age_zh(secs: i64) -> String {
     }
 }
 
-fn skip_rest(steps: &mut Vec<CheckStep>, names: &[&str], why: &str) {
-    for name in names {
-        steps.push(CheckStep::skipped(name, why));
+fn skip_rest(steps: &mut Vec<CheckStep>, ids: &[CheckStepId], why: SkipReason) {
+    for id in ids {
+        steps.push(CheckStep::skipped(*id, why));
     }
 }
 
@@ -91,10 +255,6 @@ impl Platform {
                 present: true,
                 age_secs: Some(t.age_secs),
                 push_requested: false,
-                message: format!(
-                    "中继已有 component_verify_ticket（{}收到）",
-                    age_zh(t.age_secs)
-                ),
             });
         }
         api.start_push_ticket().await?;
@@ -102,37 +262,27 @@ impl Platform {
             present: false,
             age_secs: None,
             push_requested: true,
-            message:
-                "中继还没有 component_verify_ticket，已请求微信立即推送（通常几秒到一分钟内到达）"
-                    .into(),
         })
     }
 
     /// 检测连接, step by step. Never fails as a whole: every problem is a failed step.
     pub async fn check_connection(&self) -> Vec<CheckStep> {
+        use CheckStepId::{Relay, Ticket, Token, Whitelist};
         let mut steps = Vec::with_capacity(4);
-        let later = [STEP_TICKET, STEP_TOKEN, STEP_WHITELIST];
+        let later = [Ticket, Token, Whitelist];
         let settings = match self.settings().await {
             Ok(s) => s,
             Err(e) => {
-                steps.push(CheckStep::failed(
-                    STEP_RELAY,
-                    e.to_string(),
-                    e.hint(crate::error::Lang::Zh),
-                ));
-                skip_rest(&mut steps, &later, "尚未配置平台");
+                steps.push(CheckStep::error(Relay, &e));
+                skip_rest(&mut steps, &later, SkipReason::NotConfigured);
                 return steps;
             }
         };
         let api = match self.api().await {
             Ok(api) => api,
             Err(e) => {
-                steps.push(CheckStep::failed(
-                    STEP_RELAY,
-                    e.to_string(),
-                    e.hint(crate::error::Lang::Zh),
-                ));
-                skip_rest(&mut steps, &later, "中继配置不完整");
+                steps.push(CheckStep::error(Relay, &e));
+                skip_rest(&mut steps, &later, SkipReason::RelayIncomplete);
                 return steps;
             }
         };
@@ -140,47 +290,44 @@ impl Platform {
         // The ticket call proves the relay answers and accepts the key.
         let ticket = match api.relay().fetch_ticket().await {
             Ok(t) => {
-                let detail = format!("{} 可达，密钥已接受", api.relay().base_url());
-                steps.push(CheckStep::ok(STEP_RELAY, detail));
+                let relay_url = api.relay().base_url().to_string();
+                steps.push(CheckStep::ok(
+                    Relay,
+                    CheckDetail::RelayReachable { relay_url },
+                ));
                 t
             }
             Err(e) => {
-                steps.push(CheckStep::failed(
-                    STEP_RELAY,
-                    e.to_string(),
-                    e.hint(crate::error::Lang::Zh),
-                ));
-                skip_rest(&mut steps, &later, "中继不可用");
+                steps.push(CheckStep::error(Relay, &e));
+                skip_rest(&mut steps, &later, SkipReason::RelayUnavailable);
                 return steps;
             }
         };
         match &ticket {
             Some(t) if t.age_secs > TICKET_LIFETIME_SECS => steps.push(CheckStep::failed(
-                STEP_TICKET,
-                format!("最新的 ticket 是{}收到的，已超过 12 小时有效期", age_zh(t.age_secs)),
-                Some(
-                    "检查开放平台「授权事件接收URL」是否指向中继的 /wechat/component，且中继能收到推送。"
-                        .into(),
-                ),
+                Ticket,
+                CheckDetail::TicketExpired {
+                    age_secs: t.age_secs,
+                },
             )),
-            Some(t) => {
-                steps.push(CheckStep::ok(STEP_TICKET, format!("已收到（{}）", age_zh(t.age_secs))))
-            }
+            Some(t) => steps.push(CheckStep::ok(
+                Ticket,
+                CheckDetail::TicketFresh {
+                    age_secs: t.age_secs,
+                },
+            )),
             None => {
-                let detail = match api.start_push_ticket().await {
-                    Ok(()) => "中继尚未收到 ticket；已请求微信立即推送，请稍后再检测".to_string(),
-                    Err(e) => format!("中继尚未收到 ticket；请求推送失败：{e}"),
-                };
+                let push_failed = api
+                    .start_push_ticket()
+                    .await
+                    .err()
+                    .map(|e| ErrorReport::from(&e));
                 steps.push(CheckStep::failed(
-                    STEP_TICKET,
-                    detail,
-                    Some(
-                        "确认开放平台「授权事件接收URL」为中继地址 + /wechat/component；平台审核通过后微信每 10 分钟推送一次。"
-                            .into(),
-                    ),
+                    Ticket,
+                    CheckDetail::TicketMissing { push_failed },
                 ));
-                skip_rest(&mut steps, &[STEP_TOKEN], "没有 ticket 无法获取");
-                skip_rest(&mut steps, &[STEP_WHITELIST], "需要先获取 component_access_token");
+                skip_rest(&mut steps, &[Token], SkipReason::NoTicket);
+                skip_rest(&mut steps, &[Whitelist], SkipReason::NeedsToken);
                 return steps;
             }
         }
@@ -188,41 +335,37 @@ impl Platform {
         // api_component_token is whitelist-checked, so its answer settles both remaining steps.
         match api.fresh_component_token().await {
             Ok(_) => {
+                steps.push(CheckStep::ok(Token, CheckDetail::TokenObtained));
                 steps.push(CheckStep::ok(
-                    STEP_TOKEN,
-                    "已获取（有效期 2 小时，只保存在内存中）",
+                    Whitelist,
+                    CheckDetail::WhitelistPassed {
+                        egress: settings.egress,
+                    },
                 ));
-                let via = match settings.egress {
-                    Egress::Direct => "本机的出口 IP 在平台白名单中",
-                    Egress::Relay => "中继的出口 IP 在平台白名单中",
-                };
-                steps.push(CheckStep::ok(STEP_WHITELIST, via));
             }
             Err(e) if wechat_kind(&e) == Some(ErrKind::IpNotWhitelisted) => {
-                steps.push(CheckStep::failed(STEP_TOKEN, e.to_string(), None));
-                let mut hint = e.hint(crate::error::Lang::Zh).unwrap_or_default();
-                if settings.egress == Egress::Direct {
-                    hint.push_str(
-                        " 也可以在设置中把出口模式改为「经中继」，只需把中继服务器的 IP 加入白名单。",
-                    );
-                }
+                // The fix is the whitelist step's; the token step only says what WeChat said.
+                let error = ErrorReport::from(&e);
                 steps.push(CheckStep::failed(
-                    STEP_WHITELIST,
-                    "调用方 IP 不在第三方平台的白名单中",
-                    Some(hint.trim().to_string()),
+                    Token,
+                    CheckDetail::Failed {
+                        error: ErrorReport {
+                            hint: None,
+                            ..error.clone()
+                        },
+                    },
+                ));
+                steps.push(CheckStep::failed(
+                    Whitelist,
+                    CheckDetail::WhitelistRefused {
+                        egress: settings.egress,
+                        error,
+                    },
                 ));
             }
             Err(e) => {
-                steps.push(CheckStep::failed(
-                    STEP_TOKEN,
-                    e.to_string(),
-                    e.hint(crate::error::Lang::Zh),
-                ));
-                skip_rest(
-                    &mut steps,
-                    &[STEP_WHITELIST],
-                    "需要先获取 component_access_token",
-                );
+                steps.push(CheckStep::error(Token, &e));
+                skip_rest(&mut steps, &[Whitelist], SkipReason::NeedsToken);
             }
         }
         steps

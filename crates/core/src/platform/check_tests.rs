@@ -72,12 +72,14 @@ fn with_ticket(relay: &FakeRelay, age_secs: i64) {
         Some(json!({"ticket":"ticket@@@x","create_time":1,"received_at":1,"age_secs":age_secs}));
 }
 
-fn summary(steps: &[CheckStep]) -> Vec<(&str, bool, bool)> {
-    steps
-        .iter()
-        .map(|s| (s.name.as_str(), s.ok, s.skipped))
-        .collect()
+fn summary(steps: &[CheckStep]) -> Vec<(CheckStepId, bool, bool)> {
+    steps.iter().map(|s| (s.step, s.ok, s.skipped)).collect()
 }
+
+const STEP_RELAY: CheckStepId = CheckStepId::Relay;
+const STEP_TICKET: CheckStepId = CheckStepId::Ticket;
+const STEP_TOKEN: CheckStepId = CheckStepId::Token;
+const STEP_WHITELIST: CheckStepId = CheckStepId::Whitelist;
 
 #[tokio::test]
 async fn a_non_whitelisted_ip_fails_the_whitelist_step_with_the_fix_and_the_relay_route() {
@@ -99,9 +101,24 @@ async fn a_non_whitelisted_ip_fails_the_whitelist_step_with_the_fix_and_the_rela
             (STEP_WHITELIST, false, false)
         ]
     );
-    assert_eq!(steps[1].detail, "已收到（1 分钟前）");
-    assert!(steps[2].detail.contains("61004"), "{}", steps[2].detail);
-    let hint = steps[3].hint.clone().unwrap();
+    assert_eq!(steps[1].detail, CheckDetail::TicketFresh { age_secs: 90 });
+    assert_eq!(steps[1].detail_zh(), "已收到（1 分钟前）");
+    assert!(
+        steps[2].detail_zh().contains("61004"),
+        "{}",
+        steps[2].detail_zh()
+    );
+    assert_eq!(steps[2].hint_zh(), None, "the fix is the whitelist step's");
+    let CheckDetail::WhitelistRefused { egress, error } = &steps[3].detail else {
+        panic!("{:?}", steps[3].detail);
+    };
+    assert_eq!(*egress, Egress::Direct);
+    assert_eq!(error.errcode, Some(61004));
+    assert!(
+        error.hint.as_ref().unwrap().en.contains("whitelist"),
+        "{error:?}"
+    );
+    let hint = steps[3].hint_zh().unwrap();
     assert!(hint.contains("白名单"), "{hint}");
     assert!(
         hint.contains("经中继"),
@@ -124,10 +141,20 @@ async fn no_ticket_at_the_relay_asks_wechat_to_push_one_and_says_so() {
             (STEP_WHITELIST, false, true)
         ]
     );
+    assert_eq!(
+        steps[1].detail,
+        CheckDetail::TicketMissing { push_failed: None }
+    );
     assert!(
-        steps[1].detail.contains("已请求微信立即推送"),
+        steps[1].detail_zh().contains("已请求微信立即推送"),
         "{}",
-        steps[1].detail
+        steps[1].detail_zh()
+    );
+    assert_eq!(
+        steps[2].detail,
+        CheckDetail::Skipped {
+            why: SkipReason::NoTicket
+        }
     );
     assert_eq!(wechat.push_requests.load(Ordering::SeqCst), 1);
 
@@ -150,11 +177,18 @@ async fn a_stale_ticket_and_a_wrong_relay_key_are_reported_as_such() {
     let p = platform(&relay, &wechat, Egress::Direct).await;
     let steps = p.check_connection().await;
     assert_eq!((steps[1].ok, steps[2].ok, steps[3].ok), (false, true, true));
-    assert!(
-        steps[1].detail.contains("超过 12 小时"),
-        "{}",
-        steps[1].detail
+    assert_eq!(
+        steps[1].detail,
+        CheckDetail::TicketExpired {
+            age_secs: 13 * 3600
+        }
     );
+    assert!(
+        steps[1].detail_zh().contains("超过 12 小时"),
+        "{}",
+        steps[1].detail_zh()
+    );
+    assert!(steps[1].hint_zh().unwrap().contains("/wechat/component"));
 
     p.secrets()
         .set(
@@ -174,8 +208,17 @@ async fn a_stale_ticket_and_a_wrong_relay_key_are_reported_as_such() {
             (STEP_WHITELIST, false, true)
         ]
     );
-    assert!(steps[0].detail.contains("401"), "{}", steps[0].detail);
-    assert!(steps[0].hint.as_deref().unwrap_or("").contains("中继密钥"));
+    assert!(
+        steps[0].detail_zh().contains("401"),
+        "{}",
+        steps[0].detail_zh()
+    );
+    assert!(steps[0].hint_zh().unwrap_or_default().contains("中继密钥"));
+    let CheckDetail::Failed { error } = &steps[0].detail else {
+        panic!("{:?}", steps[0].detail);
+    };
+    assert_eq!(error.code, "relay_unauthorized");
+    assert!(error.message.en.contains("401"), "{error:?}");
 }
 
 #[tokio::test]
@@ -185,5 +228,9 @@ async fn an_unconfigured_platform_fails_the_first_step_and_skips_the_rest() {
     assert_eq!(steps.len(), 4);
     assert!(!steps[0].ok && !steps[0].skipped);
     assert!(steps[1..].iter().all(|s| s.skipped));
-    assert!(steps[0].hint.as_deref().unwrap_or("").contains("体验沙箱"));
+    assert!(steps[0].hint_zh().unwrap_or_default().contains("体验沙箱"));
+    assert!(steps[1..].iter().all(|s| s.detail
+        == CheckDetail::Skipped {
+            why: SkipReason::NotConfigured
+        }));
 }

@@ -16,14 +16,15 @@ use std::sync::Arc;
 use tokio::sync::RwLock;
 use wxdesk_wechat::api::{Client, ClientConfig};
 
-pub use settings::{SettingsInput, SettingsView};
+pub use crate::store::settings::{Egress, Mode, PlatformSettings};
+pub use check::{CheckDetail, CheckStep, CheckStepId, SkipReason, TicketStatus};
+pub use settings::{SettingsForm, SettingsInput, SettingsView};
 pub use tokens::{AuthorizerInfo, ListedAuthorizer, QueryAuth, WxApi};
 
 use crate::error::{Error, Missing, Result};
 use crate::relay::RelayClient;
 use crate::secrets::{SecretKey, Secrets};
 use crate::store::Store;
-use crate::store::settings::{Egress, PlatformSettings};
 use shared_tokens::KeychainSharedTokens;
 
 /// A small cloneable handle: the store, the secrets, and the API connection built lazily from
@@ -105,7 +106,7 @@ impl Platform {
         if s.relay_url.is_empty() {
             return Err(Error::NotConfigured(Missing::RelayUrl));
         }
-        settings::check_transport(&s.relay_url, "中继地址", s.mode)?;
+        settings::check_transport(&s.relay_url, settings::RELAY_URL, s.mode)?;
         let key = self
             .secrets
             .get(SecretKey::RelayKey)
@@ -135,7 +136,7 @@ impl Platform {
             .ok_or(Error::NotConfigured(Missing::ComponentAppsecret))?;
         let cfg = match s.egress {
             Egress::Direct => {
-                settings::check_transport(&s.api_base, "微信接口地址", s.mode)?;
+                settings::check_transport(&s.api_base, settings::API_BASE, s.mode)?;
                 ClientConfig::with_base_url(s.api_base.clone())
             }
             Egress::Relay => ClientConfig::via_relay(relay.base_url(), relay.key()),

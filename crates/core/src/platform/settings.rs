@@ -8,8 +8,10 @@ use crate::secrets::{Secret, SecretKey, Secrets};
 use crate::store::settings::{Egress, Mode, PlatformSettings};
 use crate::store::{Store, audit, cursor, settings};
 
-/// What the Settings page shows.
+/// What the Settings page shows. Secrets are never sent back: only whether the keychain holds
+/// each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SettingsView {
     /// `None` until the platform or the sandbox has been set up.
     pub settings: Option<PlatformSettings>,
@@ -42,6 +44,52 @@ pub struct SettingsInput {
 
 fn production() -> Mode {
     Mode::Production
+}
+
+/// What the window's 保存 sends for a real platform (mode 正式). A secret left `null` or blank
+/// keeps the one in the keychain.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SettingsForm {
+    pub component_appid: String,
+    pub relay_url: String,
+    pub egress: Egress,
+    pub component_appsecret: Option<String>,
+    pub component_token: Option<String>,
+    pub component_aes_key: Option<String>,
+    pub relay_key: Option<String>,
+}
+
+/// The form holds secrets: never printed.
+impl std::fmt::Debug for SettingsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SettingsForm")
+            .field("component_appid", &self.component_appid)
+            .field("relay_url", &self.relay_url)
+            .field("egress", &self.egress)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<SettingsForm> for SettingsInput {
+    fn from(f: SettingsForm) -> Self {
+        let secret = |v: Option<String>| {
+            v.map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .map(Secret::new)
+        };
+        SettingsInput {
+            mode: Mode::Production,
+            component_appid: f.component_appid,
+            relay_url: f.relay_url,
+            egress: f.egress,
+            api_base: None,
+            component_appsecret: secret(f.component_appsecret),
+            component_token: secret(f.component_token),
+            component_aes_key: secret(f.component_aes_key),
+            relay_key: secret(f.relay_key),
+        }
+    }
 }
 
 pub async fn load_settings(store: &Store, secrets: &Secrets) -> Result<SettingsView> {
@@ -96,14 +144,17 @@ pub async fn save_settings(
 fn validate(input: &SettingsInput) -> Result<PlatformSettings> {
     let appid = input.component_appid.trim();
     if !is_appid(appid) {
-        return Err(Error::Invalid(format!(
-            "第三方平台 AppID「{appid}」格式不对：应为 wx 开头的 18 位字母数字"
-        )));
+        return Err(Error::input(
+            format!("第三方平台 AppID「{appid}」格式不对：应为 wx 开头的 18 位字母数字"),
+            format!(
+                "The platform AppID \"{appid}\" is not valid: wx followed by 16 letters or digits."
+            ),
+        ));
     }
     let relay_url = input.relay_url.trim().trim_end_matches('/').to_string();
     if !relay_url.is_empty() {
-        check_http_url(&relay_url, "中继地址")?;
-        check_transport(&relay_url, "中继地址", input.mode)?;
+        check_http_url(&relay_url, RELAY_URL)?;
+        check_transport(&relay_url, RELAY_URL, input.mode)?;
     }
     let api_base = input
         .api_base
@@ -113,29 +164,35 @@ fn validate(input: &SettingsInput) -> Result<PlatformSettings> {
         .unwrap_or(crate::store::settings::WECHAT_API_BASE)
         .trim_end_matches('/')
         .to_string();
-    check_http_url(&api_base, "微信接口地址")?;
-    check_transport(&api_base, "微信接口地址", input.mode)?;
+    check_http_url(&api_base, API_BASE)?;
+    check_transport(&api_base, API_BASE, input.mode)?;
     if input.egress == Egress::Relay && relay_url.is_empty() {
-        return Err(Error::Invalid(
-            "出口模式为「经中继」时必须填写中继地址".into(),
+        return Err(Error::input(
+            "出口模式为「经中继」时必须填写中继地址",
+            "Calls through the relay need the relay URL.",
         ));
     }
-    for (name, v) in [
-        ("AppSecret", &input.component_appsecret),
-        ("消息校验 Token", &input.component_token),
-        ("中继密钥", &input.relay_key),
+    for ((zh, en), v) in [
+        (("AppSecret", "The AppSecret"), &input.component_appsecret),
+        (
+            ("消息校验 Token", "The message token"),
+            &input.component_token,
+        ),
+        (("中继密钥", "The relay key"), &input.relay_key),
     ] {
         if v.as_ref().is_some_and(|s| s.expose().trim().is_empty()) {
-            return Err(Error::Invalid(format!(
-                "{name} 不能为空；不修改请留空该字段"
-            )));
+            return Err(Error::input(
+                format!("{zh} 不能为空；不修改请留空该字段"),
+                format!("{en} cannot be blank; leave the field empty to keep the saved one."),
+            ));
         }
     }
     if let Some(k) = &input.component_aes_key {
         let k = k.expose();
         if k.len() != 43 || !k.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::Invalid(
-                "EncodingAESKey 必须是 43 位字母或数字".into(),
+            return Err(Error::input(
+                "EncodingAESKey 必须是 43 位字母或数字",
+                "The EncodingAESKey must be 43 letters or digits.",
             ));
         }
     }
@@ -153,12 +210,18 @@ pub fn is_appid(s: &str) -> bool {
     s.len() == 18 && s.starts_with("wx") && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-fn check_http_url(s: &str, what: &str) -> Result<()> {
+/// Which address a check is about, in (Chinese, English).
+pub(crate) type What = (&'static str, &'static str);
+pub(crate) const RELAY_URL: What = ("中继地址", "The relay URL");
+pub(crate) const API_BASE: What = ("微信接口地址", "The WeChat API base URL");
+
+fn check_http_url(s: &str, what: What) -> Result<()> {
     match url::Url::parse(s) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(Error::Invalid(format!(
-            "{what}「{s}」不是有效的 http(s) 地址"
-        ))),
+        _ => Err(Error::input(
+            format!("{}「{s}」不是有效的 http(s) 地址", what.0),
+            format!("{} \"{s}\" is not a valid http(s) address.", what.1),
+        )),
     }
 }
 
@@ -166,16 +229,25 @@ fn check_http_url(s: &str, what: &str) -> Result<()> {
 /// travel in these requests, and on any other host they would cross the network in clear (the
 /// sandbox and a relay on loopback are fine). Checked when saving, and again when a connection
 /// is built from saved settings (settings saved before this check existed).
-pub(crate) fn check_transport(s: &str, what: &str, mode: Mode) -> Result<()> {
+pub(crate) fn check_transport(s: &str, what: What, mode: Mode) -> Result<()> {
     let Ok(u) = url::Url::parse(s) else {
         return check_http_url(s, what);
     };
     if mode == Mode::Sandbox || u.scheme() != "http" || is_loopback(&u) {
         return Ok(());
     }
-    Err(Error::Invalid(format!(
-        "{what}「{s}」使用明文 http：正式模式只允许 https 地址（本机回环地址 127.0.0.1、::1、localhost 除外），否则中继密钥和接口令牌会以明文经过网络。请在「设置」中改用 https:// 地址。/ Plain http is refused in production except for loopback (127.0.0.0/8, ::1, localhost): the relay key and access tokens would cross the network in clear. Use an https:// URL in Settings."
-    )))
+    Err(Error::input(
+        format!(
+            "{}「{s}」使用明文 http：正式模式只允许 https 地址（本机回环地址 127.0.0.1、::1、localhost 除外），否则中继密钥和接口令牌会以明文经过网络。请在「设置」中改用 https:// 地址。",
+            what.0
+        ),
+        format!(
+            "{} \"{s}\" uses plain http, which production refuses except for loopback \
+             (127.0.0.0/8, ::1, localhost): the relay key and access tokens would cross the \
+             network in clear. Use an https:// URL in Settings.",
+            what.1
+        ),
+    ))
 }
 
 /// 127.0.0.0/8, ::1 or localhost.
@@ -328,7 +400,7 @@ mod tests {
         ];
         for (bad, word) in cases {
             let err = save_settings(&store, &secrets, bad).await.unwrap_err();
-            assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+            assert!(matches!(err, Error::Input(_)), "{err:?}");
             assert!(
                 err.to_string().contains(word),
                 "{err} should mention {word}"
@@ -368,7 +440,11 @@ mod tests {
             .unwrap_err();
             let msg = err.to_string();
             assert!(msg.contains("明文 http") && msg.contains("https"), "{msg}");
-            assert!(msg.contains("Plain http is refused"), "{msg}");
+            let en = err.message(crate::error::Lang::En);
+            assert!(
+                en.contains("uses plain http") && en.contains("https://"),
+                "{en}"
+            );
         }
         assert_eq!(
             load_settings(&store, &secrets).await.unwrap().settings,

@@ -14,7 +14,8 @@
 //! over `&Connection` so a caller can combine several in one transaction — the feed follower
 //! advances the relay cursor in the same transaction as the event's effect.
 
-pub mod accounts;
+/// Transition: the accounts table's SQL lives in `accounts::db`; older paths still name it here.
+pub(crate) use crate::accounts::db as accounts;
 pub mod audit;
 pub mod auth_codes;
 pub mod cursor;

@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 /// The real WeChat API host.
 pub const WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 
+/// Which platform the data dir talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// wxdesk-sim and a relay in-process on loopback (沙箱).
@@ -34,13 +36,17 @@ impl Mode {
         match s {
             "sandbox" => Ok(Mode::Sandbox),
             "production" => Ok(Mode::Production),
-            other => Err(Error::Invalid(format!("未知的模式 {other}"))),
+            other => Err(Error::input(
+                format!("未知的模式 {other}"),
+                format!("Unknown mode {other} in the database."),
+            )),
         }
     }
 }
 
 /// How API calls reach WeChat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Egress {
     /// Straight to `api_base`; this machine's IP must be whitelisted.
@@ -60,13 +66,17 @@ impl Egress {
         match s {
             "direct" => Ok(Egress::Direct),
             "relay" => Ok(Egress::Relay),
-            other => Err(Error::Invalid(format!("未知的出口模式 {other}"))),
+            other => Err(Error::input(
+                format!("未知的出口模式 {other}"),
+                format!("Unknown egress {other} in the database."),
+            )),
         }
     }
 }
 
 /// What the Settings page shows and edits, minus the secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PlatformSettings {
     pub mode: Mode,
     pub component_appid: String,

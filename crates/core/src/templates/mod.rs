@@ -1,12 +1,114 @@
 //! 模板 (templates) per authorized account: keyword parsing and value rules, and the local copy of
 //! the account's private templates kept in step with WeChat (with local aliases and notes).
+//! Faces reach it through the [`Templates`] handle (`ctx.templates`); the table's SQL is in `db`.
 
+pub(crate) mod db;
 pub mod keywords;
 pub mod service;
-pub mod store;
 
+pub use db::{RemoteTemplate, Template, TemplateSyncReport};
 pub use service::{
     IndustryPair, MAX_TEMPLATES, add_template, delete_template, get_industry, get_template,
-    list_templates, set_const_values, set_industry, set_template_notes, sync_templates,
+    set_industry, sync_templates,
 };
-pub use store::{RemoteTemplate, Template, TemplateSyncReport};
+
+use crate::accounts::{AccountCard, AccountKind, AccountStatus, Accounts};
+use crate::error::Result;
+use crate::platform::Platform;
+
+/// `ctx.templates`: the account's private templates (local list, sync, add, delete, notes,
+/// approved const values), its industries, and which accounts have templates at all.
+#[derive(Clone, Debug)]
+pub struct Templates {
+    platform: Platform,
+    accounts: Accounts,
+}
+
+impl Templates {
+    pub fn new(platform: Platform, accounts: Accounts) -> Self {
+        Templates { platform, accounts }
+    }
+
+    /// The official accounts authorized now: the ones that have templates and followers (mini
+    /// programs and revoked accounts are left out). The pickers of 模板, 用户与名单 and 发送.
+    pub async fn accounts(&self) -> Result<Vec<AccountCard>> {
+        Ok(self
+            .accounts
+            .list()
+            .await?
+            .into_iter()
+            .filter(|c| c.kind == AccountKind::Oa && c.status == AccountStatus::Authorized)
+            .collect())
+    }
+
+    /// The account's templates as last synced (no network), by title.
+    pub async fn list(&self, appid: &str) -> Result<Vec<Template>> {
+        let appid = appid.to_string();
+        self.platform
+            .store()
+            .call(move |c| db::list(c, &appid))
+            .await
+    }
+
+    pub async fn get(&self, appid: &str, template_id: &str) -> Result<Option<Template>> {
+        service::get_template(self.platform.store(), appid, template_id).await
+    }
+
+    /// 同步模板: get_all_private_template into the local table (aliases and notes kept).
+    pub async fn sync(&self, appid: &str) -> Result<TemplateSyncReport> {
+        let api = self.platform.api().await?;
+        sync_templates(&api, self.platform.store(), appid).await
+    }
+
+    /// 从模板库添加: `short_id` is the library number (with keyword names) or a legacy `TM…` id.
+    pub async fn add(&self, appid: &str, short_id: &str, keywords: &[String]) -> Result<Template> {
+        let api = self.platform.api().await?;
+        add_template(&api, self.platform.store(), appid, short_id, keywords).await
+    }
+
+    /// Deletes the template at WeChat and here.
+    pub async fn delete(&self, appid: &str, template_id: &str) -> Result<()> {
+        let api = self.platform.api().await?;
+        delete_template(&api, self.platform.store(), appid, template_id).await
+    }
+
+    /// The local alias and note (never sent to WeChat).
+    pub async fn set_notes(
+        &self,
+        appid: &str,
+        template_id: &str,
+        alias: &str,
+        note: &str,
+    ) -> Result<()> {
+        service::set_template_notes(self.platform.store(), appid, template_id, alias, note).await
+    }
+
+    /// The approved values of a `const`/`enum` keyword (none: forget them), so values are
+    /// checked before sending.
+    pub async fn set_const_values(
+        &self,
+        appid: &str,
+        template_id: &str,
+        key: &str,
+        values: Vec<String>,
+    ) -> Result<()> {
+        service::set_const_values(self.platform.store(), appid, template_id, key, values).await
+    }
+
+    /// The account's two industries (a WeChat call).
+    pub async fn industry(&self, appid: &str) -> Result<IndustryPair> {
+        let api = self.platform.api().await?;
+        get_industry(&api, appid).await
+    }
+
+    /// api_set_industry with WeChat's industry numbers (WeChat allows one change a month).
+    pub async fn set_industry(
+        &self,
+        appid: &str,
+        primary_id: &str,
+        secondary_id: &str,
+    ) -> Result<()> {
+        let api = self.platform.api().await?;
+        set_industry(&api, appid, primary_id, secondary_id).await
+    }
+}

@@ -1,11 +1,12 @@
-//! The account's private templates against WeChat: sync, add from the library, delete, industry.
+//! The account's private templates against WeChat: sync, add from the library, delete, industry —
+//! over any [`AccountApi`] (the platform's connection in the app, a test's own in tests).
 
 use serde::{Deserialize, Serialize};
 use wxdesk_wechat::api::PrivateTemplate;
 
-use super::store::{self, RemoteTemplate, Template, TemplateSyncReport};
-use crate::audience::access::{AccountApi, call};
+use super::db::{self as store, RemoteTemplate, Template, TemplateSyncReport};
 use crate::error::{Error, Result};
+use crate::gateway::{AccountApi, call};
 use crate::store::{Store, now};
 
 /// Private templates an account may hold at once (protocol C.6).
@@ -24,29 +25,65 @@ impl From<PrivateTemplate> for RemoteTemplate {
     }
 }
 
+/// What to do about an errcode of the template API, in Chinese and English.
+fn advice(code: i64) -> Option<(String, String)> {
+    Some(match code {
+        45026 => (
+            format!(
+                "该公众号的模板已达上限（{MAX_TEMPLATES} 个）。请先在「模板」中删除不再使用的模板，再添加新模板。"
+            ),
+            format!(
+                "The account holds the maximum of {MAX_TEMPLATES} templates. Delete templates it \
+                 no longer uses (Templates) before adding new ones."
+            ),
+        ),
+        48001 => (
+            "该账号没有模板消息权限：模板消息仅对已认证的服务号开放，请确认账号类型与认证状态。"
+                .into(),
+            "The account has no template-message permission: template messages are only for \
+             verified service accounts. Check the account's type and verification."
+                .into(),
+        ),
+        61007 => (
+            "授权时未勾选模板消息相关的权限集：请让管理员重新授权并勾选「消息管理」权限。".into(),
+            "The authorization did not grant the template-message permission set: ask the admin \
+             to authorize again with message management ticked."
+                .into(),
+        ),
+        40246 => (
+            "关键词列表无效：类目模板须从模板库选择至少一个、且名称与模板库完全一致的关键词。"
+                .into(),
+            "Invalid keyword list: a category template needs at least one keyword chosen from \
+             the library, named exactly as the library names it."
+                .into(),
+        ),
+        40037 => (
+            "模板编号无效：模板库中没有这个编号，或该模板已被删除。".into(),
+            "Invalid template number: the library has no such number, or the template was \
+             deleted."
+                .into(),
+        ),
+        40102 => (
+            "行业编号无效：请从行业列表中选择。".into(),
+            "Invalid industry number: choose one from the industry list.".into(),
+        ),
+        _ => return None,
+    })
+}
+
 /// Turns the template API's errcodes into what the operator should know and do. Other errors
-/// pass through with the wechat crate's general explanation.
-fn explain(e: Error, action: &str) -> Error {
+/// pass through with the wechat crate's general explanation. `action` is (zh, en).
+fn explain(e: Error, action: (&str, &str)) -> Error {
     let Some(code) = e.wechat_errcode() else {
         return e;
     };
-    let why = match code {
-        45026 => format!(
-            "该公众号的模板已达上限（{MAX_TEMPLATES} 个）。请先在「模板」中删除不再使用的模板，再添加新模板。"
+    match advice(code) {
+        Some((zh, en)) => Error::input(
+            format!("{}失败（errcode {code}）：{zh}", action.0),
+            format!("{} failed (errcode {code}): {en}", action.1),
         ),
-        48001 => {
-            "该账号没有模板消息权限：模板消息仅对已认证的服务号开放，请确认账号类型与认证状态。"
-                .to_string()
-        }
-        61007 => "授权时未勾选模板消息相关的权限集：请让管理员重新授权并勾选「消息管理」权限。"
-            .to_string(),
-        40246 => "关键词列表无效：类目模板须从模板库选择至少一个、且名称与模板库完全一致的关键词。"
-            .to_string(),
-        40037 => "模板编号无效：模板库中没有这个编号，或该模板已被删除。".to_string(),
-        40102 => "行业编号无效：请从行业列表中选择。".to_string(),
-        _ => return e,
-    };
-    Error::Invalid(format!("{action}失败（errcode {code}）：{why}"))
+        None => e,
+    }
 }
 
 /// get_all_private_template → the local table: new templates added, changed ones updated,
@@ -58,7 +95,7 @@ pub async fn sync_templates<A: AccountApi + ?Sized>(
 ) -> Result<TemplateSyncReport> {
     let list = call(api, appid, |c, t| async move { c.template_list(&t).await })
         .await
-        .map_err(|e| explain(e, "同步模板"))?;
+        .map_err(|e| explain(e, ("同步模板", "Syncing the templates")))?;
     let remote: Vec<RemoteTemplate> = list.into_iter().map(RemoteTemplate::from).collect();
     let appid = appid.to_string();
     store
@@ -66,11 +103,9 @@ pub async fn sync_templates<A: AccountApi + ?Sized>(
         .await
 }
 
-pub async fn list_templates(store: &Store, appid: &str) -> Result<Vec<Template>> {
-    let appid = appid.to_string();
-    store.call(move |c| store::list(c, &appid)).await
-}
-
+/// Transition: the faces' compose commands read a template here until compose moves into core;
+/// use [`super::Templates::get`].
+#[doc(hidden)]
 pub async fn get_template(
     store: &Store,
     appid: &str,
@@ -92,11 +127,17 @@ pub async fn add_template<A: AccountApi + ?Sized>(
 ) -> Result<Template> {
     let short_id = short_id.trim().to_string();
     if short_id.is_empty() {
-        return Err(Error::Invalid("请填写模板库中的模板编号".into()));
+        return Err(Error::input(
+            "请填写模板库中的模板编号",
+            "Enter the template's number in the library.",
+        ));
     }
     let legacy = short_id.starts_with("TM") || short_id.starts_with("OPENTM");
     if !legacy && keywords.iter().all(|k| k.trim().is_empty()) {
-        return Err(Error::Invalid("类目模板须选择至少一个关键词".into()));
+        return Err(Error::input(
+            "类目模板须选择至少一个关键词",
+            "A category template needs at least one keyword.",
+        ));
     }
     let names: Vec<String> = keywords
         .iter()
@@ -111,14 +152,18 @@ pub async fn add_template<A: AccountApi + ?Sized>(
         }
     })
     .await
-    .map_err(|e| explain(e, "添加模板"))?;
+    .map_err(|e| explain(e, ("添加模板", "Adding the template")))?;
     sync_templates(api, store, appid).await?;
     get_template(store, appid, &template_id)
         .await?
         .ok_or_else(|| {
-            Error::Invalid(format!(
-                "模板 {template_id} 已添加，但同步后未在模板列表中出现，请稍后再同步"
-            ))
+            Error::input(
+                format!("模板 {template_id} 已添加，但同步后未在模板列表中出现，请稍后再同步"),
+                format!(
+                    "Template {template_id} was added but did not show up in the synced list: \
+                     sync again in a while."
+                ),
+            )
         })
 }
 
@@ -139,7 +184,7 @@ pub async fn delete_template<A: AccountApi + ?Sized>(
         Ok(()) => {}
         // Already gone at WeChat (deleted elsewhere): drop the local copy all the same.
         Err(e) if e.wechat_errcode() == Some(40037) => {}
-        Err(e) => return Err(explain(e, "删除模板")),
+        Err(e) => return Err(explain(e, ("删除模板", "Deleting the template"))),
     }
     let appid = appid.to_string();
     store
@@ -148,7 +193,7 @@ pub async fn delete_template<A: AccountApi + ?Sized>(
 }
 
 /// Sets the local alias and note of a template (never sent to WeChat).
-pub async fn set_template_notes(
+pub(crate) async fn set_template_notes(
     store: &Store,
     appid: &str,
     template_id: &str,
@@ -167,7 +212,7 @@ pub async fn set_template_notes(
 }
 
 /// Records the approved values of a `const`/`enum` keyword so values can be checked locally.
-pub async fn set_const_values(
+pub(crate) async fn set_const_values(
     store: &Store,
     appid: &str,
     template_id: &str,
@@ -180,8 +225,9 @@ pub async fn set_const_values(
         .await
 }
 
-/// The account's two industries (主营行业 / 副营行业).
+/// The account's two industries (主营行业 / 副营行业) as WeChat names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IndustryPair {
     pub primary_first: String,
     pub primary_second: String,
@@ -194,7 +240,7 @@ pub async fn get_industry<A: AccountApi + ?Sized>(api: &A, appid: &str) -> Resul
         c.template_get_industry(&t).await
     })
     .await
-    .map_err(|e| explain(e, "读取行业"))?;
+    .map_err(|e| explain(e, ("读取行业", "Reading the industries")))?;
     Ok(IndustryPair {
         primary_first: i.primary_industry.first_class,
         primary_second: i.primary_industry.second_class,
@@ -219,5 +265,5 @@ pub async fn set_industry<A: AccountApi + ?Sized>(
         async move { c.template_set_industry(&t, &p, &s).await }
     })
     .await
-    .map_err(|e| explain(e, "设置行业"))
+    .map_err(|e| explain(e, ("设置行业", "Setting the industries")))
 }

@@ -1,7 +1,7 @@
 //! Shared by the templates_* and audience_* tests: a real wxdesk-sim in-process, and an
 //! `AccountApi` that takes each account's own access token from the sim's cgi-bin/token (the
 //! sim hands tests the account's AppSecret through /__sim/accounts/{appid}), plus the follower
-//! sync steps and store reads the audience_sync* tests share.
+//! sync steps and the reads (through the `Audience` handle) the audience_sync* tests share.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -12,11 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use wxdesk_core::Result;
-use wxdesk_core::audience::followers::{self, FollowerFilter};
 use wxdesk_core::audience::{
-    AccountApi, Follower, FollowerCounts, SyncOptions, SyncReport, sync_followers, tags,
+    Audience, FollowEvents, Follower, FollowerCounts, FollowerFilter, SyncOptions, SyncReport,
+    sync_followers,
 };
-use wxdesk_core::secrets::Secret;
+use wxdesk_core::feed::{EventHandler, EventKind, FeedEvent};
+use wxdesk_core::gateway::AccountApi;
+use wxdesk_core::platform::Platform;
+use wxdesk_core::secrets::{Secret, Secrets};
 use wxdesk_core::store::Store;
 use wxdesk_sim::{SimConfig, SimHandle};
 use wxdesk_wechat::api::{Client, ClientConfig};
@@ -159,6 +162,48 @@ pub fn store() -> Store {
     Store::open_in_memory().unwrap()
 }
 
+/// The `ctx.templates` handle over `store` (no platform configured: the local table only).
+pub fn templates(store: &Store) -> wxdesk_core::templates::Templates {
+    let platform = Platform::new(store.clone(), Secrets::memory());
+    let accounts = wxdesk_core::accounts::Accounts::new(platform.clone());
+    wxdesk_core::templates::Templates::new(platform, accounts)
+}
+
+/// The `ctx.audience` handle over `store` (no platform configured: reads and lists only).
+pub fn audience(store: &Store) -> Audience {
+    Audience::new(Platform::new(store.clone(), Secrets::memory()))
+}
+
+/// A follow (`true`) or unfollow of `openid` at `at`, applied as the relay feed applies it.
+pub fn apply_follow(
+    tx: &rusqlite::Transaction<'_>,
+    appid: &str,
+    openid: &str,
+    at: i64,
+    follow: bool,
+) -> Result<()> {
+    let openid = openid.to_string();
+    let kind = if follow {
+        EventKind::Subscribe {
+            openid,
+            create_time: at,
+            event_key: None,
+        }
+    } else {
+        EventKind::Unsubscribe {
+            openid,
+            create_time: at,
+        }
+    };
+    let event = FeedEvent {
+        seq: 1,
+        appid: Some(appid.to_string()),
+        received_at: at,
+        kind,
+    };
+    FollowEvents.apply(tx, &event)
+}
+
 impl Sim {
     /// A user follows (`true`) or unfollows the account, as in the WeChat client.
     pub async fn set_following(&self, appid: &str, openid: &str, follow: bool) {
@@ -171,32 +216,30 @@ impl Sim {
 }
 
 /// The openids the store holds for `appid` — all, or only the subscribed (`Some(true)`) or
-/// unsubscribed (`Some(false)`) — read through `list_followers` page by page as the app does.
+/// unsubscribed (`Some(false)`) — read page by page as the app does.
 pub async fn stored_openids(
     store: &Store,
     appid: &str,
     subscribed: Option<bool>,
 ) -> BTreeSet<String> {
-    let appid = appid.to_string();
-    store
-        .call(move |c| {
-            let filter = FollowerFilter {
-                subscribed,
-                ..Default::default()
-            };
-            let mut out = BTreeSet::new();
-            let mut after = None;
-            loop {
-                let page = followers::list_followers(c, &appid, &filter, after.as_deref(), 5_000)?;
-                out.extend(page.items.into_iter().map(|f| f.openid));
-                match page.next_after {
-                    Some(n) => after = Some(n),
-                    None => return Ok(out),
-                }
-            }
-        })
-        .await
-        .unwrap()
+    let audience = audience(store);
+    let filter = FollowerFilter {
+        subscribed,
+        ..Default::default()
+    };
+    let mut out = BTreeSet::new();
+    let mut after = None;
+    loop {
+        let page = audience
+            .followers(appid, filter.clone(), after, 5_000)
+            .await
+            .unwrap();
+        out.extend(page.items.into_iter().map(|f| f.openid));
+        match page.next_after {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+    }
 }
 
 /// Every follower of `appid` as the sim's user/get lists them (all pages), outside the sync.
@@ -223,20 +266,12 @@ pub async fn sync(api: &SimApi, store: &Store, appid: &str) -> SyncReport {
 }
 
 pub async fn follower_counts(store: &Store, appid: &str) -> FollowerCounts {
-    let appid = appid.to_string();
-    store
-        .call(move |c| followers::counts(c, &appid))
-        .await
-        .unwrap()
+    audience(store).totals(appid).await.unwrap()
 }
 
 /// The sim's world has 6 tags; each one's local member count must equal WeChat's count.
 pub async fn assert_tags_match_wechat(store: &Store, appid: &str) {
-    let appid = appid.to_string();
-    let tag_rows = store
-        .call(move |c| tags::list_tags(c, &appid))
-        .await
-        .unwrap();
+    let tag_rows = audience(store).tags(appid).await.unwrap();
     assert_eq!(tag_rows.len(), 6);
     for t in &tag_rows {
         assert_eq!(t.local_count, t.count, "tag {} ({})", t.tag_id, t.name);
@@ -245,9 +280,8 @@ pub async fn assert_tags_match_wechat(store: &Store, appid: &str) {
 
 /// The stored follower `openid` of `appid`; panics when the store has none.
 pub async fn stored_follower(store: &Store, appid: &str, openid: &str) -> Follower {
-    let (appid, openid) = (appid.to_string(), openid.to_string());
-    store
-        .call(move |c| followers::get_follower(c, &appid, &openid))
+    audience(store)
+        .follower(appid, openid)
         .await
         .unwrap()
         .unwrap()

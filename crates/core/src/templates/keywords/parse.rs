@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The type of one keyword, taken from its placeholder name (`thing1` → [`KeywordType::Thing`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordType {
     Thing,
@@ -100,14 +101,17 @@ impl KeywordType {
 
 /// One `{{key.DATA}}` placeholder of a template, with the label written before it on its line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Field {
     /// The data key to send (`thing1`, `keyword2`, `first`).
     pub key: String,
     /// The text before the placeholder on its line, without the trailing colon (`工单名称`);
     /// empty for `first`/`remark`, which stand alone on their lines.
     pub label: String,
-    #[serde(rename = "type")]
+    /// The keyword's type, from its key (`thing1` → `thing`); the UI shows each type's rule.
     pub kind: KeywordType,
+    /// Whether recipients still see it (`first`/`remark` are hidden since 2023-05, E.2).
+    pub shown: bool,
 }
 
 const OPEN: &str = "{{";
@@ -132,10 +136,12 @@ pub fn parse_content(content: &str) -> Vec<Field> {
             if is_key(key) {
                 let label_text = &line[label_start..consumed + open];
                 if !fields.iter().any(|f| f.key == key) {
+                    let kind = KeywordType::from_key(key);
                     fields.push(Field {
                         key: key.to_string(),
                         label: clean_label(label_text),
-                        kind: KeywordType::from_key(key),
+                        kind,
+                        shown: kind.is_shown(),
                     });
                 }
                 label_start = consumed + end;

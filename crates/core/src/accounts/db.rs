@@ -1,11 +1,14 @@
-//! Authorized accounts (公众号 / 小程序) as last seen from api_get_authorizer_info.
+//! The `accounts` table: authorized accounts (公众号 / 小程序) as last seen from
+//! api_get_authorizer_info.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// 公众号 or 小程序.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountKind {
     /// 公众号
@@ -21,6 +24,7 @@ impl AccountKind {
             AccountKind::Mini => "mini",
         }
     }
+    /// The kind in Chinese (the CLI; the UI names it in its own language).
     pub fn label_zh(self) -> &'static str {
         match self {
             AccountKind::Oa => "公众号",
@@ -31,12 +35,17 @@ impl AccountKind {
         match s {
             "oa" => Ok(AccountKind::Oa),
             "mini" => Ok(AccountKind::Mini),
-            other => Err(Error::Invalid(format!("未知的账号类型 {other}"))),
+            other => Err(Error::input(
+                format!("未知的账号类型 {other}"),
+                format!("Unknown account kind {other} in the database."),
+            )),
         }
     }
 }
 
+/// 已授权 / 已取消授权 / 需要重新授权.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     /// 已授权
@@ -55,6 +64,7 @@ impl AccountStatus {
             AccountStatus::NeedsReauth => "needs_reauth",
         }
     }
+    /// The status in Chinese (the CLI; the UI names it in its own language).
     pub fn label_zh(self) -> &'static str {
         match self {
             AccountStatus::Authorized => "已授权",
@@ -67,7 +77,10 @@ impl AccountStatus {
             "authorized" => Ok(AccountStatus::Authorized),
             "unauthorized" => Ok(AccountStatus::Unauthorized),
             "needs_reauth" => Ok(AccountStatus::NeedsReauth),
-            other => Err(Error::Invalid(format!("未知的账号状态 {other}"))),
+            other => Err(Error::input(
+                format!("未知的账号状态 {other}"),
+                format!("Unknown account status {other} in the database."),
+            )),
         }
     }
 }
@@ -119,15 +132,26 @@ fn finish(
 ) -> Result<AccountRow> {
     row.kind = AccountKind::parse(&kind)?;
     row.status = AccountStatus::parse(&status)?;
-    row.func_info = serde_json::from_str(&func_info)
-        .map_err(|e| Error::Invalid(format!("账号 {} 的权限集数据损坏：{e}", row.appid)))?;
+    row.func_info = serde_json::from_str(&func_info).map_err(|e| {
+        Error::input(
+            format!("账号 {} 的权限集数据损坏：{e}", row.appid),
+            format!(
+                "The permission sets of account {} are damaged: {e}",
+                row.appid
+            ),
+        )
+    })?;
     Ok(row)
 }
 
 /// Inserts or replaces everything about an account; `updated_at` is set to now.
 pub fn upsert(conn: &Connection, a: &AccountRow) -> Result<()> {
-    let func_info = serde_json::to_string(&a.func_info)
-        .map_err(|e| Error::Invalid(format!("权限集无法保存：{e}")))?;
+    let func_info = serde_json::to_string(&a.func_info).map_err(|e| {
+        Error::input(
+            format!("权限集无法保存：{e}"),
+            format!("The permission sets could not be saved: {e}"),
+        )
+    })?;
     conn.execute(
         &format!(
             "INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -150,7 +174,7 @@ pub fn upsert(conn: &Connection, a: &AccountRow) -> Result<()> {
             func_info,
             a.status.as_str(),
             a.authorized_at,
-            super::now(),
+            crate::store::now(),
         ],
     )?;
     Ok(())
@@ -182,7 +206,7 @@ pub fn list(conn: &Connection) -> Result<Vec<AccountRow>> {
 pub fn set_status(conn: &Connection, appid: &str, status: AccountStatus) -> Result<bool> {
     let n = conn.execute(
         "UPDATE accounts SET status = ?2, updated_at = ?3 WHERE appid = ?1",
-        params![appid, status.as_str(), super::now()],
+        params![appid, status.as_str(), crate::store::now()],
     )?;
     Ok(n > 0)
 }

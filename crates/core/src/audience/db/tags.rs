@@ -5,18 +5,22 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use wxdesk_wechat::api::Tag;
 
-use super::access::{AccountApi, call};
 use crate::error::Result;
-use crate::store::Store;
 
+/// One tag of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TagRow {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub tag_id: i64,
     pub name: String,
     /// Members as WeChat counts them (tags/get).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub count: i64,
     /// Members among the synced followers (following now).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub local_count: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub synced_at: i64,
 }
 
@@ -55,20 +59,4 @@ pub fn list_tags(conn: &Connection, appid: &str) -> Result<Vec<TagRow>> {
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-/// tags/get → the `tags` table. Returns the stored list.
-pub async fn sync_tags<A: AccountApi + ?Sized>(
-    api: &A,
-    store: &Store,
-    appid: &str,
-) -> Result<Vec<TagRow>> {
-    let tags = call(api, appid, |c, t| async move { c.tags_get(&t).await }).await?;
-    let appid = appid.to_string();
-    store
-        .call(move |c| {
-            replace_tags(c, &appid, &tags, crate::store::now())?;
-            list_tags(c, &appid)
-        })
-        .await
 }

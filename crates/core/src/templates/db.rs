@@ -22,6 +22,7 @@ pub struct RemoteTemplate {
 
 /// A stored template with its parsed fields and local notes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Template {
     pub appid: String,
     pub template_id: String,
@@ -32,6 +33,8 @@ pub struct Template {
     pub example: String,
     /// Parsed from `content` on read, so a parser fix applies to templates synced before it.
     pub fields: Vec<Field>,
+    /// An old industry template (`first`/`keywordN`/`remark`) rather than a category template.
+    pub legacy: bool,
     /// Local name shown instead of the title when set (本地别名).
     pub alias: String,
     /// Local free-text note (备注).
@@ -39,16 +42,26 @@ pub struct Template {
     /// Approved values of `const`/`enum` keywords, keyed by keyword, entered locally: WeChat does
     /// not list them, but the composer can check values against them (E.1).
     pub const_values: BTreeMap<String, Vec<String>>,
+    /// Unix seconds of the last sync that saw it.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub synced_at: i64,
 }
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TemplateSyncReport {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub added: usize,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub updated: usize,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub removed: usize,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: usize,
+    /// Templates an account may hold at once (25).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub limit: usize,
 }
 
 const COLUMNS: &str = "appid, template_id, title, primary_industry, deputy_industry, content, \
@@ -56,13 +69,15 @@ const COLUMNS: &str = "appid, template_id, title, primary_industry, deputy_indus
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<(Template, String)> {
     let content: String = row.get(5)?;
+    let fields = parse_content(&content);
     let t = Template {
         appid: row.get(0)?,
         template_id: row.get(1)?,
         title: row.get(2)?,
         primary_industry: row.get(3)?,
         deputy_industry: row.get(4)?,
-        fields: parse_content(&content),
+        legacy: fields.iter().any(|f| f.kind.is_legacy()),
+        fields,
         content,
         example: row.get(6)?,
         alias: row.get(7)?,
@@ -90,6 +105,7 @@ pub fn apply_sync(
     let tx = conn.transaction()?;
     let mut report = TemplateSyncReport {
         total: remote.len(),
+        limit: super::MAX_TEMPLATES,
         ..Default::default()
     };
     {
@@ -148,7 +164,7 @@ pub fn apply_sync(
             }
         }
         let ids: Vec<&str> = remote.iter().map(|t| t.template_id.as_str()).collect();
-        let ids_json = serde_json::to_string(&ids).map_err(|e| Error::Invalid(e.to_string()))?;
+        let ids_json = serde_json::to_string(&ids).map_err(|e| unsaveable(&e))?;
         report.removed = tx.execute(
             "DELETE FROM templates WHERE appid = ?1 \
              AND template_id NOT IN (SELECT value FROM json_each(?2))",
@@ -183,28 +199,6 @@ pub fn get(conn: &Connection, appid: &str, template_id: &str) -> Result<Option<T
     Ok(row.map(with_const_values))
 }
 
-/// Inserts one template just added through the API, so it shows before the next full sync.
-pub fn insert_one(conn: &Connection, appid: &str, t: &RemoteTemplate, now: i64) -> Result<()> {
-    conn.execute(
-        "INSERT INTO templates (appid, template_id, title, primary_industry, deputy_industry, \
-         content, example, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-         ON CONFLICT (appid, template_id) DO UPDATE SET title = excluded.title, \
-         primary_industry = excluded.primary_industry, deputy_industry = excluded.deputy_industry, \
-         content = excluded.content, example = excluded.example, synced_at = excluded.synced_at",
-        params![
-            appid,
-            t.template_id,
-            t.title,
-            t.primary_industry,
-            t.deputy_industry,
-            t.content,
-            t.example,
-            now
-        ],
-    )?;
-    Ok(())
-}
-
 pub fn remove(conn: &Connection, appid: &str, template_id: &str) -> Result<bool> {
     Ok(conn.execute(
         "DELETE FROM templates WHERE appid = ?1 AND template_id = ?2",
@@ -213,7 +207,17 @@ pub fn remove(conn: &Connection, appid: &str, template_id: &str) -> Result<bool>
 }
 
 fn not_found(template_id: &str) -> Error {
-    Error::Invalid(format!("模板 {template_id} 不存在，请先同步模板"))
+    Error::input(
+        format!("模板 {template_id} 不存在，请先同步模板"),
+        format!("There is no template {template_id} here: sync the templates first."),
+    )
+}
+
+fn unsaveable(e: &serde_json::Error) -> Error {
+    Error::input(
+        format!("模板数据无法保存：{e}"),
+        format!("The template data could not be saved: {e}"),
+    )
 }
 
 /// Sets the local alias and note of a template.
@@ -244,9 +248,10 @@ pub fn set_const_values(
 ) -> Result<()> {
     let mut t = get(conn, appid, template_id)?.ok_or_else(|| not_found(template_id))?;
     if !t.fields.iter().any(|f| f.key == key) {
-        return Err(Error::Invalid(format!(
-            "模板 {template_id} 没有关键词 {key}"
-        )));
+        return Err(Error::input(
+            format!("模板 {template_id} 没有关键词 {key}"),
+            format!("Template {template_id} has no keyword {key}."),
+        ));
     }
     let cleaned: Vec<String> = values
         .iter()
@@ -258,7 +263,7 @@ pub fn set_const_values(
     } else {
         t.const_values.insert(key.to_string(), cleaned);
     }
-    let json = serde_json::to_string(&t.const_values).map_err(|e| Error::Invalid(e.to_string()))?;
+    let json = serde_json::to_string(&t.const_values).map_err(|e| unsaveable(&e))?;
     conn.execute(
         "UPDATE templates SET const_values = ?3 WHERE appid = ?1 AND template_id = ?2",
         params![appid, template_id, json],

@@ -1,6 +1,7 @@
-//! How the template and audience services reach WeChat: the API client and an authorizer's access
-//! token, behind a narrow trait so the platform's token service (or a test's own token) plugs in.
-//! Transient failures are retried here with a short backoff; a refused token is refreshed once.
+//! The gateway every feature calls WeChat through on behalf of an authorized account (audience,
+//! templates, quotas, mini-program code): the API client and the account's access token behind a
+//! narrow trait, so the platform's token service (or a test's own token) plugs in. Transient
+//! failures are retried here with a short backoff; a refused token is refreshed once.
 
 use std::time::Duration;
 

@@ -2,58 +2,84 @@
 //! million rows, counts, and the follow/unfollow events from the relay feed.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::feed::{EventHandler, EventKind, FeedEvent};
 
+/// One follower of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Follower {
     pub appid: String,
     pub openid: String,
     pub unionid: Option<String>,
     /// Following now. `false`: unsubscribed (seen in an event or missing from the last sync).
     pub subscribe: bool,
+    /// Unix seconds.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub subscribe_time: Option<i64>,
     pub remark: String,
+    #[cfg_attr(feature = "specta", specta(type = Vec<specta_typescript::Number>))]
     pub tagid_list: Vec<i64>,
     pub language: String,
     pub subscribe_scene: String,
     /// `false` until user/info/batchget has filled unionid, tags, remark…
     pub has_details: bool,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub updated_at: i64,
 }
 
 /// Which followers to show. Every field narrows the result; the default is everyone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct FollowerFilter {
     /// Matches the start of the openid or unionid, or anywhere in the remark.
     pub search: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub tag_id: Option<i64>,
     /// `Some(true)`: following only; `Some(false)`: unsubscribed only.
     pub subscribed: Option<bool>,
     /// Subscribed at or after (unix seconds).
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub subscribed_from: Option<i64>,
     /// Subscribed before (unix seconds).
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub subscribed_until: Option<i64>,
 }
 
 /// One keyset page: pass `next_after` back as `after` for the next one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FollowerPage {
     pub items: Vec<Follower>,
     pub next_after: Option<String>,
 }
 
+/// Totals over an account's synced followers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FollowerCounts {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub subscribed: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub unsubscribed: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub with_unionid: u64,
+    /// Followers whose details (unionid, tags, remark) are not fetched yet.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub without_details: u64,
+}
+
+/// How many followers match a filter (the table's row count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FollowerCount {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub count: u64,
 }
 
 /// Most rows one page returns, whatever the caller asks.
@@ -172,6 +198,7 @@ pub fn count_followers(conn: &Connection, appid: &str, filter: &FollowerFilter) 
     Ok(n.max(0) as u64)
 }
 
+/// Totals over all of the account's synced followers.
 pub fn counts(conn: &Connection, appid: &str) -> Result<FollowerCounts> {
     let row = conn.query_row(
         "SELECT count(*), coalesce(sum(subscribe), 0), coalesce(sum(unionid IS NOT NULL), 0), \
@@ -197,7 +224,6 @@ pub fn counts(conn: &Connection, appid: &str) -> Result<FollowerCounts> {
 }
 
 pub fn get_follower(conn: &Connection, appid: &str, openid: &str) -> Result<Option<Follower>> {
-    use rusqlite::OptionalExtension;
     Ok(conn
         .query_row(
             &format!("{SELECT} FROM followers f WHERE f.appid = ?1 AND f.openid = ?2"),
@@ -244,27 +270,56 @@ pub fn apply_unsubscribe(conn: &Connection, appid: &str, openid: &str, at: i64) 
     Ok(())
 }
 
-/// Keeps `followers` current from the relay feed's subscribe/unsubscribe events. Register it
-/// with `FeedFollower::with_handler`; it writes in the transaction that moves the cursor.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FollowEvents;
-
-impl EventHandler for FollowEvents {
-    fn apply(&self, tx: &Transaction<'_>, event: &FeedEvent) -> crate::error::Result<()> {
-        let Some(appid) = event.appid.as_deref() else {
-            return Ok(());
-        };
-        match &event.kind {
-            EventKind::Subscribe {
-                openid,
-                create_time,
-                ..
-            } => apply_subscribe(tx, appid, openid, *create_time),
-            EventKind::Unsubscribe {
-                openid,
-                create_time,
-            } => apply_unsubscribe(tx, appid, openid, *create_time),
-            _ => Ok(()),
+/// Of `openids`, how many do not follow `appid` now, and the first `listed` of them; `None` when
+/// no follower of the account has been synced yet (then nobody can be flagged).
+pub fn not_following<'a>(
+    conn: &Connection,
+    appid: &str,
+    openids: impl Iterator<Item = &'a str>,
+    listed: usize,
+) -> Result<Option<(u64, Vec<String>)>> {
+    let any: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM followers WHERE appid = ?1)",
+        params![appid],
+        |r| r.get(0),
+    )?;
+    if !any {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM followers WHERE appid = ?1 AND openid = ?2 AND subscribe = 1",
+    )?;
+    let (mut count, mut first) = (0u64, Vec::new());
+    for openid in openids {
+        if !stmt.exists(params![appid, openid])? {
+            count += 1;
+            if first.len() < listed {
+                first.push(openid.to_string());
+            }
         }
     }
+    Ok(Some((count, first)))
+}
+
+/// Following followers of `appid` whose details (and so unionid) are not synced yet.
+pub fn following_without_details(conn: &Connection, appid: &str) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM followers WHERE appid = ?1 AND subscribe = 1 AND info_run = 0",
+        params![appid],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}
+
+/// The follower of `appid` with `unionid` (a following one first): (openid, following).
+pub fn by_unionid(conn: &Connection, appid: &str, unionid: &str) -> Result<Option<(String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT openid, subscribe FROM followers WHERE appid = ?1 AND unionid = ?2 \
+         ORDER BY subscribe DESC LIMIT 1",
+    )?;
+    Ok(stmt
+        .query_row(params![appid, unionid], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? == 1))
+        })
+        .optional()?)
 }

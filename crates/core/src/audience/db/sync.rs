@@ -5,11 +5,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use wxdesk_wechat::api::UserInfo;
 
-use super::sync_stage;
+use super::stage as sync_stage;
 use crate::error::{Error, Result};
 
 /// Where a sync run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncPhase {
     /// Paging through user/get (10,000 openids a page).
@@ -29,28 +30,42 @@ impl SyncPhase {
             "listing" => Ok(SyncPhase::Listing),
             "details" => Ok(SyncPhase::Details),
             "done" => Ok(SyncPhase::Done),
-            other => Err(Error::Invalid(format!("未知的同步阶段 {other}"))),
+            other => Err(Error::input(
+                format!("未知的同步阶段 {other}"),
+                format!("Unknown sync phase {other} in the database."),
+            )),
         }
     }
 }
 
-/// The persisted state of an account's follower sync.
+/// The persisted state of an account's follower sync: an unfinished run (`phase` ≠ done) is
+/// continued by the next sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncState {
     pub appid: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub run_id: i64,
     pub phase: SyncPhase,
     pub refresh_all: bool,
     /// user/get cursor: the listing continues after it.
     pub next_openid: String,
     /// Followers WeChat reported in the last page.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub listed: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub added: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub resubscribed: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub unsubscribed: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub started_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub finished_at: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub updated_at: i64,
 }
 
@@ -109,7 +124,12 @@ pub fn begin_run(
     )?;
     sync_stage::clear(&tx, appid)?;
     tx.commit()?;
-    load_state(conn, appid)?.ok_or_else(|| Error::Invalid("同步状态写入失败".into()))
+    load_state(conn, appid)?.ok_or_else(|| {
+        Error::input(
+            "同步状态写入失败",
+            "The sync checkpoint could not be written.",
+        )
+    })
 }
 
 /// Stages one user/get page and moves the cursor, in one transaction: a crash either keeps the

@@ -124,8 +124,12 @@ pub fn stage_fetched(
                 ])?;
                 continue;
             }
-            let tags = serde_json::to_string(&u.tagid_list)
-                .map_err(|e| Error::Invalid(format!("标签列表无法保存：{e}")))?;
+            let tags = serde_json::to_string(&u.tagid_list).map_err(|e| {
+                Error::input(
+                    format!("标签列表无法保存：{e}"),
+                    format!("The tag list could not be saved: {e}"),
+                )
+            })?;
             let unionid = u.unionid.as_deref().filter(|s| !s.is_empty());
             let subscribe_time = (u.subscribe_time > 0).then_some(u.subscribe_time);
             insert.execute(params![
@@ -262,9 +266,9 @@ pub fn clear(conn: &Connection, appid: &str) -> Result<()> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::super::followers;
+    use super::super::sync as sync_db;
     use super::*;
-    use crate::audience::followers;
-    use crate::audience::sync_db;
     use crate::store::Store;
 
     const APP: &str = "wxstage000000001";

@@ -8,11 +8,12 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::followers::FollowerFilter;
-use super::import::ImportRow;
+use crate::audience::import::ImportRow;
 use crate::error::{Error, Result};
 
 /// Where a list's members came from (shown next to its name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ListSource {
     /// Followers matching a filter at the time the list was made (all of them when empty).
@@ -29,50 +30,70 @@ pub enum ListSource {
     },
 }
 
+/// A saved recipient list (名单).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RecipientList {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub id: i64,
     pub appid: String,
     pub name: String,
     pub source: ListSource,
+    /// Per-recipient variable columns (for mail-merge), in file order.
     pub variables: Vec<String>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub member_count: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub created_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub updated_at: i64,
 }
 
+/// One member with its variables by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ListMember {
     pub openid: String,
     pub vars: BTreeMap<String, String>,
 }
 
+/// One keyset page of a list's members: pass `next_after` back as `after`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MemberPage {
     pub items: Vec<ListMember>,
     pub next_after: Option<String>,
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Invalid(format!("无法保存名单数据：{e}")))
+    serde_json::to_string(v).map_err(|e| {
+        Error::input(
+            format!("无法保存名单数据：{e}"),
+            format!("The list's data could not be saved: {e}"),
+        )
+    })
 }
 
 fn clean_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(Error::Invalid("名单名称不能为空".into()));
+        return Err(Error::input("名单名称不能为空", "The list needs a name."));
     }
     if name.chars().count() > 60 {
-        return Err(Error::Invalid("名单名称最多 60 个字".into()));
+        return Err(Error::input(
+            "名单名称最多 60 个字",
+            "A list name has at most 60 characters.",
+        ));
     }
     Ok(name.to_string())
 }
 
 fn name_taken(e: rusqlite::Error, name: &str) -> Error {
     match e.sqlite_error_code() {
-        Some(ErrorCode::ConstraintViolation) => {
-            Error::Invalid(format!("已有名为「{name}」的名单，请换一个名称"))
-        }
+        Some(ErrorCode::ConstraintViolation) => Error::input(
+            format!("已有名为「{name}」的名单，请换一个名称"),
+            format!("A list named \"{name}\" exists already: choose another name."),
+        ),
         _ => Error::Db(e),
     }
 }
@@ -208,14 +229,33 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<(RecipientList, String, String)> 
     ))
 }
 
+fn corrupt(id: i64, zh: &str, en: &str, e: &serde_json::Error) -> Error {
+    Error::input(
+        format!("名单 {id} 的{zh}损坏：{e}"),
+        format!("The {en} of list {id} is damaged: {e}"),
+    )
+}
+
 fn decode((mut l, source, vars): (RecipientList, String, String)) -> Result<RecipientList> {
-    l.source = serde_json::from_str(&source)
-        .map_err(|e| Error::Invalid(format!("名单 {} 的来源数据损坏：{e}", l.id)))?;
-    l.variables = serde_json::from_str(&vars)
-        .map_err(|e| Error::Invalid(format!("名单 {} 的变量列表损坏：{e}", l.id)))?;
+    l.source =
+        serde_json::from_str(&source).map_err(|e| corrupt(l.id, "来源数据", "source", &e))?;
+    l.variables =
+        serde_json::from_str(&vars).map_err(|e| corrupt(l.id, "变量列表", "variable list", &e))?;
     Ok(l)
 }
 
+/// The lists of every account in the accounts table, account by account (in the table's
+/// order), each account's newest first.
+pub fn list_all(conn: &Connection) -> Result<Vec<RecipientList>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM recipient_lists l JOIN accounts a ON a.appid = l.appid \
+         ORDER BY a.authorized_at DESC NULLS LAST, a.appid, l.updated_at DESC, l.id DESC"
+    ))?;
+    let rows = stmt.query_map([], from_row)?;
+    rows.map(|r| decode(r?)).collect()
+}
+
+/// The account's lists, newest first.
 pub fn list_lists(conn: &Connection, appid: &str) -> Result<Vec<RecipientList>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM recipient_lists l WHERE l.appid = ?1 ORDER BY l.updated_at DESC, l.id DESC"
@@ -254,8 +294,12 @@ pub fn list_members(
     let mut items = Vec::new();
     for row in rows {
         let (openid, vars) = row?;
-        let vars = serde_json::from_str(&vars)
-            .map_err(|e| Error::Invalid(format!("名单成员 {openid} 的变量损坏：{e}")))?;
+        let vars = serde_json::from_str(&vars).map_err(|e| {
+            Error::input(
+                format!("名单成员 {openid} 的变量损坏：{e}"),
+                format!("The variables of list member {openid} are damaged: {e}"),
+            )
+        })?;
         items.push(ListMember { openid, vars });
     }
     let next_after = if items.len() > limit {
@@ -265,20 +309,6 @@ pub fn list_members(
         None
     };
     Ok(MemberPage { items, next_after })
-}
-
-pub fn rename_list(conn: &Connection, id: i64, name: &str, now: i64) -> Result<()> {
-    let name = clean_name(name)?;
-    let n = conn
-        .execute(
-            "UPDATE recipient_lists SET name = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, name, now],
-        )
-        .map_err(|e| name_taken(e, &name))?;
-    if n == 0 {
-        return Err(Error::Invalid(format!("名单 {id} 不存在")));
-    }
-    Ok(())
 }
 
 /// Deletes a list and its members.
