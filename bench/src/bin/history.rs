@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use serde_json::json;
 use wxdesk_bench::{BoxError, arg, emit, peak_rss_kib};
-use wxdesk_core::history::{self, HistoryFilter};
+use wxdesk_core::send::history::{self, HistoryFilter, HistoryStatus};
 use wxdesk_core::send::{
-    ApiRequest, BoxFuture, EngineConfig, JobSpec, Payload, Recipient, RecipientState, SendApi,
-    SendEngine, SendFailure, SendOk,
+    ApiRequest, BoxFuture, EngineConfig, JobSpec, Payload, Recipient, SendApi, SendEngine,
+    SendFailure, SendOk,
 };
 use wxdesk_core::store::Store;
 
@@ -135,7 +135,7 @@ async fn main() -> Result<(), BoxError> {
 
     let filtered = HistoryFilter {
         appid: Some("wxB".into()),
-        state: Some(RecipientState::Sent),
+        status: Some(HistoryStatus::Sent),
         // wxB's rows span days 67.5 to 45 before now (accounts were written one after another).
         from: Some(now - 60 * DAY),
         to: Some(now - 50 * DAY),

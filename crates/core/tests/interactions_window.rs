@@ -11,12 +11,14 @@ use serde_json::{Value, json};
 use wxdesk_core::audience::FollowEvents;
 use wxdesk_core::auth::{AuthScope, Authorizer};
 use wxdesk_core::feed::{FeedFollower, FeedNotice};
-use wxdesk_core::history::{self, HistoryFilter};
 use wxdesk_core::interactions::{
     EVENT_WINDOW_SECS, InteractionEvents, InteractionKind, MESSAGE_WINDOW_SECS, WindowPage,
     open_windows,
 };
-use wxdesk_core::send::{EngineConfig, JobSpec, Payload, Recipient, RecipientState};
+use wxdesk_core::send::platform::platform_send_api;
+use wxdesk_core::send::{
+    EngineConfig, History, HistoryFilter, JobSpec, Payload, Recipient, RecipientState, SendEngine,
+};
 
 use support::{World, follow_until};
 
@@ -155,9 +157,11 @@ async fn a_users_message_opens_the_window_and_only_that_user_can_be_sent_a_custo
     assert_eq!(rows, 2, "the writer and the leaver, not the unfollower");
 
     // What 客服消息 sends: one text to the listed user and to one who never wrote.
-    let engine = wxdesk_core::cli_support::send_engine(&w.platform, EngineConfig::default())
-        .await
-        .unwrap();
+    let engine = SendEngine::new(
+        w.store.clone(),
+        platform_send_api(&w.platform).await.unwrap(),
+        EngineConfig::default(),
+    );
     let spec = JobSpec {
         appid: oa.clone(),
         title: "客服消息".into(),
@@ -184,9 +188,8 @@ async fn a_users_message_opens_the_window_and_only_that_user_can_be_sent_a_custo
         job_id: Some(job),
         ..Default::default()
     };
-    let mut rows = w
-        .store
-        .call(move |c| history::list(c, &filter, None, 10))
+    let mut rows = History::new(w.store.clone())
+        .list(filter, None, Some(10))
         .await
         .unwrap()
         .rows;
@@ -245,9 +248,11 @@ async fn a_menu_click_lists_the_user_for_one_minute_and_a_link_menu_not_at_all()
     assert_eq!(row.preview, "");
     assert_eq!(row.window_until, row.last_at + EVENT_WINDOW_SECS);
 
-    let engine = wxdesk_core::cli_support::send_engine(&w.platform, EngineConfig::default())
-        .await
-        .unwrap();
+    let engine = SendEngine::new(
+        w.store.clone(),
+        platform_send_api(&w.platform).await.unwrap(),
+        EngineConfig::default(),
+    );
     let send = |to: &str| JobSpec {
         appid: oa.clone(),
         title: format!("客服消息 {to}"),
@@ -266,8 +271,8 @@ async fn a_menu_click_lists_the_user_for_one_minute_and_a_link_menu_not_at_all()
                 job_id: Some(job),
                 ..Default::default()
             };
-            let rows = store
-                .call(move |c| history::list(c, &filter, None, 10))
+            let rows = History::new(store)
+                .list(filter, None, Some(10))
                 .await
                 .unwrap()
                 .rows;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use send_support::sim::*;
 use wxdesk_core::send::http::{Endpoint, HttpSendApi};
-use wxdesk_core::send::{EngineConfig, JobStatus, SendEngine};
+use wxdesk_core::send::{EngineConfig, JobStatus, LockWait, SendEngine, Sends};
 use wxdesk_core::store::Store;
 use wxdesk_sim::SimConfig;
 
@@ -49,14 +49,20 @@ async fn kills_child_process_entry(args: String) {
     let [dir, base_url, appid, appsecret, job] = parts[..] else {
         panic!("bad child args")
     };
-    let store = Store::open_in_dir(std::path::Path::new(dir)).await.unwrap();
-    let engine = engine_for(base_url, appid, appsecret, store);
+    let dir = std::path::Path::new(dir);
+    let store = Store::open_in_dir(dir).await.unwrap();
+    let engine = engine_for(base_url, appid, appsecret, store.clone());
+    // As `wxdesk-cli jobs resume` does: the host takes the lock and recovers (the job the last
+    // sender was killed in is paused `interrupted`), then the job continues.
+    let sends = Sends::with_api(dir, store, engine.api(), engine.config().clone());
     let job_id: i64 = job.parse().unwrap();
-    let report = engine.recover_on_start().await.unwrap();
-    if !report.resumed_jobs.contains(&job_id) {
-        engine.start(job_id).await.unwrap();
-    }
-    engine.wait_idle(job_id).await.unwrap();
+    sends
+        .acquire(LockWait::Forever, |_| {})
+        .await
+        .unwrap()
+        .unwrap();
+    sends.start(job_id).await.unwrap();
+    sends.wait_idle(job_id).await.unwrap();
 }
 
 async fn count(store: &Store, job_id: i64, state: &'static str) -> usize {

@@ -26,10 +26,10 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use wxdesk_core::cli_support::SendLock;
 use wxdesk_core::context::Context;
 use wxdesk_core::sandbox::start_sandbox;
 use wxdesk_core::secrets::MemoryStore;
+use wxdesk_core::send::SendLock;
 use wxdesk_core::send::{JobSpec, JobStatus, Recipient};
 
 use support::World;

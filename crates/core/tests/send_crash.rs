@@ -1,24 +1,27 @@
 //! kill -9 mid-job: a child process (this test binary, re-executed) sends a job against the real
-//! wxdesk-sim and is killed with SIGKILL; the restart recovers, resumes, and the simulator shows
-//! every recipient delivered exactly once, with only the rows that were in flight `uncertain`.
+//! wxdesk-sim through the engine host, as `wxdesk-cli send` does (holding the send lock), and is
+//! killed with SIGKILL; the next host takes the lock the OS released, recovers (the job paused
+//! `interrupted`, only the rows that were in flight `uncertain`), the operator resumes it, and
+//! the simulator shows every recipient delivered exactly once.
 #![allow(clippy::unwrap_used)]
 
 mod send_support;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use send_support::sim::*;
 use wxdesk_core::send::http::{Endpoint, HttpSendApi};
-use wxdesk_core::send::{EngineConfig, JobStatus, SendEngine};
+use wxdesk_core::send::{EngineConfig, JobStatus, LockWait, PauseReason, Sends, who_sends};
 use wxdesk_core::store::Store;
 use wxdesk_sim::SimConfig;
 
 /// Set in the child's environment: `data_dir\tbase_url\tappid\tappsecret\tjob_id`.
 const CHILD_ENV: &str = "WXDESK_SEND_CRASH_CHILD";
 
-fn engine_for(base_url: &str, appid: &str, appsecret: &str, store: Store) -> SendEngine {
+fn api_for(base_url: &str, appid: &str, appsecret: &str) -> Arc<HttpSendApi> {
     let tokens = Arc::new(SimTokens::from_parts(base_url, appid, appsecret));
     let api = HttpSendApi::new(
         Endpoint {
@@ -28,7 +31,13 @@ fn engine_for(base_url: &str, appid: &str, appsecret: &str, store: Store) -> Sen
         tokens,
     )
     .unwrap();
-    SendEngine::new(store, Arc::new(api), EngineConfig::default())
+    Arc::new(api)
+}
+
+/// The engine host of a process on `dir`, as the CLI has it.
+fn host_for(dir: &Path, base_url: &str, appid: &str, appsecret: &str, store: Store) -> Sends {
+    let api = api_for(base_url, appid, appsecret);
+    Sends::with_api(dir, store, api, EngineConfig::default())
 }
 
 /// The child's part: start the job and keep sending until killed. Runs in the child process the test spawns (this binary, the same test, with the child variable set).
@@ -37,11 +46,18 @@ async fn crash_child_process_entry(args: String) {
     let [dir, base_url, appid, appsecret, job] = parts[..] else {
         panic!("bad child args")
     };
-    let store = Store::open_in_dir(std::path::Path::new(dir)).await.unwrap();
-    let engine = engine_for(base_url, appid, appsecret, store);
+    let dir = Path::new(dir);
+    let store = Store::open_in_dir(dir).await.unwrap();
+    let sends = host_for(dir, base_url, appid, appsecret, store);
+    sends
+        .acquire(LockWait::Up(Duration::ZERO), |_| panic!("the lock is free"))
+        .await
+        .unwrap()
+        .unwrap();
     let job_id: i64 = job.parse().unwrap();
-    engine.start(job_id).await.unwrap();
-    engine.wait_idle(job_id).await.unwrap();
+    sends.set_job(job_id).await.unwrap();
+    sends.start(job_id).await.unwrap();
+    sends.wait_idle(job_id).await.unwrap();
 }
 
 async fn openids_in(store: &Store, job_id: i64, state: &'static str) -> BTreeSet<String> {
@@ -74,13 +90,16 @@ async fn a_kill_mid_job_then_restart_delivers_everyone_once_and_only_in_flight_r
     .await;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in_dir(dir.path()).await.unwrap();
-    let engine = engine_for(&env.sim.base_url, &env.appid, &env.appsecret, store.clone());
+    let sends = host_for(
+        dir.path(),
+        &env.sim.base_url,
+        &env.appid,
+        &env.appsecret,
+        store.clone(),
+    );
     let mut spec = env.spec();
     spec.concurrency = Some(8);
-    let job_id = engine
-        .create_job(spec, env.recipients(N).await)
-        .await
-        .unwrap();
+    let job_id = sends.create(spec, env.recipients(N).await).await.unwrap();
 
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
@@ -122,6 +141,11 @@ async fn a_kill_mid_job_then_restart_delivers_everyone_once_and_only_in_flight_r
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(sent >= 100, "the child never got going");
+    assert_eq!(
+        who_sends(dir.path()).unwrap().map(|h| h.job_id),
+        Some(Some(job_id)),
+        "the child holds the send lock for its job"
+    );
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
     // Requests the child had on the wire finish (or not) at the sim.
@@ -136,12 +160,24 @@ async fn a_kill_mid_job_then_restart_delivers_everyone_once_and_only_in_flight_r
     );
     assert!(openids_in(&store, job_id, "sent").await.len() < N);
 
-    // The restart.
-    let engine = engine_for(&env.sim.base_url, &env.appid, &env.appsecret, store.clone());
-    let report = engine.recover_on_start().await.unwrap();
+    // The restart: the OS let the dead child's lock go; the next host takes it and recovers.
+    let report = sends
+        .acquire(LockWait::Up(Duration::ZERO), |h| {
+            panic!("a killed sender's lock is released, held by {h:?}")
+        })
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(report.uncertain_rows, in_flight.len() as u64);
-    assert_eq!(report.resumed_jobs, vec![job_id]);
-    let job = engine.wait_idle(job_id).await.unwrap();
+    assert_eq!(report.interrupted_jobs, vec![job_id]);
+    let job = sends.job(job_id).await.unwrap();
+    assert_eq!(
+        (job.status, job.pause_reason),
+        (JobStatus::Paused, Some(PauseReason::Interrupted))
+    );
+    // 继续 / `jobs resume`: the operator's one action.
+    sends.resume(job_id).await.unwrap();
+    let job = sends.wait_idle(job_id).await.unwrap();
     assert_eq!(job.status, JobStatus::Completed);
     assert_eq!(
         openids_in(&store, job_id, "uncertain").await,
@@ -156,12 +192,12 @@ async fn a_kill_mid_job_then_restart_delivers_everyone_once_and_only_in_flight_r
 
     // The operator resends the uncertain rows: same client_msg_id, so the ones WeChat already
     // has are dropped by it and the others go out once.
-    let resend = engine.resend_uncertain(job_id).await.unwrap();
+    let resend = sends.resend_uncertain(job_id).await.unwrap();
     assert_eq!(
         (resend.rows, resend.outside_dedup_window),
         (in_flight.len() as u64, 0)
     );
-    let job = engine.wait_idle(job_id).await.unwrap();
+    let job = sends.wait_idle(job_id).await.unwrap();
     assert_eq!(
         (job.status, job.counts.sent, job.counts.uncertain),
         (JobStatus::Completed, N as u64, 0)

@@ -6,9 +6,13 @@ mod send_support;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use send_support::*;
-use wxdesk_core::send::{FieldRule, JobStatus, Recipient, RecipientState, SendEngine, SendFailure};
+use wxdesk_core::send::{
+    FieldRule, JobStatus, LockWait, PauseReason, Recipient, RecipientState, RowNote, SendEngine,
+    SendFailure, Sends,
+};
 use wxdesk_core::store::Store;
 use wxdesk_core::templates::keywords::KeywordType;
 
@@ -76,9 +80,22 @@ async fn create_job_writes_every_row_before_any_request_and_skips_bad_ones() {
         })
         .await
         .unwrap();
-    assert!(reasons[0].contains("重复"), "{reasons:?}");
-    assert!(reasons[1].contains("订单号"), "{reasons:?}");
-    assert!(reasons[2].starts_with("thing1"), "{reasons:?}");
+    // Stored as codes the faces name in their language.
+    let notes: Vec<RowNote> = reasons
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap())
+        .collect();
+    assert_eq!(notes[0], RowNote::Duplicate, "{reasons:?}");
+    assert_eq!(
+        notes[1],
+        RowNote::MissingVar {
+            name: "订单号".into()
+        }
+    );
+    assert!(
+        matches!(&notes[2], RowNote::InvalidValue { key, .. } if key == "thing1"),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]
@@ -201,7 +218,7 @@ async fn quota_exhausted_mid_job_pauses_it_without_failing_anyone_and_resume_fin
     let job = engine.wait_idle(job_id).await.unwrap();
 
     assert_eq!(job.status, JobStatus::PausedQuota);
-    assert!(job.pause_reason.contains("45009"), "{}", job.pause_reason);
+    assert!(reason(&job).contains("45009"), "{}", reason(&job));
     assert_eq!(job.counts.sent, 30);
     assert_eq!(job.counts.failed(), 0);
     assert_eq!(job.counts.pending(), 70);
@@ -259,7 +276,7 @@ async fn a_token_still_refused_after_refresh_pauses_the_job() {
         .unwrap();
     let job = engine.wait_idle(job_id).await.unwrap();
     assert_eq!(job.status, JobStatus::Paused);
-    assert!(job.pause_reason.contains("40001"), "{}", job.pause_reason);
+    assert!(reason(&job).contains("40001"), "{}", reason(&job));
     assert_eq!(job.counts.failed(), 0);
     assert_eq!(job.counts.sent + job.counts.pending(), 50);
 }
@@ -267,7 +284,8 @@ async fn a_token_still_refused_after_refresh_pauses_the_job() {
 #[tokio::test]
 async fn after_a_crash_in_flight_rows_become_uncertain_and_are_only_resent_when_asked() {
     let api = FakeApi::ok();
-    let store = Store::open_in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in_dir(dir.path()).await.unwrap();
     let engine = SendEngine::new(store.clone(), Arc::clone(&api) as _, fast_config());
     let job_id = engine
         .create_job(template_spec("wxA"), recipients(20))
@@ -287,11 +305,22 @@ async fn after_a_crash_in_flight_rows_become_uncertain_and_are_only_resent_when_
         .await
         .unwrap();
 
-    let engine = SendEngine::new(store, Arc::clone(&api) as _, fast_config());
-    let report = engine.recover_on_start().await.unwrap();
+    // The next sender takes the lock and recovers: the job waits for the operator.
+    let sends = Sends::with_api(dir.path(), store, Arc::clone(&api) as _, fast_config());
+    let report = sends
+        .acquire(LockWait::Up(Duration::ZERO), |_| {})
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(report.uncertain_rows, 3);
-    assert_eq!(report.resumed_jobs, vec![job_id]);
-    let job = engine.wait_idle(job_id).await.unwrap();
+    assert_eq!(report.interrupted_jobs, vec![job_id]);
+    let job = sends.job(job_id).await.unwrap();
+    assert_eq!(
+        (job.status, job.pause_reason),
+        (JobStatus::Paused, Some(PauseReason::Interrupted))
+    );
+    sends.resume(job_id).await.unwrap();
+    let job = sends.wait_idle(job_id).await.unwrap();
     assert_eq!(
         (job.status, job.counts.sent, job.counts.uncertain),
         (JobStatus::Completed, 17, 3)
@@ -301,9 +330,9 @@ async fn after_a_crash_in_flight_rows_become_uncertain_and_are_only_resent_when_
         "uncertain rows are not resent on their own"
     );
 
-    let resend = engine.resend_uncertain(job_id).await.unwrap();
+    let resend = sends.resend_uncertain(job_id).await.unwrap();
     assert_eq!((resend.rows, resend.outside_dedup_window), (3, 0));
-    let job = engine.wait_idle(job_id).await.unwrap();
+    let job = sends.wait_idle(job_id).await.unwrap();
     assert_eq!(
         (job.status, job.counts.sent, job.counts.uncertain),
         (JobStatus::Completed, 20, 0)

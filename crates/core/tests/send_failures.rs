@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use send_support::*;
 use wxdesk_core::send::http::{Endpoint, HttpSendApi, TokenSource};
 use wxdesk_core::send::{
-    ApiRequest, BoxFuture, JobStatus, Recipient, RecipientState, SendApi, SendEngine, SendFailure,
-    SendOk,
+    ApiRequest, BoxFuture, JobStatus, PauseReason, Recipient, RecipientState, RowNote, SendApi,
+    SendEngine, SendFailure, SendOk,
 };
 use wxdesk_core::store::Store;
 use wxdesk_wechat::Secret;
@@ -125,13 +125,13 @@ async fn a_run_of_transport_failures_pauses_the_job_with_the_reason_and_the_rest
         .unwrap();
     let job = idle(&engine, job_id).await;
 
-    assert_eq!(job.status, JobStatus::Paused, "{}", job.pause_reason);
+    assert_eq!(job.status, JobStatus::Paused, "{}", reason(&job));
     assert!(
-        job.pause_reason.contains("连续 10 次请求都因网络失败")
-            && job.pause_reason.contains("其余接收者仍为待发送")
-            && job.pause_reason.contains("in a row failed on the network"),
+        reason(&job).contains("连续 10 次请求都因网络失败")
+            && reason(&job).contains("其余接收者仍为待发送")
+            && reason(&job).contains("in a row failed on the network"),
         "{}",
-        job.pause_reason
+        reason(&job)
     );
     assert_eq!(
         (job.counts.sent, job.counts.failed(), job.counts.uncertain),
@@ -171,7 +171,7 @@ async fn transport_failures_with_answers_in_between_never_pause_the_job() {
         (job.status, job.counts.sent),
         (JobStatus::Completed, 60),
         "{}",
-        job.pause_reason
+        reason(&job)
     );
     assert!(
         api.calls() >= 60 + 59,
@@ -292,9 +292,9 @@ async fn a_send_task_that_panics_leaves_the_job_paused_with_that_row_uncertain()
 
     assert_eq!(job.status, JobStatus::Paused);
     assert!(
-        job.pause_reason.contains("panic") && job.pause_reason.contains("结果未知"),
+        reason(&job).contains("panic") && reason(&job).contains("结果未知"),
         "{}",
-        job.pause_reason
+        reason(&job)
     );
     assert!(!engine.is_active(job_id), "no runner left behind");
     let r = rows(&engine, job_id).await;
@@ -309,7 +309,9 @@ async fn a_send_task_that_panics_leaves_the_job_paused_with_that_row_uncertain()
             RecipientState::Pending,
         ]
     );
-    assert!(r[2].5.as_deref().unwrap().contains("微信是否收到未知"));
+    let note: RowNote = serde_json::from_str(r[2].5.as_deref().unwrap()).unwrap();
+    assert_eq!(note, RowNote::TaskPanic, "the row says why, as a code");
+    assert_eq!(job.pause_reason, Some(PauseReason::Panic));
     assert_eq!((job.counts.sent, job.counts.uncertain), (2, 1));
     let p = progress.borrow_and_update().clone();
     assert_eq!(

@@ -7,9 +7,10 @@ mod send_support;
 use std::sync::Arc;
 
 use send_support::*;
-use wxdesk_core::history::{self, HistoryFilter};
 use wxdesk_core::send::delivery::{self, DeliveryApplied};
-use wxdesk_core::send::{Delivery, RecipientState, SendEngine};
+use wxdesk_core::send::{
+    Delivery, History, HistoryFilter, HistoryPage, HistoryStatus, RecipientState, SendEngine,
+};
 use wxdesk_core::store::Store;
 
 /// Two jobs on wxA (the second with 43004 for one recipient) and one on wxB.
@@ -40,12 +41,12 @@ async fn page(
     f: HistoryFilter,
     before: Option<i64>,
     limit: u32,
-) -> history::HistoryPage {
-    engine
-        .store()
-        .call(move |c| history::list(c, &f, before, limit))
-        .await
-        .unwrap()
+) -> HistoryPage {
+    history(engine).list(f, before, Some(limit)).await.unwrap()
+}
+
+fn history(engine: &SendEngine) -> History {
+    History::new(engine.store().clone())
 }
 
 #[tokio::test]
@@ -112,7 +113,7 @@ async fn filters_combine_and_openid_search_finds_a_recipient_across_jobs() {
     let failed = page(
         &engine,
         HistoryFilter {
-            state: Some(RecipientState::FailedPermanent),
+            status: Some(HistoryStatus::FailedPermanent),
             ..Default::default()
         },
         None,
@@ -125,12 +126,13 @@ async fn filters_combine_and_openid_search_finds_a_recipient_across_jobs() {
         .map(|r| (r.openid.clone(), r.errcode))
         .collect();
     assert_eq!(got, vec![("oUser0000007".to_string(), Some(43004)); 3]);
-    let why = failed.rows[0].explanation.unwrap();
+    let why = failed.rows[0].explanation.clone().unwrap();
+    let table = wxdesk_wechat::explain(43004).unwrap();
     assert_eq!(
-        (why.errcode, why.kind),
-        (43004, wxdesk_wechat::ErrKind::NotSubscribed)
+        (why.errcode, why.zh.as_str(), why.en.as_str()),
+        (43004, table.zh, table.en)
     );
-    assert!(!why.hint_zh.is_empty());
+    assert!(!why.hint_zh.is_empty() && !why.hint_en.is_empty());
 
     let one = page(
         &engine,
@@ -219,48 +221,37 @@ async fn detail_rebuilds_the_request_with_client_msg_id_and_no_token() {
     .await
     .rows[0]
         .clone();
-    let d = engine
-        .store()
-        .call(move |c| history::detail(c, first.id))
-        .await
-        .unwrap()
-        .unwrap();
-    let req = d.request.unwrap();
-    assert_eq!(req.path, "/cgi-bin/message/template/send");
-    assert_eq!(req.body["touser"], first.openid.as_str());
-    assert_eq!(req.body["data"]["thing1"]["value"], "订单A29已发货");
+    let d = history(&engine).detail(first.id).await.unwrap().unwrap();
     assert_eq!(
-        req.body["client_msg_id"].as_str(),
-        d.client_msg_id.as_deref()
+        d.request_line.as_deref(),
+        Some("POST /cgi-bin/message/template/send?access_token=***")
     );
-    assert!(d.client_msg_id.unwrap().starts_with(&format!("wxd-{a1}-")));
-    assert_eq!(d.response.unwrap()["errcode"], 0);
-    let text = serde_json::to_string(&req).unwrap();
-    assert!(!text.contains("access_token"), "{text}");
+    let body: serde_json::Value = serde_json::from_str(d.request_body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["touser"], first.openid.as_str());
+    assert_eq!(body["data"]["thing1"]["value"], "订单A29已发货");
+    assert_eq!(body["client_msg_id"].as_str(), d.client_msg_id.as_deref());
     assert!(
-        engine
-            .store()
-            .call(|c| history::detail(c, 999_999))
-            .await
+        d.client_msg_id
+            .as_deref()
             .unwrap()
-            .is_none()
+            .starts_with(&format!("wxd-{a1}-"))
     );
+    let response: serde_json::Value = serde_json::from_str(d.response.as_deref().unwrap()).unwrap();
+    assert_eq!(response["errcode"], 0);
+    let text = d.request_body.unwrap();
+    assert!(!text.contains("access_token"), "{text}");
+    assert!(history(&engine).detail(999_999).await.unwrap().is_none());
+    // The msgid crosses to the window as text (it can exceed 2^53).
+    let row = serde_json::to_value(&first).unwrap();
+    assert_eq!(row["msgid"], first.msgid.unwrap().to_string());
 }
 
 #[tokio::test]
 async fn today_totals_and_daily_counts_follow_outcomes_and_delivery_reports() {
     let (engine, [a1, ..]) = populated().await;
-    let today = engine
-        .store()
-        .call(|c| history::today_totals(c, None))
-        .await
-        .unwrap();
+    let today = history(&engine).today(None).await.unwrap();
     assert_eq!((today.sent, today.failed, today.uncertain), (62, 3, 0));
-    let wx_a = engine
-        .store()
-        .call(|c| history::today_totals(c, Some("wxA")))
-        .await
-        .unwrap();
+    let wx_a = history(&engine).today(Some("wxA".into())).await.unwrap();
     assert_eq!((wx_a.sent, wx_a.failed), (38, 2));
 
     // Two delivery reports for job a1's first two rows.
@@ -298,25 +289,40 @@ async fn today_totals_and_daily_counts_follow_outcomes_and_delivery_reports() {
             DeliveryApplied::Duplicate
         ]
     );
-    let today = engine
-        .store()
-        .call(|c| history::today_totals(c, Some("wxA")))
-        .await
-        .unwrap();
+    let today = history(&engine).today(Some("wxA".into())).await.unwrap();
     assert_eq!(
         (today.delivered, today.user_block, today.system_failed),
         (1, 1, 0)
     );
-    let day = today.day.clone();
-    let days = engine
-        .store()
-        .call(move |c| history::daily_counts(c, &day, &day, None))
+    // 概览: every day of the range, the days without sends as zeros, ending today.
+    let stats = history(&engine).overview(14, None).await.unwrap();
+    assert_eq!(stats.days.len(), 14);
+    let last = stats.days.last().unwrap();
+    assert_eq!(last.day, today.day);
+    assert_eq!((last.sent, last.failed, last.delivered), (62, 3, 1));
+    assert_eq!(stats.today, *last);
+    assert!(
+        stats.days[..13]
+            .iter()
+            .all(|d| (d.sent, d.failed, d.uncertain, d.delivered) == (0, 0, 0, 0)),
+        "{:?}",
+        stats.days
+    );
+    let mut sorted = stats.days.iter().map(|d| d.day.clone()).collect::<Vec<_>>();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 14, "14 distinct days, oldest first");
+    assert_eq!(
+        sorted,
+        stats.days.iter().map(|d| d.day.clone()).collect::<Vec<_>>()
+    );
+    let wx_b = history(&engine)
+        .overview(1, Some("wxB".into()))
         .await
         .unwrap();
-    assert_eq!(days.len(), 1);
     assert_eq!(
-        (days[0].sent, days[0].failed, days[0].delivered),
-        (62, 3, 1)
+        (wx_b.days.len(), wx_b.today.sent, wx_b.today.failed),
+        (1, 24, 1)
     );
     let job = engine.job(a1).await.unwrap();
     assert_eq!((job.counts.delivered, job.counts.user_block), (1, 1));
@@ -374,19 +380,14 @@ async fn csv_export_writes_a_bom_a_chinese_header_and_every_matching_row() {
     let (engine, [_, _, b]) = populated().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("记录.csv");
-    let p = path.clone();
-    let n = engine
-        .store()
-        .call(move |c| {
-            history::export_csv(
-                c,
-                &HistoryFilter {
-                    job_id: Some(b),
-                    ..Default::default()
-                },
-                &p,
-            )
-        })
+    let n = history(&engine)
+        .export_csv(
+            HistoryFilter {
+                job_id: Some(b),
+                ..Default::default()
+            },
+            path.clone(),
+        )
         .await
         .unwrap();
     assert_eq!(n, 25);

@@ -9,15 +9,16 @@ use rand::Rng;
 
 use super::api::{Action, SendFailure, classify};
 use super::db::{Claimed, Outcome, RowResult, now_ms};
-use super::engine::{AccountState, Inner};
 use super::model::{Job, JobStatus, RecipientState, client_msg_id};
+use super::reason::{Explanation, PauseReason, RowNote};
 use super::render::build_request;
+use super::state::{AccountState, Inner};
 
 /// What a send task reports to its runner.
 pub(crate) struct Done {
     pub outcome: Outcome,
     /// The job must pause, and why.
-    pub pause: Option<(JobStatus, String)>,
+    pub pause: Option<(JobStatus, PauseReason)>,
     pub link: Link,
     /// 45011: claim nothing for this account's job before this time (unix ms).
     pub hold_until_ms: Option<i64>,
@@ -50,7 +51,7 @@ pub(crate) async fn attempt(
                 RowResult::Final {
                     state: RecipientState::FailedPermanent,
                     errcode: None,
-                    errmsg: p.message(),
+                    errmsg: RowNote::from(p).to_stored(),
                     response: String::new(),
                 },
             );
@@ -66,7 +67,9 @@ pub(crate) async fn attempt(
             return pause_row(
                 row.id,
                 JobStatus::Paused,
-                format!("接口令牌刷新失败：{}", e.message()),
+                PauseReason::TokenRefresh {
+                    detail: e.message(),
+                },
                 &e,
             );
         }
@@ -74,10 +77,9 @@ pub(crate) async fn attempt(
         if let Err(f) = &result
             && classify(f, idempotent) == Action::RefreshToken
         {
-            let reason = format!(
-                "刷新令牌后仍被拒绝（{}），请检查账号授权",
-                f.errcode().unwrap_or_default()
-            );
+            let reason = PauseReason::TokenRejected {
+                errcode: f.errcode(),
+            };
             return pause_row(row.id, JobStatus::Paused, reason, f);
         }
     }
@@ -104,7 +106,7 @@ pub(crate) async fn attempt(
                 RowResult::Again {
                     next_at_ms: now_ms() + delay.as_millis() as i64,
                     errcode: f.errcode(),
-                    errmsg: f.message(),
+                    errmsg: stored_errmsg(&f),
                     response,
                     refund: false,
                 },
@@ -115,7 +117,7 @@ pub(crate) async fn attempt(
             RowResult::Final {
                 state: RecipientState::FailedRetryable,
                 errcode: f.errcode(),
-                errmsg: f.message(),
+                errmsg: stored_errmsg(&f),
                 response,
             },
         ),
@@ -129,7 +131,7 @@ pub(crate) async fn attempt(
                 RowResult::Again {
                     next_at_ms: at,
                     errcode: f.errcode(),
-                    errmsg: f.message(),
+                    errmsg: stored_errmsg(&f),
                     response,
                     refund: true,
                 },
@@ -137,24 +139,14 @@ pub(crate) async fn attempt(
             d.hold_until_ms = Some(at);
             d
         }
-        Action::PauseQuota => pause_row(
-            row.id,
-            JobStatus::PausedQuota,
-            "公众号今日调用额度已用完（45009）。额度每日零点重置，或在「设置」中清零额度后继续。"
-                .into(),
-            &f,
-        ),
+        Action::PauseQuota => pause_row(row.id, JobStatus::PausedQuota, PauseReason::Quota, &f),
         Action::PauseAccount => {
-            let why = f.errcode().and_then(wxdesk_wechat::explain).map_or_else(
-                || f.message(),
-                |i| format!("{}（{}）：{}", i.zh, i.errcode, i.hint_zh),
-            );
-            pause_row(
-                row.id,
-                JobStatus::Paused,
-                format!("账号暂时无法发送：{why}"),
-                &f,
-            )
+            let reason = PauseReason::Account {
+                errcode: f.errcode(),
+                detail: f.message(),
+                explanation: f.errcode().and_then(Explanation::of),
+            };
+            pause_row(row.id, JobStatus::Paused, reason, &f)
         }
         Action::PauseRefused => pause_row(row.id, JobStatus::Paused, refused_reason(&f), &f),
         Action::Permanent => done(
@@ -162,7 +154,7 @@ pub(crate) async fn attempt(
             RowResult::Final {
                 state: RecipientState::FailedPermanent,
                 errcode: f.errcode(),
-                errmsg: f.message(),
+                errmsg: stored_errmsg(&f),
                 response,
             },
         ),
@@ -171,7 +163,10 @@ pub(crate) async fn attempt(
             RowResult::Final {
                 state: RecipientState::Uncertain,
                 errcode: None,
-                errmsg: format!("{}；此接口无幂等键，微信是否收到未知", f.message()),
+                errmsg: RowNote::NoIdempotency {
+                    detail: f.message(),
+                }
+                .to_stored(),
                 response,
             },
         ),
@@ -201,37 +196,46 @@ pub(crate) fn panicked(row_id: i64) -> Done {
             result: RowResult::Final {
                 state: RecipientState::Uncertain,
                 errcode: None,
-                errmsg: "发送任务内部错误（panic），微信是否收到未知；确认后可由操作员选择重发"
-                    .into(),
+                errmsg: RowNote::TaskPanic.to_stored(),
                 response: String::new(),
             },
         },
-        pause: Some((JobStatus::Paused, TASK_PANIC_REASON.into())),
+        pause: Some((JobStatus::Paused, PauseReason::Panic)),
         link: Link::Unknown,
         hold_until_ms: None,
     }
 }
 
-pub(crate) const TASK_PANIC_REASON: &str = "发送任务内部错误（panic），任务已暂停；该接收者标记为「结果未知」。请确认后选择「重发结果未知」或继续任务，并把日志反馈给开发者。/ A send task failed with an internal error (panic): the job is paused and its recipient is marked uncertain. Check, then resend the uncertain rows or resume, and report the log.";
-
-/// Why the job paused after a refusal: nothing reached WeChat, and what to fix.
-pub(crate) fn refused_reason(f: &SendFailure) -> String {
+/// Why the job paused after a refusal: nothing reached WeChat; a 401/403 is the relay's key.
+pub(crate) fn refused_reason(f: &SendFailure) -> PauseReason {
     let (status, detail) = match f {
-        SendFailure::Refused { status, detail } => (*status, detail.as_str()),
-        _ => (0, ""),
-    };
-    let said = if detail.is_empty() {
-        String::new()
-    } else {
-        format!("（{detail}）")
+        SendFailure::Refused { status, detail } => (*status, detail.clone()),
+        _ => (0, String::new()),
     };
     match status {
-        401 | 403 => format!(
-            "中继拒绝了请求（HTTP {status}）{said}，请求未到达微信：中继密钥不对或已更换。请在「设置」中检查中继密钥（relay key），然后继续任务。/ The relay refused the request (HTTP {status}); nothing reached WeChat: the relay key is wrong or was changed. Check the relay key in 设置 (Settings), then resume the job."
-        ),
-        _ => format!(
-            "请求被拒绝（HTTP {status}）{said}，未到达微信。请检查「设置」中的中继地址或接口地址，以及中继的版本，然后继续任务。/ The request was refused (HTTP {status}) before it reached WeChat. Check the relay or API address in 设置 (Settings) and the relay's version, then resume the job."
-        ),
+        401 | 403 => PauseReason::RelayKey { status, detail },
+        _ => PauseReason::Refused { status, detail },
+    }
+}
+
+/// What a failure leaves in the row's `errmsg`: WeChat's own errmsg as it came, or wxdesk's
+/// note (network, token, refusal) as a code.
+fn stored_errmsg(f: &SendFailure) -> String {
+    match f {
+        SendFailure::Api { errmsg, .. } => errmsg.clone(),
+        SendFailure::Transport { detail, .. } => RowNote::Network {
+            detail: detail.clone(),
+        }
+        .to_stored(),
+        SendFailure::Token { detail } => RowNote::Token {
+            detail: detail.clone(),
+        }
+        .to_stored(),
+        SendFailure::Refused { status, detail } => RowNote::Refused {
+            status: *status,
+            detail: detail.clone(),
+        }
+        .to_stored(),
     }
 }
 
@@ -245,14 +249,14 @@ fn done(row_id: i64, result: RowResult) -> Done {
 }
 
 /// The row goes back to pending untouched (nothing was sent) and the job pauses.
-fn pause_row(row_id: i64, status: JobStatus, reason: String, f: &SendFailure) -> Done {
+fn pause_row(row_id: i64, status: JobStatus, reason: PauseReason, f: &SendFailure) -> Done {
     Done {
         outcome: Outcome {
             row_id,
             result: RowResult::Again {
                 next_at_ms: 0,
                 errcode: f.errcode(),
-                errmsg: f.message(),
+                errmsg: stored_errmsg(f),
                 response: failure_response(f),
                 refund: true,
             },
@@ -295,23 +299,59 @@ mod tests {
     }
 
     #[test]
-    fn a_relay_key_refusal_says_what_to_do_in_both_languages() {
+    fn a_relay_key_refusal_is_the_relay_key_code_and_other_refusals_keep_their_detail() {
         for status in [401, 403] {
             let r = refused_reason(&SendFailure::Refused {
                 status,
                 detail: String::new(),
             });
-            assert!(r.contains("中继密钥") && r.contains("设置"), "{r}");
-            assert!(r.contains("relay key") && r.contains("Settings"), "{r}");
-            assert!(r.contains(&format!("HTTP {status}")), "{r}");
+            assert_eq!(
+                r,
+                PauseReason::RelayKey {
+                    status,
+                    detail: String::new()
+                }
+            );
+            let zh = r.message(crate::Lang::Zh);
+            assert!(zh.contains("中继密钥") && zh.contains("设置"), "{zh}");
+            let en = r.message(crate::Lang::En);
+            assert!(en.contains("relay key") && en.contains("Settings"), "{en}");
         }
         let r = refused_reason(&SendFailure::Refused {
             status: 400,
             detail: "转发路径无效".into(),
         });
+        assert_eq!(
+            r,
+            PauseReason::Refused {
+                status: 400,
+                detail: "转发路径无效".into()
+            }
+        );
         assert!(
-            r.contains("转发路径无效") && r.contains("before it reached WeChat"),
-            "{r}"
+            r.message(crate::Lang::En)
+                .contains("before it reached WeChat")
+        );
+    }
+
+    #[test]
+    fn wechats_errmsg_is_kept_and_wxdesks_own_failures_are_notes() {
+        assert_eq!(
+            stored_errmsg(&SendFailure::Api {
+                errcode: 40003,
+                errmsg: "invalid openid".into()
+            }),
+            "invalid openid"
+        );
+        let s = stored_errmsg(&SendFailure::Transport {
+            maybe_sent: true,
+            detail: "reset".into(),
+        });
+        assert_eq!(
+            RowNote::from_stored(&s),
+            Some(RowNote::Network {
+                detail: "reset".into()
+            })
         );
     }
 }

@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::model::{Delivery, Job, JobCounts, JobKind, JobStatus, Payload, RecipientState, Vars};
+use super::reason::{PauseReason, RowNote};
 use crate::error::{Error, Result};
 
 /// The Beijing-time day of a unix time, as SQL (WeChat's quotas and the operators' days).
@@ -40,7 +41,7 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
         },
         nonce: r.get(6)?,
         status: r.get(7)?,
-        pause_reason: r.get(8)?,
+        pause_reason: PauseReason::from_stored(&r.get::<_, String>(8)?),
         concurrency: r.get::<_, i64>(9)?.clamp(1, u32::MAX as i64) as u32,
         rate_per_sec: r.get::<_, i64>(10)?.clamp(1, u32::MAX as i64) as u32,
         max_attempts: r.get::<_, i64>(11)?.clamp(1, u32::MAX as i64) as u32,
@@ -65,22 +66,29 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
 }
 
 fn finish_job((mut job, payload_json): (Job, String)) -> Result<Job> {
-    job.payload = serde_json::from_str(&payload_json)
-        .map_err(|e| Error::Invalid(format!("任务 {} 的消息内容无法解析：{e}", job.id)))?;
+    job.payload = serde_json::from_str(&payload_json).map_err(|e| {
+        Error::input(
+            format!("任务 {} 的消息内容无法解析：{e}", job.id),
+            format!("The message of job {} cannot be read: {e}", job.id),
+        )
+    })?;
     Ok(job)
 }
 
-pub fn load_job(conn: &Connection, id: i64) -> Result<Job> {
+pub(crate) fn load_job(conn: &Connection, id: i64) -> Result<Job> {
     let sql = format!("SELECT {JOB_COLS} FROM send_jobs WHERE id = ?");
     let row = conn.query_row(&sql, [id], job_from_row).optional()?;
     match row {
         Some(r) => finish_job(r),
-        None => Err(Error::Invalid(format!("发送任务 {id} 不存在"))),
+        None => Err(Error::input(
+            format!("发送任务 {id} 不存在"),
+            format!("There is no send job {id}"),
+        )),
     }
 }
 
 /// Jobs newest first, optionally of one account; keyset by id.
-pub fn list_jobs(
+pub(crate) fn list_jobs(
     conn: &Connection,
     appid: Option<&str>,
     before_id: Option<i64>,
@@ -150,14 +158,11 @@ pub(crate) struct NewRow {
     pub openid: String,
     pub vars_json: String,
     /// Why the row is not sent, duplicates aside.
-    pub skip_reason: Option<String>,
+    pub skip_reason: Option<RowNote>,
     /// The caller's hash of this openid was seen before in the job: a duplicate, or a collision.
     /// `insert_rows` decides by comparing the openids themselves.
     pub maybe_duplicate: bool,
 }
-
-/// Why a repeated openid is skipped.
-pub(crate) const DUPLICATE_REASON: &str = "重复的接收者，已在本任务中（duplicate recipient）";
 
 pub(crate) fn insert_rows(
     tx: &Transaction<'_>,
@@ -179,9 +184,9 @@ pub(crate) fn insert_rows(
         let duplicate = r.maybe_duplicate
             && earlier.query_row(params![r.openid, job.id], |x| x.get::<_, bool>(0))?;
         let reason = if duplicate {
-            Some(DUPLICATE_REASON)
+            Some(RowNote::Duplicate.to_stored())
         } else {
-            r.skip_reason.as_deref()
+            r.skip_reason.as_ref().map(RowNote::to_stored)
         };
         let state = if reason.is_some() {
             RecipientState::Skipped
@@ -189,7 +194,7 @@ pub(crate) fn insert_rows(
             RecipientState::Pending
         };
         skipped += i64::from(reason.is_some());
-        let done_at = reason.map(|_| now);
+        let done_at = reason.as_ref().map(|_| now);
         stmt.execute(params![
             job.id,
             r.seq,
@@ -450,9 +455,10 @@ pub(crate) fn set_status(
     conn: &Connection,
     job_id: i64,
     status: JobStatus,
-    reason: &str,
+    reason: Option<&PauseReason>,
     now: i64,
 ) -> Result<()> {
+    let reason = reason.map(PauseReason::to_stored).unwrap_or_default();
     conn.execute(
         "UPDATE send_jobs SET status = ?2, pause_reason = ?3, updated_at = ?4, \
          started_at = CASE WHEN ?2 = 'running' THEN coalesce(started_at, ?4) ELSE started_at END, \
@@ -469,9 +475,10 @@ pub(crate) fn pause_if_running(
     conn: &Connection,
     job_id: i64,
     status: JobStatus,
-    reason: &str,
+    reason: &PauseReason,
     now: i64,
 ) -> Result<bool> {
+    let reason = reason.to_stored();
     Ok(conn.execute(
         "UPDATE send_jobs SET status = ?2, pause_reason = ?3, updated_at = ?4 \
          WHERE id = ?1 AND status = 'running'",
@@ -587,12 +594,7 @@ pub(crate) fn cancel_pending(tx: &Transaction<'_>, job_id: i64, now: i64) -> Res
 /// After a crash: every row left `in_flight` becomes `uncertain` (the request may have reached
 /// WeChat). Returns (job id, rows) per affected job.
 pub(crate) fn in_flight_to_uncertain(tx: &Transaction<'_>, now: i64) -> Result<Vec<(i64, u64)>> {
-    rows_in_flight_to_uncertain(
-        tx,
-        None,
-        "程序在请求进行中退出，微信是否收到未知；确认后可由操作员选择重发",
-        now,
-    )
+    rows_in_flight_to_uncertain(tx, None, &RowNote::Interrupted, now)
 }
 
 /// One job's `in_flight` rows become `uncertain` with `why` (its runner died while they were on
@@ -600,7 +602,7 @@ pub(crate) fn in_flight_to_uncertain(tx: &Transaction<'_>, now: i64) -> Result<V
 pub(crate) fn job_in_flight_to_uncertain(
     tx: &Transaction<'_>,
     job_id: i64,
-    why: &str,
+    why: &RowNote,
     now: i64,
 ) -> Result<u64> {
     Ok(rows_in_flight_to_uncertain(tx, Some(job_id), why, now)?
@@ -612,9 +614,10 @@ pub(crate) fn job_in_flight_to_uncertain(
 fn rows_in_flight_to_uncertain(
     tx: &Transaction<'_>,
     job_id: Option<i64>,
-    why: &str,
+    why: &RowNote,
     now: i64,
 ) -> Result<Vec<(i64, u64)>> {
+    let why = why.to_stored();
     let per_job = tx
         .prepare(
             "SELECT r.job_id, j.appid, count(*) FROM send_recipients r JOIN send_jobs j ON j.id = r.job_id \

@@ -1,136 +1,24 @@
 //! The send engine's handle: creates durable jobs, starts/pauses/resumes/cancels them, recovers
 //! after a crash, and streams progress. The per-job loop is in `runner`.
 
+use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use super::api::{SendApi, SendFailure};
+use super::api::SendApi;
 use super::db::{self, NewJob, NewRow, now_secs};
 use super::model::{Job, JobProgress, JobSpec, JobStatus, Recipient, RecipientState};
+use super::reason::{PauseReason, RowNote};
 use super::render::build_request;
+use super::state::Inner;
 use super::{EngineConfig, runner};
 use crate::error::{Error, Result};
 use crate::store::Store;
-
-pub(crate) type Limiter = DefaultDirectRateLimiter;
-
-pub(crate) fn new_limiter(rate_per_sec: u32, burst: u32) -> Limiter {
-    let rate = NonZeroU32::new(rate_per_sec).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(burst.min(rate_per_sec)).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
-}
-
-/// Whether a job's runner should keep claiming rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Control {
-    Run,
-    Stop,
-}
-
-/// Per-account state shared by all jobs of the account.
-pub(crate) struct AccountState {
-    pub limiter: Limiter,
-    /// Bumped by each token refresh, so requests that failed with the old token trigger one
-    /// refresh between them, not one each.
-    pub token_generation: AtomicU64,
-    refresh_lock: tokio::sync::Mutex<()>,
-}
-
-pub(crate) struct Inner {
-    pub store: Store,
-    pub api: Arc<dyn SendApi>,
-    pub cfg: EngineConfig,
-    runners: Mutex<HashMap<i64, watch::Sender<Control>>>,
-    progress: Mutex<HashMap<i64, watch::Sender<JobProgress>>>,
-    accounts: Mutex<HashMap<String, Arc<AccountState>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Nothing here can be left half-updated by a panic; keep going with the data.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Inner {
-    pub(crate) fn account(&self, appid: &str) -> Arc<AccountState> {
-        let mut accounts = lock(&self.accounts);
-        Arc::clone(accounts.entry(appid.to_string()).or_insert_with(|| {
-            Arc::new(AccountState {
-                limiter: new_limiter(self.cfg.account_rate_per_sec, self.cfg.account_rate_per_sec),
-                token_generation: AtomicU64::new(0),
-                refresh_lock: tokio::sync::Mutex::new(()),
-            })
-        }))
-    }
-
-    /// Refreshes the account's token unless another request already did since `seen_generation`.
-    pub(crate) async fn refresh_token(
-        &self,
-        appid: &str,
-        account: &AccountState,
-        seen_generation: u64,
-    ) -> std::result::Result<(), SendFailure> {
-        let _guard = account.refresh_lock.lock().await;
-        if account.token_generation.load(Ordering::Acquire) != seen_generation {
-            return Ok(());
-        }
-        self.api.refresh_token(appid).await?;
-        account.token_generation.fetch_add(1, Ordering::AcqRel);
-        Ok(())
-    }
-
-    pub(crate) fn publish(&self, p: JobProgress) {
-        let mut map = lock(&self.progress);
-        match map.get(&p.job_id) {
-            Some(tx) => {
-                tx.send_replace(p);
-            }
-            None => {
-                map.insert(p.job_id, watch::channel(p).0);
-            }
-        }
-    }
-
-    pub(crate) async fn publish_from_db(&self, job_id: i64) {
-        if let Ok(job) = self.store.call(move |c| db::load_job(c, job_id)).await {
-            self.publish(JobProgress::from_job(&job));
-        }
-    }
-
-    /// Tells a runner to stop claiming (it finishes its in-flight rows, then exits).
-    pub(crate) fn stop_runner(&self, job_id: i64) {
-        if let Some(tx) = lock(&self.runners).get(&job_id) {
-            tx.send_replace(Control::Stop);
-        }
-    }
-
-    pub(crate) fn runners_remove(&self, job_id: i64) {
-        lock(&self.runners).remove(&job_id);
-    }
-
-    /// The runner leaves unless it was told something since it last looked; decided under the
-    /// same lock that `ensure_runner` takes, so a resume never lands on a runner that is leaving.
-    pub(crate) fn try_exit(&self, job_id: i64, ctl: &mut watch::Receiver<Control>) -> bool {
-        let mut runners = lock(&self.runners);
-        if ctl.has_changed().unwrap_or(false) {
-            return false;
-        }
-        runners.remove(&job_id);
-        true
-    }
-
-    fn is_running(&self, job_id: i64) -> bool {
-        lock(&self.runners).contains_key(&job_id)
-    }
-}
 
 /// A cheap, cloneable handle on the engine.
 #[derive(Clone)]
@@ -146,21 +34,24 @@ impl std::fmt::Debug for SendEngine {
     }
 }
 
-/// What `recover_on_start` found and did.
+/// What recovery found and did when a process took the send lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecoverReport {
-    /// Rows that were in flight when the process stopped, now `uncertain`.
+    /// Rows that were in flight when the last sender stopped, now `uncertain`.
     pub uncertain_rows: u64,
-    /// Jobs that were running and have been resumed.
-    pub resumed_jobs: Vec<i64>,
+    /// Jobs that were running when their sender stopped, now paused (`interrupted`).
+    pub interrupted_jobs: Vec<i64>,
 }
 
 /// What `resend_uncertain` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ResendReport {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub rows: u64,
     /// Rows whose last attempt is older than WeChat's 10-minute client_msg_id window: if that
     /// attempt did arrive, this resend duplicates it.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub outside_dedup_window: u64,
 }
 
@@ -170,19 +61,21 @@ pub const CLIENT_MSG_ID_WINDOW_SECS: i64 = 600;
 impl SendEngine {
     pub fn new(store: Store, api: Arc<dyn SendApi>, cfg: EngineConfig) -> SendEngine {
         SendEngine {
-            inner: Arc::new(Inner {
-                store,
-                api,
-                cfg,
-                runners: Mutex::new(HashMap::new()),
-                progress: Mutex::new(HashMap::new()),
-                accounts: Mutex::new(HashMap::new()),
-            }),
+            inner: Arc::new(Inner::new(store, api, cfg)),
         }
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The API this engine sends through.
+    pub fn api(&self) -> Arc<dyn SendApi> {
+        Arc::clone(&self.inner.api)
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.cfg
     }
 
     /// Writes a job (status `draft`) and all its recipients, in transactions of
@@ -195,8 +88,7 @@ impl SendEngine {
     {
         validate_spec(&spec)?;
         let cfg = &self.inner.cfg;
-        let payload_json = serde_json::to_string(&spec.payload)
-            .map_err(|e| Error::Invalid(format!("消息内容无法序列化：{e}")))?;
+        let payload_json = serde_json::to_string(&spec.payload).map_err(unserializable)?;
         let nonce = format!("{:06x}", rand::rng().random_range(0..0x100_0000u32));
         let kind = spec.payload.kind();
         let (appid, title, template_id) = (
@@ -318,11 +210,17 @@ impl SendEngine {
     pub async fn pause(&self, job_id: i64) -> Result<()> {
         let job = self.job(job_id).await?;
         if job.status != JobStatus::Running {
-            return Err(Error::Invalid(format!("任务 {job_id} 未在运行，无法暂停")));
+            return Err(Error::input(
+                format!("任务 {job_id} 未在运行，无法暂停"),
+                format!("Job {job_id} is not running, so it cannot be paused"),
+            ));
         }
         self.inner
             .store
-            .call(move |c| db::set_status(c, job_id, JobStatus::Paused, "", now_secs()))
+            .call(move |c| {
+                let why = PauseReason::Operator;
+                db::pause_if_running(c, job_id, JobStatus::Paused, &why, now_secs())
+            })
             .await?;
         self.inner.stop_runner(job_id);
         self.inner.publish_from_db(job_id).await;
@@ -333,14 +231,17 @@ impl SendEngine {
     pub async fn cancel(&self, job_id: i64) -> Result<()> {
         let job = self.job(job_id).await?;
         if job.status.is_finished() {
-            return Err(Error::Invalid(format!("任务 {job_id} 已结束，无法取消")));
+            return Err(Error::input(
+                format!("任务 {job_id} 已结束，无法取消"),
+                format!("Job {job_id} has ended, so it cannot be cancelled"),
+            ));
         }
         self.inner
             .store
             .call(move |c| {
                 let now = now_secs();
                 let tx = c.transaction()?;
-                db::set_status(&tx, job_id, JobStatus::Cancelled, "", now)?;
+                db::set_status(&tx, job_id, JobStatus::Cancelled, None, now)?;
                 db::cancel_pending(&tx, job_id, now)?;
                 tx.commit()?;
                 Ok(())
@@ -400,8 +301,7 @@ impl SendEngine {
                 let now = now_secs();
                 let old = db::load_job(c, job_id)?;
                 let tx = c.transaction()?;
-                let payload_json = serde_json::to_string(&old.payload)
-                    .map_err(|e| Error::Invalid(format!("消息内容无法序列化：{e}")))?;
+                let payload_json = serde_json::to_string(&old.payload).map_err(unserializable)?;
                 let nonce = format!("{:06x}", rand::rng().random_range(0..0x100_0000u32));
                 let id = db::insert_job(
                     &tx,
@@ -437,39 +337,54 @@ impl SendEngine {
             .await
     }
 
-    /// On start-up: rows left in flight by a crash become `uncertain` (never resent without the
-    /// operator), then the jobs that were running continue.
-    pub async fn recover_on_start(&self) -> Result<RecoverReport> {
-        let (moved, running) = self
+    /// The recovery policy's database half (stated in `send::host`, which calls this right after
+    /// taking the send lock, so no other engine works on this database): rows left in flight by
+    /// a sender that stopped become `uncertain` (never resent without the operator), and jobs
+    /// that were running are paused as [`PauseReason::Interrupted`], in one transaction.
+    pub(crate) async fn recover(&self) -> Result<RecoverReport> {
+        let (moved, interrupted) = self
             .inner
             .store
             .call(|c| {
+                let now = now_secs();
                 let tx = c.transaction()?;
-                let moved = db::in_flight_to_uncertain(&tx, now_secs())?;
+                let moved = db::in_flight_to_uncertain(&tx, now)?;
+                let running = db::jobs_with_status(&tx, JobStatus::Running)?;
+                for &id in &running {
+                    db::pause_if_running(
+                        &tx,
+                        id,
+                        JobStatus::Paused,
+                        &PauseReason::Interrupted,
+                        now,
+                    )?;
+                }
                 tx.commit()?;
-                Ok((moved, db::jobs_with_status(c, JobStatus::Running)?))
+                Ok((moved, running))
             })
             .await?;
         for (job_id, n) in &moved {
             tracing::warn!(
                 job_id,
                 rows = n,
-                "rows in flight at the last exit are now uncertain"
+                "rows in flight when the last sender stopped are now uncertain"
             );
         }
-        for &id in &running {
-            self.ensure_runner(id);
+        for &id in &interrupted {
+            tracing::warn!(
+                job_id = id,
+                "job running when its sender stopped: paused, interrupted"
+            );
+            self.inner.publish_from_db(id).await;
         }
-        let mut resumed_jobs = running;
-        resumed_jobs.extend(self.resume_after_quota_reset().await?);
         Ok(RecoverReport {
             uncertain_rows: moved.iter().map(|(_, n)| n).sum(),
-            resumed_jobs,
+            interrupted_jobs: interrupted,
         })
     }
 
     /// Resumes jobs paused by 45009 on an earlier (Beijing) day: WeChat's daily quotas reset at
-    /// midnight Beijing time. Called by `recover_on_start` and meant for an hourly timer.
+    /// midnight Beijing time. The long-lived host's hourly timer calls it (`send::host`).
     pub async fn resume_after_quota_reset(&self) -> Result<Vec<i64>> {
         let ids: Vec<i64> = self
             .inner
@@ -491,15 +406,13 @@ impl SendEngine {
 
     /// Progress of a job, updated as outcomes are recorded.
     pub async fn subscribe(&self, job_id: i64) -> Result<watch::Receiver<JobProgress>> {
-        if let Some(tx) = lock(&self.inner.progress).get(&job_id) {
-            return Ok(tx.subscribe());
+        if let Some(rx) = self.inner.subscribe(job_id) {
+            return Ok(rx);
         }
         let job = self.job(job_id).await?;
-        let mut map = lock(&self.inner.progress);
-        let tx = map
-            .entry(job_id)
-            .or_insert_with(|| watch::channel(JobProgress::from_job(&job)).0);
-        Ok(tx.subscribe())
+        Ok(self
+            .inner
+            .subscribe_or(job_id, || JobProgress::from_job(&job)))
     }
 
     /// Whether a runner is working on the job in this process.
@@ -509,9 +422,7 @@ impl SendEngine {
 
     /// The jobs a runner is working on in this process, in id order.
     pub fn active_jobs(&self) -> Vec<i64> {
-        let mut ids: Vec<i64> = lock(&self.inner.runners).keys().copied().collect();
-        ids.sort_unstable();
-        ids
+        self.inner.active_jobs()
     }
 
     /// Waits until no runner works on the job (completed, paused or cancelled), and returns it.
@@ -526,14 +437,20 @@ impl SendEngine {
     async fn set_running(&self, job_id: i64, from: &[JobStatus]) -> Result<()> {
         let job = self.job(job_id).await?;
         if !from.contains(&job.status) {
-            return Err(Error::Invalid(format!(
-                "任务 {job_id} 当前状态为「{}」，不能开始",
-                job.status.as_str()
-            )));
+            return Err(Error::input(
+                format!(
+                    "任务 {job_id} 当前状态为「{}」，不能开始",
+                    job.status.as_str()
+                ),
+                format!(
+                    "Job {job_id} is {}, so it cannot be started",
+                    job.status.as_str()
+                ),
+            ));
         }
         self.inner
             .store
-            .call(move |c| db::set_status(c, job_id, JobStatus::Running, "", now_secs()))
+            .call(move |c| db::set_status(c, job_id, JobStatus::Running, None, now_secs()))
             .await?;
         self.ensure_runner(job_id);
         Ok(())
@@ -542,9 +459,10 @@ impl SendEngine {
     async fn reset_and_run(&self, job_id: i64, states: Vec<RecipientState>) -> Result<u64> {
         let job = self.job(job_id).await?;
         if job.status == JobStatus::Cancelled {
-            return Err(Error::Invalid(format!(
-                "任务 {job_id} 已取消；请「复制为新任务」后再发送"
-            )));
+            return Err(Error::input(
+                format!("任务 {job_id} 已取消；请「复制为新任务」后再发送"),
+                format!("Job {job_id} was cancelled: copy it as a new job to send again"),
+            ));
         }
         let n = self
             .inner
@@ -555,7 +473,7 @@ impl SendEngine {
                 let n = db::reset_rows(&tx, &job, &states, now)?;
                 if n > 0 && job.status != JobStatus::Paused && job.status != JobStatus::PausedQuota
                 {
-                    db::set_status(&tx, job.id, JobStatus::Running, "", now)?;
+                    db::set_status(&tx, job.id, JobStatus::Running, None, now)?;
                 }
                 tx.commit()?;
                 Ok(n)
@@ -570,26 +488,30 @@ impl SendEngine {
 
     /// Starts a runner for the job unless one is alive; a live one is told to keep going.
     fn ensure_runner(&self, job_id: i64) {
-        let mut runners = lock(&self.inner.runners);
-        if let Some(tx) = runners.get(&job_id) {
-            tx.send_replace(Control::Run);
-            return;
+        if let Some(rx) = self.inner.register_or_wake(job_id) {
+            tokio::spawn(runner::run(Arc::clone(&self.inner), job_id, rx));
         }
-        let (tx, rx) = watch::channel(Control::Run);
-        runners.insert(job_id, tx);
-        drop(runners);
-        tokio::spawn(runner::run(Arc::clone(&self.inner), job_id, rx));
     }
+}
+
+fn unserializable(e: serde_json::Error) -> Error {
+    Error::input(
+        format!("消息内容无法序列化：{e}"),
+        format!("The message cannot be serialized: {e}"),
+    )
 }
 
 fn validate_spec(spec: &JobSpec) -> Result<()> {
     if spec.appid.trim().is_empty() {
-        return Err(Error::Invalid("请选择发送账号".into()));
+        return Err(Error::input(
+            "请选择发送账号",
+            "Choose the account that sends",
+        ));
     }
     use super::model::JobKind as K;
     let needs_template = matches!(spec.payload.kind(), K::Template | K::Subscribe | K::Uniform);
     if needs_template && spec.payload.template_id().trim().is_empty() {
-        return Err(Error::Invalid("请选择模板".into()));
+        return Err(Error::input("请选择模板", "Choose a template"));
     }
     Ok(())
 }
@@ -598,12 +520,12 @@ fn prepare_row(job: &Job, spec: &JobSpec, dedup: &mut Dedup, seq: i64, r: Recipi
     let openid = r.openid.trim().to_string();
     let vars_json = serde_json::to_string(&r.vars).unwrap_or_else(|_| "{}".into());
     let (skip_reason, maybe_duplicate) = if openid.is_empty() {
-        (Some("openid 为空（empty openid）".to_string()), false)
+        (Some(RowNote::EmptyOpenid), false)
     } else {
         let maybe_duplicate = dedup.maybe_seen(&openid);
         let problem = build_request(&job.payload, &spec.field_rules, &openid, &r.vars, "")
             .err()
-            .map(|p| p.message());
+            .map(RowNote::from);
         (problem, maybe_duplicate)
     };
     NewRow {
@@ -652,16 +574,6 @@ fn hash_of(s: &str) -> u64 {
 impl SendEngine {
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.inner
-    }
-}
-
-#[cfg(test)]
-impl Inner {
-    /// Registers a runner for the job as `ensure_runner` does, without starting one.
-    pub(crate) fn register_runner(&self, job_id: i64) -> watch::Receiver<Control> {
-        let (tx, rx) = watch::channel(Control::Run);
-        lock(&self.runners).insert(job_id, tx);
-        rx
     }
 }
 

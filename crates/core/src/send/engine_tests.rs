@@ -1,6 +1,6 @@
 //! The engine's creation path: duplicate detection by openid.
 
-use super::super::api::{BoxFuture, SendOk};
+use super::super::api::{BoxFuture, SendFailure, SendOk};
 use super::super::render::ApiRequest;
 use super::*;
 
@@ -131,7 +131,7 @@ async fn duplicates_are_decided_by_the_openids_even_when_every_hash_collides() {
     assert!(
         rows.iter()
             .filter(|r| r.1 == S)
-            .all(|r| r.2.as_deref() == Some(db::DUPLICATE_REASON))
+            .all(|r| r.2.as_deref().and_then(RowNote::from_stored) == Some(RowNote::Duplicate))
     );
     // The real hash gives the same answer.
     let again = write(

@@ -54,7 +54,11 @@ impl HttpSendApi {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
-                crate::Error::Invalid(format!("HTTP 客户端无法创建：{}", e.without_url()))
+                let e = e.without_url();
+                crate::Error::input(
+                    format!("HTTP 客户端无法创建：{e}"),
+                    format!("The HTTP client cannot be created: {e}"),
+                )
             })?;
         Ok(HttpSendApi {
             http,

@@ -4,10 +4,14 @@
 //! row, classify errors (retry with backoff, permanent, token refresh, quota pause), and after a
 //! crash turn the rows that were in flight into `uncertain` — never resent without the operator.
 //!
-//! - `model`: jobs, recipient states, payloads, progress.
+//! - `host`: the one engine host of a process (`ctx.sends`): send lock, recovery, quota resume.
+//! - `history`: 发送记录 and 概览 (`ctx.history`).
+//! - `model`: jobs, recipient states, payloads, progress; `reason`: pause reasons and row notes
+//!   as codes.
 //! - `render`: `{{变量}}` filling, request bodies, keyword-rule checks (pure; the composer uses it).
 //! - `api`: the narrow trait the engine sends through, and the error policy.
-//! - `engine` / `runner` / `attempt`: the handle, the per-job loop, one request and its outcome.
+//! - `engine` / `runner` / `attempt`: the handle, the per-job loop, one request and its outcome;
+//!   `state`: what the handle and the runners share.
 //! - `delivery`: TEMPLATESENDJOBFINISH reports joined by msgid.
 //! - `http`: the production `SendApi` (token source + HTTP, direct or via the relay).
 //! - `platform`: tokens from the platform, the egress choice, the feed's delivery handler.
@@ -19,19 +23,28 @@ mod attempt;
 mod db;
 pub mod delivery;
 mod engine;
+pub mod history;
+pub mod host;
 pub mod http;
 pub mod model;
 pub mod platform;
 pub mod quota;
+pub mod reason;
 pub mod render;
 mod runner;
+mod state;
 
 use std::time::Duration;
 
 pub use api::{Action, BoxFuture, SendApi, SendFailure, SendOk, classify};
-pub use db::{list_jobs, load_job};
 pub use engine::{CLIENT_MSG_ID_WINDOW_SECS, RecoverReport, ResendReport, SendEngine};
+pub use history::{
+    DayCounts, History, HistoryDetail, HistoryFilter, HistoryPage, HistoryRow, HistoryStatus,
+    OverviewStats,
+};
+pub use host::{LockWait, SendLock, SendLockHolder, Sends, who_sends};
 pub use model::*;
+pub use reason::{Explanation, PauseReason, RowNote};
 pub use render::{ApiRequest, RenderProblem};
 
 /// Engine defaults; a job may set its own concurrency, rate and attempts.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::reason::PauseReason;
 use crate::error::{Error, Result};
 
 /// Per-recipient variables, by name (`订单号` → `A1001`), from the list's CSV columns.
@@ -13,6 +14,7 @@ macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vm])* $v),+ }
 
@@ -27,9 +29,10 @@ macro_rules! str_enum {
             pub fn parse(s: &str) -> Result<$name> {
                 match s {
                     $($s => Ok($name::$v),)+
-                    other => Err(Error::Invalid(format!(
-                        concat!(stringify!($name), " 取值无效：{}"), other
-                    ))),
+                    other => Err(Error::input(
+                        format!(concat!(stringify!($name), " 取值无效：{}"), other),
+                        format!(concat!("Not a valid ", stringify!($name), ": {}"), other),
+                    )),
                 }
             }
         }
@@ -199,6 +202,7 @@ impl Delivery {
 
 /// A mini-program jump target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MiniProgram {
     pub appid: String,
     pub pagepath: String,
@@ -206,6 +210,7 @@ pub struct MiniProgram {
 
 /// The message of a job. String values may contain `{{变量}}` placeholders, filled per recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Payload {
     Template {
@@ -324,7 +329,9 @@ impl Recipient {
 
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Job {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub id: i64,
     pub appid: String,
     pub kind: JobKind,
@@ -332,31 +339,48 @@ pub struct Job {
     pub title: String,
     pub payload: Payload,
     pub status: JobStatus,
-    pub pause_reason: String,
+    /// Why the job is paused (or last was): a code the faces name in their language.
+    pub pause_reason: Option<PauseReason>,
     pub concurrency: u32,
     pub rate_per_sec: u32,
     pub max_attempts: u32,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub copied_from: Option<i64>,
     pub counts: JobCounts,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub created_at: i64,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub started_at: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub finished_at: Option<i64>,
     #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub(crate) nonce: String,
 }
 
 /// Where a job's recipients are; kept in the job row by the same transactions that move rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobCounts {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub sent: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub failed_retryable: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub failed_permanent: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub uncertain: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub skipped: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub cancelled: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub delivered: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub user_block: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub system_failed: u64,
 }
 
@@ -375,21 +399,34 @@ impl JobCounts {
 
 /// A progress report for the Tauri channel and the CLI progress bar.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobProgress {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub job_id: i64,
     pub status: Option<JobStatus>,
-    pub pause_reason: String,
+    pub pause_reason: Option<PauseReason>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub sent: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub failed: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub pending: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub uncertain: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub skipped: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub cancelled: u64,
-    /// Outcomes recorded per second, over the last few seconds.
+    /// Outcomes recorded per second, over the last few seconds (always finite).
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub rate_per_sec: f64,
     /// Seconds until the pending rows are done at the current rate; `None` when idle.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub eta_secs: Option<u64>,
+    /// Whether a runner of this process still works on the job (a watch ends when it stops).
+    pub active: bool,
 }
 
 impl JobProgress {
@@ -408,6 +445,7 @@ impl JobProgress {
             cancelled: c.cancelled,
             rate_per_sec: 0.0,
             eta_secs: None,
+            active: false,
         }
     }
 }

@@ -71,7 +71,11 @@ pub async fn platform_send_api(platform: &Platform) -> Result<Arc<HttpSendApi>> 
     let s = platform.settings().await?;
     let endpoint = match s.egress {
         Egress::Direct => {
-            crate::platform::settings::check_transport(&s.api_base, "微信接口地址", s.mode)?;
+            crate::platform::settings::check_transport(
+                &s.api_base,
+                ("微信接口地址", "the WeChat API address"),
+                s.mode,
+            )?;
             Endpoint {
                 base_url: s.api_base.clone(),
                 bearer: None,

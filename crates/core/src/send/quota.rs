@@ -13,9 +13,13 @@ pub const TEMPLATE_SEND_PATH: &str = "/cgi-bin/message/template/send";
 
 /// One API's daily quota of one account, as WeChat counts it today (Beijing time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ApiQuota {
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub daily_limit: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub used: u64,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub remaining: u64,
 }
 
@@ -28,7 +32,7 @@ impl ApiQuota {
 
 /// `appid`'s daily quota of `cgi_path`, through the account's access token (for a third-party
 /// platform: its authorizer_access_token, refreshed once if WeChat refuses it). WeChat's errcodes
-/// become a Chinese explanation of what failed and what to do.
+/// become an explanation of what failed and what to do, in both languages.
 pub async fn api_quota<A: AccountApi + ?Sized>(
     api: &A,
     appid: &str,
@@ -56,22 +60,31 @@ pub async fn template_send_quota<A: AccountApi + ?Sized>(api: &A, appid: &str) -
     api_quota(api, appid, TEMPLATE_SEND_PATH).await
 }
 
-/// A WeChat errcode from quota/get as what the operator should know; other errors (network,
-/// configuration, keychain) keep their own message.
+/// A WeChat errcode from quota/get as what the operator should know, in both languages; other
+/// errors (network, configuration, keychain) keep their own message.
 fn explain(e: Error) -> Error {
     let Some(code) = e.wechat_errcode() else {
         return e;
     };
-    let why = match code {
+    let (zh, en) = match code {
         // The query API has its own daily limit: its 45009 says nothing about the send quota.
-        45009 => "查询额度的接口今日调用次数已达上限（这不表示模板消息额度已用完），明天再查询。"
-            .to_string(),
+        45009 => (
+            "查询额度的接口今日调用次数已达上限（这不表示模板消息额度已用完），明天再查询。"
+                .to_string(),
+            "The quota query API reached its own daily limit (this does not mean the template message quota is used up); query again tomorrow.".to_string(),
+        ),
         _ => match errcode::explain(code) {
-            Some(i) => format!("{}。{}", i.zh, i.hint_zh),
+            Some(i) => (
+                format!("{}。{}", i.zh, i.hint_zh),
+                format!("{}. {}", i.en, i.hint_en),
+            ),
             None => return e,
         },
     };
-    Error::Invalid(format!("查询今日额度失败（errcode {code}）：{why}"))
+    Error::input(
+        format!("查询今日额度失败（errcode {code}）：{zh}"),
+        format!("The quota query failed (errcode {code}): {en}"),
+    )
 }
 
 #[cfg(test)]
@@ -101,9 +114,15 @@ mod tests {
 
     #[test]
     fn the_query_apis_own_45009_does_not_claim_the_send_quota_is_used_up() {
-        let msg = explain(wechat(45009)).to_string();
+        let e = explain(wechat(45009));
+        let msg = e.to_string();
         assert!(msg.contains("errcode 45009"), "{msg}");
         assert!(msg.contains("不表示模板消息额度已用完"), "{msg}");
+        let en = e.message(crate::Lang::En);
+        assert!(
+            en.contains("does not mean the template message quota"),
+            "{en}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::templates::keywords::validate_with_allowed;
 
 /// Why a recipient's message cannot be built (the row is skipped with this reason).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum RenderProblem {
     /// A `{{name}}` placeholder names a variable the recipient does not have.

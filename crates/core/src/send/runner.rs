@@ -21,8 +21,9 @@ use tokio::sync::{mpsc, watch};
 
 use super::attempt::{Done, Link, attempt, panicked};
 use super::db::{self, Outcome, now_ms, now_secs};
-use super::engine::{Control, Inner, Limiter, new_limiter};
 use super::model::{JobProgress, JobStatus};
+use super::reason::{PauseReason, RowNote};
+use super::state::{Control, Inner, Limiter, new_limiter};
 use crate::error::Result;
 
 /// Transport failures (connection refused or reset, timeout, relay unreachable) in a row, with no
@@ -45,18 +46,18 @@ async fn supervise(inner: &Arc<Inner>, job_id: i64, work: impl Future<Output = R
         Ok(Ok(())) => None,
         Ok(Err(e)) => {
             tracing::error!(job_id, error = %e, "send job runner stopped on an error");
-            Some(format!(
-                "内部错误，任务已暂停：{e}。正在发送中的接收者标记为「结果未知」。/ Internal error: the job is paused and the recipients in flight are marked uncertain."
-            ))
+            Some(PauseReason::Internal {
+                detail: e.message(crate::Lang::En),
+            })
         }
         Err(_) => {
             // The panic's text is not kept (it could quote anything); the default hook printed it.
             tracing::error!(job_id, "send job runner panicked");
-            Some(RUNNER_PANIC_REASON.to_string())
+            Some(PauseReason::Panic)
         }
     };
     if let Some(reason) = reason {
-        let why = "发送过程中任务内部出错，微信是否收到未知；确认后可由操作员选择重发".to_string();
+        let why = RowNote::RunnerFailed;
         let stored = inner
             .store
             .call(move |c| {
@@ -84,8 +85,6 @@ async fn supervise(inner: &Arc<Inner>, job_id: i64, work: impl Future<Output = R
     inner.publish_from_db(job_id).await;
 }
 
-pub(crate) const RUNNER_PANIC_REASON: &str = "发送任务的调度内部错误（panic），任务已暂停；正在发送中的接收者标记为「结果未知」。请确认后继续任务或「重发结果未知」，并把日志反馈给开发者。/ The job's runner failed with an internal error (panic): the job is paused and the recipients in flight are marked uncertain. Check, then resume or resend the uncertain rows, and report the log.";
-
 /// Counts transport failures in a row across the outcomes as they are recorded.
 #[derive(Default)]
 struct TransportStreak {
@@ -94,17 +93,17 @@ struct TransportStreak {
 
 impl TransportStreak {
     /// Feeds one outcome; the pause reason once the run reaches the limit.
-    fn see(&mut self, link: &Link) -> Option<String> {
+    fn see(&mut self, link: &Link) -> Option<PauseReason> {
         match link {
             Link::Answered => self.failures = 0,
             Link::Unknown => {}
             Link::Failed(last) => {
                 self.failures += 1;
                 if self.failures >= MAX_CONSECUTIVE_TRANSPORT_FAILURES {
-                    let n = self.failures;
-                    return Some(format!(
-                        "连续 {n} 次请求都因网络失败（最后一次：{last}），任务已自动暂停，其余接收者仍为待发送。请检查本机网络，经中继发送时检查中继是否在运行、地址是否正确，然后继续任务。/ {n} requests in a row failed on the network; the job paused itself and the other recipients are still pending. Check the network (and the relay, when sending through it), then resume the job."
-                    ));
+                    return Some(PauseReason::Transport {
+                        failures: self.failures,
+                        detail: last.clone(),
+                    });
                 }
             }
         }
@@ -186,7 +185,12 @@ async fn run_inner(
             next_due = due;
             meter.record(progress.total - progress.pending);
             if let Some((status, reason)) = pause {
-                tracing::warn!(job_id, status = status.as_str(), %reason, "send job paused by the engine");
+                tracing::warn!(
+                    job_id,
+                    status = status.as_str(),
+                    ?reason,
+                    "send job paused by the engine"
+                );
                 inner.stop_runner(job_id);
             }
             for row in claimed {
@@ -349,7 +353,7 @@ mod tests {
         let claimed = engine
             .store()
             .call(move |c| {
-                db::set_status(c, id, JobStatus::Running, "", 0)?;
+                db::set_status(c, id, JobStatus::Running, None, 0)?;
                 let tx = c.transaction()?;
                 let n = db::claim(&tx, id, 2, i64::MAX)?.len();
                 tx.commit()?;
@@ -364,7 +368,7 @@ mod tests {
     #[tokio::test]
     async fn a_runner_that_panics_leaves_the_job_paused_with_its_in_flight_rows_uncertain() {
         let (engine, id) = running_with_two_in_flight().await;
-        let _ctl = engine.inner().register_runner(id);
+        let _ctl = engine.inner().register_or_wake(id).unwrap();
         let mut progress = engine.subscribe(id).await.unwrap();
         assert!(engine.is_active(id));
 
@@ -372,8 +376,8 @@ mod tests {
 
         let job = engine.job(id).await.unwrap();
         assert_eq!(
-            (job.status, job.pause_reason.as_str()),
-            (JobStatus::Paused, RUNNER_PANIC_REASON)
+            (job.status, job.pause_reason),
+            (JobStatus::Paused, Some(PauseReason::Panic))
         );
         assert_eq!((job.counts.uncertain, job.counts.pending()), (2, 1));
         assert!(!engine.is_active(id), "no runner is registered any more");
@@ -400,24 +404,29 @@ mod tests {
             })
             .await
             .unwrap();
-        assert!(why.contains("微信是否收到未知"), "{why}");
+        assert_eq!(
+            RowNote::from_stored(&why),
+            Some(RowNote::RunnerFailed),
+            "{why}"
+        );
         assert_eq!(daily, 2);
     }
 
     #[tokio::test]
     async fn a_runner_that_fails_on_an_error_does_the_same_with_the_error_as_the_reason() {
         let (engine, id) = running_with_two_in_flight().await;
-        let _ctl = engine.inner().register_runner(id);
+        let _ctl = engine.inner().register_or_wake(id).unwrap();
         supervise(engine.inner(), id, async {
-            Err(crate::Error::Invalid("磁盘已满".into()))
+            Err(crate::Error::input("磁盘已满", "disk full"))
         })
         .await;
         let job = engine.job(id).await.unwrap();
         assert_eq!(job.status, JobStatus::Paused);
-        assert!(
-            job.pause_reason.contains("磁盘已满"),
-            "{}",
-            job.pause_reason
+        assert_eq!(
+            job.pause_reason,
+            Some(PauseReason::Internal {
+                detail: "disk full".into()
+            })
         );
         assert_eq!(job.counts.uncertain, 2);
         assert!(!engine.is_active(id));
@@ -437,8 +446,8 @@ mod tests {
         engine
             .store()
             .call(move |c| {
-                db::set_status(c, id, JobStatus::Cancelled, "", 1)?;
-                db::pause_if_running(c, id, JobStatus::Paused, "网络", 2)
+                db::set_status(c, id, JobStatus::Cancelled, None, 1)?;
+                db::pause_if_running(c, id, JobStatus::Paused, &PauseReason::Panic, 2)
             })
             .await
             .unwrap();

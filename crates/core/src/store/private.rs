@@ -96,10 +96,10 @@ mod tests {
     use wxdesk_wechat::token::{SharedTokens, TokenKey};
 
     use super::*;
-    use crate::cli_support::{SEND_LOCK_FILE, SendLock};
     use crate::context::Context;
     use crate::platform::shared_tokens::{KeychainSharedTokens, LOCK_DIR};
     use crate::secrets::Secrets;
+    use crate::send::host::{SEND_LOCK_FILE, SendLock};
     use crate::store::DB_FILE;
 
     fn mode(p: &Path) -> u32 {

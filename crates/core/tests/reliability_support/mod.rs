@@ -87,9 +87,7 @@ pub async fn template_and_followers(w: &World, appid: &str, n: usize) -> (Payloa
 pub async fn assert_restored_account_sends_once(w: &World, platform: &Platform, oa: &str) {
     let before = w.sandbox.sim_state();
     let (payload, mut openids) = template_and_followers(w, oa, 1).await;
-    let engine = wxdesk_core::cli_support::send_engine(platform, EngineConfig::default())
-        .await
-        .unwrap();
+    let engine = engine_over(platform, EngineConfig::default()).await;
     let job = engine
         .create_job(
             JobSpec {
@@ -140,7 +138,7 @@ pub async fn assert_restored_account_sends_once(w: &World, platform: &Platform, 
 /// A send engine whose rate limits are far above anything a test reaches, so `concurrency`
 /// sends are in flight at once (the token-storm tests).
 pub async fn storm_engine(platform: &Platform, concurrency: usize) -> SendEngine {
-    wxdesk_core::cli_support::send_engine(
+    engine_over(
         platform,
         EngineConfig {
             concurrency: concurrency as u32,
@@ -150,7 +148,6 @@ pub async fn storm_engine(platform: &Platform, concurrency: usize) -> SendEngine
         },
     )
     .await
-    .unwrap()
 }
 
 /// A job of `payload` for `appid` with `concurrency` sends in flight, no effective rate limit
@@ -165,4 +162,12 @@ pub fn storm_job(appid: &str, title: &str, payload: Payload, concurrency: usize)
         rate_per_sec: Some(100_000),
         max_attempts: Some(5),
     }
+}
+
+/// The send engine over the platform's saved connection, as the engine host builds it.
+pub async fn engine_over(platform: &Platform, cfg: EngineConfig) -> SendEngine {
+    let api = wxdesk_core::send::platform::platform_send_api(platform)
+        .await
+        .unwrap();
+    SendEngine::new(platform.store().clone(), api, cfg)
 }

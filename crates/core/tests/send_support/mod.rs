@@ -10,8 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
+use wxdesk_core::Lang;
 use wxdesk_core::send::{
-    ApiRequest, BoxFuture, EngineConfig, JobSpec, Payload, Recipient, SendApi, SendFailure, SendOk,
+    ApiRequest, BoxFuture, EngineConfig, Job, JobSpec, Payload, Recipient, SendApi, SendFailure,
+    SendOk,
 };
 
 /// Decides the fate of call number `n` (0-based) to `openid`: `None` accepts it.
@@ -158,4 +160,12 @@ pub fn recipients(n: usize) -> impl Iterator<Item = Recipient> {
         openid: format!("oUser{i:07}"),
         vars: [("订单号".to_string(), format!("A{i}"))].into(),
     })
+}
+
+/// Why the job paused, as the operator reads it in both languages (empty: no reason).
+pub fn reason(job: &Job) -> String {
+    job.pause_reason
+        .as_ref()
+        .map(|r| format!("{} / {}", r.message(Lang::Zh), r.message(Lang::En)))
+        .unwrap_or_default()
 }
