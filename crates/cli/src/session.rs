@@ -2,15 +2,10 @@
 //! per-user data folder Tauri gives the app), the same SQLite file and keychain entries.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use wxdesk_core::audience::FollowEvents;
 use wxdesk_core::auth::Authorizer;
-use wxdesk_core::cli_support::DeliveryEvents;
-use wxdesk_core::code::AuditEvents;
 use wxdesk_core::context::Context;
 use wxdesk_core::feed::FeedFollower;
-use wxdesk_core::interactions::InteractionEvents;
 
 use crate::error::{CliError, Result};
 
@@ -41,15 +36,9 @@ pub async fn open(dir: &Path) -> Result<Context> {
 }
 
 /// The relay feed with the handlers the app registers (follows, delivery reports, the
-/// customer-service window, mini-program audit results).
+/// customer-service window, mini-program audit results): core's one list of them.
 pub async fn feed(ctx: &Context) -> Result<FeedFollower<Authorizer>> {
-    Ok(ctx
-        .feed()
-        .await?
-        .with_handler(Arc::new(FollowEvents))
-        .with_handler(Arc::new(DeliveryEvents))
-        .with_handler(Arc::new(InteractionEvents))
-        .with_handler(Arc::new(AuditEvents)))
+    Ok(ctx.feed().await?)
 }
 
 /// Applies what the relay holds now (authorizations, follows, delivery reports) before a command

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use wxdesk_core::cli_support::SendLock;
+use wxdesk_core::send::SendLock;
 use wxdesk_sim::SimConfig;
 
 use support::{SecretsVia, World, cli_command, require_keychain, send_template_args};

@@ -1,10 +1,10 @@
-//! `history list|export` over core's history queries.
+//! `history list|export` over `ctx.history`.
 
 use std::path::Path;
 
 use serde_json::json;
-use wxdesk_core::history::{self, HistoryFilter};
-use wxdesk_core::send::RecipientState;
+use wxdesk_core::Lang;
+use wxdesk_core::send::{HistoryFilter, HistoryStatus};
 
 use crate::args::{HistoryCmd, HistoryFilterArgs};
 use crate::error::{CliError, Result};
@@ -12,12 +12,12 @@ use crate::out::{Out, beijing, parse_day};
 use crate::session;
 
 fn filter(a: &HistoryFilterArgs) -> Result<HistoryFilter> {
-    let state = a
+    let status = a
         .status
         .as_deref()
         .map(|s| {
-            RecipientState::parse(s.trim()).map_err(|_| {
-                let names: Vec<&str> = RecipientState::ALL.iter().map(|s| s.as_str()).collect();
+            HistoryStatus::parse(s.trim()).ok_or_else(|| {
+                let names: Vec<&str> = HistoryStatus::ALL.iter().map(|s| s.as_str()).collect();
                 CliError::Usage(format!("--status「{s}」无效；可用：{}", names.join(", ")))
             })
         })
@@ -25,7 +25,7 @@ fn filter(a: &HistoryFilterArgs) -> Result<HistoryFilter> {
     Ok(HistoryFilter {
         appid: a.account.clone(),
         job_id: a.job,
-        state,
+        status,
         from: a.since.as_deref().map(parse_day).transpose()?,
         ..Default::default()
     })
@@ -37,21 +37,16 @@ pub async fn run(c: HistoryCmd, dir: &Path, out: Out) -> Result<()> {
     session::catch_up(&ctx).await;
     match c {
         HistoryCmd::List(a) => {
-            let f = filter(&a)?;
-            let limit = a.limit;
-            let page = ctx
-                .store
-                .call(move |c| history::list(c, &f, None, limit))
-                .await?;
+            let page = ctx.history.list(filter(&a)?, None, Some(a.limit)).await?;
             out.emit(&page.rows, || {
                 if page.rows.is_empty() {
                     crate::outln!("没有符合条件的发送记录。");
                 }
                 for r in &page.rows {
                     let delivery = r.delivery.map(|d| d.label_zh()).unwrap_or("");
-                    let err = match (r.errcode, &r.errmsg) {
+                    let err = match (r.errcode, r.error_text(Lang::Zh)) {
                         (Some(c), Some(m)) => format!("{c} {m}"),
-                        (None, Some(m)) => m.clone(),
+                        (None, Some(m)) => m,
                         _ => String::new(),
                     };
                     crate::outln!(
@@ -68,12 +63,7 @@ pub async fn run(c: HistoryCmd, dir: &Path, out: Out) -> Result<()> {
             })
         }
         HistoryCmd::Export { csv, filter: a } => {
-            let f = filter(&a)?;
-            let path = csv.clone();
-            let n = ctx
-                .store
-                .call(move |c| history::export_csv(c, &f, &path))
-                .await?;
+            let n = ctx.history.export_csv(filter(&a)?, csv.clone()).await?;
             out.emit(
                 &json!({ "rows": n, "file": csv.display().to_string() }),
                 || {

@@ -1,16 +1,17 @@
-//! `jobs list|show|pause|resume|cancel|retry` over core's send engine. A job being sent by
-//! another wxdesk-cli process (it holds the data dir's send lock) is paused by signalling that
-//! process, which pauses the job itself and exits once its in-flight requests are recorded.
+//! `jobs list|show|pause|resume|cancel|retry` over the engine host (`ctx.sends`). A job being
+//! sent by another wxdesk-cli process (it holds the data dir's send lock) is paused by
+//! signalling that process, which pauses the job itself and exits once its in-flight requests
+//! are recorded.
 
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use wxdesk_core::cli_support::{send_engine, who_sends};
-use wxdesk_core::send::{EngineConfig, Job, JobStatus, list_jobs, load_job};
+use wxdesk_core::context::Context;
+use wxdesk_core::send::{Job, JobStatus};
 
 use crate::args::JobsCmd;
-use crate::cmd::drive::{Sender, status_zh, summarize};
+use crate::cmd::drive::{drive, pause_text, status_zh, summarize, take_lock};
 use crate::error::{CliError, Result};
 use crate::out::{Out, beijing};
 use crate::session;
@@ -48,14 +49,14 @@ fn print_job(j: &Job) {
     if let Some(t) = j.finished_at {
         crate::outln!("  结束于    {}", beijing(t));
     }
-    if !j.pause_reason.is_empty() {
-        crate::outln!("  暂停原因  {}", j.pause_reason);
+    if let Some(r) = pause_text(j) {
+        crate::outln!("  暂停原因  {r}");
     }
 }
 
 /// Asks the process sending `job_id` (if another one is) to pause it, and waits until it let go.
-async fn stop_remote_sender(dir: &Path, job_id: i64) -> Result<bool> {
-    let Some(holder) = who_sends(dir)? else {
+async fn stop_remote_sender(ctx: &Context, job_id: i64) -> Result<bool> {
+    let Some(holder) = ctx.sends.holder()? else {
         return Ok(false);
     };
     if holder.job_id != Some(job_id) || holder.pid == std::process::id() {
@@ -63,7 +64,7 @@ async fn stop_remote_sender(dir: &Path, job_id: i64) -> Result<bool> {
     }
     signal_terminate(holder.pid)?;
     for _ in 0..600 {
-        match who_sends(dir)? {
+        match ctx.sends.holder()? {
             Some(h) if h.pid == holder.pid => tokio::time::sleep(Duration::from_millis(100)).await,
             _ => return Ok(true),
         }
@@ -93,13 +94,10 @@ fn signal_terminate(pid: u32) -> Result<()> {
 
 pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
     let ctx = session::open(dir).await?;
-    let load = |id: i64| {
-        let store = ctx.store.clone();
-        async move { store.call(move |c| load_job(c, id)).await }
-    };
+    let load = |id: i64| ctx.sends.job(id);
     match c {
         JobsCmd::List => {
-            let jobs = ctx.store.call(|c| list_jobs(c, None, None, 100)).await?;
+            let jobs = ctx.sends.list(None, None, 100).await?;
             out.emit(&jobs, || {
                 if jobs.is_empty() {
                     crate::outln!("还没有发送任务。");
@@ -121,7 +119,7 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
         JobsCmd::Show { id } => {
             session::catch_up(&ctx).await;
             let job = load(id).await?;
-            let sending = who_sends(dir)?.filter(|h| h.job_id == Some(id));
+            let sending = ctx.sends.holder()?.filter(|h| h.job_id == Some(id));
             out.emit(
                 &json!({ "job": job, "sender_pid": sending.as_ref().map(|h| h.pid) }),
                 || {
@@ -133,9 +131,8 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
             )
         }
         JobsCmd::Pause { id } => {
-            if !stop_remote_sender(dir, id).await? {
-                let engine = send_engine(&ctx.platform, EngineConfig::default()).await?;
-                engine.pause(id).await?;
+            if !stop_remote_sender(&ctx, id).await? {
+                ctx.sends.pause(id).await?;
             }
             let job = load(id).await?;
             out.emit(&job, || {
@@ -143,9 +140,8 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
             })
         }
         JobsCmd::Cancel { id } => {
-            stop_remote_sender(dir, id).await?;
-            let engine = send_engine(&ctx.platform, EngineConfig::default()).await?;
-            engine.cancel(id).await?;
+            stop_remote_sender(&ctx, id).await?;
+            ctx.sends.cancel(id).await?;
             let job = load(id).await?;
             out.emit(&job, || {
                 crate::outln!("任务 {id} 已取消（{} 行未发送）", job.counts.cancelled);
@@ -154,19 +150,21 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
         JobsCmd::Resume { id, wait } => {
             // Fail fast on an unknown id before waiting for the lock.
             load(id).await?;
-            let sender = Sender::start(&ctx, dir, Some(id), wait.wait, out).await?;
-            let job = sender.engine.job(id).await?;
+            // Recovery runs as the lock is taken: a job whose sender died is paused
+            // `interrupted` by then, and continues here.
+            take_lock(&ctx, Some(id), wait.wait, out).await?;
+            let job = ctx.sends.job(id).await?;
             match job.status {
-                JobStatus::Draft => sender.engine.start(id).await?,
+                JobStatus::Draft => ctx.sends.start(id).await?,
                 JobStatus::Completed | JobStatus::Cancelled => {
                     return Err(CliError::Usage(format!(
                         "任务 {id} {}，无需继续；重发失败的行：jobs retry {id}",
                         status_zh(job.status)
                     )));
                 }
-                _ => sender.engine.resume(id).await?,
+                _ => ctx.sends.resume(id).await?,
             }
-            let job = sender.drive(id, out).await?;
+            let job = drive(&ctx, id, out).await?;
             summarize(&job, out)
         }
         JobsCmd::Retry {
@@ -176,9 +174,9 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
             wait,
         } => {
             load(id).await?;
-            let sender = Sender::start(&ctx, dir, Some(id), wait.wait, out).await?;
+            take_lock(&ctx, Some(id), wait.wait, out).await?;
             let n = if uncertain {
-                let r = sender.engine.resend_uncertain(id).await?;
+                let r = ctx.sends.resend_uncertain(id).await?;
                 if r.outside_dedup_window > 0 {
                     crate::errln!(
                         "注意：{} 行的上次尝试已超过微信 10 分钟的去重窗口；若当时已送达，这些用户会收到两次",
@@ -187,10 +185,10 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
                 }
                 r.rows
             } else {
-                sender.engine.retry_failed(id, all).await?
+                ctx.sends.retry_failed(id, all).await?
             };
             if n == 0 {
-                let job = sender.engine.job(id).await?;
+                let job = ctx.sends.job(id).await?;
                 return out.emit(&json!({ "retried": 0, "job": job }), || {
                     if uncertain {
                         crate::outln!("任务 {id} 没有结果未知的行");
@@ -202,10 +200,10 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
             if !out.json {
                 crate::note!("重发任务 {id} 的 {n} 行");
             }
-            let job = if sender.engine.is_active(id) {
-                sender.drive(id, out).await?
+            let job = if ctx.sends.active_jobs().await.contains(&id) {
+                drive(&ctx, id, out).await?
             } else {
-                sender.engine.job(id).await?
+                ctx.sends.job(id).await?
             };
             summarize(&job, out)
         }

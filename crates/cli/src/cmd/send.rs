@@ -1,19 +1,18 @@
-//! `send template` / `send text`: build a job spec and its recipients from the arguments (a
-//! single openid, a saved list, or a CSV whose columns are `{{变量}}`), write the durable job,
-//! and send it here with progress — or hand it to a background `jobs resume` with `--detach`.
+//! `send template` / `send text`: a job spec and its recipients from the arguments — one openid,
+//! a saved list, or a CSV whose columns are `{{变量}}`, the same three sources the app's composer
+//! offers (`ctx.compose`) — the durable job written, and sent here with progress through the
+//! engine host (`ctx.sends`), or handed to a background `jobs resume` with `--detach`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::json;
-use wxdesk_core::audience::{self, ImportOptions, ImportSource, lists};
-use wxdesk_core::cli_support::field_rules;
+use wxdesk_core::compose::{Jump, RecipientSource, TemplateDraft, check_placeholders};
 use wxdesk_core::context::Context;
-use wxdesk_core::send::{JobSpec, MiniProgram, Payload, Recipient, Vars, render};
-use wxdesk_core::templates;
+use wxdesk_core::send::{JobSpec, MiniProgram, Payload, Recipient};
 
 use crate::args::{SendCmd, SendTemplate, Wait};
-use crate::cmd::drive::{Sender, summarize};
+use crate::cmd::drive::{drive, summarize, take_lock};
 use crate::error::{CliError, Result};
 use crate::out::Out;
 use crate::session;
@@ -37,7 +36,7 @@ pub async fn run(c: SendCmd, dir: &Path, out: Out) -> Result<()> {
                 rate_per_sec: None,
                 max_attempts: None,
             };
-            send_now(&ctx, dir, spec, vec![Recipient::new(to)], wait.wait, out).await
+            send_now(&ctx, spec, vec![Recipient::new(to)], wait.wait, out).await
         }
     }
 }
@@ -76,7 +75,9 @@ pub fn parse_mini(s: &str) -> Result<MiniProgram> {
 }
 
 async fn template(ctx: &Context, a: SendTemplate, dir: &Path, out: Out) -> Result<()> {
-    let t = templates::get_template(&ctx.store, &a.account, &a.template)
+    let t = ctx
+        .templates
+        .get(&a.account, &a.template)
         .await?
         .ok_or_else(|| {
             CliError::Usage(format!(
@@ -93,97 +94,56 @@ async fn template(ctx: &Context, a: SendTemplate, dir: &Path, out: Out) -> Resul
             keys.join(", ")
         )));
     }
-    let payload = Payload::Template {
-        template_id: t.template_id.clone(),
-        data,
-        url: a.url.clone(),
-        miniprogram: a.mini.as_deref().map(parse_mini).transpose()?,
-    };
-    let (recipients, variables) = recipients(ctx, &a).await?;
-    // A placeholder no column provides would skip every row: refuse before writing the job.
-    let missing: Vec<String> = render::placeholders(&payload)
-        .into_iter()
-        .filter(|p| !variables.contains(p))
-        .collect();
-    if !missing.is_empty() {
-        let have = if variables.is_empty() {
-            "没有（--to 没有变量）".to_string()
-        } else {
-            variables.join("、")
-        };
-        return Err(CliError::Usage(format!(
-            "变量 {{{{{}}}}} 不在接收者数据中；可用变量：{have}",
-            missing.join("}}、{{")
-        )));
-    }
-    let spec = JobSpec {
+    let draft = TemplateDraft {
         appid: a.account.clone(),
-        title: a.title.clone().unwrap_or_else(|| t.title.clone()),
-        payload,
-        field_rules: field_rules(&t),
-        concurrency: a.concurrency,
-        rate_per_sec: a.rate,
-        max_attempts: None,
+        template_id: a.template.clone(),
+        title: a.title.clone().unwrap_or_default(),
+        data,
+        jump: Jump::None,
     };
-    if a.detach {
-        return detach(ctx, dir, spec, recipients, out).await;
+    let mut spec = ctx.compose.spec(&draft).await?;
+    // The command line may give both a web page and a mini program (WeChat prefers the latter).
+    if let Payload::Template {
+        url, miniprogram, ..
+    } = &mut spec.payload
+    {
+        *url = a.url.clone();
+        *miniprogram = a.mini.as_deref().map(parse_mini).transpose()?;
     }
-    send_now(ctx, dir, spec, recipients, a.wait.wait, out).await
+    spec.concurrency = a.concurrency;
+    spec.rate_per_sec = a.rate;
+    let source = source(ctx, &a).await?;
+    let resolved = ctx.compose.resolve(&a.account, &source, None).await?;
+    if resolved.invalid > 0 || resolved.duplicates_removed > 0 {
+        crate::errln!(
+            "注意：{} 行 openid 无效、{} 行重复，已忽略",
+            resolved.invalid,
+            resolved.duplicates_removed
+        );
+    }
+    // A placeholder no column provides would skip every row: refuse before writing the job.
+    check_placeholders(&spec, &resolved.variables).map_err(|e| CliError::Usage(e.to_string()))?;
+    if a.detach {
+        return detach(ctx, dir, spec, resolved.recipients, out).await;
+    }
+    send_now(ctx, spec, resolved.recipients, a.wait.wait, out).await
 }
 
-/// The recipients and the variable names they carry.
-async fn recipients(ctx: &Context, a: &SendTemplate) -> Result<(Vec<Recipient>, Vec<String>)> {
+/// `--to` / `--list` / `--csv` as the recipient source the app's composer uses too.
+async fn source(ctx: &Context, a: &SendTemplate) -> Result<RecipientSource> {
     if let Some(openid) = &a.to.to {
-        return Ok((vec![Recipient::new(openid.clone())], Vec::new()));
+        return Ok(RecipientSource::Openid {
+            openid: openid.clone(),
+        });
     }
     if let Some(name) = &a.to.list {
         let list = crate::cmd::audience::find_list(ctx, name, Some(&a.account)).await?;
-        let id = list.id;
-        let mut all = Vec::with_capacity(list.member_count as usize);
-        let mut after: Option<String> = None;
-        loop {
-            let from = after.clone();
-            let page = ctx
-                .store
-                .call(move |c| lists::list_members(c, id, from.as_deref(), 5_000))
-                .await?;
-            all.extend(page.items.into_iter().map(|m| Recipient {
-                openid: m.openid,
-                vars: m.vars.into_iter().collect(),
-            }));
-            match page.next_after {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
-        return Ok((all, list.variables));
+        return Ok(RecipientSource::List { list_id: list.id });
     }
     if let Some(path) = &a.to.csv {
-        let prepared = audience::prepare_import(
-            &ctx.store,
-            &a.account,
-            ImportSource::File(path.clone()),
-            ImportOptions::default(),
-        )
-        .await?;
-        let p = &prepared.preview;
-        if p.invalid_count > 0 || p.duplicates_removed > 0 {
-            crate::errln!(
-                "注意：{} 行 openid 无效、{} 行重复，已忽略",
-                p.invalid_count,
-                p.duplicates_removed
-            );
-        }
-        let names = p.variables.clone();
-        let rows = prepared
-            .rows
-            .into_iter()
-            .map(|r| Recipient {
-                vars: names.iter().cloned().zip(r.values).collect::<Vars>(),
-                openid: r.openid,
-            })
-            .collect();
-        return Ok((rows, names));
+        return Ok(RecipientSource::File {
+            path: path.display().to_string(),
+        });
     }
     Err(CliError::Usage(
         "请用 --to、--list 或 --csv 指定接收者".into(),
@@ -194,27 +154,27 @@ async fn recipients(ctx: &Context, a: &SendTemplate) -> Result<(Vec<Recipient>, 
 /// the lock leaves nothing behind.
 async fn send_now(
     ctx: &Context,
-    dir: &Path,
     spec: JobSpec,
     recipients: Vec<Recipient>,
     wait: Wait,
     out: Out,
 ) -> Result<()> {
-    let mut sender = Sender::start(ctx, dir, None, wait, out).await?;
-    let id = sender.engine.create_job(spec, recipients).await?;
-    sender.set_job(id)?;
+    take_lock(ctx, None, wait, out).await?;
+    let id = ctx.sends.create(spec, recipients).await?;
+    ctx.sends.set_job(id).await?;
     if out.json {
         out.json_line(&json!({ "event": "created", "job_id": id }))?;
     } else {
         crate::note!("已创建任务 {id}，开始发送（Ctrl-C 暂停）");
     }
-    sender.engine.start(id).await?;
-    let job = sender.drive(id, out).await?;
+    ctx.sends.start(id).await?;
+    let job = drive(ctx, id, out).await?;
     summarize(&job, out)
 }
 
-/// Writes the job, then starts `wxdesk-cli jobs resume ID` in its own process group (Ctrl-C in
-/// this terminal does not reach it) with no terminal attached, and returns the job id.
+/// Writes the job (rows need no lock), then starts `wxdesk-cli jobs resume ID` in its own
+/// process group (Ctrl-C in this terminal does not reach it) with no terminal attached, and
+/// returns the job id.
 async fn detach(
     ctx: &Context,
     dir: &Path,
@@ -222,13 +182,7 @@ async fn detach(
     recipients: Vec<Recipient>,
     out: Out,
 ) -> Result<()> {
-    // The job is written by whoever holds no engine: creating rows needs no lock.
-    let engine = wxdesk_core::cli_support::send_engine(
-        &ctx.platform,
-        wxdesk_core::send::EngineConfig::default(),
-    )
-    .await?;
-    let id = engine.create_job(spec, recipients).await?;
+    let id = ctx.sends.create(spec, recipients).await?;
     let exe =
         std::env::current_exe().map_err(|e| CliError::io("找不到 wxdesk-cli 可执行文件", e))?;
     let mut cmd = std::process::Command::new(exe);
