@@ -1,6 +1,7 @@
 //! The embedded authorization window (label `auth`). It shows the relay's 授权发起页 and, from
 //! there, WeChat's own pages — remote content, so it is in no capability and gets no IPC. The
-//! shell watches its navigations: the one to the relay's `/auth/callback` carries the
+//! shell watches its navigations: the one to the relay's `/auth/callback` of the attempt this
+//! window opened (same `state` as its launch page, which the relay signed) carries the
 //! authorization code; it is taken, the navigation blocked and the window closed.
 //!
 //! The window goes nowhere but the relay and WeChat's login hosts ([`navigation_allowed`]): a
@@ -18,17 +19,32 @@ use crate::error::{Error, Result};
 
 pub const AUTH_WINDOW: &str = "auth";
 
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The `state` of an attempt, from its launch page's link.
+pub fn launch_state(launch: &Url) -> Option<String> {
+    query(launch, "state")
+}
+
 /// The `auth_code` when `url` is the relay's callback (same scheme, host and port as the relay,
-/// path `/auth/callback`); `None` for every other page.
-pub fn callback_code(relay: &Url, url: &Url) -> Option<String> {
+/// path `/auth/callback`) of the attempt whose `state` is `expected`; `None` for every other
+/// page — also for a callback of another attempt (another window, an old link), whose code is
+/// not this window's to take (the relay still records it, and the feed applies it).
+pub fn callback_code(relay: &Url, expected: &str, url: &Url) -> Option<String> {
     let path = format!("{}/auth/callback", relay.path().trim_end_matches('/'));
     if !same_origin(relay, url) || url.path() != path {
         return None;
     }
-    url.query_pairs()
-        .find(|(k, _)| k == "auth_code")
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty())
+    if query(url, "state").as_deref() != Some(expected) {
+        tracing::warn!("an authorization callback of another attempt reached the auth window");
+        return None;
+    }
+    query(url, "auth_code")
 }
 
 /// WeChat's hosts the authorization pages live on (the PC QR page, its scan frame, the
@@ -96,6 +112,9 @@ pub async fn capture_auth_code<R: Runtime>(
         // Only the relay's own page is opened here; anything else is not ours to show.
         return Err(Error::AuthLink("不是中继的授权发起页".into()));
     }
+    // The callback that ends this window must carry the state of the attempt it opened.
+    let state = launch_state(&launch)
+        .ok_or_else(|| Error::AuthLink("授权发起页的链接缺少 state".into()))?;
     if let Some(old) = app.get_webview_window(AUTH_WINDOW) {
         // A previous attempt's window: its waiter sees it close and returns `None`.
         let _ = old.destroy();
@@ -118,7 +137,7 @@ pub async fn capture_auth_code<R: Runtime>(
                 tracing::warn!(scheme = url.scheme(), host = ?url.host_str(), "auth window navigation refused");
                 return false;
             }
-            match callback_code(&relay, url) {
+            match callback_code(&relay, &state, url) {
                 Some(code) => {
                     tracing::info!("authorization code captured from the auth window");
                     finish(&nav_waiter, Some(code));
@@ -159,6 +178,7 @@ mod tests {
         assert_eq!(
             callback_code(
                 &relay,
+                "ab",
                 &u(
                     "http://127.0.0.1:4100/auth/callback?auth_code=queryauthcode%40%40%40x&expires_in=3600&state=ab"
                 )
@@ -168,42 +188,66 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_of_another_attempt_is_not_taken() {
+        let relay = u("https://relay.example.com");
+        let launch = u(
+            "https://relay.example.com/auth/start?pre_auth_code=p&auth_type=3&state=1700000000.abc.sig",
+        );
+        let ours = launch_state(&launch).unwrap();
+        assert_eq!(ours, "1700000000.abc.sig");
+        let callback = |state: &str| {
+            u(&format!(
+                "https://relay.example.com/auth/callback?auth_code=c&expires_in=3600{state}"
+            ))
+        };
+        assert_eq!(
+            callback_code(&relay, &ours, &callback("&state=1700000000.abc.sig")),
+            Some("c".into())
+        );
+        assert_eq!(
+            callback_code(&relay, &ours, &callback("&state=1700000000.xyz.sig")),
+            None,
+            "another attempt's state"
+        );
+        assert_eq!(
+            callback_code(&relay, &ours, &callback("")),
+            None,
+            "no state at all"
+        );
+        assert_eq!(
+            callback_code(&relay, &ours, &callback("&state=")),
+            None,
+            "an empty state"
+        );
+        assert_eq!(
+            launch_state(&u("https://relay.example.com/auth/start?pre_auth_code=p")),
+            None
+        );
+    }
+
+    #[test]
     fn other_pages_and_other_origins_are_not_the_callback() {
         let relay = u("https://relay.example.com");
+        let code = |url: &str| callback_code(&relay, "s", &u(url));
         assert_eq!(
-            callback_code(
-                &relay,
-                &u("https://relay.example.com/auth/start?auth_code=x")
-            ),
+            code("https://relay.example.com/auth/start?auth_code=x&state=s"),
             None
         );
         assert_eq!(
-            callback_code(
-                &relay,
-                &u("https://evil.example.com/auth/callback?auth_code=x")
-            ),
+            code("https://evil.example.com/auth/callback?auth_code=x&state=s"),
             None
         );
         assert_eq!(
-            callback_code(
-                &relay,
-                &u("http://relay.example.com/auth/callback?auth_code=x")
-            ),
+            code("http://relay.example.com/auth/callback?auth_code=x&state=s"),
             None,
             "a scheme downgrade is a different origin"
         );
         assert_eq!(
-            callback_code(
-                &relay,
-                &u("https://relay.example.com/auth/callback?auth_code=")
-            ),
+            code("https://relay.example.com/auth/callback?auth_code=&state=s"),
             None
         );
         assert_eq!(
-            callback_code(
-                &relay,
-                &u("https://relay.example.com:443/auth/callback?auth_code=c")
-            ),
+            code("https://relay.example.com:443/auth/callback?auth_code=c&state=s"),
             Some("c".into())
         );
     }
@@ -214,12 +258,17 @@ mod tests {
         assert_eq!(
             callback_code(
                 &relay,
-                &u("https://example.com/relay/auth/callback?auth_code=c")
+                "s",
+                &u("https://example.com/relay/auth/callback?auth_code=c&state=s")
             ),
             Some("c".into())
         );
         assert_eq!(
-            callback_code(&relay, &u("https://example.com/auth/callback?auth_code=c")),
+            callback_code(
+                &relay,
+                "s",
+                &u("https://example.com/auth/callback?auth_code=c&state=s")
+            ),
             None
         );
     }

@@ -17,10 +17,10 @@ use std::path::Path;
 use tauri::{Manager, Runtime};
 use wxdesk_core::app_info as core;
 
-pub use commands::app::{AppInfo, AppMode};
 pub use error::{Error, ErrorCode, Result, ShellError};
 pub use events::{AccountsChangeReason, AccountsChanged, FeedNoticeKind, FeedStatus};
 pub use state::AppState;
+pub use wxdesk_core::app_info::{AppInfo, AppMode};
 
 /// Every command and exported type, in one place: the invoke handler and the bindings file are
 /// both built from it, so they cannot disagree. (specta needs a concrete runtime to collect the
@@ -59,7 +59,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::templates::templates_set_industry::<Wry>,
             // audience
             commands::audience::followers_sync::<Wry>,
-            commands::audience::followers_sync_cancel,
+            commands::audience::followers_sync_cancel::<Wry>,
             commands::audience::followers_sync_state::<Wry>,
             commands::audience::followers_totals::<Wry>,
             commands::audience::followers_count::<Wry>,
@@ -134,7 +134,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
         "wxdesk started"
     );
     let ctx = tauri::async_runtime::block_on(wxdesk_core::context::Context::open(&data_dir))?;
-    app.manage(AppState::new(data_dir, ctx));
+    app.manage(AppState::new(ctx));
     app.manage(commands::send::SendState::default());
     // The window opens at once; the sandbox and the follower come up behind it. A failure is
     // logged and shown where it matters (settings, 检测连接), not a reason to refuse to start.
