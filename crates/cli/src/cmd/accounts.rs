@@ -2,25 +2,60 @@
 
 use std::path::Path;
 
-use serde_json::json;
-use wxdesk_core::accounts::AccountCard;
+use serde_json::{Value, json};
+use wxdesk_core::accounts::{AccountCard, TokenHealth};
 
 use crate::args::AccountsCmd;
 use crate::error::Result;
 use crate::out::{Out, beijing};
 use crate::session;
 
+/// An account as `--json` prints it: core's card with the Chinese labels the CLI has always
+/// printed next to the codes (`kind_label`, `type_label`, `verify_label`, `status_label`) and
+/// each permission set's name.
+pub fn card_json(c: &AccountCard) -> Value {
+    let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("kind_label".into(), c.kind.label_zh().into());
+        o.insert("type_label".into(), c.account_type.label_zh().into());
+        o.insert("verify_label".into(), c.verification.label_zh().into());
+        o.insert("status_label".into(), c.status.label_zh().into());
+        let perms = serde_json::to_value(c.permission_names_zh()).unwrap_or(Value::Null);
+        o.insert("permissions".into(), perms);
+    }
+    v
+}
+
+/// A token check as `--json` prints it: what was found and what to do, in Chinese.
+fn health_json(h: &TokenHealth) -> Value {
+    json!({
+        "appid": h.appid,
+        "has_refresh_token": h.has_refresh_token,
+        "access_token_ok": h.access_token_ok,
+        "detail": h.detail_zh(),
+        "hint": h.hint_zh(),
+    })
+}
+
 fn print_card(c: &AccountCard) {
     crate::outln!("{}  {}", c.appid, c.nickname);
-    crate::outln!("  类型      {}（{}）", c.kind_label, c.type_label);
+    crate::outln!(
+        "  类型      {}（{}）",
+        c.kind.label_zh(),
+        c.account_type.label_zh()
+    );
     crate::outln!("  原始 ID   {}", c.user_name);
     crate::outln!("  主体      {}", c.principal);
-    crate::outln!("  认证      {}", c.verify_label);
-    crate::outln!("  状态      {}", c.status_label);
+    crate::outln!("  认证      {}", c.verification.label_zh());
+    crate::outln!("  状态      {}", c.status.label_zh());
     if let Some(t) = c.authorized_at {
         crate::outln!("  授权时间  {}", beijing(t));
     }
-    let perms: Vec<&str> = c.permissions.iter().map(|p| p.name.as_str()).collect();
+    let perms: Vec<String> = c
+        .permission_names_zh()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     crate::outln!("  权限      {}", perms.join("、"));
     crate::outln!(
         "  刷新令牌  {}",
@@ -38,7 +73,8 @@ pub async fn run(c: AccountsCmd, dir: &Path, out: Out) -> Result<()> {
         AccountsCmd::List => {
             session::catch_up(&ctx).await;
             let list = ctx.accounts.list().await?;
-            out.emit(&list, || {
+            let json: Vec<Value> = list.iter().map(card_json).collect();
+            out.emit(&json, || {
                 if list.is_empty() {
                     crate::outln!("还没有授权账号。运行 wxdesk-cli auth link 开始授权。");
                 }
@@ -46,8 +82,8 @@ pub async fn run(c: AccountsCmd, dir: &Path, out: Out) -> Result<()> {
                     crate::outln!(
                         "{}  {:<8} {:<10} {}",
                         a.appid,
-                        a.kind_label,
-                        a.status_label,
+                        a.kind.label_zh(),
+                        a.status.label_zh(),
                         a.nickname
                     );
                 }
@@ -56,18 +92,19 @@ pub async fn run(c: AccountsCmd, dir: &Path, out: Out) -> Result<()> {
         AccountsCmd::Show { appid } => {
             let card = ctx.accounts.show(&appid).await?;
             let health = ctx.accounts.token_health(&appid).await?;
-            out.emit(&json!({ "account": card, "token": health }), || {
+            let json = json!({ "account": card_json(&card), "token": health_json(&health) });
+            out.emit(&json, || {
                 print_card(&card);
                 let mark = if health.access_token_ok { "✓" } else { "✗" };
-                crate::outln!("  接口令牌  {mark} {}", health.detail);
-                if let Some(h) = &health.hint {
+                crate::outln!("  接口令牌  {mark} {}", health.detail_zh());
+                if let Some(h) = health.hint_zh() {
                     crate::outln!("    提示：{h}");
                 }
             })
         }
         AccountsCmd::Refresh { appid } => {
             let card = ctx.accounts.refresh_info(&appid).await?;
-            out.emit(&card, || print_card(&card))
+            out.emit(&card_json(&card), || print_card(&card))
         }
         AccountsCmd::Remove { appid } => {
             ctx.accounts.remove(&appid).await?;

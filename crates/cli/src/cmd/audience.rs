@@ -5,10 +5,9 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 use wxdesk_core::audience::{
-    self, FollowerFilter, ImportOptions, ImportSource, ListSource, RecipientList, SyncOptions,
-    SyncOutcome, SyncProgress, followers, lists,
+    FollowerFilter, ImportOptions, ImportSource, ListSource, RecipientList, SyncOptions,
+    SyncOutcome, SyncPhase, SyncProgress,
 };
 use wxdesk_core::context::Context;
 
@@ -28,16 +27,9 @@ pub async fn followers(c: FollowersCmd, dir: &Path, out: Out) -> Result<()> {
                 tag_id: tag,
                 ..Default::default()
             };
-            let id = appid.clone();
-            let (page, counts) = ctx
-                .store
-                .call(move |c| {
-                    Ok((
-                        followers::list_followers(c, &id, &filter, None, limit)?,
-                        followers::counts(c, &id)?,
-                    ))
-                })
-                .await?;
+            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+            let page = ctx.audience.followers(&appid, filter, None, limit).await?;
+            let counts = ctx.audience.totals(&appid).await?;
             out.emit(
                 &json!({ "counts": counts, "followers": page.items }),
                 || {
@@ -69,7 +61,7 @@ pub async fn followers(c: FollowersCmd, dir: &Path, out: Out) -> Result<()> {
 }
 
 fn phase_zh(p: &SyncProgress) -> &'static str {
-    use audience::SyncPhase as P;
+    use SyncPhase as P;
     match p.phase {
         P::Listing => "获取粉丝列表",
         P::Details => "获取粉丝资料",
@@ -79,12 +71,12 @@ fn phase_zh(p: &SyncProgress) -> &'static str {
 }
 
 async fn sync(ctx: &Context, appid: &str, out: Out) -> Result<()> {
-    let api = ctx.platform.api().await?;
-    let cancel = CancellationToken::new();
-    let on_stop = cancel.clone();
+    // Ctrl-C stops the sync at its next step; the checkpoint is kept for the next run.
+    let audience = ctx.audience.clone();
+    let id = appid.to_string();
     let stop_task = tokio::spawn(async move {
         if crate::cmd::sandbox::wait_for_stop().await.is_ok() {
-            on_stop.cancel();
+            audience.cancel_sync(&id);
         }
     });
     let bar = (!out.json && std::io::stderr().is_terminal()).then(|| {
@@ -104,15 +96,10 @@ async fn sync(ctx: &Context, appid: &str, out: Out) -> Result<()> {
             b.set_position(p.fetched);
         }
     };
-    let result = audience::sync_followers(
-        &api,
-        &ctx.store,
-        appid,
-        SyncOptions::default(),
-        &progress,
-        &cancel,
-    )
-    .await;
+    let result = ctx
+        .audience
+        .sync(appid, SyncOptions::default(), &progress)
+        .await;
     stop_task.abort();
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -141,28 +128,9 @@ async fn sync(ctx: &Context, appid: &str, out: Out) -> Result<()> {
     Ok(())
 }
 
-/// All lists, or one account's.
+/// All lists (of the accounts here), or one account's.
 async fn all_lists(ctx: &Context, account: Option<&str>) -> Result<Vec<RecipientList>> {
-    let appids: Vec<String> = match account {
-        Some(a) => vec![a.to_string()],
-        None => ctx
-            .accounts
-            .list()
-            .await?
-            .into_iter()
-            .map(|a| a.appid)
-            .collect(),
-    };
-    ctx.store
-        .call(move |c| {
-            let mut all = Vec::new();
-            for a in &appids {
-                all.extend(lists::list_lists(c, a)?);
-            }
-            Ok(all)
-        })
-        .await
-        .map_err(Into::into)
+    Ok(ctx.audience.lists(account).await?)
 }
 
 /// The list called `name` (across accounts unless one is given); an ambiguous name is refused.
@@ -201,34 +169,28 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
             account,
             source,
         } => {
-            let (id, preview) = if let Some(path) = source.csv {
-                let prepared = audience::prepare_import(
-                    &ctx.store,
-                    &account,
-                    ImportSource::File(path.clone()),
-                    ImportOptions::default(),
-                )
-                .await?;
-                let preview = prepared.preview.clone();
-                let src = ListSource::File {
-                    file_name: ImportSource::File(path).file_name(),
-                };
-                let id = audience::save_import(&ctx.store, &account, &name, src, prepared).await?;
-                (id, Some(preview))
+            let (list, preview) = if let Some(path) = source.csv {
+                let saved = ctx
+                    .audience
+                    .import_save(
+                        &account,
+                        &name,
+                        ImportSource::File(path),
+                        ImportOptions::default(),
+                    )
+                    .await?;
+                (saved.list, Some(saved.preview))
             } else {
                 let filter = FollowerFilter {
                     tag_id: source.tag,
                     ..Default::default()
                 };
-                let id = audience::create_list_from_followers(&ctx.store, &account, &name, filter)
+                let list = ctx
+                    .audience
+                    .list_from_followers(&account, &name, filter)
                     .await?;
-                (id, None)
+                (list, None)
             };
-            let list = ctx
-                .store
-                .call(move |c| lists::get_list(c, id))
-                .await?
-                .ok_or_else(|| CliError::Failed(format!("名单 {id} 保存后未找到")))?;
             out.emit(&json!({ "list": list, "import": preview }), || {
                 crate::outln!(
                     "已创建名单「{}」（{}）：{} 人",
@@ -248,7 +210,12 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
                         p.not_following_count
                     );
                     for bad in p.invalid.iter().take(5) {
-                        crate::outln!("  第 {} 行：{}（{}）", bad.line, bad.value, bad.reason_zh);
+                        crate::outln!(
+                            "  第 {} 行：{}（{}）",
+                            bad.line,
+                            bad.value,
+                            bad.problem.label_zh()
+                        );
                     }
                 }
             })
@@ -277,11 +244,8 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
             limit,
         } => {
             let list = find_list(&ctx, &name, account.as_deref()).await?;
-            let id = list.id;
-            let page = ctx
-                .store
-                .call(move |c| lists::list_members(c, id, None, limit))
-                .await?;
+            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+            let page = ctx.audience.members(list.id, None, limit).await?;
             out.emit(&json!({ "list": list, "members": page.items }), || {
                 crate::outln!(
                     "名单「{}」  账号 {}  {} 人  {}",

@@ -174,13 +174,13 @@ async fn wait(timeout: u64, dir: &Path, out: Out) -> Result<()> {
     };
     let _ = std::fs::remove_file(pending_path(dir));
     let card = ctx.accounts.show(&appid).await?;
-    out.emit(&card, || {
+    out.emit(&crate::cmd::accounts::card_json(&card), || {
         crate::outln!(
             "已授权：{}（{}，{}）{}",
             card.nickname,
             card.appid,
-            card.kind_label,
-            card.status_label
+            card.kind.label_zh(),
+            card.status.label_zh()
         );
         if card.missing_template_permission {
             crate::outln!("注意：此账号未授予「消息管理」相关权限，无法发送模板消息");

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
-use wxdesk_core::backup::{self, BackupSummary, KdfParams};
-use wxdesk_core::secrets::{KeychainStore, Secrets};
+use wxdesk_core::backup::{self, BackupSummary};
+use wxdesk_core::secrets::{KeychainStore, Secret, Secrets};
 use wxdesk_core::store::DB_FILE;
 use zeroize::Zeroizing;
 
@@ -18,8 +18,6 @@ use crate::out::Out;
 use crate::{secret_input, session};
 
 pub const ENV_PASSPHRASE: &str = "WXDESK_BACKUP_PASSPHRASE";
-/// Shorter passphrases fall to a guessing attack even behind argon2id.
-const MIN_PASSPHRASE_CHARS: usize = 8;
 
 pub async fn run(c: BackupCmd, dir: &Path, out: Out) -> Result<()> {
     match c {
@@ -42,21 +40,15 @@ async fn export(dir: &Path, file: &Path, force: bool, out: Out) -> Result<()> {
         )));
     }
     let passphrase = passphrase(true)?;
-    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(CliError::Usage(format!(
-            "备份口令至少 {MIN_PASSPHRASE_CHARS} 个字符"
-        )));
-    }
+    // The same rule as the app's, checked before the workspace is opened (a usage error).
+    backup::check_passphrase(&passphrase).map_err(|e| CliError::Usage(e.to_string()))?;
     let ctx = session::open(dir).await?;
     crate::note!("正在加密导出（派生密钥约需 1 秒）…");
-    let summary = backup::export(
-        &ctx.store,
-        ctx.platform.secrets(),
-        &passphrase,
-        KdfParams::default(),
-        file,
-    )
-    .await?;
+    let summary = ctx
+        .backup
+        .export(&Secret::new(passphrase.as_str()), file)
+        .await?
+        .summary;
     out.emit(&report(&summary, file), || {
         crate::outln!("已导出加密备份：{}", file.display());
         print_summary(&summary);

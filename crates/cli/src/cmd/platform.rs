@@ -6,9 +6,8 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use serde_json::json;
-use wxdesk_core::platform::SettingsInput;
+use wxdesk_core::platform::{CheckStep, Egress, Mode, SettingsInput};
 use wxdesk_core::secrets::Secret;
-use wxdesk_core::store::settings::{Egress, Mode};
 use zeroize::Zeroizing;
 
 use crate::args::{EgressArg, PlatformCmd, PlatformSet};
@@ -159,11 +158,26 @@ async fn set(a: PlatformSet, dir: &Path, out: Out) -> Result<()> {
     })
 }
 
+/// A step of 检测连接 as the CLI prints it (and `--json` shows it): name, detail and hint in
+/// Chinese, next to the step's code and the core's detail.
+fn step_json(s: &CheckStep) -> serde_json::Value {
+    json!({
+        "step": s.step,
+        "name": s.name_zh(),
+        "ok": s.ok,
+        "skipped": s.skipped,
+        "detail": s.detail_zh(),
+        "hint": s.hint_zh(),
+        "code": s.detail,
+    })
+}
+
 async fn status(dir: &Path, out: Out) -> Result<()> {
     let ctx = session::open(dir).await?;
     let steps = ctx.platform.check_connection().await;
     let ok = steps.iter().all(|s| s.ok);
-    out.emit(&json!({ "ok": ok, "steps": steps }), || {
+    let json: Vec<serde_json::Value> = steps.iter().map(step_json).collect();
+    out.emit(&json!({ "ok": ok, "steps": json }), || {
         for s in &steps {
             let mark = if s.ok {
                 "✓"
@@ -172,8 +186,8 @@ async fn status(dir: &Path, out: Out) -> Result<()> {
             } else {
                 "✗"
             };
-            crate::outln!("{mark} {}：{}", s.name, s.detail);
-            if let Some(h) = &s.hint {
+            crate::outln!("{mark} {}：{}", s.name_zh(), s.detail_zh());
+            if let Some(h) = s.hint_zh() {
                 crate::outln!("    提示：{h}");
             }
         }
@@ -182,13 +196,13 @@ async fn status(dir: &Path, out: Out) -> Result<()> {
         None if ok => Ok(()),
         Some(s) => {
             let hint = s
-                .hint
-                .as_deref()
+                .hint_zh()
                 .map(|h| format!(" 提示：{h}"))
                 .unwrap_or_default();
             Err(CliError::Failed(format!(
                 "检测未通过：{}：{}{hint}",
-                s.name, s.detail
+                s.name_zh(),
+                s.detail_zh()
             )))
         }
         None => Err(CliError::Failed("检测未通过".into())),

@@ -1,5 +1,5 @@
 //! `sandbox start`: wxdesk-sim and wxdesk-relay in this process on 127.0.0.1, the data dir
-//! switched to them (core's `start_sandbox`), until Ctrl-C or SIGTERM.
+//! switched to them (`ctx.services`, as the app does), until Ctrl-C or SIGTERM.
 
 use std::path::Path;
 
@@ -13,7 +13,8 @@ use crate::session;
 pub async fn run(c: SandboxCmd, dir: &Path, out: Out) -> Result<()> {
     let SandboxCmd::Start = c;
     let ctx = session::open(dir).await?;
-    let sandbox = wxdesk_core::sandbox::start_sandbox(&ctx.platform, dir).await?;
+    // The servers only: the commands run against this data dir follow the relay themselves.
+    let sandbox = ctx.services.start_sandbox().await?;
     out.emit(
         &json!({
             "event": "started",
@@ -31,7 +32,7 @@ pub async fn run(c: SandboxCmd, dir: &Path, out: Out) -> Result<()> {
         },
     )?;
     let stopped = wait_for_stop().await;
-    sandbox.shutdown().await;
+    ctx.services.stop_sandbox().await;
     stopped?;
     out.emit(&json!({ "event": "stopped" }), || {
         crate::outln!("沙箱已停止")

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use serde_json::json;
-use wxdesk_core::templates;
 
 use crate::args::TemplatesCmd;
 use crate::error::Result;
@@ -12,11 +11,10 @@ use crate::session;
 
 pub async fn run(c: TemplatesCmd, dir: &Path, out: Out) -> Result<()> {
     let ctx = session::open(dir).await?;
-    let store = &ctx.store;
+    let templates = &ctx.templates;
     match c {
         TemplatesCmd::Sync { appid } => {
-            let api = ctx.platform.api().await?;
-            let r = templates::sync_templates(&api, store, &appid).await?;
+            let r = templates.sync(&appid).await?;
             out.emit(&r, || {
                 crate::outln!(
                     "模板已同步：共 {} 个（新增 {}，更新 {}，删除 {}）",
@@ -28,7 +26,7 @@ pub async fn run(c: TemplatesCmd, dir: &Path, out: Out) -> Result<()> {
             })
         }
         TemplatesCmd::List { appid } => {
-            let list = templates::list_templates(store, &appid).await?;
+            let list = templates.list(&appid).await?;
             out.emit(&list, || {
                 if list.is_empty() {
                     crate::outln!("没有模板。运行 wxdesk-cli templates sync {appid} 从微信同步。");
@@ -61,15 +59,13 @@ pub async fn run(c: TemplatesCmd, dir: &Path, out: Out) -> Result<()> {
             short_id,
             keywords,
         } => {
-            let api = ctx.platform.api().await?;
-            let t = templates::add_template(&api, store, &appid, &short_id, &keywords).await?;
+            let t = templates.add(&appid, &short_id, &keywords).await?;
             out.emit(&t, || {
                 crate::outln!("已添加模板 {}（{}）", t.template_id, t.title)
             })
         }
         TemplatesCmd::Delete { appid, template_id } => {
-            let api = ctx.platform.api().await?;
-            templates::delete_template(&api, store, &appid, &template_id).await?;
+            templates.delete(&appid, &template_id).await?;
             out.emit(&json!({ "deleted": template_id }), || {
                 crate::outln!("已删除模板 {template_id}");
             })
