@@ -14,12 +14,12 @@ export const commands = {
 	 */
 	setLanguage: (lang: Lang) => __TAURI_INVOKE<void>("set_language", { lang }),
 	/**  The platform settings (secrets masked). */
-	getSettings: () => typedError<PlatformSettingsView, ShellError>(__TAURI_INVOKE("get_settings")),
+	getSettings: () => typedError<SettingsView, ShellError>(__TAURI_INVOKE("get_settings")),
 	/**
-	 *  Saves a real platform's settings (mode 正式): stops the sandbox if it ran, and follows the
-	 *  new relay.
+	 *  Saves a real platform's settings (mode 正式): refused while a job is sending; stops the
+	 *  sandbox if it ran, and follows the new relay.
 	 */
-	saveSettings: (form: PlatformSettingsForm) => typedError<PlatformSettingsView, ShellError>(__TAURI_INVOKE("save_settings", { form })),
+	saveSettings: (form: SettingsForm) => typedError<SettingsView, ShellError>(__TAURI_INVOKE("save_settings", { form })),
 	/**  检测连接: relay + key, ticket and its age, component_access_token, IP whitelist. */
 	checkConnection: () => __TAURI_INVOKE<CheckStep[]>("check_connection"),
 	/**  On start (and from 设置): make sure a component_verify_ticket is at the relay. */
@@ -32,100 +32,98 @@ export const commands = {
 	/**  The running sandbox's addresses, `null` when it does not run. */
 	sandboxInfo: () => __TAURI_INVOKE<SandboxInfo | null>("sandbox_info"),
 	/**  Every authorized (or once authorized) account. */
-	listAccounts: () => typedError<AccountView[], ShellError>(__TAURI_INVOKE("list_accounts")),
+	listAccounts: () => typedError<AccountCard[], ShellError>(__TAURI_INVOKE("list_accounts")),
 	/**  刷新信息: api_get_authorizer_info again. */
-	refreshAccount: (appid: string) => typedError<AccountView, ShellError>(__TAURI_INVOKE("refresh_account", { appid })),
+	refreshAccount: (appid: string) => typedError<AccountCard, ShellError>(__TAURI_INVOKE("refresh_account", { appid })),
 	/**
 	 *  移除: forgets the account here (its tokens leave the keychain); WeChat still lists it until
 	 *  the account cancels the authorization.
 	 */
 	removeAccount: (appid: string) => typedError<null, ShellError>(__TAURI_INVOKE("remove_account", { appid })),
 	/**  令牌检查: refresh token present and an access token obtainable. */
-	tokenHealth: (appid: string) => typedError<TokenHealthView, ShellError>(__TAURI_INVOKE("token_health", { appid })),
+	tokenHealth: (appid: string) => typedError<TokenHealth, ShellError>(__TAURI_INVOKE("token_health", { appid })),
 	/**  恢复刷新令牌: rebuilds lost refresh tokens from api_get_authorizer_list. */
-	recoverRefreshTokens: () => typedError<RecoverReportView, ShellError>(__TAURI_INVOKE("recover_refresh_tokens")),
+	recoverRefreshTokens: () => typedError<RecoverReport, ShellError>(__TAURI_INVOKE("recover_refresh_tokens")),
 	/**  Gets a pre_auth_code and the links for this attempt. `biz_appid` re-authorizes one account. */
-	beginAuthorization: (scope: AuthScopeChoice, bizAppid: string | null) => typedError<AuthAttempt, ShellError>(__TAURI_INVOKE("begin_authorization", { scope, bizAppid })),
+	beginAuthorization: (scope: AuthScope, bizAppid: string | null) => typedError<AuthAttempt, ShellError>(__TAURI_INVOKE("begin_authorization", { scope, bizAppid })),
 	/**
 	 *  在本机扫码: opens the `auth` window on the relay's launch page and waits until it reaches
-	 *  the relay's /auth/callback (the code is exchanged and the account returned) or the user
-	 *  closes it (`null`).
+	 *  the relay's /auth/callback of this attempt (the code is exchanged and the account returned)
+	 *  or the user closes it (`null`).
 	 */
-	authorizeInWindow: (launchUrl: string) => typedError<AccountView | null, ShellError>(__TAURI_INVOKE("authorize_in_window", { launchUrl })),
+	authorizeInWindow: (launchUrl: string) => typedError<AccountCard | null, ShellError>(__TAURI_INVOKE("authorize_in_window", { launchUrl })),
 	/**
-	 *  The official accounts currently authorized here (mini programs and revoked ones left out:
-	 *  they have no templates or followers to manage).
+	 *  The official accounts currently authorized here, for the account pickers of 模板 and
+	 *  用户与名单 (mini programs and revoked accounts have no templates or followers to manage).
 	 */
-	audienceAccounts: () => typedError<AccountOption[], ShellError>(__TAURI_INVOKE("audience_accounts")),
+	audienceAccounts: () => typedError<AccountCard[], ShellError>(__TAURI_INVOKE("audience_accounts")),
 	/**  The account's templates as last synced (no network). */
-	templatesList: (appid: string) => typedError<TemplateInfo[], ShellError>(__TAURI_INVOKE("templates_list", { appid })),
+	templatesList: (appid: string) => typedError<Template[], ShellError>(__TAURI_INVOKE("templates_list", { appid })),
 	/**  同步模板: get_all_private_template into the local table (aliases and notes kept). */
-	templatesSync: (appid: string) => typedError<TemplateSyncSummary, ShellError>(__TAURI_INVOKE("templates_sync", { appid })),
+	templatesSync: (appid: string) => typedError<TemplateSyncReport, ShellError>(__TAURI_INVOKE("templates_sync", { appid })),
 	/**  从模板库添加: `short_id` is the library number (with keyword names) or a legacy `TM…` id. */
-	templatesAdd: (appid: string, shortId: string, keywords: string[]) => typedError<TemplateInfo, ShellError>(__TAURI_INVOKE("templates_add", { appid, shortId, keywords })),
+	templatesAdd: (appid: string, shortId: string, keywords: string[]) => typedError<Template, ShellError>(__TAURI_INVOKE("templates_add", { appid, shortId, keywords })),
 	/**  Deletes the template at WeChat and locally. */
 	templatesDelete: (appid: string, templateId: string) => typedError<null, ShellError>(__TAURI_INVOKE("templates_delete", { appid, templateId })),
 	/**  Local alias and note (never sent to WeChat). */
 	templatesSetNotes: (appid: string, templateId: string, alias: string, note: string) => typedError<null, ShellError>(__TAURI_INVOKE("templates_set_notes", { appid, templateId, alias, note })),
-	templatesGetIndustry: (appid: string) => typedError<Industry, ShellError>(__TAURI_INVOKE("templates_get_industry", { appid })),
+	/**  The account's two industries (a WeChat call). */
+	templatesGetIndustry: (appid: string) => typedError<IndustryPair, ShellError>(__TAURI_INVOKE("templates_get_industry", { appid })),
 	/**  api_set_industry with WeChat's industry numbers (WeChat allows one change a month). */
 	templatesSetIndustry: (appid: string, primaryId: string, secondaryId: string) => typedError<null, ShellError>(__TAURI_INVOKE("templates_set_industry", { appid, primaryId, secondaryId })),
 	/**
 	 *  同步粉丝: user/get + batchget + tags, progress streamed on `on_progress`. Continues an
 	 *  interrupted run. Refused while a sync of the same account is running.
 	 */
-	followersSync: (appid: string, onProgress: Channel<FollowerSyncProgress>) => typedError<FollowerSyncResult, ShellError>(__TAURI_INVOKE("followers_sync", { appid, onProgress })),
+	followersSync: (appid: string, onProgress: Channel<SyncProgress>) => typedError<SyncReport, ShellError>(__TAURI_INVOKE("followers_sync", { appid, onProgress })),
 	/**
 	 *  取消同步: stops the running sync at its next step; its checkpoint is kept for 继续同步.
 	 *  Returns whether a sync was running.
 	 */
 	followersSyncCancel: (appid: string) => __TAURI_INVOKE<boolean>("followers_sync_cancel", { appid }),
 	/**  The checkpoint of the account's last (or unfinished) sync; `null` before the first sync. */
-	followersSyncState: (appid: string) => typedError<FollowerSyncCheckpoint | null, ShellError>(__TAURI_INVOKE("followers_sync_state", { appid })),
+	followersSyncState: (appid: string) => typedError<SyncState | null, ShellError>(__TAURI_INVOKE("followers_sync_state", { appid })),
 	/**  Totals over all synced followers of the account. */
-	followersTotals: (appid: string) => typedError<FollowerTotals, ShellError>(__TAURI_INVOKE("followers_totals", { appid })),
+	followersTotals: (appid: string) => typedError<FollowerCounts, ShellError>(__TAURI_INVOKE("followers_totals", { appid })),
 	/**  How many followers match the query (the table's row count). */
-	followersCount: (appid: string, query: FollowerQuery) => typedError<FollowerCountView, ShellError>(__TAURI_INVOKE("followers_count", { appid, query })),
+	followersCount: (appid: string, query: FollowerFilter) => typedError<FollowerCount, ShellError>(__TAURI_INVOKE("followers_count", { appid, query })),
 	/**  One keyset page of followers in openid order after `after` (at most 5,000). */
-	followersPage: (appid: string, query: FollowerQuery, after: string | null, limit: number) => typedError<FollowerPageView, ShellError>(__TAURI_INVOKE("followers_page", { appid, query, after, limit })),
+	followersPage: (appid: string, query: FollowerFilter, after: string | null, limit: number) => typedError<FollowerPage, ShellError>(__TAURI_INVOKE("followers_page", { appid, query, after, limit })),
 	/**  The account's tags (synced with the followers). */
-	tagsList: (appid: string) => typedError<TagInfo[], ShellError>(__TAURI_INVOKE("tags_list", { appid })),
-	/**  The account's saved lists, newest first as the core orders them. */
-	listsList: (appid: string) => typedError<ListInfo[], ShellError>(__TAURI_INVOKE("lists_list", { appid })),
+	tagsList: (appid: string) => typedError<TagRow[], ShellError>(__TAURI_INVOKE("tags_list", { appid })),
+	/**  The account's saved lists, newest first. */
+	listsList: (appid: string) => typedError<RecipientList[], ShellError>(__TAURI_INVOKE("lists_list", { appid })),
 	/**  One keyset page of a list's members with their variables. */
-	listMembers: (listId: number | null, after: string | null, limit: number) => typedError<ListMembersPage, ShellError>(__TAURI_INVOKE("list_members", { listId, after, limit })),
+	listMembers: (listId: number, after: string | null, limit: number) => typedError<MemberPage, ShellError>(__TAURI_INVOKE("list_members", { listId, after, limit })),
 	/**  Deletes a list and its members. */
-	listDelete: (listId: number | null) => typedError<boolean, ShellError>(__TAURI_INVOKE("list_delete", { listId })),
-	/**  Saves the following followers (all, or one tag's) as a list; returns its id. */
-	listCreateFromFollowers: (appid: string, name: string, tagId: number | null) => typedError<ListCreated, ShellError>(__TAURI_INVOKE("list_create_from_followers", { appid, name, tagId })),
+	listDelete: (listId: number) => typedError<boolean, ShellError>(__TAURI_INVOKE("list_delete", { listId })),
+	/**  Saves the following followers (all, or one tag's) as a list. */
+	listCreateFromFollowers: (appid: string, name: string, tagId: number | null) => typedError<RecipientList, ShellError>(__TAURI_INVOKE("list_create_from_followers", { appid, name, tagId })),
 	/**  Reads and checks an import (pasted or a file) without saving: the preview. */
-	listImportPreview: (appid: string, input: ImportInput, choices: ImportChoices) => typedError<ImportPreviewView, ShellError>(__TAURI_INVOKE("list_import_preview", { appid, input, choices })),
-	/**
-	 *  Reads the same input again (stateless: the file or text is the truth) and saves it as a
-	 *  list; returns the list id.
-	 */
-	listImportSave: (appid: string, name: string, input: ImportInput, choices: ImportChoices) => typedError<ListCreated, ShellError>(__TAURI_INVOKE("list_import_save", { appid, name, input, choices })),
+	listImportPreview: (appid: string, input: ImportInput, choices: ImportOptions) => typedError<ImportPreview, ShellError>(__TAURI_INVOKE("list_import_preview", { appid, input, choices })),
+	/**  Reads the same input again (the file or text is the truth) and saves it as a list. */
+	listImportSave: (appid: string, name: string, input: ImportInput, choices: ImportOptions) => typedError<ImportSaved, ShellError>(__TAURI_INVOKE("list_import_save", { appid, name, input, choices })),
 	/**  小程序用户映射: the preview of mapping a file of (openid, unionid) to followers. */
-	bridgePreview: (appid: string, input: ImportInput) => typedError<BridgeView, ShellError>(__TAURI_INVOKE("bridge_preview", { appid, input })),
-	/**  Maps the file again and saves the matched followers as a list; returns its id. */
-	bridgeSave: (appid: string, name: string, input: ImportInput) => typedError<ListCreated, ShellError>(__TAURI_INVOKE("bridge_save", { appid, name, input })),
+	bridgePreview: (appid: string, input: ImportInput) => typedError<BridgeReport, ShellError>(__TAURI_INVOKE("bridge_preview", { appid, input })),
+	/**  Maps the file again and saves the matched followers as a list. */
+	bridgeSave: (appid: string, name: string, input: ImportInput) => typedError<RecipientList, ShellError>(__TAURI_INVOKE("bridge_save", { appid, name, input })),
 	/**  Jobs newest first (the latest 200), optionally of one account. */
-	jobsList: (appid: string | null) => typedError<JobView[], ShellError>(__TAURI_INVOKE("jobs_list", { appid })),
+	jobsList: (appid: string | null) => typedError<Job[], ShellError>(__TAURI_INVOKE("jobs_list", { appid })),
 	/**
-	 *  Streams a job's progress until no runner works on it any more (done, paused, cancelled) or
-	 *  the window stops listening. The first report is sent at once.
+	 *  Streams a job's progress while a runner of the app works on it (the first report at once,
+	 *  at most ~4 a second); ends with a report whose `active` is false.
 	 */
-	jobWatch: (jobId: number | null, onProgress: Channel<JobProgressView>) => typedError<null, ShellError>(__TAURI_INVOKE("job_watch", { jobId, onProgress })),
+	jobWatch: (jobId: number | null, onProgress: Channel<JobProgress>) => typedError<null, ShellError>(__TAURI_INVOKE("job_watch", { jobId, onProgress })),
 	/**  暂停: in-flight requests finish and are recorded; nothing new starts. */
 	jobPause: (jobId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("job_pause", { jobId })),
-	/**  继续 (also clears a 45009 quota pause on the operator's word). */
+	/**  继续 (also an interrupted job, and a 45009 quota pause on the operator's word). */
 	jobResume: (jobId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("job_resume", { jobId })),
 	/**  取消: pending rows become `cancelled`; what was sent stays sent. */
 	jobCancel: (jobId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("job_cancel", { jobId })),
 	/**  重试失败: retryable failures only, or every failure; returns the rows queued again. */
 	jobRetryFailed: (jobId: number | null, includePermanent: boolean) => typedError<number | null, ShellError>(__TAURI_INVOKE("job_retry_failed", { jobId, includePermanent })),
 	/**  重发结果未知 (the operator confirmed the duplicate warning). */
-	jobResendUncertain: (jobId: number | null) => typedError<ResendView, ShellError>(__TAURI_INVOKE("job_resend_uncertain", { jobId })),
+	jobResendUncertain: (jobId: number | null) => typedError<ResendReport, ShellError>(__TAURI_INVOKE("job_resend_uncertain", { jobId })),
 	/**  复制为新任务: same message and recipients, a new job (not started). */
 	jobCopy: (jobId: number | null) => typedError<number | null, ShellError>(__TAURI_INVOKE("job_copy", { jobId })),
 	/**  开始 a job created but not started (a copy). */
@@ -135,45 +133,98 @@ export const commands = {
 	/**  Counts the recipients of a source and estimates the duration at the engine's rate. */
 	composeEstimate: (appid: string, recipients: RecipientSource) => typedError<SendEstimate, ShellError>(__TAURI_INVOKE("compose_estimate", { appid, recipients })),
 	/**
-	 *  今日剩余额度: asked of WeChat through the account's authorizer token each time the dialog
-	 *  opens. A failure is the window's to show next to the estimate; it never blocks sending.
+	 *  今日剩余额度: asked of WeChat each time the dialog opens. A failure is the window's to show
+	 *  next to the estimate; it never blocks sending.
 	 */
-	composeQuota: (appid: string) => typedError<SendQuotaView, ShellError>(__TAURI_INVOKE("compose_quota", { appid })),
+	composeQuota: (appid: string) => typedError<ApiQuota, ShellError>(__TAURI_INVOKE("compose_quota", { appid })),
 	/**  Creates the durable job for every recipient and starts it; returns the job id. */
 	composeSend: (draft: TemplateDraft, recipients: RecipientSource) => typedError<number | null, ShellError>(__TAURI_INVOKE("compose_send", { draft, recipients })),
 	/**
-	 *  先发给自己: the draft to one openid, with the first recipient's variables, as a one-row job
-	 *  (so it is in 发送记录 too); waits for the outcome.
+	 *  先发给自己: the draft to one openid, with the first recipient's variables; waits for the
+	 *  outcome (the job's one row).
 	 */
-	composeTestSend: (draft: TemplateDraft, recipients: RecipientSource | null, openid: string) => typedError<TestSendResult, ShellError>(__TAURI_INVOKE("compose_test_send", { draft, recipients, openid })),
+	composeTestSend: (draft: TemplateDraft, recipients: RecipientSource | null, openid: string) => typedError<HistoryRow, ShellError>(__TAURI_INVOKE("compose_test_send", { draft, recipients, openid })),
 	/**  Sends a customer-service message to one openid and waits for the outcome. */
-	composeCustomSend: (appid: string, openid: string, message: CustomMessage) => typedError<TestSendResult, ShellError>(__TAURI_INVOKE("compose_custom_send", { appid, openid, message })),
-	/**  One page of history, newest first. */
-	historyList: (query: HistoryQuery, before: number | null, limit: number | null) => typedError<HistoryPageView, ShellError>(__TAURI_INVOKE("history_list", { query, before, limit })),
-	historyDetail: (id: number | null) => typedError<HistoryDetailView | null, ShellError>(__TAURI_INVOKE("history_detail", { id })),
+	composeCustomSend: (appid: string, openid: string, message: CustomMessage) => typedError<HistoryRow, ShellError>(__TAURI_INVOKE("compose_custom_send", { appid, openid, message })),
+	/**  One page of history, newest first; `before` is the previous page's `next_before`. */
+	historyList: (query: HistoryFilter, before: number | null, limit: number) => typedError<HistoryPage, ShellError>(__TAURI_INVOKE("history_list", { query, before, limit })),
+	/**  The detail drawer of one row (request rebuilt without the token, last response). */
+	historyDetail: (id: number | null) => typedError<HistoryDetail | null, ShellError>(__TAURI_INVOKE("history_detail", { id })),
 	/**
 	 *  Writes every row matching the filters to `path` (chosen in the save dialog) as CSV; returns
 	 *  the rows written.
 	 */
-	historyExport: (query: HistoryQuery, path: string) => typedError<number | null, ShellError>(__TAURI_INVOKE("history_export", { query, path })),
+	historyExport: (query: HistoryFilter, path: string) => typedError<number | null, ShellError>(__TAURI_INVOKE("history_export", { query, path })),
 	/**  The last `days` days (1–90) of outcomes, and today's totals. */
-	overviewStats: (days: number | null, appid: string | null) => typedError<OverviewStats, ShellError>(__TAURI_INVOKE("overview_stats", { days, appid })),
+	overviewStats: (days: number, appid: string | null) => typedError<OverviewStats, ShellError>(__TAURI_INVOKE("overview_stats", { days, appid })),
 	/**
 	 *  The users of `appid` whose customer-service window is open now, newest action first;
 	 *  `limit` rows (1–500, default 200) after `after`.
 	 */
 	interactionsOpen: (appid: string, after: WindowCursor | null, limit: number | null) => typedError<WindowPage, ShellError>(__TAURI_INVOKE("interactions_open", { appid, after, limit })),
+	/**  草稿箱 and 模板库. */
+	codeLibrary: () => typedError<Library, ShellError>(__TAURI_INVOKE("code_library")),
+	/**  加入模板库 (`template_type` 0 普通, 1 标准); returns the library after it. */
+	codeAddTemplate: (draftId: number | null, templateType: number | null) => typedError<Library, ShellError>(__TAURI_INVOKE("code_add_template", { draftId, templateType })),
+	codeDeleteTemplate: (templateId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("code_delete_template", { templateId })),
+	/**  体验版, 线上版, the latest audit, the newest audit push, the visit status. */
+	codeStatus: (appid: string) => typedError<CodeStatus, ShellError>(__TAURI_INVOKE("code_status", { appid })),
+	/**  提交代码: the template with this client's ext.json (checked to be a JSON object). */
+	codeCommit: (appid: string, input: CommitInput) => typedError<null, ShellError>(__TAURI_INVOKE("code_commit", { appid, input })),
+	/**  The 体验版 QR code image (the window shows it from the bytes). */
+	codeQrcode: (appid: string, path: string | null) => typedError<QrCode, ShellError>(__TAURI_INVOKE("code_qrcode", { appid, path })),
+	codeCategories: (appid: string) => typedError<Category[], ShellError>(__TAURI_INVOKE("code_categories", { appid })),
+	codePages: (appid: string) => typedError<string[], ShellError>(__TAURI_INVOKE("code_pages", { appid })),
+	/**  提交审核; returns the auditid. */
+	codeSubmitAudit: (appid: string, form: AuditForm) => typedError<number | null, ShellError>(__TAURI_INVOKE("code_submit_audit", { appid, form })),
+	/**  发布 the approved version. */
+	codeRelease: (appid: string) => typedError<null, ShellError>(__TAURI_INVOKE("code_release", { appid })),
+	/**  The versions a rollback may return to. */
+	codeHistory: (appid: string) => typedError<HistoryVersion[], ShellError>(__TAURI_INVOKE("code_history", { appid })),
+	/**  版本回退 to `app_version`, or the previous online version. */
+	codeRollback: (appid: string, appVersion: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("code_rollback", { appid, appVersion })),
+	/**  撤回审核. */
+	codeUndoAudit: (appid: string) => typedError<null, ShellError>(__TAURI_INVOKE("code_undo_audit", { appid })),
+	/**  加急审核 (the latest audit when `auditid` is null). */
+	codeSpeedUp: (appid: string, auditid: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("code_speed_up", { appid, auditid })),
+	/**  The platform's audit quota this month. */
+	codeQuota: () => typedError<AuditQuota, ShellError>(__TAURI_INVOKE("code_quota")),
+	/**  Which of `appids` are on which online version. */
+	codeVersions: (appids: string[]) => typedError<VersionSummary, ShellError>(__TAURI_INVOKE("code_versions", { appids })),
+	/**  What a WeChat errcode recorded on a rollout row means and what to do, in both languages. */
+	codeExplain: (errcode: number | null) => __TAURI_INVOKE<Explanation | null>("code_explain", { errcode }),
+	/**  Checks a rollout and makes every client's ext.json, writing nothing (the preview). */
+	codeRolloutPlan: (form: RolloutForm) => typedError<PlannedRow[], ShellError>(__TAURI_INVOKE("code_rollout_plan", { form })),
+	/**  Writes the rollout and its rows (not started); returns its id. */
+	codeRolloutCreate: (form: RolloutForm) => typedError<number | null, ShellError>(__TAURI_INVOKE("code_rollout_create", { form })),
+	/**  Starts a new rollout, or resumes a paused or interrupted one, in the app. */
+	codeRolloutStart: (rolloutId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("code_rollout_start", { rolloutId })),
+	/**  暂停: steps on the wire finish and are recorded; nothing new starts. */
+	codeRolloutPause: (rolloutId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("code_rollout_pause", { rolloutId })),
+	/**  取消: rows with steps left become cancelled (audits already submitted go on at WeChat). */
+	codeRolloutCancel: (rolloutId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("code_rollout_cancel", { rolloutId })),
+	/**  The latest 50 rollouts, newest first. */
+	codeRollouts: () => typedError<Rollout[], ShellError>(__TAURI_INVOKE("code_rollouts")),
+	/**  A rollout with every mini program's state. */
+	codeRollout: (rolloutId: number | null) => typedError<RolloutDetail, ShellError>(__TAURI_INVOKE("code_rollout", { rolloutId })),
+	/**  Which of the rollout's mini programs are on which online version now. */
+	codeRolloutVersions: (rolloutId: number | null) => typedError<VersionSummary, ShellError>(__TAURI_INVOKE("code_rollout_versions", { rolloutId })),
+	/**
+	 *  Streams a rollout's progress (the current state at once, then each change, at most ~4 a
+	 *  second) until no runner of the app drives it any more.
+	 */
+	codeRolloutWatch: (rolloutId: number | null, onProgress: Channel<RolloutProgress>) => typedError<null, ShellError>(__TAURI_INVOKE("code_rollout_watch", { rolloutId, onProgress })),
 	/**  The events the feed parked, oldest first. */
-	feedParked: () => typedError<ParkedEventView[], ShellError>(__TAURI_INVOKE("feed_parked")),
+	feedParked: () => typedError<ParkedEvent[], ShellError>(__TAURI_INVOKE("feed_parked")),
 	/**  The data dir's contents and whether a restore may replace them. */
-	backupStatus: () => typedError<BackupStatusView, ShellError>(__TAURI_INVOKE("backup_status")),
+	backupStatus: () => typedError<BackupStatus, ShellError>(__TAURI_INVOKE("backup_status")),
 	/**  导出加密备份 to `path` (chosen in the save dialog). */
-	backupExport: (passphrase: string, path: string) => typedError<BackupResultView, ShellError>(__TAURI_INVOKE("backup_export", { passphrase, path })),
+	backupExport: (passphrase: string, path: string) => typedError<BackupReport, ShellError>(__TAURI_INVOKE("backup_export", { passphrase, path })),
 	/**
 	 *  从备份恢复 into this (empty) workspace. The window then tells the user and calls
 	 *  [`backup_restart`].
 	 */
-	backupRestore: (passphrase: string, path: string) => typedError<BackupResultView, ShellError>(__TAURI_INVOKE("backup_restore", { passphrase, path })),
+	backupRestore: (passphrase: string, path: string) => typedError<BackupReport, ShellError>(__TAURI_INVOKE("backup_restore", { passphrase, path })),
 	/**
 	 *  Restarts the app, so the feed follower, the sandbox and the send engine start from the
 	 *  restored workspace instead of the empty one they saw at start-up.
@@ -188,44 +239,56 @@ export const events = {
 };
 
 /* Types */
-/**  公众号 or 小程序. */
-export type AccountKindView = "oa" | "mini";
-
-/**  An authorized official account, for the account pickers of 模板 and 用户与名单. */
-export type AccountOption = {
+/**  One account as the card and the table show it (codes only: each face names them). */
+export type AccountCard = {
 	appid: string,
-	nickname: string,
-	/**  服务号 / 订阅号 */
-	type_label: string,
-	/**  An account that did not grant the template permission set cannot send templates. */
-	missing_template_permission: boolean,
-};
-
-/**  已授权 / 已取消授权 / 需要重新授权. */
-export type AccountStatusView = "authorized" | "unauthorized" | "needs_reauth";
-
-/**  One account as the card and the table show it. */
-export type AccountView = {
-	appid: string,
-	kind: AccountKindView,
-	/**  公众号 / 小程序 */
-	kind_label: string,
+	kind: AccountKind,
+	account_type: AccountType,
 	nickname: string,
 	head_img: string,
+	/**  The original id, `gh_…`. */
 	user_name: string,
 	principal: string,
-	/**  订阅号 / 服务号 / 小程序 */
-	type_label: string,
 	verified: boolean,
-	verify_label: string,
-	permissions: PermissionView[],
+	verification: Verification,
+	/**  The permission sets (权限集, `func_info` ids) the account granted the platform. */
+	permissions: number[],
+	/**  An official account that did not grant 群发与通知权限 cannot send template messages. */
 	missing_template_permission: boolean,
-	status: AccountStatusView,
-	status_label: string,
+	status: AccountStatus,
+	/**  Unix seconds. */
 	authorized_at: number | null,
 	updated_at: number,
+	/**  Whether the keychain holds this account's refresh token (没有就无法调用接口). */
 	has_refresh_token: boolean,
 };
+
+/**  公众号 or 小程序. */
+export type AccountKind = 
+/**  公众号 */
+"oa" | 
+/**  小程序 */
+"mini";
+
+/**  已授权 / 已取消授权 / 需要重新授权. */
+export type AccountStatus = 
+/**  已授权 */
+"authorized" | 
+/**  已取消授权 (an `unauthorized` event) */
+"unauthorized" | 
+/**  需要重新授权 (no usable refresh token, or WeChat refused it) */
+"needs_reauth";
+
+/**  What kind of account, from WeChat's service_type_info. */
+export type AccountType = 
+/**  订阅号 */
+"subscription" | 
+/**  服务号 */
+"service" | 
+/**  公众号 whose type WeChat did not say. */
+"official_account" | 
+/**  小程序 */
+"mini_program";
 
 /**  Why the accounts changed; the window refetches on any of them. */
 export type AccountsChangeReason = 
@@ -249,6 +312,13 @@ export type AccountsChanged = {
 	message: string | null,
 };
 
+/**  One API's daily quota of one account, as WeChat counts it today (Beijing time). */
+export type ApiQuota = {
+	daily_limit: number,
+	used: number,
+	remaining: number,
+};
+
 /**  What the window needs to know about the running app. */
 export type AppInfo = {
 	version: string,
@@ -263,66 +333,145 @@ export type AppMode = "sandbox" | "production" |
 /**  First start: no platform settings saved yet. */
 "unconfigured";
 
-/**  One authorization attempt as the wizard shows it. */
-export type AuthAttempt = {
-	pre_auth_code: string,
-	/**  Unix seconds; the countdown (a pre_auth_code lives 10 minutes). */
-	expires_at: number,
-	launch_url: string,
-	mobile_url: string,
-	state: string,
-	/**  The mobile link as an SVG QR code (发送到手机). */
-	mobile_qr_svg: string,
+/**  One audit as WeChat reports it. */
+export type Audit = {
+	auditid: number,
+	state: AuditState,
+	status: number,
+	/**  Rejection or delay reason (may contain `<br>`). */
+	reason: string | null,
+	screenshot: string | null,
+	user_version: string,
+	submitted_at: number,
 };
 
-/**  What to authorize. */
-export type AuthScopeChoice = 
-/**  公众号 */
+/**  What the 提交审核 form sends (WeChat's other submit_audit fields are left out). */
+export type AuditForm = {
+	items: AuditPick[],
+	version_desc: string,
+	privacy_api_not_use: boolean | null,
+};
+
+/**  One 审核项: a page with its category (both optional, as WeChat takes them). */
+export type AuditPick = {
+	address: string,
+	title: string,
+	tag: string,
+	category: Category | null,
+};
+
+/**  Which audit push (`weapp_audit_success` / `_fail` / `_delay`). */
+export type AuditPushEvent = "success" | "fail" | "delay";
+
+/**  An audit push recorded from the relay feed. */
+export type AuditPushRecord = {
+	event: AuditPushEvent,
+	at: number,
+	reason: string | null,
+	screenshot: string | null,
+	/**  The relay's sequence number of the push. */
+	seq: number,
+};
+
+/**  The platform's audit quota this month. */
+export type AuditQuota = {
+	rest: number,
+	limit: number,
+	speedup_rest: number,
+	speedup_limit: number,
+};
+
+/**  An audit's state as a code (WeChat's numbers 0–4 in `status`). */
+export type AuditState = "approved" | "rejected" | "auditing" | "withdrawn" | "delayed" | 
+/**  A status number this build does not know. */
+"unknown";
+
+/**
+ *  One authorization attempt as the wizard shows it: the core's links, and the mobile link as
+ *  an SVG QR code (发送到手机) drawn here.
+ */
+export type AuthAttempt = {
+	mobile_qr_svg: string,
+} & AuthorizationStart;
+
+/**  What to authorize (the page's auth_type). */
+export type AuthScope = 
+/**  公众号 (auth_type 1) */
 "oa" | 
-/**  小程序 */
+/**  小程序 (auth_type 2) */
 "mini" | 
-/**  两者都可 */
+/**  公众号和小程序 (auth_type 3) */
 "both";
 
+/**  What the wizard needs to open the page (在本机扫码) or show the QR code (发送到手机). */
+export type AuthorizationStart = {
+	/**  Also how the wizard recognises the `authorized` push of this attempt. */
+	pre_auth_code: string,
+	expires_in: number,
+	/**  Unix seconds; the wizard's countdown. */
+	expires_at: number,
+	/**  The relay's 授权发起页: PC, or mobile when asked for. */
+	launch_url: string,
+	/**  The mobile link (for the QR code). */
+	mobile_url: string,
+	/**
+	 *  Comes back on the redirect (`auth_callback` event) to match this attempt; signed with
+	 *  the relay key (wxdesk_relay::auth_state), which the relay checks on its pages.
+	 */
+	state: string,
+};
+
 /**  What an export wrote or a restore put back (counts only, never a value). */
-export type BackupResultView = {
+export type BackupReport = {
+	/**  The backup file. */
 	path: string,
-	/**  Keychain entries in the backup (platform secrets and refresh tokens). */
-	secrets: number,
-	/**  Accounts whose refresh token is in the backup. */
-	refresh_tokens: number,
-	database_bytes: number,
-	/**  Unix seconds when the backup was made. */
-	created_at: number,
+	summary: BackupSummary,
 };
 
 /**  Whether 从备份恢复 is offered: only a workspace with nothing in it may be replaced. */
-export type BackupStatusView = {
+export type BackupStatus = {
 	restore_allowed: boolean,
 	platform_configured: boolean,
 	accounts: number,
 	jobs: number,
 	lists: number,
-	/**  The data directory (the tooltip says to start with a new one to restore). */
+	/**  The data directory (to restore, start with a new one). */
 	data_dir: string,
-	/**  The passphrase rule the UI checks before sending it. */
+	/**  The passphrase rule, so the window checks it before sending the passphrase. */
 	min_passphrase_chars: number,
 };
 
+/**  What a backup held (counts only: never a value). */
+export type BackupSummary = {
+	/**  Unix seconds when the backup was made. */
+	created_at: number,
+	database_bytes: number,
+	/**  Keychain entries in the backup (platform secrets and refresh tokens). */
+	secrets: number,
+	/**  Accounts whose refresh token is in the backup. */
+	accounts_with_refresh_token: number,
+};
+
 /**  How a mini-program user file maps to the account's followers through unionid. */
-export type BridgeView = {
-	format: FileFormat,
+export type BridgeReport = {
+	format: SourceFormat,
 	rows_read: number,
+	/**  Rows dropped because their unionid (or, without one, their openid) appeared earlier. */
 	duplicates_removed: number,
 	matched: number,
 	no_unionid: number,
 	not_following: number,
 	unsubscribed: number,
-	/**  Followers whose unionid is not synced yet (then "not following" may be wrong). */
+	/**
+	 *  Followers of the account whose details (and so unionid) are not synced yet; non-zero
+	 *  means some "not following" rows may just be unsynced.
+	 */
 	followers_without_details: number,
-	unmatched: UnmatchedLine[],
+	/**  The first [`LISTED_PROBLEMS`] rows that did not match. */
+	unmatched: UnmatchedRow[],
+	/**  Variables a saved list keeps: the mini-program openid, then the file's other columns. */
 	variables: string[],
-	sample: ListMemberRow[],
+	sample: ImportRow[],
 };
 
 /**  One keyword line of the card, as the recipient will see it. */
@@ -339,24 +488,103 @@ export type CardPreview = {
 	openid: string,
 	lines: CardLine[],
 	/**  Why this recipient would be skipped (missing variable, 47003 rule), if so. */
-	problem: string | null,
+	problem: RenderProblem | null,
 };
 
-/**  One line of 检测连接. */
+/**
+ *  A category the mini program may be audited under (names and ids for submit_audit; the
+ *  faces send a chosen one back, hence Deserialize).
+ */
+export type Category = {
+	first_class: string,
+	second_class: string,
+	third_class: string | null,
+	first_id: number,
+	second_id: number,
+	third_id: number | null,
+};
+
+/**
+ *  What a step found: a code and its parameters; the window words it (and the hint of what to
+ *  do) in its language, the CLI in Chinese ([`CheckStep::detail_zh`]).
+ */
+export type CheckDetail = { code: "relay_reachable"; relay_url: string } | 
+/**  Received `age_secs` ago. */
+{ code: "ticket_fresh"; age_secs: number } | 
+/**  Older than its 12 hours: the relay no longer receives WeChat's pushes. */
+{ code: "ticket_expired"; age_secs: number } | 
+/**  The relay has none; WeChat was asked to push one (`push_failed`: the ask failed). */
+{ code: "ticket_missing"; push_failed: ErrorReport | null } | { code: "token_obtained" } | { code: "whitelist_passed"; egress: Egress } | 
+/**  WeChat refused the caller's IP (the error says which). */
+{ code: "whitelist_refused"; egress: Egress; error: ErrorReport } | 
+/**  The step failed with this error. */
+{ code: "failed"; error: ErrorReport } | { code: "skipped"; why: SkipReason };
+
+/**  One line of the check, shown with a ✓/✗ and, when it failed, what to do. */
 export type CheckStep = {
-	name: string,
+	step: CheckStepId,
 	ok: boolean,
 	/**  Not run because an earlier step failed. */
 	skipped: boolean,
-	detail: string,
-	hint: string | null,
+	detail: CheckDetail,
+};
+
+/**  The steps of 检测连接, in order. */
+export type CheckStepId = 
+/**  The relay answers and accepts the key. */
+"relay" | 
+/**  The relay holds a fresh component_verify_ticket. */
+"ticket" | 
+/**  A component_access_token can be obtained. */
+"token" | 
+/**  The caller's IP is on the platform's whitelist. */
+"whitelist";
+
+/**  Which mini programs a rollout covers: chosen in the table, or a CSV/XLSX file of clients. */
+export type ClientsForm = { kind: "appids"; appids: string[] } | { kind: "table"; path: string };
+
+/**  Where one mini program's code stands. */
+export type CodeStatus = {
+	appid: string,
+	trial: VersionLine | null,
+	online: VersionLine | null,
+	latest_audit: Audit | null,
+	/**  The newest audit push the feed recorded for it. */
+	last_push: AuditPushRecord | null,
+	/**  Whether the online version is open to users (None: could not ask). */
+	visit_open: boolean | null,
+};
+
+/**
+ *  One template of the platform's 模板库 (`CodeTemplate` in TypeScript, beside the message
+ *  templates' `Template`).
+ */
+export type CodeTemplate = {
+	template_id: number,
+	draft_id: number | null,
+	user_version: string,
+	user_desc: string,
+	create_time: number,
+	/**  0 普通模板, 1 标准模板. */
+	template_type: number,
+	source_miniprogram_appid: string,
+	source_miniprogram: string,
+};
+
+/**  What `commit` uploads for one mini program. */
+export type CommitInput = {
+	template_id: number,
+	user_version: string,
+	user_desc: string,
+	/**  ext.json text (a JSON object); `None` commits `{}`. */
+	ext_json: string | null,
 };
 
 /**  The composer's check of a draft. */
 export type ComposeCheck = {
 	template_title: string,
 	fields: FieldCheck[],
-	/**  The variable names the recipients carry (CSV/list columns). */
+	/**  The variable names the recipients carry (list/file columns). */
 	variables: string[],
 	/**  `{{变量}}` used in the draft that no column provides. */
 	missing_variables: string[],
@@ -367,13 +595,12 @@ export type ComposeCheck = {
 
 /**
  *  A customer-service message (客服消息), only deliverable within 48 hours of the user's last
- *  interaction (45015 otherwise; 45047 once the window's message allowance is used up — 5 per
- *  48-hour window, 3 per 1-minute window after a click or follow).
+ *  interaction (45015 otherwise; 45047 once the window's allowance is used up).
  */
 export type CustomMessage = { type: "text"; content: string } | { type: "news"; title: string; description: string; url: string; picurl: string } | { type: "mini"; title: string; appid: string; pagepath: string; thumb_media_id: string };
 
-/**  One day of outcomes. */
-export type DayView = {
+/**  One day of the overview chart (Beijing time). */
+export type DayCounts = {
 	/**  `YYYY-MM-DD`, Beijing time. */
 	day: string,
 	sent: number,
@@ -384,11 +611,29 @@ export type DayView = {
 	system_failed: number,
 };
 
+export type Delivery = 
+/**  Sent; WeChat's report has not arrived yet. */
+"pending" | "delivered" | 
+/**  `failed:user block` — the user refuses messages from this account. */
+"user_block" | 
+/**  Any other `failed…` status (kept raw in `delivery_raw`). */
+"system_failed" | 
+/**  A status that does not start with `success` or `failed`. */
+"unknown";
+
+/**  One upload in the platform's 草稿箱. */
+export type Draft = {
+	draft_id: number,
+	user_version: string,
+	user_desc: string,
+	create_time: number,
+};
+
 /**  How API calls reach WeChat. */
-export type EgressMode = 
-/**  Straight from this machine (its IP must be whitelisted). */
+export type Egress = 
+/**  Straight to `api_base`; this machine's IP must be whitelisted. */
 "direct" | 
-/**  Through the relay (only the relay's IP is whitelisted). */
+/**  Through the relay's `/api/v1/wechat` route; only the relay's IP needs whitelisting. */
 "relay";
 
 /**
@@ -422,6 +667,28 @@ export type ErrorCode =
 "sandbox" | 
 /**  A bug or an unexpected condition; the log in the data directory has details. */
 "internal";
+
+/**
+ *  An error that is part of a result rather than its failure (a failed step of 检测连接, a token
+ *  check): its code, WeChat's errcode, and the message and hint in both languages, so the window
+ *  shows them in its language.
+ */
+export type ErrorReport = {
+	/**  As [`Error::code`]. */
+	code: string,
+	errcode: number | null,
+	message: Msg,
+	hint: Msg | null,
+};
+
+/**  What WeChat's errcode means and what to do, in both languages (from the errcode table). */
+export type Explanation = {
+	errcode: number,
+	zh: string,
+	en: string,
+	hint_zh: string,
+	hint_en: string,
+};
 
 /**  Which follower notice a [`FeedStatus`] carries. */
 export type FeedNoticeKind = "account_authorized" | "account_status_changed" | 
@@ -468,119 +735,111 @@ export type FeedStatus = {
 	retry_in_secs: number | null,
 };
 
+/**  One `{{key.DATA}}` placeholder of a template, with the label written before it on its line. */
+export type Field = {
+	/**  The data key to send (`thing1`, `keyword2`, `first`). */
+	key: string,
+	/**
+	 *  The text before the placeholder on its line, without the trailing colon (`工单名称`);
+	 *  empty for `first`/`remark`, which stand alone on their lines.
+	 */
+	label: string,
+	/**  The keyword's type, from its key (`thing1` → `thing`); the UI shows each type's rule. */
+	kind: KeywordType,
+	/**  Whether recipients still see it (`first`/`remark` are hidden since 2023-05, E.2). */
+	shown: boolean,
+};
+
 /**  One keyword value as checked against its rule. */
 export type FieldCheck = {
 	key: string,
 	label: string,
 	/**  Characters as WeChat counts them (Unicode scalar values). */
 	chars: number,
-	/**  The rule broken, zh-CN (`None`: fine, or it uses `{{变量}}` and is checked per row). */
-	problem: string | null,
-	problem_en: string | null,
+	/**  The rule broken (`None`: fine, or it uses `{{变量}}` and is checked per row). */
+	problem: Words | null,
 	/**  Whether the value uses `{{变量}}` (then each previewed row is checked instead). */
 	templated: boolean,
 };
 
-export type FileFormat = "csv_utf8" | "csv_utf8_bom" | "csv_gbk" | "xlsx" | "pasted";
-
-export type FollowerCountView = {
-	count: number,
-};
-
-export type FollowerPageView = {
-	items: FollowerRow[],
-	/**  Pass back as `after` for the next page; `null` at the end. */
-	next_after: string | null,
-};
-
-/**  The table's search and filters; every field narrows the result. */
-export type FollowerQuery = {
-	/**  Openid, unionid or remark (substring). */
-	search: string | null,
-	tag_id: number | null,
-	/**  Only following (`true`) or only unsubscribed (`false`). */
-	subscribed: boolean | null,
-	/**  Subscribed at or after (unix seconds). */
-	subscribed_from: number | null,
-	/**  Subscribed before (unix seconds). */
-	subscribed_until: number | null,
-};
-
-/**  One follower row of the table. */
-export type FollowerRow = {
+/**  One follower of an account. */
+export type Follower = {
+	appid: string,
 	openid: string,
 	unionid: string | null,
+	/**  Following now. `false`: unsubscribed (seen in an event or missing from the last sync). */
 	subscribe: boolean,
+	/**  Unix seconds. */
 	subscribe_time: number | null,
 	remark: string,
-	tag_ids: number[],
-	/**  Details (unionid, remark, tags) fetched by user/info/batchget. */
+	tagid_list: number[],
+	language: string,
+	subscribe_scene: string,
+	/**  `false` until user/info/batchget has filled unionid, tags, remark… */
 	has_details: boolean,
-};
-
-/**  The account's sync checkpoint: an unfinished run (`stage` ≠ done) can be continued. */
-export type FollowerSyncCheckpoint = {
-	stage: SyncStage,
-	/**  Followers WeChat reported. */
-	total: number,
-	listed: number,
-	started_at: number,
-	finished_at: number | null,
 	updated_at: number,
 };
 
-/**  Streamed while a follower sync runs. */
-export type FollowerSyncProgress = {
-	stage: SyncStage,
-	fetched: number,
-	total: number,
+/**  How many followers match a filter (the table's row count). */
+export type FollowerCount = {
+	count: number,
 };
 
-/**  What a sync run did. */
-export type FollowerSyncResult = {
-	/**  `false`: stopped by 取消 (or the window); the next run continues from the checkpoint. */
-	completed: boolean,
-	resumed: boolean,
-	total: number,
-	added: number,
-	resubscribed: number,
-	unsubscribed: number,
-	details_fetched: number,
-};
-
-export type FollowerTotals = {
+/**  Totals over an account's synced followers. */
+export type FollowerCounts = {
 	total: number,
 	subscribed: number,
 	unsubscribed: number,
 	with_unionid: number,
+	/**  Followers whose details (unionid, tags, remark) are not fetched yet. */
 	without_details: number,
 };
 
-/**  The detail drawer. JSON travels as pretty-printed text. */
-export type HistoryDetailView = {
-	row: HistoryRowView,
+/**  Which followers to show. Every field narrows the result; the default is everyone. */
+export type FollowerFilter = {
+	/**  Matches the start of the openid or unionid, or anywhere in the remark. */
+	search?: string | null,
+	tag_id?: number | null,
+	/**  `Some(true)`: following only; `Some(false)`: unsubscribed only. */
+	subscribed?: boolean | null,
+	/**  Subscribed at or after (unix seconds). */
+	subscribed_from?: number | null,
+	/**  Subscribed before (unix seconds). */
+	subscribed_until?: number | null,
+};
+
+/**  One keyset page: pass `next_after` back as `after` for the next one. */
+export type FollowerPage = {
+	items: Follower[],
+	next_after: string | null,
+};
+
+/**
+ *  The detail drawer: the row, its variables, the request as it was sent (rebuilt from the job's
+ *  message; the access token travels in the URL and is never part of it) and the last response.
+ *  JSON travels as pretty-printed text.
+ */
+export type HistoryDetail = {
+	row: HistoryRow,
 	job_title: string,
 	vars: string,
 	client_msg_id: string | null,
-	/**  `POST /cgi-bin/…?access_token=***` — the token is never stored or shown. */
+	/**
+	 *  `POST /cgi-bin/…?access_token=***` — the token is never stored or shown; `None` when the
+	 *  message could not be built (the row was skipped for that reason).
+	 */
 	request_line: string | null,
 	request_body: string | null,
 	response: string | null,
 };
 
-export type HistoryPageView = {
-	rows: HistoryRowView[],
-	/**  Pass as `before` for the next (older) page; `None` on the last page. */
-	next_before: number | null,
-};
-
-/**  The filters of the history table (all optional). */
-export type HistoryQuery = {
+/**  Filters of the history list; all optional, combined with AND. Blank strings filter nothing. */
+export type HistoryFilter = {
 	appid: string | null,
 	template_id: string | null,
 	job_id: number | null,
 	status: HistoryStatus | null,
-	/**  Unix seconds, inclusive. */
+	/**  Unix seconds, inclusive: rows created (queued) at or after. */
 	from: number | null,
 	/**  Unix seconds, exclusive. */
 	to: number | null,
@@ -588,67 +847,105 @@ export type HistoryQuery = {
 	openid: string | null,
 };
 
+export type HistoryPage = {
+	rows: HistoryRow[],
+	/**  Pass as `before` for the next (older) page; `None` on the last page. */
+	next_before: number | null,
+};
+
 /**  One history row. */
-export type HistoryRowView = {
+export type HistoryRow = {
 	id: number,
 	job_id: number,
+	seq: number,
 	appid: string,
-	kind: string,
+	kind: JobKind,
 	template_id: string,
 	openid: string,
-	state: string,
-	state_label: string,
+	state: RecipientState,
 	attempts: number,
-	msgid: number | null,
+	/**  WeChat's msgid, as text (it can exceed 2^53). */
+	msgid: string | null,
 	errcode: number | null,
+	/**  WeChat's own errmsg as it came (or text stored before notes were codes). */
 	errmsg: string | null,
-	/**  zh-CN meaning and what to do, when there is an errcode. */
-	err_hint: string | null,
-	/**
-	 *  `delivered`, `user_block`, `system_failed`, `unknown`, `pending`, or none (no report
-	 *  expected: not sent, or not a template message).
-	 */
-	delivery: string | null,
-	delivery_label: string | null,
+	/**  Why wxdesk skipped the row, or failed or doubts it without a WeChat answer. */
+	note: RowNote | null,
+	delivery: Delivery | null,
+	delivery_raw: string | null,
 	created_at: number,
+	attempted_at: number | null,
 	done_at: number | null,
 	delivered_at: number | null,
+	/**
+	 *  What the errcode means and what to do, e.g. 45015 outside the 48-hour
+	 *  customer-service window.
+	 */
+	explanation: Explanation | null,
 };
 
-/**  The status filter: a recipient state, or a delivery report. */
-export type HistoryStatus = "pending" | "sent" | "failed_retryable" | "failed_permanent" | "uncertain" | "skipped" | "cancelled" | "delivered" | "user_block" | "system_failed" | "delivery_pending" | "delivery_unknown";
+/**  The status filter of the history: a recipient state, or a delivery report. */
+export type HistoryStatus = "pending" | "in_flight" | "sent" | "failed_retryable" | "failed_permanent" | "uncertain" | "skipped" | "cancelled" | "delivered" | "user_block" | "system_failed" | "delivery_pending" | "delivery_unknown";
 
-/**  The operator's corrections when the guesses (openid column, header row) are wrong. */
-export type ImportChoices = {
-	openid_column: number | null,
-	has_header: boolean | null,
+/**  One version a rollback may return to. */
+export type HistoryVersion = {
+	app_version: number,
+	user_version: string,
+	user_desc: string,
+	commit_time: number,
 };
 
-/**  What to import: text pasted into the window, or a file chosen with the open dialog. */
+/**  What the window imports: text pasted into it, or a file chosen with the open dialog. */
 export type ImportInput = { kind: "pasted"; text: string } | { kind: "file"; path: string };
 
-/**  What an import would save; nothing is saved until `list_import_save`. */
-export type ImportPreviewView = {
-	format: FileFormat,
-	has_header: boolean,
-	openid_column: string,
-	openid_column_index: number,
-	variables: string[],
-	rows_read: number,
-	valid: number,
-	invalid_count: number,
-	/**  The first invalid rows (the count is exact). */
-	invalid: InvalidLine[],
-	duplicates_removed: number,
-	/**  `false` before the first follower sync: non-followers cannot be flagged yet. */
-	following_checked: boolean,
-	not_following_count: number,
-	not_following: string[],
-	sample: ListMemberRow[],
+/**  The operator's choices when the guesses are wrong. */
+export type ImportOptions = {
+	/**  0-based index of the openid column. */
+	openid_column?: number | null,
+	/**  Whether the first row holds column names. */
+	has_header?: boolean | null,
 };
 
-/**  主营行业 / 副营行业 as WeChat names them. */
-export type Industry = {
+/**  What an import would save; nothing is saved until the import is saved. */
+export type ImportPreview = {
+	format: SourceFormat,
+	has_header: boolean,
+	/**  Name of the openid column (its header, or `列1`…). */
+	openid_column: string,
+	openid_column_index: number,
+	/**  Names of the other columns, each a `{{变量}}` for mail-merge. */
+	variables: string[],
+	/**  Data rows read (the header not counted, blank lines skipped). */
+	rows_read: number,
+	/**  Distinct valid openids: what would be saved. */
+	valid: number,
+	invalid_count: number,
+	/**  The first [`LISTED_PROBLEMS`] invalid rows. */
+	invalid: InvalidRow[],
+	/**  Rows dropped because their openid appeared earlier (the first one is kept). */
+	duplicates_removed: number,
+	/**  Whether the account's followers were synced, so `not_following` means something. */
+	following_checked: boolean,
+	not_following_count: number,
+	/**  The first [`LISTED_PROBLEMS`] openids that are not (or no longer) followers. */
+	not_following: string[],
+	sample: ImportRow[],
+};
+
+/**  One recipient: openid and the values of the variable columns, in `variables` order. */
+export type ImportRow = {
+	openid: string,
+	values: string[],
+};
+
+/**  A list just saved from an import, with the preview of what was read. */
+export type ImportSaved = {
+	list: RecipientList,
+	preview: ImportPreview,
+};
+
+/**  The account's two industries (主营行业 / 副营行业) as WeChat names them. */
+export type IndustryPair = {
 	primary_first: string,
 	primary_second: string,
 	secondary_first: string,
@@ -658,18 +955,69 @@ export type Industry = {
 /**  The user actions that open a window. */
 export type InteractionKind = "text" | "image" | "voice" | "video" | "short_video" | "location" | "link" | "subscribe" | "scan" | "click" | "scancode_push" | "scancode_waitmsg";
 
-export type InvalidLine = {
+/**  A row that was not imported. */
+export type InvalidRow = {
+	/**  Line in the file (1-based; the header is line 1 when there is one). */
 	line: number,
 	value: string,
-	reason_zh: string,
-	reason_en: string,
+	problem: OpenidProblem,
 };
 
-/**  A progress report of one job (the 任务 page's bars). */
-export type JobProgressView = {
+/**  A job as stored. */
+export type Job = {
+	id: number,
+	appid: string,
+	kind: JobKind,
+	template_id: string,
+	title: string,
+	payload: Payload,
+	status: JobStatus,
+	/**  Why the job is paused (or last was): a code the faces name in their language. */
+	pause_reason: PauseReason | null,
+	concurrency: number,
+	rate_per_sec: number,
+	max_attempts: number,
+	copied_from: number | null,
+	counts: JobCounts,
+	created_at: number,
+	started_at: number | null,
+	finished_at: number | null,
+};
+
+/**  Where a job's recipients are; kept in the job row by the same transactions that move rows. */
+export type JobCounts = {
+	total: number,
+	sent: number,
+	failed_retryable: number,
+	failed_permanent: number,
+	uncertain: number,
+	skipped: number,
+	cancelled: number,
+	delivered: number,
+	user_block: number,
+	system_failed: number,
+};
+
+/**  What a job sends; decides the API and the payload shape. */
+export type JobKind = 
+/**  公众号模板消息 `message/template/send`. */
+"template" | 
+/**  客服消息 text. */
+"custom_text" | 
+/**  客服消息 news (one external-link article). */
+"custom_news" | 
+/**  客服消息 miniprogrampage. */
+"custom_mini" | 
+/**  公众号订阅通知 `message/subscribe/bizsend`. */
+"subscribe" | 
+/**  小程序统一服务消息 `uniform_send` — withdrawn by WeChat on 2023-09-20 (45109). */
+"uniform";
+
+/**  A progress report for the Tauri channel and the CLI progress bar. */
+export type JobProgress = {
 	job_id: number,
-	status: JobState | null,
-	pause_reason: string,
+	status: JobStatus | null,
+	pause_reason: PauseReason | null,
 	total: number,
 	sent: number,
 	failed: number,
@@ -677,49 +1025,35 @@ export type JobProgressView = {
 	uncertain: number,
 	skipped: number,
 	cancelled: number,
+	/**  Outcomes recorded per second, over the last few seconds (always finite). */
 	rate_per_sec: number,
+	/**  Seconds until the pending rows are done at the current rate; `None` when idle. */
 	eta_secs: number | null,
-	/**  Whether a runner still works on the job; the stream ends when this turns false. */
+	/**  Whether a runner of this process still works on the job (a watch ends when it stops). */
 	active: boolean,
 };
 
-/**  A job's state, as the window shows it. */
-export type JobState = "draft" | "running" | "paused" | "paused_quota" | "cancelled" | "completed";
-
-/**  One row of the 任务 list. */
-export type JobView = {
-	id: number,
-	appid: string,
-	kind: string,
-	/**  `模板消息`, `客服消息（文本）`, … */
-	kind_label: string,
-	template_id: string,
-	title: string,
-	status: JobState,
-	pause_reason: string,
-	total: number,
-	sent: number,
-	failed_retryable: number,
-	failed_permanent: number,
-	pending: number,
-	uncertain: number,
-	skipped: number,
-	cancelled: number,
-	delivered: number,
-	user_block: number,
-	system_failed: number,
-	rate_limit: number,
-	copied_from: number | null,
-	created_at: number,
-	started_at: number | null,
-	finished_at: number | null,
-};
+export type JobStatus = 
+/**  Written (possibly still receiving recipients); not started. */
+"draft" | "running" | 
+/**  Paused by the operator, or by the engine for a reason in `pause_reason`. */
+"paused" | 
+/**  45009: the account's daily quota is used up; resume after it resets or is cleared. */
+"paused_quota" | "cancelled" | "completed";
 
 /**  The jump target of a template message. */
 export type Jump = { type: "none" } | { type: "url"; url: string } | { type: "mini"; appid: string; pagepath: string };
 
-/**  A keyword's type, from its placeholder name (`thing1` → `thing`); the UI shows each type's rule. */
-export type KeywordKind = "thing" | "number" | "letter" | "symbol" | "character_string" | "time" | "date" | "amount" | "phone_number" | "car_number" | "name" | "phrase" | "const" | "enum" | "short_thing" | "first" | "keyword" | "remark" | "unknown";
+/**  The type of one keyword, taken from its placeholder name (`thing1` → [`KeywordType::Thing`]). */
+export type KeywordType = "thing" | "number" | "letter" | "symbol" | "character_string" | "time" | "date" | "amount" | "phone_number" | "car_number" | "name" | "phrase" | "const" | "enum" | "short_thing" | 
+/**  Legacy industry template's `first` line; not shown since 2023-05-04 (E.2). */
+"first" | 
+/**  Legacy industry template's untyped `keywordN`. */
+"keyword" | 
+/**  Legacy industry template's `remark`; not shown since 2023-05-04 (E.2). */
+"remark" | 
+/**  A prefix this version does not know; sent as is, never validated. */
+"unknown";
 
 /**
  *  The language a face renders messages in. The desktop UI chooses (zh-CN by default); the CLI
@@ -727,34 +1061,49 @@ export type KeywordKind = "thing" | "number" | "letter" | "symbol" | "character_
  */
 export type Lang = "zh" | "en";
 
-/**  The id of a list just saved. */
-export type ListCreated = {
-	id: number,
+/**  The 草稿箱 and the 模板库 together. */
+export type Library = {
+	drafts: Draft[],
+	templates: CodeTemplate[],
 };
 
-export type ListInfo = {
-	id: number,
-	name: string,
-	origin: ListOrigin,
-	/**  Per-recipient variable columns (for mail-merge). */
-	variables: string[],
-	member_count: number,
-	created_at: number,
-};
-
-export type ListMemberRow = {
+/**  One member with its variables by name. */
+export type ListMember = {
 	openid: string,
-	/**  Values in the list's `variables` order ("" when missing). */
-	values: string[],
+	vars: { [key in string]: string },
 };
 
-export type ListMembersPage = {
-	items: ListMemberRow[],
+/**  Where a list's members came from (shown next to its name). */
+export type ListSource = 
+/**  Followers matching a filter at the time the list was made (all of them when empty). */
+{ kind: "followers"; filter: FollowerFilter } | { kind: "pasted" } | { kind: "file"; file_name: string } | 
+/**  Mini-program users mapped to followers through unionid. */
+{ kind: "unionid_bridge"; file_name: string };
+
+/**  One keyset page of a list's members: pass `next_after` back as `after`. */
+export type MemberPage = {
+	items: ListMember[],
 	next_after: string | null,
 };
 
-/**  Where a list came from. */
-export type ListOrigin = { kind: "followers"; tag_id: number | null } | { kind: "pasted" } | { kind: "file"; file_name: string } | { kind: "unionid_bridge"; file_name: string };
+/**  A mini-program jump target. */
+export type MiniProgram = {
+	appid: string,
+	pagepath: string,
+};
+
+/**  Which platform the data dir talks to. */
+export type Mode = 
+/**  wxdesk-sim and a relay in-process on loopback (沙箱). */
+"sandbox" | 
+/**  A real third-party platform (正式). */
+"production";
+
+/**  A message written in both languages (the words of an [`Error::Input`]; the UI picks one). */
+export type Msg = {
+	zh: string,
+	en: string,
+};
 
 /**  One user whose window is open. */
 export type OpenWindow = {
@@ -773,92 +1122,310 @@ export type OpenWindow = {
 	remark: string | null,
 };
 
-/**  The chart's data and today's cards. */
+/**  Why a row's openid cell cannot be imported (the UI words it in its language). */
+export type OpenidProblem = 
+/**  The cell is empty. */
+"empty" | 
+/**  Not letters, digits, `-` and `_` of an openid's length. */
+"not_an_openid";
+
+/**  The 概览 chart's data and today's cards. */
 export type OverviewStats = {
 	/**  Every day of the range, oldest first (days without sends are zeros). */
-	days: DayView[],
-	today: DayView,
+	days: DayCounts[],
+	today: DayCounts,
 };
 
-/**  One parked event. */
-export type ParkedEventView = {
+/**  One parked event, as the shell lists it. `data` has no secrets (see [`redact`]). */
+export type ParkedEvent = {
 	seq: number,
-	/**  The relay event kind (`authorized`, `auth_callback`, `query_auth_code`, …). */
 	kind: string,
 	appid: string | null,
-	/**  Why the last try failed, in Chinese. */
+	received_at: number,
+	/**  The last failure, in Chinese. */
 	error: string,
+	/**  The core's error code of the last failure (`wechat`, `relay`, `keychain`…). */
+	error_code: string,
 	/**  WeChat's errcode, when WeChat answered. */
 	errcode: number | null,
-	/**  Tries that failed so far. */
+	/**  Failed attempts so far (1 when just parked). */
 	attempts: number,
-	/**  Unix seconds. */
 	parked_at: number,
-	/**  Unix seconds of the next automatic try. */
 	next_retry_at: number,
 };
 
-/**  One granted permission set (funcscope category). */
-export type PermissionView = {
-	id: number,
-	name: string,
+export type Pause = {
+	code: PauseCode,
+	/**  Details (the failure's message; empty for `operator`). */
+	detail: string,
 };
 
-/**  What 保存 sends. A secret left `null` (or blank) keeps the one in the keychain. */
-export type PlatformSettingsForm = {
-	component_appid: string,
-	relay_url: string,
-	egress: EgressMode,
-	component_appsecret: string | null,
-	component_token: string | null,
-	component_aes_key: string | null,
-	relay_key: string | null,
-};
+/**  Why a rollout is paused (a code; the faces word it). */
+export type PauseCode = 
+/**  The operator paused it (Ctrl-C in the CLI). */
+"operator" | 
+/**  The platform's monthly audit quota is used up. */
+"audit_quota" | 
+/**  The process running it stopped (a crash, a kill). */
+"interrupted" | 
+/**  Something outside WeChat's answers failed (settings, keychain, relay): see `detail`. */
+"error";
 
+/**  Why a job is paused (or was, until it was resumed). `None` on a job means no reason given. */
+export type PauseReason = 
+/**  The operator paused it (任务 page, `jobs pause`, Ctrl-C). */
+{ code: "operator" } | 
 /**
- *  The settings as the form shows them. Secrets are never sent back: only whether the keychain
- *  holds one.
+ *  The process sending it stopped while it ran (app closed, crash, kill): the next process
+ *  to take the send lock paused it. One action continues it.
  */
-export type PlatformSettingsView = {
-	mode: AppMode,
+{ code: "interrupted" } | 
+/**
+ *  45009: the account's daily quota is used up. Continues after the Beijing-midnight reset
+ *  while the desktop app runs, or by hand once the quota was cleared.
+ */
+{ code: "quota" } | 
+/**  `failures` requests in a row failed on the network (`detail`: the last one). */
+{ code: "transport"; failures: number; detail: string } | 
+/**  The relay refused our key (HTTP 401/403): nothing reached WeChat. */
+{ code: "relay_key"; status: number; detail: string } | 
+/**  Something before WeChat refused the request (another 4xx, a redirect). */
+{ code: "refused"; status: number; detail: string } | 
+/**  The account cannot send now (revoked, IP not whitelisted, permission missing…). */
+{ code: "account"; errcode: number | null; detail: string; explanation: Explanation | null } | 
+/**  The account's access token could not be refreshed. */
+{ code: "token_refresh"; detail: string } | 
+/**  WeChat still refused the token after a refresh: the authorization needs a look. */
+{ code: "token_rejected"; errcode: number | null } | 
+/**  The job's runner stopped on an internal error; its in-flight rows are uncertain. */
+{ code: "internal"; detail: string } | 
+/**  A send task or the runner panicked; the affected rows are uncertain. */
+{ code: "panic" } | 
+/**  A reason stored as free text before reasons were codes. */
+{ code: "other"; detail: string };
+
+/**  The message of a job. String values may contain `{{变量}}` placeholders, filled per recipient. */
+export type Payload = { type: "template"; template_id: string; 
+/**  keyword key (`thing1`) → value template. */
+data: { [key in string]: string }; url?: string | null; miniprogram?: MiniProgram | null } | { type: "custom_text"; content: string } | { type: "custom_news"; title: string; description: string; url: string; picurl: string } | { type: "custom_mini"; title: string; appid: string; pagepath: string; thumb_media_id: string } | { type: "subscribe"; template_id: string; data: { [key in string]: string }; page?: string | null; miniprogram?: MiniProgram | null } | 
+/**  `uniform_send`'s `mp_template_msg` (the official account linked to the mini program). */
+{ type: "uniform"; mp_appid: string; template_id: string; data: { [key in string]: string }; url?: string | null; miniprogram?: MiniProgram | null };
+
+/**  One client of a rollout: its appid, line in the table, and the ext.json to commit. */
+export type PlannedRow = {
+	appid: string,
+	line: number,
+	ext_json: string,
+};
+
+/**  What the Settings page shows and edits, minus the secrets. */
+export type PlatformSettings = {
+	mode: Mode,
 	component_appid: string,
 	relay_url: string,
-	egress: EgressMode,
-	appsecret_saved: boolean,
-	token_saved: boolean,
-	aes_key_saved: boolean,
-	relay_key_saved: boolean,
+	egress: Egress,
+	api_base: string,
+};
+
+/**  The trial version's QR code image. */
+export type QrCode = {
+	content_type: string,
+	bytes: number[],
+};
+
+/**  A saved recipient list (名单). */
+export type RecipientList = {
+	id: number,
+	appid: string,
+	name: string,
+	source: ListSource,
+	/**  Per-recipient variable columns (for mail-merge), in file order. */
+	variables: string[],
+	member_count: number,
+	created_at: number,
+	updated_at: number,
 };
 
 /**  Where the recipients come from (exactly one). */
 export type RecipientSource = { type: "openid"; openid: string } | { type: "list"; list_id: number } | { type: "file"; path: string };
 
-/**  What 恢复刷新令牌 did, per appid. */
-export type RecoverReportView = {
+export type RecipientState = "pending" | 
+/**  A request is (or was, before a crash) on the wire. */
+"in_flight" | "sent" | 
+/**  Retryable errors outlasted the attempts; "retry failed" may try again. */
+"failed_retryable" | 
+/**  WeChat refused this one for good (bad openid, not a follower, bad value…). */
+"failed_permanent" | 
+/**
+ *  The request may or may not have reached WeChat (crash mid-request, or a transport
+ *  error on a non-idempotent API). Never resent without the operator.
+ */
+"uncertain" | 
+/**  Not sent: duplicate openid, missing variable or a value WeChat would refuse (47003). */
+"skipped" | "cancelled";
+
+/**  What 恢复刷新令牌 did. */
+export type RecoverReport = {
+	/**  Accounts whose refresh token was missing here and is now restored. */
 	restored: string[],
+	/**  Accounts authorized at WeChat that were not in the table and were added. */
 	added: string[],
+	/**  Listed by WeChat without a refresh token: these need re-authorization. */
 	without_token: string[],
+	/**  In the table but no longer authorized at WeChat: marked 需要重新授权. */
 	not_authorized: string[],
+	/**  Already fine. */
 	unchanged: number,
 };
 
-/**  What 重发结果未知 queued, and how many of those may duplicate. */
-export type ResendView = {
+/**  Why a recipient's message cannot be built (the row is skipped with this reason). */
+export type RenderProblem = 
+/**  A `{{name}}` placeholder names a variable the recipient does not have. */
+{ problem: "missing_var"; name: string } | 
+/**  A value breaks its keyword's rule (WeChat would answer 47003). */
+{ problem: "invalid"; key: string; zh: string; en: string };
+
+/**  What `resend_uncertain` did. */
+export type ResendReport = {
 	rows: number,
 	/**
-	 *  Last attempted more than 10 minutes ago: WeChat no longer drops a duplicate by
-	 *  client_msg_id, so the user may receive the message twice.
+	 *  Rows whose last attempt is older than WeChat's 10-minute client_msg_id window: if that
+	 *  attempt did arrive, this resend duplicates it.
 	 */
 	outside_dedup_window: number,
 };
 
+/**  A rollout job. */
+export type Rollout = {
+	id: number,
+	template_id: number,
+	user_version: string,
+	user_desc: string,
+	target: RolloutTarget,
+	status: RolloutStatus,
+	pause: Pause | null,
+	/**  The client table's file name, when there was one. */
+	source: string,
+	created_at: number,
+	updated_at: number,
+	finished_at: number | null,
+	counts: RowCounts,
+};
+
+/**  A rollout with all its rows. */
+export type RolloutDetail = {
+	rollout: Rollout,
+	rows: RolloutRow[],
+};
+
+/**  The 批量发版 form. */
+export type RolloutForm = {
+	template_id: number,
+	user_version: string,
+	user_desc: string,
+	target: RolloutTarget,
+	base_ext_json: string | null,
+	clients: ClientsForm,
+	audit: AuditForm,
+};
+
+/**  What a running rollout streams. */
+export type RolloutProgress = {
+	rollout_id: number,
+	status: RolloutStatus,
+	pause: Pause | null,
+	counts: RowCounts,
+	/**  The audit quota as last asked (None until asked, or when asking failed). */
+	quota: AuditQuota | null,
+};
+
+/**  One mini program of a rollout. */
+export type RolloutRow = {
+	appid: string,
+	/**  Line of the client table (0 when the appid was given directly). */
+	line: number,
+	state: RowState,
+	auditid: number | null,
+	/**  Rejection or delay reason. */
+	reason: string | null,
+	screenshot: string | null,
+	/**  The last failure (Chinese, no secrets) and WeChat's errcode when WeChat answered. */
+	error: string | null,
+	errcode: number | null,
+	attempts: number,
+	updated_at: number,
+	ext_json: string,
+};
+
+export type RolloutStatus = "draft" | "running" | "paused" | "cancelled" | "completed";
+
+/**  How far a rollout takes each mini program. */
+export type RolloutTarget = 
+/**  Commit only (体验版). */
+"committed" | 
+/**  Commit and pass the audit; release later by hand. */
+"audited" | 
+/**  Commit, audit, release. */
+"released";
+
+/**  Rows per state, and the totals the faces show. */
+export type RowCounts = {
+	total: number,
+	/**  Rows that reached the rollout's target. */
+	done: number,
+	audit_failed: number,
+	failed: number,
+	cancelled: number,
+	/**  Rows with steps left. */
+	remaining: number,
+	by_state: Partial<{ [key in RowState]: number }>,
+};
+
+/**
+ *  Why a row was skipped, failed without a WeChat answer, or is uncertain — written by wxdesk,
+ *  not by WeChat (WeChat's own `errmsg` is kept as it came).
+ */
+export type RowNote = 
+/**  The recipient had no openid. */
+{ code: "empty_openid" } | 
+/**  The openid is in the job already. */
+{ code: "duplicate" } | 
+/**  A `{{name}}` placeholder names a variable the recipient does not have. */
+{ code: "missing_var"; name: string } | 
+/**  A value breaks its keyword's rule (WeChat would answer 47003). */
+{ code: "invalid_value"; key: string; zh: string; en: string } | 
+/**  No answer: the network failed (`detail` as the client said it). */
+{ code: "network"; detail: string } | 
+/**  The access token could not be had. */
+{ code: "token"; detail: string } | 
+/**  Refused before WeChat (relay key, allowlist, redirect). */
+{ code: "refused"; status: number; detail: string } | 
+/**
+ *  A network failure after the request left, on an API without an idempotency key: whether
+ *  WeChat received it is unknown.
+ */
+{ code: "no_idempotency"; detail: string } | 
+/**  The sending process stopped while the request was on the wire. */
+{ code: "interrupted" } | 
+/**  The send task panicked. */
+{ code: "task_panic" } | 
+/**  The job's runner stopped on an internal error while the request was on the wire. */
+{ code: "runner_failed" };
+
+/**
+ *  One mini program's place in a rollout. `committing`, `submitting` and `releasing` are
+ *  written before the call they name, so a restart knows a call may have reached WeChat.
+ */
+export type RowState = "pending" | "committing" | "committed" | "submitting" | "auditing" | "audit_delayed" | "audit_passed" | "releasing" | "released" | "audit_failed" | "failed" | "cancelled";
+
 /**  Where the sandbox's servers listen (loopback). */
 export type SandboxInfo = {
+	/**  The simulated WeChat API and login pages. */
 	sim_url: string,
 	relay_url: string,
 };
 
-/**  Steps of 体验沙箱, streamed to the welcome screen. */
+/**  Steps of switching to 体验沙箱, told as they happen. */
 export type SandboxStep = 
 /**  Starting the simulator and the relay. */
 "starting" | 
@@ -875,11 +1442,31 @@ export type SendEstimate = {
 	eta_secs: number,
 };
 
-/**  The account's template-message quota today (openapi/quota/get), for the confirmation. */
-export type SendQuotaView = {
-	daily_limit: number,
-	used: number,
-	remaining: number,
+/**
+ *  What the window's 保存 sends for a real platform (mode 正式). A secret left `null` or blank
+ *  keeps the one in the keychain.
+ */
+export type SettingsForm = {
+	component_appid: string,
+	relay_url: string,
+	egress: Egress,
+	component_appsecret: string | null,
+	component_token: string | null,
+	component_aes_key: string | null,
+	relay_key: string | null,
+};
+
+/**
+ *  What the Settings page shows. Secrets are never sent back: only whether the keychain holds
+ *  each.
+ */
+export type SettingsView = {
+	/**  `None` until the platform or the sandbox has been set up. */
+	settings: PlatformSettings | null,
+	appsecret_saved: boolean,
+	token_saved: boolean,
+	aes_key_saved: boolean,
+	relay_key_saved: boolean,
 };
 
 /**  What a failed command returns to the window. */
@@ -893,19 +1480,113 @@ export type ShellError = {
 	errcode: number | null,
 };
 
-export type SyncStage = "listing" | "details" | "tags" | "done";
+/**  Why a step was not run. */
+export type SkipReason = "not_configured" | "relay_incomplete" | "relay_unavailable" | "no_ticket" | "needs_token";
 
-export type TagInfo = {
+/**  How the bytes were understood, shown in the import preview. */
+export type SourceFormat = "csv_utf8" | "csv_utf8_bom" | 
+/**  Not valid UTF-8: decoded as GB18030, the superset of GBK and GB2312. */
+"csv_gbk" | "xlsx" | 
+/**  Text pasted into the app (one openid per line, or columns separated by tabs). */
+"pasted";
+
+/**  How a sync run ended. */
+export type SyncOutcome = "completed" | 
+/**  Stopped by the cancel token; the next call continues where this one stopped. */
+"cancelled";
+
+/**  Where a sync run stands. */
+export type SyncPhase = 
+/**  Paging through user/get (10,000 openids a page). */
+"listing" | 
+/**  user/info/batchget for the openids that need details (100 a call). */
+"details" | 
+/**  tags/get. */
+"tags" | "done";
+
+/**  One progress report: `fetched` of `total` in `phase`. */
+export type SyncProgress = {
+	phase: SyncPhase,
+	fetched: number,
+	total: number,
+};
+
+/**  What a sync run did (counted over the whole run, across resumes). */
+export type SyncReport = {
+	/**  `cancelled`: stopped by 取消 (or the window); the next run continues from the checkpoint. */
+	outcome: SyncOutcome,
+	run_id: number,
+	/**  This call continued a run an earlier call left unfinished. */
+	resumed: boolean,
+	/**  Followers WeChat reports. */
+	total: number,
+	added: number,
+	resubscribed: number,
+	unsubscribed: number,
+	/**  Followers whose details this call fetched. */
+	details_fetched: number,
+};
+
+/**
+ *  The persisted state of an account's follower sync: an unfinished run (`phase` ≠ done) is
+ *  continued by the next sync.
+ */
+export type SyncState = {
+	appid: string,
+	run_id: number,
+	phase: SyncPhase,
+	refresh_all: boolean,
+	/**  user/get cursor: the listing continues after it. */
+	next_openid: string,
+	/**  Followers WeChat reported in the last page. */
+	total: number,
+	listed: number,
+	added: number,
+	resubscribed: number,
+	unsubscribed: number,
+	started_at: number,
+	finished_at: number | null,
+	updated_at: number,
+};
+
+/**  One tag of an account. */
+export type TagRow = {
 	tag_id: number,
 	name: string,
-	/**  Members as WeChat counts them. */
+	/**  Members as WeChat counts them (tags/get). */
 	count: number,
-	/**  Members among the synced followers who follow now. */
+	/**  Members among the synced followers (following now). */
 	local_count: number,
 	synced_at: number,
 };
 
-/**  What the composer has filled in for a template message. */
+/**  A stored template with its parsed fields and local notes. */
+export type Template = {
+	appid: string,
+	template_id: string,
+	title: string,
+	primary_industry: string,
+	deputy_industry: string,
+	content: string,
+	example: string,
+	/**  Parsed from `content` on read, so a parser fix applies to templates synced before it. */
+	fields: Field[],
+	/**  An old industry template (`first`/`keywordN`/`remark`) rather than a category template. */
+	legacy: boolean,
+	/**  Local name shown instead of the title when set (本地别名). */
+	alias: string,
+	/**  Local free-text note (备注). */
+	note: string,
+	/**
+	 *  Approved values of `const`/`enum` keywords, keyed by keyword, entered locally: WeChat does
+	 *  not list them, but the composer can check values against them (E.1).
+	 */
+	const_values: { [key in string]: string[] },
+	/**  Unix seconds of the last sync that saw it. */
+	synced_at: number,
+};
+
+/**  What the composer (or `send template`) has filled in for a template message. */
 export type TemplateDraft = {
 	appid: string,
 	template_id: string,
@@ -916,85 +1597,84 @@ export type TemplateDraft = {
 	jump: Jump,
 };
 
-/**  One `{{key.DATA}}` of a template. */
-export type TemplateField = {
-	/**  The data key to send (`thing1`, `keyword2`). */
-	key: string,
-	/**  The label before the placeholder (`工单名称`). */
-	label: string,
-	kind: KeywordKind,
-	/**  Whether recipients still see it (`first`/`remark` are hidden since 2023-05). */
-	shown: boolean,
-};
-
-/**  A private template of an account, with its parsed fields and local alias/note. */
-export type TemplateInfo = {
-	appid: string,
-	template_id: string,
-	title: string,
-	primary_industry: string,
-	deputy_industry: string,
-	content: string,
-	example: string,
-	fields: TemplateField[],
-	/**  Old industry template (`first`/`keywordN`/`remark`) rather than a category template. */
-	legacy: boolean,
-	alias: string,
-	note: string,
-	/**  Unix seconds of the last sync that saw it. */
-	synced_at: number,
-};
-
 /**  What a sync changed. */
-export type TemplateSyncSummary = {
+export type TemplateSyncReport = {
 	added: number,
 	updated: number,
 	removed: number,
 	total: number,
-	/**  Templates an account may hold (25). */
+	/**  Templates an account may hold at once (25). */
 	limit: number,
 };
 
-/**  The outcome of a test send. */
-export type TestSendResult = {
-	job_id: number,
-	/**  `sent`, `failed_permanent`, `skipped`, … */
-	state: string,
-	state_label: string,
-	msgid: number | null,
-	errcode: number | null,
-	errmsg: string | null,
-	/**  What the errcode means and what to do (zh-CN). */
-	hint: string | null,
-};
-
-/**  The relay's ticket state; when it has none, WeChat has just been asked to push one. */
+/**  The relay's ticket state at start-up. */
 export type TicketStatus = {
 	present: boolean,
-	/**  Seconds since the relay received it (fits easily in 32 bits: a ticket lives 12 h). */
+	/**  Seconds since the relay received it. */
 	age_secs: number | null,
+	/**  api_start_push_ticket was called because the relay had none. */
 	push_requested: boolean,
-	message: string,
 };
 
-/**  Whether the account's tokens work. */
-export type TokenHealthView = {
+/**  Result of a token health check, for the table's 令牌状态 column. */
+export type TokenHealth = {
 	appid: string,
 	has_refresh_token: boolean,
+	/**  An authorizer_access_token could be obtained just now. */
 	access_token_ok: boolean,
-	detail: string,
-	hint: string | null,
+	/**  Why no token could be obtained, when the refresh token is there but did not work. */
+	problem: ErrorReport | null,
 };
 
-export type UnmatchedLine = {
+/**  Why a row did not match a follower (the UI words it in its language). */
+export type Unmatched = 
+/**  The row has no unionid: the mini program is not bound to the open platform. */
+"no_unionid" | 
+/**  No follower has this unionid: the person does not follow the account. */
+"not_following" | 
+/**  A follower had this unionid but has unsubscribed. */
+"unsubscribed";
+
+/**  A row that did not match. */
+export type UnmatchedRow = {
 	line: number,
 	mini_openid: string,
 	unionid: string,
-	why: UnmatchedWhy,
-	reason_zh: string,
+	why: Unmatched,
 };
 
-export type UnmatchedWhy = "no_unionid" | "not_following" | "unsubscribed";
+/**  The verification WeChat reports (verify_type_info). */
+export type Verification = 
+/**  未认证 */
+"none" | 
+/**  微信认证 */
+"wechat" | 
+/**  新浪微博认证 */
+"sina_weibo" | 
+/**  腾讯微博认证 */
+"tencent_weibo" | 
+/**  资质认证，名称未认证 */
+"qualification_only";
+
+/**  Mini programs grouped by their online version. */
+export type VersionGroup = {
+	/**  `None`: nothing online; `Some("?")` is never used — see `unknown`. */
+	version: string | null,
+	appids: string[],
+};
+
+/**  One version line (体验版 or 线上版). */
+export type VersionLine = {
+	version: string,
+	desc: string,
+	time: number,
+};
+
+export type VersionSummary = {
+	groups: VersionGroup[],
+	/**  Mini programs whose version could not be read, with why. */
+	unknown: ([string, string])[],
+};
 
 /**  Where the next page starts: after this (last_at, openid). */
 export type WindowCursor = {
@@ -1007,6 +1687,12 @@ export type WindowPage = {
 	/**  How many users of the account have an open window (all pages). */
 	total: number,
 	next: WindowCursor | null,
+};
+
+/**  A text in both languages (a keyword rule's words come from the rules table that way). */
+export type Words = {
+	zh: string,
+	en: string,
 };
 
 /* Tauri Specta runtime */

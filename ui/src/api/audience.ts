@@ -5,31 +5,36 @@ import { open } from "@tauri-apps/plugin-dialog";
 import { useCallback, useRef, useState } from "react";
 import {
   commands,
-  type FollowerQuery,
-  type FollowerSyncProgress,
-  type FollowerSyncResult,
-  type ImportChoices,
+  type FollowerFilter as FollowerQuery,
+  type SyncProgress as FollowerSyncProgress,
+  type SyncReport as FollowerSyncResult,
+  type ImportOptions as ImportChoices,
   type ImportInput,
 } from "../bindings";
 import { AppError, unwrap } from "./index";
 
+// The core's types under the names the pages use.
 export type {
-  BridgeView,
-  FollowerQuery,
-  FollowerRow,
-  FollowerSyncCheckpoint,
-  FollowerSyncProgress,
-  FollowerSyncResult,
-  FollowerTotals,
-  ImportChoices,
+  BridgeReport as BridgeView,
+  Follower as FollowerRow,
+  FollowerCounts as FollowerTotals,
+  FollowerFilter as FollowerQuery,
   ImportInput,
-  ImportPreviewView,
-  InvalidLine,
-  ListInfo,
-  ListMemberRow,
-  ListOrigin,
-  TagInfo,
-  UnmatchedLine,
+  ImportOptions as ImportChoices,
+  ImportPreview as ImportPreviewView,
+  ImportRow as SampleRow,
+  InvalidRow as InvalidLine,
+  ListMember,
+  ListSource as ListOrigin,
+  OpenidProblem,
+  RecipientList as ListInfo,
+  SyncPhase,
+  SyncProgress as FollowerSyncProgress,
+  SyncReport as FollowerSyncResult,
+  SyncState as FollowerSyncCheckpoint,
+  TagRow as TagInfo,
+  Unmatched,
+  UnmatchedRow as UnmatchedLine,
 } from "../bindings";
 
 /** Rows fetched per keyset page of the follower table. */

@@ -5,7 +5,10 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { commands } from "../bindings";
 import { unwrap } from "./index";
 
-export type { BackupResultView, BackupStatusView } from "../bindings";
+export type {
+  BackupReport as BackupResultView,
+  BackupStatus as BackupStatusView,
+} from "../bindings";
 
 export const backupKeys = {
   status: ["backup", "status"] as const,

@@ -5,7 +5,7 @@ import { useEffect, useRef } from "react";
 import { commands, type ErrorCode, events, type FeedStatus } from "../bindings";
 import { listenWhileMounted, unwrap } from "./index";
 
-export type { FeedNoticeKind, FeedStatus, ParkedEventView } from "../bindings";
+export type { FeedNoticeKind, FeedStatus, ParkedEvent as ParkedEventView } from "../bindings";
 
 export const feedKeys = {
   parked: ["feed", "parked"] as const,

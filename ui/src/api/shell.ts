@@ -4,25 +4,30 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Channel } from "@tauri-apps/api/core";
 import { useEffect } from "react";
 import {
-  type AuthScopeChoice,
+  type AuthScope as AuthScopeChoice,
   commands,
   events,
-  type PlatformSettingsForm,
+  type SettingsForm as PlatformSettingsForm,
   type SandboxStep,
 } from "../bindings";
 import { listenWhileMounted, queryKeys, unwrap } from "./index";
 
+// The core's types under the names the pages use.
 export type {
-  AccountView,
+  AccountCard as AccountView,
   AuthAttempt,
-  AuthScopeChoice,
+  AuthScope as AuthScopeChoice,
+  CheckDetail,
   CheckStep,
-  PlatformSettingsForm,
-  PlatformSettingsView,
-  RecoverReportView,
+  CheckStepId,
+  ErrorReport,
+  Msg,
+  RecoverReport as RecoverReportView,
   SandboxStep,
+  SettingsForm as PlatformSettingsForm,
+  SettingsView as PlatformSettingsView,
   TicketStatus,
-  TokenHealthView,
+  TokenHealth as TokenHealthView,
 } from "../bindings";
 
 export const shellKeys = {

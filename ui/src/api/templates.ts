@@ -3,12 +3,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { commands } from "../bindings";
 import { unwrap } from "./index";
 
+// The core's types under the names the pages use.
 export type {
-  Industry,
-  KeywordKind,
-  TemplateField,
-  TemplateInfo,
-  TemplateSyncSummary,
+  Field as TemplateField,
+  IndustryPair as Industry,
+  KeywordType as KeywordKind,
+  Template as TemplateInfo,
+  TemplateSyncReport as TemplateSyncSummary,
 } from "../bindings";
 
 export const templateKeys = {
@@ -86,7 +87,7 @@ export function useSetIndustry(appid: string) {
   });
 }
 
-export type { AccountOption } from "../bindings";
+export type { AccountCard as AccountOption } from "../bindings";
 
 /** Authorized official accounts for the pickers of 模板 and 用户与名单. */
 export function useAccountOptions() {

@@ -5,8 +5,9 @@ import { act, fireEvent, render, screen, waitFor } from "@testing-library/react"
 import { createMemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import { App } from "../App";
+import type { ParkedEventView } from "../api/feed";
 import { relayTroubleAfter } from "../api/feed";
-import type { FeedStatus, ParkedEventView } from "../bindings";
+import type { FeedStatus } from "../bindings";
 import { routes } from "../routes";
 import { useUiStore } from "../store/ui";
 import { SANDBOX_INFO } from "../test/renderApp";
@@ -41,7 +42,9 @@ const PARKED: ParkedEventView = {
   seq: 12,
   kind: "authorized",
   appid: "wxPARKED00000001",
+  received_at: 1_799_999_990,
   error: "微信返回错误 45009：接口调用超过限额",
+  error_code: "wechat",
   errcode: 45009,
   attempts: 2,
   parked_at: 1_800_000_000,

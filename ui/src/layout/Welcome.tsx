@@ -3,8 +3,8 @@ import { Alert, Button, Card, Col, Flex, Result, Row, Steps, Typography } from "
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
-import { AppError } from "../api";
 import { type SandboxStep, useStartSandbox } from "../api/shell";
+import { errorText } from "../pages/accounts/labels";
 import { RestoreButton } from "../pages/backup/RestoreBackup";
 
 const ORDER: SandboxStep[] = ["starting", "waiting_ticket", "ready"];
@@ -103,11 +103,7 @@ export function Welcome() {
           type="error"
           showIcon
           title={t("shell.welcome.failed")}
-          description={
-            start.error instanceof AppError && start.error.hint
-              ? `${start.error.message}。${start.error.hint}`
-              : start.error.message
-          }
+          description={errorText(start.error)}
         />
       )}
     </Flex>

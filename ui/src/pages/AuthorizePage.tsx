@@ -15,7 +15,6 @@ import {
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useSearchParams } from "react-router";
-import { AppError } from "../api";
 import {
   type AccountView,
   type AuthScopeChoice,
@@ -25,11 +24,8 @@ import {
   useBeginAuthorization,
 } from "../api/shell";
 import { AccountCard } from "./accounts/AccountCard";
+import { errorText } from "./accounts/labels";
 import { PageShell } from "./PageShell";
-
-function errorText(e: Error) {
-  return e instanceof AppError && e.hint ? `${e.message}。${e.hint}` : e.message;
-}
 
 /** Re-renders every second while the link is valid; `true` once it expired. */
 function useExpired(expiresAt: number | undefined) {

@@ -32,15 +32,12 @@ import {
   useSettings,
 } from "../api/shell";
 import { ModeBadge } from "../layout/ModeBadge";
+import { checkStepText, errorText, ticketText } from "./accounts/labels";
 import { BackupCard } from "./backup/BackupCard";
 import { PageShell } from "./PageShell";
 
 const APPID = /^wx[0-9a-zA-Z]{16}$/;
 const AES_KEY = /^[0-9a-zA-Z]{43}$/;
-
-function errorText(e: Error) {
-  return e instanceof AppError && e.hint ? `${e.message}。${e.hint}` : e.message;
-}
 
 /** A write-only secret: never shown; "已保存在系统钥匙串" when present; typing replaces it. */
 function SecretField(props: {
@@ -113,7 +110,7 @@ function ConnectionCheck() {
           type={ticket.data.present ? "success" : "info"}
           showIcon
           title={t("shell.settings.ticketTitle")}
-          description={ticket.data.message}
+          description={ticketText(t, ticket.data)}
         />
       )}
       {ticket.error && (
@@ -132,31 +129,34 @@ function ConnectionCheck() {
         <List
           data-testid="check-steps"
           dataSource={check.data}
-          renderItem={(s) => (
-            <List.Item data-testid="check-step" data-ok={s.ok ? "1" : "0"}>
-              <List.Item.Meta
-                avatar={<StepIcon s={s} />}
-                title={
-                  <Flex gap={8} align="center">
-                    <span>{s.name}</span>
-                    <Tag color={s.skipped ? "default" : s.ok ? "success" : "error"}>
-                      {s.skipped
-                        ? t("shell.settings.stepSkipped")
-                        : s.ok
-                          ? t("shell.settings.stepOk")
-                          : t("shell.settings.stepFailed")}
-                    </Tag>
-                  </Flex>
-                }
-                description={
-                  <Flex vertical gap={4}>
-                    <span>{s.detail}</span>
-                    {s.hint && <Typography.Text type="warning">{s.hint}</Typography.Text>}
-                  </Flex>
-                }
-              />
-            </List.Item>
-          )}
+          renderItem={(s) => {
+            const text = checkStepText(t, s);
+            return (
+              <List.Item data-testid="check-step" data-ok={s.ok ? "1" : "0"} data-step={s.step}>
+                <List.Item.Meta
+                  avatar={<StepIcon s={s} />}
+                  title={
+                    <Flex gap={8} align="center">
+                      <span>{text.name}</span>
+                      <Tag color={s.skipped ? "default" : s.ok ? "success" : "error"}>
+                        {s.skipped
+                          ? t("shell.settings.stepSkipped")
+                          : s.ok
+                            ? t("shell.settings.stepOk")
+                            : t("shell.settings.stepFailed")}
+                      </Tag>
+                    </Flex>
+                  }
+                  description={
+                    <Flex vertical gap={4}>
+                      <span>{text.detail}</span>
+                      {text.hint && <Typography.Text type="warning">{text.hint}</Typography.Text>}
+                    </Flex>
+                  }
+                />
+              </List.Item>
+            );
+          }}
         />
       )}
     </Card>
@@ -170,13 +170,17 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
   const [form] = Form.useForm<PlatformSettingsForm>();
   // The sandbox's own settings are not the user's to edit: start from an empty real platform.
   const initial: Partial<PlatformSettingsForm> =
-    view.mode === "production"
-      ? { component_appid: view.component_appid, relay_url: view.relay_url, egress: view.egress }
+    view.settings?.mode === "production"
+      ? {
+          component_appid: view.settings.component_appid,
+          relay_url: view.settings.relay_url,
+          egress: view.settings.egress,
+        }
       : { egress: "relay" };
-  const saved = view.mode === "production";
+  const saved = view.settings?.mode === "production";
   return (
     <Card title={t("shell.settings.title")}>
-      {view.mode === "sandbox" && (
+      {view.settings?.mode === "sandbox" && (
         <Alert
           style={{ marginBottom: 16 }}
           type="info"
@@ -289,7 +293,7 @@ export function SettingsPage() {
       )}
       {settings.isPending && <Skeleton active paragraph={{ rows: 6 }} />}
       {settings.error && <Alert type="error" showIcon title={errorText(settings.error)} />}
-      {settings.data && settings.data.mode !== "unconfigured" && <ConnectionCheck />}
+      {settings.data?.settings && <ConnectionCheck />}
       {settings.data && <SettingsForm view={settings.data} />}
       <BackupCard />
       {data && (

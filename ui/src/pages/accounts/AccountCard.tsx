@@ -1,6 +1,7 @@
 import { Alert, Avatar, Card, Descriptions, Flex, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import type { AccountView } from "../../api/shell";
+import { kindText, permissionName, statusText, typeText, verificationText } from "./labels";
 
 export function statusColor(s: AccountView["status"]) {
   return s === "authorized" ? "success" : s === "unauthorized" ? "default" : "warning";
@@ -21,13 +22,13 @@ export function AccountCard({ account }: { account: AccountView }) {
           </Typography.Title>
           <Flex gap={6}>
             <Tag color="blue">
-              {account.kind_label}
-              {account.kind === "oa" && account.type_label !== account.kind_label
-                ? ` · ${account.type_label}`
+              {kindText(t, account)}
+              {account.kind === "oa" && account.account_type !== "official_account"
+                ? ` · ${typeText(t, account)}`
                 : ""}
             </Tag>
-            <Tag color={account.verified ? "green" : "default"}>{account.verify_label}</Tag>
-            <Tag color={statusColor(account.status)}>{account.status_label}</Tag>
+            <Tag color={account.verified ? "green" : "default"}>{verificationText(t, account)}</Tag>
+            <Tag color={statusColor(account.status)}>{statusText(t, account.status)}</Tag>
           </Flex>
         </Flex>
       </Flex>
@@ -40,8 +41,8 @@ export function AccountCard({ account }: { account: AccountView }) {
         </Descriptions.Item>
         <Descriptions.Item label={t("shell.card.permissions")}>
           <Flex wrap gap={4}>
-            {account.permissions.map((p) => (
-              <Tag key={p.id}>{p.name}</Tag>
+            {account.permissions.map((id) => (
+              <Tag key={id}>{permissionName(t, id)}</Tag>
             ))}
           </Flex>
         </Descriptions.Item>

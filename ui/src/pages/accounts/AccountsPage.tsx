@@ -15,7 +15,6 @@ import {
 } from "antd";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
-import { AppError } from "../../api";
 import {
   type AccountView,
   useAccounts,
@@ -26,10 +25,14 @@ import {
 } from "../../api/shell";
 import { EmptyState, PageShell } from "../PageShell";
 import { statusColor } from "./AccountCard";
-
-function errorText(e: Error) {
-  return e instanceof AppError && e.hint ? `${e.message}。${e.hint}` : e.message;
-}
+import {
+  errorText,
+  permissionName,
+  statusText,
+  tokenHealthText,
+  typeText,
+  verificationText,
+} from "./labels";
 
 function when(secs: number | null) {
   if (!secs) return "—";
@@ -83,9 +86,9 @@ export function AccountsPage() {
       width: 110,
       render: (_: unknown, a: AccountView) => (
         <Flex vertical>
-          <span>{a.kind === "oa" ? a.type_label : a.kind_label}</span>
+          <span>{typeText(t, a)}</span>
           <Typography.Text type={a.verified ? "success" : "secondary"} style={{ fontSize: 12 }}>
-            {a.verify_label}
+            {verificationText(t, a)}
           </Typography.Text>
         </Flex>
       ),
@@ -101,7 +104,9 @@ export function AccountsPage() {
       key: "perm",
       width: 80,
       render: (_: unknown, a: AccountView) => (
-        <Tooltip title={a.permissions.map((p) => p.name).join("、")}>
+        <Tooltip
+          title={a.permissions.map((id) => permissionName(t, id)).join(t("shell.accounts.listSep"))}
+        >
           <Space size={4}>
             <span>{t("shell.accounts.permCount", { count: a.permissions.length })}</span>
             {a.missing_template_permission && (
@@ -119,7 +124,7 @@ export function AccountsPage() {
       width: 110,
       render: (_: unknown, a: AccountView) => (
         <Tag color={statusColor(a.status)} data-testid="account-status">
-          {a.status_label}
+          {statusText(t, a.status)}
         </Tag>
       ),
     },
@@ -138,11 +143,13 @@ export function AccountsPage() {
             loading={health.isPending && health.variables === a.appid}
             onClick={() =>
               health.mutate(a.appid, {
-                onSuccess: (h) =>
+                onSuccess: (h) => {
+                  const { detail, hint } = tokenHealthText(t, h);
                   modal[h.access_token_ok ? "success" : "warning"]({
                     title: a.nickname,
-                    content: h.hint ? `${h.detail}。${h.hint}` : h.detail,
-                  }),
+                    content: hint ? `${detail}${t("shell.accounts.sentenceSep")}${hint}` : detail,
+                  });
+                },
                 onError: fail,
               })
             }

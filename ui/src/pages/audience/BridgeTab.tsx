@@ -15,6 +15,7 @@ import { useTranslation } from "react-i18next";
 import {
   type ImportInput,
   pickSpreadsheet,
+  type Unmatched,
   type UnmatchedLine,
   useBridgePreview,
   useBridgeSave,
@@ -114,7 +115,12 @@ export function BridgeTab({ appid }: { appid: string }) {
                       width: 220,
                       ellipsis: true,
                     },
-                    { title: t("audience.bridge.why"), dataIndex: "reason_zh", ellipsis: true },
+                    {
+                      title: t("audience.bridge.why"),
+                      dataIndex: "why",
+                      ellipsis: true,
+                      render: (why: Unmatched) => t(`audience.bridge.reason.${why}`),
+                    },
                   ]}
                 />
               </div>

@@ -61,7 +61,7 @@ export function FollowersTab({ appid }: { appid: string }) {
     [tags.data],
   );
   const interrupted =
-    checkpoint.data && checkpoint.data.stage !== "done" && run.state !== "running";
+    checkpoint.data && checkpoint.data.phase !== "done" && run.state !== "running";
   const lang = i18n.language;
 
   const columns: TableColumnsType<FollowerRow> = [
@@ -109,7 +109,7 @@ export function FollowersTab({ appid }: { appid: string }) {
     { title: t("audience.followers.col.remark"), dataIndex: "remark", width: 140, ellipsis: true },
     {
       title: t("audience.followers.col.tags"),
-      dataIndex: "tag_ids",
+      dataIndex: "tagid_list",
       width: 150,
       ellipsis: true,
       render: (ids: number[]) => ids.map((id) => tagNames.get(id) ?? String(id)).join("、"),
@@ -302,7 +302,7 @@ function SyncStatus({ run }: { run: SyncRun }) {
       <Card size="small" data-testid="followers-progress">
         <Flex vertical gap={4}>
           <Typography.Text>
-            {p ? t(`audience.followers.stage.${p.stage}`) : t("audience.followers.preparing")}
+            {p ? t(`audience.followers.stage.${p.phase}`) : t("audience.followers.preparing")}
             {p && p.total > 1
               ? `  ${p.fetched.toLocaleString()} / ${p.total.toLocaleString()}`
               : ""}
@@ -314,7 +314,7 @@ function SyncStatus({ run }: { run: SyncRun }) {
   }
   if (run.state === "done") {
     const r = run.result;
-    return r.completed ? (
+    return r.outcome === "completed" ? (
       <Alert
         type="success"
         showIcon

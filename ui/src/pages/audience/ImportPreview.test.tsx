@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import "../../i18n";
 import type { ImportPreviewView } from "../../api/audience";
+import { i18n } from "../../i18n";
 import { allColumns, ImportPreview } from "./ImportPreview";
 
 const PREVIEW: ImportPreviewView = {
@@ -14,13 +14,8 @@ const PREVIEW: ImportPreviewView = {
   valid: 3,
   invalid_count: 2,
   invalid: [
-    {
-      line: 3,
-      value: "张三",
-      reason_zh: "不是 openid：太短",
-      reason_en: "not an openid: too short",
-    },
-    { line: 5, value: "", reason_zh: "openid 为空", reason_en: "empty openid" },
+    { line: 3, value: "张三", problem: "not_an_openid" },
+    { line: 5, value: "", problem: "empty" },
   ],
   duplicates_removed: 1,
   following_checked: true,
@@ -53,16 +48,28 @@ describe("import preview", () => {
     ).toEqual(["姓名", "订单号"]);
   });
 
-  it("lists invalid rows with their line and Chinese reason", () => {
-    render(<ImportPreview preview={PREVIEW} />);
-    const table = screen.getByTestId("preview-invalid-rows");
-    const rows = table.querySelectorAll("tbody tr.ant-table-row");
-    expect(
-      Array.from(rows).map((r) => Array.from(r.querySelectorAll("td")).map((td) => td.textContent)),
-    ).toEqual([
-      ["3", "张三", "不是 openid：太短"],
+  const invalidRows = () =>
+    Array.from(
+      screen.getByTestId("preview-invalid-rows").querySelectorAll("tbody tr.ant-table-row"),
+    ).map((r) => Array.from(r.querySelectorAll("td")).map((td) => td.textContent));
+
+  it("lists invalid rows with their line and the reason in the window's language", async () => {
+    const { unmount } = render(<ImportPreview preview={PREVIEW} />);
+    expect(invalidRows()).toEqual([
+      ["3", "张三", "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）"],
       ["5", "", "openid 为空"],
     ]);
+    unmount();
+    await i18n.changeLanguage("en");
+    try {
+      render(<ImportPreview preview={PREVIEW} />);
+      expect(invalidRows()).toEqual([
+        ["3", "张三", "Not an openid: expected letters, digits, - or _ (usually 28 characters)"],
+        ["5", "", "The openid is empty"],
+      ]);
+    } finally {
+      await i18n.changeLanguage("zh-CN");
+    }
   });
 
   it("warns about non-followers (43004) and names them", () => {

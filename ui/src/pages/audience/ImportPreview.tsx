@@ -10,12 +10,7 @@ import {
   Typography,
 } from "antd";
 import { useTranslation } from "react-i18next";
-import type {
-  ImportChoices,
-  ImportPreviewView,
-  InvalidLine,
-  ListMemberRow,
-} from "../../api/audience";
+import type { ImportChoices, ImportPreviewView, InvalidLine, SampleRow } from "../../api/audience";
 
 /** Every column of the file in order: the openid column back in its place among the variables. */
 export function allColumns(
@@ -37,11 +32,11 @@ export function SampleTable({
   testid,
 }: {
   variables: string[];
-  rows: ListMemberRow[];
+  rows: SampleRow[];
   testid?: string;
 }) {
   return (
-    <Table<ListMemberRow & { i: number }>
+    <Table<SampleRow & { i: number }>
       data-testid={testid}
       size="small"
       rowKey="i"
@@ -60,7 +55,7 @@ export function SampleTable({
           key: `v${col}`,
           ellipsis: true,
           width: 140,
-          render: (_: unknown, r: ListMemberRow) => r.values[col] ?? "",
+          render: (_: unknown, r: SampleRow) => r.values[col] ?? "",
         })),
       ]}
     />
@@ -78,8 +73,7 @@ export function ImportPreview({
   preview: ImportPreviewView;
   onChoose?: (choices: ImportChoices) => void;
 }) {
-  const { t, i18n } = useTranslation();
-  const zh = i18n.language.startsWith("zh");
+  const { t } = useTranslation();
   const p = preview;
   return (
     <Flex vertical gap={12} data-testid="import-preview">
@@ -206,7 +200,7 @@ export function ImportPreview({
               {
                 title: t("audience.preview.reason"),
                 key: "reason",
-                render: (_: unknown, r) => (zh ? r.reason_zh : r.reason_en),
+                render: (_: unknown, r) => t(`audience.preview.problem.${r.problem}`),
               },
             ]}
           />

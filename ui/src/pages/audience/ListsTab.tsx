@@ -28,9 +28,9 @@ import { SampleTable } from "./ImportPreview";
 export function originText(t: TFunction, o: ListOrigin, tagName: (id: number) => string) {
   switch (o.kind) {
     case "followers":
-      return o.tag_id === null
+      return o.filter.tag_id == null
         ? t("audience.lists.origin.all")
-        : t("audience.lists.origin.tag", { tag: tagName(o.tag_id) });
+        : t("audience.lists.origin.tag", { tag: tagName(o.filter.tag_id) });
     case "pasted":
       return t("audience.lists.origin.pasted");
     case "file":
@@ -88,7 +88,7 @@ export function ListsTab({ appid }: { appid: string }) {
             },
             {
               title: t("audience.lists.col.origin"),
-              dataIndex: "origin",
+              dataIndex: "source",
               width: 200,
               ellipsis: true,
               render: (o: ListOrigin) => originText(t, o, tagName),
@@ -172,7 +172,13 @@ function Members({ list }: { list: ListInfo }) {
         {t("audience.lists.members", { count: list.member_count })}
       </Typography.Text>
       {members.error && <ErrorAlert error={members.error} />}
-      <SampleTable variables={list.variables} rows={rows} />
+      <SampleTable
+        variables={list.variables}
+        rows={rows.map((m) => ({
+          openid: m.openid,
+          values: list.variables.map((v) => m.vars[v] ?? ""),
+        }))}
+      />
       {members.hasNextPage && (
         <Button loading={members.isFetchingNextPage} onClick={() => void members.fetchNextPage()}>
           {t("audience.lists.loadMore")}

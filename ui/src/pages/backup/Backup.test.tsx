@@ -5,7 +5,7 @@ import { App as AntApp } from "antd";
 import type { ReactNode } from "react";
 import { describe, expect, it } from "vitest";
 import "../../i18n";
-import type { BackupResultView, BackupStatusView } from "../../bindings";
+import type { BackupResultView, BackupStatusView } from "../../api/backup";
 import { BackupCard } from "./BackupCard";
 
 const EMPTY: BackupStatusView = {
@@ -20,10 +20,12 @@ const EMPTY: BackupStatusView = {
 
 const EXPORTED: BackupResultView = {
   path: "/home/u/wxdesk-备份-2026-11-22.wxbak",
-  secrets: 5,
-  refresh_tokens: 1,
-  database_bytes: 65536,
-  created_at: 1_795_000_000,
+  summary: {
+    secrets: 5,
+    accounts_with_refresh_token: 1,
+    database_bytes: 65536,
+    created_at: 1_795_000_000,
+  },
 };
 
 /** The 备份与恢复 card with the shell answering from `answers`; returns every call made. */

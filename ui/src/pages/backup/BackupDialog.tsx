@@ -1,12 +1,10 @@
 import { Alert, Button, Flex, Modal, Spin } from "antd";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { AppError } from "../../api";
+import { errorText } from "../accounts/labels";
 
 /** A failure as the dialogs show it: the message, then the hint of what to do, if any. */
-export function errorText(e: Error) {
-  return e instanceof AppError && e.hint ? `${e.message}。${e.hint}` : e.message;
-}
+export { errorText };
 
 interface DialogProps {
   open: boolean;

@@ -76,10 +76,10 @@ export function ExportBackupModal({ open, onClose }: { open: boolean; onClose: (
             subTitle={
               <Descriptions column={1} bordered size="small" style={{ textAlign: "left" }}>
                 <Descriptions.Item label={t("backup.refreshTokens")}>
-                  {t("backup.count", { count: done.refresh_tokens })}
+                  {t("backup.count", { count: done.summary.accounts_with_refresh_token })}
                 </Descriptions.Item>
                 <Descriptions.Item label={t("backup.secrets")}>
-                  {t("backup.count", { count: done.secrets })}
+                  {t("backup.count", { count: done.summary.secrets })}
                 </Descriptions.Item>
                 <Descriptions.Item label={t("backup.file")}>
                   <Typography.Text code copyable style={{ wordBreak: "break-all" }}>

@@ -105,8 +105,8 @@ export function RestoreBackupModal({ open, onClose }: { open: boolean; onClose: 
             status="success"
             title={t("backup.restoredTitle")}
             subTitle={t("backup.restoredDesc", {
-              tokens: done.refresh_tokens,
-              secrets: done.secrets,
+              tokens: done.summary.accounts_with_refresh_token,
+              secrets: done.summary.secrets,
             })}
             data-testid="restore-done"
             extra={

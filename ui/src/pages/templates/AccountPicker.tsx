@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { create } from "zustand";
 import { AppError } from "../../api";
 import { type AccountOption, useAccountOptions } from "../../api/templates";
+import { errorText } from "../accounts/labels";
 import { EmptyState } from "../PageShell";
 
 // The chosen account is shared by 模板 and 用户与名单, so switching pages keeps it.
@@ -26,9 +27,7 @@ export function ErrorAlert({ error }: { error: unknown }) {
       type="error"
       showIcon
       title={t(`errors.${e?.code ?? "unknown"}`)}
-      description={
-        e?.hint ? `${e.message}。${e.hint}` : error instanceof Error ? error.message : String(error)
-      }
+      description={errorText(error)}
     />
   );
 }
