@@ -134,8 +134,10 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
         "wxdesk started"
     );
     let ctx = tauri::async_runtime::block_on(wxdesk_core::context::Context::open(&data_dir))?;
+    // The app holds the send lock only while one of its jobs sends, so a CLI send in between
+    // need not wait for the window to close (wxdesk_core::send::host).
+    ctx.sends.share_lock_when_idle();
     app.manage(AppState::new(ctx));
-    app.manage(commands::send::SendState::default());
     // The window opens at once; the sandbox and the follower come up behind it. A failure is
     // logged and shown where it matters (settings, 检测连接), not a reason to refuse to start.
     let handle = app.handle().clone();
@@ -144,8 +146,11 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
         if let Err(e) = state.start_services(&handle).await {
             tracing::error!(error = %e, "background services did not start");
         }
-        // Jobs running at the last exit continue (in-flight rows become uncertain).
-        commands::send::start_on_launch(handle.clone()).await;
+        // The long-lived host: recover now (jobs running at the last exit are paused
+        // `interrupted`, their in-flight rows uncertain), resume quota pauses after the reset.
+        if matches!(state.ctx.mode().await, Ok(Some(_))) {
+            state.ctx.sends.spawn_quota_resume();
+        }
     });
     Ok(())
 }

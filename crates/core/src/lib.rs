@@ -12,10 +12,10 @@ pub mod audience;
 pub mod auth;
 /// Encrypted workspace backup (database + keychain secrets) and restore.
 pub mod backup;
-/// Glue for headless callers (the CLI): the engine over the platform, delivery join, send lock.
-pub mod cli_support;
 /// 小程序代码管理: template library, commit/audit/release/rollback, bulk rollouts.
 pub mod code;
+/// 发送 (compose): recipients, draft → job spec, the composer's check, test and 客服 sends.
+pub mod compose;
 /// The composition root for one data dir: store, keychain and the service handles.
 pub mod context;
 /// The one error type, with `code()`, and `message()`/`hint()` in each language.
@@ -24,8 +24,6 @@ pub mod error;
 pub mod feed;
 /// How features call WeChat for an authorized account: the account's token, with retry.
 pub mod gateway;
-/// 发送记录: history queries, per-day counts, CSV export.
-pub mod history;
 /// 客服消息 window: the newest user action per openid from the feed, open windows by account.
 pub mod interactions;
 /// Platform settings, the API connection and its token providers, 检测连接.
@@ -38,7 +36,8 @@ pub mod sandbox;
 pub mod services;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
 pub mod secrets;
-/// 发送: the durable bulk-send engine, customer-service and subscribe sends, delivery join.
+/// 发送: the durable bulk-send engine and its one host per process (send lock, recovery), the
+/// delivery join, 发送记录 and 概览.
 pub mod send;
 /// SQLite: one file per data dir, WAL, embedded numbered migrations.
 pub mod store;
