@@ -4,9 +4,10 @@
 //! progress bar reach the end, and find every record in 发送记录 — the sim's `/__sim/state`
 //! (sends.accepted) is the judge of what was sent.
 //!
-//! The data dir is prepared through wxdesk-core before and while the app runs (sandbox mode
-//! saved; the account authorized through the app's own sim, its templates synced and a list made
-//! from the sim's follower openids), the way templates_audience.rs does.
+//! The data dir is prepared through wxdesk-core's handles before and while the app runs (sandbox
+//! mode saved; the account authorized through the app's own sim, its templates and followers
+//! synced and a list imported from the sim's follower openids). At the end, in English, 任务 and
+//! 发送记录 show no Chinese outside the user's own data (template and list names, job titles).
 
 mod common;
 
@@ -15,9 +16,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
-use wxdesk_core::audience::ImportRow;
-use wxdesk_core::audience::followers;
-use wxdesk_core::audience::lists::{self, ListSource};
+use wxdesk_core::audience::{ImportOptions, ImportSource, SyncOptions};
 use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
 
 const TEMPLATE_TITLE: &str = "订单发货通知";
@@ -134,9 +133,8 @@ async fn pick_follower(h: &Harness, openid: &str) -> Result<()> {
 }
 
 /// Authorizes the sim's first verified official account through the app's sim, syncs its
-/// templates, records its sample followers (as their subscribe events would) for the test-send
-/// picker, and makes a list of them with an 订单号 column. Returns (appid, sim URL, the list's
-/// openids).
+/// templates and followers (the test-send picker searches them), and imports a list of its sample
+/// followers with an 订单号 column. Returns (appid, sim URL, the list's openids).
 async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String, Vec<String>) {
     let SimAccount {
         ctx,
@@ -144,10 +142,11 @@ async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String,
         appid,
         ..
     } = authorize_verified_account(dir, http).await;
-    let api = ctx.platform.api().await.expect("platform api");
-    wxdesk_core::templates::sync_templates(&api, &ctx.store, &appid)
+    ctx.templates.sync(&appid).await.expect("templates synced");
+    ctx.audience
+        .sync(&appid, SyncOptions::default(), &|_| {})
         .await
-        .expect("templates synced");
+        .expect("followers synced");
     let account = common::get_json(http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
     let openids: Vec<String> = account["sample_openids"]
         .as_array()
@@ -155,33 +154,32 @@ async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String,
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    let rows: Vec<ImportRow> = openids
-        .iter()
-        .enumerate()
-        .map(|(i, o)| ImportRow {
-            openid: o.clone(),
-            values: vec![format!("SO2026112200{i}")],
-        })
-        .collect();
-    let a = appid.clone();
-    ctx.store
-        .call(move |c| {
-            for r in &rows {
-                followers::apply_subscribe(c, &a, &r.openid, 1_763_000_000)?;
-            }
-            lists::create_from_rows(
-                c,
-                &a,
-                LIST_NAME,
-                &ListSource::Pasted,
-                &["订单号".to_string()],
-                &rows,
-                0,
-            )
-        })
+    let mut csv = String::from("openid,订单号\n");
+    for (i, o) in openids.iter().enumerate() {
+        csv.push_str(&format!("{o},SO2026112200{i}\n"));
+    }
+    ctx.audience
+        .import_save(
+            &appid,
+            LIST_NAME,
+            ImportSource::Pasted(csv),
+            ImportOptions::default(),
+        )
         .await
         .expect("list created");
     (appid, sim_url, openids)
+}
+
+/// Chinese characters (and full-width punctuation) in `text` once the user's own data is taken
+/// out.
+fn chinese_outside(text: &str, user_data: &[&str]) -> Vec<char> {
+    let mut rest = text.to_string();
+    for d in user_data {
+        rest = rest.replace(d, "");
+    }
+    rest.chars()
+        .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
+        .collect()
 }
 
 /// The daily template-send limit of the app's sandbox sim (its default configuration).
@@ -406,6 +404,30 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
         .await
         .map_err(wd("reading the remembered test openid"))?;
     assert_eq!(remembered, Value::String(test_openid.clone()));
+
+    // In English, 任务 and 发送记录 say everything in English; only the user's data (the job
+    // titles made from the template's name) stays as it was written.
+    h.click("[data-testid=lang-en]").await?;
+    let user_data = [TEMPLATE_TITLE, "测试：", LIST_NAME];
+    h.click("[data-testid=nav-jobs]").await?;
+    wait_for_contains(&h, "[data-testid=jobs-table]", "Completed").await?;
+    let jobs = h.text("[data-testid=page-jobs]").await?;
+    h.screenshot("jobs-en").await?;
+    let zh = chinese_outside(&jobs, &user_data);
+    h.click("[data-testid=nav-history]").await?;
+    let history = wait_for_contains(&h, "[data-testid=page-history]", "Sent").await?;
+    h.screenshot("history-en").await?;
+    // Back to Chinese before any assertion: the language outlives this data dir (WebKit storage).
+    h.click("[data-testid=lang-zh-CN]").await?;
+    assert!(
+        zh.is_empty(),
+        "Chinese on 任务 in English: {zh:?} in {jobs:?}"
+    );
+    let zh = chinese_outside(&history, &user_data);
+    assert!(
+        zh.is_empty(),
+        "Chinese on 发送记录 in English: {zh:?} in {history:?}"
+    );
 
     h.shutdown().await;
     drop(dir);

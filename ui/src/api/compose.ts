@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { commands } from "../bindings";
 import { unwrap } from "./index";
 
-export type { SendQuotaView } from "../bindings";
+export type { ApiQuota as SendQuotaView } from "../bindings";
 
 /** Followers offered by the test-recipient picker per search. */
 export const TEST_PICKER_LIMIT = 20;

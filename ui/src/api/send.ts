@@ -1,12 +1,16 @@
 // 发送 / 任务 / 发送记录 / 概览: typed hooks over the compose_*, job*, history_* and overview_*
-// commands. Job progress streams over a Channel per watched job.
+// commands, which return core's types (renamed here where that keeps the pages simple). Job
+// progress streams over a Channel per watched job. Codes (job status, row states, delivery
+// results, pause reasons, row notes) are named by ../pages/jobs/labels.ts in the UI's language.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Channel } from "@tauri-apps/api/core";
 import { useEffect, useState } from "react";
 import {
+  type CustomMessage,
   commands,
-  type HistoryQuery,
-  type JobProgressView,
+  type HistoryFilter,
+  type JobCounts,
+  type JobProgress,
   type RecipientSource,
   type TemplateDraft,
 } from "../bindings";
@@ -16,27 +20,42 @@ export type {
   CardPreview,
   ComposeCheck,
   CustomMessage,
-  DayView,
-  HistoryDetailView,
-  HistoryQuery,
-  HistoryRowView,
+  DayCounts as DayView,
+  Delivery,
+  Explanation,
+  HistoryDetail as HistoryDetailView,
+  HistoryFilter as HistoryQuery,
+  HistoryRow as HistoryRowView,
+  HistoryRow as TestSendResult,
   HistoryStatus,
-  JobProgressView,
-  JobState,
-  JobView,
+  Job as JobView,
+  JobCounts,
+  JobKind,
+  JobProgress as JobProgressView,
+  JobStatus as JobState,
   Jump,
   OverviewStats,
+  PauseReason,
   RecipientSource,
+  RecipientState,
+  RenderProblem,
+  RowNote,
   SendEstimate,
   TemplateDraft,
-  TestSendResult,
 } from "../bindings";
+
+/** Rows not finished yet (pending or in flight): what no final state holds. */
+export function pendingOf(c: JobCounts): number {
+  const done =
+    c.sent + c.failed_retryable + c.failed_permanent + c.uncertain + c.skipped + c.cancelled;
+  return Math.max(0, c.total - done);
+}
 
 export const HISTORY_PAGE = 100;
 
 export const sendKeys = {
   jobs: ["jobs"] as const,
-  history: (q: HistoryQuery) => ["history", q] as const,
+  history: (q: HistoryFilter) => ["history", q] as const,
   detail: (id: number) => ["history", "detail", id] as const,
   overview: (days: number) => ["overview", days] as const,
 };
@@ -52,12 +71,12 @@ export function useJobs() {
 
 /** Live progress of one job while a runner works on it (null until the first report). */
 export function useJobProgress(jobId: number, running: boolean) {
-  const [progress, setProgress] = useState<JobProgressView | null>(null);
+  const [progress, setProgress] = useState<JobProgress | null>(null);
   const qc = useQueryClient();
   useEffect(() => {
     if (!running) return;
     let live = true;
-    const ch = new Channel<JobProgressView>();
+    const ch = new Channel<JobProgress>();
     ch.onmessage = (p) => {
       if (live) setProgress(p);
     };
@@ -105,12 +124,12 @@ export const composeApi = {
   send: (d: TemplateDraft, r: RecipientSource) => unwrap(commands.composeSend(d, r)),
   testSend: (d: TemplateDraft, r: RecipientSource | null, openid: string) =>
     unwrap(commands.composeTestSend(d, r, openid)),
-  customSend: (appid: string, openid: string, m: import("../bindings").CustomMessage) =>
+  customSend: (appid: string, openid: string, m: CustomMessage) =>
     unwrap(commands.composeCustomSend(appid, openid, m)),
 };
 
 /** History pages, newest first, keyset "load more". */
-export function useHistory(q: HistoryQuery) {
+export function useHistory(q: HistoryFilter) {
   return useInfiniteQuery({
     queryKey: sendKeys.history(q),
     queryFn: ({ pageParam }) => unwrap(commands.historyList(q, pageParam, HISTORY_PAGE)),
@@ -128,7 +147,7 @@ export function useHistoryDetail(id: number | null) {
 }
 
 export const historyApi = {
-  export: (q: HistoryQuery, path: string) => unwrap(commands.historyExport(q, path)),
+  export: (q: HistoryFilter, path: string) => unwrap(commands.historyExport(q, path)),
 };
 
 export function useOverview(days: number) {

@@ -3,7 +3,8 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import "../../i18n";
-import type { SendQuotaView, ShellError } from "../../bindings";
+import type { SendQuotaView } from "../../api/compose";
+import type { ShellError } from "../../bindings";
 import { ConfirmSend } from "./ConfirmSend";
 
 const ESTIMATE = { recipients: 30, rate_per_sec: 200, eta_secs: 1 };

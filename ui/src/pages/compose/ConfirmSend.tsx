@@ -2,7 +2,7 @@ import { Alert, Descriptions, Flex, Modal, Spin, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { useSendQuota } from "../../api/compose";
 import type { SendEstimate } from "../../api/send";
-import { formatDuration } from "../jobs/JobsPage";
+import { formatDuration } from "../jobs/labels";
 import { formatCount, type QuotaVerdict, quotaVerdict } from "./quota";
 
 interface Props {
@@ -24,7 +24,12 @@ export function ConfirmSend({ appid, templateTitle, estimate, sending, onOk, onC
   const { t } = useTranslation();
   const open = estimate !== null;
   const quota = useSendQuota(appid, open);
-  const verdict = quotaVerdict(estimate?.recipients ?? 0, quota.data, quota.error);
+  const verdict = quotaVerdict(
+    estimate?.recipients ?? 0,
+    quota.data,
+    quota.error,
+    t("send.compose.hintSep"),
+  );
   return (
     <Modal
       open={open}
@@ -50,7 +55,7 @@ export function ConfirmSend({ appid, templateTitle, estimate, sending, onOk, onC
               {t("send.jobs.rate", { rate: estimate.rate_per_sec })}
             </Descriptions.Item>
             <Descriptions.Item label={t("send.compose.confirmEta")}>
-              {formatDuration(estimate.eta_secs)}
+              {formatDuration(t, estimate.eta_secs)}
             </Descriptions.Item>
             <Descriptions.Item label={t("send.compose.confirmQuota")}>
               <QuotaValue verdict={verdict} />

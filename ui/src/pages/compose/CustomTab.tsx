@@ -2,8 +2,8 @@ import { Alert, App, Button, Form, Input, List, Segmented, Select, Typography } 
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useOpenInteractions } from "../../api/interactions";
-import { type CustomMessage, composeApi } from "../../api/send";
-import type { TestSendResult } from "../../bindings";
+import { type CustomMessage, composeApi, type TestSendResult } from "../../api/send";
+import { isEnglish, rowHint, stateLabel } from "../jobs/labels";
 import { InteractionsTable } from "./InteractionsTable";
 
 type Kind = CustomMessage["type"];
@@ -46,7 +46,7 @@ function message(kind: Kind, v: Record<string, string>): CustomMessage {
  * link card or mini-program card, one request per user, with each outcome shown.
  */
 export function CustomTab({ appid }: { appid: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { message: toast } = App.useApp();
   const [kind, setKind] = useState<Kind>("text");
   const [busy, setBusy] = useState(false);
@@ -65,10 +65,12 @@ export function CustomTab({ appid }: { appid: string }) {
   };
 
   // Customer-service sends return no msgid; show one only if WeChat gave it.
-  const sentText = (msgid: number | null) =>
-    msgid == null ? t("interactions.resultOk") : `${t("interactions.resultOk")}（msgid ${msgid}）`;
+  const sentText = (msgid: string | null) =>
+    msgid == null ? t("interactions.resultOk") : `${t("interactions.resultOk")} (msgid ${msgid})`;
   const failedText = (r: TestSendResult) =>
-    [r.state_label, r.errcode ?? "", r.hint ?? r.errmsg ?? ""].join(" ").trim();
+    [stateLabel(t, r.state), r.errcode ?? "", rowHint(t, r, isEnglish(i18n.language)) ?? ""]
+      .join(" ")
+      .trim();
 
   const submit = async (v: Record<string, string>) => {
     if (recipients.length === 0) return;

@@ -2,6 +2,7 @@ import { RightOutlined } from "@ant-design/icons";
 import { Flex, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import type { CardPreview } from "../../api/send";
+import { isEnglish, renderProblemText } from "../jobs/labels";
 
 /** The template message as WeChat draws it: title, one line per keyword, no first/remark. */
 export function TemplateCard({
@@ -13,7 +14,7 @@ export function TemplateCard({
   card: CardPreview;
   jump: boolean;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   return (
     <div
       style={{
@@ -50,13 +51,15 @@ export function TemplateCard({
             color: "#576b95",
           }}
         >
-          <span>查看详情</span>
+          <span>{t("send.compose.viewDetails")}</span>
           <RightOutlined />
         </Flex>
       )}
       {card.problem && (
         <Typography.Text type="danger" style={{ fontSize: 12, display: "block", marginTop: 8 }}>
-          {t("send.compose.rowProblem", { problem: card.problem })}
+          {t("send.compose.rowProblem", {
+            problem: renderProblemText(t, card.problem, isEnglish(i18n.language)),
+          })}
         </Typography.Text>
       )}
     </div>

@@ -30,6 +30,7 @@ import {
   useComposeCheck,
 } from "../../api/send";
 import { useTemplates } from "../../api/templates";
+import { isEnglish, rowHint, stateLabel } from "../jobs/labels";
 import { ConfirmSend } from "./ConfirmSend";
 import { TemplateCard } from "./TemplateCard";
 import { TestRecipientPicker } from "./TestRecipientPicker";
@@ -39,7 +40,8 @@ type RecKind = "openid" | "list" | "file";
 type JumpKind = Jump["type"];
 
 export function TemplateComposer({ appid }: { appid: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const english = isEnglish(i18n.language);
   const { message } = App.useApp();
   const navigate = useNavigate();
   const templates = useTemplates(appid);
@@ -120,7 +122,7 @@ export function TemplateComposer({ appid }: { appid: string }) {
       else
         message.error(
           t("send.compose.testFail", {
-            state: `${r.state_label} ${r.errcode ?? ""} ${r.hint ?? r.errmsg ?? ""}`,
+            state: `${stateLabel(t, r.state)} ${r.errcode ?? ""} ${rowHint(t, r, english) ?? ""}`,
           }),
         );
     } catch (e) {
@@ -216,7 +218,8 @@ export function TemplateComposer({ appid }: { appid: string }) {
                 </Typography.Paragraph>
                 {fields.map((f) => {
                   const c = checks.get(f.key);
-                  const problem = touched.has(f.key) ? c?.problem : undefined;
+                  const broken = touched.has(f.key) ? c?.problem : undefined;
+                  const problem = broken ? (english ? broken.en : broken.zh) : undefined;
                   return (
                     <Form.Item
                       key={f.key}

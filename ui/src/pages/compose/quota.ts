@@ -12,15 +12,17 @@ export type QuotaVerdict =
   /** `over` recipients exceed what is left: the job pauses at 45009 until the daily reset. */
   | { kind: "short"; remaining: number; limit: number; over: number };
 
+/** `sep` joins the shell's message and hint (。 in Chinese, ". " in English). */
 export function quotaVerdict(
   recipients: number,
   quota: SendQuotaView | undefined,
   error: unknown,
+  sep = "。",
 ): QuotaVerdict {
   if (error) {
     const reason =
       error instanceof AppError && error.hint
-        ? `${error.message}。${error.hint}`
+        ? `${error.message}${sep}${error.hint}`
         : error instanceof Error
           ? error.message
           : String(error);

@@ -31,6 +31,7 @@ import {
 } from "../../api/send";
 import { useAccountOptions } from "../../api/templates";
 import { formatTime } from "../jobs/JobsPage";
+import { deliveryLabel, isEnglish, rowErrorText, rowHint, stateLabel } from "../jobs/labels";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
 
@@ -69,7 +70,8 @@ const DELIVERY_COLOR: Record<string, string> = {
 };
 
 function Detail({ id, onClose }: { id: number | null; onClose: () => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const english = isEnglish(i18n.language);
   const { data, error } = useHistoryDetail(id);
   const pre = (s: string | null | undefined) => (
     <pre style={{ margin: 0, whiteSpace: "pre-wrap", wordBreak: "break-all", fontSize: 12 }}>
@@ -86,23 +88,25 @@ function Detail({ id, onClose }: { id: number | null; onClose: () => void }) {
           </Descriptions.Item>
           <Descriptions.Item label="openid">{data.row.openid}</Descriptions.Item>
           <Descriptions.Item label={t("send.history.colState")}>
-            {data.row.state_label}
+            {stateLabel(t, data.row.state)}
           </Descriptions.Item>
           <Descriptions.Item label={t("send.history.colDelivery")}>
-            {data.row.delivery_label ?? "—"}
-            {data.row.delivered_at ? `（${formatTime(data.row.delivered_at)}）` : ""}
+            {data.row.delivery ? deliveryLabel(t, data.row.delivery) : "—"}
+            {data.row.delivered_at
+              ? t("send.history.deliveredAtValue", { time: formatTime(data.row.delivered_at) })
+              : ""}
           </Descriptions.Item>
           <Descriptions.Item label={t("send.history.attempts")}>
             {data.row.attempts}
           </Descriptions.Item>
           <Descriptions.Item label="msgid">{data.row.msgid ?? "—"}</Descriptions.Item>
           <Descriptions.Item label="client_msg_id">{data.client_msg_id ?? "—"}</Descriptions.Item>
-          {data.row.errcode !== null && (
+          {(data.row.errcode !== null || data.row.note !== null) && (
             <Descriptions.Item label={t("send.history.colError")}>
-              {data.row.errcode} {data.row.errmsg}
-              {data.row.err_hint && (
+              {data.row.errcode ?? ""} {rowErrorText(t, data.row, english)}
+              {data.row.explanation && (
                 <Typography.Paragraph type="secondary" style={{ margin: "4px 0 0" }}>
-                  {data.row.err_hint}
+                  {rowHint(t, data.row, english)}
                 </Typography.Paragraph>
               )}
             </Descriptions.Item>
@@ -122,7 +126,8 @@ function Detail({ id, onClose }: { id: number | null; onClose: () => void }) {
 }
 
 export function HistoryPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const english = isEnglish(i18n.language);
   const { message } = App.useApp();
   const [params] = useSearchParams();
   const jobParam = params.get("job");
@@ -149,7 +154,7 @@ export function HistoryPage() {
     });
   const exportCsv = async () => {
     const path = await save({
-      defaultPath: "发送记录.csv",
+      defaultPath: t("send.history.exportName"),
       filters: [{ name: "CSV", extensions: ["csv"] }],
     });
     if (!path) return;
@@ -185,7 +190,9 @@ export function HistoryPage() {
       title: t("send.history.colState"),
       key: "state",
       width: 100,
-      render: (_, r) => <Tag color={STATE_COLOR[r.state] ?? "default"}>{r.state_label}</Tag>,
+      render: (_, r) => (
+        <Tag color={STATE_COLOR[r.state] ?? "default"}>{stateLabel(t, r.state)}</Tag>
+      ),
     },
     {
       title: t("send.history.colDelivery"),
@@ -193,7 +200,7 @@ export function HistoryPage() {
       width: 84,
       render: (_, r) =>
         r.delivery ? (
-          <Tag color={DELIVERY_COLOR[r.delivery] ?? "default"}>{r.delivery_label}</Tag>
+          <Tag color={DELIVERY_COLOR[r.delivery] ?? "default"}>{deliveryLabel(t, r.delivery)}</Tag>
         ) : (
           <Typography.Text type="secondary">{t("send.history.noDelivery")}</Typography.Text>
         ),
@@ -203,18 +210,20 @@ export function HistoryPage() {
       key: "error",
       width: 120,
       ellipsis: true,
-      render: (_, r) =>
-        r.errcode !== null && r.errcode !== 0 ? (
-          <Tooltip title={r.err_hint ?? r.errmsg}>
+      render: (_, r) => {
+        const text = rowErrorText(t, r, english);
+        return r.errcode !== null && r.errcode !== 0 ? (
+          <Tooltip title={rowHint(t, r, english)}>
             <Typography.Text type="danger">
-              {r.errcode} {r.errmsg}
+              {r.errcode} {text}
             </Typography.Text>
           </Tooltip>
-        ) : r.errmsg ? (
-          <Tooltip title={r.errmsg}>
-            <Typography.Text type="secondary">{r.errmsg}</Typography.Text>
+        ) : text ? (
+          <Tooltip title={text}>
+            <Typography.Text type="secondary">{text}</Typography.Text>
           </Tooltip>
-        ) : null,
+        ) : null;
+      },
     },
     { title: t("send.history.colMsgid"), dataIndex: "msgid", width: 100, ellipsis: true },
   ];

@@ -19,6 +19,7 @@ import { useNavigate } from "react-router";
 import {
   type JobState,
   type JobView,
+  pendingOf,
   useJobCancel,
   useJobCopy,
   useJobPause,
@@ -31,6 +32,7 @@ import {
 } from "../../api/send";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
+import { formatDuration, isEnglish, jobStatusLabel, kindLabel, pauseReasonText } from "./labels";
 
 const STATUS_COLOR: Record<JobState, string> = {
   draft: "default",
@@ -40,12 +42,6 @@ const STATUS_COLOR: Record<JobState, string> = {
   cancelled: "default",
   completed: "success",
 };
-
-export function formatDuration(secs: number): string {
-  if (secs < 60) return `${Math.max(1, Math.round(secs))} 秒`;
-  if (secs < 3600) return `${Math.floor(secs / 60)} 分 ${Math.round(secs % 60)} 秒`;
-  return `${Math.floor(secs / 3600)} 小时 ${Math.round((secs % 3600) / 60)} 分`;
-}
 
 export function formatTime(unix: number): string {
   const d = new Date(unix * 1000);
@@ -57,12 +53,13 @@ export function formatTime(unix: number): string {
 function JobProgressCell({ job }: { job: JobView }) {
   const { t } = useTranslation();
   const live = useJobProgress(job.id, job.status === "running");
-  const total = live?.total ?? job.total;
-  const sent = live?.sent ?? job.sent;
-  const failed = live?.failed ?? job.failed_retryable + job.failed_permanent;
-  const uncertain = live?.uncertain ?? job.uncertain;
-  const skipped = live?.skipped ?? job.skipped;
-  const pending = live?.pending ?? job.pending;
+  const c = job.counts;
+  const total = live?.total ?? c.total;
+  const sent = live?.sent ?? c.sent;
+  const failed = live?.failed ?? c.failed_retryable + c.failed_permanent;
+  const uncertain = live?.uncertain ?? c.uncertain;
+  const skipped = live?.skipped ?? c.skipped;
+  const pending = live?.pending ?? pendingOf(c);
   const done = total - pending;
   const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
   const successPct = total > 0 ? Math.floor((sent / total) * 100) : 0;
@@ -105,7 +102,7 @@ function JobProgressCell({ job }: { job: JobView }) {
           <Typography.Text type="secondary">
             {t("send.jobs.rate", { rate: live.rate_per_sec.toFixed(1) })}
             {live.eta_secs !== null &&
-              ` · ${t("send.jobs.eta", { eta: formatDuration(live.eta_secs) })}`}
+              ` · ${t("send.jobs.eta", { eta: formatDuration(t, live.eta_secs) })}`}
           </Typography.Text>
         )}
       </Space>
@@ -125,13 +122,14 @@ function JobActions({ job }: { job: JobView }) {
   const resend = useJobResendUncertain();
   const copy = useJobCopy();
   const fail = (e: unknown) => message.error(e instanceof Error ? e.message : String(e));
-  const failed = job.failed_retryable + job.failed_permanent;
+  const c = job.counts;
+  const failed = c.failed_retryable + c.failed_permanent;
   const open = job.status !== "cancelled" && job.status !== "completed";
   const items = [
     {
       key: "retry",
       label: t("send.jobs.retryRetryable"),
-      disabled: job.failed_retryable === 0 || job.status === "running",
+      disabled: c.failed_retryable === 0 || job.status === "running",
     },
     {
       key: "retryAll",
@@ -141,7 +139,7 @@ function JobActions({ job }: { job: JobView }) {
     {
       key: "resend",
       label: t("send.jobs.resendUncertain"),
-      disabled: job.uncertain === 0 || job.status === "running",
+      disabled: c.uncertain === 0 || job.status === "running",
       danger: true,
     },
     { key: "copy", label: t("send.jobs.copy") },
@@ -219,7 +217,8 @@ function JobActions({ job }: { job: JobView }) {
 }
 
 export function JobsPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const english = isEnglish(i18n.language);
   const navigate = useNavigate();
   const { data, error, isPending, refetch, isFetching } = useJobs();
   const columns: ColumnsType<JobView> = [
@@ -233,7 +232,7 @@ export function JobsPage() {
             #{j.id} {j.title}
           </Typography.Text>
           <Typography.Text type="secondary" style={{ fontSize: 12 }} ellipsis>
-            {j.kind_label} · {j.appid}
+            {kindLabel(t, j.kind)} · {j.appid}
           </Typography.Text>
         </Flex>
       ),
@@ -243,13 +242,19 @@ export function JobsPage() {
       key: "status",
       width: 120,
       render: (_, j) =>
-        j.pause_reason ? (
-          <Tooltip title={t("send.jobs.pauseReason", { reason: j.pause_reason })}>
-            <Tag color={STATUS_COLOR[j.status]}>{t(`send.status.${j.status}`)}</Tag>
+        j.pause_reason && j.status !== "running" && j.status !== "completed" ? (
+          <Tooltip
+            title={t("send.jobs.pauseReason", {
+              reason: pauseReasonText(t, j.pause_reason, english),
+            })}
+          >
+            <Tag color={STATUS_COLOR[j.status]} data-testid={`job-status-${j.id}`}>
+              {jobStatusLabel(t, j)}
+            </Tag>
           </Tooltip>
         ) : (
           <Tag color={STATUS_COLOR[j.status]} data-testid={`job-status-${j.id}`}>
-            {t(`send.status.${j.status}`)}
+            {jobStatusLabel(t, j)}
           </Tag>
         ),
     },

@@ -89,10 +89,12 @@ export function OverviewPage() {
       .map((j) => ({
         key: `j-${j.id}`,
         text: t(
-          j.status === "paused_quota" ? "send.overview.quotaJob" : "send.overview.pausedJob",
-          {
-            title: j.title,
-          },
+          j.status === "paused_quota"
+            ? "send.overview.quotaJob"
+            : j.pause_reason?.code === "interrupted"
+              ? "send.overview.interruptedJob"
+              : "send.overview.pausedJob",
+          { title: j.title },
         ),
         to: "/jobs",
       })),

@@ -1,0 +1,202 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { render, screen, within } from "@testing-library/react";
+import { MemoryRouter } from "react-router";
+import { afterEach, describe, expect, it } from "vitest";
+import type { HistoryRowView, JobView, PauseReason, RowNote } from "../../api/send";
+import { i18n } from "../../i18n";
+import { HistoryPage } from "../history/HistoryPage";
+import { JobsPage } from "./JobsPage";
+import { pauseReasonText, rowNoteText } from "./labels";
+
+const CJK = /[\u3000-\u9fff\uff00-\uffef]/;
+
+const REASONS: PauseReason[] = [
+  { code: "operator" },
+  { code: "interrupted" },
+  { code: "quota" },
+  { code: "transport", failures: 10, detail: "connection reset" },
+  { code: "relay_key", status: 401, detail: "" },
+  { code: "refused", status: 400, detail: "bad path" },
+  {
+    code: "account",
+    errcode: 61004,
+    detail: "api unauthorized",
+    explanation: {
+      errcode: 61004,
+      zh: "IP 不在白名单",
+      en: "IP not whitelisted",
+      hint_zh: "加入白名单",
+      hint_en: "Add it to the whitelist",
+    },
+  },
+  { code: "token_refresh", detail: "no refresh token" },
+  { code: "token_rejected", errcode: 40001 },
+  { code: "internal", detail: "disk full" },
+  { code: "panic" },
+];
+
+const NOTES: RowNote[] = [
+  { code: "empty_openid" },
+  { code: "duplicate" },
+  { code: "missing_var", name: "order" },
+  { code: "invalid_value", key: "thing1", zh: "超过 20 个字", en: "over 20 characters" },
+  { code: "network", detail: "reset" },
+  { code: "token", detail: "revoked" },
+  { code: "refused", status: 403, detail: "" },
+  { code: "no_idempotency", detail: "reset" },
+  { code: "interrupted" },
+  { code: "task_panic" },
+  { code: "runner_failed" },
+];
+
+const job = (id: number, over: Partial<JobView>): JobView => ({
+  id,
+  appid: "wx1234567890abcdef",
+  kind: "template",
+  template_id: "TPL",
+  title: `Order ${id}`,
+  payload: { type: "custom_text", content: "hi" },
+  status: "completed",
+  pause_reason: null,
+  concurrency: 20,
+  rate_per_sec: 200,
+  max_attempts: 5,
+  copied_from: null,
+  counts: {
+    total: 10,
+    sent: 7,
+    failed_retryable: 0,
+    failed_permanent: 1,
+    uncertain: 2,
+    skipped: 0,
+    cancelled: 0,
+    delivered: 0,
+    user_block: 0,
+    system_failed: 0,
+  },
+  created_at: 1_800_000_000,
+  started_at: 1_800_000_000,
+  finished_at: null,
+  ...over,
+});
+
+const row = (id: number, over: Partial<HistoryRowView>): HistoryRowView => ({
+  id,
+  job_id: 1,
+  seq: id,
+  appid: "wx1234567890abcdef",
+  kind: "template",
+  template_id: "TPL",
+  openid: `oUser${id}`,
+  state: "sent",
+  attempts: 1,
+  msgid: "9007199254740993",
+  errcode: 0,
+  errmsg: null,
+  note: null,
+  delivery: "delivered",
+  delivery_raw: "success",
+  created_at: 1_800_000_000,
+  attempted_at: 1_800_000_000,
+  done_at: 1_800_000_001,
+  delivered_at: 1_800_000_002,
+  explanation: null,
+  ...over,
+});
+
+function renderWith(cmds: Record<string, unknown>, page: React.ReactNode) {
+  mockIPC((cmd) => {
+    if (cmd.startsWith("plugin:")) return 1;
+    if (cmd in cmds) return cmds[cmd];
+    throw new Error(`unexpected command ${cmd}`);
+  });
+  render(
+    <QueryClientProvider client={new QueryClient()}>
+      <MemoryRouter>{page}</MemoryRouter>
+    </QueryClientProvider>,
+  );
+}
+
+afterEach(async () => {
+  await i18n.changeLanguage("zh-CN");
+});
+
+describe("the words for core's codes", () => {
+  it("name every pause reason and row note in both languages, English without Chinese", async () => {
+    for (const lng of ["zh-CN", "en"]) {
+      await i18n.changeLanguage(lng);
+      const en = lng === "en";
+      for (const r of REASONS) {
+        const text = pauseReasonText(i18n.t, r, en);
+        expect(text, r.code).not.toMatch(/send\.reason/);
+        if (en) expect(text, r.code).not.toMatch(CJK);
+        else expect(text, r.code).toMatch(CJK);
+      }
+      for (const n of NOTES) {
+        const text = rowNoteText(i18n.t, n, en);
+        expect(text, n.code).not.toMatch(/send\.note/);
+        if (en) expect(text, n.code).not.toMatch(CJK);
+      }
+    }
+  });
+
+  it("show 任务 in English with no Chinese, an interrupted job as Interrupted", async () => {
+    await i18n.changeLanguage("en");
+    renderWith(
+      {
+        jobs_list: [
+          job(3, { status: "paused", pause_reason: { code: "interrupted" } }),
+          job(2, { status: "paused_quota", pause_reason: { code: "quota" }, kind: "custom_text" }),
+          job(1, {}),
+        ],
+      },
+      <JobsPage />,
+    );
+    const table = await screen.findByTestId("jobs-table");
+    await within(table).findByText("#3 Order 3");
+    expect(screen.getByTestId("job-status-3").textContent).toBe("Interrupted");
+    expect(screen.getByTestId("job-status-2").textContent).toBe("Paused (quota)");
+    expect(table.textContent).toContain("Customer service (text)");
+    expect(document.body.textContent).not.toMatch(CJK);
+  });
+
+  it("show 发送记录 in English with no Chinese but the user's data", async () => {
+    await i18n.changeLanguage("en");
+    renderWith(
+      {
+        history_list: {
+          rows: [
+            row(3, {
+              state: "skipped",
+              note: { code: "missing_var", name: "订单号" },
+              delivery: null,
+              errcode: null,
+              msgid: null,
+            }),
+            row(2, {
+              state: "uncertain",
+              note: { code: "interrupted" },
+              delivery: null,
+              errcode: null,
+              msgid: null,
+            }),
+            row(1, {}),
+          ],
+          next_before: null,
+        },
+        audience_accounts: [],
+      },
+      <HistoryPage />,
+    );
+    const table = await screen.findByTestId("history-table");
+    await within(table).findByText("oUser1");
+    expect(table.textContent).toContain("Skipped");
+    expect(table.textContent).toContain("Missing variable 订单号");
+    expect(table.textContent).toContain("Uncertain");
+    expect(table.textContent).toContain("Delivered");
+    expect(table.textContent).toContain("9007199254740993");
+    // The only Chinese on the page is the recipient's variable name.
+    expect(document.body.textContent?.replaceAll("订单号", "")).not.toMatch(CJK);
+  });
+});
