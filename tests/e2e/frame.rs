@@ -10,7 +10,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use wxdesk_e2e::{Harness, Options, Result};
 
-const SIDEBAR_ZH: [&str; 8] = [
+const SIDEBAR_ZH: [&str; 9] = [
     "概览",
     "授权账号",
     "模板",
@@ -18,13 +18,14 @@ const SIDEBAR_ZH: [&str; 8] = [
     "发送",
     "任务",
     "发送记录",
+    "小程序代码",
     "设置",
 ];
 
 /// (route key, the page's own heading, one more thing that page must say in a sandbox with no
 /// accounts yet). The heading proves the route rendered the right page in Chinese; the second
 /// string that the page is in the state a new sandbox user sees.
-const PAGES: [(&str, &str, &str); 8] = [
+const PAGES: [(&str, &str, &str); 9] = [
     ("overview", "概览", "今日 · 发送成功"),
     ("accounts", "授权账号", "还没有授权账号"),
     ("templates", "模板", "还没有模板"),
@@ -32,6 +33,7 @@ const PAGES: [(&str, &str, &str); 8] = [
     ("compose", "发送", "还不能发送"),
     ("jobs", "任务", "创建的任务会出现在这里"),
     ("history", "发送记录", "发送记录"),
+    ("code", "小程序代码", "还没有授权小程序"),
     ("settings", "设置", "平台"),
 ];
 
@@ -183,7 +185,7 @@ async fn key_checking_relay(accept: Arc<AtomicBool>) -> String {
 async fn frame_says_when_the_relay_refuses_the_key_and_clears_once_it_accepts() -> Result<()> {
     use wxdesk_core::platform::SettingsInput;
     use wxdesk_core::secrets::Secret;
-    use wxdesk_core::store::settings::{Egress, Mode};
+    use wxdesk_core::platform::{Egress, Mode};
 
     let accept = Arc::new(AtomicBool::new(false));
     let relay_url = key_checking_relay(Arc::clone(&accept)).await;

@@ -13,9 +13,9 @@ use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::platform::CheckStepId::{
     Relay as STEP_RELAY, Ticket as STEP_TICKET, Token as STEP_TOKEN, Whitelist as STEP_WHITELIST,
 };
+use wxdesk_core::platform::Mode;
 use wxdesk_core::platform::{CheckDetail, CheckStepId};
 use wxdesk_core::secrets::{SecretKey, SecretStore};
-use wxdesk_core::store::settings::Mode;
 
 use support::{World, follow_until};
 
@@ -359,7 +359,7 @@ async fn the_sandbox_refuses_a_data_dir_that_holds_a_real_platform() {
             mode: Mode::Production,
             component_appid: "wx0123456789abcdef".into(),
             relay_url: "https://relay.example.com".into(),
-            egress: wxdesk_core::store::settings::Egress::Direct,
+            egress: wxdesk_core::platform::Egress::Direct,
             api_base: None,
             component_appsecret: Some(wxdesk_core::secrets::Secret::new("real-secret-value")),
             component_token: None,
@@ -404,7 +404,13 @@ async fn restarting_the_sandbox_keeps_its_relay_key_and_log_so_the_cursor_stays_
     let key_before = w.mem.get(&SecretKey::RelayKey).unwrap().unwrap();
     let cursor_before = w
         .store
-        .call(|c| wxdesk_core::store::cursor::get(c))
+        .call(|c| {
+            Ok(c.query_row(
+                "SELECT coalesce(max(last_seq), 0) FROM relay_cursor",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?)
+        })
         .await
         .unwrap();
     assert!(cursor_before > 0);
@@ -430,7 +436,13 @@ async fn restarting_the_sandbox_keeps_its_relay_key_and_log_so_the_cursor_stays_
     let batch = relay.events(cursor_before, 0, 10).await.unwrap();
     assert!(batch.last_seq >= cursor_before, "{batch:?}");
     let cursor_now = store
-        .call(|c| wxdesk_core::store::cursor::get(c))
+        .call(|c| {
+            Ok(c.query_row(
+                "SELECT coalesce(max(last_seq), 0) FROM relay_cursor",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?)
+        })
         .await
         .unwrap();
     assert_eq!(

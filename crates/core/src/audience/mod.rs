@@ -30,10 +30,6 @@ pub use table::SourceFormat;
 
 /// Transition: the code and quota modules still reach the gateway by its old path.
 pub(crate) use crate::gateway as access;
-/// Transition: the faces' recipient loading reads lists directly until it moves into core
-/// (`compose`); nothing new may use this path — use [`Audience::list`] and [`Audience::members`].
-#[doc(hidden)]
-pub use db::lists;
 
 use std::path::PathBuf;
 

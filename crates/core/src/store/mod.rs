@@ -16,12 +16,12 @@
 
 /// Transition: the accounts table's SQL lives in `accounts::db`; older paths still name it here.
 pub(crate) use crate::accounts::db as accounts;
-pub mod audit;
-pub mod auth_codes;
-pub mod cursor;
+pub(crate) mod audit;
+pub(crate) mod auth_codes;
+pub(crate) mod cursor;
 mod migrate;
 pub mod private;
-pub mod settings;
+pub(crate) mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

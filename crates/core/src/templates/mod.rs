@@ -7,9 +7,10 @@ pub mod keywords;
 pub mod service;
 
 pub use db::{RemoteTemplate, Template, TemplateSyncReport};
+pub(crate) use service::get_template;
 pub use service::{
-    IndustryPair, MAX_TEMPLATES, add_template, delete_template, get_industry, get_template,
-    set_industry, sync_templates,
+    IndustryPair, MAX_TEMPLATES, add_template, delete_template, get_industry, set_industry,
+    sync_templates,
 };
 
 use crate::accounts::{AccountCard, AccountKind, AccountStatus, Accounts};

@@ -103,10 +103,7 @@ pub async fn sync_templates<A: AccountApi + ?Sized>(
         .await
 }
 
-/// Transition: the faces' compose commands read a template here until compose moves into core;
-/// use [`super::Templates::get`].
-#[doc(hidden)]
-pub async fn get_template(
+pub(crate) async fn get_template(
     store: &Store,
     appid: &str,
     template_id: &str,

@@ -3,7 +3,7 @@
 //! [`super::Audience`] handle. The types they return are re-exported from `audience`.
 
 pub(crate) mod followers;
-pub mod lists;
+pub(crate) mod lists;
 pub(crate) mod stage;
 pub(crate) mod sync;
 pub(crate) mod tags;
