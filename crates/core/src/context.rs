@@ -17,12 +17,15 @@ use crate::compose::Compose;
 use crate::error::Result;
 use crate::feed::{FeedFollower, FeedNotice};
 use crate::interactions::Interactions;
+use crate::mini::Mini;
 use crate::platform::Platform;
+use crate::quota::Quotas;
 use crate::secrets::{KeychainStore, Secrets};
 use crate::send::{History, Sends};
 use crate::services::Services;
 use crate::store::Store;
 use crate::store::settings::Mode;
+use crate::subscriptions::Subscriptions;
 use crate::templates::Templates;
 
 #[derive(Clone, Debug)]
@@ -50,6 +53,12 @@ pub struct Context {
     pub sends: Sends,
     /// 发送记录 and 概览.
     pub history: History,
+    /// 订阅通知: subscription templates, and who may be sent which notice.
+    pub subscriptions: Subscriptions,
+    /// 额度工具: an API's quota today, resetting account or platform quotas.
+    pub quota: Quotas,
+    /// Mini-program login (jscode2session) on behalf of authorized mini programs.
+    pub mini: Mini,
 }
 
 impl Context {
@@ -83,6 +92,9 @@ impl Context {
             compose: Compose::new(platform.clone(), sends.clone()),
             sends,
             history: History::new(store.clone()),
+            subscriptions: Subscriptions::new(platform.clone()),
+            quota: Quotas::new(platform.clone()),
+            mini: Mini::new(platform.clone()),
             data_dir: data_dir.to_path_buf(),
             authorizer,
             accounts,
@@ -109,8 +121,8 @@ impl Context {
 
     /// A feed follower for the configured relay with every feature's event handler: delivery
     /// reports (TEMPLATESENDJOBFINISH) joined to send records, followers kept current from
-    /// follow/unfollow events, the users' actions that open the customer-service window and the
-    /// mini programs' audit results recorded as they arrive.
+    /// follow/unfollow events, the users' actions that open the customer-service window, the
+    /// mini programs' audit results and the users' 订阅通知 choices recorded as they arrive.
     pub async fn feed(&self) -> Result<FeedFollower<Authorizer>> {
         app_feed(&self.platform, self.authorizer.clone()).await
     }
@@ -134,6 +146,7 @@ async fn app_feed(platform: &Platform, authorizer: Authorizer) -> Result<FeedFol
             .with_handler(Arc::new(crate::send::platform::DeliveryJoin))
             .with_handler(Arc::new(crate::audience::FollowEvents))
             .with_handler(Arc::new(crate::interactions::InteractionEvents))
-            .with_handler(Arc::new(crate::code::AuditEvents)),
+            .with_handler(Arc::new(crate::code::AuditEvents))
+            .with_handler(Arc::new(crate::subscriptions::SubscriptionEvents)),
     )
 }

@@ -26,21 +26,27 @@ pub mod feed;
 pub mod gateway;
 /// 客服消息 window: the newest user action per openid from the feed, open windows by account.
 pub mod interactions;
+/// Mini-program login for the platform (jscode2session): a code → the user's openid/unionid.
+pub mod mini;
 /// Platform settings, the API connection and its token providers, 检测连接.
 pub mod platform;
+/// 额度工具: an API's daily quota of an account, and resetting account or platform quotas.
+pub mod quota;
 /// Client of the relay's private API: the latest ticket and the event log.
 pub mod relay;
 /// 体验沙箱: wxdesk-sim and wxdesk-relay in-process on loopback.
 pub mod sandbox;
-/// The background services of a long-lived face: the sandbox and the feed follower.
-pub mod services;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
 pub mod secrets;
 /// 发送: the durable bulk-send engine and its one host per process (send lock, recovery), the
 /// delivery join, 发送记录 and 概览.
 pub mod send;
+/// The background services of a long-lived face: the sandbox and the feed follower.
+pub mod services;
 /// SQLite: one file per data dir, WAL, embedded numbered migrations.
 pub mod store;
+/// 订阅通知: subscription templates of official accounts, and who may be sent which notice.
+pub mod subscriptions;
 /// 模板: keyword parsing and value rules, the private-template sync, local notes.
 pub mod templates;
 #[cfg(test)]
