@@ -66,6 +66,12 @@ pub enum Command {
     /// 加密备份与恢复（数据库 + 钥匙串中的密钥和刷新令牌）/ encrypted backup and restore
     #[command(subcommand)]
     Backup(BackupCmd),
+    /// 接口额度：查询今日额度，清零（每月 10 次）/ API quotas: query and reset
+    #[command(subcommand)]
+    Quota(crate::cmd::quota::QuotaCmd),
+    /// 小程序登录：js_code 换取 openid 与 unionid / mini-program login
+    #[command(subcommand)]
+    Mini(crate::cmd::mini::MiniCmd),
     /// 运维调试：加解密 / operator tools: decrypt and encrypt pushes
     #[command(subcommand)]
     Debug(DebugCmd),
@@ -209,6 +215,9 @@ pub enum TemplatesCmd {
         after_help = "示例 / Examples:\n  wxdesk-cli templates delete wx0123456789abcdef TEMPLATE_ID"
     )]
     Delete { appid: String, template_id: String },
+    /// 订阅通知模板（公众号）：模板库、已选用的模板、可接收的用户
+    #[command(subcommand)]
+    Subscribe(crate::cmd::subscribe::SubscribeCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -245,10 +254,11 @@ pub enum FollowersCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum ListsCmd {
-    /// 新建名单：全部粉丝、某标签或 CSV 文件（其余列成为变量）
+    /// 新建名单：全部粉丝、某标签、CSV 文件（其余列成为变量）或小程序用户文件（按 unionid 匹配粉丝）
     #[command(after_help = "示例 / Examples:
   wxdesk-cli lists create 全部粉丝 --account wx0123456789abcdef --all-followers
-  wxdesk-cli lists create 11月订单 --account wx0123456789abcdef --csv orders.csv")]
+  wxdesk-cli lists create 11月订单 --account wx0123456789abcdef --csv orders.csv
+  wxdesk-cli lists create 小程序会员 --account wx0123456789abcdef --bridge mini-users.csv")]
     Create {
         name: String,
         #[arg(long, value_name = "APPID")]
@@ -287,6 +297,9 @@ pub struct ListSourceArgs {
     /// CSV/XLSX 文件（openid 列 + 变量列）
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// 小程序用户文件（小程序 openid + unionid 列）：按 unionid 匹配为该公众号的粉丝
+    #[arg(long, value_name = "FILE")]
+    pub bridge: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

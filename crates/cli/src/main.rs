@@ -92,5 +92,7 @@ async fn run(cli: Cli, out: Out) -> error::Result<()> {
         Command::History(c) => cmd::history::run(c, &dir, out).await,
         Command::Code(c) => cmd::code::run(c, &dir, out).await,
         Command::Backup(c) => cmd::backup::run(c, &dir, out).await,
+        Command::Quota(c) => cmd::quota::run(c, &dir, out).await,
+        Command::Mini(c) => cmd::mini::run(c, &dir, out).await,
     }
 }

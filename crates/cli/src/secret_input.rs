@@ -20,6 +20,15 @@ pub fn stdin_line() -> Result<Zeroizing<String>> {
     ))
 }
 
+/// Asks on stderr and reads one line (echoed: a confirmation, not a secret).
+pub fn ask(label: &str) -> Result<Zeroizing<String>> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{label}");
+    let _ = err.flush();
+    drop(err);
+    stdin_line()
+}
+
 /// Asks on stderr and reads one line from the terminal with echo off, restoring the terminal
 /// whatever happens. `env` names the variable to use instead where no prompt is possible.
 pub fn prompt(label: &str, env: &str) -> Result<Zeroizing<String>> {

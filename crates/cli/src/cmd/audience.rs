@@ -161,6 +161,57 @@ fn source_zh(s: &ListSource) -> String {
     }
 }
 
+/// `lists create NAME --account OA --bridge FILE`: a file of mini-program users (openid +
+/// unionid) matched to the account's followers through unionid, saved as a list that keeps the
+/// mini-program openid as a variable.
+async fn bridge_list(
+    ctx: &wxdesk_core::context::Context,
+    account: &str,
+    name: &str,
+    path: std::path::PathBuf,
+    out: Out,
+) -> Result<()> {
+    let report = ctx
+        .audience
+        .bridge_preview(account, ImportSource::File(path.clone()))
+        .await?;
+    let list = ctx
+        .audience
+        .bridge_save(account, name, ImportSource::File(path))
+        .await?;
+    out.emit(&json!({ "list": list, "bridge": report }), || {
+        crate::outln!(
+            "已创建名单「{}」（{}）：{} 人",
+            list.name,
+            source_zh(&list.source),
+            list.member_count
+        );
+        crate::outln!(
+            "  读取 {} 行：匹配 {}，无 unionid {}，未关注 {}，已取消关注 {}，重复 {}",
+            report.rows_read,
+            report.matched,
+            report.no_unionid,
+            report.not_following,
+            report.unsubscribed,
+            report.duplicates_removed
+        );
+        if report.followers_without_details > 0 {
+            crate::outln!(
+                "  注意：{} 个粉丝尚未同步详情（没有 unionid），先运行 wxdesk-cli followers sync {account} 可能匹配更多",
+                report.followers_without_details
+            );
+        }
+        for u in report.unmatched.iter().take(5) {
+            let why = match u.why {
+                wxdesk_core::audience::Unmatched::NoUnionid => "无 unionid（小程序未绑定开放平台）",
+                wxdesk_core::audience::Unmatched::NotFollowing => "未关注公众号",
+                wxdesk_core::audience::Unmatched::Unsubscribed => "已取消关注",
+            };
+            crate::outln!("  第 {} 行：{}（{why}）", u.line, u.mini_openid);
+        }
+    })
+}
+
 pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
     let ctx = session::open(dir).await?;
     match c {
@@ -169,6 +220,9 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
             account,
             source,
         } => {
+            if let Some(path) = source.bridge {
+                return bridge_list(&ctx, &account, &name, path, out).await;
+            }
             let (list, preview) = if let Some(path) = source.csv {
                 let saved = ctx
                     .audience

@@ -10,6 +10,9 @@ use crate::out::{Out, beijing};
 use crate::session;
 
 pub async fn run(c: TemplatesCmd, dir: &Path, out: Out) -> Result<()> {
+    if let TemplatesCmd::Subscribe(c) = c {
+        return crate::cmd::subscribe::run(c, dir, out).await;
+    }
     let ctx = session::open(dir).await?;
     let templates = &ctx.templates;
     match c {
@@ -70,5 +73,7 @@ pub async fn run(c: TemplatesCmd, dir: &Path, out: Out) -> Result<()> {
                 crate::outln!("已删除模板 {template_id}");
             })
         }
+        // Dispatched above, before the store is opened for the message templates.
+        TemplatesCmd::Subscribe(_) => Ok(()),
     }
 }
