@@ -25,7 +25,7 @@ pub use wxdesk_core::app_info::{AppInfo, AppMode};
 /// Every command and exported type, in one place: the invoke handler and the bindings file are
 /// both built from it, so they cannot disagree. (specta needs a concrete runtime to collect the
 /// generic commands; the commands themselves stay generic.) Add an area's commands as lines
-/// here, grouped by area and in the same order as build.rs.
+/// here, grouped by area: build.rs reads this list (declared commands, the main window's grants).
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use tauri::Wry;
     tauri_specta::Builder::<Wry>::new()
@@ -94,6 +94,33 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::history::history_export::<Wry>,
             commands::overview::overview_stats::<Wry>,
             commands::interactions::interactions_open::<Wry>,
+            // 小程序代码 (template library, one mini program, rollouts)
+            commands::code::code_library::<Wry>,
+            commands::code::code_add_template::<Wry>,
+            commands::code::code_delete_template::<Wry>,
+            commands::code::code_status::<Wry>,
+            commands::code::code_commit::<Wry>,
+            commands::code::code_qrcode::<Wry>,
+            commands::code::code_categories::<Wry>,
+            commands::code::code_pages::<Wry>,
+            commands::code::code_submit_audit::<Wry>,
+            commands::code::code_release::<Wry>,
+            commands::code::code_history::<Wry>,
+            commands::code::code_rollback::<Wry>,
+            commands::code::code_undo_audit::<Wry>,
+            commands::code::code_speed_up::<Wry>,
+            commands::code::code_quota::<Wry>,
+            commands::code::code_versions::<Wry>,
+            commands::code::code_explain,
+            commands::code::code_rollout_plan::<Wry>,
+            commands::code::code_rollout_create::<Wry>,
+            commands::code::code_rollout_start::<Wry>,
+            commands::code::code_rollout_pause::<Wry>,
+            commands::code::code_rollout_cancel::<Wry>,
+            commands::code::code_rollouts::<Wry>,
+            commands::code::code_rollout::<Wry>,
+            commands::code::code_rollout_versions::<Wry>,
+            commands::code::code_rollout_watch::<Wry>,
             // relay feed (parked events)
             commands::feed::feed_parked::<Wry>,
             // 备份与恢复

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod audience;
 pub mod backup;
+pub mod code;
 pub mod compose;
 pub mod feed;
 pub mod history;
