@@ -2,7 +2,17 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { renderApp, SANDBOX_INFO } from "./test/renderApp";
 
-const SIDEBAR_ZH = ["概览", "授权账号", "模板", "用户与名单", "发送", "任务", "发送记录", "设置"];
+const SIDEBAR_ZH = [
+  "概览",
+  "授权账号",
+  "模板",
+  "用户与名单",
+  "发送",
+  "任务",
+  "发送记录",
+  "小程序代码",
+  "设置",
+];
 const SIDEBAR_EN = [
   "Overview",
   "Accounts",
@@ -11,6 +21,7 @@ const SIDEBAR_EN = [
   "Send",
   "Jobs",
   "History",
+  "Mini-program code",
   "Settings",
 ];
 

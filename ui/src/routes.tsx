@@ -4,6 +4,7 @@ import { AuthorizePage } from "./pages/AuthorizePage";
 import {
   AccountsPage,
   AudiencePage,
+  CodePage,
   ComposePage,
   HistoryPage,
   JobsPage,
@@ -26,6 +27,7 @@ export const routes: RouteObject[] = [
       { path: "compose", element: <ComposePage /> },
       { path: "jobs", element: <JobsPage /> },
       { path: "history", element: <HistoryPage /> },
+      { path: "code", element: <CodePage /> },
       { path: "settings", element: <SettingsPage /> },
       { path: "*", element: <Navigate to="/overview" replace /> },
     ],

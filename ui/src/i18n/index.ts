@@ -4,6 +4,8 @@ import audienceEn from "./locales/audience.en.json";
 import audienceZh from "./locales/audience.zh-CN.json";
 import backupEn from "./locales/backup.en.json";
 import backupZh from "./locales/backup.zh-CN.json";
+import codeEn from "./locales/code.en.json";
+import codeZh from "./locales/code.zh-CN.json";
 import en from "./locales/en.json";
 import feedEn from "./locales/feed.en.json";
 import feedZh from "./locales/feed.zh-CN.json";
@@ -36,6 +38,7 @@ const zhAll = {
   interactions: interactionsZh,
   backup: backupZh,
   feed: feedZh,
+  code: codeZh,
 };
 const enAll = {
   ...en,
@@ -46,6 +49,7 @@ const enAll = {
   interactions: interactionsEn,
   backup: backupEn,
   feed: feedEn,
+  code: codeEn,
 };
 const resources = {
   "zh-CN": { translation: zhAll },

@@ -1,4 +1,5 @@
 import {
+  CodeOutlined,
   DashboardOutlined,
   FileTextOutlined,
   HistoryOutlined,
@@ -18,6 +19,7 @@ export type NavKey =
   | "compose"
   | "jobs"
   | "history"
+  | "code"
   | "settings";
 
 export interface NavItem {
@@ -35,6 +37,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { key: "compose", path: "/compose", icon: <SendOutlined /> },
   { key: "jobs", path: "/jobs", icon: <ScheduleOutlined /> },
   { key: "history", path: "/history", icon: <HistoryOutlined /> },
+  { key: "code", path: "/code", icon: <CodeOutlined /> },
   { key: "settings", path: "/settings", icon: <SettingOutlined /> },
 ];
 

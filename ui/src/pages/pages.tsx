@@ -2,6 +2,7 @@
 
 export { AccountsPage } from "./accounts/AccountsPage";
 export { AudiencePage } from "./audience/AudiencePage";
+export { CodePage } from "./code/CodePage";
 export { ComposePage } from "./compose/ComposePage";
 export { HistoryPage } from "./history/HistoryPage";
 export { JobsPage } from "./jobs/JobsPage";

@@ -1,0 +1,114 @@
+// Colours of the code page's states, the error box every action shares, and small formatters.
+// Words come from i18n (`code.*`): core sends codes only.
+import { Alert, Flex, Tag, Tooltip, Typography } from "antd";
+import { useTranslation } from "react-i18next";
+import { AppError } from "../../api";
+import type { AuditState, RolloutStatus, RowState } from "../../api/code";
+
+export const ROW_STATE_COLOR: Record<RowState, string> = {
+  pending: "default",
+  committing: "processing",
+  committed: "blue",
+  submitting: "processing",
+  auditing: "processing",
+  audit_delayed: "warning",
+  audit_passed: "cyan",
+  releasing: "processing",
+  released: "success",
+  audit_failed: "error",
+  failed: "error",
+  cancelled: "default",
+};
+
+export const AUDIT_STATE_COLOR: Record<AuditState, string> = {
+  approved: "success",
+  rejected: "error",
+  auditing: "processing",
+  withdrawn: "default",
+  delayed: "warning",
+  unknown: "default",
+};
+
+export const ROLLOUT_STATUS_COLOR: Record<RolloutStatus, string> = {
+  draft: "default",
+  running: "processing",
+  paused: "warning",
+  cancelled: "default",
+  completed: "success",
+};
+
+/** `2026-12-03 09:37` from unix seconds (local time). */
+export function fmtTime(unix: number | null | undefined): string {
+  if (!unix) return "—";
+  const d = new Date(unix * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** WeChat's reasons come with `<br>` line breaks. */
+export function plainReason(reason: string): string {
+  return reason
+    .replace(/<br\s*\/?>/gi, "\n")
+    .replace(/<[^>]*>/g, "")
+    .trim();
+}
+
+/** Whether text has Chinese characters (core's free-text details are Chinese). */
+export function hasCjk(text: string): boolean {
+  return /[\u3000-\u9fff\uff00-\uffef]/.test(text);
+}
+
+/** One line for a toast: the message, then what to do. */
+export function errorLine(e: unknown): string {
+  if (e instanceof AppError) return e.hint ? `${e.message} — ${e.hint}` : e.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A failed command: what failed, WeChat's errcode when there is one, and what to do. */
+export function CodeErrorAlert({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  const e = error instanceof AppError ? error : null;
+  return (
+    <Alert
+      type="error"
+      showIcon
+      data-testid="code-error"
+      title={t(`errors.${e?.code ?? "unknown"}`)}
+      description={
+        <Flex vertical gap={2}>
+          <span>
+            {e?.message ?? (error instanceof Error ? error.message : String(error))}
+            {e?.errcode ? (
+              <Typography.Text type="secondary"> (errcode {e.errcode})</Typography.Text>
+            ) : null}
+          </span>
+          {e?.hint && <Typography.Text type="secondary">{e.hint}</Typography.Text>}
+        </Flex>
+      }
+    />
+  );
+}
+
+/** A mini program by its name; the appid on hover, copyable. */
+export function MiniName({ appid, name }: { appid: string; name: string }) {
+  const { t } = useTranslation();
+  return (
+    <Flex align="center" gap={4} style={{ minWidth: 0 }}>
+      <Tooltip title={appid}>
+        <Typography.Text strong ellipsis data-testid="mini-name">
+          {name}
+        </Typography.Text>
+      </Tooltip>
+      <Typography.Text copyable={{ text: appid, tooltips: [t("code.copyAppid"), "✓"] }} />
+    </Flex>
+  );
+}
+
+export function StateTag({ state }: { state: RowState }) {
+  const { t } = useTranslation();
+  return (
+    <Tag color={ROW_STATE_COLOR[state]} data-testid="row-state" data-state={state}>
+      {t(`code.rowState.${state}`)}
+    </Tag>
+  );
+}
