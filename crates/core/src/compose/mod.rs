@@ -6,6 +6,7 @@
 //! (`ctx.sends`, [`crate::send::Sends::start_draft`]) from the same pieces.
 
 mod check;
+mod subscribe;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,6 +14,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use check::{CardLine, CardPreview, ComposeCheck, FieldCheck, Words};
+pub use subscribe::{
+    PreparedSubscribe, SubscribeDraft, SubscribeReach, SubscribeStarted, UniformDraft, check_jump,
+    nobody_subscribed,
+};
 
 use crate::audience::{ImportOptions, import, table};
 use crate::error::{Error, Result};
@@ -173,6 +178,7 @@ impl Compose {
 
     /// The job spec of a draft, with the template's keyword rules so 47003 values are skipped.
     pub async fn spec(&self, draft: &TemplateDraft) -> Result<JobSpec> {
+        check_jump(&draft.appid, &draft.jump)?;
         Ok(spec_of(&template(self.store(), draft).await?, draft))
     }
 
@@ -511,6 +517,7 @@ pub(crate) async fn prepare_send(
     draft: &TemplateDraft,
     source: &RecipientSource,
 ) -> Result<(JobSpec, Vec<Recipient>)> {
+    check_jump(&draft.appid, &draft.jump)?;
     let spec = spec_of(&template(store, draft).await?, draft);
     let r = resolve(store, &draft.appid, source, None).await?;
     if r.recipients.is_empty() {

@@ -162,6 +162,10 @@ pub enum Action {
 /// The engine's policy for a failure (protocol D; kinds from the wechat crate's errcode table).
 pub fn classify(f: &SendFailure, idempotent: bool) -> Action {
     match f {
+        // The mini-program jump every row of the job shares is not a page of the released
+        // version (protocol H.2): every other row would fail the same way, so the job stops
+        // with the explanation instead (40013, an unlinked mini program, already does).
+        SendFailure::Api { errcode: 40165, .. } => Action::PauseAccount,
         SendFailure::Api { errcode, .. } => match wxdesk_wechat::errcode::kind_of(*errcode) {
             ErrKind::Retryable => Action::Retry,
             ErrKind::RateLimited => Action::WaitNextMinute,
@@ -231,6 +235,10 @@ mod tests {
             (45015, Action::Permanent),
             (45047, Action::Permanent),
             (45109, Action::Permanent),
+            (43101, Action::Permanent),
+            // A jump every row shares: an unlinked mini program, a page not released.
+            (40013, Action::PauseAccount),
+            (40165, Action::PauseAccount),
             (99999, Action::Permanent),
         ] {
             assert_eq!(classify(&api(code), true), want, "errcode {code}");

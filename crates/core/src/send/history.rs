@@ -179,6 +179,8 @@ pub struct HistoryRow {
     /// What the errcode means and what to do, e.g. 45015 outside the 48-hour
     /// customer-service window.
     pub explanation: Option<Explanation>,
+    /// Where tapping the message goes (web page, mini program), from the job's message.
+    pub jump: Option<super::model::MessageJump>,
 }
 
 impl HistoryRow {
@@ -228,7 +230,30 @@ fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
         attempted_at: r.get(15)?,
         done_at: r.get(16)?,
         delivered_at: r.get(17)?,
+        jump: None,
     })
+}
+
+/// Fills each row's jump from its job's message: one read per distinct job of the page (a page
+/// holds a few jobs at most).
+fn fill_jumps(conn: &Connection, rows: &mut [HistoryRow]) -> Result<()> {
+    let mut jumps: std::collections::HashMap<i64, Option<super::model::MessageJump>> =
+        std::collections::HashMap::new();
+    for row in rows.iter_mut() {
+        if let std::collections::hash_map::Entry::Vacant(e) = jumps.entry(row.job_id) {
+            let payload: Option<String> = conn
+                .prepare_cached("SELECT payload FROM send_jobs WHERE id = ?")?
+                .query_row([row.job_id], |r| r.get(0))
+                .optional()?;
+            e.insert(
+                payload
+                    .and_then(|p| serde_json::from_str::<super::model::Payload>(&p).ok())
+                    .and_then(|p| p.jump()),
+            );
+        }
+        row.jump = jumps.get(&row.job_id).cloned().flatten();
+    }
+    Ok(())
 }
 
 /// The WHERE clause and its parameters for a filter and an upper id bound.
@@ -339,6 +364,7 @@ pub fn list(
     } else {
         None
     };
+    fill_jumps(conn, &mut rows)?;
     Ok(HistoryPage { rows, next_before })
 }
 
@@ -374,10 +400,11 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>
             ))
         })
         .optional()?;
-    let Some((row, vars_json, response)) = found else {
+    let Some((mut row, vars_json, response)) = found else {
         return Ok(None);
     };
     let job = super::db::load_job(conn, row.job_id)?;
+    row.jump = job.payload.jump();
     let vars: super::model::Vars = serde_json::from_str(&vars_json).unwrap_or_default();
     let cmid = client_msg_id(job.id, &job.nonce, row.seq);
     let request = build_request(&job.payload, &[], &row.openid, &vars, &cmid).ok();

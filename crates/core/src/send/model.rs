@@ -82,9 +82,10 @@ impl JobKind {
         self == JobKind::Template
     }
 
-    /// WeChat reports delivery (TEMPLATESENDJOBFINISH) for this kind.
+    /// WeChat reports delivery for this kind (TEMPLATESENDJOBFINISH for template messages,
+    /// subscribe_msg_sent_event for subscription notices).
     pub fn has_delivery_report(self) -> bool {
-        self == JobKind::Template
+        matches!(self, JobKind::Template | JobKind::Subscribe)
     }
 
     pub fn label_zh(self) -> &'static str {
@@ -257,7 +258,37 @@ pub enum Payload {
     },
 }
 
+/// Where tapping a message takes the recipient: a web page, a mini program (first when both;
+/// the page is the fallback for old clients), or nowhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MessageJump {
+    pub url: Option<String>,
+    pub miniprogram: Option<MiniProgram>,
+}
+
 impl Payload {
+    /// The jump of a template message, subscription notice or unified message (`None` when it
+    /// has none, and for customer-service messages).
+    pub fn jump(&self) -> Option<MessageJump> {
+        let (url, miniprogram) = match self {
+            Payload::Template {
+                url, miniprogram, ..
+            }
+            | Payload::Uniform {
+                url, miniprogram, ..
+            } => (url, miniprogram),
+            Payload::Subscribe {
+                page, miniprogram, ..
+            } => (page, miniprogram),
+            _ => return None,
+        };
+        (url.is_some() || miniprogram.is_some()).then(|| MessageJump {
+            url: url.clone(),
+            miniprogram: miniprogram.clone(),
+        })
+    }
+
     pub fn kind(&self) -> JobKind {
         match self {
             Payload::Template { .. } => JobKind::Template,

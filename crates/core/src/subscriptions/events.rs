@@ -1,15 +1,17 @@
 //! The relay forwards the 订阅通知 pushes as `other` events with the decrypted XML.
 //! [`SubscriptionEvents`] reads the three of protocol G.6 and keeps what each user granted each
-//! template, in the transaction that moves the feed's cursor.
+//! template, in the transaction that moves the feed's cursor; a sent event is also the delivery
+//! report of the row that sent the notice.
 
 use rusqlite::Transaction;
 use serde_json::Value;
-use wxdesk_wechat::callback::{self, Callback};
+use wxdesk_wechat::callback::{self, Callback, SubscribeMsgKind};
 
 use super::db;
 use crate::error::Result;
 use crate::feed::EventHandler;
 use crate::feed::events::{EventKind, FeedEvent};
+use crate::send::delivery;
 
 /// The feed handler for 订阅通知 events (register it with `FeedFollower::with_handler`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -36,6 +38,22 @@ impl EventHandler for SubscriptionEvents {
             seq = event.seq,
             "subscription push"
         );
-        db::apply_event(tx, appid, event.seq, &e)
+        db::apply_event(tx, appid, event.seq, &e)?;
+        // The sent event is also the notice's delivery report, joined by msgid to the row of
+        // the job that sent it (as TEMPLATESENDJOBFINISH is for template messages).
+        if e.kind == SubscribeMsgKind::Sent {
+            for item in &e.items {
+                let Some(msg_id) = item.msg_id else { continue };
+                let status = match item.error_code {
+                    Some(0) => "success".to_string(),
+                    _ => format!(
+                        "failed: {}",
+                        item.error_status.as_deref().unwrap_or("unknown")
+                    ),
+                };
+                delivery::apply_report(tx, appid, msg_id, &status, event.received_at)?;
+            }
+        }
+        Ok(())
     }
 }
