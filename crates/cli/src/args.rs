@@ -316,6 +316,31 @@ pub enum SendCmd {
       --url 'https://erp.example.com/o/{{订单号}}' --rate 50 --detach"
     )]
     Template(SendTemplate),
+    /// 发送订阅通知（公众号）：只发给现在能收到该模板的用户；其余在发送前拒绝（否则微信返回 43101），不发给他们
+    #[command(
+        after_help = "谁能收到：用户在订阅弹窗中同意后（微信经中继推送 subscribe_msg_popup_event），一次性订阅可发一次，
+长期订阅可多次发，直到用户关闭。先用 templates subscribe receivers 查看。
+退出码：0 全部发出；5 有接收者因未订阅被拒绝（其余已发出，或无人可发时什么都没发）；3 任务需要查看。
+
+示例 / Examples:
+  wxdesk-cli send subscribe --account wx0123456789abcdef --template TID --to oABC… \\
+      --data character_string1=SO1001 --data thing2=绿茶 --data time3='2026-11-22 10:00' \\
+      --page https://m.example.com/o/SO1001
+  wxdesk-cli send subscribe --account wx0123456789abcdef --template TID --list 订阅用户 \\
+      --data thing1={{事项}} --mini wxminiprogram00001:pages/order/list"
+    )]
+    Subscribe(SendSubscribe),
+    /// 统一服务消息（uniform_send）——已被微信下线：2023-09-20 起接口返回 45109；改用 send template --mini APPID:PATH
+    #[command(
+        after_help = "微信已于 2023-09-20 收回下发统一消息接口，调用返回 45109，消息不会发出（退出码 1）。
+替代：用公众号的模板消息并跳转小程序（小程序须已与公众号关联）：
+  wxdesk-cli send template --account 公众号APPID --template TID --to OPENID --mini 小程序APPID:pages/index/index
+
+示例 / Examples:
+  wxdesk-cli send uniform --account wxminiprogram00001 --mp-appid wx0123456789abcdef \\
+      --template TID --to oMINI… --data keyword1=已发货 --mini wxminiprogram00001:pages/order/list"
+    )]
+    Uniform(SendUniform),
     /// 发送客服文本消息（48 小时内互动过的用户）
     #[command(after_help = "示例 / Examples:
   wxdesk-cli send text --account wx0123456789abcdef --to oABC… --text '您好，订单已发货'")]
@@ -363,6 +388,60 @@ pub struct SendTemplate {
     pub detach: bool,
     #[command(flatten)]
     pub wait: WaitArg,
+}
+
+#[derive(Args, Debug)]
+pub struct SendSubscribe {
+    #[arg(long, value_name = "APPID")]
+    pub account: String,
+    /// 订阅通知模板 ID（templates subscribe list 列出）
+    #[arg(long, value_name = "TID")]
+    pub template: String,
+    #[command(flatten)]
+    pub to: Recipients,
+    /// 关键词值 key=value，可重复；值中可用 {{列名}}；模板的每个关键词都要给出
+    #[arg(long = "data", value_name = "KEY=VALUE")]
+    pub data: Vec<String>,
+    /// 点击跳转的网页
+    #[arg(long, value_name = "URL", conflicts_with = "mini")]
+    pub page: Option<String>,
+    /// 跳转小程序 APPID:PAGEPATH（小程序须已与公众号关联）
+    #[arg(long, value_name = "APPID:PAGEPATH")]
+    pub mini: Option<String>,
+    /// 任务名称
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+    /// 同时在途的请求数
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// 每秒请求数上限
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
+    #[command(flatten)]
+    pub wait: WaitArg,
+}
+
+#[derive(Args, Debug)]
+pub struct SendUniform {
+    /// 发送的小程序 AppID
+    #[arg(long, value_name = "MINI_APPID")]
+    pub account: String,
+    /// 与小程序关联的公众号 AppID（模板属于它）
+    #[arg(long, value_name = "APPID")]
+    pub mp_appid: String,
+    /// 公众号的模板 ID
+    #[arg(long, value_name = "TID")]
+    pub template: String,
+    /// 接收者 openid
+    #[arg(long, value_name = "OPENID")]
+    pub to: String,
+    #[arg(long = "data", value_name = "KEY=VALUE")]
+    pub data: Vec<String>,
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// 跳转小程序 APPID:PAGEPATH
+    #[arg(long, value_name = "APPID:PAGEPATH")]
+    pub mini: Option<String>,
 }
 
 /// How long a send waits for the data dir's send lock.

@@ -37,6 +37,11 @@ pub enum CliError {
     /// than `--wait`; nothing was created or changed (exit 4, so a script can retry later).
     #[error("{0}")]
     SendBusy(String),
+
+    /// Recipients of a subscription notice were refused before sending: they have no live
+    /// subscription (WeChat would answer 43101), and nothing was sent to them (exit 5).
+    #[error("{0}")]
+    NotSubscribed(String),
 }
 
 impl CliError {
@@ -51,7 +56,7 @@ impl CliError {
         match self {
             CliError::Core(e) => e.wechat_errcode(),
             CliError::WeChat(e) => e.wechat().map(|w| w.errcode),
-            _ => None,
+            _ => self.implied_errcode(),
         }
     }
 
@@ -62,7 +67,10 @@ impl CliError {
                 .wechat()
                 .and_then(|w| w.info())
                 .map(|i| i.hint_zh.to_string()),
-            _ => None,
+            _ => self
+                .implied_errcode()
+                .and_then(wxdesk_wechat::explain)
+                .map(|i| i.hint_zh.to_string()),
         }
     }
 
@@ -75,18 +83,25 @@ impl CliError {
             CliError::Failed(_) => "failed",
             CliError::JobIncomplete(_) => "job_incomplete",
             CliError::SendBusy(_) => "send_busy",
+            CliError::NotSubscribed(_) => "not_subscribed",
         }
     }
 
     /// Exit status: 2 for bad usage (as clap), 3 for a job that needs a look, 4 for a send
-    /// lock that stayed taken, 1 otherwise.
+    /// lock that stayed taken, 5 for notice recipients refused as not subscribed, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,
             CliError::JobIncomplete(_) => 3,
             CliError::SendBusy(_) => 4,
+            CliError::NotSubscribed(_) => 5,
             _ => 1,
         }
+    }
+
+    /// The errcode a refusal stands for (43101 for the not subscribed).
+    fn implied_errcode(&self) -> Option<i64> {
+        matches!(self, CliError::NotSubscribed(_)).then_some(43101)
     }
 
     /// The single stderr line: message, errcode (when WeChat gave one, and the message does not
@@ -152,5 +167,7 @@ mod tests {
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
         assert_eq!(CliError::SendBusy("x".into()).exit_code(), 4);
         assert_eq!(CliError::Failed("x".into()).exit_code(), 1);
+        assert_eq!(CliError::NotSubscribed("x".into()).exit_code(), 5);
+        assert_eq!(CliError::NotSubscribed("x".into()).errcode(), Some(43101));
     }
 }

@@ -323,3 +323,209 @@ async fn mini_session_prints_openid_and_unionid_and_the_bridge_makes_a_list_of_f
         "{shown}"
     );
 }
+
+/// `send subscribe`: the user who accepted gets the notice, the one who did not is refused
+/// before sending (exit 5, errcode 43101, nothing sent to them); `send uniform` reaches the sim
+/// and comes back as 45109 naming `send template --mini`; a malformed `--mini` is refused
+/// before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -p wxdesk-cli --test messaging -- --include-ignored"]
+async fn send_subscribe_refuses_the_unsubscribed_and_send_uniform_names_the_replacement() {
+    require_keychain();
+    let w = World::start(cfg()).await;
+    let oa = w.set_up_and_authorize().await;
+    let list = w
+        .cli(&["--json", "templates", "subscribe", "list", &oa])
+        .await
+        .ok()
+        .json();
+    let t = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "one_time")
+        .unwrap()
+        .clone();
+    let id = t["template_id"].as_str().unwrap().to_string();
+    let acct = sim_get(&w, &format!("/__sim/accounts/{oa}")).await;
+    let seeded = acct["subscribe_templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["priTmplId"] == id.as_str())
+        .unwrap()
+        .clone();
+    let data: Vec<String> = seeded["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(seeded["examples"].as_array().unwrap())
+        .map(|(k, v)| format!("{}={}", k.as_str().unwrap(), v.as_str().unwrap()))
+        .collect();
+    let openid = |i: u32| {
+        let w = &w;
+        let oa = oa.clone();
+        async move {
+            sim_get(w, &format!("/__sim/openid?appid={oa}&index={i}")).await["openid"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (a, b) = (openid(6).await, openid(7).await);
+    sim_post(
+        &w,
+        "/__sim/subscribe",
+        json!({"authorizer_appid": oa, "openid": a, "template_id": id}),
+    )
+    .await;
+    let csv = w.dir.path().join("notice.csv");
+    std::fs::write(&csv, format!("openid\n{a}\n{b}\n")).unwrap();
+    let mini = w.sim_state().await["accounts"][1]["appid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut args: Vec<String> = [
+        "--json",
+        "send",
+        "subscribe",
+        "--account",
+        &oa,
+        "--template",
+        &id,
+        "--csv",
+        csv.to_str().unwrap(),
+        "--mini",
+        &format!("{mini}:pages/order/list"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in &data {
+        args.push("--data".into());
+        args.push(d.clone());
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = w.cli(&argv).await;
+    assert_eq!(r.code, 5, "{r:?}");
+    let refused = r.event("refused");
+    assert_eq!(refused["errcode"], 43101);
+    assert_eq!(refused["openids"], json!([b]));
+    let done = r.event("done");
+    assert_eq!(done["job"]["counts"]["sent"], 1);
+    assert_eq!(done["job"]["kind"], "subscribe");
+    assert_eq!(r.json()["error"]["errcode"], 43101);
+    assert!(
+        r.stderr.contains(&b) && r.stderr.contains("43101"),
+        "{}",
+        r.stderr
+    );
+    let state = w.sim_state().await;
+    assert_eq!(state["sends"]["bizsend_accepted"], 1);
+    assert_eq!(state["jumps"][0]["openid"], a.as_str());
+
+    // Now nobody can receive it: exit 5 and no job.
+    let jobs = w.cli(&["--json", "jobs", "list"]).await.ok().json();
+    let r = w.cli(&argv).await;
+    assert_eq!(r.code, 5, "{r:?}");
+    assert_eq!(
+        w.cli(&["--json", "jobs", "list"])
+            .await
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        jobs.as_array().unwrap().len()
+    );
+
+    // A malformed jump never starts a job (exit 2).
+    let r = w
+        .cli(&[
+            "send",
+            "template",
+            "--account",
+            &oa,
+            "--template",
+            "T",
+            "--to",
+            &a,
+            "--mini",
+            "wxshort:pages/index/index",
+        ])
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+
+    // uniform_send: documented as withdrawn, attempted, 45109 with the replacement.
+    let help = w.cli(&["send", "uniform", "--help"]).await.ok();
+    assert!(
+        help.stdout.contains("45109") && help.stdout.contains("--mini"),
+        "{}",
+        help.stdout
+    );
+    let link = w
+        .cli(&["--json", "auth", "link", "--type", "mini"])
+        .await
+        .ok()
+        .json();
+    w.approve_in_browser(
+        link["launch_url"].as_str().unwrap(),
+        link["pre_auth_code"].as_str().unwrap(),
+        &mini,
+    )
+    .await;
+    w.cli(&["auth", "wait", "--timeout", "60"]).await.ok();
+    let mut r = w
+        .cli(&[
+            "--json",
+            "send",
+            "uniform",
+            "--account",
+            &mini,
+            "--mp-appid",
+            &oa,
+            "--template",
+            &"T".repeat(43),
+            "--to",
+            &a,
+            "--data",
+            "keyword1=已发货",
+            "--mini",
+            &format!("{mini}:pages/order/list"),
+        ])
+        .await;
+    for _ in 0..50 {
+        if !r.stderr.contains("不存在") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        r = w
+            .cli(&[
+                "--json",
+                "send",
+                "uniform",
+                "--account",
+                &mini,
+                "--mp-appid",
+                &oa,
+                "--template",
+                &"T".repeat(43),
+                "--to",
+                &a,
+                "--data",
+                "keyword1=已发货",
+                "--mini",
+                &format!("{mini}:pages/order/list"),
+            ])
+            .await;
+    }
+    assert_one_line_failure(&r);
+    assert!(r.stderr.contains("45109"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("send template --account {oa}"))
+            && r.stderr
+                .contains(&format!("--mini {mini}:pages/order/list")),
+        "{}",
+        r.stderr
+    );
+}

@@ -7,11 +7,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::json;
-use wxdesk_core::compose::{Jump, RecipientSource, TemplateDraft, check_placeholders};
+use wxdesk_core::compose::{
+    Jump, RecipientSource, SubscribeDraft, TemplateDraft, UniformDraft, check_jump,
+    check_placeholders, nobody_subscribed,
+};
 use wxdesk_core::context::Context;
 use wxdesk_core::send::{JobSpec, MiniProgram, Payload, Recipient};
 
-use crate::args::{SendCmd, SendTemplate, Wait};
+use crate::args::{Recipients, SendCmd, SendSubscribe, SendTemplate, SendUniform, Wait};
 use crate::cmd::drive::{drive, summarize, take_lock};
 use crate::error::{CliError, Result};
 use crate::out::Out;
@@ -21,6 +24,8 @@ pub async fn run(c: SendCmd, dir: &Path, out: Out) -> Result<()> {
     let ctx = session::open(dir).await?;
     match c {
         SendCmd::Template(a) => template(&ctx, a, dir, out).await,
+        SendCmd::Subscribe(a) => subscribe(&ctx, a, out).await,
+        SendCmd::Uniform(a) => uniform(&ctx, a, out).await,
         SendCmd::Text {
             account,
             to,
@@ -109,6 +114,10 @@ async fn template(ctx: &Context, a: SendTemplate, dir: &Path, out: Out) -> Resul
     {
         *url = a.url.clone();
         *miniprogram = a.mini.as_deref().map(parse_mini).transpose()?;
+        // Checked before anything is written (WeChat's own word, 40013/40165, stops the job).
+        if let Some(m) = miniprogram {
+            check_jump(&a.account, &jump_of(m)).map_err(|e| CliError::Usage(e.to_string()))?;
+        }
     }
     spec.concurrency = a.concurrency;
     spec.rate_per_sec = a.rate;
@@ -129,18 +138,114 @@ async fn template(ctx: &Context, a: SendTemplate, dir: &Path, out: Out) -> Resul
     send_now(ctx, spec, resolved.recipients, a.wait.wait, out).await
 }
 
+fn jump_of(m: &MiniProgram) -> Jump {
+    Jump::Mini {
+        appid: m.appid.clone(),
+        pagepath: m.pagepath.clone(),
+    }
+}
+
+/// `send subscribe`: the recipients who can receive the template now get the notice through the
+/// durable engine; the others are refused first (43101) and nothing is sent to them (exit 5).
+async fn subscribe(ctx: &Context, a: SendSubscribe, out: Out) -> Result<()> {
+    // Who subscribed comes from the relay's pushes: apply what it holds first.
+    session::catch_up(ctx).await;
+    let jump = match (&a.page, &a.mini) {
+        (Some(p), _) => Jump::Url { url: p.clone() },
+        (None, Some(m)) => jump_of(&parse_mini(m)?),
+        (None, None) => Jump::None,
+    };
+    let draft = SubscribeDraft {
+        appid: a.account.clone(),
+        template_id: a.template.clone(),
+        title: a.title.clone().unwrap_or_default(),
+        data: parse_data(&a.data)?,
+        jump,
+    };
+    let t = ctx.subscriptions.template(&a.account, &a.template).await?;
+    let keys: Vec<&str> = t.fields.iter().map(|f| f.key.as_str()).collect();
+    if let Some(bad) = draft.data.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(CliError::Usage(format!(
+            "订阅通知模板 {} 没有关键词 {bad}；可用：{}",
+            t.template_id,
+            keys.join(", ")
+        )));
+    }
+    let src = source_of(ctx, &a.account, &a.to).await?;
+    let mut p = ctx
+        .compose
+        .prepare_subscribe(&draft, &src)
+        .await
+        .map_err(|e| match e.code() {
+            "invalid" => CliError::Usage(e.to_string()),
+            _ => CliError::Core(e),
+        })?;
+    p.spec.concurrency = a.concurrency;
+    p.spec.rate_per_sec = a.rate;
+    let refused = p.refused.clone();
+    for o in refused.iter().take(20) {
+        crate::errln!("未订阅，不发送：{o}");
+    }
+    if refused.len() > 20 {
+        crate::errln!("……另有 {} 人未订阅", refused.len() - 20);
+    }
+    if out.json && !refused.is_empty() {
+        out.json_line(&json!({ "event": "refused", "errcode": 43101, "openids": refused }))?;
+    }
+    if p.allowed.is_empty() {
+        return Err(CliError::NotSubscribed(
+            nobody_subscribed(refused.len()).to_string(),
+        ));
+    }
+    send_now(ctx, p.spec, p.allowed, a.wait.wait, out).await?;
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::NotSubscribed(format!(
+        "{} 位接收者没有可用的订阅（微信会返回 43101），没有发给他们；其余已发出。查看谁能收到：wxdesk-cli templates subscribe receivers {} {}",
+        refused.len(),
+        a.account,
+        a.template
+    )))
+}
+
+/// `send uniform`: withdrawn by WeChat; the attempt reaches WeChat and its 45109 comes back
+/// with the replacement named.
+async fn uniform(ctx: &Context, a: SendUniform, out: Out) -> Result<()> {
+    let jump = match (&a.mini, &a.url) {
+        (Some(m), _) => jump_of(&parse_mini(m)?),
+        (None, Some(u)) => Jump::Url { url: u.clone() },
+        (None, None) => Jump::None,
+    };
+    let draft = UniformDraft {
+        appid: a.account.clone(),
+        mp_appid: a.mp_appid.clone(),
+        template_id: a.template.clone(),
+        data: parse_data(&a.data)?,
+        jump,
+    };
+    let row = ctx.compose.uniform_send(&draft, &a.to).await?;
+    out.emit(&row, || {
+        crate::outln!("统一服务消息：{}（{}）", a.to, row.state.as_str());
+    })
+}
+
 /// `--to` / `--list` / `--csv` as the recipient source the app's composer uses too.
 async fn source(ctx: &Context, a: &SendTemplate) -> Result<RecipientSource> {
-    if let Some(openid) = &a.to.to {
+    source_of(ctx, &a.account, &a.to).await
+}
+
+async fn source_of(ctx: &Context, account: &str, to: &Recipients) -> Result<RecipientSource> {
+    if let Some(openid) = &to.to {
         return Ok(RecipientSource::Openid {
             openid: openid.clone(),
         });
     }
-    if let Some(name) = &a.to.list {
-        let list = crate::cmd::audience::find_list(ctx, name, Some(&a.account)).await?;
+    if let Some(name) = &to.list {
+        let list = crate::cmd::audience::find_list(ctx, name, Some(account)).await?;
         return Ok(RecipientSource::List { list_id: list.id });
     }
-    if let Some(path) = &a.to.csv {
+    if let Some(path) = &to.csv {
         return Ok(RecipientSource::File {
             path: path.display().to_string(),
         });
