@@ -34,6 +34,8 @@ pub mod platform;
 pub mod quota;
 /// Client of the relay's private API: the latest ticket and the event log.
 pub mod relay;
+/// The one vocabulary for retrying: attempts, first delay, growth, cap, jitter.
+pub mod retry;
 /// 体验沙箱: wxdesk-sim and wxdesk-relay in-process on loopback.
 pub mod sandbox;
 /// The OS keychain (and an in-memory stand-in) behind the `SecretStore` trait.
