@@ -76,6 +76,9 @@ pub struct RelayConfig {
     pub public_base_url: String,
     /// WeChat API base for the egress route.
     pub upstream: String,
+    /// The local address the egress route calls WeChat from, on a host with several (the one
+    /// in the platform's IP whitelist); `None` lets the system choose.
+    pub egress_source_ip: Option<std::net::IpAddr>,
     /// Host of the authorization login page (`componentloginpage`); the sandbox points it at the sim.
     pub login_base: String,
     /// Maximum |now − timestamp| of a push in seconds; 0 turns the check off (replaying captures).
@@ -105,6 +108,7 @@ struct FileConfig {
     api_key_file: Option<PathBuf>,
     public_base_url: Option<String>,
     upstream: Option<String>,
+    egress_source_ip: Option<String>,
     login_base: Option<String>,
     replay_window_secs: Option<u64>,
     retention_days: Option<u64>,
@@ -191,6 +195,16 @@ impl RelayConfig {
             upstream: r
                 .plain("upstream", file.upstream.clone())?
                 .unwrap_or_else(|| DEFAULT_UPSTREAM.into()),
+            egress_source_ip: r
+                .plain("egress_source_ip", file.egress_source_ip.clone())?
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    v.trim().parse().map_err(|_| Error::InvalidKey {
+                        key: "egress_source_ip",
+                        reason: "应为 IP 地址 / must be an IP address".into(),
+                    })
+                })
+                .transpose()?,
             login_base: r
                 .plain("login_base", file.login_base.clone())?
                 .unwrap_or_else(|| DEFAULT_LOGIN_BASE.into()),
@@ -408,6 +422,28 @@ mod tests {
         assert_eq!(cfg.max_concurrent_requests, 1024);
         assert_eq!(cfg.component_aes_key.expose(), AES);
         assert!(cfg.component_aes_key_previous.is_none());
+        assert_eq!(cfg.egress_source_ip, None);
+    }
+
+    #[test]
+    fn the_egress_source_ip_is_an_ip_address_or_refused() {
+        let mut env = full_env();
+        env.push(("WXDESK_RELAY_EGRESS_SOURCE_IP", "127.0.0.2"));
+        let cfg = RelayConfig::load_with_env(None, env_of(&env)).expect("config");
+        assert_eq!(cfg.egress_source_ip, Some([127, 0, 0, 2].into()));
+        let mut env = full_env();
+        env.push(("WXDESK_RELAY_EGRESS_SOURCE_IP", "relay.example.com"));
+        let err = RelayConfig::load_with_env(None, env_of(&env)).expect_err("must fail");
+        assert!(
+            matches!(
+                err,
+                Error::InvalidKey {
+                    key: "egress_source_ip",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]

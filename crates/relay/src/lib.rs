@@ -86,6 +86,7 @@ impl AppState {
         let http = reqwest::Client::builder()
             .timeout(UPSTREAM_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            .local_address(cfg.egress_source_ip)
             .build()
             .map_err(|e| Error::InvalidKey {
                 key: "upstream",
@@ -342,6 +343,7 @@ mod tests {
             api_key: Secret::new("unit-test-key-0123456789"),
             public_base_url: "https://relay.example.com".into(),
             upstream: config::DEFAULT_UPSTREAM.into(),
+            egress_source_ip: None,
             login_base: config::DEFAULT_LOGIN_BASE.into(),
             replay_window_secs: 300,
             retention_days: 30,

@@ -15,8 +15,8 @@ use wxdesk_relay::RelayConfig;
 ///
 /// Configuration: a TOML file (--config) and/or environment variables WXDESK_RELAY_<KEY>
 /// (environment wins). Keys: listen, data_dir, component_appid, component_token,
-/// component_aes_key, component_aes_key_previous, api_key, public_base_url, upstream, login_base,
-/// replay_window_secs, retention_days. Secrets may also be read from a file named by
+/// component_aes_key, component_aes_key_previous, api_key, public_base_url, upstream, egress_source_ip,
+/// login_base, replay_window_secs, retention_days. Secrets may also be read from a file named by
 /// <key>_file (e.g. WXDESK_RELAY_API_KEY_FILE). Secrets are never accepted on the command line.
 #[derive(Parser)]
 #[command(version, about, long_about)]

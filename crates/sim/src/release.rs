@@ -1,7 +1,8 @@
 //! The 全网发布 (full-network release) automated test of protocol F, run on demand by
 //! `POST /__sim/release-test`: WeChat pushes a ticket, auto-authorizes its test account, sends
-//! it text messages and judges the platform's answers — a passive encrypted reply within 5 s,
-//! and an API reply through api_query_auth + message/custom/send.
+//! it text messages and an event and judges the platform's answers — a passive encrypted reply
+//! within 5 s, an API reply through api_query_auth + message/custom/send, and the legacy event
+//! case (`LOCATION` answered with `LOCATIONfrom_callback`).
 
 use std::time::{Duration, Instant};
 
@@ -107,6 +108,24 @@ async fn text(sim: &Sim, a: &Account, content: &str) -> (String, Result<String, 
                 openid: Some(openid.clone()),
             },
             xml: push::text_xml(&a.user_name, &openid, now, content, msg_id),
+        })
+        .await;
+    (openid, answer, started.elapsed())
+}
+
+/// Push an event from the test user (the legacy case 5: a `LOCATION` report) and time the answer.
+async fn event(sim: &Sim, a: &Account, name: &str) -> (String, Result<String, String>, Duration) {
+    let openid = sim.world.openid(a, 0);
+    let started = Instant::now();
+    let answer = sim
+        .pusher
+        .push_now(&Push {
+            target: Target::Account {
+                appid: a.appid.clone(),
+                user_name: a.user_name.clone(),
+                openid: Some(openid.clone()),
+            },
+            xml: push::event_xml(&a.user_name, &openid, sim.now(), name, ""),
         })
         .await;
     (openid, answer, started.elapsed())
@@ -275,6 +294,23 @@ pub async fn run(sim: &Sim, mini: bool, wait: Duration) -> Value {
         });
         // 3. API reply.
         cases.push(api_reply(sim, a, "api_reply", wait).await);
+        // 5. The legacy event case: an event answered with `<Event>from_callback`.
+        let (openid, answer, took) = event(sim, a, "LOCATION").await;
+        let result =
+            answer.and_then(|b| check_passive(sim, a, &openid, &b, "LOCATIONfrom_callback"));
+        let (passed, detail) = match result {
+            Ok(()) if took <= ANSWER_LIMIT => {
+                (true, "事件被动回复正确 / event reply correct".to_string())
+            }
+            Ok(()) => (false, "应答超过 5 秒 / answered after 5 s".to_string()),
+            Err(e) => (false, e),
+        };
+        cases.push(Case {
+            name: "event_reply",
+            passed,
+            detail,
+            elapsed_ms: took.as_millis(),
+        });
     }
     if mini && let Some(a) = sim.world.account(RELEASE_TEST_MINI.0) {
         cases.push(api_reply(sim, a, "mini_program_api_reply", wait).await);

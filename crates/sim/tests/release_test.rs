@@ -38,9 +38,17 @@ async fn platform(State(p): State<Platform>, RawQuery(q): RawQuery, body: Bytes)
     let content = common::field(&xml, "Content").unwrap_or_default();
     let from = common::field(&xml, "FromUserName").unwrap_or_default();
     let to = common::field(&xml, "ToUserName").unwrap_or_default();
-    if content == "TESTCOMPONENT_MSG_TYPE_TEXT" {
+    let event = common::field(&xml, "Event").unwrap_or_default();
+    let answer = if content == "TESTCOMPONENT_MSG_TYPE_TEXT" {
+        Some("TESTCOMPONENT_MSG_TYPE_TEXT_callback".to_string())
+    } else if !event.is_empty() {
+        Some(format!("{event}from_callback"))
+    } else {
+        None
+    };
+    if let Some(text) = answer {
         let reply = format!(
-            "<xml><ToUserName><![CDATA[{from}]]></ToUserName><FromUserName><![CDATA[{to}]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[TESTCOMPONENT_MSG_TYPE_TEXT_callback]]></Content></xml>"
+            "<xml><ToUserName><![CDATA[{from}]]></ToUserName><FromUserName><![CDATA[{to}]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content></xml>"
         );
         return crypt.encrypt_reply(&reply, "1713424427", &g("nonce"));
     }
@@ -159,6 +167,7 @@ async fn a_platform_that_answers_as_wechat_expects_passes_the_release_test() {
             "ticket",
             "passive_reply",
             "api_reply",
+            "event_reply",
             "mini_program_api_reply"
         ]
     );
