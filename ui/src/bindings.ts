@@ -162,6 +162,29 @@ export const commands = {
 	 *  `limit` rows (1–500, default 200) after `after`.
 	 */
 	interactionsOpen: (appid: string, after: WindowCursor | null, limit: number | null) => typedError<WindowPage, ShellError>(__TAURI_INVOKE("interactions_open", { appid, after, limit })),
+	/**  The account's subscription templates as last listed (no network). */
+	subscribeTemplates: (appid: string) => typedError<SubscribeTemplate[], ShellError>(__TAURI_INVOKE("subscribe_templates", { appid })),
+	/**  Lists the account's subscription templates from WeChat and keeps them. */
+	subscribeTemplatesSync: (appid: string) => typedError<SubscribeTemplate[], ShellError>(__TAURI_INVOKE("subscribe_templates_sync", { appid })),
+	subscribeCategories: (appid: string) => typedError<SubscribeCategory[], ShellError>(__TAURI_INVOKE("subscribe_categories", { appid })),
+	subscribeLibrary: (appid: string, categoryIds: number[], start: number, limit: number) => typedError<LibraryPage, ShellError>(__TAURI_INVOKE("subscribe_library", { appid, categoryIds, start, limit })),
+	subscribeKeywords: (appid: string, tid: string) => typedError<LibraryKeyword[], ShellError>(__TAURI_INVOKE("subscribe_keywords", { appid, tid })),
+	subscribeTemplateAdd: (appid: string, tid: string, kids: number[], scene: string) => typedError<SubscribeTemplate, ShellError>(__TAURI_INVOKE("subscribe_template_add", { appid, tid, kids, scene })),
+	subscribeTemplateDelete: (appid: string, templateId: string) => typedError<null, ShellError>(__TAURI_INVOKE("subscribe_template_delete", { appid, templateId })),
+	/**  Who can receive a template now (from the relay's subscription pushes). */
+	subscribeReceivers: (appid: string, templateId: string, limit: number) => typedError<Receivers, ShellError>(__TAURI_INVOKE("subscribe_receivers", { appid, templateId, limit })),
+	/**  How many of a source can receive the notice; the others would get 43101. */
+	composeSubscribeReach: (draft: SubscribeDraft, recipients: RecipientSource) => typedError<SubscribeReach, ShellError>(__TAURI_INVOKE("compose_subscribe_reach", { draft, recipients })),
+	/**  Writes and starts the notice job for those who can receive it. */
+	composeSubscribeSend: (draft: SubscribeDraft, recipients: RecipientSource) => typedError<SubscribeStarted, ShellError>(__TAURI_INVOKE("compose_subscribe_send", { draft, recipients })),
+	/**  统一服务消息: attempted; WeChat's 45109 comes back with the replacement named. */
+	composeUniformSend: (draft: UniformDraft, openid: string) => typedError<HistoryRow, ShellError>(__TAURI_INVOKE("compose_uniform_send", { draft, openid })),
+	/**  An API's quota of the account today (template messages when `cgi_path` is empty). */
+	quotaGet: (appid: string, cgiPath: string | null) => typedError<QuotaReport, ShellError>(__TAURI_INVOKE("quota_get", { appid, cgiPath })),
+	/**  Resets the account's quotas (one of its 10 resets a month). */
+	quotaClear: (appid: string) => typedError<QuotaCleared, ShellError>(__TAURI_INVOKE("quota_clear", { appid })),
+	/**  Resets the platform's own quota. */
+	quotaClearComponent: () => typedError<QuotaCleared, ShellError>(__TAURI_INVOKE("quota_clear_component")),
 	/**  草稿箱 and 模板库. */
 	codeLibrary: () => typedError<Library, ShellError>(__TAURI_INVOKE("code_library")),
 	/**  加入模板库 (`template_type` 0 普通, 1 标准); returns the library after it. */
@@ -882,6 +905,8 @@ export type HistoryRow = {
 	 *  customer-service window.
 	 */
 	explanation: Explanation | null,
+	/**  Where tapping the message goes (web page, mini program), from the job's message. */
+	jump: MessageJump | null,
 };
 
 /**  The status filter of the history: a recipient state, or a delivery report. */
@@ -1067,6 +1092,32 @@ export type Library = {
 	templates: CodeTemplate[],
 };
 
+/**  One keyword a library template offers, with its rule. */
+export type LibraryKeyword = {
+	kid: number,
+	name: string,
+	example: string,
+	/**  The data key the notice will use (`thing2`). */
+	key: string,
+	/**  Its type, whose value rule the composer checks (protocol E.1). */
+	kind: KeywordType,
+};
+
+/**  One page of the library. */
+export type LibraryPage = {
+	/**  Titles in all (every page). */
+	count: number,
+	titles: LibraryTitle[],
+};
+
+/**  A public template of the library. */
+export type LibraryTitle = {
+	tid: string,
+	title: string,
+	kind: SubscribeKind,
+	category_id: string,
+};
+
 /**  One member with its variables by name. */
 export type ListMember = {
 	openid: string,
@@ -1084,6 +1135,15 @@ export type ListSource =
 export type MemberPage = {
 	items: ListMember[],
 	next_after: string | null,
+};
+
+/**
+ *  Where tapping a message takes the recipient: a web page, a mini program (first when both;
+ *  the page is the fallback for old clients), or nowhere.
+ */
+export type MessageJump = {
+	url: string | null,
+	miniprogram: MiniProgram | null,
 };
 
 /**  A mini-program jump target. */
@@ -1231,6 +1291,46 @@ export type PlatformSettings = {
 export type QrCode = {
 	content_type: string,
 	bytes: number[],
+};
+
+/**  A reset that WeChat accepted. */
+export type QuotaCleared = {
+	/**  The account reset, or the platform's component appid. */
+	appid: string,
+	/**  The platform's own quota (component APIs) rather than an account's. */
+	component: boolean,
+	/**  WeChat's monthly limit of resets (this one counted against it). */
+	monthly_limit: number,
+};
+
+/**  One API's quota of one account today. */
+export type QuotaReport = {
+	appid: string,
+	cgi_path: string,
+	quota: ApiQuota,
+};
+
+/**  What a user granted a template, as the pushes told it. */
+export type Receiver = {
+	openid: string,
+	/**  One-time accepts not used yet. */
+	remaining: number,
+	/**  Accepted since the last switch-off (a long-term template needs nothing more). */
+	accepted: boolean,
+	/**  accept / reject / switch_off. */
+	last_action: string,
+	updated_at: number,
+	/**  Notices WeChat reported sent to this user for this template. */
+	sent: number,
+};
+
+/**  Who can receive one template now. */
+export type Receivers = {
+	template_id: string,
+	kind: SubscribeKind,
+	/**  How many can receive it (all of them, beyond `receivers`). */
+	total: number,
+	receivers: Receiver[],
 };
 
 /**  A saved recipient list (名单). */
@@ -1490,6 +1590,63 @@ export type SourceFormat = "csv_utf8" | "csv_utf8_bom" |
 /**  Text pasted into the app (one openid per line, or columns separated by tabs). */
 "pasted";
 
+/**  One of the account's categories (类目), the keys of the library. */
+export type SubscribeCategory = {
+	id: number,
+	name: string,
+};
+
+/**
+ *  What the composer's 订阅通知 tab (or `send subscribe`) has filled in. `Jump::Url` is the
+ *  notice's `page`.
+ */
+export type SubscribeDraft = {
+	appid: string,
+	template_id: string,
+	title: string,
+	/**  Keyword key → value, which may use `{{变量}}`. */
+	data: { [key in string]: string },
+	jump: Jump,
+};
+
+/**  一次性 or 长期 (WeChat's `type` 2 or 3). */
+export type SubscribeKind = 
+/**  One accept allows one send. */
+"one_time" | 
+/**  Any number of sends until the user switches it off (public-service categories only). */
+"long_term";
+
+/**  Who of a source can receive a notice now. */
+export type SubscribeReach = {
+	template: SubscribeTemplate,
+	allowed: number,
+	/**  Recipients without a live subscription (they would get 43101), the first 200. */
+	refused: string[],
+	refused_count: number,
+};
+
+/**  A notice job started from the composer, and who was left out. */
+export type SubscribeStarted = {
+	job_id: number,
+	sent_to: number,
+	refused: string[],
+	refused_count: number,
+};
+
+/**  One of the account's chosen 订阅通知 templates. */
+export type SubscribeTemplate = {
+	appid: string,
+	template_id: string,
+	title: string,
+	/**  `{{thing1.DATA}}` lines, as WeChat shows them. */
+	content: string,
+	example: string,
+	kind: SubscribeKind,
+	/**  The typed fields of `content`, in order. */
+	fields: Field[],
+	synced_at: number,
+};
+
 /**  How a sync run ended. */
 export type SyncOutcome = "completed" | 
 /**  Stopped by the cancel token; the next call continues where this one stopped. */
@@ -1624,6 +1781,20 @@ export type TokenHealth = {
 	access_token_ok: boolean,
 	/**  Why no token could be obtained, when the refresh token is there but did not work. */
 	problem: ErrorReport | null,
+};
+
+/**
+ *  A 统一服务消息 (`uniform_send`): a mini program sends the template message of its linked
+ *  official account. Withdrawn by WeChat (45109).
+ */
+export type UniformDraft = {
+	/**  The mini program that calls uniform_send. */
+	appid: string,
+	/**  The official account whose template it is. */
+	mp_appid: string,
+	template_id: string,
+	data: { [key in string]: string },
+	jump: Jump,
 };
 
 /**  Why a row did not match a follower (the UI words it in its language). */

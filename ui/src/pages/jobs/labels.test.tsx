@@ -102,6 +102,7 @@ const row = (id: number, over: Partial<HistoryRowView>): HistoryRowView => ({
   done_at: 1_800_000_001,
   delivered_at: 1_800_000_002,
   explanation: null,
+  jump: null,
   ...over,
 });
 
