@@ -11,6 +11,8 @@ import feedEn from "./locales/feed.en.json";
 import feedZh from "./locales/feed.zh-CN.json";
 import interactionsEn from "./locales/interactions.en.json";
 import interactionsZh from "./locales/interactions.zh-CN.json";
+import messagingEn from "./locales/messaging.en.json";
+import messagingZh from "./locales/messaging.zh-CN.json";
 import sendEn from "./locales/send.en.json";
 import sendZh from "./locales/send.zh-CN.json";
 import shellEn from "./locales/shell.en.json";
@@ -39,6 +41,7 @@ const zhAll = {
   backup: backupZh,
   feed: feedZh,
   code: codeZh,
+  messaging: messagingZh,
 };
 const enAll = {
   ...en,
@@ -50,6 +53,7 @@ const enAll = {
   backup: backupEn,
   feed: feedEn,
   code: codeEn,
+  messaging: messagingEn,
 };
 const resources = {
   "zh-CN": { translation: zhAll },

@@ -13,6 +13,7 @@ import {
   Tooltip,
   Typography,
 } from "antd";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import {
@@ -23,6 +24,7 @@ import {
   useRemoveAccount,
   useTokenHealth,
 } from "../../api/shell";
+import { QuotaModal } from "../messaging/QuotaModal";
 import { EmptyState, PageShell } from "../PageShell";
 import { statusColor } from "./AccountCard";
 import {
@@ -51,6 +53,7 @@ export function AccountsPage() {
   const remove = useRemoveAccount();
   const recover = useRecoverRefreshTokens();
   const health = useTokenHealth();
+  const [quotaFor, setQuotaFor] = useState<AccountView | null>(null);
 
   const fail = (e: Error) => void message.error(errorText(e));
 
@@ -180,6 +183,14 @@ export function AccountsPage() {
           >
             {t("shell.accounts.refresh")}
           </Button>
+          <Button
+            type="link"
+            size="small"
+            data-testid={`account-quota-${a.appid}`}
+            onClick={() => setQuotaFor(a)}
+          >
+            {t("messaging.quota.button")}
+          </Button>
           <Popconfirm
             title={t("shell.accounts.removeConfirm", { name: a.nickname })}
             onConfirm={() => remove.mutate(a.appid, { onError: fail })}
@@ -232,6 +243,14 @@ export function AccountsPage() {
         }
       >
         {accounts.error && <Alert type="error" showIcon title={errorText(accounts.error)} />}
+        {quotaFor && (
+          <QuotaModal
+            appid={quotaFor.appid}
+            name={quotaFor.nickname}
+            open
+            onClose={() => setQuotaFor(null)}
+          />
+        )}
         <Table<AccountView>
           data-testid="accounts-table"
           rowKey="appid"

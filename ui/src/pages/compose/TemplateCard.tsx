@@ -9,10 +9,13 @@ export function TemplateCard({
   title,
   card,
   jump,
+  mini,
 }: {
   title: string;
   card: CardPreview;
   jump: boolean;
+  /** The mini program the message opens (WeChat draws a mini-program footer then). */
+  mini?: string;
 }) {
   const { t, i18n } = useTranslation();
   return (
@@ -51,7 +54,9 @@ export function TemplateCard({
             color: "#576b95",
           }}
         >
-          <span>{t("send.compose.viewDetails")}</span>
+          <span data-testid={mini ? "preview-mini" : undefined}>
+            {mini ? `${t("messaging.preview.mini")} · ${mini}` : t("send.compose.viewDetails")}
+          </span>
           <RightOutlined />
         </Flex>
       )}

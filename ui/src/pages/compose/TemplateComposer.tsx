@@ -39,7 +39,13 @@ import { useDebounced } from "./useDebounced";
 type RecKind = "openid" | "list" | "file";
 type JumpKind = Jump["type"];
 
-export function TemplateComposer({ appid }: { appid: string }) {
+/** A mini-program jump to start with (the replacement 统一服务消息 offers). */
+export interface MiniPreset {
+  miniAppid: string;
+  miniPage: string;
+}
+
+export function TemplateComposer({ appid, preset }: { appid: string; preset?: MiniPreset }) {
   const { t, i18n } = useTranslation();
   const english = isEnglish(i18n.language);
   const { message } = App.useApp();
@@ -53,10 +59,10 @@ export function TemplateComposer({ appid }: { appid: string }) {
   // flag every empty field, and the check's answer (300 ms after choosing a template) does not
   // push the recipients below it down under the pointer.
   const [touched, setTouched] = useState<ReadonlySet<string>>(() => new Set());
-  const [jumpKind, setJumpKind] = useState<JumpKind>("none");
+  const [jumpKind, setJumpKind] = useState<JumpKind>(preset ? "mini" : "none");
   const [url, setUrl] = useState("");
-  const [miniAppid, setMiniAppid] = useState("");
-  const [miniPage, setMiniPage] = useState("");
+  const [miniAppid, setMiniAppid] = useState(preset?.miniAppid ?? "");
+  const [miniPage, setMiniPage] = useState(preset?.miniPage ?? "");
   const [recKind, setRecKind] = useState<RecKind>("list");
   const [openid, setOpenid] = useState("");
   const [listId, setListId] = useState<number>();
@@ -279,11 +285,13 @@ export function TemplateComposer({ appid }: { appid: string }) {
                       <Space.Compact style={{ width: "100%" }}>
                         <Input
                           style={{ width: "40%" }}
+                          data-testid="compose-mini-appid"
                           placeholder={t("send.compose.miniAppid")}
                           value={miniAppid}
                           onChange={(e) => setMiniAppid(e.target.value)}
                         />
                         <Input
+                          data-testid="compose-mini-page"
                           placeholder={t("send.compose.miniPage")}
                           value={miniPage}
                           onChange={(e) => setMiniPage(e.target.value)}
@@ -383,6 +391,7 @@ export function TemplateComposer({ appid }: { appid: string }) {
                   title={template.title}
                   card={c}
                   jump={jumpKind !== "none"}
+                  mini={jumpKind === "mini" ? miniAppid.trim() || "—" : undefined}
                 />
               ))}
               <Typography.Text type="secondary" style={{ fontSize: 12 }}>

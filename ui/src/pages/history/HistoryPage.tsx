@@ -99,6 +99,18 @@ function Detail({ id, onClose }: { id: number | null; onClose: () => void }) {
           <Descriptions.Item label={t("send.history.attempts")}>
             {data.row.attempts}
           </Descriptions.Item>
+          <Descriptions.Item label={t("messaging.history.jump")}>
+            <span data-testid="history-jump">
+              {data.row.jump?.miniprogram
+                ? t("messaging.history.jumpMini", {
+                    appid: data.row.jump.miniprogram.appid,
+                    page: data.row.jump.miniprogram.pagepath,
+                  })
+                : data.row.jump?.url
+                  ? t("messaging.history.jumpUrl", { url: data.row.jump.url })
+                  : t("messaging.history.jumpNone")}
+            </span>
+          </Descriptions.Item>
           <Descriptions.Item label="msgid">{data.row.msgid ?? "—"}</Descriptions.Item>
           <Descriptions.Item label="client_msg_id">{data.client_msg_id ?? "—"}</Descriptions.Item>
           {(data.row.errcode !== null || data.row.note !== null) && (

@@ -14,6 +14,7 @@ import {
   Typography,
 } from "antd";
 import type { ColumnsType } from "antd/es/table";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import {
@@ -30,6 +31,7 @@ import {
   useJobStart,
   useJobs,
 } from "../../api/send";
+import { QuotaModal } from "../messaging/QuotaModal";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
 import { formatDuration, isEnglish, jobStatusLabel, kindLabel, pauseReasonText } from "./labels";
@@ -118,6 +120,7 @@ function JobActions({ job }: { job: JobView }) {
   const resume = useJobResume();
   const start = useJobStart();
   const cancel = useJobCancel();
+  const [quotaOpen, setQuotaOpen] = useState(false);
   const retry = useJobRetry();
   const resend = useJobResendUncertain();
   const copy = useJobCopy();
@@ -203,6 +206,24 @@ function JobActions({ job }: { job: JobView }) {
         >
           {t("send.jobs.resume")}
         </Button>
+      )}
+      {job.status === "paused_quota" && (
+        <>
+          <Button
+            size="small"
+            data-testid={`job-quota-${job.id}`}
+            onClick={() => setQuotaOpen(true)}
+          >
+            {t("messaging.quota.button")}
+          </Button>
+          <QuotaModal
+            appid={job.appid}
+            name={job.appid}
+            open={quotaOpen}
+            onClose={() => setQuotaOpen(false)}
+            hint={t("messaging.quota.jobHint")}
+          />
+        </>
       )}
       {job.status === "draft" && (
         <Button size="small" type="primary" onClick={() => start.mutate(job.id, { onError: fail })}>

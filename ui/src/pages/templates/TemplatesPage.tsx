@@ -24,6 +24,7 @@ import {
   useSyncTemplates,
   useTemplates,
 } from "../../api/templates";
+import { SubscribeTemplates } from "../messaging/SubscribeTemplates";
 import { PageShell } from "../PageShell";
 import { AccountScope, ErrorAlert } from "./AccountPicker";
 import { AddTemplateModal } from "./AddTemplateModal";
@@ -259,6 +260,7 @@ function AccountTemplates({ account }: { account: AccountOption }) {
           }}
         />
       </Card>
+      {account.kind === "oa" && <SubscribeTemplates appid={appid} />}
       <TemplateDrawer template={detail} onClose={() => setDetail(null)} />
       <AddTemplateModal appid={appid} open={adding} onClose={() => setAdding(false)} />
       <IndustryModal appid={appid} open={industry} onClose={() => setIndustry(false)} />
