@@ -3,7 +3,8 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { AppError } from "../../api";
 import { messagingApi } from "../../api/messaging";
-import { useAccountOptions, useTemplates } from "../../api/templates";
+import { useAccounts } from "../../api/shell";
+import { useTemplates } from "../../api/templates";
 import type { MiniPreset } from "./TemplateComposer";
 
 /**
@@ -20,9 +21,9 @@ export function UniformTab({
 }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
-  const accounts = useAccountOptions();
+  const accounts = useAccounts();
   const templates = useTemplates(appid);
-  const minis = (accounts.data ?? []).filter((a) => a.kind === "mini");
+  const minis = (accounts.data ?? []).filter((a) => a.kind === "mini" && a.status === "authorized");
   const [mini, setMini] = useState<string>();
   const [templateId, setTemplateId] = useState<string>();
   const [openid, setOpenid] = useState("");

@@ -52,10 +52,10 @@ describe("the quota tools", () => {
 describe("the withdrawn unified message", () => {
   it("is attempted, shows WeChat's 45109 and offers the template message that opens the mini program", async () => {
     mockIPC((cmd) => {
-      if (cmd === "audience_accounts")
+      if (cmd === "list_accounts")
         return [
-          { appid: MINI, kind: "mini", nickname: "星辰小程序" },
-          { appid: OA, kind: "oa", nickname: "星辰服务号" },
+          { appid: MINI, kind: "mini", nickname: "星辰小程序", status: "authorized" },
+          { appid: OA, kind: "oa", nickname: "星辰服务号", status: "authorized" },
         ];
       if (cmd === "templates_list")
         return [{ template_id: "T".repeat(43), title: "订单支付成功", alias: "", fields: [] }];
