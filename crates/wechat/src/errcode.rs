@@ -126,7 +126,7 @@ static TABLE: &[ErrInfo] = &[
         "appid 无效",
         "invalid appid",
         "核对 AppID 是否填写正确；消息带小程序跳转时，该小程序须已与公众号关联（公众号后台：广告与服务 → 小程序管理 → 关联小程序）。",
-        "Check the AppID; for a message that opens a mini program, the mini program must be linked to the official account (console: 广告与服务 → 小程序管理 → 关联小程序)."
+        "Check the AppID; for a message that opens a mini program, the mini program must be linked to the official account (in the account console: Ads & Services → Mini Programs → Link a mini program)."
     ),
     info!(
         40014,
