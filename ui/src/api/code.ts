@@ -9,10 +9,11 @@ import {
   type AuditForm,
   type CommitInput,
   commands,
+  events,
   type RolloutForm,
   type RolloutProgress,
 } from "../bindings";
-import { unwrap } from "./index";
+import { listenWhileMounted, unwrap } from "./index";
 import { useAccounts } from "./shell";
 
 export type {
@@ -85,6 +86,26 @@ export function useMinis() {
     [minis],
   );
   return { ...accounts, minis, names };
+}
+
+/**
+ * Keeps the page live: an event the relay delivers for a mini program (an audit push, recorded
+ * by the feed) reads that mini program's status and the version spread again.
+ */
+export function useCodeLive() {
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      listenWhileMounted(
+        events.feedNotice.listen((e) => {
+          const appid = e.payload.appid;
+          if (e.payload.notice !== "event" || !appid) return;
+          void qc.invalidateQueries({ queryKey: codeKeys.status(appid) });
+          void qc.invalidateQueries({ queryKey: codeKeys.versionsAll });
+        }),
+      ),
+    [qc],
+  );
 }
 
 export function useLibrary() {

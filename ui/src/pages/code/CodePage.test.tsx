@@ -30,6 +30,7 @@ function account(
     authorized_at: 1_760_000_000,
     updated_at: 1_760_000_000,
     has_refresh_token: true,
+    permissions: [],
     ...over,
   } as unknown as Account;
 }

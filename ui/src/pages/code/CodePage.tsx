@@ -4,7 +4,7 @@ import { DeploymentUnitOutlined, SafetyCertificateOutlined } from "@ant-design/i
 import { Button, Flex, Skeleton, Tabs, Tooltip, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useMinis, useQuota } from "../../api/code";
+import { useCodeLive, useMinis, useQuota } from "../../api/code";
 import { EmptyState, PageShell } from "../PageShell";
 import { LibraryTab } from "./LibraryTab";
 import { CodeErrorAlert, errorLine } from "./labels";
@@ -42,6 +42,7 @@ export function CodePage() {
   const [rolloutFor, setRolloutFor] = useState<string[] | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
   const hasMinis = (minis?.length ?? 0) > 0;
+  useCodeLive();
 
   const noMinis = <EmptyState page="code" to="/accounts" icon={<SafetyCertificateOutlined />} />;
   const body = (content: React.ReactNode) => {

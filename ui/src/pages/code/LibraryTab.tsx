@@ -25,12 +25,13 @@ import {
   useDeleteTemplate,
   useLibrary,
 } from "../../api/code";
-import { CodeErrorAlert, errorLine, fmtTime } from "./labels";
+import { CodeErrorAlert, fmtTime, useErrorDialog } from "./labels";
 
 function AddDraft({ draft }: { draft: Draft }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const add = useAddTemplate();
+  const fail = useErrorDialog();
   const [type, setType] = useState(0);
   return (
     <Flex gap={4}>
@@ -55,7 +56,7 @@ function AddDraft({ draft }: { draft: Draft }) {
             { draftId: draft.draft_id, templateType: type },
             {
               onSuccess: () => message.success(t("code.library.added", { id: draft.draft_id })),
-              onError: (e) => message.error(errorLine(e), 8),
+              onError: fail,
             },
           )
         }
@@ -71,6 +72,7 @@ export function LibraryTab() {
   const { message } = App.useApp();
   const library = useLibrary();
   const del = useDeleteTemplate();
+  const fail = useErrorDialog();
 
   const templateColumns: TableColumnsType<CodeTemplate> = [
     { title: t("code.library.colId"), dataIndex: "template_id", width: 120 },
@@ -125,7 +127,7 @@ export function LibraryTab() {
             del
               .mutateAsync(tpl.template_id)
               .then(() => message.success(t("code.library.deleted")))
-              .catch((e) => message.error(errorLine(e), 8))
+              .catch(fail)
           }
         >
           <Button

@@ -26,7 +26,14 @@ import {
   useVersions,
 } from "../../api/code";
 import { CommitModal } from "./CommitModal";
-import { AUDIT_STATE_COLOR, errorLine, fmtTime, MiniName, plainReason } from "./labels";
+import {
+  AUDIT_STATE_COLOR,
+  errorLine,
+  fmtTime,
+  MiniName,
+  plainReason,
+  useErrorDialog,
+} from "./labels";
 import { AuditModal, QrModal, RollbackModal } from "./MiniModals";
 import { StatusDrawer } from "./StatusDrawer";
 import { VersionSummaryCard } from "./VersionSummaryCard";
@@ -98,7 +105,7 @@ function RowActions({ mini, open }: { mini: Mini; open: (d: Dialog, m: Mini) => 
   // An approved version already online has nothing left to release (WeChat answers 85052).
   const releasable = audit?.state === "approved" && s.data?.online?.version !== audit.user_version;
   const name = mini.nickname || mini.appid;
-  const fail = (e: unknown) => message.error(errorLine(e), 8);
+  const fail = useErrorDialog();
 
   const confirm = (
     key: "release" | "undo" | "speedUp",

@@ -33,13 +33,13 @@ import {
 } from "../../api/code";
 import {
   CodeErrorAlert,
-  errorLine,
   fmtTime,
   hasCjk,
   MiniName,
   plainReason,
   ROLLOUT_STATUS_COLOR,
   StateTag,
+  useErrorDialog,
 } from "./labels";
 import { rolloutPercent } from "./progress";
 import { VersionSummaryCard } from "./VersionSummaryCard";
@@ -121,7 +121,7 @@ function RolloutDetailCard({
   names: ReadonlyMap<string, string>;
 }) {
   const { t } = useTranslation();
-  const { message, modal } = App.useApp();
+  const { modal } = App.useApp();
   const running = rollout.status === "running";
   const live = useRolloutProgress(rollout.id, running);
   const detail = useRollout(rollout.id, running);
@@ -134,7 +134,7 @@ function RolloutDetailCard({
   const counts = live?.counts ?? rollout.counts;
   const quota = live?.quota ?? null;
   const bar = rolloutPercent(counts, rollout.target);
-  const fail = (e: unknown) => message.error(errorLine(e), 8);
+  const fail = useErrorDialog();
 
   const columns: TableColumnsType<RolloutRow> = [
     {

@@ -1,9 +1,9 @@
 // Colours of the code page's states, the error box every action shares, and small formatters.
 // Words come from i18n (`code.*`): core sends codes only.
-import { Alert, Flex, Tag, Tooltip, Typography } from "antd";
+import { Alert, App, Flex, Tag, Tooltip, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { AppError } from "../../api";
-import type { AuditState, RolloutStatus, RowState } from "../../api/code";
+import { type AuditState, type RolloutStatus, type RowState, useExplain } from "../../api/code";
 
 export const ROW_STATE_COLOR: Record<RowState, string> = {
   pending: "default",
@@ -64,7 +64,34 @@ export function errorLine(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** A failed command: what failed, WeChat's errcode when there is one, and what to do. */
+/**
+ * What failed: for a WeChat refusal, what its errcode means in the window's language (core's
+ * message carries WeChat's own errmsg), then the message, then what to do.
+ */
+function ErrorBody({ error }: { error: unknown }) {
+  const { i18n } = useTranslation();
+  const e = error instanceof AppError ? error : null;
+  const explain = useExplain(e?.errcode ?? null);
+  const x = explain.data;
+  const en = i18n.language === "en";
+  return (
+    <Flex vertical gap={2} data-testid="code-error-body">
+      {x && (
+        <Typography.Text strong>
+          {en ? x.en : x.zh}
+          <Typography.Text type="secondary"> (errcode {x.errcode})</Typography.Text>
+        </Typography.Text>
+      )}
+      <Typography.Text type={x ? "secondary" : undefined} style={x ? { fontSize: 12 } : undefined}>
+        {e?.message ?? (error instanceof Error ? error.message : String(error))}
+        {e?.errcode && !x ? ` (errcode ${e.errcode})` : null}
+      </Typography.Text>
+      {e?.hint && <Typography.Text type="secondary">{e.hint}</Typography.Text>}
+    </Flex>
+  );
+}
+
+/** A failed command as an alert box (forms, tabs). */
 export function CodeErrorAlert({ error }: { error: unknown }) {
   const { t } = useTranslation();
   const e = error instanceof AppError ? error : null;
@@ -74,19 +101,27 @@ export function CodeErrorAlert({ error }: { error: unknown }) {
       showIcon
       data-testid="code-error"
       title={t(`errors.${e?.code ?? "unknown"}`)}
-      description={
-        <Flex vertical gap={2}>
-          <span>
-            {e?.message ?? (error instanceof Error ? error.message : String(error))}
-            {e?.errcode ? (
-              <Typography.Text type="secondary"> (errcode {e.errcode})</Typography.Text>
-            ) : null}
-          </span>
-          {e?.hint && <Typography.Text type="secondary">{e.hint}</Typography.Text>}
-        </Flex>
-      }
+      description={<ErrorBody error={error} />}
     />
   );
+}
+
+/** A failed action as a dialog (table buttons and confirmations have no room for an alert). */
+export function useErrorDialog() {
+  const { t } = useTranslation();
+  const { modal } = App.useApp();
+  return (error: unknown) => {
+    const e = error instanceof AppError ? error : null;
+    modal.error({
+      title: t(`errors.${e?.code ?? "unknown"}`),
+      content: (
+        <div data-testid="code-error">
+          <ErrorBody error={error} />
+        </div>
+      ),
+      width: 520,
+    });
+  };
 }
 
 /** A mini program by its name; the appid on hover, copyable. */
