@@ -463,3 +463,217 @@ async fn a_rollout_of_three_mini_programs_from_the_page_ends_with_all_released()
     drop(p.dir);
     Ok(())
 }
+
+/// `testid` inside the minis table's row of `appid`.
+fn in_row(appid: &str, testid: &str) -> String {
+    format!("[data-testid=minis-table] [data-row-key={appid}] [data-testid={testid}]")
+}
+
+/// Clicks the item of the open dropdown menu whose text is `text`.
+async fn menu_item(h: &Harness, text: &str) -> Result<()> {
+    const JS: &str = "const items = Array.from(document.querySelectorAll(\
+          '.ant-dropdown:not(.ant-dropdown-hidden) .ant-dropdown-menu-item'));\
+        const i = items.find(i => i.textContent.trim() === arguments[0]);\
+        if (!i) return false;\
+        i.click();\
+        return true;";
+    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+    loop {
+        let clicked = h
+            .client
+            .execute(JS, vec![Value::String(text.to_owned())])
+            .await
+            .map_err(wd("choosing a menu item"))?;
+        if clicked == Value::Bool(true) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::NotFound(
+                format!("menu item {text:?}"),
+                "not shown".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until no modal is open (a closing one's mask takes clicks until it is gone).
+async fn no_modal(h: &Harness) -> Result<()> {
+    h.wait_gone(
+        ".ant-modal-wrap:not([style*='display: none']) .ant-modal",
+        RENDER_TIMEOUT,
+    )
+    .await
+}
+
+/// 提交代码 of `template` as `version` with `ext` for one mini program, from its row.
+async fn commit(h: &Harness, appid: &str, template: i64, version: &str, ext: &str) -> Result<()> {
+    h.click(&in_row(appid, "action-commit")).await?;
+    h.click("[data-testid=commit-template]").await?;
+    pick_option(h, &format!("#{template} ·")).await?;
+    set_value(h, "[data-testid=commit-version]", version).await?;
+    set_value(h, "[data-testid=ext-json]", ext).await?;
+    h.wait_for_contains("[data-testid=ext-json-check]", "JSON 格式正确")
+        .await?;
+    h.click("#commit-ok").await?;
+    h.wait_for_contains(".ant-message", "已提交到").await?;
+    no_modal(h).await?;
+    h.wait_for_contains(&in_row(appid, "trial-version"), version)
+        .await?;
+    Ok(())
+}
+
+/// 提交审核 from the row, with the first page and category WeChat lists.
+async fn submit_audit(h: &Harness, appid: &str) -> Result<()> {
+    h.click(&in_row(appid, "action-audit")).await?;
+    h.wait_for_contains("[data-testid=audit-page]", "pages/")
+        .await?;
+    h.wait_for_contains("[data-testid=audit-category]", "›")
+        .await?;
+    h.click("#audit-ok").await?;
+    Ok(())
+}
+
+/// Waits for the review to pass (the push through the relay refreshes the row), then 发布.
+async fn release_when_approved(h: &Harness, appid: &str, version: &str) -> Result<()> {
+    h.wait_for_text(&in_row(appid, "audit-state"), "审核通过")
+        .await?;
+    h.click(&in_row(appid, "action-release")).await?;
+    h.click("#release-confirm").await?;
+    h.wait_for_contains(&in_row(appid, "online-version"), version)
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_mini_program_by_hand_commit_review_release_and_roll_back() -> Result<()> {
+    let p = prepare().await;
+    let h = Harness::start(Options::new("code-single").data_dir(p.dir.path())).await?;
+    h.click("[data-testid=lang-zh-CN]").await?;
+    let (appid, name) = p.minis[0].clone();
+    let template = p.ctx.code.library().await.expect("library").templates[0].template_id;
+    h.click("[data-testid=nav-code]").await?;
+    h.wait_for_contains("[data-testid=minis-table]", &name)
+        .await?;
+
+    // 提交代码: ext.json with a missing comma is pointed at and cannot be sent.
+    h.click(&in_row(&appid, "action-commit")).await?;
+    h.click("[data-testid=commit-template]").await?;
+    pick_option(&h, &format!("#{template} ·")).await?;
+    set_value(
+        &h,
+        "[data-testid=ext-json]",
+        &format!("{{\n  \"extAppid\": \"{appid}\"\n  \"ext\": {{}}\n}}"),
+    )
+    .await?;
+    let check = h
+        .wait_for_contains("[data-testid=ext-json-check]", "第 3 行第 3 列")
+        .await?;
+    assert!(check.contains("不是合法的 JSON"), "{check:?}");
+    let ok = h.wait_for("#commit-ok").await?;
+    assert_eq!(
+        ok.attr("disabled")
+            .await
+            .map_err(wd("reading the button"))?
+            .as_deref(),
+        Some("true"),
+        "nothing is sent while ext.json is wrong"
+    );
+    h.screenshot("commit-invalid-ext").await?;
+    // The same form with the comma is ready to send: the JSON alone held it back.
+    set_value(
+        &h,
+        "[data-testid=ext-json]",
+        &format!("{{\n  \"extAppid\": \"{appid}\",\n  \"ext\": {{}}\n}}"),
+    )
+    .await?;
+    h.wait_for_contains("[data-testid=ext-json-check]", "JSON 格式正确")
+        .await?;
+    let ok = h.wait_for("#commit-ok").await?;
+    assert_eq!(
+        ok.attr("disabled")
+            .await
+            .map_err(wd("reading the button"))?,
+        None
+    );
+    h.click(".ant-modal-close").await?;
+    no_modal(&h).await?;
+    assert_eq!(
+        sim_code(&p.sandbox, &appid)["commits"],
+        0,
+        "nothing reached WeChat"
+    );
+
+    let ext =
+        format!(r#"{{"extEnable": true, "extAppid": "{appid}", "ext": {{"shop": "一号店"}}}}"#);
+    commit(&h, &appid, template, "1.0.1", &ext).await?;
+
+    // 体验版二维码: the image WeChat made, in the app.
+    h.click(&in_row(&appid, "action-more")).await?;
+    menu_item(&h, "体验版二维码").await?;
+    h.wait_for("[data-testid=qr-modal] img[src^='data:image/']")
+        .await?;
+    h.screenshot("trial-qr").await?;
+    h.click(".ant-modal-close").await?;
+    no_modal(&h).await?;
+
+    // 提交审核, then again while it is under review: WeChat's 85009 explained with what to do.
+    submit_audit(&h, &appid).await?;
+    h.wait_for_contains(".ant-message", "已提交审核").await?;
+    no_modal(&h).await?;
+    h.wait_for_text(&in_row(&appid, "audit-state"), "审核中")
+        .await?;
+    submit_audit(&h, &appid).await?;
+    let refused = h
+        .wait_for_contains("[data-testid=code-error]", "85009")
+        .await?;
+    assert!(
+        refused.contains("已有版本在审核中") && refused.contains("撤回审核"),
+        "the errcode's explanation and hint: {refused:?}"
+    );
+    h.screenshot("audit-refused").await?;
+    h.click(".ant-modal-close").await?;
+    no_modal(&h).await?;
+
+    release_when_approved(&h, &appid, "1.0.1").await?;
+
+    // A second version through the same steps, then 版本回退 to the first after a confirmation.
+    commit(&h, &appid, template, "1.0.2", &ext).await?;
+    submit_audit(&h, &appid).await?;
+    no_modal(&h).await?;
+    h.wait_for_text(&in_row(&appid, "audit-state"), "审核中")
+        .await?;
+    release_when_approved(&h, &appid, "1.0.2").await?;
+    h.click(&in_row(&appid, "action-more")).await?;
+    menu_item(&h, "版本回退").await?;
+    h.wait_for_contains(".ant-modal", "上一个线上版本").await?;
+    h.click("#rollback-ok").await?;
+    h.wait_for_contains(".ant-modal-confirm", "线上版本将退回到上一个版本")
+        .await?;
+    h.screenshot("rollback-confirm").await?;
+    h.click("#rollback-confirm").await?;
+    h.wait_for_contains(&in_row(&appid, "online-version"), "1.0.1")
+        .await?;
+    no_modal(&h).await?;
+    h.screenshot("rolled-back").await?;
+
+    let code = sim_code(&p.sandbox, &appid);
+    assert_eq!(code["released"]["user_version"], "1.0.1", "{code}");
+    assert_eq!(code["released"]["from_rollback"], true, "{code}");
+    assert_eq!(code["reverts"], 1);
+    assert_eq!(
+        code["releases"],
+        serde_json::json!({"1.0.1": 1, "1.0.2": 1}),
+        "each released once"
+    );
+    assert_eq!(
+        code["audits_submitted"], 2,
+        "the refused submission reached no audit"
+    );
+    assert_eq!(code["committed"]["ext"]["ext"]["shop"], "一号店");
+
+    h.shutdown().await;
+    p.sandbox.shutdown().await;
+    drop(p.dir);
+    Ok(())
+}
