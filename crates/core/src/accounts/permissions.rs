@@ -36,6 +36,8 @@ fn official_account(id: i64) -> Option<&'static str> {
         26 => "微信电子发票权限",
         27 => "快速注册小程序权限",
         33 => "小程序管理权限",
+        // 订阅通知 (bizsend and the newtmpl templates) need it (protocol G.2).
+        89 => "服务号订阅通知权限",
         _ => return None,
     })
 }
@@ -87,6 +89,7 @@ mod tests {
     fn known_ids_get_their_chinese_names_and_unknown_ones_their_number() {
         assert_eq!(name_of(AccountKind::Oa, 7), "群发与通知权限");
         assert_eq!(name_of(AccountKind::Mini, 19), "客服消息管理权限");
+        assert_eq!(name_of(AccountKind::Oa, 89), "服务号订阅通知权限");
         assert_eq!(name_of(AccountKind::Oa, 100), "权限集 100");
     }
 
