@@ -122,6 +122,7 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
             "Send",
             "Jobs",
             "History",
+            "Mini-program code",
             "Settings"
         ]
     );
