@@ -574,3 +574,86 @@ async fn a_sandbox_whose_whitelist_excludes_this_machine_fails_the_check_with_th
     assert!(hint.contains("白名单") && hint.contains("经中继"), "{hint}");
     sandbox.shutdown().await;
 }
+
+/// What the app does with `ctx.services`: 体验沙箱 (its steps told as they happen), saving a real
+/// platform's settings, which stops the sandbox and follows the new relay, and the follower's
+/// notices on one channel across that restart — all without a window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_services_run_the_sandbox_and_the_follower_and_switch_to_a_real_platform() {
+    use std::sync::Mutex;
+    use wxdesk_core::platform::SettingsForm;
+    use wxdesk_core::services::SandboxStep;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = wxdesk_core::context::Context::open_with_secrets(
+        dir.path(),
+        wxdesk_core::secrets::Secrets::memory(),
+    )
+    .await
+    .unwrap();
+    let mut notices = ctx.services.subscribe();
+    assert!(ctx.services.sandbox().await.is_none());
+
+    let steps = Mutex::new(Vec::new());
+    let info = ctx
+        .services
+        .use_sandbox(&|s| steps.lock().unwrap().push(s))
+        .await
+        .unwrap();
+    assert_eq!(
+        *steps.lock().unwrap(),
+        [
+            SandboxStep::Starting,
+            SandboxStep::WaitingTicket,
+            SandboxStep::Ready
+        ]
+    );
+    assert_eq!(ctx.services.sandbox().await, Some(info.clone()));
+    assert!(ctx.services.sim_state().await.is_some());
+    let info_app = ctx.app_info("9.9.9").await.unwrap();
+    assert_eq!(info_app.mode, wxdesk_core::app_info::AppMode::Sandbox);
+    // A second 体验沙箱 keeps the running one.
+    let again = ctx.services.use_sandbox(&|_| {}).await.unwrap();
+    assert_eq!(again, info);
+
+    // A real platform (its relay on loopback, where nothing answers): saved, the sandbox stops,
+    // the follower follows the new relay and reports that it cannot reach it — on the channel
+    // subscribed before the restart.
+    let view = ctx
+        .services
+        .save_settings(SettingsForm {
+            component_appid: "wx0123456789abcdef".into(),
+            relay_url: "http://127.0.0.1:9".into(),
+            egress: wxdesk_core::platform::Egress::Relay,
+            component_appsecret: Some("real-secret".into()),
+            component_token: Some(" ".into()),
+            component_aes_key: None,
+            relay_key: Some("relay-key".into()),
+        })
+        .await
+        .unwrap();
+    let s = view.settings.unwrap();
+    assert_eq!(
+        (s.mode, s.relay_url.as_str()),
+        (Mode::Production, "http://127.0.0.1:9")
+    );
+    assert!(
+        ctx.services.sandbox().await.is_none(),
+        "the sandbox stopped"
+    );
+    assert!(
+        view.appsecret_saved && view.token_saved,
+        "a blank secret keeps the saved one (the sandbox's token)"
+    );
+    let retrying = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            if let FeedNotice::Retrying { code, .. } = notices.recv().await.unwrap() {
+                return code;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(retrying, "relay");
+    ctx.services.stop().await;
+}

@@ -330,3 +330,99 @@ fn saved(c: &rusqlite::Connection, id: i64) -> Result<RecipientList> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::Secrets;
+
+    fn audience() -> Audience {
+        Audience::new(Platform::new(
+            Store::open_in_memory().unwrap(),
+            Secrets::memory(),
+        ))
+    }
+
+    #[tokio::test]
+    async fn one_sync_per_account_at_a_time_and_cancel_reaches_the_running_one() {
+        let a = audience();
+        // A sync of wx1 is running (its token is what `sync` registers while it runs).
+        let running = CancellationToken::new();
+        lock(&a.running).insert("wx1".into(), running.clone());
+        let clone = a.clone();
+        let err = clone
+            .sync("wx1", SyncOptions::default(), &|_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid");
+        assert!(err.to_string().contains("正在同步中"), "{err}");
+        assert!(
+            err.message(crate::Lang::En)
+                .contains("being synced already"),
+            "{}",
+            err.message(crate::Lang::En)
+        );
+        assert!(
+            !running.is_cancelled(),
+            "a refused second sync leaves the first alone"
+        );
+        assert!(
+            clone.cancel_sync("wx1"),
+            "any clone of the handle reaches it"
+        );
+        assert!(running.is_cancelled());
+        assert!(!a.cancel_sync("wx2"), "nothing runs for wx2");
+    }
+
+    #[tokio::test]
+    async fn a_sync_that_ends_in_an_error_leaves_the_registry() {
+        let a = audience();
+        // No platform configured: the sync fails once registered…
+        let first = a.sync("wx1", SyncOptions::default(), &|_| {}).await;
+        assert_eq!(first.unwrap_err().code(), "not_configured");
+        // …and is no longer "running": the next one fails the same way, not as a duplicate.
+        let again = a.sync("wx1", SyncOptions::default(), &|_| {}).await;
+        assert_eq!(again.unwrap_err().code(), "not_configured");
+        assert!(!a.cancel_sync("wx1"));
+    }
+
+    #[tokio::test]
+    async fn every_accounts_lists_come_account_by_account_and_only_for_known_accounts() {
+        let a = audience();
+        a.store()
+            .call(|c| {
+                c.execute_batch(
+                    "INSERT INTO accounts (appid, kind, status, authorized_at, updated_at) VALUES \
+                     ('wxold', 'oa', 'authorized', 100, 1), ('wxnew', 'oa', 'authorized', 200, 1);",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        for (appid, name) in [
+            ("wxold", "旧1"),
+            ("wxnew", "新1"),
+            ("wxgone", "已移除"),
+            ("wxold", "旧2"),
+        ] {
+            a.import_save(
+                appid,
+                name,
+                ImportSource::Pasted("oAAAAaaaaaaaaaaaaaaaaaaaaaaa".into()),
+                ImportOptions::default(),
+            )
+            .await
+            .unwrap();
+        }
+        let names: Vec<String> = a
+            .lists(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        // Newest authorization first; within an account, the newest list first (ids break ties).
+        assert_eq!(names, ["新1", "旧2", "旧1"]);
+        assert_eq!(a.lists(Some("wxgone")).await.unwrap().len(), 1);
+    }
+}
