@@ -127,6 +127,27 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
         ]
     );
     h.screenshot("english").await?;
+    // 设置 in English, 检测连接 included: every word on it comes from the English locale or
+    // is data without Chinese (paths, URLs, appids) — the core sends codes, not labels.
+    h.click("[data-testid=nav-settings]").await?;
+    h.click("[data-testid=check-connection]").await?;
+    h.wait_for("[data-testid=check-steps]").await?;
+    h.wait_for("[data-testid=ticket-status]").await?;
+    let settings = h
+        .wait_for_contains(
+            "[data-testid=page-settings]",
+            "Relay reachable and key accepted",
+        )
+        .await?;
+    let cjk: String = settings
+        .chars()
+        .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
+        .collect();
+    assert!(
+        cjk.is_empty(),
+        "Chinese on the English 设置 page ({cjk}): {settings}"
+    );
+    h.screenshot("english-settings").await?;
     h.click("[data-testid=lang-zh-CN]").await?;
     h.wait_for_text("[data-testid=nav-overview]", "概览")
         .await?;
@@ -185,8 +206,8 @@ async fn key_checking_relay(accept: Arc<AtomicBool>) -> String {
 #[tokio::test]
 async fn frame_says_when_the_relay_refuses_the_key_and_clears_once_it_accepts() -> Result<()> {
     use wxdesk_core::platform::SettingsInput;
-    use wxdesk_core::secrets::Secret;
     use wxdesk_core::platform::{Egress, Mode};
+    use wxdesk_core::secrets::Secret;
 
     let accept = Arc::new(AtomicBool::new(false));
     let relay_url = key_checking_relay(Arc::clone(&accept)).await;
