@@ -6,8 +6,11 @@
 //!
 //! The window goes nowhere but the relay and WeChat's login hosts ([`navigation_allowed`]): a
 //! link or redirect elsewhere is refused, so the window cannot be turned into a browser for some
-//! other site. It is incognito, so WeChat's login cookies die with it and the next
-//! authorization (perhaps by another staff member, for another account) starts logged out.
+//! other site. Every authorization starts logged out: the window opens on a blank page, every
+//! cookie of the webview context (WeChat's login session among them; the app's own window keeps
+//! nothing in cookies) is deleted, and only then does it go to the relay; the cookies are deleted
+//! again once the code is captured. (Not an incognito webview: WebKitGTK allows automation on
+//! one web context only, so an ephemeral one would be out of the end-to-end suite's reach.)
 
 use std::sync::{Arc, Mutex};
 
@@ -124,12 +127,11 @@ pub async fn capture_auth_code<R: Runtime>(
     let waiter: Waiter = Arc::new(Mutex::new(Some(tx)));
     let nav_waiter = waiter.clone();
     let nav_app = app.clone();
-    let window = WebviewWindowBuilder::new(app, AUTH_WINDOW, WebviewUrl::External(launch))
+    let blank = Url::parse("about:blank").map_err(|e| Error::AuthLink(e.to_string()))?;
+    let window = WebviewWindowBuilder::new(app, AUTH_WINDOW, WebviewUrl::External(blank))
         .title("授权公众号 / 小程序 — wxdesk")
         .inner_size(960.0, 720.0)
         .center()
-        // An ephemeral profile: cookies and storage live only as long as this window.
-        .incognito(true)
         .on_navigation(move |url| {
             tracing::debug!(host = ?url.host_str(), path = url.path(), "auth window navigating");
             if !navigation_allowed(&relay, login_base.as_ref(), url) {
@@ -145,6 +147,7 @@ pub async fn capture_auth_code<R: Runtime>(
                     // Closing from inside the navigation handler would re-enter the webview.
                     tauri::async_runtime::spawn(async move {
                         if let Some(w) = app.get_webview_window(AUTH_WINDOW) {
+                            forget_cookies(&w);
                             let _ = w.close();
                         }
                     });
@@ -155,6 +158,10 @@ pub async fn capture_auth_code<R: Runtime>(
         })
         .build()
         .map_err(Error::AuthWindow)?;
+    // Logged out before the first request leaves (the cookie store is the context's, shared
+    // with earlier auth windows).
+    forget_cookies(&window);
+    window.navigate(launch).map_err(Error::AuthWindow)?;
     let close_waiter = waiter.clone();
     window.on_window_event(move |e| {
         if matches!(e, WindowEvent::Destroyed) {
@@ -162,6 +169,21 @@ pub async fn capture_auth_code<R: Runtime>(
         }
     });
     Ok(rx.await.ok().flatten())
+}
+
+/// Deletes every cookie of the webview's context. Called off the main thread (it blocks on
+/// Linux until WebKit answers).
+fn forget_cookies<R: Runtime>(w: &tauri::WebviewWindow<R>) {
+    match w.cookies() {
+        Ok(cookies) => {
+            for c in cookies {
+                if let Err(e) = w.delete_cookie(c) {
+                    tracing::warn!(error = %e, "a cookie of the auth window could not be deleted");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "the auth window's cookies could not be read"),
+    }
 }
 
 #[cfg(test)]

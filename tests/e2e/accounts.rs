@@ -52,6 +52,68 @@ fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// Presses 在本机扫码 on the wizard, picks the first account on the sim's login page in the
+/// embedded window, and waits until the app has taken the code and closed the window; returns
+/// the appid chosen.
+async fn authorize_in_window(
+    h: &Harness,
+    main: &fantoccini::wd::WindowHandle,
+    shot: &str,
+) -> Result<String> {
+    h.click("[data-testid=authorize-local]").await?;
+
+    let mut auth = None;
+    wait_until("the auth window opens", async || {
+        let handles = h.client.windows().await.unwrap_or_default();
+        auth = handles.into_iter().find(|w| w != main);
+        auth.is_some()
+    })
+    .await;
+    let auth = auth.expect("auth window");
+    h.client
+        .switch_to_window(auth)
+        .await
+        .map_err(wd("switching to the auth window"))?;
+    // The relay's page leads on to the sim's login page, with one button per account.
+    let button = h
+        .client
+        .wait()
+        .at_most(RENDER_TIMEOUT)
+        .for_element(Locator::Css("button[id^=authorize-]"))
+        .await
+        .map_err(wd("the sim's login page"))?;
+    let id = button
+        .attr("id")
+        .await
+        .map_err(wd("button id"))?
+        .unwrap_or_default();
+    let appid = id.trim_start_matches("authorize-").to_owned();
+    let png = h
+        .client
+        .screenshot()
+        .await
+        .map_err(wd("auth window screenshot"))?;
+    std::fs::write(h.artifacts().join(shot), png)
+        .map_err(|e| Error::Io("writing the auth screenshot".into(), e))?;
+    button.click().await.map_err(wd("clicking 授权"))?;
+
+    // The app captures the redirect and closes the window.
+    wait_until("the auth window closes", async || {
+        h.client
+            .windows()
+            .await
+            .map(|w| w.len() == 1)
+            .unwrap_or(false)
+    })
+    .await;
+    h.client
+        .switch_to_window(main.clone())
+        .await
+        .map_err(wd("back to the main window"))?;
+
+    Ok(appid)
+}
+
 #[tokio::test]
 async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() -> Result<()> {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -100,56 +162,7 @@ async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() 
     h.wait_for("[data-testid=mobile-qr]").await?;
     h.screenshot("04-wizard").await?;
     let main = h.client.window().await.map_err(wd("main window"))?;
-    h.click("[data-testid=authorize-local]").await?;
-
-    let mut auth = None;
-    wait_until("the auth window opens", async || {
-        let handles = h.client.windows().await.unwrap_or_default();
-        auth = handles.into_iter().find(|w| *w != main);
-        auth.is_some()
-    })
-    .await;
-    let auth = auth.expect("auth window");
-    h.client
-        .switch_to_window(auth)
-        .await
-        .map_err(wd("switching to the auth window"))?;
-    // The relay's page leads on to the sim's login page, with one button per account.
-    let button = h
-        .client
-        .wait()
-        .at_most(RENDER_TIMEOUT)
-        .for_element(Locator::Css("button[id^=authorize-]"))
-        .await
-        .map_err(wd("the sim's login page"))?;
-    let id = button
-        .attr("id")
-        .await
-        .map_err(wd("button id"))?
-        .unwrap_or_default();
-    let appid = id.trim_start_matches("authorize-").to_owned();
-    let png = h
-        .client
-        .screenshot()
-        .await
-        .map_err(wd("auth window screenshot"))?;
-    std::fs::write(h.artifacts().join("05-auth-window.png"), png)
-        .map_err(|e| Error::Io("writing the auth screenshot".into(), e))?;
-    button.click().await.map_err(wd("clicking 授权"))?;
-
-    // The app captures the redirect and closes the window.
-    wait_until("the auth window closes", async || {
-        h.client
-            .windows()
-            .await
-            .map(|w| w.len() == 1)
-            .unwrap_or(false)
-    })
-    .await;
-    h.client
-        .switch_to_window(main)
-        .await
-        .map_err(wd("back to the main window"))?;
+    let appid = authorize_in_window(&h, &main, "05-auth-window.png").await?;
 
     let state = sim_state(&sim).await;
     let nickname = state["accounts"]
@@ -185,7 +198,24 @@ async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() 
         .await?;
     h.screenshot("08-revoked").await?;
 
-    // (c) No secret the journey handled is in the data dir (SQLite bytes, logs, relay files).
+    // (c) Authorizing again starts logged out: the WeChat login page of the second attempt is
+    // asked for without the session cookie the first one set.
+    h.click("[data-testid=authorize-new]").await?;
+    h.click("[data-testid=begin-authorization]").await?;
+    h.wait_for("[data-testid=mobile-qr]").await?;
+    authorize_in_window(&h, &main, "09-auth-window-again.png").await?;
+    h.wait_for("[data-testid=account-card]").await?;
+    h.click("[data-testid=nav-accounts]").await?;
+    h.wait_for_text(&format!("{row} [data-testid=account-status]"), "已授权")
+        .await?;
+    let pages = &sim_state(&sim).await["login_pages"];
+    assert_eq!(pages["served"], 2, "{pages}");
+    assert_eq!(
+        pages["with_session_cookie"], 0,
+        "the second authorization must not carry the first one's WeChat login: {pages}"
+    );
+
+    // (d) No secret the journey handled is in the data dir (SQLite bytes, logs, relay files).
     let ctx = wxdesk_core::context::Context::open(dir.path())
         .await
         .expect("open the data dir");

@@ -71,6 +71,9 @@ fn kind_label(a: &Account) -> &'static str {
     }
 }
 
+/// The login session cookie's name (`wxsim_login=`).
+const SESSION_COOKIE: &str = "wxsim_login=";
+
 /// GET of either login page.
 pub async fn login_page(
     State(sim): State<Arc<Sim>>,
@@ -148,7 +151,30 @@ pub async fn login_page(
     let body = format!(
         "<p>请使用公众号或小程序管理员微信扫码，选择要授权给第三方平台的帐号。（模拟器：直接点击“授权”）</p>{rows}"
     );
-    Html(page("公众号/小程序授权", &body)).into_response()
+    // WeChat's login page keeps the scanning admin's session in a cookie; so does the sim, and it
+    // counts the pages asked for with a session still set, so a test can tell whether a browser
+    // kept the login from an earlier authorization.
+    let had_session = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|c| c.trim().starts_with(SESSION_COOKIE)));
+    {
+        let mut st = sim.lock();
+        st.login_pages += 1;
+        if had_session {
+            st.login_pages_with_session += 1;
+        }
+    }
+    let cookie = format!(
+        "{SESSION_COOKIE}{:016x}; Path=/; Max-Age=86400; HttpOnly",
+        rand::random::<u64>()
+    );
+    let mut resp = Html(page("公众号/小程序授权", &body)).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
 }
 
 /// POST of the 授权 button: redirect to redirect_uri with auth_code and expires_in.

@@ -60,6 +60,10 @@ pub fn state_json(sim: &Sim) -> Value {
             "bizsend_accepted": s.sends.bizsend_accepted,
         },
         "tickets_pushed": s.tickets_pushed,
+        "login_pages": {
+            "served": s.login_pages,
+            "with_session_cookie": s.login_pages_with_session,
+        },
         "jumps": s.jumps,
         "callers": s.callers,
         "code": crate::code::platform_json(&s.code, sim.cfg.audit_quota, sim.now()),

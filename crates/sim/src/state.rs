@@ -201,6 +201,10 @@ pub struct Inner {
     /// (ticket, created_at) of the latest pushed component_verify_ticket.
     pub ticket: Option<(String, i64)>,
     pub tickets_pushed: u64,
+    /// Login pages served, and how many of those requests still carried a login session
+    /// cookie from an earlier page (a browser that keeps WeChat's login between authorizations).
+    pub login_pages: u64,
+    pub login_pages_with_session: u64,
     pub pre_auth: HashMap<String, PreAuth>,
     pub auth_codes: HashMap<String, AuthCode>,
     pub authz: BTreeMap<u16, Authz>,
