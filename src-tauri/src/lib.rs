@@ -10,6 +10,8 @@ mod commands;
 mod error;
 mod events;
 mod logging;
+#[cfg(test)]
+mod mock_tests;
 mod state;
 
 use std::path::Path;
@@ -22,128 +24,137 @@ pub use events::{AccountsChangeReason, AccountsChanged, FeedNoticeKind, FeedStat
 pub use state::AppState;
 pub use wxdesk_core::app_info::{AppInfo, AppMode};
 
-/// Every command and exported type, in one place: the invoke handler and the bindings file are
-/// both built from it, so they cannot disagree. (specta needs a concrete runtime to collect the
-/// generic commands; the commands themselves stay generic.) Add an area's commands as lines
-/// here, grouped by area: build.rs reads this list (declared commands, the main window's grants).
-pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use tauri::Wry;
-    tauri_specta::Builder::<Wry>::new()
-        .commands(tauri_specta::collect_commands![
+/// The one command list, for a given runtime (the app's Wry; the smoke test's mock runtime).
+/// Add an area's commands as lines here, grouped by area: build.rs reads this list (the commands
+/// declared to Tauri, the main window's grants).
+macro_rules! app_commands {
+    ($r:ty) => {
+        tauri_specta::collect_commands![
             // app
-            commands::app::app_info::<Wry>,
+            commands::app::app_info::<$r>,
             commands::app::set_language,
             // platform (设置, 体验沙箱)
-            commands::platform::get_settings::<Wry>,
-            commands::platform::save_settings::<Wry>,
-            commands::platform::check_connection::<Wry>,
-            commands::platform::ensure_ticket::<Wry>,
-            commands::platform::start_sandbox::<Wry>,
-            commands::platform::sandbox_info::<Wry>,
+            commands::platform::get_settings::<$r>,
+            commands::platform::save_settings::<$r>,
+            commands::platform::check_connection::<$r>,
+            commands::platform::ensure_ticket::<$r>,
+            commands::platform::start_sandbox::<$r>,
+            commands::platform::sandbox_info::<$r>,
             // accounts (授权账号)
-            commands::accounts::list_accounts::<Wry>,
-            commands::accounts::refresh_account::<Wry>,
-            commands::accounts::remove_account::<Wry>,
-            commands::accounts::token_health::<Wry>,
-            commands::accounts::recover_refresh_tokens::<Wry>,
-            commands::accounts::begin_authorization::<Wry>,
-            commands::accounts::authorize_in_window::<Wry>,
+            commands::accounts::list_accounts::<$r>,
+            commands::accounts::refresh_account::<$r>,
+            commands::accounts::remove_account::<$r>,
+            commands::accounts::token_health::<$r>,
+            commands::accounts::recover_refresh_tokens::<$r>,
+            commands::accounts::begin_authorization::<$r>,
+            commands::accounts::authorize_in_window::<$r>,
             // templates
-            commands::templates::audience_accounts::<Wry>,
-            commands::templates::templates_list::<Wry>,
-            commands::templates::templates_sync::<Wry>,
-            commands::templates::templates_add::<Wry>,
-            commands::templates::templates_delete::<Wry>,
-            commands::templates::templates_set_notes::<Wry>,
-            commands::templates::templates_get_industry::<Wry>,
-            commands::templates::templates_set_industry::<Wry>,
+            commands::templates::audience_accounts::<$r>,
+            commands::templates::templates_list::<$r>,
+            commands::templates::templates_sync::<$r>,
+            commands::templates::templates_add::<$r>,
+            commands::templates::templates_delete::<$r>,
+            commands::templates::templates_set_notes::<$r>,
+            commands::templates::templates_get_industry::<$r>,
+            commands::templates::templates_set_industry::<$r>,
             // audience
-            commands::audience::followers_sync::<Wry>,
-            commands::audience::followers_sync_cancel::<Wry>,
-            commands::audience::followers_sync_state::<Wry>,
-            commands::audience::followers_totals::<Wry>,
-            commands::audience::followers_count::<Wry>,
-            commands::audience::followers_page::<Wry>,
-            commands::audience::tags_list::<Wry>,
-            commands::audience::lists_list::<Wry>,
-            commands::audience::list_members::<Wry>,
-            commands::audience::list_delete::<Wry>,
-            commands::audience::list_create_from_followers::<Wry>,
-            commands::audience::list_import_preview::<Wry>,
-            commands::audience::list_import_save::<Wry>,
-            commands::audience::bridge_preview::<Wry>,
-            commands::audience::bridge_save::<Wry>,
+            commands::audience::followers_sync::<$r>,
+            commands::audience::followers_sync_cancel::<$r>,
+            commands::audience::followers_sync_state::<$r>,
+            commands::audience::followers_totals::<$r>,
+            commands::audience::followers_count::<$r>,
+            commands::audience::followers_page::<$r>,
+            commands::audience::tags_list::<$r>,
+            commands::audience::lists_list::<$r>,
+            commands::audience::list_members::<$r>,
+            commands::audience::list_delete::<$r>,
+            commands::audience::list_create_from_followers::<$r>,
+            commands::audience::list_import_preview::<$r>,
+            commands::audience::list_import_save::<$r>,
+            commands::audience::bridge_preview::<$r>,
+            commands::audience::bridge_save::<$r>,
             // 发送 / 任务 / 发送记录 / 概览
-            commands::send::jobs_list::<Wry>,
-            commands::send::job_watch::<Wry>,
-            commands::send::job_pause::<Wry>,
-            commands::send::job_resume::<Wry>,
-            commands::send::job_cancel::<Wry>,
-            commands::send::job_retry_failed::<Wry>,
-            commands::send::job_resend_uncertain::<Wry>,
-            commands::send::job_copy::<Wry>,
-            commands::send::job_start::<Wry>,
-            commands::compose::compose_check::<Wry>,
-            commands::compose::compose_estimate::<Wry>,
-            commands::compose::compose_quota::<Wry>,
-            commands::compose::compose_send::<Wry>,
-            commands::compose::compose_test_send::<Wry>,
-            commands::compose::compose_custom_send::<Wry>,
-            commands::history::history_list::<Wry>,
-            commands::history::history_detail::<Wry>,
-            commands::history::history_export::<Wry>,
-            commands::overview::overview_stats::<Wry>,
-            commands::interactions::interactions_open::<Wry>,
+            commands::send::jobs_list::<$r>,
+            commands::send::job_watch::<$r>,
+            commands::send::job_pause::<$r>,
+            commands::send::job_resume::<$r>,
+            commands::send::job_cancel::<$r>,
+            commands::send::job_retry_failed::<$r>,
+            commands::send::job_resend_uncertain::<$r>,
+            commands::send::job_copy::<$r>,
+            commands::send::job_start::<$r>,
+            commands::compose::compose_check::<$r>,
+            commands::compose::compose_estimate::<$r>,
+            commands::compose::compose_quota::<$r>,
+            commands::compose::compose_send::<$r>,
+            commands::compose::compose_test_send::<$r>,
+            commands::compose::compose_custom_send::<$r>,
+            commands::history::history_list::<$r>,
+            commands::history::history_detail::<$r>,
+            commands::history::history_export::<$r>,
+            commands::overview::overview_stats::<$r>,
+            commands::interactions::interactions_open::<$r>,
             // 订阅通知, 统一服务消息 (withdrawn), quota tools
-            commands::messaging::subscribe_templates::<Wry>,
-            commands::messaging::subscribe_templates_sync::<Wry>,
-            commands::messaging::subscribe_categories::<Wry>,
-            commands::messaging::subscribe_library::<Wry>,
-            commands::messaging::subscribe_keywords::<Wry>,
-            commands::messaging::subscribe_template_add::<Wry>,
-            commands::messaging::subscribe_template_delete::<Wry>,
-            commands::messaging::subscribe_receivers::<Wry>,
-            commands::messaging::compose_subscribe_reach::<Wry>,
-            commands::messaging::compose_subscribe_send::<Wry>,
-            commands::messaging::compose_uniform_send::<Wry>,
-            commands::messaging::quota_get::<Wry>,
-            commands::messaging::quota_clear::<Wry>,
-            commands::messaging::quota_clear_component::<Wry>,
+            commands::messaging::subscribe_templates::<$r>,
+            commands::messaging::subscribe_templates_sync::<$r>,
+            commands::messaging::subscribe_categories::<$r>,
+            commands::messaging::subscribe_library::<$r>,
+            commands::messaging::subscribe_keywords::<$r>,
+            commands::messaging::subscribe_template_add::<$r>,
+            commands::messaging::subscribe_template_delete::<$r>,
+            commands::messaging::subscribe_receivers::<$r>,
+            commands::messaging::compose_subscribe_reach::<$r>,
+            commands::messaging::compose_subscribe_send::<$r>,
+            commands::messaging::compose_uniform_send::<$r>,
+            commands::messaging::quota_get::<$r>,
+            commands::messaging::quota_clear::<$r>,
+            commands::messaging::quota_clear_component::<$r>,
             // 小程序代码 (template library, one mini program, rollouts)
-            commands::code::code_library::<Wry>,
-            commands::code::code_add_template::<Wry>,
-            commands::code::code_delete_template::<Wry>,
-            commands::code::code_status::<Wry>,
-            commands::code::code_commit::<Wry>,
-            commands::code::code_qrcode::<Wry>,
-            commands::code::code_categories::<Wry>,
-            commands::code::code_pages::<Wry>,
-            commands::code::code_submit_audit::<Wry>,
-            commands::code::code_release::<Wry>,
-            commands::code::code_history::<Wry>,
-            commands::code::code_rollback::<Wry>,
-            commands::code::code_undo_audit::<Wry>,
-            commands::code::code_speed_up::<Wry>,
-            commands::code::code_quota::<Wry>,
-            commands::code::code_versions::<Wry>,
+            commands::code::code_library::<$r>,
+            commands::code::code_add_template::<$r>,
+            commands::code::code_delete_template::<$r>,
+            commands::code::code_status::<$r>,
+            commands::code::code_commit::<$r>,
+            commands::code::code_qrcode::<$r>,
+            commands::code::code_categories::<$r>,
+            commands::code::code_pages::<$r>,
+            commands::code::code_submit_audit::<$r>,
+            commands::code::code_release::<$r>,
+            commands::code::code_history::<$r>,
+            commands::code::code_rollback::<$r>,
+            commands::code::code_undo_audit::<$r>,
+            commands::code::code_speed_up::<$r>,
+            commands::code::code_quota::<$r>,
+            commands::code::code_versions::<$r>,
             commands::code::code_explain,
-            commands::code::code_rollout_plan::<Wry>,
-            commands::code::code_rollout_create::<Wry>,
-            commands::code::code_rollout_start::<Wry>,
-            commands::code::code_rollout_pause::<Wry>,
-            commands::code::code_rollout_cancel::<Wry>,
-            commands::code::code_rollouts::<Wry>,
-            commands::code::code_rollout::<Wry>,
-            commands::code::code_rollout_versions::<Wry>,
-            commands::code::code_rollout_watch::<Wry>,
+            commands::code::code_rollout_plan::<$r>,
+            commands::code::code_rollout_create::<$r>,
+            commands::code::code_rollout_start::<$r>,
+            commands::code::code_rollout_pause::<$r>,
+            commands::code::code_rollout_cancel::<$r>,
+            commands::code::code_rollouts::<$r>,
+            commands::code::code_rollout::<$r>,
+            commands::code::code_rollout_versions::<$r>,
+            commands::code::code_rollout_watch::<$r>,
             // relay feed (parked events)
-            commands::feed::feed_parked::<Wry>,
+            commands::feed::feed_parked::<$r>,
             // 备份与恢复
-            commands::backup::backup_status::<Wry>,
-            commands::backup::backup_export::<Wry>,
-            commands::backup::backup_restore::<Wry>,
-            commands::backup::backup_restart::<Wry>,
-        ])
+            commands::backup::backup_status::<$r>,
+            commands::backup::backup_export::<$r>,
+            commands::backup::backup_restore::<$r>,
+            commands::backup::backup_restart::<$r>,
+        ]
+    };
+}
+#[cfg(test)]
+pub(crate) use app_commands;
+
+/// Every command and exported type, in one place: the invoke handler and the bindings file are
+/// both built from it, so they cannot disagree. (specta needs a concrete runtime to collect the
+/// generic commands; the commands themselves stay generic.)
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(app_commands!(tauri::Wry))
         .events(tauri_specta::collect_events![AccountsChanged, FeedStatus])
         .typ::<ErrorCode>()
         // Our types only travel Rust -> UI; one shape per type, not separate (de)serialize ones.
