@@ -82,8 +82,17 @@ fn commands_answer_through_ipc_without_a_window() {
     assert_eq!(en["code"], "invalid", "{en}");
     assert_eq!(en["errcode"], Value::Null, "{en}");
     let message = en["message"].as_str().unwrap_or_default();
-    assert!(message.starts_with("There is no local template TPL"), "{en}");
+    assert!(
+        message.starts_with("There is no local template TPL"),
+        "{en}"
+    );
     invoke(&w, "set_language", json!({ "lang": "zh" })).expect("set_language");
     let zh = invoke(&w, "compose_check", draft).expect_err("no such template");
-    assert!(zh["message"].as_str().unwrap_or_default().contains("本地没有"), "{zh}");
+    assert!(
+        zh["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("本地没有"),
+        "{zh}"
+    );
 }
