@@ -370,6 +370,18 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
         .map_err(wd("listing history rows"))?;
     assert_eq!(rows.len() as u64, accepted, "history rows: {shown:?}");
     assert_eq!(shown.matches("已发送").count() as u64, accepted);
+    // 已送达: the sim reports each accepted message (TEMPLATESENDJOBFINISH) to the relay, the
+    // app's feed applies it to its record, and the open page shows it without a refresh.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let delivered = loop {
+        let text = h.text("[data-testid=history-table]").await?;
+        let n = text.matches("已送达").count() as u64;
+        if n == accepted || tokio::time::Instant::now() > deadline {
+            break (n, text);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(delivered.0, accepted, "送达 column: {:?}", delivered.1);
     h.click("[data-testid=history-table] .ant-table-row td")
         .await?;
     let detail = wait_for_contains(&h, "[data-testid=history-detail]", "access_token=***").await?;

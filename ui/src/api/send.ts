@@ -8,13 +8,14 @@ import { useEffect, useState } from "react";
 import {
   type CustomMessage,
   commands,
+  events,
   type HistoryFilter,
   type JobCounts,
   type JobProgress,
   type RecipientSource,
   type TemplateDraft,
 } from "../bindings";
-import { unwrap } from "./index";
+import { listenWhileMounted, unwrap } from "./index";
 
 export type {
   CardPreview,
@@ -136,6 +137,33 @@ export function useHistory(q: HistoryFilter) {
     initialPageParam: null as number | null,
     getNextPageParam: (last) => last.next_before ?? undefined,
   });
+}
+
+/**
+ * Whether a feed event may carry a delivery report: a template message's, or a subscription
+ * notice's (the relay files `subscribe_msg_sent_event` under `other`; the feed reads its XML).
+ */
+export function isDeliveryReport(kind: string | null): boolean {
+  return kind === "template_send_job_finish" || kind === "other";
+}
+
+/**
+ * Keeps 发送记录 and 概览 live: a delivery report the relay delivers (applied by the feed before
+ * the notice) reads the history pages, the open record and the overview again.
+ */
+export function useDeliveryReportsLive() {
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      listenWhileMounted(
+        events.feedNotice.listen((e) => {
+          if (e.payload.notice !== "event" || !isDeliveryReport(e.payload.kind)) return;
+          void qc.invalidateQueries({ queryKey: ["history"] });
+          void qc.invalidateQueries({ queryKey: ["overview"] });
+        }),
+      ),
+    [qc],
+  );
 }
 
 export function useHistoryDetail(id: number | null) {

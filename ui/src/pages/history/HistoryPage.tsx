@@ -26,6 +26,7 @@ import {
   type HistoryRowView,
   type HistoryStatus,
   historyApi,
+  useDeliveryReportsLive,
   useHistory,
   useHistoryDetail,
 } from "../../api/send";
@@ -155,6 +156,7 @@ export function HistoryPage() {
   const [openid, setOpenid] = useState("");
   const [detail, setDetail] = useState<number | null>(null);
   const accounts = useAccountOptions();
+  useDeliveryReportsLive();
   const history = useHistory(query);
   const rows = history.data?.pages.flatMap((p) => p.rows) ?? [];
   const set = (patch: Partial<HistoryQuery>) => setQuery({ ...query, ...patch });
