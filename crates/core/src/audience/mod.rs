@@ -28,9 +28,6 @@ pub use import::{
 pub use sync::{SyncOptions, SyncOutcome, SyncProgress, SyncReport, sync_followers, sync_tags};
 pub use table::SourceFormat;
 
-/// Transition: the code and quota modules still reach the gateway by its old path.
-pub(crate) use crate::gateway as access;
-
 use std::path::PathBuf;
 
 use serde::Deserialize;

@@ -118,7 +118,7 @@ impl Code {
     {
         self.check_mini(appid).await?;
         let api = self.platform.api().await?;
-        crate::audience::access::call(&*api, appid, f).await
+        crate::gateway::call(&*api, appid, f).await
     }
 
     /// A call with the component token (one refresh on a token error).

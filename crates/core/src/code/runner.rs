@@ -122,7 +122,7 @@ impl StepCtx {
         F: FnMut(wx::Client, crate::secrets::Secret) -> Fut,
         Fut: Future<Output = wxdesk_wechat::Result<T>>,
     {
-        crate::audience::access::call(&*self.api, appid, f).await
+        crate::gateway::call(&*self.api, appid, f).await
     }
 
     async fn mv(&self, appid: &str, from: RowState, to: RowState, m: Move) -> Result<bool> {

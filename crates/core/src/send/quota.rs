@@ -5,8 +5,8 @@
 use serde::Serialize;
 use wxdesk_wechat::errcode;
 
-use crate::audience::access::{AccountApi, call};
 use crate::error::{Error, Result};
+use crate::gateway::{AccountApi, call};
 
 /// The API path whose daily quota bounds a template-message job.
 pub const TEMPLATE_SEND_PATH: &str = "/cgi-bin/message/template/send";
