@@ -121,6 +121,46 @@ static TABLE: &[ErrInfo] = &[
         "Check that the recipients come from this account; openids are per account."
     ),
     info!(
+        40004,
+        Permanent,
+        "不合法的媒体文件类型（type 参数）",
+        "invalid media type (the type parameter)",
+        "属于程序错误（上传封面应为 type=image），请反馈问题。",
+        "A client bug (a cover upload uses type=image): please report it."
+    ),
+    info!(
+        40005,
+        Permanent,
+        "不合法的文件类型（微信不接受这种图片格式）",
+        "invalid file type (WeChat does not take this image format)",
+        "请换用 JPG 或 PNG 图片再上传。",
+        "Upload a JPG or PNG image instead."
+    ),
+    info!(
+        40006,
+        Permanent,
+        "不合法的文件大小",
+        "invalid file size",
+        "图片应大于 0、不超过 10 MB；请压缩后再上传（卡片封面建议 520×416）。",
+        "The image must be non-empty and at most 10 MB: compress it and upload again (a card cover is best at 520×416)."
+    ),
+    info!(
+        40007,
+        Permanent,
+        "不合法的 media_id（素材不存在、属于其他账号，或临时素材已过 3 天有效期）",
+        "invalid media_id (unknown, of another account, or a temporary media older than 3 days)",
+        "临时素材只保存 3 天：请重新上传封面图片（发送页「上传封面」）后再发送。",
+        "Temporary media last 3 days: upload the cover image again (Upload cover on the compose page) and send again."
+    ),
+    info!(
+        40009,
+        Permanent,
+        "图片尺寸或大小不合法",
+        "invalid image size",
+        "请压缩图片或换一张（不超过 10 MB；卡片封面建议 520×416）后再上传。",
+        "Compress the image or choose another (at most 10 MB; a card cover is best at 520×416) and upload again."
+    ),
+    info!(
         40013,
         BadCredentials,
         "appid 无效",
@@ -217,6 +257,14 @@ static TABLE: &[ErrInfo] = &[
         "Enter the platform AppSecret in the settings."
     ),
     info!(
+        41005,
+        Permanent,
+        "缺少多媒体文件数据",
+        "media data missing",
+        "上传请求里没有 media 文件字段：若经中继转发，请升级 wxdesk-relay；否则请反馈问题。",
+        "The upload carried no media file part: if it goes through the relay, update wxdesk-relay; otherwise please report it."
+    ),
+    info!(
         41021,
         Permanent,
         "缺少 component_access_token",
@@ -255,6 +303,14 @@ static TABLE: &[ErrInfo] = &[
         "sending to this openid too frequently",
         "稍后自动重试；避免短时间内向同一用户重复发送。",
         "Retried later; avoid sending to one user repeatedly in a short time."
+    ),
+    info!(
+        45001,
+        Permanent,
+        "多媒体文件大小超过限制",
+        "media file too large",
+        "请压缩图片后再上传（图片不超过 10 MB，卡片封面几百 KB 即可）。",
+        "Compress the image and upload again (images up to 10 MB; a card cover needs a few hundred KB)."
     ),
     info!(
         45009,
@@ -658,6 +714,17 @@ mod tests {
         assert!(explain(40013).unwrap().hint_zh.contains("关联小程序"));
         assert_eq!(kind_of(45103), ErrKind::Unsupported);
         assert_eq!(kind_of(40165), ErrKind::Permanent);
+    }
+
+    #[test]
+    fn media_upload_codes_are_explained_and_an_expired_cover_says_upload_again() {
+        for c in [40004, 40005, 40006, 40007, 40009, 41005, 45001] {
+            let i = explain(c).unwrap_or_else(|| panic!("no entry for {c}"));
+            assert_eq!(i.kind, ErrKind::Permanent, "{c}");
+        }
+        let i = explain(40007).unwrap();
+        assert!(i.zh.contains("3 天") && i.hint_zh.contains("重新上传"));
+        assert!(i.en.contains("3 days") && i.hint_en.contains("upload the cover"));
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub enum Error {
     /// A caller-supplied argument the API would reject anyway.
     #[error("参数无效：{0} (invalid argument)")]
     InvalidArgument(String),
+    /// An image WeChat would refuse as temporary media, refused before uploading.
+    #[error("{} ({})", .0.zh(), .0.en())]
+    ImageRefused(crate::api::ImageRefusal),
 
     // ---- token cache ----
     /// No component_verify_ticket is available yet.
@@ -134,6 +137,7 @@ impl Error {
             ),
             Error::Json(e) => format!("Unexpected response body: {e}"),
             Error::InvalidArgument(e) => format!("Invalid argument: {e}"),
+            Error::ImageRefused(r) => r.en(),
             Error::NoTicket => "No component_verify_ticket yet: check that the authorization \
                  event URL is configured correctly"
                 .into(),

@@ -15,6 +15,8 @@ pub struct Recorded {
     pub query: HashMap<String, String>,
     pub headers: HashMap<String, String>,
     pub body: serde_json::Value,
+    /// The body as sent (multipart uploads are not JSON).
+    pub raw_body: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -141,6 +143,7 @@ fn handle(
         query,
         headers,
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        raw_body: body.to_vec(),
     };
     state.log.lock().unwrap().push(rec.clone());
     let handler = state.routes.lock().unwrap().get(&rec.path).cloned();

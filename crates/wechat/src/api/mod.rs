@@ -6,6 +6,7 @@ mod account;
 mod auth_url;
 mod code;
 mod component;
+mod media;
 mod message;
 mod mini;
 mod newtmpl;
@@ -26,6 +27,10 @@ pub use code::{
 pub use component::{
     AuthorizationInfo, AuthorizerDetails, AuthorizerInfo, AuthorizerList, AuthorizerListItem,
     AuthorizerToken, ComponentToken, FuncInfo, IdInfo, PreAuthCode,
+};
+pub use media::{
+    IMAGE_MAX_BYTES, ImageFormat, ImageRefusal, MEDIA_TTL_SECS, UploadedMedia, check_image,
+    multipart_body,
 };
 pub use message::{Article, CustomMessage, MpTemplateMsg, SubscribeMessage, UniformMessage};
 pub use mini::Session;
