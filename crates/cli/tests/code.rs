@@ -94,6 +94,70 @@ async fn one_mini_program_through_commit_audit_release_and_rollback() {
     let text = w.cli(&["code", "templates"]).await.ok();
     assert!(text.stdout.contains("模板库（2 个）"), "{}", text.stdout);
 
+    // Domains before the first release: what the platform registered takes, the rest is
+    // listed as not in effect; a change without domains (or a read with some) is a usage error.
+    let d = w
+        .cli(&[
+            "--json",
+            "code",
+            "domains",
+            mini,
+            "--action",
+            "add",
+            "--request",
+            "https://api.wxdesk-demo.com",
+            "--request",
+            "https://evil.example.com",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        d["domains"]["requestdomain"],
+        json!(["https://api.wxdesk-demo.com"]),
+        "{d}"
+    );
+    assert_eq!(d["invalid"], json!(["https://evil.example.com"]), "{d}");
+    let shown = w.cli(&["code", "domains", mini]).await.ok();
+    assert!(
+        shown.stdout.contains("https://api.wxdesk-demo.com")
+            && !shown.stdout.contains("evil.example.com"),
+        "{}",
+        shown.stdout
+    );
+    let r = w.cli(&["code", "domains", mini, "--action", "set"]).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = w
+        .cli(&[
+            "code",
+            "domains",
+            mini,
+            "--request",
+            "https://api.wxdesk-demo.com",
+        ])
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    let web = w
+        .cli(&["--json", "code", "webview-domains", mini, "--from-platform"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        web["webviewdomain"].as_array().map(Vec::len),
+        Some(2),
+        "{web}"
+    );
+    let web = w
+        .cli(&["--json", "code", "webview-domains", mini])
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        web["webviewdomain"].as_array().map(Vec::len),
+        Some(2),
+        "{web}"
+    );
+
     let ext = w.dir.path().join("shop.json");
     std::fs::write(&ext, r#"{"ext": {"shop": "一号店"}}"#).unwrap();
     let ext_s = ext.to_str().unwrap();

@@ -13,8 +13,9 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use wxdesk_core::audience::ImportSource;
 use wxdesk_core::code::{
-    AuditState, CommitInput, PauseCode, Rollout, RolloutClients, RolloutInput, RolloutProgress,
-    RolloutStatus, RolloutTarget, RowState, SubmitAudit,
+    AuditState, CommitInput, DomainAction, PauseCode, Rollout, RolloutClients, RolloutInput,
+    RolloutProgress, RolloutStatus, RolloutTarget, RowState, ServerDomains, ServerLists,
+    SubmitAudit,
 };
 use wxdesk_core::context::Context;
 
@@ -40,6 +41,58 @@ pub enum CodeCmd {
     /// 从模板库删除模板
     #[command(after_help = "示例 / Examples:\n  wxdesk-cli code delete-template 7")]
     DeleteTemplate { template_id: i64 },
+    /// 服务器域名（request、socket、upload、download、udp、tcp 合法域名）：查看、添加、删除或整体设置
+    #[command(
+        after_help = "域名须先登记在第三方平台的「小程序服务器域名」中，否则被微信滤掉（列在 invalid）；
+每月最多修改 50 次。第三方平台发布代码后小程序只保留平台的域名，所以在发布前设置。
+
+示例 / Examples:
+  wxdesk-cli code domains wx0123456789abcdef
+  wxdesk-cli code domains wx0123456789abcdef --action add --request https://api.example.com \\
+      --upload https://img.example.com --ws wss://ws.example.com
+  wxdesk-cli --json code domains wx0123456789abcdef --action set --request https://api.example.com"
+    )]
+    Domains {
+        mini_appid: String,
+        /// get 查看；add 添加；delete 删除；set 覆盖为给出的列表
+        #[arg(long, value_enum, default_value_t = Action::Get)]
+        action: Action,
+        /// request 合法域名（https://…），可重复
+        #[arg(long = "request", value_name = "URL")]
+        request: Vec<String>,
+        /// socket 合法域名（wss://…），可重复
+        #[arg(long = "ws", value_name = "URL")]
+        ws: Vec<String>,
+        /// uploadFile 合法域名（https://…），可重复
+        #[arg(long = "upload", value_name = "URL")]
+        upload: Vec<String>,
+        /// downloadFile 合法域名（https://…），可重复
+        #[arg(long = "download", value_name = "URL")]
+        download: Vec<String>,
+        /// udp 合法域名（udp://…），可重复
+        #[arg(long = "udp", value_name = "URL")]
+        udp: Vec<String>,
+        /// tcp 合法域名（tcp://…），可重复
+        #[arg(long = "tcp", value_name = "URL")]
+        tcp: Vec<String>,
+    },
+    /// 业务域名（web-view）：查看、添加、删除、整体设置，或加入第三方平台登记的全部业务域名
+    #[command(after_help = "示例 / Examples:
+  wxdesk-cli code webview-domains wx0123456789abcdef --from-platform
+  wxdesk-cli code webview-domains wx0123456789abcdef --action add --domain https://m.example.com
+  wxdesk-cli --json code webview-domains wx0123456789abcdef")]
+    WebviewDomains {
+        mini_appid: String,
+        /// get 查看；add 添加；delete 删除；set 覆盖为给出的列表
+        #[arg(long, value_enum, default_value_t = Action::Get, conflicts_with = "from_platform")]
+        action: Action,
+        /// 业务域名（https://…，不带端口），可重复
+        #[arg(long = "domain", value_name = "URL")]
+        domain: Vec<String>,
+        /// 加入第三方平台登记的全部业务域名
+        #[arg(long)]
+        from_platform: bool,
+    },
     /// 上传代码并生成体验版（ext.json 为该小程序的配置）
     #[command(after_help = "示例 / Examples:
   wxdesk-cli code commit wx0123456789abcdef --template 7 --version 1.2.0 \\
@@ -176,6 +229,26 @@ impl AuditArgs {
     }
 }
 
+/// What a domain command does (WeChat's `action`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Get,
+    Add,
+    Delete,
+    Set,
+}
+
+impl From<Action> for DomainAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::Get => DomainAction::Get,
+            Action::Add => DomainAction::Add,
+            Action::Delete => DomainAction::Delete,
+            Action::Set => DomainAction::Set,
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Until {
     /// 只上传体验版
@@ -260,6 +333,81 @@ pub async fn run(c: CodeCmd, dir: &Path, out: Out) -> Result<()> {
             out.emit(&json!({ "deleted": template_id }), || {
                 crate::outln!("已删除模板 {template_id}");
             })
+        }
+        CodeCmd::Domains {
+            mini_appid,
+            action,
+            request,
+            ws,
+            upload,
+            download,
+            udp,
+            tcp,
+        } => {
+            let lists = ServerDomains {
+                requestdomain: request,
+                wsrequestdomain: ws,
+                uploaddomain: upload,
+                downloaddomain: download,
+                udpdomain: udp,
+                tcpdomain: tcp,
+            };
+            let given = !(lists == ServerDomains::default());
+            if action == Action::Get && given {
+                return Err(CliError::Usage(
+                    "查看时不带域名；要修改请加 --action add|delete|set".into(),
+                ));
+            }
+            if action != Action::Get && !given {
+                return Err(CliError::Usage(
+                    "请至少给出一个域名（--request、--ws、--upload、--download、--udp、--tcp）"
+                        .into(),
+                ));
+            }
+            let d = code.domains(&mini_appid, action.into(), &lists).await?;
+            out.emit(
+                &json!({ "appid": mini_appid, "domains": d.current, "invalid": d.invalid }),
+                || {
+                    print_domains(&d.current);
+                    if !d.invalid.is_empty() {
+                        crate::outln!(
+                            "未生效（没有登记在第三方平台的小程序服务器域名中，或不合规则）：{}",
+                            d.invalid.join("  ")
+                        );
+                    }
+                },
+            )
+        }
+        CodeCmd::WebviewDomains {
+            mini_appid,
+            action,
+            domain,
+            from_platform,
+        } => {
+            if from_platform && !domain.is_empty() {
+                return Err(CliError::Usage(
+                    "--from-platform 加入平台登记的全部业务域名，不再带 --domain".into(),
+                ));
+            }
+            if !from_platform && (action == Action::Get) != domain.is_empty() {
+                return Err(CliError::Usage(if domain.is_empty() {
+                    "请用 --domain 给出至少一个业务域名".into()
+                } else {
+                    "查看时不带域名；要修改请加 --action add|delete|set".into()
+                }));
+            }
+            let op = (!from_platform).then(|| action.into());
+            let list = code.webview_domains(&mini_appid, op, &domain).await?;
+            out.emit(
+                &json!({ "appid": mini_appid, "webviewdomain": list }),
+                || {
+                    if list.is_empty() {
+                        crate::outln!("业务域名：（无）");
+                    } else {
+                        crate::outln!("业务域名：{}", list.join("  "));
+                    }
+                },
+            )
         }
         CodeCmd::Commit {
             mini_appid,
@@ -721,6 +869,24 @@ fn show(
         ));
     }
     Ok(())
+}
+
+/// The six server-domain lists, one line each, empty ones said so.
+fn print_domains(d: &ServerLists) {
+    for (name, list) in [
+        ("request", &d.requestdomain),
+        ("socket", &d.wsrequestdomain),
+        ("uploadFile", &d.uploaddomain),
+        ("downloadFile", &d.downloaddomain),
+        ("udp", &d.udpdomain),
+        ("tcp", &d.tcpdomain),
+    ] {
+        if list.is_empty() {
+            crate::outln!("{name:<13}（无）");
+        } else {
+            crate::outln!("{name:<13}{}", list.join("  "));
+        }
+    }
 }
 
 #[cfg(test)]
