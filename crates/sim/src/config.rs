@@ -92,6 +92,11 @@ pub struct SimConfig {
     pub cs_message_quota: u32,
     /// … and a push-menu click, a follow or a QR scan within 1 minute.
     pub cs_event_quota: u32,
+    /// Whether a customer-service mini-program card's `thumb_media_id` must be a live temporary
+    /// media of the account (40007 otherwise). WeChat documents the field as a media id and
+    /// temporary media as expiring after 3 days; its exact check is not documented, so it can
+    /// be turned off to model a lenient WeChat.
+    pub cs_check_thumb_media: bool,
 }
 
 /// One authorization the sim starts with.
@@ -148,6 +153,7 @@ impl Default for SimConfig {
             unlinked_mini_errcode: 40013,
             cs_message_quota: crate::state::WINDOW_QUOTA,
             cs_event_quota: crate::state::EVENT_WINDOW_QUOTA,
+            cs_check_thumb_media: true,
         }
     }
 }
@@ -179,6 +185,7 @@ impl fmt::Debug for SimConfig {
             .field("unlinked_mini_errcode", &self.unlinked_mini_errcode)
             .field("cs_message_quota", &self.cs_message_quota)
             .field("cs_event_quota", &self.cs_event_quota)
+            .field("cs_check_thumb_media", &self.cs_check_thumb_media)
             .finish_non_exhaustive()
     }
 }

@@ -72,7 +72,8 @@ pub use config::{
 pub use error::{Error, Result};
 
 use api::{
-    code as wxa, component, messages, quota, route, subscribe as sub, templates as tpl, users,
+    code as wxa, component, media, messages, quota, route, subscribe as sub, templates as tpl,
+    users,
 };
 use sim::Sim;
 
@@ -147,6 +148,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
             route(messages::template_send),
         )
         .route("/cgi-bin/message/custom/send", route(messages::custom_send))
+        .route("/cgi-bin/media/upload", media::upload_route())
         .route(
             "/cgi-bin/message/wxopen/template/uniform_send",
             route(messages::uniform_send),

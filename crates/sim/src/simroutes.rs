@@ -64,6 +64,7 @@ pub fn state_json(sim: &Sim) -> Value {
             "served": s.login_pages,
             "with_session_cookie": s.login_pages_with_session,
         },
+        "media": s.media.iter().rev().take(100).collect::<Vec<_>>(),
         "jumps": s.jumps,
         "callers": s.callers,
         "code": crate::code::platform_json(&s.code, sim.cfg.audit_quota, sim.now()),

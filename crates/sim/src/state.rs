@@ -237,6 +237,8 @@ pub struct Inner {
     pub release_custom: Vec<(u16, String, String)>,
     /// Mini-program code management: template library, code, audits, releases (protocol L).
     pub code: crate::code::CodeState,
+    /// Temporary media uploaded (card covers), oldest first.
+    pub media: VecDeque<crate::api::media::Media>,
 }
 
 /// How many jump records `/__sim/state` keeps.

@@ -179,6 +179,14 @@ pub fn custom_send(sim: &Sim, q: &Query, body: &[u8]) -> ApiResult<Value> {
     if !valid {
         return Err(ApiErr::new(40008, "invalid message type"));
     }
+    if msgtype == "miniprogrampage" && sim.cfg.cs_check_thumb_media {
+        let thumb = m
+            .get("miniprogrampage")
+            .and_then(|p| p.get("thumb_media_id"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        super::media::check_thumb(sim, a, thumb)?;
+    }
     let now = sim.now();
     let key = recipient_key(a.index, index);
     let mut s = sim.lock();

@@ -21,6 +21,7 @@ use crate::world::Account;
 
 pub mod code;
 pub mod component;
+pub mod media;
 pub mod messages;
 pub mod quota;
 pub mod subscribe;
@@ -56,13 +57,7 @@ pub fn route(h: Handler) -> MethodRouter<Arc<Sim>> {
               body: Bytes| async move {
             let q = parse_query(q.as_deref());
             let peer = peer.map(|Extension(p)| p.0);
-            if let Some(ip) = peer {
-                // Who calls, as WeChat's whitelist sees it (tests of the relay's egress).
-                let mut s = sim.lock();
-                if s.callers.len() < 64 || s.callers.contains_key(&ip.to_string()) {
-                    *s.callers.entry(ip.to_string()).or_insert(0) += 1;
-                }
-            }
+            note_caller(&sim, peer);
             if let Some(e) = whitelist(&sim, uri.path(), peer) {
                 return json_response(&e.to_json());
             }
@@ -73,6 +68,16 @@ pub fn route(h: Handler) -> MethodRouter<Arc<Sim>> {
             json_response(&v)
         },
     )
+}
+
+/// Who calls, as WeChat's whitelist sees it (tests of the relay's egress).
+pub(crate) fn note_caller(sim: &Sim, peer: Option<std::net::IpAddr>) {
+    if let Some(ip) = peer {
+        let mut s = sim.lock();
+        if s.callers.len() < 64 || s.callers.contains_key(&ip.to_string()) {
+            *s.callers.entry(ip.to_string()).or_insert(0) += 1;
+        }
+    }
 }
 
 /// The platform's IP whitelist (protocol B.1): 61004 for platform and authorizer calls, 40164
