@@ -12,6 +12,7 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
   imagemagick x11-utils keyutils
   fonts-noto-cjk python3-venv strace
+  postgresql
 )
 
 SUDO=""
@@ -25,6 +26,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${#missing[@]} system packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Team-mode tests start throwaway PostgreSQL clusters of their own (initdb into a temp dir).
+# PostgreSQL refuses to run as root, and CI runs as root: the clusters then run as this
+# unprivileged system user. The package's own cluster is not used by anything here.
+if ! id wxdesk-pgtest >/dev/null 2>&1; then
+  echo "setup: creating the unprivileged user wxdesk-pgtest for test PostgreSQL clusters"
+  $SUDO useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin wxdesk-pgtest
 fi
 
 # Node 24: the machine's Node 20 is too old for current Vite/Vitest. The npm registry ships

@@ -11,6 +11,7 @@ mod http;
 pub mod release;
 mod routes;
 pub mod store;
+pub mod team;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,9 +40,11 @@ use store::Store;
 
 /// Largest push body WeChat sends is a few KiB; anything near this is hostile.
 pub const PUSH_BODY_LIMIT: usize = 64 * 1024;
-/// Largest egress body: JSON API calls and small media uploads (images for customer-service
-/// messages); anything larger is refused with 413.
+/// Largest egress body of JSON API calls; anything larger is refused with 413.
 pub const EGRESS_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest body of the egress media upload (`/cgi-bin/media/upload`): WeChat's 10 MB image
+/// limit plus the multipart framing, so an image WeChat would take is never refused here.
+pub const MEDIA_UPLOAD_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// WeChat waits 5 s for an answer; a push that is not done by then is retried anyway.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Long-polls hold up to 30 s; leave room above that.
@@ -160,6 +163,15 @@ pub fn app(state: AppState) -> Router {
             Router::new()
                 .route("/api/v1/wechat/{*path}", any(routes::egress::egress))
                 .layer(DefaultBodyLimit::max(EGRESS_BODY_LIMIT)),
+        )
+        .merge(
+            // The same handler and checks; only the body limit differs.
+            Router::new()
+                .route(
+                    "/api/v1/wechat/cgi-bin/media/upload",
+                    any(routes::egress::egress),
+                )
+                .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT)),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
