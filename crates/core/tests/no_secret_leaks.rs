@@ -1,8 +1,13 @@
 //! After the whole journey (sandbox, 检测连接, authorization, token use, the 全网发布 API
 //! half, revocation), no secret or token may appear in the app's SQLite files, in any log line
 //! (captured at TRACE from every crate in the process), or in the DTOs handed to the UI.
+//!
+//! A binary of its own, apart from tests/it: it installs the process-wide tracing subscriber, which
+//! in the shared binary would capture every other test's logs too (and their secrets), and no
+//! thread-local subscriber would see the store's blocking threads.
 #![allow(clippy::unwrap_used)]
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use std::io::Write;

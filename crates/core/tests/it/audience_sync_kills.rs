@@ -1,0 +1,230 @@
+//! kill -9 of the follower sync: a child process (this test binary re-executed) syncs from the
+//! sim into a data dir and is SIGKILLed once it has reached a point in the listing or in the
+//! details phase — with the store's writer still busy in the background. Each next child resumes
+//! from what the last one committed; the last run completes in this process and must end with
+//! exactly the sim's followers, every one with its details and tags, without starting over.
+#![allow(clippy::unwrap_used)]
+
+use crate::audience_support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use audience_support::{
+    Sim, SimApi, assert_tags_match_wechat, audience, follower_counts, stored_openids, sync,
+    wechat_followers,
+};
+use tokio_util::sync::CancellationToken;
+use wxdesk_core::audience::{SyncOptions, SyncOutcome, SyncPhase, SyncProgress, sync_followers};
+use wxdesk_core::store::Store;
+
+const CHILD_ENV: &str = "WXDESK_SYNC_KILLS_CHILD";
+const FOLLOWERS: u32 = 30_000;
+/// The file a child creates in the data dir when it has reached its kill point.
+const KILL_ME: &str = "kill-me";
+/// A child that neither reaches its point nor ends by then has hung (debug build, shared CPU).
+const CHILD_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The child: syncs until the progress reaches the given phase and count, then says so (a file)
+/// and stops its fetch loop (the writer and the store thread go on) until it is killed.
+async fn sync_kills_child_process_entry(args: String) {
+    let parts: Vec<&str> = args.split('\t').collect();
+    let [dir, base_url, appid, appsecret, phase, at, staged] = parts[..] else {
+        panic!("bad child args")
+    };
+    let phase = if phase == "listing" {
+        SyncPhase::Listing
+    } else {
+        SyncPhase::Details
+    };
+    let at: u64 = at.parse().unwrap();
+    let staged: i64 = staged.parse().unwrap();
+    let store = Store::open_in_dir(std::path::Path::new(dir)).await.unwrap();
+    let api = SimApi::from_parts(base_url, appid, appsecret);
+    let marker = Path::new(dir).join(KILL_ME);
+    let on_progress = |p: SyncProgress| {
+        if p.phase == phase && p.fetched >= at {
+            // The fetch loop stops here; the kill waits until the writer has committed this
+            // many staged answers, so the kill lands with exactly those staged and not merged.
+            let db = rusqlite::Connection::open(Path::new(dir).join("wxdesk.sqlite3")).unwrap();
+            while staged_fetched(&db, appid) < staged {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::fs::write(&marker, format!("{:?} {}", p.phase, p.fetched)).unwrap();
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    };
+    let cancel = CancellationToken::new();
+    sync_followers(
+        &api,
+        &store,
+        appid,
+        SyncOptions::default(),
+        &on_progress,
+        &cancel,
+    )
+    .await
+    .unwrap();
+}
+
+fn staged_fetched(db: &rusqlite::Connection, appid: &str) -> i64 {
+    db.query_row(
+        "SELECT count(*) FROM follower_sync_fetched WHERE appid = ?1",
+        [appid],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// How a child is stopped: at `at` followers of `phase`, once `staged` answers are staged.
+struct Kill {
+    phase: &'static str,
+    at: u64,
+    staged: i64,
+    expect: SyncPhase,
+}
+
+/// Runs a child until it reports its kill point, then SIGKILLs it.
+fn run_child_and_kill(dir: &str, base: &str, appid: &str, secret: &str, k: &Kill) {
+    let Kill {
+        phase, at, staged, ..
+    } = *k;
+    let marker = Path::new(dir).join(KILL_ME);
+    let _ = std::fs::remove_file(&marker);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            this_test!(
+                sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims_followers
+            )
+            .as_str(),
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            CHILD_ENV,
+            format!("{dir}\t{base}\t{appid}\t{secret}\t{phase}\t{at}\t{staged}"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let outcome = loop {
+        if marker.exists() {
+            break Ok(());
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break Err(format!("child ended ({status}) before {phase} {at}"));
+        }
+        if started.elapsed() > CHILD_DEADLINE {
+            break Err(format!(
+                "child did not reach {phase} {at} in {CHILD_DEADLINE:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // SIGKILL on unix: no destructor, no flush, whatever the store thread was doing.
+    let _ = child.kill();
+    let _ = child.wait();
+    outcome.unwrap();
+    std::fs::remove_file(&marker).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims_followers() {
+    if let Ok(args) = std::env::var(CHILD_ENV) {
+        return sync_kills_child_process_entry(args).await;
+    }
+    let sim = Sim::start(FOLLOWERS).await;
+    let api = sim.api().await;
+    let appid = sim.appid(0);
+    let secret = api.appsecret(&appid).unwrap().to_string();
+    let expected = wechat_followers(&api, &appid).await;
+    let dir = tempfile::tempdir().unwrap();
+    let dir_s = dir.path().to_str().unwrap().to_string();
+
+    // Killed after the second of three pages; then at 7,000 details with the first batch of
+    // 5,000 answers staged and not merged; then (the resume having merged those) at 16,000 with
+    // two more batches staged.
+    let kills = [
+        Kill {
+            phase: "listing",
+            at: 20_000,
+            staged: 0,
+            expect: SyncPhase::Listing,
+        },
+        Kill {
+            phase: "details",
+            at: 7_000,
+            staged: 5_000,
+            expect: SyncPhase::Details,
+        },
+        Kill {
+            phase: "details",
+            at: 16_000,
+            staged: 10_000,
+            expect: SyncPhase::Details,
+        },
+    ];
+    let mut merged_details = Vec::new();
+    for k in &kills {
+        run_child_and_kill(&dir_s, sim.base(), &appid, &secret, k);
+        let store = Store::open_in_dir(dir.path()).await.unwrap();
+        let st = audience(&store).sync_state(&appid).await.unwrap().unwrap();
+        assert_eq!(st.phase, k.expect, "after the kill at {} {}", k.phase, k.at);
+        assert_eq!(st.run_id, 1, "a kill never starts a new run");
+        let id = appid.clone();
+        let staged = store
+            .call(move |c| Ok(staged_fetched(c, &id)))
+            .await
+            .unwrap();
+        let counts = follower_counts(&store, &appid).await;
+        let with_details = counts.total - counts.without_details;
+        assert_eq!(staged, k.staged, "staged and not merged at the kill");
+        merged_details.push(with_details);
+    }
+    // Staged answers reach the table only at a merge: the first details child merged nothing,
+    // the second merged the first one's 5,000 when it started.
+    assert_eq!(merged_details, vec![0, 0, 5_000]);
+
+    let store = Store::open_in_dir(dir.path()).await.unwrap();
+    let r = sync(&api, &store, &appid).await;
+    assert_eq!(r.outcome, SyncOutcome::Completed);
+    assert!(r.resumed);
+    assert_eq!((r.run_id, r.total, r.added), (1, 30_000, 30_000));
+    assert_eq!(
+        r.details_fetched, 15_000,
+        "the last run fetches only what the killed ones had not committed"
+    );
+    assert_eq!(stored_openids(&store, &appid, Some(true)).await, expected);
+    let counts = follower_counts(&store, &appid).await;
+    assert_eq!(
+        (
+            counts.total,
+            counts.subscribed,
+            counts.without_details,
+            counts.with_unionid
+        ),
+        (30_000, 30_000, 0, 30_000)
+    );
+    assert_tags_match_wechat(&store, &appid).await;
+    // Nothing is left staged for a later run to merge twice.
+    let id = appid.clone();
+    let staged: i64 = store
+        .call(move |c| {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM follower_sync_listed WHERE appid = ?1) + \
+                 (SELECT count(*) FROM follower_sync_fetched WHERE appid = ?1)",
+                [&id],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(staged, 0);
+    sim.shutdown().await;
+}
