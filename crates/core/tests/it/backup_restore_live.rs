@@ -262,7 +262,7 @@ async fn a_workspace_that_is_not_empty_is_refused_and_keeps_its_data_and_secrets
     Platform::new(c_store.clone(), c_secrets.clone())
         .save_settings(SettingsInput {
             mode: Mode::Production,
-            component_appid: "wxc0000000000000c".into(),
+            component_appid: "wxc00000000000000c".into(),
             relay_url: "https://relay.example.com".into(),
             egress: Egress::Relay,
             api_base: None,
@@ -275,7 +275,7 @@ async fn a_workspace_that_is_not_empty_is_refused_and_keeps_its_data_and_secrets
         .unwrap();
     let db = db_fingerprint(&c_store).await;
     let keychain = keychain_snapshot(&c_secrets, &keys).await;
-    assert!(db.contains("wxc0000000000000c"), "{db}");
+    assert!(db.contains("wxc00000000000000c"), "{db}");
 
     let c = backup_of(&c_store, &c_secrets, c_dir.path());
     assert!(!c.status().await.unwrap().restore_allowed);
