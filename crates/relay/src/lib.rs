@@ -44,7 +44,7 @@ pub const PUSH_BODY_LIMIT: usize = 64 * 1024;
 pub const EGRESS_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Largest body of the egress media upload (`/cgi-bin/media/upload`): WeChat's 10 MB image
 /// limit plus the multipart framing, so an image WeChat would take is never refused here.
-pub const MEDIA_UPLOAD_BODY_LIMIT: usize = 2 * 1024 * 1024;
+pub const MEDIA_UPLOAD_BODY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
 /// WeChat waits 5 s for an answer; a push that is not done by then is retried anyway.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Long-polls hold up to 30 s; leave room above that.
