@@ -179,14 +179,16 @@ struct Event<'a> {
 }
 
 /// Reads `strace -f -tt` output: `PID HH:MM:SS.us call(args) = ret`, with calls split across
-/// threads as `call(args <unfinished ...>` … `<... call resumed>rest) = ret`.
+/// threads as `call(args <unfinished ...>` … `<... call resumed>rest) = ret`. strace pads the
+/// pid to 5 columns, so a pid below 10000 is followed by several spaces.
 fn events(trace: &str) -> Vec<Event<'_>> {
     let mut out = Vec::new();
     let mut pending: HashMap<&str, String> = HashMap::new();
     for (i, raw) in trace.lines().enumerate() {
-        let mut parts = raw.splitn(3, ' ');
-        let (Some(pid), Some(_time), Some(rest)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let Some((pid, rest)) = raw.trim_start().split_once(' ') else {
+            continue;
+        };
+        let Some((_time, rest)) = rest.trim_start().split_once(' ') else {
             continue;
         };
         let rest = rest.trim_start();
@@ -321,23 +323,24 @@ fn check_trace(trace: &str) -> Report {
 
 #[test]
 fn the_trace_reader_follows_calls_split_across_threads() {
-    let trace = r#"100 10:00:00.000001 openat(AT_FDCWD, "/d/wxdesk.sqlite3-wal", O_RDWR|O_CREAT|O_CLOEXEC, 0644 <unfinished ...>
-101 10:00:00.000002 openat(AT_FDCWD, "/d/wxdesk.sqlite3", O_RDWR|O_CREAT|O_CLOEXEC, 0644) = 6
-100 10:00:00.000003 <... openat resumed>) = 7
-100 10:00:00.000004 pwrite64(7, "\x37\x7f", 24, 0) = 24
-101 10:00:00.000005 writev(9, [{iov_base="POST /cgi-bin/message/template/send?access_token=x HTTP/1.1\r\n", iov_len=60}], 1) = 60
-100 10:00:00.000006 pwrite64(7, "\x00", 4096, 24) = 4096
-100 10:00:00.000007 fdatasync(7 <unfinished ...>
-101 10:00:00.000008 pwrite64(7, "\x00", 4096, 4120) = 4096
-100 10:00:00.000009 <... fdatasync resumed>) = 0
-101 10:00:00.000010 sendto(9, "POST /cgi-bin/message/template/send?access_token=x", 50, MSG_NOSIGNAL, NULL, 0) = 50
-100 10:00:00.000011 pwrite64(7, "\x00", 4096, 8216) = 4096
-100 10:00:00.000012 fsync(7)          = 0
-101 10:00:00.000013 write(9, "POST /cgi-bin/message/template/send?access_token=x", 50) = 50
-100 10:00:00.000014 pwrite64(6, "\x00", 4096, 0) = 4096
-100 10:00:00.000015 close(7)          = 0
-100 10:00:00.000016 pwrite64(7, "\x00", 10, 0) = 10
-101 10:00:00.000017 write(9, "POST /cgi-bin/message/template/send?access_token=x", 50) = 50
+    // Short pids padded as strace writes them (`%-5d `).
+    let trace = r#"100   10:00:00.000001 openat(AT_FDCWD, "/d/wxdesk.sqlite3-wal", O_RDWR|O_CREAT|O_CLOEXEC, 0644 <unfinished ...>
+101   10:00:00.000002 openat(AT_FDCWD, "/d/wxdesk.sqlite3", O_RDWR|O_CREAT|O_CLOEXEC, 0644) = 6
+100   10:00:00.000003 <... openat resumed>) = 7
+100   10:00:00.000004 pwrite64(7, "\x37\x7f", 24, 0) = 24
+101   10:00:00.000005 writev(9, [{iov_base="POST /cgi-bin/message/template/send?access_token=x HTTP/1.1\r\n", iov_len=60}], 1) = 60
+100   10:00:00.000006 pwrite64(7, "\x00", 4096, 24) = 4096
+100   10:00:00.000007 fdatasync(7 <unfinished ...>
+101   10:00:00.000008 pwrite64(7, "\x00", 4096, 4120) = 4096
+100   10:00:00.000009 <... fdatasync resumed>) = 0
+101   10:00:00.000010 sendto(9, "POST /cgi-bin/message/template/send?access_token=x", 50, MSG_NOSIGNAL, NULL, 0) = 50
+100   10:00:00.000011 pwrite64(7, "\x00", 4096, 8216) = 4096
+100   10:00:00.000012 fsync(7)          = 0
+101   10:00:00.000013 write(9, "POST /cgi-bin/message/template/send?access_token=x", 50) = 50
+100   10:00:00.000014 pwrite64(6, "\x00", 4096, 0) = 4096
+100   10:00:00.000015 close(7)          = 0
+100   10:00:00.000016 pwrite64(7, "\x00", 10, 0) = 10
+101   10:00:00.000017 write(9, "POST /cgi-bin/message/template/send?access_token=x", 50) = 50
 "#;
     let r = check_trace(trace);
     assert!(r.wal_opened);
