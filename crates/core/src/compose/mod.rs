@@ -6,6 +6,7 @@
 //! (`ctx.sends`, [`crate::send::Sends::start_draft`]) from the same pieces.
 
 mod check;
+mod cover;
 mod subscribe;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use check::{CardLine, CardPreview, ComposeCheck, FieldCheck, Words};
+pub use cover::CardCover;
 pub use subscribe::{
     PreparedSubscribe, SubscribeDraft, SubscribeReach, SubscribeStarted, UniformDraft, check_jump,
     nobody_subscribed,
