@@ -9,6 +9,8 @@ mod support;
 use std::time::Duration;
 
 use support::{World, assert_one_line_failure, require_keychain, send_template_args};
+use wxdesk_core::auth::AuthScope;
+use wxdesk_core::context::Context;
 use wxdesk_sim::SimConfig;
 
 const FOLLOWERS: u32 = 60;
@@ -182,6 +184,66 @@ async fn auth_wait_finds_an_authorization_another_command_already_applied() {
         .ok()
         .json();
     assert_eq!(card["appid"], appid.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the OS keychain: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -- --include-ignored"]
+async fn auth_wait_reports_its_own_link_when_another_account_was_authorized_after_it() {
+    require_keychain();
+    let w = World::start(SimConfig {
+        followers: 5,
+        ..SimConfig::default()
+    })
+    .await;
+    w.platform_set().await;
+    // Ours sorts after the other one: were `auth wait` to go by time, the other account
+    // (authorized later, or in the same second and first by appid) would be reported.
+    let state = w.sim_state().await;
+    let mut appids: Vec<String> = state["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["appid"].as_str().unwrap().to_string())
+        .collect();
+    appids.sort();
+    let (other, ours) = (appids[0].clone(), appids.last().unwrap().clone());
+
+    let link = w
+        .cli(&["--json", "auth", "link", "--type", "both"])
+        .await
+        .ok()
+        .json();
+    // Meanwhile the app, on the same data dir, authorizes another account.
+    let app = Context::open(&w.data_dir()).await.unwrap();
+    let theirs = app
+        .authorizer
+        .begin_authorization(AuthScope::Both, false, None)
+        .await
+        .unwrap();
+    w.approve_in_browser(
+        link["launch_url"].as_str().unwrap(),
+        link["pre_auth_code"].as_str().unwrap(),
+        &ours,
+    )
+    .await;
+    w.approve_in_browser(&theirs.launch_url, &theirs.pre_auth_code, &other)
+        .await;
+    // Both are applied and stored by another command before `auth wait` runs.
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..100 {
+        listed = w.cli(&["--json", "accounts", "list"]).await.ok().json();
+        if listed.as_array().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    let card = w
+        .cli(&["--json", "auth", "wait", "--timeout", "20"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(card["appid"], ours.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use wxdesk_core::auth::AuthScope;
+use wxdesk_core::context::Context;
 use wxdesk_core::feed::FeedNotice;
+use wxdesk_core::feed::events::{EventKind, FeedEvent};
+use wxdesk_core::relay::RelayClient;
 
 use crate::args::{AuthCmd, AuthType};
 use crate::error::{CliError, Result};
@@ -24,10 +27,14 @@ struct Pending {
     pre_auth_code: String,
     state: String,
     expires_at: i64,
-    /// Unix seconds when the link was made: an account authorized since then is this one, even
-    /// if another wxdesk process applied the relay event first.
+    /// Unix seconds when the link was made: this attempt's account is stored at or after it.
     #[serde(default)]
     created_at: i64,
+    /// The relay log's head before the link was made: this attempt's events come after it, so
+    /// `auth wait` reads the log from there to learn which account the attempt authorized
+    /// (absent in files from older versions: read from the start).
+    #[serde(default)]
+    relay_seq: Option<i64>,
 }
 
 fn pending_path(dir: &Path) -> PathBuf {
@@ -48,6 +55,7 @@ async fn link(t: AuthType, mobile: bool, dir: &Path, out: Out) -> Result<()> {
         AuthType::Mini => AuthScope::Mini,
         AuthType::Both => AuthScope::Both,
     };
+    let relay_seq = relay_head(&ctx).await;
     let start = ctx
         .authorizer
         .begin_authorization(scope, mobile, None)
@@ -57,6 +65,7 @@ async fn link(t: AuthType, mobile: bool, dir: &Path, out: Out) -> Result<()> {
         state: start.state.clone(),
         expires_at: start.expires_at,
         created_at: start.expires_at - start.expires_in,
+        relay_seq,
     };
     let text = serde_json::to_string(&pending)
         .map_err(|e| CliError::Failed(format!("无法保存授权状态：{e}")))?;
@@ -79,6 +88,13 @@ async fn link(t: AuthType, mobile: bool, dir: &Path, out: Out) -> Result<()> {
             start.expires_in
         );
     })
+}
+
+/// The highest seq the relay's log has assigned (asked with a cursor past any seq, the relay
+/// answers with its head at once). Unreachable: `None`, and `auth wait` reads the whole log.
+async fn relay_head(ctx: &Context) -> Option<i64> {
+    let relay = ctx.platform.relay().await.ok()?;
+    Some(relay.events(i64::MAX, 0, 1).await.ok()?.last_seq)
 }
 
 /// A QR code drawn with half blocks (two modules per character row).
@@ -123,23 +139,22 @@ async fn wait(timeout: u64, dir: &Path, out: Out) -> Result<()> {
     if !out.json {
         crate::note!("正在等待授权经中继到达（最长 {timeout} 秒）…");
     }
-    let since = pending.as_ref().map(|p| p.created_at).filter(|t| *t > 0);
+    let mut trail = match &pending {
+        Some(p) => Some(Trail::new(p, ctx.platform.relay().await?)),
+        None => None,
+    };
     let waited = tokio::time::timeout(Duration::from_secs(timeout), async {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             let notice = tokio::select! {
                 n = rx.recv() => n,
                 _ = tick.tick() => {
-                    // Another process (the app, a second CLI) may have applied the event.
-                    if let Some(since) = since
-                        && let Some(a) = ctx
-                            .accounts
-                            .list()
-                            .await?
-                            .into_iter()
-                            .find(|a| a.authorized_at.is_some_and(|t| t >= since))
+                    // Another process (the app, a second CLI) may have applied the event, and
+                    // then this feed never sees it: find the attempt in the relay's log.
+                    if let Some(t) = trail.as_mut()
+                        && let Some(appid) = t.stored_appid(&ctx).await?
                     {
-                        return Ok(a.appid);
+                        return Ok(appid);
                     }
                     continue;
                 }
@@ -186,4 +201,70 @@ async fn wait(timeout: u64, dir: &Path, out: Out) -> Result<()> {
             crate::outln!("注意：此账号未授予「消息管理」相关权限，无法发送模板消息");
         }
     })
+}
+
+/// Follows the relay's log from the link on, without moving the data dir's cursor, for WeChat's
+/// `authorized` push carrying this attempt's pre_auth_code: it names the account. The time of
+/// authorization cannot tell it apart from another account authorized since the link (the app
+/// may authorize one meanwhile, in the same second even).
+struct Trail<'p> {
+    pending: &'p Pending,
+    relay: RelayClient,
+    after: i64,
+    found: Option<String>,
+}
+
+impl<'p> Trail<'p> {
+    fn new(pending: &'p Pending, relay: RelayClient) -> Self {
+        Trail {
+            pending,
+            relay,
+            after: pending.relay_seq.unwrap_or(0),
+            found: None,
+        }
+    }
+
+    /// The account this attempt authorized, once it is stored here (by whichever process).
+    async fn stored_appid(&mut self, ctx: &Context) -> Result<Option<String>> {
+        if self.found.is_none() {
+            self.read_log().await;
+        }
+        let Some(appid) = &self.found else {
+            return Ok(None);
+        };
+        let stored = ctx.accounts.list().await?.into_iter().any(|a| {
+            &a.appid == appid
+                && a.authorized_at
+                    .is_some_and(|t| t >= self.pending.created_at)
+        });
+        Ok(stored.then(|| appid.clone()))
+    }
+
+    /// Reads what the log holds past `after`. A relay error is left to the next tick: the feed
+    /// itself reports a relay that stays unreachable.
+    async fn read_log(&mut self) {
+        // Bounded: a log that keeps growing must not hold one tick forever.
+        for _ in 0..20 {
+            let Ok(batch) = self.relay.events(self.after, 0, 1000).await else {
+                return;
+            };
+            // Past events pruned unseen, the relay answers none and its head: move on.
+            self.after = self.after.max(batch.last_seq);
+            if batch.events.is_empty() {
+                return;
+            }
+            for raw in batch.events {
+                if let EventKind::Authorized {
+                    authorizer_appid,
+                    pre_auth_code,
+                    ..
+                } = FeedEvent::from_raw(raw).kind
+                    && pre_auth_code == self.pending.pre_auth_code
+                {
+                    self.found = Some(authorizer_appid);
+                    return;
+                }
+            }
+        }
+    }
 }
