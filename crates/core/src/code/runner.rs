@@ -43,6 +43,20 @@ pub struct RolloutConfig {
     pub privacy_attempts: i64,
 }
 
+impl RolloutConfig {
+    /// How a step that failed for now is tried again (the numbers are this config's).
+    pub fn retry(&self) -> crate::retry::RetryPolicy {
+        crate::retry::RetryPolicy {
+            base: self.retry_base,
+            max: self.retry_max,
+            attempts: u32::try_from(self.max_attempts).unwrap_or(u32::MAX),
+            factor: 2,
+            jitter: 0.0,
+            steps: &[],
+        }
+    }
+}
+
 impl Default for RolloutConfig {
     fn default() -> Self {
         RolloutConfig {
@@ -140,10 +154,10 @@ impl StepCtx {
             .await
     }
 
+    /// The delay after a step's `attempts`-th failure (0 when it failed the first time).
     fn backoff(&self, attempts: i64) -> i64 {
-        let base = ms(self.cfg.retry_base);
-        let shift = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
-        base.saturating_mul(1 << shift).min(ms(self.cfg.retry_max))
+        let failures = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20) + 1;
+        ms(self.cfg.retry().backoff(failures))
     }
 
     /// A failed call: retry later from `retry_state`, fail the row, or pause the rollout.

@@ -3,9 +3,6 @@
 //! needs to keep failures bounded (transport health, the 45011 minute).
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
-
-use rand::Rng;
 
 use super::api::{Action, SendFailure, classify};
 use super::db::{Claimed, Outcome, RowResult, now_ms};
@@ -100,7 +97,7 @@ pub(crate) async fn attempt(
     let response = failure_response(&f);
     let mut d = match classify(&f, idempotent) {
         Action::Retry | Action::RefreshToken if row.attempts < job.max_attempts => {
-            let delay = backoff(&inner.cfg, row.attempts);
+            let delay = inner.cfg.retry().backoff(row.attempts);
             done(
                 row.id,
                 RowResult::Again {
@@ -274,16 +271,6 @@ fn failure_response(f: &SendFailure) -> String {
         }
         other => serde_json::json!({ "error": other.message() }).to_string(),
     }
-}
-
-/// Exponential backoff with ±50 % jitter, capped.
-pub(crate) fn backoff(cfg: &super::EngineConfig, attempts: u32) -> Duration {
-    let exp = cfg
-        .backoff_base
-        .saturating_mul(1u32 << attempts.saturating_sub(1).min(16));
-    let capped = exp.min(cfg.backoff_max);
-    let factor = rand::rng().random_range(0.5..1.5);
-    capped.mul_f64(factor)
 }
 
 #[cfg(test)]

@@ -58,7 +58,8 @@ pub struct EngineConfig {
     pub account_rate_per_sec: u32,
     /// Attempts per recipient before a retryable error becomes `failed_retryable`.
     pub max_attempts: u32,
-    /// First retry delay; doubles per attempt, with ±50 % jitter.
+    /// First retry delay; doubles per attempt up to `backoff_max`, with ±50 % jitter
+    /// ([`EngineConfig::retry`]).
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     /// Most rows claimed in one transaction.
@@ -78,6 +79,20 @@ impl Default for EngineConfig {
             backoff_max: Duration::from_secs(60),
             claim_batch: 200,
             create_chunk: 5_000,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// How a row that failed for now is tried again (the numbers are this config's).
+    pub fn retry(&self) -> crate::retry::RetryPolicy {
+        crate::retry::RetryPolicy {
+            base: self.backoff_base,
+            max: self.backoff_max,
+            attempts: self.max_attempts,
+            factor: 2,
+            jitter: 0.5,
+            steps: &[],
         }
     }
 }
