@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::Serialize;
-use wxdesk_core::Lang;
+use wxdesk_core::{ErrorCode, Lang};
 
 /// The window's language. One window per process, so one language: a process-wide setting is
 /// the honest shape, and it lets `?` render core errors without threading state through.
@@ -37,8 +37,6 @@ pub fn lang() -> Lang {
 /// Everything that can go wrong in the shell itself (core errors will be mapped here too).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("WXDESK_MODE 的值「{value}」无效")]
-    InvalidMode { value: String },
     #[error("无法使用数据目录 {path}")]
     DataDir {
         path: PathBuf,
@@ -50,9 +48,6 @@ pub enum Error {
     /// The embedded authorization window could not be opened.
     #[error("无法打开授权窗口")]
     AuthWindow(#[source] tauri::Error),
-    /// The page to open in the authorization window is not a valid relay link.
-    #[error("授权链接无效：{0}")]
-    AuthLink(String),
     #[error("无法生成二维码：{0}")]
     Qr(String),
     /// Anything the core reports keeps the core's code, message and hint.
@@ -62,69 +57,11 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// A small, stable set of error kinds the UI can branch on: the shell's own plus every code
-/// `wxdesk_core::Error::code()` reports. New variants are additive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// A setting (environment, config file) has a value the app cannot use.
-    InvalidConfig,
-    /// The data directory cannot be created, read or written.
-    DataDir,
-    /// The local database failed or a migration did not apply.
-    Db,
-    /// The data directory was written by a newer wxdesk.
-    SchemaTooNew,
-    /// The OS keychain is locked or unavailable.
-    Keychain,
-    /// The platform (or the relay) is not set up yet.
-    NotConfigured,
-    /// The relay could not be reached or answered with an error.
-    Relay,
-    /// The relay refused the API key.
-    RelayUnauthorized,
-    /// WeChat answered with an error (see `errcode`).
-    Wechat,
-    /// The account is not (or no longer) authorized here.
-    AccountNotFound,
-    /// The input was refused.
-    Invalid,
-    /// The built-in sandbox could not start.
-    Sandbox,
-    /// A bug or an unexpected condition; the log in the data directory has details.
-    Internal,
-}
-
-impl ErrorCode {
-    /// Maps a `wxdesk_core::Error::code()` string; an unknown code is a bug, so `Internal`.
-    pub fn from_core(code: &str) -> Self {
-        match code {
-            "data_dir" => ErrorCode::DataDir,
-            "db" => ErrorCode::Db,
-            "schema_too_new" => ErrorCode::SchemaTooNew,
-            "keychain" => ErrorCode::Keychain,
-            "not_configured" => ErrorCode::NotConfigured,
-            "relay" => ErrorCode::Relay,
-            "relay_unauthorized" => ErrorCode::RelayUnauthorized,
-            "wechat" => ErrorCode::Wechat,
-            "account_not_found" => ErrorCode::AccountNotFound,
-            "invalid" => ErrorCode::Invalid,
-            "sandbox" => ErrorCode::Sandbox,
-            // 小程序代码's own refusals (wxdesk_core::code::CodeError): the operator's input or a
-            // rollout's state, except for its lock file and damaged rows.
-            "code_lock" => ErrorCode::DataDir,
-            "code_corrupt" => ErrorCode::Db,
-            c if c.starts_with("code_") => ErrorCode::Invalid,
-            _ => ErrorCode::Internal,
-        }
-    }
-}
-
 /// What a failed command returns to the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct ShellError {
     pub code: ErrorCode,
-    /// One line in Chinese saying what failed (no secrets, no internals).
+    /// One line saying what failed, in the window's language (no secrets, no internals).
     pub message: String,
     /// What the user can do about it, when there is something to do.
     pub hint: Option<String>,
@@ -137,14 +74,6 @@ impl Error {
     fn texts(&self, lang: Lang) -> (String, &'static str) {
         let en = lang == Lang::En;
         match self {
-            Error::InvalidMode { value } if en => (
-                format!("WXDESK_MODE has an invalid value \"{value}\""),
-                "Set WXDESK_MODE to sandbox or production, or remove it, then restart.",
-            ),
-            Error::InvalidMode { .. } => (
-                self.to_string(),
-                "把环境变量 WXDESK_MODE 设为 sandbox 或 production，或删除它后重启。",
-            ),
             Error::DataDir { path, .. } if en => (
                 format!("Cannot use the data directory {}", path.display()),
                 "Check that the directory exists and is writable, or name another one with WXDESK_DATA_DIR.",
@@ -169,14 +98,6 @@ impl Error {
                 self.to_string(),
                 "改用「发送到手机」扫码授权；数据目录中的日志有详情。",
             ),
-            Error::AuthLink(detail) if en => (
-                format!("Invalid authorization link: {detail}"),
-                "Check the relay URL in Settings, then start the authorization again.",
-            ),
-            Error::AuthLink(_) => (
-                self.to_string(),
-                "在「设置」中检查中继地址，然后重新开始授权。",
-            ),
             Error::Qr(detail) if en => (
                 format!("The QR code could not be made: {detail}"),
                 "Authorize in the window on this computer instead; the log in the data directory has details.",
@@ -195,7 +116,7 @@ impl ShellError {
     /// A core error in the window's language.
     pub fn from_core(e: &wxdesk_core::Error, lang: Lang) -> ShellError {
         ShellError {
-            code: ErrorCode::from_core(e.code()),
+            code: ErrorCode::of(e.code()),
             message: e.message(lang),
             hint: e.hint(lang),
             errcode: e.wechat_errcode().and_then(|c| i32::try_from(c).ok()),
@@ -207,7 +128,6 @@ impl ShellError {
             return ShellError::from_core(core, lang);
         }
         let code = match e {
-            Error::InvalidMode { .. } | Error::AuthLink(_) => ErrorCode::InvalidConfig,
             Error::DataDir { .. } | Error::NoDefaultDataDir(_) => ErrorCode::DataDir,
             _ => ErrorCode::Internal,
         };
@@ -238,21 +158,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn invalid_mode_serializes_to_the_documented_json_shape() {
-        let e = ShellError::from_shell(
-            &Error::InvalidMode {
-                value: "prod".into(),
-            },
-            Lang::Zh,
-        );
-        let json = serde_json::to_string(&e).unwrap_or_default();
-        assert_eq!(
-            json,
-            r#"{"code":"invalid_config","message":"WXDESK_MODE 的值「prod」无效","hint":"把环境变量 WXDESK_MODE 设为 sandbox 或 production，或删除它后重启。","errcode":null}"#
-        );
-    }
-
-    #[test]
     fn data_dir_error_names_the_path_but_not_the_os_error_text() {
         let e = ShellError::from_shell(
             &Error::DataDir {
@@ -261,8 +166,11 @@ mod tests {
             },
             Lang::Zh,
         );
-        assert_eq!(e.code, ErrorCode::DataDir);
-        assert_eq!(e.message, "无法使用数据目录 /nope");
+        let json = serde_json::to_string(&e).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"code":"data_dir","message":"无法使用数据目录 /nope","hint":"检查该目录是否存在且可写，或用环境变量 WXDESK_DATA_DIR 指定另一个目录。","errcode":null}"#
+        );
     }
 
     #[test]
@@ -293,12 +201,10 @@ mod tests {
     #[test]
     fn the_shells_own_errors_speak_english_too() {
         for e in [
-            Error::InvalidMode { value: "x".into() },
             Error::DataDir {
                 path: PathBuf::from("/nope"),
                 source: std::io::Error::other("denied"),
             },
-            Error::AuthLink("bad".into()),
             Error::Qr("too long".into()),
         ] {
             let en = ShellError::from_shell(&e, Lang::En);
@@ -308,47 +214,5 @@ mod tests {
                 "{text}"
             );
         }
-    }
-
-    #[test]
-    fn every_core_code_has_its_own_variant() {
-        // Serializing the variant must give back the core's code string, so the UI can switch
-        // on the same names the CLI prints.
-        for code in [
-            "data_dir",
-            "db",
-            "schema_too_new",
-            "keychain",
-            "not_configured",
-            "relay",
-            "relay_unauthorized",
-            "wechat",
-            "account_not_found",
-            "invalid",
-            "sandbox",
-        ] {
-            let variant = ErrorCode::from_core(code);
-            assert_eq!(serde_json::to_value(variant).unwrap_or_default(), code);
-        }
-        assert_eq!(ErrorCode::from_core("no_such_code"), ErrorCode::Internal);
-    }
-
-    #[test]
-    fn code_management_refusals_are_not_shown_as_internal_errors() {
-        use wxdesk_core::code::CodeError;
-        let ext = wxdesk_core::Error::from(CodeError::ExtJsonNotObject);
-        let e = ShellError::from_core(&ext, Lang::En);
-        assert_eq!(e.code, ErrorCode::Invalid, "{e:?}");
-        assert!(e.hint.is_some_and(|h| h.contains("JSON object")));
-        let busy = wxdesk_core::Error::from(CodeError::RolloutBusy { id: 3 });
-        assert_eq!(
-            ShellError::from_core(&busy, Lang::Zh).code,
-            ErrorCode::Invalid
-        );
-        let lock = wxdesk_core::Error::from(CodeError::Lock { detail: "x".into() });
-        assert_eq!(
-            ShellError::from_core(&lock, Lang::Zh).code,
-            ErrorCode::DataDir
-        );
     }
 }

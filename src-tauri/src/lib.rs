@@ -19,8 +19,8 @@ use std::path::Path;
 use tauri::{Manager, Runtime};
 use wxdesk_core::app_info as core;
 
-pub use error::{Error, ErrorCode, Result, ShellError};
-pub use events::{AccountsChangeReason, AccountsChanged, FeedNoticeKind, FeedStatus};
+pub use error::{Error, Result, ShellError};
+pub use events::{AccountsChangedEvent, FeedNoticeEvent};
 pub use state::AppState;
 pub use wxdesk_core::app_info::{AppInfo, AppMode};
 
@@ -155,8 +155,11 @@ pub(crate) use app_commands;
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(app_commands!(tauri::Wry))
-        .events(tauri_specta::collect_events![AccountsChanged, FeedStatus])
-        .typ::<ErrorCode>()
+        .events(tauri_specta::collect_events![
+            AccountsChangedEvent,
+            FeedNoticeEvent
+        ])
+        .typ::<wxdesk_core::ErrorCode>()
         // Our types only travel Rust -> UI; one shape per type, not separate (de)serialize ones.
         .disable_serde_phases()
 }

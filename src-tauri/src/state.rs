@@ -3,12 +3,12 @@
 //! of the follower's notices to the window's typed events.
 
 use tauri::{AppHandle, Runtime};
-use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 use wxdesk_core::context::Context;
 use wxdesk_core::feed::FeedNotice;
+use wxdesk_core::feed::window::{AccountsChanged, FeedStatus};
 
-use crate::events::{AccountsChanged, FeedStatus};
+use crate::events::{AccountsChangedEvent, FeedNoticeEvent, emit_logged};
 
 /// Opened once at start-up, so every command in a session sees the same data directory.
 pub struct AppState {
@@ -40,13 +40,9 @@ async fn forward_notices<R: Runtime>(
             Err(RecvError::Lagged(_)) => FeedNotice::CaughtUp { cursor: -1 },
             Err(RecvError::Closed) => return,
         };
-        if let Some(ev) = AccountsChanged::from_notice(&notice)
-            && let Err(e) = ev.emit(&app)
-        {
-            tracing::warn!(error = %e, "could not emit accounts:changed");
+        if let Some(ev) = AccountsChanged::from_notice(&notice) {
+            emit_logged(&app, AccountsChangedEvent(ev));
         }
-        if let Err(e) = FeedStatus::from_notice(&notice).emit(&app) {
-            tracing::warn!(error = %e, "could not emit feed:status");
-        }
+        emit_logged(&app, FeedNoticeEvent(FeedStatus::from_notice(&notice)));
     }
 }

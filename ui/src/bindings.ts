@@ -257,8 +257,8 @@ export const commands = {
 
 /** Events */
 export const events = {
-	accountsChanged: makeEvent<AccountsChanged, AccountsChanged>("accounts:changed"),
-	feedNotice: makeEvent<FeedStatus, FeedStatus>("feed:notice"),
+	accountsChanged: makeEvent<AccountsChangedEvent, AccountsChangedEvent>("accounts:changed"),
+	feedNotice: makeEvent<FeedNoticeEvent, FeedNoticeEvent>("feed:notice"),
 };
 
 /* Types */
@@ -331,9 +331,12 @@ export type AccountsChanged = {
 	/**  The wizard matches an `authorized` push to the attempt it started by these. */
 	pre_auth_code: string | null,
 	state: string | null,
-	/**  For `authorization_failed`: what went wrong, in Chinese. */
-	message: string | null,
+	/**  For `authorization_failed`: what went wrong. */
+	message: Msg | null,
 };
+
+/**  `accounts:changed`: the accounts table changed under the window (feed events). */
+export type AccountsChangedEvent = AccountsChanged;
 
 /**  One API's daily quota of one account, as WeChat counts it today (Beijing time). */
 export type ApiQuota = {
@@ -660,8 +663,10 @@ export type Egress =
 "relay";
 
 /**
- *  A small, stable set of error kinds the UI can branch on: the shell's own plus every code
- *  `wxdesk_core::Error::code()` reports. New variants are additive.
+ *  The stable kinds of failure a face branches on: every [`Error::code`] plus the desktop
+ *  shell's own (`invalid_config`, `internal`). Serialized as the same snake_case strings the CLI
+ *  prints, so the UI switches on the names users see in `--json` output. New variants are
+ *  additive.
  */
 export type ErrorCode = 
 /**  A setting (environment, config file) has a value the app cannot use. */
@@ -713,6 +718,12 @@ export type Explanation = {
 	hint_en: string,
 };
 
+/**
+ *  `feed:notice`: every follower notice, for the frame's banner and for areas that refetch on
+ *  the event kinds they care about.
+ */
+export type FeedNoticeEvent = FeedStatus;
+
 /**  Which follower notice a [`FeedStatus`] carries. */
 export type FeedNoticeKind = "account_authorized" | "account_status_changed" | 
 /**  An authorization could not be completed (the reason is in `message`). */
@@ -744,8 +755,8 @@ export type FeedStatus = {
 	 */
 	kind: string | null,
 	appid: string | null,
-	/**  What went wrong, in Chinese (no secrets). */
-	message: string | null,
+	/**  What went wrong, in both languages (no secrets). */
+	message: Msg | null,
 	/**  For `retrying`: the kind of failure, to say what to do. */
 	code: ErrorCode | null,
 	/**  WeChat's errcode, when WeChat refused. */
@@ -1202,8 +1213,8 @@ export type ParkedEvent = {
 	kind: string,
 	appid: string | null,
 	received_at: number,
-	/**  The last failure, in Chinese. */
-	error: string,
+	/**  The last failure, in both languages. */
+	error: Msg,
 	/**  The core's error code of the last failure (`wechat`, `relay`, `keychain`…). */
 	error_code: string,
 	/**  WeChat's errcode, when WeChat answered. */
@@ -1572,7 +1583,7 @@ export type SettingsView = {
 /**  What a failed command returns to the window. */
 export type ShellError = {
 	code: ErrorCode,
-	/**  One line in Chinese saying what failed (no secrets, no internals). */
+	/**  One line saying what failed, in the window's language (no secrets, no internals). */
 	message: string,
 	/**  What the user can do about it, when there is something to do. */
 	hint: string | null,

@@ -48,6 +48,79 @@ impl fmt::Display for Msg {
     }
 }
 
+impl Msg {
+    /// An error's message in both languages (a notice that reports a failure).
+    pub fn of_error(e: &Error) -> Msg {
+        Msg::new(e.message(Lang::Zh), e.message(Lang::En))
+    }
+
+    /// Whether either language mentions `pat` (an errcode, a name the message must carry).
+    pub fn contains(&self, pat: &str) -> bool {
+        self.zh.contains(pat) || self.en.contains(pat)
+    }
+}
+
+/// The stable kinds of failure a face branches on: every [`Error::code`] plus the desktop
+/// shell's own (`invalid_config`, `internal`). Serialized as the same snake_case strings the CLI
+/// prints, so the UI switches on the names users see in `--json` output. New variants are
+/// additive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A setting (environment, config file) has a value the app cannot use.
+    InvalidConfig,
+    /// The data directory cannot be created, read or written.
+    DataDir,
+    /// The local database failed or a migration did not apply.
+    Db,
+    /// The data directory was written by a newer wxdesk.
+    SchemaTooNew,
+    /// The OS keychain is locked or unavailable.
+    Keychain,
+    /// The platform (or the relay) is not set up yet.
+    NotConfigured,
+    /// The relay could not be reached or answered with an error.
+    Relay,
+    /// The relay refused the API key.
+    RelayUnauthorized,
+    /// WeChat answered with an error (see `errcode`).
+    Wechat,
+    /// The account is not (or no longer) authorized here.
+    AccountNotFound,
+    /// The input was refused.
+    Invalid,
+    /// The built-in sandbox could not start.
+    Sandbox,
+    /// A bug or an unexpected condition; the log in the data directory has details.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Maps an [`Error::code`] string; an unknown code is a bug, so `Internal`.
+    pub fn of(code: &str) -> Self {
+        match code {
+            "data_dir" => ErrorCode::DataDir,
+            "db" => ErrorCode::Db,
+            "schema_too_new" => ErrorCode::SchemaTooNew,
+            "keychain" => ErrorCode::Keychain,
+            "not_configured" => ErrorCode::NotConfigured,
+            "relay" => ErrorCode::Relay,
+            "relay_unauthorized" => ErrorCode::RelayUnauthorized,
+            "wechat" => ErrorCode::Wechat,
+            "account_not_found" => ErrorCode::AccountNotFound,
+            "invalid" => ErrorCode::Invalid,
+            "sandbox" => ErrorCode::Sandbox,
+            // 小程序代码's own refusals (crate::code::CodeError): the operator's input or a
+            // rollout's state, except for its lock file and damaged rows.
+            "code_lock" => ErrorCode::DataDir,
+            "code_corrupt" => ErrorCode::Db,
+            c if c.starts_with("code_") => ErrorCode::Invalid,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
 /// An error that is part of a result rather than its failure (a failed step of 检测连接, a token
 /// check): its code, WeChat's errcode, and the message and hint in both languages, so the window
 /// shows them in its language.
@@ -423,5 +496,43 @@ mod tests {
             }
             assert!(has_cjk(&e.message(Lang::Zh)), "{}", e.message(Lang::Zh));
         }
+    }
+
+    #[test]
+    fn every_core_code_has_its_own_variant() {
+        // Serializing the variant must give back the core's code string, so the UI can switch
+        // on the same names the CLI prints.
+        for code in [
+            "data_dir",
+            "db",
+            "schema_too_new",
+            "keychain",
+            "not_configured",
+            "relay",
+            "relay_unauthorized",
+            "wechat",
+            "account_not_found",
+            "invalid",
+            "sandbox",
+        ] {
+            let variant = ErrorCode::of(code);
+            assert_eq!(serde_json::to_value(variant).unwrap_or_default(), code);
+        }
+        assert_eq!(ErrorCode::of("no_such_code"), ErrorCode::Internal);
+    }
+
+    #[test]
+    fn code_management_refusals_are_not_internal_errors() {
+        use crate::code::CodeError;
+        let ext = Error::from(CodeError::ExtJsonNotObject);
+        assert_eq!(ErrorCode::of(ext.code()), ErrorCode::Invalid);
+        assert!(
+            ext.hint(Lang::En)
+                .is_some_and(|h| h.contains("JSON object"))
+        );
+        let busy = Error::from(CodeError::RolloutBusy { id: 3 });
+        assert_eq!(ErrorCode::of(busy.code()), ErrorCode::Invalid);
+        let lock = Error::from(CodeError::Lock { detail: "x".into() });
+        assert_eq!(ErrorCode::of(lock.code()), ErrorCode::DataDir);
     }
 }

@@ -10,6 +10,8 @@ pub mod accounts;
 pub mod audience;
 /// The authorization walk-through and the 全网发布 API half.
 pub mod auth;
+/// Which pages the embedded authorization window may load, and which carries the code.
+pub mod auth_pages;
 /// Encrypted workspace backup (database + keychain secrets) and restore.
 pub mod backup;
 /// 小程序代码管理: template library, commit/audit/release/rollback, bulk rollouts.
@@ -26,6 +28,8 @@ pub mod feed;
 pub mod gateway;
 /// 客服消息 window: the newest user action per openid from the feed, open windows by account.
 pub mod interactions;
+/// The app's size-rotated, user-private log file.
+pub mod logfile;
 /// Mini-program login for the platform (jscode2session): a code → the user's openid/unionid.
 pub mod mini;
 /// Platform settings, the API connection and its token providers, 检测连接.
@@ -54,6 +58,6 @@ pub mod templates;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Error, ErrorReport, Lang, Msg, Result};
+pub use error::{Error, ErrorCode, ErrorReport, Lang, Msg, Result};
 /// What the shell reports about itself: version, data dir, sandbox or production.
 pub mod app_info;

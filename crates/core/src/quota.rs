@@ -46,9 +46,12 @@ impl Quotas {
         Quotas { platform }
     }
 
-    /// `appid`'s daily quota of `cgi_path` (template messages when `None`).
+    /// `appid`'s daily quota of `cgi_path` (template messages when `None` or blank).
     pub async fn get(&self, appid: &str, cgi_path: Option<&str>) -> Result<QuotaReport> {
-        let path = cgi_path.map(str::trim).unwrap_or(TEMPLATE_SEND_PATH);
+        let path = cgi_path
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .unwrap_or(TEMPLATE_SEND_PATH);
         if !path.starts_with('/') || path.len() > 128 || path.contains(['?', ' ']) {
             return Err(Error::input(
                 format!("接口路径「{path}」应以 / 开头，如 /cgi-bin/message/custom/send"),
@@ -120,5 +123,25 @@ impl Quotas {
             component: true,
             monthly_limit: CLEARS_PER_MONTH,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::Secrets;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn a_blank_api_path_means_template_messages_and_a_bad_one_is_refused_before_any_call() {
+        let platform = Platform::new(Store::open_in_memory().unwrap(), Secrets::memory());
+        let quotas = Quotas::new(platform);
+        // Checked and accepted: it goes on to the platform, which is not set up here.
+        for blank in [None, Some(""), Some("   ")] {
+            let e = quotas.get("wx1", blank).await.unwrap_err();
+            assert_eq!(e.code(), "not_configured", "{blank:?}: {e}");
+        }
+        let e = quotas.get("wx1", Some("cgi-bin/x")).await.unwrap_err();
+        assert_eq!(e.code(), "invalid");
     }
 }

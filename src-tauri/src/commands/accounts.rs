@@ -2,21 +2,18 @@
 //! phone) and the accounts table's actions — `ctx.authorizer` and `ctx.accounts`.
 
 use serde::Serialize;
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::accounts::{AccountCard, RecoverReport, TokenHealth};
 use wxdesk_core::auth::{AuthScope, AuthorizationStart};
 use wxdesk_core::secrets::Secret;
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
+use super::{CmdResult, ctx};
 
 /// Every authorized (or once authorized) account.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_accounts<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<Vec<AccountCard>> {
-    Ok(app.state::<AppState>().ctx.accounts.list().await?)
+    Ok(ctx(&app).accounts.list().await?)
 }
 
 /// 刷新信息: api_get_authorizer_info again.
@@ -26,12 +23,7 @@ pub async fn refresh_account<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<AccountCard> {
-    Ok(app
-        .state::<AppState>()
-        .ctx
-        .accounts
-        .refresh_info(&appid)
-        .await?)
+    Ok(ctx(&app).accounts.refresh_info(&appid).await?)
 }
 
 /// 移除: forgets the account here (its tokens leave the keychain); WeChat still lists it until
@@ -39,7 +31,7 @@ pub async fn refresh_account<R: Runtime>(
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_account<R: Runtime>(app: tauri::AppHandle<R>, appid: String) -> CmdResult<()> {
-    Ok(app.state::<AppState>().ctx.accounts.remove(&appid).await?)
+    Ok(ctx(&app).accounts.remove(&appid).await?)
 }
 
 /// 令牌检查: refresh token present and an access token obtainable.
@@ -49,12 +41,7 @@ pub async fn token_health<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<TokenHealth> {
-    Ok(app
-        .state::<AppState>()
-        .ctx
-        .accounts
-        .token_health(&appid)
-        .await?)
+    Ok(ctx(&app).accounts.token_health(&appid).await?)
 }
 
 /// 恢复刷新令牌: rebuilds lost refresh tokens from api_get_authorizer_list.
@@ -63,12 +50,7 @@ pub async fn token_health<R: Runtime>(
 pub async fn recover_refresh_tokens<R: Runtime>(
     app: tauri::AppHandle<R>,
 ) -> CmdResult<RecoverReport> {
-    Ok(app
-        .state::<AppState>()
-        .ctx
-        .accounts
-        .recover_refresh_tokens()
-        .await?)
+    Ok(ctx(&app).accounts.recover_refresh_tokens().await?)
 }
 
 /// One authorization attempt as the wizard shows it: the core's links, and the mobile link as
@@ -98,7 +80,7 @@ pub async fn begin_authorization<R: Runtime>(
     scope: AuthScope,
     biz_appid: Option<String>,
 ) -> CmdResult<AuthAttempt> {
-    let ctx = &app.state::<AppState>().ctx;
+    let ctx = &ctx(&app);
     let start = ctx
         .authorizer
         .begin_authorization(scope, false, biz_appid.as_deref())
@@ -118,14 +100,9 @@ pub async fn authorize_in_window<R: Runtime>(
     app: tauri::AppHandle<R>,
     launch_url: String,
 ) -> CmdResult<Option<AccountCard>> {
-    let ctx = &app.state::<AppState>().ctx;
-    let settings = ctx.platform.settings().await?;
-    // The sandbox serves its simulated WeChat login pages from the sim (its api_base).
-    let login_base = (settings.mode == wxdesk_core::platform::Mode::Sandbox)
-        .then_some(settings.api_base.as_str());
-    let code =
-        crate::auth_window::capture_auth_code(&app, &settings.relay_url, login_base, &launch_url)
-            .await?;
+    let ctx = &ctx(&app);
+    let pages = ctx.platform.auth_pages(&launch_url).await?;
+    let code = crate::auth_window::capture_auth_code(&app, pages).await?;
     let Some(code) = code else {
         return Ok(None);
     };
@@ -133,6 +110,7 @@ pub async fn authorize_in_window<R: Runtime>(
         .authorizer
         .complete_authorization(&Secret::new(code))
         .await?;
-    crate::events::AccountsChanged::authorized(&card.appid).emit_logged(&app);
+    let changed = wxdesk_core::feed::window::AccountsChanged::authorized(&card.appid);
+    crate::events::emit_logged(&app, crate::events::AccountsChangedEvent(changed));
     Ok(Some(card))
 }

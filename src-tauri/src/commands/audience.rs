@@ -2,22 +2,15 @@
 //! recipient lists (from followers, pasted openids or a CSV/XLSX file, with an import preview)
 //! and the unionid bridge — `ctx.audience`.
 
+use tauri::Runtime;
 use tauri::ipc::Channel;
-use tauri::{Manager, Runtime};
 use wxdesk_core::audience::{
     BridgeReport, FollowerCount, FollowerCounts, FollowerFilter, FollowerPage, ImportInput,
     ImportOptions, ImportPreview, ImportSaved, MemberPage, RecipientList, SyncOptions,
     SyncProgress, SyncReport, SyncState, TagRow,
 };
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
-
-fn audience<R: Runtime>(app: &tauri::AppHandle<R>) -> wxdesk_core::audience::Audience {
-    app.state::<AppState>().ctx.audience.clone()
-}
+use super::{CmdResult, ctx};
 
 /// 同步粉丝: user/get + batchget + tags, progress streamed on `on_progress`. Continues an
 /// interrupted run. Refused while a sync of the same account is running.
@@ -30,7 +23,8 @@ pub async fn followers_sync<R: Runtime>(
 ) -> CmdResult<SyncReport> {
     // The window may have closed; the sync goes on and its checkpoint is saved.
     let progress = move |p| drop(on_progress.send(p));
-    Ok(audience(&app)
+    Ok(ctx(&app)
+        .audience
         .sync(&appid, SyncOptions::default(), &progress)
         .await?)
 }
@@ -40,7 +34,7 @@ pub async fn followers_sync<R: Runtime>(
 #[tauri::command]
 #[specta::specta]
 pub fn followers_sync_cancel<R: Runtime>(app: tauri::AppHandle<R>, appid: String) -> bool {
-    audience(&app).cancel_sync(&appid)
+    ctx(&app).audience.cancel_sync(&appid)
 }
 
 /// The checkpoint of the account's last (or unfinished) sync; `null` before the first sync.
@@ -50,7 +44,7 @@ pub async fn followers_sync_state<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<Option<SyncState>> {
-    Ok(audience(&app).sync_state(&appid).await?)
+    Ok(ctx(&app).audience.sync_state(&appid).await?)
 }
 
 /// Totals over all synced followers of the account.
@@ -60,7 +54,7 @@ pub async fn followers_totals<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<FollowerCounts> {
-    Ok(audience(&app).totals(&appid).await?)
+    Ok(ctx(&app).audience.totals(&appid).await?)
 }
 
 /// How many followers match the query (the table's row count).
@@ -71,7 +65,7 @@ pub async fn followers_count<R: Runtime>(
     appid: String,
     query: FollowerFilter,
 ) -> CmdResult<FollowerCount> {
-    Ok(audience(&app).count(&appid, query).await?)
+    Ok(ctx(&app).audience.count(&appid, query).await?)
 }
 
 /// One keyset page of followers in openid order after `after` (at most 5,000).
@@ -84,7 +78,8 @@ pub async fn followers_page<R: Runtime>(
     after: Option<String>,
     limit: u32,
 ) -> CmdResult<FollowerPage> {
-    Ok(audience(&app)
+    Ok(ctx(&app)
+        .audience
         .followers(&appid, query, after, limit)
         .await?)
 }
@@ -96,7 +91,7 @@ pub async fn tags_list<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<Vec<TagRow>> {
-    Ok(audience(&app).tags(&appid).await?)
+    Ok(ctx(&app).audience.tags(&appid).await?)
 }
 
 /// The account's saved lists, newest first.
@@ -106,7 +101,7 @@ pub async fn lists_list<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<Vec<RecipientList>> {
-    Ok(audience(&app).lists(Some(&appid)).await?)
+    Ok(ctx(&app).audience.lists(Some(&appid)).await?)
 }
 
 /// One keyset page of a list's members with their variables.
@@ -118,14 +113,17 @@ pub async fn list_members<R: Runtime>(
     after: Option<String>,
     limit: u32,
 ) -> CmdResult<MemberPage> {
-    Ok(audience(&app).members(list_id.into(), after, limit).await?)
+    Ok(ctx(&app)
+        .audience
+        .members(list_id.into(), after, limit)
+        .await?)
 }
 
 /// Deletes a list and its members.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_delete<R: Runtime>(app: tauri::AppHandle<R>, list_id: i32) -> CmdResult<bool> {
-    Ok(audience(&app).delete_list(list_id.into()).await?)
+    Ok(ctx(&app).audience.delete_list(list_id.into()).await?)
 }
 
 /// Saves the following followers (all, or one tag's) as a list.
@@ -141,7 +139,8 @@ pub async fn list_create_from_followers<R: Runtime>(
         tag_id: tag_id.map(Into::into),
         ..FollowerFilter::default()
     };
-    Ok(audience(&app)
+    Ok(ctx(&app)
+        .audience
         .list_from_followers(&appid, &name, filter)
         .await?)
 }
@@ -155,7 +154,8 @@ pub async fn list_import_preview<R: Runtime>(
     input: ImportInput,
     choices: ImportOptions,
 ) -> CmdResult<ImportPreview> {
-    Ok(audience(&app)
+    Ok(ctx(&app)
+        .audience
         .import_preview(&appid, input.into(), choices)
         .await?)
 }
@@ -170,7 +170,8 @@ pub async fn list_import_save<R: Runtime>(
     input: ImportInput,
     choices: ImportOptions,
 ) -> CmdResult<ImportSaved> {
-    Ok(audience(&app)
+    Ok(ctx(&app)
+        .audience
         .import_save(&appid, &name, input.into(), choices)
         .await?)
 }
@@ -183,7 +184,10 @@ pub async fn bridge_preview<R: Runtime>(
     appid: String,
     input: ImportInput,
 ) -> CmdResult<BridgeReport> {
-    Ok(audience(&app).bridge_preview(&appid, input.into()).await?)
+    Ok(ctx(&app)
+        .audience
+        .bridge_preview(&appid, input.into())
+        .await?)
 }
 
 /// Maps the file again and saves the matched followers as a list.
@@ -195,7 +199,8 @@ pub async fn bridge_save<R: Runtime>(
     name: String,
     input: ImportInput,
 ) -> CmdResult<RecipientList> {
-    Ok(audience(&app)
+    Ok(ctx(&app)
+        .audience
         .bridge_save(&appid, &name, input.into())
         .await?)
 }

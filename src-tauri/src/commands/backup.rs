@@ -7,20 +7,17 @@
 
 use std::path::Path;
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::backup::{BackupReport, BackupStatus};
 use wxdesk_core::secrets::Secret;
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
+use super::{CmdResult, ctx};
 
 /// The data dir's contents and whether a restore may replace them.
 #[tauri::command]
 #[specta::specta]
 pub async fn backup_status<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<BackupStatus> {
-    Ok(app.state::<AppState>().ctx.backup.status().await?)
+    Ok(ctx(&app).backup.status().await?)
 }
 
 /// 导出加密备份 to `path` (chosen in the save dialog).
@@ -32,7 +29,7 @@ pub async fn backup_export<R: Runtime>(
     path: String,
 ) -> CmdResult<BackupReport> {
     let pass = Secret::new(passphrase);
-    let backup = &app.state::<AppState>().ctx.backup;
+    let backup = &ctx(&app).backup;
     Ok(backup.export(&pass, Path::new(&path)).await?)
 }
 
@@ -46,7 +43,7 @@ pub async fn backup_restore<R: Runtime>(
     path: String,
 ) -> CmdResult<BackupReport> {
     let pass = Secret::new(passphrase);
-    let backup = &app.state::<AppState>().ctx.backup;
+    let backup = &ctx(&app).backup;
     Ok(backup.restore(&pass, Path::new(&path)).await?)
 }
 

@@ -2,22 +2,14 @@
 //! quota, the test send, creating and starting the bulk job, and customer-service messages
 //! (`ctx.compose`, and `ctx.sends` for the job).
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::compose::{
     ComposeCheck, CustomMessage, RecipientSource, SendEstimate, TemplateDraft,
 };
-use wxdesk_core::context::Context;
 use wxdesk_core::send::HistoryRow;
 use wxdesk_core::send::quota::ApiQuota;
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
-
-fn ctx<R: Runtime>(app: &tauri::AppHandle<R>) -> Context {
-    app.state::<AppState>().ctx.clone()
-}
+use super::{CmdResult, ctx};
 
 /// Checks every value with core's keyword rules and renders the card for the first recipients.
 #[tauri::command]

@@ -1,13 +1,10 @@
 //! 发送记录: the history table (filters, openid search, keyset "load more"), the detail drawer
 //! and CSV export (`ctx.history`).
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::send::{HistoryDetail, HistoryFilter, HistoryPage};
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
+use super::{CmdResult, ctx};
 
 /// One page of history, newest first; `before` is the previous page's `next_before`.
 #[tauri::command]
@@ -18,7 +15,7 @@ pub async fn history_list<R: Runtime>(
     before: Option<f64>,
     limit: u32,
 ) -> CmdResult<HistoryPage> {
-    let history = &app.state::<AppState>().ctx.history;
+    let history = &ctx(&app).history;
     Ok(history
         .list(query, before.map(|b| b as i64), Some(limit))
         .await?)
@@ -31,12 +28,7 @@ pub async fn history_detail<R: Runtime>(
     app: tauri::AppHandle<R>,
     id: f64,
 ) -> CmdResult<Option<HistoryDetail>> {
-    Ok(app
-        .state::<AppState>()
-        .ctx
-        .history
-        .detail(id as i64)
-        .await?)
+    Ok(ctx(&app).history.detail(id as i64).await?)
 }
 
 /// Writes every row matching the filters to `path` (chosen in the save dialog) as CSV; returns
@@ -48,6 +40,6 @@ pub async fn history_export<R: Runtime>(
     query: HistoryFilter,
     path: String,
 ) -> CmdResult<f64> {
-    let history = &app.state::<AppState>().ctx.history;
+    let history = &ctx(&app).history;
     Ok(history.export_csv(query, path.into()).await? as f64)
 }

@@ -1,11 +1,10 @@
 //! 客服消息 recipients: the users whose customer-service window is open now, newest first, in
 //! keyset pages (`ctx.interactions`, which the relay feed keeps current).
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::interactions::{WindowCursor, WindowPage};
 
-use crate::error::ShellError;
-use crate::state::AppState;
+use super::{CmdResult, ctx};
 
 /// The users of `appid` whose customer-service window is open now, newest action first;
 /// `limit` rows (1–500, default 200) after `after`.
@@ -16,7 +15,7 @@ pub async fn interactions_open<R: Runtime>(
     appid: String,
     after: Option<WindowCursor>,
     limit: Option<u32>,
-) -> Result<WindowPage, ShellError> {
-    let ctx = &app.state::<AppState>().ctx;
+) -> CmdResult<WindowPage> {
+    let ctx = &ctx(&app);
     Ok(ctx.interactions.open(&appid, after, limit).await?)
 }

@@ -2,25 +2,17 @@
 //! the attempt and its explanation) and the quota tools — one call each into `ctx.subscriptions`,
 //! `ctx.compose` and `ctx.quota`.
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::compose::{
     RecipientSource, SubscribeDraft, SubscribeReach, SubscribeStarted, UniformDraft,
 };
-use wxdesk_core::context::Context;
 use wxdesk_core::quota::{QuotaCleared, QuotaReport};
 use wxdesk_core::send::HistoryRow;
 use wxdesk_core::subscriptions::{
     LibraryKeyword, LibraryPage, Receivers, SubscribeCategory, SubscribeTemplate,
 };
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
-
-fn ctx<R: Runtime>(app: &tauri::AppHandle<R>) -> Context {
-    app.state::<AppState>().ctx.clone()
-}
+use super::{CmdResult, ctx};
 
 /// The account's subscription templates as last listed (no network).
 #[tauri::command]
@@ -165,8 +157,7 @@ pub async fn quota_get<R: Runtime>(
     appid: String,
     cgi_path: Option<String>,
 ) -> CmdResult<QuotaReport> {
-    let path = cgi_path.filter(|p| !p.trim().is_empty());
-    Ok(ctx(&app).quota.get(&appid, path.as_deref()).await?)
+    Ok(ctx(&app).quota.get(&appid, cgi_path.as_deref()).await?)
 }
 
 /// Resets the account's quotas (one of its 10 resets a month).

@@ -17,3 +17,17 @@ pub mod overview;
 pub mod platform;
 pub mod send;
 pub mod templates;
+
+use tauri::{Manager, Runtime};
+use wxdesk_core::context::Context;
+
+use crate::error::ShellError;
+use crate::state::AppState;
+
+/// What a command returns: its value, or the `{code, message, hint, errcode}` shape.
+pub type CmdResult<T> = Result<T, ShellError>;
+
+/// The app's core context (cheap to clone: the handles share their state).
+pub fn ctx<R: Runtime>(app: &tauri::AppHandle<R>) -> Context {
+    app.state::<AppState>().ctx.clone()
+}

@@ -2,11 +2,10 @@
 //! totals (`ctx.history`). Accounts and jobs needing attention come from `list_accounts` and
 //! `jobs_list` in the window.
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::send::OverviewStats;
 
-use crate::error::ShellError;
-use crate::state::AppState;
+use super::{CmdResult, ctx};
 
 /// The last `days` days (1–90) of outcomes, and today's totals.
 #[tauri::command]
@@ -15,11 +14,6 @@ pub async fn overview_stats<R: Runtime>(
     app: tauri::AppHandle<R>,
     days: u32,
     appid: Option<String>,
-) -> Result<OverviewStats, ShellError> {
-    Ok(app
-        .state::<AppState>()
-        .ctx
-        .history
-        .overview(days, appid)
-        .await?)
+) -> CmdResult<OverviewStats> {
+    Ok(ctx(&app).history.overview(days, appid).await?)
 }

@@ -1,21 +1,18 @@
 //! 设置 and 体验沙箱: the platform settings (secrets write-only), 检测连接, the start-up ticket
 //! check and the in-process sandbox — `ctx.platform` and `ctx.services`.
 
+use tauri::Runtime;
 use tauri::ipc::Channel;
-use tauri::{Manager, Runtime};
 use wxdesk_core::platform::{CheckStep, SettingsForm, SettingsView, TicketStatus};
 use wxdesk_core::services::{SandboxInfo, SandboxStep};
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
+use super::{CmdResult, ctx};
 
 /// The platform settings (secrets masked).
 #[tauri::command]
 #[specta::specta]
 pub async fn get_settings<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<SettingsView> {
-    Ok(app.state::<AppState>().ctx.platform.load_settings().await?)
+    Ok(ctx(&app).platform.load_settings().await?)
 }
 
 /// Saves a real platform's settings (mode 正式): refused while a job is sending; stops the
@@ -26,30 +23,21 @@ pub async fn save_settings<R: Runtime>(
     app: tauri::AppHandle<R>,
     form: SettingsForm,
 ) -> CmdResult<SettingsView> {
-    Ok(app
-        .state::<AppState>()
-        .ctx
-        .services
-        .save_settings(form)
-        .await?)
+    Ok(ctx(&app).services.save_settings(form).await?)
 }
 
 /// 检测连接: relay + key, ticket and its age, component_access_token, IP whitelist.
 #[tauri::command]
 #[specta::specta]
 pub async fn check_connection<R: Runtime>(app: tauri::AppHandle<R>) -> Vec<CheckStep> {
-    app.state::<AppState>()
-        .ctx
-        .platform
-        .check_connection()
-        .await
+    ctx(&app).platform.check_connection().await
 }
 
 /// On start (and from 设置): make sure a component_verify_ticket is at the relay.
 #[tauri::command]
 #[specta::specta]
 pub async fn ensure_ticket<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<TicketStatus> {
-    Ok(app.state::<AppState>().ctx.platform.ensure_ticket().await?)
+    Ok(ctx(&app).platform.ensure_ticket().await?)
 }
 
 /// 体验沙箱: starts the simulator and relay in-process, configures everything for them, and
@@ -62,17 +50,12 @@ pub async fn start_sandbox<R: Runtime>(
 ) -> CmdResult<SandboxInfo> {
     // A closed window is no reason to stop: progress is best effort.
     let progress = move |s| drop(progress.send(s));
-    Ok(app
-        .state::<AppState>()
-        .ctx
-        .services
-        .use_sandbox(&progress)
-        .await?)
+    Ok(ctx(&app).services.use_sandbox(&progress).await?)
 }
 
 /// The running sandbox's addresses, `null` when it does not run.
 #[tauri::command]
 #[specta::specta]
 pub async fn sandbox_info<R: Runtime>(app: tauri::AppHandle<R>) -> Option<SandboxInfo> {
-    app.state::<AppState>().ctx.services.sandbox().await
+    ctx(&app).services.sandbox().await
 }

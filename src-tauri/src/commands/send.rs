@@ -3,19 +3,11 @@
 
 use std::time::Duration;
 
+use tauri::Runtime;
 use tauri::ipc::Channel;
-use tauri::{Manager, Runtime};
-use wxdesk_core::context::Context;
 use wxdesk_core::send::{Job, JobProgress, ResendReport};
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
-
-fn ctx<R: Runtime>(app: &tauri::AppHandle<R>) -> Context {
-    app.state::<AppState>().ctx.clone()
-}
+use super::{CmdResult, ctx};
 
 /// Jobs newest first (the latest 200), optionally of one account.
 #[tauri::command]

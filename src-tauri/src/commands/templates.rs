@@ -1,18 +1,11 @@
 //! 模板: the account's private templates (sync, add from the library, delete, local notes) and
 //! its industry — `ctx.templates`.
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
 use wxdesk_core::accounts::AccountCard;
-use wxdesk_core::templates::{IndustryPair, Template, TemplateSyncReport, Templates};
+use wxdesk_core::templates::{IndustryPair, Template, TemplateSyncReport};
 
-use crate::error::ShellError;
-use crate::state::AppState;
-
-type CmdResult<T> = Result<T, ShellError>;
-
-fn templates<R: Runtime>(app: &tauri::AppHandle<R>) -> Templates {
-    app.state::<AppState>().ctx.templates.clone()
-}
+use super::{CmdResult, ctx};
 
 /// The official accounts currently authorized here, for the account pickers of 模板 and
 /// 用户与名单 (mini programs and revoked accounts have no templates or followers to manage).
@@ -21,7 +14,7 @@ fn templates<R: Runtime>(app: &tauri::AppHandle<R>) -> Templates {
 pub async fn audience_accounts<R: Runtime>(
     app: tauri::AppHandle<R>,
 ) -> CmdResult<Vec<AccountCard>> {
-    Ok(templates(&app).accounts().await?)
+    Ok(ctx(&app).templates.accounts().await?)
 }
 
 /// The account's templates as last synced (no network).
@@ -31,7 +24,7 @@ pub async fn templates_list<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<Vec<Template>> {
-    Ok(templates(&app).list(&appid).await?)
+    Ok(ctx(&app).templates.list(&appid).await?)
 }
 
 /// 同步模板: get_all_private_template into the local table (aliases and notes kept).
@@ -41,7 +34,7 @@ pub async fn templates_sync<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<TemplateSyncReport> {
-    Ok(templates(&app).sync(&appid).await?)
+    Ok(ctx(&app).templates.sync(&appid).await?)
 }
 
 /// 从模板库添加: `short_id` is the library number (with keyword names) or a legacy `TM…` id.
@@ -53,7 +46,10 @@ pub async fn templates_add<R: Runtime>(
     short_id: String,
     keywords: Vec<String>,
 ) -> CmdResult<Template> {
-    Ok(templates(&app).add(&appid, &short_id, &keywords).await?)
+    Ok(ctx(&app)
+        .templates
+        .add(&appid, &short_id, &keywords)
+        .await?)
 }
 
 /// Deletes the template at WeChat and locally.
@@ -64,7 +60,7 @@ pub async fn templates_delete<R: Runtime>(
     appid: String,
     template_id: String,
 ) -> CmdResult<()> {
-    Ok(templates(&app).delete(&appid, &template_id).await?)
+    Ok(ctx(&app).templates.delete(&appid, &template_id).await?)
 }
 
 /// Local alias and note (never sent to WeChat).
@@ -77,7 +73,8 @@ pub async fn templates_set_notes<R: Runtime>(
     alias: String,
     note: String,
 ) -> CmdResult<()> {
-    Ok(templates(&app)
+    Ok(ctx(&app)
+        .templates
         .set_notes(&appid, &template_id, &alias, &note)
         .await?)
 }
@@ -89,7 +86,7 @@ pub async fn templates_get_industry<R: Runtime>(
     app: tauri::AppHandle<R>,
     appid: String,
 ) -> CmdResult<IndustryPair> {
-    Ok(templates(&app).industry(&appid).await?)
+    Ok(ctx(&app).templates.industry(&appid).await?)
 }
 
 /// api_set_industry with WeChat's industry numbers (WeChat allows one change a month).
@@ -101,7 +98,8 @@ pub async fn templates_set_industry<R: Runtime>(
     primary_id: String,
     secondary_id: String,
 ) -> CmdResult<()> {
-    Ok(templates(&app)
+    Ok(ctx(&app)
+        .templates
         .set_industry(&appid, &primary_id, &secondary_id)
         .await?)
 }

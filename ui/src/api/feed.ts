@@ -3,6 +3,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import { commands, type ErrorCode, events, type FeedStatus } from "../bindings";
+import { msg } from "../pages/accounts/labels";
 import { listenWhileMounted, unwrap } from "./index";
 
 export type { FeedNoticeKind, FeedStatus, ParkedEvent as ParkedEventView } from "../bindings";
@@ -20,7 +21,7 @@ export function useParkedEvents() {
   });
 }
 
-/** Why the feed cannot poll the relay right now, or `null` while it can. */
+/** Why the feed cannot poll the relay right now (the message in the window's language), or `null` while it can. */
 export interface RelayTrouble {
   code: ErrorCode;
   message: string;
@@ -37,7 +38,7 @@ export function relayTroubleAfter(prev: RelayTrouble | null, n: FeedStatus): Rel
     case "retrying":
       return {
         code: n.code ?? "relay",
-        message: n.message ?? "",
+        message: n.message ? msg(n.message) : "",
         retryInSecs: n.retry_in_secs,
       };
     case "event_parked":

@@ -28,13 +28,19 @@ const notice = (over: Partial<FeedStatus>): FeedStatus => ({
 const RELAY_DOWN = notice({
   notice: "retrying",
   code: "relay",
-  message: "中继请求失败：connection refused",
+  message: {
+    zh: "中继请求失败：connection refused",
+    en: "The relay request failed: connection refused",
+  },
   retry_in_secs: 8,
 });
 const KEY_REFUSED = notice({
   notice: "retrying",
   code: "relay_unauthorized",
-  message: "中继拒绝了密钥（HTTP 401），请检查设置中的中继密钥",
+  message: {
+    zh: "中继拒绝了密钥（HTTP 401），请检查设置中的中继密钥",
+    en: "The relay refused the key (HTTP 401)",
+  },
   retry_in_secs: 2,
 });
 
@@ -43,7 +49,10 @@ const PARKED: ParkedEventView = {
   kind: "authorized",
   appid: "wxPARKED00000001",
   received_at: 1_799_999_990,
-  error: "微信返回错误 45009：接口调用超过限额",
+  error: {
+    zh: "微信返回错误 45009：接口调用超过限额",
+    en: "WeChat returned error 45009: the API's daily limit is reached",
+  },
   error_code: "wechat",
   errcode: 45009,
   attempts: 2,
@@ -103,7 +112,11 @@ async function ready() {
 describe("the relay trouble state", () => {
   it("is set by a failed poll, kept through parked retries and cleared by anything delivered", () => {
     const down = relayTroubleAfter(null, RELAY_DOWN);
-    expect(down).toEqual({ code: "relay", message: RELAY_DOWN.message, retryInSecs: 8 });
+    expect(down).toEqual({
+      code: "relay",
+      message: "中继请求失败：connection refused",
+      retryInSecs: 8,
+    });
     expect(relayTroubleAfter(down, notice({ notice: "event_parked", seq: 3 }))).toBe(down);
     expect(relayTroubleAfter(down, notice({ notice: "parked_given_up", seq: 3 }))).toBe(down);
     expect(relayTroubleAfter(down, notice({ notice: "caught_up" }))).toBeNull();
@@ -166,12 +179,43 @@ describe("the frame's feed banner", () => {
       notice({
         notice: "authorization_failed",
         appid: "wxFAILED",
-        message: "微信返回错误 61010：授权码已过期",
+        message: {
+          zh: "微信返回错误 61010：授权码已过期",
+          en: "WeChat returned error 61010: the authorization code expired",
+        },
       }),
     );
     const note = await screen.findByText(/授权码已过期/);
     expect(note.textContent).toContain("请重新发起授权");
     expect(await screen.findByText("授权未能完成（wxFAILED）")).toBeTruthy();
+  });
+
+  it("shows the feed's failures in English without Chinese when the window speaks English", async () => {
+    const cjk = /[\u3000-\u9fff\uff00-\uffef]/;
+    act(() => useUiStore.getState().setLanguage("en"));
+    renderFrame({ now: [PARKED] });
+    const parked = await screen.findByTestId("feed-banner-parked");
+    await waitFor(() => expect(parked.textContent).toContain("the API's daily limit is reached"));
+    expect(parked.textContent).not.toMatch(cjk);
+    await ready();
+    await send(RELAY_DOWN);
+    const relay = await screen.findByTestId("feed-banner-relay");
+    expect(relay.textContent).toContain("The relay request failed: connection refused");
+    expect(relay.textContent).not.toMatch(cjk);
+    await send(
+      notice({
+        notice: "parked_given_up",
+        seq: 12,
+        kind: "authorized",
+        appid: "wxGIVENUP",
+        message: {
+          zh: "中继已不再保留该事件",
+          en: "The relay no longer keeps this event",
+        },
+      }),
+    );
+    const note = await screen.findByText(/The relay no longer keeps this event/);
+    expect(note.textContent).not.toMatch(cjk);
   });
 
   it("notifies an answered release test and a gap the relay's pruning left", async () => {

@@ -11,6 +11,7 @@ import {
   useFeedNotices,
   useParkedEvents,
 } from "../api/feed";
+import { msg } from "../pages/accounts/labels";
 
 const KNOWN_KINDS = [
   "authorized",
@@ -89,7 +90,7 @@ function ParkedAlert({ parked }: { parked: ParkedEventView[] }) {
                 seq: p.seq,
                 kind: kindLabel(t, p.kind),
                 account: account(t, p.appid),
-                error: p.error,
+                error: msg(p.error),
               })}
               {t("feed.parked.next", {
                 attempts: p.attempts,
@@ -115,7 +116,7 @@ function useOneShotNotices() {
           notification.error({
             key,
             title: t("feed.authorizationFailed.title") + account(t, n.appid),
-            description: `${n.message ?? ""} ${t("feed.authorizationFailed.hint")}`,
+            description: `${n.message ? msg(n.message) : ""} ${t("feed.authorizationFailed.hint")}`,
           });
           break;
         case "release_test_answered":
@@ -129,7 +130,7 @@ function useOneShotNotices() {
           notification.warning({
             key,
             title: t("feed.givenUp.title", { kind: kindLabel(t, n.kind) }) + account(t, n.appid),
-            description: `${n.message ?? ""} ${t("feed.givenUp.hint")}`,
+            description: `${n.message ? msg(n.message) : ""} ${t("feed.givenUp.hint")}`,
           });
           break;
         case "events_lost": {

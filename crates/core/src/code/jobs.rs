@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Map;
@@ -293,6 +294,18 @@ impl Code {
         Ok(self.host.subscribe(progress_of(&r, None)))
     }
 
+    /// Watches a rollout's progress: the current state at once, then each change, until no
+    /// runner of this process drives it any more (see [`RolloutWatch::next`]).
+    pub async fn watch(&self, id: i64) -> Result<RolloutWatch> {
+        Ok(RolloutWatch {
+            code: self.clone(),
+            id,
+            rx: self.subscribe(id).await?,
+            started: false,
+            ended: false,
+        })
+    }
+
     /// Waits until this process's runner of the rollout stops (done, paused, cancelled), then
     /// returns the rollout.
     pub async fn wait_rollout(&self, id: i64) -> Result<Rollout> {
@@ -338,5 +351,32 @@ impl Code {
             .map(|r| r.row.appid)
             .collect();
         self.versions(&appids).await
+    }
+}
+
+/// A rollout's progress as a face shows it live (see [`Code::watch`]).
+pub struct RolloutWatch {
+    code: Code,
+    id: i64,
+    rx: watch::Receiver<RolloutProgress>,
+    started: bool,
+    ended: bool,
+}
+
+impl RolloutWatch {
+    /// The current state at once, then one per change (at least every second, so a runner's
+    /// end is seen); the last one is the state after the runner stopped, then `None`.
+    pub async fn next(&mut self) -> Option<RolloutProgress> {
+        if self.ended {
+            return None;
+        }
+        if self.started {
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.rx.changed()).await;
+        }
+        self.started = true;
+        // Asked before reading: a runner publishes its last state before it stops, so a
+        // stopped one's last state is the one read next.
+        self.ended = !self.code.is_active(self.id);
+        Some(self.rx.borrow_and_update().clone())
     }
 }

@@ -17,9 +17,9 @@ pub mod events;
 mod gap;
 pub mod parked;
 mod retry;
+pub mod window;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use events::{EventKind, FeedEvent};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result};
 use crate::relay::{RawEvent, RelayClient};
 use crate::secrets::Secret;
 use crate::store::accounts::AccountStatus;
@@ -36,7 +36,6 @@ use crate::store::{Store, accounts, audit, cursor};
 
 /// Events asked for per poll.
 const BATCH: u32 = 500;
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The parts of authorization the feed triggers; implemented by [`crate::auth::Authorizer`]
 /// (and by fakes in tests).
@@ -81,10 +80,7 @@ pub enum FeedNotice {
         status: AccountStatus,
     },
     /// An authorization event could not be completed and was skipped (expired code…).
-    AuthorizationFailed {
-        appid: Option<String>,
-        message: String,
-    },
+    AuthorizationFailed { appid: Option<String>, message: Msg },
     ReleaseTestAnswered {
         appid: Option<String>,
         openid: String,
@@ -98,7 +94,7 @@ pub enum FeedNotice {
     /// The feed is failing and will retry. `code` is the core's error code (`relay`,
     /// `relay_unauthorized`, …) so the window can say what to do.
     Retrying {
-        message: String,
+        message: Msg,
         code: String,
         retry_in_secs: u64,
     },
@@ -110,7 +106,7 @@ pub enum FeedNotice {
         seq: i64,
         appid: Option<String>,
         kind: String,
-        message: String,
+        message: Msg,
         errcode: Option<i64>,
         attempts: u32,
         retry_in_secs: u64,
@@ -127,7 +123,7 @@ pub enum FeedNotice {
         seq: i64,
         appid: Option<String>,
         kind: String,
-        message: String,
+        message: Msg,
     },
     /// The relay pruned events `from_seq..=to_seq` before this app applied them; the cursor
     /// moved past them and the audit log says so.
@@ -237,12 +233,12 @@ impl<A: AuthActions> FeedFollower<A> {
 
     /// Follows the feed until `cancel` fires. Between polls, parked events that are due are
     /// retried, and a poll waits at the relay no longer than until the next one is due. Poll
-    /// errors are retried with a doubling delay (1 s up to 60 s) and reported as
+    /// errors are retried as [`crate::retry::FEED_POLL`] says and reported as
     /// [`FeedNotice::Retrying`]; the first poll that works again reports
     /// [`FeedNotice::CaughtUp`], so whoever shows the trouble can clear it.
     pub async fn run(self, cancel: CancellationToken) {
-        let mut backoff = Duration::from_secs(1);
-        let mut failing = false;
+        // Polls failed in a row.
+        let mut failures: u32 = 0;
         loop {
             let retried = tokio::select! {
                 () = cancel.cancelled() => return,
@@ -269,18 +265,18 @@ impl<A: AuthActions> FeedFollower<A> {
             };
             match result {
                 Ok(polled) => {
-                    if failing && !polled.caught_up_notified {
+                    if failures > 0 && !polled.caught_up_notified {
                         let cursor = self.store.call(|c| cursor::get(c)).await.unwrap_or(-1);
                         self.notify(FeedNotice::CaughtUp { cursor });
                     }
-                    failing = false;
-                    backoff = Duration::from_secs(1);
+                    failures = 0;
                 }
                 Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let backoff = crate::retry::FEED_POLL.backoff(failures);
                     tracing::warn!(error = %e, retry_in = backoff.as_secs(), "relay feed failed");
-                    failing = true;
                     self.notify(FeedNotice::Retrying {
-                        message: e.to_string(),
+                        message: Msg::of_error(&e),
                         code: e.code().to_string(),
                         retry_in_secs: backoff.as_secs(),
                     });
@@ -288,7 +284,6 @@ impl<A: AuthActions> FeedFollower<A> {
                         () = cancel.cancelled() => return,
                         () = tokio::time::sleep(backoff) => {}
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }
@@ -441,7 +436,7 @@ impl<A: AuthActions> FeedFollower<A> {
                         )?;
                     }
                     FeedNotice::AuthorizationFailed { appid, message } => {
-                        audit::record(&tx, "authorization_failed", appid.as_deref(), message)?;
+                        audit::record(&tx, "authorization_failed", appid.as_deref(), &message.zh)?;
                     }
                     FeedNotice::ReleaseTestAnswered { appid, .. } => {
                         audit::record(
@@ -501,7 +496,7 @@ impl<A: AuthActions> FeedFollower<A> {
                         "事件 #{}（{}）暂时无法处理，稍后自动重试：{}",
                         ev.seq,
                         ev.kind.name(),
-                        failure.message
+                        failure.message.zh
                     ),
                 )?;
                 for h in &handlers {
@@ -556,7 +551,7 @@ fn skip_or_fail(appid: Option<&str>, e: Error) -> Result<FeedNotice> {
     tracing::warn!(appid, error = %e, "feed event skipped");
     Ok(FeedNotice::AuthorizationFailed {
         appid: appid.map(str::to_string),
-        message: e.to_string(),
+        message: Msg::of_error(&e),
     })
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result};
 use crate::store::now;
 
 /// The event kinds whose effect calls WeChat (through [`super::AuthActions`]) and so can fail
@@ -23,10 +23,6 @@ pub const PARKABLE: &[&str] = &[
 /// The one-time codes in event data. They never go into SQLite: a retry reads them from the
 /// relay again.
 const SECRET_FIELDS: &[&str] = &["authorization_code", "auth_code", "query_auth_code"];
-
-/// Retry delays after the 1st, 2nd, … failure. An authorization code lives 10 minutes, so the
-/// first retries come soon; then hourly until [`GIVE_UP_AFTER_SECS`].
-const DELAYS_SECS: &[i64] = &[10, 30, 60, 120, 300, 600, 1800, 3600];
 
 /// A parked event still failing after three days is given up (recorded in the audit log): every
 /// code in it expired long ago, and the relay keeps its log only for a few weeks.
@@ -45,8 +41,8 @@ pub struct ParkedEvent {
     #[serde(skip)]
     #[cfg_attr(feature = "specta", specta(skip))]
     pub data: Value,
-    /// The last failure, in Chinese.
-    pub error: String,
+    /// The last failure, in both languages.
+    pub error: Msg,
     /// The core's error code of the last failure (`wechat`, `relay`, `keychain`…).
     pub error_code: String,
     /// WeChat's errcode, when WeChat answered.
@@ -60,10 +56,9 @@ pub struct ParkedEvent {
     pub next_retry_at: i64,
 }
 
-/// The delay before the next try after `attempts` failures.
+/// The delay before the next try after `attempts` failures ([`crate::retry::PARKED_EVENT`]).
 pub fn retry_delay_secs(attempts: u32) -> i64 {
-    let i = (attempts.max(1) - 1) as usize;
-    DELAYS_SECS[i.min(DELAYS_SECS.len() - 1)]
+    i64::try_from(crate::retry::PARKED_EVENT.backoff(attempts).as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The event data without its one-time codes.
@@ -88,7 +83,7 @@ pub fn needs_refetch(kind: &str) -> bool {
 
 /// What is stored about a failure.
 pub struct Failure {
-    pub message: String,
+    pub message: Msg,
     pub error_code: String,
     pub errcode: Option<i64>,
 }
@@ -96,10 +91,32 @@ pub struct Failure {
 impl Failure {
     pub fn of(e: &Error) -> Failure {
         Failure {
-            message: e.to_string(),
+            message: Msg::of_error(e),
             error_code: e.code().to_string(),
             errcode: e.wechat_errcode(),
         }
+    }
+}
+
+/// The `error` column holds the failure in both languages as JSON (`{"zh":…,"en":…}`).
+fn stored_message(m: &Msg) -> String {
+    serde_json::json!({"zh": m.zh, "en": m.en}).to_string()
+}
+
+/// The stored failure; a row parked by an older version holds only its Chinese text, so its
+/// English is the kind of failure (the row's `error_code`).
+fn read_message(text: &str, error_code: &str) -> Msg {
+    #[derive(serde::Deserialize)]
+    struct Both {
+        zh: String,
+        en: String,
+    }
+    match serde_json::from_str::<Both>(text) {
+        Ok(b) => Msg::new(b.zh, b.en),
+        Err(_) => Msg::new(
+            text,
+            format!("The last attempt failed (error code {error_code})"),
+        ),
     }
 }
 
@@ -126,7 +143,7 @@ pub fn park(
             appid,
             received_at,
             redact(data).to_string(),
-            failure.message,
+            stored_message(&failure.message),
             failure.error_code,
             failure.errcode,
             at,
@@ -155,7 +172,7 @@ pub fn retry_failed(conn: &Connection, seq: i64, failure: &Failure) -> Result<(u
             seq,
             attempts,
             next,
-            failure.message,
+            stored_message(&failure.message),
             failure.error_code,
             failure.errcode
         ],
@@ -182,7 +199,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ParkedEvent> {
         // Written by `park` from a serde_json Value, so it parses; a hand-edited row that does
         // not becomes Null and the retry gives the event up instead of failing the feed.
         data: serde_json::from_str(&data).unwrap_or(Value::Null),
-        error: r.get(5)?,
+        error: read_message(&r.get::<_, String>(5)?, &r.get::<_, String>(6)?),
         error_code: r.get(6)?,
         errcode: r.get(7)?,
         attempts: r.get(8)?,
@@ -234,7 +251,7 @@ mod tests {
 
     fn failure() -> Failure {
         Failure {
-            message: "微信系统繁忙".into(),
+            message: Msg::new("微信系统繁忙", "WeChat is busy"),
             error_code: "wechat".into(),
             errcode: Some(-1),
         }
@@ -293,5 +310,35 @@ mod tests {
         assert!(store.call(|c| remove(c, 7)).await.unwrap());
         assert!(!store.call(|c| remove(c, 7)).await.unwrap());
         assert_eq!(store.call(|c| next_due(c)).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn the_failure_is_kept_in_both_languages_and_an_older_rows_chinese_stays_readable() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call(|c| park(c, 3, "unauthorized", Some("wxA"), 1, &json!({}), &failure()))
+            .await
+            .unwrap();
+        // A row an older version parked: its failure in Chinese only.
+        store
+            .call(|c| {
+                park(c, 4, "unauthorized", None, 1, &json!({}), &failure())?;
+                c.execute(
+                    "UPDATE parked_events SET error = '微信返回错误 -1：系统繁忙' WHERE seq = 4",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let all = store.call(|c| list(c)).await.unwrap();
+        assert_eq!(all[0].error, Msg::new("微信系统繁忙", "WeChat is busy"));
+        assert_eq!(all[1].error.zh, "微信返回错误 -1：系统繁忙");
+        let en = &all[1].error.en;
+        assert!(en.contains("wechat"), "{en}");
+        assert!(
+            !en.chars().any(|c| ('\u{3000}'..='\u{9fff}').contains(&c)),
+            "{en}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! (its one-time code fetched from the relay again), its effect tried once more, and then it is
 //! applied and removed, rescheduled with a longer delay, or given up and recorded.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result};
 use crate::relay::RawEvent;
 use crate::store::{audit, now};
 
@@ -13,8 +13,13 @@ use super::{Applied, AuthActions, FeedEvent, FeedFollower, FeedNotice, is_perman
 const PER_PASS: u32 = 20;
 
 /// Why a parked event cannot be rebuilt.
-const GONE_FROM_RELAY: &str =
-    "中继已不再保留该事件（或其序号已属于另一事件），其中的一次性授权码无法再取回";
+fn gone_from_relay() -> Msg {
+    Msg::new(
+        "中继已不再保留该事件（或其序号已属于另一事件），其中的一次性授权码无法再取回",
+        "The relay no longer keeps this event (or its number now belongs to another event), so \
+         the one-time authorization code in it cannot be fetched again",
+    )
+}
 
 impl<A: AuthActions> FeedFollower<A> {
     /// Retries every parked event that is due now. Returns how many were settled (applied or
@@ -38,7 +43,7 @@ impl<A: AuthActions> FeedFollower<A> {
         let ev = match self.rebuild(&p).await {
             Ok(Some(ev)) => ev,
             Ok(None) => {
-                self.give_up(&p, GONE_FROM_RELAY.to_string()).await?;
+                self.give_up(&p, gone_from_relay()).await?;
                 return Ok(true);
             }
             // The relay cannot be asked now: try again later, like any failure.
@@ -103,7 +108,7 @@ impl<A: AuthActions> FeedFollower<A> {
     /// for [`parked::GIVE_UP_AFTER_SECS`].
     async fn failed_again(&self, p: &ParkedEvent, e: &Error) -> Result<bool> {
         if is_permanent(e) || now() - p.parked_at >= parked::GIVE_UP_AFTER_SECS {
-            self.give_up(p, e.to_string()).await?;
+            self.give_up(p, Msg::of_error(e)).await?;
             return Ok(true);
         }
         let failure = Failure::of(e);
@@ -127,10 +132,13 @@ impl<A: AuthActions> FeedFollower<A> {
     }
 
     /// Drops a parked event for good, recording why.
-    async fn give_up(&self, p: &ParkedEvent, message: String) -> Result<()> {
+    async fn give_up(&self, p: &ParkedEvent, message: Msg) -> Result<()> {
         let seq = p.seq;
         let appid = p.appid.clone();
-        let detail = format!("暂缓的事件 #{seq}（{}）已放弃，不再重试：{message}", p.kind);
+        let detail = format!(
+            "暂缓的事件 #{seq}（{}）已放弃，不再重试：{}",
+            p.kind, message.zh
+        );
         let removed = self
             .store
             .call(move |c| {
