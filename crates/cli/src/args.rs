@@ -72,6 +72,9 @@ pub enum Command {
     /// 小程序登录：js_code 换取 openid 与 unionid / mini-program login
     #[command(subcommand)]
     Mini(crate::cmd::mini::MiniCmd),
+    /// 临时素材：上传小程序卡片封面 / temporary media: a card's cover image
+    #[command(subcommand)]
+    Media(crate::cmd::media::MediaCmd),
     /// 运维调试：加解密 / operator tools: decrypt and encrypt pushes
     #[command(subcommand)]
     Debug(DebugCmd),

@@ -94,5 +94,6 @@ async fn run(cli: Cli, out: Out) -> error::Result<()> {
         Command::Backup(c) => cmd::backup::run(c, &dir, out).await,
         Command::Quota(c) => cmd::quota::run(c, &dir, out).await,
         Command::Mini(c) => cmd::mini::run(c, &dir, out).await,
+        Command::Media(c) => cmd::media::run(c, &dir, out).await,
     }
 }

@@ -9,6 +9,7 @@ pub mod debug;
 pub mod drive;
 pub mod history;
 pub mod jobs;
+pub mod media;
 pub mod mini;
 pub mod platform;
 pub mod quota;
