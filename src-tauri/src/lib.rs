@@ -89,6 +89,7 @@ macro_rules! app_commands {
             commands::compose::compose_send::<$r>,
             commands::compose::compose_test_send::<$r>,
             commands::compose::compose_custom_send::<$r>,
+            commands::media::media_upload_card_cover::<$r>,
             commands::history::history_list::<$r>,
             commands::history::history_detail::<$r>,
             commands::history::history_export::<$r>,

@@ -146,6 +146,11 @@ export const commands = {
 	composeTestSend: (draft: TemplateDraft, recipients: RecipientSource | null, openid: string) => typedError<HistoryRow, ShellError>(__TAURI_INVOKE("compose_test_send", { draft, recipients, openid })),
 	/**  Sends a customer-service message to one openid and waits for the outcome. */
 	composeCustomSend: (appid: string, openid: string, message: CustomMessage) => typedError<HistoryRow, ShellError>(__TAURI_INVOKE("compose_custom_send", { appid, openid, message })),
+	/**
+	 *  Uploads the image at `path` (picked in the file dialog) for `appid`; the card's
+	 *  `thumb_media_id` and when it expires.
+	 */
+	mediaUploadCardCover: (appid: string, path: string) => typedError<CardCover, ShellError>(__TAURI_INVOKE("media_upload_card_cover", { appid, path })),
 	/**  One page of history, newest first; `before` is the previous page's `next_before`. */
 	historyList: (query: HistoryFilter, before: number | null, limit: number) => typedError<HistoryPage, ShellError>(__TAURI_INVOKE("history_list", { query, before, limit })),
 	/**  The detail drawer of one row (request rebuilt without the token, last response). */
@@ -498,6 +503,19 @@ export type BridgeReport = {
 	/**  Variables a saved list keeps: the mini-program openid, then the file's other columns. */
 	variables: string[],
 	sample: ImportRow[],
+};
+
+/**  An uploaded cover. */
+export type CardCover = {
+	/**  The `thumb_media_id` for the card. */
+	media_id: string,
+	/**  The picked file's name (for the form to show). */
+	file_name: string,
+	size: number,
+	/**  Unix seconds, as WeChat answered (now when it gave none). */
+	created_at: number,
+	/**  When WeChat forgets it (3 days later): upload again after this. */
+	expires_at: number,
 };
 
 /**  One keyword line of the card, as the recipient will see it. */

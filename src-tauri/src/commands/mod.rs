@@ -12,6 +12,7 @@ pub mod compose;
 pub mod feed;
 pub mod history;
 pub mod interactions;
+pub mod media;
 pub mod messaging;
 pub mod overview;
 pub mod platform;

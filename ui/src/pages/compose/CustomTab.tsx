@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { useOpenInteractions } from "../../api/interactions";
 import { type CustomMessage, composeApi, type TestSendResult } from "../../api/send";
 import { isEnglish, rowHint, stateLabel } from "../jobs/labels";
+import { type Cover, CoverUpload, coverExpired, uploadCover } from "./CoverUpload";
 import { InteractionsTable } from "./InteractionsTable";
 
 type Kind = CustomMessage["type"];
@@ -52,6 +53,7 @@ export function CustomTab({ appid }: { appid: string }) {
   const [busy, setBusy] = useState(false);
   const [recipients, setRecipients] = useState<string[]>([]);
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
+  const [cover, setCover] = useState<Cover | null>(null);
   const [form] = Form.useForm();
   const open = useOpenInteractions(appid);
   const openRows = open.data?.pages.flatMap((p) => p.rows) ?? [];
@@ -72,13 +74,30 @@ export function CustomTab({ appid }: { appid: string }) {
       .join(" ")
       .trim();
 
+  const onCover = (c: Cover) => {
+    setCover(c);
+    form.setFieldValue("thumb", c.media_id);
+  };
+
   const submit = async (v: Record<string, string>) => {
     if (recipients.length === 0) return;
-    const msg = message(kind, v);
     setBusy(true);
     setOutcomes([]);
     const done: Outcome[] = [];
     try {
+      // WeChat forgets a cover after 3 days: the one uploaded here goes up again first.
+      if (kind === "mini" && cover && v.thumb === cover.media_id && coverExpired(cover)) {
+        try {
+          const fresh = await uploadCover(appid, cover.path);
+          onCover(fresh);
+          v = { ...v, thumb: fresh.media_id };
+          toast.info(t("send.custom.coverReuploaded"));
+        } catch (e) {
+          toast.error(e instanceof Error ? e.message : String(e));
+          return;
+        }
+      }
+      const msg = message(kind, v);
       // One request at a time, in order, so the outcomes fill in as they come back.
       for (const openid of recipients) {
         try {
@@ -195,8 +214,16 @@ export function CustomTab({ appid }: { appid: string }) {
             >
               <Input />
             </Form.Item>
-            <Form.Item name="thumb" label={t("send.custom.thumb")} rules={[{ required: true }]}>
-              <Input />
+            <Form.Item label={t("send.custom.cover")} required>
+              <CoverUpload appid={appid} cover={cover} onUploaded={onCover} />
+            </Form.Item>
+            <Form.Item
+              name="thumb"
+              label={t("send.custom.thumb")}
+              help={t("send.custom.thumbHelp")}
+              rules={[{ required: true, message: t("send.custom.thumbRequired") }]}
+            >
+              <Input data-testid="custom-thumb" />
             </Form.Item>
           </>
         )}
