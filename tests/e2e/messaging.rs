@@ -194,10 +194,27 @@ async fn authorize_mini(ctx: &Context, http: &reqwest::Client, sim_url: &str, ap
     )
     .await;
     let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
-    ctx.authorizer
+    // The sim also pushes `authorized` through the relay, and the running app's feed may redeem
+    // the code first (a code works once: 61009 for the second taker). Either way the account
+    // must end up stored, with its refresh token, in the app's data dir.
+    if let Err(e) = ctx
+        .authorizer
         .complete_authorization(&Secret::new(code))
         .await
-        .expect("the mini program is stored");
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let stored = ctx.accounts.show(appid).await.ok();
+            if stored.is_some_and(|a| a.has_refresh_token) {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the mini program was never stored (our own redemption failed: {e})"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
 async fn input_value(h: &Harness, css: &str) -> Result<String> {
