@@ -14,8 +14,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wxdesk_core::auth::AuthScope;
-use wxdesk_core::context::Context;
-use wxdesk_core::secrets::Secret;
 use wxdesk_e2e::{Error, Harness, RENDER_TIMEOUT, Result};
 
 use common::{SimAccount, authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
@@ -170,53 +168,6 @@ async fn a_subscription_notice_is_sent_from_the_composer_to_a_user_who_subscribe
     Ok(())
 }
 
-/// Authorizes `appid` (a mini program) through the app's own sim, as a scanning admin would.
-async fn authorize_mini(ctx: &Context, http: &reqwest::Client, sim_url: &str, appid: &str) {
-    let mut start = None;
-    for _ in 0..60 {
-        match ctx
-            .authorizer
-            .begin_authorization(AuthScope::Mini, false, Some(appid))
-            .await
-        {
-            Ok(s) => {
-                start = Some(s);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-        }
-    }
-    let start = start.expect("a pre_auth_code from the app's sandbox");
-    let answer = post(
-        http,
-        &format!("{sim_url}/__sim/authorize"),
-        json!({"pre_auth_code": start.pre_auth_code, "authorizer_appid": appid}),
-    )
-    .await;
-    let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
-    // The sim also pushes `authorized` through the relay, and the running app's feed may redeem
-    // the code first (a code works once: 61009 for the second taker). Either way the account
-    // must end up stored, with its refresh token, in the app's data dir.
-    if let Err(e) = ctx
-        .authorizer
-        .complete_authorization(&Secret::new(code))
-        .await
-    {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let stored = ctx.accounts.show(appid).await.ok();
-            if stored.is_some_and(|a| a.has_refresh_token) {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the mini program was never stored (our own redemption failed: {e})"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
 async fn input_value(h: &Harness, css: &str) -> Result<String> {
     let v = h
         .client
@@ -251,7 +202,7 @@ async fn the_withdrawn_unified_message_shows_45109_and_offers_the_replacement() 
         .expect("a verified mini program in the sim's world");
     let mini_appid = mini["appid"].as_str().expect("appid").to_owned();
     let mini_name = mini["nickname"].as_str().expect("nickname").to_owned();
-    authorize_mini(&ctx, &http, &sim_url, &mini_appid).await;
+    common::authorize_through_sim(&ctx, &http, &sim_url, &mini_appid, AuthScope::Mini).await;
     let user = common::get_json(
         &http,
         &format!("{sim_url}/__sim/openid?appid={mini_appid}&index=1"),

@@ -69,7 +69,7 @@ pub async fn authorize_verified_account(dir: &Path, http: &reqwest::Client) -> S
         })
         .expect("the sim's world has a verified official account");
     let appid = state["appid"].as_str().expect("appid").to_owned();
-    authorize_through_sim(&ctx, http, &sim_url, &appid).await;
+    authorize_through_sim(&ctx, http, &sim_url, &appid, AuthScope::Oa).await;
     SimAccount {
         ctx,
         sim_url,
@@ -81,12 +81,18 @@ pub async fn authorize_verified_account(dir: &Path, http: &reqwest::Client) -> S
 /// What a scanning admin does, through the app's own core: a pre_auth_code from the app's sandbox
 /// (retried until the sim's first ticket has reached the relay), 授权 on the sim for `appid`, and
 /// the code completed into the app's store and keychain.
-async fn authorize_through_sim(ctx: &Context, http: &reqwest::Client, sim_url: &str, appid: &str) {
+pub async fn authorize_through_sim(
+    ctx: &Context,
+    http: &reqwest::Client,
+    sim_url: &str,
+    appid: &str,
+    scope: AuthScope,
+) {
     let mut start = None;
     for _ in 0..60 {
         match ctx
             .authorizer
-            .begin_authorization(AuthScope::Oa, false, Some(appid))
+            .begin_authorization(scope, false, Some(appid))
             .await
         {
             Ok(s) => {
@@ -110,10 +116,27 @@ async fn authorize_through_sim(ctx: &Context, http: &reqwest::Client, sim_url: &
         .await
         .expect("sim authorize JSON");
     let code = answer["auth_code"].as_str().expect("auth_code").to_owned();
-    ctx.authorizer
+    // The sim also pushes `authorized` through the relay, and the running app's feed may redeem
+    // the code first (a code works once: 61009 for the second taker). Either way the account
+    // must end up stored, with its refresh token, in the app's data dir.
+    if let Err(e) = ctx
+        .authorizer
         .complete_authorization(&Secret::new(code))
         .await
-        .expect("the account is stored");
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let stored = ctx.accounts.show(appid).await.ok();
+            if stored.is_some_and(|a| a.has_refresh_token) {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{appid} was never stored (our own redemption failed: {e})"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// A GET to the sim's test routes, as JSON.
