@@ -115,6 +115,8 @@ macro_rules! app_commands {
             commands::code::code_add_template::<$r>,
             commands::code::code_delete_template::<$r>,
             commands::code::code_status::<$r>,
+            commands::code::code_domains::<$r>,
+            commands::code::code_webview_domains::<$r>,
             commands::code::code_commit::<$r>,
             commands::code::code_qrcode::<$r>,
             commands::code::code_categories::<$r>,

@@ -72,6 +72,32 @@ fn commands_answer_through_ipc_without_a_window() {
     .expect("interactions_open");
     assert_eq!(page["total"], 0, "{page}");
 
+    // 域名: the window's op and six lists decode and reach core (which refuses a mini program
+    // it does not know); an op outside WeChat's four does not decode at all.
+    let lists = json!({ "requestdomain": ["https://api.example.com"], "wsrequestdomain": [],
+        "uploaddomain": [], "downloaddomain": [], "udpdomain": [], "tcpdomain": [] });
+    let refused = invoke(
+        &w,
+        "code_domains",
+        json!({ "appid": "wx0123456789abcdef", "op": "set", "lists": lists }),
+    )
+    .expect_err("no such mini program");
+    assert!(refused["code"].is_string(), "core's error shape: {refused}");
+    let bad = invoke(
+        &w,
+        "code_domains",
+        json!({ "appid": "wx0123456789abcdef", "op": "replace", "lists": lists }),
+    )
+    .expect_err("no such op");
+    assert!(bad.is_string(), "an argument that does not decode: {bad}");
+    let web = invoke(
+        &w,
+        "code_webview_domains",
+        json!({ "appid": "wx0123456789abcdef", "op": null, "domains": [] }),
+    )
+    .expect_err("no such mini program");
+    assert!(web["code"].is_string(), "{web}");
+
     // A core refusal arrives in the documented {code, message, hint, errcode} shape, in the
     // language the window set.
     let draft = json!({ "draft": {

@@ -197,6 +197,13 @@ export const commands = {
 	codeDeleteTemplate: (templateId: number | null) => typedError<null, ShellError>(__TAURI_INVOKE("code_delete_template", { templateId })),
 	/**  体验版, 线上版, the latest audit, the newest audit push, the visit status. */
 	codeStatus: (appid: string) => typedError<CodeStatus, ShellError>(__TAURI_INVOKE("code_status", { appid })),
+	/**
+	 *  服务器域名: get, add, delete or set (the lists are ignored for get); what WeChat filtered out
+	 *  comes back as `invalid`.
+	 */
+	codeDomains: (appid: string, op: DomainOp, lists: ServerLists) => typedError<Domains, ShellError>(__TAURI_INVOKE("code_domains", { appid, op, lists })),
+	/**  业务域名; `op: null` adds every webview domain the platform registered. Returns the list. */
+	codeWebviewDomains: (appid: string, op: DomainOp | null, domains: string[]) => typedError<string[], ShellError>(__TAURI_INVOKE("code_webview_domains", { appid, op, domains })),
 	/**  提交代码: the template with this client's ext.json (checked to be a JSON object). */
 	codeCommit: (appid: string, input: CommitInput) => typedError<null, ShellError>(__TAURI_INVOKE("code_commit", { appid, input })),
 	/**  The 体验版 QR code image (the window shows it from the bytes). */
@@ -664,6 +671,20 @@ export type Delivery =
 "system_failed" | 
 /**  A status that does not start with `success` or `failed`. */
 "unknown";
+
+/**
+ *  What a 服务器域名 / 业务域名 change does (WeChat's `action`; the wechat crate's enum has no
+ *  TypeScript type, so the window sends this one).
+ */
+export type DomainOp = "get" | "add" | "delete" | 
+/**  Overwrite with exactly the given lists. */
+"set";
+
+/**  A mini program's server domains after a change, and what WeChat filtered out. */
+export type Domains = {
+	current: ServerLists,
+	invalid: string[],
+};
 
 /**  One upload in the platform's 草稿箱. */
 export type Draft = {
@@ -1569,6 +1590,19 @@ export type SendEstimate = {
 	/**  Requests per second the job will use. */
 	rate_per_sec: number,
 	eta_secs: number,
+};
+
+/**
+ *  The six server-domain lists of a mini program (scheme included: `https://`, `wss://`…), as
+ *  read and as a change sends them.
+ */
+export type ServerLists = {
+	requestdomain: string[],
+	wsrequestdomain: string[],
+	uploaddomain: string[],
+	downloaddomain: string[],
+	udpdomain: string[],
+	tcpdomain: string[],
 };
 
 /**

@@ -1,5 +1,5 @@
 //! 小程序代码: thin commands over `ctx.code` — the platform's template library, one mini
-//! program's code (commit, trial QR, categories/pages, audit, release, rollback, undo, speed-up),
+//! program's code (server and webview domains, commit, trial QR, categories/pages, audit, release, rollback, undo, speed-up),
 //! the audit quota, the version summary, and rollouts with their progress over a Channel.
 //! Ids, counts and times travel as JSON numbers (all far below 2^53).
 
@@ -8,8 +8,9 @@ use std::time::Duration;
 use tauri::Runtime;
 use tauri::ipc::Channel;
 use wxdesk_core::code::{
-    AuditForm, AuditQuota, Category, CodeStatus, CommitInput, HistoryVersion, Library, PlannedRow,
-    QrCode, Rollout, RolloutDetail, RolloutForm, RolloutProgress, VersionSummary,
+    AuditForm, AuditQuota, Category, CodeStatus, CommitInput, DomainOp, Domains, HistoryVersion,
+    Library, PlannedRow, QrCode, Rollout, RolloutDetail, RolloutForm, RolloutProgress, ServerLists,
+    VersionSummary,
 };
 use wxdesk_core::send::Explanation;
 
@@ -57,6 +58,37 @@ pub async fn code_status<R: Runtime>(
     appid: String,
 ) -> CmdResult<CodeStatus> {
     Ok(ctx(&app).code.status(&appid).await?)
+}
+
+/// 服务器域名: get, add, delete or set (the lists are ignored for get); what WeChat filtered out
+/// comes back as `invalid`.
+#[tauri::command]
+#[specta::specta]
+pub async fn code_domains<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    appid: String,
+    op: DomainOp,
+    lists: ServerLists,
+) -> CmdResult<Domains> {
+    Ok(ctx(&app)
+        .code
+        .domains(&appid, op.into(), &lists.into())
+        .await?)
+}
+
+/// 业务域名; `op: null` adds every webview domain the platform registered. Returns the list.
+#[tauri::command]
+#[specta::specta]
+pub async fn code_webview_domains<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    appid: String,
+    op: Option<DomainOp>,
+    domains: Vec<String>,
+) -> CmdResult<Vec<String>> {
+    Ok(ctx(&app)
+        .code
+        .webview_domains(&appid, op.map(Into::into), &domains)
+        .await?)
 }
 
 /// 提交代码: the template with this client's ext.json (checked to be a JSON object).

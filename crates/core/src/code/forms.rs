@@ -1,10 +1,13 @@
-//! What the window's forms send (提交审核, 批量发版), as transport types with their conversion to
-//! the inputs core takes: WeChat's [`SubmitAudit`] and a [`RolloutInput`] whose clients may be a
-//! file of the operator's.
+//! What the window's forms send (提交审核, 批量发版, 域名), as transport types with their conversion
+//! to the inputs core takes: WeChat's [`SubmitAudit`], a [`RolloutInput`] whose clients may be a
+//! file of the operator's, and WeChat's [`DomainAction`] / [`ServerDomains`].
 
 use serde::Deserialize;
 
-use super::{AuditItem, Category, RolloutClients, RolloutInput, RolloutTarget, SubmitAudit};
+use super::{
+    AuditItem, Category, DomainAction, RolloutClients, RolloutInput, RolloutTarget, ServerDomains,
+    ServerLists, SubmitAudit,
+};
 use crate::audience::ImportSource;
 
 /// One 审核项: a page with its category (both optional, as WeChat takes them).
@@ -88,6 +91,43 @@ impl From<RolloutForm> for RolloutInput {
     }
 }
 
+/// What a 服务器域名 / 业务域名 change does (WeChat's `action`; the wechat crate's enum has no
+/// TypeScript type, so the window sends this one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DomainOp {
+    Get,
+    Add,
+    Delete,
+    /// Overwrite with exactly the given lists.
+    Set,
+}
+
+impl From<DomainOp> for DomainAction {
+    fn from(op: DomainOp) -> Self {
+        match op {
+            DomainOp::Get => DomainAction::Get,
+            DomainOp::Add => DomainAction::Add,
+            DomainOp::Delete => DomainAction::Delete,
+            DomainOp::Set => DomainAction::Set,
+        }
+    }
+}
+
+impl From<ServerLists> for ServerDomains {
+    fn from(l: ServerLists) -> Self {
+        ServerDomains {
+            requestdomain: l.requestdomain,
+            wsrequestdomain: l.wsrequestdomain,
+            uploaddomain: l.uploaddomain,
+            downloaddomain: l.downloaddomain,
+            udpdomain: l.udpdomain,
+            tcpdomain: l.tcpdomain,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +154,25 @@ mod tests {
         assert_eq!(input.audit.item_list.len(), 1);
         assert_eq!(input.audit.item_list[0].address, "pages/index");
         assert_eq!(input.audit.privacy_api_not_use, Some(true));
+    }
+
+    #[test]
+    fn the_domain_form_as_the_window_sends_it_becomes_wechats_action_and_lists() {
+        let op: DomainOp = serde_json::from_value(serde_json::json!("set")).unwrap();
+        assert_eq!(DomainAction::from(op), DomainAction::Set);
+        assert!(serde_json::from_value::<DomainOp>(serde_json::json!("Set")).is_err());
+        let lists: ServerLists = serde_json::from_value(serde_json::json!({
+            "requestdomain": ["https://api.example.com"], "wsrequestdomain": ["wss://ws.example.com"],
+            "uploaddomain": [], "downloaddomain": ["https://dl.example.com"],
+            "udpdomain": ["udp://u.example.com"], "tcpdomain": ["tcp://t.example.com"]
+        }))
+        .unwrap();
+        let d = ServerDomains::from(lists.clone());
+        assert_eq!(d.requestdomain, ["https://api.example.com"]);
+        assert_eq!(d.wsrequestdomain, ["wss://ws.example.com"]);
+        assert_eq!(d.downloaddomain, ["https://dl.example.com"]);
+        assert_eq!(d.udpdomain, ["udp://u.example.com"]);
+        assert_eq!(d.tcpdomain, ["tcp://t.example.com"]);
+        assert_eq!(ServerLists::from(d), lists, "the same six lists both ways");
     }
 }

@@ -26,7 +26,7 @@ use wxdesk_wechat::api as wx;
 pub use error::CodeError;
 pub use events::AuditEvents;
 pub use ext::PlannedRow;
-pub use forms::{AuditForm, AuditPick, ClientsForm, RolloutForm};
+pub use forms::{AuditForm, AuditPick, ClientsForm, DomainOp, RolloutForm};
 pub use jobs::{RolloutClients, RolloutDetail, RolloutInput, RolloutWatch};
 pub use model::*;
 pub use runner::RolloutConfig;

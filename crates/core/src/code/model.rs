@@ -74,8 +74,9 @@ impl From<wx::CodeTemplate> for Template {
     }
 }
 
-/// The six server-domain lists of a mini program (scheme included: `https://`, `wss://`…).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// The six server-domain lists of a mini program (scheme included: `https://`, `wss://`…), as
+/// read and as a change sends them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerLists {
     pub requestdomain: Vec<String>,
