@@ -193,7 +193,7 @@ async fn settings_exports_a_backup_and_the_welcome_screen_of_a_new_data_dir_rest
         .await
         .expect("open the new data dir");
     assert!(
-        backup::workspace_contents(&seen.store)
+        backup::workspace_contents(seen.platform.store())
             .await
             .expect("contents")
             .is_empty()

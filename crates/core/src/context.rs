@@ -31,9 +31,8 @@ use crate::templates::Templates;
 #[derive(Clone, Debug)]
 pub struct Context {
     pub data_dir: PathBuf,
-    /// Faces use the handles, never this. Still `pub` for one integration test
-    /// (reliability_tokens_processes), which can take `ctx.platform.store()` instead.
-    pub store: Store,
+    /// Faces use the handles, never this.
+    pub(crate) store: Store,
     pub platform: Platform,
     pub authorizer: Authorizer,
     pub accounts: Accounts,

@@ -224,7 +224,7 @@ async fn two_processes_on_one_data_dir_refresh_an_expired_authorizer_token_once(
     let w = World {
         // The secrets are in the keychain; this store stays empty.
         mem: Arc::new(MemoryStore::default()),
-        store: ctx.store.clone(),
+        store: ctx.platform.store().clone(),
         platform: ctx.platform.clone(),
         authorizer: ctx.authorizer.clone(),
         sandbox,
