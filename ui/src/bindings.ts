@@ -895,6 +895,7 @@ export type FollowerPage = {
 export type HistoryDetail = {
 	row: HistoryRow,
 	job_title: string,
+	job_purpose: JobPurpose,
 	vars: string,
 	client_msg_id: string | null,
 	/**
@@ -1044,7 +1045,9 @@ export type Job = {
 	appid: string,
 	kind: JobKind,
 	template_id: string,
+	/**  What the operator typed (or the template's title); the faces render it with `purpose`. */
 	title: string,
+	purpose: JobPurpose,
 	payload: Payload,
 	status: JobStatus,
 	/**  Why the job is paused (or last was): a code the faces name in their language. */
@@ -1107,6 +1110,21 @@ export type JobProgress = {
 	/**  Whether a runner of this process still works on the job (a watch ends when it stops). */
 	active: boolean,
 };
+
+/**
+ *  Why a job exists, when wxdesk made it rather than the operator naming it: the faces put
+ *  the words around the stored title in their language (测试：X / Test: X), so the title
+ *  holds only what the operator typed.
+ */
+export type JobPurpose = 
+/**  The operator's job; its title is all there is. */
+"plain" | 
+/**  先发给自己: a test send of the draft titled `title`. */
+"test" | 
+/**  A customer-service message (客服消息) sent from the composer. */
+"custom" | 
+/**  A unified message (统一服务消息) sent from the composer. */
+"uniform";
 
 export type JobStatus = 
 /**  Written (possibly still receiving recipients); not started. */

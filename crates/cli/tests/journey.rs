@@ -381,6 +381,11 @@ async fn csv_columns_fill_per_row_variables_and_an_unknown_column_is_refused_bef
         .ok()
         .json();
     assert_eq!(text["job"]["kind"], "custom_text");
+    // Named by its purpose, not by a Chinese title: each face words it in its language.
+    assert_eq!(
+        (&text["job"]["purpose"], &text["job"]["title"]),
+        (&serde_json::json!("custom"), &serde_json::json!(""))
+    );
     assert_eq!(text["job"]["counts"]["sent"], 1);
     assert_eq!(w.sim_state().await["sends"]["custom_accepted"], 1);
 }

@@ -33,6 +33,7 @@ export type {
   JobCounts,
   JobKind,
   JobProgress as JobProgressView,
+  JobPurpose,
   JobStatus as JobState,
   Jump,
   OverviewStats,

@@ -26,7 +26,7 @@ fn print_job(j: &Job) {
         j.appid,
         j.template_id
     );
-    crate::outln!("  标题      {}", j.title);
+    crate::outln!("  标题      {}", j.title_zh());
     crate::outln!(
         "  计数      共 {}  成功 {}  失败 {}（可重试 {}）  结果未知 {}  跳过 {}  取消 {}  待发 {}",
         c.total,
@@ -111,7 +111,7 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
                         j.counts.sent,
                         j.counts.total,
                         beijing(j.created_at),
-                        j.title
+                        j.title_zh()
                     );
                 }
             })

@@ -12,7 +12,7 @@ use wxdesk_core::compose::{
     check_placeholders, nobody_subscribed,
 };
 use wxdesk_core::context::Context;
-use wxdesk_core::send::{JobSpec, MiniProgram, Payload, Recipient};
+use wxdesk_core::send::{JobPurpose, JobSpec, MiniProgram, Payload, Recipient};
 
 use crate::args::{Recipients, SendCmd, SendSubscribe, SendTemplate, SendUniform, Wait};
 use crate::cmd::drive::{drive, summarize, take_lock};
@@ -34,14 +34,15 @@ pub async fn run(c: SendCmd, dir: &Path, out: Out) -> Result<()> {
         } => {
             let spec = JobSpec {
                 appid: account,
-                title: "客服消息".into(),
+                title: String::new(),
                 payload: Payload::CustomText { content: text },
                 field_rules: Vec::new(),
                 concurrency: None,
                 rate_per_sec: None,
                 max_attempts: None,
             };
-            send_now(&ctx, spec, vec![Recipient::new(to)], wait.wait, out).await
+            let to = vec![Recipient::new(to)];
+            send_now(&ctx, spec, JobPurpose::Custom, to, wait.wait, out).await
         }
     }
 }
@@ -135,7 +136,15 @@ async fn template(ctx: &Context, a: SendTemplate, dir: &Path, out: Out) -> Resul
     if a.detach {
         return detach(ctx, dir, spec, resolved.recipients, out).await;
     }
-    send_now(ctx, spec, resolved.recipients, a.wait.wait, out).await
+    send_now(
+        ctx,
+        spec,
+        JobPurpose::Plain,
+        resolved.recipients,
+        a.wait.wait,
+        out,
+    )
+    .await
 }
 
 fn jump_of(m: &MiniProgram) -> Jump {
@@ -197,7 +206,7 @@ async fn subscribe(ctx: &Context, a: SendSubscribe, out: Out) -> Result<()> {
             nobody_subscribed(refused.len()).to_string(),
         ));
     }
-    send_now(ctx, p.spec, p.allowed, a.wait.wait, out).await?;
+    send_now(ctx, p.spec, JobPurpose::Plain, p.allowed, a.wait.wait, out).await?;
     if refused.is_empty() {
         return Ok(());
     }
@@ -260,12 +269,13 @@ async fn source_of(ctx: &Context, account: &str, to: &Recipients) -> Result<Reci
 async fn send_now(
     ctx: &Context,
     spec: JobSpec,
+    purpose: JobPurpose,
     recipients: Vec<Recipient>,
     wait: Wait,
     out: Out,
 ) -> Result<()> {
     take_lock(ctx, None, wait, out).await?;
-    let id = ctx.sends.create(spec, recipients).await?;
+    let id = ctx.sends.create_as(spec, purpose, recipients).await?;
     ctx.sends.set_job(id).await?;
     if out.json {
         out.json_line(&json!({ "event": "created", "job_id": id }))?;

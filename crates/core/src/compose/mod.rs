@@ -26,8 +26,8 @@ use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::send::quota::ApiQuota;
 use crate::send::{
-    EngineConfig, FieldRule, HistoryRow, JobSpec, MiniProgram, Payload, Recipient, Sends, Vars,
-    render,
+    EngineConfig, FieldRule, HistoryRow, JobPurpose, JobSpec, MiniProgram, Payload, Recipient,
+    Sends, Vars, render,
 };
 use crate::store::Store;
 use crate::templates::Template;
@@ -229,8 +229,7 @@ impl Compose {
         source: Option<&RecipientSource>,
         openid: &str,
     ) -> Result<HistoryRow> {
-        let mut spec = self.spec(draft).await?;
-        spec.title = format!("测试：{}", spec.title);
+        let spec = self.spec(draft).await?;
         let first = match source {
             Some(src) => resolve(self.store(), &draft.appid, src, Some(1))
                 .await
@@ -255,7 +254,7 @@ impl Compose {
             openid: openid.to_string(),
             vars,
         };
-        self.run_one(spec, to).await
+        self.run_one(spec, JobPurpose::Test, to).await
     }
 
     /// Sends a customer-service message to one openid and waits for the outcome.
@@ -274,19 +273,25 @@ impl Compose {
         }
         let spec = JobSpec {
             appid: appid.to_string(),
-            title: "客服消息".into(),
+            title: String::new(),
             payload: message.payload(),
             field_rules: Vec::new(),
             concurrency: None,
             rate_per_sec: None,
             max_attempts: None,
         };
-        self.run_one(spec, Recipient::new(openid)).await
+        self.run_one(spec, JobPurpose::Custom, Recipient::new(openid))
+            .await
     }
 
     /// A one-row job, waited for; its row as 发送记录 shows it.
-    async fn run_one(&self, spec: JobSpec, to: Recipient) -> Result<HistoryRow> {
-        let job = self.sends.run_one(spec, to).await?;
+    async fn run_one(
+        &self,
+        spec: JobSpec,
+        purpose: JobPurpose,
+        to: Recipient,
+    ) -> Result<HistoryRow> {
+        let job = self.sends.run_one(spec, purpose, to).await?;
         crate::send::History::new(self.store().clone())
             .only_row(job.id)
             .await?
@@ -532,5 +537,7 @@ pub(crate) async fn prepare_send(
     Ok((spec, r.recipients))
 }
 
+#[cfg(test)]
+mod purpose_tests;
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Compose, Jump, RecipientSource, check_placeholders, resolve};
 use crate::accounts::AccountKind;
 use crate::error::{Error, Result};
-use crate::send::{FieldRule, HistoryRow, JobSpec, MiniProgram, Payload, Recipient};
+use crate::send::{FieldRule, HistoryRow, JobPurpose, JobSpec, MiniProgram, Payload, Recipient};
 use crate::subscriptions::{SubscribeTemplate, Subscriptions};
 
 /// What the composer's 订阅通知 tab (or `send subscribe`) has filled in. `Jump::Url` is the
@@ -329,7 +329,7 @@ impl Compose {
         let (url, miniprogram) = jump_parts(&d.jump);
         let spec = JobSpec {
             appid: d.appid.clone(),
-            title: "统一服务消息".into(),
+            title: String::new(),
             payload: Payload::Uniform {
                 mp_appid: d.mp_appid.trim().to_string(),
                 template_id: d.template_id.trim().to_string(),
@@ -342,7 +342,9 @@ impl Compose {
             rate_per_sec: None,
             max_attempts: Some(1),
         };
-        let row = self.run_one(spec, Recipient::new(openid)).await?;
+        let row = self
+            .run_one(spec, JobPurpose::Uniform, Recipient::new(openid))
+            .await?;
         match row.errcode {
             Some(code @ (45109 | 45103)) => Err(uniform_withdrawn(code, d)),
             _ => Ok(row),

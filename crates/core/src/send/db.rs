@@ -4,7 +4,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::model::{Delivery, Job, JobCounts, JobKind, JobStatus, Payload, RecipientState, Vars};
+use super::model::{
+    Delivery, Job, JobCounts, JobKind, JobPurpose, JobStatus, Payload, RecipientState, Vars,
+};
 use super::reason::{PauseReason, RowNote};
 use crate::error::{Error, Result};
 
@@ -24,7 +26,7 @@ pub(crate) fn now_ms() -> i64 {
 const JOB_COLS: &str = "id, appid, kind, template_id, title, payload, nonce, status, pause_reason, \
     concurrency, rate_per_sec, max_attempts, copied_from, total, sent, failed_retryable, \
     failed_permanent, uncertain, skipped, cancelled, delivered, user_block, system_failed, \
-    created_at, started_at, finished_at";
+    created_at, started_at, finished_at, purpose";
 
 fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
     let payload_json: String = r.get(5)?;
@@ -35,6 +37,7 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
         kind: r.get(2)?,
         template_id: r.get(3)?,
         title: r.get(4)?,
+        purpose: r.get(26)?,
         // Filled by the caller from payload_json (a JSON error is not a rusqlite error).
         payload: Payload::CustomText {
             content: String::new(),
@@ -122,6 +125,7 @@ pub(crate) struct NewJob<'a> {
     pub kind: JobKind,
     pub template_id: &'a str,
     pub title: &'a str,
+    pub purpose: JobPurpose,
     pub payload_json: &'a str,
     pub nonce: &'a str,
     pub concurrency: u32,
@@ -133,8 +137,8 @@ pub(crate) struct NewJob<'a> {
 pub(crate) fn insert_job(conn: &Connection, j: &NewJob<'_>, now: i64) -> Result<i64> {
     conn.execute(
         "INSERT INTO send_jobs (appid, kind, template_id, title, payload, nonce, status, \
-         concurrency, rate_per_sec, max_attempts, copied_from, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?8, ?9, ?10, ?11, ?11)",
+         concurrency, rate_per_sec, max_attempts, copied_from, created_at, updated_at, purpose) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
         params![
             j.appid,
             j.kind,
@@ -146,7 +150,8 @@ pub(crate) fn insert_job(conn: &Connection, j: &NewJob<'_>, now: i64) -> Result<
             j.rate_per_sec,
             j.max_attempts,
             j.copied_from,
-            now
+            now,
+            j.purpose
         ],
     )?;
     Ok(conn.last_insert_rowid())

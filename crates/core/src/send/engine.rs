@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::api::SendApi;
 use super::db::{self, NewJob, NewRow, now_secs};
-use super::model::{Job, JobProgress, JobSpec, JobStatus, Recipient, RecipientState};
+use super::model::{Job, JobProgress, JobPurpose, JobSpec, JobStatus, Recipient, RecipientState};
 use super::reason::{PauseReason, RowNote};
 use super::render::build_request;
 use super::state::Inner;
@@ -86,6 +86,21 @@ impl SendEngine {
     where
         I: IntoIterator<Item = Recipient>,
     {
+        self.create_job_as(spec, JobPurpose::Plain, recipients)
+            .await
+    }
+
+    /// [`SendEngine::create_job`] for a job wxdesk names by its purpose (a test send, a
+    /// customer-service message): `spec.title` holds only the operator's part.
+    pub async fn create_job_as<I>(
+        &self,
+        spec: JobSpec,
+        purpose: JobPurpose,
+        recipients: I,
+    ) -> Result<i64>
+    where
+        I: IntoIterator<Item = Recipient>,
+    {
         validate_spec(&spec)?;
         let cfg = &self.inner.cfg;
         let payload_json = serde_json::to_string(&spec.payload).map_err(unserializable)?;
@@ -113,6 +128,7 @@ impl SendEngine {
                         kind,
                         template_id: &template_id,
                         title: &title,
+                        purpose,
                         payload_json: &payload_json,
                         nonce: &nonce,
                         concurrency,
@@ -310,6 +326,7 @@ impl SendEngine {
                         kind: old.kind,
                         template_id: &old.template_id,
                         title: &old.title,
+                        purpose: old.purpose,
                         payload_json: &payload_json,
                         nonce: &nonce,
                         concurrency: old.concurrency,

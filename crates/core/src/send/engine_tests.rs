@@ -67,6 +67,7 @@ async fn write(
                     kind: super::super::model::JobKind::CustomText,
                     template_id: "",
                     title: "",
+                    purpose: JobPurpose::Plain,
                     payload_json: r#"{"type":"custom_text","content":"hi"}"#,
                     nonce: "abcdef",
                     concurrency: 1,

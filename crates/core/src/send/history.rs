@@ -376,6 +376,7 @@ pub fn list(
 pub struct HistoryDetail {
     pub row: HistoryRow,
     pub job_title: String,
+    pub job_purpose: super::model::JobPurpose,
     pub vars: String,
     pub client_msg_id: Option<String>,
     /// `POST /cgi-bin/…?access_token=***` — the token is never stored or shown; `None` when the
@@ -414,6 +415,7 @@ pub(crate) fn detail(conn: &Connection, id: i64) -> Result<Option<HistoryDetail>
         client_msg_id: job.kind.is_idempotent().then_some(cmid),
         response: response.as_ref().map(pretty),
         job_title: job.title,
+        job_purpose: job.purpose,
         request_line: request
             .as_ref()
             .map(|r| format!("POST /{}?access_token=***", r.path.trim_start_matches('/'))),

@@ -37,7 +37,7 @@ use tokio::sync::{Mutex, MutexGuard, watch};
 
 use super::api::SendApi;
 use super::engine::{RecoverReport, ResendReport, SendEngine};
-use super::model::{Job, JobProgress, JobSpec, JobStatus, Recipient};
+use super::model::{Job, JobProgress, JobPurpose, JobSpec, JobStatus, Recipient};
 use super::{EngineConfig, db};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -392,6 +392,16 @@ impl Sends {
     /// Writes a job and its recipients without starting it. Needs no lock (rows are only
     /// written); a process holding none writes through an engine that never runs a job.
     pub async fn create(&self, spec: JobSpec, recipients: Vec<Recipient>) -> Result<i64> {
+        self.create_as(spec, JobPurpose::Plain, recipients).await
+    }
+
+    /// [`Sends::create`] for a job named by its purpose (the CLI's customer-service text).
+    pub async fn create_as(
+        &self,
+        spec: JobSpec,
+        purpose: JobPurpose,
+        recipients: Vec<Recipient>,
+    ) -> Result<i64> {
         let running = self
             .shared
             .host
@@ -407,7 +417,7 @@ impl Sends {
                 self.shared.cfg.clone(),
             ),
         };
-        engine.create_job(spec, recipients).await
+        engine.create_job_as(spec, purpose, recipients).await
     }
 
     /// Writes a job for every recipient and starts it; returns its id.
@@ -430,10 +440,11 @@ impl Sends {
     }
 
     /// A job of one recipient, sent and waited for (a test send, a customer-service message).
-    pub async fn run_one(&self, spec: JobSpec, to: Recipient) -> Result<Job> {
+    pub async fn run_one(&self, spec: JobSpec, purpose: JobPurpose, to: Recipient) -> Result<Job> {
         let (engine, id) = self
             .with_engine(|e| async move {
-                let id = e.create_and_start(spec, vec![to]).await?;
+                let id = e.create_job_as(spec, purpose, vec![to]).await?;
+                e.start(id).await?;
                 Ok((e, id))
             })
             .await?;

@@ -101,6 +101,42 @@ impl JobKind {
 }
 
 str_enum! {
+    /// Why a job exists, when wxdesk made it rather than the operator naming it: the faces put
+    /// the words around the stored title in their language (测试：X / Test: X), so the title
+    /// holds only what the operator typed.
+    JobPurpose {
+        /// The operator's job; its title is all there is.
+        Plain = "plain",
+        /// 先发给自己: a test send of the draft titled `title`.
+        Test = "test",
+        /// A customer-service message (客服消息) sent from the composer.
+        Custom = "custom",
+        /// A unified message (统一服务消息) sent from the composer.
+        Uniform = "uniform",
+    }
+}
+
+impl JobPurpose {
+    /// The title as the Chinese faces show it (the CLI, 发送记录's export): 测试：X, 客服消息.
+    pub fn title_zh(self, title: &str) -> String {
+        let title = title.trim();
+        let named = |what: &str| {
+            if title.is_empty() {
+                what.to_string()
+            } else {
+                format!("{what}：{title}")
+            }
+        };
+        match self {
+            JobPurpose::Plain => title.to_string(),
+            JobPurpose::Test => named("测试"),
+            JobPurpose::Custom => named("客服消息"),
+            JobPurpose::Uniform => named("统一服务消息"),
+        }
+    }
+}
+
+str_enum! {
     JobStatus {
         /// Written (possibly still receiving recipients); not started.
         Draft = "draft",
@@ -367,7 +403,9 @@ pub struct Job {
     pub appid: String,
     pub kind: JobKind,
     pub template_id: String,
+    /// What the operator typed (or the template's title); the faces render it with `purpose`.
     pub title: String,
+    pub purpose: JobPurpose,
     pub payload: Payload,
     pub status: JobStatus,
     /// Why the job is paused (or last was): a code the faces name in their language.
@@ -387,6 +425,13 @@ pub struct Job {
     #[serde(skip)]
     #[cfg_attr(feature = "specta", specta(skip))]
     pub(crate) nonce: String,
+}
+
+impl Job {
+    /// The job's title in Chinese, as the CLI prints it.
+    pub fn title_zh(&self) -> String {
+        self.purpose.title_zh(&self.title)
+    }
 }
 
 /// Where a job's recipients are; kept in the job row by the same transactions that move rows.

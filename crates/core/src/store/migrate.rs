@@ -58,6 +58,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0009_subscriptions",
         sql: include_str!("migrations/0009_subscriptions.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_job_purpose",
+        sql: include_str!("migrations/0010_job_purpose.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -135,6 +140,53 @@ mod tests {
         migrate(&mut conn).unwrap();
         migrate(&mut conn).unwrap();
         assert_eq!(user_version(&conn).unwrap(), latest_version());
+    }
+
+    /// Jobs written before 0010 carry core's Chinese titles; after it they read back as their
+    /// purpose with only the operator's part as the title.
+    #[test]
+    fn job_titles_core_made_become_purposes() {
+        use crate::send::JobPurpose;
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_with(&mut conn, &MIGRATIONS[..9]).unwrap();
+        let old = [
+            ("template", "测试：11月发货通知"),
+            ("custom_text", "客服消息"),
+            ("custom_mini", "客服消息"),
+            ("uniform", "统一服务消息"),
+            ("template", "客服消息"),
+            ("template", "发货通知"),
+        ];
+        for (kind, title) in old {
+            conn.execute(
+                "INSERT INTO send_jobs (appid, kind, title, payload, nonce, status, concurrency, \
+                 rate_per_sec, max_attempts, created_at, updated_at) \
+                 VALUES ('wxA', ?1, ?2, '{\"type\":\"custom_text\",\"content\":\"x\"}', 'n', \
+                 'completed', 1, 1, 1, 0, 0)",
+                [kind, title],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let read: Vec<(JobPurpose, String)> = conn
+            .prepare("SELECT purpose, title FROM send_jobs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            read,
+            [
+                (JobPurpose::Test, "11月发货通知".to_string()),
+                (JobPurpose::Custom, String::new()),
+                (JobPurpose::Custom, String::new()),
+                (JobPurpose::Uniform, String::new()),
+                // Not a kind core named so: the operator's own title.
+                (JobPurpose::Plain, "客服消息".to_string()),
+                (JobPurpose::Plain, "发货通知".to_string()),
+            ]
+        );
     }
 
     #[test]

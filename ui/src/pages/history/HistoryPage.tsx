@@ -32,7 +32,14 @@ import {
 } from "../../api/send";
 import { useAccountOptions } from "../../api/templates";
 import { formatTime } from "../jobs/JobsPage";
-import { deliveryLabel, isEnglish, rowErrorText, rowHint, stateLabel } from "../jobs/labels";
+import {
+  deliveryLabel,
+  isEnglish,
+  jobTitle,
+  rowErrorText,
+  rowHint,
+  stateLabel,
+} from "../jobs/labels";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
 
@@ -85,7 +92,7 @@ function Detail({ id, onClose }: { id: number | null; onClose: () => void }) {
       {data && (
         <Descriptions column={1} size="small" bordered data-testid="history-detail">
           <Descriptions.Item label={t("send.history.jobTitle")}>
-            #{data.row.job_id} {data.job_title}
+            #{data.row.job_id} {jobTitle(t, { title: data.job_title, purpose: data.job_purpose })}
           </Descriptions.Item>
           <Descriptions.Item label="openid">{data.row.openid}</Descriptions.Item>
           <Descriptions.Item label={t("send.history.colState")}>

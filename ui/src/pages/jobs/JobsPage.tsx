@@ -34,7 +34,14 @@ import {
 import { QuotaModal } from "../messaging/QuotaModal";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
-import { formatDuration, isEnglish, jobStatusLabel, kindLabel, pauseReasonText } from "./labels";
+import {
+  formatDuration,
+  isEnglish,
+  jobStatusLabel,
+  jobTitle,
+  kindLabel,
+  pauseReasonText,
+} from "./labels";
 
 const STATUS_COLOR: Record<JobState, string> = {
   draft: "default",
@@ -249,8 +256,8 @@ export function JobsPage() {
       width: 220,
       render: (_, j) => (
         <Flex vertical>
-          <Typography.Text strong ellipsis={{ tooltip: j.title }}>
-            #{j.id} {j.title}
+          <Typography.Text strong ellipsis={{ tooltip: jobTitle(t, j) }}>
+            #{j.id} {jobTitle(t, j)}
           </Typography.Text>
           <Typography.Text type="secondary" style={{ fontSize: 12 }} ellipsis>
             {kindLabel(t, j.kind)} · {j.appid}

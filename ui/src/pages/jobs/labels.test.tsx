@@ -56,6 +56,7 @@ const job = (id: number, over: Partial<JobView>): JobView => ({
   kind: "template",
   template_id: "TPL",
   title: `Order ${id}`,
+  purpose: "plain",
   payload: { type: "custom_text", content: "hi" },
   status: "completed",
   pause_reason: null,
@@ -160,6 +161,29 @@ describe("the words for core's codes", () => {
     expect(screen.getByTestId("job-status-2").textContent).toBe("Paused (quota)");
     expect(table.textContent).toContain("Customer service (text)");
     expect(document.body.textContent).not.toMatch(CJK);
+  });
+
+  it("name the jobs wxdesk made by their purpose in the window's language", async () => {
+    const made = [
+      job(4, { purpose: "test", title: "11月发货通知" }),
+      job(3, { purpose: "custom", title: "", kind: "custom_text" }),
+      job(2, { purpose: "uniform", title: "", kind: "uniform" }),
+      job(1, {}),
+    ];
+    await i18n.changeLanguage("en");
+    renderWith({ jobs_list: made }, <JobsPage />);
+    const table = await screen.findByTestId("jobs-table");
+    await within(table).findByText("#4 Test: 11月发货通知");
+    within(table).getByText("#3 Customer-service message");
+    within(table).getByText("#2 Unified service message");
+    within(table).getByText("#1 Order 1");
+    // The only Chinese on the page is the title the operator typed.
+    expect(document.body.textContent?.replaceAll("11月发货通知", "")).not.toMatch(CJK);
+
+    await i18n.changeLanguage("zh-CN");
+    await within(table).findByText("#4 测试：11月发货通知");
+    within(table).getByText("#3 客服消息");
+    within(table).getByText("#2 统一服务消息");
   });
 
   it("show 发送记录 in English with no Chinese but the user's data", async () => {

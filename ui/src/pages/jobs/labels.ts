@@ -8,6 +8,7 @@ import type {
   Explanation,
   HistoryRowView,
   JobKind,
+  JobPurpose,
   JobView,
   PauseReason,
   RecipientState,
@@ -22,6 +23,18 @@ export function isEnglish(language: string): boolean {
 
 export function kindLabel(t: TFunction, kind: JobKind): string {
   return t(`send.kind.${kind}`);
+}
+
+/**
+ * A job's title as the window shows it: core stores only what the operator typed (or the
+ * template's title) and says by `purpose` when wxdesk made the job itself — a test send reads
+ * 测试：X / Test: X, a customer-service message 客服消息 / Customer-service message.
+ */
+export function jobTitle(t: TFunction, job: { title: string; purpose: JobPurpose }): string {
+  const title = job.title.trim();
+  if (job.purpose === "plain") return title;
+  const what = t(`send.purpose.${job.purpose}`);
+  return title ? t("send.purpose.named", { what, title }) : what;
 }
 
 export function stateLabel(t: TFunction, state: RecipientState): string {

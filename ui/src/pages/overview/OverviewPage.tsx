@@ -8,6 +8,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { useJobs, useOverview } from "../../api/send";
 import { useAccounts } from "../../api/shell";
+import { jobTitle } from "../jobs/labels";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
 
@@ -94,7 +95,7 @@ export function OverviewPage() {
             : j.pause_reason?.code === "interrupted"
               ? "send.overview.interruptedJob"
               : "send.overview.pausedJob",
-          { title: j.title },
+          { title: jobTitle(t, j) },
         ),
         to: "/jobs",
       })),
