@@ -9,9 +9,11 @@ import {
   type AuditForm,
   type CommitInput,
   commands,
+  type DomainOp,
   events,
   type RolloutForm,
   type RolloutProgress,
+  type ServerLists,
 } from "../bindings";
 import { listenWhileMounted, unwrap } from "./index";
 import { useAccounts } from "./shell";
@@ -27,6 +29,8 @@ export type {
   CodeStatus,
   CodeTemplate,
   CommitInput,
+  DomainOp,
+  Domains,
   Draft,
   Explanation,
   HistoryVersion,
@@ -44,6 +48,7 @@ export type {
   RolloutTarget,
   RowCounts,
   RowState,
+  ServerLists,
   VersionLine,
   VersionSummary,
 } from "../bindings";
@@ -59,6 +64,8 @@ export const codeKeys = {
   categories: (appid: string) => ["code", "categories", appid] as const,
   pages: (appid: string) => ["code", "pages", appid] as const,
   history: (appid: string) => ["code", "history", appid] as const,
+  domains: (appid: string) => ["code", "domains", appid] as const,
+  webview: (appid: string) => ["code", "webview", appid] as const,
   explain: (errcode: number) => ["code", "explain", errcode] as const,
   rollouts: ["code", "rollouts"] as const,
   rollout: (id: number) => ["code", "rollout", id] as const,
@@ -216,6 +223,54 @@ export const useUndoAudit = (appid: string) =>
   useMiniAction(appid, (_: undefined) => unwrap(commands.codeUndoAudit(appid)));
 export const useSpeedUp = (appid: string) =>
   useMiniAction(appid, (auditid: number | null) => unwrap(commands.codeSpeedUp(appid, auditid)));
+
+// ---- domains ----
+
+/** The six server-domain lists, all empty (what a get sends: WeChat ignores the lists then). */
+export const NO_SERVER_DOMAINS: ServerLists = {
+  requestdomain: [],
+  wsrequestdomain: [],
+  uploaddomain: [],
+  downloaddomain: [],
+  udpdomain: [],
+  tcpdomain: [],
+};
+
+/** 服务器域名 as WeChat has them now. */
+export function useServerDomains(appid: string) {
+  return useQuery({
+    queryKey: codeKeys.domains(appid),
+    queryFn: async () =>
+      (await unwrap(commands.codeDomains(appid, "get", NO_SERVER_DOMAINS))).current,
+  });
+}
+
+/** Overwrites the six lists; resolves with what is in effect and what WeChat filtered out. */
+export function useSetServerDomains(appid: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (lists: ServerLists) => unwrap(commands.codeDomains(appid, "set", lists)),
+    onSuccess: (d) => qc.setQueryData(codeKeys.domains(appid), d.current),
+  });
+}
+
+/** 业务域名 as WeChat has them now. */
+export function useWebviewDomains(appid: string) {
+  return useQuery({
+    queryKey: codeKeys.webview(appid),
+    queryFn: () => unwrap(commands.codeWebviewDomains(appid, "get", [])),
+  });
+}
+
+/** Changes the 业务域名 (`op: null`: add every one the platform registered). */
+export function useChangeWebviewDomains(appid: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (a: { op: DomainOp | null; domains: string[] }) =>
+      unwrap(commands.codeWebviewDomains(appid, a.op, a.domains)),
+    onSuccess: (list) => qc.setQueryData(codeKeys.webview(appid), list),
+  });
+}
 
 /** The 体验版 QR code as a data URL for an <img>. */
 export function useTrialQr(appid: string, path: string | null, enabled: boolean) {

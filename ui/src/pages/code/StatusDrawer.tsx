@@ -1,7 +1,9 @@
-// 查看状态: where one mini program's code stands, as WeChat and the relay's pushes tell it.
-import { Descriptions, Drawer, Skeleton, Tag, Typography } from "antd";
+// 查看状态: where one mini program's code stands, as WeChat and the relay's pushes tell it, and
+// its 域名 (read and changed here: they belong with the code they serve).
+import { Descriptions, Divider, Drawer, Skeleton, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { type Mini, useCodeStatus } from "../../api/code";
+import { DomainsSection } from "./DomainsSection";
 import { AUDIT_STATE_COLOR, CodeErrorAlert, fmtTime, plainReason } from "./labels";
 
 export function StatusDrawer({ mini, onClose }: { mini: Mini | null; onClose: () => void }) {
@@ -10,11 +12,17 @@ export function StatusDrawer({ mini, onClose }: { mini: Mini | null; onClose: ()
     <Drawer
       open={mini !== null}
       onClose={onClose}
-      size={520}
+      size={560}
       title={t("code.status.title", { name: mini?.nickname || mini?.appid })}
       destroyOnHidden
     >
-      {mini && <StatusBody appid={mini.appid} />}
+      {mini && (
+        <>
+          <StatusBody appid={mini.appid} />
+          <Divider titlePlacement="start">{t("code.domains.title")}</Divider>
+          <DomainsSection appid={mini.appid} />
+        </>
+      )}
     </Drawer>
   );
 }
