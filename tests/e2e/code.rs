@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
+use wxdesk_core::code::{DomainAction, ServerDomains};
 use wxdesk_core::context::Context;
 use wxdesk_core::platform::{Egress, Mode, SettingsInput};
 use wxdesk_core::sandbox::{Sandbox, start_sandbox_with};
@@ -555,6 +556,44 @@ async fn one_mini_program_by_hand_commit_review_release_and_roll_back() -> Resul
     h.click("[data-testid=nav-code]").await?;
     h.wait_for_contains("[data-testid=minis-table]", &name)
         .await?;
+
+    // 域名 from the drawer, before any release (as the note by the button advises): one request
+    // domain the platform registered and one it did not; WeChat keeps the first and the drawer
+    // names the second with where to register it.
+    h.click(&in_row(&appid, "action-more")).await?;
+    menu_item(&h, "查看状态").await?;
+    h.wait_for_text("[data-testid=domains-requestdomain]", "（无）")
+        .await?;
+    h.click("[data-testid=domains-edit]").await?;
+    h.wait_for("[data-testid=domains-field-requestdomain] input")
+        .await?
+        .send_keys("https://api.wxdesk-demo.com\u{E007}https://nope.example.com\u{E007}")
+        .await
+        .map_err(wd("typing the domains"))?;
+    h.click("#domains-save").await?;
+    let warning = h
+        .wait_for_contains("[data-testid=domains-invalid]", "https://nope.example.com")
+        .await?;
+    assert!(
+        warning.contains("开放平台 → 第三方平台 → 开发配置"),
+        "{warning:?}"
+    );
+    h.wait_for_text(
+        "[data-testid=domains-requestdomain]",
+        "https://api.wxdesk-demo.com",
+    )
+    .await?;
+    no_modal(&h).await?;
+    h.screenshot("domains").await?;
+    let d = p
+        .ctx
+        .code
+        .domains(&appid, DomainAction::Get, &ServerDomains::default())
+        .await
+        .expect("the domains WeChat has");
+    assert_eq!(d.current.requestdomain, ["https://api.wxdesk-demo.com"]);
+    h.click(".ant-drawer-close").await?;
+    h.wait_gone(".ant-drawer-open", RENDER_TIMEOUT).await?;
 
     // 提交代码: ext.json with a missing comma is pointed at and cannot be sent.
     h.click(&in_row(&appid, "action-commit")).await?;

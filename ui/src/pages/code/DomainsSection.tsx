@@ -205,12 +205,27 @@ function ServerDomainsPart({ appid }: { appid: string }) {
       <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="domains-limits">
         {t("code.domains.limits")}
       </Typography.Text>
+      {invalid.length > 0 && (
+        <Alert
+          type="warning"
+          showIcon
+          closable={{ onClose: () => setInvalid([]) }}
+          data-testid="domains-invalid"
+          title={t("code.domains.invalidTitle", { n: invalid.length })}
+          description={
+            <Flex vertical gap={6}>
+              <DomainTags list={invalid} testid="domains-invalid-list" />
+              <Typography.Text>{t("code.domains.invalidHelp")}</Typography.Text>
+            </Flex>
+          }
+        />
+      )}
       {q.isPending && <Skeleton active paragraph={{ rows: 4 }} />}
       {q.error && <CodeErrorAlert error={q.error} />}
       {q.data && (
         <>
           {empty && <Typography.Text type="secondary">{t("code.domains.empty")}</Typography.Text>}
-          <Descriptions column={1} size="small" bordered styles={{ label: { width: 170 } }}>
+          <Descriptions column={1} size="small" bordered styles={{ label: { width: 190 } }}>
             {SERVER_LISTS.map(({ key }) => (
               <Descriptions.Item key={key} label={t(`code.domains.list.${key}`)}>
                 <DomainTags list={q.data[key]} testid={`domains-${key}`} />
@@ -230,21 +245,6 @@ function ServerDomainsPart({ appid }: { appid: string }) {
             />
           )}
         </>
-      )}
-      {invalid.length > 0 && (
-        <Alert
-          type="warning"
-          showIcon
-          closable={{ onClose: () => setInvalid([]) }}
-          data-testid="domains-invalid"
-          title={t("code.domains.invalidTitle", { n: invalid.length })}
-          description={
-            <Flex vertical gap={6}>
-              <DomainTags list={invalid} testid="domains-invalid-list" />
-              <Typography.Text>{t("code.domains.invalidHelp")}</Typography.Text>
-            </Flex>
-          }
-        />
       )}
     </Flex>
   );
