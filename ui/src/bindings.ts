@@ -1517,8 +1517,11 @@ export type RolloutRow = {
 	/**  Rejection or delay reason. */
 	reason: string | null,
 	screenshot: string | null,
-	/**  The last failure (Chinese, no secrets) and WeChat's errcode when WeChat answered. */
-	error: string | null,
+	/**
+	 *  The last failure in both languages (no secrets) and WeChat's errcode when WeChat
+	 *  answered; the window shows the one it speaks.
+	 */
+	error: Msg | null,
 	errcode: number | null,
 	attempts: number,
 	updated_at: number,

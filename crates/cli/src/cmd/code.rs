@@ -668,7 +668,7 @@ async fn rollouts(
                 line.push_str(&format!("  原因：{}", r.replace("<br>", " ")));
             }
             if let Some(e) = &row.error {
-                line.push_str(&format!("  错误：{e}"));
+                line.push_str(&format!("  错误：{}", e.zh));
             }
             crate::outln!("{line}");
         }
@@ -736,7 +736,7 @@ async fn rollout(ctx: &Context, a: RolloutArgs, out: Out) -> Result<()> {
                 let why = row
                     .reason
                     .clone()
-                    .or_else(|| row.error.clone())
+                    .or_else(|| row.error.as_ref().map(|e| e.zh.clone()))
                     .unwrap_or_default()
                     .replace("<br>", " ");
                 crate::outln!("  {}  {}  {why}", row.appid, row_zh(row.state));

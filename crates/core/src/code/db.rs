@@ -13,7 +13,7 @@ use super::model::{
     AuditPushEvent, AuditPushRecord, Pause, PauseCode, Rollout, RolloutRow, RolloutStatus,
     RolloutTarget, RowCounts, RowState,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result};
 use wxdesk_wechat::api::AuditEvent;
 
 /// Unix seconds now.
@@ -212,7 +212,9 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<(RunRow, String)> {
                 auditid: r.get(3)?,
                 reason: r.get(4)?,
                 screenshot: r.get(5)?,
-                error: r.get(6)?,
+                error: r
+                    .get::<_, Option<String>>(6)?
+                    .map(|text| read_error(&text, r.get(7).ok().flatten())),
                 errcode: r.get(7)?,
                 attempts: r.get(8)?,
                 updated_at: r.get(9)?,
@@ -241,6 +243,36 @@ pub(crate) fn rows(conn: &Connection, id: i64) -> Result<Vec<RunRow>> {
         .collect()
 }
 
+/// The `error` column holds the failure in both languages as JSON (`{"zh":…,"en":…}`).
+fn stored_error(m: &Msg) -> String {
+    serde_json::json!({"zh": m.zh, "en": m.en}).to_string()
+}
+
+/// The stored failure. A row written by an older version holds one text: Chinese, or
+/// "中文 / English" for the runner's own two failures; its English half is kept, else the
+/// English says only that the step failed (with WeChat's errcode when there was one).
+fn read_error(text: &str, errcode: Option<i64>) -> Msg {
+    #[derive(serde::Deserialize)]
+    struct Both {
+        zh: String,
+        en: String,
+    }
+    if let Ok(b) = serde_json::from_str::<Both>(text) {
+        return Msg::new(b.zh, b.en);
+    }
+    let cjk = |s: &str| s.chars().any(|c| ('\u{3000}'..='\u{9fff}').contains(&c));
+    if let Some((zh, en)) = text.split_once(" / ")
+        && !cjk(en)
+    {
+        return Msg::new(zh, en);
+    }
+    let en = match errcode {
+        Some(code) => format!("This step failed (WeChat errcode {code})"),
+        None => "This step failed".to_string(),
+    };
+    Msg::new(text, if cjk(text) { en } else { text.to_string() })
+}
+
 /// How a row moves. Fields left `None` keep their value.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Move {
@@ -249,7 +281,7 @@ pub(crate) struct Move {
     pub reason: Option<String>,
     pub screenshot: Option<String>,
     /// Set the failure (message, errcode); `clear_error` wipes it.
-    pub error: Option<(String, Option<i64>)>,
+    pub error: Option<(Msg, Option<i64>)>,
     pub clear_error: bool,
     /// Add one attempt; `reset_attempts` sets 0.
     pub attempt: bool,
@@ -290,7 +322,7 @@ pub(crate) fn move_row(
             m.reason,
             m.screenshot,
             m.clear_error,
-            m.error.as_ref().map(|e| e.0.as_str()),
+            m.error.as_ref().map(|e| stored_error(&e.0)),
             m.error.as_ref().and_then(|e| e.1),
             m.reset_attempts,
             m.attempt,
@@ -450,4 +482,100 @@ pub(crate) fn audit_json(conn: &Connection, id: i64) -> Result<String> {
         [id],
         |r| r.get(0),
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::Store;
+
+    fn planned(appid: &str, line: i64) -> PlannedRow {
+        PlannedRow {
+            appid: appid.into(),
+            line,
+            ext_json: "{}".into(),
+        }
+    }
+
+    /// A row's failure is stored as both languages; rows an older version wrote (one Chinese
+    /// text, or the runner's "中文 / English") still read, in both languages.
+    #[tokio::test]
+    async fn a_failure_is_stored_in_both_languages_and_older_rows_still_read() {
+        let store = Store::open_in_memory().unwrap();
+        let (stored, read) = store
+            .call(|c| {
+                let id = create(
+                    c,
+                    &NewRollout {
+                        template_id: 1,
+                        user_version: "1.0.0",
+                        user_desc: "",
+                        target: RolloutTarget::Released,
+                        audit_json: "{}",
+                        source: "",
+                    },
+                    &[planned("wxA", 1), planned("wxB", 2), planned("wxC", 3)],
+                )?;
+                let busy = Msg::new("微信系统繁忙，请稍后再试", "WeChat is busy; try again later");
+                let m = Move {
+                    error: Some((busy, Some(-1))),
+                    ..Move::default()
+                };
+                move_row(c, id, "wxA", RowState::Pending, RowState::Failed, &m)?;
+                c.execute(
+                    "UPDATE code_rollout_rows SET error = '提交审核失败：类目不符', errcode = 85008 \
+                     WHERE appid = 'wxB'",
+                    [],
+                )?;
+                c.execute(
+                    "UPDATE code_rollout_rows SET error = '审核已被撤回 / the audit was withdrawn' \
+                     WHERE appid = 'wxC'",
+                    [],
+                )?;
+                let stored: String = c.query_row(
+                    "SELECT error FROM code_rollout_rows WHERE appid = 'wxA'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Ok((stored, rows(c, id)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&stored).unwrap(),
+            json!({"zh": "微信系统繁忙，请稍后再试", "en": "WeChat is busy; try again later"})
+        );
+        let errors: Vec<(&str, Option<Msg>, Option<i64>)> = read
+            .iter()
+            .map(|r| (r.row.appid.as_str(), r.row.error.clone(), r.row.errcode))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (
+                    "wxA",
+                    Some(Msg::new(
+                        "微信系统繁忙，请稍后再试",
+                        "WeChat is busy; try again later"
+                    )),
+                    Some(-1)
+                ),
+                (
+                    "wxB",
+                    Some(Msg::new(
+                        "提交审核失败：类目不符",
+                        "This step failed (WeChat errcode 85008)"
+                    )),
+                    Some(85008)
+                ),
+                (
+                    "wxC",
+                    Some(Msg::new("审核已被撤回", "the audit was withdrawn")),
+                    None
+                ),
+            ]
+        );
+    }
 }

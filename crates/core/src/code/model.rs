@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use wxdesk_wechat::api as wx;
 
+use crate::error::Msg;
+
 /// One upload in the platform's 草稿箱.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -552,8 +554,9 @@ pub struct RolloutRow {
     /// Rejection or delay reason.
     pub reason: Option<String>,
     pub screenshot: Option<String>,
-    /// The last failure (Chinese, no secrets) and WeChat's errcode when WeChat answered.
-    pub error: Option<String>,
+    /// The last failure in both languages (no secrets) and WeChat's errcode when WeChat
+    /// answered; the window shows the one it speaks.
+    pub error: Option<Msg>,
     #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub errcode: Option<i64>,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]

@@ -20,7 +20,7 @@ use wxdesk_wechat::errcode::ErrKind;
 
 use super::db::{self, Move, RunRow, now, now_ms};
 use super::model::{AuditQuota, Pause, PauseCode, Rollout, RowState};
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result};
 use crate::platform::WxApi;
 use crate::store::Store;
 
@@ -170,6 +170,7 @@ impl StepCtx {
     ) -> Result<StepOutcome> {
         let appid = &r.row.appid;
         let message = e.to_string();
+        let failure = Msg::of_error(&e);
         let errcode = errcode_of(&e);
         match handling(&e) {
             Handling::Retry if r.row.attempts + 1 < self.cfg.max_attempts => {
@@ -179,7 +180,7 @@ impl StepCtx {
                     from,
                     retry_state,
                     Move {
-                        error: Some((message, errcode)),
+                        error: Some((failure.clone(), errcode)),
                         attempt: true,
                         next_at: now_ms() + self.backoff(r.row.attempts),
                         ..Move::default()
@@ -194,7 +195,7 @@ impl StepCtx {
                     from,
                     RowState::Failed,
                     Move {
-                        error: Some((message, errcode)),
+                        error: Some((failure, errcode)),
                         attempt: true,
                         ..Move::default()
                     },
@@ -398,7 +399,7 @@ impl StepCtx {
                         RowState::Submitting,
                         RowState::Committed,
                         Move {
-                            error: Some((e.to_string(), Some(85085))),
+                            error: Some((Msg::of_error(&e), Some(85085))),
                             ..Move::default()
                         },
                     )
@@ -411,7 +412,7 @@ impl StepCtx {
                         RowState::Submitting,
                         RowState::Committed,
                         Move {
-                            error: Some((e.to_string(), Some(61039))),
+                            error: Some((Msg::of_error(&e), Some(61039))),
                             attempt: true,
                             next_at: now_ms() + ms(self.cfg.privacy_wait),
                             ..Move::default()
@@ -440,7 +441,10 @@ impl StepCtx {
                         r.row.state,
                         RowState::Failed,
                         Move {
-                            error: Some(("没有审核单号 / no auditid".into(), None)),
+                            error: Some((
+                                Msg::new("没有审核单号", "WeChat gave no audit id"),
+                                None,
+                            )),
                             ..Move::default()
                         },
                     )
@@ -547,7 +551,7 @@ fn audit_move(
         wx::audit_status::WITHDRAWN => (
             RowState::Failed,
             Move {
-                error: Some(("审核已被撤回 / the audit was withdrawn".into(), None)),
+                error: Some((Msg::new("审核已被撤回", "The audit was withdrawn"), None)),
                 ..Move::default()
             },
         ),

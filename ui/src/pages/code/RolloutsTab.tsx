@@ -87,7 +87,7 @@ function RowReason({ row }: { row: RolloutRow }) {
   );
 }
 
-/** A row's failure: WeChat's errcode explained in the UI language, else core's text. */
+/** A row's failure: WeChat's errcode explained in the UI language, else core's words in it. */
 function RowProblem({ row }: { row: RolloutRow }) {
   const { t, i18n } = useTranslation();
   const en = i18n.language === "en";
@@ -103,8 +103,7 @@ function RowProblem({ row }: { row: RolloutRow }) {
       </Tooltip>
     );
   }
-  // core's free text is Chinese; the English screen says so only in general terms.
-  const text = row.error && !(en && hasCjk(row.error)) ? row.error : t("code.rollouts.stepFailed");
+  const text = row.error ? (en ? row.error.en : row.error.zh) : t("code.rollouts.stepFailed");
   return (
     <Typography.Text type="danger" style={{ fontSize: 12 }}>
       {row.errcode ? `${row.errcode} · ` : ""}
