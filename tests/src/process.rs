@@ -25,6 +25,7 @@ fn free_port(var: &str) -> Result<u16> {
 pub(crate) struct Driver {
     child: Child,
     port: u16,
+    native_port: u16,
 }
 
 impl Driver {
@@ -45,7 +46,11 @@ impl Driver {
         let child = cmd
             .spawn()
             .map_err(|e| Error::Io(format!("starting {}", bin.display()), e))?;
-        let driver = Driver { child, port };
+        let driver = Driver {
+            child,
+            port,
+            native_port,
+        };
         driver.wait_ready().await?;
         Ok(driver)
     }
@@ -54,18 +59,26 @@ impl Driver {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Both tauri-driver and the WebKitWebDriver it starts must listen: tauri-driver takes
+    /// connections before its native driver does, and a session asked for in between fails
+    /// ("webdriver server did not respond") — on a loaded machine, every time.
     async fn wait_ready(&self) -> Result<()> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while tokio::time::Instant::now() < deadline {
-            if tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
-                .await
-                .is_ok()
-            {
-                return Ok(());
+        for port in [self.port, self.native_port] {
+            loop {
+                if tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(Error::DriverNotReady(format!("127.0.0.1:{port}")));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(Error::DriverNotReady(self.url()))
+        Ok(())
     }
 
     /// SIGTERM first: tauri-driver then stops WebKitWebDriver (which a SIGKILL would orphan).
