@@ -89,6 +89,20 @@ pub struct RelayConfig {
     pub header_read_timeout_secs: u64,
     /// Requests served at once (long-polls included); more are answered 503 at once.
     pub max_concurrent_requests: u64,
+    /// Team mode (`None`: single-desk mode, everything as before).
+    pub team: Option<TeamConfig>,
+}
+
+/// What team mode needs beside the single-desk keys: the shared database and the secrets only
+/// the team server holds.
+#[derive(Debug, Clone)]
+pub struct TeamConfig {
+    /// `postgres://user:password@host:port/db` (a secret: it carries the password).
+    pub database_url: Secret,
+    /// The platform's AppSecret: only the team server calls WeChat's token endpoints.
+    pub component_appsecret: Secret,
+    /// 32 random bytes, base64: seals authorizer refresh tokens at rest in PostgreSQL.
+    pub server_key: Secret,
 }
 
 /// The TOML file as written by the operator; every field optional so the environment can fill it.
@@ -114,6 +128,12 @@ struct FileConfig {
     retention_days: Option<u64>,
     header_read_timeout_secs: Option<u64>,
     max_concurrent_requests: Option<u64>,
+    database_url: Option<String>,
+    database_url_file: Option<PathBuf>,
+    component_appsecret: Option<String>,
+    component_appsecret_file: Option<PathBuf>,
+    server_key: Option<String>,
+    server_key_file: Option<PathBuf>,
 }
 
 impl RelayConfig {
@@ -220,6 +240,24 @@ impl RelayConfig {
             max_concurrent_requests: r
                 .number("max_concurrent_requests", file.max_concurrent_requests)?
                 .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+            team: match r.secret("database_url", &file.database_url, &file.database_url_file)? {
+                None => None,
+                Some(database_url) => Some(TeamConfig {
+                    database_url,
+                    component_appsecret: r
+                        .secret(
+                            "component_appsecret",
+                            &file.component_appsecret,
+                            &file.component_appsecret_file,
+                        )?
+                        .ok_or(Error::MissingKey {
+                            key: "component_appsecret",
+                        })?,
+                    server_key: r
+                        .secret("server_key", &file.server_key, &file.server_key_file)?
+                        .ok_or(Error::MissingKey { key: "server_key" })?,
+                }),
+            },
         };
         cfg.validated()
     }
@@ -271,6 +309,9 @@ impl RelayConfig {
                 reason: "应为 1–1000000 / must be 1-1000000".into(),
             });
         }
+        if let Some(team) = &self.team {
+            team.check()?;
+        }
         self.public_base_url = check_base_url("public_base_url", &self.public_base_url)?;
         self.upstream = check_base_url("upstream", &self.upstream)?;
         self.login_base = check_base_url("login_base", &self.login_base)?;
@@ -280,6 +321,27 @@ impl RelayConfig {
     /// Path of the SQLite database inside `data_dir`.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("relay.sqlite3")
+    }
+}
+
+impl TeamConfig {
+    fn check(&self) -> Result<()> {
+        let url = self.database_url.expose();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Error::InvalidKey {
+                key: "database_url",
+                reason: "应为 postgres:// 开头的连接地址 / expected a postgres:// URL".into(),
+            });
+        }
+        if self.component_appsecret.expose().len() < 16 {
+            return Err(Error::InvalidKey {
+                key: "component_appsecret",
+                reason: "应为开放平台的 AppSecret（32 个字符）/ expected the platform's AppSecret"
+                    .into(),
+            });
+        }
+        crate::team::seal::SealKey::from_config(&self.server_key)?;
+        Ok(())
     }
 }
 

@@ -52,6 +52,14 @@ pub enum Error {
     #[error("存储写入线程已停止 / storage writer stopped")]
     WriterGone,
 
+    /// PostgreSQL failed (team mode). Its messages carry no bound values.
+    #[error("团队数据库错误：{0} / team database error")]
+    Postgres(#[from] tokio_postgres::Error),
+
+    /// Something in team mode went wrong; the message says what and what to do.
+    #[error("{0}")]
+    Team(String),
+
     /// Binding the listen address or serving failed.
     #[error("网络错误：{0} / network error")]
     Io(#[from] std::io::Error),

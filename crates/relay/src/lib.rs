@@ -68,6 +68,8 @@ struct StateInner {
     http: reqwest::Client,
     api_key_digest: Vec<u8>,
     shutdown: watch::Receiver<bool>,
+    /// Team mode's database and token authority; `None` on a single-desk relay.
+    team: Option<team::TeamState>,
 }
 
 impl AppState {
@@ -104,8 +106,41 @@ impl AppState {
                 http,
                 api_key_digest,
                 shutdown,
+                team: None,
             }),
         })
+    }
+
+    /// As [`AppState::new`], as a team server: opens the database (migrating it) and builds the
+    /// token authority over it.
+    pub async fn new_team(
+        cfg: RelayConfig,
+        store: Store,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Self> {
+        let state = Self::new(cfg, store, shutdown)?;
+        let Some(team_cfg) = state.inner.cfg.team.clone() else {
+            return Ok(state);
+        };
+        let db = team::db::Db::open(&team_cfg.database_url).await?;
+        let tokens = team::tokens::authority(
+            &state.inner.cfg,
+            &team_cfg,
+            db.clone(),
+            state.inner.store.clone(),
+            state.inner.crypts.clone(),
+        )?;
+        let mut inner = Arc::into_inner(state.inner).ok_or_else(|| {
+            Error::Team("内部错误：状态被共享 / internal: state shared early".into())
+        })?;
+        inner.team = Some(team::TeamState { db, tokens });
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub(crate) fn team(&self) -> Option<&team::TeamState> {
+        self.inner.team.as_ref()
     }
 
     pub(crate) fn config(&self) -> &RelayConfig {
@@ -178,9 +213,20 @@ pub fn app(state: AppState) -> Router {
             routes::api::require_bearer,
         ))
         .layer(timeout(API_TIMEOUT));
+    // Team mode: the desks' API behind member keys (answers 404 on a single-desk relay).
+    let team = Router::new()
+        .route("/api/v1/team/me", get(routes::team::me))
+        .route("/api/v1/team/wechat/{*path}", any(routes::team::wechat))
+        .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::team::require_member,
+        ))
+        .layer(timeout(API_TIMEOUT));
     Router::new()
         .merge(wechat)
         .merge(api)
+        .merge(team)
         .fallback(http::not_found)
         .layer(axum::middleware::from_fn(http::access_log))
         .with_state(state)
@@ -225,7 +271,7 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
         header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),
         max_concurrent_requests: usize::try_from(cfg.max_concurrent_requests).unwrap_or(usize::MAX),
     };
-    let state = AppState::new(cfg, store.clone(), shutdown_rx.clone())?;
+    let state = AppState::new_team(cfg, store.clone(), shutdown_rx.clone()).await?;
 
     let retention = tokio::spawn(retention_loop(store.clone(), retention_days));
     let server = tokio::spawn(serve(listener, app(state), limits, shutdown_rx));
@@ -361,6 +407,7 @@ mod tests {
             retention_days: 30,
             header_read_timeout_secs: 15,
             max_concurrent_requests: 1024,
+            team: None,
         }
         .validated()
         .expect("valid config");

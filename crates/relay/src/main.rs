@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use wxdesk_relay::RelayConfig;
+use wxdesk_relay::team::members::{self, Role};
 
 /// wxdesk-relay：微信开放平台第三方平台的公网回调服务（授权事件、消息与事件、授权发起页），
 /// 并把事件以长轮询日志提供给 wxdesk 桌面端。
@@ -16,7 +17,8 @@ use wxdesk_relay::RelayConfig;
 /// Configuration: a TOML file (--config) and/or environment variables WXDESK_RELAY_<KEY>
 /// (environment wins). Keys: listen, data_dir, component_appid, component_token,
 /// component_aes_key, component_aes_key_previous, api_key, public_base_url, upstream, egress_source_ip,
-/// login_base, replay_window_secs, retention_days. Secrets may also be read from a file named by
+/// login_base, replay_window_secs, retention_days; team mode: database_url, component_appsecret,
+/// server_key. Secrets may also be read from a file named by
 /// <key>_file (e.g. WXDESK_RELAY_API_KEY_FILE). Secrets are never accepted on the command line.
 #[derive(Parser)]
 #[command(version, about, long_about)]
@@ -33,6 +35,54 @@ struct Args {
     /// 以 JSON 输出日志 / log as JSON lines.
     #[arg(long)]
     json_logs: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// 团队成员（团队模式，需要 database_url）/ team members (team mode: needs database_url).
+    Members {
+        #[command(subcommand)]
+        action: MembersAction,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum MembersAction {
+    /// 添加成员，密钥只在最后一行显示一次 / add a member; the key is printed once, alone on the
+    /// last line.
+    Add {
+        /// 成员名 / member name.
+        name: String,
+        /// viewer 只读；operator 可授权、同步、建名单、发送；admin 另可管理平台设置和成员 /
+        /// viewer reads; operator authorizes, syncs, makes lists and sends; admin also manages
+        /// platform settings and members.
+        #[arg(long, value_enum, default_value = "operator")]
+        role: RoleArg,
+    },
+    /// 列出成员 / list members.
+    List,
+    /// 移除成员，其密钥立即失效 / remove a member; their key stops working at once.
+    Remove { name: String },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Admin,
+    Operator,
+    Viewer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Operator => Role::Operator,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -68,6 +118,9 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> wxdesk_relay::Result<()> {
     let cfg = RelayConfig::load(args.config.as_deref())?;
+    if let Some(Command::Members { action }) = args.command {
+        return members_command(&cfg, action).await;
+    }
     let handle = wxdesk_relay::start(cfg).await?;
     // A stable line for scripts and tests to find the port: keep its format.
     eprintln!("wxdesk-relay listening on {}", handle.base_url);
@@ -77,6 +130,55 @@ async fn run(args: Args) -> wxdesk_relay::Result<()> {
     shutdown_signal().await;
     tracing::info!("shutdown requested");
     handle.shutdown().await;
+    Ok(())
+}
+
+async fn members_command(cfg: &RelayConfig, action: MembersAction) -> wxdesk_relay::Result<()> {
+    let Some(team) = &cfg.team else {
+        return Err(wxdesk_relay::Error::Team(
+            "成员只存在于团队模式：请先配置 database_url（WXDESK_RELAY_DATABASE_URL）/ members \
+             exist in team mode only: configure database_url (WXDESK_RELAY_DATABASE_URL) first"
+                .into(),
+        ));
+    };
+    let db = wxdesk_relay::team::db::Db::open(&team.database_url).await?;
+    match action {
+        MembersAction::Add { name, role } => {
+            let role = Role::from(role);
+            let key = members::add(&db, &name, role).await?;
+            println!(
+                "已添加成员 {name}（{}）。下面的密钥只显示这一次，请交给本人，在 wxdesk 的 设置 → 加入团队 中填写。",
+                role.as_str()
+            );
+            println!(
+                "Added member {name} ({}). The key below is shown only once: give it to them for 设置 → 加入团队 (Join a team).",
+                role.as_str()
+            );
+            // Alone on the last line, for scripts (`… | tail -n 1`).
+            println!("{key}");
+        }
+        MembersAction::List => {
+            let all = members::list(&db).await?;
+            if all.is_empty() {
+                println!(
+                    "还没有成员：用 members add NAME 添加 / no members yet: add one with members add NAME"
+                );
+            }
+            for (m, created) in all {
+                println!("{}\t{}\t{created}", m.name, m.role.as_str());
+            }
+        }
+        MembersAction::Remove { name } => {
+            if !members::remove(&db, &name).await? {
+                return Err(wxdesk_relay::Error::Team(format!(
+                    "没有名为 {name} 的成员（members list 可查看）/ no member named {name} (see members list)"
+                )));
+            }
+            println!(
+                "已移除成员 {name}，其密钥已失效 / removed member {name}; their key no longer works"
+            );
+        }
+    }
     Ok(())
 }
 

@@ -141,13 +141,13 @@ const ALLOWED: &[(Match, &str)] = &[
 ];
 
 /// Whether a plain path is in one of the families.
-fn on_the_list(path: &str) -> bool {
+pub(crate) fn on_the_list(path: &str) -> bool {
     ALLOWED.iter().any(|(m, _)| m.matches(path))
 }
 
 /// `/segment/segment…` of ASCII letters, digits, `_` and `-` only: nothing percent-encoded,
 /// no dots, no empty segment (`//host` would read as another host), no `:` `@` `;` `\`.
-fn plain_path(path: &str) -> bool {
+pub(crate) fn plain_path(path: &str) -> bool {
     path.len() <= MAX_PATH
         && path.starts_with('/')
         && path[1..].split('/').all(|seg| {

@@ -1,5 +1,21 @@
-//! Team mode: the relay as the team server over PostgreSQL (issue #17). This first piece is the
-//! test harness every team-mode test stands on: a throwaway PostgreSQL cluster of its own.
+//! Team mode: the relay as the team server over PostgreSQL (issue #17). Switched on by
+//! `database_url`; without it nothing here runs and the relay is the single-desk relay.
 
+pub mod db;
+pub mod members;
+pub mod seal;
 #[cfg(feature = "pg-testing")]
 pub mod testing;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use wxdesk_wechat::token::TokenCache;
+
+/// What the routes need in team mode.
+#[derive(Clone)]
+pub struct TeamState {
+    pub db: db::Db,
+    /// The token authority (see tokens.rs).
+    pub tokens: Arc<TokenCache>,
+}

@@ -402,6 +402,20 @@ impl TokenCache {
 
     pub async fn invalidate_component_token(&self, used: &Secret) {
         Self::invalidate_if(&self.component_slot, used).await;
+        self.expire_shared(
+            &TokenKey::Component(self.component.component_appid.clone()),
+            used,
+        )
+        .await;
+    }
+
+    /// Compare-and-expire the peers' copy of a refused token (see [`SharedTokens::expire_if`]).
+    async fn expire_shared(&self, key: &TokenKey, used: &Secret) {
+        if let Some(shared) = &self.shared
+            && let Err(e) = shared.expire_if(key, used).await
+        {
+            tracing::warn!(kind = key.kind(), appid = key.appid(), error = %e, "could not expire the shared token");
+        }
     }
 
     /// Run `f` with the component token; on a token error drop it and run `f` once more.
@@ -468,6 +482,8 @@ impl TokenCache {
     pub async fn invalidate_authorizer_token(&self, authorizer_appid: &str, used: &Secret) {
         let slot = slot_for(&self.authorizer_slots, authorizer_appid);
         Self::invalidate_if(&slot, used).await;
+        self.expire_shared(&TokenKey::Authorizer(authorizer_appid.to_owned()), used)
+            .await;
     }
 
     /// Run `f` with the authorizer's token; on a token error drop it and run `f` once more.

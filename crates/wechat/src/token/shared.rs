@@ -81,6 +81,13 @@ pub trait SharedTokens: Send + Sync {
     /// Waits for the exclusive right to refresh `key` across processes. Implementations bound
     /// the wait and fail with a clear error, so a hung peer cannot wedge the caller.
     fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<SharedLockGuard>>;
+    /// WeChat refused `used` (40001/42001): expire the shared copy if it is still `used`, and
+    /// only then (compare-and-expire: a newer token a peer stored meanwhile stays). The default
+    /// does nothing; the cache never adopts a token it saw refused either way.
+    fn expire_if<'a>(&'a self, key: &'a TokenKey, used: &'a Secret) -> BoxFuture<'a, Result<()>> {
+        let _ = (key, used);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// In-memory [`SharedTokens`]: two caches in one process sharing it behave like two processes
