@@ -135,6 +135,20 @@ pub async fn me(
     }))
 }
 
+/// `GET /api/v1/team/accounts`: the shared workspace's accounts.
+pub async fn accounts(State(state): State<AppState>) -> Response {
+    let Some(team) = state.team() else {
+        return unavailable();
+    };
+    match crate::team::accounts::list(team).await {
+        Ok(list) => Json(json!({ "accounts": list })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "team accounts unreadable");
+            unavailable()
+        }
+    }
+}
+
 /// Endpoints whose answers carry tokens or refresh tokens: only the server calls them.
 const TOKEN_ENDPOINTS: &[&str] = &[
     "/cgi-bin/token",

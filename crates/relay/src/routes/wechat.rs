@@ -204,9 +204,57 @@ pub async fn component_push(
                 }
             }
         }
-        ComponentPush::Event(ev) => store_event(&state, ROUTE, ev).await?,
+        ComponentPush::Event(ev) => {
+            let follow_up = team_follow_up(&ev);
+            store_event(&state, ROUTE, ev).await?;
+            if let Some(work) = follow_up {
+                // Stored first, answered at once: the redemption must not hold WeChat's push.
+                let state = state.clone();
+                tokio::spawn(async move { work.run(&state, now).await });
+            }
+        }
     }
     Ok(success())
+}
+
+/// What a team server does with an authorization change beside logging it.
+enum TeamFollowUp {
+    Redeem { appid: String, code: String },
+    Forget { appid: String },
+}
+
+fn team_follow_up(ev: &crate::store::NewEvent) -> Option<TeamFollowUp> {
+    let appid = ev.appid.clone()?;
+    match ev.kind {
+        "authorized" | "updateauthorized" => {
+            let code = ev.data.get("authorization_code")?.as_str()?.to_owned();
+            (!code.is_empty()).then_some(TeamFollowUp::Redeem { appid, code })
+        }
+        "unauthorized" => Some(TeamFollowUp::Forget { appid }),
+        _ => None,
+    }
+}
+
+impl TeamFollowUp {
+    async fn run(self, state: &AppState, now: i64) {
+        let Some(team) = state.team() else { return };
+        let component_appid = &state.config().component_appid;
+        match self {
+            TeamFollowUp::Redeem { appid, code } => {
+                match crate::team::accounts::redeem(team, component_appid, &appid, &code, now).await
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::info!(appid, "authorization already redeemed"),
+                    Err(e) => tracing::error!(appid, error = %e, "authorization not redeemed"),
+                }
+            }
+            TeamFollowUp::Forget { appid } => {
+                if let Err(e) = crate::team::accounts::unauthorized(team, &appid).await {
+                    tracing::error!(appid, error = %e, "unauthorization not applied");
+                }
+            }
+        }
+    }
 }
 
 async fn store_event(

@@ -1,6 +1,7 @@
 //! Team mode: the relay as the team server over PostgreSQL (issue #17). Switched on by
 //! `database_url`; without it nothing here runs and the relay is the single-desk relay.
 
+pub mod accounts;
 pub mod db;
 pub mod members;
 pub mod seal;

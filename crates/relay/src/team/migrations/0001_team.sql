@@ -56,3 +56,11 @@ CREATE TABLE team_audit (
     detail jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX team_audit_at ON team_audit (at);
+
+-- Authorization codes redeemed (their SHA-256): WeChat pushes one to every process behind the
+-- load balancer's retries and the browser brings it back too, but it redeems only once.
+CREATE TABLE team_auth_codes (
+    code_hash   bytea PRIMARY KEY,
+    appid       text  NOT NULL,
+    redeemed_at timestamptz NOT NULL DEFAULT now()
+);

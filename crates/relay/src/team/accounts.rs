@@ -1,0 +1,142 @@
+//! Accounts of the shared workspace. An authorization finishes on the server, whichever desk
+//! started it: the `authorized` push (at any server process) is redeemed once with the server's
+//! component token, the refresh token goes into the token authority (sealed) and the account
+//! row appears for every desk. Desks never see the refresh token.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::TeamState;
+use super::members::audit;
+use crate::error::{Error, Result};
+
+/// An account as desks list it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamAccount {
+    pub appid: String,
+    pub authorized: bool,
+    /// Permission set ids WeChat granted.
+    pub func_info: Vec<i64>,
+    pub authorized_at: i64,
+    pub updated_by: Option<String>,
+}
+
+/// Redeems `code` for `appid` unless some process already did. `Ok(false)`: already redeemed.
+pub async fn redeem(
+    team: &TeamState,
+    component_appid: &str,
+    appid: &str,
+    code: &str,
+    now: i64,
+) -> Result<bool> {
+    let hash = Sha256::digest(code.as_bytes()).to_vec();
+    let conn = team.db.get().await?;
+    let fresh = conn
+        .execute(
+            "INSERT INTO team_auth_codes (code_hash, appid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&hash, &appid],
+        )
+        .await?;
+    drop(conn);
+    if fresh == 0 {
+        return Ok(false);
+    }
+    let cache = &team.tokens;
+    let info = cache
+        .call_with_component_token(|cat| async move {
+            cache
+                .client()
+                .api_query_auth(&cat, component_appid, code)
+                .await
+        })
+        .await;
+    let info = match info {
+        Ok(i) => i,
+        Err(e) => {
+            // Let a retry (the browser's callback, WeChat's re-push) try again.
+            if let Ok(conn) = team.db.get().await {
+                let _ = conn
+                    .execute("DELETE FROM team_auth_codes WHERE code_hash = $1", &[&hash])
+                    .await;
+            }
+            return Err(Error::Team(format!("api_query_auth: {e}")));
+        }
+    };
+    if info.authorizer_appid != appid {
+        tracing::warn!(pushed = appid, redeemed = %info.authorizer_appid, "authorization code named another account");
+    }
+    cache
+        .store_authorization(&info)
+        .await
+        .map_err(|e| Error::Team(e.to_string()))?;
+    let sets: Vec<i64> = info
+        .func_info
+        .iter()
+        .map(|f| i64::from(f.funcscope_category.id))
+        .collect();
+    let conn = team.db.get().await?;
+    conn.execute(
+        "INSERT INTO team_accounts (appid, authorized, func_info, authorized_at)
+         VALUES ($1, true, $2, $3)
+         ON CONFLICT (appid) DO UPDATE SET authorized = true, func_info = EXCLUDED.func_info,
+             authorized_at = EXCLUDED.authorized_at, updated_at = now()",
+        &[
+            &info.authorizer_appid,
+            &tokio_postgres::types::Json(&sets),
+            &now,
+        ],
+    )
+    .await?;
+    audit(
+        &team.db,
+        None,
+        "account.authorized",
+        serde_json::json!({ "appid": info.authorizer_appid, "func_info": sets }),
+    )
+    .await?;
+    tracing::info!(appid = %info.authorizer_appid, "team account authorized");
+    Ok(true)
+}
+
+/// The account withdrew its authorization: tokens forgotten, row kept as not authorized.
+pub async fn unauthorized(team: &TeamState, appid: &str) -> Result<()> {
+    team.tokens
+        .forget_authorizer(appid)
+        .await
+        .map_err(|e| Error::Team(e.to_string()))?;
+    let conn = team.db.get().await?;
+    conn.execute(
+        "UPDATE team_accounts SET authorized = false, updated_at = now() WHERE appid = $1",
+        &[&appid],
+    )
+    .await?;
+    audit(
+        &team.db,
+        None,
+        "account.unauthorized",
+        serde_json::json!({ "appid": appid }),
+    )
+    .await
+}
+
+/// Every account of the workspace, authorized first.
+pub async fn list(team: &TeamState) -> Result<Vec<TeamAccount>> {
+    let conn = team.db.get().await?;
+    let rows = conn
+        .query(
+            "SELECT appid, authorized, func_info, authorized_at, updated_by
+               FROM team_accounts ORDER BY authorized DESC, authorized_at DESC, appid",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| TeamAccount {
+            appid: r.get(0),
+            authorized: r.get(1),
+            func_info: r.get::<_, tokio_postgres::types::Json<Vec<i64>>>(2).0,
+            authorized_at: r.get(3),
+            updated_by: r.get(4),
+        })
+        .collect())
+}

@@ -1,0 +1,414 @@
+//! The team server for real: a throwaway PostgreSQL cluster, wxdesk-sim as WeChat, and two
+//! `wxdesk-relay` processes on one database. Members, the token authority and the desks' WeChat
+//! calls through the server.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::*;
+use serde_json::{Value, json};
+use wxdesk_relay::team::testing::PgCluster;
+use wxdesk_sim::{
+    SANDBOX_COMPONENT_AES_KEY, SANDBOX_COMPONENT_APPSECRET, SANDBOX_COMPONENT_TOKEN, SimConfig,
+    SimHandle,
+};
+
+struct Team {
+    _pg: PgCluster,
+    env: Vec<(String, String)>,
+    sim: SimHandle,
+    a: Relay,
+    b: Relay,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+const SERVER_KEY_BYTE: u8 = 0x5c;
+
+fn server_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode([SERVER_KEY_BYTE; 32])
+}
+
+async fn team() -> Team {
+    let pg = PgCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    let (admin, conn) = tokio_postgres::connect(&pg.url("postgres"), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    admin
+        .batch_execute("CREATE DATABASE team")
+        .await
+        .expect("create database");
+    let sim = wxdesk_sim::start(SimConfig::default())
+        .await
+        .expect("sim starts");
+    let env: Vec<(String, String)> = vec![
+        ("WXDESK_RELAY_DATABASE_URL".into(), pg.url("team")),
+        (
+            "WXDESK_RELAY_COMPONENT_APPSECRET".into(),
+            SANDBOX_COMPONENT_APPSECRET.into(),
+        ),
+        ("WXDESK_RELAY_SERVER_KEY".into(), server_key()),
+        ("WXDESK_RELAY_UPSTREAM".into(), sim.base_url.clone()),
+        (
+            "WXDESK_RELAY_COMPONENT_TOKEN".into(),
+            SANDBOX_COMPONENT_TOKEN.into(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_AES_KEY".into(),
+            SANDBOX_COMPONENT_AES_KEY.into(),
+        ),
+    ];
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (da, db) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    // Two processes starting at once migrate the database once.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Relay::spawn(da.path(), &pairs));
+        let b = s.spawn(|| Relay::spawn(db.path(), &pairs));
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    // WeChat pushes to one of them (a load balancer would pick either).
+    sim.set_relay_url(&a.base);
+    sim.push_ticket();
+    // The ticket reached the shared store: the other process serves it.
+    let mut seen = false;
+    for _ in 0..100 {
+        if api_get(&b, "/api/v1/ticket").await.0 == 200 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the ticket pushed to A is served by B");
+    Team {
+        _pg: pg,
+        env,
+        sim,
+        a,
+        b,
+        _dirs: (da, db),
+    }
+}
+
+/// `wxdesk-relay members …` with the server's configuration; (status, stdout, stderr).
+fn members(t: &Team, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxdesk-relay"))
+        .env_clear()
+        .envs(t.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("WXDESK_RELAY_DATA_DIR", t._dirs.0.path())
+        .env("WXDESK_RELAY_COMPONENT_APPID", COMPONENT_APPID)
+        .env("WXDESK_RELAY_API_KEY", API_KEY)
+        .env("WXDESK_RELAY_PUBLIC_BASE_URL", "https://relay.example.com")
+        .arg("members")
+        .args(args)
+        .output()
+        .expect("run wxdesk-relay members");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn add_member(t: &Team, name: &str, role: &str) -> String {
+    let (ok, out, err) = members(t, &["add", name, "--role", role]);
+    assert!(ok, "members add failed: {err}");
+    let key = out.lines().last().expect("a last line").trim().to_owned();
+    assert!(
+        key.starts_with("wxm_") && !key.contains(' '),
+        "the key alone on the last line: {out:?}"
+    );
+    key
+}
+
+async fn call(relay: &Relay, key: &str, path_and_query: &str, body: Value) -> (u16, Value) {
+    let resp = client()
+        .post(relay.url(&format!("/api/v1/team/wechat{path_and_query}")))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("team call");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn get_json(relay: &Relay, key: &str, path: &str) -> (u16, Value) {
+    let resp = client()
+        .get(relay.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("get");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn issued(sim: &SimHandle) -> (u64, u64) {
+    let s = sim.state();
+    (
+        s["tokens_issued"]["component"].as_u64().unwrap_or(0),
+        s["tokens_issued"]["authorizer"].as_u64().unwrap_or(0),
+    )
+}
+
+/// Authorizes a service account that can send templates, from desk B (through the server), with
+/// WeChat pushing the result to process A. Returns its appid once B lists it.
+async fn authorize(t: &Team, key: &str) -> String {
+    let appid = t.sim.state()["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["kind"] == "service" && a["verified"] == true)
+        .and_then(|a| a["appid"].as_str())
+        .expect("a verified service account in the sim")
+        .to_owned();
+    let (status, pre) = call(
+        &t.b,
+        key,
+        "/cgi-bin/component/api_create_preauthcode?component_access_token=team",
+        json!({ "component_appid": COMPONENT_APPID }),
+    )
+    .await;
+    assert_eq!(status, 200, "{pre}");
+    let pre_auth_code = pre["pre_auth_code"].as_str().expect("pre_auth_code");
+    let done: Value = client()
+        .post(format!("{}/__sim/authorize", t.sim.base_url))
+        .json(&json!({ "pre_auth_code": pre_auth_code, "authorizer_appid": appid }))
+        .send()
+        .await
+        .expect("authorize")
+        .json()
+        .await
+        .expect("json");
+    assert!(done["auth_code"].is_string(), "{done}");
+    for _ in 0..100 {
+        let (_, list) = get_json(&t.b, key, "/api/v1/team/accounts").await;
+        if list["accounts"].as_array().is_some_and(|l| {
+            l.iter()
+                .any(|a| a["appid"] == appid.as_str() && a["authorized"] == true)
+        }) {
+            return appid;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the account authorized through A is not listed at B; A's log:\n{}",
+        t.a.logs()
+    );
+}
+
+async fn template(t: &Team, key: &str, appid: &str) -> String {
+    let (status, added) = call(
+        &t.a,
+        key,
+        &format!("/cgi-bin/template/api_add_template?access_token=team.{appid}"),
+        json!({ "template_id_short": "47123", "keyword_name_list": ["订单编号"] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{added}");
+    added["template_id"]
+        .as_str()
+        .expect("template_id")
+        .to_owned()
+}
+
+async fn openid(t: &Team, appid: &str, index: u32) -> String {
+    let v: Value = client()
+        .get(format!(
+            "{}/__sim/openid?appid={appid}&index={index}",
+            t.sim.base_url
+        ))
+        .send()
+        .await
+        .expect("openid")
+        .json()
+        .await
+        .expect("json");
+    v["openid"].as_str().expect("openid").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_sends_from_two_desks_on_two_processes_after_expiry_cost_one_token_of_each_kind()
+ {
+    let t = team().await;
+    let alice = add_member(&t, "alice", "operator");
+    let bob = add_member(&t, "bob", "operator");
+    let appid = authorize(&t, &alice).await;
+    let template_id = template(&t, &alice, &appid).await;
+    let to = openid(&t, &appid, 0).await;
+
+    // Every token the sim issued so far dies: the next calls meet 42001 on both processes.
+    let _: Value = client()
+        .post(format!("{}/__sim/advance-clock", t.sim.base_url))
+        .json(&json!({ "secs": 3 * 3600 }))
+        .send()
+        .await
+        .expect("advance")
+        .json()
+        .await
+        .expect("json");
+    let before = issued(&t.sim);
+    let accepted_before = t.sim.state()["sends"]["accepted"].as_u64().unwrap_or(0);
+
+    let mut calls = Vec::new();
+    for i in 0..200 {
+        // Desk "alice" talks to A, desk "bob" to B, interleaved.
+        let (relay, key) = if i % 2 == 0 {
+            (&t.a, &alice)
+        } else {
+            (&t.b, &bob)
+        };
+        let url = relay.url(&format!(
+            "/api/v1/team/wechat/cgi-bin/message/template/send?access_token=team.{appid}"
+        ));
+        let body = json!({
+            "touser": to,
+            "template_id": template_id,
+            "client_msg_id": format!("storm-{i}"),
+            "data": { "character_string1": { "value": format!("SO{i:05}") } },
+        });
+        let key = key.clone();
+        calls.push(tokio::spawn(async move {
+            let resp = client()
+                .post(url)
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            (
+                resp.status().as_u16(),
+                resp.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }));
+    }
+    for c in calls {
+        let (status, body) = c.await.expect("join");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["errcode"], 0, "every send is accepted: {body}");
+    }
+    let after = issued(&t.sim);
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (1, 1),
+        "exactly one component token and one authorizer token were issued for 200 sends from two \
+         desks through two processes; A:\n{}\nB:\n{}",
+        t.a.logs(),
+        t.b.logs()
+    );
+    assert_eq!(
+        t.sim.state()["sends"]["accepted"].as_u64().unwrap_or(0) - accepted_before,
+        200
+    );
+    t.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_removed_key_is_refused_at_once_a_viewer_reads_but_cannot_send_and_tokens_never_leave() {
+    let t = team().await;
+    let alice = add_member(&t, "alice", "operator");
+    let vic = add_member(&t, "vic", "viewer");
+    let (ok, list, _) = members(&t, &["list"]);
+    assert!(
+        ok && list.contains("alice\toperator") && list.contains("vic\tviewer"),
+        "{list}"
+    );
+
+    let (status, me) = get_json(&t.b, &vic, "/api/v1/team/me").await;
+    assert_eq!(
+        (status, me["name"].as_str(), me["role"].as_str()),
+        (200, Some("vic"), Some("viewer"))
+    );
+
+    let appid = authorize(&t, &alice).await;
+    let template_id = template(&t, &alice, &appid).await;
+    let to = openid(&t, &appid, 1).await;
+    let send = format!("/cgi-bin/message/template/send?access_token=team.{appid}");
+    let body = json!({
+        "touser": to, "template_id": template_id,
+        "data": { "character_string1": { "value": "SO1" } },
+    });
+
+    // A viewer reads (the account's tags) but cannot send.
+    let (status, tags) = call(
+        &t.a,
+        &vic,
+        &format!("/cgi-bin/tags/get?access_token=team.{appid}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{tags}");
+    let accepted = t.sim.state()["sends"]["accepted"].as_u64().unwrap_or(0);
+    let (status, refused) = call(&t.a, &vic, &send, body.clone()).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("role_too_low")),
+        "{refused}"
+    );
+    assert!(refused["message"]["en"].is_string() && refused["hint"]["zh"].is_string());
+    assert_eq!(
+        t.sim.state()["sends"]["accepted"].as_u64().unwrap_or(0),
+        accepted
+    );
+
+    // Desks never get a token: token endpoints are not forwarded, real tokens are not accepted.
+    let (status, v) = call(
+        &t.b,
+        &alice,
+        "/cgi-bin/component/api_get_authorizer_list?component_access_token=team",
+        json!({ "component_appid": COMPONENT_APPID, "offset": 0, "count": 100 }),
+    )
+    .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (403, Some("server_only")),
+        "{v}"
+    );
+    let (status, v) = call(
+        &t.b,
+        &alice,
+        "/cgi-bin/message/template/send?access_token=SOME_REAL_TOKEN",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (400, Some("bad_token_placeholder")),
+        "{v}"
+    );
+
+    // Alice sends, is removed, and her very next request is refused by both processes.
+    let (status, sent) = call(&t.a, &alice, &send, body.clone()).await;
+    assert_eq!((status, sent["errcode"].as_i64()), (200, Some(0)), "{sent}");
+    let (ok, out, err) = members(&t, &["remove", "alice"]);
+    assert!(ok, "{out}{err}");
+    for relay in [&t.a, &t.b] {
+        let (status, v) = call(relay, &alice, &send, body.clone()).await;
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (401, Some("member_key_refused")),
+            "{v}"
+        );
+    }
+    let (ok, _, err) = members(&t, &["remove", "alice"]);
+    assert!(
+        !ok && err.contains("alice"),
+        "removing an unknown member fails saying who: {err}"
+    );
+
+    // No secret in either process's log or data dir: the AppSecret, the server key.
+    for relay in [&t.a, &t.b] {
+        let logs = relay.logs();
+        assert!(!logs.contains(SANDBOX_COMPONENT_APPSECRET) && !logs.contains(&server_key()));
+        assert!(
+            !logs.contains(&alice) && !logs.contains(&vic),
+            "member keys stay out of logs"
+        );
+    }
+    t.sim.shutdown().await;
+}
