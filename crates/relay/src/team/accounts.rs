@@ -72,7 +72,7 @@ pub async fn redeem(
     let sets: Vec<i64> = info
         .func_info
         .iter()
-        .map(|f| i64::from(f.funcscope_category.id))
+        .map(|f| f.funcscope_category.id)
         .collect();
     let conn = team.db.get().await?;
     conn.execute(
