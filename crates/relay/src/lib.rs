@@ -262,7 +262,13 @@ impl RelayHandle {
 /// Validate the config, open the database, bind `listen` and serve in the background.
 pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
     let cfg = cfg.validated()?;
-    let store = Store::open(&cfg.database_path())?;
+    let store = match &cfg.team {
+        None => Store::open(&cfg.database_path())?,
+        // Team mode: the event log lives in the team database, shared by every relay process.
+        Some(t) => {
+            Store::open_pg(team::db::Db::open(&t.database_url).await?, &t.database_url).await?
+        }
+    };
     let listener = TcpListener::bind(&cfg.listen).await?;
     let local_addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);

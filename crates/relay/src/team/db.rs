@@ -27,8 +27,14 @@ pub mod lock {
 }
 
 /// `(version, name, sql)`, dense from 1. Never edit a released one: add the next.
-const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "0001_team", include_str!("migrations/0001_team.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "0001_team", include_str!("migrations/0001_team.sql")),
+    (
+        2,
+        "0002_event_log",
+        include_str!("migrations/0002_event_log.sql"),
+    ),
+];
 
 /// Connections kept open beyond the ones in use.
 const DEFAULT_MAX: usize = 16;

@@ -1,4 +1,4 @@
-//! Durable storage in one SQLite file (WAL): the append-only event log with gapless sequence
+//! Single-desk storage in one SQLite file (WAL): the append-only event log with gapless sequence
 //! numbers, the de-duplication keys, and the latest component_verify_ticket (sealed).
 //!
 //! One dedicated writer thread owns the only writing connection. Requests queue on a channel;
@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::{Appended, EventRow, NewEvent, SealedTicket, TicketUpdate};
 use crate::error::{Error, Result};
 
 /// The schema version this relay writes. A database with a higher `user_version` is refused.
@@ -49,57 +50,6 @@ CREATE TABLE ticket (
 );
 ";
 
-/// An event to append.
-#[derive(Debug, Clone)]
-pub struct NewEvent {
-    /// `authorized`, `text`, … (contracts.md).
-    pub kind: &'static str,
-    /// The authorizer appid it concerns, if any.
-    pub appid: Option<String>,
-    /// Unix seconds when the relay received it.
-    pub received_at: i64,
-    /// The JSON `data` object.
-    pub data: serde_json::Value,
-    /// Identity of the underlying push: a second push with the same key is a retry.
-    pub dedup_key: String,
-}
-
-/// What happened to an append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Appended {
-    /// Stored under this sequence number.
-    Stored(i64),
-    /// Already stored earlier under this sequence number (a retry); nothing written.
-    Duplicate(i64),
-}
-
-/// What happened to a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketUpdate {
-    /// It is now the latest ticket.
-    Replaced,
-    /// A ticket with a later CreateTime is already kept; this one was ignored.
-    KeptNewer,
-}
-
-/// One row of the event log.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRow {
-    pub seq: i64,
-    pub kind: String,
-    pub appid: Option<String>,
-    pub received_at: i64,
-    pub data: serde_json::Value,
-}
-
-/// The stored ticket, still sealed.
-#[derive(Debug, Clone)]
-pub struct SealedTicket {
-    pub sealed: String,
-    pub create_time: i64,
-    pub received_at: i64,
-}
-
 enum Command {
     Append(NewEvent, oneshot::Sender<Result<Appended>>),
     PutTicket {
@@ -115,9 +65,9 @@ enum Command {
     Shutdown,
 }
 
-/// A cloneable handle to the store.
+/// A cloneable handle to the SQLite store.
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct SqliteStore {
     inner: Arc<Inner>,
 }
 
@@ -129,9 +79,9 @@ struct Inner {
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Open (creating if needed) the database at `path`, migrate it and start the writer thread.
-    pub fn open(path: &Path) -> Result<Self> {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::DataDir {
                 path: dir.to_path_buf(),
@@ -166,14 +116,14 @@ impl Store {
     }
 
     /// Append an event unless its dedup key was seen; resolves after the commit.
-    pub async fn append(&self, event: NewEvent) -> Result<Appended> {
+    pub(crate) async fn append(&self, event: NewEvent) -> Result<Appended> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Append(event, reply)).await?;
         rx.await.map_err(|_| Error::WriterGone)?
     }
 
     /// Keep `sealed` as the latest ticket unless a later one is already kept.
-    pub async fn put_ticket(
+    pub(crate) async fn put_ticket(
         &self,
         sealed: String,
         create_time: i64,
@@ -192,30 +142,20 @@ impl Store {
 
     /// Delete events and dedup keys received before `before` (unix seconds). Sequence numbers
     /// are never reused afterwards.
-    pub async fn prune(&self, before: i64) -> Result<usize> {
+    pub(crate) async fn prune(&self, before: i64) -> Result<usize> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Prune { before, reply }).await?;
         rx.await.map_err(|_| Error::WriterGone)?
     }
 
-    /// The highest sequence number ever assigned (0 for an empty log).
-    pub fn head(&self) -> i64 {
-        *self.inner.head.borrow()
-    }
-
     /// A receiver that changes whenever new events are committed.
-    pub fn subscribe(&self) -> watch::Receiver<i64> {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<i64> {
         self.inner.head.clone()
-    }
-
-    /// Up to `limit` events with `seq > after`, oldest first.
-    pub async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<EventRow>> {
-        Ok(self.events_page(after, limit).await?.0)
     }
 
     /// Up to `limit` events with `seq > after`, oldest first, and the log's first seq (see
     /// [`first_seq_in`]), read in one transaction so the two agree.
-    pub async fn events_page(&self, after: i64, limit: u32) -> Result<(Vec<EventRow>, i64)> {
+    pub(crate) async fn events_page(&self, after: i64, limit: u32) -> Result<(Vec<EventRow>, i64)> {
         self.read(move |conn| {
             let tx = conn.unchecked_transaction()?;
             let rows = {
@@ -243,18 +183,18 @@ impl Store {
     }
 
     /// The smallest seq still in the log, or the highest ever assigned + 1 when it is empty.
-    pub async fn first_seq(&self) -> Result<i64> {
+    pub(crate) async fn first_seq(&self) -> Result<i64> {
         self.read(first_seq_in).await
     }
 
-    /// Whether the writer thread still takes writes. False after [`Store::close`] and when the
+    /// Whether the writer thread still takes writes. False after [`SqliteStore::close`] and when the
     /// thread died: its end of the queue is dropped when its loop ends or unwinds.
-    pub fn writer_alive(&self) -> bool {
+    pub(crate) fn writer_alive(&self) -> bool {
         !self.inner.tx.is_closed()
     }
 
     /// The latest ticket, still sealed.
-    pub async fn ticket(&self) -> Result<Option<SealedTicket>> {
+    pub(crate) async fn ticket(&self) -> Result<Option<SealedTicket>> {
         self.read(|conn| {
             conn.query_row(
                 "SELECT sealed, create_time, received_at FROM ticket WHERE id = 1",
@@ -274,7 +214,7 @@ impl Store {
     }
 
     /// Finish queued writes and stop the writer thread.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         // Ignored error: the writer is already gone, which is what we want.
         let _ = self.inner.tx.send(Command::Shutdown).await;
         let handle = self.inner.writer.lock().ok().and_then(|mut w| w.take());
@@ -536,7 +476,7 @@ mod tests {
     async fn duplicates_keep_the_log_gapless_and_survive_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("r.sqlite3");
-        let store = Store::open(&path).expect("open");
+        let store = SqliteStore::open(&path).expect("open");
         assert_eq!(
             store.append(ev("a", 10)).await.expect("a"),
             Appended::Stored(1)
@@ -549,12 +489,12 @@ mod tests {
             store.append(ev("b", 12)).await.expect("b"),
             Appended::Stored(2)
         );
-        assert_eq!(store.head(), 2);
+        assert_eq!(*store.subscribe().borrow(), 2);
         store.close().await;
 
-        let store = Store::open(&path).expect("reopen");
-        assert_eq!(store.head(), 2);
-        let rows = store.events_after(0, 10).await.expect("read");
+        let store = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(*store.subscribe().borrow(), 2);
+        let rows = store.events_page(0, 10).await.expect("read").0;
         assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(rows[1].data, serde_json::json!({ "k": "b" }));
         assert_eq!(
@@ -567,7 +507,7 @@ mod tests {
     #[tokio::test]
     async fn an_older_ticket_never_replaces_a_newer_one() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("r.sqlite3")).expect("open");
+        let store = SqliteStore::open(&dir.path().join("r.sqlite3")).expect("open");
         assert_eq!(
             store.put_ticket("new".into(), 200, 1).await.expect("put"),
             TicketUpdate::Replaced
@@ -585,7 +525,7 @@ mod tests {
     async fn pruning_never_lets_a_sequence_number_be_reused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("r.sqlite3");
-        let store = Store::open(&path).expect("open");
+        let store = SqliteStore::open(&path).expect("open");
         store.append(ev("a", 10)).await.expect("a");
         store.append(ev("b", 10)).await.expect("b");
         assert_eq!(store.first_seq().await.expect("first"), 1);
@@ -593,12 +533,12 @@ mod tests {
         // Empty, but the numbers 1 and 2 are spent: the next event will be 3.
         assert_eq!(store.first_seq().await.expect("first"), 3);
         store.close().await;
-        let store = Store::open(&path).expect("reopen");
+        let store = SqliteStore::open(&path).expect("reopen");
         assert_eq!(
             store.append(ev("c", 20)).await.expect("c"),
             Appended::Stored(3)
         );
-        assert_eq!(store.events_after(0, 10).await.expect("read").len(), 1);
+        assert_eq!(store.events_page(0, 10).await.expect("read").0.len(), 1);
         assert_eq!(store.first_seq().await.expect("first"), 3);
         store.close().await;
     }
@@ -606,7 +546,7 @@ mod tests {
     #[tokio::test]
     async fn the_writer_is_reported_dead_once_it_stopped() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("r.sqlite3")).expect("open");
+        let store = SqliteStore::open(&dir.path().join("r.sqlite3")).expect("open");
         assert!(store.writer_alive());
         store.close().await;
         assert!(!store.writer_alive());
