@@ -216,6 +216,8 @@ pub fn app(state: AppState) -> Router {
     // Team mode: the desks' API behind member keys (answers 404 on a single-desk relay).
     let team = Router::new()
         .route("/api/v1/team/me", get(routes::team::me))
+        .route("/api/v1/team/accounts", get(routes::team::accounts))
+        .route("/api/v1/team/audit", get(routes::team::audit))
         .route("/api/v1/team/wechat/{*path}", any(routes::team::wechat))
         .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -326,6 +326,35 @@ async fn a_removed_key_is_refused_at_once_a_viewer_reads_but_cannot_send_and_tok
     );
 
     let appid = authorize(&t, &alice).await;
+    // The account change is recorded as alice's: she asked for the pre_auth_code.
+    let (_, list) = get_json(&t.a, &vic, "/api/v1/team/accounts").await;
+    let row = list["accounts"]
+        .as_array()
+        .and_then(|l| l.iter().find(|a| a["appid"] == appid.as_str()))
+        .cloned()
+        .expect("listed");
+    assert_eq!(row["updated_by"], "alice", "{row}");
+    let boss = add_member(&t, "boss", "admin");
+    let (status, v) = get_json(&t.a, &alice, "/api/v1/team/audit").await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (403, Some("role_too_low")),
+        "{v}"
+    );
+    let (status, v) = get_json(&t.b, &boss, "/api/v1/team/audit").await;
+    assert_eq!(status, 200, "{v}");
+    let entries = v["entries"].as_array().cloned().unwrap_or_default();
+    assert!(
+        entries.iter().any(|e| e["action"] == "account.authorized"
+            && e["member"] == "alice"
+            && e["detail"]["appid"] == appid.as_str()),
+        "{v}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "member.add" && e["detail"]["name"] == "vic")
+    );
     let template_id = template(&t, &alice, &appid).await;
     let to = openid(&t, &appid, 1).await;
     let send = format!("/cgi-bin/message/template/send?access_token=team.{appid}");

@@ -149,6 +149,43 @@ pub async fn accounts(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /api/v1/team/audit?before=ID&limit=N` (admin): who did what, newest first.
+pub async fn audit(
+    State(state): State<AppState>,
+    Extension(member): Extension<Member>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let Some(team) = state.team() else {
+        return unavailable();
+    };
+    if member.role < Role::Admin {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "role_too_low",
+            "只有管理员能查看审计记录",
+            "Only admins can read the audit log.",
+            Some((
+                "请团队管理员调整你的角色",
+                "Ask the team's admin to change your role.",
+            )),
+        );
+    }
+    let q = crate::routes::wechat::query_map(raw.as_deref());
+    let before = q.get("before").and_then(|v| v.parse::<i64>().ok());
+    let limit = q
+        .get("limit")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    match crate::team::accounts::audit_log(team, before, limit).await {
+        Ok(entries) => Json(json!({ "entries": entries })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "audit log unreadable");
+            unavailable()
+        }
+    }
+}
+
 /// Endpoints whose answers carry tokens or refresh tokens: only the server calls them.
 const TOKEN_ENDPOINTS: &[&str] = &[
     "/cgi-bin/token",
@@ -379,6 +416,15 @@ pub async fn wechat(
             continue;
         }
         tracing::info!(member = %member.name, route = path, status = status.as_u16(), "team call forwarded");
+        if path == "/cgi-bin/component/api_create_preauthcode"
+            && let Some(code) = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("pre_auth_code")?.as_str().map(str::to_owned))
+            && let Err(e) = crate::team::accounts::note_pre_auth(team, &member.name, &code).await
+        {
+            // The authorization still works; it is only recorded without its member.
+            tracing::warn!(error = %e, "pre_auth_code not attributed");
+        }
         let mut out = Response::new(Body::from(bytes));
         *out.status_mut() = status;
         if let Some(ct) = content_type {

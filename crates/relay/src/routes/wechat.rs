@@ -219,8 +219,14 @@ pub async fn component_push(
 
 /// What a team server does with an authorization change beside logging it.
 enum TeamFollowUp {
-    Redeem { appid: String, code: String },
-    Forget { appid: String },
+    Redeem {
+        appid: String,
+        code: String,
+        pre_auth_code: Option<String>,
+    },
+    Forget {
+        appid: String,
+    },
 }
 
 fn team_follow_up(ev: &crate::store::NewEvent) -> Option<TeamFollowUp> {
@@ -228,7 +234,16 @@ fn team_follow_up(ev: &crate::store::NewEvent) -> Option<TeamFollowUp> {
     match ev.kind {
         "authorized" | "updateauthorized" => {
             let code = ev.data.get("authorization_code")?.as_str()?.to_owned();
-            (!code.is_empty()).then_some(TeamFollowUp::Redeem { appid, code })
+            let pre_auth_code = ev
+                .data
+                .get("pre_auth_code")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+            (!code.is_empty()).then_some(TeamFollowUp::Redeem {
+                appid,
+                code,
+                pre_auth_code,
+            })
         }
         "unauthorized" => Some(TeamFollowUp::Forget { appid }),
         _ => None,
@@ -240,8 +255,14 @@ impl TeamFollowUp {
         let Some(team) = state.team() else { return };
         let component_appid = &state.config().component_appid;
         match self {
-            TeamFollowUp::Redeem { appid, code } => {
-                match crate::team::accounts::redeem(team, component_appid, &appid, &code, now).await
+            TeamFollowUp::Redeem {
+                appid,
+                code,
+                pre_auth_code,
+            } => {
+                let pre = pre_auth_code.as_deref();
+                match crate::team::accounts::redeem(team, component_appid, &appid, &code, pre, now)
+                    .await
                 {
                     Ok(true) => {}
                     Ok(false) => tracing::info!(appid, "authorization already redeemed"),

@@ -27,10 +27,22 @@ pub async fn redeem(
     component_appid: &str,
     appid: &str,
     code: &str,
+    pre_auth_code: Option<&str>,
     now: i64,
 ) -> Result<bool> {
     let hash = Sha256::digest(code.as_bytes()).to_vec();
     let conn = team.db.get().await?;
+    // The member whose pre_auth_code this authorization used (asked for through the server).
+    let member: Option<String> = match pre_auth_code {
+        Some(p) => conn
+            .query_opt(
+                "SELECT member FROM team_pre_auth WHERE code_hash = $1",
+                &[&Sha256::digest(p.as_bytes()).to_vec()],
+            )
+            .await?
+            .map(|r| r.get(0)),
+        None => None,
+    };
     let fresh = conn
         .execute(
             "INSERT INTO team_auth_codes (code_hash, appid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -76,26 +88,80 @@ pub async fn redeem(
         .collect();
     let conn = team.db.get().await?;
     conn.execute(
-        "INSERT INTO team_accounts (appid, authorized, func_info, authorized_at)
-         VALUES ($1, true, $2, $3)
+        "INSERT INTO team_accounts (appid, authorized, func_info, authorized_at, updated_by)
+         VALUES ($1, true, $2, $3, $4)
          ON CONFLICT (appid) DO UPDATE SET authorized = true, func_info = EXCLUDED.func_info,
-             authorized_at = EXCLUDED.authorized_at, updated_at = now()",
+             authorized_at = EXCLUDED.authorized_at, updated_by = EXCLUDED.updated_by,
+             updated_at = now()",
         &[
             &info.authorizer_appid,
             &tokio_postgres::types::Json(&sets),
             &now,
+            &member,
         ],
     )
     .await?;
     audit(
         &team.db,
-        None,
+        member.as_deref(),
         "account.authorized",
         serde_json::json!({ "appid": info.authorizer_appid, "func_info": sets }),
     )
     .await?;
     tracing::info!(appid = %info.authorizer_appid, "team account authorized");
     Ok(true)
+}
+
+/// Remembers that `member` asked for `pre_auth_code` (see [`redeem`]).
+pub async fn note_pre_auth(team: &TeamState, member: &str, pre_auth_code: &str) -> Result<()> {
+    let conn = team.db.get().await?;
+    conn.execute(
+        "INSERT INTO team_pre_auth (code_hash, member) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        &[&Sha256::digest(pre_auth_code.as_bytes()).to_vec(), &member],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// `None`: the server's operator at its shell, or WeChat.
+    pub member: Option<String>,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// The newest audit entries, newest first (at most `limit`, before `before` when given).
+pub async fn audit_log(
+    team: &TeamState,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>> {
+    let conn = team.db.get().await?;
+    let rows = conn
+        .query(
+            "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), member, action, detail
+               FROM team_audit WHERE id < coalesce($1, 9223372036854775807)
+              ORDER BY id DESC LIMIT $2",
+            &[&before, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| AuditEntry {
+            id: r.get(0),
+            at: r.get(1),
+            member: r.get(2),
+            action: r.get(3),
+            detail: r
+                .get::<_, tokio_postgres::types::Json<serde_json::Value>>(4)
+                .0,
+        })
+        .collect())
 }
 
 /// The account withdrew its authorization: tokens forgotten, row kept as not authorized.

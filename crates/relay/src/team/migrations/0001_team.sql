@@ -64,3 +64,11 @@ CREATE TABLE team_auth_codes (
     appid       text  NOT NULL,
     redeemed_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Which member asked for a pre_auth_code (its SHA-256), so the authorization it leads to is
+-- recorded as theirs.
+CREATE TABLE team_pre_auth (
+    code_hash  bytea PRIMARY KEY,
+    member     text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
