@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use wxdesk_core::Lang;
 use wxdesk_core::context::Context;
-use wxdesk_core::send::{Job, JobProgress, JobStatus, LockWait, SendLockHolder};
+use wxdesk_core::send::{Job, JobProgress, JobShown, JobStatus, LockWait, SendLockHolder};
 
 use crate::args::Wait;
 use crate::error::{CliError, Result};
@@ -185,7 +185,7 @@ pub fn summarize(job: &Job, out: Out) -> Result<()> {
             "任务 {}（{}）：{}",
             job.id,
             job.kind.label_zh(),
-            status_zh(job.status)
+            shown_zh(job)
         );
         crate::outln!(
             "  共 {}  成功 {}  失败 {}  结果未知 {}  跳过 {}  取消 {}  待发 {}",
@@ -234,6 +234,16 @@ pub fn summarize(job: &Job, out: Out) -> Result<()> {
             reason.map(|r| format!("（{r}）")).unwrap_or_default(),
             job.id
         ))),
+    }
+}
+
+/// How a job reads, as every face shows it: a completed job with failed rows is 部分失败 or 失败,
+/// never 已完成 (core's [`JobShown`]).
+pub fn shown_zh(job: &Job) -> &'static str {
+    match job.shown {
+        JobShown::PartlyFailed => "部分失败",
+        JobShown::Failed => "失败",
+        _ => status_zh(job.status),
     }
 }
 

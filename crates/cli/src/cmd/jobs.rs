@@ -11,7 +11,7 @@ use wxdesk_core::context::Context;
 use wxdesk_core::send::{Job, JobStatus};
 
 use crate::args::JobsCmd;
-use crate::cmd::drive::{drive, pause_text, status_zh, summarize, take_lock};
+use crate::cmd::drive::{drive, pause_text, shown_zh, status_zh, summarize, take_lock};
 use crate::error::{CliError, Result};
 use crate::out::{Out, beijing};
 use crate::session;
@@ -21,7 +21,7 @@ fn print_job(j: &Job) {
     crate::outln!(
         "任务 {}  {}  {}  账号 {}  模板 {}",
         j.id,
-        status_zh(j.status),
+        shown_zh(j),
         j.kind.label_zh(),
         j.appid,
         j.template_id
@@ -106,7 +106,7 @@ pub async fn run(c: JobsCmd, dir: &Path, out: Out) -> Result<()> {
                     crate::outln!(
                         "{:>5}  {:<8} {}  {}/{}  {}  {}",
                         j.id,
-                        status_zh(j.status),
+                        shown_zh(j),
                         j.appid,
                         j.counts.sent,
                         j.counts.total,

@@ -5,7 +5,8 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::model::{
-    Delivery, Job, JobCounts, JobKind, JobPurpose, JobStatus, Payload, RecipientState, Vars,
+    Delivery, Job, JobCounts, JobKind, JobPurpose, JobShown, JobStatus, Payload, RecipientState,
+    Vars,
 };
 use super::reason::{PauseReason, RowNote};
 use crate::error::{Error, Result};
@@ -31,6 +32,20 @@ const JOB_COLS: &str = "id, appid, kind, template_id, title, payload, nonce, sta
 fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
     let payload_json: String = r.get(5)?;
     let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+    let status: JobStatus = r.get(7)?;
+    let counts = JobCounts {
+        total: n(13)?,
+        sent: n(14)?,
+        failed_retryable: n(15)?,
+        failed_permanent: n(16)?,
+        uncertain: n(17)?,
+        skipped: n(18)?,
+        cancelled: n(19)?,
+        delivered: n(20)?,
+        user_block: n(21)?,
+        system_failed: n(22)?,
+    };
+    let shown = JobShown::of(status, &counts);
     let job = Job {
         id: r.get(0)?,
         appid: r.get(1)?,
@@ -43,24 +58,15 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
             content: String::new(),
         },
         nonce: r.get(6)?,
-        status: r.get(7)?,
+        status,
         pause_reason: PauseReason::from_stored(&r.get::<_, String>(8)?),
         concurrency: r.get::<_, i64>(9)?.clamp(1, u32::MAX as i64) as u32,
         rate_per_sec: r.get::<_, i64>(10)?.clamp(1, u32::MAX as i64) as u32,
         max_attempts: r.get::<_, i64>(11)?.clamp(1, u32::MAX as i64) as u32,
         copied_from: r.get(12)?,
-        counts: JobCounts {
-            total: n(13)?,
-            sent: n(14)?,
-            failed_retryable: n(15)?,
-            failed_permanent: n(16)?,
-            uncertain: n(17)?,
-            skipped: n(18)?,
-            cancelled: n(19)?,
-            delivered: n(20)?,
-            user_block: n(21)?,
-            system_failed: n(22)?,
-        },
+        counts,
+        shown,
+        attention: shown.needs_attention(&counts),
         created_at: r.get(23)?,
         started_at: r.get(24)?,
         finished_at: r.get(25)?,
@@ -491,8 +497,8 @@ pub(crate) fn pause_if_running(
     )? == 1)
 }
 
-/// Recounts a job's state counters from its rows (after bulk changes outside the hot path).
-pub(crate) fn recount(conn: &Connection, job_id: i64) -> Result<()> {
+/// A job's rows per state, counted from the rows themselves (delivery counters left at zero).
+pub(crate) fn row_counts(conn: &Connection, job_id: i64) -> Result<JobCounts> {
     let mut c = JobCounts::default();
     let mut stmt = conn.prepare_cached(
         "SELECT state, count(*) FROM send_recipients WHERE job_id = ? GROUP BY state",
@@ -515,6 +521,14 @@ pub(crate) fn recount(conn: &Connection, job_id: i64) -> Result<()> {
             RecipientState::Pending | RecipientState::InFlight => {}
         }
     }
+    Ok(c)
+}
+
+/// Sets a job's state counters to the counts of its rows: after bulk changes, and at every
+/// transition (pause, cancel, retry, completion), so what the faces read there is the rows'
+/// own count even if a counter had drifted. One indexed count per transition, never per batch.
+pub(crate) fn recount(conn: &Connection, job_id: i64) -> Result<()> {
+    let c = row_counts(conn, job_id)?;
     conn.execute(
         "UPDATE send_jobs SET total = ?2, sent = ?3, failed_retryable = ?4, failed_permanent = ?5, \
          uncertain = ?6, skipped = ?7, cancelled = ?8 WHERE id = ?1",

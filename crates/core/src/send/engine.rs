@@ -235,7 +235,11 @@ impl SendEngine {
             .store
             .call(move |c| {
                 let why = PauseReason::Operator;
-                db::pause_if_running(c, job_id, JobStatus::Paused, &why, now_secs())
+                let tx = c.transaction()?;
+                db::pause_if_running(&tx, job_id, JobStatus::Paused, &why, now_secs())?;
+                db::recount(&tx, job_id)?;
+                tx.commit()?;
+                Ok(())
             })
             .await?;
         self.inner.stop_runner(job_id);
@@ -259,6 +263,7 @@ impl SendEngine {
                 let tx = c.transaction()?;
                 db::set_status(&tx, job_id, JobStatus::Cancelled, None, now)?;
                 db::cancel_pending(&tx, job_id, now)?;
+                db::recount(&tx, job_id)?;
                 tx.commit()?;
                 Ok(())
             })
@@ -469,6 +474,9 @@ impl SendEngine {
             .store
             .call(move |c| db::set_status(c, job_id, JobStatus::Running, None, now_secs()))
             .await?;
+        // Watchers see 发送中 at once, not when the runner's first batch lands (a job whose rows
+        // all wait for a retry time would show 已暂停 until then).
+        self.inner.publish_from_db(job_id).await;
         self.ensure_runner(job_id);
         Ok(())
     }

@@ -157,6 +157,54 @@ impl JobStatus {
 }
 
 str_enum! {
+    /// How every face shows a job (任务's tag, the progress bar, 概览, the CLI): its stored
+    /// status, except that a completed job whose rows did not all get through says so. A job
+    /// stored `completed` only means no row is left to send; shown as a green 已完成 with
+    /// failed rows it hid the failures (the relay-down report of #16).
+    JobShown {
+        Draft = "draft",
+        Running = "running",
+        Paused = "paused",
+        PausedQuota = "paused_quota",
+        Cancelled = "cancelled",
+        /// Completed, and every row that was to be sent was sent.
+        Completed = "completed",
+        /// Completed with some rows sent and some failed or of unknown outcome (部分失败).
+        PartlyFailed = "partly_failed",
+        /// Completed with rows failed or of unknown outcome and none sent (失败).
+        Failed = "failed",
+    }
+}
+
+impl JobShown {
+    /// The one place a job's shown state is decided, from its status and the counts of its rows.
+    /// An `uncertain` row counts as not got through: the operator has to decide about it.
+    pub fn of(status: JobStatus, c: &JobCounts) -> JobShown {
+        match status {
+            JobStatus::Draft => JobShown::Draft,
+            JobStatus::Running => JobShown::Running,
+            JobStatus::Paused => JobShown::Paused,
+            JobStatus::PausedQuota => JobShown::PausedQuota,
+            JobStatus::Cancelled => JobShown::Cancelled,
+            JobStatus::Completed if c.failed() + c.uncertain == 0 => JobShown::Completed,
+            JobStatus::Completed if c.sent == 0 => JobShown::Failed,
+            JobStatus::Completed => JobShown::PartlyFailed,
+        }
+    }
+
+    /// Whether 概览 lists the job under 需要关注: it waits for the operator (paused), or it ended
+    /// with rows that failed or whose outcome is unknown (also a cancelled one).
+    pub fn needs_attention(self, c: &JobCounts) -> bool {
+        match self {
+            JobShown::Paused | JobShown::PausedQuota => true,
+            JobShown::PartlyFailed | JobShown::Failed => true,
+            JobShown::Cancelled => c.failed() + c.uncertain > 0,
+            JobShown::Draft | JobShown::Running | JobShown::Completed => false,
+        }
+    }
+}
+
+str_enum! {
     RecipientState {
         Pending = "pending",
         /// A request is (or was, before a crash) on the wire.
@@ -416,6 +464,10 @@ pub struct Job {
     #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub copied_from: Option<i64>,
     pub counts: JobCounts,
+    /// How the faces show it ([`JobShown::of`] over `status` and `counts`).
+    pub shown: JobShown,
+    /// Whether 概览 lists it under 需要关注 ([`JobShown::needs_attention`]).
+    pub attention: bool,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub created_at: i64,
     #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
@@ -434,7 +486,9 @@ impl Job {
     }
 }
 
-/// Where a job's recipients are; kept in the job row by the same transactions that move rows.
+/// Where a job's recipients are: the rows per state, kept in the job row by the same
+/// transactions that move rows, and recounted from the rows at every transition (pause, cancel,
+/// retry, completion), so the job, its progress reports, 概览 and 发送记录 agree.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobCounts {
@@ -480,6 +534,8 @@ pub struct JobProgress {
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub job_id: i64,
     pub status: Option<JobStatus>,
+    /// How the faces show the job now (the same as its [`Job::shown`]).
+    pub shown: Option<JobShown>,
     pub pause_reason: Option<PauseReason>,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
@@ -511,6 +567,7 @@ impl JobProgress {
         JobProgress {
             job_id: job.id,
             status: Some(job.status),
+            shown: Some(job.shown),
             pause_reason: job.pause_reason.clone(),
             total: c.total,
             sent: c.sent,
@@ -584,6 +641,41 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(c.pending(), 3);
+    }
+
+    #[test]
+    fn a_completed_job_is_shown_completed_only_when_every_row_got_through() {
+        let c = |sent, failed_permanent, uncertain, cancelled| JobCounts {
+            total: 10,
+            sent,
+            failed_permanent,
+            uncertain,
+            skipped: 10 - sent - failed_permanent - uncertain - cancelled,
+            cancelled,
+            ..Default::default()
+        };
+        let of = |s, c: JobCounts| {
+            let shown = JobShown::of(s, &c);
+            (shown, shown.needs_attention(&c))
+        };
+        use JobShown as S;
+        use JobStatus as J;
+        assert_eq!(of(J::Completed, c(9, 0, 0, 0)), (S::Completed, false));
+        assert_eq!(of(J::Completed, c(8, 1, 0, 0)), (S::PartlyFailed, true));
+        assert_eq!(of(J::Completed, c(8, 0, 1, 0)), (S::PartlyFailed, true));
+        assert_eq!(of(J::Completed, c(0, 1, 0, 0)), (S::Failed, true));
+        assert_eq!(of(J::Completed, c(0, 0, 2, 0)), (S::Failed, true));
+        // Nothing to send (every row skipped) is not a failure.
+        assert_eq!(of(J::Completed, c(0, 0, 0, 0)), (S::Completed, false));
+        assert_eq!(of(J::Cancelled, c(3, 0, 0, 7)), (S::Cancelled, false));
+        assert_eq!(of(J::Cancelled, c(3, 1, 0, 6)), (S::Cancelled, true));
+        assert_eq!(of(J::Paused, c(3, 0, 0, 0)), (S::Paused, true));
+        assert_eq!(of(J::PausedQuota, c(3, 0, 0, 0)), (S::PausedQuota, true));
+        assert_eq!(of(J::Running, c(3, 1, 0, 0)), (S::Running, false));
+        assert_eq!(of(J::Draft, c(0, 0, 0, 0)), (S::Draft, false));
+        for s in JobShown::ALL {
+            assert_eq!(JobShown::parse(s.as_str()).ok(), Some(*s));
+        }
     }
 
     #[test]

@@ -223,6 +223,10 @@ async fn run_inner(
             if run && next_due.is_none() {
                 let id = job.id;
                 let completed = inner.store.call(move |c| complete_if_done(c, id)).await?;
+                if completed {
+                    // The end is a transition watchers must see (已完成 / 部分失败 / 失败).
+                    inner.publish_from_db(job_id).await;
+                }
                 if completed && inner.try_exit(job_id, &mut ctl) {
                     return Ok(());
                 }
@@ -234,17 +238,22 @@ async fn run_inner(
             if !run {
                 let id = job.id;
                 // In-flight rows that came back retryable while cancelling are cancelled too.
+                // Their outcomes (and these cancellations) landed after the pause or cancel was
+                // published: the rows are counted once more and published, or a watcher keeps
+                // the numbers of the moment the operator pressed the button.
                 inner
                     .store
                     .call(move |c| {
-                        if db::load_job(c, id)?.status == JobStatus::Cancelled {
-                            let tx = c.transaction()?;
+                        let tx = c.transaction()?;
+                        if db::load_job(&tx, id)?.status == JobStatus::Cancelled {
                             db::cancel_pending(&tx, id, now_secs())?;
-                            tx.commit()?;
                         }
+                        db::recount(&tx, id)?;
+                        tx.commit()?;
                         Ok(())
                     })
                     .await?;
+                inner.publish_from_db(job_id).await;
                 if inner.try_exit(job_id, &mut ctl) {
                     return Ok(());
                 }
@@ -289,13 +298,20 @@ async fn run_inner(
 /// Marks the job completed if it is running and no row is open; false when rows reappeared (a
 /// retry was requested meanwhile).
 fn complete_if_done(c: &mut rusqlite::Connection, job_id: i64) -> Result<bool> {
-    let n = c.execute(
+    let tx = c.transaction()?;
+    let n = tx.execute(
         "UPDATE send_jobs SET status = 'completed', finished_at = ?2, updated_at = ?2, pause_reason = '' \
          WHERE id = ?1 AND status = 'running' AND NOT EXISTS \
          (SELECT 1 FROM send_recipients WHERE job_id = ?1 AND state IN ('pending', 'in_flight'))",
         rusqlite::params![job_id, now_secs()],
     )?;
-    Ok(n == 1 || !db::has_open_rows(c, job_id)?)
+    if n == 1 {
+        // The final numbers are the rows' own count.
+        db::recount(&tx, job_id)?;
+    }
+    let done = n == 1 || !db::has_open_rows(&tx, job_id)?;
+    tx.commit()?;
+    Ok(done)
 }
 
 async fn acquire(job: &Limiter, account: &Limiter) {

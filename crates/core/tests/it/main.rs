@@ -63,6 +63,7 @@ mod send_faces;
 mod send_failures;
 mod send_history;
 mod send_host;
+mod send_numbers;
 mod send_quota;
 mod send_refusals;
 mod send_sim;
