@@ -7,7 +7,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +15,9 @@ use super::reason::{Explanation, RowNote};
 use super::render::build_request;
 use crate::error::{Error, Lang, Result};
 use crate::store::Store;
+
+mod query;
+pub use query::{PageQuery, page_query};
 
 /// The status filter of the history: a recipient state, or a delivery report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,74 +258,6 @@ fn fill_jumps(conn: &Connection, rows: &mut [HistoryRow]) -> Result<()> {
     Ok(())
 }
 
-/// The WHERE clause and its parameters for a filter and an upper id bound.
-fn where_clause(
-    conn: &Connection,
-    f: &HistoryFilter,
-    before: Option<i64>,
-) -> Result<(String, Vec<SqlValue>)> {
-    let mut sql = String::from(" WHERE id < ?");
-    let mut args: Vec<SqlValue> = vec![SqlValue::Integer(before.unwrap_or(i64::MAX))];
-    let mut eq = |col: &str, v: SqlValue, sql: &mut String| {
-        sql.push_str(&format!(" AND {col} = ?"));
-        args.push(v);
-    };
-    if let Some(v) = &f.appid {
-        eq("appid", SqlValue::Text(v.clone()), &mut sql);
-    }
-    if let Some(v) = &f.template_id {
-        eq("template_id", SqlValue::Text(v.clone()), &mut sql);
-    }
-    if let Some(v) = f.job_id {
-        eq("job_id", SqlValue::Integer(v), &mut sql);
-    }
-    let (state, delivery) = f.status.map_or((None, None), HistoryStatus::split);
-    if let Some(v) = state {
-        eq("state", SqlValue::Text(v.as_str().into()), &mut sql);
-    }
-    if let Some(v) = delivery {
-        eq("delivery", SqlValue::Text(v.as_str().into()), &mut sql);
-    }
-    if let Some(v) = &f.openid {
-        eq("openid", SqlValue::Text(v.trim().to_string()), &mut sql);
-    }
-    // Rows are inserted in time order, so a date range is an id range: two index probes turn it
-    // into bounds on the rowid, which every other index already ends in.
-    if f.from.is_some() || f.to.is_some() {
-        let lo: Option<i64> = match f.from {
-            Some(from) => conn
-                .query_row(
-                    "SELECT id FROM send_recipients WHERE created_at >= ? ORDER BY created_at, id LIMIT 1",
-                    [from],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .or(Some(i64::MAX)),
-            None => None,
-        };
-        let hi: Option<i64> = match f.to {
-            Some(to) => conn
-                .query_row(
-                    "SELECT id FROM send_recipients WHERE created_at < ? ORDER BY created_at DESC, id DESC LIMIT 1",
-                    [to],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .or(Some(0)),
-            None => None,
-        };
-        if let Some(lo) = lo {
-            sql.push_str(" AND id >= ?");
-            args.push(SqlValue::Integer(lo));
-        }
-        if let Some(hi) = hi {
-            sql.push_str(" AND id <= ?");
-            args.push(SqlValue::Integer(hi));
-        }
-    }
-    Ok((sql, args))
-}
-
 /// One page of history, newest first. `before`: the `next_before` of the previous page. (Public
 /// for the history bench, which times the query itself; faces use [`History::list`].)
 pub fn list(
@@ -333,30 +267,17 @@ pub fn list(
     limit: u32,
 ) -> Result<HistoryPage> {
     let limit = limit.clamp(1, 1000);
-    let (mut wh, mut args) = where_clause(conn, f, before)?;
-    // Within one job, ids and seqs rise together (rows are inserted in seq order), so a job's
-    // page walks the (job_id, seq) unique index instead of scanning the job's rows to sort them.
-    // With a state filter the (job_id, state) index already ends in the rowid.
-    let state_filter = f.status.and_then(|s| s.split().0);
-    let order = match (f.job_id, state_filter) {
-        (Some(_), None) => {
-            if let Some(b) = before {
-                let seq: Option<i64> = conn
-                    .prepare_cached("SELECT seq FROM send_recipients WHERE id = ?")?
-                    .query_row([b], |r| r.get(0))
-                    .optional()?;
-                wh.push_str(" AND seq < ?");
-                args.push(SqlValue::Integer(seq.unwrap_or(i64::MIN)));
-            }
-            "seq DESC"
-        }
-        _ => "id DESC",
-    };
-    let sql = format!("SELECT {ROW_COLS} FROM send_recipients{wh} ORDER BY {order} LIMIT ?");
-    args.push(SqlValue::Integer(i64::from(limit) + 1));
-    let mut stmt = conn.prepare_cached(&sql)?;
+    // One row more than the page: its presence says an older page exists.
+    let q = page_query(conn, f, before, Some(limit + 1))?;
+    run_page(conn, &q, limit)
+}
+
+/// Runs a page's statement (built for `limit` + 1 rows) into a page of at most `limit` rows.
+/// (Public so the history bench can time an older statement through the same decoding.)
+pub fn run_page(conn: &Connection, q: &PageQuery, limit: u32) -> Result<HistoryPage> {
+    let mut stmt = conn.prepare_cached(&q.sql)?;
     let mut rows = stmt
-        .query_map(rusqlite::params_from_iter(args), row_from)?
+        .query_map(rusqlite::params_from_iter(q.args.iter()), row_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let next_before = if rows.len() > limit as usize {
         rows.truncate(limit as usize);

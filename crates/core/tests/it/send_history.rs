@@ -469,3 +469,230 @@ async fn the_feed_handler_joins_a_relay_delivery_event_in_the_feed_transaction()
         "the later report replaces the earlier"
     );
 }
+
+/// 12,000 rows, ten minutes apart (83 days), over three jobs: wxA 6,000 (`a`), wxB 2,000, wxA
+/// 4,000; every seventh row failed, the rest sent. `analyze`: with the planner's statistics (the
+/// app never gathers them, but a file can have them), which changes the index SQLite picks.
+async fn spread_over_days(analyze: bool) -> (SendEngine, i64) {
+    let engine = SendEngine::new(
+        Store::open_in_memory().unwrap(),
+        FakeApi::ok(),
+        fast_config(),
+    );
+    let a = engine
+        .create_job(template_spec("wxA"), recipients(6_000))
+        .await
+        .unwrap();
+    for (appid, n) in [("wxB", 2_000), ("wxA", 4_000)] {
+        engine
+            .create_job(template_spec(appid), recipients(n))
+            .await
+            .unwrap();
+    }
+    engine
+        .store()
+        .call(move |c| {
+            c.execute(
+                "UPDATE send_recipients SET created_at = 1700000000 + id * 600, \
+                 state = CASE WHEN id % 7 = 0 THEN 'failed_permanent' ELSE 'sent' END",
+                [],
+            )?;
+            if analyze {
+                c.execute_batch("ANALYZE")?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    (engine, a)
+}
+
+/// The window holding rows `first..last` (by id: ids rise with time here).
+fn window(f: HistoryFilter, first: i64, last: i64) -> HistoryFilter {
+    HistoryFilter {
+        from: Some(1_700_000_000 + first * 600),
+        to: Some(1_700_000_000 + (last + 1) * 600),
+        ..f
+    }
+}
+
+/// Runs a page's statement to its end: the VM steps SQLite took and the ids it returned.
+fn counted(c: &rusqlite::Connection, q: &wxdesk_core::send::history::PageQuery) -> (i32, Vec<i64>) {
+    let mut s = c.prepare(&q.sql).unwrap();
+    let ids = s
+        .query_map(rusqlite::params_from_iter(q.args.iter()), |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<i64>>>()
+        .unwrap();
+    (s.get_status(rusqlite::StatementStatus::VmStep), ids)
+}
+
+#[tokio::test]
+async fn the_first_page_of_a_window_seeks_it_instead_of_walking_back_to_it() {
+    for analyze in [false, true] {
+        first_page_of_a_window_costs_a_page(analyze).await;
+    }
+}
+
+async fn first_page_of_a_window_costs_a_page(analyze: bool) {
+    use wxdesk_core::send::history::page_query;
+    let (engine, a) = spread_over_days(analyze).await;
+    let sent_on_wx_a = HistoryFilter {
+        appid: Some("wxA".into()),
+        status: Some(HistoryStatus::Sent),
+        ..Default::default()
+    };
+    let job_a = HistoryFilter {
+        job_id: Some(a),
+        ..Default::default()
+    };
+    // (filter, far window, near window, the statement's reference without any rowid trick). The
+    // far windows lie under 3,000–9,000 newer rows of the same filter.
+    let cases = [
+        (
+            sent_on_wx_a.clone(),
+            window(sent_on_wx_a.clone(), 2_000, 2_999),
+            window(sent_on_wx_a, 11_000, 11_999),
+            "appid = 'wxA' AND state = 'sent'",
+        ),
+        (
+            HistoryFilter::default(),
+            window(HistoryFilter::default(), 2_000, 2_999),
+            window(HistoryFilter::default(), 11_000, 11_999),
+            "1",
+        ),
+        (
+            job_a.clone(),
+            window(job_a.clone(), 2_000, 2_999),
+            window(job_a, 5_000, 5_999),
+            "job_id = ?1",
+        ),
+    ];
+    let (steps, pages) = engine
+        .store()
+        .call(move |c| {
+            let mut steps = Vec::new();
+            let mut pages = Vec::new();
+            for (_, far, near, reference) in &cases {
+                let (far_steps, far_ids) = counted(c, &page_query(c, far, None, Some(51))?);
+                let (near_steps, _) = counted(c, &page_query(c, near, None, Some(51))?);
+                let want = c
+                    .prepare(&format!(
+                        "SELECT id FROM send_recipients WHERE {reference} AND created_at >= ?2 \
+                         AND created_at < ?3 ORDER BY id DESC LIMIT 51"
+                    ))?
+                    .query_map(rusqlite::params![a, far.from, far.to], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<i64>>>()?;
+                // What SQLite does with the far window's page: a search of one index (the
+                // plan names it), never a scan.
+                let q = page_query(c, far, None, Some(51))?;
+                let plan = c
+                    .prepare(&format!("EXPLAIN QUERY PLAN {}", q.sql))?
+                    .query_map(rusqlite::params_from_iter(q.args.iter()), |r| {
+                        r.get::<_, String>(3)
+                    })?
+                    .collect::<rusqlite::Result<Vec<String>>>()?
+                    .join("; ");
+                steps.push((far_steps, near_steps, plan));
+                pages.push((far_ids, want));
+            }
+            Ok((steps, pages))
+        })
+        .await
+        .unwrap();
+    for (i, ((far, near, plan), (got, want))) in steps.iter().zip(&pages).enumerate() {
+        let i = format!("{i}{}", if analyze { " (analyzed)" } else { "" });
+        assert_eq!(got.len(), 51, "case {i}");
+        assert_eq!(got, want, "case {i}: the rows of the window, newest first");
+        // The page's cost does not depend on how many newer rows lie above the window (walking
+        // down to it took 3,000–9,000 rows' worth of steps, 20–100 times a page).
+        assert!(
+            *far <= 2 * near + 100,
+            "case {i}: the far window's page took {far} VM steps, the near one's {near} ({plan})"
+        );
+        assert!(
+            plan.starts_with("SEARCH send_recipients USING") && !plan.contains("SCAN"),
+            "case {i}: {plan}"
+        );
+    }
+    assert!(steps[1].2.contains("INTEGER PRIMARY KEY"), "{}", steps[1].2);
+    assert!(
+        steps[2].2.contains("(job_id=? AND seq>? AND seq<?)"),
+        "{}",
+        steps[2].2
+    );
+}
+
+#[tokio::test]
+async fn keyset_pages_of_a_window_hold_exactly_its_rows_also_within_one_job() {
+    let (engine, a) = spread_over_days(false).await;
+    let cases = [
+        window(
+            HistoryFilter {
+                appid: Some("wxA".into()),
+                status: Some(HistoryStatus::FailedPermanent),
+                ..Default::default()
+            },
+            1_234,
+            9_876,
+        ),
+        window(HistoryFilter::default(), 5_990, 6_010),
+        // The window cuts job a at both ends, then only at its top, then misses it.
+        window(
+            HistoryFilter {
+                job_id: Some(a),
+                ..Default::default()
+            },
+            1_001,
+            4_321,
+        ),
+        window(
+            HistoryFilter {
+                job_id: Some(a),
+                ..Default::default()
+            },
+            1,
+            7_000,
+        ),
+        window(
+            HistoryFilter {
+                job_id: Some(a),
+                ..Default::default()
+            },
+            6_001,
+            12_000,
+        ),
+    ];
+    for (i, f) in cases.into_iter().enumerate() {
+        let (from, to, appid) = (f.from.unwrap(), f.to.unwrap(), f.appid.clone());
+        let (status, job) = (f.status.map(|s| s.as_str()), f.job_id);
+        let want: Vec<i64> = engine
+            .store()
+            .call(move |c| {
+                let v = c
+                    .prepare(
+                        "SELECT id FROM send_recipients WHERE created_at >= ?1 AND created_at < ?2 \
+                         AND (?3 IS NULL OR appid = ?3) AND (?4 IS NULL OR state = ?4) \
+                         AND (?5 IS NULL OR job_id = ?5) ORDER BY id DESC",
+                    )?
+                    .query_map(rusqlite::params![from, to, appid, status, job], |r| {
+                        r.get(0)
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(v)
+            })
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut before = None;
+        loop {
+            let p = page(&engine, f.clone(), before, 97).await;
+            got.extend(p.rows.iter().map(|r| r.id));
+            match p.next_before {
+                Some(b) => before = Some(b),
+                None => break,
+            }
+        }
+        assert_eq!(got, want, "case {i}");
+    }
+}
