@@ -114,7 +114,7 @@ impl SendEngine {
         let concurrency = spec.concurrency.unwrap_or(cfg.concurrency).clamp(1, 500);
         let rate = spec
             .rate_per_sec
-            .unwrap_or(cfg.rate_per_sec)
+            .unwrap_or_else(|| cfg.rate_for(concurrency))
             .clamp(1, 100_000);
         let attempts = spec.max_attempts.unwrap_or(cfg.max_attempts).clamp(1, 20);
         let job = self

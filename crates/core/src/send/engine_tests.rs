@@ -1,4 +1,4 @@
-//! The engine's creation path: duplicate detection by openid.
+//! The engine's creation path: duplicate detection by openid, the default rate of a job.
 
 use super::super::api::{BoxFuture, SendFailure, SendOk};
 use super::super::render::ApiRequest;
@@ -142,4 +142,33 @@ async fn duplicates_are_decided_by_the_openids_even_when_every_hash_collides() {
     )
     .await;
     assert_eq!(rows, again, "a second job of the same list");
+}
+
+#[tokio::test]
+async fn a_job_that_sets_only_its_concurrency_gets_the_default_rate_per_slot() {
+    let engine = engine();
+    let with = |concurrency: Option<u32>, rate: Option<u32>| JobSpec {
+        concurrency,
+        rate_per_sec: rate,
+        ..spec()
+    };
+    let rate_of = |spec: JobSpec| {
+        let engine = engine.clone();
+        async move {
+            let id = engine
+                .create_job(spec, [Recipient::new("o1")])
+                .await
+                .unwrap();
+            engine.job(id).await.unwrap().rate_per_sec
+        }
+    };
+    // The defaults (20 slots, 200/s) stay as they were.
+    assert_eq!(rate_of(with(None, None)).await, 200);
+    // 50 slots at WeChat's typical 100 ms need 500/s: a fixed 200/s would leave 30 idle.
+    assert_eq!(rate_of(with(Some(50), None)).await, 500);
+    assert_eq!(rate_of(with(Some(1), None)).await, 10);
+    // The operator's own rate wins.
+    assert_eq!(rate_of(with(Some(50), Some(120))).await, 120);
+    // One account's ceiling lets such a job run at its bound.
+    assert!(EngineConfig::default().account_rate_per_sec >= 500);
 }

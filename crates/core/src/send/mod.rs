@@ -52,9 +52,14 @@ pub use render::{ApiRequest, RenderProblem};
 pub struct EngineConfig {
     /// Requests in flight per job.
     pub concurrency: u32,
-    /// Requests per second per job.
+    /// Requests per second of a job at the default `concurrency` that sets no rate of its own.
+    /// A job that sets only its concurrency gets the same rate per slot
+    /// ([`EngineConfig::rate_for`]): asking for 50 in flight must not leave them idle behind a
+    /// rate meant for 20.
     pub rate_per_sec: u32,
-    /// Requests per second per account, shared by all its running jobs.
+    /// Requests per second per account, shared by all its running jobs: a ceiling above any one
+    /// job's default (a job of 50 slots at 100 ms needs 500/s), below what a runaway
+    /// configuration of several jobs could ask of WeChat.
     pub account_rate_per_sec: u32,
     /// Attempts per recipient before a retryable error becomes `failed_retryable`.
     pub max_attempts: u32,
@@ -73,7 +78,7 @@ impl Default for EngineConfig {
         EngineConfig {
             concurrency: 20,
             rate_per_sec: 200,
-            account_rate_per_sec: 400,
+            account_rate_per_sec: 1_000,
             max_attempts: 5,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
@@ -84,6 +89,17 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// The rate of a job with `concurrency` slots and no rate of its own: `rate_per_sec` scaled
+    /// from the default concurrency (10/s per slot with the defaults, one request per slot every
+    /// 100 ms — what WeChat typically takes to answer — so the concurrency, not the rate, bounds
+    /// a job at that latency).
+    pub fn rate_for(&self, concurrency: u32) -> u32 {
+        let per_slot = f64::from(self.rate_per_sec) / f64::from(self.concurrency.max(1));
+        (per_slot * f64::from(concurrency))
+            .ceil()
+            .clamp(1.0, 100_000.0) as u32
+    }
+
     /// How a row that failed for now is tried again (the numbers are this config's).
     pub fn retry(&self) -> crate::retry::RetryPolicy {
         crate::retry::RetryPolicy {

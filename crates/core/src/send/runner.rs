@@ -278,16 +278,20 @@ async fn run_inner(
                 while let Ok(d) = rx.try_recv() {
                     batch.push(d);
                 }
+                // The slots these outcomes free are refilled by the transaction that records
+                // them (one durable commit per round instead of a plain one to record and a
+                // durable one to claim): a slot waits one commit, not two, between requests.
+                if run && due_now {
+                    let freed = concurrency
+                        .saturating_sub(outstanding.saturating_sub(batch.len()) + permits);
+                    let n = freed.min(inner.cfg.claim_batch);
+                    permits += take_ready(&job_limiter, &account.limiter, n);
+                }
             }
             () = acquire(&job_limiter, &account.limiter), if can_claim => {
                 permits += 1;
                 let cap = free.min(inner.cfg.claim_batch);
-                while permits < cap && job_limiter.check().is_ok() {
-                    if account.limiter.check().is_err() {
-                        break;
-                    }
-                    permits += 1;
-                }
+                permits += take_ready(&job_limiter, &account.limiter, cap.saturating_sub(permits));
             }
             _ = ctl.changed() => {}
             () = tokio::time::sleep(sleep_for) => {}
@@ -312,6 +316,18 @@ fn complete_if_done(c: &mut rusqlite::Connection, job_id: i64) -> Result<bool> {
     let done = n == 1 || !db::has_open_rows(&tx, job_id)?;
     tx.commit()?;
     Ok(done)
+}
+
+/// Takes up to `n` permits that both limiters grant now, without waiting.
+fn take_ready(job: &Limiter, account: &Limiter, n: usize) -> usize {
+    let mut taken = 0;
+    while taken < n && job.check().is_ok() {
+        if account.check().is_err() {
+            break;
+        }
+        taken += 1;
+    }
+    taken
 }
 
 async fn acquire(job: &Limiter, account: &Limiter) {
