@@ -1057,12 +1057,20 @@ export type Job = {
 	max_attempts: number,
 	copied_from: number | null,
 	counts: JobCounts,
+	/**  How the faces show it ([`JobShown::of`] over `status` and `counts`). */
+	shown: JobShown,
+	/**  Whether 概览 lists it under 需要关注 ([`JobShown::needs_attention`]). */
+	attention: boolean,
 	created_at: number,
 	started_at: number | null,
 	finished_at: number | null,
 };
 
-/**  Where a job's recipients are; kept in the job row by the same transactions that move rows. */
+/**
+ *  Where a job's recipients are: the rows per state, kept in the job row by the same
+ *  transactions that move rows, and recounted from the rows at every transition (pause, cancel,
+ *  retry, completion), so the job, its progress reports, 概览 and 发送记录 agree.
+ */
 export type JobCounts = {
 	total: number,
 	sent: number,
@@ -1095,6 +1103,8 @@ export type JobKind =
 export type JobProgress = {
 	job_id: number,
 	status: JobStatus | null,
+	/**  How the faces show the job now (the same as its [`Job::shown`]). */
+	shown: JobShown | null,
 	pause_reason: PauseReason | null,
 	total: number,
 	sent: number,
@@ -1125,6 +1135,20 @@ export type JobPurpose =
 "custom" | 
 /**  A unified message (统一服务消息) sent from the composer. */
 "uniform";
+
+/**
+ *  How every face shows a job (任务's tag, the progress bar, 概览, the CLI): its stored
+ *  status, except that a completed job whose rows did not all get through says so. A job
+ *  stored `completed` only means no row is left to send; shown as a green 已完成 with
+ *  failed rows it hid the failures (the relay-down report of #16).
+ */
+export type JobShown = "draft" | "running" | "paused" | "paused_quota" | "cancelled" | 
+/**  Completed, and every row that was to be sent was sent. */
+"completed" | 
+/**  Completed with some rows sent and some failed or of unknown outcome (部分失败). */
+"partly_failed" | 
+/**  Completed with rows failed or of unknown outcome and none sent (失败). */
+"failed";
 
 export type JobStatus = 
 /**  Written (possibly still receiving recipients); not started. */

@@ -12,6 +12,7 @@ import {
   type HistoryFilter,
   type JobCounts,
   type JobProgress,
+  type JobShown,
   type RecipientSource,
   type TemplateDraft,
 } from "../bindings";
@@ -34,6 +35,7 @@ export type {
   JobKind,
   JobProgress as JobProgressView,
   JobPurpose,
+  JobShown,
   JobStatus as JobState,
   Jump,
   OverviewStats,
@@ -71,25 +73,58 @@ export function useJobs() {
   });
 }
 
-/** Live progress of one job while a runner works on it (null until the first report). */
-export function useJobProgress(jobId: number, running: boolean) {
+/** Every view that shows a job's numbers: the job list, 概览 and 发送记录. */
+const NUMBER_VIEWS = [sendKeys.jobs, ["overview"], ["history"]] as const;
+
+function refreshNumbers(qc: ReturnType<typeof useQueryClient>) {
+  return Promise.all(NUMBER_VIEWS.map((queryKey) => qc.invalidateQueries({ queryKey })));
+}
+
+/**
+ * Live progress of one job while a runner of the app works on it (null when none reports).
+ *
+ * The stream starts when the job starts running and is kept after a pause or cancel: the
+ * requests in flight then still finish and are recorded, and the runner's last report carries
+ * the numbers they leave. When the stream ends the job list, 概览 and 发送记录 are read again
+ * and the list's stored counts take over (the live report is dropped only once they are in, so
+ * the row never falls back to older numbers). A report whose state differs from the list's
+ * reads them again at once (a pause by the engine, the end of the job).
+ */
+export function useJobProgress(jobId: number, running: boolean, listed?: JobShown) {
   const [progress, setProgress] = useState<JobProgress | null>(null);
+  const [watching, setWatching] = useState(running);
+  // One stream per start: a job listed as running that no runner of the app works on (the CLI
+  // sends it) gives its stored counts once and the stream ends; it is not asked again until
+  // the job starts again.
+  const [wasRunning, setWasRunning] = useState(running);
   const qc = useQueryClient();
+  if (running !== wasRunning) {
+    setWasRunning(running);
+    if (running) setWatching(true);
+  }
   useEffect(() => {
-    if (!running) return;
+    if (!watching) return;
     let live = true;
     const ch = new Channel<JobProgress>();
     ch.onmessage = (p) => {
       if (live) setProgress(p);
     };
     void commands.jobWatch(jobId, ch).finally(() => {
-      // The stream ends when the job stops: the list shows the stored final counts.
-      if (live) void qc.invalidateQueries({ queryKey: sendKeys.jobs });
+      if (!live) return;
+      void refreshNumbers(qc).finally(() => {
+        if (!live) return;
+        setProgress(null);
+        setWatching(false);
+      });
     });
     return () => {
       live = false;
     };
-  }, [jobId, running, qc]);
+  }, [jobId, watching, qc]);
+  const shown = progress?.shown ?? null;
+  useEffect(() => {
+    if (shown && listed && shown !== listed) void refreshNumbers(qc);
+  }, [shown, listed, qc]);
   return progress;
 }
 
@@ -97,7 +132,7 @@ function useJobAction<T, A>(fn: (a: A) => Promise<T>) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: fn,
-    onSettled: () => qc.invalidateQueries({ queryKey: sendKeys.jobs }),
+    onSettled: () => refreshNumbers(qc),
   });
 }
 
@@ -149,8 +184,9 @@ export function isDeliveryReport(kind: string | null): boolean {
 }
 
 /**
- * Keeps 发送记录 and 概览 live: a delivery report the relay delivers (applied by the feed before
- * the notice) reads the history pages, the open record and the overview again.
+ * Keeps 发送记录, 概览 and 任务 live: a delivery report the relay delivers (applied by the feed
+ * before the notice) reads the history pages, the open record, the overview and the job list
+ * (its delivered counts) again.
  */
 export function useDeliveryReportsLive() {
   const qc = useQueryClient();
@@ -159,8 +195,7 @@ export function useDeliveryReportsLive() {
       listenWhileMounted(
         events.feedNotice.listen((e) => {
           if (e.payload.notice !== "event" || !isDeliveryReport(e.payload.kind)) return;
-          void qc.invalidateQueries({ queryKey: ["history"] });
-          void qc.invalidateQueries({ queryKey: ["overview"] });
+          void refreshNumbers(qc);
         }),
       ),
     [qc],

@@ -29,8 +29,10 @@ import {
   useDeliveryReportsLive,
   useHistory,
   useHistoryDetail,
+  useJobs,
 } from "../../api/send";
 import { useAccountOptions } from "../../api/templates";
+import { JobSummary } from "../jobs/JobNumbers";
 import { formatTime } from "../jobs/JobsPage";
 import {
   deliveryLabel,
@@ -38,6 +40,7 @@ import {
   jobTitle,
   rowErrorText,
   rowHint,
+  STATE_COLOR,
   stateLabel,
 } from "../jobs/labels";
 import { PageShell } from "../PageShell";
@@ -57,17 +60,6 @@ const STATUSES: HistoryStatus[] = [
   "delivery_pending",
   "delivery_unknown",
 ];
-
-const STATE_COLOR: Record<string, string> = {
-  sent: "blue",
-  failed_permanent: "red",
-  failed_retryable: "orange",
-  uncertain: "gold",
-  skipped: "default",
-  pending: "default",
-  in_flight: "processing",
-  cancelled: "default",
-};
 
 const DELIVERY_COLOR: Record<string, string> = {
   delivered: "green",
@@ -165,6 +157,9 @@ export function HistoryPage() {
   const accounts = useAccountOptions();
   useDeliveryReportsLive();
   const history = useHistory(query);
+  // Filtered by one job: its numbers as 任务 shows them, from the same job list.
+  const jobs = useJobs();
+  const job = query.job_id === null ? undefined : jobs.data?.find((j) => j.id === query.job_id);
   const rows = history.data?.pages.flatMap((p) => p.rows) ?? [];
   const set = (patch: Partial<HistoryQuery>) => setQuery({ ...query, ...patch });
 
@@ -303,6 +298,11 @@ export function HistoryPage() {
         </Flex>
       </Card>
       {history.error && <ErrorAlert error={history.error} />}
+      {job && (
+        <Card size="small">
+          <JobSummary job={job} />
+        </Card>
+      )}
       <Card size="small">
         <Table<HistoryRowView>
           data-testid="history-table"

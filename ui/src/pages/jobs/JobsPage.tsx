@@ -1,30 +1,15 @@
 import { ReloadOutlined } from "@ant-design/icons";
-import {
-  App,
-  Button,
-  Card,
-  Dropdown,
-  Empty,
-  Flex,
-  Progress,
-  Space,
-  Table,
-  Tag,
-  Tooltip,
-  Typography,
-} from "antd";
+import { App, Button, Card, Dropdown, Empty, Flex, Space, Table, Tooltip, Typography } from "antd";
 import type { ColumnsType } from "antd/es/table";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import {
-  type JobState,
   type JobView,
-  pendingOf,
+  useDeliveryReportsLive,
   useJobCancel,
   useJobCopy,
   useJobPause,
-  useJobProgress,
   useJobResendUncertain,
   useJobResume,
   useJobRetry,
@@ -34,89 +19,13 @@ import {
 import { QuotaModal } from "../messaging/QuotaModal";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
-import {
-  formatDuration,
-  isEnglish,
-  jobStatusLabel,
-  jobTitle,
-  kindLabel,
-  pauseReasonText,
-} from "./labels";
-
-const STATUS_COLOR: Record<JobState, string> = {
-  draft: "default",
-  running: "processing",
-  paused: "warning",
-  paused_quota: "warning",
-  cancelled: "default",
-  completed: "success",
-};
+import { JobProgressCell, JobStatusTag } from "./JobNumbers";
+import { isEnglish, jobTitle, kindLabel, pauseReasonText } from "./labels";
 
 export function formatTime(unix: number): string {
   const d = new Date(unix * 1000);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
-
-/** The bar and counts of one job: live from the engine while it runs, else the stored counts. */
-function JobProgressCell({ job }: { job: JobView }) {
-  const { t } = useTranslation();
-  const live = useJobProgress(job.id, job.status === "running");
-  const c = job.counts;
-  const total = live?.total ?? c.total;
-  const sent = live?.sent ?? c.sent;
-  const failed = live?.failed ?? c.failed_retryable + c.failed_permanent;
-  const uncertain = live?.uncertain ?? c.uncertain;
-  const skipped = live?.skipped ?? c.skipped;
-  const pending = live?.pending ?? pendingOf(c);
-  const done = total - pending;
-  const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
-  const successPct = total > 0 ? Math.floor((sent / total) * 100) : 0;
-  return (
-    <Flex vertical gap={2} data-testid={`job-progress-${job.id}`}>
-      <Progress
-        percent={pct}
-        success={{ percent: successPct }}
-        status={
-          failed + uncertain > 0 && pending === 0
-            ? "exception"
-            : job.status === "running"
-              ? "active"
-              : "normal"
-        }
-        size="small"
-        format={() => `${done}/${total}`}
-      />
-      <Space size={8} wrap style={{ fontSize: 12 }}>
-        <Typography.Text type="success">
-          {t("send.jobs.sent")} {sent}
-        </Typography.Text>
-        <Typography.Text type={failed ? "danger" : "secondary"}>
-          {t("send.jobs.failed")} {failed}
-        </Typography.Text>
-        <Typography.Text type="secondary">
-          {t("send.jobs.pending")} {pending}
-        </Typography.Text>
-        {uncertain > 0 && (
-          <Typography.Text type="warning">
-            {t("send.jobs.uncertain")} {uncertain}
-          </Typography.Text>
-        )}
-        {skipped > 0 && (
-          <Typography.Text type="secondary">
-            {t("send.jobs.skipped")} {skipped}
-          </Typography.Text>
-        )}
-        {live && job.status === "running" && live.rate_per_sec > 0 && (
-          <Typography.Text type="secondary">
-            {t("send.jobs.rate", { rate: live.rate_per_sec.toFixed(1) })}
-            {live.eta_secs !== null &&
-              ` · ${t("send.jobs.eta", { eta: formatDuration(t, live.eta_secs) })}`}
-          </Typography.Text>
-        )}
-      </Space>
-    </Flex>
-  );
 }
 
 function JobActions({ job }: { job: JobView }) {
@@ -249,6 +158,7 @@ export function JobsPage() {
   const english = isEnglish(i18n.language);
   const navigate = useNavigate();
   const { data, error, isPending, refetch, isFetching } = useJobs();
+  useDeliveryReportsLive();
   const columns: ColumnsType<JobView> = [
     {
       title: t("send.jobs.colJob"),
@@ -276,14 +186,12 @@ export function JobsPage() {
               reason: pauseReasonText(t, j.pause_reason, english),
             })}
           >
-            <Tag color={STATUS_COLOR[j.status]} data-testid={`job-status-${j.id}`}>
-              {jobStatusLabel(t, j)}
-            </Tag>
+            <span>
+              <JobStatusTag job={j} />
+            </span>
           </Tooltip>
         ) : (
-          <Tag color={STATUS_COLOR[j.status]} data-testid={`job-status-${j.id}`}>
-            {jobStatusLabel(t, j)}
-          </Tag>
+          <JobStatusTag job={j} />
         ),
     },
     {

@@ -59,6 +59,8 @@ const job = (id: number, over: Partial<JobView>): JobView => ({
   purpose: "plain",
   payload: { type: "custom_text", content: "hi" },
   status: "completed",
+  shown: "partly_failed",
+  attention: true,
   pause_reason: null,
   concurrency: 20,
   rate_per_sec: 200,
@@ -148,8 +150,13 @@ describe("the words for core's codes", () => {
     renderWith(
       {
         jobs_list: [
-          job(3, { status: "paused", pause_reason: { code: "interrupted" } }),
-          job(2, { status: "paused_quota", pause_reason: { code: "quota" }, kind: "custom_text" }),
+          job(3, { status: "paused", shown: "paused", pause_reason: { code: "interrupted" } }),
+          job(2, {
+            status: "paused_quota",
+            shown: "paused_quota",
+            pause_reason: { code: "quota" },
+            kind: "custom_text",
+          }),
           job(1, {}),
         ],
       },

@@ -9,6 +9,7 @@ import type {
   HistoryRowView,
   JobKind,
   JobPurpose,
+  JobShown,
   JobView,
   PauseReason,
   RecipientState,
@@ -45,13 +46,44 @@ export function deliveryLabel(t: TFunction, d: Delivery): string {
   return t(`send.delivery.${d}`);
 }
 
-/** The status tag of a job: a job paused by recovery reads 已中断 / Interrupted. */
-export function jobStatusLabel(t: TFunction, job: Pick<JobView, "status" | "pause_reason">) {
-  if (job.status === "paused" && job.pause_reason?.code === "interrupted") {
+/**
+ * The status tag of a job, from core's `shown` (a completed job with failed rows reads 部分失败 /
+ * Partly failed, or 失败 / Failed when nothing got through); a job paused by recovery reads
+ * 已中断 / Interrupted.
+ */
+export function jobStatusLabel(t: TFunction, job: Pick<JobView, "shown" | "pause_reason">) {
+  if (job.shown === "paused" && job.pause_reason?.code === "interrupted") {
     return t("send.status.interrupted");
   }
-  return t(`send.status.${job.status}`);
+  return t(`send.status.${job.shown}`);
 }
+
+/** The tag colour of a job's shown state: green only when everything got through. */
+export const JOB_SHOWN_COLOR: Record<JobShown, string> = {
+  draft: "default",
+  running: "processing",
+  paused: "warning",
+  paused_quota: "warning",
+  cancelled: "purple",
+  completed: "success",
+  partly_failed: "orange",
+  failed: "error",
+};
+
+/** A recipient state's tag colour; cancelled has its own (never the grey of 待发送). */
+export const STATE_COLOR: Record<RecipientState, string> = {
+  sent: "blue",
+  failed_permanent: "red",
+  failed_retryable: "orange",
+  uncertain: "gold",
+  skipped: "default",
+  pending: "default",
+  in_flight: "processing",
+  cancelled: "purple",
+};
+
+/** The text colour of cancelled counts (antd's purple-6, as the purple tag). */
+export const CANCELLED_TEXT = "#722ed1";
 
 /** What an errcode means and what to do. */
 export function explanationText(x: Explanation, english: boolean): string {

@@ -6,7 +6,7 @@ import { CanvasRenderer } from "echarts/renderers";
 import ReactEChartsCore from "echarts-for-react/esm/core";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { useJobs, useOverview } from "../../api/send";
+import { type JobView, useDeliveryReportsLive, useJobs, useOverview } from "../../api/send";
 import { useAccounts } from "../../api/shell";
 import { jobTitle } from "../jobs/labels";
 import { PageShell } from "../PageShell";
@@ -16,10 +16,37 @@ echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasR
 
 const DAYS = 14;
 
+type AttentionKey =
+  | "send.overview.quotaJob"
+  | "send.overview.interruptedJob"
+  | "send.overview.pausedJob"
+  | "send.overview.failedJob"
+  | "send.overview.partlyFailedJob"
+  | "send.overview.cancelledFailedJob";
+
+/** The line of 需要关注 for a job core marked as needing the operator. */
+function attentionKey(j: JobView): AttentionKey {
+  switch (j.shown) {
+    case "paused_quota":
+      return "send.overview.quotaJob";
+    case "paused":
+      return j.pause_reason?.code === "interrupted"
+        ? "send.overview.interruptedJob"
+        : "send.overview.pausedJob";
+    case "failed":
+      return "send.overview.failedJob";
+    case "partly_failed":
+      return "send.overview.partlyFailedJob";
+    default:
+      return "send.overview.cancelledFailedJob";
+  }
+}
+
 /** Sends per day by outcome (stacked), today's totals, and what needs the operator. */
 export function OverviewPage() {
   const { t } = useTranslation();
   const stats = useOverview(DAYS);
+  useDeliveryReportsLive();
   const jobs = useJobs();
   const accounts = useAccounts();
   const today = stats.data?.today;
@@ -85,19 +112,18 @@ export function OverviewPage() {
         ),
         to: "/accounts",
       })),
+    // Core decides which jobs need the operator (paused, or ended with failed or unknown rows).
     ...(jobs.data ?? [])
-      .filter((j) => j.status === "paused" || j.status === "paused_quota")
+      .filter((j) => j.attention)
       .map((j) => ({
         key: `j-${j.id}`,
-        text: t(
-          j.status === "paused_quota"
-            ? "send.overview.quotaJob"
-            : j.pause_reason?.code === "interrupted"
-              ? "send.overview.interruptedJob"
-              : "send.overview.pausedJob",
-          { title: jobTitle(t, j) },
-        ),
-        to: "/jobs",
+        text: t(attentionKey(j), {
+          title: jobTitle(t, j),
+          failed: j.counts.failed_retryable + j.counts.failed_permanent,
+          uncertain: j.counts.uncertain,
+          total: j.counts.total,
+        }),
+        to: j.shown === "paused" || j.shown === "paused_quota" ? "/jobs" : `/history?job=${j.id}`,
       })),
   ];
   return (
@@ -145,7 +171,7 @@ export function OverviewPage() {
                 size="small"
                 dataSource={attention}
                 renderItem={(a) => (
-                  <List.Item>
+                  <List.Item data-testid={`attention-${a.key}`}>
                     <Flex justify="space-between" style={{ width: "100%" }} gap={8}>
                       <Typography.Text>{a.text}</Typography.Text>
                       <Link to={a.to}>→</Link>
