@@ -32,9 +32,11 @@ run() {
 if [ -n "$SHORT" ]; then
   N_SEND=500; SEQ=20; N_FAST=2000; N_RSS_BIG=20000; N_HIST=20000; N_FOLLOW=20000
   RELAY_ARGS=(--short); N_PUSH=2000
+  N_CLI=300; CLI_REPS=1; N_SEND_CURVE=""
 else
   N_SEND=10000; SEQ=200; N_FAST=20000; N_RSS_BIG=1000000; N_HIST=1000000; N_FOLLOW=1000000
   RELAY_ARGS=(--rate 2000 --secs 15); N_PUSH=20000
+  N_CLI=5000; CLI_REPS=3; N_SEND_CURVE="10000 100000"
 fi
 
 step "build (release)"
@@ -47,6 +49,17 @@ if want send; then
   run "$BIN/send" rss "$N_SEND" sim
   run "$BIN/send" rss "$N_SEND" fake
   run "$BIN/send" rss "$N_RSS_BIG" fake
+  # As the operator runs it (#19): the real wxdesk-cli, `send template --list` timed from spawn to
+  # exit, 100 ms and 0 ms; the CLI keeps secrets in the keychain, hence with-keyring.sh.
+  # WXDESK_BENCH_BASELINE_CLI=PATH (a wxdesk-cli built from an earlier commit) runs alternately.
+  cargo build --release -p wxdesk-cli
+  for lat in 100 0; do
+    run scripts/with-keyring.sh "$BIN/send_cli" "$N_CLI" "$lat" 50 "$CLI_REPS" "$BIN/wxdesk-cli" ${WXDESK_BENCH_BASELINE_CLI:-}
+  done
+  # Scaling (#19 item 6): the engine at 0 ms (rate and account limits lifted) at 10k and 100k.
+  for n in $N_SEND_CURVE; do
+    run "$BIN/send" throughput "$n" 0 50 0
+  done
 fi
 
 if want relay; then
