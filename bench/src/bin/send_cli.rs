@@ -80,11 +80,7 @@ fn free_port() -> Result<u16, BoxError> {
         .port())
 }
 
-async fn world(
-    cli: &Path,
-    recipients: usize,
-    latency_ms: u64,
-) -> Result<World, BoxError> {
+async fn world(cli: &Path, recipients: usize, latency_ms: u64) -> Result<World, BoxError> {
     let dir = tempfile::tempdir()?;
     let (relay_port, sim_port) = (free_port()?, free_port()?);
     let relay_url = format!("http://127.0.0.1:{relay_port}");
@@ -214,7 +210,9 @@ async fn authorize(w: &World, acct: &SimAccount) -> Result<(), BoxError> {
     let http = &acct.http;
     let html = http.get(launch).send().await?.text().await?;
     let marker = format!("{}/cgi-bin/componentloginpage?", w.sim.base_url);
-    let start = html.find(&marker).ok_or("no login link on the launch page")?;
+    let start = html
+        .find(&marker)
+        .ok_or("no login link on the launch page")?;
     let rest = &html[start..];
     let end = rest.find(['"', '\'']).ok_or("unterminated login link")?;
     let login = rest[..end].replace("&amp;", "&");
@@ -415,13 +413,18 @@ async fn main() -> Result<(), BoxError> {
     if std::env::var_os("WXDESK_TEST_KEYCHAIN").is_none()
         && std::env::var_os("WXDESK_IN_KEYRING_SESSION").is_none()
     {
-        eprintln!("note: the CLI keeps secrets in the OS keychain; run under scripts/with-keyring.sh");
+        eprintln!(
+            "note: the CLI keeps secrets in the OS keychain; run under scripts/with-keyring.sh"
+        );
     }
     let mut worlds = Vec::new();
     for (label, bin) in &bins {
         let t = Instant::now();
         worlds.push((*label, world(bin, n, latency).await?));
-        println!("{label}: world set up in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "{label}: world set up in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     let bound = if latency == 0 {
         None
