@@ -156,6 +156,9 @@ impl SlotCell {
 
 type Slot = Arc<SlotCell>;
 
+/// What a team desk sends where a token goes (see [`TokenCache::delegated`]).
+pub const DELEGATED_PLACEHOLDER: &str = "team";
+
 /// The cache. Share it as `Arc<TokenCache>`.
 pub struct TokenCache {
     client: Client,
@@ -168,6 +171,8 @@ pub struct TokenCache {
     authorizer_slots: StdMutex<HashMap<String, Slot>>,
     client_slots: StdMutex<HashMap<String, Slot>>,
     shared: Option<Arc<dyn SharedTokens>>,
+    /// A desk of a team: see [`TokenCache::delegated`].
+    delegated: bool,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -225,6 +230,46 @@ impl TokenCache {
             authorizer_slots: StdMutex::default(),
             client_slots: StdMutex::default(),
             shared: None,
+            delegated: false,
+        }
+    }
+
+    /// The cache of a desk in a team: the team server holds every token and puts the real one
+    /// into each call it forwards. This cache holds no secret and never calls a token endpoint;
+    /// it hands out placeholders that name the token wanted — `team` for the component token,
+    /// `team.<appid>` for an authorizer's — which `client` (pointed at the server's
+    /// `/api/v1/team/wechat`) sends where the token goes.
+    pub fn delegated(client: Client, component_appid: String) -> Self {
+        let mut cache = Self::new(
+            client,
+            ComponentCredentials {
+                component_appid,
+                component_appsecret: Secret::new(""),
+            },
+            Arc::new(store::MemoryTicketSource::default()),
+            Arc::new(store::MemoryRefreshTokenStore::new()),
+            TokenCacheConfig::default(),
+        );
+        cache.delegated = true;
+        cache
+    }
+
+    /// Whether this is a team desk's cache ([`TokenCache::delegated`]).
+    pub fn is_delegated(&self) -> bool {
+        self.delegated
+    }
+
+    fn placeholder(key: &TokenKey) -> Result<Secret> {
+        match key {
+            TokenKey::Component(_) => Ok(Secret::new(DELEGATED_PLACEHOLDER)),
+            TokenKey::Authorizer(appid) => {
+                Ok(Secret::new(format!("{DELEGATED_PLACEHOLDER}.{appid}")))
+            }
+            TokenKey::Client(_) => Err(Error::InvalidArgument(
+                "团队模式下不能直接使用公众号自己的 AppSecret / an account's own AppSecret is not \
+                 used in team mode"
+                    .into(),
+            )),
         }
     }
 
@@ -282,6 +327,9 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(Secret, i64)>>,
     {
+        if self.delegated {
+            return Self::placeholder(&key);
+        }
         let failures_before = slot.lock_failures.load(Ordering::SeqCst);
         let mut guard = slot.lock().await;
         if fetch == Fetch::Cached
@@ -510,6 +558,10 @@ impl TokenCache {
     /// After api_query_auth: keep the refresh token durably and use the returned access token
     /// right away instead of refreshing.
     pub async fn store_authorization(&self, info: &AuthorizationInfo) -> Result<()> {
+        if self.delegated {
+            // The team server keeps authorizations; a desk holds none.
+            return Ok(());
+        }
         if let Some(rt) = &info.authorizer_refresh_token {
             self.refresh_tokens.put(&info.authorizer_appid, rt).await?;
         }
@@ -523,6 +575,9 @@ impl TokenCache {
 
     /// After an `unauthorized` push: the tokens are dead; forget them.
     pub async fn forget_authorizer(&self, authorizer_appid: &str) -> Result<()> {
+        if self.delegated {
+            return Ok(());
+        }
         let slot = slot_for(&self.authorizer_slots, authorizer_appid);
         slot.lock().await.cached = None;
         if let Some(shared) = &self.shared {

@@ -373,3 +373,41 @@ fn debug_of_the_cache_shows_no_secret() {
     assert!(!s.contains("ticket@@@"));
     assert!(s.contains("wxc"));
 }
+
+#[tokio::test]
+async fn a_delegated_cache_hands_out_placeholders_and_never_calls_a_token_endpoint() {
+    let srv = TestServer::start().await;
+    let hits = Arc::new(AtomicUsize::new(0));
+    for path in [COMPONENT_TOKEN, AUTHORIZER_TOKEN] {
+        let hits = hits.clone();
+        srv.route_fn(path, move |_| {
+            hits.fetch_add(1, Ordering::SeqCst);
+            Reply::json(json!({"errcode": -1, "errmsg": "must not be called"}))
+        });
+    }
+    let cache = TokenCache::delegated(
+        Client::new(ClientConfig::with_base_url(&srv.base_url)).unwrap(),
+        "wxc".into(),
+    );
+    assert!(cache.is_delegated());
+    assert_eq!(cache.component_token().await.unwrap().expose(), "team");
+    assert_eq!(
+        cache.authorizer_token("wxA").await.unwrap().expose(),
+        "team.wxA"
+    );
+    // A refused placeholder is asked for again (the server refreshes), never refreshed here.
+    cache
+        .invalidate_authorizer_token("wxA", &Secret::new("team.wxA"))
+        .await;
+    assert_eq!(
+        cache.authorizer_token("wxA").await.unwrap().expose(),
+        "team.wxA"
+    );
+    assert!(
+        cache
+            .client_credential_token("wxB", &Secret::new("own-secret"))
+            .await
+            .is_err()
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
