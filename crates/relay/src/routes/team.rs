@@ -186,6 +186,36 @@ pub async fn audit(
     }
 }
 
+/// `POST /api/v1/team/auth/state` (operator): a signed authorization `state` for a desk's link to
+/// `/auth/start`. A single desk signs it with the relay key it shares with its relay; a team desk
+/// holds no relay key, so the server signs it.
+pub async fn auth_state(
+    State(state): State<AppState>,
+    Extension(member): Extension<Member>,
+) -> Response {
+    if member.role < Role::Operator {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "role_too_low",
+            format!(
+                "你的角色（{}）不能授权公众号，需要 operator",
+                member.role.as_str()
+            ),
+            format!(
+                "Your role ({}) cannot authorize accounts; it needs operator.",
+                member.role.as_str()
+            ),
+            Some((
+                "请团队管理员调整你的角色",
+                "Ask the team's admin to change your role.",
+            )),
+        );
+    }
+    let now = crate::http::now_unix();
+    let signed = crate::auth_state::issue(state.config().api_key.expose(), now, rand::random());
+    Json(json!({ "state": signed, "issued_at": now })).into_response()
+}
+
 /// Endpoints whose answers carry tokens or refresh tokens: only the server calls them.
 const TOKEN_ENDPOINTS: &[&str] = &[
     "/cgi-bin/token",
