@@ -94,8 +94,12 @@ impl Authorizer {
         // Names the attempt (the redirect's auth_callback event carries it back) and proves to
         // the relay that this desk started it: signed with the relay key, which the relay has
         // as its API key, so only codes of attempts started here are recorded.
-        let state =
-            wxdesk_relay::auth_state::issue(api.relay().key().expose(), started, rand::random());
+        let state = if api.is_team() {
+            // A team desk holds no relay key: the server signs the attempt for it.
+            api.relay().team_auth_state().await?
+        } else {
+            wxdesk_relay::auth_state::issue(api.relay().key().expose(), started, rand::random())
+        };
         let relay = api.relay().base_url().to_string();
         let link = |mobile: bool| -> Result<String> {
             let mut u = Url::parse(&format!("{relay}/auth/start")).map_err(|e| {
@@ -149,6 +153,12 @@ impl Authorizer {
             return accounts.show(&appid).await;
         }
         let api = self.platform.api().await?;
+        if api.is_team() {
+            return Err(Error::input(
+                "团队工位不兑换授权码：由团队服务器完成授权",
+                "A team desk does not redeem authorization codes: the team server does.",
+            ));
+        }
         let q = api.query_auth(code).await?;
         let appid = q.authorizer_appid.clone();
         // The refresh token into the keychain and the access token into the cache, first:
@@ -199,6 +209,63 @@ impl Authorizer {
             .await?;
         tracing::info!(appid = %appid, "authorization completed");
         accounts.show(&appid).await
+    }
+
+    /// A team desk: the account the server authorized (it redeems the code when WeChat pushes
+    /// it), stored here once the server lists it, with its details from WeChat through the
+    /// server. Not listed yet: an error the feed retries (the server may still be redeeming).
+    pub async fn adopt_team_account(
+        &self,
+        appid: &str,
+        code: Option<&Secret>,
+    ) -> Result<AccountCard> {
+        let api = self.platform.api().await?;
+        let listed = api
+            .relay()
+            .team_accounts()
+            .await?
+            .into_iter()
+            .find(|a| a.appid == appid && a.authorized);
+        let Some(listed) = listed else {
+            return Err(Error::RelayStatus {
+                status: 409,
+                message: format!("团队服务器还没有完成 {appid} 的授权，稍后重试"),
+            });
+        };
+        let info = api.authorizer_info(appid).await?;
+        let granted = listed.func_info.clone();
+        let authorized_at = Some(listed.authorized_at)
+            .filter(|t| *t > 0)
+            .unwrap_or_else(now);
+        let row = row_from_info(
+            appid,
+            &info,
+            Some(&granted),
+            AccountStatus::Authorized,
+            Some(authorized_at),
+        );
+        let code = code.map(|c| c.expose().to_owned());
+        let by = listed.updated_by.unwrap_or_default();
+        self.platform
+            .store()
+            .call(move |s| {
+                let tx = s.transaction()?;
+                rows::upsert(&tx, &row)?;
+                if let Some(c) = &code {
+                    auth_codes::mark_consumed(&tx, c, &row.appid)?;
+                }
+                let detail = if by.is_empty() {
+                    format!("已授权（团队）：{}", row.nickname)
+                } else {
+                    format!("已授权（团队，{by}）：{}", row.nickname)
+                };
+                audit::record(&tx, "authorized", Some(&row.appid), &detail)?;
+                Ok(tx.commit()?)
+            })
+            .await?;
+        crate::accounts::Accounts::new(self.platform.clone())
+            .show(appid)
+            .await
     }
 
     /// Stores an account WeChat lists as authorized without exchanging a code: used when an
@@ -271,8 +338,16 @@ impl AuthActions for Authorizer {
     }
 
     async fn adopt_authorizer(&self, appid: &str) -> Result<String> {
-        Authorizer::adopt_authorizer(self, appid).await?;
+        if self.platform.is_team() {
+            self.adopt_team_account(appid, None).await?;
+        } else {
+            Authorizer::adopt_authorizer(self, appid).await?;
+        }
         Ok(appid.to_string())
+    }
+
+    fn redeems_codes(&self) -> bool {
+        !self.platform.is_team()
     }
 
     async fn forget_authorizer(&self, appid: &str) -> Result<()> {

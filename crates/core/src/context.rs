@@ -65,15 +65,25 @@ pub struct Context {
 impl Context {
     /// The app's and the CLI's way in: the store in `data_dir`, secrets in the OS keychain
     /// (namespaced by the data dir).
+    /// While the data dir is joined to a team, its team workspace is opened instead (see
+    /// [`crate::team`]); after leaving, the local one again.
     pub async fn open(data_dir: &Path) -> Result<Context> {
-        let keychain = KeychainStore::for_data_dir(data_dir)?;
-        Self::open_with_secrets(data_dir, Secrets::new(Arc::new(keychain))).await
+        let dir = crate::team::active_dir(data_dir);
+        let keychain = KeychainStore::for_data_dir(&dir)?;
+        Self::open_with_secrets(&dir, Secrets::new(Arc::new(keychain))).await
     }
 
-    /// As `open`, with another secret store (tests: `Secrets::memory()`).
+    /// As `open` on exactly `data_dir` (a local workspace or a team workspace directory), with
+    /// another secret store (tests: `Secrets::memory()`).
     pub async fn open_with_secrets(data_dir: &Path, secrets: Secrets) -> Result<Context> {
         let store = Store::open_in_dir(data_dir).await?;
-        let platform = Platform::new(store.clone(), secrets).sharing_tokens_in(data_dir);
+        let platform = Platform::new(store.clone(), secrets);
+        let platform = if crate::team::membership_of(data_dir)?.is_some() {
+            // Nothing to share between processes: the team server holds the tokens.
+            platform.in_team()
+        } else {
+            platform.sharing_tokens_in(data_dir)
+        };
         let sends = Sends::new(platform.clone(), data_dir);
         let authorizer = Authorizer::new(platform.clone());
         let accounts = Accounts::new(platform.clone());

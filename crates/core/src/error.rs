@@ -19,7 +19,7 @@ pub enum Lang {
 }
 
 /// A message written in both languages (the words of an [`Error::Input`]; the UI picks one).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Msg {
     pub zh: String,

@@ -54,6 +54,7 @@ pub mod store;
 /// 订阅通知: subscription templates of official accounts, and who may be sent which notice.
 pub mod subscriptions;
 /// 模板: keyword parsing and value rules, the private-template sync, local notes.
+pub mod team;
 pub mod templates;
 #[cfg(test)]
 mod testutil;

@@ -171,6 +171,66 @@ impl RelayClient {
     }
 }
 
+/// An account as the team server lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TeamAccount {
+    pub appid: String,
+    pub authorized: bool,
+    #[serde(default)]
+    pub func_info: Vec<i64>,
+    #[serde(default)]
+    pub authorized_at: i64,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TeamAccounts {
+    accounts: Vec<TeamAccount>,
+}
+
+#[derive(Deserialize)]
+struct TeamState {
+    state: String,
+}
+
+impl RelayClient {
+    /// Team server: a signed authorization `state` for this desk's link (the desk holds no
+    /// relay key to sign it with).
+    pub async fn team_auth_state(&self) -> Result<String> {
+        let resp = self
+            .http
+            .post(self.url("api/v1/team/auth/state")?)
+            .bearer_auth(self.key.expose())
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            return Err(crate::team::refusal_error(resp).await);
+        }
+        let s: TeamState = resp
+            .json()
+            .await
+            .map_err(|e| Error::RelayBody(e.without_url().to_string()))?;
+        Ok(s.state)
+    }
+
+    /// Team server: the shared workspace's accounts.
+    pub async fn team_accounts(&self) -> Result<Vec<TeamAccount>> {
+        let resp = self
+            .get(self.url("api/v1/team/accounts")?, Duration::from_secs(15))
+            .await?;
+        if !resp.status().is_success() {
+            return Err(crate::team::refusal_error(resp).await);
+        }
+        let list: TeamAccounts = resp
+            .json()
+            .await
+            .map_err(|e| Error::RelayBody(e.without_url().to_string()))?;
+        Ok(list.accounts)
+    }
+}
+
 async fn status_error(resp: reqwest::Response) -> Error {
     let status = resp.status().as_u16();
     if status == 401 {

@@ -242,11 +242,14 @@ impl Accounts {
     }
 
     async fn card(&self, row: AccountRow) -> Result<AccountCard> {
-        let has = self
-            .platform
-            .secrets()
-            .is_set(SecretKey::RefreshToken(row.appid.clone()))
-            .await?;
+        // A team desk holds no refresh token: the server does (an account it lists as
+        // authorized has one there).
+        let has = self.platform.is_team()
+            || self
+                .platform
+                .secrets()
+                .is_set(SecretKey::RefreshToken(row.appid.clone()))
+                .await?;
         Ok(AccountCard::from_row(row, has))
     }
 

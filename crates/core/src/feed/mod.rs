@@ -43,6 +43,11 @@ pub trait AuthActions: Send + Sync + 'static {
     /// Exchanges an authorization code and stores the account; returns its appid. Must be
     /// idempotent: the same code arrives by redirect and by push.
     fn complete_authorization(&self, code: Secret) -> impl Future<Output = Result<String>> + Send;
+    /// Whether this desk redeems authorization codes itself. A team desk does not: the team
+    /// server redeems them and the desk adopts the account the server lists.
+    fn redeems_codes(&self) -> bool {
+        true
+    }
     /// The 全网发布 API half: api_query_auth, then custom/send `<code>_from_api` to `openid`.
     fn answer_release_test(
         &self,
@@ -321,6 +326,24 @@ impl<A: AuthActions> FeedFollower<A> {
             } if crate::auth::is_release_test_account(authorizer_appid) => {
                 // 全网发布: WeChat authorizes its test account first and reuses that code as the
                 // query_auth_code; exchanging it here would spend it before the test needs it.
+                event_notice(ev)
+            }
+            EventKind::Authorized {
+                pre_auth_code,
+                authorizer_appid,
+                ..
+            } if !self.actions.redeems_codes() => {
+                // A team desk: the server redeemed the code; take the account it lists (not
+                // listed yet is an error that parks the event and retries it).
+                let appid = self.actions.adopt_authorizer(authorizer_appid).await?;
+                FeedNotice::AccountAuthorized {
+                    appid,
+                    pre_auth_code: Some(pre_auth_code.clone()).filter(|p| !p.is_empty()),
+                    state: None,
+                }
+            }
+            EventKind::AuthCallback { .. } if !self.actions.redeems_codes() => {
+                // The same authorization arrives as an `authorized` push, handled above.
                 event_notice(ev)
             }
             EventKind::Authorized {

@@ -23,7 +23,7 @@ pub use tokens::{AuthorizerInfo, ListedAuthorizer, QueryAuth, WxApi};
 
 use crate::error::{Error, Missing, Result};
 use crate::relay::RelayClient;
-use crate::secrets::{SecretKey, Secrets};
+use crate::secrets::{Secret, SecretKey, Secrets};
 use crate::store::Store;
 use shared_tokens::KeychainSharedTokens;
 
@@ -36,6 +36,9 @@ pub struct Platform {
     api: Arc<RwLock<Option<Arc<WxApi>>>>,
     /// Set when the platform belongs to a data dir other processes may open too.
     shared_tokens: Option<KeychainSharedTokens>,
+    /// A team workspace (see [`crate::team`]): WeChat calls go to the team server, which adds
+    /// the tokens; this desk holds no platform secret.
+    team: bool,
 }
 
 impl std::fmt::Debug for Platform {
@@ -53,7 +56,20 @@ impl Platform {
             secrets,
             api: Arc::new(RwLock::new(None)),
             shared_tokens: None,
+            team: false,
         }
+    }
+
+    /// The platform of a team workspace.
+    #[must_use]
+    pub fn in_team(mut self) -> Self {
+        self.team = true;
+        self
+    }
+
+    /// Whether this is a team workspace's platform.
+    pub fn is_team(&self) -> bool {
+        self.team
     }
 
     /// Shares access tokens with every other process that opens `data_dir` (the app and the
@@ -129,18 +145,31 @@ impl Platform {
             return Err(Error::NotConfigured(Missing::ComponentAppid));
         }
         let relay = self.relay_for(&s).await?;
+        let (base_url, bearer) = self.wechat_endpoint(&s).await?;
+        let cfg = ClientConfig {
+            base_url,
+            extra_header: bearer.map(|b| {
+                (
+                    "Authorization".to_owned(),
+                    Secret::new(format!("Bearer {}", b.expose())),
+                )
+            }),
+            ..ClientConfig::default()
+        };
+        if self.team {
+            let api = Arc::new(WxApi::team(
+                Client::new(cfg)?,
+                s.component_appid.clone(),
+                relay,
+            ));
+            *slot = Some(Arc::clone(&api));
+            return Ok(api);
+        }
         let appsecret = self
             .secrets
             .get(SecretKey::ComponentAppsecret)
             .await?
             .ok_or(Error::NotConfigured(Missing::ComponentAppsecret))?;
-        let cfg = match s.egress {
-            Egress::Direct => {
-                settings::check_transport(&s.api_base, settings::API_BASE, s.mode)?;
-                ClientConfig::with_base_url(s.api_base.clone())
-            }
-            Egress::Relay => ClientConfig::via_relay(relay.base_url(), relay.key()),
-        };
         let api = Arc::new(WxApi::new(
             Client::new(cfg)?,
             s.component_appid.clone(),
@@ -153,6 +182,26 @@ impl Platform {
         ));
         *slot = Some(Arc::clone(&api));
         Ok(api)
+    }
+
+    /// Where this desk's WeChat API calls go, and the bearer key they carry: WeChat itself
+    /// (direct egress), the relay's egress route, or — in a team workspace — the team server,
+    /// which adds the tokens. The API client and the send engine both take it from here.
+    pub(crate) async fn wechat_endpoint(
+        &self,
+        s: &PlatformSettings,
+    ) -> Result<(String, Option<Secret>)> {
+        if !self.team && s.egress == Egress::Direct {
+            settings::check_transport(&s.api_base, settings::API_BASE, s.mode)?;
+            return Ok((s.api_base.clone(), None));
+        }
+        let relay = self.relay_for(s).await?;
+        let base = if self.team {
+            format!("{}/api/v1/team/wechat", relay.base_url())
+        } else {
+            relay.egress_base()
+        };
+        Ok((base, Some(relay.key().clone())))
     }
 
     /// The authorization is gone (revoked, or the account removed here): delete the refresh

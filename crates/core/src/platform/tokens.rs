@@ -139,6 +139,23 @@ impl WxApi {
         }
     }
 
+    /// A team workspace's connection: `client` points at the team server's
+    /// `/api/v1/team/wechat` with the member key; the token cache hands out the placeholders the
+    /// server replaces (see `TokenCache::delegated`). No AppSecret, no refresh token here.
+    pub(crate) fn team(client: Client, component_appid: String, relay: RelayClient) -> Self {
+        WxApi {
+            tokens: TokenCache::delegated(client, component_appid.clone()),
+            component_appid,
+            appsecret: Secret::new(""),
+            relay,
+        }
+    }
+
+    /// Whether calls go through a team server (a team workspace).
+    pub fn is_team(&self) -> bool {
+        self.tokens.is_delegated()
+    }
+
     pub fn client(&self) -> &Client {
         self.tokens.client()
     }

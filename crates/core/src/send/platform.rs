@@ -12,7 +12,6 @@ use crate::error::Result;
 use crate::feed::EventHandler;
 use crate::feed::events::{EventKind, FeedEvent};
 use crate::platform::Platform;
-use crate::store::settings::Egress;
 
 /// Authorizer access tokens from the platform's single-flight token cache.
 pub struct PlatformTokens {
@@ -69,26 +68,8 @@ impl TokenSource for PlatformTokens {
 /// The production send API for the platform's current settings.
 pub async fn platform_send_api(platform: &Platform) -> Result<Arc<HttpSendApi>> {
     let s = platform.settings().await?;
-    let endpoint = match s.egress {
-        Egress::Direct => {
-            crate::platform::settings::check_transport(
-                &s.api_base,
-                ("微信接口地址", "the WeChat API address"),
-                s.mode,
-            )?;
-            Endpoint {
-                base_url: s.api_base.clone(),
-                bearer: None,
-            }
-        }
-        Egress::Relay => {
-            let relay = platform.relay().await?;
-            Endpoint {
-                base_url: format!("{}/api/v1/wechat", relay.base_url()),
-                bearer: Some(relay.key().clone()),
-            }
-        }
-    };
+    let (base_url, bearer) = platform.wechat_endpoint(&s).await?;
+    let endpoint = Endpoint { base_url, bearer };
     Ok(Arc::new(HttpSendApi::new(
         endpoint,
         Arc::new(PlatformTokens::new(platform.clone())),
