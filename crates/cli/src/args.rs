@@ -75,6 +75,9 @@ pub enum Command {
     /// 临时素材：上传小程序卡片封面 / temporary media: a card's cover image
     #[command(subcommand)]
     Media(crate::cmd::media::MediaCmd),
+    /// 团队：加入团队服务器、状态、离开 / team: join a team server, status, leave
+    #[command(subcommand)]
+    Team(crate::cmd::team::TeamCmd),
     /// 运维调试：加解密 / operator tools: decrypt and encrypt pushes
     #[command(subcommand)]
     Debug(DebugCmd),

@@ -95,5 +95,6 @@ async fn run(cli: Cli, out: Out) -> error::Result<()> {
         Command::Quota(c) => cmd::quota::run(c, &dir, out).await,
         Command::Mini(c) => cmd::mini::run(c, &dir, out).await,
         Command::Media(c) => cmd::media::run(c, &dir, out).await,
+        Command::Team(c) => cmd::team::run(c, &dir, out).await,
     }
 }

@@ -16,4 +16,5 @@ pub mod quota;
 pub mod sandbox;
 pub mod send;
 pub mod subscribe;
+pub mod team;
 pub mod templates;

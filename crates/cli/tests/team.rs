@@ -1,0 +1,423 @@
+//! Team mode from the CLI, for real: a throwaway PostgreSQL cluster, wxdesk-sim as WeChat, two
+//! team-server instances (wxdesk-relay with a database) on it, and two desks — separate data
+//! dirs, each joined with its own member key — running the real `wxdesk-cli` binary.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use support::*;
+use wxdesk_relay::team::members::{self, Role};
+use wxdesk_relay::team::testing::PgCluster;
+use wxdesk_relay::{RelayConfig, RelayHandle};
+use wxdesk_sim::{SimConfig, SimHandle};
+
+const SERVER_API_KEY: &str = "team-server-api-key-0123456789abcdef";
+const SERVER_KEY_B64: &str = "c2VydmVyLWtleS1mb3ItdGhlLXRlYW0tdGVzdHMtMzI="; // 32 bytes
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Team {
+    _pg: PgCluster,
+    db_url: String,
+    dir: tempfile::TempDir,
+    sim: SimHandle,
+    a: RelayHandle,
+    b: RelayHandle,
+    http: reqwest::Client,
+}
+
+async fn server(dir: &Path, db_url: &str, sim_url: &str) -> RelayHandle {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let env: HashMap<&str, String> = HashMap::from([
+        ("WXDESK_RELAY_LISTEN", format!("127.0.0.1:{port}")),
+        ("WXDESK_RELAY_DATA_DIR", dir.display().to_string()),
+        (
+            "WXDESK_RELAY_COMPONENT_APPID",
+            wxdesk_sim::SANDBOX_COMPONENT_APPID.into(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_TOKEN",
+            wxdesk_sim::SANDBOX_COMPONENT_TOKEN.into(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_AES_KEY",
+            wxdesk_sim::SANDBOX_COMPONENT_AES_KEY.into(),
+        ),
+        ("WXDESK_RELAY_API_KEY", SERVER_API_KEY.into()),
+        ("WXDESK_RELAY_PUBLIC_BASE_URL", url),
+        ("WXDESK_RELAY_UPSTREAM", sim_url.into()),
+        ("WXDESK_RELAY_LOGIN_BASE", sim_url.into()),
+        ("WXDESK_RELAY_DATABASE_URL", db_url.into()),
+        (
+            "WXDESK_RELAY_COMPONENT_APPSECRET",
+            wxdesk_sim::SANDBOX_COMPONENT_APPSECRET.into(),
+        ),
+        ("WXDESK_RELAY_SERVER_KEY", SERVER_KEY_B64.into()),
+    ]);
+    wxdesk_relay::start(RelayConfig::load_with_env(None, |k| env.get(k).cloned()).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn team() -> Team {
+    let pg = PgCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    let (admin, conn) = tokio_postgres::connect(&pg.url("postgres"), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    admin.batch_execute("CREATE DATABASE team").await.unwrap();
+    let db_url = pg.url("team");
+    let dir = tempfile::tempdir().unwrap();
+    let sim_port = free_port();
+    let sim_url = format!("http://127.0.0.1:{sim_port}");
+    let a = server(&dir.path().join("server-a"), &db_url, &sim_url).await;
+    let b = server(&dir.path().join("server-b"), &db_url, &sim_url).await;
+    let sim = wxdesk_sim::start(SimConfig {
+        listen: format!("127.0.0.1:{sim_port}"),
+        relay_url: a.base_url.clone(),
+        auth_domain: "127.0.0.1".into(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    Team {
+        _pg: pg,
+        db_url,
+        dir,
+        sim,
+        a,
+        b,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Team {
+    fn desk(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    async fn member(&self, name: &str, role: Role) -> String {
+        let db = wxdesk_relay::team::db::Db::open(&wxdesk_relay::Secret::new(&self.db_url))
+            .await
+            .unwrap();
+        members::add(&db, name, role).await.unwrap()
+    }
+
+    async fn cli(&self, desk: &str, args: &[&str]) -> Run {
+        run_cli(Some(&self.desk(desk)), args, "").await
+    }
+
+    fn issued(&self) -> (u64, u64) {
+        let s = self.sim.state();
+        (
+            s["tokens_issued"]["component"].as_u64().unwrap(),
+            s["tokens_issued"]["authorizer"].as_u64().unwrap(),
+        )
+    }
+
+    /// What the admin's browser does with the printed link (see support::World).
+    async fn approve(&self, launch_url: &str, pre_auth_code: &str, appid: &str) {
+        let html = self.http.get(launch_url).send().await.unwrap();
+        assert_eq!(
+            html.status(),
+            200,
+            "the server's launch page accepts its own state"
+        );
+        let r: Value = self
+            .http
+            .post(format!("{}/__sim/authorize", self.sim.base_url))
+            .json(&json!({"pre_auth_code": pre_auth_code, "authorizer_appid": appid}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(r["auth_code"].is_string(), "{r}");
+    }
+}
+
+/// Every file below `dir`, as bytes.
+fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                out.push((p.display().to_string(), b));
+            }
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the OS keychain and PostgreSQL: WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh cargo test -p wxdesk-cli --test team -- --include-ignored"]
+async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_keys_can_be_revoked() {
+    require_keychain();
+    let t = team().await;
+    let alice = t.member("alice", Role::Operator).await;
+    let bob = t.member("bob", Role::Operator).await;
+    let vic = t.member("vic", Role::Viewer).await;
+
+    // Desk A joins with the key in the environment, desk B with it on stdin (never argv).
+    let joined = run_cli_env(
+        Some(&t.desk("desk-a")),
+        &["--json", "team", "join", "--server", &t.a.base_url],
+        "",
+        &[("WXDESK_MEMBER_KEY", alice.as_str())],
+    )
+    .await
+    .ok()
+    .json();
+    assert_eq!(
+        (joined["member"].as_str(), joined["role"].as_str()),
+        (Some("alice"), Some("operator"))
+    );
+    run_cli(
+        Some(&t.desk("desk-b")),
+        &["team", "join", "--server", &t.b.base_url],
+        &format!("{bob}\n"),
+    )
+    .await
+    .ok();
+    // A wrong key joins nothing.
+    let refused = run_cli_env(
+        Some(&t.desk("desk-x")),
+        &["team", "join", "--server", &t.a.base_url],
+        "",
+        &[("WXDESK_MEMBER_KEY", "wxm_not-a-member-key")],
+    )
+    .await;
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("成员密钥"), "{}", refused.stderr);
+    let status = t.cli("desk-x", &["team", "status"]).await.ok();
+    assert!(status.stdout.contains("未加入团队"), "{}", status.stdout);
+
+    let status = t.cli("desk-a", &["team", "status"]).await.ok();
+    assert!(
+        status.stdout.contains("alice") && status.stdout.contains("operator"),
+        "{}",
+        status.stdout
+    );
+
+    // Authorization started at desk A, the push landing on server A: desk B lists the account.
+    let link = t
+        .cli("desk-a", &["--json", "auth", "link"])
+        .await
+        .ok()
+        .json();
+    let pre = link["pre_auth_code"].as_str().unwrap();
+    let launch = link["launch_url"].as_str().unwrap();
+    assert!(
+        launch.starts_with(&format!("{}/auth/start?", t.a.base_url)),
+        "{launch}"
+    );
+    let appid = t.sim.state()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "service" && a["verified"] == true)
+        .unwrap()["appid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.approve(launch, pre, &appid).await;
+    let card = t
+        .cli("desk-a", &["--json", "auth", "wait", "--timeout", "60"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(card["appid"], appid.as_str());
+    assert_eq!(card["status"], "authorized");
+    let listed = t
+        .cli("desk-b", &["--json", "accounts", "list"])
+        .await
+        .ok()
+        .json();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["appid"] == appid.as_str()),
+        "desk B lists the account authorized at desk A: {listed}"
+    );
+
+    // Both desks send through the servers after every token expired: one of each is issued.
+    t.cli("desk-a", &["templates", "sync", &appid]).await.ok();
+    t.cli("desk-b", &["templates", "sync", &appid]).await.ok();
+    let list = t
+        .cli("desk-a", &["--json", "templates", "list", &appid])
+        .await
+        .ok()
+        .json();
+    let tpl = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| {
+            t["fields"].as_array().unwrap().iter().all(|f| {
+                let k = f["key"].as_str().unwrap();
+                k.starts_with("keyword") || k == "first" || k == "remark"
+            })
+        })
+        .unwrap_or_else(|| panic!("no legacy template in {list}"));
+    let template = tpl["template_id"].as_str().unwrap().to_string();
+    let keys: Vec<String> = tpl["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap().to_string())
+        .collect();
+    let _: Value = t
+        .http
+        .post(format!("{}/__sim/advance-clock", t.sim.base_url))
+        .json(&json!({ "secs": 3 * 3600 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let before = t.issued();
+    let accepted_before = t.sim.state()["sends"]["accepted"].as_u64().unwrap();
+    let mut sends = Vec::new();
+    for i in 0..8u32 {
+        let openid: Value = t
+            .http
+            .get(format!(
+                "{}/__sim/openid?appid={appid}&index={i}",
+                t.sim.base_url
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let to = openid["openid"].as_str().unwrap().to_string();
+        let desk = if i % 2 == 0 { "desk-a" } else { "desk-b" };
+        let args = send_template_args(&appid, &template, &["--to", &to], &keys, "team");
+        let dir = t.desk(desk);
+        sends.push(tokio::spawn(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_cli(Some(&dir), &args, "").await
+        }));
+    }
+    for s in sends {
+        s.await.unwrap().ok();
+    }
+    let after = t.issued();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (1, 1),
+        "eight sends from two desks through two servers after expiry: one token of each kind"
+    );
+    assert_eq!(
+        t.sim.state()["sends"]["accepted"].as_u64().unwrap() - accepted_before,
+        8
+    );
+
+    // A viewer's desk reads but cannot send; the refusal says why.
+    run_cli_env(
+        Some(&t.desk("desk-v")),
+        &["team", "join", "--server", &t.b.base_url],
+        "",
+        &[("WXDESK_MEMBER_KEY", vic.as_str())],
+    )
+    .await
+    .ok();
+    let listed = t
+        .cli("desk-v", &["--json", "accounts", "list"])
+        .await
+        .ok()
+        .json();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["appid"] == appid.as_str())
+    );
+    let args = send_template_args(&appid, &template, &["--to", "o-someone"], &keys, "x");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let refused = t.cli("desk-v", &args).await;
+    assert_ne!(refused.code, 0, "{refused:?}");
+
+    // Bob is removed: his desk is refused at once (team status exits 1).
+    let db = wxdesk_relay::team::db::Db::open(&wxdesk_relay::Secret::new(&t.db_url))
+        .await
+        .unwrap();
+    assert!(members::remove(&db, "bob").await.unwrap());
+    let status = t.cli("desk-b", &["team", "status"]).await;
+    assert_eq!(status.code, 1, "{status:?}");
+    assert!(status.stderr.contains("成员密钥"), "{}", status.stderr);
+
+    // No desk holds the AppSecret, the AES key, the server key or any access token: not in its
+    // files, not in its keychain (both workspaces).
+    for desk in ["desk-a", "desk-b", "desk-v"] {
+        for (path, bytes) in all_bytes(&t.desk(desk)) {
+            for secret in [
+                wxdesk_sim::SANDBOX_COMPONENT_APPSECRET,
+                wxdesk_sim::SANDBOX_COMPONENT_AES_KEY,
+                SERVER_KEY_B64,
+                SERVER_API_KEY,
+            ] {
+                assert!(!contains(&bytes, secret), "{path} holds a server secret");
+            }
+        }
+        for dir in [
+            t.desk(desk),
+            wxdesk_core::team::workspace_dir(&t.desk(desk)),
+        ] {
+            let keychain = wxdesk_core::secrets::KeychainStore::for_data_dir(&dir).unwrap();
+            let secrets = wxdesk_core::secrets::Secrets::new(std::sync::Arc::new(keychain));
+            use wxdesk_core::secrets::SecretKey as K;
+            for key in [
+                K::ComponentAppsecret,
+                K::ComponentAesKey,
+                K::ComponentToken,
+                K::RefreshToken(appid.clone()),
+                K::AuthorizerAccessToken(appid.clone()),
+                K::ComponentAccessToken(wxdesk_sim::SANDBOX_COMPONENT_APPID.into()),
+            ] {
+                assert!(
+                    secrets.get(key.clone()).await.unwrap().is_none(),
+                    "{desk}'s keychain holds {}",
+                    key.name()
+                );
+            }
+        }
+    }
+
+    // Leaving returns desk A to its local workspace (which never saw the team's account).
+    t.cli("desk-a", &["team", "leave"]).await.ok();
+    let listed = t
+        .cli("desk-a", &["--json", "accounts", "list"])
+        .await
+        .ok()
+        .json();
+    assert!(listed.as_array().unwrap().is_empty(), "{listed}");
+    t.sim.shutdown().await;
+}
