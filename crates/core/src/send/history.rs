@@ -475,10 +475,22 @@ pub(crate) fn overview(conn: &Connection, days: u32, appid: Option<&str>) -> Res
 }
 
 /// Writes every row matching `f` to `path` as CSV (UTF-8 with BOM, so Excel opens it correctly),
-/// newest first, page by page so memory stays flat. Returns the number of rows written. (Public
-/// for the history bench; faces use [`History::export_csv`].)
+/// newest first. Returns the number of rows written. (Public for the history bench; faces use
+/// [`History::export_csv`].)
 pub fn export_csv(conn: &Connection, f: &HistoryFilter, path: &Path) -> Result<u64> {
-    let f = &f.clone().tidy();
+    let f = f.clone().tidy();
+    // The page's statement without a limit, streamed row by row (memory stays flat): pages of
+    // 1,000 each re-ran the window probes and looked up their jobs for links the CSV has no
+    // column for.
+    let q = page_query(conn, &f, None, None)?;
+    let mut stmt = conn.prepare(&q.sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(q.args.iter()), row_from)?;
+    write_csv(rows.map(|r| r.map_err(Error::from)), path)
+}
+
+/// Writes `rows` to `path` as the export's CSV; returns how many. (Public so the history bench
+/// can feed it the paged reads the export used before.)
+pub fn write_csv(rows: impl Iterator<Item = Result<HistoryRow>>, path: &Path) -> Result<u64> {
     let io = |e: std::io::Error| {
         Error::input(
             format!("无法写入导出文件 {}：{e}", path.display()),
@@ -515,39 +527,32 @@ pub fn export_csv(conn: &Connection, f: &HistoryFilter, path: &Path) -> Result<u
         "完成时间",
     ])
     .map_err(csv_err)?;
-    let mut before = None;
     let mut n = 0u64;
-    loop {
-        let page = list(conn, f, before, 1000)?;
-        for r in &page.rows {
-            csv.write_record([
-                r.id.to_string(),
-                r.job_id.to_string(),
-                r.seq.to_string(),
-                r.appid.clone(),
-                r.kind.label_zh().to_string(),
-                r.template_id.clone(),
-                r.openid.clone(),
-                r.state.label_zh().to_string(),
-                r.attempts.to_string(),
-                r.msgid.map(|m| m.to_string()).unwrap_or_default(),
-                r.errcode.map(|m| m.to_string()).unwrap_or_default(),
-                r.error_text(Lang::Zh).unwrap_or_default(),
-                r.delivery
-                    .map(|d| d.label_zh().to_string())
-                    .unwrap_or_default(),
-                r.delivery_raw.clone().unwrap_or_default(),
-                beijing_time(r.created_at),
-                r.attempted_at.map(beijing_time).unwrap_or_default(),
-                r.done_at.map(beijing_time).unwrap_or_default(),
-            ])
-            .map_err(csv_err)?;
-            n += 1;
-        }
-        match page.next_before {
-            Some(b) => before = Some(b),
-            None => break,
-        }
+    for r in rows {
+        let r = r?;
+        csv.write_record([
+            r.id.to_string(),
+            r.job_id.to_string(),
+            r.seq.to_string(),
+            r.appid.clone(),
+            r.kind.label_zh().to_string(),
+            r.template_id.clone(),
+            r.openid.clone(),
+            r.state.label_zh().to_string(),
+            r.attempts.to_string(),
+            r.msgid.map(|m| m.to_string()).unwrap_or_default(),
+            r.errcode.map(|m| m.to_string()).unwrap_or_default(),
+            r.error_text(Lang::Zh).unwrap_or_default(),
+            r.delivery
+                .map(|d| d.label_zh().to_string())
+                .unwrap_or_default(),
+            r.delivery_raw.clone().unwrap_or_default(),
+            beijing_time(r.created_at),
+            r.attempted_at.map(beijing_time).unwrap_or_default(),
+            r.done_at.map(beijing_time).unwrap_or_default(),
+        ])
+        .map_err(csv_err)?;
+        n += 1;
     }
     csv.flush().map_err(io)?;
     Ok(n)

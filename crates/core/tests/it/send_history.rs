@@ -694,5 +694,19 @@ async fn keyset_pages_of_a_window_hold_exactly_its_rows_also_within_one_job() {
             }
         }
         assert_eq!(got, want, "case {i}");
+        // The export streams the same statement: the same rows in the same order.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("window.csv");
+        let n = history(&engine)
+            .export_csv(f.clone(), path.clone())
+            .await
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let exported: Vec<i64> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!((n as usize, &exported), (want.len(), &want), "case {i}");
     }
 }

@@ -57,8 +57,21 @@ pub fn page_query(
         term("openid = ?", SqlValue::Text(v.trim().to_string()));
     }
     let (lo, hi) = window_ids(conn, f)?;
+    // Within one job, ids and seqs rise together (rows are inserted in seq order), so a job's
+    // page walks the (job_id, seq) unique index instead of scanning the job's rows to sort them;
+    // its keyset and window bounds become seq bounds, again one per side. With a state filter
+    // the (job_id, state) index already ends in the rowid.
+    let by_seq = f.job_id.is_some() && state.is_none();
+    // The id bounds stay, so a page never holds a row outside them; for a job walked by seq they
+    // are written `+id`, which keeps SQLite from driving the page by the rowid range instead (with
+    // statistics it did, sorting the whole window's rows to find a page).
+    let (ge, le) = if by_seq {
+        ("+id >= ?", "+id <= ?")
+    } else {
+        ("id >= ?", "id <= ?")
+    };
     if let Some(lo) = lo {
-        term("id >= ?", SqlValue::Integer(lo));
+        term(ge, SqlValue::Integer(lo));
     }
     // One upper bound on the rowid (see the module comment). Always present, as it always was,
     // so a page without a window keeps the plans it had.
@@ -67,13 +80,9 @@ pub fn page_query(
         .flatten()
         .min()
         .unwrap_or(i64::MAX);
-    term("id <= ?", SqlValue::Integer(upper));
-    // Within one job, ids and seqs rise together (rows are inserted in seq order), so a job's
-    // page walks the (job_id, seq) unique index instead of scanning the job's rows to sort them;
-    // its keyset and window bounds become seq bounds, again one per side. With a state filter
-    // the (job_id, state) index already ends in the rowid.
-    let order = match (f.job_id, state) {
-        (Some(job), None) => {
+    term(le, SqlValue::Integer(upper));
+    let order = match (f.job_id, by_seq) {
+        (Some(job), true) => {
             let mut below: Option<i64> = None;
             if let Some(b) = before {
                 let seq: Option<i64> = conn
