@@ -113,16 +113,21 @@ impl AppState {
 
     /// As [`AppState::new`], as a team server: opens the database (migrating it) and builds the
     /// token authority over it.
+    /// `db`: the process's pool when the caller has opened it already.
     pub async fn new_team(
         cfg: RelayConfig,
         store: Store,
         shutdown: watch::Receiver<bool>,
+        db: Option<team::db::Db>,
     ) -> Result<Self> {
         let state = Self::new(cfg, store, shutdown)?;
         let Some(team_cfg) = state.inner.cfg.team.clone() else {
             return Ok(state);
         };
-        let db = team::db::Db::open(&team_cfg.database_url).await?;
+        let db = match db {
+            Some(db) => db,
+            None => team::db::Db::open(&team_cfg.database_url).await?,
+        };
         let tokens = team::tokens::authority(
             &state.inner.cfg,
             &team_cfg,
@@ -265,12 +270,16 @@ impl RelayHandle {
 /// Validate the config, open the database, bind `listen` and serve in the background.
 pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
     let cfg = cfg.validated()?;
-    let store = match &cfg.team {
-        None => Store::open(&cfg.database_path())?,
-        // Team mode: the event log lives in the team database, shared by every relay process.
-        Some(t) => {
-            Store::open_pg(team::db::Db::open(&t.database_url).await?, &t.database_url).await?
-        }
+    // Team mode: one pool per process for the event log, the token authority and the team API
+    // (PostgreSQL's max_connections is shared by every process).
+    let team_db = match &cfg.team {
+        Some(t) => Some(team::db::Db::open(&t.database_url).await?),
+        None => None,
+    };
+    let store = match (&cfg.team, &team_db) {
+        // The event log lives in the team database, shared by every relay process.
+        (Some(t), Some(db)) => Store::open_pg(db.clone(), &t.database_url).await?,
+        _ => Store::open(&cfg.database_path())?,
     };
     let listener = TcpListener::bind(&cfg.listen).await?;
     let local_addr = listener.local_addr()?;
@@ -280,7 +289,7 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
         header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs),
         max_concurrent_requests: usize::try_from(cfg.max_concurrent_requests).unwrap_or(usize::MAX),
     };
-    let state = AppState::new_team(cfg, store.clone(), shutdown_rx.clone()).await?;
+    let state = AppState::new_team(cfg, store.clone(), shutdown_rx.clone(), team_db).await?;
 
     let retention = tokio::spawn(retention_loop(store.clone(), retention_days));
     let server = tokio::spawn(serve(listener, app(state), limits, shutdown_rx));
