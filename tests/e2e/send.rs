@@ -228,6 +228,169 @@ fn value_for(key: &str) -> &'static str {
     }
 }
 
+/// The number at the end of a count like 「成功 12」.
+fn count_in(text: &str) -> u64 {
+    text.split_whitespace()
+        .last()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count in {text:?}"))
+}
+
+/// Polls `css` until its count (「成功 N」) satisfies `ok`; returns it.
+async fn count_until(h: &Harness, css: &str, ok: impl Fn(u64) -> bool) -> Result<u64> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = count_in(&h.text(css).await?);
+        if ok(n) {
+            return Ok(n);
+        }
+        if tokio::time::Instant::now() > deadline {
+            h.screenshot("count-timeout").await?;
+            return Err(Error::TextMismatch {
+                css: css.into(),
+                want: "the count to move".into(),
+                got: n.to_string(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// 取消 mid-way (#16): a slow job (2 a second) over the synced followers is started from 任务 and
+/// cancelled once a few went out. The row's numbers are the rows' own — sent plus cancelled is
+/// every recipient, nothing is left 待发送, the cancelled ones read 已取消 — and they match the
+/// sim's count, 概览's today and 发送记录 of that job.
+async fn cancel_mid_way(
+    h: &Harness,
+    dir: &Path,
+    http: &reqwest::Client,
+    appid: &str,
+    sim_url: &str,
+) -> Result<()> {
+    use wxdesk_core::send::{JobSpec, Recipient};
+    let ctx = wxdesk_core::context::Context::open(dir)
+        .await
+        .expect("open the data dir");
+    // The bulk job's message, to the synced followers, slowly.
+    let jobs = ctx
+        .sends
+        .list(Some(appid.into()), None, 10)
+        .await
+        .expect("jobs");
+    let bulk = jobs
+        .iter()
+        .find(|j| j.counts.total > 1)
+        .expect("the bulk job");
+    let followers = ctx
+        .audience
+        .followers(appid, Default::default(), None, 40)
+        .await
+        .expect("followers");
+    let total = followers.items.len() as u64;
+    assert!(total >= 10, "enough followers to cancel mid-way: {total}");
+    let recipients = followers.items.iter().enumerate().map(|(i, f)| Recipient {
+        openid: f.openid.clone(),
+        vars: [("订单号".to_string(), format!("SO-C{i}"))].into(),
+    });
+    let spec = JobSpec {
+        appid: appid.into(),
+        title: "e2e cancel".into(),
+        payload: bulk.payload.clone(),
+        field_rules: Vec::new(),
+        concurrency: Some(1),
+        rate_per_sec: Some(2),
+        max_attempts: None,
+    };
+    let id = ctx
+        .sends
+        .create(spec, recipients.collect())
+        .await
+        .expect("a draft job");
+    let before = sim_sends(
+        &common::get_json(http, &format!("{sim_url}/__sim/state")).await,
+        appid,
+    );
+
+    h.click("[data-testid=nav-jobs]").await?;
+    h.click(&format!("[data-testid=job-start-{id}]")).await?;
+    let sent_css = format!("[data-testid=job-sent-{id}]");
+    count_until(h, &sent_css, |n| n >= 2).await?;
+    h.click(&format!("[data-testid=job-more-{id}]")).await?;
+    h.click(&format!("[data-testid=job-cancel-{id}]")).await?;
+    h.click(".ant-modal-confirm .ant-btn-dangerous").await?;
+    wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已取消").await?;
+    // Requests on the wire at the cancel finish and are counted; then the row holds still.
+    let pending = count_until(h, &format!("[data-testid=job-pending-{id}]"), |n| n == 0).await?;
+    let cancelled_css = format!("[data-testid=job-cancelled-{id}]");
+    let cancelled = count_in(&wait_for_contains(h, &cancelled_css, "已取消").await?);
+    let sent = count_in(&h.text(&sent_css).await?);
+    h.screenshot("job-cancelled").await?;
+    assert_eq!(pending, 0);
+    assert!(
+        cancelled > 0 && sent < total,
+        "cancelled mid-way: {sent} sent"
+    );
+    assert_eq!(
+        sent + cancelled,
+        total,
+        "every recipient is sent or cancelled"
+    );
+    // The cancelled count has its own colour, not the grey of 待发送.
+    let colour = h
+        .client
+        .execute(
+            "const a = getComputedStyle(document.querySelector(arguments[0])).color;\
+             const b = getComputedStyle(document.querySelector(arguments[1])).color;\
+             return [a, b];",
+            vec![
+                Value::String(cancelled_css.clone()),
+                Value::String(format!("[data-testid=job-pending-{id}]")),
+            ],
+        )
+        .await
+        .map_err(wd("reading the colours"))?;
+    assert_ne!(colour[0], colour[1], "cancelled vs pending colour");
+    // The stored job and the sim agree with the row.
+    let job = ctx.sends.job(id).await.expect("the job");
+    assert_eq!(
+        (job.counts.sent, job.counts.cancelled, job.counts.pending()),
+        (sent, cancelled, 0)
+    );
+    let state = common::get_json(http, &format!("{sim_url}/__sim/state")).await;
+    assert_eq!(sim_sends(&state, appid) - before, sent, "the sim's count");
+    let accepted = state["sends"]["accepted"].as_u64().expect("sends.accepted");
+
+    // 概览: today's sends are what the sim accepted (the test send, the bulk job, this one).
+    h.click("[data-testid=nav-overview]").await?;
+    let today = count_until(h, "[data-testid=today-sent] .ant-statistic-content", |n| {
+        n == accepted
+    })
+    .await?;
+    assert_eq!(today, accepted);
+    h.screenshot("overview-after-cancel").await?;
+
+    // 发送记录 of this job: the same numbers above the rows, and the rows say 已取消.
+    h.click("[data-testid=nav-jobs]").await?;
+    h.click(&format!("[data-testid=job-more-{id}]")).await?;
+    h.click(&format!("[data-testid=job-history-{id}]")).await?;
+    h.wait_for_route(&format!("/history?job={id}")).await?;
+    let summary = wait_for_contains(h, "[data-testid=history-job-summary]", "已取消").await?;
+    assert!(
+        summary.contains(&format!("成功 {sent}"))
+            && summary.contains(&format!("已取消 {cancelled}")),
+        "{summary:?}"
+    );
+    let table = wait_for_contains(h, "[data-testid=history-table]", "已取消").await?;
+    assert_eq!(
+        table.matches("已取消").count() as u64,
+        cancelled,
+        "{table:?}"
+    );
+    assert_eq!(table.matches("待发送").count(), 0, "{table:?}");
+    h.screenshot("history-cancelled").await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Result<()> {
     let (dir, h) = start_in_sandbox("send").await?;
@@ -401,6 +564,8 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     h.wait_for("[data-testid=overview-chart] canvas").await?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     h.screenshot("overview").await?;
+
+    cancel_mid_way(&h, dir.path(), &http, &appid, &sim_url).await?;
 
     // Back in 发送, the test recipient is the one last used for this account.
     h.click("[data-testid=nav-compose]").await?;

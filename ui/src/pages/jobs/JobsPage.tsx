@@ -62,8 +62,16 @@ function JobActions({ job }: { job: JobView }) {
       danger: true,
     },
     { key: "copy", label: t("send.jobs.copy") },
-    { key: "history", label: t("send.jobs.history") },
-    { key: "cancel", label: t("send.jobs.cancel"), disabled: !open, danger: true },
+    {
+      key: "history",
+      label: <span data-testid={`job-history-${job.id}`}>{t("send.jobs.history")}</span>,
+    },
+    {
+      key: "cancel",
+      label: <span data-testid={`job-cancel-${job.id}`}>{t("send.jobs.cancel")}</span>,
+      disabled: !open,
+      danger: true,
+    },
   ];
   const onMenu = ({ key }: { key: string }) => {
     if (key === "retry" || key === "retryAll") {
@@ -142,12 +150,19 @@ function JobActions({ job }: { job: JobView }) {
         </>
       )}
       {job.status === "draft" && (
-        <Button size="small" type="primary" onClick={() => start.mutate(job.id, { onError: fail })}>
+        <Button
+          size="small"
+          type="primary"
+          onClick={() => start.mutate(job.id, { onError: fail })}
+          data-testid={`job-start-${job.id}`}
+        >
           {t("send.jobs.start")}
         </Button>
       )}
       <Dropdown menu={{ items, onClick: onMenu }} trigger={["click"]}>
-        <Button size="small">{t("send.jobs.more")}</Button>
+        <Button size="small" data-testid={`job-more-${job.id}`}>
+          {t("send.jobs.more")}
+        </Button>
       </Dropdown>
     </Space>
   );
