@@ -1,23 +1,20 @@
 -- The relay's event log in team mode (store/pg.rs): every relay process on this database appends
 -- here and serves its long-polls from here. Same rows as the single-desk SQLite log.
 
+-- `dedup_key` is the identity of the underlying push (a retry has the same key). It lives on the
+-- event row rather than in a table of its own as in SQLite: both are pruned together by
+-- received_at anyway, and one row per push instead of two is most of the write cost.
 -- `data` is the JSON text the relay wrote; text, not jsonb, because jsonb refuses the \u0000
 -- escape that a message's content may carry, and nothing here queries inside it.
 CREATE TABLE relay_events (
     seq         bigint PRIMARY KEY,
+    dedup_key   text   NOT NULL UNIQUE,
     kind        text   NOT NULL,
     appid       text,
     received_at bigint NOT NULL,
     data        text   NOT NULL
 );
 CREATE INDEX relay_events_received_at ON relay_events (received_at);
-
-CREATE TABLE relay_dedup (
-    key         text   PRIMARY KEY,
-    seq         bigint NOT NULL,
-    received_at bigint NOT NULL
-);
-CREATE INDEX relay_dedup_received_at ON relay_dedup (received_at);
 
 -- One row: the highest seq ever assigned (kept across retention, so numbers are never reused).
 -- Every write batch of every process locks it FOR UPDATE until its COMMIT: that serialises seq
