@@ -6,18 +6,26 @@
 //! then sends them open-loop: request i is due at start + i/rate, and its latency is measured from
 //! that due time, so a stalled server cannot hide its queueing (no coordinated omission).
 //!
+//! With `--pg` the relay runs in team mode: a throwaway PostgreSQL cluster (team::testing, as the
+//! tests use) holds the event log, `--procs N` relay processes share it and the pushes are spread
+//! over them round-robin (a load balancer). The relays log their write batches' profile (size,
+//! time waiting for the head lock, time to insert and commit) every 5 s; at the end the log is
+//! counted in PostgreSQL (every acknowledged push stored once, seqs gapless).
+//!
 //! Run:   cargo bench -p wxdesk-relay --bench callback_load -- --short
 //!        cargo bench -p wxdesk-relay --bench callback_load -- --rate 4000 --secs 20
+//!        cargo bench -p wxdesk-relay --bench callback_load -- --pg --procs 2 --rate 10000 --secs 20
 //! Flags: --rate N (req/s, default 3000) --secs N (default 15) --max-in-flight N (default 512)
-//!        --short (500 req/s for 3 s: a smoke run)
+//!        --short (500 req/s for 3 s: a smoke run) --pg (team mode) --procs N (with --pg, default 1)
 //! Prints one human line and one JSON line (for bench/RESULTS.md).
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
+use wxdesk_relay::team::testing::PgCluster;
 use wxdesk_wechat::crypto::{Envelope, MsgCrypt};
 
 const APPID: &str = "wx5a9d0c0e7f3b1a2c";
@@ -30,6 +38,8 @@ struct Opts {
     rate: u64,
     secs: u64,
     max_in_flight: usize,
+    pg: bool,
+    procs: usize,
 }
 
 fn parse_opts() -> Opts {
@@ -37,6 +47,8 @@ fn parse_opts() -> Opts {
         rate: 3000,
         secs: 15,
         max_in_flight: 512,
+        pg: false,
+        procs: 1,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -53,6 +65,11 @@ fn parse_opts() -> Opts {
             }
             ("--secs", Some(n)) => {
                 o.secs = n.max(1);
+                i += 1;
+            }
+            ("--pg", _) => o.pg = true,
+            ("--procs", Some(n)) => {
+                o.procs = (n as usize).clamp(1, 16);
                 i += 1;
             }
             ("--max-in-flight", Some(n)) => {
@@ -74,14 +91,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-fn main() {
-    let opts = parse_opts();
-    let dir = tempfile::tempdir().expect("tempdir");
+/// One relay process on port 0 with `env` on top of the common settings; its base URL. Its
+/// stderr is forwarded with a `relay N:` prefix (warnings, and the batch profile in team mode).
+fn spawn_relay(n: usize, data_dir: &std::path::Path, env: &[(String, String)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wxdesk-relay"))
         .env_clear()
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,wxdesk_relay::store::pg=debug")
         .env("WXDESK_RELAY_LISTEN", "127.0.0.1:0")
-        .env("WXDESK_RELAY_DATA_DIR", dir.path())
+        .env("WXDESK_RELAY_DATA_DIR", data_dir)
         .env("WXDESK_RELAY_COMPONENT_APPID", APPID)
         .env("WXDESK_RELAY_COMPONENT_TOKEN", TOKEN)
         .env("WXDESK_RELAY_COMPONENT_AES_KEY", AES_KEY)
@@ -89,6 +106,7 @@ fn main() {
         .env("WXDESK_RELAY_PUBLIC_BASE_URL", "https://relay.example.com")
         // The pushes are encrypted before the clock starts; do not let them go stale.
         .env("WXDESK_RELAY_REPLAY_WINDOW_SECS", "0")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn wxdesk-relay");
@@ -103,13 +121,146 @@ fn main() {
                         let _ = tx.send(base.trim().to_owned());
                     }
                 }
-                None => eprintln!("relay: {line}"),
+                None => eprintln!("relay {n}: {line}"),
             }
         }
     });
     let base = rx
-        .recv_timeout(Duration::from_secs(30))
+        .recv_timeout(Duration::from_secs(60))
         .expect("relay started");
+    (child, base)
+}
+
+/// Team mode's database: a throwaway cluster with an empty `relay` database, and the
+/// environment that points relays at it.
+fn team_database(runtime: &tokio::runtime::Runtime) -> (PgCluster, String, Vec<(String, String)>) {
+    let pg = PgCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.url("relay");
+    runtime.block_on(async {
+        let admin = connect(&pg.url("postgres")).await;
+        admin
+            .batch_execute("CREATE DATABASE relay")
+            .await
+            .expect("create database");
+    });
+    let env = vec![
+        ("WXDESK_RELAY_DATABASE_URL".to_owned(), url.clone()),
+        (
+            "WXDESK_RELAY_COMPONENT_APPSECRET".to_owned(),
+            "0123456789abcdef0123456789abcdef".to_owned(),
+        ),
+        (
+            "WXDESK_RELAY_SERVER_KEY".to_owned(),
+            // base64 of 32 bytes of 0x07.
+            "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=".to_owned(),
+        ),
+    ];
+    (pg, url, env)
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the bench cluster");
+    tokio::spawn(conn);
+    client
+}
+
+/// CPU time (user + system, in clock ticks) of the relays, the PostgreSQL cluster and this
+/// process, from /proc.
+struct Cpu {
+    relay: u64,
+    postgres: u64,
+    load: u64,
+}
+
+impl Cpu {
+    fn now(relays: &[u32], postmaster: Option<u32>) -> Cpu {
+        let postgres = postmaster.map_or(0, |pm| {
+            let children: u64 = proc_stats()
+                .filter(|(_, ppid, _)| *ppid == pm)
+                .map(|(_, _, t)| t)
+                .sum();
+            children + ticks(pm).unwrap_or(0)
+        });
+        Cpu {
+            relay: relays.iter().filter_map(|p| ticks(*p)).sum(),
+            postgres,
+            load: ticks(std::process::id()).unwrap_or(0),
+        }
+    }
+
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            relay: self.relay.saturating_sub(before.relay),
+            postgres: self.postgres.saturating_sub(before.postgres),
+            load: self.load.saturating_sub(before.load),
+        }
+    }
+
+    /// Clock ticks are 1/100 s on Linux.
+    fn per_1k(&self, ticks: u64, pushes: usize) -> f64 {
+        (ticks as f64 * 10.0 / (pushes.max(1) as f64 / 1000.0)).round()
+    }
+}
+
+/// (pid, ppid, utime + stime) of a /proc/PID/stat line; the name may hold spaces, so fields
+/// are counted after its closing parenthesis.
+fn parse_stat(pid: u32, stat: &str) -> Option<(u32, u32, u64)> {
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ppid = f.get(1)?.parse().ok()?;
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
+    Some((pid, ppid, utime + stime))
+}
+
+fn ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(pid, &stat).map(|s| s.2)
+}
+
+fn proc_stats() -> impl Iterator<Item = (u32, u32, u64)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            parse_stat(pid, &stat)
+        })
+}
+
+/// The cluster's postmaster: the parent of any of its backends.
+async fn postmaster_pid(url: &str) -> Option<u32> {
+    let db = connect(url).await;
+    let backend: i32 = db
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .ok()?
+        .get(0);
+    let stat = std::fs::read_to_string(format!("/proc/{backend}/stat")).ok()?;
+    parse_stat(backend as u32, &stat).map(|s| s.1)
+}
+
+fn main() {
+    let opts = parse_opts();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let team = opts.pg.then(|| team_database(&runtime));
+    let env = team.as_ref().map(|t| t.2.clone()).unwrap_or_default();
+    let procs = if opts.pg { opts.procs } else { 1 };
+    let relays: Vec<(Child, String)> = (0..procs)
+        .map(|n| {
+            let data = dir.path().join(format!("relay{n}"));
+            spawn_relay(n, &data, &env)
+        })
+        .collect();
+    let bases: Vec<String> = relays.iter().map(|r| r.1.clone()).collect();
 
     let total = (opts.rate * opts.secs) as usize;
     eprintln!("pre-encrypting {total} pushes…");
@@ -125,15 +276,19 @@ fn main() {
                 10_000_000_000_i64 + i as i64
             );
             let (body, sig) = crypt.encrypt_push(&xml, &Envelope::ToUserName("gh_aaaaaaaaaaaa".into()), ts, nonce);
+            let base = &bases[i % bases.len()];
             let url = format!("{base}/wechat/{AUTHORIZER}/callback?timestamp={ts}&nonce={nonce}&encrypt_type=aes&msg_signature={sig}");
             (url, body)
         })
         .collect();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // Where the CPU goes during the load: relays, PostgreSQL (every process of the cluster),
+    // and this load generator.
+    let relay_pids: Vec<u32> = relays.iter().map(|r| r.0.id()).collect();
+    let postmaster = team
+        .as_ref()
+        .and_then(|(_, url, _)| runtime.block_on(postmaster_pid(url)));
+    let cpu_before = Cpu::now(&relay_pids, postmaster);
     let (latencies, ok, failed, elapsed) = runtime.block_on(async move {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(opts.max_in_flight)
@@ -185,6 +340,32 @@ fn main() {
         percentile(&sorted, 0.99),
         sorted.last().copied().unwrap_or_default(),
     );
+    // Team mode: every acknowledged push is in the shared log once, numbered 1..=n.
+    let cpu = Cpu::now(&relay_pids, postmaster).since(&cpu_before);
+    let stored = team.as_ref().map(|(_, url, _)| {
+        runtime.block_on(async {
+            let db = connect(url).await;
+            let row = db
+                .query_one(
+                    "SELECT count(*), coalesce(max(seq), 0), count(DISTINCT seq) FROM relay_events",
+                    &[],
+                )
+                .await
+                .expect("count the log");
+            let (n, max, distinct): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+            assert!(
+                n == max && n == distinct && n as usize >= ok,
+                "the shared log is not 1..=n with every acknowledged push: {n} rows, max {max}, {ok} ok"
+            );
+            n
+        })
+    });
+    eprintln!(
+        "cpu per 1,000 pushes: relay {} ms, postgres {} ms, load generator {} ms",
+        cpu.per_1k(cpu.relay, ok),
+        cpu.per_1k(cpu.postgres, ok),
+        cpu.per_1k(cpu.load, ok)
+    );
     println!(
         "callback path: offered {} req/s for {} s -> {ok} ok, {failed} failed, {achieved:.0} req/s, \
          p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -201,8 +382,19 @@ fn main() {
             "bench": "relay_callback_path", "offered_rps": opts.rate, "secs": opts.secs,
             "ok": ok, "failed": failed, "achieved_rps": achieved.round(),
             "p50_ms": ms(p50), "p90_ms": ms(p90), "p99_ms": ms(p99), "max_ms": ms(max),
+            "store": if opts.pg { "postgres" } else { "sqlite" }, "procs": procs,
+            "stored": stored,
+            // CPU milliseconds per 1,000 acknowledged pushes.
+            "cpu_ms_per_1k": {
+                "relay": cpu.per_1k(cpu.relay, ok), "postgres": cpu.per_1k(cpu.postgres, ok),
+                "load_generator": cpu.per_1k(cpu.load, ok),
+            },
         })
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    for (mut child, _) in relays {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // The cluster stops when `team` drops, after the relays that used it.
+    drop(team);
 }
