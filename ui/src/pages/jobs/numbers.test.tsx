@@ -2,6 +2,7 @@
 // cancelled recipient is 已取消 in its own colour (never the grey 待发送), 概览 lists a failed job
 // under 需要关注, and a job's row never keeps the live numbers of the moment it was paused.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
@@ -327,5 +328,58 @@ describe("a job's state and numbers", () => {
     fireEvent.click(screen.getByText("刷新"));
     await waitFor(() => expect(listed).toBeGreaterThan(2));
     expect(watches).toBe(1);
+  });
+
+  it("read the job again when a delivery report arrives (已送达 without 刷新)", async () => {
+    let delivered = 0;
+    let listens = 0;
+    mockIPC(
+      (cmd: string) => {
+        if (cmd === "jobs_list")
+          return [job(3, { counts: counts({ total: 5, sent: 5, delivered }) })];
+        throw new Error(`unexpected command ${cmd}`);
+      },
+      { shouldMockEvents: true },
+    );
+    // The mock handles `listen` itself: count the page's feed:notice listeners on the way in,
+    // so the notice is sent only once the page listens.
+    const internals = (
+      window as unknown as {
+        __TAURI_INTERNALS__: { invoke: (cmd: string, args: unknown, o: unknown) => unknown };
+      }
+    ).__TAURI_INTERNALS__;
+    const invoke = internals.invoke;
+    internals.invoke = (cmd, args, o) => {
+      if (cmd === "plugin:event|listen" && (args as { event: string }).event === "feed:notice")
+        listens += 1;
+      return invoke(cmd, args, o);
+    };
+    render(
+      <QueryClientProvider client={new QueryClient()}>
+        <MemoryRouter>
+          <JobsPage />
+        </MemoryRouter>
+      </QueryClientProvider>,
+    );
+    await screen.findByTestId("job-progress-3");
+    await waitFor(() => expect(listens).toBe(1));
+    expect(screen.getByTestId("job-progress-3").textContent).not.toContain("已送达");
+    delivered = 5;
+    await act(() =>
+      emit("feed:notice", {
+        notice: "event",
+        kind: "template_send_job_finish",
+        appid: "wx1234567890abcdef",
+        message: null,
+        code: null,
+        errcode: null,
+        seq: 1,
+        to_seq: null,
+        retry_in_secs: null,
+      }),
+    );
+    await waitFor(() =>
+      expect(screen.getByTestId("job-progress-3").textContent).toContain("已送达 5"),
+    );
   });
 });
