@@ -441,3 +441,24 @@ async fn a_removed_key_is_refused_at_once_a_viewer_reads_but_cannot_send_and_tok
     }
     t.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_team_server_passes_the_full_network_release_test_with_no_desk_running() {
+    let t = team().await;
+    let result: Value = client()
+        .post(format!("{}/__sim/release-test", t.sim.base_url))
+        .json(&json!({ "wait_secs": 20 }))
+        .send()
+        .await
+        .expect("release test")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        result["passed"],
+        true,
+        "every 全网发布 case passes, the API reply answered by the server itself: {result}\nA:\n{}",
+        t.a.logs()
+    );
+    t.sim.shutdown().await;
+}

@@ -403,6 +403,10 @@ impl<A: AuthActions> FeedFollower<A> {
                 tracing::warn!(appid = ?ev.appid, seq = ev.seq, "query_auth_code from an account that is not a release-test account ignored");
                 event_notice(ev)
             }
+            EventKind::QueryAuthCode { .. } if !self.actions.redeems_codes() => {
+                // A team desk: the team server answers the release test itself.
+                event_notice(ev)
+            }
             EventKind::QueryAuthCode {
                 openid,
                 query_auth_code,

@@ -227,11 +227,23 @@ enum TeamFollowUp {
     Forget {
         appid: String,
     },
+    /// 全网发布 case 3: api_query_auth with the code, then `<code>_from_api` to the tester.
+    ReleaseTest {
+        openid: String,
+        code: String,
+    },
 }
 
 fn team_follow_up(ev: &crate::store::NewEvent) -> Option<TeamFollowUp> {
     let appid = ev.appid.clone()?;
     match ev.kind {
+        // 全网发布: WeChat authorizes its test account and reuses that code as the
+        // query_auth_code; redeeming it here would spend it before the test needs it.
+        "authorized" | "updateauthorized"
+            if wxdesk_wechat::release::is_test_account(&appid, None) =>
+        {
+            None
+        }
         "authorized" | "updateauthorized" => {
             let code = ev.data.get("authorization_code")?.as_str()?.to_owned();
             let pre_auth_code = ev
@@ -267,6 +279,19 @@ impl TeamFollowUp {
                     Ok(true) => {}
                     Ok(false) => tracing::info!(appid, "authorization already redeemed"),
                     Err(e) => tracing::error!(appid, error = %e, "authorization not redeemed"),
+                }
+            }
+            TeamFollowUp::ReleaseTest { openid, code } => {
+                match crate::team::accounts::answer_release_test(
+                    team,
+                    component_appid,
+                    &openid,
+                    &code,
+                )
+                .await
+                {
+                    Ok(()) => tracing::info!("release test answered by the team server"),
+                    Err(e) => tracing::error!(error = %e, "release test not answered"),
                 }
             }
             TeamFollowUp::Forget { appid } => {
@@ -351,6 +376,12 @@ pub async fn message_push(
         } => {
             let ev = events::query_auth_code(&appid, &openid, &to_user_name, &code, msg_id, now);
             store_event(&state, ROUTE, ev).await?;
+            if state.team().is_some() {
+                // A team's desks hold no component token: the server answers the test itself.
+                let state = state.clone();
+                let work = TeamFollowUp::ReleaseTest { openid, code };
+                tokio::spawn(async move { work.run(&state, now).await });
+            }
             Ok(success())
         }
         Action::Ordinary => {

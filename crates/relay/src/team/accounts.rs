@@ -164,6 +164,39 @@ pub async fn audit_log(
         .collect())
 }
 
+/// 全网发布 (protocol F case 3): exchange WeChat's query_auth_code with the server's component
+/// token and answer the tester with `<code>_from_api` as a customer-service text. The test
+/// account is not stored and its tokens are not kept.
+pub async fn answer_release_test(
+    team: &TeamState,
+    component_appid: &str,
+    openid: &str,
+    code: &str,
+) -> Result<()> {
+    let cache = &team.tokens;
+    let info = cache
+        .call_with_component_token(|cat| async move {
+            cache
+                .client()
+                .api_query_auth(&cat, component_appid, code)
+                .await
+        })
+        .await
+        .map_err(|e| Error::Team(format!("api_query_auth: {e}")))?;
+    let token = info.authorizer_access_token.ok_or_else(|| {
+        Error::Team("api_query_auth 没有返回 authorizer_access_token / no access token".into())
+    })?;
+    let msg = wxdesk_wechat::api::CustomMessage::Text {
+        touser: openid.to_owned(),
+        content: format!("{code}_from_api"),
+    };
+    cache
+        .client()
+        .custom_send(&token, &msg)
+        .await
+        .map_err(|e| Error::Team(format!("custom/send: {e}")))
+}
+
 /// The account withdrew its authorization: tokens forgotten, row kept as not authorized.
 pub async fn unauthorized(team: &TeamState, appid: &str) -> Result<()> {
     team.tokens
