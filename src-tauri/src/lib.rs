@@ -146,6 +146,12 @@ macro_rules! app_commands {
             commands::backup::backup_export::<$r>,
             commands::backup::backup_restore::<$r>,
             commands::backup::backup_restart::<$r>,
+            // 团队 (设置 → 加入团队)
+            commands::team::team_status::<$r>,
+            commands::team::team_membership::<$r>,
+            commands::team::team_join::<$r>,
+            commands::team::team_leave::<$r>,
+            commands::team::team_restart::<$r>,
         ]
     };
 }
@@ -196,7 +202,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
     // The app holds the send lock only while one of its jobs sends, so a CLI send in between
     // need not wait for the window to close (wxdesk_core::send::host).
     ctx.sends.share_lock_when_idle();
-    app.manage(AppState::new(ctx));
+    app.manage(AppState::new(ctx, data_dir));
     // The window opens at once; the sandbox and the follower come up behind it. A failure is
     // logged and shown where it matters (settings, 检测连接), not a reason to refuse to start.
     let handle = app.handle().clone();

@@ -2,22 +2,54 @@
 //! services — the sandbox and the feed follower — live in `ctx.services`), and the forwarding
 //! of the follower's notices to the window's typed events.
 
+use std::path::PathBuf;
+
 use tauri::{AppHandle, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 use wxdesk_core::context::Context;
 use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::feed::window::{AccountsChanged, FeedStatus};
+use wxdesk_core::secrets::Secrets;
 
 use crate::events::{AccountsChangedEvent, FeedNoticeEvent, emit_logged};
 
 /// Opened once at start-up, so every command in a session sees the same data directory.
 pub struct AppState {
+    /// The workspace this session works on: `base_dir` itself, or its team workspace while the
+    /// desk was joined at start (`ctx.data_dir` is then `<base_dir>/team`).
     pub ctx: Context,
+    /// The data dir the app resolved at start, where `core::team` looks for a membership.
+    pub base_dir: PathBuf,
+    /// The team workspace's secret store: `None` for its OS keychain namespace (the app), a
+    /// given store in tests.
+    team_secrets: Option<Secrets>,
 }
 
 impl AppState {
-    pub fn new(ctx: Context) -> Self {
-        AppState { ctx }
+    pub fn new(ctx: Context, base_dir: PathBuf) -> Self {
+        AppState {
+            ctx,
+            base_dir,
+            team_secrets: None,
+        }
+    }
+
+    /// As `new`, with the team workspace's secrets held in `secrets` (tests).
+    #[cfg(test)]
+    pub fn with_team_secrets(ctx: Context, base_dir: PathBuf, secrets: Secrets) -> Self {
+        AppState {
+            ctx,
+            base_dir,
+            team_secrets: Some(secrets),
+        }
+    }
+
+    /// Where the member key lives: the team workspace's keychain namespace.
+    pub fn team_secrets(&self) -> wxdesk_core::Result<Secrets> {
+        match &self.team_secrets {
+            Some(s) => Ok(s.clone()),
+            None => wxdesk_core::team::workspace_secrets(&self.base_dir),
+        }
     }
 
     /// Start-up: the services the saved mode calls for, their notices forwarded to the window

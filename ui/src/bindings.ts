@@ -265,6 +265,29 @@ export const commands = {
 	 *  restored workspace instead of the empty one they saw at start-up.
 	 */
 	backupRestart: () => typedError<null, ShellError>(__TAURI_INVOKE("backup_restart")),
+	/**
+	 *  The team this desk belongs to, checked with the server now (`accepted` false and `problem`
+	 *  when it refuses the key or cannot be reached); `None` when not joined.
+	 */
+	teamStatus: () => typedError<TeamStatus | null, ShellError>(__TAURI_INVOKE("team_status")),
+	/**
+	 *  The membership of the workspace this session works on (read from disk, no network): the
+	 *  frame's header shows it on every page. `None` in the local workspace — also right after a
+	 *  join, until the restart switches workspace.
+	 */
+	teamMembership: () => typedError<Membership | null, ShellError>(__TAURI_INVOKE("team_membership")),
+	/**
+	 *  加入团队: the server says who the key belongs to (a refused key changes nothing), then the
+	 *  team workspace is set up beside the local one, which stays untouched.
+	 */
+	teamJoin: (serverUrl: string, memberKey: string) => typedError<Membership, ShellError>(__TAURI_INVOKE("team_join", { serverUrl, memberKey })),
+	/**
+	 *  离开团队: back to the local workspace; the team cache and the member key are removed (the
+	 *  shared data stays on the server). `false` when the desk was not joined.
+	 */
+	teamLeave: () => typedError<boolean, ShellError>(__TAURI_INVOKE("team_leave")),
+	/**  Restarts the app after a join or a leave, so the next start opens the other workspace. */
+	teamRestart: () => typedError<null, ShellError>(__TAURI_INVOKE("team_restart")),
 };
 
 /** Events */
@@ -1229,6 +1252,17 @@ export type MemberPage = {
 	next_after: string | null,
 };
 
+/**  Which server and member a team workspace belongs to (not secret; the key is in the keychain). */
+export type Membership = {
+	/**  `https://team.example.com` (no trailing slash). */
+	server_url: string,
+	member: string,
+	/**  `viewer`, `operator` or `admin`. */
+	role: string,
+	component_appid: string,
+	joined_at: number,
+};
+
 /**
  *  Where tapping a message takes the recipient: a web page, a mini program (first when both;
  *  the page is the fallback for old clients), or nowhere.
@@ -1823,6 +1857,19 @@ export type TagRow = {
 	/**  Members among the synced followers (following now). */
 	local_count: number,
 	synced_at: number,
+};
+
+/**  `team status`: the membership and what the server says about the key now. */
+export type TeamStatus = {
+	membership: Membership,
+	/**
+	 *  The server accepted the key just now (`false` with `problem` when it refused or was
+	 *  unreachable).
+	 */
+	accepted: boolean,
+	/**  The role the server gives the key now (it may have changed since joining). */
+	role_now: string | null,
+	problem: Msg | null,
 };
 
 /**  A stored template with its parsed fields and local notes. */

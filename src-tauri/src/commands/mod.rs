@@ -17,6 +17,7 @@ pub mod messaging;
 pub mod overview;
 pub mod platform;
 pub mod send;
+pub mod team;
 pub mod templates;
 
 use tauri::{Manager, Runtime};
