@@ -7,6 +7,7 @@
 
 mod check;
 mod cover;
+mod drafts;
 mod subscribe;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{CardLine, CardPreview, ComposeCheck, FieldCheck, Words};
 pub use cover::CardCover;
+pub use drafts::{ComposeDraft, DraftKind, Drafts, MAX_DRAFT_BYTES};
 pub use subscribe::{
     PreparedSubscribe, SubscribeDraft, SubscribeReach, SubscribeStarted, UniformDraft, check_jump,
     nobody_subscribed,
@@ -166,6 +168,11 @@ impl Compose {
 
     fn store(&self) -> &Store {
         self.platform.store()
+    }
+
+    /// The composers' unsent drafts (per composer, account and template).
+    pub fn drafts(&self) -> Drafts {
+        Drafts::new(self.store().clone())
     }
 
     /// Every recipient of `source` with their variables (the first `limit` when given).

@@ -63,6 +63,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0010_job_purpose",
         sql: include_str!("migrations/0010_job_purpose.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_compose_drafts",
+        sql: include_str!("migrations/0011_compose_drafts.sql"),
+    },
 ];
 
 /// The schema version this build writes.
