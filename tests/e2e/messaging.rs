@@ -23,36 +23,6 @@ const SUBSCRIBE_TITLE: &str = "订单发货提醒";
 /// A seeded template message whose keywords take any text (legacy TM…).
 const TEMPLATE_TITLE: &str = "订单支付成功";
 
-/// Clicks the open Select dropdown's option whose text contains `text`.
-async fn pick_option(h: &Harness, text: &str) -> Result<()> {
-    const JS: &str = "const t = arguments[0];\
-        const leaves = Array.from(document.querySelectorAll('body *')).filter(e =>\
-          e.children.length === 0 && e.textContent.includes(t) && !e.closest('form'));\
-        const el = leaves[leaves.length - 1];\
-        if (!el) return false;\
-        el.click();\
-        return true;";
-    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
-    loop {
-        let clicked = h
-            .client
-            .execute(JS, vec![Value::String(text.to_owned())])
-            .await
-            .map_err(wd("choosing an option"))?;
-        if clicked == Value::Bool(true) {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::TextMismatch {
-                css: "select option".into(),
-                want: text.into(),
-                got: String::new(),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 async fn post(http: &reqwest::Client, url: &str, body: Value) -> Value {
     http.post(url)
         .json(&body)
@@ -130,7 +100,7 @@ async fn a_subscription_notice_is_sent_from_the_composer_to_a_user_who_subscribe
     wait_for_contains(&h, "[data-testid=account-picker]", &appid).await?;
     h.click("[data-testid=tab-subscribe]").await?;
     h.click("[data-testid=subscribe-template]").await?;
-    pick_option(&h, SUBSCRIBE_TITLE).await?;
+    h.pick_option(SUBSCRIBE_TITLE).await?;
     // The picker lists who can receive it once the app's feed has the accept.
     let row = format!("[data-testid=subscribe-receivers] tr[data-row-key='{fan}']");
     let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT * 2;
@@ -218,9 +188,9 @@ async fn the_withdrawn_unified_message_shows_45109_and_offers_the_replacement() 
     assert!(tab.contains("已被微信下线"), "marked withdrawn: {tab:?}");
     h.click("[data-testid=tab-uniform]").await?;
     h.click("[data-testid=uniform-mini]").await?;
-    pick_option(&h, &mini_name).await?;
+    h.pick_option(&mini_name).await?;
     h.click("[data-testid=uniform-template]").await?;
-    pick_option(&h, TEMPLATE_TITLE).await?;
+    h.pick_option(TEMPLATE_TITLE).await?;
     h.wait_for("[data-testid=uniform-to]")
         .await?
         .send_keys(&user)
@@ -250,7 +220,7 @@ async fn the_withdrawn_unified_message_shows_45109_and_offers_the_replacement() 
     // One click: the template composer with the mini-program jump filled in.
     h.click("[data-testid=uniform-replace]").await?;
     h.click("[data-testid=compose-template]").await?;
-    pick_option(&h, TEMPLATE_TITLE).await?;
+    h.pick_option(TEMPLATE_TITLE).await?;
     h.wait_for("[data-testid=compose-mini-appid]").await?;
     assert_eq!(
         input_value(&h, "[data-testid=compose-mini-appid]").await?,

@@ -25,62 +25,6 @@ const LIST_NAME: &str = "e2e 发货名单";
 
 use common::{SimAccount, authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
 
-/// Clicks the open Select dropdown's option whose text contains `text` (found by its text: the
-/// option markup differs between antd majors).
-async fn pick_option(h: &Harness, text: &str) -> Result<()> {
-    const JS: &str = "const t = arguments[0];\
-        const leaves = Array.from(document.querySelectorAll('body *')).filter(e =>\
-          e.children.length === 0 && e.textContent.includes(t) && !e.closest('form'));\
-        const el = leaves[leaves.length - 1];\
-        if (!el) return false;\
-        el.click();\
-        return true;";
-    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
-    loop {
-        let clicked = h
-            .client
-            .execute(JS, vec![Value::String(text.to_owned())])
-            .await
-            .map_err(wd("choosing an option"))?;
-        if clicked == Value::Bool(true) {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::TextMismatch {
-                css: "select option".into(),
-                want: text.into(),
-                got: String::new(),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Waits until no Select dropdown is open and no animation runs.
-async fn settle(h: &Harness) -> Result<()> {
-    const JS: &str = "return document.querySelectorAll(\
-          '.ant-select-dropdown:not(.ant-select-dropdown-hidden)').length === 0\
-        && document.getAnimations().every(a => a.playState !== 'running');";
-    let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
-    loop {
-        let settled = h
-            .client
-            .execute(JS, vec![])
-            .await
-            .map_err(wd("waiting for the page to settle"))?;
-        if settled == Value::Bool(true) {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(Error::NotFound(
-                "a settled page".into(),
-                "a dropdown or an animation is still running".into(),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Waits until the test-recipient picker's search has narrowed the followers down to `openid`
 /// alone, pictures the dropdown, and picks it.
 async fn pick_follower(h: &Harness, openid: &str) -> Result<()> {
@@ -401,7 +345,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     h.click("[data-testid=nav-compose]").await?;
     wait_for_contains(&h, "[data-testid=account-picker]", &appid).await?;
     h.click("[data-testid=compose-template]").await?;
-    if let Err(e) = pick_option(&h, TEMPLATE_TITLE).await {
+    if let Err(e) = h.pick_option(TEMPLATE_TITLE).await {
         h.screenshot("composer-template-missing").await?;
         return Err(e);
     }
@@ -412,9 +356,9 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     // whatever has moved under the pointer.
     h.wait_for("[data-testid=compose-list]:not(.ant-select-disabled)")
         .await?;
-    settle(&h).await?;
+    h.settle().await?;
     h.click("[data-testid=compose-list]").await?;
-    if let Err(e) = pick_option(&h, LIST_NAME).await {
+    if let Err(e) = h.pick_option(LIST_NAME).await {
         h.screenshot("composer-list-missing").await?;
         return Err(e);
     }
@@ -570,7 +514,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     // Back in 发送, the test recipient is the one last used for this account.
     h.click("[data-testid=nav-compose]").await?;
     h.click("[data-testid=compose-template]").await?;
-    pick_option(&h, TEMPLATE_TITLE).await?;
+    h.pick_option(TEMPLATE_TITLE).await?;
     h.wait_for("[data-testid=test-openid] input").await?;
     let remembered = h
         .client

@@ -269,6 +269,61 @@ impl Harness {
         }
     }
 
+    /// Clicks the open Select dropdown's option whose text contains `text`, found by its text
+    /// (the option markup differs between antd majors): the last leaf element outside a form
+    /// holding it.
+    pub async fn pick_option(&self, text: &str) -> Result<()> {
+        const JS: &str = "const t = arguments[0];\
+            const leaves = Array.from(document.querySelectorAll('body *')).filter(e =>\
+              e.children.length === 0 && e.textContent.includes(t) && !e.closest('form'));\
+            const el = leaves[leaves.length - 1];\
+            if (!el) return false;\
+            el.click();\
+            return true;";
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+        loop {
+            let clicked = self
+                .client
+                .execute(JS, vec![serde_json::Value::String(text.to_owned())])
+                .await
+                .map_err(|e| Error::WebDriver("choosing an option".into(), e.to_string()))?;
+            if clicked == serde_json::Value::Bool(true) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::TextMismatch {
+                    css: "select option".into(),
+                    want: text.into(),
+                    got: String::new(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until no Select dropdown is open and no animation runs.
+    pub async fn settle(&self) -> Result<()> {
+        const JS: &str = "return document.querySelectorAll(\
+              '.ant-select-dropdown:not(.ant-select-dropdown-hidden)').length === 0\
+            && document.getAnimations().every(a => a.playState !== 'running');";
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+        loop {
+            let settled = self.client.execute(JS, vec![]).await.map_err(|e| {
+                Error::WebDriver("waiting for the page to settle".into(), e.to_string())
+            })?;
+            if settled == serde_json::Value::Bool(true) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::NotFound(
+                    "a settled page".into(),
+                    "a dropdown or an animation is still running".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Saves a PNG of the main window as `<artifacts>/<label>.png`, prints and returns its path.
     /// Waits for running CSS transitions first, so the picture shows the settled state (e.g. the
     /// newly selected menu item) rather than a frame of the animation.
