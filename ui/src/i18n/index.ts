@@ -17,6 +17,8 @@ import sendEn from "./locales/send.en.json";
 import sendZh from "./locales/send.zh-CN.json";
 import shellEn from "./locales/shell.en.json";
 import shellZh from "./locales/shell.zh-CN.json";
+import teamEn from "./locales/team.en.json";
+import teamZh from "./locales/team.zh-CN.json";
 import templatesEn from "./locales/templates.en.json";
 import templatesZh from "./locales/templates.zh-CN.json";
 import zhCN from "./locales/zh-CN.json";
@@ -42,6 +44,7 @@ const zhAll = {
   feed: feedZh,
   code: codeZh,
   messaging: messagingZh,
+  team: teamZh,
 };
 const enAll = {
   ...en,
@@ -54,6 +57,7 @@ const enAll = {
   feed: feedEn,
   code: codeEn,
   messaging: messagingEn,
+  team: teamEn,
 };
 const resources = {
   "zh-CN": { translation: zhAll },

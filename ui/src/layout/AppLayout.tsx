@@ -9,6 +9,7 @@ import { FeedBanner } from "./FeedBanner";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { ModeBadge } from "./ModeBadge";
 import { NAV_ITEMS, navKeyForPath } from "./nav";
+import { TeamBadge } from "./TeamBadge";
 import { Welcome } from "./Welcome";
 
 const { Header, Sider, Content } = Layout;
@@ -111,6 +112,7 @@ export function AppLayout() {
             </Typography.Text>
             <Typography.Text type="secondary">{t("app.subtitle")}</Typography.Text>
             <ModeBadge />
+            <TeamBadge />
           </Space>
           <LanguageSwitch />
         </Header>

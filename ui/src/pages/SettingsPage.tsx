@@ -35,6 +35,7 @@ import { ModeBadge } from "../layout/ModeBadge";
 import { checkStepText, errorText, ticketText } from "./accounts/labels";
 import { BackupCard } from "./backup/BackupCard";
 import { PageShell } from "./PageShell";
+import { TeamCard } from "./team/TeamCard";
 
 const APPID = /^wx[0-9a-zA-Z]{16}$/;
 const AES_KEY = /^[0-9a-zA-Z]{43}$/;
@@ -276,7 +277,7 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
   );
 }
 
-/** 设置: the platform (secrets write-only), 检测连接, 备份与恢复, and what the app itself is. */
+/** 设置: the platform (secrets write-only), 检测连接, 团队, 备份与恢复, and what the app itself is. */
 export function SettingsPage() {
   const { t } = useTranslation();
   const settings = useSettings();
@@ -295,6 +296,7 @@ export function SettingsPage() {
       {settings.error && <Alert type="error" showIcon title={errorText(settings.error)} />}
       {settings.data?.settings && <ConnectionCheck />}
       {settings.data && <SettingsForm view={settings.data} />}
+      <TeamCard />
       <BackupCard />
       {data && (
         <Card>

@@ -28,6 +28,8 @@ const SHELL_DEFAULTS: Record<string, unknown> = {
   },
   ensure_ticket: { present: true, age_secs: 5, push_requested: false, message: "中继已有 ticket" },
   feed_parked: [],
+  team_membership: null,
+  team_status: null,
 };
 
 /** Renders the whole app at `path`, with `app_info` answered by `appInfo` (or failing with it). */
