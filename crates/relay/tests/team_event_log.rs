@@ -499,3 +499,50 @@ async fn a_value_postgres_refuses_fails_alone_and_the_rest_of_its_batch_commits(
     assert_eq!(store.events_page(0, 100).await.expect("page").0.len(), 19);
     store.close().await;
 }
+
+#[tokio::test]
+async fn retries_queued_together_are_stored_once_and_answered_with_the_same_seq() {
+    let (_pg, url) = database().await;
+    let secret = Secret::new(url.clone());
+    let store = Store::open_pg(Db::open(&secret).await.expect("db"), &secret)
+        .await
+        .expect("store");
+    // Queued at once, so most land in one batch: "r" five times among distinct keys.
+    let mut calls = Vec::new();
+    for i in 0..20 {
+        let key = if i % 4 == 1 {
+            "r".to_owned()
+        } else {
+            format!("k{i}")
+        };
+        let s = store.clone();
+        calls.push(tokio::spawn(async move {
+            s.append(event(&key, 10, "wxa")).await
+        }));
+    }
+    let mut stored = Vec::new();
+    let mut retry_seqs = BTreeSet::new();
+    for (i, c) in calls.into_iter().enumerate() {
+        let outcome = c.await.expect("join").expect("append");
+        if i % 4 == 1 {
+            retry_seqs.insert(match outcome {
+                Appended::Stored(s) | Appended::Duplicate(s) => s,
+            });
+        }
+        if let Appended::Stored(seq) = outcome {
+            stored.push(seq);
+        }
+    }
+    stored.sort_unstable();
+    assert_eq!(
+        stored,
+        (1..=16).collect::<Vec<i64>>(),
+        "15 distinct keys and one r"
+    );
+    assert_eq!(
+        retry_seqs.len(),
+        1,
+        "every r answered with the one seq it was stored under"
+    );
+    store.close().await;
+}

@@ -18,7 +18,6 @@
 //!
 //! Reads: pooled connections, one statement per read (one snapshot).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -53,12 +52,40 @@ const STATS_EVERY: Duration = Duration::from_secs(5);
 
 const LOCK_HEAD: &str = "SELECT seq FROM relay_log_head WHERE id = 1 FOR UPDATE";
 const READ_HEAD: &str = "SELECT seq FROM relay_log_head WHERE id = 1";
-const KNOWN_KEYS: &str = "SELECT dedup_key, seq FROM relay_events WHERE dedup_key = ANY($1)";
-const INSERT_EVENTS: &str = "INSERT INTO relay_events (seq, dedup_key, kind, appid, received_at, data) \
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])";
-// NOTIFY inside the transaction: PostgreSQL delivers it only if, and once, this commits.
-const SET_HEAD: &str = "WITH h AS (UPDATE relay_log_head SET seq = $1 WHERE id = 1 RETURNING seq) \
-     SELECT pg_notify('wxdesk_relay_events', seq::text) FROM h";
+// The whole append of a batch in one statement, sent right behind LOCK_HEAD: it runs after the
+// lock was granted, so its snapshot holds every batch committed before. Per input row (in
+// order): the seq it has and whether this statement stored it — a key the log knows, or one
+// seen earlier in the same batch, is a duplicate of that seq. New keys are numbered from the
+// head in batch order; the head moves to the last of them and is NOTIFYed inside the
+// transaction (delivered only if, and once, it commits; a data-modifying WITH runs whether or
+// not the query reads it). The key lookup is by `= ANY($1)`: an
+// index probe per key whatever the planner thinks of the batch's size.
+const APPEND: &str = "\
+WITH input AS ( \
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) \
+        WITH ORDINALITY AS i (dedup_key, kind, appid, received_at, data, ord) \
+), known AS ( \
+    SELECT dedup_key, seq FROM relay_events WHERE dedup_key = ANY($1) \
+), firsts AS ( \
+    SELECT DISTINCT ON (i.dedup_key) i.* FROM input i \
+    WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.dedup_key = i.dedup_key) \
+    ORDER BY i.dedup_key, i.ord \
+), numbered AS ( \
+    SELECT f.*, h.seq + row_number() OVER (ORDER BY f.ord) AS seq \
+    FROM firsts f CROSS JOIN relay_log_head h WHERE h.id = 1 \
+), inserted AS ( \
+    INSERT INTO relay_events (seq, dedup_key, kind, appid, received_at, data) \
+    SELECT seq, dedup_key, kind, appid, received_at, data FROM numbered \
+), head AS ( \
+    UPDATE relay_log_head h SET seq = n.top FROM (SELECT max(seq) AS top FROM numbered) n \
+    WHERE h.id = 1 AND n.top IS NOT NULL \
+    RETURNING pg_notify('wxdesk_relay_events', h.seq::text) \
+) \
+SELECT coalesce(k.seq, n.seq) AS seq, coalesce(n.ord = i.ord, false) AS stored \
+FROM input i \
+LEFT JOIN known k ON k.dedup_key = i.dedup_key \
+LEFT JOIN numbered n ON n.dedup_key = i.dedup_key \
+ORDER BY i.ord";
 // Returns a row when this ticket is now the kept one; none when a later CreateTime is kept.
 // Strictly older loses (as in single-desk mode): a replayed push never brings an old one back.
 const PUT_TICKET: &str = "INSERT INTO relay_ticket AS t (id, sealed, create_time, received_at) \
@@ -79,9 +106,9 @@ const FIRST_SEQ: &str = "SELECT coalesce((SELECT min(seq) FROM relay_events), \
                                 (SELECT seq FROM relay_log_head WHERE id = 1) + 1)";
 const READ_TICKET: &str = "SELECT sealed, create_time, received_at FROM relay_ticket WHERE id = 1";
 
-/// A write waiting in the queue.
+/// A write waiting in the queue, with when it was queued.
 enum Command {
-    Write(Item, Reply),
+    Write(Item, Reply, Instant),
     Shutdown,
 }
 
@@ -156,8 +183,12 @@ impl PgStore {
 
     pub(crate) async fn append(&self, event: NewEvent) -> Result<Appended> {
         let (reply, rx) = oneshot::channel();
-        self.send(Command::Write(Item::Append(event), Reply::Append(reply)))
-            .await?;
+        self.send(Command::Write(
+            Item::Append(event),
+            Reply::Append(reply),
+            Instant::now(),
+        ))
+        .await?;
         rx.await.map_err(|_| Error::WriterGone)?
     }
 
@@ -173,7 +204,7 @@ impl PgStore {
             create_time,
             received_at,
         };
-        self.send(Command::Write(item, Reply::Ticket(reply)))
+        self.send(Command::Write(item, Reply::Ticket(reply), Instant::now()))
             .await?;
         rx.await.map_err(|_| Error::WriterGone)?
     }
@@ -370,18 +401,8 @@ async fn listen_loop(
 struct WriterConn {
     client: Client,
     lock_head: Statement,
-    known_keys: Statement,
-    insert_events: Statement,
-    set_head: Statement,
+    append: Statement,
     put_ticket: Statement,
-}
-
-/// Where one batch's time went.
-struct Timing {
-    /// BEGIN + the head lock (waiting for other processes' batches) + the dedup read.
-    lock: Duration,
-    /// The inserts, the head update and COMMIT (the WAL flush).
-    commit: Duration,
 }
 
 impl WriterConn {
@@ -392,144 +413,131 @@ impl WriterConn {
         // as the log grows: the dedup read would scan the whole log for every batch (seen: 0.5 s
         // a batch at 100,000 rows). Without sequential scans, the indexes are always used.
         client.batch_execute("SET enable_seqscan = off").await?;
-        let (lock_head, known_keys, insert_events, set_head, put_ticket) = futures::try_join!(
+        let (lock_head, append, put_ticket) = futures::try_join!(
             client.prepare(LOCK_HEAD),
-            client.prepare(KNOWN_KEYS),
-            client.prepare(INSERT_EVENTS),
-            client.prepare(SET_HEAD),
+            client.prepare(APPEND),
             client.prepare(PUT_TICKET),
         )?;
         Ok(Self {
             client,
             lock_head,
-            known_keys,
-            insert_events,
-            set_head,
+            append,
             put_ticket,
         })
     }
 
-    /// One transaction for `items`, in two round trips: the statements of each phase are sent
-    /// together (pipelined on the one connection, executed in order) and their answers awaited
-    /// together. Any error fails the whole batch; the caller rolls back.
-    async fn apply(
-        &self,
-        items: &[&Item],
-        timing: &mut Timing,
-    ) -> Result<(Vec<Outcome>, Option<i64>)> {
-        let started = Instant::now();
-        let keys: Vec<&str> = items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Append(ev) => Some(ev.dedup_key.as_str()),
-                Item::Ticket { .. } => None,
-            })
-            .collect();
-        let key_param: [&(dyn ToSql + Sync); 1] = [&keys];
-        let (_, head, known) = futures::try_join!(
-            self.client.batch_execute("BEGIN"),
-            self.client.query_one(&self.lock_head, &[]),
-            self.client.query(&self.known_keys, &key_param),
-        )?;
-        timing.lock = started.elapsed();
-        let base: i64 = head.try_get(0)?;
-        let mut seen: HashMap<String, i64> = HashMap::with_capacity(known.len() + keys.len());
-        for r in &known {
-            seen.insert(r.try_get(0)?, r.try_get(1)?);
-        }
-
-        let mut next = base;
-        let mut new = NewRows::default();
-        // None for a ticket: its answer comes from its statement.
-        let mut appended: Vec<Option<Appended>> = Vec::with_capacity(items.len());
+    /// One transaction for `items` in one round trip: BEGIN, the head lock, the append, the
+    /// tickets and COMMIT are sent together (pipelined on the one connection, executed in
+    /// order) and their answers awaited together. Any error fails the whole batch (after an
+    /// error PostgreSQL ends the transaction at the COMMIT without committing); the caller rolls
+    /// back in case it never got that far.
+    async fn apply(&self, items: &[&Item]) -> Result<(Vec<Outcome>, Option<i64>)> {
+        let mut cols = Columns::default();
         let mut tickets: Vec<[&(dyn ToSql + Sync); 3]> = Vec::new();
         for item in items {
             match item {
-                Item::Append(ev) => {
-                    // Seen before, or earlier in this very batch: a retry.
-                    if let Some(seq) = seen.get(&ev.dedup_key) {
-                        appended.push(Some(Appended::Duplicate(*seq)));
-                        continue;
-                    }
-                    next += 1;
-                    seen.insert(ev.dedup_key.clone(), next);
-                    new.push(next, ev);
-                    appended.push(Some(Appended::Stored(next)));
-                }
+                Item::Append(ev) => cols.push(ev),
                 Item::Ticket {
                     sealed,
                     create_time,
                     received_at,
-                } => {
-                    tickets.push([sealed, create_time, received_at]);
-                    appended.push(None);
-                }
+                } => tickets.push([sealed, create_time, received_at]),
             }
         }
-
-        let started = Instant::now();
-        let events: [&(dyn ToSql + Sync); 6] = [
-            &new.seqs,
-            &new.keys,
-            &new.kinds,
-            &new.appids,
-            &new.received,
-            &new.data,
+        let appends = !cols.keys.is_empty();
+        let params: [&(dyn ToSql + Sync); 5] = [
+            &cols.keys,
+            &cols.kinds,
+            &cols.appids,
+            &cols.received,
+            &cols.data,
         ];
-        let head_param: [&(dyn ToSql + Sync); 1] = [&next];
-        let mut phase: Vec<BoxFuture<'_, std::result::Result<Vec<Row>, tokio_postgres::Error>>> =
-            Vec::with_capacity(3 + tickets.len());
-        if next > base {
-            phase.push(Box::pin(self.client.query(&self.insert_events, &events)));
-            phase.push(Box::pin(self.client.query(&self.set_head, &head_param)));
+        type Answer<'a> = BoxFuture<'a, std::result::Result<Vec<Row>, tokio_postgres::Error>>;
+        let mut pipeline: Vec<Answer<'_>> = Vec::with_capacity(4 + tickets.len());
+        pipeline.push(Box::pin(async {
+            self.client
+                .batch_execute("BEGIN")
+                .await
+                .map(|()| Vec::new())
+        }));
+        if appends {
+            pipeline.push(Box::pin(self.client.query(&self.lock_head, &[])));
+            pipeline.push(Box::pin(self.client.query(&self.append, &params)));
         }
-        let first_ticket = phase.len();
+        let first_ticket = pipeline.len();
         for params in &tickets {
-            phase.push(Box::pin(self.client.query(&self.put_ticket, params)));
+            pipeline.push(Box::pin(self.client.query(&self.put_ticket, params)));
         }
-        phase.push(Box::pin(async {
+        pipeline.push(Box::pin(async {
             self.client
                 .batch_execute("COMMIT")
                 .await
                 .map(|()| Vec::new())
         }));
-        let answers = in_order(phase).await?;
-        timing.commit = started.elapsed();
+        let answers = in_order(pipeline).await?;
 
+        let mut appended = Vec::with_capacity(cols.keys.len());
+        if appends {
+            for r in answers.get(2).map(Vec::as_slice).unwrap_or_default() {
+                let seq: i64 = r.try_get(0)?;
+                appended.push(if r.try_get(1)? {
+                    Appended::Stored(seq)
+                } else {
+                    Appended::Duplicate(seq)
+                });
+            }
+        }
+        if appended.len() != cols.keys.len() {
+            return Err(Error::Team(format!(
+                "内部错误：追加结果 {} 行，应为 {} 行 / append answered {} rows for {}",
+                appended.len(),
+                cols.keys.len(),
+                appended.len(),
+                cols.keys.len()
+            )));
+        }
+        let new_head = appended
+            .iter()
+            .filter_map(|a| match a {
+                Appended::Stored(seq) => Some(*seq),
+                Appended::Duplicate(_) => None,
+            })
+            .max();
+        let mut appended = appended.into_iter();
         let mut ticket_answers = answers[first_ticket..].iter();
-        let outcomes = appended
-            .into_iter()
-            .map(|a| match a {
-                Some(a) => Outcome::Append(a),
-                None => Outcome::Ticket(match ticket_answers.next() {
+        let outcomes = items
+            .iter()
+            .map(|item| match item {
+                Item::Append(_) => {
+                    Outcome::Append(appended.next().unwrap_or(Appended::Duplicate(0)))
+                }
+                Item::Ticket { .. } => Outcome::Ticket(match ticket_answers.next() {
                     Some(rows) if !rows.is_empty() => TicketUpdate::Replaced,
                     _ => TicketUpdate::KeptNewer,
                 }),
             })
             .collect();
-        Ok((outcomes, (next > base).then_some(next)))
+        Ok((outcomes, new_head))
     }
 }
 
-/// The new rows of a batch, column by column (one `unnest` insert each).
+/// The appends of a batch, column by column (one `unnest`).
 #[derive(Default)]
-struct NewRows {
-    seqs: Vec<i64>,
+struct Columns {
+    keys: Vec<String>,
     kinds: Vec<&'static str>,
     appids: Vec<Option<String>>,
     received: Vec<i64>,
     data: Vec<String>,
-    keys: Vec<String>,
 }
 
-impl NewRows {
-    fn push(&mut self, seq: i64, ev: &NewEvent) {
-        self.seqs.push(seq);
+impl Columns {
+    fn push(&mut self, ev: &NewEvent) {
+        self.keys.push(ev.dedup_key.clone());
         self.kinds.push(ev.kind);
         self.appids.push(ev.appid.clone());
         self.received.push(ev.received_at);
         self.data.push(ev.data.to_string());
-        self.keys.push(ev.dedup_key.clone());
     }
 }
 
@@ -560,25 +568,26 @@ async fn in_order<T>(
     .await
 }
 
-/// Batch sizes and phase times since the last report.
+/// Batch sizes and times since the last report: how long the oldest request of a batch waited
+/// in the queue before its batch started, and the batch's round trip up to COMMIT's answer.
 #[derive(Default)]
 struct Profile {
     since: Option<Instant>,
     batches: u64,
     items: u64,
     largest: usize,
-    lock: Duration,
-    commit: Duration,
+    queued: Duration,
+    round_trip: Duration,
 }
 
 impl Profile {
-    fn record(&mut self, items: usize, t: &Timing) {
+    fn record(&mut self, items: usize, queued: Duration, round_trip: Duration) {
         let since = *self.since.get_or_insert_with(Instant::now);
         self.batches += 1;
         self.items += items as u64;
         self.largest = self.largest.max(items);
-        self.lock += t.lock;
-        self.commit += t.commit;
+        self.queued += queued;
+        self.round_trip += round_trip;
         if since.elapsed() >= STATS_EVERY {
             let per = |d: Duration| d.as_secs_f64() * 1000.0 / self.batches as f64;
             tracing::debug!(
@@ -586,8 +595,8 @@ impl Profile {
                 items = self.items,
                 mean_batch = self.items as f64 / self.batches as f64,
                 largest = self.largest,
-                lock_ms = per(self.lock),
-                commit_ms = per(self.commit),
+                queued_ms = per(self.queued),
+                round_trip_ms = per(self.round_trip),
                 secs = since.elapsed().as_secs_f64(),
                 "pg write batches"
             );
@@ -617,11 +626,14 @@ async fn writer_loop(
         }
         let mut items = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
+        let now = Instant::now();
+        let mut oldest = now;
         for cmd in batch {
             match cmd {
-                Command::Write(item, reply) => {
+                Command::Write(item, reply, queued) => {
                     items.push(item);
                     replies.push(reply);
+                    oldest = oldest.min(queued);
                 }
                 Command::Shutdown => stop = true,
             }
@@ -630,14 +642,14 @@ async fn writer_loop(
             continue;
         }
         let all: Vec<&Item> = items.iter().collect();
-        match apply(&db, &mut conn, &all, &mut profile).await {
+        match apply(&db, &mut conn, &all, oldest, &mut profile).await {
             Ok(outcomes) => publish_and_answer(&head, replies, outcomes),
             Err(e) if all.len() > 1 && refused_by_the_database(&e, &conn) => {
                 // One request the database refuses (a value it cannot store) must not take the
                 // others down: each is applied alone, so only that one is refused.
                 tracing::warn!(error = %describe(&e), "storage batch refused; applying its requests one by one");
                 for (item, reply) in all.into_iter().zip(replies) {
-                    match apply(&db, &mut conn, &[item], &mut profile).await {
+                    match apply(&db, &mut conn, &[item], now, &mut profile).await {
                         Ok(outcomes) => publish_and_answer(&head, vec![reply], outcomes),
                         Err(e) => refuse(vec![reply], &e),
                     }
@@ -661,6 +673,7 @@ async fn apply(
     db: &Db,
     conn: &mut Option<WriterConn>,
     items: &[&Item],
+    queued: Instant,
     profile: &mut Profile,
 ) -> Result<(Vec<Outcome>, Option<i64>)> {
     if conn.as_ref().is_none_or(|c| c.client.is_closed()) {
@@ -670,13 +683,14 @@ async fn apply(
     let Some(c) = conn.as_ref() else {
         return Err(Error::WriterGone);
     };
-    let mut timing = Timing {
-        lock: Duration::ZERO,
-        commit: Duration::ZERO,
-    };
-    let result = c.apply(items, &mut timing).await;
+    let started = Instant::now();
+    let result = c.apply(items).await;
     match &result {
-        Ok(_) => profile.record(items.len(), &timing),
+        Ok(_) => profile.record(
+            items.len(),
+            started.duration_since(queued),
+            started.elapsed(),
+        ),
         Err(e) => {
             tracing::error!(error = %describe(e), "storage batch failed; every request in it is refused");
             // Ends the transaction if one is still open (a warning, not an error, if not).
