@@ -147,6 +147,15 @@ export const commands = {
 	/**  Sends a customer-service message to one openid and waits for the outcome. */
 	composeCustomSend: (appid: string, openid: string, message: CustomMessage) => typedError<HistoryRow, ShellError>(__TAURI_INVOKE("compose_custom_send", { appid, openid, message })),
 	/**
+	 *  The composer's unsent drafts of one account, the most recently saved first (the composer
+	 *  opens on the first; the others come back when their template is chosen).
+	 */
+	composeDrafts: (kind: DraftKind, appid: string) => typedError<ComposeDraft[], ShellError>(__TAURI_INVOKE("compose_drafts", { kind, appid })),
+	/**  Saves a draft as staff type (the window debounces); returns when it was saved (Unix ms). */
+	composeDraftSave: (kind: DraftKind, appid: string, templateId: string, body: string) => typedError<number | null, ShellError>(__TAURI_INVOKE("compose_draft_save", { kind, appid, templateId, body })),
+	/**  清空, or a draft that was sent: removes it. */
+	composeDraftDelete: (kind: DraftKind, appid: string, templateId: string) => typedError<boolean, ShellError>(__TAURI_INVOKE("compose_draft_delete", { kind, appid, templateId })),
+	/**
 	 *  Uploads the image at `path` (picked in the file dialog) for `appid`; the card's
 	 *  `thumb_media_id` and when it expires.
 	 */
@@ -667,6 +676,18 @@ export type ComposeCheck = {
 	ok: boolean,
 };
 
+/**  One saved draft. */
+export type ComposeDraft = {
+	kind: DraftKind,
+	appid: string,
+	/**  Empty for the customer-service composer. */
+	template_id: string,
+	/**  The window's JSON. */
+	body: string,
+	/**  Unix milliseconds of the last save. */
+	updated_at: number,
+};
+
 /**
  *  A customer-service message (客服消息), only deliverable within 48 hours of the user's last
  *  interaction (45015 otherwise; 45047 once the window's allowance is used up).
@@ -716,6 +737,15 @@ export type Draft = {
 	user_desc: string,
 	create_time: number,
 };
+
+/**  Which composer a draft belongs to. */
+export type DraftKind = 
+/**  模板消息. */
+"template" | 
+/**  订阅通知. */
+"subscribe" | 
+/**  客服消息 (no template: the draft's template id is empty). */
+"custom";
 
 /**  How API calls reach WeChat. */
 export type Egress = 

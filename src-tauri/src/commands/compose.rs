@@ -1,10 +1,11 @@
 //! 发送 (the composer): the live check with the card preview, the confirmation's estimate and
-//! quota, the test send, creating and starting the bulk job, and customer-service messages
-//! (`ctx.compose`, and `ctx.sends` for the job).
+//! quota, the test send, creating and starting the bulk job, customer-service messages, and the
+//! composers' unsent drafts (`ctx.compose`, and `ctx.sends` for the job).
 
 use tauri::Runtime;
 use wxdesk_core::compose::{
-    ComposeCheck, CustomMessage, RecipientSource, SendEstimate, TemplateDraft,
+    ComposeCheck, ComposeDraft, CustomMessage, DraftKind, RecipientSource, SendEstimate,
+    TemplateDraft,
 };
 use wxdesk_core::send::HistoryRow;
 use wxdesk_core::send::quota::ApiQuota;
@@ -83,5 +84,51 @@ pub async fn compose_custom_send<R: Runtime>(
     Ok(ctx(&app)
         .compose
         .custom_send(&appid, &openid, message)
+        .await?)
+}
+
+/// The composer's unsent drafts of one account, the most recently saved first (the composer
+/// opens on the first; the others come back when their template is chosen).
+#[tauri::command]
+#[specta::specta]
+pub async fn compose_drafts<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    kind: DraftKind,
+    appid: String,
+) -> CmdResult<Vec<ComposeDraft>> {
+    Ok(ctx(&app).compose.drafts().list(kind, &appid).await?)
+}
+
+/// Saves a draft as staff type (the window debounces); returns when it was saved (Unix ms).
+#[tauri::command]
+#[specta::specta]
+pub async fn compose_draft_save<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    kind: DraftKind,
+    appid: String,
+    template_id: String,
+    body: String,
+) -> CmdResult<f64> {
+    let at = ctx(&app)
+        .compose
+        .drafts()
+        .save(kind, &appid, &template_id, &body)
+        .await?;
+    Ok(at as f64)
+}
+
+/// 清空, or a draft that was sent: removes it.
+#[tauri::command]
+#[specta::specta]
+pub async fn compose_draft_delete<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    kind: DraftKind,
+    appid: String,
+    template_id: String,
+) -> CmdResult<bool> {
+    Ok(ctx(&app)
+        .compose
+        .drafts()
+        .delete(kind, &appid, &template_id)
         .await?)
 }
