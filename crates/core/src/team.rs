@@ -302,3 +302,50 @@ pub async fn leave_with_secrets(data_dir: &Path, secrets: Secrets) -> Result<boo
     tracing::info!("left the team");
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::{Platform, SettingsInput};
+
+    #[tokio::test]
+    async fn a_team_workspace_refuses_platform_settings_and_keeps_the_servers() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open_in_dir(dir.path()).await.expect("store");
+        let joined = PlatformSettings {
+            mode: Mode::Production,
+            component_appid: "wx5a9d0c0e7f3b1a2c".into(),
+            relay_url: "https://team.example.com".into(),
+            egress: Egress::Relay,
+            api_base: WECHAT_API_BASE.into(),
+        };
+        let s = joined.clone();
+        store
+            .call(move |c| crate::store::settings::save(c, &s))
+            .await
+            .expect("saved");
+        let platform = Platform::new(store, Secrets::memory()).in_team();
+        let input = SettingsInput {
+            mode: Mode::Production,
+            component_appid: "wx0000000000000000".into(),
+            relay_url: "https://relay.example.com".into(),
+            egress: Egress::Relay,
+            api_base: None,
+            component_appsecret: Some(Secret::new("an-appsecret-typed-by-mistake")),
+            component_token: None,
+            component_aes_key: None,
+            relay_key: Some(Secret::new("another-relay-key-0123456789")),
+        };
+        let err = platform.save_settings(input).await.expect_err("refused");
+        assert!(err.to_string().contains("团队"), "{err}");
+        assert_eq!(platform.settings().await.expect("settings"), joined);
+        assert!(
+            platform
+                .secrets()
+                .get(SecretKey::ComponentAppsecret)
+                .await
+                .expect("keychain")
+                .is_none()
+        );
+    }
+}

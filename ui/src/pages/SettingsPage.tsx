@@ -31,6 +31,7 @@ import {
   useSaveSettings,
   useSettings,
 } from "../api/shell";
+import { useTeamMembership } from "../api/team";
 import { ModeBadge } from "../layout/ModeBadge";
 import { checkStepText, errorText, ticketText } from "./accounts/labels";
 import { BackupCard } from "./backup/BackupCard";
@@ -282,6 +283,9 @@ export function SettingsPage() {
   const { t } = useTranslation();
   const settings = useSettings();
   const { data, error } = useAppInfo();
+  // In a team workspace the server manages the platform: no form, no secrets to enter.
+  const membership = useTeamMembership();
+  const inTeam = membership.data != null;
   return (
     <PageShell page="settings">
       {error && (
@@ -294,8 +298,11 @@ export function SettingsPage() {
       )}
       {settings.isPending && <Skeleton active paragraph={{ rows: 6 }} />}
       {settings.error && <Alert type="error" showIcon title={errorText(settings.error)} />}
-      {settings.data?.settings && <ConnectionCheck />}
-      {settings.data && <SettingsForm view={settings.data} />}
+      {inTeam && (
+        <Alert type="info" showIcon title={t("team.platformManaged")} data-testid="team-managed" />
+      )}
+      {!inTeam && settings.data?.settings && <ConnectionCheck />}
+      {!inTeam && settings.data && <SettingsForm view={settings.data} />}
       <TeamCard />
       <BackupCard />
       {data && (

@@ -32,8 +32,13 @@ const SHELL_DEFAULTS: Record<string, unknown> = {
   team_status: null,
 };
 
-/** Renders the whole app at `path`, with `app_info` answered by `appInfo` (or failing with it). */
-export function renderApp(appInfo: AppInfo | ShellError = SANDBOX_INFO, path = "/overview") {
+/** Renders the whole app at `path`, with `app_info` answered by `appInfo` (or failing with it)
+ * and `answers` taking precedence over the defaults. */
+export function renderApp(
+  appInfo: AppInfo | ShellError = SANDBOX_INFO,
+  path = "/overview",
+  answers: Record<string, unknown> = {},
+) {
   const calls: string[] = [];
   mockIPC((cmd) => {
     calls.push(cmd);
@@ -41,6 +46,7 @@ export function renderApp(appInfo: AppInfo | ShellError = SANDBOX_INFO, path = "
       if ("code" in appInfo) throw appInfo;
       return appInfo;
     }
+    if (cmd in answers) return answers[cmd];
     if (cmd in SHELL_DEFAULTS) return SHELL_DEFAULTS[cmd];
     throw new Error(`unexpected command ${cmd}`);
   });

@@ -94,6 +94,15 @@ impl Platform {
 
     /// Saves and drops the current API connection, so the next call uses the new settings.
     pub async fn save_settings(&self, input: SettingsInput) -> Result<SettingsView> {
+        if self.team {
+            // The workspace's server URL and member key came from `team join`; overwriting them
+            // here would cut the desk off its team, and a team desk needs no platform secret.
+            return Err(Error::input(
+                "本机在团队工作区中：第三方平台的设置由团队服务器管理。要改用自己的平台，先离开团队",
+                "This desk works in a team workspace: the team server manages the platform's \
+                 settings. To use a platform of your own, leave the team first.",
+            ));
+        }
         let view = settings::save_settings(&self.store, &self.secrets, input).await?;
         self.reconnect().await;
         Ok(view)
