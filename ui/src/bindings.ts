@@ -1753,7 +1753,9 @@ export type ShellError = {
 };
 
 /**  Why a step was not run. */
-export type SkipReason = "not_configured" | "relay_incomplete" | "relay_unavailable" | "no_ticket" | "needs_token";
+export type SkipReason = "not_configured" | "relay_incomplete" | "relay_unavailable" | "no_ticket" | "needs_token" | 
+/**  A team workspace: the team server holds the ticket and the tokens. */
+"team_server";
 
 /**  How the bytes were understood, shown in the import preview. */
 export type SourceFormat = "csv_utf8" | "csv_utf8_bom" | 

@@ -48,6 +48,8 @@ pub enum SkipReason {
     RelayUnavailable,
     NoTicket,
     NeedsToken,
+    /// A team workspace: the team server holds the ticket and the tokens.
+    TeamServer,
 }
 
 impl SkipReason {
@@ -58,6 +60,7 @@ impl SkipReason {
             SkipReason::RelayUnavailable => "中继不可用",
             SkipReason::NoTicket => "没有 ticket 无法获取",
             SkipReason::NeedsToken => "需要先获取 component_access_token",
+            SkipReason::TeamServer => "由团队服务器负责",
         }
     }
 }
@@ -250,6 +253,14 @@ impl Platform {
     /// On start: if the relay holds no ticket, ask WeChat to push one (api_start_push_ticket).
     pub async fn ensure_ticket(&self) -> Result<TicketStatus> {
         let api = self.api().await?;
+        if api.is_team() {
+            // The team server receives the tickets and is the only one that uses them.
+            return Ok(TicketStatus {
+                present: true,
+                age_secs: None,
+                push_requested: false,
+            });
+        }
         if let Some(t) = api.relay().fetch_ticket().await? {
             return Ok(TicketStatus {
                 present: true,
@@ -287,6 +298,22 @@ impl Platform {
             }
         };
 
+        if api.is_team() {
+            // A team desk: the server answering and accepting the member key is the whole check;
+            // the ticket, the tokens and the whitelist are the server's.
+            match api.relay().team_accounts().await {
+                Ok(_) => {
+                    let relay_url = api.relay().base_url().to_string();
+                    steps.push(CheckStep::ok(
+                        Relay,
+                        CheckDetail::RelayReachable { relay_url },
+                    ));
+                }
+                Err(e) => steps.push(CheckStep::error(Relay, &e)),
+            }
+            skip_rest(&mut steps, &later, SkipReason::TeamServer);
+            return steps;
+        }
         // The ticket call proves the relay answers and accepts the key.
         let ticket = match api.relay().fetch_ticket().await {
             Ok(t) => {
