@@ -3,6 +3,12 @@
 //!
 //! `cargo run --release -p wxdesk-bench --bin audience -- [followers] [latency_ms] [rows]`
 //! (defaults 1000000 50 1000000). Figures go to bench/RESULTS.md.
+//!
+//! `audience curve LATENCY_MS N...` (#19 item 6): the sync alone (no import) at each size, each in
+//! a child process of its own so its peak RSS is its own (`VmHWM` polled every 20 ms; the sim is
+//! in that process too, as in the single run). With `WXDESK_AUDIENCE_BASELINE=PATH` (an
+//! `audience` binary built from an earlier commit) every size runs the baseline first, then this
+//! build, alternately, so both see the same machine. Ends with a table and one RESULT per run.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -55,8 +61,125 @@ fn arg(n: usize, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// One child run's figures.
+struct Run {
+    sync_s: f64,
+    floor_s: f64,
+    listing_s: Option<f64>,
+    peak_kib: u64,
+}
+
+/// Runs `bin FOLLOWERS LATENCY 0` and polls its peak RSS until it exits.
+fn child_run(bin: &std::path::Path, followers: u64, latency_ms: u64) -> std::io::Result<Run> {
+    use std::process::{Command, Stdio};
+    let child = Command::new(bin)
+        .args([followers.to_string(), latency_ms.to_string(), "0".into()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let status = format!("/proc/{}/status", child.id());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    // VmHWM only grows, so the last reading before the exit is the peak (to within 20 ms).
+    let poller = std::thread::spawn(move || {
+        let mut peak = 0u64;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Some(v) = std::fs::read_to_string(&status).ok().and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            }) {
+                peak = peak.max(v);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        peak
+    });
+    let out = child.wait_with_output()?;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak_kib = poller.join().unwrap_or(0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let result: serde_json::Value = text
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or_else(|| {
+            std::io::Error::other(format!("{} printed no RESULT: {text}", bin.display()))
+        })?;
+    // "phase starts: [("Listing", 0.0), ("Details", 12.4), …]": the listing ends where details start.
+    let listing_s = text
+        .split("(\"Details\", ")
+        .nth(1)
+        .and_then(|r| r.split(')').next().and_then(|v| v.trim().parse().ok()));
+    Ok(Run {
+        sync_s: result["sync_s"].as_f64().unwrap_or(f64::NAN),
+        floor_s: result["api_floor_s"].as_f64().unwrap_or(f64::NAN),
+        listing_s,
+        peak_kib,
+    })
+}
+
+fn curve() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let latency_ms: u64 = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50);
+    let sizes: Vec<u64> = std::env::args()
+        .skip(3)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let me = std::env::current_exe()?;
+    let baseline = std::env::var_os("WXDESK_AUDIENCE_BASELINE").map(std::path::PathBuf::from);
+    let mut rows = Vec::new();
+    for &n in &sizes {
+        let mut variants = Vec::new();
+        if let Some(b) = &baseline {
+            variants.push(("baseline", b.clone()));
+        }
+        variants.push(("new", me.clone()));
+        for (name, bin) in variants {
+            let r = child_run(&bin, n, latency_ms)?;
+            println!(
+                "  {name:8} {n:>9} followers: sync {:.2} s (listing {}), floor {:.2} s ({:.0} % of it), peak RSS {:.0} MiB",
+                r.sync_s,
+                r.listing_s.map_or("?".into(), |l| format!("{l:.2} s")),
+                r.floor_s,
+                100.0 * r.sync_s / r.floor_s,
+                r.peak_kib as f64 / 1024.0
+            );
+            wxdesk_bench::emit(&serde_json::json!({
+                "bench": "follower_sync_curve", "variant": name, "followers": n,
+                "latency_ms": latency_ms, "sync_s": r.sync_s, "listing_s": r.listing_s,
+                "api_floor_s": r.floor_s, "peak_rss_kib": r.peak_kib,
+            }));
+            rows.push((name, n, r));
+        }
+    }
+    println!("\n| variant | followers | sync | listing | floor | sync / floor | peak RSS |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, n, r) in &rows {
+        println!(
+            "| {name} | {n} | {:.2} s | {} | {:.2} s | {:.2} | {:.0} MiB |",
+            r.sync_s,
+            r.listing_s.map_or("?".into(), |l| format!("{l:.2} s")),
+            r.floor_s,
+            r.sync_s / r.floor_s,
+            r.peak_kib as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().nth(1).as_deref() == Some("curve") {
+        return curve();
+    }
+    single()
+}
+
 #[tokio::main]
-async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+async fn single() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let (followers, latency_ms, rows) = (arg(1, 1_000_000), arg(2, 50), arg(3, 1_000_000));
     let mut quotas = std::collections::BTreeMap::new();
     quotas.insert("/cgi-bin/user/get".to_string(), 1_000_000);
@@ -179,6 +302,7 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         "bench": "follower_sync", "followers": followers, "latency_ms": latency_ms,
         "sync_s": sync_secs, "api_floor_s": api_floor, "import_rows": rows,
         "import_preview_s": preview_secs, "import_total_s": total,
+        "peak_rss_kib": wxdesk_bench::peak_rss_kib(),
     }));
     sim.shutdown().await;
     Ok(())

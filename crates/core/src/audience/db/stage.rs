@@ -48,16 +48,26 @@ pub fn listed_count(conn: &Connection, appid: &str) -> Result<i64> {
 /// counts are added to the checkpoint; the staging is emptied (rows of any other run are
 /// leftovers of nothing and go too). Runs inside the caller's transaction.
 pub fn merge_listed(conn: &Connection, appid: &str, run_id: i64, now: i64) -> Result<ListedEffect> {
-    let (added, resubscribed): (i64, i64) = conn.query_row(
-        // GROUP BY (not DISTINCT) so the openids come sorted and the lookups walk `followers`
-        // in key order instead of jumping around a table that may not fit in the cache.
-        "SELECT coalesce(sum(f.openid IS NULL), 0), coalesce(sum(f.subscribe = 0), 0) \
+    let count =
+        |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, params![appid], |r| r.get(0))?) };
+    // An account's first sync (no follower known yet) adds every staged openid and resubscribes
+    // none: the counts come from the table after the insert, and the counting join below (a
+    // second sort of every staged openid and a lookup of each) is skipped.
+    let known = count("SELECT EXISTS (SELECT 1 FROM followers WHERE appid = ?1)")? == 1;
+    let (added, resubscribed): (i64, i64) = if !known {
+        (0, 0)
+    } else {
+        conn.query_row(
+            // GROUP BY (not DISTINCT) so the openids come sorted and the lookups walk `followers`
+            // in key order instead of jumping around a table that may not fit in the cache.
+            "SELECT coalesce(sum(f.openid IS NULL), 0), coalesce(sum(f.subscribe = 0), 0) \
          FROM (SELECT openid FROM follower_sync_listed \
                WHERE appid = ?1 AND run_id = ?2 GROUP BY openid ORDER BY openid) AS s \
          LEFT JOIN followers AS f ON f.appid = ?1 AND f.openid = s.openid",
-        params![appid, run_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+            params![appid, run_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+    };
     // In an upsert's SET every expression sees the row as it was, so `subscribe = 0` below is
     // the state before this merge. GROUP BY also sorts, so the B-trees are walked in order.
     conn.execute(
@@ -71,6 +81,11 @@ pub fn merge_listed(conn: &Connection, appid: &str, run_id: i64, now: i64) -> Re
            updated_at = iif(subscribe = 0, excluded.updated_at, updated_at)",
         params![appid, run_id, now],
     )?;
+    let added = if known {
+        added
+    } else {
+        count("SELECT count(*) FROM followers WHERE appid = ?1")?
+    };
     conn.execute(
         "DELETE FROM follower_sync_listed WHERE appid = ?1",
         params![appid],
@@ -352,6 +367,43 @@ mod tests {
                     "a returning follower is asked again"
                 );
                 assert!(d.subscribe && !d.has_details);
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_first_sync_counts_each_distinct_openid_added_once_also_across_two_merges() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call(|c| {
+                // First sync of the account: the table holds none of its followers (another
+                // account's follower must not count as known).
+                c.execute(
+                    "INSERT INTO followers (appid, openid, subscribe, seen_run, info_run, \
+                     updated_at) VALUES ('wxother', 'a', 1, 1, 0, 1)",
+                    [],
+                )?;
+                let s = sync_db::begin_run(c, APP, false, 10)?;
+                sync_db::record_page(c, &s, &ids(&["b", "a"]), "a", 5, 10)?;
+                sync_db::record_page(c, &s, &ids(&["a", "c"]), "c", 5, 10)?;
+                // A cancel merges what is staged; the resume's pages meet known followers.
+                sync_db::merge_listed(c, &s, 11)?;
+                let st = sync_db::load_state(c, APP)?.unwrap();
+                assert_eq!((st.added, st.resubscribed), (3, 0));
+                c.execute(
+                    "UPDATE followers SET subscribe = 0 WHERE appid = ?1 AND openid = 'b'",
+                    params![APP],
+                )?;
+                sync_db::record_page(c, &st, &ids(&["c", "d", "b", "d"]), "", 5, 12)?;
+                sync_db::finish_listing(c, &st, 12)?;
+                let st = sync_db::load_state(c, APP)?.unwrap();
+                assert_eq!(
+                    (st.listed, st.added, st.resubscribed, st.unsubscribed),
+                    (8, 4, 1, 0),
+                    "d added once, b back; a was listed by this run before the cancel"
+                );
                 Ok(())
             })
             .await
