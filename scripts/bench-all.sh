@@ -96,6 +96,11 @@ fi
 if want followers; then
   step "4. follower sync (and list import) at 50 ms latency"
   run "$BIN/audience" "$N_FOLLOW" 50 "$N_FOLLOW"
+  # #19 item 6: the sync alone at each size, its own peak RSS, each against the audience binary
+  # WXDESK_AUDIENCE_BASELINE names (built from an earlier commit), if set.
+  if [ -n "$SHORT" ]; then FOLLOW_CURVE="10000"; else FOLLOW_CURVE="10000 100000 1000000"; fi
+  # shellcheck disable=SC2086  # the sizes are separate arguments
+  run "$BIN/audience" curve 50 $FOLLOW_CURVE
 fi
 
 if want app && [ -z "$SHORT" ]; then
