@@ -19,6 +19,10 @@ function renderTab(answer: (cmd: string, args: Record<string, unknown>) => unkno
     calls.push({ cmd, args: a });
     if (cmd.startsWith("plugin:event|")) return 1;
     if (cmd === "interactions_open") return { rows: [], total: 0, next: null };
+    // No saved draft; what is typed is saved (drafts.test.tsx covers the drafts).
+    if (cmd === "compose_drafts") return [];
+    if (cmd === "compose_draft_save") return Date.now();
+    if (cmd === "compose_draft_delete") return true;
     if (cmd === "plugin:dialog|open") return PICKED;
     return answer(cmd, a);
   });

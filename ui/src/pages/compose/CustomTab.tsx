@@ -1,11 +1,13 @@
-import { Alert, App, Button, Form, Input, List, Segmented, Select, Typography } from "antd";
-import { useState } from "react";
+import { Alert, App, Button, Form, Input, List, Segmented, Select, Spin, Typography } from "antd";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useOpenInteractions } from "../../api/interactions";
 import { type CustomMessage, composeApi, type TestSendResult } from "../../api/send";
 import { isEnglish, rowHint, stateLabel } from "../jobs/labels";
 import { type Cover, CoverUpload, coverExpired, uploadCover } from "./CoverUpload";
+import { DraftBar } from "./DraftBar";
 import { InteractionsTable } from "./InteractionsTable";
+import { type ComposerDraft, num, oneOf, str, strMap, useComposerDraft } from "./useComposerDraft";
 
 type Kind = CustomMessage["type"];
 
@@ -42,19 +44,99 @@ function message(kind: Kind, v: Record<string, string>): CustomMessage {
   };
 }
 
+/** The customer-service composer has no template: its one draft per account has this key. */
+const NO_TEMPLATE = "";
+/** The form's fields (all kinds'; a draft keeps those of the kinds not shown too). */
+const FIELDS = ["content", "title", "description", "url", "picurl", "appid", "pagepath", "thumb"];
+
+/** What the draft holds. */
+interface Fill {
+  kind: Kind;
+  values: Record<string, string>;
+  recipients: string[];
+  cover: Cover | null;
+}
+
+function coverOf(body: unknown): Cover | null {
+  const c = body && typeof body === "object" ? (body as Record<string, unknown>).cover : null;
+  const media_id = str(c, "media_id");
+  const path = str(c, "path");
+  const expires_at = num(c, "expires_at");
+  if (!media_id || !path || expires_at === undefined) return null;
+  return {
+    media_id,
+    path,
+    expires_at,
+    file_name: str(c, "file_name"),
+    size: num(c, "size") ?? 0,
+    created_at: num(c, "created_at") ?? 0,
+  };
+}
+
+function fillOf(body: unknown): Fill {
+  const r = body && typeof body === "object" ? (body as Record<string, unknown>).recipients : [];
+  return {
+    kind: oneOf(str(body, "kind"), ["text", "news", "mini"] as const, "text"),
+    values: strMap(body, "values"),
+    recipients: Array.isArray(r) ? r.filter((o): o is string => typeof o === "string") : [],
+    cover: coverOf(body),
+  };
+}
+
+function hasContent(f: Fill): boolean {
+  return (
+    f.kind !== "text" ||
+    f.recipients.length > 0 ||
+    f.cover !== null ||
+    Object.values(f.values).some((v) => v.trim() !== "")
+  );
+}
+
+/** Only the form's string values (antd hands back undefined for untouched fields). */
+function valuesOf(all: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of FIELDS) if (typeof all[k] === "string" && all[k]) out[k] = all[k];
+  return out;
+}
+
 /**
  * 客服消息: pick users whose 48-hour window is open (or type openids) and send them a text,
- * link card or mini-program card, one request per user, with each outcome shown.
+ * link card or mini-program card, one request per user, with each outcome shown. What is typed
+ * is kept as the account's draft until it has gone to everyone or is cleared.
  */
 export function CustomTab({ appid }: { appid: string }) {
+  const draftStore = useComposerDraft("custom", appid);
+  if (!draftStore.ready) return <Spin />;
+  return <CustomForm appid={appid} drafts={draftStore} />;
+}
+
+function CustomForm({ appid, drafts }: { appid: string; drafts: ComposerDraft }) {
   const { t, i18n } = useTranslation();
   const { message: toast } = App.useApp();
-  const [kind, setKind] = useState<Kind>("text");
+  const [start] = useState(() => fillOf(drafts.latest?.body));
+  const [kind, setKind] = useState<Kind>(start.kind);
   const [busy, setBusy] = useState(false);
-  const [recipients, setRecipients] = useState<string[]>([]);
+  const [recipients, setRecipients] = useState<string[]>(start.recipients);
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
-  const [cover, setCover] = useState<Cover | null>(null);
+  const [cover, setCover] = useState<Cover | null>(start.cover);
+  const [values, setValues] = useState<Record<string, string>>(start.values);
   const [form] = Form.useForm();
+  const fill: Fill = { kind, values, recipients, cover };
+  const typed = hasContent(fill);
+  const fillKey = JSON.stringify(fill);
+  const { track } = drafts;
+  useEffect(() => {
+    track(NO_TEMPLATE, typed ? fillKey : null);
+  }, [typed, fillKey, track]);
+  const clearAll = () => {
+    setKind("text");
+    setRecipients([]);
+    setCover(null);
+    setValues({});
+    form.setFieldsValue(Object.fromEntries(FIELDS.map((k) => [k, undefined])));
+    void drafts.clear(NO_TEMPLATE);
+    toast.success(t("send.draft.cleared"));
+  };
   const open = useOpenInteractions(appid);
   const openRows = open.data?.pages.flatMap((p) => p.rows) ?? [];
   const openSet = new Set(openRows.map((r) => r.openid));
@@ -77,6 +159,7 @@ export function CustomTab({ appid }: { appid: string }) {
   const onCover = (c: Cover) => {
     setCover(c);
     form.setFieldValue("thumb", c.media_id);
+    setValues(valuesOf(form.getFieldsValue(true)));
   };
 
   const submit = async (v: Record<string, string>) => {
@@ -110,6 +193,9 @@ export function CustomTab({ appid }: { appid: string }) {
         setOutcomes([...done]);
       }
       const failed = done.filter((o) => !o.ok).length;
+      // Gone to everyone: no longer a draft (it stays on screen to send to others). With
+      // failures it is kept, to try those again.
+      if (failed === 0) await drafts.clear(NO_TEMPLATE);
       const summary = t("interactions.resultTitle", { ok: done.length - failed, failed });
       if (failed === 0) toast.success(summary);
       else toast.warning(summary);
@@ -134,7 +220,24 @@ export function CustomTab({ appid }: { appid: string }) {
         }
       />
       <InteractionsTable appid={appid} selected={recipients} onSelect={onTicked} />
-      <Form form={form} layout="vertical" onFinish={submit} style={{ maxWidth: 640 }}>
+      <div style={{ maxWidth: 640 }}>
+        <DraftBar
+          testId="custom-draft"
+          savedAt={drafts.savedAt}
+          error={drafts.error}
+          hasContent={typed}
+          clears={t("send.draft.clearsCustom")}
+          onClear={clearAll}
+        />
+      </div>
+      <Form
+        form={form}
+        layout="vertical"
+        onFinish={submit}
+        style={{ maxWidth: 640 }}
+        initialValues={start.values}
+        onValuesChange={() => setValues(valuesOf(form.getFieldsValue(true)))}
+      >
         <Form.Item
           label={t("interactions.recipients")}
           help={t("interactions.recipientsHelp")}

@@ -12,11 +12,12 @@ import {
   Segmented,
   Select,
   Space,
+  Spin,
   Table,
   Tag,
   Typography,
 } from "antd";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { useLists } from "../../api/audience";
@@ -31,34 +32,119 @@ import {
 } from "../../api/messaging";
 import type { Jump, RecipientSource } from "../../api/send";
 import { keywordRule } from "../templates/keywordRules";
+import { DraftBar } from "./DraftBar";
+import { type ComposerDraft, num, oneOf, str, strMap, useComposerDraft } from "./useComposerDraft";
 import { useDebounced } from "./useDebounced";
 
 type RecKind = "receiver" | "list" | "file";
+
+/** What a subscription template's draft holds (the template id is the draft's key). */
+interface Fill {
+  data: Record<string, string>;
+  jumpKind: Jump["type"];
+  page: string;
+  miniAppid: string;
+  miniPage: string;
+  recKind: RecKind;
+  openid?: string;
+  listId?: number;
+  filePath?: string;
+}
+
+function fillOf(body: unknown): Fill {
+  return {
+    data: strMap(body, "data"),
+    jumpKind: oneOf(str(body, "jumpKind"), ["none", "url", "mini"] as const, "none"),
+    page: str(body, "page"),
+    miniAppid: str(body, "miniAppid"),
+    miniPage: str(body, "miniPage"),
+    recKind: oneOf(str(body, "recKind"), ["receiver", "list", "file"] as const, "receiver"),
+    openid: str(body, "openid") || undefined,
+    listId: num(body, "listId"),
+    filePath: str(body, "filePath") || undefined,
+  };
+}
+
+function hasContent(f: Fill): boolean {
+  return (
+    Object.values(f.data).some((v) => v.trim() !== "") ||
+    f.jumpKind !== "none" ||
+    f.openid !== undefined ||
+    f.listId !== undefined ||
+    f.filePath !== undefined
+  );
+}
+
+/** 订阅通知, once the account's drafts are read (it opens on the one typed in last). */
+export function SubscribeComposer({ appid }: { appid: string }) {
+  const draftStore = useComposerDraft("subscribe", appid);
+  if (!draftStore.ready) {
+    return (
+      <Card>
+        <Spin />
+      </Card>
+    );
+  }
+  return <SubscribeForm appid={appid} drafts={draftStore} />;
+}
 
 /**
  * 订阅通知: a subscription template's values, where it opens, and recipients — picked among
  * the users who can receive it now, or a list / file of which only those who can receive it
  * are sent to (the others would get 43101 and are left out before sending).
  */
-export function SubscribeComposer({ appid }: { appid: string }) {
+function SubscribeForm({ appid, drafts }: { appid: string; drafts: ComposerDraft }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const navigate = useNavigate();
   const templates = useSubscribeTemplates(appid);
   const sync = useSyncSubscribeTemplates(appid);
   const lists = useLists(appid);
-  const [templateId, setTemplateId] = useState<string>();
-  const [data, setData] = useState<Record<string, string>>({});
-  const [jumpKind, setJumpKind] = useState<Jump["type"]>("none");
-  const [page, setPage] = useState("");
-  const [miniAppid, setMiniAppid] = useState("");
-  const [miniPage, setMiniPage] = useState("");
-  const [recKind, setRecKind] = useState<RecKind>("receiver");
-  const [openid, setOpenid] = useState<string>();
-  const [listId, setListId] = useState<number>();
-  const [filePath, setFilePath] = useState<string>();
+  const [start] = useState(() => fillOf(drafts.latest?.body));
+  const [templateId, setTemplateId] = useState<string | undefined>(drafts.latest?.templateId);
+  const [data, setData] = useState<Record<string, string>>(start.data);
+  const [jumpKind, setJumpKind] = useState<Jump["type"]>(start.jumpKind);
+  const [page, setPage] = useState(start.page);
+  const [miniAppid, setMiniAppid] = useState(start.miniAppid);
+  const [miniPage, setMiniPage] = useState(start.miniPage);
+  const [recKind, setRecKind] = useState<RecKind>(start.recKind);
+  const [openid, setOpenid] = useState<string | undefined>(start.openid);
+  const [listId, setListId] = useState<number | undefined>(start.listId);
+  const [filePath, setFilePath] = useState<string | undefined>(start.filePath);
   const [sending, setSending] = useState(false);
+  const fill: Fill = {
+    data,
+    jumpKind,
+    page,
+    miniAppid,
+    miniPage,
+    recKind,
+    openid,
+    listId,
+    filePath,
+  };
+  const load = (f: Fill) => {
+    setData(f.data);
+    setJumpKind(f.jumpKind);
+    setPage(f.page);
+    setMiniAppid(f.miniAppid);
+    setMiniPage(f.miniPage);
+    setRecKind(f.recKind);
+    setOpenid(f.openid);
+    setListId(f.listId);
+    setFilePath(f.filePath);
+  };
+  const typed = hasContent(fill);
+  const fillKey = JSON.stringify(fill);
+  const { track } = drafts;
+  useEffect(() => {
+    if (templateId) track(templateId, typed ? fillKey : null);
+  }, [templateId, typed, fillKey, track]);
   const template = templates.data?.find((x) => x.template_id === templateId);
+  const gone = templates.data !== undefined && templateId !== undefined && !template;
+  useEffect(() => {
+    if (gone) setTemplateId(undefined);
+  }, [gone]);
   const receivers = useReceivers(appid, templateId);
   const jump: Jump =
     jumpKind === "url"
@@ -105,6 +191,8 @@ export function SubscribeComposer({ appid }: { appid: string }) {
     setSending(true);
     try {
       const r = await messagingApi.sendSubscribe(draft, source);
+      // Sent: the job holds it now; a kept draft would only invite sending it twice.
+      await drafts.clear(draft.template_id);
       message.success(
         r.refused_count > 0
           ? t("messaging.compose.startedRefused", {
@@ -150,6 +238,21 @@ export function SubscribeComposer({ appid }: { appid: string }) {
       <Col span={14}>
         <Card>
           <Form layout="vertical" data-testid="subscribe-form">
+            {(templateId || drafts.error) && (
+              <DraftBar
+                testId="subscribe-draft"
+                savedAt={drafts.savedAt}
+                error={drafts.error}
+                hasContent={typed}
+                clears={t("send.draft.clearsSubscribe")}
+                onClear={() => {
+                  if (!templateId) return;
+                  load(fillOf(undefined));
+                  void drafts.clear(templateId);
+                  message.success(t("send.draft.cleared"));
+                }}
+              />
+            )}
             <Form.Item label={t("messaging.compose.template")} required>
               <Select
                 data-testid="subscribe-template"
@@ -157,8 +260,12 @@ export function SubscribeComposer({ appid }: { appid: string }) {
                 value={templateId}
                 onChange={(v) => {
                   setTemplateId(v);
-                  setData({});
-                  setOpenid(undefined);
+                  const saved = drafts.get(v);
+                  if (saved !== undefined) load(fillOf(saved));
+                  else {
+                    setData({});
+                    setOpenid(undefined);
+                  }
                 }}
                 options={(templates.data ?? []).map((x) => ({
                   value: x.template_id,

@@ -16,7 +16,7 @@ import {
   Spin,
   Typography,
 } from "antd";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { useLists } from "../../api/audience";
@@ -32,8 +32,10 @@ import {
 import { useTemplates } from "../../api/templates";
 import { isEnglish, rowHint, stateLabel } from "../jobs/labels";
 import { ConfirmSend } from "./ConfirmSend";
+import { DraftBar } from "./DraftBar";
 import { TemplateCard } from "./TemplateCard";
 import { TestRecipientPicker } from "./TestRecipientPicker";
+import { type ComposerDraft, num, oneOf, str, strMap, useComposerDraft } from "./useComposerDraft";
 import { useDebounced } from "./useDebounced";
 
 type RecKind = "openid" | "list" | "file";
@@ -45,28 +47,133 @@ export interface MiniPreset {
   miniPage: string;
 }
 
+/** What a template's draft holds (its template id is the draft's key). */
+interface Fill {
+  title: string;
+  data: Record<string, string>;
+  jumpKind: JumpKind;
+  url: string;
+  miniAppid: string;
+  miniPage: string;
+  recKind: RecKind;
+  openid: string;
+  listId?: number;
+  filePath?: string;
+}
+
+/** A saved draft read back; anything missing or malformed starts as a fresh form's. */
+function fillOf(body: unknown, preset?: MiniPreset): Fill {
+  const fill: Fill = {
+    title: str(body, "title"),
+    data: strMap(body, "data"),
+    jumpKind: oneOf(str(body, "jumpKind"), ["none", "url", "mini"] as const, "none"),
+    url: str(body, "url"),
+    miniAppid: str(body, "miniAppid"),
+    miniPage: str(body, "miniPage"),
+    recKind: oneOf(str(body, "recKind"), ["openid", "list", "file"] as const, "list"),
+    openid: str(body, "openid"),
+    listId: num(body, "listId"),
+    filePath: str(body, "filePath") || undefined,
+  };
+  // The replacement 统一服务消息 offers is what staff asked for just now.
+  return preset
+    ? { ...fill, jumpKind: "mini", miniAppid: preset.miniAppid, miniPage: preset.miniPage }
+    : fill;
+}
+
+/** Whether anything was typed or chosen (a draft worth keeping, a 清空 worth asking about). */
+function hasContent(f: Fill): boolean {
+  return (
+    f.title.trim() !== "" ||
+    Object.values(f.data).some((v) => v.trim() !== "") ||
+    f.jumpKind !== "none" ||
+    f.openid.trim() !== "" ||
+    f.listId !== undefined ||
+    f.filePath !== undefined
+  );
+}
+
+const typedKeys = (data: Record<string, string>) =>
+  new Set(Object.keys(data).filter((k) => data[k]?.trim()));
+
+/**
+ * 模板消息. Opens on the account's draft typed in last; each template keeps its own draft, saved
+ * as staff type, until it is sent or cleared.
+ */
 export function TemplateComposer({ appid, preset }: { appid: string; preset?: MiniPreset }) {
+  const draftStore = useComposerDraft("template", appid);
+  if (!draftStore.ready) {
+    return (
+      <Card>
+        <Spin />
+      </Card>
+    );
+  }
+  return <TemplateForm appid={appid} preset={preset} drafts={draftStore} />;
+}
+
+function TemplateForm({
+  appid,
+  preset,
+  drafts,
+}: {
+  appid: string;
+  preset?: MiniPreset;
+  drafts: ComposerDraft;
+}) {
   const { t, i18n } = useTranslation();
   const english = isEnglish(i18n.language);
   const { message } = App.useApp();
   const navigate = useNavigate();
   const templates = useTemplates(appid);
   const lists = useLists(appid);
-  const [templateId, setTemplateId] = useState<string>();
-  const [title, setTitle] = useState("");
-  const [data, setData] = useState<Record<string, string>>({});
+  const [start] = useState(() => fillOf(drafts.latest?.body, preset));
+  const [templateId, setTemplateId] = useState<string | undefined>(drafts.latest?.templateId);
+  const [title, setTitle] = useState(start.title);
+  const [data, setData] = useState<Record<string, string>>(start.data);
   // Fields the operator has typed in. A rule is shown only for those: a fresh form does not
   // flag every empty field, and the check's answer (300 ms after choosing a template) does not
-  // push the recipients below it down under the pointer.
-  const [touched, setTouched] = useState<ReadonlySet<string>>(() => new Set());
-  const [jumpKind, setJumpKind] = useState<JumpKind>(preset ? "mini" : "none");
-  const [url, setUrl] = useState("");
-  const [miniAppid, setMiniAppid] = useState(preset?.miniAppid ?? "");
-  const [miniPage, setMiniPage] = useState(preset?.miniPage ?? "");
-  const [recKind, setRecKind] = useState<RecKind>("list");
-  const [openid, setOpenid] = useState("");
-  const [listId, setListId] = useState<number>();
-  const [filePath, setFilePath] = useState<string>();
+  // push the recipients below it down under the pointer. A restored draft's values count.
+  const [touched, setTouched] = useState<ReadonlySet<string>>(() => typedKeys(start.data));
+  const [jumpKind, setJumpKind] = useState<JumpKind>(start.jumpKind);
+  const [url, setUrl] = useState(start.url);
+  const [miniAppid, setMiniAppid] = useState(start.miniAppid);
+  const [miniPage, setMiniPage] = useState(start.miniPage);
+  const [recKind, setRecKind] = useState<RecKind>(start.recKind);
+  const [openid, setOpenid] = useState(start.openid);
+  const [listId, setListId] = useState<number | undefined>(start.listId);
+  const [filePath, setFilePath] = useState<string | undefined>(start.filePath);
+  const fill: Fill = {
+    title,
+    data,
+    jumpKind,
+    url,
+    miniAppid,
+    miniPage,
+    recKind,
+    openid,
+    listId,
+    filePath,
+  };
+  const load = (f: Fill) => {
+    setTitle(f.title);
+    setData(f.data);
+    setTouched(typedKeys(f.data));
+    setJumpKind(f.jumpKind);
+    setUrl(f.url);
+    setMiniAppid(f.miniAppid);
+    setMiniPage(f.miniPage);
+    setRecKind(f.recKind);
+    setOpenid(f.openid);
+    setListId(f.listId);
+    setFilePath(f.filePath);
+  };
+  const typed = hasContent(fill);
+  const fillKey = JSON.stringify(fill);
+  const { track } = drafts;
+  useEffect(() => {
+    if (templateId) track(templateId, typed ? fillKey : null);
+  }, [templateId, typed, fillKey, track]);
   // The last test recipient of this account (the composer is keyed by account).
   const [testOpenid, setTestOpenid] = useState(() => loadLastTestOpenid(appid));
   const [testing, setTesting] = useState(false);
@@ -74,6 +181,11 @@ export function TemplateComposer({ appid, preset }: { appid: string; preset?: Mi
   const [sending, setSending] = useState(false);
 
   const template = templates.data?.find((x) => x.template_id === templateId);
+  // A draft's template that is no longer synced: start from the choice, not from an id.
+  const gone = templates.data !== undefined && templateId !== undefined && !template;
+  useEffect(() => {
+    if (gone) setTemplateId(undefined);
+  }, [gone]);
   const jump: Jump =
     jumpKind === "url"
       ? { type: "url", url }
@@ -154,6 +266,9 @@ export function TemplateComposer({ appid, preset }: { appid: string; preset?: Mi
     setSending(true);
     try {
       const id = await composeApi.send(draft, recipients);
+      // Sent: the job holds the message now (任务 can copy it); the draft would only invite
+      // sending it twice.
+      await drafts.clear(draft.template_id);
       message.success(t("send.compose.created", { id }));
       setEstimate(null);
       navigate("/jobs");
@@ -176,6 +291,8 @@ export function TemplateComposer({ appid, preset }: { appid: string; preset?: Mi
     );
   }
   const variables = check.data?.variables ?? [];
+  // Any column name works as a variable; the example is in the window's language.
+  const varExample = english ? "{{name}}" : "{{变量}}";
   const listOptions = (lists.data ?? []).map((l) => ({
     value: l.id,
     label: `${l.name}（${t("send.compose.members", { n: l.member_count })}）`,
@@ -186,6 +303,21 @@ export function TemplateComposer({ appid, preset }: { appid: string; preset?: Mi
       <Col span={14}>
         <Card>
           <Form layout="vertical" data-testid="composer-form">
+            {(templateId || drafts.error) && (
+              <DraftBar
+                testId="template-draft"
+                savedAt={drafts.savedAt}
+                error={drafts.error}
+                hasContent={typed}
+                clears={t("send.draft.clearsTemplate")}
+                onClear={() => {
+                  if (!templateId) return;
+                  load(fillOf(undefined));
+                  void drafts.clear(templateId);
+                  message.success(t("send.draft.cleared"));
+                }}
+              />
+            )}
             <Form.Item label={t("send.compose.template")} required>
               <Select
                 data-testid="compose-template"
@@ -195,8 +327,12 @@ export function TemplateComposer({ appid, preset }: { appid: string; preset?: Mi
                 value={templateId}
                 onChange={(v) => {
                   setTemplateId(v);
-                  setData({});
-                  setTouched(new Set());
+                  const saved = drafts.get(v);
+                  if (saved !== undefined) load(fillOf(saved));
+                  else {
+                    setData({});
+                    setTouched(new Set());
+                  }
                 }}
                 options={(templates.data ?? []).map((x) => ({
                   value: x.template_id,
@@ -219,8 +355,8 @@ export function TemplateComposer({ appid, preset }: { appid: string; preset?: Mi
                   style={{ fontSize: 12, margin: "4px 0 8px" }}
                 >
                   {variables.length
-                    ? `${t("send.compose.varHint", { var: "{{变量}}" })} ${variables.map((v) => `{{${v}}}`).join("、")}`
-                    : t("send.compose.noVars", { example: "{{变量}}" })}
+                    ? `${t("send.compose.varHint", { var: varExample })} ${variables.map((v) => `{{${v}}}`).join(english ? ", " : "、")}`
+                    : t("send.compose.noVars", { example: varExample })}
                 </Typography.Paragraph>
                 {fields.map((f) => {
                   const c = checks.get(f.key);
