@@ -220,6 +220,15 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         "{}",
         status.stdout
     );
+    // The connection check of a team desk is the server accepting its key; the ticket, token
+    // and whitelist steps are the server's.
+    let check = t
+        .cli("desk-a", &["--json", "platform", "status"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(check["ok"], true, "{check}");
+    assert!(check.to_string().contains("team_server"), "{check}");
 
     // Authorization started at desk A, the push landing on server A: desk B lists the account.
     let link = t

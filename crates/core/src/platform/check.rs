@@ -311,7 +311,11 @@ impl Platform {
                 }
                 Err(e) => steps.push(CheckStep::error(Relay, &e)),
             }
-            skip_rest(&mut steps, &later, SkipReason::TeamServer);
+            // Not this desk's to check, and not a failure: the server answers for them.
+            steps.extend(later.iter().map(|id| CheckStep {
+                ok: true,
+                ..CheckStep::skipped(*id, SkipReason::TeamServer)
+            }));
             return steps;
         }
         // The ticket call proves the relay answers and accepts the key.
