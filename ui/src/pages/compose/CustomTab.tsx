@@ -112,6 +112,7 @@ export function CustomTab({ appid }: { appid: string }) {
 
 function CustomForm({ appid, drafts }: { appid: string; drafts: ComposerDraft }) {
   const { t, i18n } = useTranslation();
+  const english = isEnglish(i18n.language);
   const { message: toast } = App.useApp();
   const [start] = useState(() => fillOf(drafts.latest?.body));
   const [kind, setKind] = useState<Kind>(start.kind);
@@ -152,9 +153,7 @@ function CustomForm({ appid, drafts }: { appid: string; drafts: ComposerDraft })
   const sentText = (msgid: string | null) =>
     msgid == null ? t("interactions.resultOk") : `${t("interactions.resultOk")} (msgid ${msgid})`;
   const failedText = (r: TestSendResult) =>
-    [stateLabel(t, r.state), r.errcode ?? "", rowHint(t, r, isEnglish(i18n.language)) ?? ""]
-      .join(" ")
-      .trim();
+    [stateLabel(t, r.state), r.errcode ?? "", rowHint(t, r, english) ?? ""].join(" ").trim();
 
   const onCover = (c: Cover) => {
     setCover(c);
@@ -252,7 +251,11 @@ function CustomForm({ appid, drafts }: { appid: string; drafts: ComposerDraft })
               placeholder={t("interactions.recipientsPlaceholder")}
               options={openRows.map((r) => ({
                 value: r.openid,
-                label: r.remark ? `${r.remark}（${r.openid}）` : r.openid,
+                label: r.remark
+                  ? english
+                    ? `${r.remark} (${r.openid})`
+                    : `${r.remark}（${r.openid}）`
+                  : r.openid,
               }))}
               maxTagCount={8}
             />
@@ -264,7 +267,7 @@ function CustomForm({ appid, drafts }: { appid: string; drafts: ComposerDraft })
             showIcon
             style={{ marginBottom: 16 }}
             title={t("interactions.notInWindow", { count: outside.length })}
-            description={outside.join("、")}
+            description={outside.join(english ? ", " : "、")}
           />
         )}
         <Form.Item label={t("send.custom.type")}>

@@ -31,6 +31,7 @@ import {
   useSyncSubscribeTemplates,
 } from "../../api/messaging";
 import type { Jump, RecipientSource } from "../../api/send";
+import { isEnglish } from "../jobs/labels";
 import { keywordRule } from "../templates/keywordRules";
 import { DraftBar } from "./DraftBar";
 import { type ComposerDraft, num, oneOf, str, strMap, useComposerDraft } from "./useComposerDraft";
@@ -94,7 +95,8 @@ export function SubscribeComposer({ appid }: { appid: string }) {
  * are sent to (the others would get 43101 and are left out before sending).
  */
 function SubscribeForm({ appid, drafts }: { appid: string; drafts: ComposerDraft }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const sep = isEnglish(i18n.language) ? ", " : "、";
   const { message } = App.useApp();
   const navigate = useNavigate();
   const templates = useSubscribeTemplates(appid);
@@ -385,7 +387,7 @@ function SubscribeForm({ appid, drafts }: { appid: string; drafts: ComposerDraft
                   reach.data.refused.length > 0 ? (
                     <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                       {t("messaging.compose.refusedList")}:{" "}
-                      {reach.data.refused.slice(0, 10).join("、")}
+                      {reach.data.refused.slice(0, 10).join(sep)}
                     </Typography.Text>
                   ) : undefined
                 }

@@ -291,11 +291,13 @@ function TemplateForm({
     );
   }
   const variables = check.data?.variables ?? [];
-  // Any column name works as a variable; the example is in the window's language.
+  // Any column name works as a variable; the example and the punctuation are the window's.
   const varExample = english ? "{{name}}" : "{{变量}}";
+  const sep = english ? ", " : "、";
+  const paren = (a: string, b: string) => (english ? `${a} (${b})` : `${a}（${b}）`);
   const listOptions = (lists.data ?? []).map((l) => ({
     value: l.id,
-    label: `${l.name}（${t("send.compose.members", { n: l.member_count })}）`,
+    label: paren(l.name, t("send.compose.members", { n: l.member_count })),
   }));
 
   return (
@@ -355,7 +357,7 @@ function TemplateForm({
                   style={{ fontSize: 12, margin: "4px 0 8px" }}
                 >
                   {variables.length
-                    ? `${t("send.compose.varHint", { var: varExample })} ${variables.map((v) => `{{${v}}}`).join(english ? ", " : "、")}`
+                    ? `${t("send.compose.varHint", { var: varExample })} ${variables.map((v) => `{{${v}}}`).join(sep)}`
                     : t("send.compose.noVars", { example: varExample })}
                 </Typography.Paragraph>
                 {fields.map((f) => {
@@ -366,7 +368,7 @@ function TemplateForm({
                     <Form.Item
                       key={f.key}
                       required
-                      label={`${f.label || f.key}（${f.key}）`}
+                      label={paren(f.label || f.key, f.key)}
                       validateStatus={problem ? "error" : undefined}
                       help={problem ?? undefined}
                       extra={
@@ -395,7 +397,7 @@ function TemplateForm({
                     showIcon
                     style={{ marginBottom: 16 }}
                     title={t("send.compose.missingVars", {
-                      vars: check.data.missing_variables.join("、"),
+                      vars: check.data.missing_variables.join(sep),
                     })}
                   />
                 )}

@@ -11,7 +11,8 @@ import { SubscribeComposer } from "./SubscribeComposer";
 import { TemplateComposer } from "./TemplateComposer";
 
 const OA = "wx1234567890abcdef";
-const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
+// Han characters and CJK / full-width punctuation (（）、：).
+const CJK = /[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]/;
 
 /** Core's drafts table, as the three commands see it (key: kind|appid|template). */
 type Stored = Map<string, { body: string; updated_at: number }>;
@@ -232,7 +233,7 @@ describe("the template composer's draft", () => {
     const confirm = await screen.findByRole("tooltip");
     expect(confirm.textContent).toContain("Clear this draft?");
     const text = document.body.textContent ?? "";
-    expect(text.match(HAN), `Chinese on the English screen: ${text}`).toBeNull();
+    expect(text.match(CJK), `Chinese on the English screen: ${text}`).toBeNull();
   });
 });
 
