@@ -9,6 +9,7 @@ import { i18n } from "../../i18n";
 import { CustomTab } from "./CustomTab";
 import { SubscribeComposer } from "./SubscribeComposer";
 import { TemplateComposer } from "./TemplateComposer";
+import { DRAFT_SAVE_MS } from "./useComposerDraft";
 
 const OA = "wx1234567890abcdef";
 // Han characters and CJK / full-width punctuation (（）、：).
@@ -234,6 +235,19 @@ describe("the template composer's draft", () => {
     expect(confirm.textContent).toContain("Clear this draft?");
     const text = document.body.textContent ?? "";
     expect(text.match(CJK), `Chinese on the English screen: ${text}`).toBeNull();
+  });
+
+  it("is saved at once when the window goes away (closed or reloaded), not after the pause", async () => {
+    const stored: Stored = new Map();
+    mockShell(stored);
+    visit(<TemplateComposer appid={OA} />);
+    await chooseTemplate("发货通知");
+    fireEvent.change(await screen.findByTestId("field-thing1"), { target: { value: "手套" } });
+    window.dispatchEvent(new Event("pagehide"));
+    // Saved before the debounce would have run (DRAFT_SAVE_MS after the keystroke).
+    await waitFor(() => expect(stored.has(`template|${OA}|TPL1`)).toBe(true), {
+      timeout: DRAFT_SAVE_MS / 2,
+    });
   });
 });
 

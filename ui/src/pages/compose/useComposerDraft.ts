@@ -120,13 +120,16 @@ export function useComposerDraft(kind: DraftKind, appid: string): ComposerDraft 
   }, [kind, appid]);
 
   // Leaving (another page, another account): what was typed in the last moments is saved now.
-  useEffect(
-    () => () => {
+  // Closing the window or reloading unmounts nothing, so the page going away saves as well
+  // (best effort: the save is handed to the shell before the page is gone).
+  useEffect(() => {
+    window.addEventListener("pagehide", flush);
+    return () => {
+      window.removeEventListener("pagehide", flush);
       mounted.current = false;
       flush();
-    },
-    [flush],
-  );
+    };
+  }, [flush]);
 
   const track = useCallback(
     (templateId: string, body: string | null) => {
