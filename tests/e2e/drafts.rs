@@ -1,8 +1,8 @@
-//! 发送 keeps what was typed (#16 point 4): an operator half-writes a customer-service message,
-//! goes to look at 用户与名单 and comes back — the text and the typed recipient are still there,
-//! with 已保存草稿. After a restart of the app on the same data dir they are there again. The
-//! data dir's store is the judge of what was saved (the draft lives with the user's data, not in
-//! the webview's storage).
+//! 发送 keeps what was typed (#16 point 4): an operator half-writes a template message and a
+//! customer-service message, goes to look at 任务 / 用户与名单 and comes back — the values, the
+//! text and the typed recipient are still there, with 已保存草稿. After a restart of the app on
+//! the same data dir they are there again. The data dir's store is the judge of what was saved
+//! (the draft lives with the user's data, not in the webview's storage).
 
 mod common;
 
@@ -17,6 +17,33 @@ use common::{SimAccount, authorize_verified_account, start_in_sandbox, wait_for_
 
 const TEXT: &str = "您好，双十一活动的优惠券已发放到您的账户，请在三天内使用。";
 const TYPED_OPENID: &str = "oDraftRecipient0000000000001";
+/// The sim's template (synced before the window opens) and what is typed in its first field.
+const TEMPLATE_TITLE: &str = "订单发货通知";
+const FIELD_VALUE: &str = "SO20261203001";
+
+/// 发送 → 模板消息 (the first tab) of the one account.
+async fn open_template(h: &Harness, appid: &str) -> Result<()> {
+    h.click("[data-testid=nav-compose]").await?;
+    wait_for_contains(h, "[data-testid=account-picker]", appid).await?;
+    h.wait_for("[data-testid=composer-form]").await?;
+    Ok(())
+}
+
+/// The first keyword field's test id and value, once the composer shows fields.
+async fn first_field(h: &Harness) -> Result<(String, String)> {
+    let input = h.wait_for("input[data-testid^=field-]").await?;
+    let id = input
+        .attr("data-testid")
+        .await
+        .map_err(wd("reading a field id"))?
+        .unwrap_or_default();
+    let value = input
+        .prop("value")
+        .await
+        .map_err(wd("reading a field"))?
+        .unwrap_or_default();
+    Ok((id, value))
+}
 
 /// 发送 → 客服消息 of the one account.
 async fn open_custom(h: &Harness, appid: &str) -> Result<()> {
@@ -88,7 +115,34 @@ async fn wait_for_draft(h: &Harness, label: &str) -> Result<()> {
 async fn a_half_written_message_survives_a_page_change_and_a_restart() -> Result<()> {
     let (dir, h) = start_in_sandbox("drafts").await?;
     let http = reqwest::Client::new();
-    let SimAccount { appid, .. } = authorize_verified_account(dir.path(), &http).await;
+    let SimAccount { appid, ctx, .. } = authorize_verified_account(dir.path(), &http).await;
+    ctx.templates.sync(&appid).await.expect("templates synced");
+
+    // 模板消息: choose the template, type into its first field, look at 任务, come back.
+    open_template(&h, &appid).await?;
+    h.click("[data-testid=compose-template]").await?;
+    h.pick_option(TEMPLATE_TITLE).await?;
+    let (field, _) = first_field(&h).await?;
+    h.wait_for(&format!("[data-testid={field}]"))
+        .await?
+        .send_keys(FIELD_VALUE)
+        .await
+        .map_err(wd("typing a value"))?;
+    wait_for_contains(&h, "[data-testid=template-draft-saved]", "已保存草稿").await?;
+    h.click("[data-testid=nav-jobs]").await?;
+    h.wait_for_route("/jobs").await?;
+    open_template(&h, &appid).await?;
+    assert_eq!(
+        first_field(&h).await?,
+        (field.clone(), FIELD_VALUE.to_owned())
+    );
+    let chosen = h.text("[data-testid=compose-template]").await?;
+    assert!(
+        chosen.contains(TEMPLATE_TITLE),
+        "the template is chosen again: {chosen:?}"
+    );
+    wait_for_contains(&h, "[data-testid=compose-preview]", FIELD_VALUE).await?;
+    h.screenshot("draft-template-after-page-change").await?;
 
     open_custom(&h, &appid).await?;
     h.wait_for("[data-testid=custom-recipients] input")
@@ -138,6 +192,10 @@ async fn a_half_written_message_survives_a_page_change_and_a_restart() -> Result
 
     // A restart on the same data dir.
     let h = Harness::start(Options::new("drafts-restart").data_dir(dir.path())).await?;
+    open_template(&h, &appid).await?;
+    assert_eq!(first_field(&h).await?, (field, FIELD_VALUE.to_owned()));
+    wait_for_contains(&h, "[data-testid=compose-preview]", FIELD_VALUE).await?;
+    h.screenshot("draft-template-after-restart").await?;
     open_custom(&h, &appid).await?;
     wait_for_draft(&h, "draft-after-restart").await?;
     show_form(&h).await?;
