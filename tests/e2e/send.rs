@@ -259,8 +259,7 @@ async fn cancel_mid_way(
     h.click(&format!("[data-testid=job-start-{id}]")).await?;
     let sent_css = format!("[data-testid=job-sent-{id}]");
     count_until(h, &sent_css, |n| n >= 2).await?;
-    h.click(&format!("[data-testid=job-more-{id}]")).await?;
-    h.click(&format!("[data-testid=job-cancel-{id}]")).await?;
+    open_cancel_confirm(h, id).await?;
     h.click(".ant-modal-confirm .ant-btn-dangerous").await?;
     wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已取消").await?;
     // Requests on the wire at the cancel finish and are counted; then the row holds still.
@@ -553,4 +552,36 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     h.shutdown().await;
     drop(dir);
     Ok(())
+}
+
+/// Opens job `id`'s 取消 confirmation from its 更多 menu while the job runs. The menu's item is
+/// clicked after the menu's opening animation (a click during it can land on nothing; that failed
+/// once in CI), and the whole step is tried again if no confirmation appeared. (`settle` cannot
+/// be used here: the running job's progress bar animates until the job ends.)
+async fn open_cancel_confirm(h: &Harness, id: i64) -> Result<()> {
+    const CONFIRM: &str =
+        "return document.querySelector('.ant-modal-confirm .ant-btn-dangerous') !== null;";
+    for _ in 0..5 {
+        h.click(&format!("[data-testid=job-more-{id}]")).await?;
+        // The dropdown's opening animation (antd: 0.2 s), not a timing assertion.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        h.click(&format!("[data-testid=job-cancel-{id}]")).await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        while tokio::time::Instant::now() < deadline {
+            let shown = h
+                .client
+                .execute(CONFIRM, vec![])
+                .await
+                .map_err(wd("looking for the cancel confirmation"))?;
+            if shown == Value::Bool(true) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        h.screenshot("cancel-confirm-missing").await?;
+    }
+    Err(Error::NotFound(
+        "the cancel confirmation".into(),
+        "not shown after five tries of 更多 → 取消".into(),
+    ))
 }
