@@ -259,6 +259,10 @@ async fn cancel_mid_way(
     h.click(&format!("[data-testid=job-start-{id}]")).await?;
     let sent_css = format!("[data-testid=job-sent-{id}]");
     count_until(h, &sent_css, |n| n >= 2).await?;
+    // Paused first: a running job's row re-renders with every progress report, which can
+    // close the 更多 menu under the click; a paused row holds still.
+    h.click(&format!("[data-testid=job-pause-{id}]")).await?;
+    wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已暂停").await?;
     open_cancel_confirm(h, id).await?;
     h.click(".ant-modal-confirm .ant-btn-dangerous").await?;
     wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已取消").await?;
