@@ -75,13 +75,7 @@ async fn authorize_in_window(
         .await
         .map_err(wd("switching to the auth window"))?;
     // The relay's page leads on to the sim's login page, with one button per account.
-    let button = h
-        .client
-        .wait()
-        .at_most(RENDER_TIMEOUT)
-        .for_element(Locator::Css("button[id^=authorize-]"))
-        .await
-        .map_err(wd("the sim's login page"))?;
+    let button = h.wait_for("button[id^=authorize-]").await?;
     let id = button
         .attr("id")
         .await

@@ -41,12 +41,8 @@ async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String,
 /// Clicks the tab whose label is `label`.
 async fn open_tab(h: &Harness, label: &str) -> Result<()> {
     let xpath = format!("//div[@role='tab'][normalize-space(.)='{label}']");
-    h.client
-        .wait()
-        .at_most(RENDER_TIMEOUT)
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .map_err(|e| Error::NotFound(xpath.clone(), e.to_string()))?
+    h.wait_for_locator(Locator::XPath(&xpath))
+        .await?
         .click()
         .await
         .map_err(wd("opening the tab"))

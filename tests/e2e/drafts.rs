@@ -50,12 +50,8 @@ async fn open_custom(h: &Harness, appid: &str) -> Result<()> {
     h.click("[data-testid=nav-compose]").await?;
     wait_for_contains(h, "[data-testid=account-picker]", appid).await?;
     let xpath = "//div[@role='tab'][normalize-space(.)='客服消息']";
-    h.client
-        .wait()
-        .at_most(RENDER_TIMEOUT)
-        .for_element(Locator::XPath(xpath))
-        .await
-        .map_err(|e| Error::NotFound(xpath.into(), e.to_string()))?
+    h.wait_for_locator(Locator::XPath(xpath))
+        .await?
         .click()
         .await
         .map_err(wd("opening 客服消息"))?;

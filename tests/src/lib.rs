@@ -140,12 +140,26 @@ impl Harness {
 
     /// Waits until an element matching `css` exists.
     pub async fn wait_for(&self, css: &str) -> Result<Element> {
-        self.client
-            .wait()
-            .at_most(RENDER_TIMEOUT)
-            .for_element(Locator::Css(css))
-            .await
-            .map_err(|e| Error::NotFound(css.to_owned(), e.to_string()))
+        self.wait_for_locator(Locator::Css(css)).await
+    }
+
+    /// Waits until an element matching `locator` exists. Besides "no such element", the errors a
+    /// page in motion gives are retried too: a node React replaced between WebDriver's match and
+    /// its handle ("stale element"), and a navigation under the lookup ("Callback was not called
+    /// before the unload event", while a page redirects). Any other error ends the wait.
+    pub async fn wait_for_locator(&self, locator: Locator<'_>) -> Result<Element> {
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+        loop {
+            let last = match self.client.find(locator).await {
+                Ok(el) => return Ok(el),
+                Err(e) if e.is_no_such_element() || is_transient(&e) => e.to_string(),
+                Err(e) => return Err(Error::NotFound(format!("{locator:?}"), e.to_string())),
+            };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::NotFound(format!("{locator:?}"), last));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits until the element matching `css` has exactly `text` as its visible text.
@@ -200,6 +214,7 @@ impl Harness {
         loop {
             let last = match self.client.find(Locator::Css(css)).await {
                 Err(e) if e.is_no_such_element() => return Ok(()),
+                Err(e) if is_transient(&e) => String::new(),
                 Err(e) => {
                     return Err(Error::WebDriver(
                         format!("looking for {css}"),
@@ -368,6 +383,15 @@ impl Harness {
         let _ = client.close().await;
         driver.stop().await;
     }
+}
+
+/// A WebDriver error a page in motion gives that a second look clears: the matched node was
+/// replaced before its handle was made, or the page navigated under the command.
+pub fn is_transient(e: &fantoccini::error::CmdError) -> bool {
+    let text = e.to_string();
+    text.contains("Stale element")
+        || text.contains("stale element")
+        || text.contains("before the unload event")
 }
 
 /// The suite runs in CI under Xvfb; without a display it must fail with the fix, not skip.
