@@ -171,6 +171,34 @@ impl RelayClient {
     }
 }
 
+impl RelayClient {
+    /// A call to the team server's API (`path` under the base, with its query) with the member
+    /// key; a refusal becomes its explained error, the answer `T`.
+    pub(crate) async fn team_call<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+        timeout: Duration,
+    ) -> Result<T> {
+        let mut req = self
+            .http
+            .request(method, self.url(path)?)
+            .bearer_auth(self.key.expose())
+            .timeout(timeout);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        if !resp.status().is_success() {
+            return Err(crate::team::refusal_error(resp).await);
+        }
+        resp.json()
+            .await
+            .map_err(|e| Error::RelayBody(e.without_url().to_string()))
+    }
+}
+
 /// An account as the team server lists it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TeamAccount {

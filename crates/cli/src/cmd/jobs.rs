@@ -27,6 +27,9 @@ fn print_job(j: &Job) {
         j.template_id
     );
     crate::outln!("  标题      {}", j.title_zh());
+    if let Some(who) = &j.created_by {
+        crate::outln!("  发起人    {who}（团队成员）");
+    }
     crate::outln!(
         "  计数      共 {}  成功 {}  失败 {}（可重试 {}）  结果未知 {}  跳过 {}  取消 {}  待发 {}",
         c.total,

@@ -70,6 +70,7 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
         created_at: r.get(23)?,
         started_at: r.get(24)?,
         finished_at: r.get(25)?,
+        created_by: None,
     };
     Ok((job, payload_json))
 }

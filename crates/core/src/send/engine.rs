@@ -526,7 +526,7 @@ fn unserializable(e: serde_json::Error) -> Error {
     )
 }
 
-fn validate_spec(spec: &JobSpec) -> Result<()> {
+pub(crate) fn validate_spec(spec: &JobSpec) -> Result<()> {
     if spec.appid.trim().is_empty() {
         return Err(Error::input(
             "请选择发送账号",

@@ -33,11 +33,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, MutexGuard, watch};
+use tokio::sync::{Mutex, MutexGuard};
 
 use super::api::SendApi;
 use super::engine::{RecoverReport, ResendReport, SendEngine};
 use super::model::{Job, JobProgress, JobPurpose, JobSpec, JobStatus, Recipient};
+use super::team::TeamJobs;
+use super::watch::JobWatch;
 use super::{EngineConfig, db};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -240,9 +242,29 @@ impl Sends {
         self.shared.share_when_idle.store(true, Ordering::SeqCst);
     }
 
-    /// Who holds the send lock now (this process included).
+    /// Who holds the send lock now (this process included). Nobody in a team workspace: the
+    /// team server runs its jobs.
     pub fn holder(&self) -> Result<Option<SendLockHolder>> {
+        if self.is_team() {
+            return Ok(None);
+        }
         who_sends(&self.shared.data_dir)
+    }
+
+    fn is_team(&self) -> bool {
+        matches!(&self.shared.api, ApiSource::Platform(p) if p.is_team())
+    }
+
+    /// The team server's jobs, in a team workspace (no engine runs at the desk; see
+    /// [`super::team`]).
+    async fn team(&self) -> Result<Option<TeamJobs>> {
+        match &self.shared.api {
+            ApiSource::Platform(p) if p.is_team() => Ok(Some(TeamJobs::new(
+                p.relay().await?,
+                self.shared.cfg.clone(),
+            ))),
+            _ => Ok(None),
+        }
     }
 
     /// Takes the send lock for this process, waiting at most `wait` while another process
@@ -253,6 +275,10 @@ impl Sends {
         wait: LockWait,
         on_wait: impl FnOnce(Option<&SendLockHolder>),
     ) -> Result<Option<RecoverReport>> {
+        if self.is_team() {
+            // Nothing to lock or recover here: the server claims rows and recovers them.
+            return Ok(Some(RecoverReport::default()));
+        }
         let mut host = self.shared.host.lock().await;
         if host.is_some() {
             return Ok(Some(RecoverReport::default()));
@@ -376,6 +402,13 @@ impl Sends {
         limit: u32,
     ) -> Result<Vec<Job>> {
         let limit = limit.clamp(1, 500);
+        if let Some(t) = self.team().await? {
+            // The server lists the newest; paging back (`before`) is not offered there yet.
+            if before.is_some() {
+                return Ok(Vec::new());
+            }
+            return t.list(appid.as_deref(), limit).await;
+        }
         self.shared
             .store
             .call(move |c| db::list_jobs(c, appid.as_deref(), before, limit))
@@ -383,6 +416,9 @@ impl Sends {
     }
 
     pub async fn job(&self, job_id: i64) -> Result<Job> {
+        if let Some(t) = self.team().await? {
+            return t.job(job_id).await;
+        }
         self.shared
             .store
             .call(move |c| db::load_job(c, job_id))
@@ -402,6 +438,10 @@ impl Sends {
         purpose: JobPurpose,
         recipients: Vec<Recipient>,
     ) -> Result<i64> {
+        if let Some(t) = self.team().await? {
+            // The server starts it at once: there is no unstarted job on a team server.
+            return t.create(spec, purpose, recipients).await;
+        }
         let running = self
             .shared
             .host
@@ -422,6 +462,9 @@ impl Sends {
 
     /// Writes a job for every recipient and starts it; returns its id.
     pub async fn create_and_start(&self, spec: JobSpec, recipients: Vec<Recipient>) -> Result<i64> {
+        if let Some(t) = self.team().await? {
+            return t.create(spec, JobPurpose::Plain, recipients).await;
+        }
         self.with_engine(|e| async move { e.create_and_start(spec, recipients).await })
             .await
     }
@@ -441,6 +484,10 @@ impl Sends {
 
     /// A job of one recipient, sent and waited for (a test send, a customer-service message).
     pub async fn run_one(&self, spec: JobSpec, purpose: JobPurpose, to: Recipient) -> Result<Job> {
+        if let Some(t) = self.team().await? {
+            let id = t.create(spec, purpose, vec![to]).await?;
+            return t.wait_idle(id).await;
+        }
         let (engine, id) = self
             .with_engine(|e| async move {
                 let id = e.create_job_as(spec, purpose, vec![to]).await?;
@@ -453,12 +500,18 @@ impl Sends {
 
     /// Starts a job not started yet (a copy), or continues a paused one.
     pub async fn start(&self, job_id: i64) -> Result<()> {
+        if let Some(t) = self.team().await? {
+            return t.resume(job_id).await;
+        }
         self.with_engine(|e| async move { e.start(job_id).await })
             .await
     }
 
     /// 继续: a paused job (also a 45009 pause, on the operator's word) continues.
     pub async fn resume(&self, job_id: i64) -> Result<()> {
+        if let Some(t) = self.team().await? {
+            return t.resume(job_id).await;
+        }
         self.with_engine(|e| async move { e.resume(job_id).await })
             .await
     }
@@ -466,6 +519,9 @@ impl Sends {
     /// 暂停: in-flight requests finish and are recorded; nothing new starts. A job already
     /// paused (by the engine, or by recovery when its sender had stopped) stays as it is.
     pub async fn pause(&self, job_id: i64) -> Result<()> {
+        if let Some(t) = self.team().await? {
+            return t.pause(job_id).await;
+        }
         self.with_engine(|e| async move {
             match e.job(job_id).await?.status {
                 JobStatus::Paused | JobStatus::PausedQuota => Ok(()),
@@ -477,24 +533,36 @@ impl Sends {
 
     /// 取消: pending rows become `cancelled`; what was sent stays sent.
     pub async fn cancel(&self, job_id: i64) -> Result<()> {
+        if let Some(t) = self.team().await? {
+            return t.cancel(job_id).await;
+        }
         self.with_engine(|e| async move { e.cancel(job_id).await })
             .await
     }
 
     /// 重试失败: retryable failures only, or every failure; returns the rows queued again.
     pub async fn retry_failed(&self, job_id: i64, include_permanent: bool) -> Result<u64> {
+        if self.is_team() {
+            return Err(not_on_team_server("重试失败", "Retrying failures"));
+        }
         self.with_engine(|e| async move { e.retry_failed(job_id, include_permanent).await })
             .await
     }
 
     /// 重发结果未知 (the operator's decision).
     pub async fn resend_uncertain(&self, job_id: i64) -> Result<ResendReport> {
+        if let Some(t) = self.team().await? {
+            return t.resend_uncertain(job_id).await;
+        }
         self.with_engine(|e| async move { e.resend_uncertain(job_id).await })
             .await
     }
 
     /// 复制为新任务: same message, settings and recipients, not started.
     pub async fn copy(&self, job_id: i64) -> Result<i64> {
+        if self.is_team() {
+            return Err(not_on_team_server("复制为新任务", "Copying a job"));
+        }
         self.with_engine(|e| async move { e.copy_as_new_job(job_id).await })
             .await
     }
@@ -519,6 +587,27 @@ impl Sends {
     /// A job's progress while a runner of this process works on it; a job nobody here runs
     /// gives its stored counts once. Never takes the lock.
     pub async fn watch(&self, job_id: i64) -> Result<JobWatch> {
+        if let Some(t) = self.team().await? {
+            let mut w = t.watch(job_id);
+            let Some(first) = w.next().await else {
+                // A job that is not there (or a server that will not say) is an error now,
+                // not an empty watch.
+                return Err(match t.job(job_id).await {
+                    Err(e) => e,
+                    Ok(_) => Error::RelayBody("the team server's job watch failed".into()),
+                });
+            };
+            let active = first.active;
+            return Ok(JobWatch {
+                job_id,
+                engine: None,
+                rx: None,
+                first: Some(first),
+                started: false,
+                ended: false,
+                remote: active.then_some(w),
+            });
+        }
         let engine = self.running_engine().await.filter(|e| e.is_active(job_id));
         let rx = match &engine {
             Some(e) => Some(e.subscribe(job_id).await?),
@@ -535,11 +624,15 @@ impl Sends {
             first,
             started: false,
             ended: false,
+            remote: None,
         })
     }
 
     /// Waits until no runner of this process works on the job, and returns it.
     pub async fn wait_idle(&self, job_id: i64) -> Result<Job> {
+        if let Some(t) = self.team().await? {
+            return t.wait_idle(job_id).await;
+        }
         match self.running_engine().await {
             Some(e) => e.wait_idle(job_id).await,
             None => self.job(job_id).await,
@@ -575,6 +668,10 @@ impl Sends {
     pub fn spawn_quota_resume(&self) -> tokio::task::JoinHandle<()> {
         let sends = self.clone();
         tokio::spawn(async move {
+            if sends.is_team() {
+                // The team server resumes its quota-paused jobs itself.
+                return;
+            }
             loop {
                 match sends
                     .with_engine(|e| async move { e.resume_after_quota_reset().await })
@@ -613,6 +710,14 @@ async fn take_soon(dir: &Path) -> Result<Option<SendLock>> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(None)
+}
+
+/// What a team server does not offer yet.
+fn not_on_team_server(zh: &str, en: &str) -> Error {
+    Error::input(
+        format!("{zh}在团队模式下还不可用：请新建一个任务发给需要的接收者"),
+        format!("{en} is not available in team mode yet: create a new job for the recipients"),
+    )
 }
 
 /// The refusal while another process holds the lock.
@@ -660,49 +765,6 @@ impl SendApi for NoSend {
         _: &'a str,
     ) -> super::api::BoxFuture<'a, std::result::Result<(), super::api::SendFailure>> {
         Box::pin(async { Ok(()) })
-    }
-}
-
-/// A job's progress reports, as [`Sends::watch`] gives them.
-pub struct JobWatch {
-    job_id: i64,
-    engine: Option<SendEngine>,
-    rx: Option<watch::Receiver<JobProgress>>,
-    first: Option<JobProgress>,
-    started: bool,
-    ended: bool,
-}
-
-impl JobWatch {
-    /// The current report at once, then one per change (at least every second, so the end is
-    /// seen); the last one has `active == false`, then `None`.
-    pub async fn next(&mut self) -> Option<JobProgress> {
-        if self.ended {
-            return None;
-        }
-        if let Some(p) = self.first.take() {
-            self.ended = true;
-            return Some(p);
-        }
-        let (Some(engine), Some(rx)) = (&self.engine, &mut self.rx) else {
-            self.ended = true;
-            return None;
-        };
-        if self.started {
-            // Wake on a change, and at least every second so `active` turning false is seen.
-            let _ = tokio::time::timeout(Duration::from_secs(1), rx.changed()).await;
-        }
-        self.started = true;
-        let mut p = rx.borrow_and_update().clone();
-        p.active = engine.is_active(self.job_id);
-        if !p.active {
-            self.ended = true;
-            // The runner's last report may lag the stored end state by a moment.
-            if let Ok(job) = engine.job(self.job_id).await {
-                p = JobProgress::from_job(&job);
-            }
-        }
-        Some(p)
     }
 }
 

@@ -33,6 +33,8 @@ pub mod reason;
 pub mod render;
 mod runner;
 mod state;
+mod team;
+mod watch;
 
 use std::time::Duration;
 
@@ -46,6 +48,8 @@ pub use host::{LockWait, SendLock, SendLockHolder, Sends, who_sends};
 pub use model::*;
 pub use reason::{Explanation, PauseReason, RowNote};
 pub use render::{ApiRequest, RenderProblem};
+pub use team::RemoteWatch;
+pub use watch::JobWatch;
 
 /// Engine defaults; a job may set its own concurrency, rate and attempts.
 #[derive(Debug, Clone)]

@@ -474,6 +474,8 @@ pub struct Job {
     pub started_at: Option<i64>,
     #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub finished_at: Option<i64>,
+    /// The team member who created it (a team workspace's jobs); `None` at a single desk.
+    pub created_by: Option<String>,
     #[serde(skip)]
     #[cfg_attr(feature = "specta", specta(skip))]
     pub(crate) nonce: String,
