@@ -138,7 +138,8 @@ impl AppState {
         let mut inner = Arc::into_inner(state.inner).ok_or_else(|| {
             Error::Team("内部错误：状态被共享 / internal: state shared early".into())
         })?;
-        inner.team = Some(team::TeamState { db, tokens });
+        let jobs = team::jobs::Hub::start(team_cfg.database_url.clone(), inner.shutdown.clone());
+        inner.team = Some(team::TeamState { db, tokens, jobs });
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -226,6 +227,26 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/team/auth/state", post(routes::team::auth_state))
         .route("/api/v1/team/wechat/{*path}", any(routes::team::wechat))
         .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))
+        .merge(
+            Router::new()
+                .route(
+                    "/api/v1/team/jobs",
+                    get(routes::team_jobs::list).post(routes::team_jobs::create),
+                )
+                .route("/api/v1/team/jobs/{id}", get(routes::team_jobs::get))
+                .route(
+                    "/api/v1/team/jobs/{id}/watch",
+                    get(routes::team_jobs::watch),
+                )
+                .route("/api/v1/team/jobs/{id}/rows", get(routes::team_jobs::rows))
+                .route(
+                    "/api/v1/team/jobs/{id}/{action}",
+                    post(routes::team_jobs::act),
+                )
+                // The create route reads its body itself, up to team::jobs::MAX_BODY, to refuse
+                // a larger one with a JSON answer.
+                .layer(DefaultBodyLimit::disable()),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             routes::team::require_member,
@@ -249,6 +270,8 @@ pub struct RelayHandle {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     retention: JoinHandle<()>,
+    /// Team mode's job worker (team/jobs/worker.rs).
+    worker: Option<JoinHandle<()>>,
     store: Store,
 }
 
@@ -262,6 +285,11 @@ impl RelayHandle {
             Err(e) => tracing::error!(error = %e, "server task failed"),
         }
         self.retention.abort();
+        if let Some(w) = self.worker
+            && let Err(e) = w.await
+        {
+            tracing::error!(error = %e, "job worker failed");
+        }
         self.store.close().await;
         tracing::info!("wxdesk-relay stopped");
     }
@@ -292,6 +320,16 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
     let state = AppState::new_team(cfg, store.clone(), shutdown_rx.clone(), team_db).await?;
 
     let retention = tokio::spawn(retention_loop(store.clone(), retention_days));
+    // Every team-mode process sends the team's jobs.
+    let worker = state.team().map(|t| {
+        tokio::spawn(team::jobs::worker::run(team::jobs::worker::Worker {
+            team: t.clone(),
+            hub: t.jobs.clone(),
+            http: state.http().clone(),
+            upstream: state.config().upstream.clone(),
+            stop: shutdown_rx.clone(),
+        }))
+    });
     let server = tokio::spawn(serve(listener, app(state), limits, shutdown_rx));
     let base_url = format!("http://{local_addr}");
     tracing::info!(%base_url, "wxdesk-relay listening");
@@ -301,6 +339,7 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
         shutdown: shutdown_tx,
         server,
         retention,
+        worker,
         store,
     })
 }

@@ -5,4 +5,5 @@ pub mod api;
 pub mod auth;
 pub mod egress;
 pub mod team;
+pub mod team_jobs;
 pub mod wechat;

@@ -27,7 +27,7 @@ const PREFIX: &str = "/api/v1/team/wechat";
 const PLACEHOLDER: &str = "team";
 const MAX_QUERY: usize = 4096;
 
-fn refusal(
+pub(crate) fn refusal(
     status: StatusCode,
     code: &'static str,
     zh: impl Into<String>,
@@ -110,7 +110,7 @@ pub async fn require_member(
     }
 }
 
-fn unavailable() -> Response {
+pub(crate) fn unavailable() -> Response {
     refusal(
         StatusCode::SERVICE_UNAVAILABLE,
         "team_database_unavailable",
@@ -469,7 +469,7 @@ fn token_refused(body: &[u8]) -> bool {
     serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("errcode").and_then(Value::as_i64))
-        .is_some_and(|c| matches!(c, 40001 | 42001 | 40014))
+        .is_some_and(crate::team::jobs::worker::token_refused_code)
 }
 
 async fn expire(cache: &wxdesk_wechat::token::TokenCache, w: &Wanted, used: &WxSecret) {

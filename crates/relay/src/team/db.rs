@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0002_event_log",
         include_str!("migrations/0002_event_log.sql"),
     ),
+    (3, "0003_jobs", include_str!("migrations/0003_jobs.sql")),
 ];
 
 /// Connections kept open beyond the ones in use.

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod db;
+pub mod jobs;
 pub mod members;
 pub mod seal;
 #[cfg(feature = "pg-testing")]
@@ -19,4 +20,6 @@ pub struct TeamState {
     pub db: db::Db,
     /// The token authority (see tokens.rs).
     pub tokens: Arc<TokenCache>,
+    /// Job changes heard from every process (jobs.rs).
+    pub jobs: jobs::Hub,
 }

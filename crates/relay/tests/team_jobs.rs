@@ -1,0 +1,684 @@
+//! Bulk-send jobs run on the team server: a throwaway PostgreSQL cluster, wxdesk-sim as WeChat
+//! and two `wxdesk-relay` processes on one database, each running a job worker. Jobs complete
+//! with each recipient accepted once, survive kill -9 of a process (its in-flight rows become
+//! uncertain, resent only on request and deduplicated by client_msg_id), watchers on one process
+//! hear progress made anywhere, and pause / resume / cancel do what they say.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::*;
+use serde_json::{Value, json};
+use wxdesk_relay::team::testing::PgCluster;
+use wxdesk_sim::{
+    SANDBOX_COMPONENT_AES_KEY, SANDBOX_COMPONENT_APPSECRET, SANDBOX_COMPONENT_TOKEN, SimConfig,
+    SimHandle,
+};
+
+const SEND: &str = "/cgi-bin/message/template/send";
+
+struct Team {
+    _pg: PgCluster,
+    env: Vec<(String, String)>,
+    sim: SimHandle,
+    a: Relay,
+    b: Relay,
+    dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+fn spawn(t_env: &[(String, String)], dir: &Path) -> Relay {
+    let pairs: Vec<(&str, &str)> = t_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Relay::spawn(dir, &pairs)
+}
+
+async fn team(sim_cfg: SimConfig) -> Team {
+    let pg = PgCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    let (admin, conn) = tokio_postgres::connect(&pg.url("postgres"), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    admin
+        .batch_execute("CREATE DATABASE team")
+        .await
+        .expect("create database");
+    let sim = wxdesk_sim::start(sim_cfg).await.expect("sim starts");
+    let env: Vec<(String, String)> = vec![
+        ("RUST_LOG".into(), "info".into()),
+        ("WXDESK_RELAY_DATABASE_URL".into(), pg.url("team")),
+        (
+            "WXDESK_RELAY_COMPONENT_APPSECRET".into(),
+            SANDBOX_COMPONENT_APPSECRET.into(),
+        ),
+        (
+            "WXDESK_RELAY_SERVER_KEY".into(),
+            base64::engine::general_purpose::STANDARD.encode([0x3au8; 32]),
+        ),
+        ("WXDESK_RELAY_UPSTREAM".into(), sim.base_url.clone()),
+        (
+            "WXDESK_RELAY_COMPONENT_TOKEN".into(),
+            SANDBOX_COMPONENT_TOKEN.into(),
+        ),
+        (
+            "WXDESK_RELAY_COMPONENT_AES_KEY".into(),
+            SANDBOX_COMPONENT_AES_KEY.into(),
+        ),
+    ];
+    let dirs = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| spawn(&env, dirs.0.path()));
+        let b = s.spawn(|| spawn(&env, dirs.1.path()));
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    sim.set_relay_url(&a.base);
+    sim.push_ticket();
+    let t = Team {
+        _pg: pg,
+        env,
+        sim,
+        a,
+        b,
+        dirs,
+    };
+    for _ in 0..100 {
+        let r = client()
+            .get(t.b.url("/api/v1/ticket"))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .expect("ticket");
+        if r.status() == 200 {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the ticket pushed to A is not served by B");
+}
+
+fn add_member(t: &Team, name: &str, role: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxdesk-relay"))
+        .env_clear()
+        .envs(t.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("WXDESK_RELAY_DATA_DIR", t.dirs.0.path())
+        .env("WXDESK_RELAY_COMPONENT_APPID", COMPONENT_APPID)
+        .env("WXDESK_RELAY_API_KEY", API_KEY)
+        .env("WXDESK_RELAY_PUBLIC_BASE_URL", "https://relay.example.com")
+        .args(["members", "add", name, "--role", role])
+        .output()
+        .expect("run wxdesk-relay members");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .expect("key line")
+        .trim()
+        .to_owned()
+}
+
+async fn req(
+    relay: &Relay,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut r = client().request(method, relay.url(path)).bearer_auth(key);
+    if let Some(b) = body {
+        r = r.json(b);
+    }
+    let resp = r.send().await.expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(relay: &Relay, key: &str, path: &str) -> (u16, Value) {
+    req(relay, key, reqwest::Method::GET, path, None).await
+}
+
+async fn post(relay: &Relay, key: &str, path: &str, body: &Value) -> (u16, Value) {
+    req(relay, key, reqwest::Method::POST, path, Some(body)).await
+}
+
+/// Authorizes a verified service account with at least `followers` followers; its appid.
+async fn authorize(t: &Team, key: &str, followers: u64) -> String {
+    let appid = t.sim.state()["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| {
+            a["kind"] == "service"
+                && a["verified"] == true
+                && a["followers"].as_u64().unwrap_or(0) >= followers
+        })
+        .and_then(|a| a["appid"].as_str())
+        .expect("a verified service account with enough followers")
+        .to_owned();
+    let (status, pre) = post(
+        &t.b,
+        key,
+        "/api/v1/team/wechat/cgi-bin/component/api_create_preauthcode?component_access_token=team",
+        &json!({ "component_appid": COMPONENT_APPID }),
+    )
+    .await;
+    assert_eq!(status, 200, "{pre}");
+    let done: Value = client()
+        .post(format!("{}/__sim/authorize", t.sim.base_url))
+        .json(&json!({ "pre_auth_code": pre["pre_auth_code"], "authorizer_appid": appid }))
+        .send()
+        .await
+        .expect("authorize")
+        .json()
+        .await
+        .expect("json");
+    assert!(done["auth_code"].is_string(), "{done}");
+    for _ in 0..100 {
+        let (_, list) = get(&t.b, key, "/api/v1/team/accounts").await;
+        if list["accounts"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|a| a["appid"] == appid.as_str()))
+        {
+            return appid;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("account not authorized; A:\n{}", t.a.logs());
+}
+
+/// A template id and the first `n` followers' openids.
+async fn audience(t: &Team, key: &str, appid: &str, n: usize) -> (String, Vec<String>) {
+    let (status, added) = post(
+        &t.a,
+        key,
+        &format!("/api/v1/team/wechat/cgi-bin/template/api_add_template?access_token=team.{appid}"),
+        &json!({ "template_id_short": "47123", "keyword_name_list": ["订单编号"] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{added}");
+    let (status, users) = get(
+        &t.a,
+        key,
+        &format!("/api/v1/team/wechat/cgi-bin/user/get?access_token=team.{appid}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let openids: Vec<String> = users["data"]["openid"]
+        .as_array()
+        .expect("openids")
+        .iter()
+        .filter_map(|o| o.as_str().map(str::to_owned))
+        .take(n)
+        .collect();
+    assert_eq!(openids.len(), n);
+    (
+        added["template_id"].as_str().expect("template_id").into(),
+        openids,
+    )
+}
+
+fn job_body(appid: &str, template_id: &str, openids: &[String], settings: Value) -> Value {
+    let rows: Vec<Value> = openids
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            json!({ "openid": o, "body": {
+                "touser": o, "template_id": template_id,
+                "data": { "character_string1": { "value": format!("SO{i:05}") } },
+            }})
+        })
+        .collect();
+    let mut body = json!({
+        "appid": appid, "kind": "template", "template_id": template_id,
+        "title": "月度账单", "purpose": "plain", "payload": { "desk": "opaque", "n": 1 },
+        "concurrency": 20, "rate_per_sec": 1000, "max_attempts": 5, "idempotent": true,
+        "path": SEND, "rows": rows,
+    });
+    if let (Some(b), Some(s)) = (body.as_object_mut(), settings.as_object()) {
+        for (k, v) in s {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    body
+}
+
+async fn create(relay: &Relay, key: &str, body: &Value) -> i64 {
+    let (status, v) = post(relay, key, "/api/v1/team/jobs", body).await;
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_i64().expect("id")
+}
+
+async fn watch(relay: &Relay, key: &str, id: i64, version: i64, wait: u64) -> Value {
+    let (status, job) = get(
+        relay,
+        key,
+        &format!("/api/v1/team/jobs/{id}/watch?version={version}&wait={wait}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{job}");
+    job
+}
+
+/// Follows the job with watches until `done` says so; fails if a whole 30 s watch brings no
+/// change while it is not done.
+async fn until(relay: &Relay, key: &str, id: i64, done: impl Fn(&Value) -> bool) -> Value {
+    let mut version = 0;
+    loop {
+        let job = watch(relay, key, id, version, 30).await;
+        if done(&job) {
+            return job;
+        }
+        let v = job["version"].as_i64().expect("version");
+        assert!(v > version, "the job made no progress in 30 s: {job}");
+        version = v;
+    }
+}
+
+async fn all_rows(relay: &Relay, key: &str, id: i64, state: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, v) = get(
+            relay,
+            key,
+            &format!("/api/v1/team/jobs/{id}/rows?state={state}&after_seq={after}&limit=1000"),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        let rows = v["rows"].as_array().cloned().unwrap_or_default();
+        if rows.is_empty() {
+            return out;
+        }
+        after = rows.last().and_then(|r| r["seq"].as_i64()).unwrap_or(0);
+        out.extend(rows);
+    }
+}
+
+/// Rows claimed before a pause or cancel finish; waits for that (a poll, not a timing check).
+async fn wait_no_in_flight(relay: &Relay, key: &str, id: i64) {
+    for _ in 0..400 {
+        if all_rows(relay, key, id, "in_flight").await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("rows still in flight 20 s after the job stopped claiming");
+}
+
+fn sends(sim: &SimHandle) -> (u64, u64, u64) {
+    let s = sim.state();
+    let n = |k: &str| s["sends"][k].as_u64().unwrap_or(0);
+    (
+        n("accepted"),
+        n("distinct_recipients"),
+        n("max_per_recipient"),
+    )
+}
+
+fn count(job: &Value, k: &str) -> i64 {
+    job["counts"][k].as_i64().unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_completes_with_each_recipient_accepted_once_and_roles_and_404_hold() {
+    let t = team(SimConfig::default()).await;
+    let alice = add_member(&t, "alice", "operator");
+    let vic = add_member(&t, "vic", "viewer");
+    let boss = add_member(&t, "boss", "admin");
+    let appid = authorize(&t, &alice, 300).await;
+    let (template_id, openids) = audience(&t, &alice, &appid, 300).await;
+    let body = job_body(&appid, &template_id, &openids, json!({}));
+
+    let (status, v) = post(&t.a, &vic, "/api/v1/team/jobs", &body).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (403, Some("role_too_low")),
+        "{v}"
+    );
+    assert!(v["message"]["zh"].is_string() && v["hint"]["en"].is_string());
+    let mut bad = body.clone();
+    bad["path"] = json!("/cgi-bin/message/mass/send");
+    let (status, v) = post(&t.a, &alice, "/api/v1/team/jobs", &bad).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (400, Some("bad_job_path")),
+        "{v}"
+    );
+    for path in ["/api/v1/team/jobs/987654", "/api/v1/team/jobs/987654/rows"] {
+        let (status, v) = get(&t.b, &vic, path).await;
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (404, Some("no_such_job")),
+            "{v}"
+        );
+    }
+    let (status, v) = post(&t.b, &alice, "/api/v1/team/jobs/987654/pause", &json!({})).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (404, Some("no_such_job")),
+        "{v}"
+    );
+    assert_eq!(sends(&t.sim).0, 0, "nothing was sent by refused requests");
+
+    let id = create(&t.a, &alice, &body).await;
+    // Watched at B while both processes send.
+    let job = until(&t.b, &vic, id, |j| j["status"] == "completed").await;
+    assert_eq!(count(&job, "total"), 300);
+    assert_eq!(count(&job, "sent"), 300, "{job}");
+    for k in [
+        "failed_retryable",
+        "failed_permanent",
+        "uncertain",
+        "cancelled",
+    ] {
+        assert_eq!(count(&job, k), 0, "{k}: {job}");
+    }
+    assert_eq!(
+        (
+            job["created_by"].as_str(),
+            job["payload"]["desk"].as_str(),
+            job["title"].as_str()
+        ),
+        (Some("alice"), Some("opaque"), Some("月度账单"))
+    );
+    assert!(job["finished_at"].as_i64().is_some() && job["started_at"].as_i64().is_some());
+    assert_eq!(
+        sends(&t.sim),
+        (300, 300, 1),
+        "each recipient accepted exactly once"
+    );
+
+    let rows = all_rows(&t.a, &vic, id, "sent").await;
+    assert_eq!(rows.len(), 300);
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["seq"].as_i64(), Some(i as i64 + 1));
+        assert_eq!(r["openid"].as_str(), Some(openids[i].as_str()));
+        assert!(r["msgid"].as_i64().is_some(), "{r}");
+        let cmid = r["client_msg_id"].as_str().expect("client_msg_id");
+        assert!(
+            cmid.starts_with(&format!("wxt-{id}-")) && cmid.ends_with(&format!("-{}", i + 1)),
+            "{cmid}"
+        );
+        seen.insert(cmid.to_owned());
+    }
+    assert_eq!(seen.len(), 300);
+    let (_, list) = get(&t.b, &vic, "/api/v1/team/jobs?limit=50").await;
+    assert_eq!(list["jobs"][0]["id"].as_i64(), Some(id), "{list}");
+    let (_, audit) = get(&t.a, &boss, "/api/v1/team/audit").await;
+    assert!(
+        audit["entries"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["action"] == "job.create"
+                && e["member"] == "alice"
+                && e["detail"]["id"] == id)),
+        "{audit}"
+    );
+    for relay in [&t.a, &t.b] {
+        assert!(!relay.logs().contains(SANDBOX_COMPONENT_APPSECRET));
+    }
+    t.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_thousand_sends_survive_three_kill9s_with_at_most_one_acceptance_each() {
+    let mut t = team(SimConfig {
+        followers: 6000,
+        latency_ms: 40,
+        ..SimConfig::default()
+    })
+    .await;
+    let alice = add_member(&t, "alice", "operator");
+    let appid = authorize(&t, &alice, 5000).await;
+    let (template_id, openids) = audience(&t, &alice, &appid, 5000).await;
+    let concurrency = 10;
+    let body = job_body(
+        &appid,
+        &template_id,
+        &openids,
+        json!({ "concurrency": concurrency }),
+    );
+    let id = create(&t.a, &alice, &body).await;
+
+    // Kill B three times while the job runs, each time once it has made visible progress.
+    let mut version = 0;
+    for round in 1..=3 {
+        let target = 1000 * round;
+        let job = loop {
+            let job = watch(&t.a, &alice, id, version, 30).await;
+            let v = job["version"].as_i64().expect("version");
+            assert!(v > version, "no progress: {job}");
+            version = v;
+            if count(&job, "sent") >= target {
+                break job;
+            }
+        };
+        assert_eq!(job["status"], "running", "killed while the job runs: {job}");
+        t.b.kill9_now();
+        let dir = t.dirs.1.path().to_path_buf();
+        let old = std::mem::replace(&mut t.b, spawn(&t.env, &dir));
+        drop(old);
+    }
+    let job = until(&t.a, &alice, id, |j| j["status"] == "completed").await;
+    let (sent, uncertain) = (count(&job, "sent"), count(&job, "uncertain"));
+    assert_eq!(sent + uncertain, 5000, "{job}");
+    assert!(
+        (1..=3 * concurrency).contains(&uncertain),
+        "only rows in flight at a kill are uncertain (at most {concurrency} per kill): {job}"
+    );
+    assert_eq!(
+        all_rows(&t.a, &alice, id, "uncertain").await.len() as i64,
+        uncertain
+    );
+    let (accepted, distinct, max) = sends(&t.sim);
+    assert!(max <= 1, "a recipient accepted twice");
+    assert_eq!(accepted, distinct);
+    assert!(accepted as i64 >= sent && accepted <= 5000);
+
+    let (status, after) = post(
+        &t.b,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/resend-uncertain"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, after["status"].as_str()),
+        (200, Some("running")),
+        "{after}"
+    );
+    let job = until(&t.b, &alice, id, |j| j["status"] == "completed").await;
+    assert_eq!(
+        (count(&job, "sent"), count(&job, "uncertain")),
+        (5000, 0),
+        "{job}"
+    );
+    // The resent ones carried the same client_msg_id: WeChat sent none of them twice.
+    assert_eq!(sends(&t.sim), (5000, 5000, 1));
+    t.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_watcher_on_b_is_woken_by_changes_made_through_a() {
+    let t = team(SimConfig {
+        latency_ms: 30,
+        ..SimConfig::default()
+    })
+    .await;
+    let alice = add_member(&t, "alice", "operator");
+    let appid = authorize(&t, &alice, 600).await;
+    let (template_id, openids) = audience(&t, &alice, &appid, 600).await;
+    let body = job_body(
+        &appid,
+        &template_id,
+        &openids,
+        json!({ "concurrency": 2, "rate_per_sec": 50 }),
+    );
+    let id = create(&t.a, &alice, &body).await;
+    let (_, first) = get(&t.b, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    let v0 = first["version"].as_i64().expect("version");
+    // Progress: the watch at B answers a newer version with more sent, long before its 30 s.
+    let job = watch(&t.b, &alice, id, v0, 30).await;
+    assert!(job["version"].as_i64() > Some(v0), "{job}");
+    assert!(count(&job, "sent") > count(&first, "sent"), "{job}");
+
+    // A change made through A's API only: B's watcher hears it through NOTIFY.
+    let (status, paused) = post(
+        &t.a,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/pause"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!((status, paused["status"].as_str()), (200, Some("paused")));
+    wait_no_in_flight(&t.a, &alice, id).await;
+    let (_, settled) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    let v2 = settled["version"].as_i64().expect("version");
+    let b_base = t.b.base.clone();
+    let key = alice.clone();
+    let watcher = tokio::spawn(async move {
+        let resp = client()
+            .get(format!(
+                "{b_base}/api/v1/team/jobs/{id}/watch?version={v2}&wait=30"
+            ))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("watch");
+        resp.json::<Value>().await.expect("json")
+    });
+    // Give the watcher's request time to reach B (ordering only: a watch that arrives late
+    // passes either way, one that arrives early only passes if B hears A's NOTIFY).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, resumed) = post(
+        &t.a,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/resume"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, resumed["status"].as_str()),
+        (200, Some("running")),
+        "{resumed}"
+    );
+    let woke = watcher.await.expect("join");
+    assert!(
+        woke["version"].as_i64() > Some(v2),
+        "B's watcher saw A's change: {woke}"
+    );
+    assert_ne!(woke["status"], "paused", "{woke}");
+    t.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pause_stops_claiming_resume_continues_and_cancel_leaves_pending_rows_cancelled() {
+    let t = team(SimConfig {
+        latency_ms: 20,
+        ..SimConfig::default()
+    })
+    .await;
+    let alice = add_member(&t, "alice", "operator");
+    let vic = add_member(&t, "vic", "viewer");
+    let appid = authorize(&t, &alice, 800).await;
+    let (template_id, openids) = audience(&t, &alice, &appid, 800).await;
+    let body = job_body(
+        &appid,
+        &template_id,
+        &openids,
+        json!({ "concurrency": 4, "rate_per_sec": 40 }),
+    );
+    let id = create(&t.a, &alice, &body).await;
+    until(&t.a, &alice, id, |j| count(j, "sent") >= 40).await;
+    let (status, v) = post(
+        &t.a,
+        &vic,
+        &format!("/api/v1/team/jobs/{id}/pause"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!((status, v["code"].as_str()), (403, Some("role_too_low")));
+    let (status, paused) = post(
+        &t.b,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/pause"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            paused["status"].as_str(),
+            paused["pause_reason"].as_str()
+        ),
+        (200, Some("paused"), Some("operator"))
+    );
+    // What was claimed before the pause finishes; then nothing moves.
+    wait_no_in_flight(&t.a, &alice, id).await;
+    let (_, still) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    let accepted = sends(&t.sim).0;
+    // At 40/s, three seconds of claiming would send ~120 more.
+    let later = watch(&t.b, &alice, id, still["version"].as_i64().expect("v"), 3).await;
+    assert_eq!(later["version"], still["version"], "paused: {later}");
+    assert_eq!(sends(&t.sim).0, accepted, "nothing sent while paused");
+    let pending_before = all_rows(&t.a, &alice, id, "pending").await.len();
+    assert!(pending_before > 0);
+
+    let (status, resumed) = post(
+        &t.a,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/resume"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!((status, resumed["status"].as_str()), (200, Some("running")));
+    let sent_at_resume = count(&still, "sent");
+    until(&t.b, &alice, id, |j| {
+        count(j, "sent") >= sent_at_resume + 40
+    })
+    .await;
+
+    let (status, cancelled) = post(
+        &t.b,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/cancel"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, cancelled["status"].as_str()),
+        (200, Some("cancelled")),
+        "{cancelled}"
+    );
+    assert!(count(&cancelled, "cancelled") > 0);
+    let (status, v) = post(
+        &t.b,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/resume"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (409, Some("bad_job_state")),
+        "{v}"
+    );
+    wait_no_in_flight(&t.a, &alice, id).await;
+    let (_, job) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    assert!(all_rows(&t.a, &alice, id, "pending").await.is_empty());
+    let cancelled_rows = all_rows(&t.a, &alice, id, "cancelled").await.len() as i64;
+    assert_eq!(cancelled_rows, count(&job, "cancelled"));
+    assert_eq!(count(&job, "sent") + cancelled_rows, 800, "{job}");
+    assert_eq!(sends(&t.sim).0 as i64, count(&job, "sent"));
+    t.sim.shutdown().await;
+}
