@@ -128,6 +128,35 @@ impl Team {
         )
     }
 
+    /// A CSV of the sim's followers `range` of `appid` (one `openid` column), for `--csv`.
+    async fn openids_csv(
+        &self,
+        appid: &str,
+        range: std::ops::Range<usize>,
+        name: &str,
+    ) -> std::path::PathBuf {
+        let mut csv = String::from("openid\n");
+        for i in range {
+            let o: Value = self
+                .http
+                .get(format!(
+                    "{}/__sim/openid?appid={appid}&index={i}",
+                    self.sim.base_url
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            csv.push_str(o["openid"].as_str().unwrap());
+            csv.push('\n');
+        }
+        let path = self.dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        path
+    }
+
     /// What the admin's browser does with the printed link (see support::World).
     async fn approve(&self, launch_url: &str, pre_auth_code: &str, appid: &str) {
         let html = self.http.get(launch_url).send().await.unwrap();
@@ -309,44 +338,111 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         .json()
         .await
         .unwrap();
+    // (a) Both desks send at once through the two server processes after every token expired:
+    // 200 recipients in two jobs (one per desk), run by both servers' workers — one token of
+    // each kind is issued.
     let before = t.issued();
     let accepted_before = t.sim.state()["sends"]["accepted"].as_u64().unwrap();
     let mut sends = Vec::new();
-    for i in 0..8u32 {
-        let openid: Value = t
-            .http
-            .get(format!(
-                "{}/__sim/openid?appid={appid}&index={i}",
-                t.sim.base_url
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let to = openid["openid"].as_str().unwrap().to_string();
-        let desk = if i % 2 == 0 { "desk-a" } else { "desk-b" };
-        let args = send_template_args(&appid, &template, &["--to", &to], &keys, "team");
+    for (d, desk) in ["desk-a", "desk-b"].into_iter().enumerate() {
+        let csv = t.openids_csv(&appid, d * 100..(d + 1) * 100, desk).await;
+        let args = send_template_args(
+            &appid,
+            &template,
+            &["--csv", csv.to_str().unwrap(), "--concurrency", "50"],
+            &keys,
+            "team",
+        );
         let dir = t.desk(desk);
         sends.push(tokio::spawn(async move {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             run_cli(Some(&dir), &args, "").await
         }));
     }
+    let mut job_ids = Vec::new();
     for s in sends {
-        s.await.unwrap().ok();
+        let done = s.await.unwrap().ok().json();
+        assert_eq!(done["event"], "done", "{done}");
+        assert_eq!(done["job"]["status"], "completed", "{done}");
+        assert_eq!(done["job"]["counts"]["sent"], 100, "{done}");
+        job_ids.push(done["job"]["id"].as_i64().unwrap());
     }
     let after = t.issued();
     assert_eq!(
         (after.0 - before.0, after.1 - before.1),
         (1, 1),
-        "eight sends from two desks through two servers after expiry: one token of each kind"
+        "200 sends from two desks through two servers after expiry: one token of each kind"
     );
-    assert_eq!(
-        t.sim.state()["sends"]["accepted"].as_u64().unwrap() - accepted_before,
-        8
+    let sends = &t.sim.state()["sends"];
+    assert_eq!(sends["accepted"].as_u64().unwrap() - accepted_before, 200);
+    assert_eq!(sends["max_per_recipient"], 1, "{sends}");
+
+    // (c) Desk B lists desk A's job, with the member who started it and its numbers.
+    let listed = t
+        .cli("desk-b", &["--json", "jobs", "list"])
+        .await
+        .ok()
+        .json();
+    let a_job = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == job_ids[0])
+        .unwrap_or_else(|| panic!("desk B lists desk A's job {}: {listed}", job_ids[0]));
+    assert_eq!(a_job["created_by"], "alice");
+    assert_eq!(a_job["counts"]["sent"], 100);
+
+    // A job started at desk A shows its progress at desk B while it runs, and desk B's pause
+    // stops it for everyone (desk A's send ends, paused, with the rows it got through).
+    let csv = t.openids_csv(&appid, 200..800, "slow").await;
+    let mut args = send_template_args(
+        &appid,
+        &template,
+        &["--csv", csv.to_str().unwrap(), "--concurrency", "1"],
+        &keys,
+        "slow",
     );
+    args.extend(["--rate".to_string(), "20".to_string()]);
+    let dir = t.desk("desk-a");
+    let slow = tokio::spawn(async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_cli(Some(&dir), &args, "").await
+    });
+    let running = loop {
+        let listed = t
+            .cli("desk-b", &["--json", "jobs", "list"])
+            .await
+            .ok()
+            .json();
+        if let Some(j) = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["counts"]["total"] == 600 && j["counts"]["sent"].as_u64() > Some(0))
+        {
+            break j.clone();
+        }
+        assert!(
+            !slow.is_finished(),
+            "desk A's job ended before desk B saw it run"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(running["status"], "running", "{running}");
+    let id = running["id"].as_i64().unwrap().to_string();
+    let shown = t.cli("desk-b", &["jobs", "show", &id]).await.ok();
+    assert!(shown.stdout.contains("发起人    alice"), "{}", shown.stdout);
+    let paused = t
+        .cli("desk-b", &["--json", "jobs", "pause", &id])
+        .await
+        .ok()
+        .json();
+    assert_eq!(paused["status"], "paused", "{paused}");
+    let ended = slow.await.unwrap();
+    let last = ended.json();
+    assert_eq!(last["job"]["status"], "paused", "{last}");
+    let sent = last["job"]["counts"]["sent"].as_u64().unwrap();
+    assert!(sent > 0 && sent < 600, "{last}");
 
     // A viewer's desk reads but cannot send; the refusal says why.
     run_cli_env(

@@ -17,6 +17,7 @@ import {
   type TemplateDraft,
 } from "../bindings";
 import { listenWhileMounted, unwrap } from "./index";
+import { useTeamMembership } from "./team";
 
 export type {
   CardPreview,
@@ -66,10 +67,13 @@ export const sendKeys = {
 
 /** The latest jobs; refreshed every few seconds while any runs. */
 export function useJobs() {
+  // In a team, a colleague's desk starts jobs this desk hears of only by asking the server.
+  const team = useTeamMembership().data != null;
   return useQuery({
     queryKey: sendKeys.jobs,
     queryFn: () => unwrap(commands.jobsList(null)),
-    refetchInterval: (q) => (q.state.data?.some((j) => j.status === "running") ? 3000 : false),
+    refetchInterval: (q) =>
+      q.state.data?.some((j) => j.status === "running") ? 3000 : team ? 5000 : false,
   });
 }
 

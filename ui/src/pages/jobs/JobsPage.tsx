@@ -219,7 +219,14 @@ export function JobsPage() {
       key: "created",
       width: 170,
       render: (_, j) => (
-        <Typography.Text type="secondary">{formatTime(j.created_at)}</Typography.Text>
+        <Flex vertical>
+          <Typography.Text type="secondary">{formatTime(j.created_at)}</Typography.Text>
+          {j.created_by && (
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {t("send.jobs.byMember", { name: j.created_by })}
+            </Typography.Text>
+          )}
+        </Flex>
       ),
     },
     {
