@@ -324,7 +324,6 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
     let worker = state.team().map(|t| {
         tokio::spawn(team::jobs::worker::run(team::jobs::worker::Worker {
             team: t.clone(),
-            hub: t.jobs.clone(),
             http: state.http().clone(),
             upstream: state.config().upstream.clone(),
             stop: shutdown_rx.clone(),

@@ -578,7 +578,22 @@ async fn a_watcher_on_b_is_woken_by_changes_made_through_a() {
         "B's watcher saw A's change: {woke}"
     );
     assert_ne!(woke["status"], "paused", "{woke}");
-    t.sim.shutdown().await;
+
+    // A clean stop of B in the middle: B finishes or gives back what it holds, so nothing
+    // becomes uncertain and A sends the rest.
+    let Team { b, a, sim, _pg, .. } = t;
+    // Both processes are sending again before B is stopped.
+    let sent = count(&woke, "sent");
+    until(&a, &alice, id, |j| count(j, "sent") >= sent + 20).await;
+    assert!(b.terminate(), "B exits cleanly on SIGTERM");
+    let job = until(&a, &alice, id, |j| j["status"] == "completed").await;
+    assert_eq!(
+        (count(&job, "sent"), count(&job, "uncertain")),
+        (600, 0),
+        "{job}"
+    );
+    assert_eq!(sends(&sim), (600, 600, 1));
+    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -641,7 +656,16 @@ async fn pause_stops_claiming_resume_continues_and_cancel_leaves_pending_rows_ca
         &json!({}),
     )
     .await;
-    assert_eq!((status, resumed["status"].as_str()), (200, Some("running")));
+    assert_eq!(
+        (status, resumed["status"].as_str()),
+        (200, Some("running")),
+        "{}",
+        t.a.logs()
+            .lines()
+            .filter(|l| l.contains("ERROR"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let sent_at_resume = count(&still, "sent");
     until(&t.b, &alice, id, |j| {
         count(j, "sent") >= sent_at_resume + 40

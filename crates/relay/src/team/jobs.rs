@@ -531,7 +531,7 @@ pub async fn act(
             changed += tx
                 .execute(
                     "UPDATE team_jobs SET status = CASE WHEN $2 THEN 'completed' ELSE 'running' END,
-                         finished_at = CASE WHEN $2 THEN $3 ELSE NULL END,
+                         finished_at = CASE WHEN $2 THEN $3::bigint ELSE NULL END,
                          pause_reason = NULL, version = version + 1 WHERE id = $1",
                     &[&id, &(pending == 0 && in_flight == 0), &now],
                 )

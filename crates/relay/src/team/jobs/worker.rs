@@ -18,7 +18,7 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::{Hub, MAX_RATE, notify, now_ms};
+use super::{MAX_RATE, notify, now_ms};
 use crate::error::Result;
 use crate::team::TeamState;
 
@@ -37,7 +37,6 @@ const WRITE_BATCH: usize = 500;
 #[derive(Clone)]
 pub struct Worker {
     pub team: TeamState,
-    pub hub: Hub,
     pub http: reqwest::Client,
     pub upstream: String,
     pub stop: watch::Receiver<bool>,
@@ -67,7 +66,7 @@ pub async fn run(w: Worker) {
     tracing::info!(worker = %ctx.id, "job worker started");
     let keeper = tokio::spawn(keep_alive(ctx.clone()));
     let mut runners: HashMap<i64, JoinHandle<()>> = HashMap::new();
-    let mut heard = ctx.w.hub.subscribe();
+    let mut heard = ctx.w.team.jobs.subscribe();
     loop {
         if *stop.borrow() {
             break;
@@ -257,6 +256,10 @@ struct Done {
     seq: i32,
     attempts: i32,
     outcome: Outcome,
+    /// The concurrency slot, held until the result is committed: rows `in_flight` in the
+    /// database at this process never exceed the job's concurrency, so a kill leaves at most
+    /// that many uncertain.
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// Sends one job's rows from this process until the job is no longer running or we stop.
@@ -274,7 +277,7 @@ async fn run_job(ctx: Arc<Ctx>, id: i64) {
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
     let writer = tokio::spawn(write_results(ctx.clone(), id, info.clone(), done_rx));
     let mut stop = ctx.w.stop.clone();
-    let mut heard = ctx.w.hub.subscribe();
+    let mut heard = ctx.w.team.jobs.subscribe();
     loop {
         if *stop.borrow() {
             break;
@@ -327,8 +330,8 @@ async fn run_job(ctx: Arc<Ctx>, id: i64) {
                     seq: row.seq,
                     attempts: row.attempts,
                     outcome,
+                    _permit: Some(permit),
                 });
-                drop(permit);
             });
         }
     }
@@ -696,6 +699,7 @@ mod tests {
             seq: 1,
             attempts,
             outcome,
+            _permit: None,
         }
     }
 
