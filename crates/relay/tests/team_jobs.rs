@@ -134,11 +134,25 @@ async fn req(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let mut r = client().request(method, relay.url(path)).bearer_auth(key);
-    if let Some(b) = body {
-        r = r.json(b);
-    }
-    let resp = r.send().await.expect("request");
+    let mut tries = 0;
+    let resp = loop {
+        let mut r = client()
+            .request(method.clone(), relay.url(path))
+            .bearer_auth(key);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        match r.send().await {
+            Ok(resp) => break resp,
+            // A pooled keep-alive connection the relay closed as idle (header_read_timeout) can
+            // fail a request before it is sent; reads are safe to repeat.
+            Err(e) if method == reqwest::Method::GET && tries < 3 => {
+                tries += 1;
+                eprintln!("retrying GET {path}: {e}");
+            }
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    };
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
 }
