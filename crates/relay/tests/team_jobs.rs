@@ -720,3 +720,72 @@ async fn pause_stops_claiming_resume_continues_and_cancel_leaves_pending_rows_ca
     assert_eq!(sends(&t.sim).0 as i64, count(&job, "sent"));
     t.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_spent_quota_pauses_the_job_losing_no_row_and_bad_jobs_are_refused_before_anything_is_stored()
+ {
+    let mut quotas = std::collections::BTreeMap::new();
+    quotas.insert(SEND.to_owned(), 50);
+    let t = team(SimConfig {
+        quotas,
+        ..SimConfig::default()
+    })
+    .await;
+    let alice = add_member(&t, "alice", "operator");
+    let appid = authorize(&t, &alice, 100).await;
+    let (template_id, mut openids) = audience(&t, &alice, &appid, 100).await;
+
+    // Too many rows, too large a body: refused with a JSON answer, nothing stored.
+    let many: Vec<String> = (0..200_001).map(|i| format!("o{i}")).collect();
+    let (status, v) = post(
+        &t.a,
+        &alice,
+        "/api/v1/team/jobs",
+        &job_body(&appid, &template_id, &many, json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (413, Some("job_too_large")),
+        "{v}"
+    );
+    let huge = json!({ "appid": appid, "kind": "template", "path": SEND,
+        "payload": "x".repeat(64 * 1024 * 1024), "rows": [] });
+    let (status, v) = post(&t.a, &alice, "/api/v1/team/jobs", &huge).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (413, Some("job_too_large")),
+        "{v}"
+    );
+    assert!(v["message"]["zh"].is_string() && v["message"]["en"].is_string());
+    let (_, list) = get(&t.a, &alice, "/api/v1/team/jobs").await;
+    assert_eq!(list["jobs"], json!([]));
+
+    // One recipient WeChat refuses for good (40003, not this account's openid).
+    openids[2] = "oNotAFollowerOfThisAccount00".into();
+    let body = job_body(&appid, &template_id, &openids, json!({ "concurrency": 5 }));
+    let id = create(&t.b, &alice, &body).await;
+    let job = until(&t.a, &alice, id, |j| j["status"] == "paused_quota").await;
+    assert_eq!(job["pause_reason"], "quota", "{job}");
+    wait_no_in_flight(&t.a, &alice, id).await;
+    let (_, job) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    // 50 calls were counted by WeChat: 49 sends and the refused openid.
+    assert_eq!(
+        (count(&job, "sent"), count(&job, "failed_permanent")),
+        (49, 1),
+        "{job}"
+    );
+    let failed = all_rows(&t.a, &alice, id, "failed_permanent").await;
+    assert_eq!(
+        (failed[0]["seq"].as_i64(), failed[0]["errcode"].as_i64()),
+        (Some(3), Some(40003))
+    );
+    let pending = all_rows(&t.a, &alice, id, "pending").await;
+    assert_eq!(pending.len(), 50, "every row not sent is still to send");
+    assert!(
+        pending.iter().all(|r| r["attempts"] == 0),
+        "a 45009 does not use up an attempt"
+    );
+    assert_eq!(sends(&t.sim).0, 49);
+    t.sim.shutdown().await;
+}
