@@ -264,6 +264,12 @@ async fn cancel_mid_way(
     h.click(&format!("[data-testid=job-pause-{id}]")).await?;
     wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已暂停").await?;
     open_cancel_confirm(h, id).await?;
+    // The dialog's buttons say what they do (取消/确定 read 取消 as "don't cancel").
+    let buttons = h.text(".ant-modal-confirm .ant-modal-confirm-btns").await?;
+    assert!(
+        buttons.contains("取消任务") && buttons.contains("保留任务"),
+        "cancel dialog buttons: {buttons}"
+    );
     h.click(".ant-modal-confirm .ant-btn-dangerous").await?;
     wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已取消").await?;
     // Requests on the wire at the cancel finish and are counted; then the row holds still.

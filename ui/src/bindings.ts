@@ -1117,6 +1117,8 @@ export type Job = {
 	created_at: number,
 	started_at: number | null,
 	finished_at: number | null,
+	/**  The team member who created it (a team workspace's jobs); `None` at a single desk. */
+	created_by: string | null,
 };
 
 /**

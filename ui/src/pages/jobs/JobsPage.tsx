@@ -83,6 +83,8 @@ function JobActions({ job }: { job: JobView }) {
       modal.confirm({
         title: t("send.jobs.resendTitle"),
         content: t("send.jobs.resendWarn"),
+        okText: t("send.jobs.resendOk"),
+        cancelText: t("send.jobs.resendKeep"),
         okButtonProps: { danger: true },
         onOk: () =>
           resend
@@ -106,6 +108,9 @@ function JobActions({ job }: { job: JobView }) {
       modal.confirm({
         title: t("send.jobs.cancel"),
         content: t("send.jobs.cancelConfirm"),
+        // 取消/确定 would read "don't cancel" as 取消: each button says what it does.
+        okText: t("send.jobs.cancelOk"),
+        cancelText: t("send.jobs.cancelKeep"),
         okButtonProps: { danger: true },
         onOk: () => cancel.mutateAsync(job.id).catch(fail),
       });

@@ -81,6 +81,7 @@ const job = (id: number, over: Partial<JobView>): JobView => ({
   created_at: 1_800_000_000,
   started_at: 1_800_000_000,
   finished_at: null,
+  created_by: null,
   ...over,
 });
 

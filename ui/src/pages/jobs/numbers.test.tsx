@@ -49,6 +49,7 @@ const job = (id: number, over: Partial<JobView>): JobView => ({
   created_at: 1_800_000_000,
   started_at: 1_800_000_000,
   finished_at: 1_800_000_001,
+  created_by: null,
   ...over,
 });
 
@@ -382,4 +383,27 @@ describe("a job's state and numbers", () => {
       expect(screen.getByTestId("job-progress-3").textContent).toContain("已送达 5"),
     );
   });
+
+  it("names the member who started a team job, and a team desk asks the server again for colleagues' jobs", async () => {
+    let listed = 0;
+    renderWith(
+      {
+        team_membership: {
+          server_url: "https://team.example.com",
+          member: "bob",
+          role: "operator",
+          component_appid: "wxcomponent",
+          joined_at: 1,
+        },
+        jobs_list: () => {
+          listed += 1;
+          return [job(4, { created_by: "alice" })];
+        },
+      },
+      <JobsPage />,
+    );
+    expect(await screen.findByText("alice 发起")).toBeTruthy();
+    // Nothing runs here, yet the list is read again: a colleague may start a job any time.
+    await waitFor(() => expect(listed).toBeGreaterThan(1), { timeout: 7000 });
+  }, 10_000);
 });
