@@ -329,6 +329,16 @@ async fn wait_no_in_flight(relay: &Relay, key: &str, id: i64) {
     panic!("rows still in flight 20 s after the job stopped claiming");
 }
 
+/// Stopped claiming and every delivery report joined: nothing changes the job any more.
+async fn wait_settled(relay: &Relay, key: &str, id: i64) -> Value {
+    wait_no_in_flight(relay, key, id).await;
+    until(relay, key, id, |j| {
+        count(j, "delivered") + count(j, "user_block") + count(j, "system_failed")
+            == count(j, "sent")
+    })
+    .await
+}
+
 fn sends(sim: &SimHandle) -> (u64, u64, u64) {
     let s = sim.state();
     let n = |k: &str| s["sends"][k].as_u64().unwrap_or(0);
@@ -345,7 +355,11 @@ fn count(job: &Value, k: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_completes_with_each_recipient_accepted_once_and_roles_and_404_hold() {
-    let t = team(SimConfig::default()).await;
+    let t = team(SimConfig {
+        delivery_fail_rate: 0.2,
+        ..SimConfig::default()
+    })
+    .await;
     let alice = add_member(&t, "alice", "operator");
     let vic = add_member(&t, "vic", "viewer");
     let boss = add_member(&t, "boss", "admin");
@@ -427,6 +441,27 @@ async fn a_job_completes_with_each_recipient_accepted_once_and_roles_and_404_hol
         seen.insert(cmid.to_owned());
     }
     assert_eq!(seen.len(), 300);
+    // WeChat's delivery reports (pushed to A) are joined to the rows on the server.
+    let job = until(&t.b, &vic, id, |j| {
+        count(j, "delivered") + count(j, "user_block") + count(j, "system_failed") == 300
+    })
+    .await;
+    let by_status = t.sim.state()["sends"]["by_status"].clone();
+    let sim_n = |k: &str| by_status[k].as_i64().unwrap_or(0);
+    assert_eq!(
+        (
+            count(&job, "delivered"),
+            count(&job, "user_block"),
+            count(&job, "system_failed")
+        ),
+        (
+            sim_n("success"),
+            sim_n("failed:user block"),
+            sim_n("failed: system failed")
+        ),
+        "{job}"
+    );
+    assert!(count(&job, "delivered") > 0 && count(&job, "delivered") < 300);
     let (_, list) = get(&t.b, &vic, "/api/v1/team/jobs?limit=50").await;
     assert_eq!(list["jobs"][0]["id"].as_i64(), Some(id), "{list}");
     let (_, audit) = get(&t.a, &boss, "/api/v1/team/audit").await;
@@ -555,8 +590,7 @@ async fn a_watcher_on_b_is_woken_by_changes_made_through_a() {
     )
     .await;
     assert_eq!((status, paused["status"].as_str()), (200, Some("paused")));
-    wait_no_in_flight(&t.a, &alice, id).await;
-    let (_, settled) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    let settled = wait_settled(&t.a, &alice, id).await;
     let v2 = settled["version"].as_i64().expect("version");
     let b_base = t.b.base.clone();
     let key = alice.clone();
@@ -653,8 +687,7 @@ async fn pause_stops_claiming_resume_continues_and_cancel_leaves_pending_rows_ca
         (200, Some("paused"), Some("operator"))
     );
     // What was claimed before the pause finishes; then nothing moves.
-    wait_no_in_flight(&t.a, &alice, id).await;
-    let (_, still) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    let still = wait_settled(&t.a, &alice, id).await;
     let accepted = sends(&t.sim).0;
     // At 40/s, three seconds of claiming would send ~120 more.
     let later = watch(&t.b, &alice, id, still["version"].as_i64().expect("v"), 3).await;

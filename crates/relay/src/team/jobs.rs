@@ -6,12 +6,14 @@
 //!
 //! Counts live on the job row and move in the same transaction as the rows they count; every
 //! visible change bumps `version` and NOTIFYs `team_jobs` with the job id, which wakes watchers
-//! on every process (each keeps a LISTEN session of its own, see [`Hub`]).
+//! on every process (each keeps a LISTEN session of its own, see [`Hub`]). Delivery reports
+//! (TEMPLATESENDJOBFINISH) are joined to sent rows on the server too (delivery.rs).
 //!
 //! Durability is PostgreSQL's: COMMIT returns once the WAL is flushed (`synchronous_commit` on,
 //! the default that docs/deploy says to keep), so an answered create or a committed claim
 //! survives a crash of the server or the database.
 
+pub mod delivery;
 pub mod worker;
 
 use std::time::Duration;

@@ -26,6 +26,8 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 /// A worker whose heartbeat is older than this is dead; its claimed rows become uncertain.
 const DEAD_AFTER_SECS: f64 = 10.0;
 const REAP_EVERY: Duration = Duration::from_secs(2);
+/// How often delivery reports are joined to sent rows.
+const DELIVERY_EVERY: Duration = Duration::from_secs(1);
 /// How often the running jobs are listed even without a notification.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
 /// Most rows claimed in one transaction.
@@ -115,6 +117,7 @@ async fn register(ctx: &Ctx) -> Result<()> {
 async fn keep_alive(ctx: Arc<Ctx>) {
     let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
     let mut reap_tick = tokio::time::interval(REAP_EVERY);
+    let mut deliveries = tokio::time::interval(DELIVERY_EVERY);
     loop {
         tokio::select! {
             _ = beat.tick() => {
@@ -127,6 +130,11 @@ async fn keep_alive(ctx: Arc<Ctx>) {
             _ = reap_tick.tick() => {
                 if let Err(e) = reap(&ctx).await {
                     tracing::warn!(error = %e, "reaping dead workers' rows failed");
+                }
+            }
+            _ = deliveries.tick() => {
+                if let Err(e) = super::delivery::pass(&ctx.w.team.db).await {
+                    tracing::warn!(error = %e, "joining delivery reports failed");
                 }
             }
         }
@@ -312,7 +320,18 @@ async fn run_job(ctx: Arc<Ctx>, id: i64) {
             }
             continue;
         }
-        for (row, permit) in claimed.into_iter().zip(held.drain(..)) {
+        let mut permits_left = held.drain(..);
+        for row in claimed {
+            let Some(permit) = permits_left.next() else {
+                // Never more rows than slots; if it happened, give the row back unsent.
+                let _ = done_tx.send(Done {
+                    seq: row.seq,
+                    attempts: row.attempts,
+                    outcome: Outcome::Release,
+                    _permit: None,
+                });
+                continue;
+            };
             let ctx = ctx.clone();
             let info = info.clone();
             let done = done_tx.clone();
@@ -385,11 +404,16 @@ async fn claim(ctx: &Ctx, id: i64, n: usize) -> Result<Option<Vec<Claimed>>> {
     let limit = n as i64;
     let rows = tx
         .query(
-            "UPDATE team_job_rows r
+            // MATERIALIZED: the LIMIT and SKIP LOCKED choice is made once. Joined as a plain
+            // subquery, the planner may run it again per outer row, each run skipping the rows
+            // the last one locked, and claim far more than asked.
+            "WITH c AS MATERIALIZED (
+                 SELECT seq FROM team_job_rows
+                  WHERE job_id = $1 AND state = 'pending' AND not_before <= $4
+                  ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED)
+             UPDATE team_job_rows r
                 SET state = 'in_flight', worker = $2, attempts = r.attempts + 1, updated_at = $3
-               FROM (SELECT seq FROM team_job_rows
-                      WHERE job_id = $1 AND state = 'pending' AND not_before <= $4
-                      ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED) c
+               FROM c
               WHERE r.job_id = $1 AND r.seq = c.seq
               RETURNING r.seq, r.body, r.attempts",
             &[&id, &ctx.id, &now, &now_ms(), &limit],

@@ -58,11 +58,32 @@ CREATE TABLE team_job_rows (
     errcode       bigint,
     errmsg        text,
     msgid         bigint,
+    -- The TEMPLATESENDJOBFINISH outcome of a sent row: delivered, user_block, system_failed,
+    -- unknown (jobs/delivery.rs).
+    delivery      text,
     updated_at    bigint  NOT NULL,
     PRIMARY KEY (job_id, seq)
 );
 CREATE INDEX team_job_rows_pending ON team_job_rows (job_id, seq) WHERE state = 'pending';
 CREATE INDEX team_job_rows_in_flight ON team_job_rows (worker) WHERE state = 'in_flight';
+CREATE INDEX team_job_rows_msgid ON team_job_rows (msgid) WHERE msgid IS NOT NULL;
+
+-- How far the delivery join has read the event log (one row; locked by the process joining).
+CREATE TABLE team_job_delivery_cursor (
+    id        integer PRIMARY KEY CHECK (id = 1),
+    after_seq bigint  NOT NULL
+);
+INSERT INTO team_job_delivery_cursor (id, after_seq) VALUES (1, 0);
+
+-- Reports that arrived before their send's result was recorded (or of messages no job sent);
+-- matched again on every pass, forgotten after a day.
+CREATE TABLE team_job_delivery_orphans (
+    appid       text   NOT NULL,
+    msgid       bigint NOT NULL,
+    status      text   NOT NULL,
+    received_at bigint NOT NULL,
+    PRIMARY KEY (appid, msgid)
+);
 
 -- Live workers, one per relay process; a row whose heartbeat is old is a dead process, and the
 -- rows it held become uncertain.

@@ -1,0 +1,178 @@
+//! The delivery join on the server: TEMPLATESENDJOBFINISH reports (protocol B.4) land in the
+//! team event log like every push; each pass reads the new ones after a cursor and marks the
+//! sent row with the same (account, msgid), moving the job's delivered / user_block /
+//! system_failed counts. A report that overtakes the commit of its own send (or belongs to a
+//! message no job sent) waits as an orphan and is matched again on later passes.
+//!
+//! Any process may run a pass: the cursor row is locked for the pass, so passes never overlap.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::notify;
+use crate::error::Result;
+use crate::team::db::Db;
+
+const KIND: &str = "template_send_job_finish";
+/// Reports read per pass.
+const PAGE: i64 = 1000;
+/// Orphans older than this are forgotten (not a job's message, or a job already deleted).
+const ORPHAN_SECS: i64 = 86_400;
+
+/// The outcome a report's `Status` names, as a row's `delivery` and the job's count column.
+fn outcome(status: &str) -> &'static str {
+    let s = status.trim();
+    if s.eq_ignore_ascii_case("success") {
+        return "delivered";
+    }
+    match s.strip_prefix("failed") {
+        Some(rest) => {
+            let why: String = rest
+                .trim_start_matches(':')
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if why.eq_ignore_ascii_case("userblock") {
+                "user_block"
+            } else {
+                "system_failed"
+            }
+        }
+        None => "unknown",
+    }
+}
+
+/// The job count column of an outcome (`unknown` has none).
+fn column(outcome: &str) -> Option<&'static str> {
+    match outcome {
+        "delivered" => Some("delivered"),
+        "user_block" => Some("user_block"),
+        "system_failed" => Some("system_failed"),
+        _ => None,
+    }
+}
+
+/// One pass: new reports, then parked ones. Returns how many rows got an outcome.
+pub(crate) async fn pass(db: &Db) -> Result<usize> {
+    let mut conn = db.get().await?;
+    let tx = conn.transaction().await?;
+    let after: i64 = tx
+        .query_one(
+            "SELECT after_seq FROM team_job_delivery_cursor WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await?
+        .get(0);
+    let events = tx
+        .query(
+            "SELECT seq, appid, data, received_at FROM relay_events
+              WHERE seq > $1 AND kind = $2 ORDER BY seq LIMIT $3",
+            &[&after, &KIND, &PAGE],
+        )
+        .await?;
+    let mut reports: Vec<(String, i64, String, i64)> = Vec::new();
+    let mut last = after;
+    for e in &events {
+        last = e.get(0);
+        let (Some(appid), Ok(data)) = (
+            e.get::<_, Option<String>>(1),
+            serde_json::from_str::<Value>(e.get::<_, &str>(2)),
+        ) else {
+            continue;
+        };
+        let msgid = match &data["msg_id"] {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        };
+        let status = data["status"].as_str().unwrap_or_default().to_owned();
+        if let Some(msgid) = msgid {
+            reports.push((appid, msgid, status, e.get(3)));
+        }
+    }
+    if events.is_empty() {
+        // Nothing new: the log's head may still have moved past reports of other kinds.
+    } else {
+        tx.execute(
+            "UPDATE team_job_delivery_cursor SET after_seq = $1 WHERE id = 1",
+            &[&last],
+        )
+        .await?;
+    }
+    for (appid, msgid, status, at) in &reports {
+        tx.execute(
+            "INSERT INTO team_job_delivery_orphans (appid, msgid, status, received_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (appid, msgid) DO UPDATE SET status = EXCLUDED.status",
+            &[appid, msgid, status, at],
+        )
+        .await?;
+    }
+    // Every parked report whose row is now recorded as sent (new ones included).
+    let matched = tx
+        .query(
+            "DELETE FROM team_job_delivery_orphans o
+              USING team_job_rows r, team_jobs j
+              WHERE r.msgid = o.msgid AND r.state = 'sent' AND j.id = r.job_id
+                AND j.appid = o.appid
+          RETURNING r.job_id, r.seq, r.delivery, o.status",
+            &[],
+        )
+        .await?;
+    let mut deltas: BTreeMap<i64, BTreeMap<&'static str, i64>> = BTreeMap::new();
+    let mut applied = 0;
+    for m in &matched {
+        let (job, seq): (i64, i32) = (m.get(0), m.get(1));
+        let previous: Option<String> = m.get(2);
+        let now = outcome(m.get::<_, &str>(3));
+        if previous.as_deref() == Some(now) {
+            continue;
+        }
+        tx.execute(
+            "UPDATE team_job_rows SET delivery = $3 WHERE job_id = $1 AND seq = $2",
+            &[&job, &seq, &now],
+        )
+        .await?;
+        let d = deltas.entry(job).or_default();
+        if let Some(c) = previous.as_deref().and_then(column) {
+            *d.entry(c).or_default() -= 1;
+        }
+        if let Some(c) = column(now) {
+            *d.entry(c).or_default() += 1;
+        }
+        applied += 1;
+    }
+    // Job rows in id order, as every other writer locks them.
+    for (job, d) in deltas {
+        let n = |c: &str| d.get(c).copied().unwrap_or(0);
+        tx.execute(
+            "UPDATE team_jobs SET delivered = delivered + $2, user_block = user_block + $3,
+                 system_failed = system_failed + $4, version = version + 1 WHERE id = $1",
+            &[&job, &n("delivered"), &n("user_block"), &n("system_failed")],
+        )
+        .await?;
+        notify(&tx, job).await?;
+    }
+    tx.execute(
+        "DELETE FROM team_job_delivery_orphans WHERE received_at < $1",
+        &[&(crate::http::now_unix() - ORPHAN_SECS)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_statuses_map_to_the_job_counts() {
+        assert_eq!(outcome("success"), "delivered");
+        assert_eq!(outcome("failed:user block"), "user_block");
+        assert_eq!(outcome("failed: system failed"), "system_failed");
+        assert_eq!(outcome("whatever"), "unknown");
+        assert_eq!(column("unknown"), None);
+    }
+}
