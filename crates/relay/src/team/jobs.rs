@@ -14,20 +14,18 @@
 //! survives a crash of the server or the database.
 
 pub mod delivery;
+mod hub;
 pub mod worker;
 
-use std::time::Duration;
+pub use hub::Hub;
 
-use futures::StreamExt;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{broadcast, watch};
-use tokio_postgres::{AsyncMessage, GenericClient, NoTls, Row};
+use tokio_postgres::{GenericClient, Row};
 
 use super::db::Db;
 use super::members::Member;
-use crate::config::Secret;
 use crate::error::{Error, Result};
 
 /// The NOTIFY channel; the payload is the job id.
@@ -600,86 +598,4 @@ pub async fn act(
         .await?;
     tx.commit().await?;
     Ok(job_from(&job))
-}
-
-/// Job changes heard on this process's LISTEN session, from any process. A message is a job id;
-/// `-1` means "anything may have changed" (sent after the session reconnects, since
-/// notifications while it was down are lost).
-#[derive(Clone)]
-pub struct Hub {
-    tx: broadcast::Sender<i64>,
-}
-
-const RECONNECT_DELAY: Duration = Duration::from_secs(1);
-const PING_EVERY: Duration = Duration::from_secs(5);
-
-impl Hub {
-    /// Starts the LISTEN session; it reconnects until `stop` turns true.
-    pub fn start(url: Secret, stop: watch::Receiver<bool>) -> Hub {
-        let (tx, _) = broadcast::channel(1024);
-        tokio::spawn(listen_loop(url, tx.clone(), stop));
-        Hub { tx }
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
-        self.tx.subscribe()
-    }
-}
-
-async fn listen_loop(url: Secret, tx: broadcast::Sender<i64>, mut stop: watch::Receiver<bool>) {
-    loop {
-        if *stop.borrow() {
-            return;
-        }
-        match tokio_postgres::connect(url.expose(), NoTls).await {
-            Ok((client, mut connection)) => {
-                let sink = tx.clone();
-                // Driven here: the connection's own future drops notifications.
-                let mut driver = tokio::spawn(async move {
-                    let mut messages =
-                        futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-                    while let Some(m) = messages.next().await {
-                        match m {
-                            Ok(AsyncMessage::Notification(n)) => {
-                                if let Ok(id) = n.payload().parse::<i64>() {
-                                    let _ = sink.send(id);
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(e) => {
-                                tracing::warn!(error = %e, "jobs LISTEN session ended");
-                                break;
-                            }
-                        }
-                    }
-                });
-                if client
-                    .batch_execute(&format!("LISTEN {CHANNEL}"))
-                    .await
-                    .is_ok()
-                {
-                    let _ = tx.send(-1);
-                    let mut ping = tokio::time::interval(PING_EVERY);
-                    loop {
-                        tokio::select! {
-                            _ = &mut driver => break,
-                            _ = stop.changed() => { driver.abort(); return; }
-                            _ = ping.tick() => {
-                                let ok = tokio::time::timeout(PING_EVERY, client.simple_query("SELECT 1"))
-                                    .await
-                                    .is_ok_and(|r| r.is_ok());
-                                if !ok { break; }
-                            }
-                        }
-                    }
-                }
-                driver.abort();
-            }
-            Err(e) => tracing::warn!(error = %e, "jobs LISTEN session cannot connect"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(RECONNECT_DELAY) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }
