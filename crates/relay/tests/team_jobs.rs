@@ -476,6 +476,23 @@ async fn a_job_completes_with_each_recipient_accepted_once_and_roles_and_404_hol
     for relay in [&t.a, &t.b] {
         assert!(!relay.logs().contains(SANDBOX_COMPONENT_APPSECRET));
     }
+
+    // The account's pace is shared by both processes: 300 sends at 50/s take at least 6 s
+    // (each process pacing itself alone would take 3 s). A lower bound: load only slows it.
+    let paced = job_body(
+        &appid,
+        &template_id,
+        &openids,
+        json!({ "rate_per_sec": 50, "concurrency": 20 }),
+    );
+    let id = create(&t.b, &alice, &paced).await;
+    let job = until(&t.a, &vic, id, |j| j["status"] == "completed").await;
+    assert_eq!(count(&job, "sent"), 300, "{job}");
+    let took = job["finished_at"].as_i64().unwrap_or(0) - job["started_at"].as_i64().unwrap_or(0);
+    assert!(
+        took >= 5,
+        "300 sends at 50/s across two processes took {took} s"
+    );
     t.sim.shutdown().await;
 }
 
