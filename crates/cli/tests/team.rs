@@ -439,10 +439,18 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         .json();
     assert_eq!(paused["status"], "paused", "{paused}");
     let ended = slow.await.unwrap();
+    assert_ne!(ended.code, 0, "{ended:?}");
     let last = ended.json();
-    assert_eq!(last["job"]["status"], "paused", "{last}");
-    let sent = last["job"]["counts"]["sent"].as_u64().unwrap();
-    assert!(sent > 0 && sent < 600, "{last}");
+    assert_eq!(last["error"]["code"], "job_incomplete", "{last}");
+    assert!(ended.stderr.contains("已暂停"), "{}", ended.stderr);
+    let shown = t
+        .cli("desk-a", &["--json", "jobs", "show", &id])
+        .await
+        .ok()
+        .json();
+    assert_eq!(shown["job"]["status"], "paused", "{shown}");
+    let sent = shown["job"]["counts"]["sent"].as_u64().unwrap();
+    assert!(sent > 0 && sent < 600, "{shown}");
 
     // A viewer's desk reads but cannot send; the refusal says why.
     run_cli_env(
