@@ -64,11 +64,18 @@ pub(crate) async fn pass(db: &Db) -> Result<usize> {
         )
         .await?
         .get(0);
+    // Every seq up to the log's head is committed (the head moves in the appending
+    // transaction): the cursor can move to it past events of other kinds, so a pass never
+    // scans the same messages again.
+    let head: i64 = tx
+        .query_one("SELECT seq FROM relay_log_head WHERE id = 1", &[])
+        .await?
+        .get(0);
     let events = tx
         .query(
             "SELECT seq, appid, data, received_at FROM relay_events
-              WHERE seq > $1 AND kind = $2 ORDER BY seq LIMIT $3",
-            &[&after, &KIND, &PAGE],
+              WHERE seq > $1 AND seq <= $2 AND kind = $3 ORDER BY seq LIMIT $4",
+            &[&after, &head, &KIND, &PAGE],
         )
         .await?;
     let mut reports: Vec<(String, i64, String, i64)> = Vec::new();
@@ -91,12 +98,15 @@ pub(crate) async fn pass(db: &Db) -> Result<usize> {
             reports.push((appid, msgid, status, e.get(3)));
         }
     }
-    if events.is_empty() {
-        // Nothing new: the log's head may still have moved past reports of other kinds.
+    let next = if (events.len() as i64) < PAGE {
+        head
     } else {
+        last
+    };
+    if next > after {
         tx.execute(
             "UPDATE team_job_delivery_cursor SET after_seq = $1 WHERE id = 1",
-            &[&last],
+            &[&next],
         )
         .await?;
     }
