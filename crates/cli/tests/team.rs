@@ -391,6 +391,52 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         .unwrap_or_else(|| panic!("desk B lists desk A's job {}: {listed}", job_ids[0]));
     assert_eq!(a_job["created_by"], "alice");
     assert_eq!(a_job["counts"]["sent"], 100);
+    // …and its 发送记录: the team server's rows, filtered and exported as a desk's own.
+    let a_id = job_ids[0].to_string();
+    let rows = t
+        .cli(
+            "desk-b",
+            &[
+                "--json", "history", "list", "--job", &a_id, "--limit", "1000",
+            ],
+        )
+        .await
+        .ok()
+        .json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 100, "desk B's history of desk A's job");
+    assert!(
+        rows.iter()
+            .all(|r| r["state"] == "sent" && r["job_id"] == job_ids[0])
+    );
+    let openids: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r["openid"].as_str().unwrap()).collect();
+    assert_eq!(openids.len(), 100);
+    let failed = t
+        .cli(
+            "desk-b",
+            &["--json", "history", "list", "--status", "failed_permanent"],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(failed.as_array().unwrap().len(), 0, "{failed}");
+    let csv = t.dir.path().join("team-history.csv");
+    let export = t
+        .cli(
+            "desk-b",
+            &[
+                "--json",
+                "history",
+                "export",
+                "--csv",
+                csv.to_str().unwrap(),
+            ],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(export["rows"], 200, "both desks' jobs: {export}");
 
     // A job started at desk A shows its progress at desk B while it runs, and desk B's pause
     // stops it for everyone (desk A's send ends, paused, with the rows it got through).

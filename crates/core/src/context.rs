@@ -102,7 +102,11 @@ impl Context {
             services: Services::new(platform.clone(), sends.clone(), data_dir, feed),
             compose: Compose::new(platform.clone(), sends.clone()),
             sends,
-            history: History::new(store.clone()),
+            history: if platform.is_team() {
+                History::new(store.clone()).in_team(platform.clone())
+            } else {
+                History::new(store.clone())
+            },
             subscriptions: Subscriptions::new(platform.clone()),
             quota: Quotas::new(platform.clone()),
             mini: Mini::new(platform.clone()),

@@ -299,15 +299,18 @@ impl Compose {
         to: Recipient,
     ) -> Result<HistoryRow> {
         let job = self.sends.run_one(spec, purpose, to).await?;
-        crate::send::History::new(self.store().clone())
-            .only_row(job.id)
-            .await?
-            .ok_or_else(|| {
-                Error::input(
-                    format!("测试任务 {} 没有记录", job.id),
-                    format!("Job {} has no record", job.id),
-                )
-            })
+        let history = crate::send::History::new(self.store().clone());
+        let history = if self.platform.is_team() {
+            history.in_team(self.platform.clone())
+        } else {
+            history
+        };
+        history.only_row(job.id).await?.ok_or_else(|| {
+            Error::input(
+                format!("测试任务 {} 没有记录", job.id),
+                format!("Job {} has no record", job.id),
+            )
+        })
     }
 }
 

@@ -565,11 +565,27 @@ pub const DEFAULT_PAGE: u32 = 100;
 #[derive(Clone, Debug)]
 pub struct History {
     store: Store,
+    /// A team workspace's platform: the rows are the team server's (`team_history`).
+    team: Option<crate::platform::Platform>,
 }
 
 impl History {
     pub fn new(store: Store) -> History {
-        History { store }
+        History { store, team: None }
+    }
+
+    /// 发送记录 of a team workspace, read from its team server.
+    #[must_use]
+    pub fn in_team(mut self, platform: crate::platform::Platform) -> History {
+        self.team = Some(platform);
+        self
+    }
+
+    async fn team_relay(&self) -> Result<Option<crate::relay::RelayClient>> {
+        match &self.team {
+            Some(p) => Ok(Some(p.relay().await?)),
+            None => Ok(None),
+        }
     }
 
     /// One page of rows, newest first; `limit` 1–1000 (default 100) after `before`.
@@ -581,16 +597,25 @@ impl History {
     ) -> Result<HistoryPage> {
         let f = filter.tidy();
         let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if let Some(relay) = self.team_relay().await? {
+            return super::team_history::list(&relay, &f, before, limit).await;
+        }
         self.store.call(move |c| list(c, &f, before, limit)).await
     }
 
     /// The detail drawer of one row; `None` when there is no such row.
     pub async fn detail(&self, id: i64) -> Result<Option<HistoryDetail>> {
+        if let Some(relay) = self.team_relay().await? {
+            return super::team_history::detail(&relay, id).await;
+        }
         self.store.call(move |c| detail(c, id)).await
     }
 
     /// Every row matching `filter` to `path` as CSV; returns the rows written.
     pub async fn export_csv(&self, filter: HistoryFilter, path: PathBuf) -> Result<u64> {
+        if let Some(relay) = self.team_relay().await? {
+            return super::team_history::export_csv(&relay, &filter.tidy(), &path).await;
+        }
         self.store
             .call(move |c| export_csv(c, &filter, &path))
             .await
@@ -618,13 +643,7 @@ impl History {
             job_id: Some(job_id),
             ..Default::default()
         };
-        Ok(self
-            .store
-            .call(move |c| list(c, &f, None, 1))
-            .await?
-            .rows
-            .into_iter()
-            .next())
+        Ok(self.list(f, None, Some(1)).await?.rows.into_iter().next())
     }
 }
 

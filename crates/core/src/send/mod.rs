@@ -34,6 +34,7 @@ pub mod render;
 mod runner;
 mod state;
 mod team;
+mod team_history;
 mod watch;
 
 use std::time::Duration;

@@ -5,5 +5,6 @@ pub mod api;
 pub mod auth;
 pub mod egress;
 pub mod team;
+pub mod team_history;
 pub mod team_jobs;
 pub mod wechat;

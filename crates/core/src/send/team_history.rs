@@ -1,0 +1,207 @@
+//! 发送记录 of a team workspace: the team server's rows of every job it ran (`GET
+//! /api/v1/team/history`), as the same [`HistoryRow`]s a desk's own history gives, so the page,
+//! the detail drawer and the CSV export work unchanged.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::history::{HistoryDetail, HistoryFilter, HistoryPage, HistoryRow, HistoryStatus};
+use super::model::{Delivery, JobKind, JobPurpose, RecipientState};
+use super::reason::Explanation;
+use crate::error::{Error, Result};
+use crate::relay::RelayClient;
+
+#[derive(Deserialize)]
+struct ServerRow {
+    id: i64,
+    job_id: i64,
+    seq: i64,
+    appid: String,
+    kind: String,
+    template_id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    purpose: String,
+    openid: String,
+    state: String,
+    attempts: i64,
+    errcode: Option<i64>,
+    errmsg: Option<String>,
+    msgid: Option<String>,
+    client_msg_id: Option<String>,
+    delivery: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(Deserialize)]
+struct ServerPage {
+    rows: Vec<ServerRow>,
+    next_before: Option<i64>,
+}
+
+impl ServerRow {
+    fn row(&self) -> Result<HistoryRow> {
+        let state = RecipientState::parse(&self.state)?;
+        let delivery = match self.delivery.as_deref() {
+            Some(d) => Some(Delivery::parse(d)?),
+            None if state == RecipientState::Sent => Some(Delivery::Pending),
+            None => None,
+        };
+        let done = matches!(
+            state,
+            RecipientState::Sent
+                | RecipientState::FailedPermanent
+                | RecipientState::FailedRetryable
+                | RecipientState::Cancelled
+        );
+        Ok(HistoryRow {
+            id: self.id,
+            job_id: self.job_id,
+            seq: self.seq,
+            appid: self.appid.clone(),
+            kind: JobKind::parse(&self.kind)?,
+            template_id: self.template_id.clone(),
+            openid: self.openid.clone(),
+            state,
+            attempts: self.attempts.clamp(0, i64::from(u32::MAX)) as u32,
+            msgid: self.msgid.as_deref().and_then(|m| m.parse().ok()),
+            errcode: self.errcode,
+            errmsg: self.errmsg.clone(),
+            note: None,
+            delivery,
+            delivery_raw: None,
+            created_at: self.created_at,
+            attempted_at: (self.attempts > 0).then_some(self.updated_at),
+            done_at: done.then_some(self.updated_at),
+            delivered_at: None,
+            explanation: self.errcode.and_then(Explanation::of),
+            jump: None,
+        })
+    }
+}
+
+fn query(f: &HistoryFilter, before: Option<i64>, limit: u32) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    fn text(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    if let Some(v) = text(&f.appid) {
+        q.append_pair("appid", v);
+    }
+    if let Some(v) = text(&f.template_id) {
+        q.append_pair("template_id", v);
+    }
+    if let Some(v) = text(&f.openid) {
+        q.append_pair("openid", v);
+    }
+    if let Some(v) = f.job_id {
+        q.append_pair("job_id", &v.to_string());
+    }
+    if let Some(s) = f.status {
+        use HistoryStatus as H;
+        let (k, v) = match s {
+            H::Delivered => ("delivery", "delivered"),
+            H::UserBlock => ("delivery", "user_block"),
+            H::SystemFailed => ("delivery", "system_failed"),
+            H::DeliveryPending => ("delivery", "pending"),
+            H::DeliveryUnknown => ("delivery", "unknown"),
+            other => ("state", other.as_str()),
+        };
+        q.append_pair(k, v);
+    }
+    if let Some(v) = f.from {
+        q.append_pair("from", &v.to_string());
+    }
+    if let Some(v) = f.to {
+        q.append_pair("to", &v.to_string());
+    }
+    if let Some(v) = before {
+        q.append_pair("before", &v.to_string());
+    }
+    q.append_pair("limit", &limit.clamp(1, 1000).to_string());
+    q.finish()
+}
+
+async fn page(
+    relay: &RelayClient,
+    f: &HistoryFilter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<(Vec<ServerRow>, Option<i64>)> {
+    let p: ServerPage = relay
+        .team_call::<(), _>(
+            reqwest::Method::GET,
+            &format!("api/v1/team/history?{}", query(f, before, limit)),
+            None,
+            Duration::from_secs(30),
+        )
+        .await?;
+    Ok((p.rows, p.next_before))
+}
+
+pub(crate) async fn list(
+    relay: &RelayClient,
+    f: &HistoryFilter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<HistoryPage> {
+    let (rows, next_before) = page(relay, f, before, limit).await?;
+    Ok(HistoryPage {
+        rows: rows.iter().map(ServerRow::row).collect::<Result<_>>()?,
+        next_before,
+    })
+}
+
+/// The drawer of one row: what the server keeps of it (the request body stays on the server).
+pub(crate) async fn detail(relay: &RelayClient, id: i64) -> Result<Option<HistoryDetail>> {
+    // Row ids are job × 1,000,000 + seq on the server; the row itself is the first one before
+    // the next id.
+    let f = HistoryFilter {
+        job_id: Some(id.div_euclid(1_000_000)),
+        ..HistoryFilter::default()
+    };
+    let (rows, _) = page(relay, &f, Some(id + 1), 1).await?;
+    let Some(r) = rows.into_iter().find(|r| r.id == id) else {
+        return Ok(None);
+    };
+    Ok(Some(HistoryDetail {
+        row: r.row()?,
+        job_title: r.title.clone(),
+        job_purpose: JobPurpose::parse(&r.purpose).unwrap_or(JobPurpose::Plain),
+        vars: String::new(),
+        client_msg_id: r.client_msg_id.clone(),
+        request_line: None,
+        request_body: None,
+        response: None,
+    }))
+}
+
+/// Every matching row to `path` as the same CSV a desk exports, read in pages of 1,000.
+pub(crate) async fn export_csv(relay: &RelayClient, f: &HistoryFilter, path: &Path) -> Result<u64> {
+    let mut all = Vec::new();
+    let mut before = None;
+    loop {
+        let (rows, next) = page(relay, f, before, 1000).await?;
+        for r in &rows {
+            all.push(r.row());
+        }
+        match next {
+            Some(n) if !rows.is_empty() => before = Some(n),
+            _ => break,
+        }
+        if all.len() > 5_000_000 {
+            return Err(Error::input(
+                "要导出的记录超过 500 万行：请按日期或账号筛选后分批导出",
+                "More than 5,000,000 rows to export: filter by date or account and export in parts",
+            ));
+        }
+    }
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || super::history::write_csv(all.into_iter(), &path))
+        .await
+        .map_err(|e| Error::input(format!("导出中断：{e}"), format!("Export interrupted: {e}")))?
+}
