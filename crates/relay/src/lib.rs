@@ -225,6 +225,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/team/accounts", get(routes::team::accounts))
         .route("/api/v1/team/audit", get(routes::team::audit))
         .route("/api/v1/team/history", get(routes::team_history::list))
+        .route("/api/v1/team/history/days", get(routes::team_history::days))
         .route("/api/v1/team/auth/state", post(routes::team::auth_state))
         .route("/api/v1/team/wechat/{*path}", any(routes::team::wechat))
         .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))

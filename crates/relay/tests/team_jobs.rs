@@ -462,6 +462,85 @@ async fn a_job_completes_with_each_recipient_accepted_once_and_roles_and_404_hol
         "{job}"
     );
     assert!(count(&job, "delivered") > 0 && count(&job, "delivered") < 300);
+
+    // 发送记录 (a viewer reads it): the job's rows newest first in pages, the filters a desk's
+    // history has, and 概览's days.
+    let mut before = String::new();
+    let mut paged = Vec::new();
+    loop {
+        let (status, page) = get(
+            &t.b,
+            &vic,
+            &format!("/api/v1/team/history?job_id={id}&limit=100{before}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let rows = page["rows"].as_array().expect("rows").clone();
+        paged.extend(rows.iter().map(|r| r["seq"].as_i64().expect("seq")));
+        match page["next_before"].as_i64() {
+            Some(n) => before = format!("&before={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged,
+        (1..=300).rev().collect::<Vec<i64>>(),
+        "every row once, newest first"
+    );
+    let (_, delivered) = get(
+        &t.a,
+        &vic,
+        &format!("/api/v1/team/history?delivery=delivered&appid={appid}&limit=1000"),
+    )
+    .await;
+    assert_eq!(
+        delivered["rows"].as_array().expect("rows").len() as i64,
+        count(&job, "delivered")
+    );
+    let (_, one) = get(
+        &t.a,
+        &vic,
+        &format!("/api/v1/team/history?openid={}", openids[7]),
+    )
+    .await;
+    let one = one["rows"].as_array().expect("rows");
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        (one[0]["seq"].as_i64(), one[0]["created_by"].as_str()),
+        (Some(8), Some("alice"))
+    );
+    let (status, v) = get(&t.a, &vic, "/api/v1/team/history?state=exploded").await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (400, Some("bad_history_filter"))
+    );
+    let (_, days) = get(
+        &t.a,
+        &vic,
+        "/api/v1/team/history/days?from=2000-01-01&to=2099-12-31",
+    )
+    .await;
+    let sum = |k: &str| {
+        days["days"]
+            .as_array()
+            .expect("days")
+            .iter()
+            .map(|d| d[k].as_i64().expect("count"))
+            .sum::<i64>()
+    };
+    assert_eq!(
+        (sum("sent"), sum("delivered")),
+        (300, count(&job, "delivered")),
+        "{days}"
+    );
+    let (_, none) = get(
+        &t.a,
+        &vic,
+        "/api/v1/team/history/days?from=2000-01-01&to=2099-12-31&appid=wxnobody",
+    )
+    .await;
+    assert_eq!(none["days"], json!([]));
+
     let (_, list) = get(&t.b, &vic, "/api/v1/team/jobs?limit=50").await;
     assert_eq!(list["jobs"][0]["id"].as_i64(), Some(id), "{list}");
     let (_, audit) = get(&t.a, &boss, "/api/v1/team/audit").await;

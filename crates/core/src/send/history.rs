@@ -625,6 +625,12 @@ impl History {
     /// today's totals.
     pub async fn overview(&self, days: u32, appid: Option<String>) -> Result<OverviewStats> {
         let days = days.clamp(1, 90);
+        if let Some(relay) = self.team_relay().await? {
+            let all = self.store.call(move |c| recent_days(c, days)).await?;
+            let days = super::team_history::days(&relay, &all, appid.as_deref()).await?;
+            let today = days.last().cloned().unwrap_or_default();
+            return Ok(OverviewStats { days, today });
+        }
         self.store
             .call(move |c| overview(c, days, appid.as_deref()))
             .await
@@ -632,6 +638,9 @@ impl History {
 
     /// Today's (Beijing) totals, of one account or all.
     pub async fn today(&self, appid: Option<String>) -> Result<DayCounts> {
+        if self.team.is_some() {
+            return Ok(self.overview(1, appid).await?.today);
+        }
         self.store
             .call(move |c| today_totals(c, appid.as_deref()))
             .await

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::history::{HistoryDetail, HistoryFilter, HistoryPage, HistoryRow, HistoryStatus};
+use super::history::{
+    DayCounts, HistoryDetail, HistoryFilter, HistoryPage, HistoryRow, HistoryStatus,
+};
 use super::model::{Delivery, JobKind, JobPurpose, RecipientState};
 use super::reason::Explanation;
 use crate::error::{Error, Result};
@@ -204,4 +206,63 @@ pub(crate) async fn export_csv(relay: &RelayClient, f: &HistoryFilter, path: &Pa
     tokio::task::spawn_blocking(move || super::history::write_csv(all.into_iter(), &path))
         .await
         .map_err(|e| Error::input(format!("导出中断：{e}"), format!("Export interrupted: {e}")))?
+}
+
+#[derive(Deserialize)]
+struct ServerDays {
+    days: Vec<ServerDay>,
+}
+
+#[derive(Deserialize)]
+struct ServerDay {
+    day: String,
+    sent: i64,
+    failed: i64,
+    uncertain: i64,
+    delivered: i64,
+    user_block: i64,
+    system_failed: i64,
+}
+
+/// 概览's outcomes per Beijing day from the team server: every day of `days` (oldest first),
+/// zeros where nothing happened.
+pub(crate) async fn days(
+    relay: &RelayClient,
+    days: &[String],
+    appid: Option<&str>,
+) -> Result<Vec<DayCounts>> {
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok(Vec::new());
+    };
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("from", first).append_pair("to", last);
+    if let Some(a) = appid.map(str::trim).filter(|a| !a.is_empty()) {
+        q.append_pair("appid", a);
+    }
+    let have: ServerDays = relay
+        .team_call::<(), _>(
+            reqwest::Method::GET,
+            &format!("api/v1/team/history/days?{}", q.finish()),
+            None,
+            Duration::from_secs(30),
+        )
+        .await?;
+    Ok(days
+        .iter()
+        .map(|day| match have.days.iter().find(|d| &d.day == day) {
+            Some(d) => DayCounts {
+                day: d.day.clone(),
+                sent: d.sent,
+                failed: d.failed,
+                uncertain: d.uncertain,
+                delivered: d.delivered,
+                user_block: d.user_block,
+                system_failed: d.system_failed,
+            },
+            None => DayCounts {
+                day: day.clone(),
+                ..DayCounts::default()
+            },
+        })
+        .collect())
 }

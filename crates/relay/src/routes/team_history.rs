@@ -81,3 +81,79 @@ pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         }
     }
 }
+
+/// `GET /api/v1/team/history/days?from=YYYY-MM-DD&to=YYYY-MM-DD[&appid=]` →
+/// `{"days": [{"day","sent","failed","uncertain","delivered","user_block","system_failed"}]}`,
+/// only the days with any outcome.
+pub async fn days(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let Some(team) = state.team() else {
+        return unavailable();
+    };
+    let q = query_map(raw.as_deref());
+    let day = |k: &str| q.get(k).map(|v| v.trim().to_owned()).filter(|v| is_day(v));
+    let (Some(from), Some(to)) = (day("from"), day("to")) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_history_filter",
+            "概览的日期范围无效（from、to 为 YYYY-MM-DD）",
+            "Invalid overview range (from and to are YYYY-MM-DD).",
+            None,
+        );
+    };
+    let appid = q.get("appid").map(|v| v.trim()).filter(|v| !v.is_empty());
+    match history::days(&team.db, &from, &to, appid).await {
+        Ok(days) => Json(json!({ "days": days })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "team history days: database");
+            unavailable()
+        }
+    }
+}
+
+/// `YYYY-MM-DD` with a month 1–12 and a day 1–28/29/30/31 of that month.
+fn is_day(v: &str) -> bool {
+    let mut parts = v.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let num = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (Some(y), Some(m), Some(d)) = (num(y, 4), num(m, 2), num(d, 2)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let last = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=last).contains(&d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_calendar_days_pass() {
+        for ok in ["2026-12-03", "2024-02-29", "2000-02-29"] {
+            assert!(super::is_day(ok), "{ok}");
+        }
+        for bad in [
+            "2026-13-01",
+            "2026-02-29",
+            "1900-02-29",
+            "2026-1-01",
+            "26-12-03",
+            "x",
+            "",
+        ] {
+            assert!(!super::is_day(bad), "{bad}");
+        }
+    }
+}

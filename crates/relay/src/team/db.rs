@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/0002_event_log.sql"),
     ),
     (3, "0003_jobs", include_str!("migrations/0003_jobs.sql")),
+    (
+        4,
+        "0004_history",
+        include_str!("migrations/0004_history.sql"),
+    ),
 ];
 
 /// Connections kept open beyond the ones in use.

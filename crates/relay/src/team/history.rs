@@ -132,3 +132,53 @@ pub async fn list(db: &Db, q: &Query) -> Result<Vec<Row>> {
         })
         .collect())
 }
+
+/// Outcomes of one Beijing day, as 概览 charts them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Day {
+    pub day: String,
+    pub sent: i64,
+    pub failed: i64,
+    pub uncertain: i64,
+    pub delivered: i64,
+    pub user_block: i64,
+    pub system_failed: i64,
+}
+
+/// The days from `from_day` to `to_day` (`YYYY-MM-DD`, Beijing time, inclusive) that have any
+/// outcome, by the day each row last changed; optionally of one account.
+pub async fn days(db: &Db, from_day: &str, to_day: &str, appid: Option<&str>) -> Result<Vec<Day>> {
+    let conn = db.get().await?;
+    // Beijing is UTC+8 all year: a day starts at 16:00 UTC of the day before.
+    let rows = conn
+        .query(
+            "WITH w AS (
+                 SELECT (extract(epoch FROM $1::text::date::timestamp) - 28800)::bigint AS lo,
+                        (extract(epoch FROM ($2::text::date + 1)::timestamp) - 28800)::bigint AS hi)
+             SELECT to_char(to_timestamp(r.updated_at + 28800) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                    count(*) FILTER (WHERE r.state = 'sent'),
+                    count(*) FILTER (WHERE r.state IN ('failed_retryable', 'failed_permanent')),
+                    count(*) FILTER (WHERE r.state = 'uncertain'),
+                    count(*) FILTER (WHERE r.delivery = 'delivered'),
+                    count(*) FILTER (WHERE r.delivery = 'user_block'),
+                    count(*) FILTER (WHERE r.delivery = 'system_failed')
+               FROM team_job_rows r JOIN team_jobs j ON j.id = r.job_id, w
+              WHERE r.updated_at >= w.lo AND r.updated_at < w.hi
+                AND ($3::text IS NULL OR j.appid = $3)
+              GROUP BY 1 ORDER BY 1",
+            &[&from_day, &to_day, &appid],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Day {
+            day: r.get(0),
+            sent: r.get(1),
+            failed: r.get(2),
+            uncertain: r.get(3),
+            delivered: r.get(4),
+            user_block: r.get(5),
+            system_failed: r.get(6),
+        })
+        .collect())
+}
