@@ -87,9 +87,6 @@ const DETAILS_PAGE: usize = 10_000;
 /// Pages of openids read ahead of the batchget calls, so a merge holding the connection does not
 /// stop the calls at once.
 const PAGES_AHEAD: usize = 4;
-/// Listed pages (their openids that need details) waiting for the batchget calls; the listing
-/// waits beyond this. A page is ~0.5 MB; two keep the calls fed across a page's commit.
-const LISTED_PAGES_AHEAD: usize = 2;
 /// batchget answers staged per transaction (the details phase's checkpoint granularity).
 const WRITE_BATCH: usize = 5_000;
 /// Staged batchget answers merged into `followers` at a time (see `sync_stage`). Each merge
@@ -153,35 +150,8 @@ async fn run<A: AccountApi + ?Sized>(
         .await?;
     let mut details_fetched = 0;
     let mut outcome = SyncOutcome::Completed;
-    let concurrency = opts.concurrency.max(1);
     if state.phase == SyncPhase::Listing {
-        // batchget starts on each page as soon as it is staged, while the next pages are listed
-        // (the listing alone is ~100 round trips in series at a million followers; the calls
-        // ~10,000 at `concurrency` wide): the sync then takes about as long as the calls. A
-        // bounded channel holds the listing back when the calls fall behind, so at most
-        // LISTED_PAGES_AHEAD pages wait in memory.
-        let (pages_tx, pages_rx) = mpsc::channel::<Vec<String>>(LISTED_PAGES_AHEAD);
-        // The calls stop with the operator's cancel, and when the listing fails.
-        let stop = cancel.child_token();
-        let (appid, run_id) = (state.appid.clone(), state.run_id);
-        let listing = async {
-            let listed = list_all(api, store, &mut state, progress, cancel, pages_tx).await;
-            if listed.is_err() {
-                stop.cancel();
-            }
-            listed
-        };
-        let calls = fetch_pages(
-            api,
-            store,
-            &appid,
-            run_id,
-            pages_rx,
-            concurrency,
-            &stop,
-            &|_| {},
-        );
-        let (listed, fetched) = tokio::join!(listing, calls);
+        let listed = list_all(api, store, &mut state, progress, cancel).await;
         if !matches!(listed, Ok(true)) {
             // Staged pages are durable already; merging them now shows them in the table. After
             // an error the merge is best effort (the resume merges what is left) and the error
@@ -190,24 +160,27 @@ async fn run<A: AccountApi + ?Sized>(
             let merged = store
                 .call(move |c| sync_db::merge_listed(c, &snapshot, now()))
                 .await;
-            if listed.is_ok() && fetched.is_ok() {
+            if listed.is_ok() {
                 merged?;
             }
         }
-        // The listing's error first (the calls then stopped because of it), then the calls'.
-        let listed = listed?;
-        let (fetched, calls_finished) = fetched?;
-        details_fetched = fetched;
-        if listed && calls_finished {
+        if listed? {
             state.phase = SyncPhase::Details;
         } else {
             outcome = SyncOutcome::Cancelled;
         }
     }
     if outcome == SyncOutcome::Completed {
-        let (fetched, finished) =
-            fetch_details(api, store, &state, concurrency, progress, cancel).await?;
-        details_fetched += fetched;
+        let (fetched, finished) = fetch_details(
+            api,
+            store,
+            &state,
+            opts.concurrency.max(1),
+            progress,
+            cancel,
+        )
+        .await?;
+        details_fetched = fetched;
         if !finished {
             outcome = SyncOutcome::Cancelled;
         }
@@ -262,55 +235,35 @@ pub async fn sync_tags<A: AccountApi + ?Sized>(
         .await
 }
 
-/// Pages through user/get from the checkpoint. `Ok(false)`: cancelled, or the calls behind
-/// `pages` stopped (their error is theirs to return). Each page is written on the store's thread
-/// while the next one is fetched, so the listing costs about one API round trip per page; once a
-/// page is committed, the openids of it that need details go to `pages` (waiting while the
-/// calls are behind).
+/// Pages through user/get from the checkpoint. `Ok(false)`: cancelled. Each page is written on
+/// the store's thread while the next one is fetched, so the listing costs about one API round
+/// trip per page.
 async fn list_all<A: AccountApi + ?Sized>(
     api: &A,
     store: &Store,
     state: &mut SyncState,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
     cancel: &CancellationToken,
-    pages: mpsc::Sender<Vec<String>>,
 ) -> Result<bool> {
     progress(listing_progress(state));
     let id = state.appid.clone();
     // Pages a crash left staged count towards the next merge.
-    let (mut staged, none_known) = store
-        .call(move |c| {
-            Ok((
-                sync_stage::listed_count(c, &id)?,
-                !sync_db::any_follower(c, &id)?,
-            ))
-        })
+    let mut staged = store
+        .call(move |c| sync_stage::listed_count(c, &id))
         .await?;
     let mut cursor = state.next_openid.clone();
-    type Writing = Option<tokio::task::JoinHandle<Result<Vec<String>>>>;
-    let mut writing: Writing = None;
-    // Waits for the page being written, reports it and hands its openids to the calls.
-    // `Ok(false)`: cancelled, or the calls are gone.
+    let mut writing: Option<tokio::task::JoinHandle<Result<()>>> = None;
+    // Waits for the page being written and reports it.
     async fn settle(
-        writing: &mut Writing,
+        writing: &mut Option<tokio::task::JoinHandle<Result<()>>>,
         state: &SyncState,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
-        cancel: &CancellationToken,
-        pages: &mpsc::Sender<Vec<String>>,
-    ) -> Result<bool> {
-        let Some(w) = writing.take() else {
-            return Ok(true);
-        };
-        let needing = w.await??;
-        progress(listing_progress(state));
-        if needing.is_empty() {
-            return Ok(true);
+    ) -> Result<()> {
+        if let Some(w) = writing.take() {
+            w.await??;
+            progress(listing_progress(state));
         }
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => Ok(false),
-            sent = pages.send(needing) => Ok(sent.is_ok()),
-        }
+        Ok(())
     }
     loop {
         let fetch = call(api, &state.appid, |c, t| {
@@ -323,9 +276,7 @@ async fn list_all<A: AccountApi + ?Sized>(
             page = fetch => Some(page),
         };
         // The previous page is committed before anything else happens, also on cancel or error.
-        if !settle(&mut writing, state, progress, cancel, &pages).await? {
-            return Ok(false);
-        }
+        settle(&mut writing, state, progress).await?;
         // A page fetched while the operator cancelled is dropped: the resume fetches it again.
         let Some(page) = page.filter(|_| !cancel.is_cancelled()) else {
             return Ok(false);
@@ -348,12 +299,10 @@ async fn list_all<A: AccountApi + ?Sized>(
             writer
                 .call(move |c| {
                     sync_db::record_page(c, &snapshot, &openids, &next, total, now())?;
-                    let needing =
-                        sync_db::page_needing_details(c, &snapshot, &openids, none_known)?;
                     if merge {
                         sync_db::merge_listed(c, &snapshot, now())?;
                     }
-                    Ok(needing)
+                    Ok(())
                 })
                 .await
         }));
@@ -362,16 +311,12 @@ async fn list_all<A: AccountApi + ?Sized>(
         state.next_openid = page.next_openid;
         cursor = state.next_openid.clone();
         if last {
-            // The listing is complete even when the last page's openids were not handed on (a
-            // cancel while the calls were behind): the details phase finds them in the table.
-            let handed_on = settle(&mut writing, state, progress, cancel, &pages).await?;
-            // The calls finish the pages they hold while the listing is merged.
-            drop(pages);
+            settle(&mut writing, state, progress).await?;
             let snapshot = state.clone();
             store
                 .call(move |c| sync_db::finish_listing(c, &snapshot, now()))
                 .await?;
-            return Ok(handed_on);
+            return Ok(true);
         }
     }
 }
@@ -413,69 +358,31 @@ async fn fetch_details<A: AccountApi + ?Sized>(
         .await?;
     let done = done.max(0) as u64;
     let total = done + todo.max(0) as u64;
+    let mut fetched_now = 0u64;
+    let mut reported = 0u64;
     progress(SyncProgress {
         phase: SyncPhase::Details,
         fetched: done,
         total,
     });
-    let report = |fetched: u64| {
-        progress(SyncProgress {
-            phase: SyncPhase::Details,
-            fetched: (done + fetched).min(total),
-            total,
-        });
-    };
 
-    let (pages_tx, pages_rx) = mpsc::channel::<Vec<String>>(PAGES_AHEAD);
+    let (pages_tx, mut pages_rx) = mpsc::channel::<Vec<String>>(PAGES_AHEAD);
     let reader = tokio::spawn(read_needing_details(store.clone(), state.clone(), pages_tx));
-    let fetched = fetch_pages(
-        api,
-        store,
-        &state.appid,
-        state.run_id,
-        pages_rx,
-        concurrency,
-        cancel,
-        &report,
-    )
-    .await;
-    reader.abort();
-    // A reader error (SQLite) ends the stream early; it must not pass for a finished phase.
-    let read = match reader.await {
-        Ok(r) => r,
-        Err(_) => Ok(()),
-    };
-    let fetched = fetched?;
-    read?;
-    Ok(fetched)
-}
-
-/// batchget for every openid of the pages `pages` yields, in chunks of 100 with `concurrency`
-/// calls in flight across page boundaries; the answers are staged and merged by a writer task
-/// (whatever was fetched is merged before this returns, also on cancel or error). `report` is
-/// told the count fetched every [`PROGRESS_EVERY`] and at the end. Returns (fetched, finished):
-/// not finished when `cancel` stopped it.
-#[allow(clippy::too_many_arguments)]
-async fn fetch_pages<A: AccountApi + ?Sized>(
-    api: &A,
-    store: &Store,
-    appid: &str,
-    run_id: i64,
-    mut pages: mpsc::Receiver<Vec<String>>,
-    concurrency: usize,
-    cancel: &CancellationToken,
-    report: &(dyn Fn(u64) + Send + Sync),
-) -> Result<(u64, bool)> {
     let (tx, rx) = mpsc::channel::<Fetched>(ANSWERS_QUEUED.max(concurrency * 4));
-    let writer = tokio::spawn(write_details(store.clone(), appid.to_string(), run_id, rx));
-    let chunks = futures::stream::poll_fn(move |cx| pages.poll_recv(cx)).flat_map(|page| {
+    let writer = tokio::spawn(write_details(
+        store.clone(),
+        state.appid.clone(),
+        state.run_id,
+        rx,
+    ));
+
+    let chunks = futures::stream::poll_fn(move |cx| pages_rx.poll_recv(cx)).flat_map(|page| {
         let chunks: Vec<Vec<String>> = page.chunks(BATCHGET_MAX).map(<[String]>::to_vec).collect();
         futures::stream::iter(chunks)
     });
     let mut answers = chunks
-        .map(|chunk| fetch_chunk(api, appid, chunk))
+        .map(|chunk| fetch_chunk(api, &state.appid, chunk))
         .buffer_unordered(concurrency);
-    let (mut fetched, mut reported) = (0u64, 0u64);
     let mut finished = true;
     let mut failure: Option<Error> = None;
     'calls: loop {
@@ -496,11 +403,15 @@ async fn fetch_pages<A: AccountApi + ?Sized>(
                         // The writer stopped on an error (returned below): no more calls.
                         break 'calls;
                     }
-                    fetched += users;
+                    fetched_now += users;
                 }
-                if fetched - reported >= PROGRESS_EVERY {
-                    reported = fetched;
-                    report(fetched);
+                if fetched_now - reported >= PROGRESS_EVERY {
+                    reported = fetched_now;
+                    progress(SyncProgress {
+                        phase: SyncPhase::Details,
+                        fetched: (done + fetched_now).min(total),
+                        total,
+                    });
                 }
             }
             Some(Err(e)) => {
@@ -509,17 +420,27 @@ async fn fetch_pages<A: AccountApi + ?Sized>(
             }
         }
     }
-    // Also closes `pages`: whoever feeds them stops.
     drop(answers);
+    reader.abort();
     drop(tx);
+    // Whatever was fetched is staged and merged before returning, also on cancel or error.
     writer.await??;
+    // A reader error (SQLite) ends the stream early; it must not pass for a finished phase.
+    match reader.await {
+        Ok(Err(e)) if failure.is_none() => failure = Some(e),
+        _ => {}
+    }
     if let Some(e) = failure {
         return Err(e);
     }
-    if finished && fetched != reported {
-        report(fetched);
+    if finished && fetched_now != reported {
+        progress(SyncProgress {
+            phase: SyncPhase::Details,
+            fetched: (done + fetched_now).min(total),
+            total,
+        });
     }
-    Ok((fetched, finished))
+    Ok((fetched_now, finished))
 }
 
 /// Sends the openids that need details, a page at a time in openid order, until none are left

@@ -147,27 +147,26 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
     let dir = tempfile::tempdir().unwrap();
     let dir_s = dir.path().to_str().unwrap().to_string();
 
-    // Killed once the first of three pages is committed (its openids not yet handed to batchget,
-    // which runs during the listing); then, the resume having listed the other two pages with
-    // their details, at 27,000 details with a batch of 5,000 answers for the first page's
-    // followers staged and not merged; then (the resume having merged those) at 28,000.
+    // Killed after the second of three pages; then at 7,000 details with the first batch of
+    // 5,000 answers staged and not merged; then (the resume having merged those) at 16,000 with
+    // two more batches staged.
     let kills = [
         Kill {
             phase: "listing",
-            at: 10_000,
+            at: 20_000,
             staged: 0,
             expect: SyncPhase::Listing,
         },
         Kill {
             phase: "details",
-            at: 27_000,
+            at: 7_000,
             staged: 5_000,
             expect: SyncPhase::Details,
         },
         Kill {
             phase: "details",
-            at: 28_000,
-            staged: 0,
+            at: 16_000,
+            staged: 10_000,
             expect: SyncPhase::Details,
         },
     ];
@@ -188,10 +187,9 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         assert_eq!(staged, k.staged, "staged and not merged at the kill");
         merged_details.push(with_details);
     }
-    // Staged answers reach the table only at a merge: the second child merged the 20,000 it
-    // fetched during the listing when the listing ended, the third the second one's 5,000 when
-    // it started.
-    assert_eq!(merged_details, vec![0, 20_000, 25_000]);
+    // Staged answers reach the table only at a merge: the first details child merged nothing,
+    // the second merged the first one's 5,000 when it started.
+    assert_eq!(merged_details, vec![0, 0, 5_000]);
 
     let store = Store::open_in_dir(dir.path()).await.unwrap();
     let r = sync(&api, &store, &appid).await;
@@ -199,7 +197,7 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
     assert!(r.resumed);
     assert_eq!((r.run_id, r.total, r.added), (1, 30_000, 30_000));
     assert_eq!(
-        r.details_fetched, 5_000,
+        r.details_fetched, 15_000,
         "the last run fetches only what the killed ones had not committed"
     );
     assert_eq!(stored_openids(&store, &appid, Some(true)).await, expected);

@@ -40,7 +40,6 @@ mod audience_followers;
 mod audience_import;
 mod audience_sync;
 mod audience_sync_kills;
-mod audience_sync_overlap;
 mod auth_journey;
 mod backup_restore_live;
 mod chains;

@@ -11,7 +11,7 @@
 //! Every merge is idempotent and runs in one transaction with the counters it moves, so a crash
 //! at any point leaves either the staged rows or their merged effect, never both or neither.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use wxdesk_wechat::api::UserInfo;
 
 use crate::error::{Error, Result};
@@ -47,12 +47,6 @@ pub fn listed_count(conn: &Connection, appid: &str) -> Result<i64> {
 /// ones follow again (their details are fetched anew), every one is marked seen by the run. The
 /// counts are added to the checkpoint; the staging is emptied (rows of any other run are
 /// leftovers of nothing and go too). Runs inside the caller's transaction.
-///
-/// batchget runs while the listing goes on, so [`merge_fetched`] may have reached a listed
-/// openid first: it then applied the listing's effect itself (seen_run, the counts). Such a row
-/// (seen by this run) is left alone unless it is unsubscribed without this run's details — an
-/// unsubscribe event between two merges of the run — and batchget's word (info_run = the run),
-/// being newer than the page, is never overridden.
 pub fn merge_listed(conn: &Connection, appid: &str, run_id: i64, now: i64) -> Result<ListedEffect> {
     let count =
         |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, params![appid], |r| r.get(0))?) };
@@ -66,8 +60,7 @@ pub fn merge_listed(conn: &Connection, appid: &str, run_id: i64, now: i64) -> Re
         conn.query_row(
             // GROUP BY (not DISTINCT) so the openids come sorted and the lookups walk `followers`
             // in key order instead of jumping around a table that may not fit in the cache.
-            "SELECT coalesce(sum(f.openid IS NULL), 0), \
-                    coalesce(sum(f.subscribe = 0 AND f.info_run <> ?2), 0) \
+            "SELECT coalesce(sum(f.openid IS NULL), 0), coalesce(sum(f.subscribe = 0), 0) \
          FROM (SELECT openid FROM follower_sync_listed \
                WHERE appid = ?1 AND run_id = ?2 GROUP BY openid ORDER BY openid) AS s \
          LEFT JOIN followers AS f ON f.appid = ?1 AND f.openid = s.openid",
@@ -85,8 +78,7 @@ pub fn merge_listed(conn: &Connection, appid: &str, run_id: i64, now: i64) -> Re
            seen_run = max(seen_run, excluded.seen_run), \
            subscribe = 1, \
            info_run = iif(subscribe = 0, 0, info_run), \
-           updated_at = iif(subscribe = 0, excluded.updated_at, updated_at) \
-         WHERE seen_run < excluded.seen_run OR (subscribe = 0 AND info_run <> ?2)",
+           updated_at = iif(subscribe = 0, excluded.updated_at, updated_at)",
         params![appid, run_id, now],
     )?;
     let added = if known {
@@ -194,39 +186,22 @@ pub fn stage_fetched(
 /// following is marked unsubscribed and counted so in the checkpoint; one WeChat refused as
 /// invalid is marked not following without counting. Returns how many were marked unsubscribed.
 /// Runs inside the caller's transaction.
-///
-/// Every staged answer is for an openid this run listed, but batchget runs while the listing goes
-/// on, so its page may not be merged yet (see [`merge_listed`]): the answer then does what that
-/// merge would have done — adds the follower (counted as added) or brings a former one back
-/// (counted as resubscribed) and marks it seen by the run — and writes the whole row at once.
 pub fn merge_fetched(conn: &Connection, appid: &str, run_id: i64) -> Result<i64> {
-    let (mut gone, mut added, mut back) = (0i64, 0i64, 0i64);
+    let mut gone = 0i64;
     {
         let mut read = conn.prepare(
             "SELECT openid, state, unionid, subscribe_time, remark, tagid_list, language, \
              subscribe_scene, fetched_at FROM follower_sync_fetched \
              WHERE appid = ?1 AND run_id = ?2 ORDER BY openid",
         )?;
-        let mut known = conn.prepare_cached(
-            "SELECT subscribe, seen_run FROM followers WHERE appid = ?1 AND openid = ?2",
-        )?;
         let mut follower = conn.prepare_cached(
-            "INSERT INTO followers (appid, openid, subscribe, unionid, subscribe_time, remark, \
-             tagid_list, language, subscribe_scene, seen_run, info_run, updated_at) \
-             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10) \
-             ON CONFLICT (appid, openid) DO UPDATE SET subscribe = 1, \
-               unionid = excluded.unionid, subscribe_time = excluded.subscribe_time, \
-               remark = excluded.remark, tagid_list = excluded.tagid_list, \
-               language = excluded.language, subscribe_scene = excluded.subscribe_scene, \
-               seen_run = max(seen_run, excluded.seen_run), info_run = excluded.info_run, \
-               updated_at = excluded.updated_at",
+            "UPDATE followers SET subscribe = 1, unionid = ?3, subscribe_time = ?4, remark = ?5, \
+             tagid_list = ?6, language = ?7, subscribe_scene = ?8, info_run = ?9, updated_at = ?10 \
+             WHERE appid = ?1 AND openid = ?2",
         )?;
         let mut former = conn.prepare_cached(
-            "INSERT INTO followers (appid, openid, subscribe, seen_run, info_run, updated_at) \
-             VALUES (?1, ?2, 0, ?3, ?3, ?4) \
-             ON CONFLICT (appid, openid) DO UPDATE SET subscribe = 0, \
-               seen_run = max(seen_run, excluded.seen_run), info_run = excluded.info_run, \
-               updated_at = excluded.updated_at",
+            "UPDATE followers SET subscribe = 0, info_run = ?3, updated_at = ?4 \
+             WHERE appid = ?1 AND openid = ?2",
         )?;
         let mut clear_tags =
             conn.prepare_cached("DELETE FROM follower_tags WHERE appid = ?1 AND openid = ?2")?;
@@ -240,14 +215,6 @@ pub fn merge_fetched(conn: &Connection, appid: &str, run_id: i64) -> Result<i64>
             // The same openid twice (never expected) is merged once.
             if last.as_deref() == Some(openid.as_str()) {
                 continue;
-            }
-            let before: Option<(i64, i64)> = known
-                .query_row(params![appid, openid], |k| Ok((k.get(0)?, k.get(1)?)))
-                .optional()?;
-            match before {
-                None => added += 1,
-                Some((0, seen)) if seen < run_id => back += 1,
-                Some(_) => {}
             }
             let state: i64 = r.get(1)?;
             let fetched_at: i64 = r.get(8)?;
@@ -289,11 +256,10 @@ pub fn merge_fetched(conn: &Connection, appid: &str, run_id: i64) -> Result<i64>
         "DELETE FROM follower_sync_fetched WHERE appid = ?1",
         params![appid],
     )?;
-    if gone > 0 || added > 0 || back > 0 {
+    if gone > 0 {
         conn.execute(
-            "UPDATE follower_sync SET unsubscribed = unsubscribed + ?2, added = added + ?3, \
-             resubscribed = resubscribed + ?4 WHERE appid = ?1",
-            params![appid, gone, added, back],
+            "UPDATE follower_sync SET unsubscribed = unsubscribed + ?2 WHERE appid = ?1",
+            params![appid, gone],
         )?;
     }
     Ok(gone)
@@ -485,58 +451,6 @@ mod tests {
                 let st = sync_db::load_state(c, APP)?.unwrap();
                 assert_eq!(st.unsubscribed, 1, "only b, not the refused x");
                 assert_eq!(sync_db::details_progress(c, &st)?, (3, 0));
-                Ok(())
-            })
-            .await
-            .unwrap();
-    }
-
-    #[tokio::test]
-    async fn answers_merged_before_their_page_count_and_keep_batchgets_word() {
-        let store = Store::open_in_memory().unwrap();
-        store
-            .call(|c| {
-                let s1 = sync_db::begin_run(c, APP, false, 10)?;
-                sync_db::record_page(c, &s1, &ids(&["a", "b", "c"]), "", 3, 10)?;
-                sync_db::finish_listing(c, &s1, 10)?;
-                let users = [user("a", 1, &[]), user("b", 1, &[]), user("c", 1, &[])];
-                sync_db::record_details(c, APP, s1.run_id, &users, &[], 11)?;
-                sync_db::merge_fetched(c, APP, s1.run_id)?;
-                sync_db::finish_run(c, APP, 12)?;
-                c.execute("UPDATE followers SET subscribe = 0 WHERE openid = 'c'", [])?;
-
-                // Run 2 lists a, c (back), d and e (new); b has left. batchget answers for d,
-                // c, e (e: not following after all) are merged before the page is.
-                let s2 = sync_db::begin_run(c, APP, false, 20)?;
-                let page = ids(&["d", "a", "c", "e"]);
-                sync_db::record_page(c, &s2, &page, "", 4, 20)?;
-                assert_eq!(
-                    sync_db::page_needing_details(c, &s2, &page, false)?,
-                    ids(&["d", "c", "e"]),
-                    "a has its details"
-                );
-                let answers = [user("d", 1, &[3]), user("c", 1, &[]), user("e", 0, &[])];
-                sync_db::record_details(c, APP, s2.run_id, &answers, &[], 21)?;
-                sync_db::merge_fetched(c, APP, s2.run_id)?;
-                sync_db::finish_listing(c, &s2, 22)?;
-                let st = sync_db::load_state(c, APP)?.unwrap();
-                assert_eq!(
-                    (st.added, st.resubscribed, st.unsubscribed),
-                    (2, 1, 2),
-                    "d and e added once, c back once; e and b gone"
-                );
-                let get = |o: &str| followers::get_follower(c, APP, o).unwrap().unwrap();
-                let (d, e) = (get("d"), get("e"));
-                assert!(d.subscribe && d.has_details);
-                assert_eq!(tags_of(c, "d"), vec![3]);
-                assert!(get("c").subscribe && get("c").has_details);
-                assert!(
-                    !e.subscribe,
-                    "the page merged later does not undo batchget's answer"
-                );
-                assert!(!get("b").subscribe);
-                assert_eq!(sync_db::details_progress(c, &st)?, (3, 0));
-                assert_eq!(staged(c), (0, 0));
                 Ok(())
             })
             .await

@@ -154,51 +154,6 @@ pub fn record_page(
     Ok(())
 }
 
-/// Which openids of a listed page need details in this run, told before the page is merged: the
-/// sync asks batchget for them while the listing goes on. The same rule as
-/// [`next_needing_details`] will apply once the page is merged: unknown followers, those coming
-/// back and those still without details (a refresh: every one this run has not fetched yet).
-/// `none_known`: the account had no follower stored when this call began, so every openid is
-/// unknown and none is looked up.
-pub fn page_needing_details(
-    conn: &Connection,
-    state: &SyncState,
-    openids: &[String],
-    none_known: bool,
-) -> Result<Vec<String>> {
-    if none_known {
-        return Ok(openids.to_vec());
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT subscribe, info_run FROM followers WHERE appid = ?1 AND openid = ?2",
-    )?;
-    let mut out = Vec::new();
-    for openid in openids {
-        let row: Option<(i64, i64)> = stmt
-            .query_row(params![state.appid, openid], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let needs = match row {
-            None => true,
-            Some((_, info_run)) if info_run == state.run_id => false,
-            Some(_) if state.refresh_all => true,
-            Some((subscribe, info_run)) => subscribe == 0 || info_run == 0,
-        };
-        if needs {
-            out.push(openid.clone());
-        }
-    }
-    Ok(out)
-}
-
-/// Whether `appid` has any follower stored.
-pub fn any_follower(conn: &Connection, appid: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM followers WHERE appid = ?1)",
-        params![appid],
-        |r| r.get::<_, i64>(0),
-    )? == 1)
-}
-
 /// Merges the staged pages into `followers` (see [`sync_stage::merge_listed`]).
 pub fn merge_listed(conn: &mut Connection, state: &SyncState, now: i64) -> Result<()> {
     let tx = conn.transaction()?;
