@@ -916,5 +916,43 @@ async fn a_spent_quota_pauses_the_job_losing_no_row_and_bad_jobs_are_refused_bef
         "a 45009 does not use up an attempt"
     );
     assert_eq!(sends(&t.sim).0, 49);
+
+    // 重试失败: no retryable failure, nothing moves; every failure: the 40003 row is queued
+    // again with its attempts starting over (and the quota pauses the job again).
+    let (status, job) = post(
+        &t.a,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/retry-failed"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{job}");
+    assert_eq!(
+        (count(&job, "failed_permanent"), job["status"].as_str()),
+        (1, Some("paused_quota"))
+    );
+    let (status, job) = post(
+        &t.b,
+        &alice,
+        &format!("/api/v1/team/jobs/{id}/retry-all-failed"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{job}");
+    assert_eq!(
+        (count(&job, "failed_permanent"), job["status"].as_str()),
+        (0, Some("running")),
+        "{job}"
+    );
+    let job = until(&t.a, &alice, id, |j| j["status"] == "paused_quota").await;
+    wait_no_in_flight(&t.a, &alice, id).await;
+    let pending = all_rows(&t.a, &alice, id, "pending").await;
+    assert_eq!(pending.len(), 51, "{job}");
+    assert!(pending.iter().any(|r| r["seq"] == 3));
+    assert_eq!(
+        sends(&t.sim).0,
+        49,
+        "nothing more got through the spent quota"
+    );
     t.sim.shutdown().await;
 }

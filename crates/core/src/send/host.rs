@@ -542,8 +542,8 @@ impl Sends {
 
     /// 重试失败: retryable failures only, or every failure; returns the rows queued again.
     pub async fn retry_failed(&self, job_id: i64, include_permanent: bool) -> Result<u64> {
-        if self.is_team() {
-            return Err(not_on_team_server("重试失败", "Retrying failures"));
+        if let Some(t) = self.team().await? {
+            return t.retry_failed(job_id, include_permanent).await;
         }
         self.with_engine(|e| async move { e.retry_failed(job_id, include_permanent).await })
             .await

@@ -347,6 +347,22 @@ impl TeamJobs {
         self.action(job_id, "cancel").await.map(drop)
     }
 
+    /// 重试失败: the retryable failures, or every failure, queued again; returns how many.
+    pub(crate) async fn retry_failed(&self, job_id: i64, all: bool) -> Result<u64> {
+        let c = self.job(job_id).await?.counts;
+        let n = c.failed_retryable + if all { c.failed_permanent } else { 0 };
+        if n == 0 {
+            return Ok(0);
+        }
+        let action = if all {
+            "retry-all-failed"
+        } else {
+            "retry-failed"
+        };
+        self.action(job_id, action).await?;
+        Ok(n)
+    }
+
     pub(crate) async fn resend_uncertain(&self, job_id: i64) -> Result<ResendReport> {
         let before = self.job(job_id).await?;
         let rows = before.counts.uncertain;

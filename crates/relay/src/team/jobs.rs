@@ -465,6 +465,11 @@ pub enum Action {
     Resume,
     Cancel,
     ResendUncertain,
+    /// 重试失败: the retryable failures (`retry-failed`), or every failure
+    /// (`retry-all-failed`), queued again.
+    RetryFailed {
+        all: bool,
+    },
 }
 
 impl Action {
@@ -474,6 +479,8 @@ impl Action {
             "resume" => Some(Action::Resume),
             "cancel" => Some(Action::Cancel),
             "resend-uncertain" => Some(Action::ResendUncertain),
+            "retry-failed" => Some(Action::RetryFailed { all: false }),
+            "retry-all-failed" => Some(Action::RetryFailed { all: true }),
             _ => None,
         }
     }
@@ -484,6 +491,7 @@ impl Action {
             Action::Resume => "job.resume",
             Action::Cancel => "job.cancel",
             Action::ResendUncertain => "job.resend_uncertain",
+            Action::RetryFailed { .. } => "job.retry_failed",
         }
     }
 }
@@ -554,7 +562,41 @@ pub async fn act(
                 )
                 .await?;
         }
-        (Action::ResendUncertain, "cancelled") => return Err(bad()),
+        (Action::ResendUncertain | Action::RetryFailed { .. }, "cancelled") => return Err(bad()),
+        (Action::RetryFailed { all }, _) => {
+            // A failure is an answer from WeChat (or nothing reached it): queuing it again
+            // cannot duplicate a message. Attempts start over.
+            // Counted under the job row's lock, which result writes take too.
+            let counts = tx
+                .query_one(
+                    "SELECT count(*) FILTER (WHERE state = 'failed_retryable'),
+                            count(*) FILTER (WHERE $2 AND state = 'failed_permanent')
+                       FROM team_job_rows WHERE job_id = $1",
+                    &[&id, &all],
+                )
+                .await?;
+            let (retryable, permanent): (i64, i64) = (counts.get(0), counts.get(1));
+            tx.execute(
+                "UPDATE team_job_rows SET state = 'pending', not_before = 0, attempts = 0,
+                        updated_at = $2
+                  WHERE job_id = $1
+                    AND (state = 'failed_retryable' OR ($3 AND state = 'failed_permanent'))",
+                &[&id, &now, &all],
+            )
+            .await?;
+            let n = retryable + permanent;
+            if n > 0 {
+                changed += tx
+                    .execute(
+                        "UPDATE team_jobs SET status = 'running', pause_reason = NULL,
+                             finished_at = NULL, failed_permanent = failed_permanent - $3,
+                             failed_retryable = failed_retryable - ($2 - $3),
+                             pending = pending + $2, version = version + 1 WHERE id = $1",
+                        &[&id, &n, &permanent],
+                    )
+                    .await?;
+            }
+        }
         (Action::ResendUncertain, _) => {
             // Same row, same body, same client_msg_id: WeChat deduplicates an idempotent job's
             // resend within its window (protocol H.3, 10 minutes).
