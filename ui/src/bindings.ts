@@ -1701,6 +1701,8 @@ export type SendEstimate = {
 	/**  Requests per second the job will use. */
 	rate_per_sec: number,
 	eta_secs: number,
+	/**  File rows left out before sending: an openid that is not valid, or one repeated. */
+	left_out: number,
 };
 
 /**

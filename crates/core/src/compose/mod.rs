@@ -149,6 +149,9 @@ pub struct SendEstimate {
     pub rate_per_sec: u32,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub eta_secs: u64,
+    /// File rows left out before sending: an openid that is not valid, or one repeated.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub left_out: u64,
 }
 
 /// Rows a list is read in.
@@ -213,12 +216,25 @@ impl Compose {
 
     /// How many recipients a source has and how long the job takes at the engine's rate.
     pub async fn estimate(&self, appid: &str, source: &RecipientSource) -> Result<SendEstimate> {
-        let n = self.resolve(appid, source, None).await?.recipients.len() as u64;
+        let resolved = self.resolve(appid, source, None).await?;
+        let n = resolved.recipients.len() as u64;
+        let left_out = resolved.invalid + resolved.duplicates_removed;
+        if n == 0 {
+            // A job of nobody would show as a finished send; say why there is no one instead.
+            return Err(Error::input(
+                format!("没有可发送的接收者（{left_out} 行 openid 无效或重复）；请检查名单或文件"),
+                format!(
+                    "There is no one to send to ({left_out} rows had an invalid or repeated \
+                     openid); check the list or the file"
+                ),
+            ));
+        }
         let rate = EngineConfig::default().rate_per_sec.max(1);
         Ok(SendEstimate {
             recipients: n,
             rate_per_sec: rate,
             eta_secs: n.div_ceil(u64::from(rate)),
+            left_out,
         })
     }
 

@@ -104,6 +104,23 @@ async fn the_composer_sends_a_saved_list_through_ctx_compose_and_ctx_sends() {
     let estimate = ctx.compose.estimate(&oa, &source).await.unwrap();
     assert_eq!(estimate.recipients, u64::from(MEMBERS));
 
+    // A file's rows the send leaves out are counted for the confirmation; a file with nobody to
+    // send to is refused before the confirmation, not accepted as a job of 0.
+    let file = w.dir.path().join("estimate.csv");
+    std::fs::write(
+        &file,
+        format!("openid,订单号\n{first},A0\n{first},A0\nnot-an-openid,A1\n"),
+    )
+    .unwrap();
+    let from_file = RecipientSource::File {
+        path: file.display().to_string(),
+    };
+    let estimate = ctx.compose.estimate(&oa, &from_file).await.unwrap();
+    assert_eq!((estimate.recipients, estimate.left_out), (1, 2));
+    std::fs::write(&file, "openid,订单号\nnot-an-openid,A1\n").unwrap();
+    let refused = ctx.compose.estimate(&oa, &from_file).await.unwrap_err();
+    assert!(refused.to_string().contains("没有可发送的接收者"), "{refused}");
+
     // 发送 (compose_send): the job is created and started by the engine host.
     let job_id = ctx.sends.start_draft(&draft, &source).await.unwrap();
     let job = ctx.sends.wait_idle(job_id).await.unwrap();

@@ -7,10 +7,10 @@ import type { SendQuotaView } from "../../api/compose";
 import type { ShellError } from "../../bindings";
 import { ConfirmSend } from "./ConfirmSend";
 
-const ESTIMATE = { recipients: 30, rate_per_sec: 200, eta_secs: 1 };
+const ESTIMATE = { recipients: 30, rate_per_sec: 200, eta_secs: 1, left_out: 0 };
 
 /** The dialog for 30 recipients, with compose_quota answered by `quota` (or failing with it). */
-function renderDialog(quota: SendQuotaView | ShellError | "never") {
+function renderDialog(quota: SendQuotaView | ShellError | "never", estimate = ESTIMATE) {
   const asked: unknown[] = [];
   mockIPC((cmd, args) => {
     if (cmd !== "compose_quota") throw new Error(`unexpected command ${cmd}`);
@@ -25,7 +25,7 @@ function renderDialog(quota: SendQuotaView | ShellError | "never") {
       <ConfirmSend
         appid="wx1234567890abcdef"
         templateTitle="订单发货通知"
-        estimate={ESTIMATE}
+        estimate={estimate}
         sending={false}
         onOk={() => {}}
         onCancel={() => {}}
@@ -70,5 +70,21 @@ describe("the send confirmation's quota", () => {
       "额度查询失败：查询今日额度失败（errcode 76022）",
     );
     expect(document.getElementById("confirm-send")?.hasAttribute("disabled")).toBe(false);
+  });
+
+  it("counts the file rows the send leaves out, and says nothing when none are", async () => {
+    renderDialog(
+      { daily_limit: 100000, used: 1, remaining: 99999 },
+      { ...ESTIMATE, left_out: 1200 },
+    );
+    expect((await screen.findByTestId("confirm-left-out")).textContent).toBe(
+      "另有 1,200 行 openid 无效或重复，不发送",
+    );
+  });
+
+  it("shows no left-out line for a clean list", async () => {
+    renderDialog({ daily_limit: 100000, used: 1, remaining: 99999 });
+    expect((await screen.findByTestId("confirm-count")).textContent).toBe("30");
+    expect(screen.queryByTestId("confirm-left-out")).toBeNull();
   });
 });

@@ -49,7 +49,14 @@ export function ConfirmSend({ appid, templateTitle, estimate, sending, onOk, onC
               {templateTitle}
             </Descriptions.Item>
             <Descriptions.Item label={t("send.compose.confirmCount")}>
-              {estimate.recipients}
+              <Flex vertical>
+                <span data-testid="confirm-count">{formatCount(estimate.recipients)}</span>
+                {estimate.left_out > 0 && (
+                  <Typography.Text type="warning" data-testid="confirm-left-out">
+                    {t("send.compose.confirmLeftOut", { n: formatCount(estimate.left_out) })}
+                  </Typography.Text>
+                )}
+              </Flex>
             </Descriptions.Item>
             <Descriptions.Item label={t("send.compose.confirmRate")}>
               {t("send.jobs.rate", { rate: estimate.rate_per_sec })}
