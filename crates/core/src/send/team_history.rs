@@ -234,15 +234,19 @@ pub(crate) async fn days(
     let (Some(first), Some(last)) = (days.first(), days.last()) else {
         return Ok(Vec::new());
     };
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("from", first).append_pair("to", last);
-    if let Some(a) = appid.map(str::trim).filter(|a| !a.is_empty()) {
-        q.append_pair("appid", a);
-    }
+    // Built before the await: the serializer is not Send.
+    let query = {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("from", first).append_pair("to", last);
+        if let Some(a) = appid.map(str::trim).filter(|a| !a.is_empty()) {
+            q.append_pair("appid", a);
+        }
+        q.finish()
+    };
     let have: ServerDays = relay
         .team_call::<(), _>(
             reqwest::Method::GET,
-            &format!("api/v1/team/history/days?{}", q.finish()),
+            &format!("api/v1/team/history/days?{query}"),
             None,
             Duration::from_secs(30),
         )
