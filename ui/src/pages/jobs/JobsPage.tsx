@@ -16,6 +16,7 @@ import {
   useJobStart,
   useJobs,
 } from "../../api/send";
+import { useTeamMembership } from "../../api/team";
 import { QuotaModal } from "../messaging/QuotaModal";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
@@ -40,6 +41,7 @@ function JobActions({ job }: { job: JobView }) {
   const retry = useJobRetry();
   const resend = useJobResendUncertain();
   const copy = useJobCopy();
+  const team = useTeamMembership().data != null;
   const fail = (e: unknown) => message.error(e instanceof Error ? e.message : String(e));
   const c = job.counts;
   const failed = c.failed_retryable + c.failed_permanent;
@@ -61,7 +63,8 @@ function JobActions({ job }: { job: JobView }) {
       disabled: c.uncertain === 0 || job.status === "running",
       danger: true,
     },
-    { key: "copy", label: t("send.jobs.copy") },
+    // A team server starts a job as it is created: there is no unstarted copy to offer.
+    ...(team ? [] : [{ key: "copy", label: t("send.jobs.copy") }]),
     {
       key: "history",
       label: <span data-testid={`job-history-${job.id}`}>{t("send.jobs.history")}</span>,

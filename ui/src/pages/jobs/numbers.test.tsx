@@ -403,6 +403,10 @@ describe("a job's state and numbers", () => {
       <JobsPage />,
     );
     expect(await screen.findByText("alice 发起")).toBeTruthy();
+    // A server job starts as it is created: no unstarted copy is offered.
+    fireEvent.click(screen.getByTestId("job-more-4"));
+    expect(await screen.findByTestId("job-history-4")).toBeTruthy();
+    expect(screen.queryByText("复制为新任务")).toBeNull();
     // Nothing runs here, yet the list is read again: a colleague may start a job any time.
     await waitFor(() => expect(listed).toBeGreaterThan(1), { timeout: 7000 });
   }, 10_000);
