@@ -672,7 +672,15 @@ export type ComposeCheck = {
 	/**  `{{变量}}` used in the draft that no column provides. */
 	missing_variables: string[],
 	cards: CardPreview[],
-	/**  Whether the draft can be sent (every field fine, no missing variable). */
+	/**
+	 *  A recipient source was chosen and has no one to send to (an empty list or file, or one
+	 *  that cannot be read now): no card is drawn for a recipient who does not exist.
+	 */
+	empty_source: boolean,
+	/**
+	 *  Whether the draft can be sent (every field fine, no missing variable, someone to send
+	 *  to when a source is chosen).
+	 */
 	ok: boolean,
 };
 

@@ -69,7 +69,11 @@ pub struct ComposeCheck {
     /// `{{变量}}` used in the draft that no column provides.
     pub missing_variables: Vec<String>,
     pub cards: Vec<CardPreview>,
-    /// Whether the draft can be sent (every field fine, no missing variable).
+    /// A recipient source was chosen and has no one to send to (an empty list or file, or one
+    /// that cannot be read now): no card is drawn for a recipient who does not exist.
+    pub empty_source: bool,
+    /// Whether the draft can be sent (every field fine, no missing variable, someone to send
+    /// to when a source is chosen).
     pub ok: bool,
 }
 
@@ -102,6 +106,7 @@ pub(crate) fn check(
     draft: &TemplateDraft,
     spec: &JobSpec,
     sample: Resolved,
+    source_given: bool,
 ) -> ComposeCheck {
     let shown: Vec<keywords::Field> = t
         .fields
@@ -137,10 +142,14 @@ pub(crate) fn check(
         Payload::Template { data, .. } => data.clone(),
         _ => BTreeMap::new(),
     };
-    let rows = if sample.recipients.is_empty() {
-        vec![Recipient::new("")]
-    } else {
-        sample.recipients
+    let empty_source = source_given && sample.recipients.is_empty();
+    ok &= !empty_source;
+    // Without a source the card shows the message with its raw values (示例); with an empty
+    // source there is nobody to show it to.
+    let rows = match (sample.recipients.is_empty(), empty_source) {
+        (_, true) => Vec::new(),
+        (true, false) => vec![Recipient::new("")],
+        (false, false) => sample.recipients,
     };
     let cards = rows
         .iter()
@@ -162,6 +171,7 @@ pub(crate) fn check(
         variables: sample.variables,
         missing_variables: missing,
         cards,
+        empty_source,
         ok,
     }
 }

@@ -211,7 +211,7 @@ impl Compose {
                 .unwrap_or_default(),
             None => Resolved::default(),
         };
-        Ok(check::check(&t, draft, &spec, sample))
+        Ok(check::check(&t, draft, &spec, sample, source.is_some()))
     }
 
     /// How many recipients a source has and how long the job takes at the engine's rate.

@@ -124,7 +124,7 @@ fn the_check_flags_broken_values_missing_variables_and_previews_each_recipient()
         ],
         Jump::None,
     );
-    let c = check::check(&t, &bad, &spec_of(&t, &bad), sample());
+    let c = check::check(&t, &bad, &spec_of(&t, &bad), sample(), true);
     assert!(!c.ok);
     let cs = c
         .fields
@@ -140,7 +140,7 @@ fn the_check_flags_broken_values_missing_variables_and_previews_each_recipient()
         &[("thing1", "{{商品}}"), ("character_string2", "A-1")],
         Jump::None,
     );
-    let c = check::check(&t, &good, &spec_of(&t, &good), sample());
+    let c = check::check(&t, &good, &spec_of(&t, &good), sample(), true);
     assert!(c.ok, "{c:?}");
     assert!(c.missing_variables.is_empty());
     assert_eq!(c.cards.len(), 2);
@@ -154,9 +154,20 @@ fn the_check_flags_broken_values_missing_variables_and_previews_each_recipient()
     );
 
     // A variable no column provides makes the draft unsendable.
-    let c = check::check(&t, &good, &spec_of(&t, &good), Resolved::default());
+    let c = check::check(&t, &good, &spec_of(&t, &good), Resolved::default(), false);
     assert!(!c.ok);
     assert_eq!(c.missing_variables, vec!["商品".to_string()]);
+
+    // No source chosen: one 示例 card of the raw message. An empty source: no card for a
+    // recipient who does not exist, and nothing to send.
+    let fixed = draft(&[("thing1", "茶叶"), ("character_string2", "A-1")], Jump::None);
+    let c = check::check(&t, &fixed, &spec_of(&t, &fixed), Resolved::default(), false);
+    assert!(c.ok && !c.empty_source);
+    assert_eq!(c.cards.len(), 1);
+    assert_eq!(c.cards[0].openid, "");
+    let c = check::check(&t, &fixed, &spec_of(&t, &fixed), Resolved::default(), true);
+    assert!(!c.ok && c.empty_source, "{c:?}");
+    assert!(c.cards.is_empty());
 }
 
 use crate::send::render::RenderProblem;

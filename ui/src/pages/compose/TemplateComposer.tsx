@@ -391,6 +391,15 @@ function TemplateForm({
                     </Form.Item>
                   );
                 })}
+                {check.data?.empty_source && (
+                  <Alert
+                    type="warning"
+                    showIcon
+                    style={{ marginBottom: 16 }}
+                    data-testid="empty-source"
+                    title={t("send.compose.emptySource")}
+                  />
+                )}
                 {check.data && check.data.missing_variables.length > 0 && (
                   <Alert
                     type="error"

@@ -89,6 +89,7 @@ function mockShell(stored: Stored, english = false, sent: unknown[] = []) {
           variables: [],
           missing_variables: [],
           cards: [],
+          empty_source: false,
           ok: true,
         };
       case "interactions_open":
