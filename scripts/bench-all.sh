@@ -4,13 +4,13 @@
 #   WXDESK_BENCH_SHORT=1 scripts/bench-all.sh  small sizes, a couple of minutes: proves they run
 #                                              (CI); RESULTS.md is not touched
 # WXDESK_WECHATPY_VENV=DIR reuses a venv that has wechatpy (else a throwaway one is made).
-# WXDESK_BENCH_ONLY="send history" runs only those groups (send relay history followers app).
+# WXDESK_BENCH_ONLY="send history" runs only those groups (send relay history followers team app).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/wxdesk-target}"
 SHORT="${WXDESK_BENCH_SHORT:-}"
-ONLY="${WXDESK_BENCH_ONLY:-send relay history followers app}"
+ONLY="${WXDESK_BENCH_ONLY:-send relay history followers team app}"
 BIN="$CARGO_TARGET_DIR/release"
 OUT="$(mktemp -d)"
 RESULTS="$OUT/results.jsonl"
@@ -33,10 +33,12 @@ if [ -n "$SHORT" ]; then
   N_SEND=500; SEQ=20; N_FAST=2000; N_RSS_BIG=20000; N_HIST="2000 20000"; N_FOLLOW=20000
   RELAY_ARGS=(--short); N_PUSH=2000
   N_CLI=300; CLI_REPS=1; N_SEND_CURVE=""
+  N_TEAM=200; TEAM_REPS=1
 else
   N_SEND=10000; SEQ=200; N_FAST=20000; N_RSS_BIG=1000000; N_HIST="10000 100000 1000000"; N_FOLLOW=1000000
   RELAY_ARGS=(--rate 2000 --secs 15); N_PUSH=20000
   N_CLI=5000; CLI_REPS=3; N_SEND_CURVE="10000 100000"
+  N_TEAM=5000; TEAM_REPS=3
 fi
 
 step "build (release)"
@@ -103,8 +105,16 @@ if want followers; then
   run "$BIN/audience" curve 50 $FOLLOW_CURVE
 fi
 
+if want team; then
+  step "5. team-mode bulk send: 1 relay process vs 2 on one PostgreSQL, 100 ms (#17)"
+  # Needs Debian's postgresql package (scripts/setup-system.sh); the release relay binary runs as
+  # real child processes next to the bench binary.
+  cargo build --release -p wxdesk-relay
+  run "$BIN/team_send" 100 "$TEAM_REPS" "$N_TEAM" "$BIN/wxdesk-relay"
+fi
+
 if want app && [ -z "$SHORT" ]; then
-  step "5. app cold start and idle memory (Xvfb)"
+  step "6. app cold start and idle memory (Xvfb)"
   if [ -x bench/app-start.sh ]; then
     run bash bench/app-start.sh
   else

@@ -132,7 +132,7 @@ impl Drop for Proc {
 
 struct Bench {
     _pg: PgCluster,
-    db: tokio_postgres::Client,
+    db: Arc<tokio_postgres::Client>,
     sim: SimHandle,
     bin: PathBuf,
     env: Vec<(String, String)>,
@@ -185,6 +185,15 @@ async fn setup(
     let (admin, conn) = tokio_postgres::connect(&pg.url("postgres"), tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     admin.batch_execute("CREATE DATABASE team").await?;
+    // A diagnostic, never a figure to report as the server's: commits no longer wait for the WAL
+    // flush, to see how much of a job's time is fsync under the job row's lock.
+    if std::env::var("WXDESK_BENCH_PG_ASYNC_COMMIT").is_ok() {
+        admin
+            .batch_execute("ALTER SYSTEM SET synchronous_commit = off")
+            .await?;
+        admin.batch_execute("SELECT pg_reload_conf()").await?;
+        println!("diagnostic: PostgreSQL synchronous_commit = off");
+    }
     let mut quotas = std::collections::BTreeMap::new();
     quotas.insert(SEND.to_string(), 100_000_000);
     quotas.insert("/cgi-bin/user/get".to_string(), 1_000_000);
@@ -256,7 +265,7 @@ async fn setup(
     tokio::spawn(conn);
     let mut b = Bench {
         _pg: pg,
-        db,
+        db: Arc::new(db),
         sim,
         bin,
         env,
@@ -429,6 +438,16 @@ struct Run {
     first_s: f64,
     last_s: f64,
     rss_kib: Vec<u64>,
+    /// Claim transactions (each reserves the account's pace in team_rates).
+    claims: i64,
+    /// Result-write transactions.
+    writes: i64,
+    /// Every commit in the team database during the run (heartbeats and watches too).
+    commits: i64,
+    /// Mean number of sessions waiting for a lock, sampled every 20 ms.
+    lock_waiters: f64,
+    /// Mean rows in_flight (claimed, result not yet committed), sampled every 20 ms.
+    in_flight: f64,
 }
 
 /// One job with `procs` fresh processes; `run` counts jobs from 1 (each recipient has then been
@@ -455,16 +474,19 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
         return Err(format!("{procs} workers never registered").into());
     }
     let (before, _, _) = sends(&b.sim);
+    let stats0 = stats(&b.db).await?;
     let body = job_body(b, run);
     let base = ps[0].base.clone();
     let n = b.openids.len() as u64;
     // The sim's acceptance count, polled, for when sending really started and ended.
     let state_url = format!("{}/__sim/state", b.sim.base_url);
     let http = b.http.clone();
+    let db = b.db.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let t0 = Instant::now();
     let poller = tokio::spawn(async move {
         let (mut first, mut last) = (None, None);
+        let (mut samples, mut waiting, mut in_flight) = (0u64, 0u64, 0u64);
         let mut seen = before;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         loop {
@@ -475,6 +497,21 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
             }
             .and_then(|s| s["sends"]["accepted"].as_u64())
             .unwrap_or(seen);
+            // Sessions of the team database waiting for a lock (the job row, mostly).
+            if let Ok(r) = db
+                .query_one(
+                    "SELECT (SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                              WHERE NOT l.granted AND a.datname = 'team'),
+                            (SELECT coalesce(sum(in_flight), 0)::bigint FROM team_jobs
+                              WHERE status = 'running')",
+                    &[],
+                )
+                .await
+            {
+                samples += 1;
+                waiting += r.get::<_, i64>(0).max(0) as u64;
+                in_flight += r.get::<_, i64>(1).max(0) as u64;
+            }
             if now > seen {
                 let t = t0.elapsed().as_secs_f64();
                 first.get_or_insert(t);
@@ -482,7 +519,8 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
                 seen = now;
             }
             if *stop_rx.borrow() || seen >= before + n {
-                return (first, last);
+                let n = samples.max(1) as f64;
+                return (first, last, waiting as f64 / n, in_flight as f64 / n);
             }
         }
     });
@@ -518,11 +556,16 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
     };
     let total_s = t0.elapsed().as_secs_f64();
     let _ = stop_tx.send(true);
-    let (first, last) = poller.await?;
+    let (first, last, lock_waiters, in_flight) = poller.await?;
     let rss_kib = ps.iter().map(Proc::peak_rss_kib).collect();
     for p in ps {
         p.terminate();
     }
+    // Backends report their counters when idle or at exit: give them a moment.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stats1 = stats(&b.db).await?;
+    let claims = stats1.0 - stats0.0;
+    let job_updates = stats1.1 - stats0.1;
     let sent = job["counts"]["sent"].as_u64().unwrap_or(0);
     let (after, distinct, max) = sends(&b.sim);
     // accepted grew by n over exactly n distinct recipients, none above `run`: every recipient
@@ -541,7 +584,29 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
         first_s: first.unwrap_or(f64::NAN),
         last_s: last.unwrap_or(f64::NAN),
         rss_kib,
+        claims,
+        // Each claim updates the job row once, each result batch once (plus completion).
+        writes: (job_updates - claims - 1).max(0),
+        commits: stats1.2 - stats0.2,
+        lock_waiters,
+        in_flight,
     })
+}
+
+/// (claims: team_rates updates + inserts, team_jobs row updates, commits in the team database).
+async fn stats(db: &tokio_postgres::Client) -> Result<(i64, i64, i64), BoxError> {
+    let r = db
+        .query_one(
+            "SELECT
+               (SELECT coalesce(sum(n_tup_upd + n_tup_ins), 0)::bigint FROM pg_stat_user_tables
+                 WHERE relname = 'team_rates'),
+               (SELECT coalesce(sum(n_tup_upd), 0)::bigint FROM pg_stat_user_tables
+                 WHERE relname = 'team_jobs'),
+               (SELECT xact_commit FROM pg_stat_database WHERE datname = 'team')",
+            &[],
+        )
+        .await?;
+    Ok((r.get(0), r.get(1), r.get(2)))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -580,8 +645,20 @@ async fn main() -> Result<(), BoxError> {
     let b = setup(latency_ms, recipients, bin, pushes).await?;
     let mut runs = Vec::new();
     println!(
-        "{:>3} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>14}",
-        "run", "procs", "total_s", "create_s", "first_s", "last_s", "msg/s", "peak RSS MiB"
+        "{:>3} {:>5} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12} {:>6} {:>6} {:>7} {:>6} {:>6}",
+        "run",
+        "procs",
+        "total_s",
+        "create_s",
+        "first_s",
+        "last_s",
+        "msg/s",
+        "peak RSS MiB",
+        "claims",
+        "writes",
+        "commits",
+        "lockwt",
+        "inflt"
     );
     for _ in 0..reps {
         for procs in [1, 2] {
@@ -593,14 +670,19 @@ async fn main() -> Result<(), BoxError> {
                 .map(|k| format!("{:.0}", *k as f64 / 1024.0))
                 .collect();
             println!(
-                "{n:>3} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.0} {:>14}",
+                "{n:>3} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6.0} {:>12} {:>6} {:>6} {:>7} {:>6.2} {:>6.1}",
                 r.procs,
                 r.total_s,
                 r.created_s,
                 r.first_s,
                 r.last_s,
                 recipients as f64 / r.total_s,
-                rss.join("/")
+                rss.join("/"),
+                r.claims,
+                r.writes,
+                r.commits,
+                r.lock_waiters,
+                r.in_flight
             );
             runs.push(r);
         }
@@ -641,6 +723,10 @@ async fn main() -> Result<(), BoxError> {
             "create_s": runs.iter().map(|r| round2(r.created_s)).collect::<Vec<_>>(),
             "peak_rss_kib_one": rss(1),
             "peak_rss_kib_two": rss(2),
+            "claims_per_job": runs.iter().map(|r| r.claims).collect::<Vec<_>>(),
+            "result_writes_per_job": runs.iter().map(|r| r.writes).collect::<Vec<_>>(),
+            "mean_lock_waiters": runs.iter().map(|r| round2(r.lock_waiters)).collect::<Vec<_>>(),
+            "mean_in_flight": runs.iter().map(|r| round2(r.in_flight)).collect::<Vec<_>>(),
         })
     );
     Ok(())
