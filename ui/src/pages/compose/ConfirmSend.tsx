@@ -49,14 +49,17 @@ export function ConfirmSend({ appid, templateTitle, estimate, sending, onOk, onC
               {templateTitle}
             </Descriptions.Item>
             <Descriptions.Item label={t("send.compose.confirmCount")}>
-              <Flex vertical>
-                <span data-testid="confirm-count">{formatCount(estimate.recipients)}</span>
-                {estimate.left_out > 0 && (
-                  <Typography.Text type="warning" data-testid="confirm-left-out">
-                    {t("send.compose.confirmLeftOut", { n: formatCount(estimate.left_out) })}
-                  </Typography.Text>
-                )}
-              </Flex>
+              {/* Inline, so the cell reads as the number alone when nothing is left out. */}
+              <span data-testid="confirm-count">{formatCount(estimate.recipients)}</span>
+              {estimate.left_out > 0 && (
+                <Typography.Text
+                  type="warning"
+                  data-testid="confirm-left-out"
+                  style={{ marginInlineStart: 8 }}
+                >
+                  {t("send.compose.confirmLeftOut", { n: formatCount(estimate.left_out) })}
+                </Typography.Text>
+              )}
             </Descriptions.Item>
             <Descriptions.Item label={t("send.compose.confirmRate")}>
               {t("send.jobs.rate", { rate: estimate.rate_per_sec })}
