@@ -54,7 +54,7 @@ const templates = (english: boolean) => [
 const SUB_TID = "P".repeat(43);
 
 /** Answers the composers' commands, with drafts kept in `stored` across renders. */
-function mockShell(stored: Stored, english = false, sent: unknown[] = []) {
+function mockShell(stored: Stored, english = false, sent: unknown[] = [], emptySource = false) {
   let clock = 1_700_000_000_000;
   mockIPC((cmd, args) => {
     const a = (args ?? {}) as Record<string, string>;
@@ -89,8 +89,8 @@ function mockShell(stored: Stored, english = false, sent: unknown[] = []) {
           variables: [],
           missing_variables: [],
           cards: [],
-          empty_source: false,
-          ok: true,
+          empty_source: emptySource,
+          ok: !emptySource,
         };
       case "interactions_open":
         return { rows: [], total: 0, next: null };
@@ -297,5 +297,24 @@ describe("the customer-service composer's draft", () => {
     fireEvent.click(within(confirm).getByRole("button", { name: "清空草稿" }));
     await waitFor(() => expect(stored.size).toBe(0));
     expect((screen.getByTestId("custom-content") as HTMLTextAreaElement).value).toBe("");
+  });
+});
+
+describe("the template composer's preview", () => {
+  it("says the chosen source has no one to send to instead of drawing a made-up recipient", async () => {
+    mockShell(new Map(), false, [], true);
+    visit(<TemplateComposer appid={OA} />);
+    await chooseTemplate("发货通知");
+    expect((await screen.findByTestId("empty-source")).textContent).toContain(
+      "所选名单或文件里没有可发送的接收者",
+    );
+  });
+
+  it("shows no such warning while the source has recipients", async () => {
+    mockShell(new Map());
+    visit(<TemplateComposer appid={OA} />);
+    await chooseTemplate("发货通知");
+    await screen.findByTestId("field-thing1");
+    expect(screen.queryByTestId("empty-source")).toBeNull();
   });
 });
