@@ -160,7 +160,10 @@ fn the_check_flags_broken_values_missing_variables_and_previews_each_recipient()
 
     // No source chosen: one 示例 card of the raw message. An empty source: no card for a
     // recipient who does not exist, and nothing to send.
-    let fixed = draft(&[("thing1", "茶叶"), ("character_string2", "A-1")], Jump::None);
+    let fixed = draft(
+        &[("thing1", "茶叶"), ("character_string2", "A-1")],
+        Jump::None,
+    );
     let c = check::check(&t, &fixed, &spec_of(&t, &fixed), Resolved::default(), false);
     assert!(c.ok && !c.empty_source);
     assert_eq!(c.cards.len(), 1);

@@ -119,7 +119,10 @@ async fn the_composer_sends_a_saved_list_through_ctx_compose_and_ctx_sends() {
     assert_eq!((estimate.recipients, estimate.left_out), (1, 2));
     std::fs::write(&file, "openid,订单号\nnot-an-openid,A1\n").unwrap();
     let refused = ctx.compose.estimate(&oa, &from_file).await.unwrap_err();
-    assert!(refused.to_string().contains("没有可发送的接收者"), "{refused}");
+    assert!(
+        refused.to_string().contains("没有可发送的接收者"),
+        "{refused}"
+    );
 
     // 发送 (compose_send): the job is created and started by the engine host.
     let job_id = ctx.sends.start_draft(&draft, &source).await.unwrap();
