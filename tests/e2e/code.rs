@@ -541,8 +541,39 @@ async fn release_when_approved(h: &Harness, appid: &str, version: &str) -> Resul
         .await?;
     h.click(&in_row(appid, "action-release")).await?;
     h.click("#release-confirm").await?;
-    h.wait_for_contains(&in_row(appid, "online-version"), version)
-        .await?;
+    // A click during the confirmation's opening animation can land on nothing (CI failed once
+    // with 1.0.1 still online a minute later): while the button is there and not busy with the
+    // request, it is pressed again. A pressed button turns loading, so a release is never asked
+    // twice; the dialog is removed once the release is done.
+    for _ in 0..5 {
+        if h
+            .wait_gone("#release-confirm", Duration::from_secs(8))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        let busy = h
+            .client
+            .execute(
+                "const b = document.getElementById('release-confirm');\
+                 return b !== null && b.classList.contains('ant-btn-loading');",
+                vec![],
+            )
+            .await
+            .map_err(wd("looking at the release button"))?;
+        if busy != Value::Bool(true) {
+            h.screenshot(&format!("release-{version}-pressed-again")).await?;
+            h.click("#release-confirm").await?;
+        }
+    }
+    if let Err(e) = h
+        .wait_for_contains(&in_row(appid, "online-version"), version)
+        .await
+    {
+        h.screenshot(&format!("release-{version}-not-online")).await?;
+        return Err(e);
+    }
     Ok(())
 }
 
