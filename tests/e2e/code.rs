@@ -546,8 +546,7 @@ async fn release_when_approved(h: &Harness, appid: &str, version: &str) -> Resul
     // request, it is pressed again. A pressed button turns loading, so a release is never asked
     // twice; the dialog is removed once the release is done.
     for _ in 0..5 {
-        if h
-            .wait_gone("#release-confirm", Duration::from_secs(8))
+        if h.wait_gone("#release-confirm", Duration::from_secs(8))
             .await
             .is_ok()
         {
@@ -563,7 +562,8 @@ async fn release_when_approved(h: &Harness, appid: &str, version: &str) -> Resul
             .await
             .map_err(wd("looking at the release button"))?;
         if busy != Value::Bool(true) {
-            h.screenshot(&format!("release-{version}-pressed-again")).await?;
+            h.screenshot(&format!("release-{version}-pressed-again"))
+                .await?;
             h.click("#release-confirm").await?;
         }
     }
@@ -571,7 +571,8 @@ async fn release_when_approved(h: &Harness, appid: &str, version: &str) -> Resul
         .wait_for_contains(&in_row(appid, "online-version"), version)
         .await
     {
-        h.screenshot(&format!("release-{version}-not-online")).await?;
+        h.screenshot(&format!("release-{version}-not-online"))
+            .await?;
         return Err(e);
     }
     Ok(())
