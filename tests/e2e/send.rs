@@ -265,9 +265,11 @@ async fn cancel_mid_way(
     wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已暂停").await?;
     open_cancel_confirm(h, id).await?;
     // The dialog's buttons say what they do (取消/确定 read 取消 as "don't cancel").
-    let buttons = h.text(".ant-modal-confirm .ant-modal-confirm-btns").await?;
+    // Read once shown: during the opening animation WebDriver reads the buttons as no text.
+    let buttons =
+        wait_for_contains(h, ".ant-modal-confirm .ant-modal-confirm-btns", "保留任务").await?;
     assert!(
-        buttons.contains("取消任务") && buttons.contains("保留任务"),
+        buttons.contains("取消任务"),
         "cancel dialog buttons: {buttons}"
     );
     h.click(".ant-modal-confirm .ant-btn-dangerous").await?;
