@@ -326,8 +326,31 @@ async fn cancel_mid_way(
 
     // 发送记录 of this job: the same numbers above the rows, and the rows say 已取消.
     h.click("[data-testid=nav-jobs]").await?;
-    h.click(&format!("[data-testid=job-more-{id}]")).await?;
-    h.click(&format!("[data-testid=job-history-{id}]")).await?;
+    // A click on the menu item during the dropdown's opening animation can land on nothing (CI
+    // failed once still on 任务): the step is tried again until the route changes.
+    let route = format!("#/history?job={id}");
+    for _ in 0..5 {
+        h.click(&format!("[data-testid=job-more-{id}]")).await?;
+        // The dropdown's opening animation (antd: 0.2 s), not a timing assertion.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        h.click(&format!("[data-testid=job-history-{id}]")).await?;
+        let mut there = false;
+        for _ in 0..30 {
+            let at = h
+                .client
+                .current_url()
+                .await
+                .map_err(wd("reading the route"))?;
+            if at.fragment().map(|f| format!("#{f}")).as_deref() == Some(route.as_str()) {
+                there = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if there {
+            break;
+        }
+    }
     h.wait_for_route(&format!("/history?job={id}")).await?;
     let summary = wait_for_contains(h, "[data-testid=history-job-summary]", "已取消").await?;
     assert!(
