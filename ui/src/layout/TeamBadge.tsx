@@ -2,7 +2,7 @@ import { TeamOutlined } from "@ant-design/icons";
 import { Tag, Tooltip } from "antd";
 import { useTranslation } from "react-i18next";
 import { useTeamMembership } from "../api/team";
-import { roleText } from "../pages/team/TeamCard";
+import { roleText } from "../pages/team/labels";
 
 /**
  * 团队 · 成员 · 角色 in the header while this session works on a team's shared workspace: staff

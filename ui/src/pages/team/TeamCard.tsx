@@ -13,7 +13,6 @@ import {
   Tag,
   Typography,
 } from "antd";
-import type { TFunction } from "i18next";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
@@ -26,12 +25,7 @@ import {
   useTeamStatus,
 } from "../../api/team";
 import { errorText, msg } from "../accounts/labels";
-
-/** 只读 / 操作员 / 管理员 in the window's language; a role the window does not know, as sent. */
-export function roleText(t: TFunction, role: string): string {
-  const known = knownRole(role);
-  return known ? t(`team.roles.${known}`) : role;
-}
+import { roleText } from "./labels";
 
 /** After a join or a leave: the workspace switches at the next start, so the app restarts. */
 function RestartModal({ title, text }: { title: string; text: string }) {
