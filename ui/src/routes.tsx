@@ -1,18 +1,20 @@
 import { Navigate, type RouteObject } from "react-router";
 import { AppLayout } from "./layout/AppLayout";
-import { AuthorizePage } from "./pages/AuthorizePage";
 import {
   AccountsPage,
   AudiencePage,
+  AuthorizePage,
   CodePage,
   ComposePage,
   HistoryPage,
   JobsPage,
   OverviewPage,
+  SettingsPage,
   TemplatesPage,
 } from "./pages/pages";
-import { SettingsPage } from "./pages/SettingsPage";
 
+// The pages are lazy components (pages.tsx); AppLayout's Suspense around the Outlet shows a
+// spinner in the content area while one loads, so the sidebar and header stay put.
 export const routes: RouteObject[] = [
   {
     path: "/",

@@ -1,5 +1,5 @@
-import { theme as antdTheme, Layout, Menu, Space, Typography } from "antd";
-import { useEffect, useState } from "react";
+import { theme as antdTheme, Flex, Layout, Menu, Space, Spin, Typography } from "antd";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Outlet, useLocation, useNavigate } from "react-router";
 import { useAppInfo } from "../api";
@@ -10,9 +10,13 @@ import { LanguageSwitch } from "./LanguageSwitch";
 import { ModeBadge } from "./ModeBadge";
 import { NAV_ITEMS, navKeyForPath } from "./nav";
 import { TeamBadge } from "./TeamBadge";
-import { Welcome } from "./Welcome";
 
 const { Header, Sider, Content } = Layout;
+
+// The welcome shows only until a platform is configured (a first start), and it brings the
+// restore dialog and antd's Steps and Result: loaded like a page, so every later start does
+// not parse it for nothing.
+const Welcome = lazy(() => import("./Welcome").then((m) => ({ default: m.Welcome })));
 
 function Logo({ collapsed }: { collapsed: boolean }) {
   const { t } = useTranslation();
@@ -53,6 +57,18 @@ function Logo({ collapsed }: { collapsed: boolean }) {
         </Typography.Text>
       )}
     </div>
+  );
+}
+
+/** What the content area shows while a page's chunk loads: only on the first render of a page
+ * the app opens on or reloads to. A click in the sidebar navigates inside a transition (React
+ * Router's default), so the page being left stays up until the next one is ready, never a
+ * spinner; the delay keeps a chunk read from disk in a few ms from flashing one at all. */
+function PageLoading() {
+  return (
+    <Flex data-testid="page-loading" justify="center" style={{ paddingTop: 96 }}>
+      <Spin delay={150} />
+    </Flex>
   );
 }
 
@@ -120,7 +136,10 @@ export function AppLayout() {
             says when it does not. */}
         <FeedBanner />
         <Content style={{ padding: 24, overflow: "auto" }}>
-          {welcome && location.pathname === "/overview" ? <Welcome /> : <Outlet />}
+          {/* Inside Content, so a page loading its chunk leaves the sidebar and header up. */}
+          <Suspense fallback={<PageLoading />}>
+            {welcome && location.pathname === "/overview" ? <Welcome /> : <Outlet />}
+          </Suspense>
         </Content>
       </Layout>
     </Layout>
