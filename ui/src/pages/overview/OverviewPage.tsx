@@ -1,9 +1,5 @@
-import { Alert, Card, Col, Empty, Flex, List, Row, Statistic, Typography } from "antd";
-import { BarChart } from "echarts/charts";
-import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
-import * as echarts from "echarts/core";
-import { CanvasRenderer } from "echarts/renderers";
-import ReactEChartsCore from "echarts-for-react/esm/core";
+import { Alert, Card, Col, Empty, Flex, List, Row, Spin, Statistic, Typography } from "antd";
+import { lazy, Suspense } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { type JobView, useDeliveryReportsLive, useJobs, useOverview } from "../../api/send";
@@ -12,7 +8,11 @@ import { jobTitle } from "../jobs/labels";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/AccountPicker";
 
-echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+// The chart brings echarts, the largest library of the UI: 概览 is the first page, so it loads
+// the chart on its own, only when there are days to draw, after the page's numbers are up.
+const OverviewChart = lazy(() =>
+  import("./OverviewChart").then((m) => ({ default: m.OverviewChart })),
+);
 
 const DAYS = 14;
 
@@ -151,12 +151,16 @@ export function OverviewPage() {
         <Col span={16}>
           <Card title={t("send.overview.chart")} size="small" data-testid="overview-chart">
             {days.some((d) => d.sent + d.failed + d.uncertain > 0) ? (
-              <ReactEChartsCore
-                echarts={echarts}
-                option={option}
-                style={{ height: 300 }}
-                notMerge
-              />
+              // The fallback keeps the chart's height, so the card does not jump when it draws.
+              <Suspense
+                fallback={
+                  <Flex justify="center" align="center" style={{ height: 300 }}>
+                    <Spin />
+                  </Flex>
+                }
+              >
+                <OverviewChart option={option} />
+              </Suspense>
             ) : (
               <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("send.jobs.emptyDesc")} />
             )}
