@@ -11,6 +11,25 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     chunkSizeWarningLimit: 2048,
+    rolldownOptions: {
+      output: {
+        codeSplitting: {
+          groups: [
+            {
+              // The libraries the first paint needs (React, antd's frame components, i18next,
+              // the router, react-query) in one chunk: measured against the automatic split
+              // (#19), it loads 4 files at start instead of 12 and a few kB less. Only what
+              // the entry imports statically ($initial): grouping every module of these
+              // libraries would put the pages' antd components (Table, DatePicker, …) back into
+              // the first paint, 1.68 MB instead of 1.18 MB.
+              name: "vendor",
+              test: /node_modules[\\/](react|react-dom|scheduler|antd|@rc-component|@ant-design|i18next|react-i18next|react-router|@tanstack|dayjs|stylis|clsx|@babel)[\\/]/,
+              tags: ["$initial"],
+            },
+          ],
+        },
+      },
+    },
   },
   test: {
     environment: "happy-dom",
