@@ -3,14 +3,19 @@ import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
 import { useUiStore } from "../store/ui";
 
+// A test in the node environment (the production build's, firstPaint.test.ts) has no window:
+// nothing rendered to clean up, no IPC mock, no matchMedia to provide.
+const hasDom = typeof window !== "undefined";
+
 afterEach(() => {
+  if (!hasDom) return;
   cleanup();
   clearMocks();
   useUiStore.getState().setLanguage("zh-CN");
 });
 
 // antd's responsive helpers ask for matchMedia, which happy-dom may not provide.
-if (!window.matchMedia) {
+if (hasDom && !window.matchMedia) {
   Object.defineProperty(window, "matchMedia", {
     writable: true,
     value: (query: string) => ({

@@ -1,0 +1,101 @@
+// @vitest-environment node
+// What the first paint loads (#19): the entry chunk and what it imports statically, as the
+// production build lays them out. Only the frame and 概览 belong there; every other page, the
+// first-start welcome and echarts come in their own chunks when first needed. A static import
+// of one of them anywhere on the entry's path puts it back into the first paint, and this fails.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Rolldown } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const UI = fileURLToPath(new URL("..", import.meta.url));
+
+/** Modules that must stay out of the first paint (paths relative to ui/). */
+const LATER = [
+  "src/pages/accounts/AccountsPage.tsx",
+  "src/pages/AuthorizePage.tsx",
+  "src/pages/audience/AudiencePage.tsx",
+  "src/pages/code/CodePage.tsx",
+  "src/pages/compose/ComposePage.tsx",
+  "src/pages/history/HistoryPage.tsx",
+  "src/pages/jobs/JobsPage.tsx",
+  "src/pages/SettingsPage.tsx",
+  "src/pages/templates/TemplatesPage.tsx",
+  "src/pages/team/TeamCard.tsx",
+  "src/layout/Welcome.tsx",
+  "src/pages/overview/OverviewChart.tsx",
+];
+
+type OutputChunk = Rolldown.OutputChunk;
+
+let chunks: OutputChunk[] = [];
+let outDir = "";
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), "wxdesk-ui-build-"));
+  // vitest runs with NODE_ENV=test, which would make vite bundle React's development build;
+  // the app ships the production one.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    const out = (await build({
+      root: UI,
+      configFile: join(UI, "vite.config.ts"),
+      mode: "production",
+      logLevel: "silent",
+      build: { write: false, outDir, emptyOutDir: false },
+    })) as Rolldown.RolldownOutput | Rolldown.RolldownOutput[];
+    const outputs = Array.isArray(out) ? out : [out];
+    chunks = outputs.flatMap((o) => o.output).filter((c): c is OutputChunk => c.type === "chunk");
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+}, 180_000);
+
+afterAll(() => {
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+/** The entry chunk and every chunk reachable from it by static imports. */
+function firstPaint(): OutputChunk[] {
+  const byName = new Map(chunks.map((c) => [c.fileName, c]));
+  const entry = chunks.filter((c) => c.isEntry);
+  expect(entry).toHaveLength(1);
+  const seen = new Map<string, OutputChunk>();
+  const todo = [...entry];
+  for (let c = todo.pop(); c; c = todo.pop()) {
+    if (seen.has(c.fileName)) continue;
+    seen.set(c.fileName, c);
+    for (const f of c.imports) {
+      const next = byName.get(f);
+      if (next) todo.push(next);
+    }
+  }
+  return [...seen.values()];
+}
+
+const rel = (id: string) => id.replace(/\\/g, "/").replace(`${UI.replace(/\\/g, "/")}`, "");
+
+describe("the first paint", () => {
+  it("holds the frame and 概览, and no other page, the welcome or echarts", () => {
+    const modules = firstPaint().flatMap((c) => c.moduleIds.map(rel));
+    // The walk found the real first paint: the frame and the page the app opens on are in it.
+    expect(modules).toContain("src/layout/AppLayout.tsx");
+    expect(modules).toContain("src/pages/overview/OverviewPage.tsx");
+    for (const later of LATER) expect(modules, later).not.toContain(later);
+    expect(modules.filter((m) => /node_modules\/(echarts|zrender)\//.test(m))).toEqual([]);
+  });
+
+  it("gives each later page a chunk of its own, loaded by import()", () => {
+    const first = new Set(firstPaint().map((c) => c.fileName));
+    const dynamic = new Set(chunks.flatMap((c) => c.dynamicImports));
+    for (const later of LATER) {
+      const home = chunks.find((c) => c.moduleIds.map(rel).includes(later));
+      expect(home, later).toBeDefined();
+      expect(first.has(home?.fileName ?? ""), later).toBe(false);
+      expect(dynamic.has(home?.fileName ?? ""), later).toBe(true);
+    }
+  });
+});
