@@ -1,11 +1,10 @@
-import { Alert, Flex, Select, Skeleton, Typography } from "antd";
+import { Flex, Select, Skeleton, Typography } from "antd";
 import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { create } from "zustand";
-import { AppError } from "../../api";
 import { type AccountOption, useAccountOptions } from "../../api/templates";
-import { errorText } from "../accounts/labels";
 import { EmptyState } from "../PageShell";
+import { ErrorAlert } from "./ErrorAlert";
 
 // The chosen account is shared by 模板 and 用户与名单, so switching pages keeps it.
 interface PickedAccount {
@@ -18,19 +17,8 @@ export const usePickedAccount = create<PickedAccount>((set) => ({
   setAppid: (appid) => set({ appid }),
 }));
 
-/** A failed command as an antd Alert: the code's title, the message and the hint. */
-export function ErrorAlert({ error }: { error: unknown }) {
-  const { t } = useTranslation();
-  const e = error instanceof AppError ? error : null;
-  return (
-    <Alert
-      type="error"
-      showIcon
-      title={t(`errors.${e?.code ?? "unknown"}`)}
-      description={errorText(error)}
-    />
-  );
-}
+// The pages import ErrorAlert from here; its own module keeps it free of the Select above.
+export { ErrorAlert };
 
 function label(a: AccountOption) {
   return a.nickname ? `${a.nickname}（${a.appid}）` : a.appid;
