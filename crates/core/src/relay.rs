@@ -88,6 +88,11 @@ impl RelayClient {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            // The relay closes a keep-alive connection left idle for its header_read_timeout
+            // (15 s by default). A pooled connection kept longer can be picked for a request
+            // just as the relay closes it, and a POST that fails that way is not retried: drop
+            // idle connections first.
+            .pool_idle_timeout(Duration::from_secs(10))
             .build()
             .map_err(Error::from)?;
         Ok(RelayClient { http, base, key })

@@ -50,6 +50,9 @@ impl HttpSendApi {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(256)
+            // In relay egress mode these requests go to the relay, which closes connections idle
+            // for its header_read_timeout (15 s by default): never reuse one idle that long.
+            .pool_idle_timeout(Duration::from_secs(10))
             // The URL carries the access token: never send it on to where a 3xx points.
             .redirect(reqwest::redirect::Policy::none())
             .build()

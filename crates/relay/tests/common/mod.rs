@@ -155,6 +155,9 @@ pub fn client() -> reqwest::Client {
         .get_or_init(|| {
             reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
+                // The relay closes connections idle for header_read_timeout (15 s); a pooled one
+                // reused at that moment fails a POST (seen in CI). Drop idle ones well before.
+                .pool_idle_timeout(Duration::from_secs(5))
                 .build()
                 .expect("client")
         })

@@ -140,6 +140,10 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
+            // Through a relay, a keep-alive connection idle for its header_read_timeout (15 s by
+            // default) is closed by the relay; reusing one then can fail a request that is not
+            // retried. Drop idle connections before that.
+            .pool_idle_timeout(Duration::from_secs(10))
             // Every request carries a token or the relay key: a redirect is an error, never a
             // second request to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
