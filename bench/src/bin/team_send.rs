@@ -446,8 +446,33 @@ struct Run {
     commits: i64,
     /// Mean number of sessions waiting for a lock, sampled every 20 ms.
     lock_waiters: f64,
+    /// The same by the waiting statement (its first 48 characters).
+    waits_on: std::collections::BTreeMap<String, f64>,
     /// Mean rows in_flight (claimed, result not yet committed), sampled every 20 ms.
     in_flight: f64,
+    /// The machine's CPU busy share over the run (all cores, every process): near 1.0 the run is
+    /// bound by CPU, not by the database's locks or the concurrency.
+    cpu_busy: Option<f64>,
+}
+
+/// (busy, total) jiffies of all CPUs from /proc/stat.
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().sum();
+    // idle + iowait
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+fn cpu_busy_since(a: (u64, u64), b: (u64, u64)) -> f64 {
+    let total = b.1.saturating_sub(a.1).max(1);
+    round2(b.0.saturating_sub(a.0) as f64 / total as f64)
 }
 
 /// One job with `procs` fresh processes; `run` counts jobs from 1 (each recipient has then been
@@ -483,10 +508,12 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
     let http = b.http.clone();
     let db = b.db.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let cpu0 = cpu_times();
     let t0 = Instant::now();
     let poller = tokio::spawn(async move {
         let (mut first, mut last) = (None, None);
         let (mut samples, mut waiting, mut in_flight) = (0u64, 0u64, 0u64);
+        let mut waits_on: std::collections::BTreeMap<String, u64> = Default::default();
         let mut seen = before;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         loop {
@@ -502,8 +529,12 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
                 .query_one(
                     "SELECT (SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                               WHERE NOT l.granted AND a.datname = 'team'),
-                            (SELECT coalesce(sum(in_flight), 0)::bigint FROM team_jobs
-                              WHERE status = 'running')",
+                            (SELECT coalesce(sum(in_flight), 0)::bigint FROM team_jobs_now
+                              WHERE status = 'running'),
+                            (SELECT string_agg(left(regexp_replace(a.query, '\\s+', ' ', 'g'),
+                                                    48), '|')
+                               FROM pg_stat_activity a
+                              WHERE a.wait_event_type = 'Lock' AND a.datname = 'team')",
                     &[],
                 )
                 .await
@@ -511,6 +542,11 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
                 samples += 1;
                 waiting += r.get::<_, i64>(0).max(0) as u64;
                 in_flight += r.get::<_, i64>(1).max(0) as u64;
+                if let Some(what) = r.get::<_, Option<String>>(2) {
+                    for w in what.split('|') {
+                        *waits_on.entry(w.to_owned()).or_default() += 1;
+                    }
+                }
             }
             if now > seen {
                 let t = t0.elapsed().as_secs_f64();
@@ -520,7 +556,17 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
             }
             if *stop_rx.borrow() || seen >= before + n {
                 let n = samples.max(1) as f64;
-                return (first, last, waiting as f64 / n, in_flight as f64 / n);
+                let waits_on: std::collections::BTreeMap<String, f64> = waits_on
+                    .into_iter()
+                    .map(|(k, v)| (k, round2(v as f64 / n)))
+                    .collect();
+                return (
+                    first,
+                    last,
+                    waiting as f64 / n,
+                    in_flight as f64 / n,
+                    waits_on,
+                );
             }
         }
     });
@@ -556,7 +602,8 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
     };
     let total_s = t0.elapsed().as_secs_f64();
     let _ = stop_tx.send(true);
-    let (first, last, lock_waiters, in_flight) = poller.await?;
+    let (first, last, lock_waiters, in_flight, waits_on) = poller.await?;
+    let cpu_busy = cpu0.and_then(|c0| Some(cpu_busy_since(c0, cpu_times()?)));
     let rss_kib = ps.iter().map(Proc::peak_rss_kib).collect();
     for p in ps {
         p.terminate();
@@ -565,7 +612,14 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let stats1 = stats(&b.db).await?;
     let claims = stats1.0 - stats0.0;
-    let job_updates = stats1.1 - stats0.1;
+    let writes: i64 =
+        b.db.query_one(
+            "SELECT coalesce(sum(version), 0)::bigint FROM team_job_tallies
+              WHERE job_id = $1 AND lane LIKE '%/write'",
+            &[&id],
+        )
+        .await?
+        .get(0);
     let sent = job["counts"]["sent"].as_u64().unwrap_or(0);
     let (after, distinct, max) = sends(&b.sim);
     // accepted grew by n over exactly n distinct recipients, none above `run`: every recipient
@@ -585,28 +639,28 @@ async fn run_once(b: &Bench, procs: usize, run: usize) -> Result<Run, BoxError> 
         last_s: last.unwrap_or(f64::NAN),
         rss_kib,
         claims,
-        // Each claim updates the job row once, each result batch once (plus completion).
-        writes: (job_updates - claims - 1).max(0),
-        commits: stats1.2 - stats0.2,
+        // Each result batch adds 1 to its process's write tally's version.
+        writes,
+        commits: stats1.1 - stats0.1,
         lock_waiters,
+        waits_on,
         in_flight,
+        cpu_busy,
     })
 }
 
-/// (claims: team_rates updates + inserts, team_jobs row updates, commits in the team database).
-async fn stats(db: &tokio_postgres::Client) -> Result<(i64, i64, i64), BoxError> {
+/// (claims: team_rates updates + inserts, commits in the team database).
+async fn stats(db: &tokio_postgres::Client) -> Result<(i64, i64), BoxError> {
     let r = db
         .query_one(
             "SELECT
                (SELECT coalesce(sum(n_tup_upd + n_tup_ins), 0)::bigint FROM pg_stat_user_tables
                  WHERE relname = 'team_rates'),
-               (SELECT coalesce(sum(n_tup_upd), 0)::bigint FROM pg_stat_user_tables
-                 WHERE relname = 'team_jobs'),
                (SELECT xact_commit FROM pg_stat_database WHERE datname = 'team')",
             &[],
         )
         .await?;
-    Ok((r.get(0), r.get(1), r.get(2)))
+    Ok((r.get(0), r.get(1)))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -645,7 +699,7 @@ async fn main() -> Result<(), BoxError> {
     let b = setup(latency_ms, recipients, bin, pushes).await?;
     let mut runs = Vec::new();
     println!(
-        "{:>3} {:>5} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12} {:>6} {:>6} {:>7} {:>6} {:>6}",
+        "{:>3} {:>5} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12} {:>6} {:>6} {:>7} {:>6} {:>6} {:>5}",
         "run",
         "procs",
         "total_s",
@@ -658,7 +712,8 @@ async fn main() -> Result<(), BoxError> {
         "writes",
         "commits",
         "lockwt",
-        "inflt"
+        "inflt",
+        "cpu"
     );
     for _ in 0..reps {
         for procs in [1, 2] {
@@ -670,7 +725,7 @@ async fn main() -> Result<(), BoxError> {
                 .map(|k| format!("{:.0}", *k as f64 / 1024.0))
                 .collect();
             println!(
-                "{n:>3} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6.0} {:>12} {:>6} {:>6} {:>7} {:>6.2} {:>6.1}",
+                "{n:>3} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>6.0} {:>12} {:>6} {:>6} {:>7} {:>6.2} {:>6.1} {:>5}",
                 r.procs,
                 r.total_s,
                 r.created_s,
@@ -682,7 +737,9 @@ async fn main() -> Result<(), BoxError> {
                 r.writes,
                 r.commits,
                 r.lock_waiters,
-                r.in_flight
+                r.in_flight,
+                r.cpu_busy
+                    .map_or("?".to_owned(), |c| format!("{:.0}%", c * 100.0))
             );
             runs.push(r);
         }
@@ -727,6 +784,8 @@ async fn main() -> Result<(), BoxError> {
             "result_writes_per_job": runs.iter().map(|r| r.writes).collect::<Vec<_>>(),
             "mean_lock_waiters": runs.iter().map(|r| round2(r.lock_waiters)).collect::<Vec<_>>(),
             "mean_in_flight": runs.iter().map(|r| round2(r.in_flight)).collect::<Vec<_>>(),
+            "mean_lock_waiters_by_target": runs.iter().map(|r| r.waits_on.clone()).collect::<Vec<_>>(),
+            "cpu_busy": runs.iter().map(|r| r.cpu_busy).collect::<Vec<_>>(),
         })
     );
     Ok(())

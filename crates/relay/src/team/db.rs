@@ -8,10 +8,11 @@
 //! Durability is PostgreSQL's: a transaction is on disk when COMMIT returns (the server's
 //! `synchronous_commit` and `fsync` settings, on by default — docs/deploy says to keep them on).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::config::Secret;
 use crate::error::{Error, Result};
@@ -40,6 +41,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0004_history",
         include_str!("migrations/0004_history.sql"),
     ),
+    (
+        5,
+        "0005_job_tallies",
+        include_str!("migrations/0005_job_tallies.sql"),
+    ),
 ];
 
 /// Connections kept open beyond the ones in use.
@@ -53,7 +59,7 @@ pub struct Db {
 
 struct Inner {
     url: Secret,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Session>>,
     slots: Arc<Semaphore>,
 }
 
@@ -63,9 +69,15 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// A session with the statements prepared on it.
+struct Session {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
 /// A pooled connection; back to the pool on drop unless it broke.
 pub struct Conn {
-    client: Option<Client>,
+    session: Option<Session>,
     db: Arc<Inner>,
     _slot: OwnedSemaphorePermit,
 }
@@ -74,23 +86,45 @@ impl std::ops::Deref for Conn {
     type Target = Client;
     fn deref(&self) -> &Client {
         // Present from construction until drop.
-        self.client.as_ref().unwrap_or_else(|| unreachable!())
+        &self
+            .session
+            .as_ref()
+            .unwrap_or_else(|| unreachable!())
+            .client
     }
 }
 
 impl std::ops::DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().unwrap_or_else(|| unreachable!())
+        &mut self
+            .session
+            .as_mut()
+            .unwrap_or_else(|| unreachable!())
+            .client
+    }
+}
+
+impl Conn {
+    /// `sql` prepared once per session. A query given as text is parsed by a round trip of its
+    /// own before it runs, every time: on the send path that doubled each statement's wait.
+    pub async fn prepared(&mut self, sql: &'static str) -> Result<Statement> {
+        let session = self.session.as_mut().unwrap_or_else(|| unreachable!());
+        if let Some(s) = session.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = session.client.prepare(sql).await?;
+        session.statements.insert(sql, s.clone());
+        Ok(s)
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        if let Some(c) = self.client.take()
-            && !c.is_closed()
+        if let Some(s) = self.session.take()
+            && !s.client.is_closed()
             && let Ok(mut idle) = self.db.idle.lock()
         {
-            idle.push(c);
+            idle.push(s);
         }
     }
 }
@@ -140,12 +174,15 @@ impl Db {
             .await
             .map_err(|_| Error::Team("连接池已关闭 / pool closed".into()))?;
         let idle = self.inner.idle.lock().ok().and_then(|mut v| v.pop());
-        let client = match idle {
-            Some(c) if !c.is_closed() => c,
-            _ => connect_one(&self.inner.url).await?,
+        let session = match idle {
+            Some(s) if !s.client.is_closed() => s,
+            _ => Session {
+                client: connect_one(&self.inner.url).await?,
+                statements: HashMap::new(),
+            },
         };
         Ok(Conn {
-            client: Some(client),
+            session: Some(session),
             db: self.inner.clone(),
             _slot: slot,
         })

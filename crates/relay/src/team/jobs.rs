@@ -18,6 +18,7 @@ mod hub;
 pub mod worker;
 
 pub use hub::Hub;
+pub(crate) use hub::Nudger;
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -372,7 +373,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Job>> {
     let conn = db.get().await?;
     let row = conn
         .query_opt(
-            &format!("SELECT {JOB_COLS} FROM team_jobs WHERE id = $1"),
+            &format!("SELECT {JOB_COLS} FROM team_jobs_now WHERE id = $1"),
             &[&id],
         )
         .await?;
@@ -384,7 +385,7 @@ pub async fn list(db: &Db, limit: i64) -> Result<Vec<Job>> {
     let conn = db.get().await?;
     let rows = conn
         .query(
-            &format!("SELECT {JOB_COLS} FROM team_jobs ORDER BY id DESC LIMIT $1"),
+            &format!("SELECT {JOB_COLS} FROM team_jobs_now ORDER BY id DESC LIMIT $1"),
             &[&limit],
         )
         .await?;
@@ -507,10 +508,12 @@ pub async fn act(
     let now = crate::http::now_unix();
     let mut conn = db.get().await?;
     let tx = conn.transaction().await?;
-    // The job row's lock orders this against claims and result writes of every worker.
+    // The job row's lock orders this against claims and result writes of every worker (they
+    // hold it FOR SHARE): once we have it, none is half done, and the counts read next (a new
+    // statement, so a new snapshot) include every tally they committed.
     let Some(row) = tx
         .query_opt(
-            "SELECT status, pending, in_flight FROM team_jobs WHERE id = $1 FOR UPDATE",
+            "SELECT status FROM team_jobs WHERE id = $1 FOR UPDATE",
             &[&id],
         )
         .await?
@@ -518,7 +521,13 @@ pub async fn act(
         return Err(Refused::NoSuchJob);
     };
     let status: String = row.get(0);
-    let (pending, in_flight): (i64, i64) = (row.get(1), row.get(2));
+    let counts = tx
+        .query_one(
+            "SELECT pending, in_flight FROM team_jobs_now WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    let (pending, in_flight): (i64, i64) = (counts.get(0), counts.get(1));
     let bad = || Refused::BadState {
         status: status.clone(),
     };
@@ -634,7 +643,7 @@ pub async fn act(
     }
     let job = tx
         .query_one(
-            &format!("SELECT {JOB_COLS} FROM team_jobs WHERE id = $1"),
+            &format!("SELECT {JOB_COLS} FROM team_jobs_now WHERE id = $1"),
             &[&id],
         )
         .await?;

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::notify;
 use crate::error::Result;
 use crate::team::db::Db;
 
@@ -54,16 +53,21 @@ fn column(outcome: &str) -> Option<&'static str> {
 }
 
 /// One pass: new reports, then parked ones. Returns how many rows got an outcome.
-pub(crate) async fn pass(db: &Db) -> Result<usize> {
+pub(crate) async fn pass(db: &Db, nudger: &super::Nudger) -> Result<usize> {
     let mut conn = db.get().await?;
     let tx = conn.transaction().await?;
-    let after: i64 = tx
-        .query_one(
-            "SELECT after_seq FROM team_job_delivery_cursor WHERE id = 1 FOR UPDATE",
+    // SKIP LOCKED: while another process joins, this one has nothing to do (it would only wait
+    // for that pass and then find its work done).
+    let Some(cursor) = tx
+        .query_opt(
+            "SELECT after_seq FROM team_job_delivery_cursor WHERE id = 1 FOR UPDATE SKIP LOCKED",
             &[],
         )
         .await?
-        .get(0);
+    else {
+        return Ok(0);
+    };
+    let after: i64 = cursor.get(0);
     // Every seq up to the log's head is committed (the head moves in the appending
     // transaction): the cursor can move to it past events of other kinds, so a pass never
     // scans the same messages again.
@@ -153,16 +157,22 @@ pub(crate) async fn pass(db: &Db) -> Result<usize> {
         }
         applied += 1;
     }
-    // Job rows in id order, as every other writer locks them.
-    for (job, d) in deltas {
+    // Into the jobs' `delivery` tallies (migration 0005), not their rows: the send path of
+    // every process stays free of this transaction. One joiner at a time (the cursor's lock),
+    // so nobody else writes these tallies.
+    for (job, d) in &deltas {
         let n = |c: &str| d.get(c).copied().unwrap_or(0);
         tx.execute(
-            "UPDATE team_jobs SET delivered = delivered + $2, user_block = user_block + $3,
-                 system_failed = system_failed + $4, version = version + 1 WHERE id = $1",
-            &[&job, &n("delivered"), &n("user_block"), &n("system_failed")],
+            "INSERT INTO team_job_tallies AS t (job_id, lane, version, delivered, user_block,
+                 system_failed)
+             VALUES ($1, 'delivery', 1, $2, $3, $4)
+             ON CONFLICT (job_id, lane) DO UPDATE SET version = t.version + 1,
+                 delivered = t.delivered + EXCLUDED.delivered,
+                 user_block = t.user_block + EXCLUDED.user_block,
+                 system_failed = t.system_failed + EXCLUDED.system_failed",
+            &[job, &n("delivered"), &n("user_block"), &n("system_failed")],
         )
         .await?;
-        notify(&tx, job).await?;
     }
     tx.execute(
         "DELETE FROM team_job_delivery_orphans WHERE received_at < $1",
@@ -170,6 +180,10 @@ pub(crate) async fn pass(db: &Db) -> Result<usize> {
     )
     .await?;
     tx.commit().await?;
+    // After the commit (see `worker::write_batch`): watchers read what is committed.
+    for job in deltas.keys() {
+        nudger.changed(*job);
+    }
     Ok(applied)
 }
 

@@ -92,3 +92,67 @@ async fn listen_loop(url: Secret, tx: broadcast::Sender<i64>, mut stop: watch::R
         }
     }
 }
+
+/// How often at most one process announces progress of one job.
+const NUDGE_EVERY: Duration = Duration::from_millis(100);
+
+/// Coalesces this process's progress announcements. A NOTIFY per result write wakes every
+/// process's job scan and every watcher hundreds of times a second (each re-reading the job)
+/// during a fast send; progress needs a few updates a second. The first change of a quiet job is
+/// announced at once, further ones at most every [`NUDGE_EVERY`], and the last one always is.
+/// Status changes (pause, cancel, completion, quota) are announced directly, not through here.
+#[derive(Clone)]
+pub(crate) struct Nudger {
+    tx: tokio::sync::mpsc::UnboundedSender<i64>,
+}
+
+impl Nudger {
+    pub(crate) fn start(db: crate::team::db::Db) -> Nudger {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(nudge_loop(db, rx));
+        Nudger { tx }
+    }
+
+    /// Job `id` changed (after the change committed).
+    pub(crate) fn changed(&self, id: i64) {
+        let _ = self.tx.send(id);
+    }
+}
+
+async fn nudge_loop(db: crate::team::db::Db, mut rx: tokio::sync::mpsc::UnboundedReceiver<i64>) {
+    while let Some(first) = rx.recv().await {
+        let mut ids = std::collections::BTreeSet::from([first]);
+        loop {
+            while let Ok(id) = rx.try_recv() {
+                ids.insert(id);
+            }
+            if let Err(e) = announce(&db, &ids).await {
+                // Watchers still see the change at their next wake or poll timeout.
+                tracing::warn!(error = %e, "announcing job progress failed");
+            }
+            tokio::time::sleep(NUDGE_EVERY).await;
+            ids.clear();
+            while let Ok(id) = rx.try_recv() {
+                ids.insert(id);
+            }
+            if ids.is_empty() {
+                break;
+            }
+        }
+    }
+}
+
+async fn announce(
+    db: &crate::team::db::Db,
+    ids: &std::collections::BTreeSet<i64>,
+) -> crate::error::Result<()> {
+    let payloads: Vec<String> = ids.iter().map(i64::to_string).collect();
+    db.get()
+        .await?
+        .execute(
+            "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+            &[&CHANNEL, &payloads],
+        )
+        .await?;
+    Ok(())
+}

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rand::RngCore;
@@ -47,14 +48,23 @@ pub struct Worker {
 struct Ctx {
     w: Worker,
     id: String,
+    /// This process's tally lanes (migration 0005): one for its claims, one for its result
+    /// writes, so its own claimer and writer do not wait on each other either.
+    claim_lane: String,
+    write_lane: String,
+    nudger: super::Nudger,
 }
 
 /// Runs until `stop` turns true, then finishes what it holds and unregisters.
 pub async fn run(w: Worker) {
     let mut raw = [0u8; 16];
     rand::rng().fill_bytes(&mut raw);
+    let id = hex::encode(raw);
     let ctx = Arc::new(Ctx {
-        id: hex::encode(raw),
+        claim_lane: format!("{id}/claim"),
+        write_lane: format!("{id}/write"),
+        nudger: super::Nudger::start(w.team.db.clone()),
+        id,
         w,
     });
     let mut stop = ctx.w.stop.clone();
@@ -133,7 +143,7 @@ async fn keep_alive(ctx: Arc<Ctx>) {
                 }
             }
             _ = deliveries.tick() => {
-                if let Err(e) = super::delivery::pass(&ctx.w.team.db).await {
+                if let Err(e) = super::delivery::pass(&ctx.w.team.db, &ctx.nudger).await {
                     tracing::warn!(error = %e, "joining delivery reports failed");
                 }
             }
@@ -205,13 +215,46 @@ async fn reap(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-async fn complete_if_done(tx: &tokio_postgres::Transaction<'_>, id: i64, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE team_jobs SET status = 'completed', finished_at = $2, version = version + 1
-          WHERE id = $1 AND status = 'running' AND pending = 0 AND in_flight = 0",
-        &[&id, &now],
-    )
-    .await?;
+/// Marks the job completed when nothing is left. The caller holds the job row FOR UPDATE, so no
+/// claim or result write is half done and the counts (with every committed tally) are final.
+/// True when it did.
+async fn complete_if_done(tx: &tokio_postgres::Transaction<'_>, id: i64, now: i64) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE team_jobs SET status = 'completed', finished_at = $2, version = version + 1
+              WHERE id = $1 AND status = 'running'
+                AND (SELECT pending = 0 AND in_flight = 0 FROM team_jobs_now WHERE id = $1)",
+            &[&id, &now],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// After a result write: completes the job if that write was its last. Read without a lock
+/// first (the common answer is "not yet"); the last writer to commit always reads zero, since
+/// it reads after every other write committed.
+async fn complete_if_last(ctx: &Ctx, id: i64) -> Result<()> {
+    let conn = ctx.w.team.db.get().await?;
+    let left = conn
+        .query_opt(
+            "SELECT 1 FROM team_jobs_now
+              WHERE id = $1 AND status = 'running' AND pending = 0 AND in_flight = 0",
+            &[&id],
+        )
+        .await?;
+    if left.is_none() {
+        return Ok(());
+    }
+    drop(conn);
+    let mut conn = ctx.w.team.db.get().await?;
+    let tx = conn.transaction().await?;
+    tx.execute("SELECT 1 FROM team_jobs WHERE id = $1 FOR UPDATE", &[&id])
+        .await?;
+    let done = complete_if_done(&tx, id, crate::http::now_unix()).await?;
+    tx.commit().await?;
+    if done {
+        notify(&*ctx.w.team.db.get().await?, id).await?;
+    }
     Ok(())
 }
 
@@ -235,6 +278,7 @@ struct JobInfo {
     path: String,
     max_attempts: i32,
     idempotent: bool,
+    rate_per_sec: i32,
 }
 
 struct Claimed {
@@ -283,7 +327,16 @@ async fn run_job(ctx: Arc<Ctx>, id: i64) {
     let (info, concurrency) = info;
     let permits = Arc::new(Semaphore::new(concurrency));
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
-    let writer = tokio::spawn(write_results(ctx.clone(), id, info.clone(), done_rx));
+    // Set while this process's last claim found nothing to claim: only then can one of its
+    // result writes be the job's last, and only then is completion checked after a write.
+    let drained = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn(write_results(
+        ctx.clone(),
+        id,
+        info.clone(),
+        done_rx,
+        drained.clone(),
+    ));
     let mut stop = ctx.w.stop.clone();
     let mut heard = ctx.w.team.jobs.subscribe();
     loop {
@@ -301,7 +354,7 @@ async fn run_job(ctx: Arc<Ctx>, id: i64) {
                 Err(_) => break,
             }
         }
-        let claimed = match claim(&ctx, id, held.len()).await {
+        let claimed = match claim(&ctx, id, &info, held.len()).await {
             Ok(Some(c)) => c,
             Ok(None) => break,
             Err(e) => {
@@ -310,8 +363,15 @@ async fn run_job(ctx: Arc<Ctx>, id: i64) {
                 continue;
             }
         };
+        drained.store(claimed.is_empty(), Ordering::SeqCst);
         if claimed.is_empty() {
             drop(held);
+            // The job may be done: the write of its last rows (here or at another process)
+            // checks too, but only once its claimer saw this; checking here as well leaves no
+            // gap between the two.
+            if let Err(e) = complete_if_last(&ctx, id).await {
+                tracing::warn!(job = id, error = %e, "checking for completion failed");
+            }
             // Nothing claimable now (all claimed, or retries waiting out their backoff).
             tokio::select! {
                 _ = heard.recv() => {}
@@ -363,7 +423,8 @@ async fn job_info(ctx: &Ctx, id: i64) -> Result<Option<(JobInfo, usize)>> {
     let conn = ctx.w.team.db.get().await?;
     let row = conn
         .query_opt(
-            "SELECT appid, path, max_attempts, idempotent, concurrency FROM team_jobs WHERE id = $1",
+            "SELECT appid, path, max_attempts, idempotent, concurrency, rate_per_sec
+               FROM team_jobs WHERE id = $1",
             &[&id],
         )
         .await?;
@@ -375,84 +436,102 @@ async fn job_info(ctx: &Ctx, id: i64) -> Result<Option<(JobInfo, usize)>> {
                 path: r.get(1),
                 max_attempts: r.get(2),
                 idempotent: r.get(3),
+                rate_per_sec: r.get(5),
             },
             usize::try_from(concurrency).unwrap_or(1).max(1),
         )
     }))
 }
 
+/// Reserves `$2` µs of the account's pace; answers how long from now the first slot is.
+const RESERVE_PACE: &str =
+    "WITH t AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now)
+     INSERT INTO team_rates (appid, next_at) SELECT $1, t.now + $2 FROM t
+     ON CONFLICT (appid) DO UPDATE
+        SET next_at = greatest(team_rates.next_at,
+            (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + $2
+     RETURNING next_at - $2 - (extract(epoch FROM clock_timestamp()) * 1000000)::bigint";
+
+/// The claim with its tally; one row with the job's status (NULL: no such job) even when
+/// nothing was claimed. FOR SHARE: claims and result writes of every process go on side by
+/// side, while an operator's pause or cancel (FOR UPDATE) waits for them and they for it.
+/// MATERIALIZED: the LIMIT and SKIP LOCKED choice is made once. Joined as a plain subquery, the
+/// planner may run it again per outer row, each run skipping the rows the last one locked, and
+/// claim far more than asked.
+const CLAIM: &str = "
+    WITH j AS (SELECT status FROM team_jobs WHERE id = $1 FOR SHARE),
+     c AS MATERIALIZED (
+         SELECT seq FROM team_job_rows
+          WHERE job_id = $1 AND state = 'pending' AND not_before <= $4
+            AND (SELECT status FROM j) = 'running'
+          ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED),
+     u AS (
+         UPDATE team_job_rows r
+            SET state = 'in_flight', worker = $2, attempts = r.attempts + 1,
+                updated_at = $3
+           FROM c
+          WHERE r.job_id = $1 AND r.seq = c.seq
+      RETURNING r.seq, r.body, r.attempts),
+     t AS (
+         INSERT INTO team_job_tallies AS t (job_id, lane, pending, in_flight)
+         SELECT $1, $6, -count(*), count(*) FROM u HAVING count(*) > 0
+         ON CONFLICT (job_id, lane) DO UPDATE
+            SET pending = t.pending + EXCLUDED.pending,
+                in_flight = t.in_flight + EXCLUDED.in_flight)
+     SELECT (SELECT status FROM j), u.seq, u.body, u.attempts
+       FROM (SELECT 1) AS one LEFT JOIN u ON true";
+
 /// Claims up to `n` pending rows. `None`: the job is no longer running.
-async fn claim(ctx: &Ctx, id: i64, n: usize) -> Result<Option<Vec<Claimed>>> {
+///
+/// One statement, committed on its own: each round trip of a claim is time the claimed rows'
+/// slots stand idle.
+async fn claim(ctx: &Ctx, id: i64, info: &JobInfo, n: usize) -> Result<Option<Vec<Claimed>>> {
     let mut conn = ctx.w.team.db.get().await?;
-    let tx = conn.transaction().await?;
-    let Some(job) = tx
-        .query_opt(
-            "SELECT status, appid, rate_per_sec FROM team_jobs WHERE id = $1 FOR UPDATE",
-            &[&id],
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    if job.get::<_, &str>(0) != "running" {
-        tx.commit().await?;
-        return Ok(None);
-    }
-    let appid: String = job.get(1);
-    let rate: i32 = job.get(2);
     let now = crate::http::now_unix();
     let limit = n as i64;
-    let rows = tx
+    let statement = conn.prepared(CLAIM).await?;
+    let rows = conn
         .query(
-            // MATERIALIZED: the LIMIT and SKIP LOCKED choice is made once. Joined as a plain
-            // subquery, the planner may run it again per outer row, each run skipping the rows
-            // the last one locked, and claim far more than asked.
-            "WITH c AS MATERIALIZED (
-                 SELECT seq FROM team_job_rows
-                  WHERE job_id = $1 AND state = 'pending' AND not_before <= $4
-                  ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED)
-             UPDATE team_job_rows r
-                SET state = 'in_flight', worker = $2, attempts = r.attempts + 1, updated_at = $3
-               FROM c
-              WHERE r.job_id = $1 AND r.seq = c.seq
-              RETURNING r.seq, r.body, r.attempts",
-            &[&id, &ctx.id, &now, &now_ms(), &limit],
+            &statement,
+            &[&id, &ctx.id, &now, &now_ms(), &limit, &ctx.claim_lane],
         )
         .await?;
+    // The claim is on disk before any of these rows is sent (its COMMIT flushed the WAL).
+    if rows.first().and_then(|r| r.get::<_, Option<&str>>(0)) != Some("running") {
+        return Ok(None);
+    }
+    let rows: Vec<(i32, String, i32)> = rows
+        .iter()
+        .filter_map(|r| Some((r.get::<_, Option<i32>>(1)?, r.get(2), r.get(3))))
+        .collect();
     if rows.is_empty() {
-        tx.commit().await?;
         return Ok(Some(Vec::new()));
     }
     let k = rows.len() as i64;
-    tx.execute(
-        "UPDATE team_jobs SET pending = pending - $2, in_flight = in_flight + $2 WHERE id = $1",
-        &[&id, &k],
-    )
-    .await?;
-    // Reserve k consecutive slots of the account's pace, by the database's clock.
-    let step_us = 1_000_000 / i64::from(rate.clamp(1, MAX_RATE));
-    let first_in_us: i64 = tx
-        .query_one(
-            "WITH t AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now)
-             INSERT INTO team_rates (appid, next_at) SELECT $1, t.now + $2 FROM t
-             ON CONFLICT (appid) DO UPDATE
-                SET next_at = greatest(team_rates.next_at,
-                    (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + $2
-             RETURNING next_at - $2 - (extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
-            &[&appid, &(k * step_us)],
-        )
-        .await?
-        .get(0);
-    // The claim is on disk before any of these rows is sent (COMMIT = WAL flushed).
-    tx.commit().await?;
-    let first = first_in_us.max(0);
+    // Reserve k consecutive slots of the account's pace, by the database's clock. Apart from
+    // the claim: the account's pace row is shared by every process, and inside the claim its
+    // lock would be held through the claim's WAL flush. Losing a reservation in a crash only
+    // loosens the pace for a moment, so its commit does not wait for the disk. The three
+    // requests go out together (pipelined): one round trip.
+    let step_us = 1_000_000 / i64::from(info.rate_per_sec.clamp(1, MAX_RATE));
+    let span = k * step_us;
+    // Prepared first: a statement by text would be parsed in a round trip of its own, after
+    // which its execution would follow the COMMIT already sent.
+    let reserve = conn.prepared(RESERVE_PACE).await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&info.appid, &span];
+    let (_, first_in_us, _) = futures::try_join!(
+        conn.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off"),
+        conn.query_one(&reserve, &params),
+        conn.batch_execute("COMMIT"),
+    )?;
+    let first = first_in_us.get::<_, i64>(0).max(0);
     Ok(Some(
-        rows.iter()
+        rows.into_iter()
             .enumerate()
-            .map(|(i, r)| Claimed {
-                seq: r.get(0),
-                body: r.get(1),
-                attempts: r.get(2),
+            .map(|(i, (seq, body, attempts))| Claimed {
+                seq,
+                body,
+                attempts,
                 delay: Duration::from_micros((first + i as i64 * step_us).max(0) as u64),
             })
             .collect(),
@@ -583,6 +662,7 @@ async fn write_results(
     id: i64,
     info: JobInfo,
     mut rx: mpsc::UnboundedReceiver<Done>,
+    drained: Arc<AtomicBool>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -593,41 +673,113 @@ async fn write_results(
             }
         }
         let mut tries = 0;
-        loop {
+        let written = loop {
             match write_batch(&ctx, id, &info, &batch).await {
-                Ok(()) => break,
+                Ok(w) => break Some(w),
                 Err(e) => {
                     tries += 1;
                     tracing::warn!(job = id, error = %e, "writing job results failed; retrying");
                     // Stopping with the database away: the rows stay in_flight and the reaper
                     // makes them uncertain, which is what they are.
                     if *ctx.w.stop.borrow() && tries >= 5 {
-                        break;
+                        break None;
                     }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
+        };
+        // The slots go back as soon as the results are committed, before the follow-ups.
+        drop(batch);
+        let Some(written) = written else { continue };
+        if let Err(e) = after_write(&ctx, id, written, drained.load(Ordering::SeqCst)).await {
+            tracing::warn!(job = id, error = %e, "after writing job results");
         }
     }
 }
 
-async fn write_batch(ctx: &Ctx, id: i64, info: &JobInfo, batch: &[Done]) -> Result<()> {
+/// What a committed result write asks for next.
+struct Written {
+    rows: i64,
+    quota: bool,
+}
+
+async fn after_write(ctx: &Ctx, id: i64, w: Written, drained: bool) -> Result<()> {
+    if w.quota {
+        // Its own transaction: taking the job row FOR UPDATE while holding it FOR SHARE would
+        // deadlock against another writer doing the same. Rows claimed meanwhile meet 45009
+        // too and are given back like these.
+        let conn = ctx.w.team.db.get().await?;
+        let paused = conn
+            .execute(
+                "UPDATE team_jobs SET status = 'paused_quota', pause_reason = 'quota',
+                     version = version + 1
+                  WHERE id = $1 AND status = 'running'",
+                &[&id],
+            )
+            .await?;
+        if paused > 0 {
+            notify(&*conn, id).await?;
+        }
+    }
+    if w.rows > 0 {
+        ctx.nudger.changed(id);
+    }
+    if drained {
+        complete_if_last(ctx, id).await?;
+    }
+    Ok(())
+}
+
+/// Records a batch of results: one statement, committed on its own (each round trip is time
+/// the rows' slots stay taken). Only rows still ours move: a row the reaper already made
+/// uncertain stays so. The job row is held FOR SHARE, as in `claim`: a cancel waits for this
+/// write, so a row put back to pending here is then cancelled with the others; a write after
+/// the cancel uses each row's state for a cancelled job. No NOTIFY in here: PostgreSQL
+/// serializes the commits of all notifying transactions of a database (a global lock held
+/// through the WAL flush); progress is announced after the commit (`after_write`), so a watcher
+/// woken then reads what was committed.
+const WRITE_RESULTS: &str = "
+    WITH j AS (SELECT status FROM team_jobs WHERE id = $1 FOR SHARE),
+    u AS (
+        UPDATE team_job_rows r
+           SET state = CASE WHEN (SELECT status FROM j) = 'cancelled' THEN v.stc ELSE v.st END,
+               attempts = r.attempts + v.d, errcode = v.c, errmsg = v.m,
+               msgid = coalesce(v.mi, r.msgid), not_before = v.nb, worker = NULL,
+               updated_at = $10
+          FROM unnest($2::int4[], $3::text[], $4::text[], $5::int4[], $6::int8[], $7::text[],
+                      $8::int8[], $9::int8[]) AS v(seq, st, stc, d, c, m, mi, nb)
+         WHERE r.job_id = $1 AND r.seq = v.seq AND r.state = 'in_flight' AND r.worker = $11
+           AND EXISTS (SELECT 1 FROM j)
+     RETURNING r.state),
+    n AS (
+        SELECT count(*) AS k,
+               count(*) FILTER (WHERE state = 'pending') AS pending,
+               count(*) FILTER (WHERE state = 'sent') AS sent,
+               count(*) FILTER (WHERE state = 'failed_retryable') AS failed_retryable,
+               count(*) FILTER (WHERE state = 'failed_permanent') AS failed_permanent,
+               count(*) FILTER (WHERE state = 'uncertain') AS uncertain,
+               count(*) FILTER (WHERE state = 'cancelled') AS cancelled
+          FROM u),
+    t AS (
+        INSERT INTO team_job_tallies AS t (job_id, lane, version, pending, in_flight, sent,
+               failed_retryable, failed_permanent, uncertain, cancelled)
+        SELECT $1, $12, 1, n.pending, -n.k, n.sent, n.failed_retryable, n.failed_permanent,
+               n.uncertain, n.cancelled
+          FROM n WHERE n.k > 0
+        ON CONFLICT (job_id, lane) DO UPDATE SET
+            version = t.version + EXCLUDED.version, pending = t.pending + EXCLUDED.pending,
+            in_flight = t.in_flight + EXCLUDED.in_flight, sent = t.sent + EXCLUDED.sent,
+            failed_retryable = t.failed_retryable + EXCLUDED.failed_retryable,
+            failed_permanent = t.failed_permanent + EXCLUDED.failed_permanent,
+            uncertain = t.uncertain + EXCLUDED.uncertain,
+            cancelled = t.cancelled + EXCLUDED.cancelled)
+    SELECT k FROM n";
+
+async fn write_batch(ctx: &Ctx, id: i64, info: &JobInfo, batch: &[Done]) -> Result<Written> {
     let now = crate::http::now_unix();
-    let mut conn = ctx.w.team.db.get().await?;
-    let tx = conn.transaction().await?;
-    let status: Option<String> = tx
-        .query_opt(
-            "SELECT status FROM team_jobs WHERE id = $1 FOR UPDATE",
-            &[&id],
-        )
-        .await?
-        .map(|r| r.get(0));
-    let Some(status) = status else {
-        return Ok(());
-    };
-    let cancelled = status == "cancelled";
     let mut seqs = Vec::with_capacity(batch.len());
     let mut states = Vec::with_capacity(batch.len());
+    let mut states_if_cancelled = Vec::with_capacity(batch.len());
     let mut deltas = Vec::with_capacity(batch.len());
     let mut codes = Vec::with_capacity(batch.len());
     let mut msgs = Vec::with_capacity(batch.len());
@@ -635,73 +787,41 @@ async fn write_batch(ctx: &Ctx, id: i64, info: &JobInfo, batch: &[Done]) -> Resu
     let mut not_before = Vec::with_capacity(batch.len());
     let mut quota = false;
     for d in batch {
-        let (state, delta, code, msg, msgid, nb) = next_state(info, d, cancelled);
+        let (state, delta, code, msg, msgid, nb) = next_state(info, d, false);
+        let (state_c, ..) = next_state(info, d, true);
         quota |= matches!(d.outcome, Outcome::Quota(..));
         seqs.push(d.seq);
         states.push(state.to_owned());
+        states_if_cancelled.push(state_c.to_owned());
         deltas.push(delta);
         codes.push(code);
         msgs.push(msg);
         msgids.push(msgid);
         not_before.push(nb);
     }
-    // Only rows still ours: a row the reaper already made uncertain stays so.
-    let moved = tx
-        .query(
-            "UPDATE team_job_rows r
-                SET state = u.st, attempts = r.attempts + u.d, errcode = u.c, errmsg = u.m,
-                    msgid = coalesce(u.mi, r.msgid), not_before = u.nb, worker = NULL,
-                    updated_at = $10
-               FROM unnest($2::int4[], $3::text[], $4::int4[], $5::int8[], $6::text[],
-                           $7::int8[], $8::int8[]) AS u(seq, st, d, c, m, mi, nb)
-              WHERE r.job_id = $1 AND r.seq = u.seq AND r.state = 'in_flight' AND r.worker = $9
-              RETURNING u.st",
+    let mut conn = ctx.w.team.db.get().await?;
+    let statement = conn.prepared(WRITE_RESULTS).await?;
+    let rows: i64 = conn
+        .query_one(
+            &statement,
             &[
                 &id,
                 &seqs,
                 &states,
+                &states_if_cancelled,
                 &deltas,
                 &codes,
                 &msgs,
                 &msgids,
                 &not_before,
-                &ctx.id,
                 &now,
+                &ctx.id,
+                &ctx.write_lane,
             ],
         )
-        .await?;
-    let mut by: HashMap<String, i64> = HashMap::new();
-    for r in &moved {
-        *by.entry(r.get::<_, String>(0)).or_default() += 1;
-    }
-    let n = |s: &str| by.get(s).copied().unwrap_or(0);
-    let k = moved.len() as i64;
-    tx.execute(
-        "UPDATE team_jobs SET in_flight = in_flight - $2, pending = pending + $3,
-             sent = sent + $4, failed_retryable = failed_retryable + $5,
-             failed_permanent = failed_permanent + $6, uncertain = uncertain + $7,
-             cancelled = cancelled + $8,
-             status = CASE WHEN $9 AND status = 'running' THEN 'paused_quota' ELSE status END,
-             pause_reason = CASE WHEN $9 AND status = 'running' THEN 'quota' ELSE pause_reason END,
-             version = version + 1
-          WHERE id = $1",
-        &[
-            &id,
-            &k,
-            &n("pending"),
-            &n("sent"),
-            &n("failed_retryable"),
-            &n("failed_permanent"),
-            &n("uncertain"),
-            &n("cancelled"),
-            &quota,
-        ],
-    )
-    .await?;
-    complete_if_done(&tx, id, now).await?;
-    notify(&tx, id).await?;
-    tx.commit().await?;
-    Ok(())
+        .await?
+        .get(0);
+    Ok(Written { rows, quota })
 }
 
 #[cfg(test)]
@@ -715,6 +835,7 @@ mod tests {
             path: "/cgi-bin/message/template/send".into(),
             max_attempts: 3,
             idempotent,
+            rate_per_sec: 20,
         }
     }
 
@@ -724,6 +845,32 @@ mod tests {
             attempts,
             outcome,
             _permit: None,
+        }
+    }
+
+    #[test]
+    fn a_cancel_changes_where_a_row_goes_never_its_attempts() {
+        // write_batch sends one attempts delta for both cases and lets the database pick the
+        // state by the job's status at the time.
+        let outcomes = [
+            Outcome::Sent(Some(1)),
+            Outcome::Retry(Some(-1), "busy".into()),
+            Outcome::Lost("timeout".into()),
+            Outcome::Permanent(43004, "refused".into()),
+            Outcome::Quota(45009, "quota".into()),
+            Outcome::Release,
+        ];
+        for idempotent in [true, false] {
+            for attempts in [1, 3] {
+                for o in &outcomes {
+                    let d = done(attempts, o.clone());
+                    let (running, cancelled) = (
+                        next_state(&info(idempotent), &d, false),
+                        next_state(&info(idempotent), &d, true),
+                    );
+                    assert_eq!(running.1, cancelled.1, "{o:?} attempts {attempts}");
+                }
+            }
         }
     }
 
