@@ -194,6 +194,14 @@ async fn setup(
         admin.batch_execute("SELECT pg_reload_conf()").await?;
         println!("diagnostic: PostgreSQL synchronous_commit = off");
     }
+    // A diagnostic: with WXDESK_PG_PRELOAD=pg_stat_statements the statements that took the
+    // server's time are printed at the end.
+    if std::env::var("WXDESK_PG_PRELOAD").is_ok_and(|v| v.contains("pg_stat_statements")) {
+        let (team, conn) = tokio_postgres::connect(&pg.url("team"), tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        team.batch_execute("CREATE EXTENSION pg_stat_statements")
+            .await?;
+    }
     let mut quotas = std::collections::BTreeMap::new();
     quotas.insert(SEND.to_string(), 100_000_000);
     quotas.insert("/cgi-bin/user/get".to_string(), 1_000_000);
@@ -758,6 +766,27 @@ async fn main() -> Result<(), BoxError> {
         bound(2.0),
         m1 / m2
     );
+    if std::env::var("WXDESK_PG_PRELOAD").is_ok_and(|v| v.contains("pg_stat_statements")) {
+        println!("statements by total time (ms total, calls, ms mean):");
+        for r in b
+            .db
+            .query(
+                "SELECT round(total_exec_time)::bigint, calls, round(mean_exec_time::numeric, 3)::float8,
+                        left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+                   FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15",
+                &[],
+            )
+            .await?
+        {
+            println!(
+                "{:>8} {:>8} {:>8} {}",
+                r.get::<_, i64>(0),
+                r.get::<_, i64>(1),
+                r.get::<_, f64>(2),
+                r.get::<_, String>(3)
+            );
+        }
+    }
     println!(
         "{}",
         json!({

@@ -236,11 +236,20 @@ impl PgCluster {
         let mut last = None;
         for _ in 0..5 {
             self.port = free_port()?;
-            let opts = format!(
+            let mut opts = format!(
                 "-p {} -h 127.0.0.1 -k {} -c fsync=on -c max_connections=200",
                 self.port,
                 self.sockets().display()
             );
+            // A diagnostic for benchmarks (e.g. `pg_stat_statements`, to see where the
+            // server's time goes); only names of Debian's bundled modules make sense here.
+            if let Ok(libs) = std::env::var("WXDESK_PG_PRELOAD")
+                && libs
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ',')
+            {
+                opts.push_str(&format!(" -c shared_preload_libraries={libs}"));
+            }
             let log = self.dir.path().join("postgres.log");
             match self.run(
                 "pg_ctl",

@@ -114,12 +114,30 @@ pub(crate) async fn pass(db: &Db, nudger: &super::Nudger) -> Result<usize> {
         )
         .await?;
     }
-    for (appid, msgid, status, at) in &reports {
+    // One statement for the page (one per report cost the server a statement each). A report
+    // repeated within the page keeps its first arrival and its last status, as one at a time
+    // would have.
+    let mut parked: BTreeMap<(String, i64), (String, i64)> = BTreeMap::new();
+    for (appid, msgid, status, at) in reports {
+        parked
+            .entry((appid, msgid))
+            .and_modify(|e| e.0.clone_from(&status))
+            .or_insert((status, at));
+    }
+    if !parked.is_empty() {
+        let (mut appids, mut msgids, mut statuses, mut ats) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for ((appid, msgid), (status, at)) in parked {
+            appids.push(appid);
+            msgids.push(msgid);
+            statuses.push(status);
+            ats.push(at);
+        }
         tx.execute(
             "INSERT INTO team_job_delivery_orphans (appid, msgid, status, received_at)
-             VALUES ($1, $2, $3, $4)
+             SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[])
              ON CONFLICT (appid, msgid) DO UPDATE SET status = EXCLUDED.status",
-            &[appid, msgid, status, at],
+            &[&appids, &msgids, &statuses, &ats],
         )
         .await?;
     }
@@ -135,7 +153,7 @@ pub(crate) async fn pass(db: &Db, nudger: &super::Nudger) -> Result<usize> {
         )
         .await?;
     let mut deltas: BTreeMap<i64, BTreeMap<&'static str, i64>> = BTreeMap::new();
-    let mut applied = 0;
+    let (mut jobs, mut seqs, mut outcomes) = (Vec::new(), Vec::new(), Vec::new());
     for m in &matched {
         let (job, seq): (i64, i32) = (m.get(0), m.get(1));
         let previous: Option<String> = m.get(2);
@@ -143,11 +161,9 @@ pub(crate) async fn pass(db: &Db, nudger: &super::Nudger) -> Result<usize> {
         if previous.as_deref() == Some(now) {
             continue;
         }
-        tx.execute(
-            "UPDATE team_job_rows SET delivery = $3 WHERE job_id = $1 AND seq = $2",
-            &[&job, &seq, &now],
-        )
-        .await?;
+        jobs.push(job);
+        seqs.push(seq);
+        outcomes.push(now);
         let d = deltas.entry(job).or_default();
         if let Some(c) = previous.as_deref().and_then(column) {
             *d.entry(c).or_default() -= 1;
@@ -155,7 +171,18 @@ pub(crate) async fn pass(db: &Db, nudger: &super::Nudger) -> Result<usize> {
         if let Some(c) = column(now) {
             *d.entry(c).or_default() += 1;
         }
-        applied += 1;
+    }
+    let applied = jobs.len();
+    if applied > 0 {
+        // A (job, seq) comes at most once: the orphans' key is (appid, msgid), and a sent row
+        // has one msgid.
+        tx.execute(
+            "UPDATE team_job_rows r SET delivery = u.o
+               FROM unnest($1::int8[], $2::int4[], $3::text[]) AS u(j, s, o)
+              WHERE r.job_id = u.j AND r.seq = u.s",
+            &[&jobs, &seqs, &outcomes],
+        )
+        .await?;
     }
     // Into the jobs' `delivery` tallies (migration 0005), not their rows: the send path of
     // every process stays free of this transaction. One joiner at a time (the cursor's lock),
