@@ -289,6 +289,13 @@ pub enum ListsCmd {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: usize,
     },
+    /// 删除名单（团队模式下对所有成员删除）
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli lists delete 11月订单")]
+    Delete {
+        name: String,
+        #[arg(long, value_name = "APPID")]
+        account: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -438,6 +438,116 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         .json();
     assert_eq!(export["rows"], 200, "both desks' jobs: {export}");
 
+    // A 名单 made at desk A is the team's: desk B lists it, reads its members with their
+    // variables and sends to it (each member once, with their own value); deleting it at desk B
+    // removes it for desk A too.
+    let mut lines = String::from("openid,单号\n");
+    let mut want = std::collections::BTreeMap::new();
+    for i in 800..830usize {
+        let o: Value = t
+            .http
+            .get(format!(
+                "{}/__sim/openid?appid={appid}&index={i}",
+                t.sim.base_url
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let o = o["openid"].as_str().unwrap().to_string();
+        lines.push_str(&format!("{o},NO-{i}\n"));
+        want.insert(o, format!("NO-{i}"));
+    }
+    let file = t.dir.path().join("team-list.csv");
+    std::fs::write(&file, lines).unwrap();
+    let made = t
+        .cli(
+            "desk-a",
+            &[
+                "--json",
+                "lists",
+                "create",
+                "团队名单",
+                "--account",
+                &appid,
+                "--csv",
+                file.to_str().unwrap(),
+            ],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(made["list"]["member_count"], 30, "{made}");
+    let shown = t
+        .cli(
+            "desk-b",
+            &["--json", "lists", "show", "团队名单", "--limit", "100"],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(shown["list"]["variables"], json!(["单号"]), "{shown}");
+    let got: std::collections::BTreeMap<String, String> = shown["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["openid"].as_str().unwrap().to_string(),
+                m["vars"]["单号"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "desk B reads desk A's list, variables and all");
+    // The same name again is refused for the whole team, at either desk.
+    let again = t
+        .cli(
+            "desk-b",
+            &[
+                "lists",
+                "create",
+                "团队名单",
+                "--account",
+                &appid,
+                "--csv",
+                file.to_str().unwrap(),
+            ],
+        )
+        .await;
+    assert_ne!(again.code, 0, "{again:?}");
+    assert!(again.stderr.contains("团队名单"), "{}", again.stderr);
+    let accepted_before = t.sim.state()["sends"]["accepted"].as_u64().unwrap();
+    let mut args = send_template_args(
+        &appid,
+        &template,
+        &["--list", "团队名单", "--concurrency", "10"],
+        &keys[1..],
+        "x",
+    );
+    // The first keyword carries each member's own 单号 (refused if the list had no such column).
+    args.push("--data".into());
+    args.push(format!("{}={{{{单号}}}}", keys[0]));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let done = t.cli("desk-b", &args).await.ok().json();
+    assert_eq!(done["job"]["counts"]["sent"], 30, "{done}");
+    let sends = &t.sim.state()["sends"];
+    assert_eq!(sends["accepted"].as_u64().unwrap() - accepted_before, 30);
+    assert_eq!(sends["max_per_recipient"], 1, "{sends}");
+    let deleted = t
+        .cli("desk-b", &["--json", "lists", "delete", "团队名单"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(deleted["deleted"], true, "{deleted}");
+    let listed = t
+        .cli("desk-a", &["--json", "lists", "list"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(listed, json!([]), "deleted at desk B, gone at desk A");
+
     // A job started at desk A shows its progress at desk B while it runs, and desk B's pause
     // stops it for everyone (desk A's send ends, paused, with the rows it got through).
     let csv = t.openids_csv(&appid, 200..800, "slow").await;
@@ -523,6 +633,24 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let refused = t.cli("desk-v", &args).await;
     assert_ne!(refused.code, 0, "{refused:?}");
+    let file = t.dir.path().join("viewer-list.csv");
+    std::fs::write(&file, "openid\no-someone-0123456789abcdefghijk\n").unwrap();
+    let refused = t
+        .cli(
+            "desk-v",
+            &[
+                "lists",
+                "create",
+                "看看",
+                "--account",
+                &appid,
+                "--csv",
+                file.to_str().unwrap(),
+            ],
+        )
+        .await;
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(refused.stderr.contains("viewer"), "{}", refused.stderr);
 
     // Bob is removed: his desk is refused at once (team status exits 1).
     let db = wxdesk_relay::team::db::Db::open(&wxdesk_relay::Secret::new(&t.db_url))

@@ -204,6 +204,43 @@ impl RelayClient {
     }
 }
 
+impl RelayClient {
+    /// As [`RelayClient::team_call`], with the server's "no such …" (404 `no_such_*`) as
+    /// `None`: the thing was deleted, perhaps at another desk.
+    pub(crate) async fn team_call_opt<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+        timeout: Duration,
+    ) -> Result<Option<T>> {
+        let mut req = self
+            .http
+            .request(method, self.url(path)?)
+            .bearer_auth(self.key.expose())
+            .timeout(timeout);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp
+                .json()
+                .await
+                .map(Some)
+                .map_err(|e| Error::RelayBody(e.without_url().to_string()));
+        }
+        let body = resp.bytes().await?;
+        if status == reqwest::StatusCode::NOT_FOUND
+            && crate::team::refusal_code(&body).is_some_and(|c| c.starts_with("no_such_"))
+        {
+            return Ok(None);
+        }
+        Err(crate::team::refusal_from(status.as_u16(), &body))
+    }
+}
+
 /// An account as the team server lists it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TeamAccount {

@@ -110,7 +110,19 @@ struct Refusal {
 /// The server's refusal as a core error, in both languages with its hint.
 pub(crate) async fn refusal_error(resp: reqwest::Response) -> Error {
     let status = resp.status().as_u16();
-    match resp.json::<Refusal>().await {
+    match resp.bytes().await {
+        Ok(body) => refusal_from(status, &body),
+        Err(e) => Error::from(e),
+    }
+}
+
+/// A refusal's body: `{code, message, hint}`, if it is one.
+pub(crate) fn refusal_code(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<Refusal>(body).ok().map(|r| r.code)
+}
+
+pub(crate) fn refusal_from(status: u16, body: &[u8]) -> Error {
+    match serde_json::from_slice::<Refusal>(body) {
         Ok(r) => {
             let (zh, en) = match &r.hint {
                 Some(h) => (

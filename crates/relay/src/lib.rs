@@ -228,6 +228,22 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/team/history/days", get(routes::team_history::days))
         .route("/api/v1/team/auth/state", post(routes::team::auth_state))
         .route("/api/v1/team/wechat/{*path}", any(routes::team::wechat))
+        .route(
+            "/api/v1/team/lists",
+            get(routes::team_lists::list).post(routes::team_lists::create),
+        )
+        .route(
+            "/api/v1/team/lists/{id}",
+            get(routes::team_lists::get).delete(routes::team_lists::delete),
+        )
+        .route(
+            "/api/v1/team/lists/{id}/members",
+            get(routes::team_lists::members).post(routes::team_lists::add_members),
+        )
+        .route(
+            "/api/v1/team/lists/{id}/ready",
+            post(routes::team_lists::finish),
+        )
         .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))
         .merge(
             Router::new()

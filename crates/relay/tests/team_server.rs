@@ -462,3 +462,139 @@ async fn the_team_server_passes_the_full_network_release_test_with_no_desk_runni
     );
     t.sim.shutdown().await;
 }
+
+async fn send_json(
+    relay: &Relay,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let resp = client()
+        .request(method, relay.url(path))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("list call");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_list_is_invisible_until_its_maker_finishes_it_and_hostile_uploads_change_nothing() {
+    use reqwest::Method;
+    let t = team().await;
+    let alice = add_member(&t, "alice", "operator");
+    let bob = add_member(&t, "bob", "operator");
+    let vic = add_member(&t, "vic", "viewer");
+    let appid = authorize(&t, &alice).await;
+    let post = |key: &str, path: &str, body: Value| {
+        let key = key.to_owned();
+        let path = path.to_owned();
+        let relay = &t.a;
+        async move { send_json(relay, &key, Method::POST, &path, body).await }
+    };
+    let new = json!({"appid": appid, "name": "十一月订单", "source": {"kind": "pasted"}, "variables": ["单号"]});
+    // Viewers read lists but make none; an unknown account has none.
+    let (status, body) = post(&vic, "/api/v1/team/lists", new.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("role_too_low")));
+    let mut elsewhere = new.clone();
+    elsewhere["appid"] = json!("wx00000000000000ff");
+    let (status, body) = post(&alice, "/api/v1/team/lists", elsewhere).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("unknown_account"))
+    );
+
+    let (status, created) = post(&alice, "/api/v1/team/lists", new.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    let members = format!("/api/v1/team/lists/{id}/members");
+    let chunk = json!({"members": [
+        {"openid": "oAlice0000000000000000000001", "vars": {"单号": "A-1"}},
+        {"openid": "oAlice0000000000000000000002", "vars": {"单号": "A-2"}},
+        {"openid": "oAlice0000000000000000000001", "vars": {"单号": "again"}},
+    ]});
+    let (status, added) = post(&alice, &members, chunk).await;
+    assert_eq!((status, added["added"].as_u64()), (200, Some(2)), "{added}");
+    // Half a list is nobody's to see or send to, at either process.
+    let (_, listed) = get_json(&t.b, &vic, "/api/v1/team/lists").await;
+    assert_eq!(listed["lists"], json!([]), "{listed}");
+    let (status, _) = get_json(&t.b, &vic, &members).await;
+    assert_eq!(status, 404);
+    // Only its maker adds to an upload; hostile members are refused whole.
+    let (status, _) = post(
+        &bob,
+        &members,
+        json!({"members": [{"openid": "oBob", "vars": {}}]}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    for bad in [
+        json!({"members": [{"openid": "o'; DROP TABLE team_lists; --", "vars": {}}]}),
+        json!({"members": [{"openid": "", "vars": {}}]}),
+        json!({"members": [{"openid": "oLong", "vars": {"x": "y".repeat(20_000)}}]}),
+        json!({"members": "not a list"}),
+    ] {
+        let (status, body) = post(&alice, &members, bad).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["message"]["en"].is_string(), "{body}");
+    }
+    let (status, finished) =
+        post(&alice, &format!("/api/v1/team/lists/{id}/ready"), json!({})).await;
+    assert_eq!(status, 200, "{finished}");
+    assert_eq!(finished["member_count"], 2);
+    assert_eq!(finished["created_by"], "alice");
+    // Finished: every desk on every process sees it, members in openid order with their values.
+    let (_, listed) = get_json(&t.b, &vic, &format!("/api/v1/team/lists?appid={appid}")).await;
+    assert_eq!(listed["lists"][0]["name"], "十一月订单", "{listed}");
+    let (status, page) = get_json(&t.b, &vic, &format!("{members}?limit=1")).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["items"][0]["vars"]["单号"], "A-1", "{page}");
+    let next = page["next_after"].as_str().expect("a second page");
+    let (_, page) = get_json(&t.b, &vic, &format!("{members}?limit=1&after={next}")).await;
+    assert_eq!(page["items"][0]["vars"]["单号"], "A-2", "{page}");
+    assert_eq!(page["next_after"], Value::Null);
+    // A finished list takes no more members, and its name is taken for the account.
+    let (status, _) = post(
+        &alice,
+        &members,
+        json!({"members": [{"openid": "oLate", "vars": {}}]}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, body) = post(&bob, "/api/v1/team/lists", new.clone()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("list_name_taken"))
+    );
+    // Deleting is an operator's, recorded as theirs; the list is gone for everyone.
+    let (status, _) = send_json(
+        &t.b,
+        &vic,
+        Method::DELETE,
+        &format!("/api/v1/team/lists/{id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = send_json(
+        &t.b,
+        &bob,
+        Method::DELETE,
+        &format!("/api/v1/team/lists/{id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = get_json(&t.a, &alice, &format!("/api/v1/team/lists/{id}")).await;
+    assert_eq!(status, 404);
+    let ada = add_member(&t, "ada", "admin");
+    let (_, audit) = get_json(&t.a, &ada, "/api/v1/team/audit").await;
+    let text = audit.to_string();
+    assert!(
+        text.contains("list.create") && text.contains("list.delete"),
+        "{audit}"
+    );
+}

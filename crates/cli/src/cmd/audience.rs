@@ -318,6 +318,17 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
                 }
             })
         }
+        ListsCmd::Delete { name, account } => {
+            let list = find_list(&ctx, &name, account.as_deref()).await?;
+            let deleted = ctx.audience.delete_list(list.id).await?;
+            out.emit(&json!({ "list": list, "deleted": deleted }), || {
+                if deleted {
+                    crate::outln!("已删除名单「{}」（账号 {}）", list.name, list.appid);
+                } else {
+                    crate::outln!("名单「{}」已不存在（可能已被别人删除）", list.name);
+                }
+            })
+        }
     }
 }
 

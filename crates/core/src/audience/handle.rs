@@ -13,7 +13,7 @@ use super::{
     BridgeReport, BridgeResult, Follower, FollowerCount, FollowerCounts, FollowerFilter,
     FollowerPage, ImportOptions, ImportPreview, ImportSource, ListSource, MemberPage,
     PreparedImport, RecipientList, SyncOptions, SyncProgress, SyncReport, SyncState, TagRow,
-    bridge, import,
+    bridge, import, team_lists,
 };
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -64,6 +64,11 @@ impl Audience {
 
     fn store(&self) -> &Store {
         self.platform.store()
+    }
+
+    /// The team server when this is a team workspace: its 名单 are the team's, kept there.
+    async fn team(&self) -> Result<Option<crate::relay::RelayClient>> {
+        self.platform.team_server().await
     }
 
     /// Totals over all synced followers of the account.
@@ -162,6 +167,9 @@ impl Audience {
     /// The account's saved lists, newest first; every account's (those in the accounts table)
     /// with `None`.
     pub async fn lists(&self, appid: Option<&str>) -> Result<Vec<RecipientList>> {
+        if let Some(relay) = self.team().await? {
+            return team_lists::all(&relay, appid).await;
+        }
         let appid = appid.map(str::to_string);
         self.store()
             .call(move |c| match appid {
@@ -172,6 +180,9 @@ impl Audience {
     }
 
     pub async fn list(&self, id: i64) -> Result<Option<RecipientList>> {
+        if let Some(relay) = self.team().await? {
+            return team_lists::get(&relay, id).await;
+        }
         self.store().call(move |c| lists::get_list(c, id)).await
     }
 
@@ -182,6 +193,9 @@ impl Audience {
         after: Option<String>,
         limit: u32,
     ) -> Result<MemberPage> {
+        if let Some(relay) = self.team().await? {
+            return team_lists::members(&relay, list_id, after.as_deref(), limit).await;
+        }
         self.store()
             .call(move |c| lists::list_members(c, list_id, after.as_deref(), limit as usize))
             .await
@@ -189,6 +203,9 @@ impl Audience {
 
     /// Deletes a list and its members; whether it existed.
     pub async fn delete_list(&self, id: i64) -> Result<bool> {
+        if let Some(relay) = self.team().await? {
+            return team_lists::delete(&relay, id).await;
+        }
         self.store().call(move |c| lists::delete_list(c, id)).await
     }
 
@@ -200,6 +217,39 @@ impl Audience {
         name: &str,
         filter: FollowerFilter,
     ) -> Result<RecipientList> {
+        if let Some(relay) = self.team().await? {
+            let name = lists::clean_name(name)?;
+            let mut filter = filter;
+            filter.subscribed = Some(true);
+            let (a, f) = (appid.to_string(), filter.clone());
+            // The followers are this desk's synced copy; the list made from them is the team's.
+            let rows = self
+                .store()
+                .call(move |c| {
+                    let mut rows = Vec::new();
+                    let mut after: Option<String> = None;
+                    loop {
+                        let page = followers::list_followers(
+                            c,
+                            &a,
+                            &f,
+                            after.as_deref(),
+                            followers::MAX_PAGE,
+                        )?;
+                        rows.extend(page.items.into_iter().map(|f| import::ImportRow {
+                            openid: f.openid,
+                            values: Vec::new(),
+                        }));
+                        match page.next_after {
+                            Some(n) => after = Some(n),
+                            None => return Ok(rows),
+                        }
+                    }
+                })
+                .await?;
+            let source = ListSource::Followers { filter };
+            return team_lists::upload(&relay, appid, &name, &source, &[], &rows).await;
+        }
         let (appid, name) = (appid.to_string(), name.to_string());
         self.store()
             .call(move |c| {
@@ -251,6 +301,22 @@ impl Audience {
     ) -> Result<ImportSaved> {
         let origin = source.list_source();
         let prepared = self.prepare(appid, source, opts).await?;
+        if let Some(relay) = self.team().await? {
+            let name = lists::clean_name(name)?;
+            let list = team_lists::upload(
+                &relay,
+                appid,
+                &name,
+                &origin,
+                &prepared.preview.variables,
+                &prepared.rows,
+            )
+            .await?;
+            return Ok(ImportSaved {
+                list,
+                preview: prepared.preview,
+            });
+        }
         let (appid, name) = (appid.to_string(), name.to_string());
         self.store()
             .call(move |c| {
@@ -303,6 +369,18 @@ impl Audience {
             file_name: source.file_name(),
         };
         let result = self.bridge(appid, source).await?;
+        if let Some(relay) = self.team().await? {
+            let name = lists::clean_name(name)?;
+            return team_lists::upload(
+                &relay,
+                appid,
+                &name,
+                &origin,
+                &result.report.variables,
+                &result.rows,
+            )
+            .await;
+        }
         let (appid, name) = (appid.to_string(), name.to_string());
         self.store()
             .call(move |c| {

@@ -26,6 +26,7 @@ pub use subscribe::{
 use crate::audience::{ImportOptions, import, table};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
+use crate::relay::RelayClient;
 use crate::send::quota::ApiQuota;
 use crate::send::{
     EngineConfig, FieldRule, HistoryRow, JobPurpose, JobSpec, MiniProgram, Payload, Recipient,
@@ -173,6 +174,11 @@ impl Compose {
         self.platform.store()
     }
 
+    /// The team server of a team workspace: its 名单 are there.
+    async fn team(&self) -> Result<Option<RelayClient>> {
+        self.platform.team_server().await
+    }
+
     /// The composers' unsent drafts (per composer, account and template).
     pub fn drafts(&self) -> Drafts {
         Drafts::new(self.store().clone())
@@ -185,7 +191,14 @@ impl Compose {
         source: &RecipientSource,
         limit: Option<usize>,
     ) -> Result<Resolved> {
-        resolve(self.store(), appid, source, limit).await
+        resolve(
+            self.store(),
+            self.team().await?.as_ref(),
+            appid,
+            source,
+            limit,
+        )
+        .await
     }
 
     /// The job spec of a draft, with the template's keyword rules so 47003 values are skipped.
@@ -206,9 +219,15 @@ impl Compose {
         let sample = match source {
             // A source that cannot be read yet (a list just deleted, a file moved) previews as
             // no recipients; sending says why.
-            Some(src) => resolve(self.store(), &draft.appid, src, Some(check::PREVIEW_ROWS))
-                .await
-                .unwrap_or_default(),
+            Some(src) => resolve(
+                self.store(),
+                self.team().await?.as_ref(),
+                &draft.appid,
+                src,
+                Some(check::PREVIEW_ROWS),
+            )
+            .await
+            .unwrap_or_default(),
             None => Resolved::default(),
         };
         Ok(check::check(&t, draft, &spec, sample, source.is_some()))
@@ -254,9 +273,15 @@ impl Compose {
     ) -> Result<HistoryRow> {
         let spec = self.spec(draft).await?;
         let first = match source {
-            Some(src) => resolve(self.store(), &draft.appid, src, Some(1))
-                .await
-                .unwrap_or_default(),
+            Some(src) => resolve(
+                self.store(),
+                self.team().await?.as_ref(),
+                &draft.appid,
+                src,
+                Some(1),
+            )
+            .await
+            .unwrap_or_default(),
             None => Resolved::default(),
         };
         check_placeholders(&spec, &first.variables)?;
@@ -436,6 +461,7 @@ pub fn check_placeholders(spec: &JobSpec, variables: &[String]) -> Result<()> {
 /// Every recipient of a source (the first `limit`), with the variable names.
 pub(crate) async fn resolve(
     store: &Store,
+    team: Option<&RelayClient>,
     appid: &str,
     source: &RecipientSource,
     limit: Option<usize>,
@@ -454,7 +480,9 @@ pub(crate) async fn resolve(
                 ..Resolved::default()
             })
         }
-        RecipientSource::List { list_id } => resolve_list(store, appid, *list_id, limit).await,
+        RecipientSource::List { list_id } => {
+            resolve_list(store, team, appid, *list_id, limit).await
+        }
         RecipientSource::File { path } => {
             let path = PathBuf::from(path);
             let prepared = tokio::task::spawn_blocking(move || {
@@ -488,20 +516,22 @@ pub(crate) async fn resolve(
 
 async fn resolve_list(
     store: &Store,
+    team: Option<&RelayClient>,
     appid: &str,
     id: i64,
     limit: Option<usize>,
 ) -> Result<Resolved> {
     use crate::audience::db::lists;
-    let list = store
-        .call(move |c| lists::get_list(c, id))
-        .await?
-        .ok_or_else(|| {
-            Error::input(
-                "名单不存在（可能已被删除）",
-                "The list does not exist (it may have been deleted)",
-            )
-        })?;
+    let list = match team {
+        Some(relay) => crate::audience::team_lists::get(relay, id).await?,
+        None => store.call(move |c| lists::get_list(c, id)).await?,
+    };
+    let list = list.ok_or_else(|| {
+        Error::input(
+            "名单不存在（可能已被删除）",
+            "The list does not exist (it may have been deleted)",
+        )
+    })?;
     if list.appid != appid {
         return Err(Error::input(
             format!(
@@ -518,9 +548,17 @@ async fn resolve_list(
     let mut after: Option<String> = None;
     loop {
         let from = after.take();
-        let page = store
-            .call(move |c| lists::list_members(c, id, from.as_deref(), LIST_PAGE))
-            .await?;
+        let page = match team {
+            Some(relay) => {
+                crate::audience::team_lists::members(relay, id, from.as_deref(), LIST_PAGE as u32)
+                    .await?
+            }
+            None => {
+                store
+                    .call(move |c| lists::list_members(c, id, from.as_deref(), LIST_PAGE))
+                    .await?
+            }
+        };
         all.extend(page.items.into_iter().map(|m| Recipient {
             openid: m.openid,
             vars: m.vars.into_iter().collect(),
@@ -547,12 +585,13 @@ async fn resolve_list(
 /// before anything is written (no recipient, a placeholder no column provides).
 pub(crate) async fn prepare_send(
     store: &Store,
+    team: Option<&RelayClient>,
     draft: &TemplateDraft,
     source: &RecipientSource,
 ) -> Result<(JobSpec, Vec<Recipient>)> {
     check_jump(&draft.appid, &draft.jump)?;
     let spec = spec_of(&template(store, draft).await?, draft);
-    let r = resolve(store, &draft.appid, source, None).await?;
+    let r = resolve(store, team, &draft.appid, source, None).await?;
     if r.recipients.is_empty() {
         return Err(Error::input(
             "没有接收者：名单或文件中没有有效的 openid",

@@ -229,7 +229,14 @@ impl Compose {
         source: &RecipientSource,
     ) -> Result<PreparedSubscribe> {
         let spec = self.subscribe_spec(d).await?;
-        let r = resolve(self.store(), &d.appid, source, None).await?;
+        let r = resolve(
+            self.store(),
+            self.team().await?.as_ref(),
+            &d.appid,
+            source,
+            None,
+        )
+        .await?;
         if r.recipients.is_empty() {
             return Err(Error::input(
                 "没有接收者：名单或文件中没有有效的 openid",
@@ -264,7 +271,14 @@ impl Compose {
             .subscriptions()
             .template(&d.appid, &d.template_id)
             .await?;
-        let r = resolve(self.store(), &d.appid, source, None).await?;
+        let r = resolve(
+            self.store(),
+            self.team().await?.as_ref(),
+            &d.appid,
+            source,
+            None,
+        )
+        .await?;
         let openids: Vec<String> = r.recipients.into_iter().map(|x| x.openid).collect();
         let reach = self
             .subscriptions()

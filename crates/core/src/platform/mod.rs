@@ -72,6 +72,16 @@ impl Platform {
         self.team
     }
 
+    /// The team server of a team workspace (where its shared data lives); `None` for a local
+    /// workspace.
+    pub async fn team_server(&self) -> Result<Option<RelayClient>> {
+        if self.team {
+            Ok(Some(self.relay().await?))
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Shares access tokens with every other process that opens `data_dir` (the app and the
     /// CLI): one refresh between them, under `<data dir>/locks/`.
     #[must_use]

@@ -477,8 +477,12 @@ impl Sends {
         draft: &crate::compose::TemplateDraft,
         source: &crate::compose::RecipientSource,
     ) -> Result<i64> {
+        let team = match &self.shared.api {
+            ApiSource::Platform(p) => p.team_server().await?,
+            ApiSource::Fixed(_) => None,
+        };
         let (spec, recipients) =
-            crate::compose::prepare_send(&self.shared.store, draft, source).await?;
+            crate::compose::prepare_send(&self.shared.store, team.as_ref(), draft, source).await?;
         self.create_and_start(spec, recipients).await
     }
 

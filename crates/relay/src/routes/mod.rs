@@ -7,4 +7,5 @@ pub mod egress;
 pub mod team;
 pub mod team_history;
 pub mod team_jobs;
+pub mod team_lists;
 pub mod wechat;

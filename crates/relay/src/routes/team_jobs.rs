@@ -21,7 +21,7 @@ use crate::team::members::{Member, Role};
 const WATCH_SECS: u64 = 20;
 const WATCH_MAX_SECS: u64 = 30;
 
-fn needs(member: &Member, role: Role) -> Option<Response> {
+pub(crate) fn needs(member: &Member, role: Role) -> Option<Response> {
     (member.role < role).then(|| {
         refusal(
             StatusCode::FORBIDDEN,
@@ -54,7 +54,7 @@ fn no_such_job() -> Response {
     )
 }
 
-fn refused(r: Refused) -> Response {
+pub(crate) fn refused(r: Refused) -> Response {
     match r {
         Refused::Invalid(code, zh, en) => refusal(
             if code == "job_too_large" {

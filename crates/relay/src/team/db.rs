@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0005_job_tallies",
         include_str!("migrations/0005_job_tallies.sql"),
     ),
+    (6, "0006_lists", include_str!("migrations/0006_lists.sql")),
 ];
 
 /// Connections kept open beyond the ones in use.

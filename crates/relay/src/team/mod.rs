@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod db;
 pub mod history;
 pub mod jobs;
+pub mod lists;
 pub mod members;
 pub mod seal;
 #[cfg(feature = "pg-testing")]

@@ -74,7 +74,7 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     })
 }
 
-fn clean_name(name: &str) -> Result<String> {
+pub(crate) fn clean_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() {
         return Err(Error::input("名单名称不能为空", "The list needs a name."));
