@@ -1,7 +1,10 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { App as AntdApp, ConfigProvider } from "antd";
-import enUS from "antd/locale/en_US";
-import zhCN from "antd/locale/zh_CN";
+// antd's ES modules, not `antd/locale/*`: those re-export antd/lib (CommonJS), which put a second
+// copy of both locales and their pickers' into the first paint. en_US stays static: it is
+// antd's own default locale, in the first paint whatever this file imports (#19).
+import enUS from "antd/es/locale/en_US";
+import zhCN from "antd/es/locale/zh_CN";
 import { useState } from "react";
 import { I18nextProvider } from "react-i18next";
 import { createHashRouter, type DataRouter, RouterProvider } from "react-router";

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Rolldown } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import en from "./i18n/locales/en.json";
+import zhCN from "./i18n/locales/zh-CN.json";
 
 const UI = fileURLToPath(new URL("..", import.meta.url));
 
@@ -91,6 +93,23 @@ describe("the first paint", () => {
     // Pagination in, through List and AccountPicker.
     const ANTD_LATER = /node_modules\/antd\/es\/(select|pagination|table|date-picker)\/index\.js$/;
     expect(modules.filter((m) => ANTD_LATER.test(m))).toEqual([]);
+  });
+
+  it("holds the Chinese strings and antd's locale, not the English table or antd's CommonJS copies", () => {
+    const first = firstPaint();
+    const modules = first.flatMap((c) => c.moduleIds.map(rel));
+    const code = first.map((c) => c.code).join("\n");
+    // zh-CN is the default language: its table is there, and the string check below could see
+    // a table's text if it were.
+    expect(code).toContain(zhCN.app.subtitle);
+    // English comes by import() when it is the saved language or staff switch to it (#19).
+    expect(modules.filter((m) => /^src\/i18n\/(locales\/.*\ben\.json|en\.ts)$/.test(m))).toEqual(
+      [],
+    );
+    expect(code).not.toContain(en.app.subtitle);
+    // antd's ES locales are its own default (en_US) and ours (zh_CN); `antd/locale/*` are
+    // CommonJS re-exports of antd/lib, which brought second copies of both locales along.
+    expect(modules.filter((m) => /node_modules\/antd\/(lib|locale)\//.test(m))).toEqual([]);
   });
 
   it("gives each later page a chunk of its own, loaded by import()", () => {
