@@ -18,6 +18,7 @@ import { useAccounts } from "../../api/shell";
 import { jobTitle } from "../jobs/labels";
 import { PageShell } from "../PageShell";
 import { ErrorAlert } from "../templates/ErrorAlert";
+import { overviewChartOption } from "./chartOption";
 
 // The chart brings echarts, the largest library of the UI: 概览 is the first page, so it loads
 // the chart on its own, only when there are days to draw, after the page's numbers are up.
@@ -63,54 +64,7 @@ export function OverviewPage() {
   const accounts = useAccounts();
   const today = stats.data?.today;
   const days = stats.data?.days ?? [];
-  // Sent rows split by their delivery report; what has no report yet stays "已发送".
-  const series = [
-    {
-      key: "delivered",
-      name: t("send.overview.delivered"),
-      color: "#52c41a",
-      get: (d: (typeof days)[number]) => d.delivered,
-    },
-    {
-      key: "sent",
-      name: t("send.overview.sent"),
-      color: "#1677ff",
-      get: (d: (typeof days)[number]) =>
-        Math.max(0, d.sent - d.delivered - d.user_block - d.system_failed),
-    },
-    {
-      key: "user_block",
-      name: t("send.overview.userBlock"),
-      color: "#faad14",
-      get: (d: (typeof days)[number]) => d.user_block,
-    },
-    {
-      key: "failed",
-      name: t("send.overview.failed"),
-      color: "#ff4d4f",
-      get: (d: (typeof days)[number]) => d.failed + d.system_failed,
-    },
-    {
-      key: "uncertain",
-      name: t("send.overview.uncertain"),
-      color: "#bfbfbf",
-      get: (d: (typeof days)[number]) => d.uncertain,
-    },
-  ];
-  const option = {
-    tooltip: { trigger: "axis" },
-    legend: { top: 0 },
-    grid: { left: 40, right: 16, top: 36, bottom: 24 },
-    xAxis: { type: "category", data: days.map((d) => d.day.slice(5)) },
-    yAxis: { type: "value", minInterval: 1 },
-    series: series.map((s) => ({
-      name: s.name,
-      type: "bar",
-      stack: "total",
-      itemStyle: { color: s.color },
-      data: days.map(s.get),
-    })),
-  };
+  const option = overviewChartOption(t, days);
   const attention = [
     ...(accounts.data ?? [])
       .filter((a) => a.status !== "authorized")
