@@ -20,7 +20,7 @@ import {
   useBridgePreview,
   useBridgeSave,
 } from "../../api/audience";
-import { ErrorAlert } from "../templates/AccountPicker";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { SampleTable } from "./ImportPreview";
 
 /** 小程序用户映射: a mini-program user file → the account's openids through unionid. */

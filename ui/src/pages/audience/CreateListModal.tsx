@@ -11,7 +11,7 @@ import {
   useImportSave,
   useTags,
 } from "../../api/audience";
-import { ErrorAlert } from "../templates/AccountPicker";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { ImportPreview } from "./ImportPreview";
 
 type Source = "all" | "tag" | "paste" | "file";

@@ -30,7 +30,7 @@ import {
   useFollowerTotals,
   useTags,
 } from "../../api/audience";
-import { ErrorAlert } from "../templates/AccountPicker";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 
 /** Pixels from the bottom at which the next keyset page is fetched. */
 const PREFETCH_PX = 600;

@@ -21,7 +21,7 @@ import {
   useLists,
   useTags,
 } from "../../api/audience";
-import { ErrorAlert } from "../templates/AccountPicker";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { CreateListModal } from "./CreateListModal";
 import { SampleTable } from "./ImportPreview";
 

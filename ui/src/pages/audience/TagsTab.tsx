@@ -1,7 +1,7 @@
 import { Card, Table } from "antd";
 import { useTranslation } from "react-i18next";
 import { type TagInfo, useTags } from "../../api/audience";
-import { ErrorAlert } from "../templates/AccountPicker";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 
 /** The account's tags with WeChat's count and the synced followers' count. */
 export function TagsTab({ appid }: { appid: string }) {

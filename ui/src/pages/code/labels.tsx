@@ -1,9 +1,10 @@
 // Colours of the code page's states, the error box every action shares, and small formatters.
 // Words come from i18n (`code.*`): core sends codes only.
-import { Alert, App, Flex, Tag, Tooltip, Typography } from "antd";
+import { App, Flex, Tag, Tooltip, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { AppError } from "../../api";
 import { type AuditState, type RolloutStatus, type RowState, useExplain } from "../../api/code";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 
 export const ROW_STATE_COLOR: Record<RowState, string> = {
   pending: "default",
@@ -91,18 +92,10 @@ function ErrorBody({ error }: { error: unknown }) {
   );
 }
 
-/** A failed command as an alert box (forms, tabs). */
+/** A failed command as an alert box (forms, tabs), with the errcode explained. */
 export function CodeErrorAlert({ error }: { error: unknown }) {
-  const { t } = useTranslation();
-  const e = error instanceof AppError ? error : null;
   return (
-    <Alert
-      type="error"
-      showIcon
-      data-testid="code-error"
-      title={t(`errors.${e?.code ?? "unknown"}`)}
-      description={<ErrorBody error={error} />}
-    />
+    <ErrorAlert error={error} data-testid="code-error" description={<ErrorBody error={error} />} />
   );
 }
 

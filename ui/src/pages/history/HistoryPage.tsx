@@ -32,6 +32,7 @@ import {
   useJobs,
 } from "../../api/send";
 import { useAccountOptions } from "../../api/templates";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { JobSummary } from "../jobs/JobNumbers";
 import { formatTime } from "../jobs/JobsPage";
 import {
@@ -44,7 +45,6 @@ import {
   stateLabel,
 } from "../jobs/labels";
 import { PageShell } from "../PageShell";
-import { ErrorAlert } from "../templates/AccountPicker";
 
 const STATUSES: HistoryStatus[] = [
   "sent",

@@ -17,9 +17,9 @@ import {
   useJobs,
 } from "../../api/send";
 import { useTeamMembership } from "../../api/team";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { QuotaModal } from "../messaging/QuotaModal";
 import { PageShell } from "../PageShell";
-import { ErrorAlert } from "../templates/AccountPicker";
 import { JobProgressCell, JobStatusTag } from "./JobNumbers";
 import { isEnglish, jobTitle, kindLabel, pauseReasonText } from "./labels";
 

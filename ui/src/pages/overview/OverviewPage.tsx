@@ -15,9 +15,9 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { type JobView, useDeliveryReportsLive, useJobs, useOverview } from "../../api/send";
 import { useAccounts } from "../../api/shell";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { jobTitle } from "../jobs/labels";
 import { PageShell } from "../PageShell";
-import { ErrorAlert } from "../templates/ErrorAlert";
 import { overviewChartOption } from "./chartOption";
 
 // The chart brings echarts, the largest library of the UI: 概览 is the first page, so it loads

@@ -3,8 +3,8 @@ import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { create } from "zustand";
 import { type AccountOption, useAccountOptions } from "../../api/templates";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { EmptyState } from "../PageShell";
-import { ErrorAlert } from "./ErrorAlert";
 
 // The chosen account is shared by 模板 and 用户与名单, so switching pages keeps it.
 interface PickedAccount {
@@ -16,9 +16,6 @@ export const usePickedAccount = create<PickedAccount>((set) => ({
   appid: undefined,
   setAppid: (appid) => set({ appid }),
 }));
-
-// The pages import ErrorAlert from here; its own module keeps it free of the Select above.
-export { ErrorAlert };
 
 function label(a: AccountOption) {
   return a.nickname ? `${a.nickname}（${a.appid}）` : a.appid;

@@ -24,9 +24,10 @@ import {
   useSyncTemplates,
   useTemplates,
 } from "../../api/templates";
+import { ErrorAlert } from "../../layout/ErrorAlert";
 import { SubscribeTemplates } from "../messaging/SubscribeTemplates";
 import { PageShell } from "../PageShell";
-import { AccountScope, ErrorAlert } from "./AccountPicker";
+import { AccountScope } from "./AccountPicker";
 import { AddTemplateModal } from "./AddTemplateModal";
 import { IndustryModal } from "./IndustryModal";
 import { keywordRule, templateErrorTitle } from "./keywordRules";
