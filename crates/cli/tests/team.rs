@@ -548,6 +548,69 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         .json();
     assert_eq!(listed, json!([]), "deleted at desk B, gone at desk A");
 
+    // 客服消息窗口 are the team's: the server folds the users' messages from the team's event
+    // log, so both desks see the same open window, and an unfollow closes it for both.
+    let writer: Value = t
+        .http
+        .get(format!(
+            "{}/__sim/openid?appid={appid}&index=900",
+            t.sim.base_url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let writer = writer["openid"].as_str().unwrap().to_string();
+    let sim_post = |path: &'static str, body: Value| {
+        let req = t.http.post(format!("{}{path}", t.sim.base_url)).json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+        }
+    };
+    sim_post(
+        "/__sim/message",
+        json!({"authorizer_appid": appid, "openid": writer, "content": "发货了吗？\n谢谢"}),
+    )
+    .await;
+    let reachable = |desk: &'static str, want: u64| {
+        let t = &t;
+        let appid = appid.clone();
+        async move {
+            let mut seen = Value::Null;
+            for _ in 0..100 {
+                seen = t
+                    .cli(desk, &["--json", "followers", "reachable", &appid])
+                    .await
+                    .ok()
+                    .json();
+                if seen["total"] == want {
+                    return seen;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("{desk} never saw {want} open windows: {seen}");
+        }
+    };
+    for desk in ["desk-b", "desk-a"] {
+        let open = reachable(desk, 1).await;
+        let row = &open["rows"][0];
+        assert_eq!(row["openid"], writer.as_str(), "{open}");
+        assert_eq!(row["kind"], "text", "{open}");
+        assert_eq!(row["preview"], "发货了吗？ 谢谢", "{open}");
+        let left = row["remaining_secs"].as_i64().unwrap();
+        // 48 hours from the message's CreateTime, on the sim's clock (advanced 3 hours above).
+        assert!(left > 50 * 3600 && left <= 51 * 3600, "{open}");
+    }
+    sim_post(
+        "/__sim/follow",
+        json!({"authorizer_appid": appid, "openid": writer, "follow": false}),
+    )
+    .await;
+    reachable("desk-a", 0).await;
+
     // A job started at desk A shows its progress at desk B while it runs, and desk B's pause
     // stops it for everyone (desk A's send ends, paused, with the rows it got through).
     let csv = t.openids_csv(&appid, 200..800, "slow").await;

@@ -114,7 +114,11 @@ impl Context {
             authorizer,
             accounts,
             code: Code::new(platform.clone(), data_dir),
-            interactions: Interactions::new(store.clone()),
+            interactions: if platform.is_team() {
+                Interactions::new(store.clone()).in_team(platform.clone())
+            } else {
+                Interactions::new(store.clone())
+            },
             store,
             platform,
         })

@@ -244,6 +244,7 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/team/lists/{id}/ready",
             post(routes::team_lists::finish),
         )
+        .route("/api/v1/team/windows", get(routes::team_lists::windows))
         .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))
         .merge(
             Router::new()

@@ -26,6 +26,8 @@ pub mod secret;
 mod test_server;
 /// Token cache: single-flight refresh before expiry, storage and ticket traits.
 pub mod token;
+
+pub mod window;
 /// Hardened XML reading shared by the envelope and callback parsers (no DTD, bounded size).
 mod xml;
 

@@ -11,21 +11,20 @@
 
 use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
-use wxdesk_wechat::callback::{self, Callback};
+use wxdesk_wechat::callback;
 
 use crate::error::Result;
 use crate::feed::EventHandler;
 use crate::feed::events::{EventKind, FeedEvent};
 
 /// A message from the user opens this long a window.
-pub const MESSAGE_WINDOW_SECS: i64 = 48 * 3600;
-/// A push-menu click, a follow or a QR scan opens this long a window (current quota table:
-/// 3 messages within 1 minute; older documentation said 20 within 48 hours).
-pub const EVENT_WINDOW_SECS: i64 = 60;
+pub const MESSAGE_WINDOW_SECS: i64 = wxdesk_wechat::window::MESSAGE_SECS;
+/// A push-menu click, a follow or a QR scan opens this long a window.
+pub const EVENT_WINDOW_SECS: i64 = wxdesk_wechat::window::EVENT_SECS;
 /// Rows whose last action is older than this are purged: the table only serves the window.
 pub const KEEP_SECS: i64 = 7 * 24 * 3600;
 /// Characters of a text message kept as its preview.
-pub const PREVIEW_CHARS: usize = 40;
+pub const PREVIEW_CHARS: usize = wxdesk_wechat::window::PREVIEW_CHARS;
 /// Largest page [`open_windows`] returns.
 pub const MAX_PAGE: u32 = 500;
 
@@ -105,48 +104,17 @@ impl InteractionKind {
 
     /// A message the user sent (48-hour window) rather than an event (short window).
     pub fn is_message(self) -> bool {
-        matches!(
-            self,
-            InteractionKind::Text
-                | InteractionKind::Image
-                | InteractionKind::Voice
-                | InteractionKind::Video
-                | InteractionKind::ShortVideo
-                | InteractionKind::Location
-                | InteractionKind::Link
-        )
+        wxdesk_wechat::window::is_message(self.as_str())
     }
 
     /// How long the window this action opens lasts.
     pub fn window_secs(self) -> i64 {
-        if self.is_message() {
-            MESSAGE_WINDOW_SECS
-        } else {
-            EVENT_WINDOW_SECS
-        }
+        wxdesk_wechat::window::secs(self.as_str())
     }
 
     /// From a push's `MsgType` (and `Event` when it is `event`); `None` for what opens nothing.
     pub fn from_push(msg_type: &str, event: Option<&str>) -> Option<InteractionKind> {
-        Some(match msg_type {
-            "text" => InteractionKind::Text,
-            "image" => InteractionKind::Image,
-            "voice" => InteractionKind::Voice,
-            "video" => InteractionKind::Video,
-            "shortvideo" => InteractionKind::ShortVideo,
-            "location" => InteractionKind::Location,
-            "link" => InteractionKind::Link,
-            // Event names are case-sensitive on the wire; the menu ones are lower case.
-            "event" => match event? {
-                "subscribe" => InteractionKind::Subscribe,
-                "SCAN" => InteractionKind::Scan,
-                "CLICK" => InteractionKind::Click,
-                "scancode_push" => InteractionKind::ScancodePush,
-                "scancode_waitmsg" => InteractionKind::ScancodeWaitmsg,
-                _ => return None,
-            },
-            _ => return None,
-        })
+        wxdesk_wechat::window::action(msg_type, event).and_then(InteractionKind::parse)
     }
 }
 
@@ -165,12 +133,7 @@ pub enum WindowChange {
 
 /// The first [`PREVIEW_CHARS`] characters on one line, with `…` when cut.
 pub fn preview(text: &str) -> String {
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = one_line.chars().take(PREVIEW_CHARS).collect();
-    if one_line.chars().count() > PREVIEW_CHARS {
-        out.push('…');
-    }
-    out
+    wxdesk_wechat::window::preview(text)
 }
 
 /// The window change an event carries, if any. Events without a CreateTime use the relay's
@@ -243,66 +206,20 @@ pub fn window_change(event: &FeedEvent) -> Option<WindowChange> {
 
 /// A raw message-URL push; `at` is 0 when it has no CreateTime.
 fn from_xml(xml: &str) -> Option<WindowChange> {
-    let opened = |openid: String, at: i64, kind, preview| {
-        Some(WindowChange::Opened {
+    use wxdesk_wechat::window::Change;
+    match wxdesk_wechat::window::change_of(callback::parse(xml).ok()?)? {
+        Change::Opened {
             openid,
             at,
-            kind,
+            action,
             preview,
-        })
-    };
-    match callback::parse(xml).ok()? {
-        Callback::Text {
-            from_user_name,
-            create_time,
-            content,
-            ..
-        } => opened(
-            from_user_name,
-            create_time,
-            InteractionKind::Text,
-            preview(&content),
-        ),
-        Callback::Image {
-            from_user_name,
-            create_time,
-            ..
-        } => opened(
-            from_user_name,
-            create_time,
-            InteractionKind::Image,
-            String::new(),
-        ),
-        Callback::Subscribe {
-            from_user_name,
-            create_time,
-            ..
-        } => opened(
-            from_user_name,
-            create_time,
-            InteractionKind::Subscribe,
-            String::new(),
-        ),
-        Callback::Unsubscribe {
-            from_user_name,
-            create_time,
-            ..
-        } => Some(WindowChange::Closed {
-            openid: from_user_name,
-            at: create_time,
+        } => Some(WindowChange::Opened {
+            openid,
+            at,
+            kind: InteractionKind::parse(action)?,
+            preview,
         }),
-        Callback::Unknown {
-            msg_type,
-            event,
-            from_user_name,
-            create_time,
-            ..
-        } => {
-            let kind = InteractionKind::from_push(msg_type.as_deref()?, event.as_deref())?;
-            let openid = from_user_name.filter(|o| !o.is_empty())?;
-            opened(openid, create_time.unwrap_or(0), kind, String::new())
-        }
-        _ => None,
+        Change::Closed { openid, at } => Some(WindowChange::Closed { openid, at }),
     }
 }
 
@@ -426,15 +343,24 @@ pub struct WindowPage {
 pub const DEFAULT_PAGE: u32 = 200;
 
 /// 客服消息 recipients: the users whose customer-service window is open (a handle on the store,
-/// reached as `ctx.interactions`).
+/// reached as `ctx.interactions`). In a team workspace the windows are the team server's, made
+/// from the team's event log whether or not this desk was running.
 #[derive(Clone, Debug)]
 pub struct Interactions {
     store: crate::store::Store,
+    team: Option<crate::platform::Platform>,
 }
 
 impl Interactions {
     pub fn new(store: crate::store::Store) -> Self {
-        Interactions { store }
+        Interactions { store, team: None }
+    }
+
+    /// The windows of a team workspace, read from its team server.
+    #[must_use]
+    pub fn in_team(mut self, platform: crate::platform::Platform) -> Self {
+        self.team = Some(platform);
+        self
     }
 
     /// The users of `appid` whose window is open now, newest action first; `limit` rows
@@ -446,12 +372,44 @@ impl Interactions {
         limit: Option<u32>,
     ) -> Result<WindowPage> {
         let appid = appid.to_string();
-        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        if let Some(platform) = &self.team {
+            let relay = platform.relay().await?;
+            let mut page = team::open(&relay, &appid, after.as_ref(), limit).await?;
+            // The remark (备注名) from this desk's synced followers, as a local window shows it.
+            let (store_appid, openids): (String, Vec<String>) = (
+                appid.clone(),
+                page.rows.iter().map(|r| r.openid.clone()).collect(),
+            );
+            let remarks = self
+                .store
+                .call(move |c| remarks(c, &store_appid, &openids))
+                .await?;
+            for (row, remark) in page.rows.iter_mut().zip(remarks) {
+                row.remark = remark;
+            }
+            return Ok(page);
+        }
         let now = now();
         self.store
             .call(move |c| open_windows(c, &appid, now, after.as_ref(), limit))
             .await
     }
+}
+
+fn remarks(conn: &Connection, appid: &str, openids: &[String]) -> Result<Vec<Option<String>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT remark FROM followers WHERE appid = ?1 AND openid = ?2 AND remark <> ''",
+    )?;
+    openids
+        .iter()
+        .map(|o| {
+            use rusqlite::OptionalExtension;
+            Ok(stmt
+                .query_row(params![appid, o], |r| r.get::<_, String>(0))
+                .optional()?)
+        })
+        .collect()
 }
 
 /// Unix seconds now (the `now` the app passes to [`open_windows`]; tests pass their own).
@@ -537,6 +495,8 @@ pub fn open_windows(
         next,
     })
 }
+
+mod team;
 
 #[cfg(test)]
 mod tests;

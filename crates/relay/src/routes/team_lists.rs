@@ -1,5 +1,6 @@
-//! `/api/v1/team/lists…`: the shared workspace's 名单 (team/lists.rs), behind a member key.
-//! Reading needs viewer; making and deleting a list, operator.
+//! `/api/v1/team/lists…`: the shared workspace's 名单 (team/lists.rs), and its customer-service
+//! windows (team/windows.rs), behind a member key. Reading needs viewer; making and deleting a
+//! list, operator.
 //!
 //! - `GET  lists[?appid=A]` → `{"lists": [...]}`
 //! - `GET  lists/{id}` → the list
@@ -8,6 +9,8 @@
 //! - `POST lists/{id}/members` `{"members": [{openid, vars}]}` → `{"added"}`
 //! - `POST lists/{id}/ready` → the list, visible to every desk from now on
 //! - `DELETE lists/{id}` → `{"deleted": true}`
+//! - `GET  windows?appid=A&after_at=T&after_openid=O&limit=N` → `{"rows", "total", "more", "now"}`: the users
+//!   whose window is open now, newest action first
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -198,6 +201,39 @@ pub async fn delete(
     match lists::delete(&team.db, &member, id).await {
         Ok(true) => Json(json!({ "deleted": true })).into_response(),
         Ok(false) => no_such_list(),
+        Err(e) => refused(Refused::Db(e)),
+    }
+}
+
+/// `GET /api/v1/team/windows?appid=A[&after_at=T&after_openid=O][&limit=N]`.
+pub async fn windows(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let Some(team) = state.team() else {
+        return unavailable();
+    };
+    let q = query_map(raw.as_deref());
+    let Some(appid) = q.get("appid").map(|a| a.trim()).filter(|a| !a.is_empty()) else {
+        return refused(Refused::Invalid(
+            "bad_windows_query",
+            "请指定账号（appid）".into(),
+            "Name the account (appid).".into(),
+        ));
+    };
+    let after = match (
+        q.get("after_at").and_then(|v| v.parse::<i64>().ok()),
+        q.get("after_openid"),
+    ) {
+        (Some(at), Some(o)) => Some((at, o.clone())),
+        _ => None,
+    };
+    let limit = q
+        .get("limit")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(200);
+    let now = crate::team::jobs::now_ms() / 1000;
+    match crate::team::windows::open(&team.db, appid, now, after, limit).await {
+        Ok((rows, total, more)) => {
+            Json(json!({ "rows": rows, "total": total, "more": more, "now": now })).into_response()
+        }
         Err(e) => refused(Refused::Db(e)),
     }
 }

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/0005_job_tallies.sql"),
     ),
     (6, "0006_lists", include_str!("migrations/0006_lists.sql")),
+    (
+        7,
+        "0007_windows",
+        include_str!("migrations/0007_windows.sql"),
+    ),
 ];
 
 /// Connections kept open beyond the ones in use.

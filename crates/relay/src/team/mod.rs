@@ -11,6 +11,7 @@ pub mod seal;
 #[cfg(feature = "pg-testing")]
 pub mod testing;
 pub mod tokens;
+pub mod windows;
 
 use std::sync::Arc;
 

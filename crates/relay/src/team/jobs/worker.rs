@@ -146,6 +146,9 @@ async fn keep_alive(ctx: Arc<Ctx>) {
                 if let Err(e) = super::delivery::pass(&ctx.w.team.db, &ctx.nudger).await {
                     tracing::warn!(error = %e, "joining delivery reports failed");
                 }
+                if let Err(e) = crate::team::windows::pass(&ctx.w.team.db).await {
+                    tracing::warn!(error = %e, "recording customer-service windows failed");
+                }
             }
         }
     }
