@@ -1845,7 +1845,9 @@ export type SyncPhase =
 /**  user/info/batchget for the openids that need details (100 a call). */
 "details" | 
 /**  tags/get. */
-"tags" | "done";
+"tags" | 
+/**  A team desk publishing what it synced to the team server. */
+"publishing" | "done";
 
 /**  One progress report: `fetched` of `total` in `phase`. */
 export type SyncProgress = {

@@ -231,7 +231,7 @@ pub enum FollowersCmd {
     /// 同步粉丝（可中断，下次继续）
     #[command(after_help = "示例 / Examples:\n  wxdesk-cli followers sync wx0123456789abcdef")]
     Sync { appid: String },
-    /// 列出本地粉丝
+    /// 列出粉丝（已同步的；团队模式下是团队共享的）
     #[command(after_help = "示例 / Examples:
   wxdesk-cli followers list wx0123456789abcdef --tag 100
   wxdesk-cli --json followers list wx0123456789abcdef --limit 5000")]

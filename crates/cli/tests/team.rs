@@ -611,6 +611,96 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
     .await;
     reachable("desk-a", 0).await;
 
+    // 用户与标签 are the team's: desk A syncs the account (through the server) and publishes it;
+    // desk B, which never synced, reads the same followers and makes a list of them on the
+    // server; a later unfollow reaches the team's copy from the event log, no desk involved.
+    let synced = t
+        .cli("desk-a", &["--json", "followers", "sync", &appid])
+        .await
+        .ok()
+        .json();
+    let synced = &synced["report"];
+    assert_eq!(synced["outcome"], "completed", "{synced}");
+    let follower_list = |desk: &'static str| {
+        let t = &t;
+        let appid = appid.clone();
+        async move {
+            t.cli(
+                desk,
+                &["--json", "followers", "list", &appid, "--limit", "5000"],
+            )
+            .await
+            .ok()
+            .json()
+        }
+    };
+    let at_a = follower_list("desk-a").await;
+    let at_b = follower_list("desk-b").await;
+    let following = at_b["counts"]["subscribed"].as_u64().unwrap();
+    assert_eq!(following, synced["total"].as_u64().unwrap(), "{at_b}");
+    assert_eq!(
+        at_b["counts"], at_a["counts"],
+        "one set of numbers for the team"
+    );
+    let flags = |v: &Value| -> Vec<(String, bool)> {
+        v["followers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["openid"].as_str().unwrap().to_string(),
+                    f["subscribe"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(flags(&at_b), flags(&at_a), "desk B reads desk A's sync");
+    let everyone = t
+        .cli(
+            "desk-b",
+            &[
+                "--json",
+                "lists",
+                "create",
+                "全部粉丝",
+                "--account",
+                &appid,
+                "--all-followers",
+            ],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        everyone["list"]["member_count"].as_u64(),
+        Some(following),
+        "{everyone}"
+    );
+    let leaver = flags(&at_b)
+        .into_iter()
+        .find(|(_, following)| *following)
+        .unwrap()
+        .0;
+    sim_post(
+        "/__sim/follow",
+        json!({"authorizer_appid": appid, "openid": leaver, "follow": false}),
+    )
+    .await;
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = follower_list("desk-b").await;
+        if seen["counts"]["subscribed"].as_u64() == Some(following - 1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["counts"]["subscribed"].as_u64(), Some(following - 1));
+    assert!(
+        flags(&seen).contains(&(leaver.clone(), false)),
+        "the unfollow reached the team's followers"
+    );
+
     // A job started at desk A shows its progress at desk B while it runs, and desk B's pause
     // stops it for everyone (desk A's send ends, paused, with the rows it got through).
     let csv = t.openids_csv(&appid, 200..800, "slow").await;

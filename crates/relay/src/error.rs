@@ -52,8 +52,9 @@ pub enum Error {
     #[error("存储写入线程已停止 / storage writer stopped")]
     WriterGone,
 
-    /// PostgreSQL failed (team mode). Its messages carry no bound values.
-    #[error("团队数据库错误：{0} / team database error")]
+    /// PostgreSQL failed (team mode). The server's message and SQLSTATE, never its `detail`
+    /// (which can quote row values).
+    #[error("团队数据库错误：{} / team database error", pg_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
 
     /// Something in team mode went wrong; the message says what and what to do.
@@ -63,6 +64,13 @@ pub enum Error {
     /// Binding the listen address or serving failed.
     #[error("网络错误：{0} / network error")]
     Io(#[from] std::io::Error),
+}
+
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} (SQLSTATE {})", d.message(), d.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// The relay's result type.

@@ -245,6 +245,40 @@ pub fn app(state: AppState) -> Router {
             post(routes::team_lists::finish),
         )
         .route("/api/v1/team/windows", get(routes::team_lists::windows))
+        .route(
+            "/api/v1/team/lists/from-followers",
+            post(routes::team_followers::list_from_followers),
+        )
+        .route("/api/v1/team/followers", get(routes::team_followers::page))
+        .route(
+            "/api/v1/team/followers/count",
+            get(routes::team_followers::count),
+        )
+        .route(
+            "/api/v1/team/followers/totals",
+            get(routes::team_followers::totals),
+        )
+        .route(
+            "/api/v1/team/followers/one",
+            get(routes::team_followers::one),
+        )
+        .route(
+            "/api/v1/team/followers/published",
+            get(routes::team_followers::published),
+        )
+        .route(
+            "/api/v1/team/followers/publications",
+            post(routes::team_followers::begin),
+        )
+        .route(
+            "/api/v1/team/followers/publications/{id}/followers",
+            post(routes::team_followers::add),
+        )
+        .route(
+            "/api/v1/team/followers/publications/{id}/done",
+            post(routes::team_followers::done),
+        )
+        .route("/api/v1/team/tags", get(routes::team_followers::tags))
         .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))
         .merge(
             Router::new()

@@ -598,3 +598,244 @@ async fn a_list_is_invisible_until_its_maker_finishes_it_and_hostile_uploads_cha
         "{audit}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn followers_windows_and_tags_are_the_teams_kept_from_the_event_log_and_publications() {
+    use reqwest::Method;
+    let t = team().await;
+    let alice = add_member(&t, "alice", "operator");
+    let bob = add_member(&t, "bob", "operator");
+    let vic = add_member(&t, "vic", "viewer");
+    let appid = authorize(&t, &alice).await;
+    let sim_post = |path: &'static str, body: Value| {
+        let url = format!("{}{path}", t.sim.base_url);
+        async move {
+            let r = client().post(url).json(&body).send().await.expect("sim");
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+        }
+    };
+    let poll = |path: String, done: fn(&Value) -> bool| {
+        let t = &t;
+        let vic = vic.clone();
+        async move {
+            let mut seen = Value::Null;
+            for _ in 0..100 {
+                seen = get_json(&t.b, &vic, &path).await.1;
+                if done(&seen) {
+                    return seen;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("{path} never got there: {seen}\nlogs A:\n{}", t.a.logs());
+        }
+    };
+
+    // A user writes and a user follows while no desk runs: the server records both.
+    let writer = openid(&t, &appid, 3).await;
+    sim_post(
+        "/__sim/message",
+        json!({"authorizer_appid": appid, "openid": writer, "content": "在吗"}),
+    )
+    .await;
+    let open = poll(format!("/api/v1/team/windows?appid={appid}"), |v| {
+        v["total"] == 1
+    })
+    .await;
+    assert_eq!(open["rows"][0]["openid"], writer.as_str(), "{open}");
+    assert_eq!(open["rows"][0]["kind"], "text");
+    let newcomer = openid(&t, &appid, 4).await;
+    sim_post(
+        "/__sim/follow",
+        json!({"authorizer_appid": appid, "openid": newcomer, "follow": true}),
+    )
+    .await;
+    let one = format!("/api/v1/team/followers/one?appid={appid}&openid={newcomer}");
+    poll(one.clone(), |v| v["subscribe"] == true).await;
+
+    // A desk publishes what it synced: followers in chunks (only its own publication), tags last.
+    let post = |key: &str, path: String, body: Value| {
+        let key = key.to_owned();
+        let relay = &t.a;
+        async move { send_json(relay, &key, Method::POST, &path, body).await }
+    };
+    let follower = |o: &str, tags: &[i64]| {
+        json!({"appid": appid, "openid": o, "subscribe": true, "subscribe_time": 1_700_000_000,
+               "remark": format!("备注{o}"), "tagid_list": tags, "has_details": true,
+               "updated_at": 1})
+    };
+    let publish = |who: &'static str, followers: Vec<Value>| {
+        let key = if who == "alice" {
+            alice.clone()
+        } else {
+            bob.clone()
+        };
+        let appid = appid.clone();
+        async move {
+            let (status, created) = post(
+                &key,
+                "/api/v1/team/followers/publications".into(),
+                json!({ "appid": appid }),
+            )
+            .await;
+            assert_eq!(status, 201, "{created}");
+            let id = created["id"].as_i64().expect("id");
+            let (status, body) = post(
+                &key,
+                format!("/api/v1/team/followers/publications/{id}/followers"),
+                json!({ "followers": followers }),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            id
+        }
+    };
+    let id = publish(
+        "alice",
+        vec![
+            follower("oF1", &[2]),
+            follower("oF2", &[]),
+            follower("oF3", &[2, 5]),
+            follower(&newcomer, &[]),
+        ],
+    )
+    .await;
+    // Hostile or foreign chunks change nothing.
+    for (key, body, want) in [
+        (
+            &alice,
+            json!({"followers": [follower("o' OR 1=1 --", &[])]}),
+            400,
+        ),
+        (&bob, json!({"followers": [follower("oBob", &[])]}), 404),
+        (&vic, json!({"followers": [follower("oVic", &[])]}), 403),
+    ] {
+        let (status, b) = post(
+            key,
+            format!("/api/v1/team/followers/publications/{id}/followers"),
+            body,
+        )
+        .await;
+        assert_eq!(status, want, "{b}");
+    }
+    let (status, done) = post(
+        &alice,
+        format!("/api/v1/team/followers/publications/{id}/done"),
+        json!({"tags": [{"tag_id": 2, "name": "VIP", "count": 2}, {"tag_id": 5, "name": "北京", "count": 1}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, done["followers"].as_i64()),
+        (200, Some(4)),
+        "{done}"
+    );
+    // Every follower it carried is following; the newcomer keeps what the event said.
+    let (_, totals) = get_json(
+        &t.b,
+        &vic,
+        &format!("/api/v1/team/followers/totals?appid={appid}"),
+    )
+    .await;
+    assert_eq!(
+        (totals["total"].as_i64(), totals["subscribed"].as_i64()),
+        (Some(4), Some(4)),
+        "{totals} {}",
+        get_json(&t.b, &vic, &format!("/api/v1/team/followers?appid={appid}"))
+            .await
+            .1
+    );
+    let (_, tags) = get_json(&t.b, &vic, &format!("/api/v1/team/tags?appid={appid}")).await;
+    assert_eq!(tags["tags"][0]["name"], "VIP", "{tags}");
+    assert_eq!(tags["tags"][0]["local_count"], 2, "{tags}");
+    let (_, vip) = get_json(
+        &t.b,
+        &vic,
+        &format!("/api/v1/team/followers?appid={appid}&tag_id=2"),
+    )
+    .await;
+    let names: Vec<&str> = vip["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|f| f["openid"].as_str().expect("openid"))
+        .collect();
+    assert_eq!(names, ["oF1", "oF3"]);
+    let (_, found) = get_json(
+        &t.b,
+        &vic,
+        &format!("/api/v1/team/followers?appid={appid}&search=%E5%A4%87%E6%B3%A8oF2"),
+    )
+    .await;
+    assert_eq!(
+        found["items"][0]["openid"], "oF2",
+        "search in the remark: {found}"
+    );
+    let (_, page) = get_json(
+        &t.b,
+        &vic,
+        &format!("/api/v1/team/followers?appid={appid}&limit=2"),
+    )
+    .await;
+    let next = page["next_after"].as_str().expect("a second page");
+    let (_, rest) = get_json(
+        &t.b,
+        &vic,
+        &format!("/api/v1/team/followers?appid={appid}&limit=2&after={next}"),
+    )
+    .await;
+    assert_eq!(
+        page["items"].as_array().expect("an array").len()
+            + rest["items"].as_array().expect("an array").len(),
+        4
+    );
+    let (status, bad) = get_json(
+        &t.b,
+        &vic,
+        &format!("/api/v1/team/followers?appid={appid}&subscribed=maybe"),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+
+    // A list of the tag's followers, made on the server in one step.
+    let (status, list) = post(
+        &bob,
+        "/api/v1/team/lists/from-followers".into(),
+        json!({"appid": appid, "name": "VIP", "filter": {"tag_id": 2}}),
+    )
+    .await;
+    assert_eq!(
+        (status, list["member_count"].as_i64()),
+        (201, Some(2)),
+        "{list}"
+    );
+
+    // The next sync no longer finds oF3: it is no longer following, and the tag count follows.
+    let id = publish(
+        "bob",
+        vec![
+            follower("oF1", &[2]),
+            follower("oF2", &[]),
+            follower(&newcomer, &[]),
+        ],
+    )
+    .await;
+    post(
+        &bob,
+        format!("/api/v1/team/followers/publications/{id}/done"),
+        json!({"tags": [{"tag_id": 2, "name": "VIP", "count": 1}]}),
+    )
+    .await;
+    let (_, gone) = get_json(
+        &t.b,
+        &vic,
+        &format!("/api/v1/team/followers/one?appid={appid}&openid=oF3"),
+    )
+    .await;
+    assert_eq!(gone["subscribe"], false, "{gone}");
+    let (_, tags) = get_json(&t.b, &vic, &format!("/api/v1/team/tags?appid={appid}")).await;
+    assert_eq!(
+        tags["tags"].as_array().expect("an array").len(),
+        1,
+        "{tags}"
+    );
+    assert_eq!(tags["tags"][0]["local_count"], 1, "{tags}");
+}

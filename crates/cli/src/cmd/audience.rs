@@ -66,6 +66,7 @@ fn phase_zh(p: &SyncProgress) -> &'static str {
         P::Listing => "获取粉丝列表",
         P::Details => "获取粉丝资料",
         P::Tags => "同步标签",
+        P::Publishing => "上传到团队",
         P::Done => "完成",
     }
 }

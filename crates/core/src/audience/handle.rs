@@ -13,7 +13,7 @@ use super::{
     BridgeReport, BridgeResult, Follower, FollowerCount, FollowerCounts, FollowerFilter,
     FollowerPage, ImportOptions, ImportPreview, ImportSource, ListSource, MemberPage,
     PreparedImport, RecipientList, SyncOptions, SyncProgress, SyncReport, SyncState, TagRow,
-    bridge, import, team_lists,
+    bridge, import, team_followers, team_lists,
 };
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -73,6 +73,9 @@ impl Audience {
 
     /// Totals over all synced followers of the account.
     pub async fn totals(&self, appid: &str) -> Result<FollowerCounts> {
+        if let Some(relay) = self.team().await? {
+            return team_followers::totals(&relay, appid).await;
+        }
         let appid = appid.to_string();
         self.store()
             .call(move |c| followers::counts(c, &appid))
@@ -81,6 +84,10 @@ impl Audience {
 
     /// How many followers match `filter` (the table's row count).
     pub async fn count(&self, appid: &str, filter: FollowerFilter) -> Result<FollowerCount> {
+        if let Some(relay) = self.team().await? {
+            let count = team_followers::count(&relay, appid, &filter).await?;
+            return Ok(FollowerCount { count });
+        }
         let appid = appid.to_string();
         let count = self
             .store()
@@ -97,6 +104,9 @@ impl Audience {
         after: Option<String>,
         limit: u32,
     ) -> Result<FollowerPage> {
+        if let Some(relay) = self.team().await? {
+            return team_followers::page(&relay, appid, &filter, after.as_deref(), limit).await;
+        }
         let appid = appid.to_string();
         self.store()
             .call(move |c| {
@@ -107,6 +117,9 @@ impl Audience {
 
     /// One follower as stored, if known.
     pub async fn follower(&self, appid: &str, openid: &str) -> Result<Option<Follower>> {
+        if let Some(relay) = self.team().await? {
+            return team_followers::one(&relay, appid, openid).await;
+        }
         let (appid, openid) = (appid.to_string(), openid.to_string());
         self.store()
             .call(move |c| followers::get_follower(c, &appid, &openid))
@@ -115,6 +128,9 @@ impl Audience {
 
     /// The account's tags (synced with the followers).
     pub async fn tags(&self, appid: &str) -> Result<Vec<TagRow>> {
+        if let Some(relay) = self.team().await? {
+            return team_followers::tag_rows(&relay, appid).await;
+        }
         let appid = appid.to_string();
         self.store().call(move |c| tags::list_tags(c, &appid)).await
     }
@@ -145,7 +161,16 @@ impl Audience {
             appid: appid.to_string(),
         };
         let api = self.platform.api().await?;
-        super::sync_followers(&api, self.store(), appid, opts, progress, &cancel).await
+        let report =
+            super::sync_followers(&api, self.store(), appid, opts, progress, &cancel).await?;
+        // A team desk's sync is for the whole team: what it found is published once complete
+        // (a cancelled run is continued, and published, by the next one).
+        if report.outcome == super::SyncOutcome::Completed
+            && let Some(relay) = self.team().await?
+        {
+            team_followers::publish(&relay, self.store(), appid, progress).await?;
+        }
+        Ok(report)
     }
 
     /// Stops the account's running sync at its next step; whether one was running.
@@ -157,11 +182,17 @@ impl Audience {
     }
 
     /// The checkpoint of the account's last (or unfinished) sync; `None` before the first.
+    /// In a team workspace that has not synced the account itself, the team's last sync.
     pub async fn sync_state(&self, appid: &str) -> Result<Option<SyncState>> {
-        let appid = appid.to_string();
-        self.store()
-            .call(move |c| sync_db::load_state(c, &appid))
-            .await
+        let a = appid.to_string();
+        let local = self
+            .store()
+            .call(move |c| sync_db::load_state(c, &a))
+            .await?;
+        match (local, self.team().await?) {
+            (None, Some(relay)) => team_followers::last_sync(&relay, appid).await,
+            (local, _) => Ok(local),
+        }
     }
 
     /// The account's saved lists, newest first; every account's (those in the accounts table)
@@ -218,37 +249,9 @@ impl Audience {
         filter: FollowerFilter,
     ) -> Result<RecipientList> {
         if let Some(relay) = self.team().await? {
+            // Made on the server from the team's followers, in one transaction.
             let name = lists::clean_name(name)?;
-            let mut filter = filter;
-            filter.subscribed = Some(true);
-            let (a, f) = (appid.to_string(), filter.clone());
-            // The followers are this desk's synced copy; the list made from them is the team's.
-            let rows = self
-                .store()
-                .call(move |c| {
-                    let mut rows = Vec::new();
-                    let mut after: Option<String> = None;
-                    loop {
-                        let page = followers::list_followers(
-                            c,
-                            &a,
-                            &f,
-                            after.as_deref(),
-                            followers::MAX_PAGE,
-                        )?;
-                        rows.extend(page.items.into_iter().map(|f| import::ImportRow {
-                            openid: f.openid,
-                            values: Vec::new(),
-                        }));
-                        match page.next_after {
-                            Some(n) => after = Some(n),
-                            None => return Ok(rows),
-                        }
-                    }
-                })
-                .await?;
-            let source = ListSource::Followers { filter };
-            return team_lists::upload(&relay, appid, &name, &source, &[], &rows).await;
+            return team_followers::list_from_followers(&relay, appid, &name, &filter).await;
         }
         let (appid, name) = (appid.to_string(), name.to_string());
         self.store()

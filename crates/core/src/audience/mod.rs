@@ -14,6 +14,7 @@ mod handle;
 pub mod import;
 pub mod sync;
 pub mod table;
+pub(crate) mod team_followers;
 pub(crate) mod team_lists;
 
 pub use bridge::{BridgeReport, BridgeResult, MINI_OPENID_VAR, Unmatched, UnmatchedRow};

@@ -22,7 +22,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A list as the server gives it.
 #[derive(Deserialize)]
-struct ServerList {
+pub(crate) struct ServerList {
     id: i64,
     appid: String,
     name: String,

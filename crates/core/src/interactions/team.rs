@@ -36,17 +36,21 @@ pub(super) async fn open(
     after: Option<&WindowCursor>,
     limit: u32,
 ) -> Result<WindowPage> {
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.append_pair("appid", appid);
-    q.append_pair("limit", &limit.to_string());
-    if let Some(c) = after {
-        q.append_pair("after_at", &c.last_at.to_string());
-        q.append_pair("after_openid", &c.openid);
-    }
+    // Built before the first await: the serializer is not Send.
+    let query = {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("appid", appid);
+        q.append_pair("limit", &limit.to_string());
+        if let Some(c) = after {
+            q.append_pair("after_at", &c.last_at.to_string());
+            q.append_pair("after_openid", &c.openid);
+        }
+        q.finish()
+    };
     let page: ServerPage = relay
         .team_call::<(), _>(
             reqwest::Method::GET,
-            &format!("api/v1/team/windows?{}", q.finish()),
+            &format!("api/v1/team/windows?{query}"),
             None,
             Duration::from_secs(30),
         )

@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0007_windows",
         include_str!("migrations/0007_windows.sql"),
     ),
+    (
+        8,
+        "0008_followers",
+        include_str!("migrations/0008_followers.sql"),
+    ),
 ];
 
 /// Connections kept open beyond the ones in use.

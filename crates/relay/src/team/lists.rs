@@ -398,3 +398,98 @@ pub async fn delete(db: &Db, member: &Member, id: i64) -> Result<bool> {
     }
     Ok(true)
 }
+
+/// `POST /api/v1/team/lists/from-followers`.
+#[derive(Debug, Deserialize)]
+pub struct FromFollowers {
+    pub appid: String,
+    pub name: String,
+    #[serde(default)]
+    pub filter: super::followers::Filter,
+}
+
+/// Saves the team's following followers of an account that match a filter as a new list, in one
+/// transaction (visible whole or not at all).
+pub async fn create_from_followers(
+    db: &Db,
+    member: &Member,
+    req: FromFollowers,
+) -> std::result::Result<List, Refused> {
+    use super::followers::{FILTER, FilterArgs};
+    let name = clean_name(&req.name)?;
+    let mut filter = req.filter;
+    filter.subscribed = Some(true);
+    let source = serde_json::json!({ "kind": "followers", "filter": filter });
+    let mut conn = db.get().await?;
+    let known = conn
+        .query_opt(
+            "SELECT 1 FROM team_accounts WHERE appid = $1",
+            &[&req.appid],
+        )
+        .await?;
+    if known.is_none() {
+        return Err(invalid(
+            "unknown_account",
+            format!("团队里没有账号 {}", req.appid),
+            format!("The team has no account {}.", req.appid),
+        ));
+    }
+    let tx = conn.transaction().await?;
+    let at = now();
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO team_lists (appid, name, source, variables, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, '[]', $4, $5, $5) RETURNING id",
+            &[&req.appid, &name, &source.to_string(), &member.name, &at],
+        )
+        .await?
+        .get(0);
+    let args = FilterArgs::of(&filter);
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&req.appid];
+    params.extend(args.params());
+    params.push(&id);
+    let added = tx
+        .execute(
+            &format!(
+                "INSERT INTO team_list_members (list_id, openid, vars)
+                 SELECT $7, f.openid, '{{}}' FROM team_followers f WHERE {FILTER}"
+            ),
+            &params,
+        )
+        .await?;
+    if added as i64 > MAX_MEMBERS {
+        return Err(invalid(
+            "list_too_large",
+            format!("一个名单最多 {MAX_MEMBERS} 个成员"),
+            format!("A list holds at most {MAX_MEMBERS} members."),
+        ));
+    }
+    let row = tx
+        .query_one(
+            &format!(
+                "UPDATE team_lists SET ready = true, member_count = $2 WHERE id = $1 \
+                 RETURNING {COLUMNS}"
+            ),
+            &[&id, &(added as i64)],
+        )
+        .await;
+    let list = match row {
+        Ok(r) => from_row(&r),
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Err(name_taken(&name)),
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    audit(
+        db,
+        Some(&member.name),
+        "list.create",
+        serde_json::json!({
+            "list_id": list.id,
+            "appid": list.appid,
+            "name": list.name,
+            "members": list.member_count,
+        }),
+    )
+    .await?;
+    Ok(list)
+}

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod db;
+pub mod followers;
 pub mod history;
 pub mod jobs;
 pub mod lists;

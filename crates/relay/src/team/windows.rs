@@ -1,6 +1,6 @@
 //! 客服消息窗口 of the shared workspace. The users' messages and events land in the team event
 //! log like every push; each pass reads the new ones after a cursor and records what they mean
-//! for the user's window (the rules are `wxdesk_wechat::window`'s, the same a desk applies to its
+//! for the user's window, and a follow or unfollow for the team's followers (the rules are `wxdesk_wechat::window`'s, the same a desk applies to its
 //! own log). Desks read the open windows with [`open`]; none of them has to be running when the
 //! user writes.
 //!
@@ -130,6 +130,23 @@ pub(crate) async fn pass(db: &Db) -> Result<usize> {
              WHERE appid = $1 AND openid = $2",
         )
         .await?;
+    // The same events keep the team's followers current (team/followers.rs): a follow or an
+    // unfollow newer than what the row holds.
+    let followed = tx
+        .prepare(
+            "INSERT INTO team_followers (appid, openid, subscribed, subscribe_time, updated_at)
+             VALUES ($1, $2, true, $3, $3)
+             ON CONFLICT (appid, openid) DO UPDATE SET subscribed = true,
+               subscribe_time = EXCLUDED.subscribe_time, updated_at = EXCLUDED.updated_at
+             WHERE team_followers.updated_at <= EXCLUDED.updated_at",
+        )
+        .await?;
+    let unfollowed = tx
+        .prepare(
+            "UPDATE team_followers SET subscribed = false, updated_at = $3
+              WHERE appid = $1 AND openid = $2 AND updated_at <= $3",
+        )
+        .await?;
     let mut last = after;
     let mut recorded = 0;
     for e in &events {
@@ -147,6 +164,9 @@ pub(crate) async fn pass(db: &Db) -> Result<usize> {
                 action,
                 preview,
             }) => {
+                if action == "subscribe" {
+                    tx.execute(&followed, &[&appid, &openid, &at]).await?;
+                }
                 let until = at.saturating_add(window::secs(action));
                 tx.execute(&opened, &[&appid, &openid, &at, &action, &preview, &until])
                     .await?;
@@ -154,6 +174,7 @@ pub(crate) async fn pass(db: &Db) -> Result<usize> {
             }
             Some(Change::Closed { openid, at }) => {
                 tx.execute(&closed, &[&appid, &openid, &at]).await?;
+                tx.execute(&unfollowed, &[&appid, &openid, &at]).await?;
                 recorded += 1;
             }
             None => {}

@@ -19,10 +19,12 @@ pub enum SyncPhase {
     Details,
     /// tags/get.
     Tags,
+    /// A team desk publishing what it synced to the team server.
+    Publishing,
     Done,
 }
 
-// Stored as text; `Tags` is never stored: tags are fetched in one call after the details, and a
+// Stored as text; `Tags` and `Publishing` are never stored: tags are fetched in one call after the details, and a
 // restart in the details phase simply fetches them again.
 impl SyncPhase {
     fn parse(s: &str) -> Result<SyncPhase> {
