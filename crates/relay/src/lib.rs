@@ -279,6 +279,18 @@ pub fn app(state: AppState) -> Router {
             post(routes::team_followers::done),
         )
         .route("/api/v1/team/tags", get(routes::team_followers::tags))
+        .route(
+            "/api/v1/team/templates",
+            get(routes::team_templates::list).put(routes::team_templates::publish),
+        )
+        .route(
+            "/api/v1/team/templates/notes",
+            post(routes::team_templates::notes),
+        )
+        .route(
+            "/api/v1/team/templates/const-values",
+            post(routes::team_templates::const_values),
+        )
         .layer(DefaultBodyLimit::max(MEDIA_UPLOAD_BODY_LIMIT))
         .merge(
             Router::new()

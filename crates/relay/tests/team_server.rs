@@ -839,3 +839,91 @@ async fn followers_windows_and_tags_are_the_teams_kept_from_the_event_log_and_pu
     );
     assert_eq!(tags["tags"][0]["local_count"], 1, "{tags}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn templates_are_the_teams_and_a_sync_keeps_the_notes_written_at_any_desk() {
+    use reqwest::Method;
+    let t = team().await;
+    let alice = add_member(&t, "alice", "operator");
+    let bob = add_member(&t, "bob", "operator");
+    let vic = add_member(&t, "vic", "viewer");
+    let appid = authorize(&t, &alice).await;
+    let path = format!("/api/v1/team/templates?appid={appid}");
+    let tpl = |id: &str, title: &str| json!({"template_id": id, "title": title, "content": "{{thing1.DATA}}", "example": ""});
+    let (status, _) = send_json(
+        &t.a,
+        &vic,
+        Method::PUT,
+        &path,
+        json!({"templates": [tpl("T1", "发货通知")]}),
+    )
+    .await;
+    assert_eq!(status, 403, "a viewer publishes nothing");
+    let (status, body) = send_json(
+        &t.a,
+        &alice,
+        Method::PUT,
+        &path,
+        json!({"templates": [tpl("T1", "发货通知"), tpl("T2", "退款通知")]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Bob writes a note and approved values at his desk; Alice's next sync keeps them.
+    let (status, _) = send_json(
+        &t.b,
+        &bob,
+        Method::POST,
+        "/api/v1/team/templates/notes",
+        json!({"appid": appid, "template_id": "T1", "alias": "发货", "note": "仓库用"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = send_json(
+        &t.b,
+        &bob,
+        Method::POST,
+        "/api/v1/team/templates/const-values",
+        json!({"appid": appid, "template_id": "T1", "key": "thing1", "values": ["顺丰", " "]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send_json(
+        &t.b,
+        &bob,
+        Method::POST,
+        "/api/v1/team/templates/notes",
+        json!({"appid": appid, "template_id": "T9", "alias": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("no_such_template"))
+    );
+    let (status, body) = send_json(
+        &t.a,
+        &alice,
+        Method::PUT,
+        &path,
+        json!({"templates": [tpl("T1", "发货通知（新）")]}),
+    )
+    .await;
+    assert_eq!((status, body["removed"].as_u64()), (200, Some(1)), "{body}");
+    let (_, listed) = get_json(&t.b, &vic, &path).await;
+    let all = listed["templates"].as_array().expect("templates");
+    assert_eq!(all.len(), 1, "T2 is gone: {listed}");
+    assert_eq!(all[0]["title"], "发货通知（新）");
+    assert_eq!(all[0]["alias"], "发货");
+    assert_eq!(all[0]["note"], "仓库用");
+    assert_eq!(all[0]["const_values"], json!({"thing1": ["顺丰"]}));
+    // Hostile template ids change nothing.
+    let (status, _) = send_json(
+        &t.a,
+        &alice,
+        Method::PUT,
+        &path,
+        json!({"templates": [tpl("T1'; --", "x")]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(get_json(&t.b, &vic, &path).await.1, listed);
+}

@@ -204,7 +204,10 @@ impl Compose {
     /// The job spec of a draft, with the template's keyword rules so 47003 values are skipped.
     pub async fn spec(&self, draft: &TemplateDraft) -> Result<JobSpec> {
         check_jump(&draft.appid, &draft.jump)?;
-        Ok(spec_of(&template(self.store(), draft).await?, draft))
+        Ok(spec_of(
+            &template(self.store(), self.team().await?.as_ref(), draft).await?,
+            draft,
+        ))
     }
 
     /// The composer's check: each value against its keyword rule, the variables the draft uses
@@ -214,7 +217,7 @@ impl Compose {
         draft: &TemplateDraft,
         source: Option<&RecipientSource>,
     ) -> Result<ComposeCheck> {
-        let t = template(self.store(), draft).await?;
+        let t = template(self.store(), self.team().await?.as_ref(), draft).await?;
         let spec = spec_of(&t, draft);
         let sample = match source {
             // A source that cannot be read yet (a list just deleted, a file moved) previews as
@@ -355,8 +358,15 @@ impl Compose {
     }
 }
 
-/// A draft's template, as synced.
-async fn template(store: &Store, draft: &TemplateDraft) -> Result<Template> {
+/// A draft's template, as synced (in a team workspace, the team's copy, pulled first).
+async fn template(
+    store: &Store,
+    team: Option<&RelayClient>,
+    draft: &TemplateDraft,
+) -> Result<Template> {
+    if let Some(relay) = team {
+        crate::templates::team::pull(relay, store, &draft.appid).await?;
+    }
     crate::templates::get_template(store, &draft.appid, &draft.template_id)
         .await?
         .ok_or_else(|| {
@@ -590,7 +600,7 @@ pub(crate) async fn prepare_send(
     source: &RecipientSource,
 ) -> Result<(JobSpec, Vec<Recipient>)> {
     check_jump(&draft.appid, &draft.jump)?;
-    let spec = spec_of(&template(store, draft).await?, draft);
+    let spec = spec_of(&template(store, team, draft).await?, draft);
     let r = resolve(store, team, &draft.appid, source, None).await?;
     if r.recipients.is_empty() {
         return Err(Error::input(

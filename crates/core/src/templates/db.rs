@@ -270,3 +270,33 @@ pub fn set_const_values(
     )?;
     Ok(())
 }
+
+/// Makes the account's rows exactly `all` (a team workspace's copy of the team's templates,
+/// notes and const values included). One transaction.
+pub fn replace_all(conn: &mut Connection, appid: &str, all: &[Template]) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM templates WHERE appid = ?1", params![appid])?;
+    {
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO templates ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ))?;
+        for t in all {
+            let values = serde_json::to_string(&t.const_values).map_err(|e| unsaveable(&e))?;
+            insert.execute(params![
+                appid,
+                t.template_id,
+                t.title,
+                t.primary_industry,
+                t.deputy_industry,
+                t.content,
+                t.example,
+                t.alias,
+                t.note,
+                values,
+                t.synced_at
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}

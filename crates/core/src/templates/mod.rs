@@ -5,6 +5,7 @@
 pub(crate) mod db;
 pub mod keywords;
 pub mod service;
+pub(crate) mod team;
 
 pub use db::{RemoteTemplate, Template, TemplateSyncReport};
 pub(crate) use service::get_template;
@@ -42,8 +43,31 @@ impl Templates {
             .collect())
     }
 
-    /// The account's templates as last synced (no network), by title.
+    /// The team server of a team workspace: the team's templates are there.
+    async fn team(&self) -> Result<Option<crate::relay::RelayClient>> {
+        self.platform.team_server().await
+    }
+
+    /// In a team workspace, this desk's copy made current from the team's (before a read).
+    async fn pull(&self, appid: &str) -> Result<()> {
+        match self.team().await? {
+            Some(relay) => team::pull(&relay, self.platform.store(), appid).await,
+            None => Ok(()),
+        }
+    }
+
+    /// In a team workspace, WeChat's list as this desk now has it, published to the team.
+    async fn publish(&self, appid: &str) -> Result<()> {
+        match self.team().await? {
+            Some(relay) => team::publish(&relay, self.platform.store(), appid).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The account's templates as last synced (no WeChat call; a team workspace asks its
+    /// server), by title.
     pub async fn list(&self, appid: &str) -> Result<Vec<Template>> {
+        self.pull(appid).await?;
         let appid = appid.to_string();
         self.platform
             .store()
@@ -52,25 +76,31 @@ impl Templates {
     }
 
     pub async fn get(&self, appid: &str, template_id: &str) -> Result<Option<Template>> {
+        self.pull(appid).await?;
         service::get_template(self.platform.store(), appid, template_id).await
     }
 
     /// 同步模板: get_all_private_template into the local table (aliases and notes kept).
     pub async fn sync(&self, appid: &str) -> Result<TemplateSyncReport> {
         let api = self.platform.api().await?;
-        sync_templates(&api, self.platform.store(), appid).await
+        let report = sync_templates(&api, self.platform.store(), appid).await?;
+        self.publish(appid).await?;
+        Ok(report)
     }
 
     /// 从模板库添加: `short_id` is the library number (with keyword names) or a legacy `TM…` id.
     pub async fn add(&self, appid: &str, short_id: &str, keywords: &[String]) -> Result<Template> {
         let api = self.platform.api().await?;
-        add_template(&api, self.platform.store(), appid, short_id, keywords).await
+        let added = add_template(&api, self.platform.store(), appid, short_id, keywords).await?;
+        self.publish(appid).await?;
+        Ok(added)
     }
 
     /// Deletes the template at WeChat and here.
     pub async fn delete(&self, appid: &str, template_id: &str) -> Result<()> {
         let api = self.platform.api().await?;
-        delete_template(&api, self.platform.store(), appid, template_id).await
+        delete_template(&api, self.platform.store(), appid, template_id).await?;
+        self.publish(appid).await
     }
 
     /// The local alias and note (never sent to WeChat).
@@ -81,7 +111,14 @@ impl Templates {
         alias: &str,
         note: &str,
     ) -> Result<()> {
-        service::set_template_notes(self.platform.store(), appid, template_id, alias, note).await
+        // Checked against this desk's copy first (the template exists), then the team's.
+        self.pull(appid).await?;
+        service::set_template_notes(self.platform.store(), appid, template_id, alias, note).await?;
+        if let Some(relay) = self.team().await? {
+            team::set_notes(&relay, appid, template_id, alias, note).await?;
+            self.pull(appid).await?;
+        }
+        Ok(())
     }
 
     /// The approved values of a `const`/`enum` keyword (none: forget them), so values are
@@ -93,7 +130,20 @@ impl Templates {
         key: &str,
         values: Vec<String>,
     ) -> Result<()> {
-        service::set_const_values(self.platform.store(), appid, template_id, key, values).await
+        self.pull(appid).await?;
+        service::set_const_values(
+            self.platform.store(),
+            appid,
+            template_id,
+            key,
+            values.clone(),
+        )
+        .await?;
+        if let Some(relay) = self.team().await? {
+            team::set_const_values(&relay, appid, template_id, key, &values).await?;
+            self.pull(appid).await?;
+        }
+        Ok(())
     }
 
     /// The account's two industries (a WeChat call).

@@ -9,4 +9,5 @@ pub mod team_followers;
 pub mod team_history;
 pub mod team_jobs;
 pub mod team_lists;
+pub mod team_templates;
 pub mod wechat;

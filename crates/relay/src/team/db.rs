@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0008_followers",
         include_str!("migrations/0008_followers.sql"),
     ),
+    (
+        9,
+        "0009_templates",
+        include_str!("migrations/0009_templates.sql"),
+    ),
 ];
 
 /// Connections kept open beyond the ones in use.

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod lists;
 pub mod members;
 pub mod seal;
+pub mod templates;
 #[cfg(feature = "pg-testing")]
 pub mod testing;
 pub mod tokens;
