@@ -260,7 +260,7 @@ pub async fn add(
     drop(body);
     match followers::add(&team.db, &member, id, chunk.followers).await {
         Ok(n) => Json(json!({ "written": n })).into_response(),
-        Err(Refused::NoSuchJob) => no_publication(),
+        Err(Refused::NotFound) => no_publication(),
         Err(r) => refused(r),
     }
 }
@@ -293,7 +293,7 @@ pub async fn done(
     };
     match followers::finish(&team.db, &member, id, d.tags).await {
         Ok(p) => Json(p).into_response(),
-        Err(Refused::NoSuchJob) => no_publication(),
+        Err(Refused::NotFound) => no_publication(),
         Err(r) => refused(r),
     }
 }

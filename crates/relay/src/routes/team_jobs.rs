@@ -70,7 +70,7 @@ pub(crate) fn refused(r: Refused) -> Response {
                 "Check the recipients and settings; if it persists, run the same wxdesk version as the server.",
             )),
         ),
-        Refused::NoSuchJob => no_such_job(),
+        Refused::NotFound => no_such_job(),
         Refused::BadState { status } => refusal(
             StatusCode::CONFLICT,
             "bad_job_state",

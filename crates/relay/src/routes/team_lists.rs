@@ -40,7 +40,7 @@ fn no_such_list() -> Response {
 
 fn answer(r: Refused) -> Response {
     match r {
-        Refused::NoSuchJob => no_such_list(),
+        Refused::NotFound => no_such_list(),
         other => refused(other),
     }
 }

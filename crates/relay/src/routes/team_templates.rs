@@ -48,7 +48,7 @@ fn bad_json(e: &serde_json::Error) -> Response {
 fn answer(r: std::result::Result<(), Refused>) -> Response {
     match r {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
-        Err(Refused::NoSuchJob) => refusal(
+        Err(Refused::NotFound) => refusal(
             StatusCode::NOT_FOUND,
             "no_such_template",
             "团队里没有这个模板（可能已被删除）；请先同步模板",

@@ -356,7 +356,7 @@ async fn open_publication(
     )
     .await?
     .map(|r| r.get(0))
-    .ok_or(Refused::NoSuchJob)
+    .ok_or(Refused::NotFound)
 }
 
 /// Adds a chunk of followers to publication `id`; how many rows were written.

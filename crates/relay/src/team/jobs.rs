@@ -175,8 +175,8 @@ pub struct NewRow {
 pub enum Refused {
     /// 400: (code, zh, en).
     Invalid(&'static str, String, String),
-    /// 404.
-    NoSuchJob,
+    /// 404: no such job (or list, follower publication, template: the callers say which).
+    NotFound,
     /// 409: the job's status does not allow this.
     BadState { status: String },
     /// 503 and the like.
@@ -518,7 +518,7 @@ pub async fn act(
         )
         .await?
     else {
-        return Err(Refused::NoSuchJob);
+        return Err(Refused::NotFound);
     };
     let status: String = row.get(0);
     let counts = tx

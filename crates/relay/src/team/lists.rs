@@ -304,7 +304,7 @@ pub async fn add_members(
         )
         .await?;
     let Some(open) = open else {
-        return Err(Refused::NoSuchJob);
+        return Err(Refused::NotFound);
     };
     let count: i64 = open.get(0);
     let added = tx
@@ -345,7 +345,7 @@ pub async fn finish(db: &Db, member: &Member, id: i64) -> std::result::Result<Li
         .await;
     let list = match row {
         Ok(Some(r)) => from_row(&r),
-        Ok(None) => return Err(Refused::NoSuchJob),
+        Ok(None) => return Err(Refused::NotFound),
         Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
             let name: Option<String> = conn
                 .query_opt("SELECT name FROM team_lists WHERE id = $1", &[&id])

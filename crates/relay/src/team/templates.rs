@@ -184,7 +184,7 @@ pub async fn publish(
 }
 
 fn no_such_template() -> Refused {
-    Refused::NoSuchJob
+    Refused::NotFound
 }
 
 /// The team's alias and note of a template (never sent to WeChat).
