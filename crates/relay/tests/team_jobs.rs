@@ -954,5 +954,51 @@ async fn a_spent_quota_pauses_the_job_losing_no_row_and_bad_jobs_are_refused_bef
         49,
         "nothing more got through the spent quota"
     );
+
+    // The next Beijing day WeChat's quota has reset (the sim's clock a day on) and the server
+    // resumes the job by itself. The server's clock cannot be moved, so the pause is moved a day
+    // back instead. The 50 calls of the new day: the refused openid and 49 more sends; the last
+    // row meets 45009 and the job waits for the following day.
+    let _ = client()
+        .post(format!("{}/__sim/advance-clock", t.sim.base_url))
+        .json(&json!({ "secs": 86_400 }))
+        .send()
+        .await
+        .expect("advance the sim's clock");
+    let db_url = t
+        .env
+        .iter()
+        .find(|(k, _)| k == "WXDESK_RELAY_DATABASE_URL")
+        .map(|(_, v)| v.clone())
+        .expect("database url");
+    let (db, conn) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    db.execute(
+        "UPDATE team_jobs SET paused_at = paused_at - 86400 WHERE id = $1",
+        &[&id],
+    )
+    .await
+    .expect("yesterday's pause");
+    let job = until(&t.a, &alice, id, |j| {
+        j["status"] == "paused_quota" && j["counts"]["sent"] == 98
+    })
+    .await;
+    assert_eq!(count(&job, "failed_permanent"), 1, "{job}");
+    wait_no_in_flight(&t.a, &alice, id).await;
+    assert_eq!(all_rows(&t.a, &alice, id, "pending").await.len(), 1);
+    assert_eq!(sends(&t.sim).0, 98);
+    let resumed_by: Vec<String> = db
+        .query(
+            "SELECT member FROM team_audit WHERE action = 'job.resume' ORDER BY id",
+            &[],
+        )
+        .await
+        .expect("audit")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(resumed_by, ["wxdesk-relay"], "the server resumed it, once");
     t.sim.shutdown().await;
 }

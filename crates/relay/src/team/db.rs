@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0009_templates",
         include_str!("migrations/0009_templates.sql"),
     ),
+    (
+        10,
+        "0010_quota_pause",
+        include_str!("migrations/0010_quota_pause.sql"),
+    ),
 ];
 
 /// Connections kept open beyond the ones in use.

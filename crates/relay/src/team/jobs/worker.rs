@@ -27,6 +27,8 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 /// A worker whose heartbeat is older than this is dead; its claimed rows become uncertain.
 const DEAD_AFTER_SECS: f64 = 10.0;
 const REAP_EVERY: Duration = Duration::from_secs(2);
+/// How often a worker looks for quota-paused jobs whose quota has reset.
+const QUOTA_RESET_EVERY: Duration = Duration::from_secs(5);
 /// How often delivery reports are joined to sent rows.
 const DELIVERY_EVERY: Duration = Duration::from_secs(1);
 /// How often the running jobs are listed even without a notification.
@@ -128,6 +130,7 @@ async fn keep_alive(ctx: Arc<Ctx>) {
     let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
     let mut reap_tick = tokio::time::interval(REAP_EVERY);
     let mut deliveries = tokio::time::interval(DELIVERY_EVERY);
+    let mut quota_reset = tokio::time::interval(QUOTA_RESET_EVERY);
     loop {
         tokio::select! {
             _ = beat.tick() => {
@@ -142,6 +145,11 @@ async fn keep_alive(ctx: Arc<Ctx>) {
                     tracing::warn!(error = %e, "reaping dead workers' rows failed");
                 }
             }
+            _ = quota_reset.tick() => {
+                if let Err(e) = resume_after_quota_reset(&ctx).await {
+                    tracing::warn!(error = %e, "resuming quota-paused jobs failed");
+                }
+            }
             _ = deliveries.tick() => {
                 if let Err(e) = super::delivery::pass(&ctx.w.team.db, &ctx.nudger).await {
                     tracing::warn!(error = %e, "joining delivery reports failed");
@@ -152,6 +160,49 @@ async fn keep_alive(ctx: Arc<Ctx>) {
             }
         }
     }
+}
+
+/// Resumes the jobs paused for the daily quota (45009) on an earlier Beijing day: WeChat's daily
+/// quotas reset at midnight Beijing time (UTC+8, no daylight saving). Recorded in the audit log
+/// as the server's doing. Any process may do it; `act` takes the job's lock, so a job is resumed
+/// once and one resumed meanwhile by an operator is left alone.
+async fn resume_after_quota_reset(ctx: &Ctx) -> Result<()> {
+    const BEIJING: i64 = 8 * 3600;
+    let ids: Vec<i64> = {
+        let conn = ctx.w.team.db.get().await?;
+        conn.query(
+            "SELECT id FROM team_jobs WHERE status = 'paused_quota'
+               AND (coalesce(paused_at, 0) + $1) / 86400 < ($2 + $1) / 86400 ORDER BY id",
+            &[&BEIJING, &crate::http::now_unix()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    let server = crate::team::members::Member {
+        name: "wxdesk-relay".into(),
+        role: crate::team::members::Role::Admin,
+    };
+    for id in ids {
+        match crate::team::jobs::act(
+            &ctx.w.team.db,
+            &server,
+            id,
+            crate::team::jobs::Action::Resume,
+        )
+        .await
+        {
+            Ok(job) => tracing::info!(job = id, status = %job.status, "quota reset: job resumed"),
+            // Changed meanwhile (paused by an operator, cancelled): not ours to resume.
+            Err(
+                crate::team::jobs::Refused::BadState { .. } | crate::team::jobs::Refused::NotFound,
+            ) => {}
+            Err(crate::team::jobs::Refused::Db(e)) => return Err(e),
+            Err(crate::team::jobs::Refused::Invalid(..)) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Rows in flight at a dead worker become uncertain: the request may or may not have reached
@@ -715,9 +766,9 @@ async fn after_write(ctx: &Ctx, id: i64, w: Written, drained: bool) -> Result<()
         let paused = conn
             .execute(
                 "UPDATE team_jobs SET status = 'paused_quota', pause_reason = 'quota',
-                     version = version + 1
+                     paused_at = $2, version = version + 1
                   WHERE id = $1 AND status = 'running'",
-                &[&id],
+                &[&id, &crate::http::now_unix()],
             )
             .await?;
         if paused > 0 {
