@@ -152,6 +152,7 @@ macro_rules! app_commands {
             // 团队 (设置 → 加入团队)
             commands::team::team_status::<$r>,
             commands::team::team_membership::<$r>,
+            commands::team::team_audit::<$r>,
             commands::team::team_join::<$r>,
             commands::team::team_leave::<$r>,
             commands::team::team_restart::<$r>,

@@ -1,8 +1,8 @@
 //! 设置 → 加入团队 in the real app (#17, desks join): a team server for real (a throwaway
 //! PostgreSQL cluster, wxdesk-relay with a database, wxdesk-sim as WeChat), a desk in its local
 //! sandbox joins with a member key typed into 设置, restarts into the team workspace and shows
-//! the member and role in the frame and in 设置; a refused key joins nothing; leaving returns to
-//! the local workspace. The data dir is the judge of which workspace the desk is in.
+//! the member and role in the frame and in 设置, with the team's 操作记录 for an admin; a refused
+//! key joins nothing; leaving returns to the local workspace. The data dir is the judge of which workspace the desk is in.
 
 // The team test uses only the sandbox start of the shared setup.
 #[allow(dead_code)]
@@ -120,7 +120,7 @@ async fn a_desk_joins_a_team_in_settings_works_as_its_member_and_leaves_again() 
     let db = wxdesk_relay::team::db::Db::open(&wxdesk_relay::Secret::new(&server.db_url))
         .await
         .expect("team database");
-    let key = members::add(&db, "alice", Role::Operator)
+    let key = members::add(&db, "alice", Role::Admin)
         .await
         .expect("member added");
 
@@ -139,7 +139,7 @@ async fn a_desk_joins_a_team_in_settings_works_as_its_member_and_leaves_again() 
     fill(&h, "[data-testid=team-member-key]", &key).await?;
     h.click("[data-testid=team-join]").await?;
     let text = wait_for_contains(&h, "[data-testid=team-restart-text]", "alice").await?;
-    assert!(text.contains("操作员"), "{text}");
+    assert!(text.contains("管理员"), "{text}");
     h.screenshot("joined").await?;
     assert!(membership_file(dir.path()).is_file(), "joined on disk");
     h.shutdown().await;
@@ -147,11 +147,13 @@ async fn a_desk_joins_a_team_in_settings_works_as_its_member_and_leaves_again() 
     // The next start opens the team workspace: the frame names the member and role.
     let h = Harness::start(Options::new("team").data_dir(dir.path())).await?;
     let badge = wait_for_contains(&h, "[data-testid=team-badge]", "alice").await?;
-    assert!(badge.contains("操作员"), "{badge}");
+    assert!(badge.contains("管理员"), "{badge}");
     h.click("[data-testid=nav-settings]").await?;
     wait_for_contains(&h, "[data-testid=team-member]", "alice").await?;
-    wait_for_contains(&h, "[data-testid=team-role]", "操作员").await?;
+    wait_for_contains(&h, "[data-testid=team-role]", "管理员").await?;
     wait_for_contains(&h, "[data-testid=team-status]", "正常").await?;
+    // An admin reads the team's 操作记录: the server's administrator added alice at its shell.
+    wait_for_contains(&h, "[data-testid=team-audit]", "添加了成员 alice（管理员）").await?;
     h.screenshot("team-settings").await?;
     // The member key is in the keychain, never in the data dir.
     for entry in walk(dir.path()) {

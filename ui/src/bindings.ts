@@ -286,6 +286,11 @@ export const commands = {
 	 */
 	teamMembership: () => typedError<Membership | null, ShellError>(__TAURI_INVOKE("team_membership")),
 	/**
+	 *  操作记录 (admins): the team's audit log, newest first, `limit` (1–500, default 100) entries
+	 *  before `before`.
+	 */
+	teamAudit: (before: number | null, limit: number | null) => typedError<AuditPage, ShellError>(__TAURI_INVOKE("team_audit", { before, limit })),
+	/**
 	 *  加入团队: the server says who the key belongs to (a refused key changes nothing), then the
 	 *  team workspace is set up beside the local one, which stays untouched.
 	 */
@@ -415,11 +420,30 @@ export type Audit = {
 	submitted_at: number,
 };
 
+/**  One line of the audit log. */
+export type AuditEntry = {
+	id: number,
+	/**  RFC 3339, UTC. */
+	at: string,
+	/**  `None`: the server's administrator at its shell, or the server itself. */
+	member: string | null,
+	/**  The server's name for it (`job.create`, `list.delete`, …). */
+	action: string,
+	/**  What happened, in both languages. */
+	what: Msg,
+};
+
 /**  What the 提交审核 form sends (WeChat's other submit_audit fields are left out). */
 export type AuditForm = {
 	items: AuditPick[],
 	version_desc: string,
 	privacy_api_not_use: boolean | null,
+};
+
+/**  One page, newest first: pass `next_before` back as `before`. */
+export type AuditPage = {
+	entries: AuditEntry[],
+	next_before: number | null,
 };
 
 /**  One 审核项: a page with its category (both optional, as WeChat takes them). */

@@ -705,6 +705,59 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         "the unfollow reached the team's followers"
     );
 
+    // 操作记录: an admin reads who did what; an operator may not.
+    let ada = t.member("ada", Role::Admin).await;
+    run_cli_env(
+        Some(&t.desk("desk-adm")),
+        &["team", "join", "--server", &t.b.base_url],
+        "",
+        &[("WXDESK_MEMBER_KEY", ada.as_str())],
+    )
+    .await
+    .ok();
+    let audit = t
+        .cli("desk-adm", &["--json", "team", "audit", "--limit", "500"])
+        .await
+        .ok()
+        .json();
+    let did = |member: &str, action: &str| {
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["member"] == member && e["action"] == action)
+    };
+    for (member, action) in [
+        ("alice", "account.authorized"),
+        ("alice", "templates.sync"),
+        ("alice", "job.create"),
+        ("bob", "job.create"),
+        ("alice", "list.create"),
+        ("bob", "list.delete"),
+        ("alice", "followers.publish"),
+    ] {
+        assert!(did(member, action), "{member} {action} in {audit}");
+    }
+    let created = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "list.create" && e["member"] == "alice")
+        .unwrap();
+    assert!(
+        created["what"]["zh"].as_str().unwrap().contains("团队名单"),
+        "{created}"
+    );
+    let plain = t.cli("desk-adm", &["team", "audit"]).await.ok();
+    assert!(
+        plain.stdout.contains("新建了名单「团队名单」"),
+        "{}",
+        plain.stdout
+    );
+    let refused = t.cli("desk-a", &["team", "audit"]).await;
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(refused.stderr.contains("管理员"), "{}", refused.stderr);
+
     // A job started at desk A shows its progress at desk B while it runs, and desk B's pause
     // stops it for everyone (desk A's send ends, paused, with the rows it got through).
     let csv = t.openids_csv(&appid, 200..800, "slow").await;

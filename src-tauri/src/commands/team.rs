@@ -10,7 +10,7 @@
 
 use tauri::{Manager, Runtime};
 use wxdesk_core::secrets::Secret;
-use wxdesk_core::team::{Membership, TeamStatus};
+use wxdesk_core::team::{AuditPage, Membership, TeamStatus};
 
 use super::{CmdResult, ctx};
 use crate::state::AppState;
@@ -68,4 +68,18 @@ pub async fn team_restart<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<()>
     tracing::info!("restarting to switch workspace");
     app.request_restart();
     Ok(())
+}
+
+/// 操作记录 (admins): the team's audit log, newest first, `limit` (1–500, default 100) entries
+/// before `before`.
+#[tauri::command]
+#[specta::specta]
+pub async fn team_audit<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    before: Option<f64>,
+    limit: Option<u32>,
+) -> CmdResult<AuditPage> {
+    // Ids cross the IPC as JS numbers; audit ids stay far below 2^53.
+    let before = before.map(|b| b as i64);
+    Ok(wxdesk_core::team::audit(&ctx(&app).platform, before, limit.unwrap_or(100)).await?)
 }

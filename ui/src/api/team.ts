@@ -2,16 +2,32 @@
 // the app works on, which happens at the next start: the window says so, then restarts the app.
 // The member key goes to the shell once per join and is never kept in a query cache or state
 // outside the form.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { commands } from "../bindings";
 import { unwrap } from "./index";
 
-export type { Membership, TeamStatus } from "../bindings";
+export type { AuditEntry, Membership, TeamStatus } from "../bindings";
 
 export const teamKeys = {
   status: ["team", "status"] as const,
   membership: ["team", "membership"] as const,
+  audit: ["team", "audit"] as const,
 };
+
+const AUDIT_PAGE = 50;
+
+/** 操作记录 (admins), newest first, a page at a time. */
+export function useTeamAudit(enabled: boolean) {
+  return useInfiniteQuery({
+    queryKey: teamKeys.audit,
+    queryFn: ({ pageParam }) => unwrap(commands.teamAudit(pageParam, AUDIT_PAGE)),
+    initialPageParam: null as number | null,
+    getNextPageParam: (last) => last.next_before ?? undefined,
+    enabled,
+    // Another desk's work lands here: look again on every visit.
+    refetchOnMount: "always",
+  });
+}
 
 /** The membership, checked with the server now; `null` when not joined. */
 export function useTeamStatus() {

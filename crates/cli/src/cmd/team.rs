@@ -35,6 +35,16 @@ pub enum TeamCmd {
     Status,
     /// 离开团队，回到本地工作区 / leave the team and return to the local workspace
     Leave,
+    /// 团队操作记录（管理员）：谁授权了账号、建了任务和名单、同步了什么 / the team's audit log (admins)
+    #[command(after_help = "示例 / Examples:\n  wxdesk-cli team audit --limit 50")]
+    Audit {
+        /// 显示的条数（1–500）
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+        /// 只显示编号小于此值的记录（翻页）
+        #[arg(long, value_name = "ID")]
+        before: Option<i64>,
+    },
 }
 
 fn member_key() -> Result<Secret> {
@@ -92,6 +102,27 @@ pub async fn run(c: TeamCmd, dir: &Path, out: Out) -> Result<()> {
                 }
             }
         },
+        TeamCmd::Audit { limit, before } => {
+            let ctx = crate::session::open(dir).await?;
+            let page = wxdesk_core::team::audit(&ctx.platform, before, limit).await?;
+            out.emit(&page, || {
+                for e in &page.entries {
+                    crate::outln!(
+                        "{}  {}  {}  {}",
+                        e.id,
+                        e.at,
+                        e.member.as_deref().unwrap_or("（服务器）"),
+                        e.what.zh
+                    );
+                }
+                if page.entries.is_empty() {
+                    crate::outln!("还没有操作记录");
+                }
+                if let Some(b) = page.next_before {
+                    crate::outln!("更早的记录：team audit --before {b}");
+                }
+            })
+        }
         TeamCmd::Leave => {
             let left = wxdesk_core::team::leave(dir).await?;
             out.emit(&serde_json::json!({ "left": left }), || {

@@ -249,3 +249,70 @@ describe("the header", () => {
     expect((await screen.findByTestId("team-badge")).textContent).toBe("团队 · alice · 管理员");
   });
 });
+
+describe("操作记录", () => {
+  const ADMIN: TeamStatus = {
+    ...ACCEPTED,
+    membership: { ...ALICE, role: "admin" },
+    role_now: "admin",
+  };
+  const newest = {
+    id: 3,
+    at: "2026-12-04T02:00:00Z",
+    member: "bob",
+    action: "list.create",
+    what: {
+      zh: "新建了名单「十一月」（账号 wx1，2 人）",
+      en: 'Made the list "Nov" (account wx1, 2 members)',
+    },
+  };
+  const older = {
+    id: 1,
+    at: "2026-12-03T02:00:00Z",
+    member: null,
+    action: "member.add",
+    what: { zh: "添加了成员 bob（operator）", en: "Added member bob (operator)" },
+  };
+  const audit = (a: Record<string, unknown>) =>
+    a.before === 3
+      ? { entries: [older], next_before: null }
+      : { entries: [newest], next_before: 3 };
+
+  it("shows an admin who did what, newest first, and older entries on request", async () => {
+    const calls = renderWith(<TeamCard />, { team_status: ADMIN, team_audit: audit });
+    const card = await screen.findByTestId("team-audit");
+    await waitFor(() => expect(card.textContent).toContain("新建了名单「十一月」"));
+    expect(card.textContent).toContain("bob");
+    fireEvent.click(await screen.findByTestId("team-audit-more"));
+    await waitFor(() => expect(card.textContent).toContain("添加了成员 bob"));
+    // The entry the server's administrator made at its shell names the server.
+    expect(card.textContent).toContain("服务器");
+    const whats = screen.getAllByTestId("team-audit-what").map((e) => e.textContent);
+    expect(whats).toEqual(["新建了名单「十一月」（账号 wx1，2 人）", "添加了成员 bob（operator）"]);
+    expect(calls.filter((c) => c.cmd === "team_audit").map((c) => c.args.before)).toEqual([
+      null,
+      3,
+    ]);
+    expect(screen.queryByTestId("team-audit-more")).toBeNull();
+  });
+
+  it("is in English on an English screen", async () => {
+    await act(() => i18n.changeLanguage("en"));
+    try {
+      renderWith(<TeamCard />, { team_status: ADMIN, team_audit: audit });
+      const card = await screen.findByTestId("team-audit");
+      await waitFor(() => expect(card.textContent).toContain('Made the list "Nov"'));
+      expect(card.textContent).toContain("Audit log");
+      expect(card.textContent).not.toMatch(CJK);
+    } finally {
+      await act(() => i18n.changeLanguage("zh-CN"));
+    }
+  });
+
+  it("is not shown to an operator, nor asked for", async () => {
+    const calls = renderWith(<TeamCard />, { team_status: ACCEPTED });
+    await screen.findByTestId("team-membership");
+    expect(screen.queryByTestId("team-audit")).toBeNull();
+    expect(calls.some((c) => c.cmd === "team_audit")).toBe(false);
+  });
+});

@@ -26,6 +26,7 @@ import {
 } from "../../api/team";
 import { errorText, msg } from "../accounts/labels";
 import { roleText } from "./labels";
+import { TeamAudit } from "./TeamAudit";
 
 /** After a join or a leave: the workspace switches at the next start, so the app restarts. */
 function RestartModal({ title, text }: { title: string; text: string }) {
@@ -218,6 +219,7 @@ function Joined({ status, onLeft }: { status: TeamStatus; onLeft: () => void }) 
           {t("team.leave")}
         </Button>
       </div>
+      {status.accepted && known === "admin" && <TeamAudit />}
     </Flex>
   );
 }

@@ -8,6 +8,10 @@
 //! AES key or token: its WeChat calls go to the server (`/api/v1/team/wechat`), which adds the
 //! token; the only secret on the desk is the member key, in the keychain.
 
+mod audit;
+
+pub use audit::{AuditEntry, AuditPage, audit, describe as describe_audit};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
