@@ -12,7 +12,7 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
   imagemagick x11-utils keyutils
   fonts-noto-cjk python3-venv strace
-  postgresql
+  postgresql openssl
 )
 
 SUDO=""

@@ -103,6 +103,9 @@ pub struct TeamConfig {
     pub component_appsecret: Secret,
     /// 32 random bytes, base64: seals authorizer refresh tokens at rest in PostgreSQL.
     pub server_key: Secret,
+    /// PEM certificates to trust, beside the system's roots, for TLS to PostgreSQL (a private
+    /// server's own CA); TLS itself is asked for in the URL (`sslmode=require`).
+    pub database_ca_file: Option<PathBuf>,
 }
 
 /// The TOML file as written by the operator; every field optional so the environment can fill it.
@@ -130,6 +133,7 @@ struct FileConfig {
     max_concurrent_requests: Option<u64>,
     database_url: Option<String>,
     database_url_file: Option<PathBuf>,
+    database_ca_file: Option<PathBuf>,
     component_appsecret: Option<String>,
     component_appsecret_file: Option<PathBuf>,
     server_key: Option<String>,
@@ -256,6 +260,15 @@ impl RelayConfig {
                     server_key: r
                         .secret("server_key", &file.server_key, &file.server_key_file)?
                         .ok_or(Error::MissingKey { key: "server_key" })?,
+                    database_ca_file: r
+                        .plain(
+                            "database_ca_file",
+                            file.database_ca_file
+                                .as_ref()
+                                .map(|p| p.display().to_string()),
+                        )?
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from),
                 }),
             },
         };

@@ -366,7 +366,10 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
     // Team mode: one pool per process for the event log, the token authority and the team API
     // (PostgreSQL's max_connections is shared by every process).
     let team_db = match &cfg.team {
-        Some(t) => Some(team::db::Db::open(&t.database_url).await?),
+        Some(t) => {
+            team::tls::configure(t.database_ca_file.as_deref())?;
+            Some(team::db::Db::open(&t.database_url).await?)
+        }
         None => None,
     };
     let store = match (&cfg.team, &team_db) {

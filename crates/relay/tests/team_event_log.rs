@@ -58,6 +58,7 @@ fn config(url: &str, data_dir: &Path) -> RelayConfig {
             database_url: Secret::new(url),
             component_appsecret: Secret::new("0123456789abcdef0123456789abcdef"),
             server_key: Secret::new(base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
+            database_ca_file: None,
         }),
     }
 }

@@ -28,7 +28,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{AsyncMessage, Client, NoTls, Row, Statement};
+use tokio_postgres::{AsyncMessage, Client, Row, Statement};
 
 use super::{Appended, EventRow, NewEvent, SealedTicket, TicketUpdate};
 use crate::config::Secret;
@@ -322,13 +322,10 @@ impl Session {
     /// Connect, LISTEN, then read the head: in that order, a commit in between is both read and
     /// notified rather than neither.
     async fn listen(url: &Secret, head: &Arc<watch::Sender<i64>>) -> Result<Session> {
-        let (client, mut connection) = tokio_postgres::connect(url.expose(), NoTls)
-            .await
-            .map_err(|e| {
-                Error::Team(format!(
-                    "无法连接 PostgreSQL：{e}，请检查 database_url 与数据库是否在运行 / cannot connect to PostgreSQL"
-                ))
-            })?;
+        let (client, mut connection) =
+            tokio_postgres::connect(url.expose(), crate::team::tls::connector()?)
+                .await
+                .map_err(|e| crate::team::tls::connect_error(&e))?;
         let notified = head.clone();
         // Driven here rather than by the connection's own future, which drops notifications.
         let driver = tokio::spawn(async move {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Statement};
 
 use crate::config::Secret;
 use crate::error::{Error, Result};
@@ -152,13 +152,9 @@ impl Drop for Conn {
 
 /// Connects one session; its I/O runs on a task of its own.
 pub(crate) async fn connect_one(url: &Secret) -> Result<Client> {
-    let (client, connection) = tokio_postgres::connect(url.expose(), NoTls)
+    let (client, connection) = tokio_postgres::connect(url.expose(), super::tls::connector()?)
         .await
-        .map_err(|e| {
-            Error::Team(format!(
-                "无法连接 PostgreSQL：{e} / cannot connect to PostgreSQL"
-            ))
-        })?;
+        .map_err(|e| crate::team::tls::connect_error(&e))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "PostgreSQL connection ended");

@@ -12,6 +12,7 @@ pub mod seal;
 pub mod templates;
 #[cfg(feature = "pg-testing")]
 pub mod testing;
+pub mod tls;
 pub mod tokens;
 pub mod windows;
 

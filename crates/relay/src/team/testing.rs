@@ -44,6 +44,8 @@ pub struct PgCluster {
     run_as: Option<&'static str>,
     port: u16,
     password: String,
+    /// Serving TLS with a certificate for 127.0.0.1 from a CA of its own (`ca.pem`).
+    tls: bool,
 }
 
 impl fmt::Debug for PgCluster {
@@ -124,6 +126,18 @@ impl PgCluster {
     /// Initialises and starts a cluster; fails with what to do when PostgreSQL or the test user
     /// is missing.
     pub fn start() -> Result<PgCluster, PgError> {
+        Self::start_with(false)
+    }
+
+    /// As [`PgCluster::start`], serving TLS too, with a certificate for 127.0.0.1 issued by a
+    /// throwaway CA (made with `openssl`); returns the CA certificate's PEM file to trust.
+    pub fn start_tls() -> Result<(PgCluster, PathBuf), PgError> {
+        let c = Self::start_with(true)?;
+        let ca = c.dir.path().join("tls").join("ca.pem");
+        Ok((c, ca))
+    }
+
+    fn start_with(tls: bool) -> Result<PgCluster, PgError> {
         let bin = find_bin()?;
         let run_as = if is_root() {
             let ok = Command::new("id")
@@ -152,8 +166,12 @@ impl PgCluster {
             run_as,
             port: 0,
             password,
+            tls,
         };
         cluster.prepare_dirs()?;
+        if tls {
+            cluster.make_certificates()?;
+        }
         let pwfile = cluster.dir.path().join("pwfile");
         std::fs::write(&pwfile, format!("{}\n", cluster.password))
             .map_err(|e| err(format!("cannot write the password file: {e}")))?;
@@ -178,6 +196,86 @@ impl PgCluster {
         )?;
         let _ = std::fs::remove_file(&pwfile);
         cluster.start_on_a_free_port()
+    }
+
+    /// `tls/ca.pem` (CA:TRUE) and `tls/server.pem` + `tls/server.key` (SAN IP:127.0.0.1, the key
+    /// 0600 and the cluster user's, as PostgreSQL insists).
+    fn make_certificates(&self) -> Result<(), PgError> {
+        let dir = self.dir.path().join("tls");
+        std::fs::create_dir(&dir).map_err(|e| err(format!("cannot create {dir:?}: {e}")))?;
+        let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+        let openssl = |args: &[&str]| -> Result<(), PgError> {
+            let out = Command::new("openssl")
+                .args(args)
+                .output()
+                .map_err(|e| err(format!("cannot run openssl ({e}): {HOW_TO}")))?;
+            check("openssl", &out)
+        };
+        let ext = dir.join("server.ext");
+        std::fs::write(
+            &ext,
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(|e| err(format!("cannot write {ext:?}: {e}")))?;
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.pem"),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=wxdesk test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ])?;
+        openssl(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &p("server.key"),
+            "-out",
+            &p("server.csr"),
+            "-subj",
+            "/CN=127.0.0.1",
+        ])?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &p("server.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-out",
+            &p("server.pem"),
+            "-days",
+            "2",
+            "-extfile",
+            &ext.to_string_lossy(),
+        ])?;
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.join("server.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| err(format!("chmod {key:?}: {e}")))?;
+        self.chown(&dir)?;
+        self.chown(&key)?;
+        self.chown(&dir.join("server.pem"))
     }
 
     fn data(&self) -> PathBuf {
@@ -249,6 +347,14 @@ impl PgCluster {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ',')
             {
                 opts.push_str(&format!(" -c shared_preload_libraries={libs}"));
+            }
+            if self.tls {
+                let dir = self.dir.path().join("tls");
+                opts.push_str(&format!(
+                    " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                    dir.join("server.pem").display(),
+                    dir.join("server.key").display()
+                ));
             }
             let log = self.dir.path().join("postgres.log");
             match self.run(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::{broadcast, watch};
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 use super::CHANNEL;
 use crate::config::Secret;
@@ -40,7 +40,14 @@ async fn listen_loop(url: Secret, tx: broadcast::Sender<i64>, mut stop: watch::R
         if *stop.borrow() {
             return;
         }
-        match tokio_postgres::connect(url.expose(), NoTls).await {
+        let tls = match crate::team::tls::connector() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "jobs LISTEN session: no TLS connector");
+                return;
+            }
+        };
+        match tokio_postgres::connect(url.expose(), tls).await {
             Ok((client, mut connection)) => {
                 let sink = tx.clone();
                 // Driven here: the connection's own future drops notifications.
