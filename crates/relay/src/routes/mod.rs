@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod egress;
 pub mod team;
+pub mod team_extract;
 pub mod team_followers;
 pub mod team_history;
 pub mod team_jobs;

@@ -15,22 +15,20 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::AppState;
-use crate::routes::team::{refusal, unavailable};
-use crate::routes::team_jobs::{needs, refused};
+use crate::routes::team::refusal;
+use crate::routes::team_extract::{JsonBody, Operator, Team};
+use crate::routes::team_jobs::refused;
 use crate::routes::wechat::query_map;
 use crate::team::followers::{self, Filter, Follower, Tag};
 use crate::team::jobs::Refused;
 use crate::team::lists::{self, FromFollowers};
-use crate::team::members::{Member, Role};
 
 fn bad_query(what: &str) -> Response {
     refused(Refused::Invalid(
@@ -80,10 +78,7 @@ fn filter(q: &HashMap<String, String>) -> Result<Filter, &'static str> {
 }
 
 /// `GET /api/v1/team/followers`.
-pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn page(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     let Some(appid) = appid(&q) else {
         return bad_query("appid");
@@ -106,10 +101,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `GET /api/v1/team/followers/count`.
-pub async fn count(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn count(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     let Some(appid) = appid(&q) else {
         return bad_query("appid");
@@ -125,10 +117,7 @@ pub async fn count(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Re
 }
 
 /// `GET /api/v1/team/followers/totals`.
-pub async fn totals(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn totals(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let Some(appid) = appid(&query_map(raw.as_deref())) else {
         return bad_query("appid");
     };
@@ -139,10 +128,7 @@ pub async fn totals(State(state): State<AppState>, RawQuery(raw): RawQuery) -> R
 }
 
 /// `GET /api/v1/team/followers/one`.
-pub async fn one(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn one(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     let (Some(appid), Some(openid)) = (appid(&q), q.get("openid")) else {
         return bad_query("appid, openid");
@@ -159,10 +145,7 @@ pub async fn one(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resp
 }
 
 /// `GET /api/v1/team/followers/published`.
-pub async fn published(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn published(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let Some(appid) = appid(&query_map(raw.as_deref())) else {
         return bad_query("appid");
     };
@@ -173,10 +156,7 @@ pub async fn published(State(state): State<AppState>, RawQuery(raw): RawQuery) -
 }
 
 /// `GET /api/v1/team/tags`.
-pub async fn tags(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn tags(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let Some(appid) = appid(&query_map(raw.as_deref())) else {
         return bad_query("appid");
     };
@@ -184,14 +164,6 @@ pub async fn tags(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         Ok(t) => Json(json!({ "tags": t })).into_response(),
         Err(e) => refused(Refused::Db(e)),
     }
-}
-
-fn bad_json(e: &serde_json::Error) -> Response {
-    refused(Refused::Invalid(
-        "bad_followers",
-        format!("请求不是有效的 JSON：{e}"),
-        format!("The request is not valid JSON: {e}"),
-    ))
 }
 
 fn no_publication() -> Response {
@@ -202,8 +174,16 @@ fn no_publication() -> Response {
     )
 }
 
+fn answer<T: serde::Serialize>(r: std::result::Result<T, Refused>, status: StatusCode) -> Response {
+    match r {
+        Ok(v) => (status, Json(v)).into_response(),
+        Err(Refused::NotFound) => no_publication(),
+        Err(other) => refused(other),
+    }
+}
+
 #[derive(Deserialize)]
-struct Begin {
+pub struct Begin {
     appid: String,
     /// When the sync being published began.
     #[serde(default)]
@@ -212,108 +192,61 @@ struct Begin {
 
 /// `POST /api/v1/team/followers/publications`.
 pub async fn begin(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
-    body: Bytes,
+    Team(team): Team,
+    Operator(member): Operator,
+    JsonBody(b): JsonBody<Begin>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
-    let b: Begin = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => return bad_json(&e),
-    };
-    match followers::begin(&team.db, &member, &b.appid, b.synced_from).await {
-        Ok(id) => (StatusCode::CREATED, Json(json!({ "id": id }))).into_response(),
-        Err(r) => refused(r),
-    }
+    let id = followers::begin(&team.db, &member, &b.appid, b.synced_from).await;
+    answer(id.map(|id| json!({ "id": id })), StatusCode::CREATED)
 }
 
 #[derive(Deserialize)]
-struct Chunk {
+pub struct Chunk {
     followers: Vec<Follower>,
 }
 
 /// `POST /api/v1/team/followers/publications/{id}/followers`.
 pub async fn add(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
+    Team(team): Team,
+    Operator(member): Operator,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(chunk): JsonBody<Chunk>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
     let Ok(id) = id.parse::<i64>() else {
         return no_publication();
     };
-    let chunk: Chunk = match serde_json::from_slice(&body) {
-        Ok(c) => c,
-        Err(e) => return bad_json(&e),
-    };
-    drop(body);
-    match followers::add(&team.db, &member, id, chunk.followers).await {
-        Ok(n) => Json(json!({ "written": n })).into_response(),
-        Err(Refused::NotFound) => no_publication(),
-        Err(r) => refused(r),
-    }
+    let written = followers::add(&team.db, &member, id, chunk.followers).await;
+    answer(written.map(|n| json!({ "written": n })), StatusCode::OK)
 }
 
 #[derive(Deserialize)]
-struct Done {
+pub struct Done {
     #[serde(default)]
     tags: Vec<Tag>,
 }
 
 /// `POST /api/v1/team/followers/publications/{id}/done`.
 pub async fn done(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
+    Team(team): Team,
+    Operator(member): Operator,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(d): JsonBody<Done>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
     let Ok(id) = id.parse::<i64>() else {
         return no_publication();
     };
-    let d: Done = match serde_json::from_slice(&body) {
-        Ok(d) => d,
-        Err(e) => return bad_json(&e),
-    };
-    match followers::finish(&team.db, &member, id, d.tags).await {
-        Ok(p) => Json(p).into_response(),
-        Err(Refused::NotFound) => no_publication(),
-        Err(r) => refused(r),
-    }
+    answer(
+        followers::finish(&team.db, &member, id, d.tags).await,
+        StatusCode::OK,
+    )
 }
 
 /// `POST /api/v1/team/lists/from-followers`.
 pub async fn list_from_followers(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
-    body: Bytes,
+    Team(team): Team,
+    Operator(member): Operator,
+    JsonBody(req): JsonBody<FromFollowers>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
-    let req: FromFollowers = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return bad_json(&e),
-    };
     match lists::create_from_followers(&team.db, &member, req).await {
         Ok(l) => (StatusCode::CREATED, Json(l)).into_response(),
         Err(r) => refused(r),

@@ -2,13 +2,13 @@
 //! behind a member key; viewers read it too.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::AppState;
 use crate::routes::team::{refusal, unavailable};
+use crate::routes::team_extract::Team;
 use crate::routes::wechat::query_map;
 use crate::team::history::{self, Query};
 use crate::team::jobs::ROW_STATES;
@@ -23,10 +23,7 @@ const DELIVERIES: &[&str] = &[
 
 /// `?appid&template_id&job_id&state&delivery&from&to&openid&before&limit` →
 /// `{"rows": [...], "next_before": id | null}`.
-pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn list(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     let text = |k: &str| {
         q.get(k)
@@ -85,10 +82,7 @@ pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 /// `GET /api/v1/team/history/days?from=YYYY-MM-DD&to=YYYY-MM-DD[&appid=]` →
 /// `{"days": [{"day","sent","failed","uncertain","delivered","user_block","system_failed"}]}`,
 /// only the days with any outcome.
-pub async fn days(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn days(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     let day = |k: &str| q.get(k).map(|v| v.trim().to_owned()).filter(|v| is_day(v));
     let (Some(from), Some(to)) = (day("from"), day("to")) else {

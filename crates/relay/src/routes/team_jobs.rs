@@ -3,16 +3,17 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::AppState;
 use crate::routes::team::{refusal, unavailable};
+use crate::routes::team_extract::{Operator, Team};
 use crate::routes::wechat::query_map;
 use crate::team::jobs::{self, Action, Refused};
 use crate::team::members::{Member, Role};
@@ -90,17 +91,7 @@ fn bad_id() -> Response {
 }
 
 /// `POST /api/v1/team/jobs`.
-pub async fn create(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
-    req: Request,
-) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
+pub async fn create(Team(team): Team, Operator(member): Operator, req: Request) -> Response {
     let too_large = || {
         refused(Refused::Invalid(
             "job_too_large",
@@ -133,10 +124,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/team/jobs?limit=N`.
-pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn list(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let limit = query_map(raw.as_deref())
         .get("limit")
         .and_then(|v| v.parse::<i64>().ok())
@@ -149,10 +137,7 @@ pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `GET /api/v1/team/jobs/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn get(Team(team): Team, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return bad_id();
     };
@@ -219,14 +204,7 @@ pub async fn watch(
 }
 
 /// `GET /api/v1/team/jobs/{id}/rows?state=S&after_seq=K&limit=L`.
-pub async fn rows(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn rows(Team(team): Team, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return bad_id();
     };
@@ -259,19 +237,13 @@ pub async fn rows(
 
 /// `POST /api/v1/team/jobs/{id}/{pause|resume|cancel|resend-uncertain}`.
 pub async fn act(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
+    Team(team): Team,
+    Operator(member): Operator,
     Path((id, action)): Path<(String, String)>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
     let Some(action) = Action::parse(&action) else {
         return crate::http::not_found().await.into_response();
     };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
     let Ok(id) = id.parse::<i64>() else {
         return bad_id();
     };

@@ -9,24 +9,22 @@
 //! - `POST lists/{id}/members` `{"members": [{openid, vars}]}` → `{"added"}`
 //! - `POST lists/{id}/ready` → the list, visible to every desk from now on
 //! - `DELETE lists/{id}` → `{"deleted": true}`
-//! - `GET  windows?appid=A&after_at=T&after_openid=O&limit=N` → `{"rows", "total", "more", "now"}`: the users
-//!   whose window is open now, newest action first
+//! - `GET  windows?appid=A&after_at=T&after_openid=O&limit=N` → `{"rows", "total", "more", "now"}`:
+//!   the users whose window is open now, newest action first
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::AppState;
-use crate::routes::team::{refusal, unavailable};
-use crate::routes::team_jobs::{needs, refused};
+use crate::routes::team::refusal;
+use crate::routes::team_extract::{JsonBody, Operator, Team};
+use crate::routes::team_jobs::refused;
 use crate::routes::wechat::query_map;
 use crate::team::jobs::Refused;
 use crate::team::lists::{self, NewList, NewMember};
-use crate::team::members::{Member, Role};
 
 fn no_such_list() -> Response {
     refusal(
@@ -38,26 +36,16 @@ fn no_such_list() -> Response {
     )
 }
 
-fn answer(r: Refused) -> Response {
+fn answer<T: serde::Serialize>(r: std::result::Result<T, Refused>, status: StatusCode) -> Response {
     match r {
-        Refused::NotFound => no_such_list(),
-        other => refused(other),
+        Ok(v) => (status, Json(v)).into_response(),
+        Err(Refused::NotFound) => no_such_list(),
+        Err(other) => refused(other),
     }
 }
 
-fn bad_json(e: &serde_json::Error) -> Response {
-    refused(Refused::Invalid(
-        "bad_list",
-        format!("名单请求不是有效的 JSON：{e}"),
-        format!("The list request is not valid JSON: {e}"),
-    ))
-}
-
 /// `GET /api/v1/team/lists[?appid=A]`.
-pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn list(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     let appid = q.get("appid").map(|a| a.trim()).filter(|a| !a.is_empty());
     match lists::list(&team.db, appid).await {
@@ -67,10 +55,7 @@ pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `GET /api/v1/team/lists/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn get(Team(team): Team, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return no_such_list();
     };
@@ -83,13 +68,10 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 
 /// `GET /api/v1/team/lists/{id}/members?after=O&limit=N`.
 pub async fn members(
-    State(state): State<AppState>,
+    Team(team): Team,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
     let Ok(id) = id.parse::<i64>() else {
         return no_such_list();
     };
@@ -110,91 +92,51 @@ pub async fn members(
 
 /// `POST /api/v1/team/lists`.
 pub async fn create(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
-    body: Bytes,
+    Team(team): Team,
+    Operator(member): Operator,
+    JsonBody(new): JsonBody<NewList>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
-    let new: NewList = match serde_json::from_slice(&body) {
-        Ok(n) => n,
-        Err(e) => return bad_json(&e),
-    };
-    match lists::create(&team.db, &member, new).await {
-        Ok(id) => (StatusCode::CREATED, Json(json!({ "id": id }))).into_response(),
-        Err(r) => answer(r),
-    }
+    let created = lists::create(&team.db, &member, new).await;
+    answer(created.map(|id| json!({ "id": id })), StatusCode::CREATED)
 }
 
 #[derive(Deserialize)]
-struct Chunk {
+pub struct Chunk {
     members: Vec<NewMember>,
 }
 
 /// `POST /api/v1/team/lists/{id}/members`.
 pub async fn add_members(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
+    Team(team): Team,
+    Operator(member): Operator,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(chunk): JsonBody<Chunk>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
     let Ok(id) = id.parse::<i64>() else {
         return no_such_list();
     };
-    let chunk: Chunk = match serde_json::from_slice(&body) {
-        Ok(c) => c,
-        Err(e) => return bad_json(&e),
-    };
-    drop(body);
-    match lists::add_members(&team.db, &member, id, chunk.members).await {
-        Ok(added) => Json(json!({ "added": added })).into_response(),
-        Err(r) => answer(r),
-    }
+    let added = lists::add_members(&team.db, &member, id, chunk.members).await;
+    answer(added.map(|n| json!({ "added": n })), StatusCode::OK)
 }
 
 /// `POST /api/v1/team/lists/{id}/ready`.
 pub async fn finish(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
+    Team(team): Team,
+    Operator(member): Operator,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
     let Ok(id) = id.parse::<i64>() else {
         return no_such_list();
     };
-    match lists::finish(&team.db, &member, id).await {
-        Ok(l) => Json(l).into_response(),
-        Err(r) => answer(r),
-    }
+    answer(lists::finish(&team.db, &member, id).await, StatusCode::OK)
 }
 
 /// `DELETE /api/v1/team/lists/{id}`.
 pub async fn delete(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
+    Team(team): Team,
+    Operator(member): Operator,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
     let Ok(id) = id.parse::<i64>() else {
         return no_such_list();
     };
@@ -206,10 +148,7 @@ pub async fn delete(
 }
 
 /// `GET /api/v1/team/windows?appid=A[&after_at=T&after_openid=O][&limit=N]`.
-pub async fn windows(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn windows(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let q = query_map(raw.as_deref());
     let Some(appid) = q.get("appid").map(|a| a.trim()).filter(|a| !a.is_empty()) else {
         return refused(Refused::Invalid(

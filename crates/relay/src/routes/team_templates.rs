@@ -6,20 +6,18 @@
 //! - `POST templates/notes` `{appid, template_id, alias, note}` → `{"ok": true}`
 //! - `POST templates/const-values` `{appid, template_id, key, values}` → `{"ok": true}`
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::Json;
+use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::AppState;
-use crate::routes::team::{refusal, unavailable};
-use crate::routes::team_jobs::{needs, refused};
+use crate::routes::team::refusal;
+use crate::routes::team_extract::{JsonBody, Operator, Team};
+use crate::routes::team_jobs::refused;
 use crate::routes::wechat::query_map;
 use crate::team::jobs::Refused;
-use crate::team::members::{Member, Role};
 use crate::team::templates::{self, Remote};
 
 fn appid_of(raw: Option<&str>) -> Option<String> {
@@ -34,14 +32,6 @@ fn no_appid() -> Response {
         "bad_templates_query",
         "请指定账号（appid）".into(),
         "Name the account (appid).".into(),
-    ))
-}
-
-fn bad_json(e: &serde_json::Error) -> Response {
-    refused(Refused::Invalid(
-        "bad_templates",
-        format!("请求不是有效的 JSON：{e}"),
-        format!("The request is not valid JSON: {e}"),
     ))
 }
 
@@ -60,10 +50,7 @@ fn answer(r: std::result::Result<(), Refused>) -> Response {
 }
 
 /// `GET /api/v1/team/templates?appid=A`.
-pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
+pub async fn list(Team(team): Team, RawQuery(raw): RawQuery) -> Response {
     let Some(appid) = appid_of(raw.as_deref()) else {
         return no_appid();
     };
@@ -74,29 +61,19 @@ pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 #[derive(Deserialize)]
-struct Publish {
+pub struct Publish {
     templates: Vec<Remote>,
 }
 
 /// `PUT /api/v1/team/templates?appid=A`.
 pub async fn publish(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
+    Team(team): Team,
+    Operator(member): Operator,
     RawQuery(raw): RawQuery,
-    bytes: Bytes,
+    JsonBody(p): JsonBody<Publish>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
     let Some(appid) = appid_of(raw.as_deref()) else {
         return no_appid();
-    };
-    let p: Publish = match serde_json::from_slice(&bytes) {
-        Ok(p) => p,
-        Err(e) => return bad_json(&e),
     };
     match templates::publish(&team.db, &member, &appid, p.templates).await {
         Ok(removed) => Json(json!({ "removed": removed })).into_response(),
@@ -105,7 +82,7 @@ pub async fn publish(
 }
 
 #[derive(Deserialize)]
-struct Notes {
+pub struct Notes {
     appid: String,
     template_id: String,
     #[serde(default)]
@@ -116,20 +93,10 @@ struct Notes {
 
 /// `POST /api/v1/team/templates/notes`.
 pub async fn notes(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
-    bytes: Bytes,
+    Team(team): Team,
+    Operator(member): Operator,
+    JsonBody(n): JsonBody<Notes>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
-    let n: Notes = match serde_json::from_slice(&bytes) {
-        Ok(n) => n,
-        Err(e) => return bad_json(&e),
-    };
     answer(
         templates::set_notes(
             &team.db,
@@ -144,7 +111,7 @@ pub async fn notes(
 }
 
 #[derive(Deserialize)]
-struct ConstValues {
+pub struct ConstValues {
     appid: String,
     template_id: String,
     key: String,
@@ -154,20 +121,10 @@ struct ConstValues {
 
 /// `POST /api/v1/team/templates/const-values`.
 pub async fn const_values(
-    State(state): State<AppState>,
-    Extension(member): Extension<Member>,
-    bytes: Bytes,
+    Team(team): Team,
+    Operator(member): Operator,
+    JsonBody(c): JsonBody<ConstValues>,
 ) -> Response {
-    let Some(team) = state.team() else {
-        return unavailable();
-    };
-    if let Some(r) = needs(&member, Role::Operator) {
-        return r;
-    }
-    let c: ConstValues = match serde_json::from_slice(&bytes) {
-        Ok(c) => c,
-        Err(e) => return bad_json(&e),
-    };
     answer(
         templates::set_const_values(
             &team.db,

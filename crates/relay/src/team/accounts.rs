@@ -239,3 +239,21 @@ pub async fn list(team: &TeamState) -> Result<Vec<TeamAccount>> {
         })
         .collect())
 }
+
+/// Refuses work for an account the team does not have (a list, a sync, templates).
+pub(crate) async fn require_known(
+    conn: &tokio_postgres::Client,
+    appid: &str,
+) -> std::result::Result<(), super::jobs::Refused> {
+    let known = conn
+        .query_opt("SELECT 1 FROM team_accounts WHERE appid = $1", &[&appid])
+        .await?;
+    match known {
+        Some(_) => Ok(()),
+        None => Err(super::jobs::Refused::Invalid(
+            "unknown_account",
+            format!("团队里没有账号 {appid}"),
+            format!("The team has no account {appid}."),
+        )),
+    }
+}

@@ -11,9 +11,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::db::Db;
-use super::jobs::Refused;
+use super::jobs::{Refused, invalid};
 use super::members::Member;
 use crate::error::Result;
+use crate::http::now_unix as now;
 
 /// Followers a desk may send in one [`add`] call.
 pub const MAX_CHUNK: usize = 5000;
@@ -289,14 +290,6 @@ pub async fn published(db: &Db, appid: &str) -> Result<Option<Publication>> {
     }))
 }
 
-fn invalid(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Refused {
-    Refused::Invalid(code, zh.into(), en.into())
-}
-
-fn now() -> i64 {
-    super::jobs::now_ms() / 1000
-}
-
 /// Opens a publication of `appid`'s followers by `member`, for a sync that began at
 /// `synced_from` (unix seconds, not after now): follows and unfollows the server saw after it
 /// win over what the publication carries. Returns its id.
@@ -307,16 +300,7 @@ pub async fn begin(
     synced_from: Option<i64>,
 ) -> std::result::Result<i64, Refused> {
     let conn = db.get().await?;
-    let known = conn
-        .query_opt("SELECT 1 FROM team_accounts WHERE appid = $1", &[&appid])
-        .await?;
-    if known.is_none() {
-        return Err(invalid(
-            "unknown_account",
-            format!("团队里没有账号 {appid}"),
-            format!("The team has no account {appid}."),
-        ));
-    }
+    super::accounts::require_known(&conn, appid).await?;
     // Publications that never finished are only history; keep the table small.
     conn.execute(
         "DELETE FROM team_follower_publications WHERE finished_at IS NULL AND started_at < $1",

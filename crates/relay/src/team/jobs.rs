@@ -195,7 +195,7 @@ impl From<tokio_postgres::Error> for Refused {
     }
 }
 
-fn invalid(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Refused {
+pub(crate) fn invalid(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Refused {
     Refused::Invalid(code, zh.into(), en.into())
 }
 

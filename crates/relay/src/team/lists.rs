@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::error::SqlState;
 
 use super::db::Db;
-use super::jobs::Refused;
+use super::jobs::{Refused, invalid};
 use super::members::{Member, audit};
 use crate::error::Result;
+use crate::http::now_unix as now;
 
 /// Members a desk may send in one [`add_members`] call.
 pub const MAX_CHUNK: usize = 10_000;
@@ -68,14 +69,6 @@ pub struct NewMember {
 pub struct MemberRow {
     pub openid: String,
     pub vars: serde_json::Value,
-}
-
-fn invalid(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Refused {
-    Refused::Invalid(code, zh.into(), en.into())
-}
-
-fn now() -> i64 {
-    super::jobs::now_ms() / 1000
 }
 
 const COLUMNS: &str =
@@ -214,19 +207,7 @@ pub async fn create(db: &Db, member: &Member, new: NewList) -> std::result::Resu
     }
     let variables = serde_json::to_string(&new.variables).unwrap_or_else(|_| "[]".into());
     let conn = db.get().await?;
-    let known = conn
-        .query_opt(
-            "SELECT 1 FROM team_accounts WHERE appid = $1",
-            &[&new.appid],
-        )
-        .await?;
-    if known.is_none() {
-        return Err(invalid(
-            "unknown_account",
-            format!("团队里没有账号 {}", new.appid),
-            format!("The team has no account {}.", new.appid),
-        ));
-    }
+    super::accounts::require_known(&conn, &new.appid).await?;
     let at = now();
     conn.execute(
         "DELETE FROM team_lists WHERE NOT ready AND created_at < $1",
@@ -355,18 +336,7 @@ pub async fn finish(db: &Db, member: &Member, id: i64) -> std::result::Result<Li
         }
         Err(e) => return Err(e.into()),
     };
-    audit(
-        db,
-        Some(&member.name),
-        "list.create",
-        serde_json::json!({
-            "list_id": list.id,
-            "appid": list.appid,
-            "name": list.name,
-            "members": list.member_count,
-        }),
-    )
-    .await?;
+    audit_created(db, member, &list).await?;
     Ok(list)
 }
 
@@ -421,19 +391,7 @@ pub async fn create_from_followers(
     filter.subscribed = Some(true);
     let source = serde_json::json!({ "kind": "followers", "filter": filter });
     let mut conn = db.get().await?;
-    let known = conn
-        .query_opt(
-            "SELECT 1 FROM team_accounts WHERE appid = $1",
-            &[&req.appid],
-        )
-        .await?;
-    if known.is_none() {
-        return Err(invalid(
-            "unknown_account",
-            format!("团队里没有账号 {}", req.appid),
-            format!("The team has no account {}.", req.appid),
-        ));
-    }
+    super::accounts::require_known(&conn, &req.appid).await?;
     let tx = conn.transaction().await?;
     let at = now();
     let id: i64 = tx
@@ -479,6 +437,12 @@ pub async fn create_from_followers(
         Err(e) => return Err(e.into()),
     };
     tx.commit().await?;
+    audit_created(db, member, &list).await?;
+    Ok(list)
+}
+
+/// `list.create` in the audit log, by the member who made it.
+async fn audit_created(db: &Db, member: &Member, list: &List) -> Result<()> {
     audit(
         db,
         Some(&member.name),
@@ -490,6 +454,5 @@ pub async fn create_from_followers(
             "members": list.member_count,
         }),
     )
-    .await?;
-    Ok(list)
+    .await
 }

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::db::Db;
-use super::jobs::Refused;
+use super::jobs::{Refused, invalid};
 use super::members::{Member, audit};
 use crate::error::Result;
+use crate::http::now_unix as now;
 
 /// WeChat allows 25 private templates per account; room for what it may allow later.
 const MAX_TEMPLATES: usize = 200;
@@ -47,14 +48,6 @@ pub struct Template {
     pub note: String,
     pub const_values: BTreeMap<String, Vec<String>>,
     pub synced_at: i64,
-}
-
-fn invalid(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Refused {
-    Refused::Invalid(code, zh.into(), en.into())
-}
-
-fn now() -> i64 {
-    super::jobs::now_ms() / 1000
 }
 
 /// The account's templates by title, then id.
@@ -124,16 +117,7 @@ pub async fn publish(
         ));
     }
     let mut conn = db.get().await?;
-    let known = conn
-        .query_opt("SELECT 1 FROM team_accounts WHERE appid = $1", &[&appid])
-        .await?;
-    if known.is_none() {
-        return Err(invalid(
-            "unknown_account",
-            format!("团队里没有账号 {appid}"),
-            format!("The team has no account {appid}."),
-        ));
-    }
+    super::accounts::require_known(&conn, appid).await?;
     let tx = conn.transaction().await?;
     let at = now();
     let upsert = tx
