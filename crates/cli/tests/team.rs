@@ -681,6 +681,64 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         Some(following),
         "{everyone}"
     );
+    // 小程序用户映射 at desk B, which never synced: the unionids are looked up in the team's
+    // followers on the server.
+    let with_union: Vec<(String, String)> = at_b["followers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["subscribe"] == true && f["unionid"].is_string())
+        .take(2)
+        .map(|f| {
+            (
+                f["openid"].as_str().unwrap().to_string(),
+                f["unionid"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(with_union.len(), 2, "the sim's followers carry unionids");
+    let mini = t.dir.path().join("mini-users.csv");
+    std::fs::write(
+        &mini,
+        format!(
+            "openid,unionid\noMini0000000000000000000001,{}\noMini0000000000000000000002,{}\noMini0000000000000000000003,oUnionNobodyHas000000000000\n",
+            with_union[0].1, with_union[1].1
+        ),
+    )
+    .unwrap();
+    let bridged = t
+        .cli(
+            "desk-b",
+            &[
+                "--json",
+                "lists",
+                "create",
+                "小程序会员",
+                "--account",
+                &appid,
+                "--bridge",
+                mini.to_str().unwrap(),
+            ],
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(bridged["list"]["member_count"], 2, "{bridged}");
+    let shown = t
+        .cli("desk-a", &["--json", "lists", "show", "小程序会员"])
+        .await
+        .ok()
+        .json();
+    let mut members: Vec<String> = shown["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["openid"].as_str().unwrap().to_string())
+        .collect();
+    members.sort();
+    let mut want: Vec<String> = with_union.iter().map(|(o, _)| o.clone()).collect();
+    want.sort();
+    assert_eq!(members, want, "followers matched by unionid: {shown}");
     let leaver = flags(&at_b)
         .into_iter()
         .find(|(_, following)| *following)

@@ -263,6 +263,10 @@ pub fn app(state: AppState) -> Router {
             get(routes::team_followers::one),
         )
         .route(
+            "/api/v1/team/followers/by-unionid",
+            post(routes::team_followers::by_unionid),
+        )
+        .route(
             "/api/v1/team/followers/published",
             get(routes::team_followers::published),
         )

@@ -343,6 +343,22 @@ impl Audience {
 
     async fn bridge(&self, appid: &str, source: ImportSource) -> Result<BridgeResult> {
         let table = tokio::task::spawn_blocking(move || source.read()).await??;
+        if let Some(relay) = self.team().await? {
+            // The team's followers are on the server: a first pass over the file only gathers
+            // the unionids it asks about (and finds a file without a unionid column), the server
+            // answers them all, the second pass maps.
+            let mut wanted = Vec::new();
+            bridge::bridge(&table, &ImportOptions::default(), 0, |u| {
+                wanted.push(u.to_owned());
+                Ok(None)
+            })?;
+            wanted.sort_unstable();
+            wanted.dedup();
+            let (found, without) = team_followers::by_unionid(&relay, appid, &wanted).await?;
+            return bridge::bridge(&table, &ImportOptions::default(), without, |u| {
+                Ok(found.get(u).cloned())
+            });
+        }
         let appid = appid.to_string();
         self.store()
             .call(move |c| {

@@ -310,3 +310,53 @@ pub(crate) async fn list_from_followers(
     }
     Ok(list)
 }
+
+#[derive(Serialize)]
+struct ByUnionid<'a> {
+    appid: &'a str,
+    unionids: &'a [String],
+}
+
+#[derive(Deserialize)]
+struct Matches {
+    matches: Vec<(String, String, bool)>,
+    without_details: i64,
+}
+
+/// Unionids per lookup (the server takes at most 5,000).
+const UNIONID_CHUNK: usize = 5000;
+
+/// The team's followers of `appid` with these unionids — unionid → (openid, following), a
+/// following one first — and how many following followers have no details yet.
+pub(crate) async fn by_unionid(
+    relay: &RelayClient,
+    appid: &str,
+    unionids: &[String],
+) -> Result<(std::collections::HashMap<String, (String, bool)>, u64)> {
+    let mut found = std::collections::HashMap::new();
+    let mut without = 0;
+    // At least one call, so the count of followers without details is the server's.
+    let chunks: Vec<&[String]> = if unionids.is_empty() {
+        vec![&[]]
+    } else {
+        unionids.chunks(UNIONID_CHUNK).collect()
+    };
+    for chunk in chunks {
+        let m: Matches = relay
+            .team_call(
+                reqwest::Method::POST,
+                "api/v1/team/followers/by-unionid",
+                Some(&ByUnionid {
+                    appid,
+                    unionids: chunk,
+                }),
+                TIMEOUT,
+            )
+            .await?;
+        without = m.without_details.max(0) as u64;
+        for (unionid, openid, following) in m.matches {
+            found.insert(unionid, (openid, following));
+        }
+    }
+    Ok((found, without))
+}

@@ -375,41 +375,14 @@ impl Interactions {
         let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         if let Some(platform) = &self.team {
             let relay = platform.relay().await?;
-            let mut page = team::open(&relay, &appid, after.as_ref(), limit).await?;
-            // The remark (备注名) from this desk's synced followers, as a local window shows it.
-            let (store_appid, openids): (String, Vec<String>) = (
-                appid.clone(),
-                page.rows.iter().map(|r| r.openid.clone()).collect(),
-            );
-            let remarks = self
-                .store
-                .call(move |c| remarks(c, &store_appid, &openids))
-                .await?;
-            for (row, remark) in page.rows.iter_mut().zip(remarks) {
-                row.remark = remark;
-            }
-            return Ok(page);
+            // The remark (备注名) comes with it, from the team's followers.
+            return team::open(&relay, &appid, after.as_ref(), limit).await;
         }
         let now = now();
         self.store
             .call(move |c| open_windows(c, &appid, now, after.as_ref(), limit))
             .await
     }
-}
-
-fn remarks(conn: &Connection, appid: &str, openids: &[String]) -> Result<Vec<Option<String>>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT remark FROM followers WHERE appid = ?1 AND openid = ?2 AND remark <> ''",
-    )?;
-    openids
-        .iter()
-        .map(|o| {
-            use rusqlite::OptionalExtension;
-            Ok(stmt
-                .query_row(params![appid, o], |r| r.get::<_, String>(0))
-                .optional()?)
-        })
-        .collect()
 }
 
 /// Unix seconds now (the `now` the app passes to [`open_windows`]; tests pass their own).

@@ -18,6 +18,8 @@ struct ServerWindow {
     #[serde(default)]
     preview: String,
     window_until: i64,
+    #[serde(default)]
+    remark: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +69,7 @@ pub(super) async fn open(
                 last_at: w.last_at,
                 preview: w.preview,
                 window_until: w.window_until,
-                remark: None,
+                remark: w.remark,
             })
         })
         .collect();

@@ -11,6 +11,8 @@
 //! - `POST followers/publications` `{appid, synced_from}` → `{"id"}`
 //! - `POST followers/publications/{id}/followers` `{"followers": [...]}` → `{"written"}`
 //! - `POST followers/publications/{id}/done` `{"tags": [...]}` → the publication
+//! - `POST followers/by-unionid` `{appid, unionids}` → `{"matches": [[unionid, openid, following]],
+//!   "without_details"}`
 //! - `POST lists/from-followers` `{appid, name, filter}` → the list
 
 use std::collections::HashMap;
@@ -249,6 +251,22 @@ pub async fn list_from_followers(
 ) -> Response {
     match lists::create_from_followers(&team.db, &member, req).await {
         Ok(l) => (StatusCode::CREATED, Json(l)).into_response(),
+        Err(r) => refused(r),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ByUnionid {
+    appid: String,
+    unionids: Vec<String>,
+}
+
+/// `POST /api/v1/team/followers/by-unionid` (a read: viewers too; POST for the list's size).
+pub async fn by_unionid(Team(team): Team, JsonBody(q): JsonBody<ByUnionid>) -> Response {
+    match followers::by_unionid(&team.db, &q.appid, &q.unionids).await {
+        Ok((matches, without)) => {
+            Json(json!({ "matches": matches, "without_details": without })).into_response()
+        }
         Err(r) => refused(r),
     }
 }

@@ -523,3 +523,44 @@ pub async fn finish(
     .await?;
     Ok(publication)
 }
+
+/// Unionids one lookup may ask about.
+pub const MAX_UNIONIDS: usize = 5000;
+
+/// The followers of `appid` with these unionids (a following one first): unionid → (openid,
+/// following); and how many following followers have no details yet (their unionid is unknown).
+pub async fn by_unionid(
+    db: &Db,
+    appid: &str,
+    unionids: &[String],
+) -> std::result::Result<(Vec<(String, String, bool)>, i64), Refused> {
+    if unionids.len() > MAX_UNIONIDS {
+        return Err(invalid(
+            "bad_followers_query",
+            format!("一次最多查询 {MAX_UNIONIDS} 个 unionid"),
+            format!("Ask about at most {MAX_UNIONIDS} unionids at a time."),
+        ));
+    }
+    let conn = db.get().await?;
+    let rows = conn
+        .query(
+            "SELECT DISTINCT ON (unionid) unionid, openid, subscribed FROM team_followers
+              WHERE appid = $1 AND unionid = ANY($2)
+              ORDER BY unionid, subscribed DESC, openid",
+            &[&appid, &unionids],
+        )
+        .await?;
+    let without: i64 = conn
+        .query_one(
+            "SELECT count(*) FROM team_followers WHERE appid = $1 AND subscribed AND NOT has_details",
+            &[&appid],
+        )
+        .await?
+        .get(0);
+    Ok((
+        rows.iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect(),
+        without,
+    ))
+}

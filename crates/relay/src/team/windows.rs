@@ -209,6 +209,8 @@ pub struct OpenWindow {
     pub kind: String,
     pub preview: String,
     pub window_until: i64,
+    /// The follower's remark (备注名) among the team's followers, when there is one.
+    pub remark: Option<String>,
 }
 
 /// The users of `appid` whose window is open at `now`, newest action first, after
@@ -227,10 +229,13 @@ pub async fn open(
     let (after_at, after_openid) = after.unwrap_or((i64::MAX, String::new()));
     let rows = conn
         .query(
-            "SELECT openid, last_at, last_kind, preview, window_until FROM team_windows
-              WHERE appid = $1 AND window_until > $2 AND last_at > closed_at
-                AND (last_at < $3 OR (last_at = $3 AND openid < $4))
-              ORDER BY last_at DESC, openid DESC LIMIT $5",
+            "SELECT w.openid, w.last_at, w.last_kind, w.preview, w.window_until,
+                    nullif(f.remark, '')
+               FROM team_windows w
+               LEFT JOIN team_followers f ON f.appid = w.appid AND f.openid = w.openid
+              WHERE w.appid = $1 AND w.window_until > $2 AND w.last_at > w.closed_at
+                AND (w.last_at < $3 OR (w.last_at = $3 AND w.openid < $4))
+              ORDER BY w.last_at DESC, w.openid DESC LIMIT $5",
             &[&appid, &now, &after_at, &after_openid, &(limit + 1)],
         )
         .await?;
@@ -252,6 +257,7 @@ pub async fn open(
                 kind: r.get(2),
                 preview: r.get(3),
                 window_until: r.get(4),
+                remark: r.get(5),
             })
             .collect(),
         total,
