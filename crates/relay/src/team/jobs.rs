@@ -471,6 +471,12 @@ pub enum Action {
     RetryFailed {
         all: bool,
     },
+    /// The server's own resume of a job paused for the daily quota, if it was paused before
+    /// `day_start` (unix seconds of the Beijing midnight that reset the quota). Checked under the
+    /// job's lock, so two processes seeing the job at once resume it once. Never from a desk.
+    QuotaReset {
+        day_start: i64,
+    },
 }
 
 impl Action {
@@ -493,6 +499,7 @@ impl Action {
             Action::Cancel => "job.cancel",
             Action::ResendUncertain => "job.resend_uncertain",
             Action::RetryFailed { .. } => "job.retry_failed",
+            Action::QuotaReset { .. } => "job.resume",
         }
     }
 }
@@ -513,7 +520,7 @@ pub async fn act(
     // statement, so a new snapshot) include every tally they committed.
     let Some(row) = tx
         .query_opt(
-            "SELECT status FROM team_jobs WHERE id = $1 FOR UPDATE",
+            "SELECT status, coalesce(paused_at, 0) FROM team_jobs WHERE id = $1 FOR UPDATE",
             &[&id],
         )
         .await?
@@ -521,6 +528,7 @@ pub async fn act(
         return Err(Refused::NotFound);
     };
     let status: String = row.get(0);
+    let paused_at: i64 = row.get(1);
     let counts = tx
         .query_one(
             "SELECT pending, in_flight FROM team_jobs_now WHERE id = $1",
@@ -544,7 +552,10 @@ pub async fn act(
                 )
                 .await?;
         }
-        (Action::Resume, "paused" | "paused_quota") => {
+        // Resumed or paused again since the caller looked: not the pause the reset ends.
+        (Action::QuotaReset { day_start }, "paused_quota") if paused_at >= day_start => {}
+        (Action::Resume, "paused" | "paused_quota")
+        | (Action::QuotaReset { .. }, "paused_quota") => {
             changed += tx
                 .execute(
                     "UPDATE team_jobs SET status = CASE WHEN $2 THEN 'completed' ELSE 'running' END,
@@ -554,6 +565,7 @@ pub async fn act(
                 )
                 .await?;
         }
+        (Action::QuotaReset { .. }, _) => {}
         (Action::Cancel, "running" | "paused" | "paused_quota") => {
             let n = tx
                 .execute(

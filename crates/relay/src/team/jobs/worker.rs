@@ -168,12 +168,16 @@ async fn keep_alive(ctx: Arc<Ctx>) {
 /// once and one resumed meanwhile by an operator is left alone.
 async fn resume_after_quota_reset(ctx: &Ctx) -> Result<()> {
     const BEIJING: i64 = 8 * 3600;
+    const DAY: i64 = 86_400;
+    let now = crate::http::now_unix();
+    // Unix seconds of today's Beijing midnight: a pause before it has seen the reset.
+    let day_start = (now + BEIJING).div_euclid(DAY) * DAY - BEIJING;
     let ids: Vec<i64> = {
         let conn = ctx.w.team.db.get().await?;
         conn.query(
             "SELECT id FROM team_jobs WHERE status = 'paused_quota'
-               AND (coalesce(paused_at, 0) + $1) / 86400 < ($2 + $1) / 86400 ORDER BY id",
-            &[&BEIJING, &crate::http::now_unix()],
+               AND coalesce(paused_at, 0) < $1 ORDER BY id",
+            &[&day_start],
         )
         .await?
         .iter()
@@ -185,21 +189,20 @@ async fn resume_after_quota_reset(ctx: &Ctx) -> Result<()> {
         role: crate::team::members::Role::Admin,
     };
     for id in ids {
-        match crate::team::jobs::act(
+        use crate::team::jobs::{Action, Refused, act};
+        // The condition is checked again under the job's lock (another process may have
+        // resumed it, and it may have met 45009 again since).
+        match act(
             &ctx.w.team.db,
             &server,
             id,
-            crate::team::jobs::Action::Resume,
+            Action::QuotaReset { day_start },
         )
         .await
         {
-            Ok(job) => tracing::info!(job = id, status = %job.status, "quota reset: job resumed"),
-            // Changed meanwhile (paused by an operator, cancelled): not ours to resume.
-            Err(
-                crate::team::jobs::Refused::BadState { .. } | crate::team::jobs::Refused::NotFound,
-            ) => {}
-            Err(crate::team::jobs::Refused::Db(e)) => return Err(e),
-            Err(crate::team::jobs::Refused::Invalid(..)) => {}
+            Ok(job) => tracing::info!(job = id, status = %job.status, "quota reset: job looked at"),
+            Err(Refused::Db(e)) => return Err(e),
+            Err(Refused::BadState { .. } | Refused::NotFound | Refused::Invalid(..)) => {}
         }
     }
     Ok(())
