@@ -24,7 +24,7 @@ use wxdesk_core::context::Context;
 use wxdesk_core::secrets::SecretKey;
 use wxdesk_e2e::{Error, Harness, Options, RENDER_TIMEOUT, Result};
 
-use common::{authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
+use common::{authorize_verified_account, fill, start_in_sandbox, wait_for_contains, wd};
 
 const PASS: &str = "correct horse 2026";
 
@@ -49,20 +49,6 @@ async fn answer_file_dialog(h: &Harness, which: &str, path: &Path) -> Result<()>
         .await
         .map_err(wd("answering the file dialog"))?;
     Ok(())
-}
-
-/// Replaces the text of the input `css` with `text`, as a user does: select all, type over it
-/// (WebDriver's clear() would bypass React's onChange and leave the form's value in place).
-async fn fill(h: &Harness, css: &str, text: &str) -> Result<()> {
-    let el = h.wait_for(css).await?;
-    h.client
-        .execute(
-            "document.querySelector(arguments[0]).select();",
-            vec![json!(css)],
-        )
-        .await
-        .map_err(wd("selecting an input's text"))?;
-    el.send_keys(text).await.map_err(wd("typing"))
 }
 
 async fn scroll_to(h: &Harness, css: &str) -> Result<()> {

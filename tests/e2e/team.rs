@@ -12,13 +12,12 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use serde_json::json;
 use wxdesk_e2e::{Harness, Options, Result};
 use wxdesk_relay::team::members::{self, Role};
 use wxdesk_relay::team::testing::PgCluster;
 use wxdesk_relay::{RelayConfig, RelayHandle};
 
-use common::{start_in_sandbox, wait_for_contains, wd};
+use common::{fill, start_in_sandbox, wait_for_contains};
 
 fn free_port() -> u16 {
     TcpListener::bind(("127.0.0.1", 0))
@@ -95,19 +94,6 @@ async fn team_server() -> TeamServer {
         relay,
         db_url,
     }
-}
-
-/// Types into an input the way a user does (select what is there, then type).
-async fn fill(h: &Harness, css: &str, text: &str) -> Result<()> {
-    let el = h.wait_for(css).await?;
-    h.client
-        .execute(
-            "document.querySelector(arguments[0]).select();",
-            vec![json!(css)],
-        )
-        .await
-        .map_err(wd("selecting an input's text"))?;
-    el.send_keys(text).await.map_err(wd("typing"))
 }
 
 fn membership_file(dir: &std::path::Path) -> std::path::PathBuf {

@@ -159,3 +159,19 @@ pub fn wd(what: &str) -> impl FnOnce(fantoccini::error::CmdError) -> Error + '_ 
 pub async fn wait_for_contains(h: &Harness, css: &str, want: &str) -> Result<String> {
     h.wait_for_contains(css, want).await
 }
+
+/// Types into an input the way a user does: selects what is there, then types (WebDriver's
+/// clear() would bypass React's onChange and leave the form's value in place).
+// Not every test file types into a form.
+#[allow(dead_code)]
+pub async fn fill(h: &Harness, css: &str, text: &str) -> Result<()> {
+    let el = h.wait_for(css).await?;
+    h.client
+        .execute(
+            "document.querySelector(arguments[0]).select();",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .map_err(wd("selecting an input's text"))?;
+    el.send_keys(text).await.map_err(wd("typing"))
+}
