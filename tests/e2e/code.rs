@@ -361,9 +361,30 @@ async fn a_rollout_of_three_mini_programs_from_the_page_ends_with_all_released()
         "pictured mid-way: {progress:?}"
     );
 
-    // The end: every client released, the versions summary shows all three on VERSION.
-    h.wait_for_contains("[data-testid=rollout-status]", "已完成")
-        .await?;
+    // The end: every client released, the versions summary shows all three on VERSION. Each
+    // review ends one audit_secs after its delay on the sim's timer and reaches the app through
+    // the relay's feed; on a loaded CI machine that has taken longer than one wait, so wait
+    // longer — and if it still does not end, say what the sim and the rows were at.
+    let mut ended = h
+        .wait_for_contains("[data-testid=rollout-status]", "已完成")
+        .await;
+    if ended.is_err() {
+        ended = h
+            .wait_for_contains("[data-testid=rollout-status]", "已完成")
+            .await;
+    }
+    if let Err(e) = ended {
+        let rows = h
+            .text("[data-testid=rollout-rows]")
+            .await
+            .unwrap_or_default();
+        let sim: Vec<Value> = p
+            .minis
+            .iter()
+            .map(|(appid, _)| sim_code(&p.sandbox, appid))
+            .collect();
+        panic!("the rollout did not end: {e}\nrows: {rows:?}\nsim: {sim:?}");
+    }
     h.wait_for_contains("[data-testid=rollout-progress]", "3/3")
         .await?;
     assert_eq!(rows_in(&h, "released").await?, 3);
@@ -695,11 +716,12 @@ async fn one_mini_program_by_hand_commit_review_release_and_roll_back() -> Resul
     h.wait_for_text(&in_row(&appid, "audit-state"), "审核中")
         .await?;
     submit_audit(&h, &appid).await?;
+    // The explanation comes a moment after the errcode (explained asynchronously): wait for it.
     let refused = h
-        .wait_for_contains("[data-testid=code-error]", "85009")
+        .wait_for_contains("[data-testid=code-error]", "已有版本在审核中")
         .await?;
     assert!(
-        refused.contains("已有版本在审核中") && refused.contains("撤回审核"),
+        refused.contains("85009") && refused.contains("撤回审核"),
         "the errcode's explanation and hint: {refused:?}"
     );
     h.screenshot("audit-refused").await?;
