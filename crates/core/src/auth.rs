@@ -191,7 +191,14 @@ impl Authorizer {
             AccountStatus::NeedsReauth
         };
         let granted = q.granted_ids();
-        let row = row_from_info(&appid, &info, Some(&granted), status, Some(now()));
+        let row = row_from_info(
+            &appid,
+            &info,
+            Some(&granted),
+            status,
+            Some(now()),
+            api.component_appid(),
+        );
         let c = code.clone();
         store
             .call(move |s| {
@@ -243,6 +250,7 @@ impl Authorizer {
             Some(&granted),
             AccountStatus::Authorized,
             Some(authorized_at),
+            api.component_appid(),
         );
         let code = code.map(|c| c.expose().to_owned());
         let by = listed.updated_by.unwrap_or_default();
@@ -291,7 +299,14 @@ impl Authorizer {
         let authorized_at = Some(listed.auth_time)
             .filter(|t| *t > 0)
             .unwrap_or_else(now);
-        let row = row_from_info(appid, &info, None, status, Some(authorized_at));
+        let row = row_from_info(
+            appid,
+            &info,
+            None,
+            status,
+            Some(authorized_at),
+            api.component_appid(),
+        );
         self.platform
             .store()
             .call(move |s| {

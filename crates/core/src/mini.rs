@@ -64,6 +64,7 @@ impl Mini {
             None => return Err(Error::AccountNotFound(appid.to_string())),
         }
         let api = self.platform.api().await?;
+        api.ensure_platform(appid).await?;
         let (client, component_appid) = (api.client().clone(), api.component_appid().to_string());
         let s = api
             .tokens()

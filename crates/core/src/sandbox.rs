@@ -3,9 +3,10 @@
 //! works offline. The relay keeps its log in `<data dir>/sandbox-relay`; its port is reused
 //! across restarts when free, so the feed cursor stays valid.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use wxdesk_relay::{RelayConfig, RelayHandle};
 use wxdesk_sim::{SimConfig, SimHandle};
@@ -18,6 +19,39 @@ use crate::store::settings::{Egress, Mode};
 
 /// The relay's data directory inside the app's.
 pub const RELAY_DIR: &str = "sandbox-relay";
+
+/// The sandbox's own platform: every account authorized in 体验沙箱 is recorded under it.
+pub const COMPONENT_APPID: &str = wxdesk_sim::SANDBOX_COMPONENT_APPID;
+
+/// Whether `appid` is one of the sandbox's simulated accounts. The sandbox's world is generated
+/// from a fixed seed, so its appids are the same on every computer and in every run; all the
+/// indices the simulator can generate are covered, whatever number of accounts it was given.
+pub fn is_world_account(appid: &str) -> bool {
+    static APPIDS: OnceLock<HashSet<String>> = OnceLock::new();
+    APPIDS
+        .get_or_init(|| {
+            let seed = wxdesk_sim::SimConfig::default().seed;
+            wxdesk_sim::world::World::generate(seed, 1000, 1, 0)
+                .accounts
+                .into_iter()
+                .filter(|a| !a.release_test)
+                .map(|a| a.appid)
+                .collect()
+        })
+        .contains(appid)
+}
+
+/// The appids of the accounts the sandbox offers by default (its authorization page lists
+/// them): what the window marks 沙箱 in jobs and history even after the archive is removed.
+pub fn default_world_appids() -> Vec<String> {
+    let cfg = wxdesk_sim::SimConfig::default();
+    wxdesk_sim::world::World::generate(cfg.seed, cfg.accounts, 1, 0)
+        .accounts
+        .into_iter()
+        .filter(|a| !a.release_test)
+        .map(|a| a.appid)
+        .collect()
+}
 
 /// A running sandbox. Dropping it without `shutdown` leaves the servers to the runtime.
 pub struct Sandbox {

@@ -100,10 +100,14 @@ pub struct AccountRow {
     pub status: AccountStatus,
     pub authorized_at: Option<i64>,
     pub updated_at: i64,
+    /// The third-party platform the account was authorized under (its component appid): the
+    /// account's tokens work with that platform only. Empty: not known (a row from before
+    /// migration 0012 on a data dir with no platform saved).
+    pub component_appid: String,
 }
 
 const COLUMNS: &str = "appid, kind, nickname, head_img, user_name, principal, service_type, \
-                       verify_type, func_info, status, authorized_at, updated_at";
+                       verify_type, func_info, status, authorized_at, updated_at, component_appid";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(AccountRow, String, String, String)> {
     Ok((
@@ -120,6 +124,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(AccountRow, String, String, String
             status: AccountStatus::Authorized,
             authorized_at: r.get(10)?,
             updated_at: r.get(11)?,
+            component_appid: r.get(12)?,
         },
         r.get(1)?,
         r.get(8)?,
@@ -154,13 +159,14 @@ pub fn upsert(conn: &Connection, a: &AccountRow) -> Result<()> {
     })?;
     conn.execute(
         &format!(
-            "INSERT INTO accounts ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            "INSERT INTO accounts ({COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (appid) DO UPDATE SET kind = excluded.kind, nickname = excluded.nickname,
                head_img = excluded.head_img, user_name = excluded.user_name,
                principal = excluded.principal, service_type = excluded.service_type,
                verify_type = excluded.verify_type, func_info = excluded.func_info,
                status = excluded.status, authorized_at = excluded.authorized_at,
-               updated_at = excluded.updated_at"
+               updated_at = excluded.updated_at, component_appid = excluded.component_appid"
         ),
         params![
             a.appid,
@@ -175,6 +181,7 @@ pub fn upsert(conn: &Connection, a: &AccountRow) -> Result<()> {
             a.status.as_str(),
             a.authorized_at,
             crate::store::now(),
+            a.component_appid,
         ],
     )?;
     Ok(())
@@ -211,6 +218,32 @@ pub fn set_status(conn: &Connection, appid: &str, status: AccountStatus) -> Resu
     Ok(n > 0)
 }
 
+/// Migration 0012's step after its SQL: the sandbox's simulated accounts belong to the
+/// sandbox's platform, whatever platform is configured now (the SQL gave every row the current
+/// one, and a data dir switched from the sandbox to a real platform kept its sandbox accounts).
+pub(crate) fn backfill_sandbox_platform(conn: &Connection) -> rusqlite::Result<()> {
+    let appids = conn
+        .prepare("SELECT appid FROM accounts")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut set = conn.prepare("UPDATE accounts SET component_appid = ?2 WHERE appid = ?1")?;
+    for appid in appids
+        .iter()
+        .filter(|a| crate::sandbox::is_world_account(a))
+    {
+        set.execute(params![appid, crate::sandbox::COMPONENT_APPID])?;
+    }
+    Ok(())
+}
+
+/// The appids of the accounts authorized under `component_appid`.
+pub fn appids_of_platform(conn: &Connection, component_appid: &str) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare("SELECT appid FROM accounts WHERE component_appid = ?1 ORDER BY appid")?
+        .query_map([component_appid], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// Returns whether the account existed.
 pub fn delete(conn: &Connection, appid: &str) -> Result<bool> {
     Ok(conn.execute("DELETE FROM accounts WHERE appid = ?1", [appid])? > 0)
@@ -235,6 +268,7 @@ mod tests {
             status: AccountStatus::Authorized,
             authorized_at: Some(1_700_000_000),
             updated_at: 0,
+            component_appid: "wxcomponent".into(),
         }
     }
 

@@ -1,11 +1,13 @@
 //! 授权账号: the accounts table and its actions — list, show, refresh info, remove, token
 //! health, and rebuilding lost refresh tokens from api_get_authorizer_list.
 
+pub mod archive;
 pub(crate) mod db;
 pub mod permissions;
 
 use serde::Serialize;
 
+pub use archive::{ArchivedPlatform, PurgeReport};
 pub use db::{AccountKind, AccountRow, AccountStatus};
 pub use permissions::Permission;
 
@@ -118,11 +120,22 @@ pub struct AccountCard {
     pub updated_at: i64,
     /// Whether the keychain holds this account's refresh token (没有就无法调用接口).
     pub has_refresh_token: bool,
+    /// The third-party platform the account was authorized under (empty: not known).
+    pub component_appid: String,
+    /// Authorized in 体验沙箱: a simulated account, never a real one.
+    pub sandbox: bool,
+    /// Authorized under the platform configured now, so usable. An account of another platform
+    /// (the sandbox's, or a real platform used before) is kept as an archive and never called.
+    pub current_platform: bool,
 }
 
 impl AccountCard {
-    pub fn from_row(r: AccountRow, has_refresh_token: bool) -> AccountCard {
+    /// `current` is the component appid of the platform configured now (empty: none).
+    pub fn from_row(r: AccountRow, has_refresh_token: bool, current: &str) -> AccountCard {
         AccountCard {
+            sandbox: r.component_appid == crate::sandbox::COMPONENT_APPID,
+            current_platform: archive::belongs_to(&r.component_appid, current),
+            component_appid: r.component_appid,
             account_type: AccountType::of(r.kind, r.service_type),
             verified: r.verify_type.is_some_and(|v| v >= 0),
             verification: Verification::of(r.verify_type),
@@ -151,15 +164,18 @@ impl AccountCard {
 }
 
 /// Builds the stored row from api_get_authorizer_info; `func_info` from api_query_auth wins
-/// when given (it is what this very authorization granted).
+/// when given (it is what this very authorization granted). `component_appid` is the platform
+/// that authorization was made under (the connection's).
 pub(crate) fn row_from_info(
     appid: &str,
     info: &AuthorizerInfo,
     func_info: Option<&[i64]>,
     status: AccountStatus,
     authorized_at: Option<i64>,
+    component_appid: &str,
 ) -> AccountRow {
     AccountRow {
+        component_appid: component_appid.to_string(),
         appid: appid.to_string(),
         kind: if info.is_mini_program {
             AccountKind::Mini
@@ -241,7 +257,18 @@ impl Accounts {
         Accounts { platform }
     }
 
-    async fn card(&self, row: AccountRow) -> Result<AccountCard> {
+    /// The component appid of the platform configured now; empty when none is.
+    async fn current_platform(&self) -> Result<String> {
+        Ok(self
+            .platform
+            .store()
+            .call(|c| crate::store::settings::load(c))
+            .await?
+            .map(|s| s.component_appid)
+            .unwrap_or_default())
+    }
+
+    async fn card(&self, row: AccountRow, current: &str) -> Result<AccountCard> {
         // A team desk holds no refresh token: the server does (an account it lists as
         // authorized has one there).
         let has = self.platform.is_team()
@@ -250,16 +277,30 @@ impl Accounts {
                 .secrets()
                 .is_set(SecretKey::RefreshToken(row.appid.clone()))
                 .await?;
-        Ok(AccountCard::from_row(row, has))
+        Ok(AccountCard::from_row(row, has, current))
     }
 
+    /// Every account, of every platform: the accounts page shows the ones of another platform
+    /// apart (see [`AccountCard::current_platform`]).
     pub async fn list(&self) -> Result<Vec<AccountCard>> {
         let rows = self.platform.store().call(|c| rows::list(c)).await?;
+        let current = self.current_platform().await?;
         let mut cards = Vec::with_capacity(rows.len());
         for r in rows {
-            cards.push(self.card(r).await?);
+            cards.push(self.card(r, &current).await?);
         }
         Ok(cards)
+    }
+
+    /// The accounts of the platform configured now: the only ones any feature may use (the
+    /// pickers of 发送, 模板, 用户与名单 and 小程序代码).
+    pub async fn list_current(&self) -> Result<Vec<AccountCard>> {
+        Ok(self
+            .list()
+            .await?
+            .into_iter()
+            .filter(|c| c.current_platform)
+            .collect())
     }
 
     pub async fn show(&self, appid: &str) -> Result<AccountCard> {
@@ -269,8 +310,12 @@ impl Accounts {
             .store()
             .call(move |c| rows::get(c, &id))
             .await?;
-        self.card(row.ok_or_else(|| Error::AccountNotFound(appid.to_string()))?)
-            .await
+        let current = self.current_platform().await?;
+        self.card(
+            row.ok_or_else(|| Error::AccountNotFound(appid.to_string()))?,
+            &current,
+        )
+        .await
     }
 
     /// Re-reads api_get_authorizer_info. 61003 (no longer authorized) marks the account
@@ -278,6 +323,8 @@ impl Accounts {
     pub async fn refresh_info(&self, appid: &str) -> Result<AccountCard> {
         let existing = self.show(appid).await?;
         let api = self.platform.api().await?;
+        api.ensure_platform(appid).await?;
+        let component = api.component_appid().to_string();
         let (status, row) = match api.authorizer_info(appid).await {
             Ok(info) => {
                 // A readable account keeps its status: only events and token checks change it.
@@ -290,6 +337,7 @@ impl Accounts {
                         None,
                         status,
                         existing.authorized_at,
+                        &component,
                     )),
                 )
             }
@@ -348,6 +396,18 @@ impl Accounts {
     /// cancelled authorization (61003) marks the account 需要重新授权 / 已取消授权.
     pub async fn token_health(&self, appid: &str) -> Result<TokenHealth> {
         let card = self.show(appid).await?;
+        if !card.current_platform {
+            return Ok(TokenHealth {
+                appid: appid.into(),
+                has_refresh_token: card.has_refresh_token,
+                access_token_ok: false,
+                problem: Some(ErrorReport::from(&archive::other_platform_error(
+                    appid,
+                    &card.nickname,
+                    &card.component_appid,
+                ))),
+            });
+        }
         if !card.has_refresh_token {
             return Ok(TokenHealth {
                 appid: appid.into(),
@@ -422,6 +482,7 @@ impl Accounts {
                 Some(item.auth_time)
                     .filter(|t| *t > 0)
                     .or(known.and_then(|k| k.authorized_at)),
+                api.component_appid(),
             );
             store.call(move |c| rows::upsert(c, &row)).await?;
             if known.is_some() {
@@ -430,10 +491,11 @@ impl Accounts {
                 report.added.push(item.appid.clone());
             }
         }
-        for r in local
-            .iter()
-            .filter(|r| !listed.iter().any(|l| l.appid == r.appid))
-        {
+        // Another platform's accounts are not in this platform's list: they stay as archived.
+        for r in local.iter().filter(|r| {
+            archive::belongs_to(&r.component_appid, api.component_appid())
+                && !listed.iter().any(|l| l.appid == r.appid)
+        }) {
             if r.status == AccountStatus::Authorized {
                 let id = r.appid.clone();
                 store
@@ -479,12 +541,17 @@ mod tests {
             status: AccountStatus::NeedsReauth,
             authorized_at: Some(5),
             updated_at: 6,
+            component_appid: "wxcomponent".into(),
         }
     }
 
     #[test]
     fn card_codes_follow_type_verification_status_and_permissions() {
-        let c = AccountCard::from_row(row(AccountKind::Oa, Some(2), Some(0), &[1, 7]), true);
+        let c = AccountCard::from_row(
+            row(AccountKind::Oa, Some(2), Some(0), &[1, 7]),
+            true,
+            "wxcomponent",
+        );
         assert_eq!(
             (c.kind, c.account_type, c.verified, c.verification),
             (
@@ -522,7 +589,11 @@ mod tests {
             "codes only, no Chinese labels: {json}"
         );
 
-        let c = AccountCard::from_row(row(AccountKind::Oa, Some(0), Some(-1), &[1]), false);
+        let c = AccountCard::from_row(
+            row(AccountKind::Oa, Some(0), Some(-1), &[1]),
+            false,
+            "wxcomponent",
+        );
         assert_eq!(
             (c.account_type, c.verified, c.verification),
             (AccountType::Subscription, false, Verification::None)
@@ -534,10 +605,18 @@ mod tests {
         assert!(c.missing_template_permission);
         assert!(!c.has_refresh_token);
 
-        let c = AccountCard::from_row(row(AccountKind::Mini, Some(0), Some(0), &[17]), true);
+        let c = AccountCard::from_row(
+            row(AccountKind::Mini, Some(0), Some(0), &[17]),
+            true,
+            "wxcomponent",
+        );
         assert_eq!(c.account_type, AccountType::MiniProgram);
         assert!(!c.missing_template_permission);
-        let c = AccountCard::from_row(row(AccountKind::Oa, None, Some(5), &[]), true);
+        let c = AccountCard::from_row(
+            row(AccountKind::Oa, None, Some(5), &[]),
+            true,
+            "wxcomponent",
+        );
         assert_eq!(
             (c.account_type, c.verification),
             (

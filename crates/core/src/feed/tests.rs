@@ -131,6 +131,7 @@ fn account(appid: &str) -> AccountRow {
         status: AccountStatus::Authorized,
         authorized_at: Some(1),
         updated_at: 0,
+        component_appid: String::new(),
     }
 }
 

@@ -176,11 +176,10 @@ impl Platform {
             ..ClientConfig::default()
         };
         if self.team {
-            let api = Arc::new(WxApi::team(
-                Client::new(cfg)?,
-                s.component_appid.clone(),
-                relay,
-            ));
+            let api = Arc::new(
+                WxApi::team(Client::new(cfg)?, s.component_appid.clone(), relay)
+                    .checking_accounts_in(self.store.clone()),
+            );
             *slot = Some(Arc::clone(&api));
             return Ok(api);
         }
@@ -189,16 +188,19 @@ impl Platform {
             .get(SecretKey::ComponentAppsecret)
             .await?
             .ok_or(Error::NotConfigured(Missing::ComponentAppsecret))?;
-        let api = Arc::new(WxApi::new(
-            Client::new(cfg)?,
-            s.component_appid.clone(),
-            appsecret,
-            relay,
-            self.secrets.clone(),
-            self.shared_tokens
-                .clone()
-                .map(|s| Arc::new(s) as Arc<dyn wxdesk_wechat::token::SharedTokens>),
-        ));
+        let api = Arc::new(
+            WxApi::new(
+                Client::new(cfg)?,
+                s.component_appid.clone(),
+                appsecret,
+                relay,
+                self.secrets.clone(),
+                self.shared_tokens
+                    .clone()
+                    .map(|s| Arc::new(s) as Arc<dyn wxdesk_wechat::token::SharedTokens>),
+            )
+            .checking_accounts_in(self.store.clone()),
+        );
         *slot = Some(Arc::clone(&api));
         Ok(api)
     }

@@ -5,6 +5,7 @@
 //! and dropped and fetched again once when WeChat calls them invalid. With a shared hook (a
 //! platform opened on a data dir) one caller across all processes on that dir refreshes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use wxdesk_wechat::api::{AuthorizationInfo, Client, CustomMessage, PreAuthCode};
@@ -16,6 +17,7 @@ use wxdesk_wechat::token::{
 use crate::error::Result;
 use crate::relay::RelayClient;
 use crate::secrets::{Secret, SecretKey, Secrets};
+use crate::store::Store;
 
 /// api_get_authorizer_list's largest page.
 const LIST_PAGE: u32 = 500;
@@ -106,6 +108,13 @@ pub struct WxApi {
     component_appid: String,
     appsecret: Secret,
     relay: RelayClient,
+    /// Where the accounts are recorded with their platform: set, every call for an account
+    /// first checks that it belongs to this platform.
+    accounts: Option<Store>,
+    /// Accounts found to be this platform's. An account only ever changes platform by being
+    /// authorized again under the current one (or is deleted), so a yes stays true while this
+    /// connection lives; the settings changing builds a new one.
+    checked: std::sync::Mutex<HashSet<String>>,
 }
 
 impl WxApi {
@@ -136,7 +145,42 @@ impl WxApi {
             component_appid,
             appsecret,
             relay,
+            accounts: None,
+            checked: std::sync::Mutex::default(),
         }
+    }
+
+    /// Checks every account call against the accounts in `store`: an account authorized under
+    /// another platform (the sandbox's, or a real one used before) is refused before any
+    /// request is made.
+    #[must_use]
+    pub(crate) fn checking_accounts_in(mut self, store: Store) -> Self {
+        self.accounts = Some(store);
+        self
+    }
+
+    /// Refuses `appid` when it was authorized under another platform than this connection's.
+    pub async fn ensure_platform(&self, appid: &str) -> Result<()> {
+        let Some(store) = &self.accounts else {
+            return Ok(());
+        };
+        if self
+            .checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(appid)
+        {
+            return Ok(());
+        }
+        let (id, current) = (appid.to_string(), self.component_appid.clone());
+        store
+            .call(move |c| crate::accounts::archive::check_platform(c, &id, &current))
+            .await?;
+        self.checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(appid.to_string());
+        Ok(())
     }
 
     /// A team workspace's connection: `client` points at the team server's
@@ -148,6 +192,8 @@ impl WxApi {
             component_appid,
             appsecret: Secret::new(""),
             relay,
+            accounts: None,
+            checked: std::sync::Mutex::default(),
         }
     }
 
@@ -213,6 +259,8 @@ impl WxApi {
             .await?)
     }
 
+    /// Not checked against the account's platform: the authorization flow asks it about an
+    /// account WeChat has just authorized under this platform, whatever an older row says.
     pub async fn authorizer_info(&self, authorizer_appid: &str) -> Result<AuthorizerInfo> {
         let (client, appid) = (self.client(), self.component_appid.as_str());
         let d = self
@@ -265,6 +313,7 @@ impl WxApi {
 
     /// An authorizer_access_token for `appid`, from the cache or via its refresh token.
     pub async fn authorizer_token(&self, appid: &str) -> Result<Secret> {
+        self.ensure_platform(appid).await?;
         Ok(self.tokens.authorizer_token(appid).await?)
     }
 

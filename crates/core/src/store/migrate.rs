@@ -68,7 +68,26 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0011_compose_drafts",
         sql: include_str!("migrations/0011_compose_drafts.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_account_platform",
+        sql: include_str!("migrations/0012_account_platform.sql"),
+    },
 ];
+
+/// A step in Rust that runs right after a migration's SQL, in its transaction: for what SQL
+/// cannot compute.
+type Fixup = fn(&Connection) -> rusqlite::Result<()>;
+
+/// The fix-ups, by the version whose SQL they follow.
+const FIXUPS: &[(i64, Fixup)] = &[(12, crate::accounts::db::backfill_sandbox_platform)];
+
+fn fixups(conn: &Connection, version: i64) -> rusqlite::Result<()> {
+    for (_, f) in FIXUPS.iter().filter(|(v, _)| *v == version) {
+        f(conn)?;
+    }
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -95,6 +114,7 @@ pub(crate) fn migrate_with(conn: &mut Connection, migrations: &[Migration]) -> R
     for m in migrations.iter().filter(|m| m.version > found) {
         let tx = conn.transaction()?;
         tx.execute_batch(m.sql)
+            .and_then(|()| fixups(&tx, m.version))
             .and_then(|()| tx.pragma_update(None, "user_version", m.version))
             .map_err(|source| Error::Migration {
                 version: m.version,

@@ -31,12 +31,13 @@ impl Templates {
         Templates { platform, accounts }
     }
 
-    /// The official accounts authorized now: the ones that have templates and followers (mini
-    /// programs and revoked accounts are left out). The pickers of 模板, 用户与名单 and 发送.
+    /// The official accounts authorized now under the current platform: the ones that have
+    /// templates and followers (mini programs, revoked accounts and another platform's archived
+    /// ones are left out). The pickers of 模板, 用户与名单 and 发送.
     pub async fn accounts(&self) -> Result<Vec<AccountCard>> {
         Ok(self
             .accounts
-            .list()
+            .list_current()
             .await?
             .into_iter()
             .filter(|c| c.kind == AccountKind::Oa && c.status == AccountStatus::Authorized)

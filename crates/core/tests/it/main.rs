@@ -51,6 +51,7 @@ mod keychain_sandbox;
 mod messaging_send;
 mod messaging_subscribe;
 mod messaging_tools;
+mod platform_archive;
 mod reliability_backup;
 mod reliability_faults;
 mod reliability_kills;
