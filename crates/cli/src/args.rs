@@ -194,6 +194,15 @@ pub enum AccountsCmd {
     /// 从微信的授权方列表恢复丢失的 refresh_token
     #[command(after_help = "示例 / Examples:\n  wxdesk-cli accounts recover-tokens")]
     RecoverTokens,
+    /// 删除另一个平台（默认体验沙箱）存档的账号及其数据；发送任务与记录保留
+    #[command(
+        after_help = "示例 / Examples:\n  wxdesk-cli accounts purge-archived\n  wxdesk-cli accounts purge-archived --platform wx0123456789abcdef"
+    )]
+    PurgeArchived {
+        /// 存档所属平台的 AppID（component appid），默认体验沙箱 / the archived platform's appid (default: the sandbox's)
+        #[arg(long, value_name = "APPID")]
+        platform: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

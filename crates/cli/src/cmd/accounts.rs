@@ -1,4 +1,4 @@
-//! `accounts list|show|refresh|remove|recover-tokens` over core's `Accounts`.
+//! `accounts list|show|refresh|remove|recover-tokens|purge-archived` over core's `Accounts`.
 
 use std::path::Path;
 
@@ -37,8 +37,17 @@ fn health_json(h: &TokenHealth) -> Value {
     })
 }
 
+/// After the name of an account of another platform: it is kept, never used.
+fn archive_mark(c: &AccountCard) -> &'static str {
+    match (c.current_platform, c.sandbox) {
+        (true, _) => "",
+        (false, true) => "  [沙箱存档，不可用于当前平台]",
+        (false, false) => "  [其他平台存档，不可用于当前平台]",
+    }
+}
+
 fn print_card(c: &AccountCard) {
-    crate::outln!("{}  {}", c.appid, c.nickname);
+    crate::outln!("{}  {}{}", c.appid, c.nickname, archive_mark(c));
     crate::outln!(
         "  类型      {}（{}）",
         c.kind.label_zh(),
@@ -80,11 +89,12 @@ pub async fn run(c: AccountsCmd, dir: &Path, out: Out) -> Result<()> {
                 }
                 for a in &list {
                     crate::outln!(
-                        "{}  {:<8} {:<10} {}",
+                        "{}  {:<8} {:<10} {}{}",
                         a.appid,
                         a.kind.label_zh(),
                         a.status.label_zh(),
-                        a.nickname
+                        a.nickname,
+                        archive_mark(a)
                     );
                 }
             })
@@ -123,6 +133,20 @@ pub async fn run(c: AccountsCmd, dir: &Path, out: Out) -> Result<()> {
                 );
                 crate::outln!("已不再授权：{}", r.not_authorized.join(", "));
                 crate::outln!("无需处理：{}", r.unchanged);
+            })
+        }
+        AccountsCmd::PurgeArchived { platform } => {
+            let platform =
+                platform.unwrap_or_else(|| wxdesk_core::sandbox::COMPONENT_APPID.to_string());
+            let r = ctx.accounts.purge_archived(&platform).await?;
+            out.emit(&r, || {
+                crate::outln!(
+                    "已删除平台 {} 存档的 {} 个账号（{}），及其 {} 行数据；发送任务与记录保留",
+                    r.component_appid,
+                    r.appids.len(),
+                    r.appids.join(", "),
+                    r.data_rows
+                );
             })
         }
     }
