@@ -46,6 +46,9 @@ macro_rules! app_commands {
             commands::accounts::remove_account::<$r>,
             commands::accounts::token_health::<$r>,
             commands::accounts::recover_refresh_tokens::<$r>,
+            commands::accounts::archived_platforms::<$r>,
+            commands::accounts::purge_archived_accounts::<$r>,
+            commands::accounts::sandbox_appids::<$r>,
             commands::accounts::begin_authorization::<$r>,
             commands::accounts::authorize_in_window::<$r>,
             // templates

@@ -44,6 +44,15 @@ export const commands = {
 	tokenHealth: (appid: string) => typedError<TokenHealth, ShellError>(__TAURI_INVOKE("token_health", { appid })),
 	/**  恢复刷新令牌: rebuilds lost refresh tokens from api_get_authorizer_list. */
 	recoverRefreshTokens: () => typedError<RecoverReport, ShellError>(__TAURI_INVOKE("recover_refresh_tokens")),
+	/**
+	 *  The platforms other than the current one with accounts kept here (the sandbox's after a
+	 *  switch to a real platform): 设置 offers to keep or remove them.
+	 */
+	archivedPlatforms: () => typedError<ArchivedPlatform[], ShellError>(__TAURI_INVOKE("archived_platforms")),
+	/**  Removes one archived platform's accounts and their data (jobs and history stay). */
+	purgeArchivedAccounts: (componentAppid: string) => typedError<PurgeReport, ShellError>(__TAURI_INVOKE("purge_archived_accounts", { componentAppid })),
+	/**  The appids marked 沙箱 wherever an account shows (jobs and history included). */
+	sandboxAppids: () => typedError<string[], ShellError>(__TAURI_INVOKE("sandbox_appids")),
 	/**  Gets a pre_auth_code and the links for this attempt. `biz_appid` re-authorizes one account. */
 	beginAuthorization: (scope: AuthScope, bizAppid: string | null) => typedError<AuthAttempt, ShellError>(__TAURI_INVOKE("begin_authorization", { scope, bizAppid })),
 	/**
@@ -333,6 +342,15 @@ export type AccountCard = {
 	updated_at: number,
 	/**  Whether the keychain holds this account's refresh token (没有就无法调用接口). */
 	has_refresh_token: boolean,
+	/**  The third-party platform the account was authorized under (empty: not known). */
+	component_appid: string,
+	/**  Authorized in 体验沙箱: a simulated account, never a real one. */
+	sandbox: boolean,
+	/**
+	 *  Authorized under the platform configured now, so usable. An account of another platform
+	 *  (the sandbox's, or a real platform used before) is kept as an archive and never called.
+	 */
+	current_platform: boolean,
 };
 
 /**  公众号 or 小程序. */
@@ -407,6 +425,15 @@ export type AppInfo = {
 export type AppMode = "sandbox" | "production" | 
 /**  First start: no platform settings saved yet. */
 "unconfigured";
+
+/**  One platform whose accounts are kept here as an archive. */
+export type ArchivedPlatform = {
+	component_appid: string,
+	/**  The sandbox's platform (体验沙箱). */
+	sandbox: boolean,
+	/**  Its accounts' appids. */
+	appids: string[],
+};
 
 /**  One audit as WeChat reports it. */
 export type Audit = {
@@ -1475,6 +1502,18 @@ export type PlatformSettings = {
 	relay_url: string,
 	egress: Egress,
 	api_base: string,
+};
+
+/**  What removing an archive deleted. */
+export type PurgeReport = {
+	component_appid: string,
+	/**  The accounts removed. */
+	appids: string[],
+	/**
+	 *  Rows of their per-account data removed (templates, followers and tags, lists,
+	 *  customer-service windows, subscriptions, drafts…). Jobs and history stay.
+	 */
+	data_rows: number,
 };
 
 /**  The trial version's QR code image. */

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 use tauri::Runtime;
-use wxdesk_core::accounts::{AccountCard, RecoverReport, TokenHealth};
+use wxdesk_core::accounts::{
+    AccountCard, ArchivedPlatform, PurgeReport, RecoverReport, TokenHealth,
+};
 use wxdesk_core::auth::{AuthScope, AuthorizationStart};
 use wxdesk_core::secrets::Secret;
 
@@ -51,6 +53,33 @@ pub async fn recover_refresh_tokens<R: Runtime>(
     app: tauri::AppHandle<R>,
 ) -> CmdResult<RecoverReport> {
     Ok(ctx(&app).accounts.recover_refresh_tokens().await?)
+}
+
+/// The platforms other than the current one with accounts kept here (the sandbox's after a
+/// switch to a real platform): 设置 offers to keep or remove them.
+#[tauri::command]
+#[specta::specta]
+pub async fn archived_platforms<R: Runtime>(
+    app: tauri::AppHandle<R>,
+) -> CmdResult<Vec<ArchivedPlatform>> {
+    Ok(ctx(&app).accounts.archived_platforms().await?)
+}
+
+/// Removes one archived platform's accounts and their data (jobs and history stay).
+#[tauri::command]
+#[specta::specta]
+pub async fn purge_archived_accounts<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    component_appid: String,
+) -> CmdResult<PurgeReport> {
+    Ok(ctx(&app).accounts.purge_archived(&component_appid).await?)
+}
+
+/// The appids marked 沙箱 wherever an account shows (jobs and history included).
+#[tauri::command]
+#[specta::specta]
+pub async fn sandbox_appids<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<Vec<String>> {
+    Ok(ctx(&app).accounts.sandbox_appids().await?)
 }
 
 /// One authorization attempt as the wizard shows it: the core's links, and the mobile link as
