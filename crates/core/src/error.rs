@@ -379,9 +379,8 @@ fn wechat_message_en(e: &wxdesk_wechat::Error) -> String {
 
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
-        // The relay's URLs carry no secret, but strip them anyway so no query string ever reaches
-        // a message.
-        Error::RelayHttp(e.without_url().to_string())
+        // Where and why (host:port and the innermost cause), never the URL's path or query.
+        Error::RelayHttp(wxdesk_wechat::error::transport_detail(&e))
     }
 }
 

@@ -56,9 +56,15 @@ pub enum Error {
     /// A WeChat errcode != 0.
     #[error(transparent)]
     WeChat(#[from] WeChatError),
-    /// Transport failure (connect, TLS, timeout). The URL is removed before storing.
-    #[error("网络请求失败 (HTTP request failed): {0}")]
-    Http(reqwest::Error),
+    /// Transport failure (connect, TLS, timeout): where and why ([`transport_detail`]), never
+    /// the URL's path or query. `reached`: the request may have reached the server (false only
+    /// when it never connected, so it surely was not received).
+    #[error("网络请求失败 (HTTP request failed): {detail}")]
+    Http {
+        detail: String,
+        timeout: bool,
+        reached: bool,
+    },
     /// Non-2xx status with a body that is not a WeChat error.
     #[error("HTTP 状态异常 {status} (unexpected HTTP status)")]
     HttpStatus { status: u16 },
@@ -95,8 +101,49 @@ pub enum Error {
 
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
-        // The URL holds access_token / component_access_token: never keep it.
-        Error::Http(e.without_url())
+        // The URL holds access_token / component_access_token: only its host is kept.
+        Error::Http {
+            detail: transport_detail(&e),
+            timeout: e.is_timeout(),
+            reached: !(e.is_connect() || e.is_builder()),
+        }
+    }
+}
+
+/// Where a transport failure happened and why, as `host:port: innermost cause`
+/// (`api.weixin.qq.com:443: Connection refused (os error 111)`) — not reqwest's bare "error
+/// sending request". Only the host and port are taken from the URL: its path and query can
+/// carry a token.
+pub fn transport_detail(e: &reqwest::Error) -> String {
+    let host = e.url().and_then(|u| {
+        let h = u.host_str()?;
+        Some(match u.port_or_known_default() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_owned(),
+        })
+    });
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    // reqwest's own Display names the URL: with no deeper cause, say only what kind it was.
+    let why = if std::ptr::addr_eq(cause, e as &dyn std::error::Error) {
+        let kind = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else if e.is_body() || e.is_decode() {
+            "the answer's body could not be read"
+        } else {
+            "the request failed"
+        };
+        kind.to_owned()
+    } else {
+        cause.to_string()
+    };
+    match host {
+        Some(h) => format!("{h}: {why}"),
+        None => why,
     }
 }
 
@@ -129,7 +176,7 @@ impl Error {
                 Some(i) => format!("WeChat error {}: {} ({})", e.errcode, i.en, e.errmsg),
                 None => format!("WeChat error {}: {}", e.errcode, e.errmsg),
             },
-            Error::Http(e) => format!("HTTP request failed: {e}"),
+            Error::Http { detail, .. } => format!("HTTP request failed: {detail}"),
             Error::HttpStatus { status } => format!("Unexpected HTTP status {status}"),
             Error::Redirect { status, host } => format!(
                 "The API address answered with a redirect (HTTP {status}, to {host}); wxdesk \
@@ -160,7 +207,7 @@ impl Error {
     pub fn kind(&self) -> Option<ErrKind> {
         match self {
             Error::WeChat(e) => Some(e.kind),
-            Error::Http(_) => Some(ErrKind::Retryable),
+            Error::Http { .. } => Some(ErrKind::Retryable),
             Error::HttpStatus { status } if *status >= 500 => Some(ErrKind::Retryable),
             _ => None,
         }

@@ -92,8 +92,8 @@ impl SendFailure {
                 errcode: w.errcode,
                 errmsg: w.errmsg.clone(),
             },
-            E::Http(h) => SendFailure::Transport {
-                maybe_sent: !(h.is_connect() || h.is_builder()),
+            E::Http { reached, .. } => SendFailure::Transport {
+                maybe_sent: *reached,
                 detail: e.to_string(),
             },
             // A 4xx without an errcode is a refusal before WeChat (the relay's key check or

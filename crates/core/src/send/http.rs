@@ -173,7 +173,7 @@ fn transport(e: reqwest::Error) -> SendFailure {
     let maybe_sent = !(e.is_connect() || e.is_builder());
     SendFailure::Transport {
         maybe_sent,
-        detail: e.without_url().to_string(),
+        detail: wxdesk_wechat::error::transport_detail(&e),
     }
 }
 

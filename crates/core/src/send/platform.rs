@@ -30,7 +30,7 @@ impl PlatformTokens {
 fn token_failure(e: crate::Error) -> SendFailure {
     use wxdesk_wechat::Error as W;
     match &e {
-        crate::Error::WeChat(w @ (W::WeChat(_) | W::Http(_) | W::HttpStatus { .. })) => {
+        crate::Error::WeChat(w @ (W::WeChat(_) | W::Http { .. } | W::HttpStatus { .. })) => {
             SendFailure::from_wechat(w)
         }
         _ => match e.wechat_errcode() {

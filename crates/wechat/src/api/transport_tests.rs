@@ -75,8 +75,19 @@ async fn transport_errors_never_contain_the_token_in_the_url() {
     )))
     .unwrap();
     let e = c.tags_get(&secret("TOPSECRETTOKEN")).await.unwrap_err();
-    assert!(matches!(e, Error::Http(_)));
+    assert!(
+        matches!(e, Error::Http { reached: false, .. }),
+        "never connected: {e:?}"
+    );
     assert!(!format!("{e} {e:?}").contains("TOPSECRETTOKEN"));
+    // Where and why, not reqwest's bare "error sending request".
+    let text = e.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(!text.contains("error sending request"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("refused") || text.contains("connect"),
+        "the cause: {text}"
+    );
 }
 
 #[tokio::test]
@@ -122,7 +133,9 @@ async fn every_call_is_bounded_by_the_configured_timeout() {
     };
     let c = Client::new(cfg).unwrap();
     match c.tags_get(&secret("AT")).await {
-        Err(Error::Http(e)) => assert!(e.is_timeout(), "{e}"),
+        Err(Error::Http {
+            timeout, detail, ..
+        }) => assert!(timeout, "{detail}"),
         other => panic!("expected a timeout, got {other:?}"),
     }
 }
