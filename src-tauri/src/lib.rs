@@ -33,11 +33,12 @@ macro_rules! app_commands {
             // app
             commands::app::app_info::<$r>,
             commands::app::set_language,
+            commands::app::deploy_guide,
             // platform (设置, 体验沙箱)
             commands::platform::get_settings::<$r>,
             commands::platform::save_settings::<$r>,
             commands::platform::check_connection::<$r>,
-            commands::platform::ensure_ticket::<$r>,
+            commands::platform::check_settings::<$r>,
             commands::platform::start_sandbox::<$r>,
             commands::platform::sandbox_info::<$r>,
             // accounts (授权账号)

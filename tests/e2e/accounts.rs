@@ -130,8 +130,14 @@ async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() 
 
     // 设置: the connection check passes every step against the sandbox.
     h.click("[data-testid=nav-settings]").await?;
+    // The check runs on opening 设置; 检测连接 runs it again. Its summary is drawn from the
+    // same steps as the list below it.
+    h.wait_for("[data-testid=check-summary][data-ok='1']")
+        .await?;
     h.click("[data-testid=check-connection]").await?;
-    h.wait_for("[data-testid=check-steps]").await?;
+    let summary = h
+        .wait_for_contains("[data-testid=check-summary][data-ok='1']", "全部通过")
+        .await?;
     let steps = h
         .client
         .find_all(Locator::Css("[data-testid=check-step]"))
@@ -147,6 +153,39 @@ async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() 
         oks.iter().all(|o| o.as_deref() == Some("1")),
         "every step passes against the sandbox: {oks:?}"
     );
+    assert!(
+        summary.contains(&format!("{} 项检测全部通过", oks.len())),
+        "{summary:?}"
+    );
+
+    // 保存 of a real platform checks the form first: with a relay nobody listens on, it says
+    // which step failed and saves nothing — the mode badge stays 沙箱.
+    for (field, value) in [
+        ("component_appid", "wx0123456789abcdef"),
+        ("component_appsecret", "a-real-platform-secret"),
+        ("relay_url", "http://127.0.0.1:9"),
+        ("relay_key", "relay-key-for-a-relay-not-running"),
+    ] {
+        h.wait_for(&format!("[data-testid=input-{field}]"))
+            .await?
+            .send_keys(value)
+            .await
+            .map_err(wd("typing a setting"))?;
+    }
+    h.click("[data-testid=save]").await?;
+    let refused = h
+        .wait_for_contains("[data-testid=settings-check-failed]", "设置尚未保存")
+        .await?;
+    assert!(
+        refused.contains("127.0.0.1:9") && refused.contains("中继"),
+        "names the relay it could not reach: {refused:?}"
+    );
+    h.screenshot("03b-settings-check-failed").await?;
+    h.wait_for("[data-testid=mode-badge][data-mode=sandbox]")
+        .await?;
+    h.click("[data-testid=settings-back]").await?;
+    h.wait_gone("[data-testid=settings-check-failed]", RENDER_TIMEOUT)
+        .await?;
 
     // 授权账号: empty table → wizard → the embedded window.
     h.click("[data-testid=nav-accounts]").await?;

@@ -132,7 +132,7 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
     h.click("[data-testid=nav-settings]").await?;
     h.click("[data-testid=check-connection]").await?;
     h.wait_for("[data-testid=check-steps]").await?;
-    h.wait_for("[data-testid=ticket-status]").await?;
+    h.wait_for("[data-testid=check-summary]").await?;
     let settings = h
         .wait_for_contains(
             "[data-testid=page-settings]",

@@ -13,6 +13,11 @@ export const commands = {
 	 *  on every switch).
 	 */
 	setLanguage: (lang: Lang) => __TAURI_INVOKE<void>("set_language", { lang }),
+	/**
+	 *  The relay's deployment guide (docs/deploy/README.md, bilingual), bundled so 设置 can show it
+	 *  beside the fields it explains.
+	 */
+	deployGuide: () => __TAURI_INVOKE<string>("deploy_guide"),
 	/**  The platform settings (secrets masked). */
 	getSettings: () => typedError<SettingsView, ShellError>(__TAURI_INVOKE("get_settings")),
 	/**
@@ -22,8 +27,11 @@ export const commands = {
 	saveSettings: (form: SettingsForm) => typedError<SettingsView, ShellError>(__TAURI_INVOKE("save_settings", { form })),
 	/**  检测连接: relay + key, ticket and its age, component_access_token, IP whitelist. */
 	checkConnection: () => __TAURI_INVOKE<CheckStep[]>("check_connection"),
-	/**  On start (and from 设置): make sure a component_verify_ticket is at the relay. */
-	ensureTicket: () => typedError<TicketStatus, ShellError>(__TAURI_INVOKE("ensure_ticket")),
+	/**
+	 *  检测连接 for the settings form before it is saved: 保存 runs it first and says what failed
+	 *  before the mode changes. Secrets left empty are the saved ones.
+	 */
+	checkSettings: (form: SettingsForm) => typedError<CheckStep[], ShellError>(__TAURI_INVOKE("check_settings", { form })),
 	/**
 	 *  体验沙箱: starts the simulator and relay in-process, configures everything for them, and
 	 *  waits (up to ~10 s) for the first ticket so 授权账号 works right away.
@@ -643,6 +651,11 @@ export type Category = {
  *  do) in its language, the CLI in Chinese ([`CheckStep::detail_zh`]).
  */
 export type CheckDetail = { code: "relay_reachable"; relay_url: string } | 
+/**
+ *  The relay's settings compared with this desk's: its platform AppID, and each secret
+ *  by keyed fingerprint (neither side sends a secret).
+ */
+{ code: "keys_compared"; relay_appid: string; appid_matches: boolean; token: KeyMatch; aes_key: KeyMatch } | 
 /**  Received `age_secs` ago. */
 { code: "ticket_fresh"; age_secs: number } | 
 /**  Older than its 12 hours: the relay no longer receives WeChat's pushes. */
@@ -667,6 +680,8 @@ export type CheckStep = {
 export type CheckStepId = 
 /**  The relay answers and accepts the key. */
 "relay" | 
+/**  The relay serves the same platform AppID, 消息校验 Token and EncodingAESKey as this desk. */
+"keys" | 
 /**  The relay holds a fresh component_verify_ticket. */
 "ticket" | 
 /**  A component_access_token can be obtained. */
@@ -1275,6 +1290,13 @@ export type JobStatus =
 /**  The jump target of a template message. */
 export type Jump = { type: "none" } | { type: "url"; url: string } | { type: "mini"; appid: string; pagepath: string };
 
+/**  How one of this desk's message secrets compares with the relay's. */
+export type KeyMatch = "matches" | 
+/**  The relay's previous EncodingAESKey (a rotation in progress): it still decrypts. */
+"matches_previous" | "differs" | 
+/**  This desk has none saved: nothing to compare (the desk itself does not need it). */
+"not_saved";
+
 /**  The type of one keyword, taken from its placeholder name (`thing1` → [`KeywordType::Thing`]). */
 export type KeywordType = "thing" | "number" | "letter" | "symbol" | "character_string" | "time" | "date" | "amount" | "phone_number" | "car_number" | "name" | "phrase" | "const" | "enum" | "short_thing" | 
 /**  Legacy industry template's `first` line; not shown since 2023-05-04 (E.2). */
@@ -1830,7 +1852,9 @@ export type ShellError = {
 /**  Why a step was not run. */
 export type SkipReason = "not_configured" | "relay_incomplete" | "relay_unavailable" | "no_ticket" | "needs_token" | 
 /**  A team workspace: the team server holds the ticket and the tokens. */
-"team_server";
+"team_server" | 
+/**  The relay predates the key check (`GET /api/v1/keys`). */
+"relay_too_old";
 
 /**  How the bytes were understood, shown in the import preview. */
 export type SourceFormat = "csv_utf8" | "csv_utf8_bom" | 
@@ -2026,15 +2050,6 @@ export type TemplateSyncReport = {
 	total: number,
 	/**  Templates an account may hold at once (25). */
 	limit: number,
-};
-
-/**  The relay's ticket state at start-up. */
-export type TicketStatus = {
-	present: boolean,
-	/**  Seconds since the relay received it. */
-	age_secs: number | null,
-	/**  api_start_push_ticket was called because the relay had none. */
-	push_requested: boolean,
 };
 
 /**  Result of a token health check, for the table's 令牌状态 column. */

@@ -36,6 +36,17 @@ pub struct TicketInfo {
     pub age_secs: i64,
 }
 
+/// The relay's platform AppID and the keyed fingerprints of its message secrets for one nonce
+/// (`GET /api/v1/keys`; see `wxdesk_wechat::crypto::fingerprint`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelayKeys {
+    pub component_appid: String,
+    pub token: String,
+    pub aes_key: String,
+    #[serde(default)]
+    pub aes_key_previous: Option<String>,
+}
+
 /// One entry of the relay's event log, as sent; `data` depends on `kind`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RawEvent {
@@ -152,6 +163,23 @@ impl RelayClient {
                     }),
                 }
             }
+            _ => Err(status_error(resp).await),
+        }
+    }
+
+    /// The relay's platform AppID and its secrets' fingerprints for `nonce`; `None` from a relay
+    /// that predates the route (a 404 that is not one of its JSON errors).
+    pub async fn key_fingerprints(&self, nonce: &str) -> Result<Option<RelayKeys>> {
+        let mut url = self.url("api/v1/keys")?;
+        url.query_pairs_mut().append_pair("nonce", nonce);
+        let resp = self.get(url, Duration::from_secs(15)).await?;
+        match resp.status().as_u16() {
+            200 => {
+                Ok(Some(resp.json().await.map_err(|e| {
+                    Error::RelayBody(e.without_url().to_string())
+                })?))
+            }
+            404 => Ok(None),
             _ => Err(status_error(resp).await),
         }
     }

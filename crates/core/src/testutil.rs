@@ -18,6 +18,9 @@ pub struct FakeRelayState {
     pub events: Vec<Value>,
     pub ticket: Option<Value>,
     pub polls: Vec<i64>,
+    /// What `GET /api/v1/keys` fingerprints: (platform AppID, Token, EncodingAESKey, previous
+    /// EncodingAESKey); `None` answers 404 as a relay older than the route does.
+    pub keys: Option<(String, String, String, Option<String>)>,
 }
 
 #[derive(Clone)]
@@ -32,6 +35,7 @@ impl FakeRelay {
         let app = Router::new()
             .route("/api/v1/events", get(events))
             .route("/api/v1/ticket", get(ticket))
+            .route("/api/v1/keys", get(keys))
             .with_state(Arc::clone(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -110,4 +114,34 @@ async fn ticket(State(st): State<Arc<Mutex<FakeRelayState>>>, h: HeaderMap) -> R
         )
             .into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct KeysQuery {
+    nonce: String,
+}
+
+async fn keys(
+    State(st): State<Arc<Mutex<FakeRelayState>>>,
+    h: HeaderMap,
+    Query(q): Query<KeysQuery>,
+) -> Response {
+    use wxdesk_wechat::crypto::fingerprint::{KeyKind, key_fingerprint};
+    if !authorized(&h) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error":"unauthorized"})),
+        )
+            .into_response();
+    }
+    let Some((appid, token, aes, previous)) = st.lock().unwrap().keys.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    Json(json!({
+        "component_appid": appid,
+        "token": key_fingerprint(KeyKind::Token, &token, &q.nonce),
+        "aes_key": key_fingerprint(KeyKind::AesKey, &aes, &q.nonce),
+        "aes_key_previous": previous.map(|p| key_fingerprint(KeyKind::AesKey, &p, &q.nonce)),
+    }))
+    .into_response()
 }

@@ -198,6 +198,7 @@ pub fn app(state: AppState) -> Router {
         .layer(timeout(PUSH_TIMEOUT));
     let api = Router::new()
         .route("/api/v1/ticket", get(routes::api::ticket))
+        .route("/api/v1/keys", get(routes::api::keys))
         .route("/api/v1/events", get(routes::api::events))
         .layer(DefaultBodyLimit::max(PUSH_BODY_LIMIT))
         .merge(

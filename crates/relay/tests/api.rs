@@ -390,3 +390,66 @@ async fn sigterm_ends_a_pending_long_poll_and_exits_cleanly() {
     // The poll was answered (empty) rather than cut off mid-flight.
     assert_eq!(waiting.await.expect("join").ok(), Some(200));
 }
+
+#[tokio::test]
+async fn the_keys_route_answers_fingerprints_a_desk_can_compare_and_never_a_secret() {
+    use wxdesk_wechat::crypto::fingerprint::{KeyKind, fingerprint_matches};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(
+        dir.path(),
+        &[("WXDESK_RELAY_COMPONENT_AES_KEY_PREVIOUS", OLD_AES_KEY)],
+    );
+    let nonce = "desk0nonce0123456789abcdef";
+    let (status, keys) = api_get(&relay, &format!("/api/v1/keys?nonce={nonce}")).await;
+    assert_eq!(status, 200, "{keys}");
+    assert_eq!(keys["component_appid"], COMPONENT_APPID);
+    let fp = |k: &str| keys[k].as_str().unwrap_or_default().to_owned();
+    assert!(fingerprint_matches(
+        KeyKind::Token,
+        TOKEN,
+        nonce,
+        &fp("token")
+    ));
+    assert!(fingerprint_matches(
+        KeyKind::AesKey,
+        AES_KEY,
+        nonce,
+        &fp("aes_key")
+    ));
+    assert!(fingerprint_matches(
+        KeyKind::AesKey,
+        OLD_AES_KEY,
+        nonce,
+        &fp("aes_key_previous")
+    ));
+    // A wrong secret, or the right one for another nonce, does not match.
+    assert!(!fingerprint_matches(
+        KeyKind::Token,
+        "relayTestToken7732",
+        nonce,
+        &fp("token")
+    ));
+    assert!(!fingerprint_matches(
+        KeyKind::Token,
+        TOKEN,
+        "another0nonce0123456789",
+        &fp("token")
+    ));
+    let body = keys.to_string();
+    for secret in [TOKEN, AES_KEY, OLD_AES_KEY, API_KEY] {
+        assert!(!body.contains(secret), "no secret in the answer: {body}");
+    }
+
+    // Behind the bearer key like the rest of the API; a nonce that is not one is refused.
+    let without = client()
+        .get(relay.url(&format!("/api/v1/keys?nonce={nonce}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(without.status().as_u16(), 401);
+    for bad in ["", "?nonce=short", "?nonce=has/slash0123456789"] {
+        let (status, body) = api_get(&relay, &format!("/api/v1/keys{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"], "bad_query");
+    }
+}

@@ -21,3 +21,11 @@ pub async fn app_info<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<AppInfo
     let version = app.package_info().version.to_string();
     Ok(ctx(&app).app_info(&version).await?)
 }
+
+/// The relay's deployment guide (docs/deploy/README.md, bilingual), bundled so 设置 can show it
+/// beside the fields it explains.
+#[tauri::command]
+#[specta::specta]
+pub fn deploy_guide() -> String {
+    include_str!("../../../docs/deploy/README.md").to_owned()
+}

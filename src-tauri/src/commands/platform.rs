@@ -1,9 +1,9 @@
-//! 设置 and 体验沙箱: the platform settings (secrets write-only), 检测连接, the start-up ticket
-//! check and the in-process sandbox — `ctx.platform` and `ctx.services`.
+//! 设置 and 体验沙箱: the platform settings (secrets write-only), 检测连接 (of the saved settings
+//! and of a form before it is saved) and the in-process sandbox — `ctx.platform` and `ctx.services`.
 
 use tauri::Runtime;
 use tauri::ipc::Channel;
-use wxdesk_core::platform::{CheckStep, SettingsForm, SettingsView, TicketStatus};
+use wxdesk_core::platform::{CheckStep, SettingsForm, SettingsView};
 use wxdesk_core::services::{SandboxInfo, SandboxStep};
 
 use super::{CmdResult, ctx};
@@ -33,11 +33,15 @@ pub async fn check_connection<R: Runtime>(app: tauri::AppHandle<R>) -> Vec<Check
     ctx(&app).platform.check_connection().await
 }
 
-/// On start (and from 设置): make sure a component_verify_ticket is at the relay.
+/// 检测连接 for the settings form before it is saved: 保存 runs it first and says what failed
+/// before the mode changes. Secrets left empty are the saved ones.
 #[tauri::command]
 #[specta::specta]
-pub async fn ensure_ticket<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<TicketStatus> {
-    Ok(ctx(&app).platform.ensure_ticket().await?)
+pub async fn check_settings<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    form: SettingsForm,
+) -> CmdResult<Vec<CheckStep>> {
+    Ok(ctx(&app).platform.check_candidate(form.into()).await?)
 }
 
 /// 体验沙箱: starts the simulator and relay in-process, configures everything for them, and

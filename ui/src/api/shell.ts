@@ -26,12 +26,13 @@ export type {
   SandboxStep,
   SettingsForm as PlatformSettingsForm,
   SettingsView as PlatformSettingsView,
-  TicketStatus,
   TokenHealth as TokenHealthView,
 } from "../bindings";
 
 export const shellKeys = {
   settings: ["settings"] as const,
+  /** Under the settings' key: every settings change (save, sandbox) runs the check again. */
+  check: ["settings", "check"] as const,
   accounts: ["accounts"] as const,
   tokenHealth: (appid: string) => ["accounts", appid, "token_health"] as const,
 };
@@ -62,13 +63,38 @@ export function useSaveSettings() {
   });
 }
 
-/** 检测连接: never fails as a whole; each step says what is wrong. */
-export function useCheckConnection() {
-  return useMutation({ mutationFn: () => commands.checkConnection() });
+/**
+ * 检测连接 of the saved settings: one run that the card's summary and its steps both show (never
+ * two answers that can disagree), run when 设置 opens, again after every settings change and on
+ * demand (`refetch`). Never fails as a whole; each step says what is wrong.
+ */
+export function useConnectionCheck(enabled: boolean) {
+  return useQuery({
+    queryKey: shellKeys.check,
+    queryFn: () => commands.checkConnection(),
+    enabled,
+    // A check calls WeChat: only when asked or when the settings change, not on every focus.
+    staleTime: Number.POSITIVE_INFINITY,
+    refetchOnWindowFocus: false,
+    retry: false,
+  });
 }
 
-export function useEnsureTicket() {
-  return useMutation({ mutationFn: () => unwrap(commands.ensureTicket()) });
+/** 检测连接 of a settings form before it is saved (保存 runs it first). */
+export function useCheckSettings() {
+  return useMutation({
+    mutationFn: (form: PlatformSettingsForm) => unwrap(commands.checkSettings(form)),
+  });
+}
+
+/** The deployment guide (docs/deploy), bundled with the app. */
+export function useDeployGuide(enabled: boolean) {
+  return useQuery({
+    queryKey: ["deploy-guide"] as const,
+    queryFn: () => commands.deployGuide(),
+    enabled,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
 }
 
 /** 体验沙箱, with its steps streamed to `onStep`. */

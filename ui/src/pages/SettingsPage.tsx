@@ -1,9 +1,4 @@
-import {
-  CheckCircleFilled,
-  CloseCircleFilled,
-  MinusCircleOutlined,
-  SafetyOutlined,
-} from "@ant-design/icons";
+import { SafetyOutlined } from "@ant-design/icons";
 import {
   Alert,
   App as AntApp,
@@ -13,55 +8,69 @@ import {
   Flex,
   Form,
   Input,
-  List,
   Radio,
   Skeleton,
-  Tag,
   Typography,
 } from "antd";
-import { useEffect } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { AppError, useAppInfo } from "../api";
 import {
   type CheckStep,
   type PlatformSettingsForm,
   type PlatformSettingsView,
-  useCheckConnection,
-  useEnsureTicket,
+  useCheckSettings,
   useSaveSettings,
   useSettings,
 } from "../api/shell";
 import { useTeamMembership } from "../api/team";
 import { ModeBadge } from "../layout/ModeBadge";
-import { checkStepText, errorText, ticketText } from "./accounts/labels";
+import { errorText } from "./accounts/labels";
 import { BackupCard } from "./backup/BackupCard";
 import { PageShell } from "./PageShell";
+import { SandboxSettingsCard } from "./sandbox/SandboxSettingsCard";
+import { CheckSteps, ConnectionCheck, failedSteps } from "./settings/ConnectionCheck";
+import { DeployGuideLink } from "./settings/DeployGuide";
 import { TeamCard } from "./team/TeamCard";
 
 const APPID = /^wx[0-9a-zA-Z]{16}$/;
 const AES_KEY = /^[0-9a-zA-Z]{43}$/;
 
-/** A write-only secret: never shown; "已保存在系统钥匙串" when present; typing replaces it. */
+/** Where to find a field's value, under the field. */
+function Help({ text }: { text: string }) {
+  return <Typography.Text type="secondary">{text}</Typography.Text>;
+}
+
+/**
+ * A write-only secret: never shown; "已保存在系统钥匙串" when present; typing replaces it. Says
+ * where to find it; `optional` ones (the desk does not need them) may stay empty.
+ */
 function SecretField(props: {
   name: keyof PlatformSettingsForm;
   label: string;
+  help: string;
   saved: boolean;
+  optional?: boolean;
   rules?: { pattern: RegExp; message: string }[];
 }) {
   const { t } = useTranslation();
+  const required = !props.saved && !props.optional;
   return (
     <Form.Item
       name={props.name}
-      label={props.label}
+      label={props.optional ? t("shell.settings.optional", { label: props.label }) : props.label}
       extra={
-        props.saved ? (
-          <Typography.Text type="success" data-testid={`saved-${props.name}`}>
-            <SafetyOutlined /> {t("shell.settings.saved")}
-          </Typography.Text>
-        ) : undefined
+        <Flex vertical>
+          <Help text={props.help} />
+          {props.saved && (
+            <Typography.Text type="success" data-testid={`saved-${props.name}`}>
+              <SafetyOutlined /> {t("shell.settings.saved")}
+            </Typography.Text>
+          )}
+        </Flex>
       }
       rules={[
-        ...(props.saved ? [] : [{ required: true, message: t("shell.settings.required") }]),
+        ...(required ? [{ required: true, message: t("shell.settings.required") }] : []),
         ...(props.rules ?? []),
       ]}
     >
@@ -75,100 +84,69 @@ function SecretField(props: {
   );
 }
 
-function StepIcon({ s }: { s: CheckStep }) {
-  if (s.skipped) return <MinusCircleOutlined style={{ color: "#999", fontSize: 18 }} />;
-  return s.ok ? (
-    <CheckCircleFilled style={{ color: "#52c41a", fontSize: 18 }} />
-  ) : (
-    <CloseCircleFilled style={{ color: "#ff4d4f", fontSize: 18 }} />
-  );
+/** The form's values as the command takes them: a blank secret keeps the saved one. */
+function toForm(values: PlatformSettingsForm): PlatformSettingsForm {
+  return {
+    ...values,
+    component_appsecret: values.component_appsecret || null,
+    component_token: values.component_token || null,
+    component_aes_key: values.component_aes_key || null,
+    relay_key: values.relay_key || null,
+  };
 }
 
-/** 检测连接 and the start-up ticket message. */
-function ConnectionCheck() {
+/** What 保存 found wrong with the settings before saving them: the failed steps and a choice. */
+function CheckFailed(props: {
+  steps: CheckStep[];
+  saving: boolean;
+  onSaveAnyway: () => void;
+  onBack: () => void;
+}) {
   const { t } = useTranslation();
-  const check = useCheckConnection();
-  const ticket = useEnsureTicket();
-  const { mutate: askTicket } = ticket;
-  useEffect(() => askTicket(), [askTicket]);
   return (
-    <Card
-      title={t("shell.settings.checkTitle")}
-      extra={
-        <Button
-          type="primary"
-          data-testid="check-connection"
-          loading={check.isPending}
-          onClick={() => check.mutate()}
-        >
-          {t("shell.settings.check")}
-        </Button>
+    <Alert
+      data-testid="settings-check-failed"
+      style={{ marginBottom: 16 }}
+      type="error"
+      showIcon
+      title={t("shell.settings.checkFailed.title")}
+      description={
+        <Flex vertical gap={8}>
+          <span>{t("shell.settings.checkFailed.body")}</span>
+          <CheckSteps steps={failedSteps(props.steps)} />
+          <Flex gap={8}>
+            <Button data-testid="settings-back" onClick={props.onBack}>
+              {t("shell.settings.checkFailed.back")}
+            </Button>
+            <Button
+              danger
+              data-testid="save-anyway"
+              loading={props.saving}
+              onClick={props.onSaveAnyway}
+            >
+              {t("shell.settings.checkFailed.saveAnyway")}
+            </Button>
+          </Flex>
+        </Flex>
       }
-    >
-      {ticket.data && (
-        <Alert
-          data-testid="ticket-status"
-          style={{ marginBottom: 12 }}
-          type={ticket.data.present ? "success" : "info"}
-          showIcon
-          title={t("shell.settings.ticketTitle")}
-          description={ticketText(t, ticket.data)}
-        />
-      )}
-      {ticket.error && (
-        <Alert
-          style={{ marginBottom: 12 }}
-          type="warning"
-          showIcon
-          title={t("shell.settings.ticketTitle")}
-          description={errorText(ticket.error)}
-        />
-      )}
-      {!check.data && (
-        <Typography.Text type="secondary">{t("shell.settings.checkHint")}</Typography.Text>
-      )}
-      {check.data && (
-        <List
-          data-testid="check-steps"
-          dataSource={check.data}
-          renderItem={(s) => {
-            const text = checkStepText(t, s);
-            return (
-              <List.Item data-testid="check-step" data-ok={s.ok ? "1" : "0"} data-step={s.step}>
-                <List.Item.Meta
-                  avatar={<StepIcon s={s} />}
-                  title={
-                    <Flex gap={8} align="center">
-                      <span>{text.name}</span>
-                      <Tag color={s.skipped ? "default" : s.ok ? "success" : "error"}>
-                        {s.skipped
-                          ? t("shell.settings.stepSkipped")
-                          : s.ok
-                            ? t("shell.settings.stepOk")
-                            : t("shell.settings.stepFailed")}
-                      </Tag>
-                    </Flex>
-                  }
-                  description={
-                    <Flex vertical gap={4}>
-                      <span>{text.detail}</span>
-                      {text.hint && <Typography.Text type="warning">{text.hint}</Typography.Text>}
-                    </Flex>
-                  }
-                />
-              </List.Item>
-            );
-          }}
-        />
-      )}
-    </Card>
+    />
   );
 }
 
+/**
+ * The real platform's settings. 保存 first checks the form's settings as they would be saved
+ * (relay and key, the relay's platform settings, ticket, token, whitelist) and saves them only
+ * when every step passes, or when the user saves anyway after reading what failed: the mode
+ * badge never switches to settings that were not checked.
+ */
 function SettingsForm({ view }: { view: PlatformSettingsView }) {
   const { t } = useTranslation();
   const { message } = AntApp.useApp();
   const save = useSaveSettings();
+  const check = useCheckSettings();
+  const [refused, setRefused] = useState<{ form: PlatformSettingsForm; steps: CheckStep[] } | null>(
+    null,
+  );
   const [form] = Form.useForm<PlatformSettingsForm>();
   // The sandbox's own settings are not the user's to edit: start from an empty real platform.
   const initial: Partial<PlatformSettingsForm> =
@@ -180,6 +158,30 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
         }
       : { egress: "relay" };
   const saved = view.settings?.mode === "production";
+  const doSave = (f: PlatformSettingsForm) =>
+    save.mutate(f, {
+      onSuccess: () => {
+        setRefused(null);
+        void message.success(t("shell.settings.saveOk"));
+        form.resetFields([
+          "component_appsecret",
+          "component_token",
+          "component_aes_key",
+          "relay_key",
+        ]);
+      },
+    });
+  const onFinish = (values: PlatformSettingsForm) => {
+    const f = toForm(values);
+    setRefused(null);
+    save.reset();
+    check.mutate(f, {
+      onSuccess: (steps) => {
+        if (failedSteps(steps).length === 0) doSave(f);
+        else setRefused({ form: f, steps });
+      },
+    });
+  };
   return (
     <Card title={t("shell.settings.title")}>
       {view.settings?.mode === "sandbox" && (
@@ -190,37 +192,21 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
           title={t("shell.settings.sandboxNote")}
         />
       )}
+      <Typography.Paragraph type="secondary" data-testid="settings-where">
+        {t("shell.settings.help.where")} <DeployGuideLink />
+      </Typography.Paragraph>
       <Form
         form={form}
         layout="vertical"
         initialValues={initial}
         style={{ maxWidth: 640 }}
-        onFinish={(values) =>
-          save.mutate(
-            {
-              ...values,
-              component_appsecret: values.component_appsecret || null,
-              component_token: values.component_token || null,
-              component_aes_key: values.component_aes_key || null,
-              relay_key: values.relay_key || null,
-            },
-            {
-              onSuccess: () => {
-                void message.success(t("shell.settings.saveOk"));
-                form.resetFields([
-                  "component_appsecret",
-                  "component_token",
-                  "component_aes_key",
-                  "relay_key",
-                ]);
-              },
-            },
-          )
-        }
+        onFinish={onFinish}
+        onValuesChange={() => setRefused(null)}
       >
         <Form.Item
           name="component_appid"
           label={t("shell.settings.appid")}
+          extra={<Help text={t("shell.settings.help.appid")} />}
           rules={[
             { required: true, message: t("shell.settings.required") },
             { pattern: APPID, message: t("shell.settings.appidInvalid") },
@@ -231,22 +217,28 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
         <SecretField
           name="component_appsecret"
           label={t("shell.settings.appsecret")}
+          help={t("shell.settings.help.appsecret")}
           saved={saved && view.appsecret_saved}
         />
         <SecretField
           name="component_token"
           label={t("shell.settings.token")}
+          help={t("shell.settings.help.token")}
           saved={saved && view.token_saved}
+          optional
         />
         <SecretField
           name="component_aes_key"
           label={t("shell.settings.aesKey")}
+          help={t("shell.settings.help.aesKey")}
           saved={saved && view.aes_key_saved}
+          optional
           rules={[{ pattern: AES_KEY, message: t("shell.settings.aesKeyInvalid") }]}
         />
         <Form.Item
           name="relay_url"
           label={t("shell.settings.relayUrl")}
+          extra={<Help text={t("shell.settings.help.relayUrl")} />}
           rules={[
             { required: true, message: t("shell.settings.required") },
             { pattern: /^https?:\/\/\S+$/, message: t("shell.settings.relayUrlInvalid") },
@@ -257,6 +249,7 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
         <SecretField
           name="relay_key"
           label={t("shell.settings.relayKey")}
+          help={t("shell.settings.help.relayKey")}
           saved={saved && view.relay_key_saved}
         />
         <Form.Item name="egress" label={t("shell.settings.egress")}>
@@ -267,11 +260,39 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
             </Flex>
           </Radio.Group>
         </Form.Item>
-        {save.error && (
-          <Alert style={{ marginBottom: 16 }} type="error" showIcon title={errorText(save.error)} />
+        {check.isPending && (
+          <Alert
+            style={{ marginBottom: 16 }}
+            type="info"
+            showIcon
+            data-testid="settings-checking"
+            title={t("shell.settings.checking")}
+          />
         )}
-        <Button type="primary" htmlType="submit" loading={save.isPending} data-testid="save">
-          {t("shell.settings.save")}
+        {refused && (
+          <CheckFailed
+            steps={refused.steps}
+            saving={save.isPending}
+            onSaveAnyway={() => doSave(refused.form)}
+            onBack={() => setRefused(null)}
+          />
+        )}
+        {(save.error ?? check.error) && (
+          <Alert
+            style={{ marginBottom: 16 }}
+            type="error"
+            showIcon
+            data-testid="settings-error"
+            title={errorText(save.error ?? check.error)}
+          />
+        )}
+        <Button
+          type="primary"
+          htmlType="submit"
+          loading={check.isPending || (save.isPending && !refused)}
+          data-testid="save"
+        >
+          {t("shell.settings.saveChecked")}
         </Button>
       </Form>
     </Card>
@@ -303,6 +324,7 @@ export function SettingsPage() {
       )}
       {!inTeam && settings.data?.settings && <ConnectionCheck />}
       {!inTeam && settings.data && <SettingsForm view={settings.data} />}
+      {!inTeam && <SandboxSettingsCard />}
       <TeamCard />
       <BackupCard />
       {data && (

@@ -26,7 +26,6 @@ const SHELL_DEFAULTS: Record<string, unknown> = {
     aes_key_saved: true,
     relay_key_saved: true,
   },
-  ensure_ticket: { present: true, age_secs: 5, push_requested: false, message: "中继已有 ticket" },
   feed_parked: [],
   team_membership: null,
   team_status: null,

@@ -4,8 +4,13 @@
 use serde::Serialize;
 use wxdesk_wechat::ErrKind;
 
-use super::Platform;
+use std::sync::Arc;
+
+use rand::Rng;
+
+use super::{Platform, PlatformSettings, SettingsInput, WxApi};
 use crate::error::{Error, ErrorReport, Msg, Result};
+use crate::secrets::{Secret, SecretKey};
 use crate::store::settings::Egress;
 
 /// A ticket is valid for 12 hours.
@@ -18,6 +23,8 @@ const TICKET_LIFETIME_SECS: i64 = 12 * 3600;
 pub enum CheckStepId {
     /// The relay answers and accepts the key.
     Relay,
+    /// The relay serves the same platform AppID, 消息校验 Token and EncodingAESKey as this desk.
+    Keys,
     /// The relay holds a fresh component_verify_ticket.
     Ticket,
     /// A component_access_token can be obtained.
@@ -31,6 +38,7 @@ impl CheckStepId {
     pub fn name_zh(self) -> &'static str {
         match self {
             CheckStepId::Relay => "中继可达且密钥有效",
+            CheckStepId::Keys => "中继的平台 AppID、Token 与 EncodingAESKey",
             CheckStepId::Ticket => "component_verify_ticket",
             CheckStepId::Token => "获取 component_access_token",
             CheckStepId::Whitelist => "IP 白名单",
@@ -50,6 +58,8 @@ pub enum SkipReason {
     NeedsToken,
     /// A team workspace: the team server holds the ticket and the tokens.
     TeamServer,
+    /// The relay predates the key check (`GET /api/v1/keys`).
+    RelayTooOld,
 }
 
 impl SkipReason {
@@ -61,6 +71,7 @@ impl SkipReason {
             SkipReason::NoTicket => "没有 ticket 无法获取",
             SkipReason::NeedsToken => "需要先获取 component_access_token",
             SkipReason::TeamServer => "由团队服务器负责",
+            SkipReason::RelayTooOld => "中继版本较旧，不能核对（升级 wxdesk-relay 后可核对）",
         }
     }
 }
@@ -73,6 +84,14 @@ impl SkipReason {
 pub enum CheckDetail {
     RelayReachable {
         relay_url: String,
+    },
+    /// The relay's settings compared with this desk's: its platform AppID, and each secret
+    /// by keyed fingerprint (neither side sends a secret).
+    KeysCompared {
+        relay_appid: String,
+        appid_matches: bool,
+        token: KeyMatch,
+        aes_key: KeyMatch,
     },
     /// Received `age_secs` ago.
     TicketFresh {
@@ -106,6 +125,30 @@ pub enum CheckDetail {
     },
 }
 
+/// How one of this desk's message secrets compares with the relay's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMatch {
+    Matches,
+    /// The relay's previous EncodingAESKey (a rotation in progress): it still decrypts.
+    MatchesPrevious,
+    Differs,
+    /// This desk has none saved: nothing to compare (the desk itself does not need it).
+    NotSaved,
+}
+
+impl KeyMatch {
+    fn zh(self) -> &'static str {
+        match self {
+            KeyMatch::Matches => "一致",
+            KeyMatch::MatchesPrevious => "与中继的上一个密钥一致（轮换中）",
+            KeyMatch::Differs => "不一致",
+            KeyMatch::NotSaved => "本机未填写，未核对",
+        }
+    }
+}
+
 /// One line of the check, shown with a ✓/✗ and, when it failed, what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -120,6 +163,7 @@ pub struct CheckStep {
 const HINT_TICKET_EXPIRED: &str =
     "检查开放平台「授权事件接收URL」是否指向中继的 /wechat/component，且中继能收到推送。";
 const HINT_TICKET_MISSING: &str = "确认开放平台「授权事件接收URL」为中继地址 + /wechat/component；平台审核通过后微信每 10 分钟推送一次。";
+const HINT_KEYS: &str = "本机与中继须使用同一个第三方平台的设置：在开放平台 → 第三方平台 → 开发资料核对 AppID、消息校验 Token 与消息加解密 Key，改正本机设置或中继的配置（WXDESK_RELAY_COMPONENT_*，见部署指南）后重启中继。";
 const HINT_DIRECT_EGRESS: &str =
     "也可以在设置中把出口模式改为「经中继」，只需把中继服务器的 IP 加入白名单。";
 
@@ -166,6 +210,21 @@ impl CheckStep {
     pub fn detail_zh(&self) -> String {
         match &self.detail {
             CheckDetail::RelayReachable { relay_url } => format!("{relay_url} 可达，密钥已接受"),
+            CheckDetail::KeysCompared {
+                relay_appid,
+                appid_matches,
+                token,
+                aes_key,
+            } => format!(
+                "平台 AppID {}；Token {}；EncodingAESKey {}",
+                if *appid_matches {
+                    "一致".to_string()
+                } else {
+                    format!("不一致（中继配置的是 {relay_appid}）")
+                },
+                token.zh(),
+                aes_key.zh()
+            ),
             CheckDetail::TicketFresh { age_secs } => format!("已收到（{}）", age_zh(*age_secs)),
             CheckDetail::TicketExpired { age_secs } => format!(
                 "最新的 ticket 是{}收到的，已超过 12 小时有效期",
@@ -196,6 +255,7 @@ impl CheckStep {
         match &self.detail {
             CheckDetail::TicketExpired { .. } => Some(HINT_TICKET_EXPIRED.into()),
             CheckDetail::TicketMissing { .. } => Some(HINT_TICKET_MISSING.into()),
+            CheckDetail::KeysCompared { .. } if !self.ok => Some(HINT_KEYS.into()),
             CheckDetail::WhitelistRefused { egress, error } => {
                 let mut h = hint(error).unwrap_or_default();
                 if *egress == Egress::Direct {
@@ -243,6 +303,65 @@ fn age_zh(secs: i64) -> String {
     }
 }
 
+/// The steps after the relay's, in order.
+const LATER: [CheckStepId; 4] = [
+    CheckStepId::Keys,
+    CheckStepId::Ticket,
+    CheckStepId::Token,
+    CheckStepId::Whitelist,
+];
+
+/// The relay's platform AppID and message secrets against this desk's (a fresh nonce each time).
+async fn keys_step(
+    api: &WxApi,
+    settings: &PlatformSettings,
+    token: Option<&Secret>,
+    aes_key: Option<&Secret>,
+) -> CheckStep {
+    use wxdesk_wechat::crypto::fingerprint::{KeyKind, fingerprint_matches};
+    let nonce: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect();
+    let keys = match api.relay().key_fingerprints(&nonce).await {
+        Ok(Some(k)) => k,
+        Ok(None) => return CheckStep::skipped(CheckStepId::Keys, SkipReason::RelayTooOld),
+        Err(e) => return CheckStep::error(CheckStepId::Keys, &e),
+    };
+    let compare = |kind, ours: Option<&Secret>, current: &str, previous: Option<&str>| {
+        let Some(ours) = ours else {
+            return KeyMatch::NotSaved;
+        };
+        if fingerprint_matches(kind, ours.expose(), &nonce, current) {
+            KeyMatch::Matches
+        } else if previous.is_some_and(|p| fingerprint_matches(kind, ours.expose(), &nonce, p)) {
+            KeyMatch::MatchesPrevious
+        } else {
+            KeyMatch::Differs
+        }
+    };
+    let token = compare(KeyKind::Token, token, &keys.token, None);
+    let aes_key = compare(
+        KeyKind::AesKey,
+        aes_key,
+        &keys.aes_key,
+        keys.aes_key_previous.as_deref(),
+    );
+    let appid_matches = keys.component_appid == settings.component_appid;
+    let detail = CheckDetail::KeysCompared {
+        relay_appid: keys.component_appid,
+        appid_matches,
+        token,
+        aes_key,
+    };
+    if appid_matches && token != KeyMatch::Differs && aes_key != KeyMatch::Differs {
+        CheckStep::ok(CheckStepId::Keys, detail)
+    } else {
+        CheckStep::failed(CheckStepId::Keys, detail)
+    }
+}
+
 fn skip_rest(steps: &mut Vec<CheckStep>, ids: &[CheckStepId], why: SkipReason) {
     for id in ids {
         steps.push(CheckStep::skipped(*id, why));
@@ -276,31 +395,81 @@ impl Platform {
         })
     }
 
-    /// 检测连接, step by step. Never fails as a whole: every problem is a failed step.
+    /// 检测连接, step by step, with the saved settings. Never fails as a whole: every problem is
+    /// a failed step.
     pub async fn check_connection(&self) -> Vec<CheckStep> {
-        use CheckStepId::{Relay, Ticket, Token, Whitelist};
-        let mut steps = Vec::with_capacity(4);
-        let later = [Ticket, Token, Whitelist];
         let settings = match self.settings().await {
             Ok(s) => s,
             Err(e) => {
-                steps.push(CheckStep::error(Relay, &e));
-                skip_rest(&mut steps, &later, SkipReason::NotConfigured);
+                let mut steps = vec![CheckStep::error(CheckStepId::Relay, &e)];
+                skip_rest(&mut steps, &LATER, SkipReason::NotConfigured);
                 return steps;
             }
         };
-        let api = match self.api().await {
+        let api = self.api().await;
+        let token = self
+            .secrets
+            .get(SecretKey::ComponentToken)
+            .await
+            .ok()
+            .flatten();
+        let aes_key = self
+            .secrets
+            .get(SecretKey::ComponentAesKey)
+            .await
+            .ok()
+            .flatten();
+        self.check_with(&settings, api, token, aes_key).await
+    }
+
+    /// 检测连接 for a settings form before it is saved (保存 runs it first, so the user learns
+    /// what is wrong before the mode changes). Secrets the form leaves empty are the saved ones.
+    /// Fails only when the form itself is invalid (the same checks as saving).
+    pub async fn check_candidate(&self, input: SettingsInput) -> Result<Vec<CheckStep>> {
+        if self.team {
+            return Err(super::team_manages_platform());
+        }
+        let s = super::settings::validate(&input)?;
+        let saved = |key: SecretKey| async move { self.secrets.get(key).await };
+        let or_saved = |given: Option<Secret>, key: SecretKey| async move {
+            match given {
+                Some(v) => Ok::<_, Error>(Some(v)),
+                None => saved(key).await,
+            }
+        };
+        let relay_key = or_saved(input.relay_key, SecretKey::RelayKey).await?;
+        let appsecret = or_saved(input.component_appsecret, SecretKey::ComponentAppsecret).await?;
+        let token = or_saved(input.component_token, SecretKey::ComponentToken).await?;
+        let aes_key = or_saved(input.component_aes_key, SecretKey::ComponentAesKey).await?;
+        // No token sharing: a token obtained with a candidate's secret is not the saved
+        // platform's and must not reach the other processes.
+        let api = super::relay_with(&s, relay_key)
+            .and_then(|relay| self.connect(&s, relay, appsecret, None))
+            .map(Arc::new);
+        Ok(self.check_with(&s, api, token, aes_key).await)
+    }
+
+    async fn check_with(
+        &self,
+        settings: &PlatformSettings,
+        api: Result<Arc<WxApi>>,
+        token: Option<Secret>,
+        aes_key: Option<Secret>,
+    ) -> Vec<CheckStep> {
+        use CheckStepId::{Relay, Ticket, Token, Whitelist};
+        let mut steps = Vec::with_capacity(5);
+        let api = match api {
             Ok(api) => api,
             Err(e) => {
                 steps.push(CheckStep::error(Relay, &e));
-                skip_rest(&mut steps, &later, SkipReason::RelayIncomplete);
+                skip_rest(&mut steps, &LATER, SkipReason::RelayIncomplete);
                 return steps;
             }
         };
 
         if api.is_team() {
             // A team desk: the server answering and accepting the member key is the whole check;
-            // the ticket, the tokens and the whitelist are the server's.
+            // the keys, the ticket, the tokens and the whitelist are the server's.
             match api.relay().team_accounts().await {
                 Ok(_) => {
                     let relay_url = api.relay().base_url().to_string();
@@ -312,7 +481,7 @@ impl Platform {
                 Err(e) => steps.push(CheckStep::error(Relay, &e)),
             }
             // Not this desk's to check, and not a failure: the server answers for them.
-            steps.extend(later.iter().map(|id| CheckStep {
+            steps.extend(LATER.iter().map(|id| CheckStep {
                 ok: true,
                 ..CheckStep::skipped(*id, SkipReason::TeamServer)
             }));
@@ -330,10 +499,11 @@ impl Platform {
             }
             Err(e) => {
                 steps.push(CheckStep::error(Relay, &e));
-                skip_rest(&mut steps, &later, SkipReason::RelayUnavailable);
+                skip_rest(&mut steps, &LATER, SkipReason::RelayUnavailable);
                 return steps;
             }
         };
+        steps.push(keys_step(&api, settings, token.as_ref(), aes_key.as_ref()).await);
         match &ticket {
             Some(t) if t.age_secs > TICKET_LIFETIME_SECS => steps.push(CheckStep::failed(
                 Ticket,

@@ -17,7 +17,7 @@ use tokio::sync::RwLock;
 use wxdesk_wechat::api::{Client, ClientConfig};
 
 pub use crate::store::settings::{Egress, Mode, PlatformSettings};
-pub use check::{CheckDetail, CheckStep, CheckStepId, SkipReason, TicketStatus};
+pub use check::{CheckDetail, CheckStep, CheckStepId, KeyMatch, SkipReason, TicketStatus};
 pub use settings::{SettingsForm, SettingsInput, SettingsView};
 pub use tokens::{AuthorizerInfo, ListedAuthorizer, QueryAuth, WxApi};
 
@@ -107,11 +107,7 @@ impl Platform {
         if self.team {
             // The workspace's server URL and member key came from `team join`; overwriting them
             // here would cut the desk off its team, and a team desk needs no platform secret.
-            return Err(Error::input(
-                "本机在团队工作区中：第三方平台的设置由团队服务器管理。要改用自己的平台，先离开团队",
-                "This desk works in a team workspace: the team server manages the platform's \
-                 settings. To use a platform of your own, leave the team first.",
-            ));
+            return Err(team_manages_platform());
         }
         let view = settings::save_settings(&self.store, &self.secrets, input).await?;
         self.reconnect().await;
@@ -138,16 +134,8 @@ impl Platform {
     }
 
     async fn relay_for(&self, s: &PlatformSettings) -> Result<RelayClient> {
-        if s.relay_url.is_empty() {
-            return Err(Error::NotConfigured(Missing::RelayUrl));
-        }
-        settings::check_transport(&s.relay_url, settings::RELAY_URL, s.mode)?;
-        let key = self
-            .secrets
-            .get(SecretKey::RelayKey)
-            .await?
-            .ok_or(Error::NotConfigured(Missing::RelayKey))?;
-        RelayClient::new(&s.relay_url, key)
+        let key = self.secrets.get(SecretKey::RelayKey).await?;
+        relay_with(s, key)
     }
 
     /// The API connection, built on first use from the settings and secrets.
@@ -164,7 +152,36 @@ impl Platform {
             return Err(Error::NotConfigured(Missing::ComponentAppid));
         }
         let relay = self.relay_for(&s).await?;
-        let (base_url, bearer) = self.wechat_endpoint(&s).await?;
+        let appsecret = if self.team {
+            None
+        } else {
+            self.secrets.get(SecretKey::ComponentAppsecret).await?
+        };
+        let shared = self
+            .shared_tokens
+            .clone()
+            .map(|s| Arc::new(s) as Arc<dyn wxdesk_wechat::token::SharedTokens>);
+        let api = Arc::new(
+            self.connect(&s, relay, appsecret, shared)?
+                .checking_accounts_in(self.store.clone()),
+        );
+        *slot = Some(Arc::clone(&api));
+        Ok(api)
+    }
+
+    /// An API connection for `s` with the given relay and AppSecret — the saved ones
+    /// ([`Platform::api`]) or a form's not yet saved ([`Platform::check_candidate`]).
+    fn connect(
+        &self,
+        s: &PlatformSettings,
+        relay: RelayClient,
+        appsecret: Option<Secret>,
+        shared: Option<Arc<dyn wxdesk_wechat::token::SharedTokens>>,
+    ) -> Result<WxApi> {
+        if s.component_appid.is_empty() {
+            return Err(Error::NotConfigured(Missing::ComponentAppid));
+        }
+        let (base_url, bearer) = self.endpoint_via(s, &relay)?;
         let cfg = ClientConfig {
             base_url,
             extra_header: bearer.map(|b| {
@@ -176,33 +193,21 @@ impl Platform {
             ..ClientConfig::default()
         };
         if self.team {
-            let api = Arc::new(
-                WxApi::team(Client::new(cfg)?, s.component_appid.clone(), relay)
-                    .checking_accounts_in(self.store.clone()),
-            );
-            *slot = Some(Arc::clone(&api));
-            return Ok(api);
-        }
-        let appsecret = self
-            .secrets
-            .get(SecretKey::ComponentAppsecret)
-            .await?
-            .ok_or(Error::NotConfigured(Missing::ComponentAppsecret))?;
-        let api = Arc::new(
-            WxApi::new(
+            return Ok(WxApi::team(
                 Client::new(cfg)?,
                 s.component_appid.clone(),
-                appsecret,
                 relay,
-                self.secrets.clone(),
-                self.shared_tokens
-                    .clone()
-                    .map(|s| Arc::new(s) as Arc<dyn wxdesk_wechat::token::SharedTokens>),
-            )
-            .checking_accounts_in(self.store.clone()),
-        );
-        *slot = Some(Arc::clone(&api));
-        Ok(api)
+            ));
+        }
+        let appsecret = appsecret.ok_or(Error::NotConfigured(Missing::ComponentAppsecret))?;
+        Ok(WxApi::new(
+            Client::new(cfg)?,
+            s.component_appid.clone(),
+            appsecret,
+            relay,
+            self.secrets.clone(),
+            shared,
+        ))
     }
 
     /// Where this desk's WeChat API calls go, and the bearer key they carry: WeChat itself
@@ -217,6 +222,19 @@ impl Platform {
             return Ok((s.api_base.clone(), None));
         }
         let relay = self.relay_for(s).await?;
+        self.endpoint_via(s, &relay)
+    }
+
+    /// As [`Platform::wechat_endpoint`], with the relay given.
+    fn endpoint_via(
+        &self,
+        s: &PlatformSettings,
+        relay: &RelayClient,
+    ) -> Result<(String, Option<Secret>)> {
+        if !self.team && s.egress == Egress::Direct {
+            settings::check_transport(&s.api_base, settings::API_BASE, s.mode)?;
+            return Ok((s.api_base.clone(), None));
+        }
         let base = if self.team {
             format!("{}/api/v1/team/wechat", relay.base_url())
         } else {
@@ -240,4 +258,23 @@ impl Platform {
         }
         Ok(())
     }
+}
+
+/// Refusal of platform settings in a team workspace.
+fn team_manages_platform() -> Error {
+    Error::input(
+        "本机在团队工作区中：第三方平台的设置由团队服务器管理。要改用自己的平台，先离开团队",
+        "This desk works in a team workspace: the team server manages the platform's settings. \
+         To use a platform of your own, leave the team first.",
+    )
+}
+
+/// The relay's private API for `s` with `key` (the saved relay key, or a form's).
+fn relay_with(s: &PlatformSettings, key: Option<Secret>) -> Result<RelayClient> {
+    if s.relay_url.is_empty() {
+        return Err(Error::NotConfigured(Missing::RelayUrl));
+    }
+    settings::check_transport(&s.relay_url, settings::RELAY_URL, s.mode)?;
+    let key = key.ok_or(Error::NotConfigured(Missing::RelayKey))?;
+    RelayClient::new(&s.relay_url, key)
 }

@@ -141,7 +141,7 @@ pub async fn save_settings(
     load_settings(store, secrets).await
 }
 
-fn validate(input: &SettingsInput) -> Result<PlatformSettings> {
+pub(crate) fn validate(input: &SettingsInput) -> Result<PlatformSettings> {
     let appid = input.component_appid.trim();
     if !is_appid(appid) {
         return Err(Error::input(

@@ -11,7 +11,8 @@ use wxdesk_core::accounts::{AccountKind, AccountStatus, AccountType};
 use wxdesk_core::auth::AuthScope;
 use wxdesk_core::feed::FeedNotice;
 use wxdesk_core::platform::CheckStepId::{
-    Relay as STEP_RELAY, Ticket as STEP_TICKET, Token as STEP_TOKEN, Whitelist as STEP_WHITELIST,
+    Keys as STEP_KEYS, Relay as STEP_RELAY, Ticket as STEP_TICKET, Token as STEP_TOKEN,
+    Whitelist as STEP_WHITELIST,
 };
 use wxdesk_core::platform::Mode;
 use wxdesk_core::platform::{CheckDetail, CheckStepId};
@@ -36,11 +37,22 @@ async fn sandbox_start_configures_the_platform_and_the_connection_check_passes()
         summary,
         [
             (STEP_RELAY, true),
+            (STEP_KEYS, true),
             (STEP_TICKET, true),
             (STEP_TOKEN, true),
             (STEP_WHITELIST, true)
         ],
         "{steps:#?}"
+    );
+    // The real relay's fingerprints agree with the desk's secrets (the sandbox saved both).
+    assert_eq!(
+        steps[1].detail,
+        CheckDetail::KeysCompared {
+            relay_appid: wxdesk_sim::SANDBOX_COMPONENT_APPID.into(),
+            appid_matches: true,
+            token: wxdesk_core::platform::KeyMatch::Matches,
+            aes_key: wxdesk_core::platform::KeyMatch::Matches,
+        }
     );
     let ticket = w.platform.ensure_ticket().await.unwrap();
     assert!(ticket.present && !ticket.push_requested);
@@ -554,6 +566,7 @@ async fn a_sandbox_whose_whitelist_excludes_this_machine_fails_the_check_with_th
         summary,
         [
             (STEP_RELAY, true),
+            (STEP_KEYS, true),
             (STEP_TICKET, true),
             (STEP_TOKEN, false),
             (STEP_WHITELIST, false)
@@ -561,16 +574,16 @@ async fn a_sandbox_whose_whitelist_excludes_this_machine_fails_the_check_with_th
         "{steps:#?}"
     );
     assert!(
-        steps[2].detail_zh().contains("61004"),
+        steps[3].detail_zh().contains("61004"),
         "{}",
-        steps[2].detail_zh()
+        steps[3].detail_zh()
     );
     assert!(
-        matches!(&steps[3].detail, CheckDetail::WhitelistRefused { error, .. } if error.errcode == Some(61004)),
+        matches!(&steps[4].detail, CheckDetail::WhitelistRefused { error, .. } if error.errcode == Some(61004)),
         "{:?}",
-        steps[3].detail
+        steps[4].detail
     );
-    let hint = steps[3].hint_zh().unwrap();
+    let hint = steps[4].hint_zh().unwrap();
     assert!(hint.contains("白名单") && hint.contains("经中继"), "{hint}");
     sandbox.shutdown().await;
 }

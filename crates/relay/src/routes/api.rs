@@ -100,6 +100,38 @@ pub async fn ticket(State(state): State<AppState>) -> Result<Response, Reject> {
     .into_response())
 }
 
+/// `GET /api/v1/keys?nonce=N` (N: 16–128 letters or digits, fresh for each ask)
+///
+/// Answers `{"component_appid": …, "token": FP, "aes_key": FP, "aes_key_previous": FP|null}`
+/// where each FP is the keyed fingerprint of the relay's 消息校验 Token / EncodingAESKey for the
+/// nonce (`wxdesk_wechat::crypto::fingerprint`). A desk compares them with its own to find a
+/// mistyped or stale secret without either side sending one.
+pub async fn keys(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Reject> {
+    use wxdesk_wechat::crypto::fingerprint::{KeyKind, key_fingerprint, valid_nonce};
+    let q = query_map(raw.as_deref());
+    let nonce = q
+        .get("nonce")
+        .map(String::as_str)
+        .filter(|n| valid_nonce(n))
+        .ok_or_else(|| {
+            bad_query("nonce 应为 16–128 位字母或数字 / nonce must be 16–128 letters or digits")
+        })?;
+    let cfg = state.config();
+    Ok(Json(json!({
+        "component_appid": cfg.component_appid,
+        "token": key_fingerprint(KeyKind::Token, cfg.component_token.expose(), nonce),
+        "aes_key": key_fingerprint(KeyKind::AesKey, cfg.component_aes_key.expose(), nonce),
+        "aes_key_previous": cfg
+            .component_aes_key_previous
+            .as_ref()
+            .map(|k| key_fingerprint(KeyKind::AesKey, k.expose(), nonce)),
+    }))
+    .into_response())
+}
+
 fn bad_query(message: &'static str) -> Reject {
     Reject::json(StatusCode::BAD_REQUEST, "bad_query", message)
 }

@@ -2,6 +2,7 @@
 //! key's first 16 bytes as IV, PKCS#7 padding to **32**-byte blocks, and the plaintext layout
 //! `random(16) | msg_len (u32 BE) | msg | receive_id`.
 
+pub mod fingerprint;
 mod mini;
 #[cfg(test)]
 mod tests;

@@ -2,14 +2,7 @@
 // inside results, in the window's language (the core sends no labels).
 import type { TFunction } from "i18next";
 import { AppError } from "../../api";
-import type {
-  AccountView,
-  CheckStep,
-  ErrorReport,
-  Msg,
-  TicketStatus,
-  TokenHealthView,
-} from "../../api/shell";
+import type { AccountView, CheckStep, ErrorReport, Msg, TokenHealthView } from "../../api/shell";
 import { i18n } from "../../i18n";
 
 /** The message in the window's language. */
@@ -72,13 +65,6 @@ export function tokenHealthText(
   return { detail: t("shell.accounts.token.ok"), hint: null };
 }
 
-/** The relay's ticket state at start-up. */
-export function ticketText(t: TFunction, s: TicketStatus): string {
-  return s.present && s.age_secs !== null
-    ? t("shell.settings.ticket.present", { age: ageText(t, s.age_secs) })
-    : t("shell.settings.ticket.requested");
-}
-
 /** One line of 检测连接: its name, what it found and what to do. */
 export function checkStepText(
   t: TFunction,
@@ -92,6 +78,18 @@ export function checkStepText(
         name,
         detail: t("shell.check.detail.relay_reachable", { url: d.relay_url }),
         hint: null,
+      };
+    case "keys_compared":
+      return {
+        name,
+        detail: t("shell.check.detail.keys_compared", {
+          appid: d.appid_matches
+            ? t("shell.check.appid.matches")
+            : t("shell.check.appid.differs", { relay: d.relay_appid }),
+          token: t(`shell.check.key.${d.token}`),
+          aesKey: t(`shell.check.key.${d.aes_key}`),
+        }),
+        hint: s.ok ? null : t("shell.check.hint.keys"),
       };
     case "ticket_fresh":
       return {
