@@ -84,7 +84,8 @@ export function useMinis() {
   const minis = useMemo<Mini[] | undefined>(
     () =>
       accounts.data
-        ?.filter((a) => a.kind === "mini" && a.status === "authorized")
+        // Only the current platform's: another platform's (the sandbox's archive) is never used.
+        ?.filter((a) => a.kind === "mini" && a.status === "authorized" && a.current_platform)
         .map((a) => ({ appid: a.appid, nickname: a.nickname })),
     [accounts.data],
   );

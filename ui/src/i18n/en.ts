@@ -2,6 +2,7 @@
 // strings (#19). Loaded through loadLanguage in ./index.
 
 import type { Translation } from "./index";
+import archiveEn from "./locales/archive.en.json";
 import audienceEn from "./locales/audience.en.json";
 import backupEn from "./locales/backup.en.json";
 import codeEn from "./locales/code.en.json";
@@ -26,4 +27,5 @@ export const enAll = {
   code: codeEn,
   messaging: messagingEn,
   team: teamEn,
+  archive: archiveEn,
 } satisfies Translation;

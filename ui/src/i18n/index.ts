@@ -1,5 +1,6 @@
 import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
+import archiveZh from "./locales/archive.zh-CN.json";
 import audienceZh from "./locales/audience.zh-CN.json";
 import backupZh from "./locales/backup.zh-CN.json";
 import codeZh from "./locales/code.zh-CN.json";
@@ -36,6 +37,7 @@ const zhAll = {
   code: codeZh,
   messaging: messagingZh,
   team: teamZh,
+  archive: archiveZh,
 };
 export type Translation = typeof zhAll;
 

@@ -82,14 +82,16 @@ export function AppLayout() {
   const setCollapsed = useUiStore((s) => s.setSiderCollapsed);
   const selected = navKeyForPath(location.pathname);
   const { data: info } = useAppInfo();
-  // The welcome stays up after 体验沙箱 succeeds (to show "ready") until the user moves on.
-  const [welcome, setWelcome] = useState(false);
+  // 概览 is the welcome whenever nothing is configured, however often the user looked at
+  // another page first (an error elsewhere tells them to choose 体验沙箱 here). Once 体验沙箱
+  // succeeds the welcome stays up (to show "ready") until the user moves on.
+  const onOverview = location.pathname === "/overview";
+  const unconfigured = info?.mode === "unconfigured";
+  const [kept, setKept] = useState(false);
   useEffect(() => {
-    if (info?.mode === "unconfigured") setWelcome(true);
-  }, [info?.mode]);
-  useEffect(() => {
-    if (location.pathname !== "/overview") setWelcome(false);
-  }, [location.pathname]);
+    setKept(onOverview && (unconfigured || kept));
+  }, [onOverview, unconfigured, kept]);
+  const welcome = unconfigured || kept;
   useAccountsLive();
 
   return (

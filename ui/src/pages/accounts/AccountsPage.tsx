@@ -27,6 +27,7 @@ import {
 import { QuotaModal } from "../messaging/QuotaModal";
 import { EmptyState, PageShell } from "../PageShell";
 import { statusColor } from "./AccountCard";
+import { ArchivedAccounts } from "./ArchivedAccounts";
 import {
   errorText,
   permissionName,
@@ -35,6 +36,7 @@ import {
   typeText,
   verificationText,
 } from "./labels";
+import { AccountPlatformTag } from "./PlatformTag";
 
 function when(secs: number | null) {
   if (!secs) return "—";
@@ -57,10 +59,17 @@ export function AccountsPage() {
 
   const fail = (e: Error) => void message.error(errorText(e));
 
-  if (accounts.data && accounts.data.length === 0) {
+  // Another platform's accounts (the sandbox's after a switch) are listed apart, never as usable.
+  const current = accounts.data?.filter((a) => a.current_platform) ?? [];
+  const archived = accounts.data?.filter((a) => !a.current_platform) ?? [];
+
+  if (accounts.data && current.length === 0) {
     return (
       <PageShell page="accounts">
-        <EmptyState page="accounts" to="/accounts/authorize" icon={<PlusOutlined />} />
+        <Flex vertical gap={16}>
+          <EmptyState page="accounts" to="/accounts/authorize" icon={<PlusOutlined />} />
+          <ArchivedAccounts accounts={archived} />
+        </Flex>
       </PageShell>
     );
   }
@@ -73,9 +82,12 @@ export function AccountsPage() {
         <Flex gap={10} align="center">
           <Avatar src={a.head_img || undefined}>{a.nickname.slice(0, 1)}</Avatar>
           <Flex vertical style={{ minWidth: 0 }}>
-            <Typography.Text strong ellipsis data-testid="account-name">
-              {a.nickname}
-            </Typography.Text>
+            <Flex gap={6} align="center">
+              <Typography.Text strong ellipsis data-testid="account-name">
+                {a.nickname}
+              </Typography.Text>
+              <AccountPlatformTag account={a} />
+            </Flex>
             <Typography.Text type="secondary" style={{ fontSize: 12 }}>
               {a.appid}
             </Typography.Text>
@@ -255,13 +267,14 @@ export function AccountsPage() {
           data-testid="accounts-table"
           rowKey="appid"
           loading={accounts.isPending}
-          dataSource={accounts.data ?? []}
+          dataSource={current}
           columns={columns}
           pagination={false}
           tableLayout="fixed"
           onRow={(a) => ({ "data-appid": a.appid }) as React.HTMLAttributes<HTMLElement>}
         />
       </Card>
+      <ArchivedAccounts accounts={archived} />
     </PageShell>
   );
 }

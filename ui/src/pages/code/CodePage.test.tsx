@@ -20,7 +20,7 @@ type Account = NonNullable<ReturnType<typeof useAccounts>["data"]>[number];
 function account(
   appid: string,
   nickname: string,
-  over: { kind?: string; status?: string } = {},
+  over: { kind?: string; status?: string; current_platform?: boolean; sandbox?: boolean } = {},
 ): Account {
   return {
     appid,
@@ -31,6 +31,7 @@ function account(
     updated_at: 1_760_000_000,
     has_refresh_token: true,
     permissions: [],
+    current_platform: true,
     ...over,
   } as unknown as Account;
 }
@@ -40,6 +41,8 @@ const ACCOUNTS = [
   account(TEA, "茶饮小程序"),
   account("wxf000000000000003", "某某服务号", { kind: "oa" }),
   account("wxf000000000000004", "旧店小程序", { status: "unauthorized" }),
+  // Kept from the sandbox after switching to a real platform: never offered (#16).
+  account("wxf000000000000005", "沙箱小程序", { current_platform: false, sandbox: true }),
 ];
 
 const STATUS: Record<string, CodeStatus> = {
@@ -97,6 +100,8 @@ function renderCode(accounts: Account[]) {
       case "code_library":
         return LIBRARY;
       case "code_rollouts":
+        return [];
+      case "sandbox_appids":
         return [];
       case "feed_parked":
         return [];

@@ -25,6 +25,7 @@ import {
   useUndoAudit,
   useVersions,
 } from "../../api/code";
+import { SandboxMark } from "../accounts/PlatformTag";
 import { CommitModal } from "./CommitModal";
 import {
   AUDIT_STATE_COLOR,
@@ -185,7 +186,12 @@ export function MinisTab({ minis, names, onRollout }: Props) {
       title: t("code.minis.colName"),
       key: "name",
       width: 180,
-      render: (_, m) => <MiniName appid={m.appid} name={m.nickname || m.appid} />,
+      render: (_, m) => (
+        <Flex gap={6} align="center">
+          <MiniName appid={m.appid} name={m.nickname || m.appid} />
+          <SandboxMark appid={m.appid} />
+        </Flex>
+      ),
     },
     {
       title: t("code.minis.colTrial"),

@@ -1,10 +1,11 @@
-import { Alert, App, Button, Card, Form, Input, Select, Space, Tag } from "antd";
+import { Alert, App, Button, Card, Flex, Form, Input, Select, Space, Tag } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { AppError } from "../../api";
 import { messagingApi } from "../../api/messaging";
 import { useAccounts } from "../../api/shell";
 import { useTemplates } from "../../api/templates";
+import { SandboxTag } from "../accounts/PlatformTag";
 import type { MiniPreset } from "./TemplateComposer";
 
 /**
@@ -23,7 +24,9 @@ export function UniformTab({
   const { message } = App.useApp();
   const accounts = useAccounts();
   const templates = useTemplates(appid);
-  const minis = (accounts.data ?? []).filter((a) => a.kind === "mini" && a.status === "authorized");
+  const minis = (accounts.data ?? []).filter(
+    (a) => a.kind === "mini" && a.status === "authorized" && a.current_platform,
+  );
   const [mini, setMini] = useState<string>();
   const [templateId, setTemplateId] = useState<string>();
   const [openid, setOpenid] = useState("");
@@ -74,7 +77,16 @@ export function UniformTab({
             onChange={setMini}
             placeholder={t("messaging.uniform.miniPlaceholder")}
             notFoundContent={t("messaging.uniform.noMini")}
-            options={minis.map((m) => ({ value: m.appid, label: m.nickname || m.appid }))}
+            options={minis.map((m) => ({
+              value: m.appid,
+              title: m.nickname || m.appid,
+              label: (
+                <Flex gap={6} align="center">
+                  {m.nickname || m.appid}
+                  {m.sandbox && <SandboxTag />}
+                </Flex>
+              ),
+            }))}
           />
         </Form.Item>
         <Form.Item label={t("messaging.uniform.template")} required>

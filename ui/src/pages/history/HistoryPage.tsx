@@ -33,6 +33,7 @@ import {
 } from "../../api/send";
 import { useAccountOptions } from "../../api/templates";
 import { ErrorAlert } from "../../layout/ErrorAlert";
+import { SandboxMark } from "../accounts/PlatformTag";
 import { JobSummary } from "../jobs/JobNumbers";
 import { formatTime } from "../jobs/JobsPage";
 import {
@@ -194,6 +195,12 @@ export function HistoryPage() {
       dataIndex: "appid",
       width: 130,
       ellipsis: true,
+      render: (appid: string) => (
+        <Flex gap={4} align="center" style={{ minWidth: 0 }}>
+          <Typography.Text ellipsis={{ tooltip: appid }}>{appid}</Typography.Text>
+          <SandboxMark appid={appid} />
+        </Flex>
+      ),
     },
     {
       title: t("send.history.colTemplate"),

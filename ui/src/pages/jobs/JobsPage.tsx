@@ -18,6 +18,7 @@ import {
 } from "../../api/send";
 import { useTeamMembership } from "../../api/team";
 import { ErrorAlert } from "../../layout/ErrorAlert";
+import { SandboxMark } from "../accounts/PlatformTag";
 import { QuotaModal } from "../messaging/QuotaModal";
 import { PageShell } from "../PageShell";
 import { JobProgressCell, JobStatusTag } from "./JobNumbers";
@@ -193,7 +194,7 @@ export function JobsPage() {
             #{j.id} {jobTitle(t, j)}
           </Typography.Text>
           <Typography.Text type="secondary" style={{ fontSize: 12 }} ellipsis>
-            {kindLabel(t, j.kind)} · {j.appid}
+            {kindLabel(t, j.kind)} · {j.appid} <SandboxMark appid={j.appid} />
           </Typography.Text>
         </Flex>
       ),

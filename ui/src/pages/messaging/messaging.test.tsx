@@ -54,8 +54,20 @@ describe("the withdrawn unified message", () => {
     mockIPC((cmd) => {
       if (cmd === "list_accounts")
         return [
-          { appid: MINI, kind: "mini", nickname: "星辰小程序", status: "authorized" },
-          { appid: OA, kind: "oa", nickname: "星辰服务号", status: "authorized" },
+          {
+            appid: MINI,
+            kind: "mini",
+            nickname: "星辰小程序",
+            status: "authorized",
+            current_platform: true,
+          },
+          {
+            appid: OA,
+            kind: "oa",
+            nickname: "星辰服务号",
+            status: "authorized",
+            current_platform: true,
+          },
         ];
       if (cmd === "templates_list")
         return [{ template_id: "T".repeat(43), title: "订单支付成功", alias: "", fields: [] }];

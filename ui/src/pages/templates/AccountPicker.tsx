@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { create } from "zustand";
 import { type AccountOption, useAccountOptions } from "../../api/templates";
 import { ErrorAlert } from "../../layout/ErrorAlert";
+import { SandboxTag } from "../accounts/PlatformTag";
 import { EmptyState } from "../PageShell";
 
 // The chosen account is shared by 模板 and 用户与名单, so switching pages keeps it.
@@ -55,7 +56,16 @@ export function AccountScope({ children, extra, page }: Props) {
           style={{ minWidth: 320 }}
           value={current.appid}
           onChange={setAppid}
-          options={data.map((a) => ({ value: a.appid, label: label(a) }))}
+          options={data.map((a) => ({
+            value: a.appid,
+            title: label(a),
+            label: (
+              <Flex gap={6} align="center">
+                {label(a)}
+                {a.sandbox && <SandboxTag />}
+              </Flex>
+            ),
+          }))}
         />
         <Flex gap={8} style={{ marginLeft: "auto" }} wrap>
           {extra?.(current)}
