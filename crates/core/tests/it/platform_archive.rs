@@ -84,7 +84,7 @@ async fn a_sandbox_account_is_refused_in_production_before_any_request_and_left_
     let archived = accounts.archived_platforms().await.unwrap();
     assert_eq!(archived.len(), 1);
     assert!(archived[0].sandbox);
-    assert_eq!(archived[0].appids, [oa.clone()]);
+    assert_eq!(archived[0].appids, std::slice::from_ref(&oa));
 
     // Every way to an account's token: the connection, the gateway (额度), the send engine's
     // token source, 刷新信息, and the token check.
@@ -275,7 +275,7 @@ async fn removing_the_sandbox_archive_deletes_only_its_accounts_and_their_data_a
         .purge_archived(wxdesk_sim::SANDBOX_COMPONENT_APPID)
         .await
         .unwrap();
-    assert_eq!(report.appids, [sandbox_oa.clone()]);
+    assert_eq!(report.appids, std::slice::from_ref(&sandbox_oa));
     assert_eq!(
         report.data_rows, 4,
         "its template, follower, list and draft"
