@@ -67,7 +67,8 @@ export function OverviewPage() {
   const option = overviewChartOption(t, days);
   const attention = [
     ...(accounts.data ?? [])
-      .filter((a) => a.status !== "authorized")
+      // An archived platform's account (the sandbox's) needs nothing: it is never used.
+      .filter((a) => a.current_platform && a.status !== "authorized")
       .map((a) => ({
         key: `a-${a.appid}`,
         text: t(
