@@ -264,13 +264,24 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
                         p.duplicates_removed,
                         p.not_following_count
                     );
-                    for bad in p.invalid.iter().take(5) {
+                    if p.conflicting_count > 0 {
                         crate::outln!(
-                            "  第 {} 行：{}（{}）",
-                            bad.line,
-                            bad.value,
-                            bad.problem.label_zh()
+                            "  其中 {} 个重复的 openid 其他列的值不同：保留首次出现的行",
+                            p.conflicting_count
                         );
+                        for d in p.conflicting.iter().take(5) {
+                            crate::outln!(
+                                "  {}：保留第 {} 行（{}），舍弃第 {} 行（{}）",
+                                d.openid,
+                                d.kept_line,
+                                d.kept_values.join("，"),
+                                d.dropped_line,
+                                d.dropped_values.join("，")
+                            );
+                        }
+                    }
+                    for bad in p.invalid.iter().take(5) {
+                        crate::outln!("  第 {} 行：{}（{}）", bad.line, bad.value, bad.reason().zh);
                     }
                 }
             })

@@ -1,14 +1,15 @@
 //! Import of a recipient list (名单) from a file or pasted text: find the openid column, keep
 //! the other columns as per-recipient variables for mail-merge, and report what would be saved —
-//! rows read, valid openids, invalid rows with their line and reason, duplicates removed,
+//! rows read, valid openids, invalid rows with their line and reason, duplicates removed (and
+//! each repeated openid whose values differ, beside the row kept),
 //! openids that do not follow the account (sending to them fails with 43004), the first rows.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::table::{SourceFormat, Table};
-use crate::error::{Error, Result};
+use crate::error::{Error, Msg, Result};
 
 /// Header names taken as the openid column (compared without case, spaces, `_` or `-`).
 const OPENID_HEADERS: &[&str] = &[
@@ -24,12 +25,21 @@ pub const SAMPLE_ROWS: usize = 10;
 /// Invalid rows and non-followers listed in full in the preview (the counts are always exact).
 pub const LISTED_PROBLEMS: usize = 1_000;
 
-/// WeChat openids are 28 characters of letters, digits, `-` and `_`; a little slack either way
-/// keeps other platforms' ids importable without letting a name or a phone number through.
+/// The length of every openid WeChat issues (`o` and 27 more characters).
+pub const WECHAT_OPENID_LEN: usize = 28;
+/// Lengths accepted: WeChat openids are 28 characters of letters, digits, `-` and `_`; a little
+/// slack either way keeps other platforms' ids importable without letting a name or a phone
+/// number through.
+const OPENID_LENS: std::ops::RangeInclusive<usize> = 16..=64;
+
+fn openid_chars(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Letters, digits, `-` and `_` of an accepted length.
 pub fn is_openid_shape(s: &str) -> bool {
-    (16..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    OPENID_LENS.contains(&s.len()) && openid_chars(s)
 }
 
 /// Normalized header for matching: lower case, no spaces, `_` or `-`.
@@ -59,18 +69,10 @@ pub struct ImportOptions {
 pub enum OpenidProblem {
     /// The cell is empty.
     Empty,
-    /// Not letters, digits, `-` and `_` of an openid's length.
+    /// Holds a character an openid never has (a name, a phone number with `+`, spaces…).
     NotAnOpenid,
-}
-
-impl OpenidProblem {
-    /// The reason in Chinese, for the CLI.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            OpenidProblem::Empty => "openid 为空",
-            OpenidProblem::NotAnOpenid => "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）",
-        }
-    }
+    /// The right characters but too short or too long to be an openid (a cut-off cell).
+    WrongLength,
 }
 
 /// A row that was not imported.
@@ -82,6 +84,45 @@ pub struct InvalidRow {
     pub line: u64,
     pub value: String,
     pub problem: OpenidProblem,
+    /// Characters in `value`, for the reason of a [`OpenidProblem::WrongLength`].
+    pub length: u32,
+}
+
+impl InvalidRow {
+    /// Why the row was not imported, in both languages.
+    pub fn reason(&self) -> Msg {
+        let n = self.length;
+        match self.problem {
+            OpenidProblem::Empty => Msg::new("openid 为空", "The openid is empty"),
+            OpenidProblem::NotAnOpenid => Msg::new(
+                "openid 含有不允许的字符：只能是字母、数字、- 或 _",
+                "The openid holds characters an openid never has: only letters, digits, - and _",
+            ),
+            OpenidProblem::WrongLength => Msg::new(
+                format!("openid 长度不对：应为 {WECHAT_OPENID_LEN} 位，此处 {n} 位"),
+                format!(
+                    "The openid has the wrong length: {WECHAT_OPENID_LEN} characters expected, \
+                     {n} here"
+                ),
+            ),
+        }
+    }
+}
+
+/// A repeated openid whose other values differ from its first row: the first row is kept, this
+/// one dropped (sending twice to one person is never what a list means).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DuplicateRow {
+    pub openid: String,
+    /// Line of the row kept (the first with this openid) and its values, in `variables` order.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub kept_line: u64,
+    pub kept_values: Vec<String>,
+    /// Line of the row dropped and its values.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub dropped_line: u64,
+    pub dropped_values: Vec<String>,
 }
 
 /// One recipient: openid and the values of the variable columns, in `variables` order.
@@ -114,9 +155,15 @@ pub struct ImportPreview {
     pub invalid_count: u64,
     /// The first [`LISTED_PROBLEMS`] invalid rows.
     pub invalid: Vec<InvalidRow>,
-    /// Rows dropped because their openid appeared earlier (the first one is kept).
+    /// Rows dropped because their openid appeared earlier (the first one is kept), identical
+    /// or not.
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub duplicates_removed: u64,
+    /// Of those, the rows whose other values differ from the row kept.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub conflicting_count: u64,
+    /// The first [`LISTED_PROBLEMS`] of them, each beside the row kept.
+    pub conflicting: Vec<DuplicateRow>,
     /// Whether the account's followers were synced, so `not_following` means something.
     pub following_checked: bool,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
@@ -214,12 +261,15 @@ fn shaped_column(data: &[(u64, Vec<String>)], width: usize) -> Option<usize> {
     })
 }
 
-/// Why a cell is not an openid.
+/// Why a cell is not an openid: the characters first (a name is not "too short"), then the
+/// length.
 pub(crate) fn openid_problem(value: &str) -> Option<OpenidProblem> {
     if value.is_empty() {
         Some(OpenidProblem::Empty)
-    } else if !is_openid_shape(value) {
+    } else if !openid_chars(value) {
         Some(OpenidProblem::NotAnOpenid)
+    } else if !OPENID_LENS.contains(&value.len()) {
+        Some(OpenidProblem::WrongLength)
     } else {
         None
     }
@@ -237,10 +287,12 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
         .map(|(_, n)| n.clone())
         .collect();
     let data = &table.rows[usize::from(lay.has_header).min(table.rows.len())..];
-    let mut seen: HashSet<&str> = HashSet::with_capacity(data.len());
-    let mut rows = Vec::with_capacity(data.len());
+    // openid → (index in `rows`, line) of its first row.
+    let mut seen: HashMap<&str, (usize, u64)> = HashMap::with_capacity(data.len());
+    let mut rows: Vec<ImportRow> = Vec::with_capacity(data.len());
     let mut invalid = Vec::new();
-    let (mut invalid_count, mut duplicates) = (0u64, 0u64);
+    let mut conflicting = Vec::new();
+    let (mut invalid_count, mut duplicates, mut conflicting_count) = (0u64, 0u64, 0u64);
     for (line, cells) in data {
         let openid = cells.get(lay.openid_col).map_or("", String::as_str);
         if let Some(problem) = openid_problem(openid) {
@@ -250,18 +302,33 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
                     line: *line,
                     value: openid.to_string(),
                     problem,
+                    length: openid.chars().count().min(u32::MAX as usize) as u32,
                 });
             }
             continue;
         }
-        if !seen.insert(openid) {
-            duplicates += 1;
-            continue;
-        }
-        let values = (0..lay.names.len())
+        let values: Vec<String> = (0..lay.names.len())
             .filter(|i| *i != lay.openid_col)
             .map(|i| cells.get(i).cloned().unwrap_or_default())
             .collect();
+        if let Some(&(kept, kept_line)) = seen.get(openid) {
+            duplicates += 1;
+            let kept_values = &rows[kept].values;
+            if *kept_values != values {
+                conflicting_count += 1;
+                if conflicting.len() < LISTED_PROBLEMS {
+                    conflicting.push(DuplicateRow {
+                        openid: openid.to_string(),
+                        kept_line,
+                        kept_values: kept_values.clone(),
+                        dropped_line: *line,
+                        dropped_values: values,
+                    });
+                }
+            }
+            continue;
+        }
+        seen.insert(openid, (rows.len(), *line));
         rows.push(ImportRow {
             openid: openid.to_string(),
             values,
@@ -278,6 +345,8 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
         invalid_count,
         invalid,
         duplicates_removed: duplicates,
+        conflicting_count,
+        conflicting,
         following_checked: false,
         not_following_count: 0,
         not_following: Vec::new(),

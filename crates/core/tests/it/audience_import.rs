@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use audience_support::{apply_follow, audience, store};
 use wxdesk_core::audience::import;
+use wxdesk_core::audience::import::{ImportPreview, WECHAT_OPENID_LEN};
 use wxdesk_core::audience::{
     FollowerFilter, ImportOptions, ImportSource, ListSource, OpenidProblem, SourceFormat, table,
 };
@@ -93,13 +94,25 @@ async fn gbk_csv_with_variables_previews_every_count_and_saves_the_members_with_
     assert_eq!(
         invalid,
         vec![
-            (4, "not-an-openid", OpenidProblem::NotAnOpenid),
+            (4, "not-an-openid", OpenidProblem::WrongLength),
             (5, "", OpenidProblem::Empty),
         ]
     );
     assert_eq!(
-        OpenidProblem::NotAnOpenid.label_zh(),
-        "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）"
+        p.invalid[0].reason().zh,
+        "openid 长度不对：应为 28 位，此处 13 位",
+        "its characters are all an openid may hold: only the length is wrong"
+    );
+    // 张三's second row carries another order number: dropped, but listed beside the row kept.
+    assert_eq!(p.conflicting_count, 1);
+    let c = &p.conflicting[0];
+    assert_eq!(
+        (c.openid.as_str(), c.kept_line, c.dropped_line),
+        (oid(0).as_str(), 2, 6)
+    );
+    assert_eq!(
+        (c.kept_values[1].as_str(), c.dropped_values[1].as_str()),
+        ("SO-1", "SO-1-dup")
     );
     assert!(p.following_checked);
     assert_eq!(p.not_following_count, 2);
@@ -325,5 +338,84 @@ fn openid_column_can_be_chosen_when_no_header_matches() {
     assert_eq!(
         err.to_string(),
         "找不到 openid 列：请把列名写为 openid，或在导入时指定 openid 所在的列"
+    );
+}
+
+fn preview_of(text: &str) -> ImportPreview {
+    let t = table::read_bytes(text.as_bytes()).unwrap();
+    import::parse_table(&t, &ImportOptions::default())
+        .unwrap()
+        .preview
+}
+
+#[test]
+fn a_repeated_openid_with_other_values_is_listed_beside_the_row_kept_and_an_identical_one_only_counted()
+ {
+    let csv = format!(
+        "openid,姓名,金额\n{a},张三,10\n{b},李四,20\n{a},张三,10\n{a},张三,99\n{b},李斯,20\n",
+        a = oid(1),
+        b = oid(2),
+    );
+    let p = preview_of(&csv);
+    assert_eq!(p.valid, 2, "one row per openid is kept");
+    assert_eq!(
+        p.duplicates_removed, 3,
+        "every repeated row is counted, identical or not"
+    );
+    assert_eq!(
+        p.conflicting_count, 2,
+        "the identical repeat (line 4) is merged silently; the two that differ are not"
+    );
+    let listed: Vec<(String, u64, Vec<String>, u64, Vec<String>)> = p
+        .conflicting
+        .iter()
+        .map(|c| {
+            (
+                c.openid.clone(),
+                c.kept_line,
+                c.kept_values.clone(),
+                c.dropped_line,
+                c.dropped_values.clone(),
+            )
+        })
+        .collect();
+    let v = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+    assert_eq!(
+        listed,
+        vec![
+            (oid(1), 2, v("张三", "10"), 5, v("张三", "99")),
+            (oid(2), 3, v("李四", "20"), 6, v("李斯", "20")),
+        ],
+        "the first row wins and both rows' values are shown"
+    );
+    assert_eq!(
+        p.sample[0].values,
+        v("张三", "10"),
+        "the first row is the one saved"
+    );
+}
+
+#[test]
+fn a_cut_off_openid_is_reported_as_the_wrong_length_not_as_bad_characters() {
+    let short = &oid(3)[..10];
+    let csv = format!("openid,姓名\n{},张三\n{short},李四\n王五,王五\n", oid(3));
+    let p = preview_of(&csv);
+    assert_eq!(p.invalid_count, 2);
+    let short_row = &p.invalid[0];
+    assert_eq!(
+        (short_row.line, short_row.problem, short_row.length),
+        (3, OpenidProblem::WrongLength, 10)
+    );
+    assert_eq!(WECHAT_OPENID_LEN, 28);
+    let why = short_row.reason();
+    assert_eq!(why.zh, "openid 长度不对：应为 28 位，此处 10 位");
+    assert_eq!(
+        why.en,
+        "The openid has the wrong length: 28 characters expected, 10 here"
+    );
+    assert_eq!(
+        p.invalid[1].problem,
+        OpenidProblem::NotAnOpenid,
+        "a name is not an openid of the wrong length"
     );
 }
