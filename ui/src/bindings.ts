@@ -821,6 +821,20 @@ export type DraftKind =
 /**  客服消息 (no template: the draft's template id is empty). */
 "custom";
 
+/**
+ *  A repeated openid whose other values differ from its first row: the first row is kept, this
+ *  one dropped (sending twice to one person is never what a list means).
+ */
+export type DuplicateRow = {
+	openid: string,
+	/**  Line of the row kept (the first with this openid) and its values, in `variables` order. */
+	kept_line: number,
+	kept_values: string[],
+	/**  Line of the row dropped and its values. */
+	dropped_line: number,
+	dropped_values: string[],
+};
+
 /**  How API calls reach WeChat. */
 export type Egress = 
 /**  Straight to `api_base`; this machine's IP must be whitelisted. */
@@ -907,7 +921,14 @@ export type FeedNoticeKind = "account_authorized" | "account_status_changed" |
 /**  A parked event can never apply and was dropped (`message` says why). */
 "parked_given_up" | 
 /**  The relay pruned events `seq..=to_seq` before they were applied. */
-"events_lost";
+"events_lost" | 
+/**
+ *  WeChat's tickets stopped arriving at the relay (`age_secs`: the newest one's age, `null`
+ *  when the relay has none).
+ */
+"ticket_stale" | 
+/**  Tickets arrive again. */
+"ticket_fresh";
 
 /**
  *  `feed:notice`: every follower notice, for status displays (the frame's banner) and for other
@@ -933,6 +954,8 @@ export type FeedStatus = {
 	to_seq: number | null,
 	/**  For `retrying` and `event_parked`: seconds until the next try. */
 	retry_in_secs: number | null,
+	/**  For `ticket_stale` and `ticket_fresh`: the relay's newest ticket's age in seconds. */
+	age_secs: number | null,
 };
 
 /**  One `{{key.DATA}}` placeholder of a template, with the label written before it on its line. */
@@ -1125,8 +1148,15 @@ export type ImportPreview = {
 	invalid_count: number,
 	/**  The first [`LISTED_PROBLEMS`] invalid rows. */
 	invalid: InvalidRow[],
-	/**  Rows dropped because their openid appeared earlier (the first one is kept). */
+	/**
+	 *  Rows dropped because their openid appeared earlier (the first one is kept), identical
+	 *  or not.
+	 */
 	duplicates_removed: number,
+	/**  Of those, the rows whose other values differ from the row kept. */
+	conflicting_count: number,
+	/**  The first [`LISTED_PROBLEMS`] of them, each beside the row kept. */
+	conflicting: DuplicateRow[],
 	/**  Whether the account's followers were synced, so `not_following` means something. */
 	following_checked: boolean,
 	not_following_count: number,
@@ -1164,6 +1194,8 @@ export type InvalidRow = {
 	line: number,
 	value: string,
 	problem: OpenidProblem,
+	/**  Characters in `value`, for the reason of a [`OpenidProblem::WrongLength`]. */
+	length: number,
 };
 
 /**  A job as stored. */
@@ -1425,8 +1457,10 @@ export type OpenWindow = {
 export type OpenidProblem = 
 /**  The cell is empty. */
 "empty" | 
-/**  Not letters, digits, `-` and `_` of an openid's length. */
-"not_an_openid";
+/**  Holds a character an openid never has (a name, a phone number with `+`, spaces…). */
+"not_an_openid" | 
+/**  The right characters but too short or too long to be an openid (a cut-off cell). */
+"wrong_length";
 
 /**  The 概览 chart's data and today's cards. */
 export type OverviewStats = {

@@ -162,6 +162,8 @@ async fn app_feed(platform: &Platform, authorizer: Authorizer) -> Result<FeedFol
     let relay = platform.relay().await?;
     Ok(
         FeedFollower::new(relay, platform.store().clone(), Arc::new(authorizer))
+            // A team desk's server receives the tickets; a desk of its own watches them arrive.
+            .watching_tickets((!platform.is_team()).then_some(crate::feed::TICKET_CHECK_EVERY))
             .with_handler(Arc::new(crate::send::platform::DeliveryJoin))
             .with_handler(Arc::new(crate::audience::FollowEvents))
             .with_handler(Arc::new(crate::interactions::InteractionEvents))

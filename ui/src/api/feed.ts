@@ -43,9 +43,32 @@ export function relayTroubleAfter(prev: RelayTrouble | null, n: FeedStatus): Rel
       };
     case "event_parked":
     case "parked_given_up":
+    // The ticket watch asks the relay about tickets, not about its event log.
+    case "ticket_stale":
+    case "ticket_fresh":
       return prev;
     default:
       return null;
+  }
+}
+
+/** WeChat's tickets stopped arriving at the relay: the newest one's age (`null`: none at all). */
+export interface TicketTrouble {
+  ageSecs: number | null;
+}
+
+/** Whether tickets have stopped arriving after `n`; only the ticket watch's notices change it. */
+export function ticketTroubleAfter(
+  prev: TicketTrouble | null,
+  n: FeedStatus,
+): TicketTrouble | null {
+  switch (n.notice) {
+    case "ticket_stale":
+      return { ageSecs: n.age_secs };
+    case "ticket_fresh":
+      return null;
+    default:
+      return prev;
   }
 }
 

@@ -6,7 +6,7 @@ import { createMemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import { App } from "../App";
 import type { ParkedEventView } from "../api/feed";
-import { relayTroubleAfter } from "../api/feed";
+import { relayTroubleAfter, ticketTroubleAfter } from "../api/feed";
 import type { FeedStatus } from "../bindings";
 import { routes } from "../routes";
 import { useUiStore } from "../store/ui";
@@ -22,6 +22,7 @@ const notice = (over: Partial<FeedStatus>): FeedStatus => ({
   seq: null,
   to_seq: null,
   retry_in_secs: null,
+  age_secs: null,
   ...over,
 });
 
@@ -125,7 +126,38 @@ describe("the relay trouble state", () => {
   });
 });
 
+describe("the ticket trouble state", () => {
+  it("is set by the ticket watch's stale notice, cleared by its fresh one, kept by the rest", () => {
+    const stale = ticketTroubleAfter(null, notice({ notice: "ticket_stale", age_secs: 1860 }));
+    expect(stale).toEqual({ ageSecs: 1860 });
+    expect(ticketTroubleAfter(stale, notice({ notice: "caught_up" }))).toBe(stale);
+    expect(ticketTroubleAfter(stale, RELAY_DOWN)).toBe(stale);
+    expect(ticketTroubleAfter(stale, notice({ notice: "ticket_fresh", age_secs: 5 }))).toBeNull();
+    // Nor does the ticket watch say anything about the relay's event log.
+    const down = relayTroubleAfter(null, RELAY_DOWN);
+    expect(relayTroubleAfter(down, notice({ notice: "ticket_fresh", age_secs: 5 }))).toBe(down);
+  });
+});
+
 describe("the frame's feed banner", () => {
+  it("says when tickets stopped arriving, what to check, and clears itself when one arrives", async () => {
+    const { router } = renderFrame();
+    await ready();
+    await send(notice({ notice: "ticket_stale", age_secs: 1860 }));
+    const banner = await screen.findByTestId("feed-banner-ticket");
+    expect(banner.textContent).toContain("中继已有 31 分钟没有收到");
+    expect(banner.textContent).toContain("/wechat/component");
+    await send(notice({ notice: "ticket_stale", age_secs: null }));
+    await waitFor(() => expect(banner.textContent).toContain("还没有收到"));
+    act(() => useUiStore.getState().setLanguage("en"));
+    await waitFor(() => expect(banner.textContent).toContain("has not received"));
+    expect(banner.textContent).not.toMatch(/[\u3000-\u9fff\uff00-\uffef]/);
+    act(() => useUiStore.getState().setLanguage("zh-CN"));
+    await send(notice({ notice: "ticket_fresh", age_secs: 3 }));
+    await waitFor(() => expect(screen.queryByTestId("feed-banner")).toBeNull());
+    expect(router.state.location.pathname).toBe("/overview");
+  });
+
   it("is absent while the feed works", async () => {
     renderFrame();
     await ready();

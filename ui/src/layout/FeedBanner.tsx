@@ -8,6 +8,8 @@ import {
   type ParkedEventView,
   type RelayTrouble,
   relayTroubleAfter,
+  type TicketTrouble,
+  ticketTroubleAfter,
   useFeedNotices,
   useParkedEvents,
 } from "../api/feed";
@@ -67,6 +69,30 @@ function RelayAlert({ trouble }: { trouble: RelayTrouble }) {
             {t("feed.openSettings")}
           </Button>
         )
+      }
+    />
+  );
+}
+
+function TicketAlert({ trouble }: { trouble: TicketTrouble }) {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  return (
+    <Alert
+      data-testid="feed-banner-ticket"
+      type="warning"
+      showIcon
+      banner
+      title={
+        trouble.ageSecs === null
+          ? t("feed.ticketStale.titleNone")
+          : t("feed.ticketStale.title", { minutes: Math.floor(trouble.ageSecs / 60) })
+      }
+      description={t("feed.ticketStale.hint")}
+      action={
+        <Button size="small" onClick={() => navigate("/settings")}>
+          {t("feed.openSettings")}
+        </Button>
       }
     />
   );
@@ -154,26 +180,30 @@ function useOneShotNotices() {
 
 /**
  * The frame's view of the relay feed: a banner while the relay cannot be polled (clearing
- * itself once the feed works again) or events are parked (clearing when none are left), and a
+ * itself once the feed works again), while WeChat's tickets do not arrive at the relay
+ * (clearing when one does) or events are parked (clearing when none are left), and a
  * notification for authorization failures, answered release tests, given-up and lost events.
  */
 export function FeedBanner() {
   const [trouble, setTrouble] = useState<RelayTrouble | null>(null);
+  const [ticket, setTicket] = useState<TicketTrouble | null>(null);
   const oneShot = useOneShotNotices();
   const { data: parked } = useParkedEvents();
   useFeedNotices(
     useCallback(
       (n: FeedStatus) => {
         setTrouble((prev) => relayTroubleAfter(prev, n));
+        setTicket((prev) => ticketTroubleAfter(prev, n));
         oneShot(n);
       },
       [oneShot],
     ),
   );
-  if (!trouble && !parked?.length) return null;
+  if (!trouble && !ticket && !parked?.length) return null;
   return (
     <Flex vertical data-testid="feed-banner">
       {trouble && <RelayAlert trouble={trouble} />}
+      {ticket && <TicketAlert trouble={ticket} />}
       {parked && parked.length > 0 && <ParkedAlert parked={parked} />}
     </Flex>
   );

@@ -37,6 +37,14 @@ use crate::store::{Store, accounts, audit, cursor};
 /// Events asked for per poll.
 const BATCH: u32 = 500;
 
+/// WeChat pushes a component_verify_ticket every 10 minutes: a newest one older than this means
+/// three pushes in a row did not arrive (the callback URL, the relay's keys or the platform's
+/// review), long before the 12-hour ticket itself expires.
+pub const TICKET_STALE_SECS: i64 = 30 * 60;
+
+/// How often the follower asks the relay for the newest ticket's age.
+pub const TICKET_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 /// The parts of authorization the feed triggers; implemented by [`crate::auth::Authorizer`]
 /// (and by fakes in tests).
 pub trait AuthActions: Send + Sync + 'static {
@@ -133,6 +141,11 @@ pub enum FeedNotice {
     /// The relay pruned events `from_seq..=to_seq` before this app applied them; the cursor
     /// moved past them and the audit log says so.
     EventsLost { from_seq: i64, to_seq: i64 },
+    /// WeChat's component_verify_ticket has stopped arriving at the relay: the newest is
+    /// `age_secs` old (`None`: the relay has none at all). Tokens cannot be renewed without it.
+    TicketStale { age_secs: Option<i64> },
+    /// Tickets arrive again (the newest is `age_secs` old): whoever shows the trouble clears it.
+    TicketFresh { age_secs: i64 },
 }
 
 pub struct FeedFollower<A> {
@@ -142,6 +155,9 @@ pub struct FeedFollower<A> {
     handlers: Vec<Arc<dyn EventHandler>>,
     notices: broadcast::Sender<FeedNotice>,
     wait_secs: u32,
+    /// How often to check that tickets still arrive; `None`: not this desk's concern (a team
+    /// desk: the team server receives them).
+    ticket_every: Option<std::time::Duration>,
 }
 
 impl<A: AuthActions> FeedFollower<A> {
@@ -153,6 +169,37 @@ impl<A: AuthActions> FeedFollower<A> {
             handlers: Vec::new(),
             notices: broadcast::channel(256).0,
             wait_secs: crate::relay::MAX_WAIT_SECS,
+            ticket_every: Some(TICKET_CHECK_EVERY),
+        }
+    }
+
+    /// How often `run` checks that WeChat's tickets still arrive at the relay (`None`: never,
+    /// as on a team desk, whose server receives them).
+    #[must_use]
+    pub fn watching_tickets(mut self, every: Option<std::time::Duration>) -> Self {
+        self.ticket_every = every;
+        self
+    }
+
+    /// Asks the relay for its newest ticket and says whether tickets have stopped arriving
+    /// (`Some(notice)` only when the answer differs from `was_stale`). A relay that cannot be
+    /// asked says nothing here: the poll's own failure reports it.
+    async fn check_ticket(&self, was_stale: Option<bool>) -> Option<(bool, FeedNotice)> {
+        let age = match self.relay.fetch_ticket().await {
+            Ok(t) => t.map(|t| t.age_secs),
+            Err(e) => {
+                tracing::debug!(error = %e, "ticket check skipped");
+                return None;
+            }
+        };
+        match age {
+            Some(a) if a <= TICKET_STALE_SECS => (was_stale != Some(false))
+                .then_some((false, FeedNotice::TicketFresh { age_secs: a })),
+            _ => {
+                tracing::warn!(age_secs = ?age, "no fresh component_verify_ticket at the relay");
+                (was_stale != Some(true))
+                    .then_some((true, FeedNotice::TicketStale { age_secs: age }))
+            }
         }
     }
 
@@ -244,7 +291,26 @@ impl<A: AuthActions> FeedFollower<A> {
     pub async fn run(self, cancel: CancellationToken) {
         // Polls failed in a row.
         let mut failures: u32 = 0;
+        // Whether tickets had stopped arriving at the last check, and when to check again.
+        let mut ticket_stale: Option<bool> = None;
+        let mut ticket_due = tokio::time::Instant::now();
         loop {
+            if let Some(every) = self.ticket_every
+                && tokio::time::Instant::now() >= ticket_due
+            {
+                ticket_due = tokio::time::Instant::now() + every;
+                let checked = tokio::select! {
+                    () = cancel.cancelled() => return,
+                    c = self.check_ticket(ticket_stale) => c,
+                };
+                if let Some((stale, notice)) = checked {
+                    // The first check says nothing when all is well (there is nothing to clear).
+                    if stale || ticket_stale.is_some() {
+                        self.notify(notice);
+                    }
+                    ticket_stale = Some(stale);
+                }
+            }
             let retried = tokio::select! {
                 () = cancel.cancelled() => return,
                 r = self.retry_parked() => r,

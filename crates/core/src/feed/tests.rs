@@ -379,6 +379,93 @@ async fn run_applies_events_and_returns_when_cancelled() {
     task.await.unwrap();
 }
 
+/// The next ticket notice `run` sends (other notices skipped), within 5 s.
+async fn next_ticket_notice(rx: &mut tokio::sync::broadcast::Receiver<FeedNotice>) -> FeedNotice {
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let n = rx.recv().await.unwrap();
+            if matches!(
+                n,
+                FeedNotice::TicketStale { .. } | FeedNotice::TicketFresh { .. }
+            ) {
+                return n;
+            }
+        }
+    })
+    .await
+    .expect("a ticket notice")
+}
+
+#[tokio::test]
+async fn run_says_when_tickets_stop_arriving_and_again_when_they_arrive() {
+    let relay = FakeRelay::start().await;
+    let set_ticket = |age: Option<i64>| {
+        relay.state.lock().unwrap().ticket = age
+            .map(|a| json!({"ticket":"ticket@@@t","create_time":1,"received_at":1,"age_secs":a}));
+    };
+    set_ticket(Some(60));
+    let store = Store::open_in_memory().unwrap();
+    let f = follower(&relay, &store, &Arc::new(FakeActions::default()))
+        .await
+        .watching_tickets(Some(std::time::Duration::from_millis(50)));
+    let mut rx = f.subscribe();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(f.run(cancel.clone()));
+
+    // Fresh tickets: several checks, nothing said.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    while let Ok(n) = rx.try_recv() {
+        assert!(
+            !matches!(
+                n,
+                FeedNotice::TicketStale { .. } | FeedNotice::TicketFresh { .. }
+            ),
+            "{n:?}"
+        );
+    }
+    // Three pushes missed: said once, with the age.
+    let stale = crate::feed::TICKET_STALE_SECS + 60;
+    set_ticket(Some(stale));
+    assert_eq!(
+        next_ticket_notice(&mut rx).await,
+        FeedNotice::TicketStale {
+            age_secs: Some(stale)
+        }
+    );
+    // A ticket again: cleared.
+    set_ticket(Some(5));
+    assert_eq!(
+        next_ticket_notice(&mut rx).await,
+        FeedNotice::TicketFresh { age_secs: 5 }
+    );
+    // A relay with no ticket at all is as bad.
+    set_ticket(None);
+    assert_eq!(
+        next_ticket_notice(&mut rx).await,
+        FeedNotice::TicketStale { age_secs: None }
+    );
+    cancel.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_team_desk_does_not_ask_for_tickets() {
+    let relay = FakeRelay::start().await;
+    let store = Store::open_in_memory().unwrap();
+    let f = follower(&relay, &store, &Arc::new(FakeActions::default()))
+        .await
+        .watching_tickets(None);
+    let mut rx = f.subscribe();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(f.run(cancel.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    while let Ok(n) = rx.try_recv() {
+        assert!(!matches!(n, FeedNotice::TicketStale { .. }), "{n:?}");
+    }
+    cancel.cancel();
+    task.await.unwrap();
+}
+
 #[tokio::test]
 async fn fetch_ticket_reads_the_ticket_and_maps_no_ticket_to_none() {
     let relay = FakeRelay::start().await;

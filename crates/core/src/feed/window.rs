@@ -104,6 +104,11 @@ pub enum FeedNoticeKind {
     ParkedGivenUp,
     /// The relay pruned events `seq..=to_seq` before they were applied.
     EventsLost,
+    /// WeChat's tickets stopped arriving at the relay (`age_secs`: the newest one's age, `null`
+    /// when the relay has none).
+    TicketStale,
+    /// Tickets arrive again.
+    TicketFresh,
 }
 
 /// `feed:notice`: every follower notice, for status displays (the frame's banner) and for other
@@ -132,6 +137,9 @@ pub struct FeedStatus {
     /// For `retrying` and `event_parked`: seconds until the next try.
     #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
     pub retry_in_secs: Option<u64>,
+    /// For `ticket_stale` and `ticket_fresh`: the relay's newest ticket's age in seconds.
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Number>))]
+    pub age_secs: Option<i64>,
 }
 
 impl FeedStatus {
@@ -146,6 +154,7 @@ impl FeedStatus {
             seq: None,
             to_seq: None,
             retry_in_secs: None,
+            age_secs: None,
         }
     }
 
@@ -218,6 +227,14 @@ impl FeedStatus {
                 seq: Some(*from_seq),
                 to_seq: Some(*to_seq),
                 ..Self::of(K::EventsLost)
+            },
+            FeedNotice::TicketStale { age_secs } => FeedStatus {
+                age_secs: *age_secs,
+                ..Self::of(K::TicketStale)
+            },
+            FeedNotice::TicketFresh { age_secs } => FeedStatus {
+                age_secs: Some(*age_secs),
+                ..Self::of(K::TicketFresh)
             },
         }
     }
