@@ -125,9 +125,22 @@ function Detail({ id, onClose }: { id: number | null; onClose: () => void }) {
             </Descriptions.Item>
           )}
           <Descriptions.Item label={t("send.history.vars")}>{pre(data.vars)}</Descriptions.Item>
-          <Descriptions.Item label={t("send.history.request")}>
-            {pre(data.request_line)}
-            {pre(data.request_body)}
+          {/* A row never attempted (waiting, cancelled, skipped) sent nothing: what is shown is
+              the request it would send, and says so. */}
+          <Descriptions.Item
+            label={
+              data.row.attempts > 0 ? t("send.history.request") : t("send.history.requestUnsent")
+            }
+          >
+            <span data-testid="history-request" data-sent={data.row.attempts > 0 ? "1" : "0"}>
+              {data.row.attempts === 0 && (
+                <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
+                  {t("send.history.requestUnsentNote")}
+                </Typography.Paragraph>
+              )}
+              {pre(data.request_line)}
+              {pre(data.request_body)}
+            </span>
           </Descriptions.Item>
           <Descriptions.Item label={t("send.history.response")}>
             {pre(data.response)}
