@@ -4,8 +4,7 @@
 //! the range, zeros included), today's totals, and CSV export streamed to a file. The faces reach
 //! it as `ctx.history` ([`History`]).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -16,7 +15,9 @@ use super::render::build_request;
 use crate::error::{Error, Lang, Result};
 use crate::store::Store;
 
+mod export;
 mod query;
+pub use export::{EXPORT_ZONE_ZH, ExportRow, beijing_iso, export_csv, write_csv};
 pub use query::{PageQuery, page_query};
 
 /// The status filter of the history: a recipient state, or a delivery report.
@@ -206,6 +207,8 @@ pub struct HistoryPage {
 
 const ROW_COLS: &str = "id, job_id, seq, appid, kind, template_id, openid, state, attempts, msgid, \
     errcode, errmsg, delivery, delivery_raw, created_at, attempted_at, done_at, delivered_at";
+/// How many columns [`ROW_COLS`] names: the index of a column selected after them.
+const ROW_COL_COUNT: usize = 18;
 
 fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
     let errcode: Option<i64> = r.get(10)?;
@@ -472,90 +475,6 @@ pub(crate) fn overview(conn: &Connection, days: u32, appid: Option<&str>) -> Res
         days,
         today: today_totals(conn, appid)?,
     })
-}
-
-/// Writes every row matching `f` to `path` as CSV (UTF-8 with BOM, so Excel opens it correctly),
-/// newest first. Returns the number of rows written. (Public for the history bench; faces use
-/// [`History::export_csv`].)
-pub fn export_csv(conn: &Connection, f: &HistoryFilter, path: &Path) -> Result<u64> {
-    let f = f.clone().tidy();
-    // The page's statement without a limit, streamed row by row (memory stays flat): pages of
-    // 1,000 each re-ran the window probes and looked up their jobs for links the CSV has no
-    // column for.
-    let q = page_query(conn, &f, None, None)?;
-    let mut stmt = conn.prepare(&q.sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(q.args.iter()), row_from)?;
-    write_csv(rows.map(|r| r.map_err(Error::from)), path)
-}
-
-/// Writes `rows` to `path` as the export's CSV; returns how many. (Public so the history bench
-/// can feed it the paged reads the export used before.)
-pub fn write_csv(rows: impl Iterator<Item = Result<HistoryRow>>, path: &Path) -> Result<u64> {
-    let io = |e: std::io::Error| {
-        Error::input(
-            format!("无法写入导出文件 {}：{e}", path.display()),
-            format!("Cannot write the export file {}: {e}", path.display()),
-        )
-    };
-    let file = std::fs::File::create(path).map_err(io)?;
-    let mut w = std::io::BufWriter::new(file);
-    w.write_all(b"\xEF\xBB\xBF").map_err(io)?;
-    let mut csv = csv::Writer::from_writer(w);
-    let csv_err = |e: csv::Error| {
-        Error::input(
-            format!("无法写入导出文件 {}：{e}", path.display()),
-            format!("Cannot write the export file {}: {e}", path.display()),
-        )
-    };
-    csv.write_record([
-        "记录ID",
-        "任务ID",
-        "序号",
-        "账号AppID",
-        "类型",
-        "模板ID",
-        "OpenID",
-        "状态",
-        "尝试次数",
-        "msgid",
-        "错误码",
-        "错误信息",
-        "送达状态",
-        "送达原始状态",
-        "创建时间",
-        "发送时间",
-        "完成时间",
-    ])
-    .map_err(csv_err)?;
-    let mut n = 0u64;
-    for r in rows {
-        let r = r?;
-        csv.write_record([
-            r.id.to_string(),
-            r.job_id.to_string(),
-            r.seq.to_string(),
-            r.appid.clone(),
-            r.kind.label_zh().to_string(),
-            r.template_id.clone(),
-            r.openid.clone(),
-            r.state.label_zh().to_string(),
-            r.attempts.to_string(),
-            r.msgid.map(|m| m.to_string()).unwrap_or_default(),
-            r.errcode.map(|m| m.to_string()).unwrap_or_default(),
-            r.error_text(Lang::Zh).unwrap_or_default(),
-            r.delivery
-                .map(|d| d.label_zh().to_string())
-                .unwrap_or_default(),
-            r.delivery_raw.clone().unwrap_or_default(),
-            beijing_time(r.created_at),
-            r.attempted_at.map(beijing_time).unwrap_or_default(),
-            r.done_at.map(beijing_time).unwrap_or_default(),
-        ])
-        .map_err(csv_err)?;
-        n += 1;
-    }
-    csv.flush().map_err(io)?;
-    Ok(n)
 }
 
 /// Rows per page when the caller asks for none.

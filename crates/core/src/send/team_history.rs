@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::history::{
-    DayCounts, HistoryDetail, HistoryFilter, HistoryPage, HistoryRow, HistoryStatus,
+    DayCounts, ExportRow, HistoryDetail, HistoryFilter, HistoryPage, HistoryRow, HistoryStatus,
 };
 use super::model::{Delivery, JobKind, JobPurpose, RecipientState};
 use super::reason::Explanation;
@@ -189,7 +189,17 @@ pub(crate) async fn export_csv(relay: &RelayClient, f: &HistoryFilter, path: &Pa
     loop {
         let (rows, next) = page(relay, f, before, 1000).await?;
         for r in &rows {
-            all.push(r.row());
+            // The server keeps no variables and no template titles: those cells stay empty.
+            all.push(r.row().map(|row| {
+                ExportRow {
+                    row,
+                    job_title: JobPurpose::parse(&r.purpose)
+                        .unwrap_or(JobPurpose::Plain)
+                        .title_zh(&r.title),
+                    template_title: String::new(),
+                    vars: String::new(),
+                }
+            }));
         }
         match next {
             Some(n) if !rows.is_empty() => before = Some(n),

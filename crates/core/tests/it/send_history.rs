@@ -406,6 +406,81 @@ async fn csv_export_writes_a_bom_a_chinese_header_and_every_matching_row() {
 }
 
 #[tokio::test]
+async fn csv_export_names_the_zone_of_every_time_and_adds_the_titles_and_variables_at_the_end() {
+    let (engine, [_, _, b]) = populated().await;
+    engine
+        .store()
+        .call(|c| {
+            c.execute(
+                "INSERT INTO templates (appid, template_id, title, synced_at) \
+                 VALUES ('wxB', 'TPL-ship', '订单发货提醒', 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("记录.csv");
+    let f = HistoryFilter {
+        job_id: Some(b),
+        ..Default::default()
+    };
+    history(&engine)
+        .export_csv(f.clone(), path.clone())
+        .await
+        .unwrap();
+    let newest = page(&engine, f, None, 1).await.rows.remove(0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut csv = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    let times: Vec<&str> = headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| h.contains("时间"))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "创建时间（北京时间 UTC+8）",
+            "发送时间（北京时间 UTC+8）",
+            "完成时间（北京时间 UTC+8）",
+            "送达时间（北京时间 UTC+8）",
+        ],
+        "a reader must not have to guess the zone"
+    );
+    assert_eq!(
+        &headers[headers.len() - 3..],
+        ["任务名称", "模板标题", "变量（JSON）"],
+        "new columns after the ones scripts already read"
+    );
+    let col = |name: &str| headers.iter().position(|h| h.starts_with(name)).unwrap();
+    let first = csv.records().next().unwrap().unwrap();
+    assert_eq!(&first[col("OpenID")], newest.openid);
+    let created = &first[col("创建时间")];
+    assert_eq!(
+        created,
+        wxdesk_core::send::history::beijing_iso(newest.created_at)
+    );
+    assert!(
+        created.len() == 25 && created.as_bytes()[10] == b'T' && created.ends_with("+08:00"),
+        "ISO 8601 with its offset: {created}"
+    );
+    assert!(first[col("完成时间")].ends_with("+08:00"));
+    assert_eq!(&first[col("任务名称")], "发货通知");
+    assert_eq!(
+        &first[col("模板标题")],
+        "订单发货提醒",
+        "from the synced templates"
+    );
+    assert_eq!(
+        &first[col("变量")],
+        r#"{"订单号":"A24"}"#,
+        "the values this recipient's message was rendered with"
+    );
+}
+
+#[tokio::test]
 async fn the_feed_handler_joins_a_relay_delivery_event_in_the_feed_transaction() {
     use wxdesk_core::feed::EventHandler;
     use wxdesk_core::feed::events::{EventKind, FeedEvent};

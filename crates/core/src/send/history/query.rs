@@ -31,6 +31,21 @@ pub fn page_query(
     before: Option<i64>,
     limit: Option<u32>,
 ) -> Result<PageQuery> {
+    statement(conn, f, before, limit, ROW_COLS)
+}
+
+/// The export's statement: every matching row, the page's columns and then the variables.
+pub(super) fn export_query(conn: &Connection, f: &HistoryFilter) -> Result<PageQuery> {
+    statement(conn, f, None, None, &format!("{ROW_COLS}, vars"))
+}
+
+fn statement(
+    conn: &Connection,
+    f: &HistoryFilter,
+    before: Option<i64>,
+    limit: Option<u32>,
+    cols: &str,
+) -> Result<PageQuery> {
     let mut terms: Vec<&str> = Vec::new();
     let mut args: Vec<SqlValue> = Vec::new();
     let mut term = |t: &'static str, v: SqlValue| {
@@ -110,7 +125,7 @@ pub fn page_query(
         _ => "id DESC",
     };
     let mut sql = format!(
-        "SELECT {ROW_COLS} FROM send_recipients WHERE {} ORDER BY {order}",
+        "SELECT {cols} FROM send_recipients WHERE {} ORDER BY {order}",
         terms.join(" AND ")
     );
     if let Some(n) = limit {
