@@ -37,6 +37,19 @@ function useExpired(expiresAt: number | undefined) {
   return expiresAt !== undefined && now >= expiresAt;
 }
 
+/**
+ * Whether `url` points at this computer (the sandbox's relay on loopback): a phone that scans
+ * it reaches itself, not the relay, so the wizard says so instead of letting the QR code fail.
+ */
+export function onlyThisComputer(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
 /** 授权账号 wizard: choose the type, then 在本机扫码 (embedded window) or 发送到手机 (QR). */
 export function AuthorizePage() {
   const { t } = useTranslation();
@@ -212,6 +225,14 @@ export function AuthorizePage() {
                     height={200}
                     src={`data:image/svg+xml;utf8,${encodeURIComponent(attempt.mobile_qr_svg)}`}
                   />
+                  {onlyThisComputer(attempt.mobile_url) && (
+                    <Alert
+                      data-testid="mobile-qr-loopback"
+                      type="info"
+                      showIcon
+                      title={t("shell.wizard.mobileLoopback")}
+                    />
+                  )}
                   <Typography.Text
                     copyable={{ text: attempt.mobile_url }}
                     type="secondary"
