@@ -16,6 +16,7 @@ import { AppError, unwrap } from "./index";
 // The core's types under the names the pages use.
 export type {
   BridgeReport as BridgeView,
+  DuplicateRow as DuplicateLine,
   Follower as FollowerRow,
   FollowerCounts as FollowerTotals,
   FollowerFilter as FollowerQuery,

@@ -10,14 +10,25 @@ const PREVIEW: ImportPreviewView = {
   openid_column: "openid",
   openid_column_index: 0,
   variables: ["姓名", "订单号"],
-  rows_read: 6,
+  rows_read: 8,
   valid: 3,
-  invalid_count: 2,
+  invalid_count: 3,
   invalid: [
-    { line: 3, value: "张三", problem: "not_an_openid" },
-    { line: 5, value: "", problem: "empty" },
+    { line: 3, value: "张三", problem: "not_an_openid", length: 2 },
+    { line: 5, value: "", problem: "empty", length: 0 },
+    { line: 6, value: "oAAAAaaaaa", problem: "wrong_length", length: 10 },
   ],
-  duplicates_removed: 1,
+  duplicates_removed: 2,
+  conflicting_count: 1,
+  conflicting: [
+    {
+      openid: "oAAAAaaaaaaaaaaaaaaaaaaaaaaa",
+      kept_line: 2,
+      kept_values: ["李雷", "SO-1"],
+      dropped_line: 8,
+      dropped_values: ["李雷", "SO-9"],
+    },
+  ],
   following_checked: true,
   not_following_count: 1,
   not_following: ["oFORMERxxxxxxxxxxxxxxxxxxxxx"],
@@ -34,10 +45,10 @@ function stat(testid: string) {
 describe("import preview", () => {
   it("shows every count, the format and the variable columns", () => {
     render(<ImportPreview preview={PREVIEW} />);
-    expect(stat("preview-rows")).toBe("6");
+    expect(stat("preview-rows")).toBe("8");
     expect(stat("preview-valid")).toBe("3");
-    expect(stat("preview-invalid")).toBe("2");
-    expect(stat("preview-duplicates")).toBe("1");
+    expect(stat("preview-invalid")).toBe("3");
+    expect(stat("preview-duplicates")).toBe("2");
     expect(stat("preview-not-following")).toBe("1");
     expect(screen.getByText("CSV（GBK）")).toBeTruthy();
     const vars = screen.getByTestId("preview-variables");
@@ -56,20 +67,47 @@ describe("import preview", () => {
   it("lists invalid rows with their line and the reason in the window's language", async () => {
     const { unmount } = render(<ImportPreview preview={PREVIEW} />);
     expect(invalidRows()).toEqual([
-      ["3", "张三", "openid 格式不正确：应为字母、数字、- 或 _（通常 28 位）"],
+      ["3", "张三", "openid 含有不允许的字符：只能是字母、数字、- 或 _"],
       ["5", "", "openid 为空"],
+      ["6", "oAAAAaaaaa", "openid 长度不对：应为 28 位，此处 10 位"],
     ]);
     unmount();
     await i18n.changeLanguage("en");
     try {
       render(<ImportPreview preview={PREVIEW} />);
       expect(invalidRows()).toEqual([
-        ["3", "张三", "Not an openid: expected letters, digits, - or _ (usually 28 characters)"],
+        [
+          "3",
+          "张三",
+          "The openid holds characters an openid never has: only letters, digits, - and _",
+        ],
         ["5", "", "The openid is empty"],
+        ["6", "oAAAAaaaaa", "The openid has the wrong length: 28 characters expected, 10 here"],
       ]);
     } finally {
       await i18n.changeLanguage("zh-CN");
     }
+  });
+
+  it("lists each repeated openid whose values differ beside the row kept", () => {
+    render(<ImportPreview preview={PREVIEW} />);
+    const table = screen.getByTestId("preview-conflicts");
+    expect(screen.getByText(/^1 个重复的 openid 其他列的值不同：保留先出现的行/)).toBeTruthy();
+    const cells = Array.from(table.querySelectorAll("tbody tr.ant-table-row")).map((r) =>
+      Array.from(r.querySelectorAll("td")).map((td) => td.textContent),
+    );
+    expect(cells).toEqual([
+      [
+        "oAAAAaaaaaaaaaaaaaaaaaaaaaaa",
+        "第 2 行：姓名=李雷, 订单号=SO-1",
+        "第 8 行：姓名=李雷, 订单号=SO-9",
+      ],
+    ]);
+  });
+
+  it("shows no duplicates table when the repeats were identical", () => {
+    render(<ImportPreview preview={{ ...PREVIEW, conflicting_count: 0, conflicting: [] }} />);
+    expect(screen.queryByTestId("preview-conflicts")).toBeNull();
   });
 
   it("warns about non-followers (43004) and names them", () => {

@@ -10,7 +10,18 @@ import {
   Typography,
 } from "antd";
 import { useTranslation } from "react-i18next";
-import type { ImportChoices, ImportPreviewView, InvalidLine, SampleRow } from "../../api/audience";
+import type {
+  DuplicateLine,
+  ImportChoices,
+  ImportPreviewView,
+  InvalidLine,
+  SampleRow,
+} from "../../api/audience";
+
+/** One row's values named by their columns: `姓名=张三, 订单号=SO-1`. */
+export function namedValues(variables: string[], values: string[]): string {
+  return variables.map((name, i) => `${name}=${values[i] ?? ""}`).join(", ");
+}
 
 /** Every column of the file in order: the openid column back in its place among the variables. */
 export function allColumns(
@@ -200,7 +211,61 @@ export function ImportPreview({
               {
                 title: t("audience.preview.reason"),
                 key: "reason",
-                render: (_: unknown, r) => t(`audience.preview.problem.${r.problem}`),
+                render: (_: unknown, r) =>
+                  t(`audience.preview.problem.${r.problem}`, { len: r.length, expected: 28 }),
+              },
+            ]}
+          />
+        </div>
+      )}
+      {p.conflicting_count > 0 && (
+        <div>
+          <Typography.Text strong>
+            {t("audience.preview.conflictsTitle", { count: p.conflicting_count })}
+          </Typography.Text>
+          {p.conflicting.length < p.conflicting_count && (
+            <Typography.Text type="secondary">
+              {"  "}
+              {t("audience.preview.more", {
+                shown: p.conflicting.length,
+                count: p.conflicting_count,
+              })}
+            </Typography.Text>
+          )}
+          <Table<DuplicateLine>
+            data-testid="preview-conflicts"
+            size="small"
+            rowKey={(r) => `${r.openid}:${r.dropped_line}`}
+            pagination={p.conflicting.length > 5 ? { pageSize: 5, size: "small" } : false}
+            dataSource={p.conflicting}
+            scroll={{ x: "max-content" }}
+            columns={[
+              {
+                title: "openid",
+                dataIndex: "openid",
+                width: 240,
+                render: (v: string) => <Typography.Text code>{v}</Typography.Text>,
+              },
+              {
+                title: t("audience.preview.kept"),
+                key: "kept",
+                render: (_: unknown, r) =>
+                  t("audience.preview.rowValues", {
+                    line: r.kept_line,
+                    values: namedValues(p.variables, r.kept_values),
+                  }),
+              },
+              {
+                title: t("audience.preview.dropped"),
+                key: "dropped",
+                render: (_: unknown, r) => (
+                  <Typography.Text type="secondary">
+                    {t("audience.preview.rowValues", {
+                      line: r.dropped_line,
+                      values: namedValues(p.variables, r.dropped_values),
+                    })}
+                  </Typography.Text>
+                ),
               },
             ]}
           />
