@@ -46,6 +46,7 @@ import {
   stateLabel,
 } from "../jobs/labels";
 import { PageShell } from "../PageShell";
+import { utcOffsetLabel } from "./zone";
 
 const STATUSES: HistoryStatus[] = [
   "sent",
@@ -198,7 +199,8 @@ export function HistoryPage() {
 
   const columns: ColumnsType<HistoryRowView> = [
     {
-      title: t("send.history.colTime"),
+      // The window's zone, as the export names Beijing's, so a row can be found in both.
+      title: t("send.history.colTime", { zone: utcOffsetLabel() }),
       key: "time",
       width: 150,
       render: (_, r) => formatTime(r.done_at ?? r.created_at),
