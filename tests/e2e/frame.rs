@@ -37,6 +37,11 @@ const PAGES: [(&str, &str, &str); 9] = [
     ("settings", "设置", "平台"),
 ];
 
+/// A Chinese character or full-width punctuation.
+fn is_cjk(c: char) -> bool {
+    ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+}
+
 async fn sidebar_labels(h: &Harness) -> Result<Vec<String>> {
     let mut labels = Vec::new();
     for el in h
@@ -139,15 +144,68 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
             "Relay reachable and key accepted",
         )
         .await?;
-    let cjk: String = settings
-        .chars()
-        .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
-        .collect();
+    let cjk: String = settings.chars().filter(|c| is_cjk(*c)).collect();
     assert!(
         cjk.is_empty(),
         "Chinese on the English 设置 page ({cjk}): {settings}"
     );
     h.screenshot("english-settings").await?;
+
+    // Every page in English: no Chinese anywhere on it (a new sandbox has no user data yet, so
+    // every word is the app's own), each pictured.
+    for (key, _, _) in PAGES {
+        h.click(&format!("[data-testid=nav-{key}]")).await?;
+        h.wait_for(&format!("[data-testid=page-{key}]")).await?;
+        h.settle().await?;
+        let text = h.text(&format!("[data-testid=page-{key}]")).await?;
+        // The language switch names Chinese in Chinese (中文), as language pickers do.
+        let frame = h.text("body").await?.replace("中文", "");
+        for (what, shown) in [("page", &text), ("frame", &frame)] {
+            let cjk: String = shown.chars().filter(|c| is_cjk(*c)).collect();
+            assert!(
+                cjk.is_empty(),
+                "Chinese on the English {key} {what} ({cjk}): {shown}"
+            );
+        }
+        h.screenshot(&format!("english-{key}")).await?;
+    }
+
+    // 授权账号 at 1024 px, in English (the longest labels): its buttons do not overlap.
+    h.client
+        .set_window_size(1024, 768)
+        .await
+        .map_err(|e| wxdesk_e2e::Error::WebDriver("resizing".into(), e.to_string()))?;
+    h.click("[data-testid=nav-accounts]").await?;
+    h.wait_for("[data-testid=page-accounts]").await?;
+    h.settle().await?;
+    let overlaps = h
+        .client
+        .execute(
+            r#"const bs = [...document.querySelectorAll('[data-testid=page-accounts] button')]
+                 .filter(b => b.offsetParent !== null).map(b => [b.innerText, b.getBoundingClientRect()]);
+               const out = [];
+               for (let i = 0; i < bs.length; i++) for (let j = i + 1; j < bs.length; j++) {
+                 const [ta, a] = bs[i], [tb, b] = bs[j];
+                 if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+                   out.push(ta + ' / ' + tb);
+               }
+               return [bs.length, out];"#,
+            vec![],
+        )
+        .await
+        .map_err(|e| wxdesk_e2e::Error::WebDriver("measuring buttons".into(), e.to_string()))?;
+    assert_eq!(
+        overlaps[1],
+        serde_json::json!([]),
+        "buttons overlap at 1024 px: {overlaps}"
+    );
+    assert!(overlaps[0].as_u64().unwrap_or(0) > 0, "{overlaps}");
+    h.screenshot("english-accounts-1024").await?;
+    h.client
+        .set_window_size(1280, 800)
+        .await
+        .map_err(|e| wxdesk_e2e::Error::WebDriver("resizing".into(), e.to_string()))?;
+
     h.click("[data-testid=lang-zh-CN]").await?;
     h.wait_for_text("[data-testid=nav-overview]", "概览")
         .await?;
@@ -160,7 +218,7 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
 }
 
 /// A stand-in relay on loopback that answers 401 (wrong key) to everything until `accept` is
-/// set, then an empty event log (held briefly, like a long-poll) and "no ticket yet". Plain
+/// set, then an empty event log (held briefly, like a long-poll) and a fresh ticket. Plain
 /// HTTP/1.1 with `Connection: close`: all the follower needs.
 async fn key_checking_relay(accept: Arc<AtomicBool>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -186,6 +244,12 @@ async fn key_checking_relay(accept: Arc<AtomicBool>) -> String {
                 } else if request.starts_with("GET /api/v1/events") {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     ("200 OK", r#"{"events":[],"last_seq":0,"first_seq":1}"#)
+                } else if request.starts_with("GET /api/v1/ticket") {
+                    // Tickets arrive: the ticket watch has nothing to say.
+                    (
+                        "200 OK",
+                        r#"{"ticket":"ticket@@@e2e","create_time":1,"received_at":1,"age_secs":60}"#,
+                    )
                 } else {
                     (
                         "404 Not Found",
