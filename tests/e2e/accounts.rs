@@ -292,3 +292,127 @@ async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() 
     }
     Ok(())
 }
+
+/// #16: a data dir switched from the sandbox to a real platform keeps the sandbox's account as
+/// an archive — listed apart, marked 沙箱, never 已授权 — and 设置 removes it only when the
+/// user confirms; the real platform's account stays.
+#[tokio::test]
+async fn the_sandboxs_accounts_after_a_switch_are_an_archive_removed_only_when_asked() -> Result<()>
+{
+    use wxdesk_core::platform::{Egress, Mode, SettingsInput};
+    use wxdesk_core::secrets::Secret;
+
+    const REAL_PLATFORM: &str = "wx0123456789abcdef";
+    const REAL_OA: &str = "wx9999888877776666";
+    let sandbox_oa = wxdesk_sim::world::World::generate(1, 5, 1, 0).accounts[0]
+        .appid
+        .clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let ctx = wxdesk_core::context::Context::open(dir.path())
+            .await
+            .expect("open the data dir");
+        ctx.platform
+            .save_settings(SettingsInput {
+                mode: Mode::Production,
+                component_appid: REAL_PLATFORM.into(),
+                // Nothing listens there: the frame says so, the accounts are local.
+                relay_url: "http://127.0.0.1:9".into(),
+                egress: Egress::Direct,
+                api_base: None,
+                component_appsecret: Some(Secret::new("0123456789abcdef0123456789abcdef")),
+                component_token: None,
+                component_aes_key: None,
+                relay_key: Some(Secret::new("e2e-archive-relay-key")),
+            })
+            .await
+            .expect("production settings");
+        // Both named alike, as the sandbox's and the real account were in the report.
+        let ids = [
+            (sandbox_oa.clone(), wxdesk_sim::SANDBOX_COMPONENT_APPID),
+            (REAL_OA.to_owned(), REAL_PLATFORM),
+        ];
+        ctx.platform
+            .store()
+            .call(move |c| {
+                for (appid, platform) in &ids {
+                    c.execute(
+                        "INSERT INTO accounts (appid, kind, nickname, status, authorized_at, \
+                         updated_at, component_appid, service_type, verify_type) \
+                         VALUES (?1, 'oa', '星辰服务号', 'authorized', 1, 1, ?2, 2, 0)",
+                        [appid.as_str(), *platform],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+            .expect("accounts");
+    }
+    let h = Harness::start(Options::new("accounts-archive").data_dir(dir.path())).await?;
+    h.wait_for("[data-testid=mode-badge][data-mode=production]")
+        .await?;
+
+    h.click("[data-testid=nav-accounts]").await?;
+    h.wait_for(&format!(
+        "[data-testid=accounts-table] tr[data-appid={REAL_OA}]"
+    ))
+    .await?;
+    let archived = format!("[data-testid=archived-accounts] tr[data-appid={sandbox_oa}]");
+    h.wait_for_text(&format!("{archived} [data-testid=sandbox-tag]"), "沙箱")
+        .await?;
+    assert_eq!(
+        h.text(&format!("{archived} [data-testid=account-status]"))
+            .await?,
+        "存档 · 不可用"
+    );
+    assert!(
+        h.client
+            .find_all(Locator::Css(&format!(
+                "[data-testid=accounts-table] tr[data-appid={sandbox_oa}]"
+            )))
+            .await
+            .map_err(wd("the usable accounts"))?
+            .is_empty(),
+        "the sandbox's account is not among the usable ones"
+    );
+    h.screenshot("archive-01-accounts").await?;
+
+    h.click("[data-testid=nav-settings]").await?;
+    h.wait_for_contains("[data-testid=sandbox-archive]", "1 个沙箱账号")
+        .await?;
+    h.click(&format!(
+        "[data-testid=purge-archive-{}]",
+        wxdesk_sim::SANDBOX_COMPONENT_APPID
+    ))
+    .await?;
+    h.wait_for_contains(".ant-popconfirm", "删除 1 个存档账号")
+        .await?;
+    h.screenshot("archive-02-confirm").await?;
+    h.click(".ant-popconfirm .ant-btn-primary").await?;
+    h.wait_gone("[data-testid=sandbox-archive]", RENDER_TIMEOUT)
+        .await?;
+
+    h.click("[data-testid=nav-accounts]").await?;
+    h.wait_for(&format!(
+        "[data-testid=accounts-table] tr[data-appid={REAL_OA}]"
+    ))
+    .await?;
+    h.wait_gone("[data-testid=archived-accounts]", RENDER_TIMEOUT)
+        .await?;
+    h.screenshot("archive-03-removed").await?;
+    h.shutdown().await;
+
+    let ctx = wxdesk_core::context::Context::open(dir.path())
+        .await
+        .expect("open the data dir");
+    let left: Vec<String> = ctx
+        .accounts
+        .list()
+        .await
+        .expect("accounts")
+        .into_iter()
+        .map(|a| a.appid)
+        .collect();
+    assert_eq!(left, [REAL_OA], "only the sandbox's account was removed");
+    Ok(())
+}
