@@ -11,7 +11,8 @@ use audience_support::{apply_follow, audience, store};
 use wxdesk_core::audience::import;
 use wxdesk_core::audience::import::{ImportPreview, WECHAT_OPENID_LEN};
 use wxdesk_core::audience::{
-    FollowerFilter, ImportOptions, ImportSource, ListSource, OpenidProblem, SourceFormat, table,
+    DuplicateRow, FollowerFilter, ImportOptions, ImportSource, ListSource, OpenidProblem,
+    SourceFormat, table,
 };
 use wxdesk_core::store::Store;
 
@@ -364,27 +365,21 @@ fn a_repeated_openid_with_other_values_is_listed_beside_the_row_kept_and_an_iden
     );
     assert_eq!(
         p.conflicting_count, 2,
-        "the identical repeat (line 4) is merged silently; the two that differ are not"
+        "the identical repeat (line 4) is merged, counted above; the two that differ are listed"
     );
-    let listed: Vec<(String, u64, Vec<String>, u64, Vec<String>)> = p
-        .conflicting
-        .iter()
-        .map(|c| {
-            (
-                c.openid.clone(),
-                c.kept_line,
-                c.kept_values.clone(),
-                c.dropped_line,
-                c.dropped_values.clone(),
-            )
-        })
-        .collect();
     let v = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+    let dup = |openid: String, kept_line, kept_values, dropped_line, dropped_values| DuplicateRow {
+        openid,
+        kept_line,
+        kept_values,
+        dropped_line,
+        dropped_values,
+    };
     assert_eq!(
-        listed,
+        p.conflicting,
         vec![
-            (oid(1), 2, v("张三", "10"), 5, v("张三", "99")),
-            (oid(2), 3, v("李四", "20"), 6, v("李斯", "20")),
+            dup(oid(1), 2, v("张三", "10"), 5, v("张三", "99")),
+            dup(oid(2), 3, v("李四", "20"), 6, v("李斯", "20")),
         ],
         "the first row wins and both rows' values are shown"
     );
