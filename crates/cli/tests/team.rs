@@ -441,6 +441,17 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         .ok()
         .json();
     assert_eq!(export["rows"], 200, "both desks' jobs: {export}");
+    // The same columns as a desk's own export: times in Beijing time with the zone named.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let created = headers
+        .iter()
+        .position(|h| h == "创建时间（北京时间 UTC+8）")
+        .unwrap_or_else(|| panic!("the zone is named: {headers:?}"));
+    assert_eq!(headers.iter().last(), Some("变量（JSON）"));
+    let first = reader.records().next().unwrap().unwrap();
+    assert!(first[created].ends_with("+08:00"), "{first:?}");
 
     // A 名单 made at desk A is the team's: desk B lists it, reads its members with their
     // variables and sends to it (each member once, with their own value); deleting it at desk B
