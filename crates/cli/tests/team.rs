@@ -449,7 +449,7 @@ async fn two_desks_in_a_team_share_accounts_the_server_holds_every_token_and_key
         .iter()
         .position(|h| h == "创建时间（北京时间 UTC+8）")
         .unwrap_or_else(|| panic!("the zone is named: {headers:?}"));
-    assert_eq!(headers.iter().last(), Some("变量（JSON）"));
+    assert_eq!(headers.iter().next_back(), Some("变量（JSON）"));
     let first = reader.records().next().unwrap().unwrap();
     assert!(first[created].ends_with("+08:00"), "{first:?}");
 
