@@ -52,6 +52,10 @@ if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
   # The e2e binary embeds ui/dist (custom-protocol); a plain debug build would load the dev server.
   cargo build -p wxdesk --features tauri/custom-protocol
   export WXDESK_APP_BIN="$CARGO_TARGET_DIR/debug/wxdesk"
+  # Production mode's journey runs the relay and the simulator as processes of their own.
+  cargo build -p wxdesk-relay -p wxdesk-sim --bins
+  export WXDESK_RELAY_BIN="$CARGO_TARGET_DIR/debug/wxdesk-relay"
+  export WXDESK_SIM_BIN="$CARGO_TARGET_DIR/debug/wxdesk-sim"
   WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
     xvfb-run -a -s "-screen 0 1280x800x24" \
     cargo test -p wxdesk-e2e -- --test-threads=1

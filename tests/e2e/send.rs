@@ -80,12 +80,17 @@ async fn pick_follower(h: &Harness, openid: &str) -> Result<()> {
 /// templates and followers (the test-send picker searches them), and imports a list of its sample
 /// followers with an 订单号 column. Returns (appid, sim URL, the list's openids).
 async fn prepare_account(dir: &Path, http: &reqwest::Client) -> (String, String, Vec<String>) {
+    prepared(authorize_verified_account(dir, http).await, http).await
+}
+
+/// Templates and followers synced, the list imported, for an authorized account.
+async fn prepared(account: SimAccount, http: &reqwest::Client) -> (String, String, Vec<String>) {
     let SimAccount {
         ctx,
         sim_url,
         appid,
         ..
-    } = authorize_verified_account(dir, http).await;
+    } = account;
     ctx.templates.sync(&appid).await.expect("templates synced");
     ctx.audience
         .sync(&appid, SyncOptions::default(), &|_| {})
@@ -374,10 +379,30 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     let (dir, h) = start_in_sandbox("send").await?;
     let http = reqwest::Client::new();
     let (appid, sim_url, openids) = prepare_account(dir.path(), &http).await;
+    journey(&h, dir.path(), &http, &appid, &sim_url, &openids).await?;
+    h.shutdown().await;
+    drop(dir);
+    Ok(())
+}
+
+/// The operator's day from 发送 on: compose, 先发给自己, bulk send through the confirmation,
+/// the job to its end, every record in 发送记录 with its delivery report, 概览, a slow job paused
+/// and cancelled mid-way with every page's numbers matching the sim's count, and 任务 and
+/// 发送记录 in English.
+async fn journey(
+    h: &Harness,
+    dir: &Path,
+    http: &reqwest::Client,
+    appid: &str,
+    sim_url: &str,
+    openids: &[String],
+) -> Result<()> {
+    let (appid, sim_url) = (appid.to_owned(), sim_url.to_owned());
+    let http = http.clone();
 
     // 发送: the account, the template, every keyword field.
     h.click("[data-testid=nav-compose]").await?;
-    wait_for_contains(&h, "[data-testid=account-picker]", &appid).await?;
+    wait_for_contains(h, "[data-testid=account-picker]", &appid).await?;
     h.click("[data-testid=compose-template]").await?;
     if let Err(e) = h.pick_option(TEMPLATE_TITLE).await {
         h.screenshot("composer-template-missing").await?;
@@ -414,7 +439,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
             .map_err(wd("typing a value"))?;
     }
     // The preview fills 订单号 from the list's first rows and shows WeChat's cut.
-    let preview = wait_for_contains(&h, "[data-testid=compose-preview]", "SO20261122000").await?;
+    let preview = wait_for_contains(h, "[data-testid=compose-preview]", "SO20261122000").await?;
     assert!(preview.contains(TEMPLATE_TITLE), "card title: {preview:?}");
     assert!(
         preview.contains('…'),
@@ -440,7 +465,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
         .send_keys(&test_openid[..12])
         .await
         .map_err(wd("searching the test recipient"))?;
-    pick_follower(&h, test_openid).await?;
+    pick_follower(h, test_openid).await?;
     let chosen = h
         .client
         .execute(
@@ -454,11 +479,11 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     tokio::time::sleep(Duration::from_millis(400)).await;
     h.screenshot("test-recipient-picked").await?;
     h.click("[data-testid=test-send]").await?;
-    wait_for_contains(&h, ".ant-message", "测试消息已发送").await?;
+    wait_for_contains(h, ".ant-message", "测试消息已发送").await?;
 
     // 发送… → the confirmation with the count and today's quota → create the job.
     h.click("[data-testid=compose-send]").await?;
-    let confirm = wait_for_contains(&h, "[data-testid=confirm-dialog]", "接收者").await?;
+    let confirm = wait_for_contains(h, "[data-testid=confirm-dialog]", "接收者").await?;
     assert!(
         confirm.contains(&format!("接收者{}发送速度", openids.len())),
         "the dialog shows the count: {confirm:?}"
@@ -467,7 +492,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     let state = common::get_json(&http, &format!("{sim_url}/__sim/state")).await;
     let (limit, used) = (sandbox_template_quota(), sim_sends(&state, &appid));
     assert_eq!(used, 1, "the sim accepted the test send");
-    let quota = wait_for_contains(&h, "[data-testid=quota-value]", "/ 上限").await?;
+    let quota = wait_for_contains(h, "[data-testid=quota-value]", "/ 上限").await?;
     assert_eq!(
         quota,
         format!("{} / 上限 {}", grouped(limit - used), grouped(limit))
@@ -491,8 +516,8 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     // 任务: the bulk job runs to the end with its bar full.
     h.wait_for_route("/jobs").await?;
     let bar = format!("{}/{}", openids.len(), openids.len());
-    wait_for_contains(&h, "[data-testid=jobs-table]", "已完成").await?;
-    wait_for_contains(&h, "[data-testid=jobs-table]", &bar).await?;
+    wait_for_contains(h, "[data-testid=jobs-table]", "已完成").await?;
+    wait_for_contains(h, "[data-testid=jobs-table]", &bar).await?;
     h.screenshot("job-progress").await?;
 
     // The sim accepted the test send and every list member exactly once.
@@ -502,7 +527,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
 
     // 发送记录: every record, sent.
     h.click("[data-testid=nav-history]").await?;
-    let shown = wait_for_contains(&h, "[data-testid=history-table]", "已发送").await?;
+    let shown = wait_for_contains(h, "[data-testid=history-table]", "已发送").await?;
     h.screenshot("history").await?;
     let rows = h
         .client
@@ -525,7 +550,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     assert_eq!(delivered.0, accepted, "送达 column: {:?}", delivered.1);
     h.click("[data-testid=history-table] .ant-table-row td")
         .await?;
-    let detail = wait_for_contains(&h, "[data-testid=history-detail]", "access_token=***").await?;
+    let detail = wait_for_contains(h, "[data-testid=history-detail]", "access_token=***").await?;
     assert!(detail.contains("client_msg_id"), "detail: {detail:?}");
     h.screenshot("history").await?;
 
@@ -543,7 +568,7 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     tokio::time::sleep(Duration::from_millis(1500)).await;
     h.screenshot("overview").await?;
 
-    cancel_mid_way(&h, dir.path(), &http, &appid, &sim_url).await?;
+    cancel_mid_way(h, dir, &http, &appid, &sim_url).await?;
 
     // Back in 发送, the test recipient is the one last used for this account.
     h.click("[data-testid=nav-compose]").await?;
@@ -565,12 +590,12 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
     h.click("[data-testid=lang-en]").await?;
     let user_data = [TEMPLATE_TITLE, "测试：", LIST_NAME];
     h.click("[data-testid=nav-jobs]").await?;
-    wait_for_contains(&h, "[data-testid=jobs-table]", "Completed").await?;
+    wait_for_contains(h, "[data-testid=jobs-table]", "Completed").await?;
     let jobs = h.text("[data-testid=page-jobs]").await?;
     h.screenshot("jobs-en").await?;
     let zh = chinese_outside(&jobs, &user_data);
     h.click("[data-testid=nav-history]").await?;
-    let history = wait_for_contains(&h, "[data-testid=page-history]", "Sent").await?;
+    let history = wait_for_contains(h, "[data-testid=page-history]", "Sent").await?;
     h.screenshot("history-en").await?;
     // Back to Chinese before any assertion: the language outlives this data dir (WebKit storage).
     h.click("[data-testid=lang-zh-CN]").await?;
@@ -583,9 +608,6 @@ async fn compose_test_send_bulk_send_and_find_every_record_in_history() -> Resul
         zh.is_empty(),
         "Chinese on 发送记录 in English: {zh:?} in {history:?}"
     );
-
-    h.shutdown().await;
-    drop(dir);
     Ok(())
 }
 
@@ -619,4 +641,178 @@ async fn open_cancel_confirm(h: &Harness, id: i64) -> Result<()> {
         "the cancel confirmation".into(),
         "not shown after five tries of 更多 → 取消".into(),
     ))
+}
+
+/// A server of its own process (wxdesk-relay, wxdesk-sim), killed when dropped.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The built binary `name`: `$env` when set, else the target dir's debug build. Fails with how to
+/// build it (scripts/test-all.sh does) rather than skipping.
+fn binary(name: &str, env: &str) -> std::path::PathBuf {
+    let path = std::env::var_os(env)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+                .join("debug")
+                .join(name)
+        });
+    assert!(
+        path.exists(),
+        "{name} is not built at {}: run `cargo build -p {name}` (scripts/test-all.sh does) or set {env}",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// Waits until `url` answers at all (the process is listening).
+async fn until_listening(http: &reqwest::Client, url: &str, what: &str) {
+    for _ in 0..150 {
+        if http.get(url).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} never listened at {url}");
+}
+
+const RELAY_KEY: &str = "e2e-production-relay-key-5c1d0a9e";
+
+/// #16 point 8, production mode as docs/deploy sets it up: wxdesk-relay and wxdesk-sim run as
+/// processes of their own (the relay's upstream and login base are the sim; the sim pushes to the
+/// relay), and a new user's app is configured through 设置 alone — AppID and AppSecret, the
+/// optional token and key, the relay's address and key, egress through the relay. 保存 checks
+/// the settings first (every step passes, the relay's keys included) and the badge turns 正式.
+/// The admin's scan authorizes an account (the sim pushes `authorized` through the relay), and
+/// the operator's day runs on it — bulk send, a job paused and cancelled mid-way — with every
+/// page's numbers checked against the sim's.
+#[tokio::test]
+async fn production_mode_against_a_relay_and_a_sim_of_their_own() -> Result<()> {
+    use wxdesk_sim::{
+        SANDBOX_COMPONENT_AES_KEY as AES_KEY, SANDBOX_COMPONENT_APPSECRET as APPSECRET,
+        SANDBOX_COMPONENT_TOKEN as TOKEN,
+    };
+    // A platform and a world of its own: not the sandbox's AppID, nor its accounts (another
+    // seed), so nothing here can pass for sandbox data.
+    const APPID: &str = "wx0123456789abcdef";
+    const SEED: &str = "20261204";
+    let http = reqwest::Client::new();
+    let servers = tempfile::tempdir().expect("a dir for the relay");
+    let (relay_port, sim_port) = (free_port(), free_port());
+    let relay_url = format!("http://127.0.0.1:{relay_port}");
+    let sim_url = format!("http://127.0.0.1:{sim_port}");
+    // The relay first, so the sim's first ticket push finds it.
+    let _relay = Process(
+        std::process::Command::new(binary("wxdesk-relay", "WXDESK_RELAY_BIN"))
+            .env("WXDESK_RELAY_LISTEN", format!("127.0.0.1:{relay_port}"))
+            .env("WXDESK_RELAY_DATA_DIR", servers.path())
+            .env("WXDESK_RELAY_COMPONENT_APPID", APPID)
+            .env("WXDESK_RELAY_COMPONENT_TOKEN", TOKEN)
+            .env("WXDESK_RELAY_COMPONENT_AES_KEY", AES_KEY)
+            .env("WXDESK_RELAY_API_KEY", RELAY_KEY)
+            .env("WXDESK_RELAY_PUBLIC_BASE_URL", &relay_url)
+            .env("WXDESK_RELAY_UPSTREAM", &sim_url)
+            .env("WXDESK_RELAY_LOGIN_BASE", &sim_url)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| Error::Io("starting wxdesk-relay".into(), e))?,
+    );
+    until_listening(&http, &format!("{relay_url}/healthz"), "wxdesk-relay").await;
+    let _sim = Process(
+        std::process::Command::new(binary("wxdesk-sim", "WXDESK_SIM_BIN"))
+            .env("WXDESK_SIM_LISTEN", format!("127.0.0.1:{sim_port}"))
+            .env("WXDESK_SIM_RELAY_URL", &relay_url)
+            .env("WXDESK_SIM_COMPONENT_APPID", APPID)
+            .env("WXDESK_SIM_COMPONENT_APPSECRET", APPSECRET)
+            .env("WXDESK_SIM_COMPONENT_TOKEN", TOKEN)
+            .env("WXDESK_SIM_COMPONENT_AES_KEY", AES_KEY)
+            .env("WXDESK_SIM_AUTH_DOMAIN", "127.0.0.1")
+            .env("WXDESK_SIM_SEED", SEED)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| Error::Io("starting wxdesk-sim".into(), e))?,
+    );
+    until_listening(&http, &format!("{sim_url}/__sim/state"), "wxdesk-sim").await;
+
+    let dir = tempfile::Builder::new()
+        .prefix("wxdesk-e2e-production-")
+        .tempdir()
+        .map_err(|e| Error::Io("creating the data dir".into(), e))?;
+    let h =
+        Harness::start(wxdesk_e2e::Options::new("send-production").data_dir(dir.path())).await?;
+    h.click("[data-testid=lang-zh-CN]").await?;
+
+    // A new user: the welcome's way to a real platform, then 设置.
+    h.click("[data-testid=go-settings]").await?;
+    for (field, value) in [
+        ("component_appid", APPID),
+        ("component_appsecret", APPSECRET),
+        ("component_token", TOKEN),
+        ("component_aes_key", AES_KEY),
+        ("relay_url", relay_url.as_str()),
+        ("relay_key", RELAY_KEY),
+    ] {
+        h.wait_for(&format!("[data-testid=input-{field}]"))
+            .await?
+            .send_keys(value)
+            .await
+            .map_err(wd("typing a setting"))?;
+    }
+    h.screenshot("settings-filled").await?;
+    h.click("[data-testid=save]").await?;
+    // Checked before saved: every step passes, then the mode is 正式.
+    wait_for_contains(&h, ".ant-message", "已保存").await?;
+    h.wait_for("[data-testid=mode-badge][data-mode=production]")
+        .await?;
+    assert!(
+        h.client
+            .find(Locator::Css("[data-testid=settings-check-failed]"))
+            .await
+            .is_err(),
+        "the check passed before saving"
+    );
+    let summary =
+        wait_for_contains(&h, "[data-testid=check-summary][data-ok='1']", "全部通过").await?;
+    assert!(summary.contains("5 项"), "{summary:?}");
+    let steps = h.text("[data-testid=check-steps]").await?;
+    assert!(
+        steps.contains(&relay_url)
+            && steps.contains("Token 一致")
+            && steps.contains("中继的出口 IP"),
+        "the relay's keys compared, egress through the relay: {steps:?}"
+    );
+    h.screenshot("settings-checked").await?;
+
+    // The admin's scan; then the account's templates and followers synced and a list made.
+    let ctx = wxdesk_core::context::Context::open(dir.path())
+        .await
+        .expect("open the data dir");
+    let account = common::authorize_verified_account_at(ctx, &http, sim_url.clone()).await;
+    let (appid, sim_url, openids) = prepared(account, &http).await;
+    h.click("[data-testid=nav-accounts]").await?;
+    let accounts = wait_for_contains(&h, "[data-testid=page-accounts]", "已授权").await?;
+    assert!(
+        !accounts.contains("沙箱"),
+        "a real platform's account: {accounts:?}"
+    );
+
+    journey(&h, dir.path(), &http, &appid, &sim_url, &openids).await?;
+    h.shutdown().await;
+    drop(dir);
+    Ok(())
 }

@@ -59,6 +59,16 @@ pub async fn authorize_verified_account(dir: &Path, http: &reqwest::Client) -> S
         .settings
         .expect("sandbox settings saved")
         .api_base;
+    authorize_verified_account_at(ctx, http, sim_url).await
+}
+
+/// As [`authorize_verified_account`], with the sim named (a production data dir's settings name
+/// WeChat, or the relay, not the sim).
+pub async fn authorize_verified_account_at(
+    ctx: Context,
+    http: &reqwest::Client,
+    sim_url: String,
+) -> SimAccount {
     let world = get_json(http, &format!("{sim_url}/__sim/state")).await;
     let state = world["accounts"]
         .as_array()
