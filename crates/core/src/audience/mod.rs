@@ -25,7 +25,8 @@ pub use db::tags::TagRow;
 pub use events::FollowEvents;
 pub use handle::{Audience, ImportSaved};
 pub use import::{
-    DuplicateRow, ImportOptions, ImportPreview, ImportRow, InvalidRow, OpenidProblem, PreparedImport,
+    DuplicateRow, ImportOptions, ImportPreview, ImportRow, InvalidRow, OpenidProblem,
+    PreparedImport,
 };
 pub use sync::{SyncOptions, SyncOutcome, SyncProgress, SyncReport, sync_followers, sync_tags};
 pub use table::SourceFormat;
