@@ -399,6 +399,14 @@ async fn journey(
 ) -> Result<()> {
     let (appid, sim_url) = (appid.to_owned(), sim_url.to_owned());
     let http = http.clone();
+    // The account's own name: shown for its appid, and the user's data (not the app's words).
+    let world = common::get_json(&http, &format!("{sim_url}/__sim/state")).await;
+    let nickname = world["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["appid"] == appid.as_str()))
+        .and_then(|a| a["nickname"].as_str())
+        .expect("the account's nickname")
+        .to_owned();
 
     // 发送: the account, the template, every keyword field.
     h.click("[data-testid=nav-compose]").await?;
@@ -535,6 +543,13 @@ async fn journey(
         .await
         .map_err(wd("listing history rows"))?;
     assert_eq!(rows.len() as u64, accepted, "history rows: {shown:?}");
+    // Names over ids: the account and the template by name, the ids on hover.
+    let account_cell = wait_for_contains(h, "[data-testid=history-account]", &nickname).await?;
+    assert!(
+        !account_cell.contains(appid.as_str()),
+        "the account by its name, not its appid: {account_cell:?}"
+    );
+    wait_for_contains(h, "[data-testid=history-template]", TEMPLATE_TITLE).await?;
     assert_eq!(shown.matches("已发送").count() as u64, accepted);
     // 已送达: the sim reports each accepted message (TEMPLATESENDJOBFINISH) to the relay, the
     // app's feed applies it to its record, and the open page shows it without a refresh.
@@ -588,7 +603,7 @@ async fn journey(
     // In English, 任务 and 发送记录 say everything in English; only the user's data (the job
     // titles made from the template's name) stays as it was written.
     h.click("[data-testid=lang-en]").await?;
-    let user_data = [TEMPLATE_TITLE, "测试：", LIST_NAME];
+    let user_data = [TEMPLATE_TITLE, "测试：", LIST_NAME, nickname.as_str()];
     h.click("[data-testid=nav-jobs]").await?;
     wait_for_contains(h, "[data-testid=jobs-table]", "Completed").await?;
     let jobs = h.text("[data-testid=page-jobs]").await?;

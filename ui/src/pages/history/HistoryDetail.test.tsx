@@ -66,3 +66,33 @@ describe("发送记录's detail drawer", () => {
     expect(request.textContent).not.toContain("尚未发送");
   });
 });
+
+describe("发送记录's table", () => {
+  it("names the account and the template, with their ids on hover and to copy", async () => {
+    const r = row({ state: "sent", attempts: 1, template_id: "TPL-ORDER" });
+    renderApp(undefined, "/history", {
+      history_list: { rows: [r], next_before: null },
+      jobs_list: [],
+      list_accounts: [{ appid: r.appid, nickname: "星辰物流服务号" }],
+      templates_list: [{ appid: r.appid, template_id: "TPL-ORDER", title: "订单发货通知" }],
+    });
+    const account = await screen.findByTestId("history-account", {}, { timeout: 5000 });
+    await waitFor(() => expect(account.textContent).toContain("星辰物流服务号"));
+    expect(account.getAttribute("data-id")).toBe(r.appid);
+    const template = screen.getByTestId("history-template");
+    await waitFor(() => expect(template.textContent).toContain("订单发货通知"));
+    expect(template.getAttribute("data-id")).toBe("TPL-ORDER");
+  });
+
+  it("shows the id itself where no name is known", async () => {
+    const r = row({ state: "sent", attempts: 1, template_id: "TPL-GONE" });
+    renderApp(undefined, "/history", {
+      history_list: { rows: [r], next_before: null },
+      jobs_list: [],
+      templates_list: [],
+    });
+    const account = await screen.findByTestId("history-account", {}, { timeout: 5000 });
+    expect(account.textContent).toContain(r.appid);
+    expect(screen.getByTestId("history-template").textContent).toContain("TPL-GONE");
+  });
+});

@@ -21,6 +21,7 @@ import type { Dayjs } from "dayjs";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
+import { useAccountNames, useTemplateTitles } from "../../api/names";
 import {
   type HistoryQuery,
   type HistoryRowView,
@@ -33,6 +34,7 @@ import {
 } from "../../api/send";
 import { useAccountOptions } from "../../api/templates";
 import { ErrorAlert } from "../../layout/ErrorAlert";
+import { NamedId } from "../../layout/NamedId";
 import { SandboxMark } from "../accounts/PlatformTag";
 import { JobSummary } from "../jobs/JobNumbers";
 import { formatTime } from "../jobs/JobsPage";
@@ -176,6 +178,8 @@ export function HistoryPage() {
   const jobs = useJobs();
   const job = query.job_id === null ? undefined : jobs.data?.find((j) => j.id === query.job_id);
   const rows = history.data?.pages.flatMap((p) => p.rows) ?? [];
+  const accountName = useAccountNames();
+  const templateTitle = useTemplateTitles(rows.map((r) => r.appid));
   const set = (patch: Partial<HistoryQuery>) => setQuery({ ...query, ...patch });
 
   const onDates = (v: [Dayjs | null, Dayjs | null] | null) =>
@@ -212,16 +216,25 @@ export function HistoryPage() {
       ellipsis: true,
       render: (appid: string) => (
         <Flex gap={4} align="center" style={{ minWidth: 0 }}>
-          <Typography.Text ellipsis={{ tooltip: appid }}>{appid}</Typography.Text>
+          <NamedId name={accountName(appid)} id={appid} testid="history-account" />
           <SandboxMark appid={appid} />
         </Flex>
       ),
     },
     {
       title: t("send.history.colTemplate"),
-      dataIndex: "template_id",
-      width: 110,
-      ellipsis: { showTitle: true },
+      key: "template",
+      width: 140,
+      render: (_, r) =>
+        r.template_id ? (
+          <NamedId
+            name={templateTitle(r.appid, r.template_id)}
+            id={r.template_id}
+            testid="history-template"
+          />
+        ) : (
+          "—"
+        ),
     },
     { title: t("send.history.colOpenid"), dataIndex: "openid", ellipsis: true },
     {

@@ -4,6 +4,7 @@ import type { ColumnsType } from "antd/es/table";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
+import { useAccountNames } from "../../api/names";
 import {
   type JobView,
   useDeliveryReportsLive,
@@ -18,6 +19,7 @@ import {
 } from "../../api/send";
 import { useTeamMembership } from "../../api/team";
 import { ErrorAlert } from "../../layout/ErrorAlert";
+import { NamedId } from "../../layout/NamedId";
 import { SandboxMark } from "../accounts/PlatformTag";
 import { QuotaModal } from "../messaging/QuotaModal";
 import { PageShell } from "../PageShell";
@@ -182,6 +184,7 @@ export function JobsPage() {
   const english = isEnglish(i18n.language);
   const navigate = useNavigate();
   const { data, error, isPending, refetch, isFetching } = useJobs();
+  const accountName = useAccountNames();
   useDeliveryReportsLive();
   const columns: ColumnsType<JobView> = [
     {
@@ -193,9 +196,13 @@ export function JobsPage() {
           <Typography.Text strong ellipsis={{ tooltip: jobTitle(t, j) }}>
             #{j.id} {jobTitle(t, j)}
           </Typography.Text>
-          <Typography.Text type="secondary" style={{ fontSize: 12 }} ellipsis>
-            {kindLabel(t, j.kind)} · {j.appid} <SandboxMark appid={j.appid} />
-          </Typography.Text>
+          <Flex gap={4} align="center" style={{ fontSize: 12, minWidth: 0 }}>
+            <Typography.Text type="secondary" style={{ fontSize: 12, flex: "none" }}>
+              {kindLabel(t, j.kind)} ·
+            </Typography.Text>
+            <NamedId name={accountName(j.appid)} id={j.appid} testid={`job-account-${j.id}`} />
+            <SandboxMark appid={j.appid} />
+          </Flex>
         </Flex>
       ),
     },
