@@ -82,7 +82,8 @@ export function UniformTab({
               title: m.nickname || m.appid,
               label: (
                 <Flex gap={6} align="center">
-                  {m.nickname || m.appid}
+                  {/* Its own element, so the name is found as the option's text. */}
+                  <span>{m.nickname || m.appid}</span>
                   {m.sandbox && <SandboxTag />}
                 </Flex>
               ),

@@ -61,7 +61,8 @@ export function AccountScope({ children, extra, page }: Props) {
             title: label(a),
             label: (
               <Flex gap={6} align="center">
-                {label(a)}
+                {/* Its own element, so the name is found as the option's text. */}
+                <span>{label(a)}</span>
                 {a.sandbox && <SandboxTag />}
               </Flex>
             ),
