@@ -544,12 +544,38 @@ async fn journey(
         .map_err(wd("listing history rows"))?;
     assert_eq!(rows.len() as u64, accepted, "history rows: {shown:?}");
     // Names over ids: the account and the template by name, the ids on hover.
-    let account_cell = wait_for_contains(h, "[data-testid=history-account]", &nickname).await?;
+    let named = |testid: &'static str, want: String| async move {
+        let js = format!(
+            "return [...document.querySelectorAll('[data-testid={testid}]')]\
+                 .map(e => [e.textContent, e.dataset.id]);"
+        );
+        let deadline = tokio::time::Instant::now() + RENDER_TIMEOUT;
+        loop {
+            let cells = h
+                .client
+                .execute(&js, vec![])
+                .await
+                .map_err(wd("reading names"))?;
+            let cells: Vec<(String, String)> = serde_json::from_value(cells).unwrap_or_default();
+            if !cells.is_empty() && cells.iter().all(|(text, _)| *text == want) {
+                return Ok::<_, Error>(cells);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::TextMismatch {
+                    css: format!("[data-testid={testid}]"),
+                    want,
+                    got: format!("{cells:?}"),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let accounts = named("history-account", nickname.clone()).await?;
     assert!(
-        !account_cell.contains(appid.as_str()),
-        "the account by its name, not its appid: {account_cell:?}"
+        accounts.iter().all(|(_, id)| *id == appid),
+        "each name stands for the appid, kept for hover and copy: {accounts:?}"
     );
-    wait_for_contains(h, "[data-testid=history-template]", TEMPLATE_TITLE).await?;
+    named("history-template", TEMPLATE_TITLE.to_owned()).await?;
     assert_eq!(shown.matches("已发送").count() as u64, accepted);
     // 已送达: the sim reports each accepted message (TEMPLATESENDJOBFINISH) to the relay, the
     // app's feed applies it to its record, and the open page shows it without a refresh.

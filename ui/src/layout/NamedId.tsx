@@ -1,8 +1,9 @@
 import { Tooltip, Typography } from "antd";
 
 /**
- * A name where staff look for one, with the id it stands for on hover and a copy button (the id
- * is what support, logs and WeChat's own pages use); the id alone when there is no name.
+ * A name where staff look for one, with the id it stands for on hover, copyable there (the id
+ * is what support, logs and WeChat's own pages use); the id alone when there is no name. A long
+ * name is cut by CSS only, so the whole name stays in the page.
  */
 export function NamedId({
   name,
@@ -14,16 +15,25 @@ export function NamedId({
   testid?: string;
 }) {
   return (
-    <Tooltip title={id}>
-      <Typography.Text
+    <Tooltip
+      title={
+        <Typography.Text copyable={{ text: id }} style={{ color: "inherit" }}>
+          {id}
+        </Typography.Text>
+      }
+    >
+      <span
         data-testid={testid}
         data-id={id}
-        ellipsis
-        copyable={{ text: id }}
-        style={{ minWidth: 0 }}
+        style={{
+          minWidth: 0,
+          overflow: "hidden",
+          textOverflow: "ellipsis",
+          whiteSpace: "nowrap",
+        }}
       >
         {name ?? id}
-      </Typography.Text>
+      </span>
     </Tooltip>
   );
 }

@@ -212,7 +212,7 @@ export function HistoryPage() {
     {
       title: t("send.history.colAccount"),
       dataIndex: "appid",
-      width: 130,
+      width: 160,
       ellipsis: true,
       render: (appid: string) => (
         <Flex gap={4} align="center" style={{ minWidth: 0 }}>
