@@ -928,7 +928,11 @@ export type FeedNoticeKind = "account_authorized" | "account_status_changed" |
  */
 "ticket_stale" | 
 /**  Tickets arrive again. */
-"ticket_fresh";
+"ticket_fresh" | 
+/**  WeChat's API could not be reached (`message` says where and why). */
+"wechat_unreachable" | 
+/**  WeChat answers again. */
+"wechat_reachable";
 
 /**
  *  `feed:notice`: every follower notice, for status displays (the frame's banner) and for other

@@ -16,6 +16,11 @@ pub trait AccountApi: Send + Sync {
     fn access_token(&self, appid: &str) -> impl Future<Output = Result<Secret>> + Send;
     /// WeChat refused the token (40001/42001/40014): drop it so the next call gets a fresh one.
     fn token_refused(&self, appid: &str) -> impl Future<Output = ()> + Send;
+    /// Where each call's outcome is told, so the frame can say when WeChat cannot be reached
+    /// (none: nobody is told).
+    fn health(&self) -> Option<&crate::health::WeChatHealth> {
+        None
+    }
 }
 
 /// The platform's connection: authorizer_access_token from the refresh token in the keychain.
@@ -31,6 +36,10 @@ impl AccountApi for crate::platform::WxApi {
     async fn token_refused(&self, appid: &str) {
         self.forget_authorizer(appid).await;
     }
+
+    fn health(&self) -> Option<&crate::health::WeChatHealth> {
+        Some(crate::platform::WxApi::health(self))
+    }
 }
 
 /// Shared handles work too (the shell holds `Arc<WxApi>`).
@@ -45,6 +54,10 @@ impl<T: AccountApi> AccountApi for std::sync::Arc<T> {
 
     fn token_refused(&self, appid: &str) -> impl Future<Output = ()> + Send {
         (**self).token_refused(appid)
+    }
+
+    fn health(&self) -> Option<&crate::health::WeChatHealth> {
+        (**self).health()
     }
 }
 
@@ -62,7 +75,11 @@ where
     let mut attempt = 1;
     loop {
         let token = api.access_token(appid).await?;
-        match f(api.client().clone(), token).await {
+        let outcome = f(api.client().clone(), token).await;
+        if let Some(h) = api.health() {
+            h.observe(&outcome);
+        }
+        match outcome {
             Ok(v) => return Ok(v),
             Err(e) => match e.kind() {
                 Some(ErrKind::TokenInvalid) if !refreshed => {
@@ -118,6 +135,7 @@ mod tests {
         client: Client,
         issued: Mutex<u32>,
         refused: AtomicUsize,
+        health: crate::health::WeChatHealth,
     }
 
     impl AccountApi for Tokens {
@@ -132,6 +150,9 @@ mod tests {
         async fn token_refused(&self, _appid: &str) {
             self.refused.fetch_add(1, Ordering::SeqCst);
         }
+        fn health(&self) -> Option<&crate::health::WeChatHealth> {
+            Some(&self.health)
+        }
     }
 
     fn api(client: Client) -> Tokens {
@@ -139,6 +160,7 @@ mod tests {
             client,
             issued: Mutex::new(0),
             refused: AtomicUsize::new(0),
+            health: crate::health::WeChatHealth::default(),
         }
     }
 
@@ -196,5 +218,36 @@ mod tests {
         let e = tags(&a).await.unwrap_err();
         assert_eq!(e.wechat_errcode(), Some(40001));
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one refresh, not more");
+    }
+
+    #[tokio::test]
+    async fn every_call_tells_whether_wechat_was_reached() {
+        // Nothing listens: the calls (retries included) cannot reach WeChat.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let down = api(Client::new(ClientConfig::with_base_url(format!(
+            "http://127.0.0.1:{port}"
+        )))
+        .unwrap());
+        let mut rx = down.health.subscribe();
+        assert!(tags(&down).await.is_err());
+        let why = rx.borrow_and_update().clone().expect("unreachable");
+        assert!(why.zh.contains(&format!("127.0.0.1:{port}")), "{why:?}");
+
+        // The same health, a WeChat that answers (even with a refusal): reached again.
+        let (client, _) = wechat(vec![
+            json!({"errcode": 48001, "errmsg": "api unauthorized"}),
+        ])
+        .await;
+        let up = Tokens {
+            health: down.health.clone(),
+            ..api(client)
+        };
+        assert!(tags(&up).await.is_err());
+        assert!(rx.has_changed().unwrap());
+        assert!(rx.borrow_and_update().is_none(), "a refusal is an answer");
     }
 }

@@ -26,6 +26,8 @@ pub mod error;
 pub mod feed;
 /// How features call WeChat for an authorized account: the account's token, with retry.
 pub mod gateway;
+/// Whether WeChat's API answers this desk (the frame's banner when it does not).
+pub mod health;
 /// 客服消息 window: the newest user action per openid from the feed, open windows by account.
 pub mod interactions;
 /// The app's size-rotated, user-private log file.

@@ -62,6 +62,8 @@ pub enum SandboxStep {
 struct Running {
     sandbox: Option<Sandbox>,
     feed: Option<CancellationToken>,
+    /// Whether the platform's word on reaching WeChat is being passed on to the notices.
+    health: bool,
 }
 
 /// The background services of one data dir.
@@ -112,6 +114,16 @@ impl Services {
     /// feed follower runs whenever a platform is configured. Nothing runs on first start. When
     /// the relay has no ticket, WeChat is asked to push one (设置 shows the same).
     pub async fn start(&self) -> Result<()> {
+        {
+            let mut running = self.running.lock().await;
+            if !running.health {
+                running.health = true;
+                tokio::spawn(forward_health(
+                    self.platform.wechat_health().subscribe(),
+                    self.notices.clone(),
+                ));
+            }
+        }
         let mode = self
             .platform
             .load_settings()
@@ -270,6 +282,21 @@ fn info(sb: &Sandbox) -> SandboxInfo {
     }
 }
 
+/// Passes the platform's word on reaching WeChat on to the notices, as it changes.
+async fn forward_health(
+    mut rx: tokio::sync::watch::Receiver<Option<crate::error::Msg>>,
+    to: broadcast::Sender<FeedNotice>,
+) {
+    while rx.changed().await.is_ok() {
+        let notice = match rx.borrow_and_update().clone() {
+            Some(message) => FeedNotice::WechatUnreachable { message },
+            None => FeedNotice::WechatReachable,
+        };
+        // No subscriber (no window yet): nothing to tell.
+        let _ = to.send(notice);
+    }
+}
+
 /// Passes one follower's notices on to the services' channel until the follower is replaced.
 async fn forward(
     mut from: broadcast::Receiver<FeedNotice>,
@@ -290,5 +317,41 @@ async fn forward(
         };
         // No subscriber (no window yet): nothing to tell.
         let _ = to.send(notice);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Msg;
+    use crate::health::WeChatHealth;
+
+    async fn next(rx: &mut broadcast::Receiver<FeedNotice>) -> FeedNotice {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a notice")
+            .expect("the channel")
+    }
+
+    #[tokio::test]
+    async fn the_word_on_reaching_wechat_becomes_a_notice_on_each_change() {
+        let health = WeChatHealth::default();
+        let (tx, mut rx) = broadcast::channel(8);
+        tokio::spawn(forward_health(health.subscribe(), tx));
+        let why = Msg::new(
+            "无法连接微信接口：x",
+            "WeChat's API could not be reached: x",
+        );
+        health.unreachable(why.clone());
+        health.unreachable(why.clone());
+        assert_eq!(
+            next(&mut rx).await,
+            FeedNotice::WechatUnreachable { message: why }
+        );
+        health.reached();
+        health.reached();
+        assert_eq!(next(&mut rx).await, FeedNotice::WechatReachable);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(rx.try_recv().is_err(), "no news is not repeated");
     }
 }

@@ -43,9 +43,12 @@ export function relayTroubleAfter(prev: RelayTrouble | null, n: FeedStatus): Rel
       };
     case "event_parked":
     case "parked_given_up":
-    // The ticket watch asks the relay about tickets, not about its event log.
+    // The ticket watch asks the relay about tickets, and account calls reach WeChat or not:
+    // neither says anything about the relay's event log.
     case "ticket_stale":
     case "ticket_fresh":
+    case "wechat_unreachable":
+    case "wechat_reachable":
       return prev;
     default:
       return null;
@@ -102,4 +105,24 @@ export function useFeedNotices(onNotice: (n: FeedStatus) => void) {
       ),
     [qc],
   );
+}
+
+/** Why WeChat's API could not be reached (in both languages: worded when shown), or `null`. */
+export interface WechatTrouble {
+  message: FeedStatus["message"];
+}
+
+/** Whether WeChat is unreachable after `n`; only the account calls' word changes it. */
+export function wechatTroubleAfter(
+  prev: WechatTrouble | null,
+  n: FeedStatus,
+): WechatTrouble | null {
+  switch (n.notice) {
+    case "wechat_unreachable":
+      return { message: n.message };
+    case "wechat_reachable":
+      return null;
+    default:
+      return prev;
+  }
 }

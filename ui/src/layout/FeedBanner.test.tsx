@@ -140,6 +140,33 @@ describe("the ticket trouble state", () => {
 });
 
 describe("the frame's feed banner", () => {
+  it("says when WeChat cannot be reached, with where and why, and clears with the next answer", async () => {
+    renderFrame();
+    await ready();
+    await send(
+      notice({
+        notice: "wechat_unreachable",
+        message: {
+          zh: "无法连接微信接口：api.weixin.qq.com:443: Connection refused (os error 111)",
+          en: "WeChat's API could not be reached: api.weixin.qq.com:443: Connection refused (os error 111)",
+        },
+      }),
+    );
+    const banner = await screen.findByTestId("feed-banner-wechat");
+    expect(banner.textContent).toContain("无法连接微信接口");
+    expect(banner.textContent).toContain("api.weixin.qq.com:443");
+    expect(banner.textContent).toContain("检测连接");
+    // The relay's own state is another matter: a caught-up feed does not clear it.
+    await send(notice({ notice: "caught_up" }));
+    expect(screen.queryByTestId("feed-banner-wechat")).not.toBeNull();
+    act(() => useUiStore.getState().setLanguage("en"));
+    await waitFor(() => expect(banner.textContent).toContain("cannot be reached"));
+    expect(banner.textContent).not.toMatch(/[\u3000-\u9fff\uff00-\uffef]/);
+    act(() => useUiStore.getState().setLanguage("zh-CN"));
+    await send(notice({ notice: "wechat_reachable" }));
+    await waitFor(() => expect(screen.queryByTestId("feed-banner")).toBeNull());
+  });
+
   it("says when tickets stopped arriving, what to check, and clears itself when one arrives", async () => {
     const { router } = renderFrame();
     await ready();

@@ -12,6 +12,8 @@ import {
   ticketTroubleAfter,
   useFeedNotices,
   useParkedEvents,
+  type WechatTrouble,
+  wechatTroubleAfter,
 } from "../api/feed";
 import { msg } from "../pages/accounts/labels";
 
@@ -89,6 +91,33 @@ function TicketAlert({ trouble }: { trouble: TicketTrouble }) {
           : t("feed.ticketStale.title", { minutes: Math.floor(trouble.ageSecs / 60) })
       }
       description={t("feed.ticketStale.hint")}
+      action={
+        <Button size="small" onClick={() => navigate("/settings")}>
+          {t("feed.openSettings")}
+        </Button>
+      }
+    />
+  );
+}
+
+function WechatAlert({ trouble }: { trouble: WechatTrouble }) {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  return (
+    <Alert
+      data-testid="feed-banner-wechat"
+      type="error"
+      showIcon
+      banner
+      title={t("feed.wechatUnreachable.title")}
+      description={
+        <>
+          <div>{t("feed.wechatUnreachable.hint")}</div>
+          {trouble.message && (
+            <Typography.Text type="secondary">{msg(trouble.message)}</Typography.Text>
+          )}
+        </>
+      }
       action={
         <Button size="small" onClick={() => navigate("/settings")}>
           {t("feed.openSettings")}
@@ -180,13 +209,15 @@ function useOneShotNotices() {
 
 /**
  * The frame's view of the relay feed: a banner while the relay cannot be polled (clearing
- * itself once the feed works again), while WeChat's tickets do not arrive at the relay
+ * itself once the feed works again), while WeChat's API cannot be reached (clearing with the
+ * next call that reaches it), while WeChat's tickets do not arrive at the relay
  * (clearing when one does) or events are parked (clearing when none are left), and a
  * notification for authorization failures, answered release tests, given-up and lost events.
  */
 export function FeedBanner() {
   const [trouble, setTrouble] = useState<RelayTrouble | null>(null);
   const [ticket, setTicket] = useState<TicketTrouble | null>(null);
+  const [wechat, setWechat] = useState<WechatTrouble | null>(null);
   const oneShot = useOneShotNotices();
   const { data: parked } = useParkedEvents();
   useFeedNotices(
@@ -194,15 +225,17 @@ export function FeedBanner() {
       (n: FeedStatus) => {
         setTrouble((prev) => relayTroubleAfter(prev, n));
         setTicket((prev) => ticketTroubleAfter(prev, n));
+        setWechat((prev) => wechatTroubleAfter(prev, n));
         oneShot(n);
       },
       [oneShot],
     ),
   );
-  if (!trouble && !ticket && !parked?.length) return null;
+  if (!trouble && !ticket && !wechat && !parked?.length) return null;
   return (
     <Flex vertical data-testid="feed-banner">
       {trouble && <RelayAlert trouble={trouble} />}
+      {wechat && <WechatAlert trouble={wechat} />}
       {ticket && <TicketAlert trouble={ticket} />}
       {parked && parked.length > 0 && <ParkedAlert parked={parked} />}
     </Flex>

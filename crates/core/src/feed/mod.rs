@@ -146,6 +146,12 @@ pub enum FeedNotice {
     TicketStale { age_secs: Option<i64> },
     /// Tickets arrive again (the newest is `age_secs` old): whoever shows the trouble clears it.
     TicketFresh { age_secs: i64 },
+    /// An account call could not reach WeChat (no connection, timeout, or the relay's egress
+    /// could not reach it); `message` says where and why. Sent by the services, not the
+    /// follower, from [`crate::health::WeChatHealth`].
+    WechatUnreachable { message: Msg },
+    /// A call reached WeChat again.
+    WechatReachable,
 }
 
 pub struct FeedFollower<A> {

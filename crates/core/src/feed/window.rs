@@ -109,6 +109,10 @@ pub enum FeedNoticeKind {
     TicketStale,
     /// Tickets arrive again.
     TicketFresh,
+    /// WeChat's API could not be reached (`message` says where and why).
+    WechatUnreachable,
+    /// WeChat answers again.
+    WechatReachable,
 }
 
 /// `feed:notice`: every follower notice, for status displays (the frame's banner) and for other
@@ -236,6 +240,11 @@ impl FeedStatus {
                 age_secs: Some(*age_secs),
                 ..Self::of(K::TicketFresh)
             },
+            FeedNotice::WechatUnreachable { message } => FeedStatus {
+                message: Some(message.clone()),
+                ..Self::of(K::WechatUnreachable)
+            },
+            FeedNotice::WechatReachable => Self::of(K::WechatReachable),
         }
     }
 }

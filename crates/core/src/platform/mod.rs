@@ -39,6 +39,8 @@ pub struct Platform {
     /// A team workspace (see [`crate::team`]): WeChat calls go to the team server, which adds
     /// the tokens; this desk holds no platform secret.
     team: bool,
+    /// Whether WeChat answers, as every connection's account calls tell it.
+    health: crate::health::WeChatHealth,
 }
 
 impl std::fmt::Debug for Platform {
@@ -57,7 +59,13 @@ impl Platform {
             api: Arc::new(RwLock::new(None)),
             shared_tokens: None,
             team: false,
+            health: crate::health::WeChatHealth::default(),
         }
+    }
+
+    /// Whether WeChat's API answers this desk (every connection built from here tells it).
+    pub fn wechat_health(&self) -> &crate::health::WeChatHealth {
+        &self.health
     }
 
     /// The platform of a team workspace.
@@ -163,7 +171,8 @@ impl Platform {
             .map(|s| Arc::new(s) as Arc<dyn wxdesk_wechat::token::SharedTokens>);
         let api = Arc::new(
             self.connect(&s, relay, appsecret, shared)?
-                .checking_accounts_in(self.store.clone()),
+                .checking_accounts_in(self.store.clone())
+                .telling(self.health.clone()),
         );
         *slot = Some(Arc::clone(&api));
         Ok(api)

@@ -115,6 +115,8 @@ pub struct WxApi {
     /// authorized again under the current one (or is deleted), so a yes stays true while this
     /// connection lives; the settings changing builds a new one.
     checked: std::sync::Mutex<HashSet<String>>,
+    /// Told how every account call went (see [`crate::health`]).
+    health: crate::health::WeChatHealth,
 }
 
 impl WxApi {
@@ -147,7 +149,20 @@ impl WxApi {
             relay,
             accounts: None,
             checked: std::sync::Mutex::default(),
+            health: crate::health::WeChatHealth::default(),
         }
+    }
+
+    /// Tells `health` how every account call went (the platform's, which outlives connections).
+    #[must_use]
+    pub(crate) fn telling(mut self, health: crate::health::WeChatHealth) -> Self {
+        self.health = health;
+        self
+    }
+
+    /// Where account calls say whether WeChat could be reached.
+    pub fn health(&self) -> &crate::health::WeChatHealth {
+        &self.health
     }
 
     /// Checks every account call against the accounts in `store`: an account authorized under
@@ -194,6 +209,7 @@ impl WxApi {
             relay,
             accounts: None,
             checked: std::sync::Mutex::default(),
+            health: crate::health::WeChatHealth::default(),
         }
     }
 

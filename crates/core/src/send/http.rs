@@ -42,6 +42,8 @@ pub struct HttpSendApi {
     http: reqwest::Client,
     endpoint: Endpoint,
     tokens: Arc<dyn TokenSource>,
+    /// Told whether each send reached WeChat (the frame's banner when it does not).
+    health: Option<crate::health::WeChatHealth>,
 }
 
 impl HttpSendApi {
@@ -67,7 +69,15 @@ impl HttpSendApi {
             http,
             endpoint,
             tokens,
+            health: None,
         })
+    }
+
+    /// Tells `health` whether each send reached WeChat.
+    #[must_use]
+    pub fn telling(mut self, health: crate::health::WeChatHealth) -> Self {
+        self.health = Some(health);
+        self
     }
 
     async fn post(&self, appid: &str, req: &ApiRequest) -> Result<SendOk, SendFailure> {
@@ -183,7 +193,23 @@ impl SendApi for HttpSendApi {
         appid: &'a str,
         req: &'a ApiRequest,
     ) -> BoxFuture<'a, Result<SendOk, SendFailure>> {
-        Box::pin(self.post(appid, req))
+        Box::pin(async move {
+            let sent = self.post(appid, req).await;
+            if let Some(h) = &self.health {
+                match &sent {
+                    Ok(_) | Err(SendFailure::Api { .. }) => h.reached(),
+                    Err(SendFailure::Transport { detail, .. }) => {
+                        h.unreachable(crate::error::Msg::new(
+                            format!("无法连接微信接口：{detail}"),
+                            format!("WeChat's API could not be reached: {detail}"),
+                        ));
+                    }
+                    // A token that cannot be had or a refusal on the way says nothing of WeChat.
+                    Err(_) => {}
+                }
+            }
+            sent
+        })
     }
 
     fn refresh_token<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<(), SendFailure>> {

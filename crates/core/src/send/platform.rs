@@ -70,10 +70,10 @@ pub async fn platform_send_api(platform: &Platform) -> Result<Arc<HttpSendApi>> 
     let s = platform.settings().await?;
     let (base_url, bearer) = platform.wechat_endpoint(&s).await?;
     let endpoint = Endpoint { base_url, bearer };
-    Ok(Arc::new(HttpSendApi::new(
-        endpoint,
-        Arc::new(PlatformTokens::new(platform.clone())),
-    )?))
+    Ok(Arc::new(
+        HttpSendApi::new(endpoint, Arc::new(PlatformTokens::new(platform.clone())))?
+            .telling(platform.wechat_health().clone()),
+    ))
 }
 
 /// Joins TEMPLATESENDJOBFINISH events from the relay feed to sent rows, in the transaction that
