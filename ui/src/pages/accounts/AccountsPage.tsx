@@ -2,7 +2,6 @@ import { KeyOutlined, PlusOutlined } from "@ant-design/icons";
 import {
   Alert,
   App as AntApp,
-  Avatar,
   Button,
   Card,
   Flex,
@@ -27,6 +26,7 @@ import {
 import { QuotaModal } from "../messaging/QuotaModal";
 import { EmptyState, PageShell } from "../PageShell";
 import { statusColor } from "./AccountCard";
+import { AccountIdentity } from "./AccountIdentity";
 import { ArchivedAccounts } from "./ArchivedAccounts";
 import {
   errorText,
@@ -36,7 +36,6 @@ import {
   typeText,
   verificationText,
 } from "./labels";
-import { AccountPlatformTag } from "./PlatformTag";
 
 function when(secs: number | null) {
   if (!secs) return "—";
@@ -79,20 +78,7 @@ export function AccountsPage() {
       title: t("shell.accounts.col.account"),
       key: "account",
       render: (_: unknown, a: AccountView) => (
-        <Flex gap={10} align="center">
-          <Avatar src={a.head_img || undefined}>{a.nickname.slice(0, 1)}</Avatar>
-          <Flex vertical style={{ minWidth: 0 }}>
-            <Flex gap={6} align="center">
-              <Typography.Text strong ellipsis data-testid="account-name">
-                {a.nickname}
-              </Typography.Text>
-              <AccountPlatformTag account={a} />
-            </Flex>
-            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-              {a.appid}
-            </Typography.Text>
-          </Flex>
-        </Flex>
+        <AccountIdentity account={a} testid="account-name" strong />
       ),
     },
     {

@@ -1,20 +1,9 @@
-import {
-  Alert,
-  App as AntApp,
-  Avatar,
-  Button,
-  Card,
-  Flex,
-  Popconfirm,
-  Table,
-  Tag,
-  Typography,
-} from "antd";
+import { Alert, App as AntApp, Button, Card, Flex, Popconfirm, Table, Tag } from "antd";
 import { useTranslation } from "react-i18next";
 import { usePurgeArchived } from "../../api/archive";
 import { type AccountView, useRemoveAccount } from "../../api/shell";
+import { AccountIdentity } from "./AccountIdentity";
 import { errorText, typeText } from "./labels";
-import { AccountPlatformTag } from "./PlatformTag";
 
 /** The accounts' platforms, each with its accounts, in the order they are listed. */
 function byPlatform(accounts: AccountView[]) {
@@ -75,20 +64,7 @@ export function ArchivedAccounts({ accounts }: { accounts: AccountView[] }) {
       title: t("shell.accounts.col.account"),
       key: "account",
       render: (_: unknown, a: AccountView) => (
-        <Flex gap={10} align="center">
-          <Avatar src={a.head_img || undefined}>{a.nickname.slice(0, 1)}</Avatar>
-          <Flex vertical style={{ minWidth: 0 }}>
-            <Flex gap={6} align="center">
-              <Typography.Text ellipsis data-testid="archived-account-name">
-                {a.nickname}
-              </Typography.Text>
-              <AccountPlatformTag account={a} />
-            </Flex>
-            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-              {a.appid}
-            </Typography.Text>
-          </Flex>
-        </Flex>
+        <AccountIdentity account={a} testid="archived-account-name" />
       ),
     },
     {
