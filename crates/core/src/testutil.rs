@@ -65,6 +65,17 @@ fn authorized(h: &HeaderMap) -> bool {
     h.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {KEY}"))
 }
 
+/// The relay's 401 for a request without the key, as every route answers it.
+fn refuse_unauthorized(h: &HeaderMap) -> Option<Response> {
+    (!authorized(h)).then(|| {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error":"unauthorized"})),
+        )
+            .into_response()
+    })
+}
+
 #[derive(Deserialize)]
 struct EventsQuery {
     after: i64,
@@ -78,12 +89,8 @@ async fn events(
     h: HeaderMap,
     Query(q): Query<EventsQuery>,
 ) -> Response {
-    if !authorized(&h) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error":"unauthorized"})),
-        )
-            .into_response();
+    if let Some(refused) = refuse_unauthorized(&h) {
+        return refused;
     }
     let mut s = st.lock().unwrap();
     s.polls.push(q.after);
@@ -99,12 +106,8 @@ async fn events(
 }
 
 async fn ticket(State(st): State<Arc<Mutex<FakeRelayState>>>, h: HeaderMap) -> Response {
-    if !authorized(&h) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error":"unauthorized"})),
-        )
-            .into_response();
+    if let Some(refused) = refuse_unauthorized(&h) {
+        return refused;
     }
     match st.lock().unwrap().ticket.clone() {
         Some(t) => Json(t).into_response(),
@@ -127,12 +130,8 @@ async fn keys(
     Query(q): Query<KeysQuery>,
 ) -> Response {
     use wxdesk_wechat::crypto::fingerprint::{KeyKind, key_fingerprint};
-    if !authorized(&h) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error":"unauthorized"})),
-        )
-            .into_response();
+    if let Some(refused) = refuse_unauthorized(&h) {
+        return refused;
     }
     let Some((appid, token, aes, previous)) = st.lock().unwrap().keys.clone() else {
         return StatusCode::NOT_FOUND.into_response();
