@@ -41,7 +41,7 @@ import {
   StateTag,
   useErrorDialog,
 } from "./labels";
-import { rolloutPercent } from "./progress";
+import { rolloutPercent, shownRollout } from "./progress";
 import { VersionSummaryCard } from "./VersionSummaryCard";
 
 /** The steps in the order a client goes through them (the chips under the bar). */
@@ -129,8 +129,7 @@ function RolloutDetailCard({
   const cancel = useRolloutCancel();
   const finished = rollout.status === "completed" || rollout.status === "cancelled";
   const versions = useRolloutVersions(rollout.id, !running);
-  const status = live?.status ?? rollout.status;
-  const counts = live?.counts ?? rollout.counts;
+  const { status, counts } = shownRollout(rollout, live);
   const quota = live?.quota ?? null;
   const bar = rolloutPercent(counts, rollout.target);
   const fail = useErrorDialog();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RowCounts } from "../../api/code";
-import { rolloutPercent, stepShare } from "./progress";
+import { rolloutPercent, shownRollout, stepShare } from "./progress";
 
 function counts(by_state: RowCounts["by_state"], done = 0): RowCounts {
   const total = Object.values(by_state).reduce((n, x) => n + (x ?? 0), 0);
@@ -30,5 +30,27 @@ describe("rollout progress", () => {
 
   it("is 0 for an empty rollout", () => {
     expect(rolloutPercent(counts({}), "released")).toEqual({ percent: 0, done: 0 });
+  });
+});
+
+describe("the rollout a card shows", () => {
+  const released = counts({ released: 3 }, 3);
+  const midway = counts({ audit_delayed: 3 });
+  it("is the list's once the list says it ended, whatever the last live report said", () => {
+    expect(
+      shownRollout(
+        { status: "completed", counts: released },
+        { status: "running", counts: midway },
+      ),
+    ).toEqual({ status: "completed", counts: released });
+  });
+  it("is the live report's while the list still says it runs", () => {
+    expect(
+      shownRollout({ status: "running", counts: midway }, { status: "paused", counts: released }),
+    ).toEqual({ status: "paused", counts: released });
+    expect(shownRollout({ status: "running", counts: midway }, null)).toEqual({
+      status: "running",
+      counts: midway,
+    });
   });
 });

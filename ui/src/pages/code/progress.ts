@@ -2,6 +2,7 @@
 // way to the rollout's target (a client under review is half-way to released), not only once
 // it is done — a rollout waiting on WeChat's reviews would otherwise sit at 0 for days.
 import type { RolloutTarget, RowCounts, RowState } from "../../api/code";
+import type { RolloutStatus } from "../../bindings";
 
 /** The steps in order; a delayed review stands where the review does. */
 const PATH: RowState[] = [
@@ -43,4 +44,19 @@ export function rolloutPercent(
     percent: Math.floor((sum / counts.total) * 100),
     done: Math.floor((counts.done / counts.total) * 100),
   };
+}
+
+/**
+ * The status and counts a rollout's card shows. While the list still says it runs, the runner's
+ * live report is the newer word; once the list says it ended, the list is — the last live report
+ * can predate the end (a page that kept it showed 进行中 under three released rows).
+ */
+export function shownRollout<S extends { status: RolloutStatus; counts: RowCounts }>(
+  listed: S,
+  live: { status: RolloutStatus; counts: RowCounts } | null,
+): { status: RolloutStatus; counts: RowCounts } {
+  if (listed.status !== "running" || !live) {
+    return { status: listed.status, counts: listed.counts };
+  }
+  return { status: live.status, counts: live.counts };
 }
