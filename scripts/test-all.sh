@@ -58,7 +58,7 @@ if [ -z "${WXDESK_SKIP_E2E:-}" ]; then
   export WXDESK_SIM_BIN="$CARGO_TARGET_DIR/debug/wxdesk-sim"
   WXDESK_TEST_KEYCHAIN=1 scripts/with-keyring.sh \
     xvfb-run -a -s "-screen 0 1280x800x24" \
-    cargo test -p wxdesk-e2e -- --test-threads=1
+    cargo test -p wxdesk-e2e --no-fail-fast -- --test-threads=1
   echo "screenshots: $WXDESK_ARTIFACTS"
 fi
 
