@@ -890,6 +890,18 @@ async fn a_spent_quota_pauses_the_job_losing_no_row_and_bad_jobs_are_refused_bef
     let (_, list) = get(&t.a, &alice, "/api/v1/team/jobs").await;
     assert_eq!(list["jobs"], json!([]));
 
+    // Both processes have used the account's token once, so the job's first wave does not
+    // start with both asking for it (a wait there retries a row after the day's 50 calls are
+    // gone, and the counts below are exact).
+    for relay in [&t.a, &t.b] {
+        let (status, _) = get(
+            relay,
+            &alice,
+            &format!("/api/v1/team/wechat/cgi-bin/user/get?access_token=team.{appid}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
     // One recipient WeChat refuses for good (40003, not this account's openid).
     openids[2] = "oNotAFollowerOfThisAccount00".into();
     let body = job_body(&appid, &template_id, &openids, json!({ "concurrency": 5 }));
@@ -899,10 +911,21 @@ async fn a_spent_quota_pauses_the_job_losing_no_row_and_bad_jobs_are_refused_bef
     wait_no_in_flight(&t.a, &alice, id).await;
     let (_, job) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
     // 50 calls were counted by WeChat: 49 sends and the refused openid.
+    let tail = |logs: String| {
+        logs.chars()
+            .rev()
+            .take(4000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<String>()
+    };
     assert_eq!(
         (count(&job, "sent"), count(&job, "failed_permanent")),
         (49, 1),
-        "{job}"
+        "{job}\nA's log ends:\n{}\nB's log ends:\n{}",
+        tail(t.a.logs()),
+        tail(t.b.logs())
     );
     let failed = all_rows(&t.a, &alice, id, "failed_permanent").await;
     assert_eq!(
