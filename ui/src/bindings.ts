@@ -1857,6 +1857,11 @@ export type SettingsForm = {
 	component_appid: string,
 	relay_url: string,
 	egress: Egress,
+	/**
+	 *  Where direct calls go (egress 直连); blank or absent is WeChat's own
+	 *  `https://api.weixin.qq.com`. A company's forward proxy, or a simulator on loopback.
+	 */
+	api_base?: string | null,
 	component_appsecret: string | null,
 	component_token: string | null,
 	component_aes_key: string | null,

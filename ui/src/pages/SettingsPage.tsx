@@ -37,6 +37,9 @@ const APPID = /^wx[0-9a-zA-Z]{16}$/;
 const AES_KEY = /^[0-9a-zA-Z]{43}$/;
 
 /** Where to find a field's value, under the field. */
+/** Where direct calls go unless the user names another address (core's WECHAT_API_BASE). */
+const WECHAT_API_BASE = "https://api.weixin.qq.com";
+
 function Help({ text }: { text: string }) {
   return <Typography.Text type="secondary">{text}</Typography.Text>;
 }
@@ -92,6 +95,7 @@ function toForm(values: PlatformSettingsForm): PlatformSettingsForm {
     component_token: values.component_token || null,
     component_aes_key: values.component_aes_key || null,
     relay_key: values.relay_key || null,
+    api_base: values.api_base?.trim() || null,
   };
 }
 
@@ -155,8 +159,11 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
           component_appid: view.settings.component_appid,
           relay_url: view.settings.relay_url,
           egress: view.settings.egress,
+          // WeChat's own address shows as the empty default, not as a value the user typed.
+          api_base: view.settings.api_base === WECHAT_API_BASE ? null : view.settings.api_base,
         }
       : { egress: "relay" };
+  const egress = Form.useWatch("egress", form);
   const saved = view.settings?.mode === "production";
   const doSave = (f: PlatformSettingsForm) =>
     save.mutate(f, {
@@ -259,6 +266,17 @@ function SettingsForm({ view }: { view: PlatformSettingsView }) {
               <Radio value="direct">{t("shell.settings.egressDirect")}</Radio>
             </Flex>
           </Radio.Group>
+        </Form.Item>
+        {/* Kept registered while hidden, so flipping the egress back and forth keeps what was typed. */}
+        <Form.Item
+          name="api_base"
+          hidden={egress !== "direct"}
+          normalize={(v: string) => v.trim()}
+          label={t("shell.settings.apiBase")}
+          extra={<Help text={t("shell.settings.help.apiBase")} />}
+          rules={[{ pattern: /^https?:\/\/\S+$/, message: t("shell.settings.apiBaseInvalid") }]}
+        >
+          <Input placeholder={WECHAT_API_BASE} data-testid="input-api_base" />
         </Form.Item>
         {check.isPending && (
           <Alert

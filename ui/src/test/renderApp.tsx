@@ -32,20 +32,24 @@ const SHELL_DEFAULTS: Record<string, unknown> = {
 };
 
 /** Renders the whole app at `path`, with `app_info` answered by `appInfo` (or failing with it)
- * and `answers` taking precedence over the defaults. */
+ * and `answers` taking precedence over the defaults. An answer that is a function is called
+ * with the command's arguments (to look at what the page sent). */
 export function renderApp(
   appInfo: AppInfo | ShellError = SANDBOX_INFO,
   path = "/overview",
   answers: Record<string, unknown> = {},
 ) {
   const calls: string[] = [];
-  mockIPC((cmd) => {
+  mockIPC((cmd, args) => {
     calls.push(cmd);
     if (cmd === "app_info") {
       if ("code" in appInfo) throw appInfo;
       return appInfo;
     }
-    if (cmd in answers) return answers[cmd];
+    if (cmd in answers) {
+      const answer = answers[cmd];
+      return typeof answer === "function" ? answer(args) : answer;
+    }
     if (cmd in SHELL_DEFAULTS) return SHELL_DEFAULTS[cmd];
     throw new Error(`unexpected command ${cmd}`);
   });

@@ -54,6 +54,10 @@ pub struct SettingsForm {
     pub component_appid: String,
     pub relay_url: String,
     pub egress: Egress,
+    /// Where direct calls go (egress 直连); blank or absent is WeChat's own
+    /// `https://api.weixin.qq.com`. A company's forward proxy, or a simulator on loopback.
+    #[serde(default)]
+    pub api_base: Option<String>,
     pub component_appsecret: Option<String>,
     pub component_token: Option<String>,
     pub component_aes_key: Option<String>,
@@ -67,6 +71,7 @@ impl std::fmt::Debug for SettingsForm {
             .field("component_appid", &self.component_appid)
             .field("relay_url", &self.relay_url)
             .field("egress", &self.egress)
+            .field("api_base", &self.api_base)
             .finish_non_exhaustive()
     }
 }
@@ -83,7 +88,7 @@ impl From<SettingsForm> for SettingsInput {
             component_appid: f.component_appid,
             relay_url: f.relay_url,
             egress: f.egress,
-            api_base: None,
+            api_base: f.api_base,
             component_appsecret: secret(f.component_appsecret),
             component_token: secret(f.component_token),
             component_aes_key: secret(f.component_aes_key),
@@ -479,6 +484,52 @@ mod tests {
             .await
             .unwrap_or_else(|e| panic!("{relay_url} in {mode:?}: {e}"));
         }
+    }
+
+    /// The window's form carries the direct-egress API base (#16 point 8): saved as typed, blank
+    /// means WeChat's own, and a plain-http one off loopback is refused like the relay's.
+    #[tokio::test]
+    async fn the_windows_form_saves_its_api_base_and_blank_means_wechats_own() {
+        let store = Store::open_in_memory().unwrap();
+        let secrets = Secrets::memory();
+        let form = |api_base: Option<&str>| SettingsForm {
+            component_appid: "wx5a9d0c0e7f3b1a2c".into(),
+            relay_url: "https://relay.example.com".into(),
+            egress: Egress::Direct,
+            api_base: api_base.map(String::from),
+            component_appsecret: Some("appsecret-value".into()),
+            component_token: None,
+            component_aes_key: None,
+            relay_key: Some("relay-key".into()),
+        };
+        for (typed, saved) in [
+            (Some("http://127.0.0.1:7001/"), "http://127.0.0.1:7001"),
+            (
+                Some("https://wx-proxy.example.com"),
+                "https://wx-proxy.example.com",
+            ),
+            (Some("  "), crate::store::settings::WECHAT_API_BASE),
+            (None, crate::store::settings::WECHAT_API_BASE),
+        ] {
+            let view = save_settings(&store, &secrets, form(typed).into())
+                .await
+                .unwrap();
+            assert_eq!(view.settings.unwrap().api_base, saved, "{typed:?}");
+        }
+        let err = save_settings(&store, &secrets, form(Some("http://10.1.2.3:80")).into())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("明文 http"), "{err}");
+        assert_eq!(
+            load_settings(&store, &secrets)
+                .await
+                .unwrap()
+                .settings
+                .unwrap()
+                .api_base,
+            crate::store::settings::WECHAT_API_BASE,
+            "the refused form changed nothing"
+        );
     }
 
     #[tokio::test]

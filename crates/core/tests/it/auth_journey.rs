@@ -638,6 +638,7 @@ async fn the_services_run_the_sandbox_and_the_follower_and_switch_to_a_real_plat
             component_appid: "wx0123456789abcdef".into(),
             relay_url: "http://127.0.0.1:9".into(),
             egress: wxdesk_core::platform::Egress::Relay,
+            api_base: None,
             component_appsecret: Some("real-secret".into()),
             component_token: Some(" ".into()),
             component_aes_key: None,

@@ -139,6 +139,35 @@ describe("保存 checks the settings before saving them", () => {
     expect(screen.queryByTestId("settings-check-failed")).toBeNull();
   });
 
+  it("offers the direct API address only for direct egress and saves what was typed", async () => {
+    const sent: unknown[] = [];
+    const { calls } = renderApp(PRODUCTION, "/settings", {
+      get_settings: SAVED,
+      check_connection: PASSING,
+      check_settings: (args: { form: unknown }) => {
+        sent.push(args.form);
+        return PASSING;
+      },
+      save_settings: SAVED,
+    });
+    await screen.findByTestId("check-summary", {}, { timeout: 5000 });
+    const field = () => screen.getByTestId("input-api_base").closest(".ant-form-item");
+    // Egress through the relay: the address is not asked for.
+    expect(field()?.className).toContain("ant-form-item-hidden");
+    fireEvent.click(screen.getByLabelText(/本机直连微信/));
+    await waitFor(() => expect(field()?.className).not.toContain("ant-form-item-hidden"));
+    // WeChat's own address is the placeholder, not a value.
+    const input = screen.getByTestId("input-api_base") as HTMLInputElement;
+    expect(input.value).toBe("");
+    expect(input.placeholder).toBe("https://api.weixin.qq.com");
+    fireEvent.change(input, { target: { value: " http://127.0.0.1:7001 " } });
+    fireEvent.click(screen.getByTestId("save"));
+    await waitFor(() => expect(count(calls, "save_settings")).toBe(1));
+    expect(sent).toEqual([
+      expect.objectContaining({ egress: "direct", api_base: "http://127.0.0.1:7001" }),
+    ]);
+  });
+
   it("says where each value comes from, in English without Chinese", async () => {
     await act(() => i18n.changeLanguage("en"));
     try {
