@@ -1671,8 +1671,11 @@ export type RecoverReport = {
 export type RenderProblem = 
 /**  A `{{name}}` placeholder names a variable the recipient does not have. */
 { problem: "missing_var"; name: string } | 
-/**  A value breaks its keyword's rule (WeChat would answer 47003). */
-{ problem: "invalid"; key: string; zh: string; en: string };
+/**
+ *  A value breaks its keyword's rule (WeChat would answer 47003). `title` is the keyword's
+ *  title in the template (`订单金额`), when known; the faces name the keyword by it.
+ */
+{ problem: "invalid"; key: string; title: string | null; zh: string; en: string };
 
 /**  What `resend_uncertain` did. */
 export type ResendReport = {
@@ -1784,8 +1787,11 @@ export type RowNote =
 { code: "duplicate" } | 
 /**  A `{{name}}` placeholder names a variable the recipient does not have. */
 { code: "missing_var"; name: string } | 
-/**  A value breaks its keyword's rule (WeChat would answer 47003). */
-{ code: "invalid_value"; key: string; zh: string; en: string } | 
+/**
+ *  A value breaks its keyword's rule (WeChat would answer 47003). `title` is the keyword's
+ *  title in the template (`订单金额`); notes stored before titles have none and name the key.
+ */
+{ code: "invalid_value"; key: string; title?: string | null; zh: string; en: string } | 
 /**  No answer: the network failed (`detail` as the client said it). */
 { code: "network"; detail: string } | 
 /**  The access token could not be had. */

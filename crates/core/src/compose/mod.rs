@@ -390,10 +390,18 @@ pub fn field_rules(t: &Template) -> Vec<FieldRule> {
         .iter()
         .map(|f| FieldRule {
             key: f.key.clone(),
+            title: rule_title(f),
             kind: f.kind,
             allowed: t.const_values.get(&f.key).cloned(),
         })
         .collect()
+}
+
+/// The keyword's title as the template shows it (`订单金额`), or `None` when it has none
+/// (`first`/`remark`): a skipped row then names the key.
+pub(crate) fn rule_title(f: &crate::templates::keywords::Field) -> Option<String> {
+    let label = f.label.trim();
+    (!label.is_empty()).then(|| label.to_string())
 }
 
 fn spec_of(t: &Template, d: &TemplateDraft) -> JobSpec {

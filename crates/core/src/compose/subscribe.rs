@@ -176,6 +176,7 @@ fn subscribe_spec(t: &SubscribeTemplate, d: &SubscribeDraft) -> JobSpec {
             .iter()
             .map(|f| FieldRule {
                 key: f.key.clone(),
+                title: super::rule_title(f),
                 kind: f.kind,
                 allowed: None,
             })

@@ -98,6 +98,11 @@ fn a_draft_becomes_a_spec_with_the_templates_rules_and_only_its_own_keywords() {
     );
     let rule = spec.field_rules.iter().find(|r| r.key == "const3").unwrap();
     assert_eq!(rule.allowed, Some(vec!["金卡".to_string()]));
+    // Each rule carries the keyword's title, so a skipped row names 等级, not const3; the
+    // untitled first/remark fall back to their keys.
+    assert_eq!(rule.title.as_deref(), Some("等级"));
+    let first = spec.field_rules.iter().find(|r| r.key == "first").unwrap();
+    assert_eq!(first.title, None);
 }
 
 #[test]

@@ -420,6 +420,11 @@ pub struct JobSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldRule {
     pub key: String,
+    /// The keyword's title in the synced template (`订单金额` for `amount5`), so a row skipped
+    /// for this keyword names what the operator sees in the template, not its key. Rules built
+    /// before titles (and `first`/`remark`, which have none) fall back to the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     pub kind: crate::templates::keywords::KeywordType,
     #[serde(default)]
     pub allowed: Option<Vec<String>>,

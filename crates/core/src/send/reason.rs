@@ -197,8 +197,15 @@ pub enum RowNote {
     Duplicate,
     /// A `{{name}}` placeholder names a variable the recipient does not have.
     MissingVar { name: String },
-    /// A value breaks its keyword's rule (WeChat would answer 47003).
-    InvalidValue { key: String, zh: String, en: String },
+    /// A value breaks its keyword's rule (WeChat would answer 47003). `title` is the keyword's
+    /// title in the template (`订单金额`); notes stored before titles have none and name the key.
+    InvalidValue {
+        key: String,
+        #[serde(default)]
+        title: Option<String>,
+        zh: String,
+        en: String,
+    },
     /// No answer: the network failed (`detail` as the client said it).
     Network { detail: String },
     /// The access token could not be had.
@@ -221,7 +228,7 @@ impl From<super::render::RenderProblem> for RowNote {
         use super::render::RenderProblem as P;
         match p {
             P::MissingVar { name } => RowNote::MissingVar { name },
-            P::Invalid { key, zh, en } => RowNote::InvalidValue { key, zh, en },
+            P::Invalid { key, title, zh, en } => RowNote::InvalidValue { key, title, zh, en },
         }
     }
 }
@@ -249,8 +256,12 @@ impl RowNote {
             RowNote::Duplicate => "Duplicate recipient: already in this job".into(),
             RowNote::MissingVar { name } if zh => format!("缺少变量「{name}」"),
             RowNote::MissingVar { name } => format!("Missing variable {name}"),
-            RowNote::InvalidValue { key, zh: z, .. } if zh => format!("{key}：{z}"),
-            RowNote::InvalidValue { key, en, .. } => format!("{key}: {en}"),
+            RowNote::InvalidValue {
+                key, title, zh: z, ..
+            } if zh => format!("{}：{z}", title.as_deref().unwrap_or(key)),
+            RowNote::InvalidValue { key, title, en, .. } => {
+                format!("{}: {en}", title.as_deref().unwrap_or(key))
+            }
             RowNote::Network { detail } if zh => format!("网络错误：{detail}"),
             RowNote::Network { detail } => format!("Network error: {detail}"),
             RowNote::Token { detail } if zh => format!("无法取得接口令牌：{detail}"),
@@ -338,6 +349,32 @@ mod tests {
         assert_eq!(RowNote::from_stored(&n.to_stored()), Some(n));
         assert_eq!(RowNote::from_stored("invalid openid rid: 1"), None);
         assert_eq!(RowNote::from_stored("缺少变量「x」"), None);
+    }
+
+    #[test]
+    fn a_note_and_a_field_rule_stored_before_titles_still_read_and_name_the_key() {
+        // Rows skipped before notes carried the keyword's title.
+        let old =
+            r#"{"code":"invalid_value","key":"amount5","zh":"须为金额","en":"must be an amount"}"#;
+        let n = RowNote::from_stored(old).expect("an old invalid_value note still decodes");
+        assert_eq!(
+            n,
+            RowNote::InvalidValue {
+                key: "amount5".into(),
+                title: None,
+                zh: "须为金额".into(),
+                en: "must be an amount".into(),
+            }
+        );
+        assert_eq!(n.message(Lang::Zh), "amount5：须为金额");
+        assert_eq!(n.message(Lang::En), "amount5: must be an amount");
+
+        // A job spec's rules as written by an older app or script (no `title`).
+        let rule: super::super::FieldRule =
+            serde_json::from_str(r#"{"key":"amount5","kind":"amount","allowed":null}"#).unwrap();
+        assert_eq!((rule.key.as_str(), rule.title.as_deref()), ("amount5", None));
+        let back = serde_json::to_value(&rule).unwrap();
+        assert!(back.get("title").is_none(), "{back}");
     }
 
     #[test]

@@ -17,8 +17,14 @@ use crate::templates::keywords::validate_with_allowed;
 pub enum RenderProblem {
     /// A `{{name}}` placeholder names a variable the recipient does not have.
     MissingVar { name: String },
-    /// A value breaks its keyword's rule (WeChat would answer 47003).
-    Invalid { key: String, zh: String, en: String },
+    /// A value breaks its keyword's rule (WeChat would answer 47003). `title` is the keyword's
+    /// title in the template (`订单金额`), when known; the faces name the keyword by it.
+    Invalid {
+        key: String,
+        title: Option<String>,
+        zh: String,
+        en: String,
+    },
 }
 
 impl RenderProblem {
@@ -28,7 +34,9 @@ impl RenderProblem {
             RenderProblem::MissingVar { name } => {
                 format!("缺少变量「{name}」（missing variable {name}）")
             }
-            RenderProblem::Invalid { key, zh, en } => format!("{key}：{zh}（{en}）"),
+            RenderProblem::Invalid {
+                key, title, zh, en, ..
+            } => format!("{}：{zh}（{en}）", title.as_deref().unwrap_or(key)),
         }
     }
 }
@@ -139,6 +147,7 @@ pub fn render_data(
         {
             return Err(RenderProblem::Invalid {
                 key: key.clone(),
+                title: rule.title.clone(),
                 zh: v.zh,
                 en: v.en,
             });
@@ -351,6 +360,7 @@ mod tests {
         };
         let rules = [FieldRule {
             key: "thing1".into(),
+            title: None,
             kind: KeywordType::Thing,
             allowed: None,
         }];
@@ -361,6 +371,48 @@ mod tests {
             other => panic!("expected Invalid, got {other:?}"),
         }
         assert!(build_request(&payload, &rules, "o", &vars(&[("商品", "牛奶")]), "c").is_ok());
+    }
+
+    #[test]
+    fn a_broken_value_names_its_keyword_by_title_and_by_key_when_no_title_is_known() {
+        use crate::error::Lang;
+        use crate::send::RowNote;
+        let data: BTreeMap<String, String> =
+            [("amount5".to_string(), "{{金额}}".to_string())].into();
+        let rule = |title: Option<&str>| FieldRule {
+            key: "amount5".into(),
+            title: title.map(Into::into),
+            kind: KeywordType::Amount,
+            allowed: None,
+        };
+        let bad = vars(&[("金额", "十元")]);
+
+        let p = render_data(&data, &bad, &[rule(Some("订单金额"))]).unwrap_err();
+        let RenderProblem::Invalid { key, title, .. } = &p else {
+            panic!("expected Invalid, got {p:?}")
+        };
+        assert_eq!(
+            (key.as_str(), title.as_deref()),
+            ("amount5", Some("订单金额"))
+        );
+        assert!(p.message().starts_with("订单金额："), "{}", p.message());
+        // The row's note (failed rows, 发送记录, CLI, CSV) names the title in both languages;
+        // the key is what the operator never saw in the template.
+        let note = RowNote::from(p);
+        let (zh, en) = (note.message(Lang::Zh), note.message(Lang::En));
+        assert!(
+            zh.starts_with("订单金额：") && !zh.contains("amount5"),
+            "{zh}"
+        );
+        assert!(
+            en.starts_with("订单金额: ") && !en.contains("amount5"),
+            "{en}"
+        );
+
+        // Without a title (a rule built before titles, first/remark) the key still says which.
+        let note = RowNote::from(render_data(&data, &bad, &[rule(None)]).unwrap_err());
+        assert!(note.message(Lang::Zh).starts_with("amount5："), "{note:?}");
+        assert!(note.message(Lang::En).starts_with("amount5: "), "{note:?}");
     }
 
     #[test]

@@ -47,6 +47,7 @@ async fn create_job_writes_every_row_before_any_request_and_skips_bad_ones() {
     let mut spec = template_spec("wxA");
     spec.field_rules = vec![FieldRule {
         key: "thing1".into(),
+        title: Some("商品名称".into()),
         kind: KeywordType::Thing,
         allowed: None,
     }];
@@ -93,8 +94,9 @@ async fn create_job_writes_every_row_before_any_request_and_skips_bad_ones() {
         }
     );
     assert!(
-        matches!(&notes[2], RowNote::InvalidValue { key, .. } if key == "thing1"),
-        "{reasons:?}"
+        matches!(&notes[2], RowNote::InvalidValue { key, title, .. }
+            if key == "thing1" && title.as_deref() == Some("商品名称")),
+        "the stored note keeps the keyword's title: {reasons:?}"
     );
 }
 

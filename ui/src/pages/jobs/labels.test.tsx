@@ -7,7 +7,7 @@ import type { HistoryRowView, JobView, PauseReason, RowNote } from "../../api/se
 import { i18n } from "../../i18n";
 import { HistoryPage } from "../history/HistoryPage";
 import { JobsPage } from "./JobsPage";
-import { pauseReasonText, rowNoteText } from "./labels";
+import { pauseReasonText, renderProblemText, rowNoteText } from "./labels";
 
 const CJK = /[\u3000-\u9fff\uff00-\uffef]/;
 
@@ -144,6 +144,74 @@ describe("the words for core's codes", () => {
         if (en) expect(text, n.code).not.toMatch(CJK);
       }
     }
+  });
+
+  it("name a broken keyword by its template title in both languages, by its key when none is known", async () => {
+    const titled: RowNote = {
+      code: "invalid_value",
+      key: "amount5",
+      title: "订单金额",
+      zh: "须为金额",
+      en: "must be an amount",
+    };
+    // A note stored before titles has no `title` at all.
+    const old: RowNote = {
+      code: "invalid_value",
+      key: "amount5",
+      zh: "须为金额",
+      en: "must be an amount",
+    };
+    await i18n.changeLanguage("zh-CN");
+    expect(rowNoteText(i18n.t, titled, false)).toBe("订单金额：须为金额");
+    expect(rowNoteText(i18n.t, old, false)).toBe("amount5：须为金额");
+    expect(
+      renderProblemText(
+        i18n.t,
+        { problem: "invalid", key: "amount5", title: "订单金额", zh: "须为金额", en: "x" },
+        false,
+      ),
+    ).toBe("订单金额：须为金额");
+    await i18n.changeLanguage("en");
+    expect(rowNoteText(i18n.t, titled, true)).toBe("订单金额: must be an amount");
+    expect(rowNoteText(i18n.t, old, true)).toBe("amount5: must be an amount");
+    expect(
+      renderProblemText(
+        i18n.t,
+        { problem: "invalid", key: "amount5", title: null, zh: "x", en: "must be an amount" },
+        true,
+      ),
+    ).toBe("amount5: must be an amount");
+  });
+
+  it("show a row skipped for a broken value in 发送记录 under the keyword's title", async () => {
+    renderWith(
+      {
+        history_list: {
+          rows: [
+            row(1, {
+              state: "skipped",
+              note: {
+                code: "invalid_value",
+                key: "amount5",
+                title: "订单金额",
+                zh: "须为金额",
+                en: "must be an amount",
+              },
+              delivery: null,
+              errcode: null,
+              msgid: null,
+            }),
+          ],
+          next_before: null,
+        },
+        audience_accounts: [],
+      },
+      <HistoryPage />,
+    );
+    const table = await screen.findByTestId("history-table");
+    await within(table).findByText("oUser1");
+    expect(table.textContent).toContain("订单金额：须为金额");
+    expect(table.textContent).not.toContain("amount5");
   });
 
   it("show 任务 in English with no Chinese, an interrupted job as Interrupted", async () => {

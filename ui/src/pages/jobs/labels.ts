@@ -128,7 +128,7 @@ export function rowNoteText(t: TFunction, n: RowNote, english: boolean): string 
     case "missing_var":
       return t("send.note.missing_var", { name: n.name });
     case "invalid_value":
-      return t("send.note.invalid_value", { key: n.key, rule: english ? n.en : n.zh });
+      return t("send.note.invalid_value", { key: n.title || n.key, rule: english ? n.en : n.zh });
     case "network":
     case "token":
     case "no_idempotency":
@@ -144,7 +144,7 @@ export function rowNoteText(t: TFunction, n: RowNote, english: boolean): string 
 export function renderProblemText(t: TFunction, p: RenderProblem, english: boolean): string {
   return p.problem === "missing_var"
     ? t("send.note.missing_var", { name: p.name })
-    : t("send.note.invalid_value", { key: p.key, rule: english ? p.en : p.zh });
+    : t("send.note.invalid_value", { key: p.title || p.key, rule: english ? p.en : p.zh });
 }
 
 /** A row's error: wxdesk's note in the UI's language, or WeChat's own errmsg as it came. */
