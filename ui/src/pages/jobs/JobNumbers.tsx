@@ -2,7 +2,7 @@
 // summary above 发送记录 when it is filtered by one job. They come from one place: core's job
 // (its counts are its rows' counts) and, while a runner of the app works on the job, core's
 // progress reports of the same counts — never a copy kept after the job stopped.
-import { Flex, Progress, Space, Tag, Typography } from "antd";
+import { theme as antdTheme, Flex, Space, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { type JobView, pendingOf, useJobProgress } from "../../api/send";
 import {
@@ -31,26 +31,98 @@ export function useJobNumbers(job: JobView) {
   };
 }
 
+/** The rows a job's bar stands for, each share its own segment. */
+export type BarCounts = {
+  total: number;
+  sent: number;
+  failed: number;
+  uncertain: number;
+  skipped: number;
+  cancelled: number;
+};
+
+/**
+ * The segments of a job's bar, in order, with their share of the rows in percent. Rows still
+ * pending are the empty track. Cancelled rows were never sent, so they are a segment of their
+ * own and do not count as handled: a job cancelled after 130 of 200 reads 130/200, not 200/200.
+ */
+export function barSegments(c: BarCounts) {
+  const share = (n: number) => (c.total > 0 ? (n / c.total) * 100 : 0);
+  const segments = [
+    { key: "sent", n: c.sent },
+    { key: "failed", n: c.failed },
+    { key: "uncertain", n: c.uncertain },
+    { key: "skipped", n: c.skipped },
+    { key: "cancelled", n: c.cancelled },
+  ] as const;
+  return {
+    handled: c.sent + c.failed + c.uncertain + c.skipped,
+    segments: segments.filter((s) => s.n > 0).map((s) => ({ ...s, percent: share(s.n) })),
+  };
+}
+
+/** The bar of one job: sent, failed, uncertain, skipped and cancelled shares, then the rest. */
+export function JobBar({ id, counts }: { id: number; counts: BarCounts }) {
+  const { t } = useTranslation();
+  const { token } = antdTheme.useToken();
+  const { handled, segments } = barSegments(counts);
+  const fill: Record<(typeof segments)[number]["key"], string> = {
+    sent: token.colorSuccess,
+    failed: token.colorError,
+    uncertain: token.colorWarning,
+    skipped: token.colorTextQuaternary,
+    // Greyed and hatched in the cancelled purple: rows that will never go out, distinct from
+    // both what was sent and the pending track.
+    cancelled: `repeating-linear-gradient(135deg, ${CANCELLED_TEXT}55 0 3px, ${CANCELLED_TEXT}22 3px 6px)`,
+  };
+  const label = [
+    ...segments.map((s) => `${t(`send.jobs.${s.key}`)} ${s.n}`),
+    t("send.jobs.barTotal", { total: counts.total }),
+  ].join(" · ");
+  return (
+    <Flex align="center" gap={8} data-testid={`job-bar-${id}`}>
+      <div
+        role="img"
+        aria-label={label}
+        title={label}
+        style={{
+          flex: 1,
+          display: "flex",
+          height: 8,
+          borderRadius: 4,
+          overflow: "hidden",
+          background: token.colorFillSecondary,
+        }}
+      >
+        {segments.map((s) => (
+          <div
+            key={s.key}
+            data-testid={`job-bar-${id}-${s.key}`}
+            data-percent={s.percent.toFixed(1)}
+            style={{ width: `${s.percent}%`, minWidth: 2, background: fill[s.key] }}
+          />
+        ))}
+      </div>
+      <Typography.Text
+        type="secondary"
+        style={{ fontSize: 12, whiteSpace: "nowrap" }}
+        data-testid={`job-bar-${id}-text`}
+      >
+        {handled}/{counts.total}
+      </Typography.Text>
+    </Flex>
+  );
+}
+
 /** The bar and counts of one job. */
 export function JobProgressCell({ job }: { job: JobView }) {
   const { t } = useTranslation();
   const n = useJobNumbers(job);
   const { live, total, sent, failed, uncertain, skipped, cancelled, pending } = n;
-  const done = total - pending;
-  const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
-  const successPct = total > 0 ? Math.floor((sent / total) * 100) : 0;
   const running = n.shown === "running";
   return (
     <Flex vertical gap={2} data-testid={`job-progress-${job.id}`}>
-      <Progress
-        percent={pct}
-        success={{ percent: successPct }}
-        status={
-          failed + uncertain > 0 && pending === 0 ? "exception" : running ? "active" : "normal"
-        }
-        size="small"
-        format={() => `${done}/${total}`}
-      />
+      <JobBar id={job.id} counts={{ total, sent, failed, uncertain, skipped, cancelled }} />
       <Space size={8} wrap style={{ fontSize: 12 }}>
         <Typography.Text type="success" data-testid={`job-sent-${job.id}`}>
           {t("send.jobs.sent")} {sent}

@@ -128,6 +128,7 @@ const LANGS = [
     cancelled: "已取消",
     pending: "待发送",
     done: "已完成",
+    sent: "成功",
   },
   {
     lng: "en",
@@ -136,6 +137,7 @@ const LANGS = [
     cancelled: "Cancelled",
     pending: "Pending",
     done: "Completed",
+    sent: "Sent",
   },
 ];
 
@@ -165,6 +167,47 @@ describe("a job's state and numbers", () => {
       expect(c.textContent).toBe(`${l.cancelled} 70`);
       expect((c as HTMLElement).style.color).not.toBe("");
       expect(screen.getByTestId("job-pending-5").textContent).toBe(`${l.pending} 0`);
+      if (l.lng === "en") expect(document.body.textContent).not.toMatch(CJK);
+    });
+
+    it(`draw a cancelled job's bar as what went out and what was cancelled, never full (${l.lng})`, async () => {
+      await i18n.changeLanguage(l.lng);
+      // Cancelled after 25 sent and 5 failed of 40: 10 never went out.
+      const midway = job(11, {
+        status: "cancelled",
+        shown: "cancelled",
+        counts: counts({ total: 40, sent: 25, failed_permanent: 5, cancelled: 10 }),
+      });
+      renderWith({ jobs_list: [midway, cancelled, fine] }, <JobsPage />);
+      await screen.findByTestId("job-bar-11");
+      const text = (id: number) => screen.getByTestId(`job-bar-${id}-text`).textContent;
+      const pct = (id: number, seg: string) =>
+        screen.getByTestId(`job-bar-${id}-${seg}`).getAttribute("data-percent");
+      // The old bar counted cancelled rows as done and read 40/40 and 200/200.
+      expect(text(11)).toBe("30/40");
+      expect(text(5)).toBe("130/200");
+      expect([pct(11, "sent"), pct(11, "failed"), pct(11, "cancelled")]).toEqual([
+        "62.5",
+        "12.5",
+        "25.0",
+      ]);
+      expect([pct(5, "sent"), pct(5, "cancelled")]).toEqual(["65.0", "35.0"]);
+      expect(screen.queryByTestId("job-bar-5-failed")).toBeNull();
+      // The cancelled share is drawn apart from the sent one, and the bar says its numbers.
+      const bg = (id: number, seg: string) =>
+        (screen.getByTestId(`job-bar-${id}-${seg}`) as HTMLElement).style.background;
+      expect(bg(5, "cancelled")).not.toBe("");
+      expect(bg(5, "cancelled")).not.toBe(bg(5, "sent"));
+      const label = screen
+        .getByTestId("job-bar-5")
+        .querySelector("[role=img]")
+        ?.getAttribute("aria-label");
+      expect(label).toContain(`${l.sent} 130`);
+      expect(label).toContain(`${l.cancelled} 70`);
+      // A job whose every row went out is still full.
+      expect(text(4)).toBe("3/3");
+      expect(pct(4, "sent")).toBe("100.0");
+      expect(screen.queryByTestId("job-bar-4-cancelled")).toBeNull();
       if (l.lng === "en") expect(document.body.textContent).not.toMatch(CJK);
     });
 
