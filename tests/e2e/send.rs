@@ -744,6 +744,24 @@ const RELAY_KEY: &str = "e2e-production-relay-key-5c1d0a9e";
 /// page's numbers checked against the sim's.
 #[tokio::test]
 async fn production_mode_against_a_relay_and_a_sim_of_their_own() -> Result<()> {
+    production_mode(Egress::Relay).await
+}
+
+/// The same with direct egress: the desk calls the API base typed in 设置 (the sim, standing in
+/// for api.weixin.qq.com or a company's proxy) for tokens and sends, and the relay only for
+/// tickets and pushes. The check's whitelist step names this machine's IP, not the relay's.
+#[tokio::test]
+async fn production_mode_with_direct_egress_to_the_api_base() -> Result<()> {
+    production_mode(Egress::Direct).await
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Egress {
+    Relay,
+    Direct,
+}
+
+async fn production_mode(egress: Egress) -> Result<()> {
     use wxdesk_sim::{
         SANDBOX_COMPONENT_AES_KEY as AES_KEY, SANDBOX_COMPONENT_APPSECRET as APPSECRET,
         SANDBOX_COMPONENT_TOKEN as TOKEN,
@@ -794,8 +812,11 @@ async fn production_mode_against_a_relay_and_a_sim_of_their_own() -> Result<()> 
         .prefix("wxdesk-e2e-production-")
         .tempdir()
         .map_err(|e| Error::Io("creating the data dir".into(), e))?;
-    let h =
-        Harness::start(wxdesk_e2e::Options::new("send-production").data_dir(dir.path())).await?;
+    let name = match egress {
+        Egress::Relay => "send-production",
+        Egress::Direct => "send-production-direct",
+    };
+    let h = Harness::start(wxdesk_e2e::Options::new(name).data_dir(dir.path())).await?;
     h.click("[data-testid=lang-zh-CN]").await?;
 
     // A new user: the welcome's way to a real platform, then 设置.
@@ -814,6 +835,23 @@ async fn production_mode_against_a_relay_and_a_sim_of_their_own() -> Result<()> 
             .await
             .map_err(wd("typing a setting"))?;
     }
+    if egress == Egress::Direct {
+        // The address field appears with 直连 only, WeChat's own as its placeholder.
+        h.client
+            .find(Locator::XPath(
+                "//label[.//input[@type='radio'][@value='direct']]",
+            ))
+            .await
+            .map_err(wd("finding 本机直连"))?
+            .click()
+            .await
+            .map_err(wd("choosing 本机直连"))?;
+        h.wait_for("[data-testid=input-api_base]")
+            .await?
+            .send_keys(&sim_url)
+            .await
+            .map_err(wd("typing the API base"))?;
+    }
     h.screenshot("settings-filled").await?;
     h.click("[data-testid=save]").await?;
     // Checked before saved: every step passes, then the mode is 正式.
@@ -831,11 +869,13 @@ async fn production_mode_against_a_relay_and_a_sim_of_their_own() -> Result<()> 
         wait_for_contains(&h, "[data-testid=check-summary][data-ok='1']", "全部通过").await?;
     assert!(summary.contains("5 项"), "{summary:?}");
     let steps = h.text("[data-testid=check-steps]").await?;
+    let whitelisted = match egress {
+        Egress::Relay => "中继的出口 IP",
+        Egress::Direct => "本机的出口 IP",
+    };
     assert!(
-        steps.contains(&relay_url)
-            && steps.contains("Token 一致")
-            && steps.contains("中继的出口 IP"),
-        "the relay's keys compared, egress through the relay: {steps:?}"
+        steps.contains(&relay_url) && steps.contains("Token 一致") && steps.contains(whitelisted),
+        "the relay's keys compared, the egress's IP whitelisted ({whitelisted}): {steps:?}"
     );
     h.screenshot("settings-checked").await?;
 
