@@ -587,6 +587,16 @@ export type BridgeReport = {
 	rows_read: number,
 	/**  Rows dropped because their unionid (or, without one, their openid) appeared earlier. */
 	duplicates_removed: number,
+	/**
+	 *  Of those, the matched rows whose values (mini-program openid, other columns) differ from
+	 *  the row kept for the same follower.
+	 */
+	conflicting_count: number,
+	/**
+	 *  The first [`LISTED_PROBLEMS`] of them, each beside the row kept, as a file import lists
+	 *  them (`openid` is the follower's).
+	 */
+	conflicting: DuplicateRow[],
 	matched: number,
 	no_unionid: number,
 	not_following: number,

@@ -6,8 +6,8 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use wxdesk_core::audience::{
-    FollowerFilter, ImportOptions, ImportSource, ListSource, RecipientList, SyncOptions,
-    SyncOutcome, SyncPhase, SyncProgress,
+    DuplicateRow, FollowerFilter, ImportOptions, ImportSource, ListSource, RecipientList,
+    SyncOptions, SyncOutcome, SyncPhase, SyncProgress,
 };
 use wxdesk_core::context::Context;
 
@@ -196,6 +196,7 @@ async fn bridge_list(
             report.unsubscribed,
             report.duplicates_removed
         );
+        print_conflicts(report.conflicting_count, &report.conflicting);
         if report.followers_without_details > 0 {
             crate::outln!(
                 "  注意：{} 个粉丝尚未同步详情（没有 unionid），先运行 wxdesk-cli followers sync {account} 可能匹配更多",
@@ -211,6 +212,25 @@ async fn bridge_list(
             crate::outln!("  第 {} 行：{}（{why}）", u.line, u.mini_openid);
         }
     })
+}
+
+/// The repeated openids whose other values differ, beside the row kept: the same lines for a
+/// file import and for the unionid bridge.
+fn print_conflicts(count: u64, rows: &[DuplicateRow]) {
+    if count == 0 {
+        return;
+    }
+    crate::outln!("  其中 {count} 个重复的 openid 其他列的值不同：保留首次出现的行");
+    for d in rows.iter().take(5) {
+        crate::outln!(
+            "  {}：保留第 {} 行（{}），舍弃第 {} 行（{}）",
+            d.openid,
+            d.kept_line,
+            d.kept_values.join("，"),
+            d.dropped_line,
+            d.dropped_values.join("，")
+        );
+    }
 }
 
 pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
@@ -264,22 +284,7 @@ pub async fn lists(c: ListsCmd, dir: &Path, out: Out) -> Result<()> {
                         p.duplicates_removed,
                         p.not_following_count
                     );
-                    if p.conflicting_count > 0 {
-                        crate::outln!(
-                            "  其中 {} 个重复的 openid 其他列的值不同：保留首次出现的行",
-                            p.conflicting_count
-                        );
-                        for d in p.conflicting.iter().take(5) {
-                            crate::outln!(
-                                "  {}：保留第 {} 行（{}），舍弃第 {} 行（{}）",
-                                d.openid,
-                                d.kept_line,
-                                d.kept_values.join("，"),
-                                d.dropped_line,
-                                d.dropped_values.join("，")
-                            );
-                        }
-                    }
+                    print_conflicts(p.conflicting_count, &p.conflicting);
                     for bad in p.invalid.iter().take(5) {
                         crate::outln!("  第 {} 行：{}（{}）", bad.line, bad.value, bad.reason().zh);
                     }

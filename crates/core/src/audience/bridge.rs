@@ -12,7 +12,10 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::import::{ImportOptions, ImportRow, LISTED_PROBLEMS, SAMPLE_ROWS, header_key, layout};
+use super::import::{
+    DuplicateRow, FirstWins, ImportOptions, ImportRow, LISTED_PROBLEMS, SAMPLE_ROWS, header_key,
+    layout,
+};
 use super::table::{SourceFormat, Table};
 use crate::error::{Error, Result};
 
@@ -56,6 +59,13 @@ pub struct BridgeReport {
     /// Rows dropped because their unionid (or, without one, their openid) appeared earlier.
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub duplicates_removed: u64,
+    /// Of those, the matched rows whose values (mini-program openid, other columns) differ from
+    /// the row kept for the same follower.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    pub conflicting_count: u64,
+    /// The first [`LISTED_PROBLEMS`] of them, each beside the row kept, as a file import lists
+    /// them (`openid` is the follower's).
+    pub conflicting: Vec<DuplicateRow>,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub matched: u64,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
@@ -116,13 +126,17 @@ pub fn bridge(
     variables.extend(extra.iter().map(|i| lay.names[*i].clone()));
 
     let data = &table.rows[1..];
-    let mut seen: HashSet<String> = HashSet::with_capacity(data.len());
-    let mut taken: HashSet<String> = HashSet::with_capacity(data.len());
-    let mut rows = Vec::new();
+    // Rows that did not match, by unionid (or, without one, mini-program openid): a repeat is
+    // counted once. Matched rows go through the file import's own first-row-wins, keyed by the
+    // follower's openid, so a repeat whose values differ is listed, not dropped unseen.
+    let mut missed: HashSet<String> = HashSet::new();
+    let mut kept = FirstWins::with_capacity(data.len());
     let mut report = BridgeReport {
         format: table.format,
         rows_read: data.len() as u64,
         duplicates_removed: 0,
+        conflicting_count: 0,
+        conflicting: Vec::new(),
         matched: 0,
         no_unionid: 0,
         not_following: 0,
@@ -135,50 +149,129 @@ pub fn bridge(
     for (line, cells) in data {
         let cell = |i: usize| cells.get(i).map_or("", String::as_str);
         let (mini, unionid) = (cell(lay.openid_col), cell(union_col));
+        let why = if unionid.is_empty() {
+            Unmatched::NoUnionid
+        } else {
+            match lookup(unionid)? {
+                Some((openid, true)) => {
+                    let mut values = vec![mini.to_string()];
+                    values.extend(extra.iter().map(|i| cell(*i).to_string()));
+                    if kept.offer(*line, ImportRow { openid, values }) {
+                        report.matched += 1;
+                    }
+                    continue;
+                }
+                Some(_) => Unmatched::Unsubscribed,
+                None => Unmatched::NotFollowing,
+            }
+        };
         let key = if unionid.is_empty() {
             format!("o:{mini}")
         } else {
             format!("u:{unionid}")
         };
-        if !seen.insert(key) {
+        if !missed.insert(key) {
             report.duplicates_removed += 1;
             continue;
         }
-        let why = if unionid.is_empty() {
-            Some(Unmatched::NoUnionid)
-        } else {
-            match lookup(unionid)? {
-                Some((openid, true)) => {
-                    if taken.insert(openid.clone()) {
-                        let mut values = vec![mini.to_string()];
-                        values.extend(extra.iter().map(|i| cell(*i).to_string()));
-                        rows.push(ImportRow { openid, values });
-                        report.matched += 1;
-                    } else {
-                        report.duplicates_removed += 1;
-                    }
-                    None
-                }
-                Some(_) => Some(Unmatched::Unsubscribed),
-                None => Some(Unmatched::NotFollowing),
-            }
-        };
-        if let Some(why) = why {
-            match why {
-                Unmatched::NoUnionid => report.no_unionid += 1,
-                Unmatched::NotFollowing => report.not_following += 1,
-                Unmatched::Unsubscribed => report.unsubscribed += 1,
-            }
-            if report.unmatched.len() < LISTED_PROBLEMS {
-                report.unmatched.push(UnmatchedRow {
-                    line: *line,
-                    mini_openid: mini.to_string(),
-                    unionid: unionid.to_string(),
-                    why,
-                });
-            }
+        match why {
+            Unmatched::NoUnionid => report.no_unionid += 1,
+            Unmatched::NotFollowing => report.not_following += 1,
+            Unmatched::Unsubscribed => report.unsubscribed += 1,
+        }
+        if report.unmatched.len() < LISTED_PROBLEMS {
+            report.unmatched.push(UnmatchedRow {
+                line: *line,
+                mini_openid: mini.to_string(),
+                unionid: unionid.to_string(),
+                why,
+            });
         }
     }
-    report.sample = rows.iter().take(SAMPLE_ROWS).cloned().collect();
-    Ok(BridgeResult { report, rows })
+    report.duplicates_removed += kept.duplicates;
+    report.conflicting_count = kept.conflicting_count;
+    report.conflicting = kept.conflicting;
+    report.sample = kept.rows.iter().take(SAMPLE_ROWS).cloned().collect();
+    Ok(BridgeResult {
+        report,
+        rows: kept.rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audience::import::parse_table;
+    use crate::audience::table::read_bytes;
+
+    fn v(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_repeated_user_whose_values_differ_is_listed_beside_the_row_kept_as_a_file_import_lists_it()
+    {
+        // uA is one follower read three times (once with other points), uC does not follow.
+        let csv = "openid,unionid,积分\n\
+                   oMini1,uA,10\n\
+                   oMini1,uA,99\n\
+                   oMini1,uA,10\n\
+                   oMini2,uB,5\n\
+                   oMini3,uC,1\n\
+                   oMini3,uC,2\n";
+        let table = read_bytes(csv.as_bytes()).unwrap();
+        let r = bridge(&table, &ImportOptions::default(), 0, |u| {
+            Ok(match u {
+                "uA" => Some(("oFollowerA".to_string(), true)),
+                "uB" => Some(("oFollowerB".to_string(), true)),
+                _ => None,
+            })
+        })
+        .unwrap();
+        let p = &r.report;
+        assert_eq!((p.matched, p.not_following), (2, 1));
+        assert_eq!(
+            p.duplicates_removed, 3,
+            "every repeat is counted, identical or not, matched or not"
+        );
+        assert_eq!(
+            p.conflicting_count, 1,
+            "only line 3 differs from the row kept"
+        );
+        assert_eq!(
+            p.conflicting,
+            vec![DuplicateRow {
+                openid: "oFollowerA".into(),
+                kept_line: 2,
+                kept_values: v(&["oMini1", "10"]),
+                dropped_line: 3,
+                dropped_values: v(&["oMini1", "99"]),
+            }],
+            "the follower's openid, both rows' lines and values, as the variables name them"
+        );
+        assert_eq!(
+            r.rows[0].values,
+            v(&["oMini1", "10"]),
+            "the first row is saved"
+        );
+        assert_eq!(r.rows.len(), 2);
+
+        // The file import lists the same repeat the same way.
+        let plain = "openid,积分\noFollowerAxxxxxxxxxxxxxxxxx,10\noFollowerAxxxxxxxxxxxxxxxxx,99\n";
+        let imported = parse_table(
+            &read_bytes(plain.as_bytes()).unwrap(),
+            &ImportOptions::default(),
+        )
+        .unwrap()
+        .preview;
+        let c = &imported.conflicting[0];
+        assert_eq!(
+            (imported.conflicting_count, c.kept_line, c.dropped_line),
+            (1, 2, 3)
+        );
+        assert_eq!(
+            (c.kept_values.clone(), c.dropped_values.clone()),
+            (v(&["10"]), v(&["99"]))
+        );
+    }
 }

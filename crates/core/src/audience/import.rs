@@ -287,12 +287,9 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
         .map(|(_, n)| n.clone())
         .collect();
     let data = &table.rows[usize::from(lay.has_header).min(table.rows.len())..];
-    // openid → (index in `rows`, line) of its first row.
-    let mut seen: HashMap<&str, (usize, u64)> = HashMap::with_capacity(data.len());
-    let mut rows: Vec<ImportRow> = Vec::with_capacity(data.len());
+    let mut kept = FirstWins::with_capacity(data.len());
     let mut invalid = Vec::new();
-    let mut conflicting = Vec::new();
-    let (mut invalid_count, mut duplicates, mut conflicting_count) = (0u64, 0u64, 0u64);
+    let mut invalid_count = 0u64;
     for (line, cells) in data {
         let openid = cells.get(lay.openid_col).map_or("", String::as_str);
         if let Some(problem) = openid_problem(openid) {
@@ -311,29 +308,21 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
             .filter(|i| *i != lay.openid_col)
             .map(|i| cells.get(i).cloned().unwrap_or_default())
             .collect();
-        if let Some(&(kept, kept_line)) = seen.get(openid) {
-            duplicates += 1;
-            let kept_values = &rows[kept].values;
-            if *kept_values != values {
-                conflicting_count += 1;
-                if conflicting.len() < LISTED_PROBLEMS {
-                    conflicting.push(DuplicateRow {
-                        openid: openid.to_string(),
-                        kept_line,
-                        kept_values: kept_values.clone(),
-                        dropped_line: *line,
-                        dropped_values: values,
-                    });
-                }
-            }
-            continue;
-        }
-        seen.insert(openid, (rows.len(), *line));
-        rows.push(ImportRow {
-            openid: openid.to_string(),
-            values,
-        });
+        kept.offer(
+            *line,
+            ImportRow {
+                openid: openid.to_string(),
+                values,
+            },
+        );
     }
+    let FirstWins {
+        rows,
+        duplicates,
+        conflicting_count,
+        conflicting,
+        ..
+    } = kept;
     let preview = ImportPreview {
         format: table.format,
         has_header: lay.has_header,
@@ -353,6 +342,55 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
         sample: rows.iter().take(SAMPLE_ROWS).cloned().collect(),
     };
     Ok(PreparedImport { preview, rows })
+}
+
+/// The rows of a list as they are read: the first row of each openid is kept, every later one
+/// is dropped and counted, and one whose values differ from the row kept is listed beside it
+/// (the first [`LISTED_PROBLEMS`]), so a file import and the unionid bridge report repeats alike.
+pub(crate) struct FirstWins {
+    /// openid → (index in `rows`, line) of its first row.
+    seen: HashMap<String, (usize, u64)>,
+    pub rows: Vec<ImportRow>,
+    pub duplicates: u64,
+    pub conflicting_count: u64,
+    pub conflicting: Vec<DuplicateRow>,
+}
+
+impl FirstWins {
+    pub fn with_capacity(n: usize) -> FirstWins {
+        FirstWins {
+            seen: HashMap::with_capacity(n),
+            rows: Vec::with_capacity(n),
+            duplicates: 0,
+            conflicting_count: 0,
+            conflicting: Vec::new(),
+        }
+    }
+
+    /// Keeps `row` (read on `line`) unless its openid came before; whether it was kept.
+    pub fn offer(&mut self, line: u64, row: ImportRow) -> bool {
+        let Some(&(at, kept_line)) = self.seen.get(&row.openid) else {
+            self.seen
+                .insert(row.openid.clone(), (self.rows.len(), line));
+            self.rows.push(row);
+            return true;
+        };
+        self.duplicates += 1;
+        let kept_values = &self.rows[at].values;
+        if *kept_values != row.values {
+            self.conflicting_count += 1;
+            if self.conflicting.len() < LISTED_PROBLEMS {
+                self.conflicting.push(DuplicateRow {
+                    openid: row.openid,
+                    kept_line,
+                    kept_values: kept_values.clone(),
+                    dropped_line: line,
+                    dropped_values: row.values,
+                });
+            }
+        }
+        false
+    }
 }
 
 /// Flags the openids that are not following `appid` according to the synced followers. Does

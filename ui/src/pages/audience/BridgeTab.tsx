@@ -21,7 +21,7 @@ import {
   useBridgeSave,
 } from "../../api/audience";
 import { ErrorAlert } from "../../layout/ErrorAlert";
-import { SampleTable } from "./ImportPreview";
+import { ConflictsTable, SampleTable } from "./ImportPreview";
 
 /** 小程序用户映射: a mini-program user file → the account's openids through unionid. */
 export function BridgeTab({ appid }: { appid: string }) {
@@ -125,6 +125,12 @@ export function BridgeTab({ appid }: { appid: string }) {
                 />
               </div>
             )}
+            <ConflictsTable
+              variables={r.variables}
+              count={r.conflicting_count}
+              rows={r.conflicting}
+              testid="bridge-conflicts"
+            />
             {r.sample.length > 0 && <SampleTable variables={r.variables} rows={r.sample} />}
             {r.matched > 0 ? (
               <Flex gap={8} align="center">

@@ -36,6 +36,73 @@ export function allColumns(
   return cols;
 }
 
+/**
+ * The repeated openids whose other values differ, each with the row kept and the row dropped:
+ * the same table for a file import and for the unionid bridge. Nothing when there are none.
+ */
+export function ConflictsTable({
+  variables,
+  count,
+  rows,
+  testid,
+}: {
+  variables: string[];
+  count: number;
+  rows: DuplicateLine[];
+  testid: string;
+}) {
+  const { t } = useTranslation();
+  if (count === 0) return null;
+  return (
+    <div>
+      <Typography.Text strong>{t("audience.preview.conflictsTitle", { count })}</Typography.Text>
+      {rows.length < count && (
+        <Typography.Text type="secondary">
+          {"  "}
+          {t("audience.preview.more", { shown: rows.length, count })}
+        </Typography.Text>
+      )}
+      <Table<DuplicateLine>
+        data-testid={testid}
+        size="small"
+        rowKey={(r) => `${r.openid}:${r.dropped_line}`}
+        pagination={rows.length > 5 ? { pageSize: 5, size: "small" } : false}
+        dataSource={rows}
+        scroll={{ x: "max-content" }}
+        columns={[
+          {
+            title: "openid",
+            dataIndex: "openid",
+            width: 240,
+            render: (v: string) => <Typography.Text code>{v}</Typography.Text>,
+          },
+          {
+            title: t("audience.preview.kept"),
+            key: "kept",
+            render: (_: unknown, r) =>
+              t("audience.preview.rowValues", {
+                line: r.kept_line,
+                values: namedValues(variables, r.kept_values),
+              }),
+          },
+          {
+            title: t("audience.preview.dropped"),
+            key: "dropped",
+            render: (_: unknown, r) => (
+              <Typography.Text type="secondary">
+                {t("audience.preview.rowValues", {
+                  line: r.dropped_line,
+                  values: namedValues(variables, r.dropped_values),
+                })}
+              </Typography.Text>
+            ),
+          },
+        ]}
+      />
+    </div>
+  );
+}
+
 /** Sample rows as a table: openid, then one column per variable. */
 export function SampleTable({
   variables,
@@ -218,59 +285,12 @@ export function ImportPreview({
           />
         </div>
       )}
-      {p.conflicting_count > 0 && (
-        <div>
-          <Typography.Text strong>
-            {t("audience.preview.conflictsTitle", { count: p.conflicting_count })}
-          </Typography.Text>
-          {p.conflicting.length < p.conflicting_count && (
-            <Typography.Text type="secondary">
-              {"  "}
-              {t("audience.preview.more", {
-                shown: p.conflicting.length,
-                count: p.conflicting_count,
-              })}
-            </Typography.Text>
-          )}
-          <Table<DuplicateLine>
-            data-testid="preview-conflicts"
-            size="small"
-            rowKey={(r) => `${r.openid}:${r.dropped_line}`}
-            pagination={p.conflicting.length > 5 ? { pageSize: 5, size: "small" } : false}
-            dataSource={p.conflicting}
-            scroll={{ x: "max-content" }}
-            columns={[
-              {
-                title: "openid",
-                dataIndex: "openid",
-                width: 240,
-                render: (v: string) => <Typography.Text code>{v}</Typography.Text>,
-              },
-              {
-                title: t("audience.preview.kept"),
-                key: "kept",
-                render: (_: unknown, r) =>
-                  t("audience.preview.rowValues", {
-                    line: r.kept_line,
-                    values: namedValues(p.variables, r.kept_values),
-                  }),
-              },
-              {
-                title: t("audience.preview.dropped"),
-                key: "dropped",
-                render: (_: unknown, r) => (
-                  <Typography.Text type="secondary">
-                    {t("audience.preview.rowValues", {
-                      line: r.dropped_line,
-                      values: namedValues(p.variables, r.dropped_values),
-                    })}
-                  </Typography.Text>
-                ),
-              },
-            ]}
-          />
-        </div>
-      )}
+      <ConflictsTable
+        variables={p.variables}
+        count={p.conflicting_count}
+        rows={p.conflicting}
+        testid="preview-conflicts"
+      />
       {p.sample.length > 0 && (
         <div>
           <Typography.Text strong>{t("audience.preview.sample")}</Typography.Text>
