@@ -349,6 +349,8 @@ async fn the_sandboxs_accounts_after_a_switch_are_an_archive_removed_only_when_a
             .expect("accounts");
     }
     let h = Harness::start(Options::new("accounts-archive").data_dir(dir.path())).await?;
+    // The window's language is the web view's, kept across runs: start from Chinese.
+    h.click("[data-testid=lang-zh-CN]").await?;
     h.wait_for("[data-testid=mode-badge][data-mode=production]")
         .await?;
 
@@ -376,6 +378,52 @@ async fn the_sandboxs_accounts_after_a_switch_are_an_archive_removed_only_when_a
         "the sandbox's account is not among the usable ones"
     );
     h.screenshot("archive-01-accounts").await?;
+
+    // #16 point 5 with data on the page — both tables, the 沙箱 / 其他平台 tags, the banner for
+    // the unreachable relay: in English at 1024 px its buttons do not overlap and nothing but
+    // the accounts' own names (and the language switch's 中文) is Chinese.
+    h.click("[data-testid=lang-en]").await?;
+    h.wait_for_text("[data-testid=nav-overview]", "Overview")
+        .await?;
+    h.client
+        .set_window_size(1024, 768)
+        .await
+        .map_err(|e| Error::WebDriver("resizing".into(), e.to_string()))?;
+    h.wait_for(&format!("{archived} [data-testid=sandbox-tag]"))
+        .await?;
+    h.settle().await?;
+    let (buttons, overlaps) = h.overlapping_buttons("[data-testid=page-accounts]").await?;
+    h.screenshot("archive-01-accounts-en-1024").await?;
+    assert!(
+        overlaps.is_empty(),
+        "buttons overlap on the English accounts page at 1024 px: {overlaps:?}"
+    );
+    assert!(
+        buttons >= 2,
+        "the accounts page shows its buttons ({buttons})"
+    );
+    let shown = h
+        .text("body")
+        .await?
+        .replace("星辰服务号", "")
+        // The avatar's initial when there is no picture: data too.
+        .replace('星', "")
+        .replace("中文", "");
+    let cjk: String = shown
+        .chars()
+        .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
+        .collect();
+    assert!(
+        cjk.is_empty(),
+        "Chinese on the English accounts page ({cjk}): {shown}"
+    );
+    h.client
+        .set_window_size(1280, 800)
+        .await
+        .map_err(|e| Error::WebDriver("resizing".into(), e.to_string()))?;
+    h.click("[data-testid=lang-zh-CN]").await?;
+    h.wait_for_text("[data-testid=nav-overview]", "概览")
+        .await?;
 
     h.click("[data-testid=nav-settings]").await?;
     h.wait_for_contains("[data-testid=sandbox-archive]", "1 个沙箱账号")

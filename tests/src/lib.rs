@@ -339,6 +339,36 @@ impl Harness {
         }
     }
 
+    /// The visible buttons inside `scope` (a CSS selector) whose boxes overlap another's, as
+    /// "label / label" pairs, and how many visible buttons there were (a layout check: labels
+    /// that grow, e.g. in English, must wrap or shrink, not slide under their neighbours).
+    pub async fn overlapping_buttons(&self, scope: &str) -> Result<(u64, Vec<String>)> {
+        const JS: &str = r#"const bs = [...document.querySelectorAll(arguments[0] + ' button')]
+                 .filter(b => b.offsetParent !== null).map(b => [b.innerText, b.getBoundingClientRect()]);
+               const out = [];
+               for (let i = 0; i < bs.length; i++) for (let j = i + 1; j < bs.length; j++) {
+                 const [ta, a] = bs[i], [tb, b] = bs[j];
+                 if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+                   out.push(ta + ' / ' + tb);
+               }
+               return [bs.length, out];"#;
+        let found = self
+            .client
+            .execute(JS, vec![serde_json::json!(scope)])
+            .await
+            .map_err(|e| Error::WebDriver("measuring buttons".into(), e.to_string()))?;
+        let count = found[0].as_u64().unwrap_or(0);
+        let pairs = found[1]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((count, pairs))
+    }
+
     /// Saves a PNG of the main window as `<artifacts>/<label>.png`, prints and returns its path.
     /// Waits for running CSS transitions first, so the picture shows the settled state (e.g. the
     /// newly selected menu item) rather than a frame of the animation.

@@ -37,14 +37,25 @@ import {
   verificationText,
 } from "./labels";
 
+/** Date over time, each on its line: a narrow column then breaks between them, not inside one. */
 function when(secs: number | null) {
   if (!secs) return "—";
   const d = new Date(secs * 1000);
   const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  return (
+    <Flex vertical>
+      <span>{`${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`}</span>
+      <Typography.Text type="secondary">{`${p(d.getHours())}:${p(d.getMinutes())}`}</Typography.Text>
+    </Flex>
+  );
 }
 
+/** The account column's width, and the width below which the table scrolls sideways. */
+const ACCOUNT_WIDTH = 210;
+const TABLE_WIDTH = ACCOUNT_WIDTH + 100 + 110 + 120 + 100 + 155 + 160;
+
 /** 授权账号: the table, kept live by `accounts:changed` (see AppLayout). */
+
 export function AccountsPage() {
   const { t } = useTranslation();
   const navigate = useNavigate();
@@ -77,6 +88,7 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.account"),
       key: "account",
+      width: ACCOUNT_WIDTH,
       render: (_: unknown, a: AccountView) => (
         <AccountIdentity account={a} testid="account-name" strong />
       ),
@@ -84,7 +96,7 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.type"),
       key: "type",
-      width: 110,
+      width: 100,
       render: (_: unknown, a: AccountView) => (
         <Flex vertical>
           <span>{typeText(t, a)}</span>
@@ -97,13 +109,13 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.authorizedAt"),
       key: "at",
-      width: 140,
+      width: 110,
       render: (_: unknown, a: AccountView) => when(a.authorized_at),
     },
     {
       title: t("shell.accounts.col.permissions"),
       key: "perm",
-      width: 80,
+      width: 120,
       render: (_: unknown, a: AccountView) => (
         <Tooltip
           title={a.permissions.map((id) => permissionName(t, id)).join(t("shell.accounts.listSep"))}
@@ -122,7 +134,7 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.status"),
       key: "status",
-      width: 110,
+      width: 100,
       render: (_: unknown, a: AccountView) => (
         <Tag color={statusColor(a.status)} data-testid="account-status">
           {statusText(t, a.status)}
@@ -132,9 +144,10 @@ export function AccountsPage() {
     {
       title: t("shell.accounts.col.token"),
       key: "token",
-      width: 150,
+      width: 155,
+      // The tag above its 检测 button: side by side they outgrow the column in English.
       render: (_: unknown, a: AccountView) => (
-        <Space size={4}>
+        <Flex vertical align="flex-start" gap={2}>
           <Tag color={a.has_refresh_token ? "success" : "error"}>
             {a.has_refresh_token ? t("shell.accounts.tokenOk") : t("shell.accounts.tokenMissing")}
           </Tag>
@@ -157,13 +170,13 @@ export function AccountsPage() {
           >
             {t("shell.accounts.tokenCheck")}
           </Button>
-        </Space>
+        </Flex>
       ),
     },
     {
       title: t("shell.accounts.col.actions"),
       key: "actions",
-      width: 200,
+      width: 160,
       render: (_: unknown, a: AccountView) => (
         <Space size={0} wrap>
           <Button
@@ -257,6 +270,9 @@ export function AccountsPage() {
           columns={columns}
           pagination={false}
           tableLayout="fixed"
+          // Narrower than its columns (a 1024 px window), the table scrolls inside its card
+          // rather than squeezing the account's name into a sliver.
+          scroll={{ x: TABLE_WIDTH }}
           onRow={(a) => ({ "data-appid": a.appid }) as React.HTMLAttributes<HTMLElement>}
         />
       </Card>
