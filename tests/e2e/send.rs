@@ -23,7 +23,10 @@ const TEMPLATE_TITLE: &str = "订单发货通知";
 const TEMPLATE_SEND: &str = "/cgi-bin/message/template/send";
 const LIST_NAME: &str = "e2e 发货名单";
 
-use common::{SimAccount, authorize_verified_account, start_in_sandbox, wait_for_contains, wd};
+use common::{
+    SimAccount, authorize_verified_account, chinese_outside, start_in_sandbox, wait_for_contains,
+    wd,
+};
 
 /// Waits until the test-recipient picker's search has narrowed the followers down to `openid`
 /// alone, pictures the dropdown, and picks it.
@@ -117,18 +120,6 @@ async fn prepared(account: SimAccount, http: &reqwest::Client) -> (String, Strin
         .await
         .expect("list created");
     (appid, sim_url, openids)
-}
-
-/// Chinese characters (and full-width punctuation) in `text` once the user's own data is taken
-/// out.
-fn chinese_outside(text: &str, user_data: &[&str]) -> Vec<char> {
-    let mut rest = text.to_string();
-    for d in user_data {
-        rest = rest.replace(d, "");
-    }
-    rest.chars()
-        .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
-        .collect()
 }
 
 /// The daily template-send limit of the app's sandbox sim (its default configuration).

@@ -2,8 +2,7 @@
 // and lost events, authorization results) and the list of parked events.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import { commands, type ErrorCode, events, type FeedStatus } from "../bindings";
-import { msg } from "../pages/accounts/labels";
+import { commands, type ErrorCode, events, type FeedStatus, type Msg } from "../bindings";
 import { listenWhileMounted, unwrap } from "./index";
 
 export type { FeedNoticeKind, FeedStatus, ParkedEvent as ParkedEventView } from "../bindings";
@@ -21,10 +20,11 @@ export function useParkedEvents() {
   });
 }
 
-/** Why the feed cannot poll the relay right now (the message in the window's language), or `null` while it can. */
+/** Why the feed cannot poll the relay right now, or `null` while it can. The message keeps both
+ * languages: the banner picks one when it draws, so switching language changes it at once. */
 export interface RelayTrouble {
   code: ErrorCode;
-  message: string;
+  message: Msg | null;
   retryInSecs: number | null;
 }
 
@@ -38,7 +38,7 @@ export function relayTroubleAfter(prev: RelayTrouble | null, n: FeedStatus): Rel
     case "retrying":
       return {
         code: n.code ?? "relay",
-        message: n.message ? msg(n.message) : "",
+        message: n.message ?? null,
         retryInSecs: n.retry_in_secs,
       };
     case "event_parked":

@@ -115,7 +115,10 @@ describe("the relay trouble state", () => {
     const down = relayTroubleAfter(null, RELAY_DOWN);
     expect(down).toEqual({
       code: "relay",
-      message: "中继请求失败：connection refused",
+      message: {
+        zh: "中继请求失败：connection refused",
+        en: "The relay request failed: connection refused",
+      },
       retryInSecs: 8,
     });
     expect(relayTroubleAfter(down, notice({ notice: "event_parked", seq: 3 }))).toBe(down);
@@ -200,6 +203,14 @@ describe("the frame's feed banner", () => {
     expect(banner.textContent).toContain("无法连接中继");
     expect(banner.textContent).toContain("中继地址");
     expect(banner.textContent).toContain("（8 秒后重试）");
+    // Switching language redraws the cause too, not only the banner's own words (the cause
+    // arrived while the window spoke Chinese).
+    act(() => useUiStore.getState().setLanguage("en"));
+    await waitFor(() =>
+      expect(banner.textContent).toContain("The relay request failed: connection refused"),
+    );
+    expect(banner.textContent).not.toMatch(/[\u3000-\u9fff\uff00-\uffef]/);
+    act(() => useUiStore.getState().setLanguage("zh-CN"));
     await send(notice({ notice: "caught_up" }));
     await waitFor(() => expect(screen.queryByTestId("feed-banner")).toBeNull());
   });

@@ -59,7 +59,7 @@ function RelayAlert({ trouble }: { trouble: RelayTrouble }) {
           <div>{t(`feed.${which}.hint`)}</div>
           {trouble.message && (
             <Typography.Text type="secondary">
-              {trouble.message}
+              {msg(trouble.message)}
               {retry}
             </Typography.Text>
           )}
