@@ -87,6 +87,7 @@ export function JobBar({ id, counts }: { id: number; counts: BarCounts }) {
         title={label}
         style={{
           flex: 1,
+          minWidth: 100,
           display: "flex",
           height: 8,
           borderRadius: 4,
