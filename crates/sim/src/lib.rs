@@ -148,6 +148,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
             route(messages::template_send),
         )
         .route("/cgi-bin/message/custom/send", route(messages::custom_send))
+        .route("/cgi-bin/qrcode/create", route(api::qrcode::create))
         .route("/cgi-bin/media/upload", media::upload_route())
         .route(
             "/cgi-bin/message/wxopen/template/uniform_send",
@@ -213,6 +214,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/subscribe", post(simroutes::subscribe))
         .route("/__sim/follow", post(simroutes::follow))
         .route("/__sim/event", post(simroutes::event))
+        .route("/__sim/scan", post(simroutes::scan))
         .route("/__sim/release-test", post(simroutes::release_test))
         .route("/__sim/advance-clock", post(simroutes::advance_clock))
         .route("/__sim/accounts/{appid}", get(simroutes::account))

@@ -233,6 +233,60 @@ pub async fn event(State(sim): State<Arc<Sim>>, Json(b): Json<EventBody>) -> Res
 }
 
 #[derive(Deserialize)]
+pub struct ScanBody {
+    /// What the QR code encodes (`url` of `cgi-bin/qrcode/create`).
+    url: String,
+    openid: String,
+}
+
+/// A user scans an account's temporary QR code in WeChat (the phone a sim's code cannot reach).
+/// A follower's scan pushes `SCAN` with `EventKey` = the scene and opens the short window; a
+/// former follower follows the account again (`subscribe` is pushed). 404 for a code the sim
+/// did not make, 410 once it expired, 400 for someone who never followed the account.
+pub async fn scan(State(sim): State<Arc<Sim>>, Json(b): Json<ScanBody>) -> Response {
+    let now = sim.now();
+    let code = sim.lock().qr_codes.get(&b.url).cloned();
+    let Some(code) = code else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            "unknown_code",
+            "二维码不存在 / no such QR code",
+        );
+    };
+    if code.expires_at <= now {
+        return bad(
+            StatusCode::GONE,
+            "expired",
+            "二维码已过期 / the QR code expired",
+        );
+    }
+    let Some(a) = sim.world.accounts.get(usize::from(code.account)) else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            "unknown_account",
+            "该帐号不存在 / no such account",
+        );
+    };
+    let pushed = match sim.person(a, &b.openid) {
+        Some(Person::Follower(_)) => sim
+            .user_event(a, &b.openid, "SCAN", &code.scene)
+            .map(|()| "SCAN"),
+        Some(Person::Former(_)) => sim.set_following(a, &b.openid, true).map(|_| "subscribe"),
+        None => None,
+    };
+    match pushed {
+        Some(event) => {
+            Json(json!({"ok": true, "event": event, "scene": code.scene})).into_response()
+        }
+        None => bad(
+            StatusCode::BAD_REQUEST,
+            "invalid_openid",
+            "openid 不属于该帐号 / not this account's user",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct SubscribeBody {
     authorizer_appid: String,
     openid: String,

@@ -239,6 +239,10 @@ pub struct Inner {
     pub code: crate::code::CodeState,
     /// Temporary media uploaded (card covers), oldest first.
     pub media: VecDeque<crate::api::media::Media>,
+    /// Temporary parametric QR codes by what they encode (`url`), oldest first in `qr_order`
+    /// so that at most [`crate::api::qrcode::MAX_CODES`] are kept.
+    pub qr_codes: HashMap<String, crate::api::qrcode::QrCode>,
+    pub qr_order: VecDeque<String>,
 }
 
 /// How many jump records `/__sim/state` keeps.

@@ -145,3 +145,80 @@ async fn events_from_non_followers_or_with_odd_names_are_refused() {
         .expect("request");
     assert_eq!(r.status(), 400);
 }
+
+/// `cgi-bin/qrcode/create` and `/__sim/scan`: a verified service account's temporary code; a
+/// follower's scan pushes `SCAN` with the scene as `EventKey` and opens the short window; a
+/// former follower's scan follows again; an expired or unknown code scans as nothing; an
+/// unverified account may not make codes (48001).
+#[tokio::test]
+async fn a_temporary_qr_code_scanned_pushes_its_scene_and_opens_the_short_window() {
+    let env = Env::new(cfg()).await;
+    let a = service(&env).await;
+    let aat = a.send.rsplit('=').next().unwrap_or_default().to_string();
+    let create = format!("/cgi-bin/qrcode/create?access_token={aat}");
+    let made = env
+        .post(
+            &create,
+            json!({"expire_seconds": 600, "action_name": "QR_STR_SCENE",
+                "action_info": {"scene": {"scene_str": "wxdesk_find_me"}}}),
+        )
+        .await;
+    assert_eq!(made["expire_seconds"], 600, "{made}");
+    let url = made["url"].as_str().expect("url").to_string();
+    assert!(url.starts_with("http://weixin.qq.com/q/"), "{url}");
+    assert!(made["ticket"].as_str().is_some_and(|t| !t.is_empty()));
+    for bad in [
+        json!({"action_name": "QR_STR_SCENE", "action_info": {"scene": {"scene_str": ""}}}),
+        json!({"action_name": "QR_SCENE", "action_info": {"scene": {"scene_id": 0}}}),
+        json!({"action_name": "QR_LIMIT_SCENE", "action_info": {"scene": {"scene_id": 1}}}),
+    ] {
+        assert_eq!(
+            errcode(&env.post(&create, bad.clone()).await),
+            40053,
+            "{bad}"
+        );
+    }
+
+    assert_eq!(errcode(&env.post(&a.send, text(&a.quiet)).await), 45015);
+    let scanned = env
+        .post("/__sim/scan", json!({"url": url, "openid": a.quiet}))
+        .await;
+    assert_eq!(scanned["event"], "SCAN", "{scanned}");
+    let pushed = env
+        .wait_pushes(1, |_, x| x.contains("<Event><![CDATA[SCAN]]>"))
+        .await;
+    assert_eq!(field(&pushed[0].1, "FromUserName"), Some(a.quiet.clone()));
+    assert_eq!(
+        field(&pushed[0].1, "EventKey").as_deref(),
+        Some("wxdesk_find_me")
+    );
+    assert_eq!(errcode(&env.post(&a.send, text(&a.quiet)).await), 0);
+    let again = env
+        .post("/__sim/scan", json!({"url": url, "openid": a.former}))
+        .await;
+    assert_eq!(again["event"], "subscribe", "{again}");
+    assert_eq!(
+        env.post(
+            "/__sim/scan",
+            json!({"url": "http://weixin.qq.com/q/nothing", "openid": a.quiet})
+        )
+        .await["error"],
+        "unknown_code"
+    );
+    env.advance(601.0).await;
+    assert_eq!(
+        env.post("/__sim/scan", json!({"url": url, "openid": a.quiet}))
+            .await["error"],
+        "expired"
+    );
+
+    let plain = env.appid("service", false).await;
+    let (_, plain_aat, _) = env.authorize(&plain).await;
+    let refused = env
+        .post(
+            &format!("/cgi-bin/qrcode/create?access_token={plain_aat}"),
+            json!({"action_name": "QR_STR_SCENE", "action_info": {"scene": {"scene_str": "x"}}}),
+        )
+        .await;
+    assert_eq!(errcode(&refused), 48001);
+}

@@ -23,6 +23,7 @@ pub mod code;
 pub mod component;
 pub mod media;
 pub mod messages;
+pub mod qrcode;
 pub mod quota;
 pub mod subscribe;
 pub mod templates;

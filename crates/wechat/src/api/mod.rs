@@ -13,7 +13,9 @@ mod newtmpl;
 mod template;
 mod user;
 
-pub use account::{AccessToken, QuotaInfo, QuotaStatus, RateLimit};
+pub use account::{
+    AccessToken, QR_MAX_EXPIRE_SECS, QR_SCENE_MAX_LEN, QrTicket, QuotaInfo, QuotaStatus, RateLimit,
+};
 pub use auth_url::{
     AuthType, AuthUrlParams, MOBILE_AUTH_BASE, MOBILE_AUTH_BASE_LEGACY, PC_AUTH_BASE,
     mobile_auth_url, pc_auth_url,

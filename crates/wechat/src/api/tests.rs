@@ -675,3 +675,39 @@ async fn clear_quota_component_and_account_and_quota_get() {
         json!({"cgi_path": "/cgi-bin/message/custom/send"})
     );
 }
+
+#[tokio::test]
+async fn a_temporary_string_scene_qr_code_is_asked_for_as_wechat_documents_it() {
+    let (srv, c) = setup().await;
+    srv.route(
+        "/cgi-bin/qrcode/create",
+        Reply::json(json!({"ticket": "gQH47joAAAAAAAAAASxodHRwOi8v",
+            "expire_seconds": 600, "url": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI"})),
+    );
+    let qr = c
+        .qrcode_create_temp(&secret("AAT"), "wxdesk_find_me", 600)
+        .await
+        .unwrap();
+    assert_eq!(qr.url, "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI");
+    assert_eq!(qr.expire_seconds, 600);
+    // Out of WeChat's range: clamped rather than refused by WeChat.
+    c.qrcode_create_temp(&secret("AAT"), "s", 5).await.unwrap();
+    let log = srv.requests();
+    assert_eq!(log[0].query["access_token"], "AAT");
+    assert_eq!(
+        log[0].body,
+        json!({"expire_seconds": 600, "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": "wxdesk_find_me"}}})
+    );
+    assert_eq!(log[1].body["expire_seconds"], 60);
+
+    srv.route(
+        "/cgi-bin/qrcode/create",
+        Reply::json(json!({"errcode": 48001, "errmsg": "api unauthorized"})),
+    );
+    let e = c
+        .qrcode_create_temp(&secret("AAT"), "s", 600)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), Some(ErrKind::Permission));
+}
