@@ -1025,3 +1025,154 @@ async fn a_spent_quota_pauses_the_job_losing_no_row_and_bad_jobs_are_refused_bef
     assert_eq!(resumed_by, ["wxdesk-relay"], "the server resumed it, once");
     t.sim.shutdown().await;
 }
+
+/// A skipped row as a desk sends it: no body, and the note it stores in its own rows' errmsg
+/// (send/reason.rs `RowNote`), here a value breaking its keyword's rule, named by its title.
+fn invalid_amount(openid: &str) -> Value {
+    json!({ "openid": openid, "body": null, "skipped": json!({
+        "code": "invalid_value", "key": "amount5", "title": "订单金额",
+        "zh": "须为金额", "en": "must be an amount" }).to_string() })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn recipients_the_desk_could_not_build_are_skipped_rows_with_their_reasons_and_never_sent() {
+    let t = team(SimConfig::default()).await;
+    let alice = add_member(&t, "alice", "operator");
+    let appid = authorize(&t, &alice, 10).await;
+    let (template_id, openids) = audience(&t, &alice, &appid, 10).await;
+
+    // A list of ten: six the desk could build, three breaking a keyword rule or missing a
+    // variable, one without an openid.
+    let mut body = job_body(&appid, &template_id, &openids[..6], json!({}));
+    let missing = json!({ "code": "missing_var", "name": "商品" }).to_string();
+    let rows = body["rows"].as_array_mut().expect("rows");
+    rows.push(invalid_amount(&openids[6]));
+    rows.push(invalid_amount(&openids[7]));
+    rows.push(json!({ "openid": openids[8], "skipped": missing }));
+    rows.push(json!({ "openid": "", "body": null, "skipped": r#"{"code":"empty_openid"}"# }));
+    let id = create(&t.a, &alice, &body).await;
+    until(&t.b, &alice, id, |j| j["status"] == "completed").await;
+    let job = wait_settled(&t.b, &alice, id).await;
+
+    // The numbers are the list's: every recipient is a row, and the skipped ones count.
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(
+        (
+            count(&job, "total"),
+            count(&job, "sent"),
+            count(&job, "skipped")
+        ),
+        (10, 6, 4),
+        "{job}"
+    );
+    let shown: i64 = [
+        "sent",
+        "failed_retryable",
+        "failed_permanent",
+        "uncertain",
+        "skipped",
+        "cancelled",
+    ]
+    .iter()
+    .map(|k| count(&job, k))
+    .sum();
+    assert_eq!(
+        shown, 10,
+        "the job's numbers add up to the list's size: {job}"
+    );
+
+    // WeChat received only the recipients the desk could build, each once.
+    let (accepted, distinct, most) = sends(&t.sim);
+    assert_eq!((accepted, distinct, most), (6, 6, 1));
+    assert!(
+        all_rows(&t.a, &alice, id, "sent")
+            .await
+            .iter()
+            .all(|r| openids[..6].contains(&r["openid"].as_str().unwrap_or("").to_owned())),
+        "only the good rows were sent"
+    );
+
+    // Each skipped row keeps the desk's note as its errmsg, in order, never attempted.
+    let skipped = all_rows(&t.b, &alice, id, "skipped").await;
+    let seen: Vec<(i64, &str, &str)> = skipped
+        .iter()
+        .map(|r| {
+            (
+                r["seq"].as_i64().unwrap_or(0),
+                r["openid"].as_str().unwrap_or("?"),
+                r["errmsg"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let expected_note = invalid_amount("x")["skipped"].as_str().unwrap().to_owned();
+    assert_eq!(
+        seen,
+        vec![
+            (7, openids[6].as_str(), expected_note.as_str()),
+            (8, openids[7].as_str(), expected_note.as_str()),
+            (9, openids[8].as_str(), missing.as_str()),
+            (10, "", r#"{"code":"empty_openid"}"#),
+        ]
+    );
+    assert!(
+        skipped
+            .iter()
+            .all(|r| r["attempts"] == 0 && r["client_msg_id"].is_null()),
+        "{skipped:?}"
+    );
+
+    // 发送记录 lists them with their reasons; the skipped filter finds exactly them.
+    let (status, history) = get(
+        &t.a,
+        &alice,
+        &format!("/api/v1/team/history?job_id={id}&state=skipped&limit=100"),
+    )
+    .await;
+    assert_eq!(status, 200, "{history}");
+    let listed: Vec<&str> = history["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["errmsg"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(listed.len(), 4, "{history}");
+    assert!(
+        listed.iter().filter(|m| m.contains("订单金额")).count() == 2
+            && listed.iter().any(|m| m.contains("商品")),
+        "the reasons, keyword titles included: {listed:?}"
+    );
+
+    // A list nobody on it can be sent to is still a job, done as it is written.
+    let all_bad = json!({ "appid": appid, "kind": "template", "template_id": template_id,
+        "title": "全部跳过", "path": SEND, "idempotent": true,
+        "rows": [invalid_amount(&openids[0]), invalid_amount(&openids[1])] });
+    let id = create(&t.b, &alice, &all_bad).await;
+    let (_, job) = get(&t.a, &alice, &format!("/api/v1/team/jobs/{id}")).await;
+    assert_eq!(
+        (
+            job["status"].as_str(),
+            count(&job, "total"),
+            count(&job, "skipped")
+        ),
+        (Some("completed"), 2, 2),
+        "{job}"
+    );
+    assert!(job["finished_at"].is_i64(), "{job}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sends(&t.sim).0, 6, "nothing of it was sent");
+
+    // A row with neither a body nor a reason, or a reason that says nothing, is refused.
+    for row in [
+        json!({ "openid": openids[0], "body": null }),
+        json!({ "openid": openids[0], "skipped": " " }),
+        json!({ "openid": "", "body": { "touser": "" } }),
+    ] {
+        let bad = json!({ "appid": appid, "kind": "template", "path": SEND, "rows": [row] });
+        let (status, v) = post(&t.a, &alice, "/api/v1/team/jobs", &bad).await;
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (400, Some("bad_job_row")),
+            "{row}: {v}"
+        );
+    }
+}

@@ -164,11 +164,21 @@ fn default_attempts() -> i32 {
     5
 }
 
+/// One recipient: the body to send, or `skipped`, why the desk could not build one (its note,
+/// as the desk stores it in its own rows' errmsg). A skipped row is kept, never sent: the job
+/// has a row for every recipient of the desk's list, and its skipped count says how many.
 #[derive(Debug, Deserialize)]
 pub struct NewRow {
+    #[serde(default)]
     pub openid: String,
-    pub body: Value,
+    #[serde(default)]
+    pub body: Option<Value>,
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
+
+/// The longest note a skipped row may carry.
+const MAX_NOTE: usize = 4096;
 
 /// Why a request about jobs was refused (the routes turn it into the JSON refusal).
 #[derive(Debug)]
@@ -251,15 +261,27 @@ fn validate(job: &NewJob) -> std::result::Result<(), Refused> {
         }
     }
     for (i, r) in job.rows.iter().enumerate() {
-        if r.openid.is_empty() || r.openid.len() > 128 || !r.body.is_object() {
+        // A skipped row may lack an openid (that can be why it was skipped); it needs a reason.
+        let fine = match &r.skipped {
+            Some(note) => {
+                !note.trim().is_empty() && note.len() <= MAX_NOTE && r.openid.len() <= 128
+            }
+            None => {
+                !r.openid.is_empty()
+                    && r.openid.len() <= 128
+                    && r.body.as_ref().is_some_and(Value::is_object)
+            }
+        };
+        if !fine {
             return Err(invalid(
                 "bad_job_row",
                 format!(
-                    "第 {} 个收件人不合法（openid 为空或 body 不是 JSON 对象）",
+                    "第 {} 个收件人不合法（openid 为空、body 不是 JSON 对象，或跳过原因为空或过长）",
                     i + 1
                 ),
                 format!(
-                    "Recipient {} is not valid (empty openid, or a body that is not a JSON object).",
+                    "Recipient {} is not valid (empty openid, a body that is not a JSON object, \
+                     or a skip reason that is empty or too long).",
                     i + 1
                 ),
             ));
@@ -273,6 +295,11 @@ pub async fn create(db: &Db, member: &Member, job: NewJob) -> std::result::Resul
     validate(&job)?;
     let now = crate::http::now_unix();
     let total = job.rows.len() as i64;
+    let skipped = job.rows.iter().filter(|r| r.skipped.is_some()).count() as i64;
+    let pending = total - skipped;
+    // Every row skipped: nothing to send, and the job is done as it is written (as on a desk).
+    let status = if pending == 0 { "completed" } else { "running" };
+    let finished_at = (pending == 0).then_some(now);
     let rate = job.rate_per_sec.min(MAX_RATE);
     let mut conn = db.get().await?;
     let tx = conn.transaction().await?;
@@ -280,9 +307,9 @@ pub async fn create(db: &Db, member: &Member, job: NewJob) -> std::result::Resul
         .query_one(
             "INSERT INTO team_jobs (appid, kind, template_id, title, purpose, payload, path,
                  status, concurrency, rate_per_sec, max_attempts, idempotent, created_by,
-                 created_at, started_at, total, pending)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9, $10, $11, $12, $13, $13,
-                 $14, $14)
+                 created_at, started_at, total, pending, skipped, finished_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14,
+                 $15, $16, $17, $18)
              RETURNING id",
             &[
                 &job.appid,
@@ -292,6 +319,7 @@ pub async fn create(db: &Db, member: &Member, job: NewJob) -> std::result::Resul
                 &job.purpose,
                 &job.payload.to_string(),
                 &job.path,
+                &status,
                 &job.concurrency,
                 &rate,
                 &job.max_attempts,
@@ -299,6 +327,9 @@ pub async fn create(db: &Db, member: &Member, job: NewJob) -> std::result::Resul
                 &member.name,
                 &now,
                 &total,
+                &pending,
+                &skipped,
+                &finished_at,
             ],
         )
         .await?
@@ -314,25 +345,39 @@ pub async fn create(db: &Db, member: &Member, job: NewJob) -> std::result::Resul
         let mut openids = Vec::with_capacity(chunk.len());
         let mut bodies = Vec::with_capacity(chunk.len());
         let mut ids: Vec<Option<String>> = Vec::with_capacity(chunk.len());
+        let mut states = Vec::with_capacity(chunk.len());
+        let mut notes: Vec<Option<&str>> = Vec::with_capacity(chunk.len());
         for r in chunk {
             seq += 1;
-            let mut body = r.body.clone();
+            seqs.push(seq);
+            openids.push(r.openid.clone());
+            if let Some(note) = &r.skipped {
+                // Never sent: no body, no client_msg_id; the note is the row's errmsg.
+                bodies.push(String::new());
+                ids.push(None);
+                states.push("skipped");
+                notes.push(Some(note));
+                continue;
+            }
+            let mut body = r.body.clone().unwrap_or_default();
             // Written into the row before any send: every attempt carries the same id, so
             // WeChat sends at most one message per row however often it is resent.
             let cmid = job.idempotent.then(|| format!("wxt-{id}-{nonce}-{seq}"));
             if let (Some(c), Some(obj)) = (&cmid, body.as_object_mut()) {
                 obj.insert("client_msg_id".into(), Value::String(c.clone()));
             }
-            seqs.push(seq);
-            openids.push(r.openid.clone());
             bodies.push(body.to_string());
             ids.push(cmid);
+            states.push("pending");
+            notes.push(None);
         }
         tx.execute(
-            "INSERT INTO team_job_rows (job_id, seq, openid, body, client_msg_id, state, updated_at)
-             SELECT $1, s, o, b, c, 'pending', $6
-               FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[]) AS u(s, o, b, c)",
-            &[&id, &seqs, &openids, &bodies, &ids, &now],
+            "INSERT INTO team_job_rows (job_id, seq, openid, body, client_msg_id, state, errmsg,
+                 updated_at)
+             SELECT $1, s, o, b, c, st, e, $8
+               FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[],
+                           $7::text[]) AS u(s, o, b, c, st, e)",
+            &[&id, &seqs, &openids, &bodies, &ids, &states, &notes, &now],
         )
         .await
         .map_err(|e| {
@@ -351,7 +396,7 @@ pub async fn create(db: &Db, member: &Member, job: NewJob) -> std::result::Resul
             &member.name,
             &tokio_postgres::types::Json(serde_json::json!({
                 "id": id, "appid": job.appid, "path": job.path, "rows": total,
-                "title": job.title,
+                "skipped": skipped, "title": job.title,
             })),
         ],
     )
@@ -359,7 +404,7 @@ pub async fn create(db: &Db, member: &Member, job: NewJob) -> std::result::Resul
     notify(&tx, id).await?;
     // Durable from here: the answer is only sent after COMMIT returned (WAL flushed).
     tx.commit().await?;
-    tracing::info!(id, appid = %job.appid, rows = total, member = %member.name, "job created");
+    tracing::info!(id, appid = %job.appid, rows = total, skipped, member = %member.name, "job created");
     Ok(id)
 }
 
