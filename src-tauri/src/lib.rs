@@ -90,6 +90,7 @@ macro_rules! app_commands {
             commands::compose::compose_check::<$r>,
             commands::compose::compose_estimate::<$r>,
             commands::compose::compose_quota::<$r>,
+            commands::compose::compose_find_yourself_qr::<$r>,
             commands::compose::compose_send::<$r>,
             commands::compose::compose_test_send::<$r>,
             commands::compose::compose_custom_send::<$r>,

@@ -450,6 +450,49 @@ async fn journey(
     // (The picker may hold the openid remembered from an earlier run: WebKit's storage
     // outlives the data dir.)
     let test_openid = &openids[0];
+    // 扫码找到自己 first: the account's code, "scanned" by the follower (a phone cannot reach a
+    // sim), who is then offered in the dialog and picked with one click.
+    h.click("[data-testid=find-yourself]").await?;
+    let code = h
+        .wait_for("[data-testid=find-yourself-qr]")
+        .await?
+        .attr("data-url")
+        .await
+        .map_err(wd("reading the code's URL"))?
+        .unwrap_or_default();
+    let scanned: Value = http
+        .post(format!("{sim_url}/__sim/scan"))
+        .json(&serde_json::json!({"url": code, "openid": test_openid}))
+        .send()
+        .await
+        .map_err(|e| Error::Io("scanning".into(), std::io::Error::other(e)))?
+        .json()
+        .await
+        .map_err(|e| Error::Io("the scan's answer".into(), std::io::Error::other(e)))?;
+    assert_eq!(
+        scanned["event"], "SCAN",
+        "the account's own code: {scanned}"
+    );
+    let pick = format!("[data-testid=find-yourself-pick-{test_openid}]");
+    h.wait_for(&pick).await?;
+    h.screenshot("find-yourself").await?;
+    h.click(&pick).await?;
+    h.wait_gone("[data-testid=find-yourself-qr]", RENDER_TIMEOUT)
+        .await?;
+    let chosen = h
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=test-openid] input').value;",
+            vec![],
+        )
+        .await
+        .map_err(wd("reading the test openid"))?;
+    assert_eq!(
+        chosen,
+        Value::String(test_openid.clone()),
+        "picked from the scan"
+    );
+    // Then the other way: search the synced followers by the start of an openid.
     let picker = h.wait_for("[data-testid=test-openid] input").await?;
     h.client
         .execute(

@@ -154,6 +154,11 @@ export const commands = {
 	 *  next to the estimate; it never blocks sending.
 	 */
 	composeQuota: (appid: string) => typedError<ApiQuota, ShellError>(__TAURI_INVOKE("compose_quota", { appid })),
+	/**
+	 *  扫码找到自己: a temporary QR code of the account whose scan makes the scanner the user who
+	 *  just wrote (the test-recipient picker then offers them first).
+	 */
+	composeFindYourselfQr: (appid: string) => typedError<FindYourselfQr, ShellError>(__TAURI_INVOKE("compose_find_yourself_qr", { appid })),
 	/**  Creates the durable job for every recipient and starts it; returns the job id. */
 	composeSend: (draft: TemplateDraft, recipients: RecipientSource) => typedError<number | null, ShellError>(__TAURI_INVOKE("compose_send", { draft, recipients })),
 	/**
@@ -997,6 +1002,14 @@ export type FieldCheck = {
 	problem: Words | null,
 	/**  Whether the value uses `{{变量}}` (then each previewed row is checked instead). */
 	templated: boolean,
+};
+
+/**  A code to scan, and until when it works. */
+export type FindYourselfQr = {
+	/**  What the QR code encodes (render it as a QR code). */
+	url: string,
+	/**  Unix seconds. */
+	expires_at: number,
 };
 
 /**  One follower of an account. */

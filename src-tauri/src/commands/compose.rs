@@ -132,3 +132,14 @@ pub async fn compose_draft_delete<R: Runtime>(
         .delete(kind, &appid, &template_id)
         .await?)
 }
+
+/// 扫码找到自己: a temporary QR code of the account whose scan makes the scanner the user who
+/// just wrote (the test-recipient picker then offers them first).
+#[tauri::command]
+#[specta::specta]
+pub async fn compose_find_yourself_qr<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    appid: String,
+) -> CmdResult<wxdesk_core::compose::FindYourselfQr> {
+    Ok(ctx(&app).compose.find_yourself_qr(&appid).await?)
+}

@@ -1,6 +1,6 @@
 // 发送's confirmation and 先发给自己: the account's template quota left today (compose_quota) and
 // the follower search behind the test-recipient picker (the audience module's followers_page).
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { commands } from "../bindings";
 import { unwrap } from "./index";
 
@@ -71,4 +71,11 @@ export function saveLastTestOpenid(appid: string, openid: string) {
   } catch {
     // Storage may be unavailable (private mode); the picker then starts empty next time.
   }
+}
+
+/** 扫码找到自己: a fresh temporary QR code of the account each time it is asked for. */
+export function useFindYourselfQr() {
+  return useMutation({
+    mutationFn: (appid: string) => unwrap(commands.composeFindYourselfQr(appid)),
+  });
 }

@@ -8,6 +8,7 @@
 mod check;
 mod cover;
 mod drafts;
+mod find_me;
 mod subscribe;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use check::{CardLine, CardPreview, ComposeCheck, FieldCheck, Words};
 pub use cover::CardCover;
 pub use drafts::{ComposeDraft, DraftKind, Drafts, MAX_DRAFT_BYTES};
+pub use find_me::{FIND_YOURSELF_SCENE, FIND_YOURSELF_SECS, FindYourselfQr};
 pub use subscribe::{
     PreparedSubscribe, SubscribeDraft, SubscribeReach, SubscribeStarted, UniformDraft, check_jump,
     nobody_subscribed,

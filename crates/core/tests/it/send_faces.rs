@@ -170,3 +170,41 @@ async fn the_composer_sends_a_saved_list_through_ctx_compose_and_ctx_sends() {
     assert!(refused.to_string().contains("快递单号"), "{refused}");
     assert_eq!(ctx.sends.list(None, None, 100).await.unwrap().len(), before);
 }
+
+/// 扫码找到自己 through `ctx.compose` on the real sandbox: the code the desk gets is the
+/// account's own, and scanning it pushes `SCAN` with the desk's scene, so the scanner becomes
+/// the user who just wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_find_yourself_code_is_the_accounts_and_its_scan_carries_the_desks_scene() {
+    let w = World::start().await;
+    let oa = w.authorize_first_oa().await;
+    let ctx = Context::open_with_secrets(w.dir.path(), Secrets::new(w.mem.clone()))
+        .await
+        .unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let qr = ctx.compose.find_yourself_qr(&oa).await.unwrap();
+    assert!(qr.url.starts_with("http://weixin.qq.com/q/"), "{qr:?}");
+    let lives = qr.expires_at - before;
+    assert!(
+        (i64::from(wxdesk_core::compose::FIND_YOURSELF_SECS) - 5
+            ..=i64::from(wxdesk_core::compose::FIND_YOURSELF_SECS) + 5)
+            .contains(&lives),
+        "{lives}"
+    );
+    let me = sim_openid(&w.http, &w.sandbox.sim_url, &oa, 0).await;
+    let scanned: serde_json::Value = w
+        .http
+        .post(format!("{}/__sim/scan", w.sandbox.sim_url))
+        .json(&serde_json::json!({"url": qr.url, "openid": me}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(scanned["event"], "SCAN", "{scanned}");
+    assert_eq!(scanned["scene"], wxdesk_core::compose::FIND_YOURSELF_SCENE);
+}

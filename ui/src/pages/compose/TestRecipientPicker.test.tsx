@@ -4,6 +4,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import "../../i18n";
 import type { InteractionRow } from "../../api/interactions";
+import { SANDBOX_INFO } from "../../test/renderApp";
 import { TestRecipientPicker } from "./TestRecipientPicker";
 
 const APPID = "wx1234567890abcdef";
@@ -21,9 +22,16 @@ const wrote = (openid: string, over: Partial<InteractionRow> = {}): InteractionR
   ...over,
 });
 
-function renderPicker(rows: InteractionRow[]) {
+const QR_URL = "http://weixin.qq.com/q/sandboxCODE0123456789";
+
+function renderPicker(
+  rows: InteractionRow[],
+  qr: () => unknown = () => ({ url: QR_URL, expires_at: 0 }),
+) {
   mockIPC((cmd) => {
     if (cmd.startsWith("plugin:event|")) return 1;
+    if (cmd === "app_info") return SANDBOX_INFO;
+    if (cmd === "compose_find_yourself_qr") return qr();
     if (cmd === "interactions_open") return { rows, total: rows.length, next: null };
     if (cmd === "followers_page")
       return { items: [{ openid: FOLLOWER, remark: "李雷" }], total: 1, next: null };
@@ -61,5 +69,38 @@ describe("先发给自己's recipient", () => {
       expect(screen.getAllByText(FOLLOWER).length).toBeGreaterThan(0);
     });
     expect(screen.queryByText("刚给公众号发过消息的人")).toBeNull();
+  });
+
+  it("shows the account's code to scan and offers whoever scanned since, not who wrote before", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const onChange = renderPicker([
+      wrote(ME, { kind: "scan", preview: "", last_at: now }),
+      wrote(FOLLOWER, { last_at: now - 3600 }),
+    ]);
+    fireEvent.click(await screen.findByTestId("find-yourself"));
+    const code = await screen.findByTestId("find-yourself-qr");
+    expect(code.getAttribute("data-url")).toBe(QR_URL);
+    // The sandbox's code cannot be scanned by a phone: said, not hidden.
+    expect(await screen.findByText(/手机扫不开/)).toBeTruthy();
+    const scanned = await screen.findByTestId("find-yourself-scanned");
+    expect(scanned.textContent).toContain(ME);
+    expect(scanned.textContent).not.toContain(FOLLOWER);
+    fireEvent.click(screen.getByTestId(`find-yourself-pick-${ME}`));
+    expect(onChange).toHaveBeenCalledWith(ME);
+  });
+
+  it("says why an account cannot make a code and what works instead", async () => {
+    renderPicker([], () => {
+      throw {
+        code: "input",
+        message:
+          "该账号不能生成带参数二维码（微信只允许已认证的服务号，错误码 48001）。请用手机微信给公众号发一条消息，再在列表中选择刚发消息的自己，或按备注搜索。",
+        hint: null,
+      };
+    });
+    fireEvent.click(await screen.findByTestId("find-yourself"));
+    const error = await screen.findByTestId("find-yourself-error");
+    expect(error.textContent).toContain("48001");
+    expect(error.textContent).toContain("按备注搜索");
   });
 });

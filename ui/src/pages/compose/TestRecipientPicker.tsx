@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { useTestFollowers } from "../../api/compose";
 import { useInteractionsLive, useOpenInteractions } from "../../api/interactions";
 import { ageText } from "../accounts/labels";
+import { FindYourself } from "./FindYourself";
 import { useDebounced } from "./useDebounced";
 
 interface Props {
@@ -98,6 +99,7 @@ export function TestRecipientPicker({ appid, value, onChange }: Props) {
       <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="test-openid-hint">
         {t("send.compose.testFindYourself")}
       </Typography.Text>
+      <FindYourself appid={appid} onPick={onChange} />
     </Flex>
   );
 }
