@@ -119,6 +119,10 @@ const ALLOWED: &[(Match, &str)] = &[
         "follower tags for audience lists",
     ),
     (
+        Match::Under("/cgi-bin/qrcode/create"),
+        "扫码找到自己: a temporary QR code of the account for staff to scan",
+    ),
+    (
         Match::Under("/cgi-bin/media/upload"),
         "temporary media (images) for customer-service messages",
     ),
@@ -315,6 +319,7 @@ mod tests {
             "/cgi-bin/user/get",
             "/cgi-bin/user/info/batchget",
             "/cgi-bin/tags/get",
+            "/cgi-bin/qrcode/create",
             "/sns/component/jscode2session",
             "/sns/jscode2session",
             // What the product calls next.
