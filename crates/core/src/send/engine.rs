@@ -13,8 +13,8 @@ use tokio::sync::watch;
 use super::api::SendApi;
 use super::db::{self, NewJob, NewRow, now_secs};
 use super::model::{Job, JobProgress, JobPurpose, JobSpec, JobStatus, Recipient, RecipientState};
-use super::reason::{PauseReason, RowNote};
-use super::render::build_request;
+use super::reason::PauseReason;
+use super::render::recipient_request;
 use super::state::Inner;
 use super::{EngineConfig, runner};
 use crate::error::{Error, Result};
@@ -544,15 +544,8 @@ pub(crate) fn validate_spec(spec: &JobSpec) -> Result<()> {
 fn prepare_row(job: &Job, spec: &JobSpec, dedup: &mut Dedup, seq: i64, r: Recipient) -> NewRow {
     let openid = r.openid.trim().to_string();
     let vars_json = serde_json::to_string(&r.vars).unwrap_or_else(|_| "{}".into());
-    let (skip_reason, maybe_duplicate) = if openid.is_empty() {
-        (Some(RowNote::EmptyOpenid), false)
-    } else {
-        let maybe_duplicate = dedup.maybe_seen(&openid);
-        let problem = build_request(&job.payload, &spec.field_rules, &openid, &r.vars, "")
-            .err()
-            .map(RowNote::from);
-        (problem, maybe_duplicate)
-    };
+    let maybe_duplicate = !openid.is_empty() && dedup.maybe_seen(&openid);
+    let skip_reason = recipient_request(&job.payload, &spec.field_rules, &openid, &r.vars).err();
     NewRow {
         seq,
         openid,

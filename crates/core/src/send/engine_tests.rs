@@ -1,6 +1,7 @@
 //! The engine's creation path: duplicate detection by openid, the default rate of a job.
 
 use super::super::api::{BoxFuture, SendFailure, SendOk};
+use super::super::reason::RowNote;
 use super::super::render::ApiRequest;
 use super::*;
 

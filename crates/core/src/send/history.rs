@@ -212,8 +212,7 @@ const ROW_COL_COUNT: usize = 18;
 
 fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
     let errcode: Option<i64> = r.get(10)?;
-    let stored: Option<String> = r.get(11)?;
-    let note = stored.as_deref().and_then(RowNote::from_stored);
+    let (note, errmsg) = RowNote::split_stored(r.get(11)?);
     Ok(HistoryRow {
         explanation: errcode.and_then(Explanation::of),
         id: r.get(0)?,
@@ -227,7 +226,7 @@ fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
         attempts: r.get::<_, i64>(8)?.clamp(0, u32::MAX as i64) as u32,
         msgid: r.get(9)?,
         errcode,
-        errmsg: if note.is_some() { None } else { stored },
+        errmsg,
         note,
         delivery: r.get(12)?,
         delivery_raw: r.get(13)?,

@@ -247,6 +247,15 @@ impl RowNote {
         serde_json::from_str(s).ok()
     }
 
+    /// A row's stored `errmsg` read as the faces show it: wxdesk's note, or else WeChat's own
+    /// errmsg (or old free text) as it came. Desk and team history read rows with this.
+    pub(crate) fn split_stored(stored: Option<String>) -> (Option<RowNote>, Option<String>) {
+        match stored.as_deref().and_then(RowNote::from_stored) {
+            Some(note) => (Some(note), None),
+            None => (None, stored),
+        }
+    }
+
     pub fn message(&self, lang: Lang) -> String {
         let zh = lang == Lang::Zh;
         match self {
@@ -372,7 +381,10 @@ mod tests {
         // A job spec's rules as written by an older app or script (no `title`).
         let rule: super::super::FieldRule =
             serde_json::from_str(r#"{"key":"amount5","kind":"amount","allowed":null}"#).unwrap();
-        assert_eq!((rule.key.as_str(), rule.title.as_deref()), ("amount5", None));
+        assert_eq!(
+            (rule.key.as_str(), rule.title.as_deref()),
+            ("amount5", None)
+        );
         let back = serde_json::to_value(&rule).unwrap();
         assert!(back.get("title").is_none(), "{back}");
     }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::model::{FieldRule, JobKind, MiniProgram, Payload, Vars};
+use super::reason::RowNote;
 use crate::templates::keywords::validate_with_allowed;
 
 /// Why a recipient's message cannot be built (the row is skipped with this reason).
@@ -187,6 +188,23 @@ fn data_json(data: BTreeMap<String, String>) -> Value {
 
 fn mini_json(m: &MiniProgram, vars: &Vars) -> Result<Value, RenderProblem> {
     Ok(json!({ "appid": m.appid, "pagepath": fill(&m.pagepath, vars)? }))
+}
+
+/// One recipient's request, or why its row is skipped instead: no openid, or a message that
+/// cannot be built (a placeholder without a value, a value breaking its keyword's rule). The
+/// desk's engine and a team job's desk side both decide with this, so a recipient is skipped
+/// for the same reason, with the same note, wherever its job runs. Repeated openids are the
+/// caller's to find (the engine checks them against the rows it stored).
+pub(crate) fn recipient_request(
+    payload: &Payload,
+    rules: &[FieldRule],
+    openid: &str,
+    vars: &Vars,
+) -> Result<ApiRequest, RowNote> {
+    if openid.is_empty() {
+        return Err(RowNote::EmptyOpenid);
+    }
+    build_request(payload, rules, openid, vars, "").map_err(RowNote::from)
 }
 
 /// The request for one recipient (protocol C.6 bodies). `client_msg_id` is only sent where the

@@ -21,8 +21,8 @@ use super::model::{
     Job, JobCounts, JobKind, JobProgress, JobPurpose, JobShown, JobSpec, JobStatus, Payload,
     Recipient,
 };
-use super::reason::PauseReason;
-use super::render::build_request;
+use super::reason::{PauseReason, RowNote};
+use super::render::recipient_request;
 use super::{EngineConfig, ResendReport};
 use crate::error::{Error, Result};
 use crate::relay::RelayClient;
@@ -106,10 +106,53 @@ struct NewServerJob<'a> {
     rows: Vec<ServerRow>,
 }
 
-#[derive(Serialize)]
+/// One recipient of a new job: the body to send, or (`body` null) the note the row is skipped
+/// with, in its stored spelling. A server that predates skipped rows refuses a row without a
+/// body instead of sending it.
+#[derive(Debug, Serialize)]
 struct ServerRow {
     openid: String,
-    body: Value,
+    body: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<String>,
+}
+
+/// The rows of a new job, one per recipient in order: each recipient's request rendered with
+/// the engine's own rules ([`recipient_request`]), repeats after the first skipped as the
+/// engine skips them.
+fn server_rows(spec: &JobSpec, recipients: Vec<Recipient>) -> Vec<ServerRow> {
+    let mut seen = HashSet::new();
+    recipients
+        .into_iter()
+        .map(|r| {
+            let openid = r.openid.trim().to_string();
+            let repeat = !openid.is_empty() && !seen.insert(openid.clone());
+            let request = if repeat {
+                Err(RowNote::Duplicate)
+            } else {
+                recipient_request(&spec.payload, &spec.field_rules, &openid, &r.vars)
+            };
+            match request {
+                Ok(req) => {
+                    // The server writes each row's client_msg_id before sending it.
+                    let mut body = req.body;
+                    if let Some(o) = body.as_object_mut() {
+                        o.remove("client_msg_id");
+                    }
+                    ServerRow {
+                        openid,
+                        body: Some(body),
+                        skipped: None,
+                    }
+                }
+                Err(note) => ServerRow {
+                    openid,
+                    body: None,
+                    skipped: Some(note.to_stored()),
+                },
+            }
+        })
+        .collect()
 }
 
 fn bad_answer(what: &str, e: impl std::fmt::Display) -> Error {
@@ -186,9 +229,9 @@ impl TeamJobs {
     }
 
     /// Renders every recipient's request and hands the job to the server, which starts it.
-    /// Recipients without an openid, repeated ones and ones whose values cannot be sent (a
-    /// placeholder without a value, a keyword rule) are left out here, as the engine would skip
-    /// them, and said in the log.
+    /// Recipients that cannot be sent to (no openid, a repeat, a placeholder without a value, a
+    /// value breaking its keyword's rule) go to the server too, as rows skipped with the same
+    /// note the engine writes: the job has a row for every recipient of the list, as on a desk.
     pub(crate) async fn create(
         &self,
         spec: JobSpec,
@@ -203,47 +246,24 @@ impl TeamJobs {
                 "WeChat withdrew unified messages (45109); the team server does not send them",
             ));
         }
-        let mut seen = HashSet::new();
-        let mut rows = Vec::with_capacity(recipients.len());
-        let mut left_out = 0usize;
-        let mut path = super::render::api_path(kind);
-        for r in recipients {
-            let openid = r.openid.trim().to_string();
-            if openid.is_empty() || !seen.insert(openid.clone()) {
-                left_out += 1;
-                continue;
-            }
-            // The server writes each row's client_msg_id before sending it.
-            match build_request(&spec.payload, &spec.field_rules, &openid, &r.vars, "") {
-                Ok(req) => {
-                    path = req.path;
-                    let mut body = req.body;
-                    if let Some(o) = body.as_object_mut() {
-                        o.remove("client_msg_id");
-                    }
-                    rows.push(ServerRow { openid, body });
-                }
-                Err(_) => left_out += 1,
-            }
-        }
-        if rows.is_empty() {
+        if recipients.is_empty() {
             return Err(Error::input(
-                "没有可以发送的接收者（openid 为空、重复，或变量缺值）",
-                "No recipient can be sent to (empty or repeated openids, or missing values)",
+                "没有接收者：名单或文件中没有有效的 openid",
+                "No recipients: the list or file has no valid openid",
             ));
         }
-        if rows.len() > MAX_TEAM_JOB_ROWS {
+        if recipients.len() > MAX_TEAM_JOB_ROWS {
             return Err(Error::input(
                 format!("一个任务最多 {MAX_TEAM_JOB_ROWS} 位接收者；请拆成几个名单"),
                 format!("A job takes at most {MAX_TEAM_JOB_ROWS} recipients; split the list"),
             ));
         }
-        if left_out > 0 {
-            tracing::warn!(
-                left_out,
-                "team job: recipients left out (empty, repeated or not renderable)"
-            );
+        let rows = server_rows(&spec, recipients);
+        let skipped = rows.iter().filter(|r| r.skipped.is_some()).count();
+        if skipped > 0 {
+            tracing::info!(skipped, "team job: recipients skipped with their reasons");
         }
+        let path = super::render::api_path(kind);
         let concurrency = spec
             .concurrency
             .unwrap_or(self.cfg.concurrency)
@@ -478,6 +498,82 @@ impl RemoteWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Lang;
+
+    fn recipient(openid: &str, vars: &[(&str, &str)]) -> Recipient {
+        Recipient {
+            openid: openid.into(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn every_recipient_becomes_a_row_and_the_unsendable_ones_carry_the_engine_s_note() {
+        let spec: JobSpec = serde_json::from_value(serde_json::json!({
+            "appid": "wxA", "title": "发货",
+            "payload": { "type": "template", "template_id": "T1",
+                         "data": { "amount5": "{{金额}}", "thing1": "{{商品}}" } },
+            "field_rules": [{ "key": "amount5", "title": "订单金额", "kind": "amount" }],
+        }))
+        .expect("a spec");
+        let rows = server_rows(
+            &spec,
+            vec![
+                recipient("o1", &[("金额", "12.50元"), ("商品", "书")]),
+                recipient("o2", &[("金额", "十二块"), ("商品", "书")]),
+                recipient("o3", &[("金额", "3元")]),
+                recipient(" ", &[("金额", "3元"), ("商品", "笔")]),
+                recipient("o1", &[("金额", "1元"), ("商品", "笔")]),
+            ],
+        );
+        // Before, the server got only o1: a job of five recipients counted one.
+        assert_eq!(rows.len(), 5, "one row per recipient: {rows:?}");
+        assert!(
+            rows[0].skipped.is_none() && rows[0].body.is_some(),
+            "{rows:?}"
+        );
+        assert_eq!(
+            rows[0].body.as_ref().unwrap()["data"]["amount5"]["value"],
+            "12.50元"
+        );
+        assert!(
+            rows[0]
+                .body
+                .as_ref()
+                .unwrap()
+                .get("client_msg_id")
+                .is_none(),
+            "the server writes each row's client_msg_id"
+        );
+        let note = |i: usize| {
+            assert!(
+                rows[i].body.is_none(),
+                "a skipped row carries no body to send"
+            );
+            RowNote::from_stored(rows[i].skipped.as_deref().expect("a note"))
+                .expect("the engine's stored spelling")
+        };
+        let invalid = note(1);
+        assert!(
+            matches!(&invalid, RowNote::InvalidValue { key, title: Some(t), .. }
+                if key == "amount5" && t == "订单金额"),
+            "{invalid:?}"
+        );
+        assert!(invalid.message(Lang::Zh).starts_with("订单金额："));
+        assert!(invalid.message(Lang::En).starts_with("订单金额: must"));
+        assert_eq!(
+            note(2),
+            RowNote::MissingVar {
+                name: "商品".into()
+            }
+        );
+        assert_eq!(note(3), RowNote::EmptyOpenid);
+        assert_eq!(rows[3].openid, "");
+        assert_eq!(note(4), RowNote::Duplicate);
+    }
 
     fn server_job(status: &str, counts: Value) -> ServerJob {
         serde_json::from_value(serde_json::json!({

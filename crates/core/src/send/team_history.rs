@@ -11,7 +11,7 @@ use super::history::{
     DayCounts, ExportRow, HistoryDetail, HistoryFilter, HistoryPage, HistoryRow, HistoryStatus,
 };
 use super::model::{Delivery, JobKind, JobPurpose, RecipientState};
-use super::reason::Explanation;
+use super::reason::{Explanation, RowNote};
 use crate::error::{Error, Result};
 use crate::relay::RelayClient;
 
@@ -53,13 +53,17 @@ impl ServerRow {
             None if state == RecipientState::Sent => Some(Delivery::Pending),
             None => None,
         };
+        // A skipped row was done when the job was written, as on a desk.
         let done = matches!(
             state,
             RecipientState::Sent
                 | RecipientState::FailedPermanent
                 | RecipientState::FailedRetryable
+                | RecipientState::Skipped
                 | RecipientState::Cancelled
         );
+        // The desk's note of a skipped row, kept by the server as the desk wrote it.
+        let (note, errmsg) = RowNote::split_stored(self.errmsg.clone());
         Ok(HistoryRow {
             id: self.id,
             job_id: self.job_id,
@@ -72,8 +76,8 @@ impl ServerRow {
             attempts: self.attempts.clamp(0, i64::from(u32::MAX)) as u32,
             msgid: self.msgid.as_deref().and_then(|m| m.parse().ok()),
             errcode: self.errcode,
-            errmsg: self.errmsg.clone(),
-            note: None,
+            errmsg,
+            note,
             delivery,
             delivery_raw: None,
             created_at: self.created_at,
@@ -279,4 +283,56 @@ pub(crate) async fn days(
             },
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Lang;
+
+    fn server_row(state: &str, errmsg: Option<&str>) -> ServerRow {
+        serde_json::from_value(serde_json::json!({
+            "id": 7_000_002, "job_id": 7, "seq": 2, "appid": "wxA", "kind": "template",
+            "template_id": "T1", "title": "发货", "purpose": "plain", "openid": "o2",
+            "state": state, "attempts": 0, "errcode": null, "errmsg": errmsg, "msgid": null,
+            "client_msg_id": null, "delivery": null, "created_at": 100, "updated_at": 101,
+        }))
+        .expect("a server row")
+    }
+
+    #[test]
+    fn a_team_row_skipped_at_the_desk_reads_with_its_note_in_both_languages() {
+        let note = RowNote::InvalidValue {
+            key: "amount5".into(),
+            title: Some("订单金额".into()),
+            zh: "须为金额".into(),
+            en: "must be an amount".into(),
+        };
+        let row = server_row("skipped", Some(&note.to_stored()))
+            .row()
+            .expect("a row");
+        assert_eq!(row.state, RecipientState::Skipped);
+        assert_eq!(row.note.as_ref(), Some(&note), "{row:?}");
+        assert_eq!(row.errmsg, None, "the note is not WeChat's errmsg");
+        assert_eq!(
+            row.error_text(Lang::Zh).as_deref(),
+            Some("订单金额：须为金额")
+        );
+        assert_eq!(
+            row.error_text(Lang::En).as_deref(),
+            Some("订单金额: must be an amount")
+        );
+        assert_eq!(
+            row.done_at,
+            Some(101),
+            "skipped rows are done, as on a desk"
+        );
+
+        // WeChat's own errmsg stays as it came.
+        let failed = server_row("failed_permanent", Some("invalid openid rid: 1"))
+            .row()
+            .expect("a row");
+        assert_eq!(failed.note, None);
+        assert_eq!(failed.errmsg.as_deref(), Some("invalid openid rid: 1"));
+    }
 }
