@@ -68,5 +68,6 @@ mod send_numbers;
 mod send_quota;
 mod send_refusals;
 mod send_sim;
+mod send_team;
 mod templates_keywords;
 mod templates_sync;

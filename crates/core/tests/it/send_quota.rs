@@ -49,14 +49,7 @@ impl Env {
         })
         .await
         .unwrap();
-        let appid = sandbox.sim_state()["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["kind"] == "service" && a["verified"] == true)
-            .and_then(|a| a["appid"].as_str())
-            .unwrap()
-            .to_string();
+        let appid = crate::send_support::sim::verified_service_account(&sandbox.sim_state());
         let env = Env {
             _dir: dir,
             store,

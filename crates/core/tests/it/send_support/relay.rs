@@ -16,8 +16,14 @@ pub struct TestRelay {
 impl TestRelay {
     /// A relay whose egress forwards to `upstream` (the sim).
     pub async fn start(upstream: &str) -> TestRelay {
+        TestRelay::start_with(upstream, &[]).await
+    }
+
+    /// [`TestRelay::start`] with more settings (`WXDESK_RELAY_DATABASE_URL` and the keys team
+    /// mode needs make it a team server).
+    pub async fn start_with(upstream: &str, more: &[(&'static str, String)]) -> TestRelay {
         let dir = tempfile::tempdir().unwrap();
-        let env: HashMap<&str, String> = HashMap::from([
+        let mut env: HashMap<&str, String> = HashMap::from([
             ("WXDESK_RELAY_LISTEN", "127.0.0.1:0".to_string()),
             ("WXDESK_RELAY_DATA_DIR", dir.path().display().to_string()),
             (
@@ -40,6 +46,7 @@ impl TestRelay {
             ("WXDESK_RELAY_UPSTREAM", upstream.to_string()),
             ("WXDESK_RELAY_LOGIN_BASE", upstream.to_string()),
         ]);
+        env.extend(more.iter().cloned());
         let cfg = RelayConfig::load_with_env(None, |k| env.get(k).cloned()).unwrap();
         let relay = wxdesk_relay::start(cfg).await.unwrap();
         TestRelay { relay, _dir: dir }

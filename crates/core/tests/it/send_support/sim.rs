@@ -38,14 +38,7 @@ impl SimEnv {
         let sim = wxdesk_sim::start(cfg).await.unwrap();
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
         let state: Value = get_retry(&http, &format!("{}/__sim/state", sim.base_url)).await;
-        let appid = state["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["kind"] == "service" && a["verified"] == true)
-            .and_then(|a| a["appid"].as_str())
-            .unwrap()
-            .to_string();
+        let appid = verified_service_account(&state);
         let acct: Value =
             get_retry(&http, &format!("{}/__sim/accounts/{appid}", sim.base_url)).await;
         let appsecret = acct["appsecret"].as_str().unwrap().to_string();
@@ -183,6 +176,19 @@ impl SimEnv {
     pub fn tokens_issued(&self) -> Value {
         self.sim.state()["tokens_issued"].clone()
     }
+}
+
+/// The first verified service account in a sim's `/__sim/state` (one that may send template
+/// messages).
+pub fn verified_service_account(sim_state: &Value) -> String {
+    sim_state["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "service" && a["verified"] == true)
+        .and_then(|a| a["appid"].as_str())
+        .unwrap()
+        .to_string()
 }
 
 async fn get_retry(http: &reqwest::Client, url: &str) -> Value {
