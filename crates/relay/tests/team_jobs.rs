@@ -1104,7 +1104,10 @@ async fn recipients_the_desk_could_not_build_are_skipped_rows_with_their_reasons
             )
         })
         .collect();
-    let expected_note = invalid_amount("x")["skipped"].as_str().unwrap().to_owned();
+    let expected_note = invalid_amount("x")["skipped"]
+        .as_str()
+        .expect("a note")
+        .to_owned();
     assert_eq!(
         seen,
         vec![
