@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use wxdesk_wechat::api::{BATCHGET_MAX, UserInfo};
 
+use super::db::deferred;
 use super::db::stage as sync_stage;
 use super::db::sync::{self as sync_db, SyncPhase, SyncState};
 use super::db::tags::{self, TagRow};
@@ -26,6 +27,10 @@ pub struct SyncOptions {
     /// batchget calls in flight at once. The daily quota counts calls, not concurrency: a sync
     /// of N followers makes N/100 calls whatever this is.
     pub concurrency: usize,
+    /// From this many followers needing details (and at least half the stored followers), the
+    /// details phase drops the indexes it would write in random order and builds them once when
+    /// the sync call ends (`db::deferred`). Below it, keeping them costs less than the rebuild.
+    pub defer_indexes_from: u64,
 }
 
 impl Default for SyncOptions {
@@ -33,6 +38,7 @@ impl Default for SyncOptions {
         SyncOptions {
             refresh_details: false,
             concurrency: 16,
+            defer_indexes_from: DEFER_INDEXES_FROM,
         }
     }
 }
@@ -102,6 +108,10 @@ const LISTED_MERGE_EVERY: i64 = 1_000_000;
 /// batchget answers (chunks of up to 100) that may wait for the writer: they keep the calls going
 /// while a merge runs. ~40 KB each.
 const ANSWERS_QUEUED: usize = 512;
+/// See [`SyncOptions::defer_indexes_from`]. Measured at 50 ms (bench/RESULTS.md, 2026-12-04):
+/// at a million followers the rebuild costs a few seconds once against tens of seconds of index
+/// writes in the merges.
+const DEFER_INDEXES_FROM: u64 = 100_000;
 /// Details progress is reported every this many followers (and at the end of the phase).
 const PROGRESS_EVERY: u64 = 1_000;
 
@@ -122,10 +132,16 @@ pub async fn sync_followers<A: AccountApi + ?Sized>(
         })
         .await?;
     let report = run(api, store, appid, opts, progress, cancel).await;
+    // Indexes the details phase deferred are built again whichever way the call ends (also on
+    // cancel or error), so outside a sync the table has all its indexes; only a killed process
+    // leaves them deferred, and the next sync call's end builds them. Built with the sync's
+    // page cache still in place: each is a sort of every follower.
+    let rebuilt = store.call(|c| deferred::restore(c)).await;
     let restored = store
         .call(move |c| sync_db::restore_cache(c, previous_cache))
         .await;
     let report = report?;
+    rebuilt?;
     restored?;
     Ok(report)
 }
@@ -171,15 +187,8 @@ async fn run<A: AccountApi + ?Sized>(
         }
     }
     if outcome == SyncOutcome::Completed {
-        let (fetched, finished) = fetch_details(
-            api,
-            store,
-            &state,
-            opts.concurrency.max(1),
-            progress,
-            cancel,
-        )
-        .await?;
+        let (fetched, finished) =
+            fetch_details(api, store, &state, &opts, progress, cancel).await?;
         details_fetched = fetched;
         if !finished {
             outcome = SyncOutcome::Cancelled;
@@ -191,7 +200,9 @@ async fn run<A: AccountApi + ?Sized>(
             fetched: 0,
             total: 1,
         });
-        sync_tags(api, store, appid).await?;
+        // The tag list with its local counts (a join over every follower's tags) is not needed
+        // here: the sync only stores WeChat's list.
+        fetch_tags(api, store, appid).await?;
         let id = appid.to_string();
         store
             .call(move |c| sync_db::finish_run(c, &id, now()))
@@ -225,13 +236,17 @@ pub async fn sync_tags<A: AccountApi + ?Sized>(
     store: &Store,
     appid: &str,
 ) -> Result<Vec<TagRow>> {
+    fetch_tags(api, store, appid).await?;
+    let appid = appid.to_string();
+    store.call(move |c| tags::list_tags(c, &appid)).await
+}
+
+/// tags/get → the `tags` table.
+async fn fetch_tags<A: AccountApi + ?Sized>(api: &A, store: &Store, appid: &str) -> Result<()> {
     let list = call(api, appid, |c, t| async move { c.tags_get(&t).await }).await?;
     let appid = appid.to_string();
     store
-        .call(move |c| {
-            tags::replace_tags(c, &appid, &list, now())?;
-            tags::list_tags(c, &appid)
-        })
+        .call(move |c| tags::replace_tags(c, &appid, &list, now()))
         .await
 }
 
@@ -344,16 +359,23 @@ async fn fetch_details<A: AccountApi + ?Sized>(
     api: &A,
     store: &Store,
     state: &SyncState,
-    concurrency: usize,
+    opts: &SyncOptions,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
     cancel: &CancellationToken,
 ) -> Result<(u64, bool)> {
+    let concurrency = opts.concurrency.max(1);
+    let defer_from = i64::try_from(opts.defer_indexes_from).unwrap_or(i64::MAX);
     let snapshot = state.clone();
     let (done, todo) = store
         .call(move |c| {
             // Answers a crash left staged count as done, and are not asked for again.
             sync_db::merge_fetched(c, &snapshot.appid, snapshot.run_id)?;
-            sync_db::details_progress(c, &snapshot)
+            let (done, todo) = sync_db::details_progress(c, &snapshot)?;
+            // Half the table at least: the rebuild sorts every account's followers.
+            if todo > 0 && todo >= defer_from && todo * 2 >= sync_db::followers_rows(c)? {
+                deferred::defer(c)?;
+            }
+            Ok((done, todo))
         })
         .await?;
     let done = done.max(0) as u64;

@@ -73,6 +73,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0012_account_platform",
         sql: include_str!("migrations/0012_account_platform.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_follower_sync_deferred_indexes",
+        sql: include_str!("migrations/0013_follower_sync_deferred_indexes.sql"),
+    },
 ];
 
 /// A step in Rust that runs right after a migration's SQL, in its transaction: for what SQL

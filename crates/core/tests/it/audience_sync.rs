@@ -337,3 +337,90 @@ async fn a_refresh_run_fetches_every_followers_details_again_through_the_staging
     );
     sim.shutdown().await;
 }
+
+/// Names of the indexes on the follower tables, and of those saved as deferred.
+async fn index_state(store: &wxdesk_core::store::Store) -> (Vec<String>, Vec<String>) {
+    store
+        .call(|c| {
+            let names = |sql: &str| -> rusqlite::Result<Vec<String>> {
+                let mut stmt = c.prepare(sql)?;
+                stmt.query_map([], |r| r.get(0))?.collect()
+            };
+            Ok((
+                names(
+                    "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL \
+                     AND tbl_name IN ('followers', 'follower_tags') ORDER BY name",
+                )?,
+                names("SELECT name FROM follower_sync_deferred_indexes ORDER BY name")?,
+            ))
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_that_deferred_the_indexes_builds_them_again_also_when_cancelled() {
+    let store = store();
+    let sim = Sim::start(3_000).await;
+    let appid = sim.appid(0);
+    let api = sim.api().await;
+    let before = index_state(&store).await;
+    assert_eq!((before.0.len(), before.1.len()), (5, 0));
+    let opts = SyncOptions {
+        defer_indexes_from: 1_000,
+        ..SyncOptions::default()
+    };
+    // Cancelled in the details phase, where the indexes are deferred: they are back when the
+    // call returns, so the table is whole between syncs.
+    let cancel = CancellationToken::new();
+    let deferred_seen: Mutex<bool> = Mutex::new(false);
+    let on_progress = |p: SyncProgress| {
+        if p.phase == SyncPhase::Details && p.fetched >= 1_000 {
+            cancel.cancel();
+        }
+    };
+    let r = sync_followers(&api, &store, &appid, opts, &on_progress, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, SyncOutcome::Cancelled);
+    assert_eq!(index_state(&store).await, before);
+    // The resume defers them again and completes with every index and every detail.
+    let seen_store = store.clone();
+    let on_progress = |p: SyncProgress| {
+        if p.phase == SyncPhase::Details && p.fetched > 0 {
+            let s = seen_store.clone();
+            let deferred = std::thread::spawn(move || {
+                tokio::runtime::Runtime::new()
+                    .unwrap()
+                    .block_on(index_state(&s))
+            })
+            .join()
+            .unwrap();
+            if deferred.1.len() == 3 {
+                *deferred_seen.lock().unwrap() = true;
+            }
+        }
+    };
+    let r = sync_followers(
+        &api,
+        &store,
+        &appid,
+        opts,
+        &on_progress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.outcome, r.resumed), (SyncOutcome::Completed, true));
+    assert!(
+        *deferred_seen.lock().unwrap(),
+        "the resumed details phase ran with the indexes deferred"
+    );
+    assert_eq!(index_state(&store).await, before);
+    let counts = follower_counts(&store, &appid).await;
+    assert_eq!(
+        (counts.total, counts.without_details, counts.with_unionid),
+        (3_000, 0, 3_000)
+    );
+    sim.shutdown().await;
+}

@@ -3,6 +3,8 @@
 //! details phase — with the store's writer still busy in the background. Each next child resumes
 //! from what the last one committed; the last run completes in this process and must end with
 //! exactly the sim's followers, every one with its details and tags, without starting over.
+//! The runs defer the random-order indexes (as a large sync does): a kill in the details phase
+//! leaves them dropped and saved, and the run that completes builds them exactly as they were.
 #![allow(clippy::unwrap_used)]
 
 use crate::audience_support;
@@ -12,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use audience_support::{
-    Sim, SimApi, assert_tags_match_wechat, audience, follower_counts, stored_openids, sync,
+    Sim, SimApi, assert_tags_match_wechat, audience, follower_counts, stored_openids, sync_with,
     wechat_followers,
 };
 use tokio_util::sync::CancellationToken;
@@ -25,6 +27,40 @@ const FOLLOWERS: u32 = 30_000;
 const KILL_ME: &str = "kill-me";
 /// A child that neither reaches its point nor ends by then has hung (debug build, shared CPU).
 const CHILD_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Every run here defers the indexes (30,000 followers is below the default threshold).
+fn opts() -> SyncOptions {
+    SyncOptions {
+        defer_indexes_from: 10_000,
+        ..SyncOptions::default()
+    }
+}
+
+/// The indexes on the follower tables, and the statements saved for the deferred ones.
+fn index_state(db: &rusqlite::Connection) -> (Vec<String>, Vec<String>) {
+    let names = |sql: &str| -> Vec<String> {
+        let mut stmt = db.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    (
+        names(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('followers', 'follower_tags') ORDER BY name",
+        ),
+        names("SELECT name FROM follower_sync_deferred_indexes ORDER BY name"),
+    )
+}
+
+const ALL_INDEXES: [&str; 5] = [
+    "follower_tags_openid",
+    "followers_info_run",
+    "followers_remark",
+    "followers_subscribe_time",
+    "followers_unionid",
+];
 
 /// The child: syncs until the progress reaches the given phase and count, then says so (a file)
 /// and stops its fetch loop (the writer and the store thread go on) until it is killed.
@@ -58,16 +94,9 @@ async fn sync_kills_child_process_entry(args: String) {
         }
     };
     let cancel = CancellationToken::new();
-    sync_followers(
-        &api,
-        &store,
-        appid,
-        SyncOptions::default(),
-        &on_progress,
-        &cancel,
-    )
-    .await
-    .unwrap();
+    sync_followers(&api, &store, appid, opts(), &on_progress, &cancel)
+        .await
+        .unwrap();
 }
 
 fn staged_fetched(db: &rusqlite::Connection, appid: &str) -> i64 {
@@ -171,6 +200,7 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         },
     ];
     let mut merged_details = Vec::new();
+    let mut indexes = Vec::new();
     for k in &kills {
         run_child_and_kill(&dir_s, sim.base(), &appid, &secret, k);
         let store = Store::open_in_dir(dir.path()).await.unwrap();
@@ -186,13 +216,27 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         let with_details = counts.total - counts.without_details;
         assert_eq!(staged, k.staged, "staged and not merged at the kill");
         merged_details.push(with_details);
+        indexes.push(store.call(|c| Ok(index_state(c))).await.unwrap());
     }
+    // The listing keeps every index; the details phase dropped the three random-order ones and
+    // saved them, and the kill left them so (the next run does not drop them twice).
+    let all: Vec<String> = ALL_INDEXES.iter().map(|s| (*s).to_string()).collect();
+    let kept: Vec<String> = vec![all[0].clone(), all[1].clone()];
+    let deferred: Vec<String> = all[2..].to_vec();
+    assert_eq!(
+        indexes,
+        vec![
+            (all.clone(), vec![]),
+            (kept.clone(), deferred.clone()),
+            (kept, deferred)
+        ]
+    );
     // Staged answers reach the table only at a merge: the first details child merged nothing,
     // the second merged the first one's 5,000 when it started.
     assert_eq!(merged_details, vec![0, 0, 5_000]);
 
     let store = Store::open_in_dir(dir.path()).await.unwrap();
-    let r = sync(&api, &store, &appid).await;
+    let r = sync_with(&api, &store, &appid, opts()).await;
     assert_eq!(r.outcome, SyncOutcome::Completed);
     assert!(r.resumed);
     assert_eq!((r.run_id, r.total, r.added), (1, 30_000, 30_000));
@@ -226,5 +270,10 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         .await
         .unwrap();
     assert_eq!(staged, 0);
+    // The completed run built the deferred indexes again and forgot them.
+    assert_eq!(
+        store.call(|c| Ok(index_state(c))).await.unwrap(),
+        (all, vec![])
+    );
     sim.shutdown().await;
 }

@@ -2,6 +2,7 @@
 //! in the transaction that moves its cursor), reached from outside the crate only through the
 //! [`super::Audience`] handle. The types they return are re-exported from `audience`.
 
+pub(crate) mod deferred;
 pub(crate) mod followers;
 pub(crate) mod lists;
 pub(crate) mod stage;

@@ -211,6 +211,11 @@ pub fn details_progress(conn: &Connection, state: &SyncState) -> Result<(i64, i6
     Ok((done, todo))
 }
 
+/// Rows of `followers`, every account's.
+pub fn followers_rows(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM followers", [], |r| r.get(0))?)
+}
+
 /// The next openids needing details, in openid order after `after`.
 pub fn next_needing_details(
     conn: &Connection,
