@@ -282,13 +282,14 @@ pub fn bulk_cache(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// The page cache a follower sync runs with, in KiB. Each merge walks the subscribe_time and
-/// unionid indexes in random order, and at a million followers they alone are ~180 MB: with the
-/// store's 64 MiB a merge keeps re-reading and re-writing evicted pages. Measured at 1M followers
-/// and 50 ms (bench/RESULTS.md): 128 MiB → 59 s and 300 MB peak RSS, 256 MiB → 52 s and 450 MB;
-/// 128 keeps the margin to the 2-minute target at the lower memory. Pages are only allocated as
-/// the database needs them, so a small account never uses this much.
-const SYNC_CACHE_KIB: i64 = 131_072;
+/// The page cache a follower sync runs with, in KiB. It was 128 MiB while every merge walked
+/// the subscribe_time and unionid indexes in random order (~180 MB at a million followers). A
+/// large sync now defers those (`deferred`), and its merges walk the table and the remaining
+/// indexes in openid order, so a cache only needs the pages of one merge's key range. Measured
+/// at 1M followers and 50 ms, same minutes (bench/RESULTS.md, 2026-12-04): 128 MiB → 50.8 s and
+/// 285 MiB peak RSS, 64 MiB → 51.2 s and 224 MiB, 32 MiB → 53.9 s and 185 MiB. Pages are only
+/// allocated as the database needs them, so a small account never uses this much.
+const SYNC_CACHE_KIB: i64 = 65_536;
 
 /// Raises the connection's page cache for a sync; returns the setting to give back to
 /// [`restore_cache`].
