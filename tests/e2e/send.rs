@@ -420,23 +420,7 @@ async fn journey(
         h.screenshot("composer-list-missing").await?;
         return Err(e);
     }
-    let inputs = h
-        .client
-        .find_all(Locator::Css("input[data-testid^=field-]"))
-        .await
-        .map_err(wd("listing fields"))?;
-    for input in inputs {
-        let testid = input
-            .attr("data-testid")
-            .await
-            .map_err(wd("reading a field id"))?
-            .unwrap_or_default();
-        let key = testid.trim_start_matches("field-");
-        input
-            .send_keys(value_for(key))
-            .await
-            .map_err(wd("typing a value"))?;
-    }
+    fill_fields(h, value_for).await?;
     // The preview fills 订单号 from the list's first rows and shows WeChat's cut.
     let preview = wait_for_contains(h, "[data-testid=compose-preview]", "SO20261122000").await?;
     assert!(preview.contains(TEMPLATE_TITLE), "card title: {preview:?}");
@@ -660,6 +644,63 @@ async fn journey(
         .map_err(wd("reading the remembered test openid"))?;
     assert_eq!(remembered, Value::String(test_openid.clone()));
 
+    // #16 point 1: a job none of whose rows got through — one recipient who no longer follows
+    // the account (WeChat answers 43004) — is 失败 in red, never a green 已完成, and 概览 lists
+    // it under 需要关注 with what failed.
+    let account = common::get_json(&http, &format!("{sim_url}/__sim/accounts/{appid}")).await;
+    let former = account["former_openid"]
+        .as_str()
+        .expect("the sim's former follower")
+        .to_owned();
+    h.client
+        .find(Locator::XPath(
+            "//*[contains(@class,'ant-segmented-item')][.//*[text()='单个 openid']]",
+        ))
+        .await
+        .map_err(wd("finding 单个 openid"))?
+        .click()
+        .await
+        .map_err(wd("choosing 单个 openid"))?;
+    h.wait_for("[data-testid=compose-openid]")
+        .await?
+        .send_keys(&former)
+        .await
+        .map_err(wd("typing the openid"))?;
+    // One openid has no list variables: 订单号 is written out.
+    fill_fields(h, |key| {
+        if key.starts_with("character_string") {
+            "SO20261204FAIL"
+        } else {
+            value_for(key)
+        }
+    })
+    .await?;
+    // 发送… turns on once the live check has passed the typed values.
+    h.wait_for("[data-testid=compose-send]:not([disabled])")
+        .await?;
+    h.screenshot("single-openid").await?;
+    h.click("[data-testid=compose-send]").await?;
+    wait_for_contains(h, "[data-testid=confirm-dialog]", "接收者").await?;
+    h.click("#confirm-send").await?;
+    h.wait_for_route("/jobs").await?;
+    let first_row = "[data-testid=jobs-table] .ant-table-row:first-child";
+    let failed = wait_for_contains(
+        h,
+        &format!("{first_row} [data-testid^=job-status-]"),
+        "失败",
+    )
+    .await?;
+    assert_eq!(failed, "失败", "shown as failed, not 已完成 or 部分失败");
+    wait_for_contains(h, first_row, "失败 1").await?;
+    h.screenshot("job-failed").await?;
+    h.click("[data-testid=nav-overview]").await?;
+    let attention = wait_for_contains(h, "[data-testid=overview-attention]", "发送失败").await?;
+    assert!(
+        attention.contains("1 位接收者无一送出"),
+        "概览 says what failed: {attention:?}"
+    );
+    h.screenshot("overview-failed").await?;
+
     // In English, 任务 and 发送记录 say everything in English; only the user's data (the job
     // titles made from the template's name) stays as it was written.
     h.click("[data-testid=lang-en]").await?;
@@ -683,6 +724,29 @@ async fn journey(
         zh.is_empty(),
         "Chinese on 发送记录 in English: {zh:?} in {history:?}"
     );
+    Ok(())
+}
+
+/// Types each keyword field's value (`value(key)`) into the composer.
+async fn fill_fields(h: &Harness, value: fn(&str) -> &'static str) -> Result<()> {
+    h.wait_for("input[data-testid^=field-]").await?;
+    let inputs = h
+        .client
+        .find_all(Locator::Css("input[data-testid^=field-]"))
+        .await
+        .map_err(wd("listing fields"))?;
+    for input in inputs {
+        let testid = input
+            .attr("data-testid")
+            .await
+            .map_err(wd("reading a field id"))?
+            .unwrap_or_default();
+        let key = testid.trim_start_matches("field-");
+        input
+            .send_keys(value(key))
+            .await
+            .map_err(wd("typing a value"))?;
+    }
     Ok(())
 }
 

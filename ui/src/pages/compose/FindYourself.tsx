@@ -55,7 +55,7 @@ export function FindYourself({
         type="link"
         size="small"
         icon={<QrcodeOutlined />}
-        style={{ paddingInline: 0 }}
+        style={{ paddingInline: 0, alignSelf: "flex-start" }}
         data-testid="find-yourself"
         onClick={open}
       >

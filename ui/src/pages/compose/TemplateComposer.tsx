@@ -481,6 +481,7 @@ function TemplateForm({
                     {recKind === "openid" && (
                       <Input
                         placeholder="openid"
+                        data-testid="compose-openid"
                         value={openid}
                         onChange={(e) => setOpenid(e.target.value)}
                       />
