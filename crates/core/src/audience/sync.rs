@@ -108,9 +108,10 @@ const LISTED_MERGE_EVERY: i64 = 1_000_000;
 /// batchget answers (chunks of up to 100) that may wait for the writer: they keep the calls going
 /// while a merge runs. ~40 KB each.
 const ANSWERS_QUEUED: usize = 512;
-/// See [`SyncOptions::defer_indexes_from`]. Measured at 50 ms (bench/RESULTS.md, 2026-12-04):
-/// at a million followers the rebuild costs a few seconds once against tens of seconds of index
-/// writes in the merges.
+/// See [`SyncOptions::defer_indexes_from`]. Measured at 50 ms against the build that kept the
+/// indexes, same minutes (bench/RESULTS.md, 2026-12-04): 100,000 followers 5.87 vs 6.13 s;
+/// 1,000,000 54.7 vs 55.8 s at load ~3 and 55.9 vs 89.2 s at load ~4, where the merges' index
+/// writes competed with the API calls for the two cores.
 const DEFER_INDEXES_FROM: u64 = 100_000;
 /// Details progress is reported every this many followers (and at the end of the phase).
 const PROGRESS_EVERY: u64 = 1_000;
