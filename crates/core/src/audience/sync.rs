@@ -137,7 +137,7 @@ pub async fn sync_followers<A: AccountApi + ?Sized>(
     // cancel or error), so outside a sync the table has all its indexes; only a killed process
     // leaves them deferred, and the next sync call's end builds them. Built with the sync's
     // page cache still in place: each is a sort of every follower.
-    let rebuilt = store.call(|c| deferred::restore(c)).await;
+    let rebuilt = store.call(deferred::restore).await;
     let restored = store
         .call(move |c| sync_db::restore_cache(c, previous_cache))
         .await;

@@ -165,7 +165,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_dir(dir.path()).await.unwrap();
         let before = store.call(|c| Ok(followers_indexes(c))).await.unwrap();
-        store.call(|c| defer(c)).await.unwrap();
+        store.call(defer).await.unwrap();
         // "Crash": the process ends with the indexes dropped.
         drop(store);
         let store = Store::open_in_dir(dir.path()).await.unwrap();
