@@ -378,6 +378,15 @@ async fn the_sandboxs_accounts_after_a_switch_are_an_archive_removed_only_when_a
         "the sandbox's account is not among the usable ones"
     );
     h.screenshot("archive-01-accounts").await?;
+    // #16 point 2: nothing listens at the relay's address, and the frame says so with what to do
+    // and the real cause (host and error), not only a log line.
+    let banner = h
+        .wait_for_contains("[data-testid=feed-banner-relay]", "无法连接中继")
+        .await?;
+    assert!(
+        banner.contains("127.0.0.1:9") && banner.contains("检查中继地址"),
+        "the banner names the host and what to check: {banner:?}"
+    );
 
     // #16 point 5 with data on the page — both tables, the 沙箱 / 其他平台 tags, the banner for
     // the unreachable relay: in English at 1024 px its buttons do not overlap and nothing but
@@ -394,6 +403,11 @@ async fn the_sandboxs_accounts_after_a_switch_are_an_archive_removed_only_when_a
     h.settle().await?;
     let (buttons, overlaps) = h.overlapping_buttons("[data-testid=page-accounts]").await?;
     h.screenshot("archive-01-accounts-en-1024").await?;
+    h.wait_for_contains(
+        "[data-testid=feed-banner-relay]",
+        "The relay cannot be reached",
+    )
+    .await?;
     assert!(
         overlaps.is_empty(),
         "buttons overlap on the English accounts page at 1024 px: {overlaps:?}"
