@@ -161,12 +161,14 @@ async fn an_older_database_gives_the_sandbox_accounts_the_sandboxs_platform_and_
     let file = dir.path().join(wxdesk_core::store::DB_FILE);
     {
         // A data dir switched from the sandbox to a real platform by a wxdesk from before
-        // migration 0012: its accounts table has no platform column.
+        // migration 0012: its accounts table has no platform column (and nothing of the
+        // migrations after it).
         let store = Store::open_in_dir(dir.path()).await.unwrap();
         drop(store);
         let c = rusqlite::Connection::open(&file).unwrap();
         c.execute_batch(
-            "DROP INDEX accounts_component_appid;
+            "DROP TABLE follower_sync_deferred_indexes;
+             DROP INDEX accounts_component_appid;
              ALTER TABLE accounts DROP COLUMN component_appid;
              PRAGMA user_version = 11;",
         )
