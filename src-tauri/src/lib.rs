@@ -212,7 +212,6 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
     // need not wait for the window to close (wxdesk_core::send::host).
     ctx.sends.share_lock_when_idle();
     app.manage(AppState::new(ctx, data_dir));
-    software_rendering(app);
     // The window opens at once; the sandbox and the follower come up behind it. A failure is
     // logged and shown where it matters (settings, 检测连接), not a reason to refuse to start.
     let handle = app.handle().clone();
@@ -228,27 +227,6 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
         }
     });
     Ok(())
-}
-
-/// On Linux the web view draws without GPU compositing (WebKitGTK's hardware acceleration policy
-/// `Never`). The app's pages are forms and tables with nothing to accelerate, and the GPU path
-/// cost the web process ~100 MiB of its ~260 MiB at idle and made the first paint slower
-/// (bench/RESULTS.md, #19 app start); it is also the path behind blank windows on some drivers.
-fn software_rendering<R: Runtime>(app: &tauri::App<R>) {
-    #[cfg(target_os = "linux")]
-    for window in app.webview_windows().into_values() {
-        let applied = window.with_webview(|w| {
-            use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
-            if let Some(settings) = w.inner().settings() {
-                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-            }
-        });
-        if let Err(e) = applied {
-            tracing::warn!(error = %e, "could not set the web view's rendering policy");
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = app;
 }
 
 /// Builds and runs the app with the given context (main.rs passes `generate_context!()`).
