@@ -259,6 +259,19 @@ async fn cancel_mid_way(
     // close the 更多 menu under the click; a paused row holds still.
     h.click(&format!("[data-testid=job-pause-{id}]")).await?;
     wait_for_contains(h, &format!("[data-testid=job-status-{id}]"), "已暂停").await?;
+    // A paused row still changes while the last request's outcome and the delivery reports
+    // (through the relay: a moment later) arrive, and each change can close the menu under the
+    // click: wait until its numbers have held still for two seconds.
+    let progress = format!("[data-testid=job-progress-{id}]");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (mut last, mut since) = (h.text(&progress).await?, tokio::time::Instant::now());
+    while since.elapsed() < Duration::from_secs(2) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = h.text(&progress).await?;
+        if now != last {
+            (last, since) = (now, tokio::time::Instant::now());
+        }
+    }
     open_cancel_confirm(h, id).await?;
     // The dialog's buttons say what they do (取消/确定 read 取消 as "don't cancel").
     // Read once shown: during the opening animation WebDriver reads the buttons as no text.
@@ -944,7 +957,8 @@ async fn production_mode(egress: Egress) -> Result<()> {
             .click()
             .await
             .map_err(wd("choosing 本机直连"))?;
-        h.wait_for("[data-testid=input-api_base]")
+        // Registered while hidden: wait for the shown one.
+        h.wait_for(".ant-form-item:not(.ant-form-item-hidden) [data-testid=input-api_base]")
             .await?
             .send_keys(&sim_url)
             .await
