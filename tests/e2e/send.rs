@@ -665,20 +665,13 @@ async fn journey(
         .as_str()
         .expect("the sim's former follower")
         .to_owned();
-    h.client
-        .find(Locator::XPath(
-            "//*[contains(@class,'ant-segmented-item')][.//*[text()='单个 openid']]",
-        ))
-        .await
-        .map_err(wd("finding 单个 openid"))?
-        .click()
-        .await
-        .map_err(wd("choosing 单个 openid"))?;
-    h.wait_for("[data-testid=compose-openid]")
-        .await?
-        .send_keys(&former)
-        .await
-        .map_err(wd("typing the openid"))?;
+    choose_then_type(
+        h,
+        "//*[contains(@class,'ant-segmented-item')][.//*[text()='单个 openid']]",
+        "[data-testid=compose-openid]",
+        &former,
+    )
+    .await?;
     // One openid has no list variables: 订单号 is written out.
     fill_fields(h, |key| {
         if key.starts_with("character_string") {
@@ -738,6 +731,23 @@ async fn journey(
         "Chinese on 发送记录 in English: {zh:?} in {history:?}"
     );
     Ok(())
+}
+
+/// Clicks the choice at `choice` (an XPath: antd's radios and segments have no test ids of
+/// their own), then types `text` into the input it reveals at `input` (CSS).
+async fn choose_then_type(h: &Harness, choice: &str, input: &str, text: &str) -> Result<()> {
+    h.client
+        .find(Locator::XPath(choice))
+        .await
+        .map_err(wd("finding a choice"))?
+        .click()
+        .await
+        .map_err(wd("choosing"))?;
+    h.wait_for(input)
+        .await?
+        .send_keys(text)
+        .await
+        .map_err(wd("typing"))
 }
 
 /// Types each keyword field's value (`value(key)`) into the composer.
@@ -948,21 +958,14 @@ async fn production_mode(egress: Egress) -> Result<()> {
     }
     if egress == Egress::Direct {
         // The address field appears with 直连 only, WeChat's own as its placeholder.
-        h.client
-            .find(Locator::XPath(
-                "//label[.//input[@type='radio'][@value='direct']]",
-            ))
-            .await
-            .map_err(wd("finding 本机直连"))?
-            .click()
-            .await
-            .map_err(wd("choosing 本机直连"))?;
         // Registered while hidden: wait for the shown one.
-        h.wait_for(".ant-form-item:not(.ant-form-item-hidden) [data-testid=input-api_base]")
-            .await?
-            .send_keys(&sim_url)
-            .await
-            .map_err(wd("typing the API base"))?;
+        choose_then_type(
+            &h,
+            "//label[.//input[@type='radio'][@value='direct']]",
+            ".ant-form-item:not(.ant-form-item-hidden) [data-testid=input-api_base]",
+            &sim_url,
+        )
+        .await?;
     }
     h.screenshot("settings-filled").await?;
     h.click("[data-testid=save]").await?;
