@@ -476,14 +476,7 @@ async fn journey(
     h.click(&pick).await?;
     h.wait_gone("[data-testid=find-yourself-qr]", RENDER_TIMEOUT)
         .await?;
-    let chosen = h
-        .client
-        .execute(
-            "return document.querySelector('[data-testid=test-openid] input').value;",
-            vec![],
-        )
-        .await
-        .map_err(wd("reading the test openid"))?;
+    let chosen = test_openid_value(h).await?;
     assert_eq!(
         chosen,
         Value::String(test_openid.clone()),
@@ -505,14 +498,7 @@ async fn journey(
         .await
         .map_err(wd("searching the test recipient"))?;
     pick_follower(h, test_openid).await?;
-    let chosen = h
-        .client
-        .execute(
-            "return document.querySelector('[data-testid=test-openid] input').value;",
-            vec![],
-        )
-        .await
-        .map_err(wd("reading the test openid"))?;
+    let chosen = test_openid_value(h).await?;
     assert_eq!(chosen, Value::String(test_openid.clone()));
     // Let the dropdown finish closing before the picture.
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -647,14 +633,7 @@ async fn journey(
     h.click("[data-testid=compose-template]").await?;
     h.pick_option(TEMPLATE_TITLE).await?;
     h.wait_for("[data-testid=test-openid] input").await?;
-    let remembered = h
-        .client
-        .execute(
-            "return document.querySelector('[data-testid=test-openid] input').value;",
-            vec![],
-        )
-        .await
-        .map_err(wd("reading the remembered test openid"))?;
+    let remembered = test_openid_value(h).await?;
     assert_eq!(remembered, Value::String(test_openid.clone()));
 
     // #16 point 1: a job none of whose rows got through — one recipient who no longer follows
@@ -731,6 +710,17 @@ async fn journey(
         "Chinese on 发送记录 in English: {zh:?} in {history:?}"
     );
     Ok(())
+}
+
+/// What the test-recipient picker holds.
+async fn test_openid_value(h: &Harness) -> Result<Value> {
+    h.client
+        .execute(
+            "return document.querySelector('[data-testid=test-openid] input').value;",
+            vec![],
+        )
+        .await
+        .map_err(wd("reading the test openid"))
 }
 
 /// Clicks the choice at `choice` (an XPath: antd's radios and segments have no test ids of
