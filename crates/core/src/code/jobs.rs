@@ -176,7 +176,7 @@ impl Code {
         };
         self.store()
             .call(move |c| {
-                db::set_status(c, id, RolloutStatus::Paused, Some(&pause))?;
+                db::pause_if_running(c, id, &pause)?;
                 db::load(c, id)
             })
             .await?
@@ -248,7 +248,7 @@ impl Code {
                 detail: String::new(),
             };
             self.store()
-                .call(move |c| db::set_status(c, id, RolloutStatus::Paused, Some(&pause)))
+                .call(move |c| db::pause_if_running(c, id, &pause))
                 .await?;
         }
         self.host.stop(id);

@@ -150,9 +150,20 @@ pub(crate) fn spawn(host: Arc<Host>, ctx: StepCtx, lock_file: File) {
                 detail: e.to_string(),
             };
             let _ = store
-                .call(move |c| db::set_status(c, id, RolloutStatus::Paused, Some(&pause)))
+                .call(move |c| db::pause_if_running(c, id, &pause))
                 .await;
         }
+        // A cancel written while this runner held the lock left the rows to it: whichever way
+        // the loop ended, a cancelled rollout has no open rows.
+        let target = ctx.rollout.target;
+        let _ = store
+            .call(move |c| match db::load(c, id)? {
+                Some(r) if r.status == RolloutStatus::Cancelled => {
+                    db::cancel_rows(c, id, target).map(|_| ())
+                }
+                _ => Ok(()),
+            })
+            .await;
         if let Ok(Some(r)) = store.call(move |c| db::load(c, id)).await {
             host.publish(progress_of(&r, ctx.quota_now()));
         }
@@ -184,10 +195,15 @@ async fn run(host: &Host, ctx: &StepCtx, mut stop: watch::Receiver<bool>) -> Res
                     code: PauseCode::Operator,
                     detail: String::new(),
                 };
-                store
-                    .call(move |c| db::set_status(c, id, RolloutStatus::Paused, Some(&pause)))
-                    .await?;
-                return Ok(());
+                // Only if still running: the status read above may be stale by now (a cancel
+                // writes `cancelled` and then signals the stop).
+                if store
+                    .call(move |c| db::pause_if_running(c, id, &pause))
+                    .await?
+                {
+                    return Ok(());
+                }
+                continue;
             }
             RolloutStatus::Running => {}
             RolloutStatus::Cancelled => {
@@ -236,10 +252,10 @@ async fn run(host: &Host, ctx: &StepCtx, mut stop: watch::Receiver<bool>) -> Res
             }
         }
         if let Some(p) = pause {
-            store
-                .call(move |c| db::set_status(c, id, RolloutStatus::Paused, Some(&p)))
-                .await?;
-            return Ok(());
+            if store.call(move |c| db::pause_if_running(c, id, &p)).await? {
+                return Ok(());
+            }
+            continue;
         }
         if let Some(r) = store.call(move |c| db::load(c, id)).await? {
             host.publish(progress_of(
