@@ -148,13 +148,28 @@ async fn req(
             // fail a request before it is sent; reads are safe to repeat.
             Err(e) if method == reqwest::Method::GET && tries < 3 => {
                 tries += 1;
-                eprintln!("retrying GET {path}: {e}");
+                eprintln!("retrying GET {path}: {e:?}");
             }
-            Err(e) => panic!("{method} {path}: {e}"),
+            // No connection was made, so nothing was sent: any method may go again.
+            Err(e) if e.is_connect() && tries < 3 => {
+                tries += 1;
+                eprintln!("retrying {method} {path} (not connected): {e:?}");
+            }
+            // The whole chain (reqwest's text alone, "error sending request", says nothing of
+            // why), and what the relay logged, for the one CI failure not reproduced since.
+            Err(e) => panic!(
+                "{method} {path}: {e:?}\nrelay log tail:\n{}",
+                tail(&relay.logs(), 40)
+            ),
         }
     };
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn tail(log: &str, lines: usize) -> String {
+    let all: Vec<&str> = log.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 async fn get(relay: &Relay, key: &str, path: &str) -> (u16, Value) {
