@@ -31,7 +31,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 pub use error::{Error, Result};
 pub use paths::{app_binary, artifacts_dir};
-use process::Driver;
+use process::{Driver, Watchdog};
 
 /// How long to wait for something the app renders. Generous: React renders after the session is
 /// up, and 2-core CI machines are slow while other builds run.
@@ -74,6 +74,8 @@ impl Options {
 pub struct Harness {
     pub client: Client,
     driver: Driver,
+    /// Ends the session if it hangs (see [`process::Watchdog`]).
+    watchdog: Watchdog,
     data_dir: PathBuf,
     /// Owns the fresh data dir (when the test gave none) so it is removed on drop.
     _fresh: Option<tempfile::TempDir>,
@@ -105,6 +107,11 @@ impl Harness {
         )];
         env.extend(opts.env);
         let driver = Driver::spawn(&env).await?;
+        let watchdog = Watchdog::arm(
+            driver.pid(),
+            process::session_limit(),
+            format!("the `{}` session", opts.name),
+        );
 
         let mut caps = serde_json::Map::new();
         caps.insert(
@@ -119,6 +126,7 @@ impl Harness {
         let h = Harness {
             client,
             driver,
+            watchdog,
             data_dir,
             _fresh: fresh,
             artifacts,
@@ -409,8 +417,14 @@ impl Harness {
 
     /// Ends the session (WebKitWebDriver then stops the app) and stops tauri-driver.
     pub async fn shutdown(self) {
-        let Harness { client, driver, .. } = self;
+        let Harness {
+            client,
+            driver,
+            watchdog,
+            ..
+        } = self;
         let _ = client.close().await;
+        watchdog.disarm();
         driver.stop().await;
     }
 }

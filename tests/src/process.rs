@@ -2,6 +2,7 @@
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
@@ -55,6 +56,10 @@ impl Driver {
         Ok(driver)
     }
 
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -101,5 +106,122 @@ impl Driver {
             }
         }
         let _ = self.child.kill().await;
+    }
+}
+
+/// How long one app session may last before the watchdog ends it: `WXDESK_E2E_SESSION_SECS`,
+/// else 10 minutes (the longest journey takes about two under CI load).
+pub(crate) fn session_limit() -> Duration {
+    let secs = std::env::var("WXDESK_E2E_SESSION_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    Duration::from_secs(secs)
+}
+
+/// Ends a session that outlives its limit. A WebDriver call that never answers (a web view
+/// that stopped serving automation) would otherwise hold the test — and CI — until CI's own
+/// limit, with nothing said. Past the limit the watchdog says so on stderr and stops the driver
+/// (SIGTERM, so it stops WebKitWebDriver and the app; SIGKILL 5 s later): the pending call then
+/// fails with a connection error and the test fails where it stood. It runs on its own thread,
+/// so a test whose runtime is stuck in that call is still reached. Dropping it disarms it.
+pub(crate) struct Watchdog {
+    disarm: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl Watchdog {
+    pub(crate) fn arm(pid: Option<u32>, limit: Duration, what: String) -> Watchdog {
+        let (disarm, armed) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            // A message or a dropped sender both mean "the session ended in time".
+            if armed.recv_timeout(limit) != Err(mpsc::RecvTimeoutError::Timeout) {
+                return false;
+            }
+            eprintln!(
+                "e2e watchdog: {what} ran past {}s (a WebDriver call never answered?): \
+                 stopping the driver so the test fails here; set WXDESK_E2E_SESSION_SECS to allow longer",
+                limit.as_secs()
+            );
+            signal(pid, Signal::Term);
+            if armed.recv_timeout(Duration::from_secs(5)) == Err(mpsc::RecvTimeoutError::Timeout) {
+                signal(pid, Signal::Kill);
+            }
+            true
+        });
+        Watchdog {
+            disarm: Some(disarm),
+            thread: Some(thread),
+        }
+    }
+
+    /// Disarms it; whether it had fired.
+    pub(crate) fn disarm(mut self) -> bool {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> bool {
+        drop(self.disarm.take());
+        self.thread
+            .take()
+            .map(|t| t.join().unwrap_or(false))
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+enum Signal {
+    Term,
+    Kill,
+}
+
+fn signal(pid: Option<u32>, which: Signal) {
+    #[cfg(unix)]
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) {
+        use nix::sys::signal::{Signal as S, kill};
+        use nix::unistd::Pid;
+        let s = match which {
+            Signal::Term => S::SIGTERM,
+            Signal::Kill => S::SIGKILL,
+        };
+        let _ = kill(Pid::from_raw(pid), s);
+    }
+    #[cfg(not(unix))]
+    let _ = (pid, which);
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A process that outlives the limit is stopped, and one that ends in time is left alone.
+    #[test]
+    fn the_watchdog_stops_a_session_past_its_limit_and_only_then() {
+        let mut late = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let dog = Watchdog::arm(Some(late.id()), Duration::from_millis(200), "late".into());
+        let status = late.wait().unwrap();
+        assert!(!status.success(), "{status:?}");
+        assert!(dog.disarm());
+
+        let mut quick = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let dog = Watchdog::arm(Some(quick.id()), Duration::from_secs(30), "quick".into());
+        assert!(!dog.disarm());
+        assert!(
+            quick.try_wait().unwrap().is_none(),
+            "stopped though disarmed"
+        );
+        quick.kill().unwrap();
+        let _ = quick.wait();
     }
 }
