@@ -82,13 +82,8 @@ async fn authorize_in_window(
         .map_err(wd("button id"))?
         .unwrap_or_default();
     let appid = id.trim_start_matches("authorize-").to_owned();
-    let png = h
-        .client
-        .screenshot()
-        .await
-        .map_err(wd("auth window screenshot"))?;
-    std::fs::write(h.artifacts().join(shot), png)
-        .map_err(|e| Error::Io("writing the auth screenshot".into(), e))?;
+    // The harness's screenshot keeps the window it is in painting (see `Harness::screenshot`).
+    h.screenshot(shot).await?;
     button.click().await.map_err(wd("clicking 授权"))?;
 
     // The app captures the redirect and closes the window.
@@ -195,7 +190,7 @@ async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() 
     h.wait_for("[data-testid=mobile-qr]").await?;
     h.screenshot("04-wizard").await?;
     let main = h.client.window().await.map_err(wd("main window"))?;
-    let appid = authorize_in_window(&h, &main, "05-auth-window.png").await?;
+    let appid = authorize_in_window(&h, &main, "05-auth-window").await?;
 
     let state = sim_state(&sim).await;
     let nickname = state["accounts"]
@@ -236,7 +231,7 @@ async fn new_user_tries_the_sandbox_authorizes_an_account_and_sees_it_revoked() 
     h.click("[data-testid=authorize-new]").await?;
     h.click("[data-testid=begin-authorization]").await?;
     h.wait_for("[data-testid=mobile-qr]").await?;
-    authorize_in_window(&h, &main, "09-auth-window-again.png").await?;
+    authorize_in_window(&h, &main, "09-auth-window-again").await?;
     h.wait_for("[data-testid=account-card]").await?;
     h.click("[data-testid=nav-accounts]").await?;
     h.wait_for_text(&format!("{row} [data-testid=account-status]"), "已授权")

@@ -133,7 +133,30 @@ impl Harness {
         };
         // Something rendered: the page itself decides what (the frame, or a first-run screen).
         h.wait_for("#root *").await?;
+        h.keep_painting().await?;
         Ok(h)
+    }
+
+    /// Keeps the page painting: a 1-px, see-through element in a corner changes colour every
+    /// frame. The app runs with WebKitGTK's DMA-BUF renderer off (src-tauri/src/main.rs); with
+    /// no GPU (Xvfb) WebKit then draws without compositing, and in that mode (WebKitGTK 2.50) a
+    /// WebDriver screenshot is taken only after the page's next paint — on a page that holds
+    /// still, never (the suite hung on its first screenshot). Idempotent: called at start and
+    /// before each screenshot, so a reload cannot leave a screenshot waiting.
+    async fn keep_painting(&self) -> Result<()> {
+        let script = "if (!window.__wxdeskPaintTicker) { \
+            const d = document.createElement('div'); \
+            d.setAttribute('aria-hidden', 'true'); \
+            d.style.cssText = 'position:fixed;left:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647'; \
+            document.documentElement.appendChild(d); let f = 0; \
+            const tick = () => { d.style.backgroundColor = (f++ % 2) ? 'rgba(0,0,0,0.01)' : 'rgba(0,0,0,0.02)'; requestAnimationFrame(tick); }; \
+            window.__wxdeskPaintTicker = true; tick(); } \
+            return true";
+        self.client
+            .execute(script, vec![])
+            .await
+            .map_err(|e| Error::WebDriver("starting the paint ticker".into(), e.to_string()))?;
+        Ok(())
     }
 
     /// The app's data directory (the test's, or a fresh one removed on drop).
@@ -382,6 +405,7 @@ impl Harness {
     /// newly selected menu item) rather than a frame of the animation.
     pub async fn screenshot(&self, label: &str) -> Result<PathBuf> {
         self.wait_for_animations().await;
+        self.keep_painting().await?;
         let png = self
             .client
             .screenshot()

@@ -196,6 +196,7 @@ fn signal(pid: Option<u32>, which: Signal) {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
