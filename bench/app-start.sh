@@ -1,17 +1,46 @@
 #!/usr/bin/env bash
 # App cold start under Xvfb: time from exec to the first screen that shows rendered page content
 # (polled screenshots: the window is up and the web page painted more than a blank background),
-# then, after 10 s idle, the summed RSS of the app and all its child processes (WebKit's web and
-# network processes included). Uses $WXDESK_APP_BIN or target/release/wxdesk, a fresh data dir,
-# and a private keyring session. Run inside xvfb-run is done here; needs ImageMagick `import`.
+# then, after 10 s idle, the summed RSS and PSS of the app and all its child processes (WebKit's
+# web and network processes included). Uses $WXDESK_APP_BIN or target/release/wxdesk, a fresh
+# data dir per start, and a private keyring session; runs xvfb-run itself; needs ImageMagick.
+#
+#   WXDESK_APP_START_RUNS=N       cold starts per variant (default 1), the variants alternating
+#   WXDESK_APP_START_VARIANTS=".."  any of:
+#     app            the app as shipped (default)
+#     app_dmabuf_on  the same binary with WebKitGTK's DMA-BUF renderer kept on
+#                    (WEBKIT_DISABLE_DMABUF_RENDERER=0): the app before d558553, the baseline
+#     webkit_floor   WebKitGTK's own MiniBrowser on a one-line static page, renderer as the app
+#                    sets it: what any window of this web engine costs on this machine
+# Each start prints a RESULT line; with several runs a summary line per variant gives medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APP="${WXDESK_APP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/wxdesk-target}/release/wxdesk}"
 [ -x "$APP" ] || { echo "no app binary at $APP (cargo build --release -p wxdesk)"; exit 0; }
-inner() {
-  local data; data="$(mktemp -d)"
+RUNS="${WXDESK_APP_START_RUNS:-1}"
+VARIANTS="${WXDESK_APP_START_VARIANTS:-app}"
+MINIBROWSER="$(ls /usr/lib/*/webkit2gtk-4.1/MiniBrowser 2>/dev/null | head -n 1 || true)"
+
+# One cold start of variant $1; prints a RESULT line.
+one() {
+  local variant="$1" data page=""
+  data="$(mktemp -d)"
+  local cmd=("$APP") env=()
+  case "$variant" in
+    app) ;;
+    app_dmabuf_on) env=(WEBKIT_DISABLE_DMABUF_RENDERER=0) ;;
+    webkit_floor)
+      [ -n "$MINIBROWSER" ] || { echo "webkit_floor: no MiniBrowser (apt: libwebkit2gtk-4.1-0)"; rm -rf "$data"; return 0; }
+      page="$data/page.html"
+      # Enough colours for the paint check, nothing else.
+      printf '<!doctype html><body style="margin:0;height:100vh;background:linear-gradient(90deg,#f00,#0f0,#00f)"><h1>floor</h1>' >"$page"
+      cmd=("$MINIBROWSER" "file://$page")
+      env=(WEBKIT_DISABLE_DMABUF_RENDERER="${WEBKIT_DISABLE_DMABUF_RENDERER:-1}")
+      ;;
+    *) echo "unknown variant $variant"; rm -rf "$data"; return 1 ;;
+  esac
   local t0; t0=$(date +%s.%N)
-  WXDESK_DATA_DIR="$data" "$APP" >/dev/null 2>&1 &
+  env "${env[@]}" WXDESK_DATA_DIR="$data" "${cmd[@]}" >/dev/null 2>&1 &
   local pid=$!
   local first=""
   for _ in $(seq 1 600); do
@@ -39,11 +68,33 @@ inner() {
   rm -rf "$data"
   if [ -n "$first" ]; then
     local secs; secs=$(echo "$first - $t0" | bc -l)
-    printf 'app: first rendered page after %.2f s; idle, %d processes: RSS sum %.1f MiB, PSS sum %.1f MiB\n' "$secs" "$procs" "$(echo "$rss/1024" | bc -l)" "$(echo "$pss/1024" | bc -l)"
-    printf 'RESULT {"bench":"app_start","cold_start_s":%.3f,"idle_rss_kib":%d,"idle_pss_kib":%d,"processes":%d}\n' "$secs" "$rss" "$pss" "$procs"
+    printf '%s: first rendered page after %.2f s; idle, %d processes: RSS sum %.1f MiB, PSS sum %.1f MiB\n' "$variant" "$secs" "$procs" "$(echo "$rss/1024" | bc -l)" "$(echo "$pss/1024" | bc -l)"
+    printf 'RESULT {"bench":"app_start","variant":"%s","cold_start_s":%.3f,"idle_rss_kib":%d,"idle_pss_kib":%d,"processes":%d}\n' "$variant" "$secs" "$rss" "$pss" "$procs"
   else
-    echo "app: no rendered page within 30 s"
+    echo "$variant: no rendered page within 30 s"
   fi
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+inner() {
+  local log; log="$(mktemp)"
+  for _ in $(seq 1 "$RUNS"); do
+    for v in $VARIANTS; do one "$v" | tee -a "$log"; done
+  done
+  if [ "$RUNS" -gt 1 ]; then
+    for v in $VARIANTS; do
+      local lines; lines="$(grep "^RESULT .*\"variant\":\"$v\"" "$log" || true)"
+      [ -n "$lines" ] || continue
+      local n t p
+      n=$(printf '%s\n' "$lines" | wc -l)
+      t=$(printf '%s\n' "$lines" | sed 's/.*"cold_start_s":\([0-9.]*\).*/\1/' | median)
+      p=$(printf '%s\n' "$lines" | sed 's/.*"idle_pss_kib":\([0-9]*\).*/\1/' | median)
+      printf '%s: median of %d: first page %.2f s, idle PSS %.1f MiB\n' "$v" "$n" "$t" "$(echo "$p/1024" | bc -l)"
+      printf 'RESULT {"bench":"app_start_median","variant":"%s","runs":%d,"cold_start_s":%.3f,"idle_pss_kib":%d}\n' "$v" "$n" "$t" "${p%.*}"
+    done
+  fi
+  rm -f "$log"
 }
 if [ -n "${WXDESK_APP_START_INNER:-}" ]; then inner; exit 0; fi
 WXDESK_APP_START_INNER=1 scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" bash "$0"

@@ -113,10 +113,21 @@ if want team; then
   run "$BIN/team_send" 100 "$TEAM_REPS" "$N_TEAM" "$BIN/wxdesk-relay"
 fi
 
+if want app; then
+  step "6a. UI bundle, chunk by chunk (what the first paint loads)"
+  run bash bench/ui-chunks.sh
+fi
+
 if want app && [ -z "$SHORT" ]; then
-  step "6. app cold start and idle memory (Xvfb)"
-  if [ -x bench/app-start.sh ]; then
-    run bash bench/app-start.sh
+  step "6b. app cold start and idle memory (Xvfb)"
+  if [ ! -f ui/dist/index.html ]; then
+    echo "the release app embeds ui/dist: build the UI first (cd ui && npm ci && npm run build)"
+  elif [ -x bench/app-start.sh ]; then
+    # The app, its baseline (the DMA-BUF renderer kept on, as before d558553) and WebKitGTK's own
+    # floor, ten cold starts each, alternating. The release app is built first.
+    cargo build --release -p wxdesk --features tauri/custom-protocol
+    run env WXDESK_APP_START_RUNS=10 WXDESK_APP_START_VARIANTS="app app_dmabuf_on webkit_floor" \
+      bash bench/app-start.sh
   else
     echo "app benchmark not present"
   fi

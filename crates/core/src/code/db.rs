@@ -511,6 +511,18 @@ mod tests {
         }
     }
 
+    /// A rollout to release version 1.0.0 of template 1.
+    fn released() -> NewRollout<'static> {
+        NewRollout {
+            template_id: 1,
+            user_version: "1.0.0",
+            user_desc: "",
+            target: RolloutTarget::Released,
+            audit_json: "{}",
+            source: "",
+        }
+    }
+
     /// A row's failure is stored as both languages; rows an older version wrote (one Chinese
     /// text, or the runner's "中文 / English") still read, in both languages.
     #[tokio::test]
@@ -520,14 +532,7 @@ mod tests {
             .call(|c| {
                 let id = create(
                     c,
-                    &NewRollout {
-                        template_id: 1,
-                        user_version: "1.0.0",
-                        user_desc: "",
-                        target: RolloutTarget::Released,
-                        audit_json: "{}",
-                        source: "",
-                    },
+                    &released(),
                     &[planned("wxA", 1), planned("wxB", 2), planned("wxC", 3)],
                 )?;
                 let busy = Msg::new("微信系统繁忙，请稍后再试", "WeChat is busy; try again later");
@@ -603,15 +608,7 @@ mod tests {
         };
         let (paused_running, paused_cancelled, after) = store
             .call(move |c| {
-                let new = NewRollout {
-                    template_id: 1,
-                    user_version: "1.0.0",
-                    user_desc: "",
-                    target: RolloutTarget::Released,
-                    audit_json: "{}",
-                    source: "",
-                };
-                let id = create(c, &new, &[planned("wxA", 1)])?;
+                let id = create(c, &released(), &[planned("wxA", 1)])?;
                 set_status(c, id, RolloutStatus::Running, None)?;
                 let paused_running = pause_if_running(c, id, &operator)?;
                 let first = load(c, id)?.map(|r| (r.status, r.pause.map(|p| p.code)));
