@@ -71,8 +71,20 @@ async fn prepare_sandbox(dir: &Path) {
 async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> Result<()> {
     let dir = tempfile::tempdir().expect("temp dir");
     prepare_sandbox(dir.path()).await;
-    let h = Harness::start(Options::new("frame").data_dir(dir.path())).await?;
+    // As shipped: the app turns WebKitGTK's DMA-BUF renderer off before its window exists
+    // (src-tauri/src/main.rs), and every page below is drawn and photographed that way.
+    let h = Harness::start(
+        Options::new("frame")
+            .data_dir(dir.path())
+            .renderer_as_shipped(),
+    )
+    .await?;
     h.wait_for("[data-testid=sidebar]").await?;
+    let web = h.web_process_env("WEBKIT_DISABLE_DMABUF_RENDERER");
+    assert!(
+        !web.is_empty() && web.iter().all(|v| v.as_deref() == Some("1")),
+        "the app's web processes run with the DMA-BUF renderer off: {web:?}"
+    );
 
     h.wait_for_text("[data-testid=mode-badge]", "沙箱").await?;
     assert_eq!(sidebar_labels(&h).await?, SIDEBAR_ZH);
