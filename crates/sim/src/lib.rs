@@ -170,7 +170,10 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/wxaapi/newtmpl/deltemplate", route(sub::del_template))
         // Users.
         .route("/cgi-bin/user/get", route(users::user_get))
-        .route("/cgi-bin/user/info/batchget", route(users::batchget))
+        .route(
+            "/cgi-bin/user/info/batchget",
+            api::route_typed(users::batchget),
+        )
         .route("/cgi-bin/tags/get", route(users::tags_get))
         // Quotas.
         .route("/cgi-bin/clear_quota", route(quota::clear_quota))

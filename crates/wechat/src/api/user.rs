@@ -1,7 +1,6 @@
 //! Followers and tags (protocol C.6 "Users").
 
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::Client;
 use crate::error::{Error, Result};
@@ -120,15 +119,21 @@ impl Client {
         if openids.is_empty() {
             return Ok(Vec::new());
         }
-        let list: Vec<_> = openids
-            .iter()
-            .map(|o| json!({"openid": o, "lang": lang}))
-            .collect();
+        #[derive(Serialize)]
+        struct Item<'a> {
+            openid: &'a str,
+            lang: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            user_list: Vec<Item<'a>>,
+        }
+        let user_list = openids.iter().map(|openid| Item { openid, lang }).collect();
         let r: BatchGetResponse = self
             .post(
                 "/cgi-bin/user/info/batchget",
                 &[(AT, at.expose())],
-                &json!({"user_list": list}),
+                &Body { user_list },
             )
             .await?;
         Ok(r.user_info_list)
