@@ -168,7 +168,7 @@ async fn run<A: AccountApi + ?Sized>(
     let mut details_fetched = 0;
     let mut outcome = SyncOutcome::Completed;
     if state.phase == SyncPhase::Listing {
-        let listed = list_all(api, store, &mut state, progress, cancel).await;
+        let listed = list_all(api, store, &mut state, &opts, progress, cancel).await;
         if !matches!(listed, Ok(true)) {
             // Staged pages are durable already; merging them now shows them in the table. After
             // an error the merge is best effort (the resume merges what is left) and the error
@@ -258,9 +258,11 @@ async fn list_all<A: AccountApi + ?Sized>(
     api: &A,
     store: &Store,
     state: &mut SyncState,
+    opts: &SyncOptions,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
     cancel: &CancellationToken,
 ) -> Result<bool> {
+    let defer_from = i64::try_from(opts.defer_indexes_from).unwrap_or(i64::MAX);
     progress(listing_progress(state));
     let id = state.appid.clone();
     // Pages a crash left staged count towards the next merge.
@@ -330,7 +332,10 @@ async fn list_all<A: AccountApi + ?Sized>(
             settle(&mut writing, state, progress).await?;
             let snapshot = state.clone();
             store
-                .call(move |c| sync_db::finish_listing(c, &snapshot, now()))
+                .call(move |c| {
+                    sync_db::defer_for_first_listing(c, &snapshot.appid, defer_from)?;
+                    sync_db::finish_listing(c, &snapshot, now())
+                })
                 .await?;
             return Ok(true);
         }

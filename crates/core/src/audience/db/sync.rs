@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use wxdesk_wechat::api::UserInfo;
 
+use super::deferred;
 use super::stage as sync_stage;
 use crate::error::{Error, Result};
 
@@ -169,12 +170,18 @@ pub fn merge_listed(conn: &mut Connection, state: &SyncState, now: i64) -> Resul
 /// how many were marked.
 pub fn finish_listing(conn: &mut Connection, state: &SyncState, now: i64) -> Result<i64> {
     let tx = conn.transaction()?;
-    sync_stage::merge_listed(&tx, &state.appid, state.run_id, now)?;
-    let marked = tx.execute(
-        "UPDATE followers SET subscribe = 0, updated_at = ?3 \
-         WHERE appid = ?1 AND subscribe = 1 AND seen_run < ?2",
-        params![state.appid, state.run_id, now],
-    )? as i64;
+    let merged = sync_stage::merge_listed(&tx, &state.appid, state.run_id, now)?;
+    // After an account's first merge every follower it has was listed by this run: the marking
+    // (a walk of all its followers) would find none.
+    let marked = if merged.first {
+        0
+    } else {
+        tx.execute(
+            "UPDATE followers SET subscribe = 0, updated_at = ?3 \
+             WHERE appid = ?1 AND subscribe = 1 AND seen_run < ?2",
+            params![state.appid, state.run_id, now],
+        )? as i64
+    };
     tx.execute(
         "UPDATE follower_sync SET phase = 'details', unsubscribed = unsubscribed + ?2, \
          updated_at = ?3 WHERE appid = ?1",
@@ -209,6 +216,37 @@ pub fn details_progress(conn: &Connection, state: &SyncState) -> Result<(i64, i6
         |r| r.get(0),
     )?;
     Ok((done, todo))
+}
+
+/// Before the listing's final merge of an account's first sync: every follower the merge adds
+/// will need its details, so when they are at least `defer_from` (and half the table) the
+/// indexes the details phase defers are dropped now, before the merge writes an entry into
+/// them for each one (`deferred`). Returns whether it deferred them.
+pub fn defer_for_first_listing(
+    conn: &mut Connection,
+    appid: &str,
+    defer_from: i64,
+) -> Result<bool> {
+    if any_follower(conn, appid)? {
+        return Ok(false);
+    }
+    let staged = sync_stage::listed_count(conn, appid)?;
+    // Half the table at least, counted after the merge: the rebuild sorts every account's
+    // followers.
+    if staged < defer_from || staged * 2 < followers_rows(conn)? + staged {
+        return Ok(false);
+    }
+    deferred::defer(conn)?;
+    Ok(true)
+}
+
+/// Whether `appid` has any follower stored.
+pub fn any_follower(conn: &Connection, appid: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM followers WHERE appid = ?1)",
+        params![appid],
+        |r| r.get::<_, i64>(0),
+    )? == 1)
 }
 
 /// Rows of `followers`, every account's.
@@ -307,4 +345,63 @@ pub fn restore_cache(conn: &Connection, previous: i64) -> Result<()> {
     conn.pragma_update(None, "cache_size", previous)?;
     conn.release_memory()?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod first_listing_tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    fn subscribe_time_index(c: &Connection) -> bool {
+        c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'followers_subscribe_time')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_first_sync_defers_the_indexes_before_its_listing_merge_and_a_later_one_does_not() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call(|c| {
+                let app = "wxfirst000000001";
+                let s = begin_run(c, app, false, 10)?;
+                record_page(c, &s, &ids(&["a", "b", "c"]), "", 3, 10)?;
+                // Below the threshold nothing is deferred.
+                assert!(!defer_for_first_listing(c, app, 4)?);
+                assert!(subscribe_time_index(c));
+                assert!(defer_for_first_listing(c, app, 3)?);
+                assert!(!subscribe_time_index(c), "deferred before the merge");
+                finish_listing(c, &s, 11)?;
+                // The merge wrote no entry into the deferred index: it is rebuilt whole.
+                assert_eq!(deferred::restore(c)?, 3);
+                assert!(subscribe_time_index(c));
+
+                // A later sync of the same account meets its known followers: the details
+                // phase decides from what actually needs details.
+                finish_run(c, app, 12)?;
+                let s = begin_run(c, app, false, 20)?;
+                record_page(c, &s, &ids(&["a", "b", "c", "d"]), "", 4, 20)?;
+                assert!(!defer_for_first_listing(c, app, 1)?);
+                assert!(subscribe_time_index(c));
+
+                // A first sync that would be less than half the table is not worth a rebuild of
+                // every account's followers.
+                let small = "wxfirst000000002";
+                let s = begin_run(c, small, false, 30)?;
+                record_page(c, &s, &ids(&["p", "q"]), "", 2, 30)?;
+                assert!(!defer_for_first_listing(c, small, 1)?);
+                assert!(subscribe_time_index(c));
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
 }
