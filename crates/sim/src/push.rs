@@ -387,12 +387,25 @@ pub fn job_finish_xml(
     )
 }
 
-pub fn follow_xml(user_name: &str, openid: &str, create_time: i64, follow: bool) -> String {
+///
+/// A follow that came from scanning a parametric QR code carries `EventKey` = `qrscene_<scene>`
+/// and the code's `Ticket` (protocol, events); `via` is that (scene, ticket).
+pub fn follow_xml(
+    user_name: &str,
+    openid: &str,
+    create_time: i64,
+    follow: bool,
+    via: Option<(&str, &str)>,
+) -> String {
     let event = if follow { "subscribe" } else { "unsubscribe" };
-    let key = if follow {
-        format!("<EventKey>{}</EventKey>", cdata(""))
-    } else {
-        String::new()
+    let key = match (follow, via) {
+        (true, Some((scene, ticket))) => format!(
+            "<EventKey>{}</EventKey><Ticket>{}</Ticket>",
+            cdata(&format!("qrscene_{scene}")),
+            cdata(ticket)
+        ),
+        (true, None) => format!("<EventKey>{}</EventKey>", cdata("")),
+        (false, _) => String::new(),
     };
     format!(
         "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{create_time}</CreateTime><MsgType>{}</MsgType><Event>{}</Event>{key}</xml>",

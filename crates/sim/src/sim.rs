@@ -392,6 +392,18 @@ impl Sim {
     /// A user follows (or unfollows) the account: state changes and the event is pushed.
     /// Returns None if `openid` is not one of the account's (present or former) followers.
     pub fn set_following(&self, a: &Account, openid: &str, follow: bool) -> Option<bool> {
+        self.set_following_via(a, openid, follow, None)
+    }
+
+    /// [`Sim::set_following`]; a follow `via` a parametric QR code (its scene and ticket) is
+    /// pushed with them, as WeChat does.
+    pub fn set_following_via(
+        &self,
+        a: &Account,
+        openid: &str,
+        follow: bool,
+        via: Option<(&str, &str)>,
+    ) -> Option<bool> {
         let i = match self.world.person(a, openid)? {
             Person::Follower(i) | Person::Former(i) => i,
         };
@@ -419,7 +431,7 @@ impl Sim {
                 user_name: a.user_name.clone(),
                 openid: Some(openid.to_string()),
             },
-            xml: push::follow_xml(&a.user_name, openid, now, follow),
+            xml: push::follow_xml(&a.user_name, openid, now, follow, via),
         });
         Some(follow)
     }

@@ -241,7 +241,8 @@ pub struct ScanBody {
 
 /// A user scans an account's temporary QR code in WeChat (the phone a sim's code cannot reach).
 /// A follower's scan pushes `SCAN` with `EventKey` = the scene and opens the short window; a
-/// former follower follows the account again (`subscribe` is pushed). 404 for a code the sim
+/// former follower follows the account again (`subscribe` is pushed, with `EventKey` =
+/// `qrscene_<scene>` and the code's `Ticket`). 404 for a code the sim
 /// did not make, 410 once it expired, 400 for someone who never followed the account.
 pub async fn scan(State(sim): State<Arc<Sim>>, Json(b): Json<ScanBody>) -> Response {
     let now = sim.now();
@@ -271,7 +272,9 @@ pub async fn scan(State(sim): State<Arc<Sim>>, Json(b): Json<ScanBody>) -> Respo
         Some(Person::Follower(_)) => sim
             .user_event(a, &b.openid, "SCAN", &code.scene)
             .map(|()| "SCAN"),
-        Some(Person::Former(_)) => sim.set_following(a, &b.openid, true).map(|_| "subscribe"),
+        Some(Person::Former(_)) => sim
+            .set_following_via(a, &b.openid, true, Some((&code.scene, &code.ticket)))
+            .map(|_| "subscribe"),
         None => None,
     };
     match pushed {

@@ -197,6 +197,22 @@ async fn a_temporary_qr_code_scanned_pushes_its_scene_and_opens_the_short_window
         .post("/__sim/scan", json!({"url": url, "openid": a.former}))
         .await;
     assert_eq!(again["event"], "subscribe", "{again}");
+    let followed = env
+        .wait_pushes(1, |_, x| x.contains("<Event><![CDATA[subscribe]]>"))
+        .await;
+    assert_eq!(
+        field(&followed[0].1, "FromUserName"),
+        Some(a.former.clone())
+    );
+    assert_eq!(
+        field(&followed[0].1, "EventKey").as_deref(),
+        Some("qrscene_wxdesk_find_me"),
+        "a follow through the code carries its scene"
+    );
+    assert_eq!(
+        field(&followed[0].1, "Ticket"),
+        made["ticket"].as_str().map(str::to_string)
+    );
     assert_eq!(
         env.post(
             "/__sim/scan",

@@ -1,7 +1,8 @@
 //! Parametric QR codes (`cgi-bin/qrcode/create`): an account's temporary QR with a string or
 //! number scene. Scanning one is `/__sim/scan` (a phone cannot reach the sim): a follower's scan
 //! pushes `SCAN` with `EventKey` = the scene, a former follower's scan follows the account again
-//! (pushing `subscribe`), and either opens the short customer-service window.
+//! (pushing `subscribe` with `EventKey` = `qrscene_<scene>` and the code's `Ticket`), and
+//! either opens the short customer-service window.
 
 use serde_json::{Value, json};
 
@@ -19,6 +20,8 @@ const DEFAULT_EXPIRE_SECS: i64 = 60;
 pub struct QrCode {
     pub account: u16,
     pub scene: String,
+    /// What `qrcode/create` answered as `ticket`; a follow through the code carries it.
+    pub ticket: String,
     pub expires_at: i64,
 }
 
@@ -68,6 +71,7 @@ pub fn create(sim: &Sim, q: &Query, body: &[u8]) -> crate::state::ApiResult<Valu
         QrCode {
             account: a.index,
             scene,
+            ticket: ticket.clone(),
             expires_at: now + expire,
         },
     );
