@@ -70,6 +70,10 @@ if want relay; then
   if [ -z "$SHORT" ]; then
     run cargo bench -p wxdesk-relay --bench callback_load -- --rate 5000 --secs 15
     run cargo bench -p wxdesk-relay --bench callback_load -- --rate 8000 --secs 10
+    # #19 item 2: the single-desk target rate, and team mode with PostgreSQL as the store (a
+    # throwaway cluster from Debian's postgresql package, as the tests start).
+    run cargo bench -p wxdesk-relay --bench callback_load -- --rate 40000 --secs 15
+    run cargo bench -p wxdesk-relay --bench callback_load -- --pg --rate 10000 --secs 15
   fi
   run "$BIN/crypto_peer" "$N_PUSH" "$OUT/pushes.jsonl"
   PY=""
