@@ -101,6 +101,10 @@ fi
 
 if want followers; then
   step "4. follower sync (and list import) at 50 ms latency"
+  # What the batchget calls alone cost against the in-process sim (no store): the part of the
+  # sync above its floor that belongs to the calls.
+  if [ -n "$SHORT" ]; then SIM_CALLS=200; else SIM_CALLS=2000; fi
+  run "$BIN/sim_calls" "$SIM_CALLS" 50 16
   run "$BIN/audience" "$N_FOLLOW" 50 "$N_FOLLOW"
   # #19 item 6: the sync alone at each size, its own peak RSS, each against the audience binary
   # WXDESK_AUDIENCE_BASELINE names (built from an earlier commit), if set.

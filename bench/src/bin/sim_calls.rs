@@ -12,45 +12,26 @@ use futures::StreamExt;
 use wxdesk_core::secrets::Secret;
 use wxdesk_wechat::api::{Client, ClientConfig};
 
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (calls, latency_ms, in_flight) = (arg(1, 2000), arg(2, 50), arg(3, 16).max(1));
+async fn main() -> Result<(), wxdesk_bench::BoxError> {
+    let (calls, latency_ms, in_flight) = (
+        wxdesk_bench::arg(1, 2000u64),
+        wxdesk_bench::arg(2, 50u64),
+        wxdesk_bench::arg(3, 16u64).max(1),
+    );
     let mut quotas = std::collections::BTreeMap::new();
     quotas.insert("/cgi-bin/user/get".to_string(), 1_000_000);
     quotas.insert("/cgi-bin/user/info/batchget".to_string(), 10_000_000);
-    let followers = u32::try_from(calls * 100)?;
     let cfg = wxdesk_sim::SimConfig {
-        followers,
+        followers: u32::try_from(calls * 100)?,
         latency_ms,
-        accounts: 2,
         quotas,
         ..wxdesk_sim::SimConfig::default()
     };
     let sim = wxdesk_sim::start(cfg).await?;
-    let appid = sim.state()["accounts"][0]["appid"]
-        .as_str()
-        .ok_or("no account")?
-        .to_string();
-    let http = reqwest::Client::builder().no_proxy().build()?;
-    let info: serde_json::Value = http
-        .get(format!("{}/__sim/accounts/{appid}", sim.base_url))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let account = wxdesk_bench::SimAccount::find(&sim.base_url).await?;
     let client = Client::new(ClientConfig::with_base_url(&sim.base_url))?;
-    let secret = Secret::new(info["appsecret"].as_str().ok_or("no appsecret")?);
-    let token = client
-        .client_credential_token(&appid, &secret)
-        .await?
-        .access_token;
+    let token = Secret::new(account.token.clone());
     let openids = client.user_get_all(&token).await?;
     let chunks: Vec<Vec<String>> = openids.chunks(100).map(<[String]>::to_vec).collect();
 
