@@ -359,12 +359,12 @@ fn apply_batch(
     pending: &mut Vec<Pending>,
     stop: &mut bool,
 ) -> Result<()> {
-    let mut tx = conn.transaction()?;
+    let tx = conn.transaction()?;
     for cmd in batch {
         match cmd {
             Command::Append(ev, reply) => {
                 // A savepoint per request: one bad request is refused alone, the rest commit.
-                let r = with_savepoint(&mut tx, |sp| append_one(sp, &ev));
+                let r = in_savepoint(&tx, |sp| append_one(sp, &ev))?;
                 pending.push(Pending::Append(reply, r));
             }
             Command::PutTicket {
@@ -373,13 +373,13 @@ fn apply_batch(
                 received_at,
                 reply,
             } => {
-                let r = with_savepoint(&mut tx, |sp| {
+                let r = in_savepoint(&tx, |sp| {
                     put_ticket_one(sp, &sealed, create_time, received_at)
-                });
+                })?;
                 pending.push(Pending::Ticket(reply, r));
             }
             Command::Prune { before, reply } => {
-                let r = with_savepoint(&mut tx, |sp| prune(sp, before));
+                let r = in_savepoint(&tx, |sp| prune(sp, before))?;
                 pending.push(Pending::Prune(reply, r));
             }
             Command::Shutdown => *stop = true,
@@ -389,17 +389,24 @@ fn apply_batch(
     Ok(())
 }
 
-fn with_savepoint<T>(
-    tx: &mut rusqlite::Transaction<'_>,
-    f: impl FnOnce(&rusqlite::Savepoint<'_>) -> Result<T>,
-) -> Result<T> {
-    let sp = tx.savepoint()?;
-    let r = f(&sp);
-    if r.is_ok() {
-        sp.commit()?;
+/// Runs `f` inside a savepoint: kept when it succeeds, rolled back when it fails. The inner
+/// result is the request's; the outer one fails the whole batch (a savepoint that could not be
+/// opened or rolled back leaves the transaction in a state nobody may be told is stored).
+///
+/// The three statements are prepared once and cached (rusqlite's `Savepoint` parses its SQL
+/// again for every request: at 40,000 pushes/s that parsing was a visible share of the store
+/// thread's time).
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<Result<T>> {
+    conn.prepare_cached("SAVEPOINT request")?.execute([])?;
+    let r = f(conn);
+    if r.is_err() {
+        conn.prepare_cached("ROLLBACK TO request")?.execute([])?;
     }
-    // On error the savepoint rolls back when dropped.
-    r
+    conn.prepare_cached("RELEASE request")?.execute([])?;
+    Ok(r)
 }
 
 fn append_one(conn: &Connection, ev: &NewEvent) -> Result<Appended> {
@@ -461,6 +468,39 @@ fn prune(conn: &Connection, before: i64) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_request_is_rolled_back_alone_and_the_batch_goes_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = Connection::open(dir.path().join("t.db")).expect("open");
+        conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
+            .expect("table");
+        let tx = conn.transaction().expect("transaction");
+        let insert = |c: &Connection, v: i64| -> Result<()> {
+            c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+            Ok(())
+        };
+        let first = in_savepoint(&tx, |c| insert(c, 1)).expect("savepoint 1");
+        assert!(first.is_ok());
+        // Writes, then fails: its write must not survive.
+        let failed = in_savepoint(&tx, |c| {
+            insert(c, 2)?;
+            Err::<(), _>(Error::WriteFailed("refused".into()))
+        })
+        .expect("savepoint 2");
+        assert!(failed.is_err());
+        // The same cached savepoint statements serve the next request.
+        let third = in_savepoint(&tx, |c| insert(c, 3)).expect("savepoint 3");
+        assert!(third.is_ok());
+        tx.commit().expect("commit");
+        let mut read = conn.prepare("SELECT v FROM t ORDER BY v").expect("read");
+        let kept: Vec<i64> = read
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("values");
+        assert_eq!(kept, vec![1, 3]);
+    }
 
     fn ev(key: &str, at: i64) -> NewEvent {
         NewEvent {
