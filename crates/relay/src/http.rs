@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -94,6 +95,82 @@ pub async fn access_log(req: Request, next: Next) -> Response {
         tracing::debug!(%method, route, status, micros, "request");
     }
     resp
+}
+
+/// How long reading the rest of a refused request's body may take.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads what the handler left of the request's body before the answer goes out. The desks'
+/// routes may refuse before reading the body (an unknown key, a viewer creating a job); hyper
+/// then closes the connection with the body unread and the kernel resets it, so a desk still
+/// sending a large job or upload got "broken pipe" instead of the refusal that says what to do.
+/// Reading the rest (at most `max` bytes — the routes' own largest body — for `DRAIN_TIME`;
+/// beyond that the connection is closed as before) lets the answer arrive and the connection
+/// be reused. Not on WeChat's push routes: they read their (small) bodies before any check.
+pub async fn finish_reading_body(req: Request, next: Next, max: usize) -> Response {
+    let (parts, body) = req.into_parts();
+    let shared = SharedBody(std::sync::Arc::new(std::sync::Mutex::new(Some(body))));
+    let resp = next
+        .run(Request::from_parts(parts, Body::new(shared.clone())))
+        .await;
+    let rest = shared.take();
+    if let Some(mut rest) = rest.filter(|b| !HttpBody::is_end_stream(b)) {
+        let drain = async {
+            let mut left = max;
+            while let Some(Ok(frame)) =
+                std::future::poll_fn(|cx| std::pin::Pin::new(&mut rest).poll_frame(cx)).await
+            {
+                let n = frame.data_ref().map_or(0, |d| d.len());
+                if n > left {
+                    break;
+                }
+                left -= n;
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    }
+    resp
+}
+
+/// The request's body, shared between the handler (which may read some or none of it) and
+/// `finish_reading_body` (which reads the rest).
+#[derive(Clone)]
+struct SharedBody(std::sync::Arc<std::sync::Mutex<Option<Body>>>);
+
+impl SharedBody {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Body>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take(&self) -> Option<Body> {
+        self.lock().take()
+    }
+}
+
+impl HttpBody for SharedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        match self.lock().as_mut() {
+            Some(body) => std::pin::Pin::new(body).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.lock().as_ref().is_none_or(HttpBody::is_end_stream)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.lock()
+            .as_ref()
+            .map(HttpBody::size_hint)
+            .unwrap_or_default()
+    }
 }
 
 /// Current unix time in seconds.

@@ -219,6 +219,9 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             routes::api::require_bearer,
         ))
+        .layer(axum::middleware::from_fn(|req, next| {
+            http::finish_reading_body(req, next, MEDIA_UPLOAD_BODY_LIMIT)
+        }))
         .layer(timeout(API_TIMEOUT));
     // Team mode: the desks' API behind member keys (answers 404 on a single-desk relay).
     let team = Router::new()
@@ -321,6 +324,9 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             routes::team::require_member,
         ))
+        .layer(axum::middleware::from_fn(|req, next| {
+            http::finish_reading_body(req, next, team::jobs::MAX_BODY)
+        }))
         .layer(timeout(API_TIMEOUT));
     Router::new()
         .merge(wechat)

@@ -11,6 +11,29 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::routing::any;
 use common::*;
 
+/// A desk with a wrong key uploading several MiB hears 401, not a broken pipe: the relay reads
+/// the rest of a refused body before answering (`http::finish_reading_body`), and the pooled
+/// connection stays good for the next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_upload_is_answered_401_not_reset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::spawn(dir.path(), &[]);
+    let upload = vec![b'x'; 8 << 20];
+    let c = client();
+    for round in 0..5 {
+        let resp = c
+            .post(relay.url("/api/v1/wechat/cgi-bin/media/upload?type=image"))
+            .bearer_auth("relay-test-api-key-5f3e9a0d")
+            .body(upload.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e:?}"));
+        assert_eq!(resp.status().as_u16(), 401, "round {round}");
+    }
+    let (status, _) = api_get(&relay, "/api/v1/events?after=0").await;
+    assert_eq!(status, 200);
+}
+
 #[tokio::test]
 async fn the_api_answers_401_without_or_with_a_wrong_key_and_reveals_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
