@@ -31,6 +31,10 @@ pub struct SyncOptions {
     /// details phase drops the indexes it would write in random order and builds them once when
     /// the sync call ends (`db::deferred`). Below it, keeping them costs less than the rebuild.
     pub defer_indexes_from: u64,
+    /// Where every listed follower needs its details (an account's first sync, a refresh), ask
+    /// for them while the listing still runs ([`fetch_early`]). Off: the phases run one after
+    /// the other (as before 2026-12-05; some tests pin a phase's own behaviour with it).
+    pub early_details: bool,
 }
 
 impl Default for SyncOptions {
@@ -39,6 +43,7 @@ impl Default for SyncOptions {
             refresh_details: false,
             concurrency: 16,
             defer_indexes_from: DEFER_INDEXES_FROM,
+            early_details: true,
         }
     }
 }
@@ -168,7 +173,12 @@ async fn run<A: AccountApi + ?Sized>(
     let mut details_fetched = 0;
     let mut outcome = SyncOutcome::Completed;
     if state.phase == SyncPhase::Listing {
-        let listed = list_all(api, store, &mut state, &opts, progress, cancel).await;
+        let listed = list_all(api, store, &mut state, &opts, progress, cancel)
+            .await
+            .map(|(listed, early)| {
+                details_fetched += early;
+                listed
+            });
         if !matches!(listed, Ok(true)) {
             // Staged pages are durable already; merging them now shows them in the table. After
             // an error the merge is best effort (the resume merges what is left) and the error
@@ -190,7 +200,7 @@ async fn run<A: AccountApi + ?Sized>(
     if outcome == SyncOutcome::Completed {
         let (fetched, finished) =
             fetch_details(api, store, &state, &opts, progress, cancel).await?;
-        details_fetched = fetched;
+        details_fetched += fetched;
         if !finished {
             outcome = SyncOutcome::Cancelled;
         }
@@ -251,9 +261,9 @@ async fn fetch_tags<A: AccountApi + ?Sized>(api: &A, store: &Store, appid: &str)
         .await
 }
 
-/// Pages through user/get from the checkpoint. `Ok(false)`: cancelled. Each page is written on
-/// the store's thread while the next one is fetched, so the listing costs about one API round
-/// trip per page.
+/// Pages through user/get from the checkpoint, and where every listed follower needs its
+/// details, asks for them meanwhile ([`fetch_early`]). Returns (`false`: cancelled, users whose
+/// details were staged on the way).
 async fn list_all<A: AccountApi + ?Sized>(
     api: &A,
     store: &Store,
@@ -261,6 +271,49 @@ async fn list_all<A: AccountApi + ?Sized>(
     opts: &SyncOptions,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
     cancel: &CancellationToken,
+) -> Result<(bool, u64)> {
+    let id = state.appid.clone();
+    let early = opts.early_details
+        && (state.refresh_all || !store.call(move |c| sync_db::any_follower(c, &id)).await?);
+    if !early {
+        let listed = list_pages(api, store, state, opts, progress, cancel, None).await?;
+        return Ok((listed, 0));
+    }
+    let (pages_tx, pages_rx) = mpsc::channel::<Vec<String>>(EARLY_PAGES);
+    // `stop`: the listing is over; `halt`: the early calls failed, so the listing stops too.
+    let (stop, halt) = (CancellationToken::new(), cancel.child_token());
+    let snapshot = state.clone();
+    let listing = async {
+        let listed = list_pages(api, store, state, opts, progress, &halt, Some(pages_tx)).await;
+        stop.cancel();
+        listed
+    };
+    let fetching = async {
+        let concurrency = opts.concurrency.max(1);
+        let fetched =
+            fetch_early(api, store, &snapshot, concurrency, pages_rx, &stop, cancel).await;
+        if fetched.is_err() {
+            halt.cancel();
+        }
+        fetched
+    };
+    let (listed, fetched) = tokio::join!(listing, fetching);
+    // An early call's error is the one that stopped the run (the listing was halted by it).
+    let fetched = fetched?;
+    Ok((listed?, fetched))
+}
+
+/// Pages through user/get from the checkpoint. `Ok(false)`: cancelled. Each page is written on
+/// the store's thread while the next one is fetched, so the listing costs about one API round
+/// trip per page. With `early`, each page is offered to [`fetch_early`] once it is committed.
+async fn list_pages<A: AccountApi + ?Sized>(
+    api: &A,
+    store: &Store,
+    state: &mut SyncState,
+    opts: &SyncOptions,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    cancel: &CancellationToken,
+    early: Option<mpsc::Sender<Vec<String>>>,
 ) -> Result<bool> {
     let defer_from = i64::try_from(opts.defer_indexes_from).unwrap_or(i64::MAX);
     progress(listing_progress(state));
@@ -270,16 +323,26 @@ async fn list_all<A: AccountApi + ?Sized>(
         .call(move |c| sync_stage::listed_count(c, &id))
         .await?;
     let mut cursor = state.next_openid.clone();
-    let mut writing: Option<tokio::task::JoinHandle<Result<()>>> = None;
-    // Waits for the page being written and reports it.
+    let mut writing: Option<Writing> = None;
+    // The page being written, and its openids if the early details have room for them.
+    struct Writing {
+        task: tokio::task::JoinHandle<Result<()>>,
+        handover: Option<Vec<String>>,
+    }
+    // Waits for the page being written, reports it, and hands it to the early details.
     async fn settle(
-        writing: &mut Option<tokio::task::JoinHandle<Result<()>>>,
+        writing: &mut Option<Writing>,
+        early: Option<&mpsc::Sender<Vec<String>>>,
         state: &SyncState,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<()> {
         if let Some(w) = writing.take() {
-            w.await??;
+            w.task.await??;
             progress(listing_progress(state));
+            if let (Some(page), Some(early)) = (w.handover, early) {
+                // Full: the early calls are busy with earlier pages; the details phase gets it.
+                let _ = early.try_send(page);
+            }
         }
         Ok(())
     }
@@ -294,7 +357,7 @@ async fn list_all<A: AccountApi + ?Sized>(
             page = fetch => Some(page),
         };
         // The previous page is committed before anything else happens, also on cancel or error.
-        settle(&mut writing, state, progress).await?;
+        settle(&mut writing, early.as_ref(), state, progress).await?;
         // A page fetched while the operator cancelled is dropped: the resume fetches it again.
         let Some(page) = page.filter(|_| !cancel.is_cancelled()) else {
             return Ok(false);
@@ -313,7 +376,12 @@ async fn list_all<A: AccountApi + ?Sized>(
             staged = 0;
         }
         let writer = store.clone();
-        writing = Some(tokio::spawn(async move {
+        // Copied only when the early details will take it (the listing never waits for them).
+        let handover = early
+            .as_ref()
+            .filter(|e| e.capacity() > 0)
+            .map(|_| openids.clone());
+        let task = tokio::spawn(async move {
             writer
                 .call(move |c| {
                     sync_db::record_page(c, &snapshot, &openids, &next, total, now())?;
@@ -323,13 +391,14 @@ async fn list_all<A: AccountApi + ?Sized>(
                     Ok(())
                 })
                 .await
-        }));
+        });
+        writing = Some(Writing { task, handover });
         state.listed += page.openids().len() as i64;
         state.total = total;
         state.next_openid = page.next_openid;
         cursor = state.next_openid.clone();
         if last {
-            settle(&mut writing, state, progress).await?;
+            settle(&mut writing, early.as_ref(), state, progress).await?;
             let snapshot = state.clone();
             store
                 .call(move |c| {
@@ -374,8 +443,8 @@ async fn fetch_details<A: AccountApi + ?Sized>(
     let snapshot = state.clone();
     let (done, todo) = store
         .call(move |c| {
-            // Answers a crash left staged count as done, and are not asked for again.
-            sync_db::merge_fetched(c, &snapshot.appid, snapshot.run_id)?;
+            // Answers already staged (by the listing's early details, or before a crash) count
+            // as done and are not asked for again; each is merged with its openid range.
             let (done, todo) = sync_db::details_progress(c, &snapshot)?;
             // Half the table at least: the rebuild sorts every account's followers.
             if todo > 0 && todo >= defer_from && todo * 2 >= sync_db::followers_rows(c)? {
@@ -386,7 +455,6 @@ async fn fetch_details<A: AccountApi + ?Sized>(
         .await?;
     let done = done.max(0) as u64;
     let total = done + todo.max(0) as u64;
-    let mut fetched_now = 0u64;
     let mut reported = 0u64;
     progress(SyncProgress {
         phase: SyncPhase::Details,
@@ -402,53 +470,32 @@ async fn fetch_details<A: AccountApi + ?Sized>(
         state.appid.clone(),
         state.run_id,
         rx,
+        true,
     ));
 
-    let chunks = futures::stream::poll_fn(move |cx| pages_rx.poll_recv(cx)).flat_map(|page| {
-        let chunks: Vec<Vec<String>> = page.chunks(BATCHGET_MAX).map(<[String]>::to_vec).collect();
-        futures::stream::iter(chunks)
-    });
-    let mut answers = chunks
-        .map(|chunk| fetch_chunk(api, &state.appid, chunk))
-        .buffer_unordered(concurrency);
-    let mut finished = true;
-    let mut failure: Option<Error> = None;
-    'calls: loop {
-        let next = tokio::select! {
-            biased;
-            () = cancel.cancelled() => { finished = false; break; }
-            next = answers.next() => next,
-        };
-        match next {
-            None => break,
-            Some(Ok(results)) => {
-                for r in results {
-                    let users = match &r {
-                        Fetched::Users(u) => u.len() as u64,
-                        Fetched::Invalid(_) => 0,
-                    };
-                    if tx.send(r).await.is_err() {
-                        // The writer stopped on an error (returned below): no more calls.
-                        break 'calls;
-                    }
-                    fetched_now += users;
-                }
-                if fetched_now - reported >= PROGRESS_EVERY {
-                    reported = fetched_now;
-                    progress(SyncProgress {
-                        phase: SyncPhase::Details,
-                        fetched: (done + fetched_now).min(total),
-                        total,
-                    });
-                }
-            }
-            Some(Err(e)) => {
-                failure = Some(e);
-                break;
-            }
+    let chunks = futures::stream::poll_fn(move |cx| pages_rx.poll_recv(cx)).flat_map(chunked);
+    let on_fetched = |fetched_now: u64| {
+        if fetched_now - reported >= PROGRESS_EVERY {
+            reported = fetched_now;
+            progress(SyncProgress {
+                phase: SyncPhase::Details,
+                fetched: (done + fetched_now).min(total),
+                total,
+            });
         }
-    }
-    drop(answers);
+    };
+    let called = call_chunks(
+        api,
+        &state.appid,
+        chunks,
+        concurrency,
+        &tx,
+        cancel,
+        on_fetched,
+    )
+    .await;
+    let (fetched_now, finished) = (called.fetched, called.finished);
+    let mut failure = called.failure;
     reader.abort();
     drop(tx);
     // Whatever was fetched is staged and merged before returning, also on cancel or error.
@@ -469,6 +516,123 @@ async fn fetch_details<A: AccountApi + ?Sized>(
         });
     }
     Ok((fetched_now, finished))
+}
+
+/// A page of openids as batchget chunks.
+fn chunked(page: Vec<String>) -> futures::stream::Iter<std::vec::IntoIter<Vec<String>>> {
+    let chunks: Vec<Vec<String>> = page.chunks(BATCHGET_MAX).map(<[String]>::to_vec).collect();
+    futures::stream::iter(chunks)
+}
+
+/// How [`call_chunks`] ended.
+struct Called {
+    /// Users whose answers went to the writer.
+    fetched: u64,
+    /// The chunks ran out (or the writer stopped, which reports its own error); `false` when
+    /// cancelled.
+    finished: bool,
+    /// The call error that stopped the calls.
+    failure: Option<Error>,
+}
+
+/// Keeps `concurrency` batchget calls in flight over `chunks` and hands every answer to the
+/// writer, calling `on_fetched` with the running count. Stops at cancel (answers in flight are
+/// dropped: the next run asks for them again), at the first call error, or when the writer is
+/// gone.
+async fn call_chunks<A, S>(
+    api: &A,
+    appid: &str,
+    chunks: S,
+    concurrency: usize,
+    to_writer: &mpsc::Sender<Fetched>,
+    cancel: &CancellationToken,
+    mut on_fetched: impl FnMut(u64),
+) -> Called
+where
+    A: AccountApi + ?Sized,
+    S: futures::Stream<Item = Vec<String>>,
+{
+    let mut answers = std::pin::pin!(
+        chunks
+            .map(|chunk| fetch_chunk(api, appid, chunk))
+            .buffer_unordered(concurrency)
+    );
+    let mut called = Called {
+        fetched: 0,
+        finished: true,
+        failure: None,
+    };
+    'calls: loop {
+        let next = tokio::select! {
+            biased;
+            () = cancel.cancelled() => { called.finished = false; break; }
+            next = answers.next() => next,
+        };
+        match next {
+            None => break,
+            Some(Ok(results)) => {
+                for r in results {
+                    let users = match &r {
+                        Fetched::Users(u) => u.len() as u64,
+                        Fetched::Invalid(_) => 0,
+                    };
+                    if to_writer.send(r).await.is_err() {
+                        // The writer stopped on an error (its caller returns it): no more calls.
+                        break 'calls;
+                    }
+                    called.fetched += users;
+                }
+                on_fetched(called.fetched);
+            }
+            Some(Err(e)) => {
+                called.failure = Some(e);
+                break;
+            }
+        }
+    }
+    called
+}
+
+/// Pages handed to the early details while the listing runs (see [`fetch_early`]).
+const EARLY_PAGES: usize = 1;
+
+/// batchget while the listing still runs, on pages [`list_pages`] hands over once they are
+/// committed. The listing is a chain of calls that each wait for the last one's cursor: the API
+/// has room for more calls in flight and the store is idle between pages, so the details of
+/// what is already listed can be asked for meanwhile (measured at a million followers:
+/// bench/RESULTS.md, 2026-12-05). Only for a run where every listed follower needs its
+/// details (an account's first sync, a refresh), so nothing is asked for twice; the answers are
+/// staged only — `fetch_details` merges them first thing, when every listed follower is in
+/// `followers`. The listing never waits for this: a page that finds the hand-over full is left
+/// for the details phase. `stop`: the listing ended (answers in flight are still staged);
+/// `cancel`: the operator's, which drops them. Returns the users staged.
+async fn fetch_early<A: AccountApi + ?Sized>(
+    api: &A,
+    store: &Store,
+    state: &SyncState,
+    concurrency: usize,
+    mut pages: mpsc::Receiver<Vec<String>>,
+    stop: &CancellationToken,
+    cancel: &CancellationToken,
+) -> Result<u64> {
+    let (tx, rx) = mpsc::channel::<Fetched>(ANSWERS_QUEUED.max(concurrency * 4));
+    let writer = tokio::spawn(write_details(
+        store.clone(),
+        state.appid.clone(),
+        state.run_id,
+        rx,
+        false,
+    ));
+    let chunks = futures::stream::poll_fn(move |cx| pages.poll_recv(cx))
+        .flat_map(chunked)
+        .take_until(stop.cancelled());
+    let called = call_chunks(api, &state.appid, chunks, concurrency, &tx, cancel, |_| {}).await;
+    drop(tx);
+    writer.await??;
+    match called.failure {
+        Some(e) => Err(e),
+        None => Ok(called.fetched),
+    }
 }
 
 /// Sends the openids that need details, a page at a time in openid order, until none are left
@@ -536,41 +700,57 @@ async fn batchget<A: AccountApi + ?Sized>(
     .await
 }
 
-/// Stages answers in batches of [`WRITE_BATCH`] users, one transaction each, and merges them
-/// into `followers` every [`FETCHED_MERGE_EVERY`] and when the channel closes (also on cancel or error).
+/// Stages answers in batches of [`WRITE_BATCH`] users, one transaction each, and with `merge`
+/// merges them into `followers` every [`FETCHED_MERGE_EVERY`] and when the channel closes (also
+/// on cancel or error).
 async fn write_details(
     store: Store,
     appid: String,
     run_id: i64,
     mut rx: mpsc::Receiver<Fetched>,
+    merge: bool,
 ) -> Result<()> {
     let mut users: Vec<UserInfo> = Vec::with_capacity(WRITE_BATCH);
     let mut invalid: Vec<String> = Vec::new();
     let mut staged = 0i64;
+    // The last openid answered: a merge takes the staged answers up to it (the calls go in
+    // openid order), and every one when the channel closes.
+    let mut last = String::new();
     loop {
         let msg = rx.recv().await;
         let closed = msg.is_none();
         match msg {
-            Some(Fetched::Users(u)) => users.extend(u),
-            Some(Fetched::Invalid(o)) => invalid.push(o),
+            Some(Fetched::Users(u)) => {
+                if let Some(max) = u.iter().map(|u| &u.openid).max().filter(|m| **m > last) {
+                    last.clone_from(max);
+                }
+                users.extend(u);
+            }
+            Some(Fetched::Invalid(o)) => {
+                if o > last {
+                    last.clone_from(&o);
+                }
+                invalid.push(o);
+            }
             None => {}
         }
         if users.len() >= WRITE_BATCH || !invalid.is_empty() || closed {
             let batch = std::mem::take(&mut users);
             let bad = std::mem::take(&mut invalid);
             staged += (batch.len() + bad.len()) as i64;
-            let merge = closed || staged >= FETCHED_MERGE_EVERY;
+            let merge = merge && (closed || staged >= FETCHED_MERGE_EVERY);
             if merge {
                 staged = 0;
             }
             let id = appid.clone();
+            let up_to = (!closed).then(|| last.clone());
             store
                 .call(move |c| {
                     if !batch.is_empty() || !bad.is_empty() {
                         sync_db::record_details(c, &id, run_id, &batch, &bad, now())?;
                     }
                     if merge {
-                        sync_db::merge_fetched(c, &id, run_id)?;
+                        sync_db::merge_fetched(c, &id, run_id, up_to.as_deref())?;
                     }
                     Ok(())
                 })

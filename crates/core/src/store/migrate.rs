@@ -78,6 +78,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0013_follower_sync_deferred_indexes",
         sql: include_str!("migrations/0013_follower_sync_deferred_indexes.sql"),
     },
+    Migration {
+        version: 14,
+        name: "0014_follower_sync_fetched_openid",
+        sql: include_str!("migrations/0014_follower_sync_fetched_openid.sql"),
+    },
 ];
 
 /// A step in Rust that runs right after a migration's SQL, in its transaction: for what SQL

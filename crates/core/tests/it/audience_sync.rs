@@ -366,8 +366,11 @@ async fn a_sync_that_deferred_the_indexes_builds_them_again_also_when_cancelled(
     let api = sim.api().await;
     let before = index_state(&store).await;
     assert_eq!((before.0.len(), before.1.len()), (5, 0));
+    // The details phase itself defers the indexes (a listing that asks for details early
+    // could leave it nothing to do at this size).
     let opts = SyncOptions {
         defer_indexes_from: 1_000,
+        early_details: false,
         ..SyncOptions::default()
     };
     // Cancelled in the details phase, where the indexes are deferred: they are back when the
@@ -422,5 +425,96 @@ async fn a_sync_that_deferred_the_indexes_builds_them_again_also_when_cancelled(
         (counts.total, counts.without_details, counts.with_unionid),
         (3_000, 0, 3_000)
     );
+    sim.shutdown().await;
+}
+
+/// batchget calls the sim counted against `appid`'s daily quota.
+async fn batchget_calls(api: &audience_support::SimApi, appid: &str) -> i64 {
+    use wxdesk_core::gateway::AccountApi;
+    let token = api.access_token(appid).await.unwrap();
+    api.client()
+        .quota_get(&token, "/cgi-bin/user/info/batchget")
+        .await
+        .unwrap()
+        .quota
+        .used
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_asks_for_details_while_it_lists_and_never_twice_for_one_follower() {
+    // Five pages at 10 ms a call: the listing lasts long enough for the early details to get
+    // answers staged before the details phase starts.
+    let sim = Sim::start_with(wxdesk_sim::SimConfig {
+        followers: 45_000,
+        latency_ms: 10,
+        ..wxdesk_sim::SimConfig::default()
+    })
+    .await;
+    let api = sim.api().await;
+    let store = store();
+    let appid = sim.appid(0);
+    let first_details: Mutex<Option<SyncProgress>> = Mutex::new(None);
+    let on_progress = |p: SyncProgress| {
+        if p.phase == SyncPhase::Details {
+            first_details.lock().unwrap().get_or_insert(p);
+        }
+    };
+    let r = sync_followers(
+        &api,
+        &store,
+        &appid,
+        SyncOptions::default(),
+        &on_progress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let first = first_details.lock().unwrap().unwrap();
+    assert!(
+        first.fetched >= 100 && first.total == 45_000,
+        "details answered during the listing count as done when the phase starts: {first:?}"
+    );
+    assert_eq!(
+        (r.outcome, r.added, r.details_fetched),
+        (SyncOutcome::Completed, 45_000, 45_000),
+        "the early answers count in the report"
+    );
+    // Each follower asked for once: 450 calls of 100.
+    assert_eq!(batchget_calls(&api, &appid).await, 450);
+    let counts = follower_counts(&store, &appid).await;
+    assert_eq!(
+        (counts.total, counts.subscribed, counts.without_details),
+        (45_000, 45_000, 0)
+    );
+    assert_eq!(
+        stored_openids(&store, &appid, Some(true)).await,
+        wechat_followers(&api, &appid).await
+    );
+    for index in [0u32, 9_999, 10_000, 44_999] {
+        let (openid, unionid) = sim.user(&appid, index).await;
+        let f = stored_follower(&store, &appid, &openid).await;
+        assert_eq!(f.unionid, unionid, "follower {index}");
+        assert!(f.has_details && f.subscribe_time.is_some());
+    }
+    assert_tags_match_wechat(&store, &appid).await;
+
+    // A refresh asks for every follower again while it lists, once each too.
+    let refresh = SyncOptions {
+        refresh_details: true,
+        ..SyncOptions::default()
+    };
+    let r = sync_with(&api, &store, &appid, refresh).await;
+    assert_eq!(
+        (r.outcome, r.details_fetched),
+        (SyncOutcome::Completed, 45_000)
+    );
+    assert_eq!(batchget_calls(&api, &appid).await, 900);
+    assert_eq!(follower_counts(&store, &appid).await.without_details, 0);
+    assert_tags_match_wechat(&store, &appid).await;
+
+    // An incremental run lists only known followers: nothing is asked for.
+    let r = sync(&api, &store, &appid).await;
+    assert_eq!(r.details_fetched, 0);
+    assert_eq!(batchget_calls(&api, &appid).await, 900);
     sim.shutdown().await;
 }

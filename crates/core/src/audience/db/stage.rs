@@ -192,19 +192,34 @@ pub fn stage_fetched(
     Ok(())
 }
 
-/// Merges run `run_id`'s staged answers, in openid order: a follower's details (and its tag
-/// rows, replaced) are written and it counts as fetched in the run; one batchget reports as not
-/// following is marked unsubscribed and counted so in the checkpoint; one WeChat refused as
-/// invalid is marked not following without counting. Returns how many were marked unsubscribed.
-/// Runs inside the caller's transaction.
-pub fn merge_fetched(conn: &Connection, appid: &str, run_id: i64) -> Result<i64> {
+/// Merges run `run_id`'s staged answers, those with an openid up to `up_to` (or all), in
+/// openid order: a follower's details (and its tag rows, replaced) are written and it counts as
+/// fetched in the run; one batchget reports as not following is marked unsubscribed and counted
+/// so in the checkpoint; one WeChat refused as invalid is marked not following without
+/// counting. Returns how many were marked unsubscribed. Runs inside the caller's transaction.
+///
+/// The details phase merges up to the last openid it has an answer for, so the answers the
+/// listing's early details staged (scattered over every openid) go in with the range they fall
+/// in, and no merge writes rows all over the table.
+pub fn merge_fetched(
+    conn: &Connection,
+    appid: &str,
+    run_id: i64,
+    up_to: Option<&str>,
+) -> Result<i64> {
     let mut gone = 0i64;
+    // In range: "?3 IS NULL OR …" would keep the index from bounding the scan.
+    let range = if up_to.is_some() {
+        "AND openid <= ?3"
+    } else {
+        "AND ?3 IS NULL"
+    };
     {
-        let mut read = conn.prepare(
+        let mut read = conn.prepare(&format!(
             "SELECT openid, state, unionid, subscribe_time, remark, tagid_list, language, \
              subscribe_scene, fetched_at FROM follower_sync_fetched \
-             WHERE appid = ?1 AND run_id = ?2 ORDER BY openid",
-        )?;
+             WHERE appid = ?1 AND run_id = ?2 {range} ORDER BY openid"
+        ))?;
         let mut follower = conn.prepare_cached(
             "UPDATE followers SET subscribe = 1, unionid = ?3, subscribe_time = ?4, remark = ?5, \
              tagid_list = ?6, language = ?7, subscribe_scene = ?8, info_run = ?9, updated_at = ?10 \
@@ -219,7 +234,7 @@ pub fn merge_fetched(conn: &Connection, appid: &str, run_id: i64) -> Result<i64>
         let mut add_tag = conn.prepare_cached(
             "INSERT OR IGNORE INTO follower_tags (appid, tag_id, openid) VALUES (?1, ?2, ?3)",
         )?;
-        let mut rows = read.query(params![appid, run_id])?;
+        let mut rows = read.query(params![appid, run_id, up_to])?;
         let mut last: Option<String> = None;
         while let Some(r) = rows.next()? {
             let openid: String = r.get(0)?;
@@ -263,10 +278,16 @@ pub fn merge_fetched(conn: &Connection, appid: &str, run_id: i64) -> Result<i64>
             last = Some(openid);
         }
     }
-    conn.execute(
-        "DELETE FROM follower_sync_fetched WHERE appid = ?1",
-        params![appid],
-    )?;
+    match up_to {
+        Some(last) => conn.execute(
+            "DELETE FROM follower_sync_fetched WHERE appid = ?1 AND run_id = ?2 AND openid <= ?3",
+            params![appid, run_id, last],
+        )?,
+        None => conn.execute(
+            "DELETE FROM follower_sync_fetched WHERE appid = ?1",
+            params![appid],
+        )?,
+    };
     if gone > 0 {
         conn.execute(
             "UPDATE follower_sync SET unsubscribed = unsubscribed + ?2 WHERE appid = ?1",
@@ -348,7 +369,7 @@ mod tests {
                 sync_db::finish_listing(c, &s1, 10)?;
                 let users = [user("a", 1, &[2]), user("b", 1, &[]), user("c", 1, &[])];
                 sync_db::record_details(c, APP, s1.run_id, &users, &[], 11)?;
-                sync_db::merge_fetched(c, APP, s1.run_id)?;
+                sync_db::merge_fetched(c, APP, s1.run_id, None)?;
                 sync_db::finish_run(c, APP, 12)?;
                 c.execute("UPDATE followers SET subscribe = 0 WHERE openid = 'c'", [])?;
 
@@ -445,7 +466,7 @@ mod tests {
                     12,
                 )?;
                 assert_eq!(staged(c), (0, 4));
-                sync_db::merge_fetched(c, APP, s.run_id)?;
+                sync_db::merge_fetched(c, APP, s.run_id, None)?;
                 assert_eq!(staged(c), (0, 0));
                 let get = |o: &str| followers::get_follower(c, APP, o).unwrap().unwrap();
                 let a = get("a");
@@ -509,8 +530,11 @@ mod tests {
         store
             .call(move |c| {
                 let st = sync_db::load_state(c, APP)?.unwrap();
-                // What fetch_details does first on a resume.
-                sync_db::merge_fetched(c, APP, st.run_id)?;
+                // A resume counts the staged answer as done and does not ask for it again.
+                assert_eq!(sync_db::details_progress(c, &st)?, (1, 2));
+                let next = sync_db::next_needing_details(c, &st, "", 10)?;
+                assert_eq!(next, ids(&["b", "c"]));
+                sync_db::merge_fetched(c, APP, st.run_id, None)?;
                 assert_eq!(sync_db::details_progress(c, &st)?, (1, 2));
                 Ok(())
             })

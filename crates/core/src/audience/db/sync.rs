@@ -200,22 +200,37 @@ fn needs_details_sql(refresh_all: bool) -> &'static str {
     }
 }
 
-/// (already fetched in this run, still to fetch).
+/// ... and no answer staged for it yet: an answer the listing's early details staged, or one a
+/// crash left, is merged with the answers of its openid range (see `merge_fetched`).
+const NOT_STAGED_SQL: &str = "NOT EXISTS (SELECT 1 FROM follower_sync_fetched AS s \
+     WHERE s.appid = ?1 AND s.run_id = ?2 AND s.openid = followers.openid)";
+
+/// (already fetched in this run — merged or staged —, still to fetch).
 pub fn details_progress(conn: &Connection, state: &SyncState) -> Result<(i64, i64)> {
-    let done: i64 = conn.query_row(
+    let merged: i64 = conn.query_row(
         "SELECT count(*) FROM followers WHERE appid = ?1 AND info_run = ?2",
         params![state.appid, state.run_id],
         |r| r.get(0),
     )?;
+    // Every staged answer is of a follower that needs details: the early details ask only
+    // where every listed follower does, the phase only for those, and a merged answer is
+    // unstaged in its merge's transaction. So the staged ones are subtracted from the count
+    // below instead of looking each follower up among them (0.4 s more at a million).
+    let staged: i64 = conn.query_row(
+        "SELECT count(DISTINCT openid) FROM follower_sync_fetched WHERE appid = ?1 AND run_id = ?2",
+        params![state.appid, state.run_id],
+        |r| r.get(0),
+    )?;
+    let done = merged + staged;
     let todo: i64 = conn.query_row(
         &format!(
             "SELECT count(*) FROM followers WHERE {}",
             needs_details_sql(state.refresh_all)
         ),
         params![state.appid, state.run_id],
-        |r| r.get(0),
+        |r| r.get::<_, i64>(0),
     )?;
-    Ok((done, todo))
+    Ok((done, (todo - staged).max(0)))
 }
 
 /// Before the listing's final merge of an account's first sync: every follower the merge adds
@@ -254,7 +269,8 @@ pub fn followers_rows(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM followers", [], |r| r.get(0))?)
 }
 
-/// The next openids needing details, in openid order after `after`.
+/// The next openids needing details and without a staged answer, in openid order after
+/// `after`.
 pub fn next_needing_details(
     conn: &Connection,
     state: &SyncState,
@@ -262,7 +278,8 @@ pub fn next_needing_details(
     limit: usize,
 ) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT openid FROM followers WHERE {} AND openid > ?3 ORDER BY openid LIMIT ?4",
+        "SELECT openid FROM followers WHERE {} AND {NOT_STAGED_SQL} AND openid > ?3 \
+         ORDER BY openid LIMIT ?4",
         needs_details_sql(state.refresh_all)
     ))?;
     let rows = stmt.query_map(
@@ -284,11 +301,16 @@ pub fn record_details(
     sync_stage::stage_fetched(conn, appid, run_id, users, invalid, now)
 }
 
-/// Merges the staged answers into `followers` and `follower_tags` in one transaction (see
-/// [`sync_stage::merge_fetched`]).
-pub fn merge_fetched(conn: &mut Connection, appid: &str, run_id: i64) -> Result<()> {
+/// Merges the staged answers (those up to openid `up_to`, or all) into `followers` and
+/// `follower_tags` in one transaction (see [`sync_stage::merge_fetched`]).
+pub fn merge_fetched(
+    conn: &mut Connection,
+    appid: &str,
+    run_id: i64,
+    up_to: Option<&str>,
+) -> Result<()> {
     let tx = conn.transaction()?;
-    sync_stage::merge_fetched(&tx, appid, run_id)?;
+    sync_stage::merge_fetched(&tx, appid, run_id, up_to)?;
     tx.commit()?;
     Ok(())
 }
