@@ -197,9 +197,63 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
+/// Connections the kernel may hold completed for the relay before it accepts them (capped by
+/// `net.core.somaxconn`, 4096 on current kernels). tokio's `TcpListener::bind` asks for 128, as
+/// std does; WeChat retries in bursts from many servers at once, and at 40,000 pushes/s with
+/// ~500 connections opening together the queue overflowed (`ListenOverflows` in
+/// `nstat`): each dropped SYN is retried by the client after a second, so a few pushes waited
+/// over 1 s (bench/RESULTS.md, 2026-12-05).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` ("host:port"; the first address it resolves to that binds) with
+/// [`LISTEN_BACKLOG`].
+pub async fn bind_listener(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As std and tokio do on Unix: a restarted relay can bind while old connections linger.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{addr} resolves to no address"),
+        )
+    }))
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Connections to a listener that does not accept yet: each completes only if the kernel
+    /// queues it. Beyond the backlog the SYN is dropped and the client retries after 1 s, then
+    /// 3 s, so a short backlog fails here (tried: tokio's `TcpListener::bind`, 128).
+    #[tokio::test]
+    async fn the_listener_queues_a_burst_of_connections_it_has_not_accepted_yet() {
+        let listener = bind_listener("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut open = Vec::new();
+        for n in 0..600 {
+            let connect = tokio::net::TcpStream::connect(addr);
+            let stream = tokio::time::timeout(std::time::Duration::from_secs(3), connect)
+                .await
+                .unwrap_or_else(|_| panic!("connection {n} was not queued"))
+                .unwrap();
+            open.push(stream);
+        }
+        drop(listener);
+    }
 
     #[test]
     fn html_escape_neutralises_markup_and_quotes() {

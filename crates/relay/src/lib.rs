@@ -388,7 +388,7 @@ pub async fn start(cfg: RelayConfig) -> Result<RelayHandle> {
         (Some(t), Some(db)) => Store::open_pg(db.clone(), &t.database_url).await?,
         _ => Store::open(&cfg.database_path())?,
     };
-    let listener = TcpListener::bind(&cfg.listen).await?;
+    let listener = http::bind_listener(&cfg.listen).await?;
     let local_addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let retention_days = cfg.retention_days;

@@ -310,10 +310,12 @@ async fn store_event(
 ) -> Result<(), Reject> {
     let kind = ev.kind;
     let appid = ev.appid.clone();
+    // One line per push at debug, not info: at tens of thousands of pushes a second they were
+    // nearly all of a relay's log. Failures stay at error.
     match state.store().append(ev).await {
-        Ok(Appended::Stored(seq)) => tracing::info!(route, kind, appid, seq, "event stored"),
+        Ok(Appended::Stored(seq)) => tracing::debug!(route, kind, appid, seq, "event stored"),
         Ok(Appended::Duplicate(seq)) => {
-            tracing::info!(route, kind, appid, seq, "duplicate push ignored")
+            tracing::debug!(route, kind, appid, seq, "duplicate push ignored")
         }
         Err(e) => {
             tracing::error!(route, kind, error = %e, "event not stored");
