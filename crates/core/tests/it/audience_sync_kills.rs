@@ -9,6 +9,7 @@
 
 use crate::audience_support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -69,8 +70,12 @@ const ALL_INDEXES: [&str; 5] = [
 /// and stops its fetch loop (the writer and the store thread go on) until it is killed.
 async fn sync_kills_child_process_entry(args: String) {
     let parts: Vec<&str> = args.split('\t').collect();
-    let [dir, base_url, appid, appsecret, phase, at, staged] = parts[..] else {
+    let [dir, base_url, appid, appsecret, phase, at, staged, early] = parts[..] else {
         panic!("bad child args")
+    };
+    let child_opts = SyncOptions {
+        early_details: early == "early",
+        ..opts()
     };
     let phase = if phase == "listing" {
         SyncPhase::Listing
@@ -97,7 +102,7 @@ async fn sync_kills_child_process_entry(args: String) {
         }
     };
     let cancel = CancellationToken::new();
-    sync_followers(&api, &store, appid, opts(), &on_progress, &cancel)
+    sync_followers(&api, &store, appid, child_opts, &on_progress, &cancel)
         .await
         .unwrap();
 }
@@ -119,26 +124,25 @@ struct Kill {
     expect: SyncPhase,
 }
 
-/// Runs a child until it reports its kill point, then SIGKILLs it.
-fn run_child_and_kill(dir: &str, base: &str, appid: &str, secret: &str, k: &Kill) {
+/// Runs a child of test `test` (with the early details on or off) until it reports its kill
+/// point, then SIGKILLs it.
+fn run_child_and_kill(
+    test: &str,
+    early: bool,
+    (dir, base, appid, secret): (&str, &str, &str, &str),
+    k: &Kill,
+) {
     let Kill {
         phase, at, staged, ..
     } = *k;
+    let early = if early { "early" } else { "serial" };
     let marker = Path::new(dir).join(KILL_ME);
     let _ = std::fs::remove_file(&marker);
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            this_test!(
-                sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims_followers
-            )
-            .as_str(),
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(
             CHILD_ENV,
-            format!("{dir}\t{base}\t{appid}\t{secret}\t{phase}\t{at}\t{staged}"),
+            format!("{dir}\t{base}\t{appid}\t{secret}\t{phase}\t{at}\t{staged}\t{early}"),
         )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -205,8 +209,11 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
     ];
     let mut merged_details = Vec::new();
     let mut indexes = Vec::new();
+    let test = this_test!(
+        sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims_followers
+    );
     for k in &kills {
-        run_child_and_kill(&dir_s, sim.base(), &appid, &secret, k);
+        run_child_and_kill(&test, false, (&dir_s, sim.base(), &appid, &secret), k);
         let store = Store::open_in_dir(dir.path()).await.unwrap();
         let st = audience(&store).sync_state(&appid).await.unwrap().unwrap();
         assert_eq!(st.phase, k.expect, "after the kill at {} {}", k.phase, k.at);
@@ -248,8 +255,105 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         r.details_fetched, 15_000,
         "the last run fetches only what the killed ones had not committed"
     );
-    assert_eq!(stored_openids(&store, &appid, Some(true)).await, expected);
-    let counts = follower_counts(&store, &appid).await;
+    assert_synced_exactly(&store, &appid, &expected).await;
+    sim.shutdown().await;
+}
+
+/// The early details (on here, as a first sync runs by default): a child killed in the listing
+/// while batchget calls run beside it, then one killed in the details phase with the early
+/// answers still staged (they are merged only with their openid range). The run that completes
+/// ends with exactly the sim's followers, each with its details and tags, nothing left staged,
+/// and it asks only for what no child staged: every staged answer is used, none is asked twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_killed_while_it_asks_for_details_during_its_listing_resumes_to_exactly_the_sims_followers()
+ {
+    if let Ok(args) = std::env::var(CHILD_ENV) {
+        return sync_kills_child_process_entry(args).await;
+    }
+    let sim = Sim::start(FOLLOWERS).await;
+    let api = sim.api().await;
+    let appid = sim.appid(0);
+    let secret = api.appsecret(&appid).unwrap().to_string();
+    let expected = wechat_followers(&api, &appid).await;
+    let dir = tempfile::tempdir().unwrap();
+    let dir_s = dir.path().to_str().unwrap().to_string();
+    let test = this_test!(
+        a_first_sync_killed_while_it_asks_for_details_during_its_listing_resumes_to_exactly_the_sims_followers
+    );
+    let kills = [
+        Kill {
+            phase: "listing",
+            at: 20_000,
+            staged: 0,
+            expect: SyncPhase::Listing,
+        },
+        // The details phase starts with the listing's early answers counted as done.
+        Kill {
+            phase: "details",
+            at: 20_000,
+            staged: 1,
+            expect: SyncPhase::Details,
+        },
+    ];
+    let mut staged_at_kill = Vec::new();
+    for k in &kills {
+        run_child_and_kill(&test, true, (&dir_s, sim.base(), &appid, &secret), k);
+        let store = Store::open_in_dir(dir.path()).await.unwrap();
+        let st = audience(&store).sync_state(&appid).await.unwrap().unwrap();
+        assert_eq!(st.phase, k.expect, "after the kill at {} {}", k.phase, k.at);
+        assert_eq!(st.run_id, 1, "a kill never starts a new run");
+        let id = appid.clone();
+        staged_at_kill.push(
+            store
+                .call(move |c| Ok(staged_fetched(c, &id)))
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(staged_at_kill[1] > 0, "{staged_at_kill:?}");
+
+    // What the resume still needs: every follower without details and without a staged answer.
+    let store = Store::open_in_dir(dir.path()).await.unwrap();
+    let id = appid.clone();
+    let (merged, staged) = store
+        .call(move |c| {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM followers WHERE appid = ?1 AND info_run = 1), \
+                 (SELECT count(DISTINCT openid) FROM follower_sync_fetched WHERE appid = ?1)",
+                [&id],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+    let r = sync_with(
+        &api,
+        &store,
+        &appid,
+        SyncOptions {
+            early_details: true,
+            ..opts()
+        },
+    )
+    .await;
+    assert_eq!(r.outcome, SyncOutcome::Completed);
+    assert!(r.resumed);
+    assert_eq!((r.run_id, r.total, r.added), (1, 30_000, 30_000));
+    assert_eq!(
+        r.details_fetched,
+        30_000 - (merged + staged) as u64,
+        "staged answers are used, not asked for again"
+    );
+    assert_synced_exactly(&store, &appid, &expected).await;
+    sim.shutdown().await;
+}
+
+/// The end of a completed sync of the sim's 30,000 followers: exactly them, each with its
+/// details and tags, nothing left staged for a later run to merge twice, and every deferred
+/// index built again and forgotten.
+async fn assert_synced_exactly(store: &Store, appid: &str, expected: &BTreeSet<String>) {
+    assert_eq!(&stored_openids(store, appid, Some(true)).await, expected);
+    let counts = follower_counts(store, appid).await;
     assert_eq!(
         (
             counts.total,
@@ -259,9 +363,8 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         ),
         (30_000, 30_000, 0, 30_000)
     );
-    assert_tags_match_wechat(&store, &appid).await;
-    // Nothing is left staged for a later run to merge twice.
-    let id = appid.clone();
+    assert_tags_match_wechat(store, appid).await;
+    let id = appid.to_string();
     let staged: i64 = store
         .call(move |c| {
             Ok(c.query_row(
@@ -274,10 +377,9 @@ async fn sync_killed_in_listing_and_twice_in_details_resumes_to_exactly_the_sims
         .await
         .unwrap();
     assert_eq!(staged, 0);
-    // The completed run built the deferred indexes again and forgot them.
+    let all: Vec<String> = ALL_INDEXES.iter().map(|s| (*s).to_string()).collect();
     assert_eq!(
         store.call(|c| Ok(index_state(c))).await.unwrap(),
         (all, vec![])
     );
-    sim.shutdown().await;
 }

@@ -167,7 +167,8 @@ async fn an_older_database_gives_the_sandbox_accounts_the_sandboxs_platform_and_
         drop(store);
         let c = rusqlite::Connection::open(&file).unwrap();
         c.execute_batch(
-            "DROP TABLE follower_sync_deferred_indexes;
+            "DROP INDEX follower_sync_fetched_openid;
+             DROP TABLE follower_sync_deferred_indexes;
              DROP INDEX accounts_component_appid;
              ALTER TABLE accounts DROP COLUMN component_appid;
              PRAGMA user_version = 11;",
