@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # App cold start under Xvfb: time from exec to the first screen that shows rendered page content
-# (polled screenshots: the window is up and the web page painted more than a blank background),
+# (the screen polled: the window is up and the web page painted more than a blank background),
 # then, after 10 s idle, the summed RSS and PSS of the app and all its child processes (WebKit's
 # web and network processes included). Uses $WXDESK_APP_BIN or target/release/wxdesk, a fresh
 # data dir per start, and a private keyring session; runs xvfb-run itself; needs ImageMagick.
@@ -12,6 +12,11 @@
 #                    (WEBKIT_DISABLE_DMABUF_RENDERER=0): the app before d558553, the baseline
 #     webkit_floor   WebKitGTK's own MiniBrowser on a one-line static page, renderer as the app
 #                    sets it: what any window of this web engine costs on this machine
+#   WXDESK_APP_START_WATCH=x11|magick  how the screen is watched: x11 (default) polls the root
+#                  window every 10 ms through libX11 (bench/screen-watch.py) and reports the
+#                  start of the first poll that saw the page; magick is the method until
+#                  2026-12-06 (ImageMagick captures, each ~80 ms of CPU, 50 ms apart, the time
+#                  taken after the count), kept to compare figures with older sections
 # Each start prints a RESULT line; with several runs a summary line per variant gives medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +24,7 @@ APP="${WXDESK_APP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/wxdesk-target}/release/w
 [ -x "$APP" ] || { echo "no app binary at $APP (cargo build --release -p wxdesk)"; exit 0; }
 RUNS="${WXDESK_APP_START_RUNS:-1}"
 VARIANTS="${WXDESK_APP_START_VARIANTS:-app}"
+WATCH="${WXDESK_APP_START_WATCH:-x11}"
 MINIBROWSER="$(ls /usr/lib/*/webkit2gtk-4.1/MiniBrowser 2>/dev/null | head -n 1 || true)"
 
 # One cold start of variant $1; prints a RESULT line.
@@ -39,22 +45,35 @@ one() {
       ;;
     *) echo "unknown variant $variant"; rm -rf "$data"; return 1 ;;
   esac
+  local first="" settled="" watcher="" seen="$data.seen"
+  if [ "$WATCH" = x11 ]; then
+    # Connected and polling before the clock starts (bench/screen-watch.py).
+    python3 bench/screen-watch.py 64 30 ${WXDESK_APP_START_SHOT:+"$data.ppm"} >"$seen" 2>/dev/null &
+    watcher=$!
+    for _ in $(seq 1 200); do grep -q ready "$seen" 2>/dev/null && break; sleep 0.01; done
+  fi
   local t0; t0=$(date +%s.%N)
   env "${env[@]}" WXDESK_DATA_DIR="$data" "${cmd[@]}" >/dev/null 2>&1 &
   local pid=$!
-  local first=""
-  for _ in $(seq 1 600); do
-    # Distinct colours on screen: a blank root or an unpainted window has very few.
-    local colours
-    colours=$(import -silent -window root -resize 25% png:- 2>/dev/null | convert png:- -format %k info: 2>/dev/null || echo 0)
-    if [ "${colours:-0}" -gt 64 ]; then
-      first=$(date +%s.%N)
-      # WXDESK_APP_START_SHOT=file.png keeps that first frame, to check what was judged rendered.
-      [ -n "${WXDESK_APP_START_SHOT:-}" ] && import -silent -window root "$WXDESK_APP_START_SHOT" || true
-      break
-    fi
-    sleep 0.05
-  done
+  if [ "$WATCH" = x11 ]; then
+    wait "$watcher" 2>/dev/null && first=$(sed -n 2p "$seen") && settled=$(sed -n 3p "$seen")
+    # WXDESK_APP_START_SHOT=file.png keeps the picture that was judged rendered.
+    [ -f "$data.ppm" ] && { convert "$data.ppm" "$WXDESK_APP_START_SHOT" || true; rm -f "$data.ppm"; }
+  else
+    # The method until 2026-12-06: ImageMagick captures 50 ms apart, each ~80 ms of a core, the
+    # time taken after the capture's colour count (so each figure carries that count too).
+    for _ in $(seq 1 600); do
+      local colours
+      colours=$(import -silent -window root -resize 25% png:- 2>/dev/null | convert png:- -format %k info: 2>/dev/null || echo 0)
+      if [ "${colours:-0}" -gt 64 ]; then
+        first=$(date +%s.%N)
+        [ -n "${WXDESK_APP_START_SHOT:-}" ] && import -silent -window root "$WXDESK_APP_START_SHOT" || true
+        break
+      fi
+      sleep 0.05
+    done
+  fi
+  rm -f "$seen"
   sleep 10
   local rss=0 pss=0 procs=0
   for p in $pid $(pgrep -P "$pid" || true) $(for c in $(pgrep -P "$pid" || true); do pgrep -P "$c" || true; done); do
@@ -68,8 +87,10 @@ one() {
   rm -rf "$data"
   if [ -n "$first" ]; then
     local secs; secs=$(echo "$first - $t0" | bc -l)
-    printf '%s: first rendered page after %.2f s; idle, %d processes: RSS sum %.1f MiB, PSS sum %.1f MiB\n' "$variant" "$secs" "$procs" "$(echo "$rss/1024" | bc -l)" "$(echo "$pss/1024" | bc -l)"
-    printf 'RESULT {"bench":"app_start","variant":"%s","cold_start_s":%.3f,"idle_rss_kib":%d,"idle_pss_kib":%d,"processes":%d}\n' "$variant" "$secs" "$rss" "$pss" "$procs"
+    # Settled: the screen's last change before a second without one (x11 only; 0 otherwise).
+    local still=0; [ -n "$settled" ] && still=$(echo "$settled - $t0" | bc -l)
+    printf '%s: first rendered page after %.2f s, settled after %.2f s; idle, %d processes: RSS sum %.1f MiB, PSS sum %.1f MiB\n' "$variant" "$secs" "$still" "$procs" "$(echo "$rss/1024" | bc -l)" "$(echo "$pss/1024" | bc -l)"
+    printf 'RESULT {"bench":"app_start","variant":"%s","watch":"%s","cold_start_s":%.3f,"settled_s":%.3f,"idle_rss_kib":%d,"idle_pss_kib":%d,"processes":%d}\n' "$variant" "$WATCH" "$secs" "$still" "$rss" "$pss" "$procs"
   else
     echo "$variant: no rendered page within 30 s"
   fi
