@@ -1,9 +1,22 @@
 import react from "@vitejs/plugin-react";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
+import { withFirstFrame } from "./src/layout/firstFrame.ts";
+
+// The app's first frame, drawn by the HTML itself before any script runs (#19 item 1).
+function firstFramePlugin(): Plugin {
+  return {
+    name: "wxdesk-first-frame",
+    transformIndexHtml: {
+      // After Vite has written its tags: the build's entry script moves into the frame's script.
+      order: "post",
+      handler: (html, ctx) => withFirstFrame(html, { deferEntry: !ctx.server }),
+    },
+  };
+}
 
 // Tauri serves ui/dist itself; the dev server only backs `tauri dev` (devUrl in tauri.conf.json).
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), firstFramePlugin()],
   clearScreen: false,
   server: { port: 5173, strictPort: true, host: "127.0.0.1" },
   build: {

@@ -34,6 +34,7 @@ macro_rules! app_commands {
             commands::app::app_info::<$r>,
             commands::app::set_language,
             commands::app::deploy_guide,
+            commands::app::show_window::<$r>,
             // platform (设置, 体验沙箱)
             commands::platform::get_settings::<$r>,
             commands::platform::save_settings::<$r>,
@@ -229,15 +230,57 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<()> {
     Ok(())
 }
 
+/// The main window starts hidden (tauri.conf.json) and is shown once its page has a first frame
+/// to show: index.html's first-frame script calls `show_window` right after the frame is parsed
+/// (ui/src/layout/firstFrame.ts). Shown at once instead, the window is drawn while the web
+/// process is still loading the page; WebKitGTK's UI process then waits, on the thread that
+/// would serve the page's files (the custom protocol), for a frame the web process cannot make
+/// yet, until a 500 ms timeout: most starts lost half a second there (bench/RESULTS.md, #19).
+/// Should the script never run (a page that fails to load), the page's load event shows the
+/// window, and failing that this much time after the start does.
+pub const MAIN_WINDOW_FALLBACK: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Who showed the main window: the page's first frame, as it should be, or a fallback.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ShownBy {
+    FirstFrame,
+    PageLoad,
+    Timeout,
+}
+
+/// Shows the main window if it is hidden, and logs who did (the e2e suite checks that the first
+/// frame did). A failure is logged: nothing else can show it.
+pub(crate) fn show_main<R: Runtime>(window: &tauri::Window<R>, by: ShownBy) {
+    if window.label() != "main" || window.is_visible().unwrap_or(false) {
+        return;
+    }
+    match window.show() {
+        Ok(()) => tracing::info!(by = ?by, "main window shown"),
+        Err(e) => tracing::error!(error = %e, "the main window could not be shown"),
+    }
+}
+
 /// Builds and runs the app with the given context (main.rs passes `generate_context!()`).
 pub fn run(context: tauri::Context<tauri::Wry>) -> std::result::Result<(), tauri::Error> {
     let specta = specta_builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(specta.invoke_handler())
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                show_main(&webview.window(), ShownBy::PageLoad);
+            }
+        })
         .setup(move |app| {
             specta.mount_events(app);
             setup(app)?;
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(MAIN_WINDOW_FALLBACK).await;
+                if let Some(window) = handle.get_webview_window("main") {
+                    show_main(&window.as_ref().window(), ShownBy::Timeout);
+                }
+            });
             Ok(())
         })
         .run(context)

@@ -80,6 +80,14 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
     )
     .await?;
     h.wait_for("[data-testid=sidebar]").await?;
+    // The window starts hidden and index.html's first frame asks for it (#19): shown by the
+    // page's load event or the shell's timeout instead, it would open late or half-drawn.
+    let log = h.app_log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("main window shown") && l.contains("by=FirstFrame")),
+        "the first frame should show the window; the app's log: {log}"
+    );
     let web = h.web_process_env("WEBKIT_DISABLE_DMABUF_RENDERER");
     assert!(
         !web.is_empty() && web.iter().all(|v| v.as_deref() == Some("1")),

@@ -18,6 +18,12 @@ export const commands = {
 	 *  beside the fields it explains.
 	 */
 	deployGuide: () => __TAURI_INVOKE<string>("deploy_guide"),
+	/**
+	 *  Shows the main window, which starts hidden until its page has a first frame to show. Called
+	 *  by index.html's first-frame script (ui/src/layout/firstFrame.ts) once that frame is in the
+	 *  document; idempotent.
+	 */
+	showWindow: () => __TAURI_INVOKE<void>("show_window"),
 	/**  The platform settings (secrets masked). */
 	getSettings: () => typedError<SettingsView, ShellError>(__TAURI_INVOKE("get_settings")),
 	/**

@@ -33,6 +33,7 @@ const LATER = [
 type OutputChunk = Rolldown.OutputChunk;
 
 let chunks: OutputChunk[] = [];
+let indexHtml = "";
 let outDir = "";
 
 beforeAll(async () => {
@@ -51,6 +52,8 @@ beforeAll(async () => {
     })) as Rolldown.RolldownOutput | Rolldown.RolldownOutput[];
     const outputs = Array.isArray(out) ? out : [out];
     chunks = outputs.flatMap((o) => o.output).filter((c): c is OutputChunk => c.type === "chunk");
+    const html = outputs.flatMap((o) => o.output).find((a) => a.fileName === "index.html");
+    indexHtml = html?.type === "asset" ? String(html.source) : "";
   } finally {
     process.env.NODE_ENV = nodeEnv;
   }
@@ -121,5 +124,25 @@ describe("the first paint", () => {
       expect(first.has(home?.fileName ?? ""), later).toBe(false);
       expect(dynamic.has(home?.fileName ?? ""), later).toBe(true);
     }
+  });
+
+  it("paints the frame from index.html itself, before the module script has run", () => {
+    // The built page carries the first frame (layout/firstFrame.ts) inside #root, with its
+    // style in <head>: the sidebar in Chinese, in order, with no script needed to show it.
+    const root = indexHtml.indexOf('<div id="root"><div id="first-frame"');
+    expect(root).toBeGreaterThan(indexHtml.indexOf("<style>#first-frame{"));
+    let at = root;
+    for (const key of ["overview", "accounts", "templates", "history", "settings"] as const) {
+      const next = indexHtml.indexOf(`>${zhCN.nav[key]}<`, at);
+      expect(next, key).toBeGreaterThan(at);
+      at = next;
+    }
+    // The one script is the frame's: it starts the app's entry after the frame is painted, and
+    // the entry is fetched from the start like the chunks it imports.
+    expect(indexHtml.match(/<script/g)).toHaveLength(1);
+    const entry = chunks.find((c) => c.isEntry)?.fileName;
+    expect(entry).toBeDefined();
+    expect(indexHtml).toContain(`<link rel="modulepreload" crossorigin href="/${entry}">`);
+    expect(indexHtml).toContain(`"entry":"/${entry}"`);
   });
 });

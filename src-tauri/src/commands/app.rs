@@ -1,7 +1,7 @@
 //! The app itself: version, data directory, which platform it talks to, and the window's
 //! language.
 
-use tauri::Runtime;
+use tauri::{Runtime, Webview};
 use wxdesk_core::app_info::AppInfo;
 
 use super::{CmdResult, ctx};
@@ -28,4 +28,13 @@ pub async fn app_info<R: Runtime>(app: tauri::AppHandle<R>) -> CmdResult<AppInfo
 #[specta::specta]
 pub fn deploy_guide() -> String {
     include_str!("../../../docs/deploy/README.md").to_owned()
+}
+
+/// Shows the main window, which starts hidden until its page has a first frame to show. Called
+/// by index.html's first-frame script (ui/src/layout/firstFrame.ts) once that frame is in the
+/// document; idempotent.
+#[tauri::command]
+#[specta::specta]
+pub fn show_window<R: Runtime>(webview: Webview<R>) {
+    crate::show_main(&webview.window(), crate::ShownBy::FirstFrame);
 }

@@ -1,5 +1,5 @@
 import { theme as antdTheme, Flex, Layout, Menu, Space, Spin, Typography } from "antd";
-import { lazy, Suspense, useEffect, useState } from "react";
+import { createElement, lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Outlet, useLocation, useNavigate } from "react-router";
 import { useAppInfo } from "../api";
@@ -109,7 +109,7 @@ export function AppLayout() {
           }}
           items={NAV_ITEMS.map((item) => ({
             key: item.key,
-            icon: item.icon,
+            icon: createElement(item.icon),
             label: <span data-testid={`nav-${item.key}`}>{t(`nav.${item.key}`)}</span>,
           }))}
         />

@@ -8,6 +8,7 @@ import {
   type Language,
   loadLanguage,
 } from "../i18n";
+import { UI_PREFS_KEY } from "./prefsKey";
 
 // Small UI-only state, remembered across launches in the webview's own storage (it lives in
 // the app's data folder): the language staff chose and whether the sidebar is folded.
@@ -21,7 +22,7 @@ interface UiState extends UiPrefs {
   setSiderCollapsed: (collapsed: boolean) => void;
 }
 
-export const UI_PREFS_KEY = "wxdesk.ui-prefs";
+export { UI_PREFS_KEY };
 
 /** The saved preferences; anything missing, unreadable or unknown falls back to the default. */
 export function loadUiPrefs(storage: Pick<Storage, "getItem"> | undefined): UiPrefs {
