@@ -107,12 +107,13 @@ inner() {
     for v in $VARIANTS; do
       local lines; lines="$(grep "^RESULT .*\"variant\":\"$v\"" "$log" || true)"
       [ -n "$lines" ] || continue
-      local n t p
+      local n t s p
       n=$(printf '%s\n' "$lines" | wc -l)
       t=$(printf '%s\n' "$lines" | sed 's/.*"cold_start_s":\([0-9.]*\).*/\1/' | median)
+      s=$(printf '%s\n' "$lines" | sed 's/.*"settled_s":\([0-9.]*\).*/\1/' | median)
       p=$(printf '%s\n' "$lines" | sed 's/.*"idle_pss_kib":\([0-9]*\).*/\1/' | median)
-      printf '%s: median of %d: first page %.2f s, idle PSS %.1f MiB\n' "$v" "$n" "$t" "$(echo "$p/1024" | bc -l)"
-      printf 'RESULT {"bench":"app_start_median","variant":"%s","runs":%d,"cold_start_s":%.3f,"idle_pss_kib":%d}\n' "$v" "$n" "$t" "${p%.*}"
+      printf '%s: median of %d: first page %.2f s, settled %.2f s, idle PSS %.1f MiB\n' "$v" "$n" "$t" "$s" "$(echo "$p/1024" | bc -l)"
+      printf 'RESULT {"bench":"app_start_median","variant":"%s","watch":"%s","runs":%d,"cold_start_s":%.3f,"settled_s":%.3f,"idle_pss_kib":%d}\n' "$v" "$WATCH" "$n" "$t" "$s" "${p%.*}"
     done
   fi
   rm -f "$log"
