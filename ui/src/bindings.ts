@@ -2019,6 +2019,12 @@ export type SyncProgress = {
 	phase: SyncPhase,
 	fetched: number,
 	total: number,
+	/**
+	 *  In the listing phase of a first sync or a refresh: followers whose details were already
+	 *  fetched while it lists ([`SyncOptions::early_details`]); the details phase starts at this
+	 *  many done. 0 otherwise.
+	 */
+	early_details?: number,
 };
 
 /**  What a sync run did (counted over the whole run, across resumes). */

@@ -92,7 +92,15 @@ async fn sync(ctx: &Context, appid: &str, out: Out) -> Result<()> {
         if out.json {
             let _ = out.json_line(&json!({ "event": "progress", "progress": p }));
         } else if let Some(b) = &bar {
-            b.set_message(phase_zh(&p));
+            if p.early_details > 0 {
+                b.set_message(format!(
+                    "{}（已取到 {} 位的资料）",
+                    phase_zh(&p),
+                    p.early_details
+                ));
+            } else {
+                b.set_message(phase_zh(&p));
+            }
             b.set_length(p.total);
             b.set_position(p.fetched);
         }

@@ -4,6 +4,8 @@
 //! a later run is incremental (new followers added, missing ones marked unsubscribed, details
 //! fetched only for those that lack them unless a full refresh is asked for).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -57,6 +59,24 @@ pub struct SyncProgress {
     pub fetched: u64,
     #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
     pub total: u64,
+    /// In the listing phase of a first sync or a refresh: followers whose details were already
+    /// fetched while it lists ([`SyncOptions::early_details`]); the details phase starts at this
+    /// many done. 0 otherwise.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Number))]
+    #[serde(default)]
+    pub early_details: u64,
+}
+
+impl SyncProgress {
+    /// `fetched` of `total` in `phase`, no early details.
+    pub fn at(phase: SyncPhase, fetched: u64, total: u64) -> Self {
+        Self {
+            phase,
+            fetched,
+            total,
+            early_details: 0,
+        }
+    }
 }
 
 /// How a sync run ended.
@@ -206,11 +226,7 @@ async fn run<A: AccountApi + ?Sized>(
         }
     }
     if outcome == SyncOutcome::Completed {
-        progress(SyncProgress {
-            phase: SyncPhase::Tags,
-            fetched: 0,
-            total: 1,
-        });
+        progress(SyncProgress::at(SyncPhase::Tags, 0, 1));
         // The tag list with its local counts (a join over every follower's tags) is not needed
         // here: the sync only stores WeChat's list.
         fetch_tags(api, store, appid).await?;
@@ -218,11 +234,7 @@ async fn run<A: AccountApi + ?Sized>(
         store
             .call(move |c| sync_db::finish_run(c, &id, now()))
             .await?;
-        progress(SyncProgress {
-            phase: SyncPhase::Done,
-            fetched: 1,
-            total: 1,
-        });
+        progress(SyncProgress::at(SyncPhase::Done, 1, 1));
     }
     let id = appid.to_string();
     let state = store
@@ -283,15 +295,32 @@ async fn list_all<A: AccountApi + ?Sized>(
     // `stop`: the listing is over; `halt`: the early calls failed, so the listing stops too.
     let (stop, halt) = (CancellationToken::new(), cancel.child_token());
     let snapshot = state.clone();
+    // The listing's reports say how many details are in already, so the user sees both move.
+    let early_done = AtomicU64::new(0);
+    let report = |p: SyncProgress| {
+        progress(SyncProgress {
+            early_details: early_done.load(Ordering::Relaxed),
+            ..p
+        });
+    };
     let listing = async {
-        let listed = list_pages(api, store, state, opts, progress, &halt, Some(pages_tx)).await;
+        let listed = list_pages(api, store, state, opts, &report, &halt, Some(pages_tx)).await;
         stop.cancel();
         listed
     };
     let fetching = async {
         let concurrency = opts.concurrency.max(1);
-        let fetched =
-            fetch_early(api, store, &snapshot, concurrency, pages_rx, &stop, cancel).await;
+        let on_fetched = |n: u64| early_done.store(n, Ordering::Relaxed);
+        let fetched = fetch_early(
+            api,
+            store,
+            &snapshot,
+            concurrency,
+            pages_rx,
+            (&stop, cancel),
+            on_fetched,
+        )
+        .await;
         if fetched.is_err() {
             halt.cancel();
         }
@@ -412,11 +441,11 @@ async fn list_pages<A: AccountApi + ?Sized>(
 }
 
 fn listing_progress(state: &SyncState) -> SyncProgress {
-    SyncProgress {
-        phase: SyncPhase::Listing,
-        fetched: state.listed.max(0) as u64,
-        total: state.total.max(state.listed).max(0) as u64,
-    }
+    SyncProgress::at(
+        SyncPhase::Listing,
+        state.listed.max(0) as u64,
+        state.total.max(state.listed).max(0) as u64,
+    )
 }
 
 /// A chunk's answer: the users, or openids WeChat called invalid (40003) one by one.
@@ -456,11 +485,7 @@ async fn fetch_details<A: AccountApi + ?Sized>(
     let done = done.max(0) as u64;
     let total = done + todo.max(0) as u64;
     let mut reported = 0u64;
-    progress(SyncProgress {
-        phase: SyncPhase::Details,
-        fetched: done,
-        total,
-    });
+    progress(SyncProgress::at(SyncPhase::Details, done, total));
 
     let (pages_tx, mut pages_rx) = mpsc::channel::<Vec<String>>(PAGES_AHEAD);
     let reader = tokio::spawn(read_needing_details(store.clone(), state.clone(), pages_tx));
@@ -477,11 +502,11 @@ async fn fetch_details<A: AccountApi + ?Sized>(
     let on_fetched = |fetched_now: u64| {
         if fetched_now - reported >= PROGRESS_EVERY {
             reported = fetched_now;
-            progress(SyncProgress {
-                phase: SyncPhase::Details,
-                fetched: (done + fetched_now).min(total),
+            progress(SyncProgress::at(
+                SyncPhase::Details,
+                (done + fetched_now).min(total),
                 total,
-            });
+            ));
         }
     };
     let called = call_chunks(
@@ -509,11 +534,11 @@ async fn fetch_details<A: AccountApi + ?Sized>(
         return Err(e);
     }
     if finished && fetched_now != reported {
-        progress(SyncProgress {
-            phase: SyncPhase::Details,
-            fetched: (done + fetched_now).min(total),
+        progress(SyncProgress::at(
+            SyncPhase::Details,
+            (done + fetched_now).min(total),
             total,
-        });
+        ));
     }
     Ok((fetched_now, finished))
 }
@@ -605,15 +630,16 @@ const EARLY_PAGES: usize = 1;
 /// staged only — `fetch_details` merges them first thing, when every listed follower is in
 /// `followers`. The listing never waits for this: a page that finds the hand-over full is left
 /// for the details phase. `stop`: the listing ended (answers in flight are still staged);
-/// `cancel`: the operator's, which drops them. Returns the users staged.
+/// `cancel`: the operator's, which drops them. `on_fetched`: the users answered so far, as
+/// answers come (the listing's progress reports them). Returns the users staged.
 async fn fetch_early<A: AccountApi + ?Sized>(
     api: &A,
     store: &Store,
     state: &SyncState,
     concurrency: usize,
     mut pages: mpsc::Receiver<Vec<String>>,
-    stop: &CancellationToken,
-    cancel: &CancellationToken,
+    (stop, cancel): (&CancellationToken, &CancellationToken),
+    on_fetched: impl FnMut(u64),
 ) -> Result<u64> {
     let (tx, rx) = mpsc::channel::<Fetched>(ANSWERS_QUEUED.max(concurrency * 4));
     let writer = tokio::spawn(write_details(
@@ -626,7 +652,16 @@ async fn fetch_early<A: AccountApi + ?Sized>(
     let chunks = futures::stream::poll_fn(move |cx| pages.poll_recv(cx))
         .flat_map(chunked)
         .take_until(stop.cancelled());
-    let called = call_chunks(api, &state.appid, chunks, concurrency, &tx, cancel, |_| {}).await;
+    let called = call_chunks(
+        api,
+        &state.appid,
+        chunks,
+        concurrency,
+        &tx,
+        cancel,
+        on_fetched,
+    )
+    .await;
     drop(tx);
     writer.await??;
     match called.failure {

@@ -226,11 +226,7 @@ pub(crate) async fn publish(
     let total = store.call(move |c| followers::counts(c, &a)).await?.total;
     let mut after: Option<String> = None;
     let mut sent = 0u64;
-    progress(SyncProgress {
-        phase: SyncPhase::Publishing,
-        fetched: 0,
-        total,
-    });
+    progress(SyncProgress::at(SyncPhase::Publishing, 0, total));
     loop {
         let (a, from) = (appid.to_owned(), after.take());
         let page = store
@@ -250,11 +246,7 @@ pub(crate) async fn publish(
                 )
                 .await?;
             sent += page.items.len() as u64;
-            progress(SyncProgress {
-                phase: SyncPhase::Publishing,
-                fetched: sent,
-                total,
-            });
+            progress(SyncProgress::at(SyncPhase::Publishing, sent, total));
         }
         match page.next_after {
             Some(n) => after = Some(n),

@@ -454,9 +454,13 @@ async fn a_first_sync_asks_for_details_while_it_lists_and_never_twice_for_one_fo
     let store = store();
     let appid = sim.appid(0);
     let first_details: Mutex<Option<SyncProgress>> = Mutex::new(None);
+    let listing: Mutex<Vec<SyncProgress>> = Mutex::new(Vec::new());
     let on_progress = |p: SyncProgress| {
         if p.phase == SyncPhase::Details {
             first_details.lock().unwrap().get_or_insert(p);
+        }
+        if p.phase == SyncPhase::Listing {
+            listing.lock().unwrap().push(p);
         }
     };
     let r = sync_followers(
@@ -473,6 +477,22 @@ async fn a_first_sync_asks_for_details_while_it_lists_and_never_twice_for_one_fo
     assert!(
         first.fetched >= 100 && first.total == 45_000,
         "details answered during the listing count as done when the phase starts: {first:?}"
+    );
+    // The listing's reports say how many details are in meanwhile: they grow, and the details
+    // phase starts with at least as many done.
+    let listing = listing.into_inner().unwrap();
+    let early: Vec<u64> = listing.iter().map(|p| p.early_details).collect();
+    assert!(
+        early.windows(2).all(|w| w[0] <= w[1]) && early.iter().any(|&n| n > 0),
+        "early details never reported during the listing: {listing:?}"
+    );
+    assert!(
+        early.last().copied().unwrap_or(0) <= first.fetched,
+        "the details phase starts below what the listing said: {listing:?} then {first:?}"
+    );
+    assert_eq!(
+        first.early_details, 0,
+        "only the listing reports early details"
     );
     assert_eq!(
         (r.outcome, r.added, r.details_fetched),

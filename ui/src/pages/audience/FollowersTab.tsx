@@ -293,7 +293,7 @@ function endOf(d: Dayjs | null | undefined) {
 }
 
 /** The progress bar of a running sync, and the result or error of the last one. */
-function SyncStatus({ run }: { run: SyncRun }) {
+export function SyncStatus({ run }: { run: SyncRun }) {
   const { t } = useTranslation();
   if (run.state === "running") {
     const p = run.progress;
@@ -306,6 +306,13 @@ function SyncStatus({ run }: { run: SyncRun }) {
             {p && p.total > 1
               ? `  ${p.fetched.toLocaleString()} / ${p.total.toLocaleString()}`
               : ""}
+            {/* A first sync asks for details while it lists: say so, or the details bar
+                would seem to start half-way. */}
+            {p?.phase === "listing" && (p.early_details ?? 0) > 0 ? (
+              <Typography.Text type="secondary" data-testid="followers-early-details">
+                {` · ${t("audience.followers.earlyDetails", { n: (p.early_details ?? 0).toLocaleString() })}`}
+              </Typography.Text>
+            ) : null}
           </Typography.Text>
           <Progress percent={percent} status="active" />
         </Flex>
