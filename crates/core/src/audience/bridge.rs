@@ -259,7 +259,7 @@ mod tests {
         // The file import lists the same repeat the same way.
         let plain = "openid,积分\noFollowerAxxxxxxxxxxxxxxxxx,10\noFollowerAxxxxxxxxxxxxxxxxx,99\n";
         let imported = parse_table(
-            &read_bytes(plain.as_bytes()).unwrap(),
+            read_bytes(plain.as_bytes()).unwrap(),
             &ImportOptions::default(),
         )
         .unwrap()

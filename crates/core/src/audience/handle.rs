@@ -270,7 +270,7 @@ impl Audience {
     ) -> Result<PreparedImport> {
         let mut prepared = tokio::task::spawn_blocking(move || {
             let table = source.read()?;
-            import::parse_table(&table, &opts)
+            import::parse_table(table, &opts)
         })
         .await??;
         let appid = appid.to_string();

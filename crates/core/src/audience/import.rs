@@ -276,9 +276,10 @@ pub(crate) fn openid_problem(value: &str) -> Option<OpenidProblem> {
 }
 
 /// Parses a table into recipients (pure: no database). Non-followers are checked by
-/// [`check_following`].
-pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport> {
-    let lay = layout(table, opts, OPENID_HEADERS)?;
+/// [`check_following`]. Takes the table: its cells become the rows' values as they are (a
+/// million-row list held its cells twice, the table's and the copies, at the peak).
+pub fn parse_table(table: Table, opts: &ImportOptions) -> Result<PreparedImport> {
+    let lay = layout(&table, opts, OPENID_HEADERS)?;
     let variables: Vec<String> = lay
         .names
         .iter()
@@ -286,33 +287,38 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
         .filter(|(i, _)| *i != lay.openid_col)
         .map(|(_, n)| n.clone())
         .collect();
-    let data = &table.rows[usize::from(lay.has_header).min(table.rows.len())..];
-    let mut kept = FirstWins::with_capacity(data.len());
+    let Table { format, rows } = table;
+    let skip = usize::from(lay.has_header).min(rows.len());
+    let rows_read = rows.len() - skip;
+    let mut kept = FirstWins::with_capacity(rows_read);
     let mut invalid = Vec::new();
     let mut invalid_count = 0u64;
-    for (line, cells) in data {
-        let openid = cells.get(lay.openid_col).map_or("", String::as_str);
-        if let Some(problem) = openid_problem(openid) {
+    for (line, mut cells) in rows.into_iter().skip(skip) {
+        let openid = cells
+            .get_mut(lay.openid_col)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        if let Some(problem) = openid_problem(&openid) {
             invalid_count += 1;
             if invalid.len() < LISTED_PROBLEMS {
                 invalid.push(InvalidRow {
-                    line: *line,
-                    value: openid.to_string(),
-                    problem,
+                    line,
                     length: openid.chars().count().min(u32::MAX as usize) as u32,
+                    value: openid,
+                    problem,
                 });
             }
             continue;
         }
-        let values: Vec<String> = (0..lay.names.len())
-            .filter(|i| *i != lay.openid_col)
-            .map(|i| cells.get(i).cloned().unwrap_or_default())
-            .collect();
+        // The variables in column order: the openid's cell goes, short rows are padded.
+        cells.resize(lay.names.len(), String::new());
+        cells.remove(lay.openid_col);
+        cells.shrink_to_fit();
         kept.offer(
-            *line,
+            line,
             ImportRow {
-                openid: openid.to_string(),
-                values,
+                openid,
+                values: cells,
             },
         );
     }
@@ -324,12 +330,12 @@ pub fn parse_table(table: &Table, opts: &ImportOptions) -> Result<PreparedImport
         ..
     } = kept;
     let preview = ImportPreview {
-        format: table.format,
+        format,
         has_header: lay.has_header,
         openid_column: lay.names[lay.openid_col].clone(),
         openid_column_index: lay.openid_col,
         variables,
-        rows_read: data.len() as u64,
+        rows_read: rows_read as u64,
         valid: rows.len() as u64,
         invalid_count,
         invalid,

@@ -507,7 +507,7 @@ pub(crate) async fn resolve(
             let path = PathBuf::from(path);
             let prepared = tokio::task::spawn_blocking(move || {
                 let t = table::read_path(&path)?;
-                import::parse_table(&t, &ImportOptions::default())
+                import::parse_table(t, &ImportOptions::default())
             })
             .await??;
             let p = &prepared.preview;

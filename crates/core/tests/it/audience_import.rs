@@ -320,13 +320,13 @@ fn openid_column_can_be_chosen_when_no_header_matches() {
         openid_column: Some(0),
         has_header: Some(true),
     };
-    let p = import::parse_table(&t, &opts).unwrap().preview;
+    let p = import::parse_table(t.clone(), &opts).unwrap().preview;
     assert_eq!(
         (p.openid_column.as_str(), p.valid, p.invalid_count),
         ("编号", 0, 1)
     );
     let err = import::parse_table(
-        &t,
+        t,
         &ImportOptions {
             openid_column: Some(5),
             has_header: None,
@@ -335,7 +335,7 @@ fn openid_column_can_be_chosen_when_no_header_matches() {
     .unwrap_err();
     assert_eq!(err.to_string(), "第 6 列不存在（文件只有 2 列）");
     let none = table::read_bytes("名字,电话\n张三,13800138000\n".as_bytes()).unwrap();
-    let err = import::parse_table(&none, &ImportOptions::default()).unwrap_err();
+    let err = import::parse_table(none, &ImportOptions::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "找不到 openid 列：请把列名写为 openid，或在导入时指定 openid 所在的列"
@@ -344,7 +344,7 @@ fn openid_column_can_be_chosen_when_no_header_matches() {
 
 fn preview_of(text: &str) -> ImportPreview {
     let t = table::read_bytes(text.as_bytes()).unwrap();
-    import::parse_table(&t, &ImportOptions::default())
+    import::parse_table(t, &ImportOptions::default())
         .unwrap()
         .preview
 }
@@ -412,5 +412,47 @@ fn a_cut_off_openid_is_reported_as_the_wrong_length_not_as_bad_characters() {
         p.invalid[1].problem,
         OpenidProblem::NotAnOpenid,
         "a name is not an openid of the wrong length"
+    );
+}
+
+#[test]
+fn an_openid_column_in_the_middle_keeps_the_other_cells_in_order_and_pads_short_rows() {
+    let csv = format!(
+        "姓名,openid,订单号,金额\n张三,{a},SO-1,10\n李四,{b}\n王五,{c},SO-3,30,多余\n",
+        a = oid(1),
+        b = oid(2),
+        c = oid(3),
+    );
+    let t = table::read_bytes(csv.as_bytes()).unwrap();
+    let prepared = import::parse_table(t, &ImportOptions::default()).unwrap();
+    assert_eq!(prepared.preview.openid_column, "openid");
+    assert_eq!(prepared.preview.rows_read, 3);
+    let rows: Vec<(String, Vec<String>)> = prepared
+        .rows
+        .into_iter()
+        .map(|r| (r.openid, r.values))
+        .collect();
+    // The widest row sets the columns: the extra cell gets a name of its own, a short row is
+    // padded with empty values, and the openid's cell is never among the values.
+    assert_eq!(
+        prepared.preview.variables,
+        ["姓名", "订单号", "金额", "列5"]
+    );
+    assert_eq!(
+        rows,
+        [
+            (
+                oid(1),
+                vec!["张三".into(), "SO-1".into(), "10".into(), String::new()]
+            ),
+            (
+                oid(2),
+                vec!["李四".into(), String::new(), String::new(), String::new()]
+            ),
+            (
+                oid(3),
+                vec!["王五".into(), "SO-3".into(), "30".into(), "多余".into()]
+            ),
+        ]
     );
 }
