@@ -1,7 +1,7 @@
 // The app's first frame as plain HTML and CSS, written into index.html at build time (#19 item 1).
 //
-// The window shows nothing until the first-paint JavaScript (~1 MB) is fetched, parsed and run and
-// React has rendered: ~0.3 s after navigation in WebKitGTK. This frame — sidebar, header,
+// Without it the window shows nothing until the first-paint JavaScript (~1 MB) is fetched, parsed
+// and run and React has rendered: ~0.3 s after navigation in WebKitGTK. This frame — sidebar, header,
 // language switch, the same sizes and colours as AppLayout's — paints as soon as the HTML is
 // parsed, and React replaces it with the live frame at its first commit (React clears the root's
 // children when it mounts), in the same place, so staff see the app at once and then the page

@@ -25,8 +25,8 @@ export type NavKey =
 export interface NavItem {
   key: NavKey;
   path: `/${NavKey}`;
-  /** An @ant-design/icons component: a component, not an element, so the build can draw the
-   * first frame from this list too (firstFrame.ts). */
+  /** An @ant-design/icons component (a component, not an element: firstFrame.test.ts draws each
+   * and holds the first frame's outline, firstFrame.ts's NAV_ICONS, against it). */
   icon: ComponentType;
 }
 
