@@ -49,7 +49,7 @@ pub async fn capture_auth_code<R: Runtime>(
     let blank =
         Url::parse("about:blank").map_err(|e| Error::AuthWindow(tauri::Error::InvalidUrl(e)))?;
     let window = WebviewWindowBuilder::new(app, AUTH_WINDOW, WebviewUrl::External(blank))
-        .title("授权公众号 / 小程序 — wxdesk")
+        .title(crate::auth_window_title(crate::error::lang()))
         .inner_size(960.0, 720.0)
         .center()
         .on_navigation(move |url| {

@@ -32,7 +32,7 @@ macro_rules! app_commands {
         tauri_specta::collect_commands![
             // app
             commands::app::app_info::<$r>,
-            commands::app::set_language,
+            commands::app::set_language::<$r>,
             commands::app::deploy_guide,
             commands::app::show_window::<$r>,
             // platform (设置, 体验沙箱)
@@ -257,6 +257,36 @@ pub(crate) fn show_main<R: Runtime>(window: &tauri::Window<R>, by: ShownBy) {
     match window.show() {
         Ok(()) => tracing::info!(by = ?by, "main window shown"),
         Err(e) => tracing::error!(error = %e, "the main window could not be shown"),
+    }
+}
+
+/// The main window's title in each language; the Chinese one is also tauri.conf.json's, the
+/// title a window has before its page says which language it speaks.
+pub(crate) fn window_title(lang: wxdesk_core::Lang) -> &'static str {
+    match lang {
+        wxdesk_core::Lang::Zh => "wxdesk 微信第三方平台助手",
+        wxdesk_core::Lang::En => "wxdesk — WeChat third-party platform assistant",
+    }
+}
+
+/// The authorization window's title (auth_window.rs), in the language the main window speaks
+/// when it opens.
+pub(crate) fn auth_window_title(lang: wxdesk_core::Lang) -> &'static str {
+    match lang {
+        wxdesk_core::Lang::Zh => "授权公众号 / 小程序 — wxdesk",
+        wxdesk_core::Lang::En => "Authorize an official account / mini program — wxdesk",
+    }
+}
+
+/// The window speaks `lang` from now on: the errors commands return, and its title (an English
+/// screen under a Chinese title bar is not English). A title that cannot be set is logged.
+pub(crate) fn speak<R: Runtime>(window: &tauri::Window<R>, lang: wxdesk_core::Lang) {
+    error::set_lang(lang);
+    if window.label() != "main" {
+        return;
+    }
+    if let Err(e) = window.set_title(window_title(lang)) {
+        tracing::warn!(error = %e, "the main window's title could not be set");
     }
 }
 

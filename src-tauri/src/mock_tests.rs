@@ -274,3 +274,37 @@ fn a_joined_desk_shows_its_membership_and_leaves_to_the_local_workspace() {
             .expect("read the store");
     assert!(key.is_none(), "the member key is removed");
 }
+
+/// The windows' titles: the Chinese main title is the one tauri.conf.json gives the window
+/// before its page says which language it speaks, and the English titles hold no Chinese (the
+/// e2e `frame` test reads the real title bar; the mock runtime keeps no titles).
+#[test]
+fn window_titles_come_in_both_languages_and_the_chinese_one_is_the_configured_one() {
+    use wxdesk_core::Lang;
+    let conf: Value = serde_json::from_str(include_str!("../tauri.conf.json")).expect("conf");
+    assert_eq!(
+        conf["app"]["windows"][0]["title"].as_str(),
+        Some(crate::window_title(Lang::Zh))
+    );
+    for title in [
+        crate::window_title(Lang::En),
+        crate::auth_window_title(Lang::En),
+    ] {
+        assert!(!has_cjk(title), "{title}");
+        assert!(title.contains("wxdesk"), "{title}");
+    }
+    assert!(has_cjk(crate::auth_window_title(Lang::Zh)));
+
+    // Both commands that set the language take it through the IPC path with a window.
+    let _lang = LANG.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ctx =
+        tauri::async_runtime::block_on(Context::open_with_secrets(dir.path(), Secrets::memory()))
+            .expect("open the core");
+    let (_app, w) = mock_app(AppState::new(ctx, dir.path().to_path_buf()));
+    invoke(&w, "show_window", json!({ "lang": "en" })).expect("show_window");
+    assert_eq!(crate::error::lang(), Lang::En);
+    invoke(&w, "show_window", json!({})).expect_err("the language is required");
+    invoke(&w, "set_language", json!({ "lang": "zh" })).expect("set_language");
+    assert_eq!(crate::error::lang(), Lang::Zh);
+}

@@ -42,6 +42,37 @@ fn is_cjk(c: char) -> bool {
     ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
 }
 
+/// Waits up to 10 s for the app's main window to carry `want` as its title (set by the shell
+/// through IPC, after the page has switched), then checks that no window of the app has a title
+/// in the other language.
+async fn wait_for_window_title(h: &Harness, want: &str, english: bool) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let titles = h.window_titles()?;
+        if titles.iter().any(|t| t == want) {
+            if english {
+                let chinese: Vec<&String> =
+                    titles.iter().filter(|t| t.chars().any(is_cjk)).collect();
+                assert!(
+                    chinese.is_empty(),
+                    "Chinese window titles in English: {titles:?}"
+                );
+            } else {
+                assert!(
+                    titles.iter().all(|t| !t.contains("WeChat")),
+                    "English window titles in Chinese: {titles:?}"
+                );
+            }
+            return Ok(());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the window's title should become {want:?}; the app's windows: {titles:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn sidebar_labels(h: &Harness) -> Result<Vec<String>> {
     let mut labels = Vec::new();
     for el in h
@@ -97,6 +128,7 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
     h.wait_for_text("[data-testid=mode-badge]", "沙箱").await?;
     assert_eq!(sidebar_labels(&h).await?, SIDEBAR_ZH);
     assert_eq!(h.text("[data-testid=app-title]").await?, "wxdesk");
+    wait_for_window_title(&h, "wxdesk 微信第三方平台助手", false).await?;
     h.screenshot("main").await?;
 
     for (key, heading, says) in PAGES {
@@ -151,6 +183,8 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
             "Settings"
         ]
     );
+    // The title bar too: an English screen under a Chinese title is not English.
+    wait_for_window_title(&h, "wxdesk — WeChat third-party platform assistant", true).await?;
     h.screenshot("english").await?;
     // 设置 in English, 检测连接 included: every word on it comes from the English locale or
     // is data without Chinese (paths, URLs, appids) — the core sends codes, not labels.
@@ -214,6 +248,7 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
     h.wait_for_text("[data-testid=nav-overview]", "概览")
         .await?;
     h.wait_for_text("[data-testid=mode-badge]", "沙箱").await?;
+    wait_for_window_title(&h, "wxdesk 微信第三方平台助手", false).await?;
 
     let log = h.app_log();
     assert!(log.contains("wxdesk started"), "app log: {log:?}");

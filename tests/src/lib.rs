@@ -186,10 +186,9 @@ impl Harness {
         Ok(())
     }
 
-    /// The value of `var` in the environment of the app's WebKit web processes (descendants of
-    /// this session's driver, Linux `/proc`): what the app handed WebKit, including variables
-    /// the app set for itself at start, which its own `/proc/PID/environ` does not show.
-    pub fn web_process_env(&self, var: &str) -> Vec<Option<String>> {
+    /// The processes this session's driver started, directly or not (Linux `/proc`): pid and
+    /// command name (the app is `wxdesk`, its web processes `WebKitWebProces`).
+    fn session_processes(&self) -> Vec<(u32, String)> {
         let Some(root) = self.driver.pid() else {
             return Vec::new();
         };
@@ -225,9 +224,17 @@ impl Harness {
             }
             false
         };
+        comm.into_iter().filter(|(pid, _)| descends(*pid)).collect()
+    }
+
+    /// The value of `var` in the environment of the app's WebKit web processes: what the app
+    /// handed WebKit, including variables the app set for itself at start, which its own
+    /// `/proc/PID/environ` does not show.
+    pub fn web_process_env(&self, var: &str) -> Vec<Option<String>> {
         let prefix = format!("{var}=");
-        comm.iter()
-            .filter(|(pid, c)| c.starts_with("WebKitWebProces") && descends(**pid))
+        self.session_processes()
+            .into_iter()
+            .filter(|(_, c)| c.starts_with("WebKitWebProces"))
             .map(|(pid, _)| {
                 std::fs::read(format!("/proc/{pid}/environ"))
                     .ok()
@@ -238,6 +245,57 @@ impl Harness {
                     })
             })
             .collect()
+    }
+
+    /// The titles of the app's top-level X windows, as a window manager would show them
+    /// (`_NET_WM_NAME`, read with x11-utils' `xwininfo` and `xprop`, which the setup script
+    /// installs): WebDriver sees only the page's `document.title`. Windows of other processes on
+    /// the display are left out (`_NET_WM_PID`); GTK's hidden leader window is among them.
+    pub fn window_titles(&self) -> Result<Vec<String>> {
+        let app: std::collections::HashSet<u32> = self
+            .session_processes()
+            .into_iter()
+            .map(|(pid, _)| pid)
+            .collect();
+        let run = |args: &[&str]| -> Result<String> {
+            let what = format!("running {args:?} (x11-utils: scripts/setup-system.sh)");
+            let out = std::process::Command::new(args[0])
+                .args(&args[1..])
+                .output()
+                .map_err(|e| Error::Io(what.clone(), e))?;
+            if !out.status.success() {
+                return Err(Error::Io(
+                    what,
+                    std::io::Error::other(String::from_utf8_lossy(&out.stderr).into_owned()),
+                ));
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        let mut titles = Vec::new();
+        for line in run(&["xwininfo", "-root", "-children"])?.lines() {
+            let Some(id) = line
+                .split_whitespace()
+                .next()
+                .filter(|w| w.starts_with("0x"))
+            else {
+                continue;
+            };
+            let props = run(&["xprop", "-id", id, "_NET_WM_PID", "_NET_WM_NAME"])?;
+            let value = |name: &str| {
+                props
+                    .lines()
+                    .find(|l| l.starts_with(name))
+                    .and_then(|l| l.split_once(" = "))
+                    .map(|(_, v)| v.trim().to_owned())
+            };
+            let pid = value("_NET_WM_PID").and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|p| app.contains(&p))
+                && let Some(name) = value("_NET_WM_NAME")
+            {
+                titles.push(name.trim_matches('"').to_owned());
+            }
+        }
+        Ok(titles)
     }
 
     /// The app's data directory (the test's, or a fresh one removed on drop).

@@ -9,8 +9,8 @@ export const commands = {
 	/**  Version, data directory and sandbox/production mode of the running app. */
 	appInfo: () => typedError<AppInfo, ShellError>(__TAURI_INVOKE("app_info")),
 	/**
-	 *  The window's language: errors from now on are rendered in it (the UI calls this at start and
-	 *  on every switch).
+	 *  The window's language: errors from now on are rendered in it and the window's title is in it
+	 *  (the UI calls this at start and on every switch).
 	 */
 	setLanguage: (lang: Lang) => __TAURI_INVOKE<void>("set_language", { lang }),
 	/**
@@ -19,11 +19,11 @@ export const commands = {
 	 */
 	deployGuide: () => __TAURI_INVOKE<string>("deploy_guide"),
 	/**
-	 *  Shows the main window, which starts hidden until its page has a first frame to show. Called
-	 *  by index.html's first-frame script (ui/src/layout/firstFrame.ts) once that frame is in the
-	 *  document; idempotent.
+	 *  Shows the main window, which starts hidden until its page has a first frame to show, titled
+	 *  in the frame's language (the saved one). Called by index.html's first-frame script
+	 *  (ui/src/layout/firstFrame.ts) once that frame is in the document; idempotent.
 	 */
-	showWindow: () => __TAURI_INVOKE<void>("show_window"),
+	showWindow: (lang: Lang) => __TAURI_INVOKE<void>("show_window", { lang }),
 	/**  The platform settings (secrets masked). */
 	getSettings: () => typedError<SettingsView, ShellError>(__TAURI_INVOKE("get_settings")),
 	/**

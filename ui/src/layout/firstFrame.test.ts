@@ -100,20 +100,29 @@ describe("the first frame", () => {
     expect(frame.className).toBe("");
   });
 
-  it("asks the shell to show the window, whatever the saved entry holds", async () => {
-    for (const saved of [null, "{not json", JSON.stringify({ language: "en" })]) {
+  it("asks the shell to show the window in the saved language, whatever the entry holds", async () => {
+    const cases: [string | null, string][] = [
+      [null, "zh"],
+      ["{not json", "zh"],
+      [JSON.stringify({ language: "fr" }), "zh"],
+      [JSON.stringify({ language: "zh-CN" }), "zh"],
+      [JSON.stringify({ language: "en" }), "en"],
+    ];
+    for (const [saved, lang] of cases) {
       if (saved === null) localStorage.removeItem(UI_PREFS_KEY);
       else localStorage.setItem(UI_PREFS_KEY, saved);
       const invoke = vi.fn(() => Promise.resolve(null));
       (window as TauriWindow).__TAURI_INTERNALS__ = { invoke };
       mount();
       await Promise.resolve();
-      expect(invoke).toHaveBeenCalledWith(SHOW_WINDOW_COMMAND);
+      expect(invoke).toHaveBeenCalledWith(SHOW_WINDOW_COMMAND, { lang });
     }
   });
 
-  it("invokes the command the shell declares (the generated bindings name it)", () => {
-    expect(bindings).toContain(`__TAURI_INVOKE<void>("${SHOW_WINDOW_COMMAND}")`);
+  it("invokes the command the shell declares, with its argument (the generated bindings)", () => {
+    expect(bindings).toContain(`__TAURI_INVOKE<void>("${SHOW_WINDOW_COMMAND}", { lang })`);
+    expect(bindings).toContain("showWindow: (lang: Lang) =>");
+    expect(bindings).toContain('export type Lang = "zh" | "en"');
   });
 
   it("does nothing outside the app (no shell) and survives a shell that refuses", async () => {
@@ -160,7 +169,7 @@ describe("the first frame", () => {
     (window as TauriWindow).__TAURI_INTERNALS__ = { invoke };
     mount("/assets/index-abc.js");
     await vi.advanceTimersByTimeAsync(0);
-    expect(invoke).toHaveBeenCalledWith(SHOW_WINDOW_COMMAND);
+    expect(invoke).toHaveBeenCalledWith(SHOW_WINDOW_COMMAND, { lang: "zh" });
     expect(added).toHaveLength(0);
     // Only this page's frames (earlier tests' pages may still ask for some).
     frames.length = 0;

@@ -167,10 +167,11 @@ export interface FrameScriptConfig {
   fallbackMs: number;
 }
 
-type TauriInternals = { invoke?: (cmd: string) => Promise<unknown> };
+type TauriInternals = { invoke?: (cmd: string, args?: unknown) => Promise<unknown> };
 
 /** The frame's script: the saved language and sidebar state, the page being reopened; then the
- * shell's `show_window`, and the app's entry module once the frame has been painted. Inline and
+ * shell's `show_window` (with that language, for the window's title), and the app's entry module
+ * once the frame has been painted. Inline and
  * classic, so it runs before the frame's first paint. It reads only what store/ui.ts writes and
  * ignores anything it does not understand.
  *
@@ -180,10 +181,11 @@ type TauriInternals = { invoke?: (cmd: string) => Promise<unknown> };
  * are still fetched at once (index.html's modulepreload links). */
 export function frameScript(c: FrameScriptConfig): void {
   const frame = document.getElementById(c.frameId);
+  let lang = "zh-CN";
   try {
     const saved: unknown = JSON.parse(localStorage.getItem(c.prefsKey) ?? "null");
     const prefs = (saved && typeof saved === "object" ? saved : {}) as Record<string, unknown>;
-    const lang = prefs.language === "en" ? "en" : "zh-CN";
+    lang = prefs.language === "en" ? "en" : "zh-CN";
     if (frame && lang === "en") {
       document.documentElement.lang = "en";
       for (const e of frame.querySelectorAll("[data-t]")) {
@@ -217,7 +219,7 @@ export function frameScript(c: FrameScriptConfig): void {
   // Two animation frames after the window is shown: the frame has been painted.
   const afterPaint = () => requestAnimationFrame(() => requestAnimationFrame(start));
   Promise.resolve()
-    .then(() => shell.invoke?.(c.command))
+    .then(() => shell.invoke?.(c.command, { lang: lang === "en" ? "en" : "zh" }))
     .then(afterPaint, afterPaint);
   setTimeout(start, c.fallbackMs);
 }
