@@ -67,7 +67,10 @@ export function AddTemplateModal({
             { required: true, whitespace: true, message: t("templates.addModal.shortIdRequired") },
           ]}
         >
-          <Input placeholder="例如 1234 或 OPENTM400000001" data-testid="add-short-id" />
+          <Input
+            placeholder={t("templates.addModal.shortIdPlaceholder")}
+            data-testid="add-short-id"
+          />
         </Form.Item>
         <Form.Item
           name="keywords"
@@ -83,7 +86,11 @@ export function AddTemplateModal({
             }),
           ]}
         >
-          <Input.TextArea rows={4} placeholder={"工单名称\n处理时间"} />
+          <Input.TextArea
+            rows={4}
+            placeholder={t("templates.addModal.keywordsPlaceholder")}
+            data-testid="add-keywords"
+          />
         </Form.Item>
       </Form>
       {add.error && <TemplateError error={add.error} />}
