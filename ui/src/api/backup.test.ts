@@ -18,7 +18,11 @@ describe("passphraseProblem", () => {
 
 describe("defaultBackupName", () => {
   it("dates the file name in local time with zero-padded month and day", () => {
-    expect(defaultBackupName(new Date(2026, 10, 22, 23, 59))).toBe("wxdesk-备份-2026-11-22.wxbak");
-    expect(defaultBackupName(new Date(2027, 0, 5))).toBe("wxdesk-备份-2027-01-05.wxbak");
+    expect(defaultBackupName("备份", new Date(2026, 10, 22, 23, 59))).toBe(
+      "wxdesk-备份-2026-11-22.wxbak",
+    );
+    expect(defaultBackupName("backup", new Date(2027, 0, 5))).toBe(
+      "wxdesk-backup-2027-01-05.wxbak",
+    );
   });
 });

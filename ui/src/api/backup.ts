@@ -62,11 +62,13 @@ export function passphraseProblem(
   return null;
 }
 
-/** `wxdesk-备份-2026-11-22.wxbak`, dated in local time. */
-export function defaultBackupName(now: Date = new Date()): string {
+/** `wxdesk-备份-2026-11-22.wxbak` with `word` = 备份 (`backup` in English), dated in local time. */
+export function defaultBackupName(word: string, now: Date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `wxdesk-备份-${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}.wxbak`;
+  return `wxdesk-${word}-${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}.wxbak`;
 }
 
-/** The file filter of the save and open dialogs. */
-export const BACKUP_FILTERS = [{ name: "wxdesk 备份", extensions: ["wxbak"] }];
+/** The file filter of the save and open dialogs, named in the window's language. */
+export function backupFilters(name: string) {
+  return [{ name, extensions: ["wxbak"] }];
+}

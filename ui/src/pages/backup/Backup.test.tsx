@@ -1,11 +1,12 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { App as AntApp } from "antd";
 import type { ReactNode } from "react";
 import { describe, expect, it } from "vitest";
 import "../../i18n";
 import type { BackupResultView, BackupStatusView } from "../../api/backup";
+import { useUiStore } from "../../store/ui";
 import { BackupCard } from "./BackupCard";
 
 const EMPTY: BackupStatusView = {
@@ -134,5 +135,52 @@ describe("从备份恢复", () => {
       passphrase: "旧电脑上的口令",
       path: "/media/usb/wxdesk-备份-2026-11-20.wxbak",
     });
+  });
+});
+
+describe("in English", () => {
+  it("names the backup file, its filter and both file dialogs in English", async () => {
+    const calls = renderCard({
+      backup_status: EMPTY,
+      set_language: null,
+      "plugin:dialog|save": "/home/u/wxdesk-backup-2026-11-22.wxbak",
+      backup_export: { ...EXPORTED, path: "/home/u/wxdesk-backup-2026-11-22.wxbak" },
+      "plugin:dialog|open": "/media/usb/wxdesk-backup-2026-11-20.wxbak",
+    });
+    useUiStore.getState().setLanguage("en");
+    fireEvent.click(await screen.findByText("Export encrypted backup"));
+    type("backup-passphrase", "correct horse battery");
+    type("backup-confirm", "correct horse battery");
+    fireEvent.click(screen.getByTestId("backup-export-go"));
+    await screen.findByTestId("backup-export-done");
+    const save = calls.find((c) => c.cmd === "plugin:dialog|save");
+    expect(save?.args).toMatchObject({
+      options: {
+        title: "Export the encrypted backup to",
+        defaultPath: expect.stringMatching(/^wxdesk-backup-\d{4}-\d{2}-\d{2}\.wxbak$/),
+        filters: [{ name: "wxdesk backup", extensions: ["wxbak"] }],
+      },
+    });
+
+    fireEvent.click(
+      within(screen.getByTestId("backup-export-done")).getByRole("button", { name: "Close" }),
+    );
+    fireEvent.click(screen.getByTestId("backup-restore"));
+    fireEvent.click(await screen.findByTestId("restore-pick"));
+    await waitFor(() =>
+      expect(screen.getByTestId("restore-file").textContent).toBe(
+        "/media/usb/wxdesk-backup-2026-11-20.wxbak",
+      ),
+    );
+    const open = calls.find((c) => c.cmd === "plugin:dialog|open");
+    expect(open?.args).toMatchObject({
+      options: {
+        title: "Choose backup file",
+        filters: [{ name: "wxdesk backup", extensions: ["wxbak"] }],
+      },
+    });
+    for (const c of [save, open]) {
+      expect(JSON.stringify(c?.args)).not.toMatch(/[\u3000-\u9fff]/);
+    }
   });
 });

@@ -3,8 +3,8 @@ import { Alert, App as AntApp, Button, Descriptions, Form, Input, Result, Typogr
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
-  BACKUP_FILTERS,
   type BackupResultView,
+  backupFilters,
   defaultBackupName,
   MIN_PASSPHRASE_CHARS,
   passphraseProblem,
@@ -41,7 +41,11 @@ export function ExportBackupModal({ open, onClose }: { open: boolean; onClose: (
     run.reset();
     let path: string | null;
     try {
-      path = await save({ defaultPath: defaultBackupName(), filters: BACKUP_FILTERS });
+      path = await save({
+        title: t("backup.saveDialogTitle"),
+        defaultPath: defaultBackupName(t("backup.fileWord")),
+        filters: backupFilters(t("backup.filterName")),
+      });
     } catch (e) {
       void message.error(String(e));
       return;

@@ -15,8 +15,8 @@ import {
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
-  BACKUP_FILTERS,
   type BackupResultView,
+  backupFilters,
   restartApp,
   useBackupRestore,
   useBackupStatus,
@@ -50,9 +50,10 @@ export function RestoreBackupModal({ open, onClose }: { open: boolean; onClose: 
   const pick = async () => {
     try {
       const chosen = await openDialog({
+        title: t("backup.pickFile"),
         multiple: false,
         directory: false,
-        filters: BACKUP_FILTERS,
+        filters: backupFilters(t("backup.filterName")),
       });
       if (typeof chosen === "string") {
         setPath(chosen);

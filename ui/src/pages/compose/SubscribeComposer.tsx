@@ -1,4 +1,3 @@
-import { open } from "@tauri-apps/plugin-dialog";
 import {
   Alert,
   App,
@@ -20,7 +19,7 @@ import {
 import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
-import { useLists } from "../../api/audience";
+import { pickSpreadsheet, useLists } from "../../api/audience";
 import {
   messagingApi,
   type Receiver,
@@ -178,11 +177,8 @@ function SubscribeForm({ appid, drafts }: { appid: string; drafts: ComposerDraft
   const complete = template?.fields.every((f) => (data[f.key] ?? "").trim() !== "") ?? false;
 
   const pickFile = async () => {
-    const p = await open({
-      multiple: false,
-      filters: [{ name: "CSV / XLSX", extensions: ["csv", "txt", "xlsx"] }],
-    });
-    if (typeof p === "string") setFilePath(p);
+    const p = await pickSpreadsheet(t("audience.create.fileDialogTitle"));
+    if (p) setFilePath(p);
   };
   const send = async () => {
     if (!draft || !source) return;

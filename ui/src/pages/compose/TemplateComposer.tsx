@@ -1,4 +1,3 @@
-import { open } from "@tauri-apps/plugin-dialog";
 import {
   Alert,
   App,
@@ -19,7 +18,7 @@ import {
 import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
-import { useLists } from "../../api/audience";
+import { pickSpreadsheet, useLists } from "../../api/audience";
 import { loadLastTestOpenid, saveLastTestOpenid } from "../../api/compose";
 import {
   composeApi,
@@ -223,11 +222,8 @@ function TemplateForm({
 
   const fail = (e: unknown) => message.error(e instanceof Error ? e.message : String(e));
   const pickFile = async () => {
-    const p = await open({
-      multiple: false,
-      filters: [{ name: "CSV / XLSX", extensions: ["csv", "txt", "xlsx"] }],
-    });
-    if (typeof p === "string") setFilePath(p);
+    const p = await pickSpreadsheet(t("audience.create.fileDialogTitle"));
+    if (p) setFilePath(p);
   };
   const testSend = async () => {
     if (!draft) return;

@@ -189,6 +189,7 @@ export function HistoryPage() {
     });
   const exportCsv = async () => {
     const path = await save({
+      title: t("send.history.export"),
       defaultPath: t("send.history.exportName"),
       filters: [{ name: "CSV", extensions: ["csv"] }],
     });
