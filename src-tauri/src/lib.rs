@@ -260,12 +260,13 @@ pub(crate) fn show_main<R: Runtime>(window: &tauri::Window<R>, by: ShownBy) {
     }
 }
 
-/// The main window's title in each language; the Chinese one is also tauri.conf.json's, the
-/// title a window has before its page says which language it speaks.
+/// The main window's title in each language: the app's name and the subtitle its header shows
+/// (ui/src/i18n/locales). The Chinese one is also tauri.conf.json's, the title a window has
+/// before its page says which language it speaks.
 pub(crate) fn window_title(lang: wxdesk_core::Lang) -> &'static str {
     match lang {
         wxdesk_core::Lang::Zh => "wxdesk 微信第三方平台助手",
-        wxdesk_core::Lang::En => "wxdesk — WeChat third-party platform assistant",
+        wxdesk_core::Lang::En => "wxdesk — WeChat third-party platform desk",
     }
 }
 

@@ -286,6 +286,23 @@ fn window_titles_come_in_both_languages_and_the_chinese_one_is_the_configured_on
         conf["app"]["windows"][0]["title"].as_str(),
         Some(crate::window_title(Lang::Zh))
     );
+    // The header's subtitle, as each locale has it.
+    for (lang, locale, sep) in [
+        (
+            Lang::Zh,
+            include_str!("../../ui/src/i18n/locales/zh-CN.json"),
+            " ",
+        ),
+        (
+            Lang::En,
+            include_str!("../../ui/src/i18n/locales/en.json"),
+            " — ",
+        ),
+    ] {
+        let locale: Value = serde_json::from_str(locale).expect("locale");
+        let subtitle = locale["app"]["subtitle"].as_str().expect("app.subtitle");
+        assert_eq!(crate::window_title(lang), format!("wxdesk{sep}{subtitle}"));
+    }
     for title in [
         crate::window_title(Lang::En),
         crate::auth_window_title(Lang::En),

@@ -184,7 +184,7 @@ async fn frame_shows_chinese_sidebar_every_page_badge_and_language_switch() -> R
         ]
     );
     // The title bar too: an English screen under a Chinese title is not English.
-    wait_for_window_title(&h, "wxdesk — WeChat third-party platform assistant", true).await?;
+    wait_for_window_title(&h, "wxdesk — WeChat third-party platform desk", true).await?;
     h.screenshot("english").await?;
     // 设置 in English, 检测连接 included: every word on it comes from the English locale or
     // is data without Chinese (paths, URLs, appids) — the core sends codes, not labels.
