@@ -100,6 +100,8 @@ pub struct Harness {
     data_dir: PathBuf,
     /// Owns the fresh data dir (when the test gave none) so it is removed on drop.
     _fresh: Option<tempfile::TempDir>,
+    /// The session's own XDG data and cache homes (removed on drop), see [`Harness::start`].
+    _xdg: tempfile::TempDir,
     artifacts: PathBuf,
 }
 
@@ -122,10 +124,28 @@ impl Harness {
         std::fs::create_dir_all(&artifacts)
             .map_err(|e| Error::Io(format!("creating {}", artifacts.display()), e))?;
 
-        let mut env = vec![(
-            "WXDESK_DATA_DIR".to_owned(),
-            data_dir.to_string_lossy().into_owned(),
-        )];
+        // WebKit keeps the page's storage (localStorage: the saved language, the folded
+        // sidebar) under the user's XDG data home, not in the app's data dir: each session gets
+        // homes of its own, so one session's leftovers (a test that failed in English) cannot
+        // decide how the next one starts, and the suite leaves the user's own app alone.
+        let xdg = tempfile::Builder::new()
+            .prefix("wxdesk-e2e-xdg-")
+            .tempdir()
+            .map_err(|e| Error::Io("creating the XDG homes".into(), e))?;
+        let mut env = vec![
+            (
+                "WXDESK_DATA_DIR".to_owned(),
+                data_dir.to_string_lossy().into_owned(),
+            ),
+            (
+                "XDG_DATA_HOME".to_owned(),
+                xdg.path().join("data").to_string_lossy().into_owned(),
+            ),
+            (
+                "XDG_CACHE_HOME".to_owned(),
+                xdg.path().join("cache").to_string_lossy().into_owned(),
+            ),
+        ];
         if !opts.renderer_as_shipped {
             env.push((DMABUF_VAR.to_owned(), "0".to_owned()));
         }
@@ -154,6 +174,7 @@ impl Harness {
             keep_painting: opts.renderer_as_shipped,
             data_dir,
             _fresh: fresh,
+            _xdg: xdg,
             artifacts,
         };
         // Something rendered: the page itself decides what (the frame, or a first-run screen).
