@@ -133,7 +133,7 @@ if want team; then
 fi
 
 if want app; then
-  step "6a. UI bundle, chunk by chunk (what the first paint loads)"
+  step "6a. UI bundle, chunk by chunk (the first frame, what loads at start, what pages load later)"
   run bash bench/ui-chunks.sh
   step "6a'. the page's own phases in WebKitGTK's MiniBrowser (script, React's first commit, paint)"
   run env WXDESK_WEB_PHASES_RUNS="$([ -n "$SHORT" ] && echo 1 || echo 10)" bash bench/web-phases.sh
