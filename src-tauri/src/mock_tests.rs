@@ -286,22 +286,19 @@ fn window_titles_come_in_both_languages_and_the_chinese_one_is_the_configured_on
         conf["app"]["windows"][0]["title"].as_str(),
         Some(crate::window_title(Lang::Zh))
     );
-    // The header's subtitle, as each locale has it.
-    for (lang, locale, sep) in [
+    // The page's title in each locale (the app's name and the header's subtitle).
+    for (lang, locale) in [
         (
             Lang::Zh,
             include_str!("../../ui/src/i18n/locales/zh-CN.json"),
-            " ",
         ),
-        (
-            Lang::En,
-            include_str!("../../ui/src/i18n/locales/en.json"),
-            " — ",
-        ),
+        (Lang::En, include_str!("../../ui/src/i18n/locales/en.json")),
     ] {
         let locale: Value = serde_json::from_str(locale).expect("locale");
-        let subtitle = locale["app"]["subtitle"].as_str().expect("app.subtitle");
-        assert_eq!(crate::window_title(lang), format!("wxdesk{sep}{subtitle}"));
+        let app = &locale["app"];
+        assert_eq!(app["windowTitle"].as_str(), Some(crate::window_title(lang)));
+        let subtitle = app["subtitle"].as_str().expect("app.subtitle");
+        assert!(crate::window_title(lang).ends_with(subtitle));
     }
     for title in [
         crate::window_title(Lang::En),

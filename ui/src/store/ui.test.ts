@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import indexHtml from "../../index.html?raw";
 import { hasLanguage, i18n } from "../i18n";
 import en from "../i18n/locales/en.json";
 import zhCN from "../i18n/locales/zh-CN.json";
@@ -76,6 +77,17 @@ describe("the language", () => {
     expect(shown()).toEqual(ENGLISH);
     void switchLanguage("zh-CN");
     expect(shown()).toEqual(CHINESE);
+  });
+
+  it("titles the page in the language, as the shell titles the window", () => {
+    void switchLanguage("en");
+    expect(document.title).toBe(en.app.windowTitle);
+    expect(document.documentElement.lang).toBe("en");
+    void switchLanguage("zh-CN");
+    expect(document.title).toBe(zhCN.app.windowTitle);
+    expect(document.title).toBe("wxdesk 微信第三方平台助手");
+    // index.html's own title, before any script: the default language's.
+    expect(indexHtml).toContain(`<title>${zhCN.app.windowTitle}</title>`);
   });
 
   it("gives way to a later switch while English still loads", async () => {

@@ -56,7 +56,11 @@ function applyLanguage(language: Language) {
   // i18next first, so the render the store triggers already has the new strings (they are
   // loaded: changeLanguage then finishes synchronously).
   void i18n.changeLanguage(language);
-  if (typeof document !== "undefined") document.documentElement.lang = language;
+  if (typeof document !== "undefined") {
+    document.documentElement.lang = language;
+    // The page's title, as the shell titles the window (what assistive tools name the page).
+    document.title = i18n.t("app.windowTitle");
+  }
   // The shell renders errors (core's and WeChat's) in the window's language. Outside the app
   // (unit tests) there is no shell to tell.
   commands.setLanguage(language === "en" ? "en" : "zh").catch(() => undefined);
