@@ -171,9 +171,8 @@ type TauriInternals = { invoke?: (cmd: string, args?: unknown) => Promise<unknow
 
 /** The frame's script: the saved language and sidebar state, the page being reopened; then the
  * shell's `show_window` (with that language, for the window's title), and the app's entry module
- * once the frame has been painted. Inline and
- * classic, so it runs before the frame's first paint. It reads only what store/ui.ts writes and
- * ignores anything it does not understand.
+ * once the frame has been painted. Inline and classic, so it runs before the frame's first paint.
+ * It reads only what store/ui.ts writes and ignores anything it does not understand.
  *
  * Why the entry waits: the window is hidden until `show_window`, and a hidden view does not paint.
  * Run at once, the ~1 MB module would keep the web process busy (parse, run, React's first render)
