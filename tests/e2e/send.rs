@@ -725,19 +725,32 @@ async fn test_openid_value(h: &Harness) -> Result<Value> {
 
 /// Clicks the choice at `choice` (an XPath: antd's radios and segments have no test ids of
 /// their own), then types `text` into the input it reveals at `input` (CSS).
+///
+/// A click on the choice that the page does not take (seen once in CI, 2026-12-06: the input never
+/// appeared, right after a template was picked from a select whose dropdown was closing) is
+/// photographed (`choice-missed-N`) and tried again, three times at most.
 async fn choose_then_type(h: &Harness, choice: &str, input: &str, text: &str) -> Result<()> {
-    h.client
-        .find(Locator::XPath(choice))
-        .await
-        .map_err(wd("finding a choice"))?
-        .click()
-        .await
-        .map_err(wd("choosing"))?;
-    h.wait_for(input)
-        .await?
-        .send_keys(text)
-        .await
-        .map_err(wd("typing"))
+    let mut tries = 0;
+    let field = loop {
+        tries += 1;
+        h.client
+            .find(Locator::XPath(choice))
+            .await
+            .map_err(wd("finding a choice"))?
+            .click()
+            .await
+            .map_err(wd("choosing"))?;
+        if tries == 3 {
+            break h.wait_for(input).await?;
+        }
+        match tokio::time::timeout(Duration::from_secs(5), h.wait_for(input)).await {
+            Ok(found) => break found?,
+            Err(_) => {
+                h.screenshot(&format!("choice-missed-{tries}")).await?;
+            }
+        }
+    };
+    field.send_keys(text).await.map_err(wd("typing"))
 }
 
 /// Types each keyword field's value (`value(key)`) into the composer.
